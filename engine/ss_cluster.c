@@ -1,0 +1,384 @@
+/* ss_cluster: construction, sorting and validation of the cluster model
+ * (see ss_cluster.h). Builders append rows with amortised doubling; the
+ * validator is what every reader runs before the engine trusts the data. */
+#include "ss_cluster.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *topo_names[SS_TOPO_NLEVELS] = {"region", "zone", "block", "rack", "node"};
+
+const char *ss_topo_level_name(int level)
+{
+    return level >= 0 && level < SS_TOPO_NLEVELS ? topo_names[level] : NULL;
+}
+
+/* Grows *p (elements of size sz) so that it holds at least need elements. */
+static int grow(void **p, size_t sz, int32_t need, int32_t cap)
+{
+    void *q = realloc(*p, (size_t)cap * sz);
+    if (!q)
+        return -1;
+    *p = q;
+    (void)need;
+    return 0;
+}
+
+static int32_t next_cap(int32_t cap, int32_t need)
+{
+    int64_t c = cap ? cap : 16;
+    while (c < need)
+        c *= 2;
+    if (c > INT32_MAX)
+        c = INT32_MAX;
+    return (int32_t)c;
+}
+
+#define GROW1(c, cnt, cap, arr)                                                                    \
+    do {                                                                                           \
+        if ((c)->cnt + 1 > (c)->cap) {                                                             \
+            int32_t nc = next_cap((c)->cap, (c)->cnt + 1);                                         \
+            if (grow((void **)&(c)->arr, sizeof *(c)->arr, (c)->cnt + 1, nc) < 0)                   \
+                return -1;                                                                         \
+            (c)->cap = nc;                                                                         \
+        }                                                                                          \
+    } while (0)
+
+ss_cluster_t *ss_cluster_create(void)
+{
+    ss_cluster_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->strings = ss_strtab_create();
+    if (!c->strings) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ss_cluster_destroy(ss_cluster_t *c)
+{
+    if (!c)
+        return;
+    ss_strtab_destroy(c->strings);
+    void *arrays[] = {c->node_name,        c->node_topo,        c->node_cpu,
+                      c->node_mem,         c->node_pods,        c->node_ext,
+                      c->node_unsched,     c->node_label_begin, c->node_label_count,
+                      c->node_taint_begin, c->node_taint_count, c->node_gpu_begin,
+                      c->node_gpu_count,   c->gpu_model,        c->gpu_milli,
+                      c->templates,        c->pod_name,         c->pod_ns,
+                      c->pod_template,     c->pod_priority,     c->pod_group,
+                      c->pod_node,         c->pod_gpu_mask,     c->group_name,
+                      c->group_min_member, c->group_topo_level, c->group_topo_mode,
+                      c->labels,           c->taints,           c->tolerations,
+                      c->terms,            c->exprs,            c->expr_values,
+                      c->models};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        free(arrays[i]);
+    free(c);
+}
+
+int ss_cluster_add_ext(ss_cluster_t *c, const char *name)
+{
+    if (c->n_nodes > 0 || c->n_ext >= SS_MAX_EXT)
+        return -1;
+    int32_t id = ss_cluster_str(c, name);
+    if (id < 0)
+        return -1;
+    for (int k = 0; k < c->n_ext; k++)
+        if (c->ext_name[k] == id)
+            return k;
+    c->ext_name[c->n_ext] = id;
+    return c->n_ext++;
+}
+
+static int grow_nodes(ss_cluster_t *c)
+{
+    if (c->n_nodes < c->cap_nodes)
+        return 0;
+    int32_t nc = next_cap(c->cap_nodes, c->n_nodes + 1);
+    if (grow((void **)&c->node_name, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_topo, sizeof(int32_t) * SS_TOPO_NLEVELS, 0, nc) ||
+        grow((void **)&c->node_cpu, sizeof(int64_t), 0, nc) ||
+        grow((void **)&c->node_mem, sizeof(int64_t), 0, nc) ||
+        grow((void **)&c->node_pods, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_ext, sizeof(int64_t) * SS_MAX_EXT, 0, nc) ||
+        grow((void **)&c->node_unsched, sizeof(uint8_t), 0, nc) ||
+        grow((void **)&c->node_label_begin, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_label_count, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_taint_begin, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_taint_count, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_gpu_begin, sizeof(int32_t), 0, nc) ||
+        grow((void **)&c->node_gpu_count, sizeof(int32_t), 0, nc))
+        return -1;
+    c->cap_nodes = nc;
+    return 0;
+}
+
+int32_t ss_cluster_add_node(ss_cluster_t *c, int32_t name, const int32_t topo[4], int64_t cpu_milli,
+                            int64_t memory, int32_t pods, const int64_t *ext, bool unschedulable,
+                            int32_t label_begin, int32_t label_count, int32_t taint_begin,
+                            int32_t taint_count, int32_t gpu_begin, int32_t gpu_count)
+{
+    if (grow_nodes(c) < 0)
+        return -1;
+    int32_t i = c->n_nodes++;
+    c->node_name[i] = name;
+    for (int l = 0; l < 4; l++)
+        c->node_topo[(size_t)i * SS_TOPO_NLEVELS + l] = topo[l];
+    c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_NODE] = name;
+    c->node_cpu[i] = cpu_milli;
+    c->node_mem[i] = memory;
+    c->node_pods[i] = pods;
+    for (int k = 0; k < SS_MAX_EXT; k++)
+        c->node_ext[(size_t)i * SS_MAX_EXT + k] = (ext && k < c->n_ext) ? ext[k] : 0;
+    c->node_unsched[i] = unschedulable ? 1 : 0;
+    c->node_label_begin[i] = label_begin;
+    c->node_label_count[i] = label_count;
+    c->node_taint_begin[i] = taint_begin;
+    c->node_taint_count[i] = taint_count;
+    c->node_gpu_begin[i] = gpu_begin;
+    c->node_gpu_count[i] = gpu_count;
+    return i;
+}
+
+int32_t ss_cluster_add_gpu(ss_cluster_t *c, int32_t model, int32_t milli)
+{
+    if (c->n_gpus + 1 > c->cap_gpus) {
+        int32_t nc = next_cap(c->cap_gpus, c->n_gpus + 1);
+        if (grow((void **)&c->gpu_model, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->gpu_milli, sizeof(int32_t), 0, nc))
+            return -1;
+        c->cap_gpus = nc;
+    }
+    c->gpu_model[c->n_gpus] = model;
+    c->gpu_milli[c->n_gpus] = milli;
+    return c->n_gpus++;
+}
+
+int32_t ss_cluster_add_template(ss_cluster_t *c, const ss_template_t *t)
+{
+    GROW1(c, n_templates, cap_templates, templates);
+    c->templates[c->n_templates] = *t;
+    return c->n_templates++;
+}
+
+int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tmpl,
+                           int32_t priority, int32_t group, int32_t node, uint64_t gpu_mask)
+{
+    if (c->n_pods + 1 > c->cap_pods) {
+        int32_t nc = next_cap(c->cap_pods, c->n_pods + 1);
+        if (grow((void **)&c->pod_name, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->pod_ns, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->pod_template, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->pod_priority, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->pod_group, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->pod_node, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->pod_gpu_mask, sizeof(uint64_t), 0, nc))
+            return -1;
+        c->cap_pods = nc;
+    }
+    int32_t i = c->n_pods++;
+    c->pod_name[i] = name;
+    c->pod_ns[i] = ns;
+    c->pod_template[i] = tmpl;
+    c->pod_priority[i] = priority;
+    c->pod_group[i] = group;
+    c->pod_node[i] = node;
+    c->pod_gpu_mask[i] = gpu_mask;
+    return i;
+}
+
+int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member,
+                             int32_t topo_level, int32_t topo_mode)
+{
+    if (c->n_groups + 1 > c->cap_groups) {
+        int32_t nc = next_cap(c->cap_groups, c->n_groups + 1);
+        if (grow((void **)&c->group_name, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->group_min_member, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->group_topo_level, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->group_topo_mode, sizeof(int32_t), 0, nc))
+            return -1;
+        c->cap_groups = nc;
+    }
+    int32_t i = c->n_groups++;
+    c->group_name[i] = name;
+    c->group_min_member[i] = min_member;
+    c->group_topo_level[i] = topo_level;
+    c->group_topo_mode[i] = topo_mode;
+    return i;
+}
+
+int32_t ss_cluster_add_label(ss_cluster_t *c, int32_t key, int32_t value)
+{
+    GROW1(c, n_labels, cap_labels, labels);
+    c->labels[c->n_labels] = (ss_label_t){key, value};
+    return c->n_labels++;
+}
+
+int32_t ss_cluster_add_taint(ss_cluster_t *c, int32_t key, int32_t value, int32_t effect)
+{
+    GROW1(c, n_taints, cap_taints, taints);
+    c->taints[c->n_taints] = (ss_taint_t){key, value, effect};
+    return c->n_taints++;
+}
+
+int32_t ss_cluster_add_toleration(ss_cluster_t *c, int32_t key, int32_t value, int32_t op,
+                                  int32_t effect)
+{
+    GROW1(c, n_tolerations, cap_tolerations, tolerations);
+    c->tolerations[c->n_tolerations] = (ss_toleration_t){key, value, op, effect};
+    return c->n_tolerations++;
+}
+
+int32_t ss_cluster_add_term(ss_cluster_t *c, int32_t expr_begin, int32_t expr_count,
+                            int32_t weight)
+{
+    GROW1(c, n_terms, cap_terms, terms);
+    c->terms[c->n_terms] = (ss_term_t){expr_begin, expr_count, weight};
+    return c->n_terms++;
+}
+
+int32_t ss_cluster_add_expr(ss_cluster_t *c, int32_t key, int32_t op, int32_t is_field,
+                            int32_t val_begin, int32_t val_count)
+{
+    GROW1(c, n_exprs, cap_exprs, exprs);
+    c->exprs[c->n_exprs] = (ss_expr_t){key, op, is_field, val_begin, val_count};
+    return c->n_exprs++;
+}
+
+int32_t ss_cluster_add_expr_value(ss_cluster_t *c, int32_t value)
+{
+    GROW1(c, n_expr_values, cap_expr_values, expr_values);
+    c->expr_values[c->n_expr_values] = value;
+    return c->n_expr_values++;
+}
+
+int32_t ss_cluster_add_model(ss_cluster_t *c, int32_t model)
+{
+    GROW1(c, n_models, cap_models, models);
+    c->models[c->n_models] = model;
+    return c->n_models++;
+}
+
+int32_t ss_cluster_str(ss_cluster_t *c, const char *s)
+{
+    return ss_strtab_intern(c->strings, s);
+}
+
+const char *ss_cluster_strget(const ss_cluster_t *c, int32_t id)
+{
+    const char *s = ss_strtab_get(c->strings, id);
+    return s ? s : "?";
+}
+
+static int topo_cmp(const ss_cluster_t *c, int32_t a, int32_t b)
+{
+    for (int l = 0; l < SS_TOPO_NODE; l++) {
+        int32_t x = c->node_topo[(size_t)a * SS_TOPO_NLEVELS + l];
+        int32_t y = c->node_topo[(size_t)b * SS_TOPO_NLEVELS + l];
+        if (x != y) {
+            int r = strcmp(ss_cluster_strget(c, x), ss_cluster_strget(c, y));
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
+bool ss_cluster_nodes_sorted(const ss_cluster_t *c)
+{
+    for (int32_t i = 1; i < c->n_nodes; i++)
+        if (topo_cmp(c, i - 1, i) > 0)
+            return false;
+    return true;
+}
+
+/* Merge sort of a permutation (stable). */
+static void msort(const ss_cluster_t *c, int32_t *a, int32_t *tmp, int32_t n)
+{
+    if (n < 2)
+        return;
+    int32_t h = n / 2;
+    msort(c, a, tmp, h);
+    msort(c, a + h, tmp, n - h);
+    int32_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = topo_cmp(c, a[j], a[i]) < 0 ? a[j++] : a[i++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+#define PERMUTE(arr, type, width)                                                                  \
+    do {                                                                                           \
+        type *dst = malloc((size_t)n * (width) * sizeof(type));                                    \
+        if (!dst)                                                                                  \
+            goto oom;                                                                              \
+        for (int32_t i = 0; i < n; i++)                                                            \
+            memcpy(dst + (size_t)i * (width), c->arr + (size_t)perm[i] * (width),                  \
+                   (width) * sizeof(type));                                                        \
+        free(c->arr);                                                                              \
+        c->arr = dst;                                                                              \
+    } while (0)
+
+int ss_cluster_sort_nodes(ss_cluster_t *c, ss_error_t *err)
+{
+    int32_t n = c->n_nodes;
+    if (ss_cluster_nodes_sorted(c))
+        return 0;
+    int32_t *perm = malloc((size_t)n * sizeof *perm);
+    int32_t *tmp = malloc((size_t)n * sizeof *tmp);
+    if (!perm || !tmp)
+        goto oom;
+    for (int32_t i = 0; i < n; i++)
+        perm[i] = i;
+    msort(c, perm, tmp, n);
+    PERMUTE(node_name, int32_t, 1);
+    PERMUTE(node_topo, int32_t, SS_TOPO_NLEVELS);
+    PERMUTE(node_cpu, int64_t, 1);
+    PERMUTE(node_mem, int64_t, 1);
+    PERMUTE(node_pods, int32_t, 1);
+    PERMUTE(node_ext, int64_t, SS_MAX_EXT);
+    PERMUTE(node_unsched, uint8_t, 1);
+    PERMUTE(node_label_begin, int32_t, 1);
+    PERMUTE(node_label_count, int32_t, 1);
+    PERMUTE(node_taint_begin, int32_t, 1);
+    PERMUTE(node_taint_count, int32_t, 1);
+    PERMUTE(node_gpu_begin, int32_t, 1);
+    PERMUTE(node_gpu_count, int32_t, 1);
+    c->cap_nodes = n;
+    /* tmp becomes the inverse permutation: old index -> new index. */
+    for (int32_t i = 0; i < n; i++)
+        tmp[perm[i]] = i;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0 && c->pod_node[p] < n)
+            c->pod_node[p] = tmp[c->pod_node[p]];
+    free(perm);
+    free(tmp);
+    return 0;
+oom:
+    free(perm);
+    free(tmp);
+    return ss_error_set(err, SS_ENOMEM, "out of memory sorting %d nodes", n);
+}
+
+size_t ss_cluster_bytes(const ss_cluster_t *c)
+{
+    size_t b = 0, dummy;
+    ss_strtab_data(c->strings, &dummy);
+    b += dummy + (size_t)ss_strtab_count(c->strings) * (8 + 8);
+    b += (size_t)c->cap_nodes * (4 * (1 + SS_TOPO_NLEVELS) + 8 * 2 + 4 + 8 * SS_MAX_EXT + 1 + 4 * 6);
+    b += (size_t)c->cap_gpus * 8;
+    b += (size_t)c->cap_templates * sizeof(ss_template_t);
+    b += (size_t)c->cap_pods * (4 * 6 + 8);
+    b += (size_t)c->cap_groups * 16;
+    b += (size_t)c->cap_labels * sizeof(ss_label_t) + (size_t)c->cap_taints * sizeof(ss_taint_t);
+    b += (size_t)c->cap_tolerations * sizeof(ss_toleration_t);
+    b += (size_t)c->cap_terms * sizeof(ss_term_t) + (size_t)c->cap_exprs * sizeof(ss_expr_t);
+    b += (size_t)(c->cap_expr_values + c->cap_models) * 4;
+    return b;
+}

@@ -1,0 +1,238 @@
+/* ss_cluster: the cluster and workload model, as struct-of-arrays indexed by
+ * dense integer ids.
+ *
+ * Built for 100,000 nodes and 1,000,000 pending pods in memory. Pods come from
+ * workloads whose replicas share one template (requests, selectors, affinity,
+ * tolerations, labels): a pod row is 32 bytes plus its interned name, and the
+ * ~20,000 templates hold everything that is the same for all replicas. A node
+ * row is ~90 bytes plus its labels, taints and GPU records. See
+ * docs/architecture.md for the byte counts.
+ *
+ * All strings are interned in one ss_strtab_t (`strings`); every int32
+ * "string id" below is an id in it. Variable-length lists (labels, taints,
+ * tolerations, affinity terms...) are CSR ranges: a (begin, count) pair into a
+ * flat array owned by the cluster.
+ *
+ * The cluster is immutable input: what the scheduler changes (free capacity,
+ * placements) lives in ss_state_t (ss_state.h). Nodes are kept sorted by
+ * topology (region, zone, block, rack) so that a contiguous range of node rows
+ * is a topology domain; ss_cluster_sort_nodes() establishes that.
+ */
+#ifndef SS_CLUSTER_H
+#define SS_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ss_error.h"
+#include "ss_strtab.h"
+
+#define SS_MAX_EXT 8             /* extended resources per cluster */
+#define SS_MAX_GPUS_PER_NODE 64  /* GPU assignments are a uint64 bitmask */
+#define SS_GPU_MILLI 1000        /* one whole GPU */
+#define SS_MAX_PRIORITY 1000000000 /* Kubernetes' largest user priority is 1e9 (system: 2e9) */
+
+enum ss_topo_level { SS_TOPO_REGION, SS_TOPO_ZONE, SS_TOPO_BLOCK, SS_TOPO_RACK, SS_TOPO_NODE };
+#define SS_TOPO_NLEVELS 5
+/* Name of a level ("region", "zone", "block", "rack", "node"); NULL if bad. */
+const char *ss_topo_level_name(int level);
+
+/* Taint effects. A toleration with effect SS_EFFECT_ANY (Kubernetes' empty
+ * effect) matches every effect; a taint always has one of the other three. */
+enum ss_effect {
+    SS_EFFECT_ANY = 0,
+    SS_EFFECT_NO_SCHEDULE = 1,
+    SS_EFFECT_PREFER_NO_SCHEDULE = 2,
+    SS_EFFECT_NO_EXECUTE = 3
+};
+enum ss_tol_op { SS_TOL_EQUAL = 0, SS_TOL_EXISTS = 1 };
+/* Node selector requirement operators (node affinity). */
+enum ss_sel_op { SS_OP_IN, SS_OP_NOT_IN, SS_OP_EXISTS, SS_OP_DOES_NOT_EXIST, SS_OP_GT, SS_OP_LT };
+#define SS_OP_COUNT 6
+
+/* Rules that a template may carry but the engine does not implement yet.
+ * A pod whose template has any of these bits is reported unschedulable with
+ * reason "unsupported: <rule>", never placed as if the rule were absent. */
+enum ss_rule {
+    SS_RULE_TOPOLOGY_SPREAD = 1u << 0,
+    SS_RULE_POD_AFFINITY = 1u << 1,
+    SS_RULE_POD_ANTI_AFFINITY = 1u << 2,
+    SS_RULE_OTHER = 1u << 3, /* any other field an importer could not model */
+};
+
+/* Pod group topology constraint on where its members may sit. */
+enum ss_topo_mode { SS_TOPO_MODE_NONE = 0, SS_TOPO_MODE_PREFERRED = 1, SS_TOPO_MODE_REQUIRED = 2 };
+
+typedef struct {
+    int32_t key, value; /* string ids */
+} ss_label_t;
+
+typedef struct {
+    int32_t key, value; /* string ids */
+    int32_t effect;     /* SS_EFFECT_NO_SCHEDULE / PREFER_NO_SCHEDULE / NO_EXECUTE */
+} ss_taint_t;
+
+typedef struct {
+    int32_t key, value; /* string ids; key 0 ("") with Exists tolerates every taint */
+    int32_t op;         /* ss_tol_op */
+    int32_t effect;     /* ss_effect, SS_EFFECT_ANY matches all */
+} ss_toleration_t;
+
+/* One node selector requirement: key op values. is_field = 1 means a
+ * matchFields requirement on metadata.name (key is then unused). */
+typedef struct {
+    int32_t key;
+    int32_t op;       /* ss_sel_op */
+    int32_t is_field;
+    int32_t val_begin, val_count; /* range in expr_values (string ids) */
+} ss_expr_t;
+
+/* A node selector term (requirements ANDed); terms of one template are ORed
+ * (required) or weighted and summed (preferred, weight 1..100). */
+typedef struct {
+    int32_t expr_begin, expr_count; /* range in exprs */
+    int32_t weight;                 /* 0 for required terms */
+} ss_term_t;
+
+typedef struct {
+    int64_t cpu_milli;
+    int64_t memory;        /* bytes */
+    int32_t gpu_count;     /* number of GPUs */
+    int32_t gpu_milli;     /* per GPU, 1..1000; < 1000 only with gpu_count == 1 */
+    int64_t ext[SS_MAX_EXT];
+} ss_request_t;
+
+/* A pod template: everything replicas of one workload share. */
+typedef struct {
+    ss_request_t req;
+    int32_t sel_begin, sel_count;     /* nodeSelector: range in labels (all must match) */
+    int32_t req_begin, req_count;     /* required node affinity terms: range in terms */
+    int32_t pref_begin, pref_count;   /* preferred node affinity terms: range in terms */
+    int32_t tol_begin, tol_count;     /* range in tolerations */
+    int32_t model_begin, model_count; /* allowed GPU models: range in models (empty = any) */
+    int32_t plabel_begin, plabel_count; /* the pod's own labels: range in labels */
+    uint32_t unsupported;             /* ss_rule bits */
+    int32_t workload;                 /* string id of the owning controller (e.g. "deploy/web") */
+} ss_template_t;
+
+typedef struct ss_cluster {
+    ss_strtab_t *strings;
+
+    /* Extended resources (beyond cpu, memory, nvidia.com/gpu, pods). */
+    int32_t n_ext;
+    int32_t ext_name[SS_MAX_EXT]; /* string ids */
+
+    /* ---- nodes, n_nodes rows, sorted by topology ---- */
+    int32_t n_nodes, cap_nodes;
+    int32_t *node_name;           /* string id; also the kubernetes.io/hostname value */
+    int32_t *node_topo;           /* [n_nodes * SS_TOPO_NLEVELS] string ids; NODE level = name */
+    int64_t *node_cpu;            /* allocatable cpu, milli */
+    int64_t *node_mem;            /* allocatable memory, bytes */
+    int32_t *node_pods;           /* allocatable pods */
+    int64_t *node_ext;            /* [n_nodes * SS_MAX_EXT] allocatable extended resources */
+    uint8_t *node_unsched;        /* spec.unschedulable (cordoned) */
+    int32_t *node_label_begin, *node_label_count; /* range in labels */
+    int32_t *node_taint_begin, *node_taint_count; /* range in taints */
+    int32_t *node_gpu_begin, *node_gpu_count;     /* range in gpus; count = nvidia.com/gpu */
+
+    /* ---- GPUs, one record per physical GPU, grouped by node ---- */
+    int32_t n_gpus, cap_gpus;
+    int32_t *gpu_model;           /* string id, e.g. "V100M32" */
+    int32_t *gpu_milli;           /* capacity in milli-GPU (1000) */
+
+    /* ---- templates ---- */
+    int32_t n_templates, cap_templates;
+    ss_template_t *templates;
+
+    /* ---- pods (running and pending), n_pods rows ---- */
+    int32_t n_pods, cap_pods;
+    int32_t *pod_name;            /* string id */
+    int32_t *pod_ns;              /* namespace string id */
+    int32_t *pod_template;        /* template index */
+    int32_t *pod_priority;
+    int32_t *pod_group;           /* group index or -1 */
+    int32_t *pod_node;            /* node index if running, -1 if pending */
+    uint64_t *pod_gpu_mask;       /* running pods: bit i = the node's i-th GPU is used */
+
+    /* ---- pod groups (gangs) ---- */
+    int32_t n_groups, cap_groups;
+    int32_t *group_name;          /* string id */
+    int32_t *group_min_member;
+    int32_t *group_topo_level;    /* ss_topo_level (used when mode != NONE) */
+    int32_t *group_topo_mode;     /* ss_topo_mode */
+
+    /* ---- flat pools the ranges above point into ---- */
+    int32_t n_labels, cap_labels;
+    ss_label_t *labels;
+    int32_t n_taints, cap_taints;
+    ss_taint_t *taints;
+    int32_t n_tolerations, cap_tolerations;
+    ss_toleration_t *tolerations;
+    int32_t n_terms, cap_terms;
+    ss_term_t *terms;
+    int32_t n_exprs, cap_exprs;
+    ss_expr_t *exprs;
+    int32_t n_expr_values, cap_expr_values;
+    int32_t *expr_values;         /* string ids */
+    int32_t n_models, cap_models;
+    int32_t *models;              /* string ids */
+} ss_cluster_t;
+
+/* Returns an empty cluster (with its string table), or NULL if out of memory. */
+ss_cluster_t *ss_cluster_create(void);
+void ss_cluster_destroy(ss_cluster_t *c); /* accepts NULL */
+
+/* ---- builder API (generator, importers, readers). Each returns the new
+ * row's index, or -1 when out of memory. Ranges passed in must already be
+ * appended with the pool functions below. ---- */
+
+/* Declares an extended resource; returns its index, or -1 (too many). Must be
+ * called before the first node is added. */
+int ss_cluster_add_ext(ss_cluster_t *c, const char *name);
+
+/* topo: string ids for region, zone, block, rack (the node level is name). */
+int32_t ss_cluster_add_node(ss_cluster_t *c, int32_t name, const int32_t topo[4], int64_t cpu_milli,
+                            int64_t memory, int32_t pods, const int64_t *ext, bool unschedulable,
+                            int32_t label_begin, int32_t label_count, int32_t taint_begin,
+                            int32_t taint_count, int32_t gpu_begin, int32_t gpu_count);
+int32_t ss_cluster_add_gpu(ss_cluster_t *c, int32_t model, int32_t milli);
+int32_t ss_cluster_add_template(ss_cluster_t *c, const ss_template_t *t);
+int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tmpl,
+                           int32_t priority, int32_t group, int32_t node, uint64_t gpu_mask);
+int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member,
+                             int32_t topo_level, int32_t topo_mode);
+int32_t ss_cluster_add_label(ss_cluster_t *c, int32_t key, int32_t value);
+int32_t ss_cluster_add_taint(ss_cluster_t *c, int32_t key, int32_t value, int32_t effect);
+int32_t ss_cluster_add_toleration(ss_cluster_t *c, int32_t key, int32_t value, int32_t op,
+                                  int32_t effect);
+int32_t ss_cluster_add_term(ss_cluster_t *c, int32_t expr_begin, int32_t expr_count,
+                            int32_t weight);
+int32_t ss_cluster_add_expr(ss_cluster_t *c, int32_t key, int32_t op, int32_t is_field,
+                            int32_t val_begin, int32_t val_count);
+int32_t ss_cluster_add_expr_value(ss_cluster_t *c, int32_t value);
+int32_t ss_cluster_add_model(ss_cluster_t *c, int32_t model);
+
+/* Convenience: interns s. Returns the id or -1. */
+int32_t ss_cluster_str(ss_cluster_t *c, const char *s);
+/* Borrowed string for an id (see ss_strtab_get). */
+const char *ss_cluster_strget(const ss_cluster_t *c, int32_t id);
+
+/* Stable-sorts nodes by (region, zone, block, rack) strings, keeping input
+ * order within a rack, and renumbers pod_node. Returns 0 or SS_ENOMEM. */
+int ss_cluster_sort_nodes(ss_cluster_t *c, ss_error_t *err);
+
+/* True iff nodes are sorted by topology as ss_cluster_sort_nodes leaves them. */
+bool ss_cluster_nodes_sorted(const ss_cluster_t *c);
+
+/* Checks every invariant a reader or builder must guarantee before the engine
+ * runs: ranges inside their pools, ids inside the string table, indices in
+ * range, no negative or absurd quantities, GPU requests well-formed, running
+ * pods' GPU masks inside their node, nodes sorted. On failure returns
+ * SS_EFORMAT with a message naming the table, row and field. */
+int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err);
+
+/* Memory used by the cluster's arrays, in bytes. */
+size_t ss_cluster_bytes(const ss_cluster_t *c);
+
+#endif

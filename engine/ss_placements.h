@@ -1,0 +1,26 @@
+/* ss_placements: the result of a scheduling run, one row per pending pod of
+ * the snapshot (in snapshot pod order): the chosen node (global node index)
+ * or -1 with a reason code (ss_reason.h), and for GPU pods the GPUs used (bit
+ * i = the node's i-th GPU record). */
+#ifndef SS_PLACEMENTS_H
+#define SS_PLACEMENTS_H
+
+#include <stdint.h>
+
+#include "ss_error.h"
+
+typedef struct {
+    int32_t n;          /* rows: the number of pending pods */
+    int32_t *pod;       /* pod row index in the snapshot (increasing) */
+    int32_t *node;      /* node index, or -1 when unschedulable */
+    int32_t *reason;    /* ss_reason code; SS_REASON_NONE when placed */
+    uint64_t *gpu_mask; /* GPUs used on node */
+    char policy[64];    /* policy name the run used */
+    int exhaustive;     /* 1 if computed by the naive reference */
+} ss_placements_t;
+
+/* Allocates n rows (zeroed; node = -1). NULL when out of memory. */
+ss_placements_t *ss_placements_create(int32_t n);
+void ss_placements_destroy(ss_placements_t *p); /* accepts NULL */
+
+#endif

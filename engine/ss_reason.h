@@ -1,0 +1,38 @@
+/* ss_reason: why a pending pod was not placed. One code per pod in the
+ * placements file; the text is what a person reads (and what the file's
+ * /placements/reason_names table holds, indexed by code). Codes are part of
+ * the snapshot format: append new ones, never renumber. */
+#ifndef SS_REASON_H
+#define SS_REASON_H
+
+#define SS_REASON_MAP(X)                                                                           \
+    X(NONE, 0, "placed")                                                                           \
+    X(CORDONED, 1, "node(s) cordoned (unschedulable)")                                             \
+    X(TAINT, 2, "node(s) had untolerated taint")                                                   \
+    X(NODE_SELECTOR, 3, "node(s) didn't match node selector")                                      \
+    X(NODE_AFFINITY, 4, "node(s) didn't match required node affinity")                             \
+    X(GPU_MODEL, 5, "node(s) have no allowed GPU model")                                           \
+    X(CPU, 6, "insufficient cpu")                                                                  \
+    X(MEMORY, 7, "insufficient memory")                                                            \
+    X(GPU, 8, "insufficient nvidia.com/gpu")                                                       \
+    X(PODS, 9, "too many pods")                                                                    \
+    X(EXT, 10, "insufficient extended resource")                                                   \
+    X(NO_NODES, 11, "no nodes in the cluster")                                                     \
+    X(GANG, 12, "pod group could not place minMember pods")                                        \
+    X(TOPOLOGY, 13, "no topology domain fits the pod group")                                       \
+    X(UNSUPPORTED_SPREAD, 14, "unsupported: topologySpreadConstraints")                            \
+    X(UNSUPPORTED_POD_AFFINITY, 15, "unsupported: podAffinity")                                    \
+    X(UNSUPPORTED_POD_ANTI_AFFINITY, 16, "unsupported: podAntiAffinity")                           \
+    X(UNSUPPORTED_OTHER, 17, "unsupported: field not modelled")
+
+enum ss_reason {
+#define SS_REASON_ENUM(name, val, text) SS_REASON_##name = val,
+    SS_REASON_MAP(SS_REASON_ENUM)
+#undef SS_REASON_ENUM
+    SS_REASON_COUNT
+};
+
+/* Human text for a reason code; "unknown reason" if out of range. */
+const char *ss_reason_text(int code);
+
+#endif

@@ -1,0 +1,229 @@
+/* ss_strtab: interned strings (see ss_strtab.h). Open-addressing hash table
+ * of ids over one growing character buffer; built for a few million strings,
+ * where inserts happen once at load time and lookups dominate. */
+#include "ss_strtab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ss_strtab {
+    char *data;       /* all strings, each NUL-terminated */
+    size_t bytes, cap_bytes;
+    int64_t *offsets; /* count+1 entries */
+    int32_t count, cap_count;
+    int32_t *slots;   /* hash slots holding id, or -1 */
+    size_t nslots;    /* power of two */
+};
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static int rehash(ss_strtab_t *t, size_t nslots)
+{
+    int32_t *slots = malloc(nslots * sizeof *slots);
+    if (!slots)
+        return -1;
+    memset(slots, 0xff, nslots * sizeof *slots);
+    for (int32_t id = 0; id < t->count; id++) {
+        const char *s = t->data + t->offsets[id];
+        size_t len = (size_t)(t->offsets[id + 1] - t->offsets[id] - 1);
+        size_t i = hash_bytes(s, len) & (nslots - 1);
+        while (slots[i] >= 0)
+            i = (i + 1) & (nslots - 1);
+        slots[i] = id;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = nslots;
+    return 0;
+}
+
+ss_strtab_t *ss_strtab_create(void)
+{
+    ss_strtab_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cap_bytes = 4096;
+    t->cap_count = 256;
+    t->data = malloc(t->cap_bytes);
+    t->offsets = malloc((size_t)(t->cap_count + 1) * sizeof *t->offsets);
+    if (!t->data || !t->offsets)
+        goto fail;
+    t->offsets[0] = 0;
+    if (rehash(t, 512) < 0)
+        goto fail;
+    if (ss_strtab_intern_n(t, "", 0) != 0)
+        goto fail;
+    return t;
+fail:
+    ss_strtab_destroy(t);
+    return NULL;
+}
+
+void ss_strtab_destroy(ss_strtab_t *t)
+{
+    if (!t)
+        return;
+    free(t->data);
+    free(t->offsets);
+    free(t->slots);
+    free(t);
+}
+
+static int32_t lookup(const ss_strtab_t *t, const char *s, size_t len, size_t *slot)
+{
+    size_t i = hash_bytes(s, len) & (t->nslots - 1);
+    for (;;) {
+        int32_t id = t->slots[i];
+        if (id < 0) {
+            if (slot)
+                *slot = i;
+            return -1;
+        }
+        if ((size_t)(t->offsets[id + 1] - t->offsets[id] - 1) == len &&
+            memcmp(t->data + t->offsets[id], s, len) == 0)
+            return id;
+        i = (i + 1) & (t->nslots - 1);
+    }
+}
+
+int32_t ss_strtab_intern_n(ss_strtab_t *t, const char *s, size_t len)
+{
+    size_t slot;
+    int32_t id = lookup(t, s, len, &slot);
+    if (id >= 0)
+        return id;
+    if (t->count == INT32_MAX - 1)
+        return -1;
+    if (t->bytes + len + 1 > t->cap_bytes) {
+        size_t cap = t->cap_bytes * 2;
+        while (cap < t->bytes + len + 1)
+            cap *= 2;
+        char *d = realloc(t->data, cap);
+        if (!d)
+            return -1;
+        t->data = d;
+        t->cap_bytes = cap;
+    }
+    if (t->count + 1 > t->cap_count) {
+        int32_t cap = t->cap_count * 2;
+        int64_t *o = realloc(t->offsets, (size_t)(cap + 1) * sizeof *o);
+        if (!o)
+            return -1;
+        t->offsets = o;
+        t->cap_count = cap;
+    }
+    memcpy(t->data + t->bytes, s, len);
+    t->data[t->bytes + len] = '\0';
+    t->bytes += len + 1;
+    id = t->count++;
+    t->offsets[t->count] = (int64_t)t->bytes;
+    if ((size_t)t->count * 2 > t->nslots) {
+        if (rehash(t, t->nslots * 2) < 0) {
+            t->count--; /* keep the table consistent */
+            t->bytes -= len + 1;
+            return -1;
+        }
+    } else {
+        t->slots[slot] = id;
+    }
+    return id;
+}
+
+int32_t ss_strtab_intern(ss_strtab_t *t, const char *s)
+{
+    return ss_strtab_intern_n(t, s, strlen(s));
+}
+
+int32_t ss_strtab_find(const ss_strtab_t *t, const char *s)
+{
+    return lookup(t, s, strlen(s), NULL);
+}
+
+const char *ss_strtab_get(const ss_strtab_t *t, int32_t id)
+{
+    if (id < 0 || id >= t->count)
+        return NULL;
+    return t->data + t->offsets[id];
+}
+
+size_t ss_strtab_len(const ss_strtab_t *t, int32_t id)
+{
+    if (id < 0 || id >= t->count)
+        return 0;
+    return (size_t)(t->offsets[id + 1] - t->offsets[id] - 1);
+}
+
+int32_t ss_strtab_count(const ss_strtab_t *t)
+{
+    return t->count;
+}
+
+const char *ss_strtab_data(const ss_strtab_t *t, size_t *bytes)
+{
+    *bytes = t->bytes;
+    return t->data;
+}
+
+const int64_t *ss_strtab_offsets(const ss_strtab_t *t)
+{
+    return t->offsets;
+}
+
+ss_strtab_t *ss_strtab_from_raw(const char *data, size_t bytes, const int64_t *offsets,
+                                int32_t count, const char **why)
+{
+    if (count < 1 || offsets[0] != 0 || (size_t)offsets[count] != bytes) {
+        *why = "string table offsets do not start at 0 and end at the data size";
+        return NULL;
+    }
+    if (bytes < 1 || data[0] != '\0') {
+        *why = "string 0 is not the empty string";
+        return NULL;
+    }
+    for (int32_t i = 0; i < count; i++) {
+        if (offsets[i + 1] <= offsets[i]) {
+            *why = "string table offsets are not increasing";
+            return NULL;
+        }
+        if (data[offsets[i + 1] - 1] != '\0' ||
+            memchr(data + offsets[i], '\0', (size_t)(offsets[i + 1] - offsets[i] - 1))) {
+            *why = "a string in the string table is not NUL-terminated exactly once";
+            return NULL;
+        }
+    }
+    ss_strtab_t *t = calloc(1, sizeof *t);
+    if (!t) {
+        *why = "out of memory";
+        return NULL;
+    }
+    t->cap_bytes = bytes;
+    t->cap_count = count;
+    t->bytes = bytes;
+    t->count = count;
+    t->data = malloc(bytes);
+    t->offsets = malloc((size_t)(count + 1) * sizeof *t->offsets);
+    size_t nslots = 512;
+    while (nslots < (size_t)count * 2 + 2)
+        nslots *= 2;
+    if (!t->data || !t->offsets) {
+        ss_strtab_destroy(t);
+        *why = "out of memory";
+        return NULL;
+    }
+    memcpy(t->data, data, bytes);
+    memcpy(t->offsets, offsets, (size_t)(count + 1) * sizeof *offsets);
+    if (rehash(t, nslots) < 0) {
+        ss_strtab_destroy(t);
+        *why = "out of memory";
+        return NULL;
+    }
+    return t;
+}

@@ -1,0 +1,195 @@
+/* ss_cluster_validate: every invariant the engine relies on, checked once
+ * after a snapshot is read or built, so that the hot loops can trust indices
+ * and quantities. Errors name the table, the row and the field. */
+#include "ss_cluster.h"
+
+#include <stdio.h>
+
+#define MAX_CPU_MILLI (INT64_C(1) << 40)  /* ~1e12 milli-cpu: far beyond any machine */
+#define MAX_MEMORY (INT64_C(1) << 56)     /* 64 PiB */
+#define MAX_PODS_PER_NODE 1000000
+#define MAX_EXT_QTY (INT64_C(1) << 56)
+
+static int bad(ss_error_t *err, const char *table, int64_t row, const char *field, const char *why)
+{
+    return ss_error_set(err, SS_EFORMAT, "/%s/%s row %lld: %s", table, field, (long long)row, why);
+}
+
+static bool range_ok(int32_t begin, int32_t count, int32_t pool)
+{
+    return begin >= 0 && count >= 0 && (int64_t)begin + count <= pool;
+}
+
+static bool str_ok(const ss_cluster_t *c, int32_t id)
+{
+    return id >= 0 && id < ss_strtab_count(c->strings);
+}
+
+static int check_nodes(const ss_cluster_t *c, ss_error_t *err)
+{
+    for (int32_t i = 0; i < c->n_nodes; i++) {
+        if (!str_ok(c, c->node_name[i]))
+            return bad(err, "nodes", i, "name", "string id out of range");
+        for (int l = 0; l < SS_TOPO_NLEVELS; l++)
+            if (!str_ok(c, c->node_topo[(size_t)i * SS_TOPO_NLEVELS + l]))
+                return bad(err, "nodes", i, ss_topo_level_name(l), "string id out of range");
+        if (c->node_cpu[i] < 0 || c->node_cpu[i] > MAX_CPU_MILLI)
+            return bad(err, "nodes", i, "cpu_milli", "negative or absurd value");
+        if (c->node_mem[i] < 0 || c->node_mem[i] > MAX_MEMORY)
+            return bad(err, "nodes", i, "memory", "negative or absurd value");
+        if (c->node_pods[i] < 0 || c->node_pods[i] > MAX_PODS_PER_NODE)
+            return bad(err, "nodes", i, "pods", "negative or absurd value");
+        for (int k = 0; k < c->n_ext; k++) {
+            int64_t v = c->node_ext[(size_t)i * SS_MAX_EXT + k];
+            if (v < 0 || v > MAX_EXT_QTY)
+                return bad(err, "nodes", i, "ext", "negative or absurd value");
+        }
+        if (c->node_unsched[i] > 1)
+            return bad(err, "nodes", i, "unschedulable", "not 0 or 1");
+        if (!range_ok(c->node_label_begin[i], c->node_label_count[i], c->n_labels))
+            return bad(err, "nodes", i, "label_begin", "range outside /labels");
+        if (!range_ok(c->node_taint_begin[i], c->node_taint_count[i], c->n_taints))
+            return bad(err, "nodes", i, "taint_begin", "range outside /taints");
+        if (!range_ok(c->node_gpu_begin[i], c->node_gpu_count[i], c->n_gpus))
+            return bad(err, "nodes", i, "gpu_begin", "range outside /gpus");
+        if (c->node_gpu_count[i] > SS_MAX_GPUS_PER_NODE)
+            return bad(err, "nodes", i, "gpu_count", "more than 64 GPUs on one node");
+    }
+    for (int32_t g = 0; g < c->n_gpus; g++) {
+        if (!str_ok(c, c->gpu_model[g]))
+            return bad(err, "gpus", g, "model", "string id out of range");
+        if (c->gpu_milli[g] <= 0 || c->gpu_milli[g] > SS_GPU_MILLI)
+            return bad(err, "gpus", g, "milli", "capacity must be in 1..1000");
+    }
+    for (int32_t i = 0; i < c->n_labels; i++)
+        if (!str_ok(c, c->labels[i].key) || !str_ok(c, c->labels[i].value))
+            return bad(err, "labels", i, "key", "string id out of range");
+    for (int32_t i = 0; i < c->n_taints; i++) {
+        if (!str_ok(c, c->taints[i].key) || !str_ok(c, c->taints[i].value))
+            return bad(err, "taints", i, "key", "string id out of range");
+        if (c->taints[i].effect < SS_EFFECT_NO_SCHEDULE || c->taints[i].effect > SS_EFFECT_NO_EXECUTE)
+            return bad(err, "taints", i, "effect", "not NoSchedule/PreferNoSchedule/NoExecute");
+    }
+    return 0;
+}
+
+static int check_templates(const ss_cluster_t *c, ss_error_t *err)
+{
+    for (int32_t i = 0; i < c->n_tolerations; i++) {
+        const ss_toleration_t *t = &c->tolerations[i];
+        if (!str_ok(c, t->key) || !str_ok(c, t->value))
+            return bad(err, "tolerations", i, "key", "string id out of range");
+        if (t->op != SS_TOL_EQUAL && t->op != SS_TOL_EXISTS)
+            return bad(err, "tolerations", i, "op", "not Equal or Exists");
+        if (t->effect < SS_EFFECT_ANY || t->effect > SS_EFFECT_NO_EXECUTE)
+            return bad(err, "tolerations", i, "effect", "unknown effect");
+    }
+    for (int32_t i = 0; i < c->n_expr_values; i++)
+        if (!str_ok(c, c->expr_values[i]))
+            return bad(err, "exprs", i, "values", "string id out of range");
+    for (int32_t i = 0; i < c->n_models; i++)
+        if (!str_ok(c, c->models[i]))
+            return bad(err, "models", i, "model", "string id out of range");
+    for (int32_t i = 0; i < c->n_exprs; i++) {
+        const ss_expr_t *e = &c->exprs[i];
+        if (!str_ok(c, e->key))
+            return bad(err, "exprs", i, "key", "string id out of range");
+        if (e->op < 0 || e->op >= SS_OP_COUNT)
+            return bad(err, "exprs", i, "op", "unknown operator");
+        if (e->is_field != 0 && e->is_field != 1)
+            return bad(err, "exprs", i, "is_field", "not 0 or 1");
+        if (!range_ok(e->val_begin, e->val_count, c->n_expr_values))
+            return bad(err, "exprs", i, "val_begin", "range outside /exprs/values");
+    }
+    for (int32_t i = 0; i < c->n_terms; i++) {
+        if (!range_ok(c->terms[i].expr_begin, c->terms[i].expr_count, c->n_exprs))
+            return bad(err, "terms", i, "expr_begin", "range outside /exprs");
+        if (c->terms[i].weight < 0 || c->terms[i].weight > 100)
+            return bad(err, "terms", i, "weight", "must be 0..100");
+    }
+    for (int32_t i = 0; i < c->n_templates; i++) {
+        const ss_template_t *t = &c->templates[i];
+        const ss_request_t *r = &t->req;
+        if (r->cpu_milli < 0 || r->cpu_milli > MAX_CPU_MILLI)
+            return bad(err, "templates", i, "cpu_milli", "negative or absurd value");
+        if (r->memory < 0 || r->memory > MAX_MEMORY)
+            return bad(err, "templates", i, "memory", "negative or absurd value");
+        if (r->gpu_count < 0 || r->gpu_count > SS_MAX_GPUS_PER_NODE)
+            return bad(err, "templates", i, "gpu_count", "must be 0..64");
+        if (r->gpu_count > 0 && (r->gpu_milli <= 0 || r->gpu_milli > SS_GPU_MILLI))
+            return bad(err, "templates", i, "gpu_milli", "must be 1..1000 for a GPU pod");
+        if (r->gpu_count > 1 && r->gpu_milli != SS_GPU_MILLI)
+            return bad(err, "templates", i, "gpu_milli", "a multi-GPU pod must ask whole GPUs (1000)");
+        if (r->gpu_count == 0 && r->gpu_milli != 0)
+            return bad(err, "templates", i, "gpu_milli", "set on a pod with no GPU");
+        for (int k = 0; k < SS_MAX_EXT; k++)
+            if (r->ext[k] < 0 || r->ext[k] > MAX_EXT_QTY || (k >= c->n_ext && r->ext[k] != 0))
+                return bad(err, "templates", i, "ext", "negative, absurd or undeclared resource");
+        if (!range_ok(t->sel_begin, t->sel_count, c->n_labels))
+            return bad(err, "templates", i, "sel_begin", "range outside /labels");
+        if (!range_ok(t->plabel_begin, t->plabel_count, c->n_labels))
+            return bad(err, "templates", i, "label_begin", "range outside /labels");
+        if (!range_ok(t->req_begin, t->req_count, c->n_terms))
+            return bad(err, "templates", i, "req_begin", "range outside /terms");
+        if (!range_ok(t->pref_begin, t->pref_count, c->n_terms))
+            return bad(err, "templates", i, "pref_begin", "range outside /terms");
+        if (!range_ok(t->tol_begin, t->tol_count, c->n_tolerations))
+            return bad(err, "templates", i, "tol_begin", "range outside /tolerations");
+        if (!range_ok(t->model_begin, t->model_count, c->n_models))
+            return bad(err, "templates", i, "model_begin", "range outside /models");
+        if (!str_ok(c, t->workload))
+            return bad(err, "templates", i, "workload", "string id out of range");
+    }
+    return 0;
+}
+
+static int check_pods(const ss_cluster_t *c, ss_error_t *err)
+{
+    for (int32_t g = 0; g < c->n_groups; g++) {
+        if (!str_ok(c, c->group_name[g]))
+            return bad(err, "groups", g, "name", "string id out of range");
+        if (c->group_min_member[g] < 1)
+            return bad(err, "groups", g, "min_member", "must be at least 1");
+        if (c->group_topo_mode[g] < SS_TOPO_MODE_NONE || c->group_topo_mode[g] > SS_TOPO_MODE_REQUIRED)
+            return bad(err, "groups", g, "topo_mode", "must be 0, 1 or 2");
+        if (c->group_topo_level[g] < 0 || c->group_topo_level[g] >= SS_TOPO_NLEVELS)
+            return bad(err, "groups", g, "topo_level", "must be 0..4");
+    }
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        if (!str_ok(c, c->pod_name[p]) || !str_ok(c, c->pod_ns[p]))
+            return bad(err, "pods", p, "name", "string id out of range");
+        if (c->pod_template[p] < 0 || c->pod_template[p] >= c->n_templates)
+            return bad(err, "pods", p, "template", "dangling reference to /templates");
+        if (c->pod_group[p] < -1 || c->pod_group[p] >= c->n_groups)
+            return bad(err, "pods", p, "group", "dangling reference to /groups");
+        if (c->pod_node[p] < -1 || c->pod_node[p] >= c->n_nodes)
+            return bad(err, "pods", p, "node", "dangling reference to /nodes");
+        if (c->pod_priority[p] < -SS_MAX_PRIORITY * 2 - 1 || c->pod_priority[p] > 2 * SS_MAX_PRIORITY)
+            return bad(err, "pods", p, "priority", "out of Kubernetes' range");
+        int32_t n = c->pod_node[p];
+        uint64_t m = c->pod_gpu_mask[p];
+        const ss_request_t *r = &c->templates[c->pod_template[p]].req;
+        if (n < 0 && m != 0)
+            return bad(err, "pods", p, "gpu_mask", "set on a pending pod");
+        if (n >= 0) {
+            int32_t ng = c->node_gpu_count[n];
+            if (ng < 64 && (m >> ng) != 0)
+                return bad(err, "pods", p, "gpu_mask", "names a GPU the node does not have");
+            if (__builtin_popcountll(m) != r->gpu_count)
+                return bad(err, "pods", p, "gpu_mask", "number of GPUs differs from the request");
+        }
+    }
+    return 0;
+}
+
+int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err)
+{
+    int rc;
+    if ((rc = check_nodes(c, err)) < 0 || (rc = check_templates(c, err)) < 0 ||
+        (rc = check_pods(c, err)) < 0)
+        return rc;
+    if (!ss_cluster_nodes_sorted(c))
+        return ss_error_set(err, SS_EFORMAT,
+                            "/nodes: rows are not sorted by (region, zone, block, rack)");
+    return 0;
+}

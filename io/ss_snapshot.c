@@ -1,0 +1,2 @@
+/* placeholder until the snapshot reader lands */
+#include "ss_snapshot.h"

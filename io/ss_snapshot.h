@@ -1,0 +1,31 @@
+/* ss_snapshot: the HDF5 snapshot format (docs/snapshot-format.md): cluster
+ * state in, placements out. Writers write to "<path>.tmp.<pid>" and rename,
+ * so a failure never leaves a half-written file at path. Readers validate
+ * everything (ss_cluster_validate) and refuse a newer format_version. */
+#ifndef SS_SNAPSHOT_H
+#define SS_SNAPSHOT_H
+
+#include "ss_cluster.h"
+#include "ss_placements.h"
+
+#define SS_SNAPSHOT_FORMAT_VERSION 1
+
+/* Reads the whole cluster. On success *out is a new cluster the caller owns.
+ * On failure returns a negative code with a one-line message naming the file
+ * and dataset, and *out is NULL. */
+int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err);
+
+/* Writes c (which must validate) to path atomically. */
+int ss_snapshot_write(const char *path, const ss_cluster_t *c, ss_error_t *err);
+
+/* Writes placements for the cluster c (pod names are copied in for human
+ * readers) atomically. */
+int ss_placements_write(const char *path, const ss_cluster_t *c, const ss_placements_t *p,
+                        ss_error_t *err);
+
+/* Reads placements, checking them against c (row count = pending pods, pod
+ * indices pending and increasing, nodes in range, reasons known). */
+int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t **out,
+                       ss_error_t *err);
+
+#endif

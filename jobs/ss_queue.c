@@ -1,0 +1,2 @@
+/* placeholder */
+#include "ss_cluster.h"

@@ -1,0 +1,13 @@
+/* shardsched gen (not yet implemented). */
+#include <stdio.h>
+
+#include "ss_cli.h"
+
+int ss_cmd_gen(int argc, char **argv, MPI_Comm comm)
+{
+    (void)argc;
+    (void)argv;
+    (void)comm;
+    fprintf(stderr, "shardsched gen: not implemented yet\n");
+    return 2;
+}

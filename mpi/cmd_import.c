@@ -1,0 +1,13 @@
+/* shardsched import (not yet implemented). */
+#include <stdio.h>
+
+#include "ss_cli.h"
+
+int ss_cmd_import(int argc, char **argv, MPI_Comm comm)
+{
+    (void)argc;
+    (void)argv;
+    (void)comm;
+    fprintf(stderr, "shardsched import: not implemented yet\n");
+    return 2;
+}
