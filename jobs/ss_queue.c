@@ -1,2 +1,92 @@
-/* placeholder */
-#include "ss_cluster.h"
+/* ss_queue: queue order of pending pods (see ss_queue.h). O(pods log pods). */
+#include "ss_queue.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    int32_t prio;
+    int32_t pos; /* snapshot position of the unit's first pod */
+    int32_t pod;
+} key_t_;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const key_t_ *x = a, *y = b;
+    if (x->prio != y->prio)
+        return x->prio > y->prio ? -1 : 1;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    return (x->pod > y->pod) - (x->pod < y->pod);
+}
+
+void ss_queue_destroy(ss_queue_t *q)
+{
+    if (!q)
+        return;
+    free(q->order);
+    free(q->units);
+    free(q);
+}
+
+ss_queue_t *ss_queue_build(const ss_cluster_t *c, ss_error_t *err)
+{
+    ss_queue_t *q = calloc(1, sizeof *q);
+    size_t np = c->n_pods > 0 ? (size_t)c->n_pods : 1;
+    size_t ng = c->n_groups > 0 ? (size_t)c->n_groups : 1;
+    key_t_ *keys = malloc(np * sizeof *keys);
+    int32_t *gfirst = malloc(ng * sizeof *gfirst), *gprio = malloc(ng * sizeof *gprio);
+    if (q) {
+        q->order = malloc(np * sizeof *q->order);
+        q->units = malloc(np * sizeof *q->units);
+    }
+    if (!q || !keys || !gfirst || !gprio || !q->order || !q->units) {
+        ss_error_set(err, SS_ENOMEM, "out of memory building the queue");
+        ss_queue_destroy(q);
+        q = NULL;
+        goto out;
+    }
+    /* A gang takes the position and the highest priority of its members. */
+    for (int32_t g = 0; g < c->n_groups; g++) {
+        gfirst[g] = -1;
+        gprio[g] = INT32_MIN;
+    }
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        int32_t g = c->pod_group[p];
+        if (c->pod_node[p] >= 0 || g < 0)
+            continue;
+        if (gfirst[g] < 0)
+            gfirst[g] = p;
+        if (c->pod_priority[p] > gprio[g])
+            gprio[g] = c->pod_priority[p];
+    }
+    int32_t n = 0;
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        if (c->pod_node[p] >= 0)
+            continue;
+        int32_t g = c->pod_group[p];
+        keys[n++] = (key_t_){g >= 0 ? gprio[g] : c->pod_priority[p], g >= 0 ? gfirst[g] : p, p};
+    }
+    qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+    q->n_order = n;
+    for (int32_t i = 0; i < n; i++)
+        q->order[i] = keys[i].pod;
+    /* Units: one per gang; otherwise runs of one template and priority. */
+    for (int32_t i = 0; i < n;) {
+        int32_t p = q->order[i], g = c->pod_group[p], j = i + 1;
+        if (g >= 0)
+            while (j < n && c->pod_group[q->order[j]] == g)
+                j++;
+        else
+            while (j < n && c->pod_group[q->order[j]] < 0 &&
+                   c->pod_template[q->order[j]] == c->pod_template[p] &&
+                   c->pod_priority[q->order[j]] == c->pod_priority[p])
+                j++;
+        q->units[q->n_units++] = (ss_unit_t){i, j - i, g};
+        i = j;
+    }
+out:
+    free(keys);
+    free(gfirst);
+    free(gprio);
+    return q;
+}

@@ -1,0 +1,139 @@
+/* ss_exhaustive: the naive reference scheduler (`schedule --exhaustive`).
+ * Every pod in queue order is filtered and scored against every node from
+ * scratch: no node classes, no heaps, no shards — kube-scheduler's algorithm
+ * with percentageOfNodesToScore 100. Cost pods x nodes: for tests and for
+ * measuring the fast engine against, not for production sizes. */
+#include <stdlib.h>
+
+#include "ss_match.h"
+#include "ss_reason.h"
+#include "ss_sched.h"
+#include "ss_sched_class.h"
+
+typedef struct {
+    const ss_cluster_t *c;
+    const ss_policy_t *policy;
+    ss_state_t *st;
+    ss_match_ctx_t mx;
+    int32_t max_untolerated;
+} ref_t;
+
+/* Best node for template t, or -1 with *reason the most common refusal. */
+static int32_t best_node(const ref_t *r, int32_t t, int *reason, int64_t *best_score)
+{
+    const ss_template_t *tp = &r->c->templates[t];
+    int64_t counts[SS_REASON_COUNT] = {0};
+    int32_t best = -1;
+    for (int32_t n = 0; n < r->c->n_nodes; n++) {
+        int64_t bonus = 0;
+        int why = ss_static_eval(&r->mx, r->c, r->max_untolerated, t, n, &bonus);
+        if (why == SS_REASON_NONE)
+            why = ss_state_fit(r->st, tp, n);
+        if (why != SS_REASON_NONE) {
+            counts[why]++;
+            continue;
+        }
+        int64_t score = SS_WEIGHT_FIT * r->policy->fit_score(r->st, tp, n) + bonus;
+        if (best < 0 || score > *best_score) {
+            best = n;
+            *best_score = score;
+        }
+    }
+    *reason = SS_REASON_NO_NODES;
+    int64_t most = 0;
+    for (int k = 1; k < SS_REASON_COUNT; k++)
+        if (counts[k] > most) {
+            most = counts[k];
+            *reason = k;
+        }
+    return best;
+}
+
+static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
+                       const int32_t *row_of_pod, ss_placements_t *out)
+{
+    const ss_cluster_t *c = r->c;
+    int32_t placed = 0;
+    int unsupported = SS_REASON_NONE;
+    for (int32_t i = 0; i < n && group >= 0 && !unsupported; i++)
+        unsupported = ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t p = pods[i], row = row_of_pod[p], t = c->pod_template[p];
+        int why = unsupported ? unsupported : ss_sched_unsupported_reason(c->templates[t].unsupported);
+        if (why != SS_REASON_NONE) {
+            out->reason[row] = why;
+            continue;
+        }
+        int64_t score = 0;
+        int32_t node = best_node(r, t, &why, &score);
+        if (node < 0) {
+            out->reason[row] = why;
+            continue;
+        }
+        uint64_t mask = ss_state_pick_gpus(r->st, &c->templates[t], node);
+        ss_state_apply(r->st, &c->templates[t], node, mask, +1);
+        out->node[row] = node;
+        out->gpu_mask[row] = mask;
+        out->reason[row] = SS_REASON_NONE;
+        placed++;
+    }
+    if (group < 0 || placed >= c->group_min_member[group])
+        return;
+    for (int32_t i = 0; i < n; i++) { /* all or nothing */
+        int32_t row = row_of_pod[pods[i]];
+        if (out->node[row] < 0)
+            continue;
+        ss_state_apply(r->st, &c->templates[c->pod_template[pods[i]]], out->node[row],
+                       out->gpu_mask[row], -1);
+        out->node[row] = -1;
+        out->gpu_mask[row] = 0;
+        out->reason[row] = SS_REASON_GANG;
+    }
+}
+
+int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,
+                      const ss_unit_t *units, int32_t n_units, ss_placements_t *out,
+                      ss_error_t *err)
+{
+    ref_t r = {c, policy, ss_state_create(c), {0}, 0};
+    int32_t *row_of_pod = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof(int32_t));
+    if (!r.st || !row_of_pod) {
+        ss_state_destroy(r.st);
+        free(row_of_pod);
+        return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
+    }
+    ss_match_ctx_init(&r.mx, c);
+    for (int32_t n = 0; n < c->n_nodes; n++) {
+        int32_t prefer = 0;
+        for (int32_t k = 0; k < c->node_taint_count[n]; k++)
+            prefer += c->taints[c->node_taint_begin[n] + k].effect == SS_EFFECT_PREFER_NO_SCHEDULE;
+        if (prefer > r.max_untolerated)
+            r.max_untolerated = prefer;
+    }
+    int32_t rows = 0;
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        row_of_pod[p] = -1;
+        if (c->pod_node[p] < 0) {
+            if (rows < out->n)
+                out->pod[rows] = p;
+            row_of_pod[p] = rows++;
+        }
+    }
+    int rc = 0;
+    if (rows != out->n) {
+        rc = ss_error_set(err, SS_EINVAL, "placements have %d rows for %d pending pods", out->n,
+                          rows);
+    } else {
+        for (int32_t i = 0; i < out->n; i++) {
+            out->node[i] = -1;
+            out->gpu_mask[i] = 0;
+            out->reason[i] = SS_REASON_NO_NODES;
+        }
+        for (int32_t u = 0; u < n_units; u++)
+            place_pods(&r, order + units[u].begin, units[u].count, units[u].group, row_of_pod,
+                       out);
+    }
+    ss_state_destroy(r.st);
+    free(row_of_pod);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* ss_sched_class: node classes and per-template static verdicts, shared by
+ * the fast engine's files (internal to engine/). Nodes whose labels, taints,
+ * cordon flag and GPU models are identical get the same verdict from every
+ * static filter and the same static score, so those are computed once per
+ * (template, class) instead of once per (pod, node). */
+#ifndef SS_SCHED_CLASS_H
+#define SS_SCHED_CLASS_H
+
+#include "ss_cluster.h"
+#include "ss_match.h"
+
+typedef struct {
+    int32_t n_classes;
+    int32_t *node_class; /* [n_nodes] */
+    int32_t *rep;        /* [n_classes] a representative node */
+    int32_t max_untolerated_prefer; /* largest PreferNoSchedule taint count on a node */
+    int32_t hostname_key;           /* string id of kubernetes.io/hostname, or -1 */
+} ss_classes_t;
+
+/* Verdict of the static filters and the static score for one template. */
+typedef struct {
+    int node_specific;   /* template refers to node names: evaluate per node */
+    uint8_t *reason;     /* [n_classes] SS_REASON_NONE or the failing filter */
+    int64_t *bonus;      /* [n_classes] ss_policy_static_score */
+} ss_verdict_t;
+
+int ss_classes_build(const ss_cluster_t *c, ss_classes_t *cl, ss_error_t *err);
+void ss_classes_free(ss_classes_t *cl);
+
+int ss_verdict_alloc(const ss_classes_t *cl, ss_verdict_t *v);
+void ss_verdict_free(ss_verdict_t *v);
+/* Fills v for template t (all classes, or marks it node_specific). */
+void ss_verdict_compute(const ss_match_ctx_t *x, const ss_cluster_t *c, const ss_classes_t *cl,
+                        int32_t t, ss_verdict_t *v);
+/* Static reason and bonus of template t on one node, straight from the
+ * match functions (used for node-specific templates and by the reference). */
+int ss_static_eval(const ss_match_ctx_t *x, const ss_cluster_t *c, int32_t max_untolerated,
+                   int32_t t, int32_t node, int64_t *bonus);
+
+#endif

@@ -1,0 +1,126 @@
+/* ss_state: free capacity per node and GPU (see ss_state.h). */
+#include "ss_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_reason.h"
+
+void ss_state_destroy(ss_state_t *s)
+{
+    if (!s)
+        return;
+    free(s->free_cpu);
+    free(s->free_mem);
+    free(s->free_pods);
+    free(s->free_ext);
+    free(s->gpu_free);
+    free(s->version);
+    free(s);
+}
+
+ss_state_t *ss_state_create(const ss_cluster_t *c)
+{
+    ss_state_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    size_t n = c->n_nodes > 0 ? (size_t)c->n_nodes : 1;
+    size_t g = c->n_gpus > 0 ? (size_t)c->n_gpus : 1;
+    s->c = c;
+    s->free_cpu = malloc(n * sizeof *s->free_cpu);
+    s->free_mem = malloc(n * sizeof *s->free_mem);
+    s->free_pods = malloc(n * sizeof *s->free_pods);
+    s->free_ext = malloc(n * SS_MAX_EXT * sizeof *s->free_ext);
+    s->gpu_free = malloc(g * sizeof *s->gpu_free);
+    s->version = calloc(n, sizeof *s->version);
+    if (!s->free_cpu || !s->free_mem || !s->free_pods || !s->free_ext || !s->gpu_free ||
+        !s->version) {
+        ss_state_destroy(s);
+        return NULL;
+    }
+    memcpy(s->free_cpu, c->node_cpu, (size_t)c->n_nodes * sizeof(int64_t));
+    memcpy(s->free_mem, c->node_mem, (size_t)c->n_nodes * sizeof(int64_t));
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        s->free_pods[i] = c->node_pods[i];
+    memcpy(s->free_ext, c->node_ext, (size_t)c->n_nodes * SS_MAX_EXT * sizeof(int64_t));
+    for (int32_t i = 0; i < c->n_gpus; i++)
+        s->gpu_free[i] = c->gpu_milli[i];
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0)
+            ss_state_apply(s, &c->templates[c->pod_template[p]], c->pod_node[p],
+                           c->pod_gpu_mask[p], +1);
+    memset(s->version, 0, n * sizeof *s->version);
+    return s;
+}
+
+static bool model_allowed(const ss_cluster_t *c, const ss_template_t *t, int32_t gpu)
+{
+    if (t->model_count == 0)
+        return true;
+    for (int32_t k = 0; k < t->model_count; k++)
+        if (c->models[t->model_begin + k] == c->gpu_model[gpu])
+            return true;
+    return false;
+}
+
+uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node)
+{
+    const ss_cluster_t *c = s->c;
+    int32_t need = t->req.gpu_count;
+    if (need == 0)
+        return 0;
+    int32_t b = c->node_gpu_begin[node], n = c->node_gpu_count[node];
+    if (n < need)
+        return UINT64_MAX;
+    uint64_t mask = 0;
+    if (t->req.gpu_milli >= SS_GPU_MILLI) {
+        int32_t got = 0;
+        for (int32_t i = 0; i < n && got < need; i++)
+            if (s->gpu_free[b + i] >= c->gpu_milli[b + i] && c->gpu_milli[b + i] >= SS_GPU_MILLI &&
+                model_allowed(c, t, b + i)) {
+                mask |= UINT64_C(1) << i;
+                got++;
+            }
+        return got == need ? mask : UINT64_MAX;
+    }
+    int32_t best = -1;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t f = s->gpu_free[b + i];
+        if (f >= t->req.gpu_milli && model_allowed(c, t, b + i) &&
+            (best < 0 || f < s->gpu_free[b + best]))
+            best = i;
+    }
+    return best < 0 ? UINT64_MAX : UINT64_C(1) << best;
+}
+
+int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node)
+{
+    const ss_request_t *r = &t->req;
+    if (s->free_pods[node] < 1)
+        return SS_REASON_PODS;
+    if (s->free_cpu[node] < r->cpu_milli)
+        return SS_REASON_CPU;
+    if (s->free_mem[node] < r->memory)
+        return SS_REASON_MEMORY;
+    if (r->gpu_count > 0 && ss_state_pick_gpus(s, t, node) == UINT64_MAX)
+        return SS_REASON_GPU;
+    for (int k = 0; k < s->c->n_ext; k++)
+        if (r->ext[k] > 0 && s->free_ext[(size_t)node * SS_MAX_EXT + k] < r->ext[k])
+            return SS_REASON_EXT;
+    return SS_REASON_NONE;
+}
+
+void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_t gpu_mask,
+                    int sign)
+{
+    const ss_cluster_t *c = s->c;
+    s->free_cpu[node] -= sign * t->req.cpu_milli;
+    s->free_mem[node] -= sign * t->req.memory;
+    s->free_pods[node] -= sign;
+    for (int k = 0; k < c->n_ext; k++)
+        s->free_ext[(size_t)node * SS_MAX_EXT + k] -= sign * t->req.ext[k];
+    int32_t b = c->node_gpu_begin[node];
+    for (uint64_t m = gpu_mask; m; m &= m - 1)
+        s->gpu_free[b + __builtin_ctzll(m)] -= sign * t->req.gpu_milli;
+    s->version[node]++;
+}

@@ -1,0 +1,45 @@
+/* ss_state: what a scheduling run changes — the free capacity of every node
+ * and GPU — kept apart from the immutable cluster (ss_cluster.h).
+ *
+ * Free capacity starts as allocatable minus the requests of the pods already
+ * running on the node (a node may start over-committed: its free value is
+ * then negative and nothing more fits). Every change bumps the node's
+ * version, so caches keyed by node can tell stale entries.
+ */
+#ifndef SS_STATE_H
+#define SS_STATE_H
+
+#include "ss_cluster.h"
+
+typedef struct {
+    const ss_cluster_t *c; /* borrowed; must outlive the state */
+    int64_t *free_cpu, *free_mem;
+    int32_t *free_pods;
+    int64_t *free_ext;     /* [n_nodes * SS_MAX_EXT] */
+    int32_t *gpu_free;     /* [n_gpus] free milli-GPU per GPU */
+    uint32_t *version;     /* [n_nodes], bumped at each place/unplace */
+} ss_state_t;
+
+/* Builds the state of c with its running pods applied. Returns NULL if out
+ * of memory. */
+ss_state_t *ss_state_create(const ss_cluster_t *c);
+void ss_state_destroy(ss_state_t *s); /* accepts NULL */
+
+/* Returns SS_REASON_NONE if the request fits the node's free capacity now,
+ * else the first failing resource in Kubernetes' order (pods, cpu, memory,
+ * GPU, extended). GPU fit follows ss_state_pick_gpus. */
+int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node);
+
+/* Chooses the GPUs a pod would use on node: whole-GPU pods take the first
+ * gpu_count fully free GPUs of an allowed model; a fractional pod takes the
+ * fitting GPU with the least free capacity (lowest index on ties). Returns
+ * the bit mask (bit i = the node's i-th GPU), 0 for a pod without GPUs, and
+ * UINT64_MAX when the GPUs do not fit. */
+uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node);
+
+/* Applies (sign = +1) or removes (sign = -1) a pod of template t on node
+ * with the given GPU mask. No checks: callers check fit first. */
+void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_t gpu_mask,
+                    int sign);
+
+#endif

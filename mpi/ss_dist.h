@@ -1,0 +1,35 @@
+/* ss_dist: MPI plumbing shared by the commands: error agreement across
+ * ranks, MPI call wrapping, the shard-to-rank assignment and the collective
+ * operations the engine's ss_sched_comm_t needs. Only mpi/ talks MPI. */
+#ifndef SS_DIST_H
+#define SS_DIST_H
+
+#include <mpi.h>
+
+#include "ss_error.h"
+#include "ss_sched.h"
+
+/* Agrees on a status: returns the worst (most negative) rc over all ranks.
+ * Call it before any collective step that follows work that may fail, so no
+ * rank waits in a collective that another rank will never enter. */
+int ss_dist_agree(MPI_Comm comm, int rc);
+
+/* Converts an MPI error code into SS_EMPI with a message. */
+int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err);
+
+/* Shards [*lo, *hi) of n_shards owned by this rank: contiguous blocks, so a
+ * rank's nodes are one contiguous range of node rows. */
+void ss_dist_owned(MPI_Comm comm, int32_t n_shards, int32_t *lo, int32_t *hi);
+
+/* Fills ops for the engine: gather = MPI_Allgatherv, sum = MPI_Allreduce.
+ * comm must outlive the use of ops. */
+void ss_dist_sched_comm(MPI_Comm *comm, ss_sched_comm_t *ops);
+
+/* Prints "shardsched CMD: message" on stderr from the rank that saw the
+ * error, then agrees on failure; returns the agreed status. */
+int ss_dist_fail(MPI_Comm comm, const char *cmd, int rc, const ss_error_t *err);
+
+/* Peak resident set size of this process in MiB (from getrusage). */
+double ss_dist_peak_mib(void);
+
+#endif
