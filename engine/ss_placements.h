@@ -17,6 +17,7 @@ typedef struct {
     uint64_t *gpu_mask; /* GPUs used on node */
     char policy[64];    /* policy name the run used */
     int exhaustive;     /* 1 if computed by the naive reference */
+    double seconds;     /* wall time of the scheduling run; 0 = not measured (not written) */
 } ss_placements_t;
 
 /* Allocates n rows (zeroed; node = -1). NULL when out of memory. */

@@ -9,6 +9,17 @@
 
 /* requested = allocatable - free + request, as kube's "requested" after the
  * pod is added. */
+/* floor(a * 100 / b) for 0 <= a <= b, b > 0. A double division is correctly
+ * rounded, and for b < 2^44 the true quotient is at least 1/b below the next
+ * integer, far more than the rounding error, so the floor is exact (and much
+ * cheaper than a 64-bit integer division in the engine's hottest loop). */
+static inline int64_t pct(int64_t a, int64_t b)
+{
+    if (b < (INT64_C(1) << 44))
+        return (int64_t)((double)(a * 100) / (double)b);
+    return a * 100 / b;
+}
+
 static int64_t least_one(int64_t alloc, int64_t free, int64_t req)
 {
     if (alloc <= 0)
@@ -16,7 +27,7 @@ static int64_t least_one(int64_t alloc, int64_t free, int64_t req)
     int64_t requested = alloc - free + req;
     if (requested > alloc)
         return 0;
-    return (alloc - requested) * 100 / alloc;
+    return pct(alloc - requested, alloc);
 }
 
 static int64_t most_one(int64_t alloc, int64_t free, int64_t req)
@@ -26,7 +37,9 @@ static int64_t most_one(int64_t alloc, int64_t free, int64_t req)
     int64_t requested = alloc - free + req;
     if (requested > alloc)
         return 100;
-    return requested * 100 / alloc;
+    if (requested < 0) /* an over-committed node's running pods left */
+        return 0;
+    return pct(requested, alloc);
 }
 
 static int64_t least_allocated(const ss_state_t *s, const ss_template_t *t, int32_t n)

@@ -8,37 +8,8 @@
 #include <string.h>
 
 #include "ss_reason.h"
-#include "ss_sched_class.h"
+#include "ss_sched_int.h"
 
-
-typedef struct {
-    int64_t score;
-    int32_t node;
-    uint32_t ver;
-} hent_t;
-
-typedef struct {
-    int32_t lo, hi;      /* node range */
-    hent_t *heap;
-    int32_t n_heap;
-    ss_cand_t *log;      /* speculative placements, in order */
-    int32_t n_log, consumed, log_cap;
-    int exhausted;
-} shard_t;
-
-struct ss_sched {
-    const ss_cluster_t *c;
-    const ss_policy_t *policy;
-    ss_state_t *st;
-    ss_match_ctx_t mx;
-    ss_classes_t cl;
-    ss_verdict_t v;
-    int32_t n_shards, shard_lo, shard_hi;
-    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
-    shard_t *sh;         /* [n_shards]; only owned ones are used */
-    int32_t *node_shard; /* [n_nodes] */
-    int32_t *row_of_pod; /* [n_pods] placements row, -1 if running */
-};
 
 /* ---------- virtual shards ---------- */
 
@@ -86,11 +57,12 @@ void ss_sched_destroy(ss_sched_t *s)
     if (!s)
         return;
     if (s->sh)
-        for (int32_t i = 0; i < s->n_shards; i++) {
-            free(s->sh[i].heap);
-            free(s->sh[i].log);
-        }
+        for (int32_t i = 0; i < s->n_shards; i++)
+            ss_shard_free(&s->sh[i]);
     free(s->sh);
+    free(s->stamp);
+    ss_sigtab_destroy(s->sigs);
+    ss_vcache_destroy(s->vcache);
     free(s->node_shard);
     free(s->row_of_pod);
     ss_verdict_free(&s->v);
@@ -110,6 +82,7 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
     }
     s->c = c;
     s->policy = policy;
+    s->fault_after = -1;
     s->n_shards = ss_sched_shards(c, shard_nodes, s->bounds);
     if (shard_lo < 0 || shard_hi > s->n_shards || shard_lo > shard_hi) {
         ss_error_set(err, SS_EINVAL, "shard range [%d, %d) outside the cluster's %d shards",
@@ -125,26 +98,25 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
     s->sh = calloc((size_t)s->n_shards, sizeof *s->sh);
     s->node_shard = malloc((c->n_nodes > 0 ? (size_t)c->n_nodes : 1) * sizeof(int32_t));
     s->row_of_pod = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof(int32_t));
-    if (!s->st || !s->sh || !s->node_shard || !s->row_of_pod ||
+    s->stamp = calloc(c->n_nodes > 0 ? (size_t)c->n_nodes : 1, sizeof *s->stamp);
+    s->sigs = ss_sigtab_create(s->cl.n_classes);
+    s->vcache = ss_vcache_create();
+    if (!s->st || !s->sh || !s->node_shard || !s->row_of_pod || !s->stamp || !s->sigs ||
+        !s->vcache ||
         ss_verdict_alloc(&s->cl, &s->v) < 0) {
         ss_error_set(err, SS_ENOMEM, "out of memory creating the scheduler");
         goto fail;
     }
     for (int32_t k = 0; k < s->n_shards; k++) {
-        shard_t *h = &s->sh[k];
-        h->lo = s->bounds[k];
-        h->hi = s->bounds[k + 1];
-        for (int32_t i = h->lo; i < h->hi; i++)
+        for (int32_t i = s->bounds[k]; i < s->bounds[k + 1]; i++)
             s->node_shard[i] = k;
-        if (k >= shard_lo && k < shard_hi) {
-            h->heap = malloc((size_t)(h->hi - h->lo + 1) * 2 * sizeof *h->heap);
-            h->log = malloc(64 * sizeof *h->log);
-            h->log_cap = 64;
-            if (!h->heap || !h->log) {
-                ss_error_set(err, SS_ENOMEM, "out of memory creating the scheduler");
-                goto fail;
-            }
+        if (k >= shard_lo && k < shard_hi &&
+            ss_shard_init(&s->sh[k], s->bounds[k], s->bounds[k + 1], s->cl.node_class) < 0) {
+            ss_error_set(err, SS_ENOMEM, "out of memory creating the scheduler");
+            goto fail;
         }
+        s->sh[k].lo = s->bounds[k];
+        s->sh[k].hi = s->bounds[k + 1];
     }
     int32_t row = 0;
     for (int32_t p = 0; p < c->n_pods; p++)
@@ -153,142 +125,6 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
 fail:
     ss_sched_destroy(s);
     return NULL;
-}
-
-/* ---------- heaps: max by score, then min by node ---------- */
-
-static inline bool better(const hent_t *a, const hent_t *b)
-{
-    return a->score > b->score || (a->score == b->score && a->node < b->node);
-}
-
-static void sift_down(hent_t *h, int32_t n, int32_t i)
-{
-    for (;;) {
-        int32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && better(&h[l], &h[m]))
-            m = l;
-        if (r < n && better(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        hent_t t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
-static void heap_push(hent_t *h, int32_t *n, hent_t e)
-{
-    int32_t i = (*n)++;
-    h[i] = e;
-    while (i > 0) {
-        int32_t p = (i - 1) / 2;
-        if (!better(&h[i], &h[p]))
-            break;
-        hent_t t = h[i];
-        h[i] = h[p];
-        h[p] = t;
-        i = p;
-    }
-}
-
-static hent_t heap_pop(hent_t *h, int32_t *n)
-{
-    hent_t top = h[0];
-    h[0] = h[--(*n)];
-    sift_down(h, *n, 0);
-    return top;
-}
-
-/* Static reason of template t on node (from the class verdict, or computed
- * for node-specific templates); *bonus receives the static score. */
-static int node_static(const ss_sched_t *s, int32_t t, int32_t node, int64_t *bonus)
-{
-    if (s->v.node_specific)
-        return ss_static_eval(&s->mx, s->c, s->cl.max_untolerated_prefer, t, node, bonus);
-    int32_t k = s->cl.node_class[node];
-    *bonus = s->v.bonus[k];
-    return s->v.reason[k];
-}
-
-/* Score of a node that passed the static filters, or -1 if it does not fit. */
-static int64_t node_score(const ss_sched_t *s, const ss_template_t *tp, int32_t node, int64_t bonus)
-{
-    if (ss_state_fit(s->st, tp, node) != SS_REASON_NONE)
-        return -1;
-    return SS_WEIGHT_FIT * s->policy->fit_score(s->st, tp, node) + bonus;
-}
-
-static void shard_build(ss_sched_t *s, shard_t *h, int32_t t)
-{
-    const ss_template_t *tp = &s->c->templates[t];
-    h->n_heap = 0;
-    h->n_log = h->consumed = 0;
-    h->exhausted = 0;
-    for (int32_t i = h->lo; i < h->hi; i++) {
-        int64_t bonus;
-        if (node_static(s, t, i, &bonus) != SS_REASON_NONE)
-            continue;
-        int64_t sc = node_score(s, tp, i, bonus);
-        if (sc >= 0)
-            h->heap[h->n_heap++] = (hent_t){sc, i, s->st->version[i]};
-    }
-    for (int32_t i = h->n_heap / 2 - 1; i >= 0; i--)
-        sift_down(h->heap, h->n_heap, i);
-}
-
-static int log_reserve(shard_t *h, int32_t need)
-{
-    if (need <= h->log_cap)
-        return 0;
-    int32_t cap = h->log_cap * 2;
-    while (cap < need)
-        cap *= 2;
-    ss_cand_t *l = realloc(h->log, (size_t)cap * sizeof *l);
-    if (!l)
-        return -1;
-    h->log = l;
-    h->log_cap = cap;
-    return 0;
-}
-
-/* Extends the shard's speculative sequence until it holds `ahead` entries
- * not yet consumed, or no node is left. Each entry is applied to the state
- * as if the shard wins it. */
-static int shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead)
-{
-    const ss_template_t *tp = &s->c->templates[t];
-    while (!h->exhausted && h->n_log - h->consumed < ahead) {
-        if (h->n_heap == 0) {
-            h->exhausted = 1;
-            break;
-        }
-        hent_t e = heap_pop(h->heap, &h->n_heap);
-        if (e.ver != s->st->version[e.node])
-            continue; /* stale: a fresher entry for this node is in the heap */
-        uint64_t mask = ss_state_pick_gpus(s->st, tp, e.node);
-        if (log_reserve(h, h->n_log + 1) < 0)
-            return SS_ENOMEM;
-        h->log[h->n_log++] = (ss_cand_t){e.score, e.node, (int32_t)(h - s->sh), mask};
-        ss_state_apply(s->st, tp, e.node, mask, +1);
-        int64_t bonus;
-        node_static(s, t, e.node, &bonus);
-        int64_t sc = node_score(s, tp, e.node, bonus);
-        if (sc >= 0)
-            heap_push(h->heap, &h->n_heap, (hent_t){sc, e.node, s->st->version[e.node]});
-    }
-    return 0;
-}
-
-/* Undoes the speculative entries that were not consumed, newest first. */
-static void shard_rewind(ss_sched_t *s, shard_t *h, int32_t t)
-{
-    const ss_template_t *tp = &s->c->templates[t];
-    for (int32_t i = h->n_log - 1; i >= h->consumed; i--)
-        ss_state_apply(s->st, tp, h->log[i].node, h->log[i].gpu_mask, -1);
-    h->n_log = h->consumed;
 }
 
 /* ---------- one run: `want` replicas of template t ---------- */
@@ -306,14 +142,17 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
                     proposals_t *pr, ss_error_t *err)
 {
     int32_t n = 0;
-    for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+    for (int32_t k = s->shard_lo; k < s->shard_hi && s->local_rc == 0; k++) {
         shard_t *h = &s->sh[k];
         int32_t need = n + (h->n_log - h->consumed) + 1;
         if (need > *cap) {
             int32_t nc = *cap * 2 > need ? *cap * 2 : need;
             ss_cand_t *m = realloc(*mine, (size_t)nc * sizeof *m);
-            if (!m)
-                return ss_error_set(err, SS_ENOMEM, "out of memory exchanging proposals");
+            if (!m) {
+                s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM,
+                                           "out of memory exchanging proposals");
+                break;
+            }
             *mine = m;
             *cap = nc;
         }
@@ -322,6 +161,8 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
         if (h->exhausted)
             (*mine)[n++] = (ss_cand_t){0, -1, k, 0};
     }
+    if (s->local_rc < 0) /* tell everyone: a single error marker (*mine holds >= 1) */
+        (*mine)[0] = (ss_cand_t){s->local_rc, -2, -1, 0}, n = 1;
     if (comm) {
         free(pr->all);
         pr->all = NULL;
@@ -337,6 +178,13 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
         pr->done[k] = 0;
         pr->first[k] = -1;
     }
+    if (s->local_rc < 0) {
+        *err = s->local_err;
+        return s->local_rc;
+    }
+    for (int32_t i = 0; i < pr->n_all; i++)
+        if (pr->all[i].node == -2)
+            return ss_error_set(err, SS_EPEER, "another rank failed during the run");
     /* Entries arrive grouped by shard (each shard has one owner). */
     for (int32_t i = 0; i < pr->n_all; i++) {
         int32_t k = pr->all[i].shard;
@@ -353,36 +201,66 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
     return 0;
 }
 
-/* Best-first merge of the shard sequences. Takes up to `want` winners into
- * win[]; stops early when a shard that may still have a better node has no
- * listed entry left (*more = 1: another round is needed) or when every shard
- * is exhausted (*more = 0). taken[k] counts winners from shard k. */
-static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, ss_cand_t *win,
-                     int32_t *taken, int *more)
+/* Is shard a's next proposal better than shard b's (score desc, node asc)? */
+static inline bool head_better(const proposals_t *pr, const int32_t *taken, int32_t a, int32_t b)
 {
-    int32_t got = 0;
+    const ss_cand_t *x = &pr->all[pr->first[a] + taken[a]];
+    const ss_cand_t *y = &pr->all[pr->first[b] + taken[b]];
+    return x->score > y->score || (x->score == y->score && x->node < y->node);
+}
+
+static void heads_down(const proposals_t *pr, const int32_t *taken, int32_t *h, int32_t n,
+                       int32_t i)
+{
+    for (;;) {
+        int32_t l = 2 * i + 1, m = i;
+        if (l < n && head_better(pr, taken, h[l], h[m]))
+            m = l;
+        if (l + 1 < n && head_better(pr, taken, h[l + 1], h[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        int32_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Best-first merge of the shard sequences. Takes up to `want` winners into
+ * win[]; stops early when the shard that just won has no listed entry left
+ * but may still have nodes (*more = 1: another round is needed), or when
+ * every shard is exhausted (*more = 0). taken[k] counts winners from shard
+ * k. A round starts with every shard holding an entry or exhausted, so at
+ * least one pod is placed per round. heads: scratch of n_shards entries. */
+static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, ss_cand_t *win,
+                     int32_t *taken, int32_t *heads, int *more)
+{
+    int32_t got = 0, n = 0;
     *more = 0;
-    for (int32_t k = 0; k < s->n_shards; k++)
+    for (int32_t k = 0; k < s->n_shards; k++) {
         taken[k] = 0;
-    while (got < want) {
-        int32_t best = -1;
-        for (int32_t k = 0; k < s->n_shards; k++) {
-            if (taken[k] == pr->cnt[k]) {
-                if (!pr->done[k]) {
-                    *more = 1; /* this shard's next entry is unknown */
-                    return got;
-                }
-                continue;
+        if (pr->cnt[k] > 0)
+            heads[n++] = k;
+        else if (!pr->done[k])
+            *more = 1; /* cannot happen after a full round; be safe */
+    }
+    if (*more)
+        return 0;
+    for (int32_t i = n / 2 - 1; i >= 0; i--)
+        heads_down(pr, taken, heads, n, i);
+    while (got < want && n > 0) {
+        int32_t k = heads[0];
+        win[got++] = pr->all[pr->first[k] + taken[k]];
+        taken[k]++;
+        if (taken[k] == pr->cnt[k]) {
+            if (!pr->done[k]) {
+                *more = 1; /* this shard's next entry is unknown */
+                return got;
             }
-            const ss_cand_t *e = &pr->all[pr->first[k] + taken[k]];
-            const ss_cand_t *b = best < 0 ? NULL : &pr->all[pr->first[best] + taken[best]];
-            if (!b || e->score > b->score || (e->score == b->score && e->node < b->node))
-                best = k;
+            heads[0] = heads[--n];
         }
-        if (best < 0)
-            return got; /* every shard exhausted */
-        win[got++] = pr->all[pr->first[best] + taken[best]];
-        taken[best]++;
+        heads_down(pr, taken, heads, n, 0);
     }
     return got;
 }
@@ -391,7 +269,7 @@ typedef struct {
     proposals_t pr;
     ss_cand_t *mine, *win;
     int32_t mine_cap, win_cap;
-    int32_t *taken;
+    int32_t *taken, *heads;
 } runbuf_t;
 
 static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, const int32_t *pods,
@@ -400,18 +278,24 @@ static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, con
 {
     int rc = 0;
     *placed = 0;
+    /* The lookahead changes how many rounds a run takes, never its result:
+     * a shard whose proposals were all taken proposes twice as many next
+     * round, so a shard that keeps winning needs few rounds. */
+    for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
+        s->sh[k].ahead = 2 * want / s->n_shards + 1;
     while (*placed < want) {
         int32_t remaining = want - *placed;
-        int32_t ahead = 2 * remaining / s->n_shards + 1;
-        if (ahead > remaining)
-            ahead = remaining;
-#pragma omp parallel for schedule(dynamic, 1) reduction(min : rc)
-        for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
-            int r = shard_extend(s, &s->sh[k], t, ahead);
-            rc = r < rc ? r : rc;
+        if (s->local_rc == 0) {
+#pragma omp parallel for schedule(static) reduction(min : rc)
+            for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+                shard_t *h = &s->sh[k];
+                int r = ss_shard_extend(s, h, t, h->ahead < remaining ? h->ahead : remaining);
+                rc = r < rc ? r : rc;
+            }
+            if (rc < 0)
+                s->local_rc = ss_error_set(&s->local_err, rc,
+                                           "out of memory extending shard sequences");
         }
-        if (rc < 0)
-            return ss_error_set(err, rc, "out of memory extending shard sequences");
         if ((rc = exchange(s, comm, &b->mine, &b->mine_cap, &b->pr, err)) < 0)
             return rc;
         if (remaining > b->win_cap) {
@@ -422,9 +306,14 @@ static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, con
             b->win_cap = remaining;
         }
         int more;
-        int32_t got = merge(s, &b->pr, remaining, b->win, b->taken, &more);
-        for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
-            s->sh[k].consumed += b->taken[k];
+        int32_t got = merge(s, &b->pr, remaining, b->win, b->taken, b->heads, &more);
+        for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+            shard_t *h = &s->sh[k];
+            h->consumed += b->taken[k];
+            if (h->consumed == h->n_log && !h->exhausted && b->taken[k] > 0 &&
+                h->ahead < (INT32_MAX / 2))
+                h->ahead *= 2;
+        }
         for (int32_t i = 0; i < got; i++) {
             int32_t row = s->row_of_pod[pods[*placed + i]];
             out->node[row] = b->win[i].node;
@@ -445,10 +334,11 @@ static int run_reason(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, int
 {
     int64_t counts[SS_REASON_COUNT] = {0};
     const ss_template_t *tp = &s->c->templates[t];
+#pragma omp parallel for schedule(static) reduction(+ : counts[:SS_REASON_COUNT])
     for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
         for (int32_t i = s->sh[k].lo; i < s->sh[k].hi; i++) {
             int64_t bonus;
-            int r = node_static(s, t, i, &bonus);
+            int r = ss_sched_node_static(s, t, i, &bonus);
             if (r == SS_REASON_NONE)
                 r = ss_state_fit(s->st, tp, i);
             counts[r]++;
@@ -480,16 +370,36 @@ static int place_run(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, cons
         *placed = 0;
         return 0;
     }
-    ss_verdict_compute(&s->mx, s->c, &s->cl, t, &s->v);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
-        shard_build(s, &s->sh[k], t);
+    int32_t sig = ss_vcache_get(s->vcache, &s->mx, s->c, &s->cl, t, &s->v) < 0
+                      ? -1
+                      : ss_sigtab_id(s->sigs, s->c, t, &s->v);
+    if (sig < 0 && s->local_rc == 0)
+        s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM, "out of memory caching verdicts");
+    rc = 0;
+    if (s->fault_after >= 0 && s->runs == s->fault_after && s->local_rc == 0)
+        s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM, "injected fault in run %lld",
+                                   (long long)s->runs);
+    s->runs++;
+    if (s->local_rc == 0) {
+#pragma omp parallel for schedule(static) reduction(min : rc)
+        for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+            int r = ss_shard_begin(s, &s->sh[k], t, sig);
+            rc = r < rc ? r : rc;
+        }
+        if (rc < 0)
+            s->local_rc = ss_error_set(&s->local_err, rc, "out of memory building shard heaps");
+    }
     rc = run_rounds(s, comm, t, pods, n, b, out, placed, err);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
-        shard_rewind(s, &s->sh[k], t);
+    int failed = 0;
+#pragma omp parallel for schedule(static) reduction(| : failed)
+    for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+        ss_shard_rewind(s, &s->sh[k], t);
+        failed |= s->sh[k].failed;
+    }
     if (rc < 0)
         return rc;
+    if (failed && s->local_rc == 0)
+        s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM, "out of memory rewinding shards");
     if (*placed < n) {
         int reason;
         if ((rc = run_reason(s, comm, t, &reason, err)) < 0)
@@ -509,9 +419,10 @@ static void gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_plac
         if (node < 0)
             continue;
         int32_t k = s->node_shard[node];
-        if (k >= s->shard_lo && k < s->shard_hi)
-            ss_state_apply(s->st, &s->c->templates[s->c->pod_template[pods[i]]], node,
-                           out->gpu_mask[row], -1);
+        if (k >= s->shard_lo && k < s->shard_hi &&
+            ss_shard_apply(s, &s->sh[k], &s->c->templates[s->c->pod_template[pods[i]]], node,
+                           out->gpu_mask[row], -1) < 0)
+            s->sh[k].failed = 1; /* reported by the caller */
         out->node[row] = -1;
         out->gpu_mask[row] = 0;
         out->reason[row] = SS_REASON_GANG;
@@ -538,15 +449,20 @@ static int place_unit(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t 
         int32_t t = c->pod_template[pods[i]], j = i + 1;
         while (j < n && c->pod_template[pods[j]] == t)
             j++;
-        int32_t placed;
+        int32_t placed = 0;
         int rc = place_run(s, comm, t, pods + i, j - i, b, out, &placed, err);
         if (rc < 0)
             return rc;
         total += placed;
         i = j;
     }
-    if (group >= 0 && total < c->group_min_member[group])
+    if (group >= 0 && total < c->group_min_member[group]) {
         gang_rollback(s, pods, n, out);
+        for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
+            if (s->sh[k].failed && s->local_rc == 0)
+                s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM,
+                                           "out of memory rolling back a pod group");
+    }
     return 0;
 }
 
@@ -575,12 +491,21 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     b.pr.cnt = malloc((size_t)ns * sizeof(int32_t));
     b.pr.done = malloc((size_t)ns);
     b.taken = malloc((size_t)ns * sizeof(int32_t));
+    b.heads = malloc((size_t)ns * sizeof(int32_t));
     int rc = 0;
-    if (!b.pr.first || !b.pr.cnt || !b.pr.done || !b.taken)
+    if (!b.pr.first || !b.pr.cnt || !b.pr.done || !b.taken || !b.heads)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
+    b.mine = malloc(64 * sizeof *b.mine);
+    b.mine_cap = 64;
+    if (!b.mine)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
     for (int32_t u = 0; u < n_units && rc == 0; u++)
         rc = place_unit(s, comm, order + units[u].begin, units[u].count, units[u].group, &b, out,
                         err);
+    if (rc == 0 && s->local_rc < 0) { /* seen after the last exchange */
+        *err = s->local_err;
+        rc = s->local_rc;
+    }
     if (comm)
         free(b.pr.all);
     free(b.mine);
@@ -589,7 +514,13 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     free(b.pr.cnt);
     free(b.pr.done);
     free(b.taken);
+    free(b.heads);
     return rc;
+}
+
+void ss_sched_inject_fault(ss_sched_t *s, int64_t after)
+{
+    s->fault_after = after;
 }
 
 int ss_sched_unsupported_reason(uint32_t rules)

@@ -75,9 +75,16 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
                             ss_error_t *err);
 void ss_sched_destroy(ss_sched_t *s); /* accepts NULL */
 
+/* Test hook: makes this process fail (as if out of memory) when it starts
+ * its run number `after` (counted from 0), to test that the other processes
+ * stop cleanly too. -1 (the default) disables it. */
+void ss_sched_inject_fault(ss_sched_t *s, int64_t after);
+
 /* Places the queue's units in order and fills out (rows = pending pods in
  * pod order; out->n must equal the number of pending pods). comm may be
- * NULL. On every process the whole of out is filled. Returns 0 or negative. */
+ * NULL. On every process the whole of out is filled. Returns 0 or negative;
+ * an error on one process reaches the others at the next exchange (they
+ * return SS_EPEER), so no process is left waiting in a collective. */
 int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, int32_t n_units,
                  const ss_sched_comm_t *comm, ss_placements_t *out, ss_error_t *err);
 

@@ -38,3 +38,26 @@ int ss_static_eval(const ss_match_ctx_t *x, const ss_cluster_t *c, int32_t max_u
                    int32_t t, int32_t node, int64_t *bonus);
 
 #endif
+
+/* Score signatures: two templates with the same requests, allowed GPU models
+ * and verdict (reason and bonus per class) get the same feasibility and the
+ * same score on every node, so the engine can reuse one's node heaps for the
+ * other. Templates that name nodes get a signature of their own. */
+typedef struct ss_sigtab ss_sigtab_t;
+ss_sigtab_t *ss_sigtab_create(int32_t n_classes);
+void ss_sigtab_destroy(ss_sigtab_t *st); /* accepts NULL */
+/* Id of template t's signature (v computed for t), added if new; -1 if out
+ * of memory. */
+int32_t ss_sigtab_id(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t, const ss_verdict_t *v);
+
+/* Verdicts depend only on a template's constraints (selector, affinity,
+ * tolerations, allowed models and GPU count), which many templates share
+ * (most have none): a cache keyed by those constraints computes each verdict
+ * once. */
+typedef struct ss_vcache ss_vcache_t;
+ss_vcache_t *ss_vcache_create(void);
+void ss_vcache_destroy(ss_vcache_t *vc); /* accepts NULL */
+/* Fills v for template t, from the cache or computed (and cached). Returns
+ * 0 or SS_ENOMEM. */
+int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
+                  const ss_classes_t *cl, int32_t t, ss_verdict_t *v);

@@ -164,8 +164,8 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
             return bad(err, "pods", p, "group", "dangling reference to /groups");
         if (c->pod_node[p] < -1 || c->pod_node[p] >= c->n_nodes)
             return bad(err, "pods", p, "node", "dangling reference to /nodes");
-        if (c->pod_priority[p] < -SS_MAX_PRIORITY * 2 - 1 || c->pod_priority[p] > 2 * SS_MAX_PRIORITY)
-            return bad(err, "pods", p, "priority", "out of Kubernetes' range");
+        /* Any int32 is a valid priority: Kubernetes' system classes go above
+         * 2e9 (system-node-critical is 2000001000). */
         int32_t n = c->pod_node[p];
         uint64_t m = c->pod_gpu_mask[p];
         const ss_request_t *r = &c->templates[c->pod_template[p]].req;

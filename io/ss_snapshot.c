@@ -1,2 +1,684 @@
-/* placeholder until the snapshot reader lands */
+/* ss_snapshot: the HDF5 snapshot format v1 (docs/snapshot-format.md),
+ * cluster state in and placements out.
+ *
+ * Built for 100,000 nodes and 1,000,000 pods: every column of ss_cluster_t
+ * is one dataset, written with one H5Dwrite and read with one hyperslab
+ * read (ss_h5util), so a snapshot loads in about the time it takes to
+ * inflate it. The cluster's columns are described once, in `cols` below;
+ * the writer, the reader and the row-count checks all walk that table, so
+ * a new column is one line here plus one in the docs (and a version bump).
+ */
 #include "ss_snapshot.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_h5util.h"
+#include "ss_reason.h"
+
+/* clang-format off */
+enum {
+    T_NODES, T_GPUS, T_TEMPLATES, T_PODS, T_GROUPS, T_LABELS, T_TAINTS,
+    T_TOLERATIONS, T_TERMS, T_EXPRS, T_VALUES, T_MODELS, T_COUNT
+};
+
+/* A table: rows counted by one int32 member of ss_cluster_t. */
+typedef struct {
+    const char *group;
+    size_t count_off, cap_off;
+} table_t;
+
+#define TAB(g, n, cap) {g, offsetof(ss_cluster_t, n), offsetof(ss_cluster_t, cap)}
+static const table_t tables[T_COUNT] = {
+    TAB("/nodes", n_nodes, cap_nodes),
+    TAB("/gpus", n_gpus, cap_gpus),
+    TAB("/templates", n_templates, cap_templates),
+    TAB("/pods", n_pods, cap_pods),
+    TAB("/groups", n_groups, cap_groups),
+    TAB("/labels", n_labels, cap_labels),
+    TAB("/taints", n_taints, cap_taints),
+    TAB("/tolerations", n_tolerations, cap_tolerations),
+    TAB("/terms", n_terms, cap_terms),
+    TAB("/exprs", n_exprs, cap_exprs),
+    TAB("/exprs", n_expr_values, cap_expr_values), /* /exprs/values */
+    TAB("/models", n_models, cap_models),
+};
+
+#define W_EXT (-1) /* width: one column per declared extended resource */
+
+/* A column: element (row i, column k) lives at
+ * (*(char **)((char *)c + arr_off)) + i * stride + field_off + k * size. */
+typedef struct {
+    int table;
+    const char *name;
+    ss_h5_type_t type;
+    int width; /* 1 (1-D dataset), SS_TOPO_NLEVELS or W_EXT (2-D) */
+    size_t arr_off, field_off, stride;
+} col_t;
+
+#define MSZ(m) sizeof(*((ss_cluster_t *)0)->m)
+#define COL(t, nm, ty, m) {t, nm, ty, 1, offsetof(ss_cluster_t, m), 0, MSZ(m)}
+#define FLD(t, nm, ty, m, st, f) {t, nm, ty, 1, offsetof(ss_cluster_t, m), offsetof(st, f), sizeof(st)}
+#define TPL(nm, ty, f) FLD(T_TEMPLATES, nm, ty, templates, ss_template_t, f)
+
+/* The first column of each table is the one others' row counts are compared with. */
+static const col_t cols[] = {
+    COL(T_NODES, "name", SS_H5_I32, node_name),
+    {T_NODES, "topo", SS_H5_I32, SS_TOPO_NLEVELS, offsetof(ss_cluster_t, node_topo), 0,
+     sizeof(int32_t) * SS_TOPO_NLEVELS},
+    COL(T_NODES, "cpu_milli", SS_H5_I64, node_cpu),
+    COL(T_NODES, "memory", SS_H5_I64, node_mem),
+    COL(T_NODES, "pods", SS_H5_I32, node_pods),
+    {T_NODES, "ext", SS_H5_I64, W_EXT, offsetof(ss_cluster_t, node_ext), 0,
+     sizeof(int64_t) * SS_MAX_EXT},
+    COL(T_NODES, "unschedulable", SS_H5_U8, node_unsched),
+    COL(T_NODES, "label_begin", SS_H5_I32, node_label_begin),
+    COL(T_NODES, "label_count", SS_H5_I32, node_label_count),
+    COL(T_NODES, "taint_begin", SS_H5_I32, node_taint_begin),
+    COL(T_NODES, "taint_count", SS_H5_I32, node_taint_count),
+    COL(T_NODES, "gpu_begin", SS_H5_I32, node_gpu_begin),
+    COL(T_NODES, "gpu_count", SS_H5_I32, node_gpu_count),
+    COL(T_GPUS, "model", SS_H5_I32, gpu_model),
+    COL(T_GPUS, "milli", SS_H5_I32, gpu_milli),
+    TPL("cpu_milli", SS_H5_I64, req.cpu_milli),
+    TPL("memory", SS_H5_I64, req.memory),
+    TPL("gpu_count", SS_H5_I32, req.gpu_count),
+    TPL("gpu_milli", SS_H5_I32, req.gpu_milli),
+    {T_TEMPLATES, "ext", SS_H5_I64, W_EXT, offsetof(ss_cluster_t, templates),
+     offsetof(ss_template_t, req.ext), sizeof(ss_template_t)},
+    TPL("sel_begin", SS_H5_I32, sel_begin),
+    TPL("sel_count", SS_H5_I32, sel_count),
+    TPL("req_begin", SS_H5_I32, req_begin),
+    TPL("req_count", SS_H5_I32, req_count),
+    TPL("pref_begin", SS_H5_I32, pref_begin),
+    TPL("pref_count", SS_H5_I32, pref_count),
+    TPL("tol_begin", SS_H5_I32, tol_begin),
+    TPL("tol_count", SS_H5_I32, tol_count),
+    TPL("model_begin", SS_H5_I32, model_begin),
+    TPL("model_count", SS_H5_I32, model_count),
+    TPL("label_begin", SS_H5_I32, plabel_begin),
+    TPL("label_count", SS_H5_I32, plabel_count),
+    TPL("unsupported", SS_H5_I32, unsupported),
+    TPL("workload", SS_H5_I32, workload),
+    COL(T_PODS, "name", SS_H5_I32, pod_name),
+    COL(T_PODS, "namespace", SS_H5_I32, pod_ns),
+    COL(T_PODS, "template", SS_H5_I32, pod_template),
+    COL(T_PODS, "priority", SS_H5_I32, pod_priority),
+    COL(T_PODS, "group", SS_H5_I32, pod_group),
+    COL(T_PODS, "node", SS_H5_I32, pod_node),
+    COL(T_PODS, "gpu_mask", SS_H5_U64, pod_gpu_mask),
+    COL(T_GROUPS, "name", SS_H5_I32, group_name),
+    COL(T_GROUPS, "min_member", SS_H5_I32, group_min_member),
+    COL(T_GROUPS, "topo_level", SS_H5_I32, group_topo_level),
+    COL(T_GROUPS, "topo_mode", SS_H5_I32, group_topo_mode),
+    FLD(T_LABELS, "key", SS_H5_I32, labels, ss_label_t, key),
+    FLD(T_LABELS, "value", SS_H5_I32, labels, ss_label_t, value),
+    FLD(T_TAINTS, "key", SS_H5_I32, taints, ss_taint_t, key),
+    FLD(T_TAINTS, "value", SS_H5_I32, taints, ss_taint_t, value),
+    FLD(T_TAINTS, "effect", SS_H5_I32, taints, ss_taint_t, effect),
+    FLD(T_TOLERATIONS, "key", SS_H5_I32, tolerations, ss_toleration_t, key),
+    FLD(T_TOLERATIONS, "value", SS_H5_I32, tolerations, ss_toleration_t, value),
+    FLD(T_TOLERATIONS, "op", SS_H5_I32, tolerations, ss_toleration_t, op),
+    FLD(T_TOLERATIONS, "effect", SS_H5_I32, tolerations, ss_toleration_t, effect),
+    FLD(T_TERMS, "expr_begin", SS_H5_I32, terms, ss_term_t, expr_begin),
+    FLD(T_TERMS, "expr_count", SS_H5_I32, terms, ss_term_t, expr_count),
+    FLD(T_TERMS, "weight", SS_H5_I32, terms, ss_term_t, weight),
+    FLD(T_EXPRS, "key", SS_H5_I32, exprs, ss_expr_t, key),
+    FLD(T_EXPRS, "op", SS_H5_I32, exprs, ss_expr_t, op),
+    FLD(T_EXPRS, "is_field", SS_H5_I32, exprs, ss_expr_t, is_field),
+    FLD(T_EXPRS, "val_begin", SS_H5_I32, exprs, ss_expr_t, val_begin),
+    FLD(T_EXPRS, "val_count", SS_H5_I32, exprs, ss_expr_t, val_count),
+    COL(T_VALUES, "values", SS_H5_I32, expr_values),
+    COL(T_MODELS, "model", SS_H5_I32, models),
+};
+/* clang-format on */
+#define NCOLS (sizeof cols / sizeof cols[0])
+
+static int32_t *table_count(ss_cluster_t *c, int t)
+{
+    return (int32_t *)((char *)c + tables[t].count_off);
+}
+
+static char **col_array(ss_cluster_t *c, const col_t *col)
+{
+    return (char **)((char *)c + col->arr_off);
+}
+
+static int col_width(const ss_cluster_t *c, const col_t *col)
+{
+    return col->width == W_EXT ? c->n_ext : col->width;
+}
+
+static void col_path(const col_t *col, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", tables[col->table].group, col->name);
+}
+
+/* True when the column's memory is exactly rows x width packed elements. */
+static bool col_packed(const ss_cluster_t *c, const col_t *col)
+{
+    return col->field_off == 0 &&
+           col->stride == ss_h5_type_size(col->type) * (size_t)col_width(c, col);
+}
+
+/* Copies between the cluster's layout and a packed buffer (to_packed: gather). */
+static void col_copy(ss_cluster_t *c, const col_t *col, char *packed, bool to_packed)
+{
+    int32_t rows = *table_count(c, col->table);
+    int w = col_width(c, col);
+    size_t es = ss_h5_type_size(col->type);
+    char *base = *col_array(c, col);
+    for (int32_t i = 0; i < rows; i++)
+        for (int k = 0; k < w; k++) {
+            char *m = base + (size_t)i * col->stride + col->field_off + (size_t)k * es;
+            char *p = packed + ((size_t)i * w + k) * es;
+            memcpy(to_packed ? p : m, to_packed ? m : p, es);
+        }
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static int write_col(hid_t f, const char *fname, const ss_cluster_t *cc, const col_t *col,
+                     ss_error_t *err)
+{
+    ss_cluster_t *c = (ss_cluster_t *)cc; /* only read through col_copy(to_packed) */
+    char path[96];
+    col_path(col, path, sizeof path);
+    int32_t rows = *table_count(c, col->table);
+    int w = col_width(c, col);
+    const char *buf = *col_array(c, col);
+    char *tmp = NULL;
+    if (rows > 0 && w > 0 && !col_packed(c, col)) {
+        tmp = malloc((size_t)rows * (size_t)w * ss_h5_type_size(col->type));
+        if (!tmp)
+            return ss_error_set(err, SS_ENOMEM, "%s: out of memory writing %s", fname, path);
+        col_copy(c, col, tmp, true);
+        buf = tmp;
+    }
+    int rc = ss_h5_col_write(f, fname, path, col->type, col->width == 1 ? 1 : 2, (hsize_t)rows,
+                             (hsize_t)w, buf, err);
+    free(tmp);
+    return rc;
+}
+
+static int write_cluster(hid_t f, const char *fname, const ss_cluster_t *c, ss_error_t *err)
+{
+    static const char *groups[] = {"/strings", "/resources", "/nodes",  "/gpus",   "/templates",
+                                   "/pods",    "/groups",    "/labels", "/taints", "/tolerations",
+                                   "/terms",   "/exprs",     "/models"};
+    int rc;
+    if ((rc = ss_h5_attr_write_i32(f, fname, "/", "format_version", SS_SNAPSHOT_FORMAT_VERSION,
+                                   err)) < 0 ||
+        (rc = ss_h5_attr_write_str(f, fname, "/", "kind", "cluster", err)) < 0)
+        return rc;
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+        if ((rc = ss_h5_group(f, fname, groups[g], err)) < 0)
+            return rc;
+    size_t bytes;
+    const char *data = ss_strtab_data(c->strings, &bytes);
+    int32_t nstr = ss_strtab_count(c->strings);
+    if ((rc = ss_h5_col_write(f, fname, "/strings/data", SS_H5_U8, 1, bytes, 0, data, err)) < 0 ||
+        (rc = ss_h5_col_write(f, fname, "/strings/offsets", SS_H5_I64, 1, (hsize_t)nstr + 1, 0,
+                              ss_strtab_offsets(c->strings), err)) < 0 ||
+        (rc = ss_h5_col_write(f, fname, "/resources/name", SS_H5_I32, 1, (hsize_t)c->n_ext, 0,
+                              c->ext_name, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < NCOLS; i++)
+        if ((rc = write_col(f, fname, c, &cols[i], err)) < 0)
+            return rc;
+    return 0;
+}
+
+int ss_snapshot_write(const char *path, const ss_cluster_t *c, ss_error_t *err)
+{
+    int rc = ss_cluster_validate(c, err);
+    if (rc < 0)
+        return ss_error_prefix(err, rc, "%s: refusing to write an invalid cluster", path);
+    char tmp[4200];
+    hid_t f = ss_h5_create_tmp(path, tmp, sizeof tmp, err);
+    if (f < 0)
+        return (int)f;
+    rc = write_cluster(f, path, c, err);
+    return ss_h5_finish_tmp(f, tmp, path, rc, err);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+/* Reads format_version and kind from the root group and checks them. */
+static int check_header(hid_t f, const char *fname, const char *want_kind, ss_error_t *err)
+{
+    int32_t v = 0;
+    char kind[64] = "";
+    int rc = ss_h5_attr_read_i32(f, fname, "/", "format_version", &v, err);
+    if (rc == SS_ENOTFOUND)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: attribute format_version missing on / (not a shardsched snapshot)",
+                            fname);
+    if (rc < 0)
+        return rc;
+    if (v > SS_SNAPSHOT_FORMAT_VERSION)
+        return ss_error_set(err, SS_EVERSION,
+                            "%s: format_version %d is newer than this shardsched supports (%d); "
+                            "upgrade shardsched",
+                            fname, (int)v, SS_SNAPSHOT_FORMAT_VERSION);
+    if (v < 1)
+        return ss_error_set(err, SS_EVERSION, "%s: format_version %d is not a valid version", fname,
+                            (int)v);
+    rc = ss_h5_attr_read_str(f, fname, "/", "kind", kind, sizeof kind, err);
+    if (rc == SS_ENOTFOUND)
+        return ss_error_set(err, SS_EFORMAT, "%s: attribute kind missing on /", fname);
+    if (rc < 0)
+        return rc;
+    if (want_kind && strcmp(kind, want_kind) != 0)
+        return ss_error_set(err, SS_EFORMAT, "%s: attribute kind on / is '%s', expected '%s'",
+                            fname, kind, want_kind);
+    return 0;
+}
+
+static int read_strings(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t nb = 0, no = 0;
+    char *data = NULL;
+    int64_t *off = NULL;
+    int rc;
+    if ((rc = ss_h5_col_rows(f, fname, "/strings/data", SS_H5_U8, 1, 0, &nb, err)) < 0 ||
+        (rc = ss_h5_col_rows(f, fname, "/strings/offsets", SS_H5_I64, 1, 0, &no, err)) < 0)
+        return rc;
+    if (no < 2 || no - 1 > INT32_MAX - 1)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /strings/offsets has %llu rows, expected 2..2^31", fname,
+                            (unsigned long long)no);
+    data = malloc(nb ? nb : 1);
+    off = malloc(no * sizeof *off);
+    if (!data || !off) {
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory reading /strings", fname);
+        goto done;
+    }
+    if ((rc = ss_h5_col_read(f, fname, "/strings/data", SS_H5_U8, 1, 0, 0, nb, data, err)) < 0 ||
+        (rc = ss_h5_col_read(f, fname, "/strings/offsets", SS_H5_I64, 1, 0, 0, no, off, err)) < 0)
+        goto done;
+    const char *why = NULL;
+    ss_strtab_t *t = ss_strtab_from_raw(data, nb, off, (int32_t)(no - 1), &why);
+    if (!t) {
+        rc = ss_error_set(err, SS_EFORMAT, "%s: dataset /strings/offsets: %s", fname, why);
+        goto done;
+    }
+    ss_strtab_destroy(c->strings);
+    c->strings = t;
+done:
+    free(data);
+    free(off);
+    return rc;
+}
+
+static int read_resources(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t n = 0;
+    int rc = ss_h5_col_rows(f, fname, "/resources/name", SS_H5_I32, 1, 0, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n > SS_MAX_EXT)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /resources/name has %llu rows, at most %d are supported",
+                            fname, (unsigned long long)n, SS_MAX_EXT);
+    c->n_ext = (int32_t)n;
+    rc = ss_h5_col_read(f, fname, "/resources/name", SS_H5_I32, 1, 0, 0, n, c->ext_name, err);
+    for (int32_t k = 0; rc == 0 && k < c->n_ext; k++)
+        if (c->ext_name[k] < 0 || c->ext_name[k] >= ss_strtab_count(c->strings))
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: dataset /resources/name row %d: string id out of range", fname,
+                              (int)k);
+    return rc;
+}
+
+/* Checks that every column of every table has the same row count and
+ * allocates the cluster's arrays for them (zeroed). */
+static int size_tables(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t rows[T_COUNT];
+    int first[T_COUNT];
+    for (int t = 0; t < T_COUNT; t++)
+        first[t] = -1;
+    for (size_t i = 0; i < NCOLS; i++) {
+        const col_t *col = &cols[i];
+        char path[96];
+        hsize_t n = 0;
+        col_path(col, path, sizeof path);
+        int rc = ss_h5_col_rows(f, fname, path, col->type, col->width == 1 ? 1 : 2,
+                                (hsize_t)col_width(c, col), &n, err);
+        if (rc < 0)
+            return rc;
+        if (first[col->table] < 0) {
+            if (n > INT32_MAX - 1)
+                return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, too many",
+                                    fname, path, (unsigned long long)n);
+            first[col->table] = (int)i;
+            rows[col->table] = n;
+        } else if (n != rows[col->table]) {
+            char ref[96];
+            col_path(&cols[first[col->table]], ref, sizeof ref);
+            return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, %s has %llu", fname,
+                                path, (unsigned long long)n, ref,
+                                (unsigned long long)rows[col->table]);
+        }
+    }
+    for (size_t i = 0; i < NCOLS; i++) {
+        const col_t *col = &cols[i];
+        size_t n = (size_t)rows[col->table];
+        char **arr = col_array(c, col);
+        if (!*arr && !(*arr = calloc(n ? n : 1, col->stride)))
+            return ss_error_set(err, SS_ENOMEM, "%s: out of memory for %llu rows of %s", fname,
+                                (unsigned long long)n, tables[col->table].group);
+        *table_count(c, col->table) = (int32_t)n;
+        *(int32_t *)((char *)c + tables[col->table].cap_off) = (int32_t)n;
+    }
+    return 0;
+}
+
+static int read_col(hid_t f, const char *fname, ss_cluster_t *c, const col_t *col, ss_error_t *err)
+{
+    char path[96];
+    col_path(col, path, sizeof path);
+    int32_t rows = *table_count(c, col->table);
+    int w = col_width(c, col);
+    char *buf = *col_array(c, col), *tmp = NULL;
+    if (rows > 0 && w > 0 && !col_packed(c, col)) {
+        tmp = malloc((size_t)rows * (size_t)w * ss_h5_type_size(col->type));
+        if (!tmp)
+            return ss_error_set(err, SS_ENOMEM, "%s: out of memory reading %s", fname, path);
+        buf = tmp;
+    }
+    int rc = ss_h5_col_read(f, fname, path, col->type, col->width == 1 ? 1 : 2, (hsize_t)w, 0,
+                            (hsize_t)rows, buf, err);
+    if (rc == 0 && tmp)
+        col_copy(c, col, tmp, false);
+    free(tmp);
+    return rc;
+}
+
+/* The node level of /nodes/topo must repeat the node's name. */
+static int check_topo_names(const char *fname, const ss_cluster_t *c, ss_error_t *err)
+{
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        if (c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_NODE] != c->node_name[i])
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /nodes/topo row %d column 4 (node) differs from "
+                                "/nodes/name",
+                                fname, (int)i);
+    return 0;
+}
+
+int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
+{
+    *out = NULL;
+    ss_cluster_t *c = NULL;
+    hid_t f = ss_h5_open(path, err);
+    if (f < 0)
+        return (int)f;
+    int rc = check_header(f, path, "cluster", err);
+    if (rc < 0)
+        goto done;
+    if (!(c = ss_cluster_create())) {
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if ((rc = read_strings(f, path, c, err)) < 0 || (rc = read_resources(f, path, c, err)) < 0 ||
+        (rc = size_tables(f, path, c, err)) < 0)
+        goto done;
+    for (size_t i = 0; i < NCOLS; i++)
+        if ((rc = read_col(f, path, c, &cols[i], err)) < 0)
+            goto done;
+    if ((rc = check_topo_names(path, c, err)) < 0)
+        goto done;
+    if ((rc = ss_cluster_validate(c, err)) < 0) {
+        ss_error_prefix(err, rc, "%s", path);
+        goto done;
+    }
+    *out = c;
+    c = NULL;
+done:
+    ss_cluster_destroy(c);
+    H5Fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------ placements */
+
+/* Checks p against c: one row per pending pod, in increasing pod order,
+ * nodes in range or -1, reasons known, placed <=> reason "placed". */
+static int check_placements(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                            ss_error_t *err)
+{
+    int32_t pending = 0;
+    for (int32_t i = 0; i < c->n_pods; i++)
+        pending += c->pod_node[i] < 0;
+    if (p->n != pending)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /placements/pod has %d rows, the cluster has %d pending "
+                            "pods",
+                            fname, (int)p->n, (int)pending);
+    for (int32_t r = 0, q = 0; r < p->n; r++, q++) {
+        while (q < c->n_pods && c->pod_node[q] >= 0)
+            q++;
+        if (p->pod[r] != q)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/pod row %d is %d, expected pending pod %d",
+                                fname, (int)r, (int)p->pod[r], (int)q);
+        if (p->node[r] < -1 || p->node[r] >= c->n_nodes)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/node row %d: node %d out of range "
+                                "(%d nodes)",
+                                fname, (int)r, (int)p->node[r], (int)c->n_nodes);
+        if (p->node[r] >= 0 && c->node_gpu_count[p->node[r]] < 64 &&
+            (p->gpu_mask[r] >> c->node_gpu_count[p->node[r]]) != 0)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/gpu_mask row %d names a GPU node %d "
+                                "does not have",
+                                fname, (int)r, (int)p->node[r]);
+    }
+    return 0;
+}
+
+/* Checks what needs no cluster: reason codes and their agreement with node. */
+static int check_rows(const char *fname, const ss_placements_t *p, ss_error_t *err)
+{
+    for (int32_t r = 0; r < p->n; r++) {
+        if (p->reason[r] < 0 || p->reason[r] >= SS_REASON_COUNT)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/reason row %d: unknown reason code %d",
+                                fname, (int)r, (int)p->reason[r]);
+        if (p->node[r] < -1)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/node row %d: %d is not a node (-1 = "
+                                "unschedulable)",
+                                fname, (int)r, (int)p->node[r]);
+        if ((p->node[r] >= 0) != (p->reason[r] == SS_REASON_NONE))
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/reason row %d: reason %d does not agree "
+                                "with node %d",
+                                fname, (int)r, (int)p->reason[r], (int)p->node[r]);
+        if (p->node[r] < 0 && p->gpu_mask[r] != 0)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/gpu_mask row %d set on an unschedulable "
+                                "pod",
+                                fname, (int)r);
+    }
+    return 0;
+}
+
+/* Human-readable names: "namespace/name" per row and the node's name. */
+static int write_names(hid_t f, const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                       ss_error_t *err)
+{
+    size_t n = p->n > 0 ? (size_t)p->n : 1;
+    const char **nodes = malloc(n * sizeof *nodes);
+    const char **pods = malloc(n * sizeof *pods);
+    char *full = NULL;
+    size_t cap = 0, used = 0;
+    int rc = 0;
+    for (int32_t r = 0; r < p->n; r++) {
+        const char *ns = ss_cluster_strget(c, c->pod_ns[p->pod[r]]);
+        const char *nm = ss_cluster_strget(c, c->pod_name[p->pod[r]]);
+        cap += strlen(ns) + strlen(nm) + 2;
+    }
+    full = malloc(cap ? cap : 1);
+    if (!nodes || !pods || !full) {
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory writing names", fname);
+        goto done;
+    }
+    for (int32_t r = 0; r < p->n; r++) {
+        const char *ns = ss_cluster_strget(c, c->pod_ns[p->pod[r]]);
+        const char *nm = ss_cluster_strget(c, c->pod_name[p->pod[r]]);
+        pods[r] = full + used;
+        used += (size_t)sprintf(full + used, "%s%s%s", ns, *ns ? "/" : "", nm) + 1;
+        nodes[r] = p->node[r] >= 0 ? ss_cluster_strget(c, c->node_name[p->node[r]]) : "";
+    }
+    if ((rc = ss_h5_strcol_write(f, fname, "/placements/pod_name", pods, (hsize_t)p->n, err)) < 0)
+        goto done;
+    rc = ss_h5_strcol_write(f, fname, "/placements/node_name", nodes, (hsize_t)p->n, err);
+done:
+    free(nodes);
+    free(pods);
+    free(full);
+    return rc;
+}
+
+static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
+                            const ss_placements_t *p, ss_error_t *err)
+{
+    const char *reasons[SS_REASON_COUNT];
+    for (int i = 0; i < SS_REASON_COUNT; i++)
+        reasons[i] = ss_reason_text(i);
+    hsize_t n = (hsize_t)p->n;
+    int rc;
+    if ((rc = ss_h5_attr_write_i32(f, fname, "/", "format_version", SS_SNAPSHOT_FORMAT_VERSION,
+                                   err)) < 0 ||
+        (rc = ss_h5_attr_write_str(f, fname, "/", "kind", "placements", err)) < 0 ||
+        (rc = ss_h5_attr_write_str(f, fname, "/", "policy", p->policy, err)) < 0 ||
+        (rc = ss_h5_attr_write_i32(f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err)) < 0)
+        return rc;
+    if (p->seconds > 0 &&
+        (rc = ss_h5_attr_write_f64(f, fname, "/", "schedule_seconds", p->seconds, err)) < 0)
+        return rc;
+    if ((rc = ss_h5_group(f, fname, "/placements", err)) < 0 ||
+        (rc = ss_h5_col_write(f, fname, "/placements/pod", SS_H5_I32, 1, n, 0, p->pod, err)) < 0 ||
+        (rc = ss_h5_col_write(f, fname, "/placements/node", SS_H5_I32, 1, n, 0, p->node, err)) <
+            0 ||
+        (rc = ss_h5_col_write(f, fname, "/placements/reason", SS_H5_I32, 1, n, 0, p->reason, err)) <
+            0 ||
+        (rc = ss_h5_col_write(f, fname, "/placements/gpu_mask", SS_H5_U64, 1, n, 0, p->gpu_mask,
+                              err)) < 0 ||
+        (rc = ss_h5_strcol_write(f, fname, "/placements/reason_names", reasons, SS_REASON_COUNT,
+                                 err)) < 0)
+        return rc;
+    return write_names(f, fname, c, p, err);
+}
+
+int ss_placements_write(const char *path, const ss_cluster_t *c, const ss_placements_t *p,
+                        ss_error_t *err)
+{
+    int rc;
+    if ((rc = check_rows(path, p, err)) < 0 || (rc = check_placements(path, c, p, err)) < 0)
+        return ss_error_prefix(err, rc, "refusing to write placements");
+    char tmp[4200];
+    hid_t f = ss_h5_create_tmp(path, tmp, sizeof tmp, err);
+    if (f < 0)
+        return (int)f;
+    rc = write_placements(f, path, c, p, err);
+    return ss_h5_finish_tmp(f, tmp, path, rc, err);
+}
+
+static int read_placement_cols(hid_t f, const char *fname, ss_placements_t **out, ss_error_t *err)
+{
+    static const struct {
+        const char *path;
+        ss_h5_type_t type;
+    } pc[] = {{"/placements/pod", SS_H5_I32},
+              {"/placements/node", SS_H5_I32},
+              {"/placements/reason", SS_H5_I32},
+              {"/placements/gpu_mask", SS_H5_U64}};
+    hsize_t n = 0, m = 0;
+    int rc;
+    for (int i = 0; i < 4; i++) {
+        if ((rc = ss_h5_col_rows(f, fname, pc[i].path, pc[i].type, 1, 0, i ? &m : &n, err)) < 0)
+            return rc;
+        if (i && m != n)
+            return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, %s has %llu", fname,
+                                pc[i].path, (unsigned long long)m, pc[0].path,
+                                (unsigned long long)n);
+    }
+    if (n > INT32_MAX - 1)
+        return ss_error_set(err, SS_EFORMAT, "%s: dataset /placements/pod has too many rows",
+                            fname);
+    ss_placements_t *p = ss_placements_create((int32_t)n);
+    if (!p)
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory for %llu placements", fname,
+                            (unsigned long long)n);
+    void *bufs[4] = {p->pod, p->node, p->reason, p->gpu_mask};
+    for (int i = 0; i < 4; i++)
+        if ((rc = ss_h5_col_read(f, fname, pc[i].path, pc[i].type, 1, 0, 0, n, bufs[i], err)) < 0) {
+            ss_placements_destroy(p);
+            return rc;
+        }
+    *out = p;
+    return 0;
+}
+
+int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_error_t *err)
+{
+    *out = NULL;
+    ss_placements_t *p = NULL;
+    int32_t exh = 0;
+    hid_t f = ss_h5_open(path, err);
+    if (f < 0)
+        return (int)f;
+    int rc = check_header(f, path, "placements", err);
+    if (rc < 0 || (rc = read_placement_cols(f, path, &p, err)) < 0)
+        goto done;
+    rc = ss_h5_attr_read_str(f, path, "/", "policy", p->policy, sizeof p->policy, err);
+    if (rc == 0)
+        rc = ss_h5_attr_read_i32(f, path, "/", "exhaustive", &exh, err);
+    if (rc == SS_ENOTFOUND)
+        rc = ss_error_set(err, SS_EFORMAT, "%s: attribute policy or exhaustive missing on /", path);
+    if (rc < 0)
+        goto done;
+    p->exhaustive = exh != 0;
+    rc = ss_h5_attr_read_f64(f, path, "/", "schedule_seconds", &p->seconds, err);
+    if (rc == SS_ENOTFOUND)
+        rc = 0;
+    if (rc < 0 || (rc = check_rows(path, p, err)) < 0)
+        goto done;
+    *out = p;
+    p = NULL;
+done:
+    ss_placements_destroy(p);
+    H5Fclose(f);
+    return rc;
+}
+
+int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t **out,
+                       ss_error_t *err)
+{
+    ss_placements_t *p = NULL;
+    int rc = ss_placements_read_unchecked(path, &p, err);
+    if (rc == 0 && (rc = check_placements(path, c, p, err)) < 0) {
+        ss_placements_destroy(p);
+        p = NULL;
+    }
+    *out = p;
+    return rc;
+}
+
+int ss_snapshot_kind(const char *path, char *kind, size_t n, ss_error_t *err)
+{
+    hid_t f = ss_h5_open(path, err);
+    if (f < 0)
+        return (int)f;
+    int rc = check_header(f, path, NULL, err);
+    if (rc == 0)
+        rc = ss_h5_attr_read_str(f, path, "/", "kind", kind, n, err);
+    H5Fclose(f);
+    return rc;
+}

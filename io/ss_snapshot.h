@@ -5,6 +5,8 @@
 #ifndef SS_SNAPSHOT_H
 #define SS_SNAPSHOT_H
 
+#include <stddef.h>
+
 #include "ss_cluster.h"
 #include "ss_placements.h"
 
@@ -27,5 +29,13 @@ int ss_placements_write(const char *path, const ss_cluster_t *c, const ss_placem
  * indices pending and increasing, nodes in range, reasons known). */
 int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t **out,
                        ss_error_t *err);
+
+/* Reads a placements file on its own (for inspect): checks types, row
+ * counts, reason codes and node >= -1, but not against a cluster. */
+int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_error_t *err);
+
+/* Reads the root attribute `kind` ("cluster", "placements", ...) into kind
+ * (n bytes) after checking format_version. Returns 0 or a negative code. */
+int ss_snapshot_kind(const char *path, char *kind, size_t n, ss_error_t *err);
 
 #endif

@@ -86,9 +86,11 @@ int ss_dist_fail(MPI_Comm comm, const char *cmd, int rc, const ss_error_t *err)
     int rank, size, first;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    int mine = rc < 0 ? rank : size;
-    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
-        first = rank;
+    /* A rank that saw the cause (not just "another rank failed") speaks. */
+    int mine[2] = {rc < 0 && rc != SS_EPEER ? rank : size, rc < 0 ? rank : size}, firsts[2];
+    if (MPI_Allreduce(mine, firsts, 2, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        firsts[0] = firsts[1] = rank;
+    first = firsts[0] < size ? firsts[0] : firsts[1];
     if (rc < 0 && rank == first) {
         if (size > 1)
             fprintf(stderr, "shardsched %s: rank %d: %s\n", cmd, rank, err->text);

@@ -1,0 +1,181 @@
+/* ss_fgd: GPU-sharing placement state and the policies of the FGD paper
+ * ("Beware of Fragmentation", ATC'23) plus the project's own.
+ *
+ * Built for trace replays on the OpenB trace: ~1,200 GPU nodes with up to 8
+ * GPUs each, ~10,000 pods placed one at a time, 60 runs per sweep. Every
+ * policy's score depends only on (node state, pod shape), and one placement
+ * changes one node, so scores are cached per (node, shape) and invalidated by
+ * a per-node version counter: a pod costs one cache probe per node plus a
+ * fresh score only for nodes that changed. Each node's fragmentation (against
+ * the typical-pod table) is kept as an exact integer numerator and updated
+ * only for the node that changed.
+ *
+ * Plain C: no MPI, no HDF5. The state borrows nothing from the cluster after
+ * ss_fgd_state_create returns.
+ */
+#ifndef SS_FGD_H
+#define SS_FGD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ss_cluster.h"
+#include "ss_error.h"
+#include "ss_rng.h"
+
+#define SS_FGD_MAX_MODELS 63              /* node GPU models, one bit each */
+#define SS_FGD_NO_MODEL (1ull << 63)     /* pod mask bit: asks only unknown models */
+#define SS_FGD_NTAGS 10                   /* GpuClustering tags: share, 1..8 GPUs, other */
+#define SS_FGD_COVERAGE_PCT 95            /* typical pods cover this share of pods */
+
+/* A pod as the policies see it. */
+typedef struct {
+    int64_t cpu;      /* milli */
+    int64_t mem;      /* bytes */
+    int32_t num_gpu;  /* GPUs */
+    int32_t milli;    /* per GPU, 0 for CPU pods */
+    uint64_t models;  /* bit m: node model m allowed; 0 = any */
+    int32_t shape;    /* dense id of (cpu, num_gpu, milli, models): score cache key */
+} ss_fgd_pod_t;
+
+/* One typical pod shape and how many pods of the original trace have it. */
+typedef struct {
+    int64_t cpu;
+    int32_t num_gpu, milli;
+    uint64_t models;
+    int64_t count;
+} ss_fgd_typical_t;
+
+typedef struct {
+    int32_t n_nodes;
+    int64_t *cpu_cap, *mem_cap, *cpu_free, *mem_free;
+    int32_t *model;          /* dense model index of the node's GPUs, -1 without GPUs */
+    int32_t *gpu_begin;      /* node's GPUs: gpu_free[gpu_begin[n] .. + ngpu[n]] */
+    int32_t *ngpu;
+    int32_t *gpu_free;       /* milli free per GPU */
+    int32_t *gpu_cap;
+    int32_t *gpu_free_total; /* per node */
+    int32_t *n_full;         /* fully free GPUs per node */
+    int32_t *max_free;       /* largest free share on one GPU */
+    int32_t *tag_count;      /* [n_nodes * SS_FGD_NTAGS] GPU pods per tag */
+    int64_t *frag;           /* fragmentation numerator: sum count_p * amount_p */
+    uint32_t *version;       /* bumped on every change of the node */
+    uint8_t *blocked;        /* nonzero: cordoned or absent, nothing new lands here */
+
+    int32_t n_models;
+    int32_t model_str[SS_FGD_MAX_MODELS]; /* cluster string id of each dense model */
+
+    int32_t n_typical;
+    ss_fgd_typical_t *typical;
+    int64_t typical_denom;   /* sum of typical counts (frag = numerator / denom) */
+
+    int64_t gpu_cap_total, cpu_cap_total, mem_cap_total;
+    int64_t gpu_alloc, cpu_alloc, mem_alloc;
+    int64_t frag_total;      /* sum of frag[] */
+} ss_fgd_state_t;
+
+/* Builds the state from the cluster's nodes (all free; running pods are not
+ * applied). A node's model is the model of its first GPU record. Returns 0,
+ * SS_ENOMEM, or SS_EUNSUPPORTED (more than 63 GPU models, or a node mixing
+ * models). */
+int ss_fgd_state_create(const ss_cluster_t *c, ss_fgd_state_t **out, ss_error_t *err);
+void ss_fgd_state_destroy(ss_fgd_state_t *s); /* accepts NULL */
+
+/* Fills *p from the cluster template t (shape is left to the caller). */
+void ss_fgd_pod_from_template(const ss_fgd_state_t *s, const ss_cluster_t *c, int32_t t,
+                              ss_fgd_pod_t *p);
+
+/* Sets the typical-pod table from pods[0..n) (the original trace, CPU pods
+ * included): shapes by count descending (ties: larger (cpu, milli, num,
+ * models) first), kept until they cover SS_FGD_COVERAGE_PCT % of the pods
+ * (all shapes when all is true), then recomputes every node's fragmentation.
+ * Returns 0 or SS_ENOMEM. */
+int ss_fgd_set_typical(ss_fgd_state_t *s, const ss_fgd_pod_t *pods, int32_t n, bool all,
+                       ss_error_t *err);
+
+/* True iff the pod passes the filter on node n: node not blocked, cpu,
+ * memory, GPU model and GPU shares (one GPU with free >= milli, or num fully
+ * free GPUs). */
+bool ss_fgd_fits(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p);
+
+/* Fragmentation numerator of a node whose GPUs have the given free shares
+ * and cpu_free: sum over typical pods of count * (free milli the pod cannot
+ * use). Divide by typical_denom for milli-GPU. */
+int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
+                       const int32_t *gpu_free, int32_t ngpu);
+
+/* Chooses GPUs for pod p on node n: the node's GPU index `gpu` for a
+ * shared pod (must fit), the first fully free GPUs for whole-GPU pods.
+ * Returns the mask (0 for CPU pods). */
+uint64_t ss_fgd_gpu_mask(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t gpu);
+
+/* Tightest GPU of node n that fits a shared pod (least free >= milli, first
+ * index on ties), or -1. */
+int32_t ss_fgd_tightest_gpu(const ss_fgd_state_t *s, int32_t n, int32_t milli);
+
+/* Applies (sign = +1) or releases (sign = -1) pod p on node n with the GPUs
+ * in mask; updates free capacity, tags, totals and the node's fragmentation,
+ * and bumps its version. The caller has checked that it fits. */
+void ss_fgd_apply(ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, uint64_t mask, int sign);
+
+/* Blocks (cordons) or unblocks node n; bumps its version. */
+void ss_fgd_set_blocked(ss_fgd_state_t *s, int32_t n, bool blocked);
+
+/* Cluster fragmentation rate: fragmented idle GPU milli over idle GPU milli,
+ * in percent (0 when nothing is idle). */
+double ss_fgd_frag_rate(const ss_fgd_state_t *s);
+
+/* ---------------- policies ---------------- */
+
+/* Integer node score for a pod that passed the filter (higher wins); *gpu
+ * receives the policy's GPU for a shared pod, or -1 for the default rule
+ * (tightest fitting GPU). */
+typedef int32_t (*ss_fgd_score_f)(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                                  int32_t *gpu);
+
+typedef struct {
+    int version;             /* 1 */
+    const char *name;        /* lower case, as --policy takes it */
+    const char *summary;
+    ss_fgd_score_f score;    /* NULL for random (uniform among feasible nodes) */
+    bool random_gpu;         /* shared pods get a uniform fitting GPU */
+} ss_fgd_policy_t;
+
+/* Policy by name, case-insensitive; NULL if unknown. */
+const ss_fgd_policy_t *ss_fgd_policy_find(const char *name);
+/* The i-th policy of the registry (0..count-1), NULL past the end. */
+const ss_fgd_policy_t *ss_fgd_policy_at(int i);
+int ss_fgd_policy_count(void);
+
+/* The scores themselves, exported for tests. */
+int32_t ss_fgd_score_dotprod(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                             int32_t *gpu);
+int32_t ss_fgd_score_clustering(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                                int32_t *gpu);
+int32_t ss_fgd_score_packing(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                             int32_t *gpu);
+int32_t ss_fgd_score_bestfit(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                             int32_t *gpu);
+int32_t ss_fgd_score_fgd(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu);
+int32_t ss_fgd_score_reserve(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                             int32_t *gpu);
+
+/* ---------------- one-pod-at-a-time scheduler ---------------- */
+
+typedef struct ss_fgd_sched ss_fgd_sched_t;
+
+/* A scheduler over state s (borrowed; must outlive it) with policy pol,
+ * n_shapes score-cache keys (pod.shape in 0..n_shapes-1), ties broken by
+ * node_rank (borrowed copy made: lower rank wins; NULL = node index), and
+ * rng (copied) for Random's draws. Returns NULL when out of memory. */
+ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol,
+                                    int32_t n_shapes, const int32_t *node_rank,
+                                    const ss_rng_t *rng);
+void ss_fgd_sched_destroy(ss_fgd_sched_t *k); /* accepts NULL */
+
+/* Picks a node for p: the best score, ties to the lowest rank. Returns the
+ * node index (and *mask, the GPUs) or -1 when no node passes the filter. Does
+ * not change the state; call ss_fgd_apply to place. */
+int32_t ss_fgd_sched_pick(ss_fgd_sched_t *k, const ss_fgd_pod_t *p, uint64_t *mask);
+
+#endif

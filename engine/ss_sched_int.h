@@ -1,0 +1,86 @@
+/* ss_sched_int: internals of the fast engine shared by ss_sched.c (runs,
+ * merge, gangs) and ss_sched_shard.c (per-shard heaps and sequences). Not a
+ * public header. */
+#ifndef SS_SCHED_INT_H
+#define SS_SCHED_INT_H
+
+#include "ss_sched.h"
+#include "ss_sched_class.h"
+
+typedef struct {
+    int32_t score; /* scores are at most a few hundred */
+    int32_t node;
+    uint32_t ver;  /* node version when scored; stale if it differs now */
+} hent_t;
+
+/* A cached heap of node scores for one signature in one shard. Entries go
+ * stale when their node changes; the shard's change log says which nodes to
+ * re-score the next time the heap is used. */
+#define SS_SHARD_SLOTS 64
+typedef struct {
+    int32_t sig;     /* -1: free slot */
+    hent_t *heap;
+    int32_t n, cap;
+    int64_t pos;     /* change-log position the heap is synced to */
+    int heapified;   /* heap order holds (else an unordered array) */
+    int pops;        /* pops in the current run */
+    int32_t best;    /* index of the best entry if known (just built), else -1 */
+    uint64_t used;   /* LRU clock */
+} slot_t;
+
+typedef struct {
+    int32_t lo, hi;       /* node range */
+    int32_t *by_class;    /* the shard's nodes grouped by class (stable) */
+    int32_t *run_class, *run_end; /* class runs in by_class: class, end offset */
+    int32_t n_runs;
+    slot_t slot[SS_SHARD_SLOTS];
+    slot_t *cur;          /* the heap of the current run */
+    int32_t *chg;         /* change log: nodes whose free capacity changed */
+    int64_t n_chg, chg_cap;
+    uint32_t stamp_gen;   /* dedup of change-log nodes during a resync */
+    uint64_t clock;
+    ss_cand_t *log;       /* this run's speculative placements, in order */
+    int32_t n_log, consumed, log_cap;
+    int exhausted;
+    int32_t ahead;        /* lookahead: entries to propose per round */
+    int failed;           /* out of memory in a parallel region */
+} shard_t;
+
+struct ss_sched {
+    const ss_cluster_t *c;
+    const ss_policy_t *policy;
+    ss_state_t *st;
+    ss_match_ctx_t mx;
+    ss_classes_t cl;
+    ss_verdict_t v;
+    ss_sigtab_t *sigs;
+    ss_vcache_t *vcache;
+    int32_t n_shards, shard_lo, shard_hi;
+    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
+    shard_t *sh;         /* [n_shards]; only owned ones are used */
+    int32_t *node_shard; /* [n_nodes] */
+    int32_t *row_of_pod; /* [n_pods] placements row, -1 if running */
+    uint32_t *stamp;     /* [n_nodes] resync dedup stamps */
+    int local_rc;        /* an error seen here, told to the other ranks at the next exchange */
+    ss_error_t local_err;
+    int64_t runs, fault_after; /* test hook: fail after this many runs (-1: never) */
+};
+
+/* Shard work (ss_sched_shard.c). Each touches only its shard's nodes, so
+ * different shards may run in parallel threads. */
+int ss_shard_init(shard_t *h, int32_t lo, int32_t hi, const int32_t *node_class);
+void ss_shard_free(shard_t *h);
+/* Starts a run of template t (signature sig) on shard h: finds or builds the
+ * heap and brings it up to date. Returns 0 or SS_ENOMEM. */
+int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig);
+/* Extends the speculative sequence to `ahead` unconsumed entries. */
+int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead);
+/* Undoes the entries not consumed, newest first. */
+void ss_shard_rewind(ss_sched_t *s, shard_t *h, int32_t t);
+/* Applies or removes a pod on a node of shard h and logs the change. */
+int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t node,
+                   uint64_t mask, int sign);
+/* Static reason of t on node; *bonus gets the static score. */
+int ss_sched_node_static(const ss_sched_t *s, int32_t t, int32_t node, int64_t *bonus);
+
+#endif

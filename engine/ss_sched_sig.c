@@ -1,0 +1,162 @@
+/* ss_sigtab: score signatures (see ss_sched_class.h). A hash table over the
+ * signature's key material, kept in full so equality is exact, not a hash
+ * match. ~20,000 templates give a few thousand signatures. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_sched_class.h"
+
+typedef struct {
+    uint64_t hash;
+    int32_t tmpl;    /* >= 0: node-specific signature of this template */
+    ss_request_t req;
+    int32_t *models; /* allowed models (copy), n_models entries */
+    int32_t n_models;
+    uint8_t *reason; /* [n_classes] */
+    int64_t *bonus;  /* [n_classes] */
+} sig_t;
+
+struct ss_sigtab {
+    int32_t n_classes;
+    sig_t *sigs;
+    int32_t n, cap;
+    int32_t *slots; /* sig id or -1 */
+    size_t nslots;
+};
+
+ss_sigtab_t *ss_sigtab_create(int32_t n_classes)
+{
+    ss_sigtab_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->n_classes = n_classes;
+    st->nslots = 1024;
+    st->slots = malloc(st->nslots * sizeof *st->slots);
+    if (!st->slots) {
+        free(st);
+        return NULL;
+    }
+    memset(st->slots, 0xff, st->nslots * sizeof *st->slots);
+    return st;
+}
+
+void ss_sigtab_destroy(ss_sigtab_t *st)
+{
+    if (!st)
+        return;
+    for (int32_t i = 0; i < st->n; i++) {
+        free(st->sigs[i].models);
+        free(st->sigs[i].reason);
+        free(st->sigs[i].bonus);
+    }
+    free(st->sigs);
+    free(st->slots);
+    free(st);
+}
+
+static uint64_t mixb(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int32_t k, sig_t *key)
+{
+    const ss_template_t *tp = &c->templates[t];
+    memset(key, 0, sizeof *key);
+    key->tmpl = v->node_specific ? t : -1;
+    key->req = tp->req;
+    key->models = c->models + tp->model_begin;
+    key->n_models = tp->model_count;
+    key->reason = v->reason;
+    key->bonus = v->bonus;
+    uint64_t h = 1469598103934665603ull;
+    h = mixb(h, &key->tmpl, sizeof key->tmpl);
+    h = mixb(h, &key->req, sizeof key->req);
+    h = mixb(h, key->models, (size_t)key->n_models * sizeof(int32_t));
+    if (key->tmpl < 0) {
+        h = mixb(h, key->reason, (size_t)k);
+        h = mixb(h, key->bonus, (size_t)k * sizeof(int64_t));
+    }
+    key->hash = h;
+}
+
+static int same(const sig_t *a, const sig_t *b, int32_t k)
+{
+    if (a->hash != b->hash || a->tmpl != b->tmpl || memcmp(&a->req, &b->req, sizeof a->req) ||
+        a->n_models != b->n_models ||
+        memcmp(a->models, b->models, (size_t)a->n_models * sizeof(int32_t)))
+        return 0;
+    if (a->tmpl >= 0)
+        return 1;
+    return !memcmp(a->reason, b->reason, (size_t)k) &&
+           !memcmp(a->bonus, b->bonus, (size_t)k * sizeof(int64_t));
+}
+
+static int grow_slots(ss_sigtab_t *st)
+{
+    size_t ns = st->nslots * 2;
+    int32_t *slots = malloc(ns * sizeof *slots);
+    if (!slots)
+        return -1;
+    memset(slots, 0xff, ns * sizeof *slots);
+    for (int32_t i = 0; i < st->n; i++) {
+        size_t j = st->sigs[i].hash & (ns - 1);
+        while (slots[j] >= 0)
+            j = (j + 1) & (ns - 1);
+        slots[j] = i;
+    }
+    free(st->slots);
+    st->slots = slots;
+    st->nslots = ns;
+    return 0;
+}
+
+static int32_t add(ss_sigtab_t *st, const sig_t *key, size_t slot)
+{
+    int32_t k = st->n_classes;
+    if (st->n == st->cap) {
+        int32_t cap = st->cap ? st->cap * 2 : 64;
+        sig_t *s = realloc(st->sigs, (size_t)cap * sizeof *s);
+        if (!s)
+            return -1;
+        st->sigs = s;
+        st->cap = cap;
+    }
+    sig_t *s = &st->sigs[st->n];
+    *s = *key;
+    s->models = malloc((size_t)(key->n_models + 1) * sizeof(int32_t));
+    s->reason = malloc((size_t)k + 1);
+    s->bonus = malloc(((size_t)k + 1) * sizeof(int64_t));
+    if (!s->models || !s->reason || !s->bonus) {
+        free(s->models);
+        free(s->reason);
+        free(s->bonus);
+        return -1;
+    }
+    memcpy(s->models, key->models, (size_t)key->n_models * sizeof(int32_t));
+    if (key->tmpl < 0) {
+        memcpy(s->reason, key->reason, (size_t)k);
+        memcpy(s->bonus, key->bonus, (size_t)k * sizeof(int64_t));
+    }
+    st->slots[slot] = st->n;
+    return st->n++;
+}
+
+int32_t ss_sigtab_id(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t, const ss_verdict_t *v)
+{
+    if ((size_t)(st->n + 1) * 2 > st->nslots && grow_slots(st) < 0)
+        return -1;
+    sig_t key;
+    key_of(c, t, v, st->n_classes, &key);
+    size_t j = key.hash & (st->nslots - 1);
+    int32_t id;
+    while ((id = st->slots[j]) >= 0) {
+        if (same(&st->sigs[id], &key, st->n_classes))
+            return id;
+        j = (j + 1) & (st->nslots - 1);
+    }
+    return add(st, &key, j);
+}

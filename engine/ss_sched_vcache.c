@@ -1,0 +1,188 @@
+/* ss_vcache: verdicts cached by template constraints (see ss_sched_class.h).
+ * The key is the constraint lists serialised to int32 words (string ids and
+ * operators), compared exactly. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_sched_class.h"
+
+typedef struct {
+    uint64_t hash;
+    int32_t *key;
+    int32_t klen;
+    uint8_t *reason;
+    int64_t *bonus;
+    int node_specific;
+} ventry_t;
+
+struct ss_vcache {
+    ventry_t *e;
+    int32_t n, cap;
+    int32_t *slots;
+    size_t nslots;
+    int32_t *buf; /* serialisation scratch */
+    int32_t buf_cap;
+};
+
+ss_vcache_t *ss_vcache_create(void)
+{
+    ss_vcache_t *vc = calloc(1, sizeof *vc);
+    if (!vc)
+        return NULL;
+    vc->nslots = 256;
+    vc->slots = malloc(vc->nslots * sizeof *vc->slots);
+    if (!vc->slots) {
+        free(vc);
+        return NULL;
+    }
+    memset(vc->slots, 0xff, vc->nslots * sizeof *vc->slots);
+    return vc;
+}
+
+void ss_vcache_destroy(ss_vcache_t *vc)
+{
+    if (!vc)
+        return;
+    for (int32_t i = 0; i < vc->n; i++) {
+        free(vc->e[i].key);
+        free(vc->e[i].reason);
+        free(vc->e[i].bonus);
+    }
+    free(vc->e);
+    free(vc->slots);
+    free(vc->buf);
+    free(vc);
+}
+
+static int put(ss_vcache_t *vc, int32_t *n, int32_t w)
+{
+    if (*n == vc->buf_cap) {
+        int32_t cap = vc->buf_cap ? vc->buf_cap * 2 : 256;
+        int32_t *b = realloc(vc->buf, (size_t)cap * sizeof *b);
+        if (!b)
+            return -1;
+        vc->buf = b;
+        vc->buf_cap = cap;
+    }
+    vc->buf[(*n)++] = w;
+    return 0;
+}
+
+static int put_terms(ss_vcache_t *vc, const ss_cluster_t *c, int32_t *n, int32_t begin,
+                     int32_t count)
+{
+    int rc = put(vc, n, count);
+    for (int32_t i = 0; i < count && rc == 0; i++) {
+        const ss_term_t *t = &c->terms[begin + i];
+        rc |= put(vc, n, t->weight) | put(vc, n, t->expr_count);
+        for (int32_t e = 0; e < t->expr_count && rc == 0; e++) {
+            const ss_expr_t *x = &c->exprs[t->expr_begin + e];
+            rc |= put(vc, n, x->key) | put(vc, n, x->op) | put(vc, n, x->is_field) |
+                  put(vc, n, x->val_count);
+            for (int32_t v = 0; v < x->val_count && rc == 0; v++)
+                rc |= put(vc, n, c->expr_values[x->val_begin + v]);
+        }
+    }
+    return rc;
+}
+
+/* Serialises t's constraints into vc->buf; returns the length or -1. */
+static int32_t serialise(ss_vcache_t *vc, const ss_cluster_t *c, int32_t t)
+{
+    const ss_template_t *tp = &c->templates[t];
+    int32_t n = 0;
+    int rc = put(vc, &n, tp->req.gpu_count) | put(vc, &n, tp->sel_count);
+    for (int32_t i = 0; i < tp->sel_count && rc == 0; i++)
+        rc |= put(vc, &n, c->labels[tp->sel_begin + i].key) |
+              put(vc, &n, c->labels[tp->sel_begin + i].value);
+    rc |= put_terms(vc, c, &n, tp->req_begin, tp->req_count);
+    rc |= put_terms(vc, c, &n, tp->pref_begin, tp->pref_count);
+    rc |= put(vc, &n, tp->tol_count);
+    for (int32_t i = 0; i < tp->tol_count && rc == 0; i++) {
+        const ss_toleration_t *o = &c->tolerations[tp->tol_begin + i];
+        rc |= put(vc, &n, o->key) | put(vc, &n, o->value) | put(vc, &n, o->op) |
+              put(vc, &n, o->effect);
+    }
+    rc |= put(vc, &n, tp->model_count);
+    for (int32_t i = 0; i < tp->model_count && rc == 0; i++)
+        rc |= put(vc, &n, c->models[tp->model_begin + i]);
+    return rc ? -1 : n;
+}
+
+static uint64_t hash_words(const int32_t *w, int32_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int32_t i = 0; i < n; i++)
+        h = (h ^ (uint32_t)w[i]) * 1099511628211ull;
+    return h;
+}
+
+static int grow(ss_vcache_t *vc)
+{
+    size_t ns = vc->nslots * 2;
+    int32_t *slots = malloc(ns * sizeof *slots);
+    if (!slots)
+        return -1;
+    memset(slots, 0xff, ns * sizeof *slots);
+    for (int32_t i = 0; i < vc->n; i++) {
+        size_t j = vc->e[i].hash & (ns - 1);
+        while (slots[j] >= 0)
+            j = (j + 1) & (ns - 1);
+        slots[j] = i;
+    }
+    free(vc->slots);
+    vc->slots = slots;
+    vc->nslots = ns;
+    return 0;
+}
+
+static void copy_out(const ventry_t *e, int32_t k, ss_verdict_t *v)
+{
+    v->node_specific = e->node_specific;
+    memcpy(v->reason, e->reason, (size_t)k);
+    memcpy(v->bonus, e->bonus, (size_t)k * sizeof(int64_t));
+}
+
+int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
+                  const ss_classes_t *cl, int32_t t, ss_verdict_t *v)
+{
+    int32_t k = cl->n_classes, n = serialise(vc, c, t);
+    if (n < 0 || ((size_t)(vc->n + 1) * 2 > vc->nslots && grow(vc) < 0))
+        return SS_ENOMEM;
+    uint64_t h = hash_words(vc->buf, n);
+    size_t j = h & (vc->nslots - 1);
+    for (int32_t id; (id = vc->slots[j]) >= 0; j = (j + 1) & (vc->nslots - 1)) {
+        const ventry_t *e = &vc->e[id];
+        if (e->hash == h && e->klen == n && !memcmp(e->key, vc->buf, (size_t)n * sizeof(int32_t))) {
+            copy_out(e, k, v);
+            return 0;
+        }
+    }
+    ss_verdict_compute(x, c, cl, t, v);
+    if (vc->n == vc->cap) {
+        int32_t cap = vc->cap ? vc->cap * 2 : 64;
+        ventry_t *e = realloc(vc->e, (size_t)cap * sizeof *e);
+        if (!e)
+            return SS_ENOMEM;
+        vc->e = e;
+        vc->cap = cap;
+    }
+    ventry_t *e = &vc->e[vc->n];
+    e->hash = h;
+    e->klen = n;
+    e->node_specific = v->node_specific;
+    e->key = malloc((size_t)(n + 1) * sizeof(int32_t));
+    e->reason = malloc((size_t)k + 1);
+    e->bonus = malloc(((size_t)k + 1) * sizeof(int64_t));
+    if (!e->key || !e->reason || !e->bonus) {
+        free(e->key);
+        free(e->reason);
+        free(e->bonus);
+        return SS_ENOMEM;
+    }
+    memcpy(e->key, vc->buf, (size_t)n * sizeof(int32_t));
+    memcpy(e->reason, v->reason, (size_t)k);
+    memcpy(e->bonus, v->bonus, (size_t)k * sizeof(int64_t));
+    vc->slots[j] = vc->n++;
+    return 0;
+}

@@ -1,0 +1,488 @@
+/* ss_verify: the independent checker (see ss_verify.h). Every rule is written
+ * out here again with straightforward loops — labels scanned linearly, each
+ * toleration tried against each taint, requests summed per node — on purpose:
+ * this code must not share a bug with the engine's indexed fast paths. It
+ * runs once per result, over up to 1,000,000 placement rows. */
+#include "ss_verify.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_reason.h"
+
+typedef struct {
+    const ss_cluster_t *c;
+    const ss_placements_t *p;
+    ss_verify_report_t *rep;
+    int32_t hostname_key; /* string id of kubernetes.io/hostname, or -1 */
+    int32_t unsched_key;  /* string id of node.kubernetes.io/unschedulable, or -1 */
+} vctx_t;
+
+static const char *rule_texts[SS_VRULE_COUNT] = {
+#define SS_VRULE_TEXT(name, text) text,
+    SS_VRULE_MAP(SS_VRULE_TEXT)
+#undef SS_VRULE_TEXT
+};
+
+const char *ss_verify_rule_text(int rule)
+{
+    return rule >= 0 && rule < SS_VRULE_COUNT ? rule_texts[rule] : "unknown rule";
+}
+
+static const char *effect_name(int32_t effect)
+{
+    switch (effect) {
+    case SS_EFFECT_NO_SCHEDULE:
+        return "NoSchedule";
+    case SS_EFFECT_PREFER_NO_SCHEDULE:
+        return "PreferNoSchedule";
+    case SS_EFFECT_NO_EXECUTE:
+        return "NoExecute";
+    }
+    return "";
+}
+
+/* Records one violation of rule by pod on node (either may be -1); detail is
+ * an optional printf-style suffix. */
+static void violation(vctx_t *v, int rule, int32_t pod, int32_t node, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void violation(vctx_t *v, int rule, int32_t pod, int32_t node, const char *fmt, ...)
+{
+    ss_verify_report_t *rep = v->rep;
+    rep->violations++;
+    rep->by_rule[rule]++;
+    if (rep->n_messages >= SS_VERIFY_MAX_MESSAGES)
+        return;
+    const ss_cluster_t *c = v->c;
+    char who[128] = "pod ?", where[96] = "(no node)", detail[192] = "";
+    if (pod >= 0) {
+        const char *ns = ss_cluster_strget(c, c->pod_ns[pod]);
+        snprintf(who, sizeof who, "pod %s%s%s", ns, *ns ? "/" : "",
+                 ss_cluster_strget(c, c->pod_name[pod]));
+    }
+    if (node >= 0 && node < c->n_nodes)
+        snprintf(where, sizeof where, "node %s", ss_cluster_strget(c, c->node_name[node]));
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof detail, fmt, ap);
+        va_end(ap);
+    }
+    snprintf(rep->messages[rep->n_messages++], SS_VERIFY_MSG_LEN, "%.127s on %.95s: %s%s%.191s",
+             who, where, rule_texts[rule], *detail ? ": " : "", detail);
+}
+
+/* ---- Kubernetes matching rules, written out plainly ---- */
+
+/* Value id of label key on node, or -1 when the node has no such label. The
+ * hostname label is implied by the node name when not stored. */
+static int32_t node_label(const vctx_t *v, int32_t node, int32_t key)
+{
+    const ss_cluster_t *c = v->c;
+    int32_t b = c->node_label_begin[node], n = c->node_label_count[node];
+    for (int32_t i = b; i < b + n; i++)
+        if (c->labels[i].key == key)
+            return c->labels[i].value;
+    if (key >= 0 && key == v->hostname_key)
+        return c->node_name[node];
+    return -1;
+}
+
+/* Kubernetes' Toleration.ToleratesTaint. */
+static bool tolerates(const ss_toleration_t *t, int32_t key, int32_t value, int32_t effect)
+{
+    if (t->effect != SS_EFFECT_ANY && t->effect != effect)
+        return false;
+    if (t->key != 0 && t->key != key)
+        return false;
+    if (t->op == SS_TOL_EXISTS)
+        return true;
+    return t->op == SS_TOL_EQUAL && t->value == value;
+}
+
+static bool template_tolerates(const ss_cluster_t *c, const ss_template_t *t, int32_t key,
+                               int32_t value, int32_t effect)
+{
+    for (int32_t i = t->tol_begin; i < t->tol_begin + t->tol_count; i++)
+        if (tolerates(&c->tolerations[i], key, value, effect))
+            return true;
+    return false;
+}
+
+/* Go's strconv.ParseInt(s, 10, 64): optional sign, then only decimal digits,
+ * no overflow. */
+static bool parse_int64(const char *s, int64_t *out)
+{
+    const char *d = (*s == '+' || *s == '-') ? s + 1 : s;
+    if (!*d)
+        return false;
+    for (const char *q = d; *q; q++)
+        if (*q < '0' || *q > '9')
+            return false;
+    errno = 0;
+    char *end;
+    long long x = strtoll(s, &end, 10);
+    if (errno == ERANGE || *end)
+        return false;
+    *out = (int64_t)x;
+    return true;
+}
+
+static bool value_in(const ss_cluster_t *c, const ss_expr_t *e, int32_t value)
+{
+    for (int32_t i = e->val_begin; i < e->val_begin + e->val_count; i++)
+        if (c->expr_values[i] == value)
+            return true;
+    return false;
+}
+
+/* One node selector requirement against a node (labels.Requirement.Matches;
+ * matchFields compares metadata.name). */
+static bool expr_matches(const vctx_t *v, const ss_expr_t *e, int32_t node)
+{
+    const ss_cluster_t *c = v->c;
+    int32_t value = e->is_field ? c->node_name[node] : node_label(v, node, e->key);
+    bool has = value >= 0;
+    switch (e->op) {
+    case SS_OP_IN:
+        return has && value_in(c, e, value);
+    case SS_OP_NOT_IN:
+        return !has || !value_in(c, e, value);
+    case SS_OP_EXISTS:
+        return has;
+    case SS_OP_DOES_NOT_EXIST:
+        return !has;
+    case SS_OP_GT:
+    case SS_OP_LT: {
+        int64_t have, want;
+        if (!has || e->val_count != 1 || !parse_int64(ss_cluster_strget(c, value), &have) ||
+            !parse_int64(ss_cluster_strget(c, c->expr_values[e->val_begin]), &want))
+            return false;
+        return e->op == SS_OP_GT ? have > want : have < want;
+    }
+    }
+    return false;
+}
+
+/* Required node affinity: terms ORed, expressions ANDed, an empty term
+ * matches nothing, no terms at all means no constraint. */
+static bool affinity_matches(const vctx_t *v, const ss_template_t *t, int32_t node)
+{
+    const ss_cluster_t *c = v->c;
+    if (t->req_count == 0)
+        return true;
+    for (int32_t i = t->req_begin; i < t->req_begin + t->req_count; i++) {
+        const ss_term_t *term = &c->terms[i];
+        bool all = term->expr_count > 0;
+        for (int32_t e = term->expr_begin; all && e < term->expr_begin + term->expr_count; e++)
+            all = expr_matches(v, &c->exprs[e], node);
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+/* ---- per placed pod ---- */
+
+static void check_taints(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t node)
+{
+    const ss_cluster_t *c = v->c;
+    if (c->node_unsched[node] &&
+        !template_tolerates(c, t, v->unsched_key, 0, SS_EFFECT_NO_SCHEDULE))
+        violation(v, SS_VRULE_CORDONED, pod, node, NULL);
+    int32_t b = c->node_taint_begin[node], n = c->node_taint_count[node];
+    for (int32_t i = b; i < b + n; i++) {
+        const ss_taint_t *x = &c->taints[i];
+        if (x->effect != SS_EFFECT_NO_SCHEDULE && x->effect != SS_EFFECT_NO_EXECUTE)
+            continue;
+        if (!template_tolerates(c, t, x->key, x->value, x->effect)) {
+            violation(v, SS_VRULE_TAINT, pod, node, "%s=%s:%s", ss_cluster_strget(c, x->key),
+                      ss_cluster_strget(c, x->value), effect_name(x->effect));
+            return; /* one per pod */
+        }
+    }
+}
+
+static void check_selectors(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t node)
+{
+    const ss_cluster_t *c = v->c;
+    for (int32_t i = t->sel_begin; i < t->sel_begin + t->sel_count; i++) {
+        const ss_label_t *l = &c->labels[i];
+        if (node_label(v, node, l->key) != l->value) {
+            violation(v, SS_VRULE_SELECTOR, pod, node, "%s=%s", ss_cluster_strget(c, l->key),
+                      ss_cluster_strget(c, l->value));
+            break;
+        }
+    }
+    if (!affinity_matches(v, t, node))
+        violation(v, SS_VRULE_AFFINITY, pod, node, "none of %d terms matches", t->req_count);
+}
+
+static void check_gpus(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t node, uint64_t mask)
+{
+    const ss_cluster_t *c = v->c;
+    int32_t ng = c->node_gpu_count[node], gb = c->node_gpu_begin[node];
+    uint64_t inside = ng >= 64 ? UINT64_MAX : ((UINT64_C(1) << ng) - 1);
+    int bits = __builtin_popcountll(mask);
+    if (t->req.gpu_count == 0 && mask != 0) {
+        violation(v, SS_VRULE_GPU_MASK, pod, node, "GPUs assigned to a pod that asks none");
+        return;
+    }
+    if (t->req.gpu_count == 0)
+        return;
+    if (bits != t->req.gpu_count || (mask & ~inside) != 0) {
+        violation(v, SS_VRULE_GPU_MASK, pod, node,
+                  "mask 0x%llx has %d GPUs for a request of %d, node has %d GPUs",
+                  (unsigned long long)mask, bits, t->req.gpu_count, ng);
+        return;
+    }
+    if (t->model_count == 0)
+        return;
+    for (int32_t b = 0; b < ng; b++) {
+        if (!(mask >> b & 1))
+            continue;
+        int32_t model = c->gpu_model[gb + b];
+        bool ok = false;
+        for (int32_t m = t->model_begin; m < t->model_begin + t->model_count && !ok; m++)
+            ok = c->models[m] == model;
+        if (!ok) {
+            violation(v, SS_VRULE_GPU_MODEL, pod, node, "GPU %d is %s", b,
+                      ss_cluster_strget(c, model));
+            return;
+        }
+    }
+}
+
+static void check_row(vctx_t *v, int32_t row)
+{
+    const ss_cluster_t *c = v->c;
+    const ss_placements_t *p = v->p;
+    int32_t pod = ss_summary_row_pod(c, p, row);
+    int32_t node = p->node[row], why = p->reason[row];
+    if (pod < 0)
+        return; /* reported by check_rows */
+    if (node < -1 || node >= c->n_nodes) {
+        violation(v, SS_VRULE_ROWS, pod, -1, "row %d: node index %d out of range", row, node);
+        return;
+    }
+    if (node == -1) {
+        if (why == SS_REASON_NONE)
+            violation(v, SS_VRULE_REASON, pod, -1, "unplaced with reason 'placed'");
+        else if (why < 0 || why >= SS_REASON_COUNT)
+            violation(v, SS_VRULE_REASON, pod, -1, "unknown reason code %d", why);
+        if (p->gpu_mask[row] != 0)
+            violation(v, SS_VRULE_GPU_MASK, pod, -1, "GPU mask set on an unplaced pod");
+        return;
+    }
+    const ss_template_t *t = &c->templates[c->pod_template[pod]];
+    if (why != SS_REASON_NONE)
+        violation(v, SS_VRULE_REASON, pod, node, "placed with reason '%s'", ss_reason_text(why));
+    if (t->unsupported)
+        violation(v, SS_VRULE_UNSUPPORTED, pod, node, "rule bits 0x%x", t->unsupported);
+    check_taints(v, t, pod, node);
+    check_selectors(v, t, pod, node);
+    check_gpus(v, t, pod, node, p->gpu_mask[row]);
+}
+
+/* Rows name pending pods, strictly increasing, each pending pod once. */
+static int check_rows(vctx_t *v, ss_error_t *err)
+{
+    const ss_cluster_t *c = v->c;
+    const ss_placements_t *p = v->p;
+    uint8_t *seen = calloc(c->n_pods > 0 ? (size_t)c->n_pods : 1, 1);
+    if (!seen)
+        return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d pods", c->n_pods);
+    int32_t prev = -1;
+    for (int32_t row = 0; row < p->n; row++) {
+        int32_t pod = p->pod[row];
+        if (ss_summary_row_pod(c, p, row) < 0)
+            violation(v, SS_VRULE_ROWS, pod >= 0 && pod < c->n_pods ? pod : -1, -1,
+                      "row %d names pod index %d, which is not a pending pod", row, pod);
+        else if (seen[pod])
+            violation(v, SS_VRULE_ROWS, pod, -1, "row %d: pod has two rows", row);
+        else if (pod <= prev)
+            violation(v, SS_VRULE_ROWS, pod, -1, "row %d: pod indices not increasing", row);
+        if (pod >= 0 && pod < c->n_pods)
+            seen[pod] = 1;
+        if (pod > prev)
+            prev = pod;
+    }
+    for (int32_t pod = 0; pod < c->n_pods; pod++)
+        if (c->pod_node[pod] == -1 && !seen[pod])
+            violation(v, SS_VRULE_ROWS, pod, -1, "pending pod has no placements row");
+    free(seen);
+    return 0;
+}
+
+/* ---- per node: resources and GPU sharing ---- */
+
+enum { RES_CPU, RES_MEM, RES_PODS, RES_EXT0 };
+
+static int64_t request_of(const ss_request_t *r, int res)
+{
+    return res == RES_CPU    ? r->cpu_milli
+           : res == RES_MEM  ? r->memory
+           : res == RES_PODS ? 1
+                             : r->ext[res - RES_EXT0];
+}
+
+/* First placed pod on node with a nonzero request of res (or, for res < 0,
+ * using GPU -res-1 of the node), for messages; -1 if none. */
+static int32_t first_placed(const vctx_t *v, int32_t node, int res)
+{
+    const ss_cluster_t *c = v->c;
+    for (int32_t row = 0; row < v->p->n; row++) {
+        int32_t pod = ss_summary_row_pod(c, v->p, row);
+        if (pod < 0 || v->p->node[row] != node)
+            continue;
+        const ss_request_t *r = &c->templates[c->pod_template[pod]].req;
+        if (res >= 0 ? request_of(r, res) > 0 : (v->p->gpu_mask[row] >> (-res - 1) & 1))
+            return pod;
+    }
+    return -1;
+}
+
+static void over(vctx_t *v, int rule, int32_t node, int res, int64_t used, int64_t cap,
+                 const char *what)
+{
+    int32_t pod = v->rep->n_messages < SS_VERIFY_MAX_MESSAGES ? first_placed(v, node, res) : -1;
+    violation(v, rule, pod, node, "%s requested %lld of %lld allocatable", what, (long long)used,
+              (long long)cap);
+}
+
+static void check_node(vctx_t *v, const ss_usage_t *u, int32_t n)
+{
+    const ss_cluster_t *c = v->c;
+    if (u->cpu[1][n] > 0 && u->cpu[0][n] + u->cpu[1][n] > c->node_cpu[n])
+        over(v, SS_VRULE_CPU, n, RES_CPU, u->cpu[0][n] + u->cpu[1][n], c->node_cpu[n], "cpu");
+    if (u->mem[1][n] > 0 && u->mem[0][n] + u->mem[1][n] > c->node_mem[n])
+        over(v, SS_VRULE_MEMORY, n, RES_MEM, u->mem[0][n] + u->mem[1][n], c->node_mem[n], "memory");
+    if (u->pods[1][n] > 0 && u->pods[0][n] + u->pods[1][n] > c->node_pods[n])
+        over(v, SS_VRULE_PODS, n, RES_PODS, u->pods[0][n] + u->pods[1][n], c->node_pods[n], "pods");
+    for (int e = 0; e < c->n_ext; e++) {
+        size_t x = (size_t)n * SS_MAX_EXT + e;
+        if (u->ext[1][x] > 0 && u->ext[0][x] + u->ext[1][x] > c->node_ext[x])
+            over(v, SS_VRULE_EXT, n, RES_EXT0 + e, u->ext[0][x] + u->ext[1][x], c->node_ext[x],
+                 ss_cluster_strget(c, c->ext_name[e]));
+    }
+    int32_t gb = c->node_gpu_begin[n];
+    for (int32_t b = 0; b < c->node_gpu_count[n]; b++) {
+        int32_t g = gb + b;
+        if (u->gpu[1][g] > 0 && (int64_t)u->gpu[0][g] + u->gpu[1][g] > c->gpu_milli[g]) {
+            char what[32];
+            snprintf(what, sizeof what, "GPU %d milli-GPU", b);
+            over(v, SS_VRULE_GPU_SHARE, n, -b - 1, (int64_t)u->gpu[0][g] + u->gpu[1][g],
+                 c->gpu_milli[g], what);
+        }
+    }
+}
+
+/* ---- gangs ---- */
+
+static int check_gangs(vctx_t *v, ss_error_t *err)
+{
+    const ss_cluster_t *c = v->c;
+    const ss_placements_t *p = v->p;
+    size_t ng = c->n_groups > 0 ? (size_t)c->n_groups : 1;
+    int32_t *running = calloc(ng, sizeof *running), *placed = calloc(ng, sizeof *placed);
+    int32_t *first = malloc(ng * sizeof *first), *first_pod = malloc(ng * sizeof *first_pod);
+    uint8_t *split = calloc(ng, 1);
+    if (!running || !placed || !first || !first_pod || !split) {
+        free(running), free(placed), free(first), free(first_pod), free(split);
+        return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d groups", c->n_groups);
+    }
+    for (int32_t pod = 0; pod < c->n_pods; pod++)
+        if (c->pod_node[pod] >= 0 && c->pod_group[pod] >= 0 && c->pod_group[pod] < c->n_groups)
+            running[c->pod_group[pod]]++;
+    for (int32_t row = 0; row < p->n; row++) {
+        int32_t pod = ss_summary_row_pod(c, p, row), node = p->node[row];
+        if (pod < 0 || node < 0 || node >= c->n_nodes || c->pod_group[pod] < 0 ||
+            c->pod_group[pod] >= c->n_groups)
+            continue;
+        int32_t g = c->pod_group[pod];
+        if (placed[g]++ == 0) {
+            first[g] = node;
+            first_pod[g] = pod;
+            continue;
+        }
+        int level = c->group_topo_level[g];
+        if (c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED && !split[g] &&
+            ss_summary_topo_common(c, first[g], node) <= level) {
+            split[g] = 1;
+            violation(v, SS_VRULE_TOPOLOGY, pod, node,
+                      "group %s requires one %s; first member on %s",
+                      ss_cluster_strget(c, c->group_name[g]), ss_topo_level_name(level),
+                      ss_cluster_strget(c, c->node_name[first[g]]));
+        }
+    }
+    for (int32_t g = 0; g < c->n_groups; g++)
+        if (placed[g] > 0 && placed[g] + running[g] < c->group_min_member[g])
+            violation(v, SS_VRULE_GANG, first_pod[g], first[g],
+                      "group %s: %d placed + %d running < minMember %d",
+                      ss_cluster_strget(c, c->group_name[g]), placed[g], running[g],
+                      c->group_min_member[g]);
+    free(running), free(placed), free(first), free(first_pod), free(split);
+    return 0;
+}
+
+/* ---- driver ---- */
+
+int64_t ss_verify(const ss_cluster_t *c, const ss_placements_t *p, ss_verify_report_t *rep,
+                  ss_error_t *err)
+{
+    memset(rep, 0, sizeof *rep);
+    if (!c || !p)
+        return ss_error_set(err, SS_EINVAL, "verify: no cluster or no placements");
+    vctx_t v = {c, p, rep, ss_strtab_find(c->strings, "kubernetes.io/hostname"),
+                ss_strtab_find(c->strings, "node.kubernetes.io/unschedulable")};
+    /* A key never interned matches no toleration key but the empty one. */
+    if (v.unsched_key < 0)
+        v.unsched_key = INT32_MIN;
+    ss_usage_t u;
+    int rc = check_rows(&v, err);
+    if (rc < 0)
+        return rc;
+    for (int32_t row = 0; row < p->n; row++)
+        check_row(&v, row);
+    if ((rc = ss_usage_compute(c, p, &u, err)) < 0)
+        return rc;
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        check_node(&v, &u, n);
+    if ((rc = check_gangs(&v, err)) < 0 ||
+        (rc = ss_summary_compute(c, p, &u, &rep->summary, err)) < 0) {
+        ss_usage_free(&u);
+        return rc;
+    }
+    ss_usage_free(&u);
+    return rep->violations;
+}
+
+void ss_verify_report_free(ss_verify_report_t *rep)
+{
+    if (rep)
+        ss_summary_free(&rep->summary);
+}
+
+void ss_verify_print_violations(FILE *f, const ss_verify_report_t *rep)
+{
+    if (rep->violations == 0)
+        return;
+    for (int32_t i = 0; i < rep->n_messages; i++)
+        fprintf(f, "violation: %s\n", rep->messages[i]);
+    if (rep->violations > rep->n_messages)
+        fprintf(f, "... and %lld more\n", (long long)(rep->violations - rep->n_messages));
+    fprintf(f, "%lld violation(s):", (long long)rep->violations);
+    for (int r = 0; r < SS_VRULE_COUNT; r++)
+        if (rep->by_rule[r])
+            fprintf(f, " %s: %lld;", rule_texts[r], (long long)rep->by_rule[r]);
+    fprintf(f, "\n");
+}
+
+void ss_verify_print_summary(FILE *f, const ss_verify_report_t *rep)
+{
+    ss_summary_print(f, &rep->summary);
+}

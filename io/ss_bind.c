@@ -1,0 +1,143 @@
+/* ss_bind: Binding objects from placements (with the all-or-none rule for
+ * gangs), and writing them as a v1 List or NDJSON. The HTTP poster is in
+ * ss_bind_http.c. */
+#include "ss_bind.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void ss_bind_opts_default(ss_bind_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->concurrency = 16;
+    o->timeout_s = 30;
+    o->max_attempts = 8;
+    o->max_backoff_s = 10;
+    o->seed = 1;
+    o->log = stderr;
+}
+
+int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out,
+                    int32_t *n, ss_bind_summary_t *s, ss_error_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    /* groups with an unplaced pending member hold back all their members */
+    uint8_t *incomplete = calloc((size_t)c->n_groups + 1, 1);
+    ss_binding_t *b = malloc(((size_t)p->n + 1) * sizeof *b);
+    if (!incomplete || !b) {
+        free(incomplete);
+        free(b);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    for (int32_t i = 0; i < p->n; i++) {
+        int32_t pod = p->pod[i];
+        if (pod < 0 || pod >= c->n_pods || p->node[i] >= c->n_nodes) {
+            free(incomplete);
+            free(b);
+            return ss_error_set(err, SS_EFORMAT, "placements row %d names pod %d / node %d, "
+                                "outside the cluster", i, pod, p->node[i]);
+        }
+        if (p->node[i] < 0 && c->pod_group[pod] >= 0)
+            incomplete[c->pod_group[pod]] = 1;
+    }
+    int32_t k = 0;
+    for (int32_t i = 0; i < p->n; i++) {
+        int32_t pod = p->pod[i], g = c->pod_group[pod];
+        if (p->node[i] < 0) {
+            s->unplaced++;
+            continue;
+        }
+        if (g >= 0 && incomplete[g]) {
+            s->held++;
+            continue;
+        }
+        b[k++] = (ss_binding_t){ss_cluster_strget(c, c->pod_ns[pod]),
+                                ss_cluster_strget(c, c->pod_name[pod]),
+                                ss_cluster_strget(c, c->node_name[p->node[i]]), g,
+                                g >= 0 ? ss_cluster_strget(c, c->group_name[g]) : ""};
+    }
+    free(incomplete);
+    *out = b;
+    *n = k;
+    s->total = k;
+    return 0;
+}
+
+static json_t *binding_object(const ss_binding_t *b)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
+                     "Binding", "metadata", "name", b->name, "namespace", b->ns, "target",
+                     "apiVersion", "v1", "kind", "Node", "name", b->node);
+}
+
+char *ss_bind_json(const ss_binding_t *b)
+{
+    json_t *o = binding_object(b);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+static int write_all(FILE *f, const ss_binding_t *b, int32_t n, bool ndjson)
+{
+    if (ndjson) {
+        for (int32_t i = 0; i < n; i++) {
+            char *s = ss_bind_json(&b[i]);
+            int bad = !s || fprintf(f, "%s\n", s) < 0;
+            free(s);
+            if (bad)
+                return -1;
+        }
+        return 0;
+    }
+    /* a v1 List, written item by item so that a million bindings need no tree */
+    if (fprintf(f, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [") < 0)
+        return -1;
+    for (int32_t i = 0; i < n; i++) {
+        char *s = ss_bind_json(&b[i]);
+        int bad = !s || fprintf(f, "%s\n  %s", i ? "," : "", s) < 0;
+        free(s);
+        if (bad)
+            return -1;
+    }
+    return fprintf(f, "\n]}\n") < 0 ? -1 : 0;
+}
+
+int ss_bind_emit(const ss_binding_t *b, int32_t n, const char *path, bool ndjson, ss_error_t *err)
+{
+    if (!strcmp(path, "-")) {
+        if (write_all(stdout, b, n, ndjson) < 0 || fflush(stdout) != 0)
+            return ss_error_set(err, SS_EIO, "writing bindings to standard output failed");
+        return 0;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot create", tmp);
+    int bad = write_all(f, b, n, ndjson) < 0;
+    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ss_error_set(err, SS_EIO, "%s: writing bindings failed", path);
+    }
+    return 0;
+}
+
+void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
+{
+    if (!f)
+        return;
+    fprintf(f,
+            "bind summary: %d to bind: %d bound, %d already bound (409), %d gone (404), %d failed, "
+            "%d skipped (journal says done); %d retries; %d gang members held back (a member has "
+            "no placement); %d pods unplaced%s\n",
+            s->total, s->bound, s->already, s->gone, s->failed, s->journaled, s->retries, s->held,
+            s->unplaced, s->interrupted ? "; INTERRUPTED" : "");
+    if (s->partial_gangs)
+        fprintf(f, "bind: %d PARTLY BOUND GANG(S): see the report above\n", s->partial_gangs);
+}

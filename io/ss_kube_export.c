@@ -1,0 +1,276 @@
+/* ss_kube_export: a cluster as kubectl-style v1 Lists (Nodes; Pods and
+ * PodGroups), so that `gen --emit-kube` can make large realistic inputs for
+ * the importer and import(export(c)) round-trips. Objects are built one at
+ * a time and streamed, so 10,000 nodes and a million pods need no big tree.
+ * Rules the engine does not implement are written as fields that import
+ * maps back to the same `unsupported` bits. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ss_kube_import.h"
+#include "ss_quantity.h"
+
+static const char *S(const ss_cluster_t *c, int32_t id)
+{
+    return ss_cluster_strget(c, id);
+}
+
+static void put_qty(json_t *o, const char *k, int64_t v, int scale, int binary)
+{
+    char buf[32];
+    json_object_set_new(o, k, json_string(ss_quantity_format(v, scale, binary, buf)));
+}
+
+static json_t *node_object(const ss_cluster_t *c, int32_t n)
+{
+    static const char *topo_keys[4] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
+                                       SS_KUBE_DEFAULT_BLOCK_LABEL, SS_KUBE_DEFAULT_RACK_LABEL};
+    json_t *labels = json_object(), *alloc = json_object(), *taints = json_array();
+    for (int32_t i = 0; i < c->node_label_count[n]; i++) {
+        const ss_label_t *l = &c->labels[c->node_label_begin[n] + i];
+        json_object_set_new(labels, S(c, l->key), json_string(S(c, l->value)));
+    }
+    for (int l = 0; l < 4; l++) {
+        int32_t v = c->node_topo[n * SS_TOPO_NLEVELS + l];
+        if (v > 0 && !json_object_get(labels, topo_keys[l]))
+            json_object_set_new(labels, topo_keys[l], json_string(S(c, v)));
+    }
+    json_object_set_new(labels, SS_KUBE_HOSTNAME_LABEL, json_string(S(c, c->node_name[n])));
+    int32_t ng = c->node_gpu_count[n];
+    if (ng > 0 && !json_object_get(labels, SS_KUBE_GPU_PRODUCT_LABEL))
+        json_object_set_new(labels, SS_KUBE_GPU_PRODUCT_LABEL,
+                            json_string(S(c, c->gpu_model[c->node_gpu_begin[n]])));
+    put_qty(alloc, "cpu", c->node_cpu[n], SS_QTY_MILLI, 0);
+    put_qty(alloc, "memory", c->node_mem[n], 0, 1);
+    put_qty(alloc, "pods", c->node_pods[n], 0, 0);
+    if (ng > 0)
+        put_qty(alloc, SS_KUBE_GPU, ng, 0, 0);
+    for (int e = 0; e < c->n_ext; e++)
+        put_qty(alloc, S(c, c->ext_name[e]), c->node_ext[(size_t)n * SS_MAX_EXT + e], 0, 0);
+    static const char *effects[] = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"};
+    for (int32_t i = 0; i < c->node_taint_count[n]; i++) {
+        const ss_taint_t *t = &c->taints[c->node_taint_begin[n] + i];
+        json_t *o = json_pack("{s:s, s:s}", "key", S(c, t->key), "effect", effects[t->effect & 3]);
+        if (t->value > 0)
+            json_object_set_new(o, "value", json_string(S(c, t->value)));
+        json_array_append_new(taints, o);
+    }
+    json_t *spec = json_object();
+    if (json_array_size(taints))
+        json_object_set(spec, "taints", taints);
+    if (c->node_unsched[n])
+        json_object_set_new(spec, "unschedulable", json_true());
+    json_decref(taints);
+    return json_pack("{s:s, s:s, s:{s:s, s:o}, s:o, s:{s:o}}", "apiVersion", "v1", "kind", "Node",
+                     "metadata", "name", S(c, c->node_name[n]), "labels", labels, "spec", spec,
+                     "status", "allocatable", alloc);
+}
+
+static json_t *terms_json(const ss_cluster_t *c, int32_t begin, int32_t count, bool preferred)
+{
+    static const char *ops[SS_OP_COUNT] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
+    json_t *arr = json_array();
+    for (int32_t t = begin; t < begin + count; t++) {
+        json_t *exprs = json_array(), *fields = json_array(), *term = json_object();
+        for (int32_t e = 0; e < c->terms[t].expr_count; e++) {
+            const ss_expr_t *x = &c->exprs[c->terms[t].expr_begin + e];
+            json_t *vals = json_array();
+            for (int32_t v = 0; v < x->val_count; v++)
+                json_array_append_new(vals, json_string(S(c, c->expr_values[x->val_begin + v])));
+            json_t *o = json_pack("{s:s, s:s}", "key", x->is_field ? "metadata.name" : S(c, x->key),
+                                  "operator", ops[x->op]);
+            if (x->val_count || x->op <= SS_OP_NOT_IN || x->op >= SS_OP_GT)
+                json_object_set(o, "values", vals);
+            json_decref(vals);
+            json_array_append_new(x->is_field ? fields : exprs, o);
+        }
+        json_object_set_new(term, "matchExpressions", exprs);
+        if (json_array_size(fields))
+            json_object_set(term, "matchFields", fields);
+        json_decref(fields);
+        json_array_append_new(arr, preferred ? json_pack("{s:i, s:o}", "weight", c->terms[t].weight,
+                                                         "preference", term)
+                                             : term);
+    }
+    return arr;
+}
+
+static json_t *affinity_json(const ss_cluster_t *c, const ss_template_t *t)
+{
+    json_t *na = json_object(), *req = terms_json(c, t->req_begin, t->req_count, false);
+    if (t->model_count > 0) { /* GPU models: nvidia.com/gpu.product In (...) in every term */
+        json_t *vals = json_array();
+        for (int32_t m = 0; m < t->model_count; m++)
+            json_array_append_new(vals, json_string(S(c, c->models[t->model_begin + m])));
+        if (json_array_size(req) == 0)
+            json_array_append_new(req, json_pack("{s:[]}", "matchExpressions"));
+        size_t i;
+        json_t *term;
+        json_array_foreach(req, i, term)
+        json_array_append_new(json_object_get(term, "matchExpressions"),
+                              json_pack("{s:s, s:s, s:O}", "key", SS_KUBE_GPU_PRODUCT_LABEL,
+                                        "operator", "In", "values", vals));
+        json_decref(vals);
+    }
+    if (json_array_size(req))
+        json_object_set_new(na, "requiredDuringSchedulingIgnoredDuringExecution",
+                            json_pack("{s:O}", "nodeSelectorTerms", req));
+    json_decref(req);
+    if (t->pref_count)
+        json_object_set_new(na, "preferredDuringSchedulingIgnoredDuringExecution",
+                            terms_json(c, t->pref_begin, t->pref_count, true));
+    json_t *aff = json_object();
+    if (json_object_size(na))
+        json_object_set(aff, "nodeAffinity", na);
+    json_decref(na);
+    json_t *pterm = json_pack("[{s:{s:{s:s}}, s:s}]", "labelSelector", "matchLabels", "app", "x",
+                              "topologyKey", SS_KUBE_HOSTNAME_LABEL);
+    if (t->unsupported & SS_RULE_POD_AFFINITY)
+        json_object_set_new(aff, "podAffinity",
+                            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
+    if (t->unsupported & SS_RULE_POD_ANTI_AFFINITY)
+        json_object_set_new(aff, "podAntiAffinity",
+                            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
+    json_decref(pterm);
+    return aff;
+}
+
+static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
+{
+    const ss_template_t *t = &c->templates[c->pod_template[p]];
+    json_t *req = json_object(), *spec = json_object(), *sel = json_object(), *tols = json_array();
+    put_qty(req, "cpu", t->req.cpu_milli, SS_QTY_MILLI, 0);
+    put_qty(req, "memory", t->req.memory, 0, 1);
+    if (t->req.gpu_count > 0 && t->req.gpu_milli == SS_GPU_MILLI)
+        put_qty(req, SS_KUBE_GPU, t->req.gpu_count, 0, 0);
+    for (int e = 0; e < c->n_ext; e++)
+        if (t->req.ext[e])
+            put_qty(req, S(c, c->ext_name[e]), t->req.ext[e], 0, 0);
+    json_object_set_new(spec, "schedulerName", json_string(SS_KUBE_DEFAULT_SCHEDULER));
+    json_object_set_new(spec, "priority", json_integer(c->pod_priority[p]));
+    if (c->pod_node[p] >= 0)
+        json_object_set_new(spec, "nodeName", json_string(S(c, c->node_name[c->pod_node[p]])));
+    json_object_set_new(spec, "containers",
+                        json_pack("[{s:s, s:{s:o}}]", "name", "main", "resources", "requests", req));
+    for (int32_t i = 0; i < t->sel_count; i++)
+        json_object_set_new(sel, S(c, c->labels[t->sel_begin + i].key),
+                            json_string(S(c, c->labels[t->sel_begin + i].value)));
+    if (json_object_size(sel))
+        json_object_set(spec, "nodeSelector", sel);
+    json_decref(sel);
+    json_t *aff = affinity_json(c, t);
+    if (json_object_size(aff))
+        json_object_set(spec, "affinity", aff);
+    json_decref(aff);
+    static const char *effects[] = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"};
+    for (int32_t i = 0; i < t->tol_count; i++) {
+        const ss_toleration_t *x = &c->tolerations[t->tol_begin + i];
+        json_t *o = json_pack("{s:s}", "operator", x->op == SS_TOL_EXISTS ? "Exists" : "Equal");
+        if (x->key > 0)
+            json_object_set_new(o, "key", json_string(S(c, x->key)));
+        if (x->value > 0)
+            json_object_set_new(o, "value", json_string(S(c, x->value)));
+        if (x->effect > 0)
+            json_object_set_new(o, "effect", json_string(effects[x->effect & 3]));
+        json_array_append_new(tols, o);
+    }
+    if (json_array_size(tols))
+        json_object_set(spec, "tolerations", tols);
+    json_decref(tols);
+    if (t->unsupported & SS_RULE_TOPOLOGY_SPREAD)
+        json_object_set_new(spec, "topologySpreadConstraints",
+                            json_pack("[{s:i, s:s, s:s, s:{}}]", "maxSkew", 1, "topologyKey",
+                                      SS_KUBE_ZONE_LABEL, "whenUnsatisfiable", "DoNotSchedule",
+                                      "labelSelector"));
+    if (t->unsupported & SS_RULE_OTHER)
+        json_object_set_new(spec, "schedulingGates", json_pack("[{s:s}]", "name", "shardsched.io/unsupported"));
+    return spec;
+}
+
+static json_t *pod_object(const ss_cluster_t *c, int32_t p)
+{
+    const ss_template_t *t = &c->templates[c->pod_template[p]];
+    json_t *labels = json_object(), *md = json_object();
+    for (int32_t i = 0; i < t->plabel_count; i++)
+        json_object_set_new(labels, S(c, c->labels[t->plabel_begin + i].key),
+                            json_string(S(c, c->labels[t->plabel_begin + i].value)));
+    json_t *ann = json_object();
+    int32_t g = c->pod_group[p];
+    if (g >= 0) { /* a label the pod does not carry would change its labels: use Volcano's annotation */
+        const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
+        json_object_set_new(json_object_get(labels, SS_KUBE_POD_GROUP_LABEL) ? labels : ann,
+                            json_object_get(labels, SS_KUBE_POD_GROUP_LABEL)
+                                ? SS_KUBE_POD_GROUP_LABEL
+                                : SS_KUBE_VOLCANO_GROUP_ANNOTATION,
+                            json_string(slash ? slash + 1 : gn));
+    }
+    json_object_set_new(md, "name", json_string(S(c, c->pod_name[p])));
+    json_object_set_new(md, "namespace", json_string(S(c, c->pod_ns[p])));
+    json_object_set_new(md, "labels", labels);
+    const char *w = S(c, t->workload), *slash = strchr(w, '/');
+    if (*w && slash) {
+        json_t *ref = json_pack("{s:s, s:s#, s:s, s:b}", "apiVersion", "v1", "kind", w,
+                                (int)(slash - w), "name", slash + 1, "controller", 1);
+        json_object_set_new(md, "ownerReferences", json_pack("[o]", ref));
+    }
+    if (t->req.gpu_count > 0 && t->req.gpu_milli < SS_GPU_MILLI) {
+        char buf[32];
+        json_object_set_new(ann, SS_KUBE_ALI_GPU_MILLI,
+                            json_string(ss_quantity_format(t->req.gpu_milli, 0, 0, buf)));
+        json_object_set_new(ann, SS_KUBE_ALI_GPU_COUNT, json_string("1"));
+    }
+    if (json_object_size(ann))
+        json_object_set(md, "annotations", ann);
+    json_decref(ann);
+    return json_pack("{s:s, s:s, s:o, s:o, s:{s:s}}", "apiVersion", "v1", "kind", "Pod", "metadata",
+                     md, "spec", pod_spec(c, p), "status", "phase",
+                     c->pod_node[p] >= 0 ? "Running" : "Pending");
+}
+
+static json_t *group_object(const ss_cluster_t *c, int32_t g)
+{
+    const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
+    return json_pack("{s:s, s:s, s:{s:s, s:s#}, s:{s:i}}", "apiVersion", "scheduling.x-k8s.io/v1alpha1",
+                     "kind", "PodGroup", "metadata", "name", slash ? slash + 1 : gn, "namespace",
+                     slash ? gn : "default", slash ? (int)(slash - gn) : 7, "spec", "minMember",
+                     c->group_min_member[g]);
+}
+
+/* Streams a List: one object per line. make(c, i) for i < n1, then make2. */
+static int write_list(const ss_cluster_t *c, const char *path, json_t *(*make)(const ss_cluster_t *, int32_t),
+                      int32_t n1, json_t *(*make2)(const ss_cluster_t *, int32_t), int32_t n2,
+                      ss_error_t *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot create", tmp);
+    int bad = fprintf(f, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [") < 0;
+    for (int32_t i = 0; i < n1 + n2 && !bad; i++) {
+        json_t *o = i < n1 ? make(c, i) : make2(c, i - n1);
+        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        bad = !s || fprintf(f, "%s\n  %s", i ? "," : "", s) < 0;
+        free(s);
+        json_decref(o);
+    }
+    bad |= fprintf(f, "\n]}\n") < 0;
+    bad |= fflush(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ss_error_set(err, SS_EIO, "%s: writing Kubernetes JSON failed", path);
+    }
+    return 0;
+}
+
+int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,
+                           ss_error_t *err)
+{
+    int rc = write_list(c, nodes_json, node_object, c->n_nodes, NULL, 0, err);
+    if (rc == 0)
+        rc = write_list(c, pods_json, pod_object, c->n_pods, group_object, c->n_groups, err);
+    return rc;
+}

@@ -1,0 +1,116 @@
+/* ss_kube_import: reads Kubernetes Node, Pod and PodGroup objects (what
+ * `kubectl get nodes,pods -o json` prints) into an ss_cluster_t, following
+ * Kubernetes' own rules for effective requests, quantities, node affinity and
+ * tolerations. Built for inputs up to ~10,000 nodes and a few hundred
+ * thousand pods (the whole JSON tree is held in memory while importing);
+ * identical pod specs of one workload share one template.
+ *
+ * What is modelled and what is reported instead is listed in
+ * docs/kubernetes.md; nothing the engine cannot honour is silently dropped:
+ * it is counted per kind of field, printed as a warning, set as an
+ * `unsupported` rule bit on the pod's template, and an error with --strict.
+ */
+#ifndef SS_KUBE_IMPORT_H
+#define SS_KUBE_IMPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ss_cluster.h"
+
+#define SS_KUBE_DEFAULT_SCHEDULER "default-scheduler"
+#define SS_KUBE_DEFAULT_RACK_LABEL "topology.kubernetes.io/rack"
+#define SS_KUBE_DEFAULT_BLOCK_LABEL "topology.kubernetes.io/block"
+#define SS_KUBE_REGION_LABEL "topology.kubernetes.io/region"
+#define SS_KUBE_ZONE_LABEL "topology.kubernetes.io/zone"
+#define SS_KUBE_HOSTNAME_LABEL "kubernetes.io/hostname"
+#define SS_KUBE_GPU "nvidia.com/gpu"
+#define SS_KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
+#define SS_KUBE_POD_GROUP_LABEL "scheduling.x-k8s.io/pod-group"
+#define SS_KUBE_VOLCANO_GROUP_ANNOTATION "scheduling.k8s.io/group-name"
+/* GPU sharing as in the Alibaba OpenB trace / FGD simulator: per-GPU milli
+ * and GPU count as pod annotations, GPU count as a node resource. */
+#define SS_KUBE_ALI_GPU_MILLI "alibabacloud.com/gpu-milli"
+#define SS_KUBE_ALI_GPU_COUNT "alibabacloud.com/gpu-count"
+#define SS_KUBE_ALI_GPU_MODEL_LABEL "alibabacloud.com/gpu-card-model"
+
+/* Kinds of things the importer reports (a count each). The first ones are
+ * fields of pending pods the engine does not model. */
+#define SS_KUBE_WARN_MAP(X)                                                                        \
+    X(POD_AFFINITY, "podAffinity (not implemented yet: pods reported unsupported)")               \
+    X(POD_ANTI_AFFINITY, "podAntiAffinity (not implemented yet: pods reported unsupported)")      \
+    X(TOPOLOGY_SPREAD,                                                                             \
+      "topologySpreadConstraints (not implemented yet: pods reported unsupported)")                \
+    X(HOST_PORT, "containers with hostPort (NodePorts not modelled: pods reported unsupported)")  \
+    X(PVC, "persistentVolumeClaim or ephemeral volumes (volume binding not modelled: pods "       \
+           "reported unsupported)")                                                                \
+    X(RESOURCE_CLAIM, "spec.resourceClaims (DRA not modelled: pods reported unsupported)")        \
+    X(SCHEDULING_GATES, "spec.schedulingGates (gated pods are not scheduled: reported "           \
+                        "unsupported)")                                                            \
+    X(PREEMPT_NEVER, "preemptionPolicy: Never (not modelled; pods placed as usual)")              \
+    X(PRIORITY_CLAMPED, "priority above 2000000000 (clamped to 2000000000)")                      \
+    X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")      \
+    X(NO_POD_GROUP, "pods naming a pod group with no PodGroup object (scheduled as single pods)") \
+    X(OTHER_KIND, "objects of other kinds (ignored)")
+
+enum ss_kube_warn {
+#define SS_KUBE_WARN_ENUM(name, text) SS_KUBE_WARN_##name,
+    SS_KUBE_WARN_MAP(SS_KUBE_WARN_ENUM)
+#undef SS_KUBE_WARN_ENUM
+    SS_KUBE_WARN_COUNT
+};
+
+/* Text of a warning kind; "" if out of range. */
+const char *ss_kube_warn_text(int kind);
+
+typedef struct {
+    const char *scheduler_name; /* pending pods with another spec.schedulerName are skipped */
+    const char *rack_label;     /* node label giving the rack (NVLink domain) */
+    const char *block_label;    /* node label giving the block (InfiniBand fabric) */
+    bool strict;                /* every warning above is an error */
+    FILE *log;                  /* warnings and the summary go here; NULL: silent */
+} ss_kube_opts_t;
+
+/* Fills o with the defaults above (strict off, log stderr). */
+void ss_kube_opts_default(ss_kube_opts_t *o);
+
+#define SS_KUBE_MAX_REPORTED 5
+
+typedef struct {
+    int32_t nodes, running, pending, templates, groups;
+    int32_t terminal;        /* Succeeded/Failed pods, ignored */
+    int32_t other_scheduler; /* pending pods for another scheduler, skipped */
+    int32_t unknown_node;    /* pods bound to a node not in the input, skipped */
+    char unknown_names[SS_KUBE_MAX_REPORTED][160]; /* "ns/name -> node", the first few */
+    int32_t warn[SS_KUBE_WARN_COUNT];
+} ss_kube_report_t;
+
+/* Imports the objects in the files (each a v1 List, a single object or a
+ * JSON array of objects; the kind of each object decides its role, objects
+ * without a kind take the role of the file they came from). podgroups_path
+ * may be NULL. On success *out is a new, validated cluster with sorted
+ * nodes that the caller owns, and rep (may be NULL) is filled. On failure
+ * returns a negative code with a message naming the file, object and field,
+ * and *out is NULL. */
+int ss_kube_import_files(const char *nodes_path, const char *pods_path,
+                         const char *podgroups_path, const ss_kube_opts_t *o,
+                         ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err);
+
+/* The same from JSON text in memory (for tests and pipes); any may be NULL. */
+int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
+                           const char *podgroups_json, const ss_kube_opts_t *o,
+                           ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err);
+
+/* Prints the report (counts, first unknown-node pods, warnings) to f. */
+void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
+
+/* Writes c as kubectl-style v1 Lists: Nodes to nodes_json and Pods (running
+ * and pending, with their template's requests and constraints) to pods_json,
+ * each atomically. import(export(c)) gives the same cluster up to GPU
+ * assignment of running pods (first free) and GPU model lists, which become
+ * nvidia.com/gpu.product node affinity. */
+int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json,
+                           const char *pods_json, ss_error_t *err);
+
+#endif

@@ -1,0 +1,510 @@
+/* ss_openb: importer of the Alibaba OpenB GPU trace (cluster-trace-gpu-v2023,
+ * ../shared/data/openb/SOURCES.md) into a trace snapshot.
+ *
+ * Nodes become nodes with one GPU record per GPU (model, 1000 milli), cpu in
+ * milli and memory MiB -> bytes; pods become pending pods (priority 0) whose
+ * templates are deduplicated by shape (cpu, memory, GPUs, milli, gpu_spec);
+ * gpu_spec's '|'-separated models become the template's allowed models, and
+ * must name models of the node list. creation/deletion times go to /trace.
+ *
+ * Workload: files of ~10^4 rows (the real trace); parsed with libcsv into
+ * memory, everything is validated before anything is written, and every error
+ * names file, line and column. */
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_openb.h"
+#include "ss_trace.h"
+
+typedef struct {
+    char **field;  /* all fields, row after row */
+    size_t n_fields, cap_fields;
+    size_t *row_begin, *row_line; /* per row: first field, line number */
+    size_t *row_count;
+    size_t n_rows, cap_rows;
+    size_t line, cur_begin;
+    int oom;
+} table_t;
+
+static void table_free(table_t *t)
+{
+    for (size_t i = 0; i < t->n_fields; i++)
+        free(t->field[i]);
+    free(t->field);
+    free(t->row_begin);
+    free(t->row_line);
+    free(t->row_count);
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    table_t *t = data;
+    if (t->oom)
+        return;
+    if (t->n_fields == t->cap_fields) {
+        size_t cap = t->cap_fields ? 2 * t->cap_fields : 1024;
+        char **f = realloc(t->field, cap * sizeof *f);
+        if (!f) {
+            t->oom = 1;
+            return;
+        }
+        t->field = f;
+        t->cap_fields = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        t->oom = 1;
+        return;
+    }
+    if (len)
+        memcpy(copy, s, len);
+    copy[len] = 0;
+    t->field[t->n_fields++] = copy;
+}
+
+static void on_row(int c, void *data)
+{
+    table_t *t = data;
+    if (t->oom)
+        return;
+    size_t cnt = t->n_fields - t->cur_begin;
+    if (cnt > 0) {
+        if (t->n_rows == t->cap_rows) {
+            size_t cap = t->cap_rows ? 2 * t->cap_rows : 256;
+            size_t *b = realloc(t->row_begin, cap * sizeof *b);
+            if (b)
+                t->row_begin = b;
+            size_t *l = realloc(t->row_line, cap * sizeof *l);
+            if (l)
+                t->row_line = l;
+            size_t *n = realloc(t->row_count, cap * sizeof *n);
+            if (n)
+                t->row_count = n;
+            if (!b || !l || !n) {
+                t->oom = 1;
+                return;
+            }
+            t->cap_rows = cap;
+        }
+        t->row_begin[t->n_rows] = t->cur_begin;
+        t->row_count[t->n_rows] = cnt;
+        t->row_line[t->n_rows++] = t->line;
+    }
+    t->cur_begin = t->n_fields;
+    if (c == '\n')
+        t->line++;
+}
+
+/* Reads a whole CSV file into t. */
+static int table_read(const char *path, table_t *t, ss_error_t *err)
+{
+    memset(t, 0, sizeof *t);
+    t->line = 1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: %s", path, strerror(errno));
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) {
+        fclose(f);
+        return ss_error_set(err, SS_ENOMEM, "%s: cannot start the CSV parser", path);
+    }
+    char buf[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (csv_parse(&p, buf, n, on_field, on_row, t) != n) {
+            rc = ss_error_set(err, SS_EFORMAT, "%s:%zu: %s", path, t->line,
+                              csv_strerror(csv_error(&p)));
+            break;
+        }
+    if (!rc && ferror(f))
+        rc = ss_error_set(err, SS_EIO, "%s: read error", path);
+    if (!rc && csv_fini(&p, on_field, on_row, t) != 0)
+        rc = ss_error_set(err, SS_EFORMAT, "%s:%zu: %s", path, t->line,
+                          csv_strerror(csv_error(&p)));
+    if (!rc && t->oom)
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+    if (!rc && t->n_rows == 0)
+        rc = ss_error_set(err, SS_EFORMAT, "%s:1: empty file, expected a header row", path);
+    csv_free(&p);
+    fclose(f);
+    if (rc)
+        table_free(t);
+    return rc;
+}
+
+/* Finds the header's columns; col[i] = index of names[i]. */
+static int find_columns(const table_t *t, const char *path, const char *const *names, int n,
+                        int *col, ss_error_t *err)
+{
+    for (int i = 0; i < n; i++) {
+        col[i] = -1;
+        for (size_t j = 0; j < t->row_count[0]; j++)
+            if (!strcmp(t->field[t->row_begin[0] + j], names[i]))
+                col[i] = (int)j;
+        if (col[i] < 0)
+            return ss_error_set(err, SS_EFORMAT, "%s:%zu: missing column '%s' in the header",
+                                path, t->row_line[0], names[i]);
+    }
+    return 0;
+}
+
+typedef struct {
+    const table_t *t;
+    const char *path;
+    size_t row;
+} cursor_t;
+
+static const char *cell(const cursor_t *cu, int col)
+{
+    if ((size_t)col >= cu->t->row_count[cu->row])
+        return NULL;
+    return cu->t->field[cu->t->row_begin[cu->row] + (size_t)col];
+}
+
+static int bad(const cursor_t *cu, int col, const char *name, ss_error_t *err, const char *what)
+{
+    const char *v = cell(cu, col);
+    return ss_error_set(err, SS_EFORMAT, "%s:%zu: column %d (%s): '%s' %s", cu->path,
+                        cu->t->row_line[cu->row], col + 1, name, v ? v : "", what);
+}
+
+/* Integer cell in [lo, hi]; empty allowed (gives dflt) when allow_empty. */
+static int get_int(const cursor_t *cu, int col, const char *name, int64_t lo, int64_t hi,
+                   int allow_empty, int64_t dflt, int64_t *out, ss_error_t *err)
+{
+    const char *v = cell(cu, col);
+    if (!v)
+        return ss_error_set(err, SS_EFORMAT, "%s:%zu: column %d (%s) missing: row has %zu fields",
+                            cu->path, cu->t->row_line[cu->row], col + 1, name,
+                            cu->t->row_count[cu->row]);
+    if (!*v) {
+        if (allow_empty) {
+            *out = dflt;
+            return 0;
+        }
+        return bad(cu, col, name, err, "is empty, expected an integer");
+    }
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (*end || errno)
+        return bad(cu, col, name, err, "is not an integer");
+    if (x < lo)
+        return bad(cu, col, name, err, lo == 0 ? "is negative" : "is too small");
+    if (x > hi)
+        return bad(cu, col, name, err, "is too large");
+    *out = x;
+    return 0;
+}
+
+static const char *const node_cols[] = {"sn", "cpu_milli", "memory_mib", "gpu", "model"};
+enum { NC_SN, NC_CPU, NC_MEM, NC_GPU, NC_MODEL, NC_N };
+
+static int load_nodes(const char *path, ss_cluster_t *c, ss_error_t *err)
+{
+    table_t t;
+    int rc = table_read(path, &t, err), col[NC_N];
+    if (rc)
+        return rc;
+    if ((rc = find_columns(&t, path, node_cols, NC_N, col, err)))
+        goto out;
+    static const int32_t topo[4] = {0, 0, 0, 0};
+    for (size_t r = 1; r < t.n_rows && !rc; r++) {
+        cursor_t cu = {&t, path, r};
+        int64_t cpu, mem, gpu;
+        const char *sn = cell(&cu, col[NC_SN]), *model = cell(&cu, col[NC_MODEL]);
+        if ((rc = get_int(&cu, col[NC_CPU], "cpu_milli", 0, INT64_MAX / 2, 0, 0, &cpu, err)) ||
+            (rc = get_int(&cu, col[NC_MEM], "memory_mib", 0, INT64_MAX >> 21, 0, 0, &mem, err)) ||
+            (rc = get_int(&cu, col[NC_GPU], "gpu", 0, SS_MAX_GPUS_PER_NODE, 0, 0, &gpu, err)))
+            break;
+        if (!sn || !*sn) {
+            rc = bad(&cu, col[NC_SN], "sn", err, "is empty, expected a node name");
+            break;
+        }
+        if (gpu > 0 && (!model || !*model)) {
+            rc = bad(&cu, col[NC_MODEL], "model", err, "is empty on a node with GPUs");
+            break;
+        }
+        int32_t name = ss_cluster_str(c, sn), m = gpu > 0 ? ss_cluster_str(c, model) : 0;
+        int32_t g0 = c->n_gpus;
+        for (int64_t i = 0; i < gpu; i++)
+            if (ss_cluster_add_gpu(c, m, SS_GPU_MILLI) < 0)
+                rc = SS_ENOMEM;
+        if (rc || name < 0 || m < 0 ||
+            ss_cluster_add_node(c, name, topo, cpu, mem << 20, 1000, NULL, false, 0, 0, 0, 0, g0,
+                                (int32_t)gpu) < 0)
+            rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+    }
+out:
+    table_free(&t);
+    return rc;
+}
+
+static const char *const pod_cols[] = {"name",     "cpu_milli",     "memory_mib",
+                                        "num_gpu",  "gpu_milli",     "gpu_spec",
+                                        "creation_time", "deletion_time"};
+enum { PC_NAME, PC_CPU, PC_MEM, PC_NUM, PC_MILLI, PC_SPEC, PC_CREATE, PC_DELETE, PC_N };
+
+/* Template dedupe: open addressing on the shape key. */
+typedef struct {
+    int64_t cpu, mem;
+    int32_t num, milli, spec; /* spec: id in a local string table */
+} shape_t;
+
+typedef struct {
+    shape_t *key;
+    int32_t *tmpl; /* -1 = empty */
+    size_t cap, n;
+} shape_map_t;
+
+static uint64_t shape_hash(const shape_t *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    const int64_t v[5] = {k->cpu, k->mem, k->num, k->milli, k->spec};
+    for (int i = 0; i < 5; i++)
+        h = (h ^ (uint64_t)v[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+static int shape_eq(const shape_t *a, const shape_t *b)
+{
+    return a->cpu == b->cpu && a->mem == b->mem && a->num == b->num && a->milli == b->milli &&
+           a->spec == b->spec;
+}
+
+/* Returns the slot of k (empty or matching); grows when half full. */
+static int64_t shape_slot(shape_map_t *m, const shape_t *k)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 256;
+        shape_t *key = malloc(cap * sizeof *key);
+        int32_t *tm = malloc(cap * sizeof *tm);
+        if (!key || !tm) {
+            free(key);
+            free(tm);
+            return -1;
+        }
+        for (size_t i = 0; i < cap; i++)
+            tm[i] = -1;
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->tmpl[i] >= 0) {
+                size_t j = shape_hash(&m->key[i]) & (cap - 1);
+                while (tm[j] >= 0)
+                    j = (j + 1) & (cap - 1);
+                key[j] = m->key[i];
+                tm[j] = m->tmpl[i];
+            }
+        free(m->key);
+        free(m->tmpl);
+        m->key = key;
+        m->tmpl = tm;
+        m->cap = cap;
+    }
+    size_t j = shape_hash(k) & (m->cap - 1);
+    while (m->tmpl[j] >= 0 && !shape_eq(&m->key[j], k))
+        j = (j + 1) & (m->cap - 1);
+    return (int64_t)j;
+}
+
+/* Appends the models of gpu_spec to c->models, checking each against the
+ * node list; begin and count receive the range. */
+static int spec_models(const cursor_t *cu, int col, ss_cluster_t *c, int32_t *begin,
+                       int32_t *count, ss_error_t *err)
+{
+    const char *spec = cell(cu, col);
+    *begin = c->n_models;
+    *count = 0;
+    if (!spec || !*spec)
+        return 0;
+    char buf[256];
+    const char *p = spec;
+    while (1) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == 0 || len >= sizeof buf)
+            return bad(cu, col, "gpu_spec", err, "has an empty or overlong model name");
+        memcpy(buf, p, len);
+        buf[len] = 0;
+        int32_t id = ss_strtab_find(c->strings, buf);
+        int known = 0;
+        for (int32_t g = 0; id > 0 && g < c->n_gpus && !known; g++)
+            known = c->gpu_model[g] == id;
+        if (!known)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s:%zu: column %d (gpu_spec): unknown GPU model '%s' (no node "
+                                "in the node list has it)",
+                                cu->path, cu->t->row_line[cu->row], col + 1, buf);
+        int dup = 0;
+        for (int32_t i = *begin; i < c->n_models; i++)
+            dup |= c->models[i] == id;
+        if (!dup) {
+            if (ss_cluster_add_model(c, id) < 0)
+                return ss_error_set(err, SS_ENOMEM, "out of memory");
+            (*count)++;
+        }
+        if (!bar)
+            return 0;
+        p = bar + 1;
+    }
+}
+
+/* Reads one pod row's numbers; checks the GPU request is well-formed. */
+static int pod_row(const cursor_t *cu, const int *col, shape_t *k, int64_t *cr, int64_t *del,
+                   ss_error_t *err)
+{
+    int64_t num, milli;
+    int rc;
+    if ((rc = get_int(cu, col[PC_CPU], "cpu_milli", 0, INT64_MAX / 2, 0, 0, &k->cpu, err)) ||
+        (rc = get_int(cu, col[PC_MEM], "memory_mib", 0, INT64_MAX >> 21, 0, 0, &k->mem, err)) ||
+        (rc = get_int(cu, col[PC_NUM], "num_gpu", 0, SS_MAX_GPUS_PER_NODE, 0, 0, &num, err)) ||
+        (rc = get_int(cu, col[PC_MILLI], "gpu_milli", 0, SS_GPU_MILLI, 0, 0, &milli, err)) ||
+        (rc = get_int(cu, col[PC_CREATE], "creation_time", 0, INT64_MAX / 2, 0, 0, cr, err)) ||
+        (rc = get_int(cu, col[PC_DELETE], "deletion_time", 0, INT64_MAX / 2, 1,
+                      SS_TRACE_NO_TIME, del, err)))
+        return rc;
+    k->mem <<= 20;
+    if (num > 0 && milli == 0)
+        return bad(cu, col[PC_MILLI], "gpu_milli", err, "is 0 on a pod that asks for GPUs");
+    if (num == 0 && milli != 0)
+        return bad(cu, col[PC_MILLI], "gpu_milli", err, "is set on a pod with num_gpu 0");
+    if (num > 1 && milli != SS_GPU_MILLI)
+        return bad(cu, col[PC_MILLI], "gpu_milli", err, "must be 1000 when num_gpu > 1");
+    if (*del != SS_TRACE_NO_TIME && *del < *cr)
+        return bad(cu, col[PC_DELETE], "deletion_time", err, "is before creation_time");
+    k->num = (int32_t)num;
+    k->milli = (int32_t)milli;
+    return 0;
+}
+
+static int add_pods(const char *path, const table_t *t, const int *col, ss_cluster_t *c,
+                    ss_trace_t *tr, ss_error_t *err)
+{
+    shape_map_t map = {0};
+    ss_strtab_t *specs = ss_strtab_create();
+    int rc = specs ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory");
+    int32_t ns = ss_cluster_str(c, "openb");
+    for (size_t r = 1; r < t->n_rows && !rc; r++) {
+        cursor_t cu = {t, path, r};
+        shape_t k;
+        int64_t cr, del;
+        const char *name = cell(&cu, col[PC_NAME]), *spec = cell(&cu, col[PC_SPEC]);
+        if ((rc = pod_row(&cu, col, &k, &cr, &del, err)))
+            break;
+        if (!name || !*name) {
+            rc = bad(&cu, col[PC_NAME], "name", err, "is empty, expected a pod name");
+            break;
+        }
+        k.spec = ss_strtab_intern(specs, spec ? spec : "");
+        int64_t slot = shape_slot(&map, &k);
+        if (k.spec < 0 || slot < 0 || ns < 0) {
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+            break;
+        }
+        if (map.tmpl[slot] < 0) {
+            ss_template_t tp;
+            memset(&tp, 0, sizeof tp);
+            tp.req.cpu_milli = k.cpu;
+            tp.req.memory = k.mem;
+            tp.req.gpu_count = k.num;
+            tp.req.gpu_milli = k.milli;
+            if ((rc = spec_models(&cu, col[PC_SPEC], c, &tp.model_begin, &tp.model_count, err)))
+                break;
+            int32_t ti = ss_cluster_add_template(c, &tp);
+            if (ti < 0) {
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+                break;
+            }
+            map.key[slot] = k;
+            map.tmpl[slot] = ti;
+            map.n++;
+        }
+        int32_t pi = ss_cluster_add_pod(c, ss_cluster_str(c, name), ns, map.tmpl[slot], 0, -1, -1, 0);
+        if (pi < 0) {
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+            break;
+        }
+        tr->creation[pi] = cr;
+        tr->deletion[pi] = del;
+    }
+    free(map.key);
+    free(map.tmpl);
+    ss_strtab_destroy(specs);
+    return rc;
+}
+
+static int load_pods(const char *path, ss_cluster_t *c, ss_trace_t **out, ss_error_t *err)
+{
+    table_t t;
+    int rc = table_read(path, &t, err), col[PC_N];
+    if (rc)
+        return rc;
+    ss_trace_t *tr = NULL;
+    if ((rc = find_columns(&t, path, pod_cols, PC_N, col, err)))
+        goto out;
+    if (t.n_rows - 1 > INT32_MAX / 2) {
+        rc = ss_error_set(err, SS_ERANGE, "%s: too many rows", path);
+        goto out;
+    }
+    tr = ss_trace_create((int32_t)(t.n_rows - 1), 0);
+    if (!tr) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = add_pods(path, &t, col, c, tr, err)))
+        goto out;
+    /* the trace's name: the pod file's base name without its extension */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(tr->name, sizeof tr->name, "%s", base);
+    char *dot = strrchr(tr->name, '.');
+    if (dot && dot != tr->name)
+        *dot = 0;
+    *out = tr;
+    tr = NULL;
+out:
+    ss_trace_destroy(tr);
+    table_free(&t);
+    return rc;
+}
+
+int ss_openb_load(const char *nodes_csv, const char *pods_csv, ss_cluster_t **c_out,
+                  ss_trace_t **t_out, ss_error_t *err)
+{
+    *c_out = NULL;
+    *t_out = NULL;
+    ss_cluster_t *c = ss_cluster_create();
+    if (!c)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    ss_trace_t *t = NULL;
+    int rc = load_nodes(nodes_csv, c, err);
+    if (!rc)
+        rc = load_pods(pods_csv, c, &t, err);
+    if (!rc)
+        rc = ss_cluster_validate(c, err);
+    if (rc) {
+        ss_cluster_destroy(c);
+        ss_trace_destroy(t);
+        return rc;
+    }
+    *c_out = c;
+    *t_out = t;
+    return 0;
+}
+
+int ss_openb_import(const char *nodes_csv, const char *pods_csv, const char *out_path,
+                    ss_error_t *err)
+{
+    ss_cluster_t *c;
+    ss_trace_t *t;
+    int rc = ss_openb_load(nodes_csv, pods_csv, &c, &t, err);
+    if (rc)
+        return rc;
+    rc = ss_trace_snapshot_write(out_path, c, t, err);
+    ss_cluster_destroy(c);
+    ss_trace_destroy(t);
+    return rc;
+}

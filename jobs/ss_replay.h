@@ -1,0 +1,133 @@
+/* ss_replay: trace replays against the placement policies of ss_fgd.h.
+ *
+ * Two drivers, one function each:
+ *  - ss_replay_fgd: the FGD paper's evaluation protocol (docs/fgd-protocol
+ *    and docs/evaluation.md): arrival only, pods sorted by name then shuffled
+ *    with the seed, inflated to 130 % of GPU capacity, one placement attempt
+ *    per pod, a seeded node permutation breaking ties; metrics per pod.
+ *  - ss_replay_time: an event replay in trace time: arrivals at
+ *    creation_time, departures at deletion_time, node add/remove/cordon
+ *    events, batches of `window` seconds; pods that do not fit wait and are
+ *    retried at each later batch; metrics per batch.
+ * Both are deterministic for a given (cluster, trace, policy, seed).
+ */
+#ifndef SS_REPLAY_H
+#define SS_REPLAY_H
+
+#include <stdint.h>
+
+#include "ss_cluster.h"
+#include "ss_error.h"
+
+/* ---------- the trace: what a snapshot's /trace group holds ---------- */
+
+enum ss_trace_ev_kind { SS_TRACE_EV_ADD = 0, SS_TRACE_EV_REMOVE = 1, SS_TRACE_EV_CORDON = 2 };
+#define SS_TRACE_NO_TIME INT64_MAX /* deletion_time of a pod that never leaves */
+
+typedef struct {
+    int32_t n_pods;    /* = the cluster's n_pods, same order */
+    int64_t *creation; /* seconds from trace start */
+    int64_t *deletion; /* seconds, SS_TRACE_NO_TIME = never */
+    int32_t n_events;  /* node events, sorted by time */
+    int64_t *ev_time;
+    int32_t *ev_kind;  /* ss_trace_ev_kind */
+    int32_t *ev_node;  /* node index */
+    char name[256];    /* trace name (the pod file's base name) */
+} ss_trace_t;
+
+/* Zeroed trace with room for n_pods pods and n_events events; NULL when out
+ * of memory. */
+ss_trace_t *ss_trace_create(int32_t n_pods, int32_t n_events);
+void ss_trace_destroy(ss_trace_t *t); /* accepts NULL */
+
+/* Checks the trace against the cluster: pod count, times >= 0, deletion >=
+ * creation, events sorted with known kinds and nodes in range. SS_EFORMAT
+ * with a message naming the row otherwise. */
+int ss_trace_validate(const ss_trace_t *t, const ss_cluster_t *c, ss_error_t *err);
+
+/* ---------- FGD protocol ---------- */
+
+typedef struct {
+    const char *policy;  /* registry name, case-insensitive */
+    uint64_t seed;
+    int32_t inflate_pct; /* 130: stop inflating at this % of GPU capacity */
+} ss_fgd_opts_t;
+
+typedef struct {
+    int32_t n;                /* rows: pods in arrival order */
+    int32_t *pod;             /* cluster pod index (clones repeat one) */
+    int32_t *node;            /* node index, -1 when no node fit */
+    int64_t *arrived_milli;   /* GPU milli requested by pods so far, failed ones included */
+    int64_t *alloc_gpu_milli; /* GPU milli allocated after this pod */
+    int64_t *alloc_cpu_milli;
+    double *frag_pct;         /* cluster fragmentation rate after this pod */
+    int64_t gpu_capacity;     /* milli */
+    int32_t n_original;       /* pods before the inflation clones */
+    double unalloc_at_100;    /* summary, see ss_fgd_bucket_mean */
+    double unalloc_at_130;
+    double frag_at_90;
+    double elapsed_s;         /* wall time of the run (not written to files) */
+} ss_fgd_result_t;
+
+/* Runs the protocol on the cluster's pods (all treated as arriving, in the
+ * order described above) and nodes (all initially free). Returns 0, or
+ * SS_EINVAL (unknown policy), SS_ENOMEM, SS_EUNSUPPORTED. *out is owned by
+ * the caller. */
+int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t **out,
+                  ss_error_t *err);
+void ss_fgd_result_destroy(ss_fgd_result_t *r); /* accepts NULL */
+
+/* The simulator's analysis (merge_alloc_discrete.py): rows bucketed by
+ * round(arrived %), alloc rounded to 2 decimals; returns the mean of
+ * alloc % (or of frag_pct when frag is true) over the rows of bucket b; if
+ * no row falls in b, the value of the last row before it (NaN when none). */
+double ss_fgd_bucket_mean(const ss_fgd_result_t *r, int b, int frag);
+
+/* ---------- time-based replay ---------- */
+
+typedef struct {
+    const char *policy;
+    uint64_t seed;
+    int64_t window; /* batch length in trace seconds (>= 1) */
+    void (*progress)(void *arg, double fraction); /* may be NULL */
+    void *progress_arg;
+} ss_time_opts_t;
+
+typedef struct {
+    int32_t n;                 /* rows: one per batch that had an event */
+    int64_t *time;             /* batch end, trace seconds */
+    int64_t *arrived_pods;     /* cumulative */
+    double *arrived_gpu_pct;   /* cumulative GPU requested, % of capacity */
+    double *alloc_cpu_pct, *alloc_mem_pct, *alloc_gpu_pct;
+    int32_t *running;          /* pods placed and not departed */
+    int32_t *pending;          /* pods waiting after the batch */
+    double *frag_pct;
+    double *latency_mean_s;    /* of the pods placed in this batch (0 if none) */
+    int64_t *latency_max_s;
+    /* summary */
+    int64_t placed, never_placed, evicted;
+    double latency_mean_all_s;
+    int64_t latency_max_all_s;
+} ss_time_result_t;
+
+/* Replays trace t on cluster c. Latency of a pod = end of the batch that
+ * placed it - end of the batch it arrived in. A pod still pending at its
+ * deletion time leaves the queue unplaced ("never placed"). Returns 0 or a
+ * negative code. */
+int ss_replay_time(const ss_cluster_t *c, const ss_trace_t *t, const ss_time_opts_t *o,
+                   ss_time_result_t **out, ss_error_t *err);
+void ss_time_result_destroy(ss_time_result_t *r); /* accepts NULL */
+
+/* ---------- shared by the drivers ---------- */
+
+#include "ss_fgd.h"
+
+/* One ss_fgd_pod_t per cluster template (shape = template index), in a new
+ * array the caller frees. NULL when out of memory. */
+ss_fgd_pod_t *ss_replay_template_pods(const ss_fgd_state_t *s, const ss_cluster_t *c);
+
+/* A seeded random permutation of 0..n-1 (the node tie-break rank), in a new
+ * array the caller frees. NULL when out of memory. */
+int32_t *ss_replay_node_rank(int32_t n, uint64_t seed);
+
+#endif

@@ -1,0 +1,664 @@
+/* Tests of the HDF5 snapshot format (io/ss_snapshot.c, io/ss_h5util.c):
+ * round trips of a hand-built cluster that has every kind of field and of
+ * placements, byte-identical rewrites, row-range reads, and bad input
+ * (truncated file, missing dataset, wrong type, disagreeing lengths,
+ * negative/absurd values, dangling references, newer versions, unwritable
+ * paths), each giving one line that names the file and dataset and leaving
+ * no file behind at the output path. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ss_h5util.h"
+#include "ss_reason.h"
+#include "ss_snapshot.h"
+
+static char workdir[256];
+
+static const char *wpath(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", workdir, name);
+    return buf[k];
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* True when the work directory holds a leftover "*.tmp.*" file. */
+static bool tmp_left(void)
+{
+    DIR *d = opendir(workdir);
+    struct dirent *e;
+    bool found = false;
+    while (d && (e = readdir(d)))
+        if (strstr(e->d_name, ".tmp."))
+            found = true;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* A small cluster with every kind of field: two extended resources, nodes in
+ * two zones (given out of order, then sorted), labels, taints, GPUs, a
+ * cordoned node, templates with selectors, required and preferred affinity,
+ * tolerations, models, pod labels and an unsupported rule, running pods with
+ * a GPU mask, pending pods and a pod group. */
+static ss_cluster_t *build(void)
+{
+    ss_cluster_t *c = ss_cluster_create();
+    assert_non_null(c);
+    assert_int_equal(ss_cluster_add_ext(c, "example.com/fpga"), 0);
+    assert_int_equal(ss_cluster_add_ext(c, "hugepages-2Mi"), 1);
+#define S(x) ss_cluster_str(c, x)
+    int32_t lz = ss_cluster_add_label(c, S("disk"), S("ssd"));
+    ss_cluster_add_label(c, S("pool"), S("gpu"));
+    int32_t tz = ss_cluster_add_taint(c, S("nvidia.com/gpu"), S("present"), SS_EFFECT_NO_SCHEDULE);
+    ss_cluster_add_taint(c, S("spot"), S(""), SS_EFFECT_PREFER_NO_SCHEDULE);
+    int32_t g0 = ss_cluster_add_gpu(c, S("A100"), 1000);
+    ss_cluster_add_gpu(c, S("A100"), 1000);
+    ss_cluster_add_gpu(c, S("V100M32"), 1000);
+    int64_t ext1[2] = {4, 1 << 20}, ext0[2] = {0, 0};
+    int32_t zb[4] = {S("eu"), S("eu-b"), S("blk1"), S("rack1")};
+    int32_t za[4] = {S("eu"), S("eu-a"), S("blk0"), S("rack0")};
+    ss_cluster_add_node(c, S("n-b0"), zb, 64000, INT64_C(256) << 30, 110, ext1, false, lz, 2, tz, 2,
+                        g0, 2);
+    ss_cluster_add_node(c, S("n-a0"), za, 32000, INT64_C(128) << 30, 110, ext0, true, lz, 1, 0, 0,
+                        0, 0);
+    ss_cluster_add_node(c, S("n-a1"), za, 16000, INT64_C(64) << 30, 58, NULL, false, 0, 0, tz + 1,
+                        1, g0 + 2, 1);
+    int32_t v0 = ss_cluster_add_expr_value(c, S("eu-a"));
+    ss_cluster_add_expr_value(c, S("eu-b"));
+    int32_t e0 = ss_cluster_add_expr(c, S("topology.kubernetes.io/zone"), SS_OP_IN, 0, v0, 2);
+    ss_cluster_add_expr(c, S(""), SS_OP_NOT_IN, 1, v0, 1);
+    ss_cluster_add_expr(c, S("disk"), SS_OP_EXISTS, 0, 0, 0);
+    int32_t t0 = ss_cluster_add_term(c, e0, 2, 0);
+    ss_cluster_add_term(c, e0 + 2, 1, 50);
+    int32_t tol =
+        ss_cluster_add_toleration(c, S("nvidia.com/gpu"), 0, SS_TOL_EXISTS, SS_EFFECT_ANY);
+    ss_cluster_add_toleration(c, S("spot"), S(""), SS_TOL_EQUAL, SS_EFFECT_PREFER_NO_SCHEDULE);
+    int32_t m0 = ss_cluster_add_model(c, S("A100"));
+    int32_t pl = ss_cluster_add_label(c, S("app"), S("train"));
+    ss_template_t t = {0};
+    t.req = (ss_request_t){.cpu_milli = 500, .memory = 1 << 30};
+    t.workload = S("deploy/web");
+    t.sel_begin = lz;
+    t.sel_count = 1;
+    ss_cluster_add_template(c, &t);
+    t = (ss_template_t){0};
+    t.req = (ss_request_t){.cpu_milli = 8000,
+                           .memory = INT64_C(64) << 30,
+                           .gpu_count = 2,
+                           .gpu_milli = 1000,
+                           .ext = {1, 4096}};
+    t.req_begin = t0, t.req_count = 1, t.pref_begin = t0 + 1, t.pref_count = 1;
+    t.tol_begin = tol, t.tol_count = 2, t.model_begin = m0, t.model_count = 1;
+    t.plabel_begin = pl, t.plabel_count = 1;
+    t.unsupported = SS_RULE_TOPOLOGY_SPREAD | SS_RULE_POD_AFFINITY;
+    t.workload = S("job/train");
+    ss_cluster_add_template(c, &t);
+    int32_t grp = ss_cluster_add_group(c, S("train-gang"), 2, SS_TOPO_RACK, SS_TOPO_MODE_REQUIRED);
+    ss_cluster_add_pod(c, S("web-0"), S("default"), 0, 100, -1, 1, 0);
+    ss_cluster_add_pod(c, S("train-0"), S("ml"), 1, 1000, grp, 0, 3); /* on n-b0, GPUs 0,1 */
+    ss_cluster_add_pod(c, S("web-1"), S("default"), 0, 100, -1, -1, 0);
+    ss_cluster_add_pod(c, S("train-1"), S("ml"), 1, 1000, grp, -1, 0);
+    ss_cluster_add_pod(c, S("train-2"), S("ml"), 1, -5, grp, -1, 0);
+#undef S
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_cluster_sort_nodes(c, &err), 0);
+    assert_int_equal(ss_cluster_validate(c, &err), 0);
+    return c;
+}
+
+#define SAME(a, b, field, n)                                                                       \
+    assert_memory_equal((a)->field, (b)->field, (size_t)(n) * sizeof *(a)->field)
+
+static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
+{
+    size_t ba, bb;
+    const char *da = ss_strtab_data(a->strings, &ba), *db = ss_strtab_data(b->strings, &bb);
+    assert_int_equal(ss_strtab_count(a->strings), ss_strtab_count(b->strings));
+    assert_int_equal(ba, bb);
+    assert_memory_equal(da, db, ba);
+    assert_int_equal(a->n_ext, b->n_ext);
+    assert_memory_equal(a->ext_name, b->ext_name, (size_t)a->n_ext * sizeof(int32_t));
+    assert_int_equal(a->n_nodes, b->n_nodes);
+    int32_t n = a->n_nodes;
+    SAME(a, b, node_name, n);
+    SAME(a, b, node_topo, n * SS_TOPO_NLEVELS);
+    SAME(a, b, node_cpu, n);
+    SAME(a, b, node_mem, n);
+    SAME(a, b, node_pods, n);
+    SAME(a, b, node_ext, n * SS_MAX_EXT);
+    SAME(a, b, node_unsched, n);
+    SAME(a, b, node_label_begin, n);
+    SAME(a, b, node_label_count, n);
+    SAME(a, b, node_taint_begin, n);
+    SAME(a, b, node_taint_count, n);
+    SAME(a, b, node_gpu_begin, n);
+    SAME(a, b, node_gpu_count, n);
+    assert_int_equal(a->n_gpus, b->n_gpus);
+    SAME(a, b, gpu_model, a->n_gpus);
+    SAME(a, b, gpu_milli, a->n_gpus);
+    assert_int_equal(a->n_templates, b->n_templates);
+    SAME(a, b, templates, a->n_templates);
+    assert_int_equal(a->n_pods, b->n_pods);
+    int32_t p = a->n_pods;
+    SAME(a, b, pod_name, p);
+    SAME(a, b, pod_ns, p);
+    SAME(a, b, pod_template, p);
+    SAME(a, b, pod_priority, p);
+    SAME(a, b, pod_group, p);
+    SAME(a, b, pod_node, p);
+    SAME(a, b, pod_gpu_mask, p);
+    assert_int_equal(a->n_groups, b->n_groups);
+    SAME(a, b, group_name, a->n_groups);
+    SAME(a, b, group_min_member, a->n_groups);
+    SAME(a, b, group_topo_level, a->n_groups);
+    SAME(a, b, group_topo_mode, a->n_groups);
+    assert_int_equal(a->n_labels, b->n_labels);
+    SAME(a, b, labels, a->n_labels);
+    assert_int_equal(a->n_taints, b->n_taints);
+    SAME(a, b, taints, a->n_taints);
+    assert_int_equal(a->n_tolerations, b->n_tolerations);
+    SAME(a, b, tolerations, a->n_tolerations);
+    assert_int_equal(a->n_terms, b->n_terms);
+    SAME(a, b, terms, a->n_terms);
+    assert_int_equal(a->n_exprs, b->n_exprs);
+    SAME(a, b, exprs, a->n_exprs);
+    assert_int_equal(a->n_expr_values, b->n_expr_values);
+    SAME(a, b, expr_values, a->n_expr_values);
+    assert_int_equal(a->n_models, b->n_models);
+    SAME(a, b, models, a->n_models);
+}
+
+static void test_snapshot_round_trip_every_field(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("rt.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    assert_false(tmp_left());
+    int rc = ss_snapshot_read(path, &r, &err);
+    if (rc)
+        fail_msg("%s", err.text);
+    assert_same_cluster(c, r);
+    char kind[32];
+    assert_int_equal(ss_snapshot_kind(path, kind, sizeof kind, &err), 0);
+    assert_string_equal(kind, "cluster");
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
+static void test_snapshot_round_trip_empty(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create(), *r = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_snapshot_write(wpath("empty.h5"), c, &err), 0);
+    int rc = ss_snapshot_read(wpath("empty.h5"), &r, &err);
+    if (rc)
+        fail_msg("%s", err.text);
+    assert_same_cluster(c, r);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
+static void *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *b = malloc(*n ? *n : 1);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void test_snapshot_write_byte_identical(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_snapshot_write(wpath("same1.h5"), c, &err), 0);
+    sleep(1); /* a time stamp would differ now */
+    assert_int_equal(ss_snapshot_write(wpath("same2.h5"), c, &err), 0);
+    size_t n1, n2;
+    void *a = slurp(wpath("same1.h5"), &n1), *b = slurp(wpath("same2.h5"), &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1);
+    free(a);
+    free(b);
+    ss_cluster_destroy(c);
+}
+
+static void test_h5_col_read_row_range(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_error_t err = {{0}};
+    const char *path = wpath("range.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    hid_t f = ss_h5_open(path, &err);
+    assert_true(f >= 0);
+    int64_t cpu[2];
+    assert_int_equal(ss_h5_col_read(f, path, "/nodes/cpu_milli", SS_H5_I64, 1, 0, 1, 3, cpu, &err),
+                     0);
+    assert_int_equal(cpu[0], c->node_cpu[1]);
+    assert_int_equal(cpu[1], c->node_cpu[2]);
+    int32_t topo[SS_TOPO_NLEVELS];
+    assert_int_equal(
+        ss_h5_col_read(f, path, "/nodes/topo", SS_H5_I32, 2, SS_TOPO_NLEVELS, 2, 3, topo, &err), 0);
+    assert_memory_equal(topo, c->node_topo + 2 * SS_TOPO_NLEVELS, sizeof topo);
+    assert_true(ss_h5_col_read(f, path, "/nodes/cpu_milli", SS_H5_I64, 1, 0, 2, 4, cpu, &err) < 0);
+    assert_non_null(strstr(err.text, "/nodes/cpu_milli"));
+    H5Fclose(f);
+    ss_cluster_destroy(c);
+}
+
+/* ---------------------------------------------------------- placements */
+
+static ss_placements_t *make_placements(const ss_cluster_t *c)
+{
+    ss_placements_t *p = ss_placements_create(3);
+    assert_non_null(p);
+    int32_t r = 0;
+    for (int32_t i = 0; i < c->n_pods; i++)
+        if (c->pod_node[i] < 0)
+            p->pod[r++] = i;
+    assert_int_equal(r, 3);
+    p->node[0] = 2;
+    p->reason[0] = SS_REASON_NONE;
+    p->node[1] = 1; /* n-a1 (sorted: n-a0, n-a1, n-b0) has one GPU */
+    p->gpu_mask[1] = 1;
+    p->reason[1] = SS_REASON_NONE;
+    p->node[2] = -1;
+    p->reason[2] = SS_REASON_GPU;
+    snprintf(p->policy, sizeof p->policy, "most-allocated");
+    p->exhaustive = 1;
+    p->seconds = 1.25;
+    return p;
+}
+
+static void test_placements_round_trip(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_placements_t *p = make_placements(c), *q = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("p.h5");
+    int rc = ss_placements_write(path, c, p, &err);
+    if (rc)
+        fail_msg("%s", err.text);
+    rc = ss_placements_read(path, c, &q, &err);
+    if (rc)
+        fail_msg("%s", err.text);
+    assert_int_equal(q->n, p->n);
+    assert_memory_equal(q->pod, p->pod, 3 * sizeof(int32_t));
+    assert_memory_equal(q->node, p->node, 3 * sizeof(int32_t));
+    assert_memory_equal(q->reason, p->reason, 3 * sizeof(int32_t));
+    assert_memory_equal(q->gpu_mask, p->gpu_mask, 3 * sizeof(uint64_t));
+    assert_string_equal(q->policy, "most-allocated");
+    assert_int_equal(q->exhaustive, 1);
+    assert_true(q->seconds == 1.25);
+    char kind[32];
+    assert_int_equal(ss_snapshot_kind(path, kind, sizeof kind, &err), 0);
+    assert_string_equal(kind, "placements");
+    /* A placements file is not a cluster, and the other way round. */
+    ss_cluster_t *bad = NULL;
+    assert_true(ss_snapshot_read(path, &bad, &err) < 0);
+    assert_non_null(strstr(err.text, "kind"));
+    ss_placements_destroy(q);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+static void test_placements_write_rejects_wrong_rows(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_placements_t *p = make_placements(c);
+    ss_error_t err = {{0}};
+    const char *path = wpath("pbad.h5");
+    p->pod[1] = 0; /* a running pod */
+    assert_true(ss_placements_write(path, c, p, &err) < 0);
+    assert_non_null(strstr(err.text, "/placements/pod"));
+    assert_false(exists(path));
+    p->pod[1] = p->pod[2] - 1;
+    p->reason[2] = 999;
+    assert_true(ss_placements_write(path, c, p, &err) < 0);
+    assert_non_null(strstr(err.text, "/placements/reason"));
+    assert_false(exists(path));
+    assert_false(tmp_left());
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+static void test_placements_read_bad_input(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *other = ss_cluster_create();
+    ss_placements_t *p = make_placements(c), *q = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("pread.h5");
+    assert_int_equal(ss_placements_write(path, c, p, &err), 0);
+    /* Checked against a cluster with no pending pods. */
+    assert_true(ss_placements_read(path, other, &q, &err) < 0);
+    assert_null(q);
+    assert_non_null(strstr(err.text, path));
+    assert_non_null(strstr(err.text, "/placements/pod has 3 rows"));
+    /* An unknown reason code. */
+    int32_t bad = 77;
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t d = H5Dopen2(f, "/placements/reason", H5P_DEFAULT);
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, (hsize_t[]){1}, NULL);
+    hsize_t row = 2, one = 1;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL);
+    assert_true(H5Dwrite(d, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, &bad) >= 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    /* And a missing column. */
+    assert_true(H5Ldelete(f, "/placements/gpu_mask", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    assert_true(ss_placements_read(path, c, &q, &err) < 0);
+    assert_non_null(strstr(err.text, "dataset /placements/gpu_mask is missing"));
+    ss_placements_destroy(p);
+    ss_cluster_destroy(other);
+    ss_cluster_destroy(c);
+}
+
+/* h5py writes string attributes as variable-length UTF-8: they must read. */
+static void test_snapshot_read_vlen_kind(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("vlen.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5Adelete(f, "kind") >= 0);
+    hid_t st = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(st, H5T_VARIABLE);
+    H5Tset_cset(st, H5T_CSET_UTF8);
+    hid_t a = H5Acreate2(f, "kind", st, sp, H5P_DEFAULT, H5P_DEFAULT);
+    const char *v = "cluster";
+    assert_true(H5Awrite(a, st, &v) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(st);
+    H5Fclose(f);
+    int rc = ss_snapshot_read(path, &r, &err);
+    if (rc)
+        fail_msg("%s", err.text);
+    assert_same_cluster(c, r);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
+/* ---------------------------------------------------------- bad input */
+
+static const char *write_good(const char *name)
+{
+    ss_cluster_t *c = build();
+    ss_error_t err = {{0}};
+    const char *path = wpath(name);
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    ss_cluster_destroy(c);
+    return path;
+}
+
+/* Reads path, expecting failure with a message containing each of the
+ * NULL-terminated strings; then checks that a pipeline (read, then write
+ * out) leaves no output file. */
+static void expect_read_error(const char *path, ...)
+{
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    int rc = ss_snapshot_read(path, &c, &err);
+    if (rc == 0)
+        fail_msg("reading %s succeeded", path);
+    assert_null(c);
+    print_message("expected error: %s\n", err.text);
+    assert_null(strchr(err.text, '\n'));
+    assert_non_null(strstr(err.text, path));
+    va_list ap;
+    va_start(ap, path);
+    for (const char *s; (s = va_arg(ap, const char *));)
+        if (!strstr(err.text, s))
+            fail_msg("message '%s' lacks '%s'", err.text, s);
+    va_end(ap);
+    assert_false(exists(wpath("out.h5")));
+    assert_false(tmp_left());
+}
+
+static hid_t open_rw(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    return f;
+}
+
+/* Overwrites one element of a 1-D column in place. */
+static void patch(const char *path, const char *dset, hsize_t row, hid_t mt, const void *v)
+{
+    hid_t f = open_rw(path), d = H5Dopen2(f, dset, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, (hsize_t[]){1}, NULL);
+    hsize_t one = 1;
+    assert_true(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &row, NULL, &one, NULL) >= 0);
+    assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, v) >= 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* Replaces a dataset by a 1-D one of type ft with n rows of zeros. */
+static void replace(const char *path, const char *dset, hid_t ft, hsize_t n)
+{
+    hid_t f = open_rw(path);
+    assert_true(H5Ldelete(f, dset, H5P_DEFAULT) >= 0);
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(f, dset, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(d >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Fclose(f);
+}
+
+static void test_snapshot_read_missing_file(void **state)
+{
+    (void)state;
+    expect_read_error(wpath("nope.h5"), "No such file", NULL);
+    FILE *f = fopen(wpath("text.h5"), "w");
+    fputs("not hdf5\n", f);
+    fclose(f);
+    expect_read_error(wpath("text.h5"), "not an HDF5 file", NULL);
+}
+
+static void test_snapshot_read_truncated(void **state)
+{
+    (void)state;
+    const char *path = write_good("trunc.h5");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size / 2), 0);
+    expect_read_error(path, "truncated", NULL);
+}
+
+static void test_snapshot_read_missing_dataset(void **state)
+{
+    (void)state;
+    const char *path = write_good("missing.h5");
+    hid_t f = open_rw(path);
+    assert_true(H5Ldelete(f, "/pods/template", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    expect_read_error(path, "dataset /pods/template is missing", NULL);
+}
+
+static void test_snapshot_read_wrong_type(void **state)
+{
+    (void)state;
+    const char *path = write_good("float.h5");
+    replace(path, "/nodes/cpu_milli", H5T_IEEE_F64LE, 3);
+    expect_read_error(path, "dataset /nodes/cpu_milli has type float64, expected int64", NULL);
+    path = write_good("int8.h5");
+    replace(path, "/nodes/memory", H5T_STD_I8LE, 3);
+    expect_read_error(path, "dataset /nodes/memory has type int8, expected int64", NULL);
+}
+
+static void test_snapshot_read_disagreeing_lengths(void **state)
+{
+    (void)state;
+    const char *path = write_good("len.h5");
+    replace(path, "/pods/template", H5T_STD_I32LE, 4);
+    expect_read_error(path, "dataset /pods/template has 4 rows, /pods/name has 5", NULL);
+}
+
+static void test_snapshot_read_bad_values(void **state)
+{
+    (void)state;
+    int64_t neg = -5, huge = INT64_C(1) << 60;
+    int32_t dangling = 99, bad_str = 100000;
+    const char *path = write_good("negcpu.h5");
+    patch(path, "/nodes/cpu_milli", 1, H5T_NATIVE_INT64, &neg);
+    expect_read_error(path, "/nodes/cpu_milli row 1", "negative", NULL);
+    path = write_good("absurdmem.h5");
+    patch(path, "/templates/memory", 0, H5T_NATIVE_INT64, &huge);
+    expect_read_error(path, "/templates/memory row 0", "absurd", NULL);
+    path = write_good("dangling.h5");
+    patch(path, "/pods/template", 2, H5T_NATIVE_INT32, &dangling);
+    expect_read_error(path, "/pods/template row 2", "dangling", NULL);
+    path = write_good("badstr.h5");
+    patch(path, "/labels/value", 1, H5T_NATIVE_INT32, &bad_str);
+    expect_read_error(path, "/labels/", "string id out of range", NULL);
+}
+
+static void test_snapshot_read_newer_version(void **state)
+{
+    (void)state;
+    const char *path = write_good("v2.h5");
+    hid_t f = open_rw(path);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 2, &err), 0);
+    H5Fclose(f);
+    char want[600];
+    snprintf(want, sizeof want,
+             "%s: format_version 2 is newer than this shardsched supports (1); upgrade shardsched",
+             path);
+    ss_cluster_t *c = NULL;
+    assert_int_equal(ss_snapshot_read(path, &c, &err), SS_EVERSION);
+    assert_string_equal(err.text, want);
+}
+
+/* Invalid clusters are refused by the writer, which leaves nothing behind. */
+static void test_snapshot_write_refuses_invalid(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field;
+        const char *want;
+    } rows[] = {{"cpu", "/nodes/cpu_milli"},
+                {"memory", "/templates/memory"},
+                {"template", "/pods/template"},
+                {"string", "/labels/key"}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ss_cluster_t *c = build();
+        if (!strcmp(rows[i].field, "cpu"))
+            c->node_cpu[0] = -1;
+        else if (!strcmp(rows[i].field, "memory"))
+            c->templates[1].req.memory = INT64_C(1) << 62;
+        else if (!strcmp(rows[i].field, "template"))
+            c->pod_template[3] = 7;
+        else
+            c->labels[0].key = 12345;
+        ss_error_t err = {{0}};
+        const char *path = wpath("out.h5");
+        assert_true(ss_snapshot_write(path, c, &err) < 0);
+        print_message("expected error: %s\n", err.text);
+        assert_non_null(strstr(err.text, path));
+        if (!strstr(err.text, rows[i].want))
+            fail_msg("'%s' lacks '%s'", err.text, rows[i].want);
+        assert_false(exists(path));
+        assert_false(tmp_left());
+        ss_cluster_destroy(c);
+    }
+}
+
+static void test_snapshot_write_missing_directory(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_error_t err = {{0}};
+    const char *path = wpath("no/such/dir/c.h5");
+    assert_true(ss_snapshot_write(path, c, &err) < 0);
+    print_message("expected error: %s\n", err.text);
+    assert_non_null(strstr(err.text, path));
+    assert_non_null(strstr(err.text, "does not exist"));
+    assert_false(exists(path));
+    ss_cluster_destroy(c);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(workdir, sizeof workdir, "/tmp/ss_test_snapshot_XXXXXX");
+    return mkdtemp(workdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    DIR *d = opendir(workdir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.')
+            remove(wpath(e->d_name));
+    if (d)
+        closedir(d);
+    rmdir(workdir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_snapshot_round_trip_every_field),
+        cmocka_unit_test(test_snapshot_round_trip_empty),
+        cmocka_unit_test(test_snapshot_write_byte_identical),
+        cmocka_unit_test(test_h5_col_read_row_range),
+        cmocka_unit_test(test_placements_round_trip),
+        cmocka_unit_test(test_placements_write_rejects_wrong_rows),
+        cmocka_unit_test(test_placements_read_bad_input),
+        cmocka_unit_test(test_snapshot_read_vlen_kind),
+        cmocka_unit_test(test_snapshot_read_missing_file),
+        cmocka_unit_test(test_snapshot_read_truncated),
+        cmocka_unit_test(test_snapshot_read_missing_dataset),
+        cmocka_unit_test(test_snapshot_read_wrong_type),
+        cmocka_unit_test(test_snapshot_read_disagreeing_lengths),
+        cmocka_unit_test(test_snapshot_read_bad_values),
+        cmocka_unit_test(test_snapshot_read_newer_version),
+        cmocka_unit_test(test_snapshot_write_refuses_invalid),
+        cmocka_unit_test(test_snapshot_write_missing_directory),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
