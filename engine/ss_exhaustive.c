@@ -16,6 +16,7 @@ typedef struct {
     ss_state_t *st;
     ss_match_ctx_t mx;
     int32_t max_untolerated;
+    int32_t lo, hi; /* nodes a pod may use (a topology domain, or all) */
 } ref_t;
 
 /* Best node for template t, or -1 with *reason the most common refusal. */
@@ -24,7 +25,7 @@ static int32_t best_node(const ref_t *r, int32_t t, int *reason, int64_t *best_s
     const ss_template_t *tp = &r->c->templates[t];
     int64_t counts[SS_REASON_COUNT] = {0};
     int32_t best = -1;
-    for (int32_t n = 0; n < r->c->n_nodes; n++) {
+    for (int32_t n = r->lo; n < r->hi; n++) {
         int64_t bonus = 0;
         int why = ss_static_eval(&r->mx, r->c, r->max_untolerated, t, n, &bonus);
         if (why == SS_REASON_NONE)
@@ -49,17 +50,15 @@ static int32_t best_node(const ref_t *r, int32_t t, int *reason, int64_t *best_s
     return best;
 }
 
-static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
-                       const int32_t *row_of_pod, ss_placements_t *out)
+/* Places the pods one by one; returns how many landed. */
+static int32_t place_each(ref_t *r, const int32_t *pods, int32_t n, const int32_t *row_of_pod,
+                          ss_placements_t *out)
 {
     const ss_cluster_t *c = r->c;
     int32_t placed = 0;
-    int unsupported = SS_REASON_NONE;
-    for (int32_t i = 0; i < n && group >= 0 && !unsupported; i++)
-        unsupported = ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
     for (int32_t i = 0; i < n; i++) {
         int32_t p = pods[i], row = row_of_pod[p], t = c->pod_template[p];
-        int why = unsupported ? unsupported : ss_sched_unsupported_reason(c->templates[t].unsupported);
+        int why = ss_sched_unsupported_reason(c->templates[t].unsupported);
         if (why != SS_REASON_NONE) {
             out->reason[row] = why;
             continue;
@@ -77,13 +76,17 @@ static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
         out->reason[row] = SS_REASON_NONE;
         placed++;
     }
-    if (group < 0 || placed >= c->group_min_member[group])
-        return;
-    for (int32_t i = 0; i < n; i++) { /* all or nothing */
+    return placed;
+}
+
+static void unplace_all(ref_t *r, const int32_t *pods, int32_t n, const int32_t *row_of_pod,
+                        ss_placements_t *out)
+{
+    for (int32_t i = 0; i < n; i++) {
         int32_t row = row_of_pod[pods[i]];
         if (out->node[row] < 0)
             continue;
-        ss_state_apply(r->st, &c->templates[c->pod_template[pods[i]]], out->node[row],
+        ss_state_apply(r->st, &r->c->templates[r->c->pod_template[pods[i]]], out->node[row],
                        out->gpu_mask[row], -1);
         out->node[row] = -1;
         out->gpu_mask[row] = 0;
@@ -91,11 +94,121 @@ static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
     }
 }
 
+/* Domains of level l in node order: [*lo, *hi) for domain index d; false
+ * past the last. Recomputed by scanning: this is the slow reference. */
+static bool domain_at(const ss_cluster_t *c, int l, int32_t d, int32_t *lo, int32_t *hi)
+{
+    int32_t seen = -1;
+    for (int32_t i = 0; i < c->n_nodes; i++) {
+        bool starts = i == 0 || l == SS_TOPO_NODE;
+        for (int k = 0; k <= l && !starts; k++)
+            starts = c->node_topo[(size_t)i * SS_TOPO_NLEVELS + k] !=
+                     c->node_topo[(size_t)(i - 1) * SS_TOPO_NLEVELS + k];
+        if (starts && ++seen == d)
+            *lo = i;
+        else if (starts && seen == d + 1) {
+            *hi = i;
+            return true;
+        }
+    }
+    *hi = c->n_nodes;
+    return seen >= d;
+}
+
+typedef struct {
+    int64_t left_gpu, left_cpu;
+    int32_t lo, hi;
+} dom_t;
+
+static int cmp_dom(const void *a, const void *b)
+{
+    const dom_t *x = a, *y = b;
+    if (x->left_gpu != y->left_gpu)
+        return x->left_gpu < y->left_gpu ? -1 : 1;
+    if (x->left_cpu != y->left_cpu)
+        return x->left_cpu < y->left_cpu ? -1 : 1;
+    return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* Same rule as ss_sched_topo.c, computed naively: domains from the finest
+ * level up to the group's, best fit first, three tries per level. */
+static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
+                            const int32_t *row_of_pod, ss_placements_t *out)
+{
+    const ss_cluster_t *c = r->c;
+    int32_t min = c->group_min_member[group], level = c->group_topo_level[group];
+    int64_t need[4] = {0};
+    for (int32_t i = 0; i < n && i < min; i++) {
+        const ss_request_t *q = &c->templates[c->pod_template[pods[i]]].req;
+        need[0] += q->gpu_milli >= SS_GPU_MILLI ? q->gpu_count : 0;
+        need[1] += q->cpu_milli;
+        need[2] += q->memory;
+        need[3] += 1;
+    }
+    dom_t *doms = malloc(((size_t)c->n_nodes + 1) * sizeof *doms);
+    bool done = false;
+    int first = level == SS_TOPO_NODE ? SS_TOPO_NODE : SS_TOPO_RACK;
+    for (int l = first; doms && l >= level && !done; l--) {
+        int32_t m = 0, lo = 0, hi = 0;
+        for (int32_t d = 0; domain_at(c, l, d, &lo, &hi); d++) {
+            int64_t f[4] = {0};
+            for (int32_t i = lo; i < hi; i++) {
+                for (int32_t g = 0; g < c->node_gpu_count[i]; g++)
+                    f[0] += r->st->gpu_free[c->node_gpu_begin[i] + g] >= SS_GPU_MILLI;
+                f[1] += r->st->free_cpu[i];
+                f[2] += r->st->free_mem[i];
+                f[3] += r->st->free_pods[i];
+            }
+            if (f[0] >= need[0] && f[1] >= need[1] && f[2] >= need[2] && f[3] >= need[3])
+                doms[m++] = (dom_t){f[0] - need[0], f[1] - need[1], lo, hi};
+        }
+        qsort(doms, (size_t)m, sizeof *doms, cmp_dom);
+        for (int32_t i = 0; i < m && i < 3 && !done; i++) {
+            r->lo = doms[i].lo;
+            r->hi = doms[i].hi;
+            done = place_each(r, pods, n, row_of_pod, out) >= min;
+            if (!done)
+                unplace_all(r, pods, n, row_of_pod, out);
+        }
+        r->lo = 0;
+        r->hi = c->n_nodes;
+    }
+    free(doms);
+    return done;
+}
+
+static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
+                       const int32_t *row_of_pod, ss_placements_t *out)
+{
+    const ss_cluster_t *c = r->c;
+    if (group >= 0) {
+        int why = SS_REASON_NONE;
+        for (int32_t i = 0; i < n && !why; i++)
+            why = ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
+        for (int32_t i = 0; i < n && why; i++)
+            out->reason[row_of_pod[pods[i]]] = why;
+        if (why)
+            return;
+        if (c->group_topo_mode[group] != SS_TOPO_MODE_NONE) {
+            if (place_in_domain(r, pods, n, group, row_of_pod, out))
+                return;
+            if (c->group_topo_mode[group] == SS_TOPO_MODE_REQUIRED) {
+                for (int32_t i = 0; i < n; i++)
+                    out->reason[row_of_pod[pods[i]]] = SS_REASON_TOPOLOGY;
+                return;
+            }
+        }
+    }
+    int32_t placed = place_each(r, pods, n, row_of_pod, out);
+    if (group >= 0 && placed < c->group_min_member[group])
+        unplace_all(r, pods, n, row_of_pod, out); /* all or nothing */
+}
+
 int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,
                       const ss_unit_t *units, int32_t n_units, ss_placements_t *out,
                       ss_error_t *err)
 {
-    ref_t r = {c, policy, ss_state_create(c), {0}, 0};
+    ref_t r = {c, policy, ss_state_create(c), {0}, 0, 0, c->n_nodes};
     int32_t *row_of_pod = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof(int32_t));
     if (!r.st || !row_of_pod) {
         ss_state_destroy(r.st);

@@ -63,6 +63,8 @@ void ss_sched_destroy(ss_sched_t *s)
     free(s->stamp);
     ss_sigtab_destroy(s->sigs);
     ss_vcache_destroy(s->vcache);
+    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
+        free(s->dom_begin[l]);
     free(s->node_shard);
     free(s->row_of_pod);
     ss_verdict_free(&s->v);
@@ -83,6 +85,7 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
     s->c = c;
     s->policy = policy;
     s->fault_after = -1;
+    s->range_hi = c->n_nodes;
     s->n_shards = ss_sched_shards(c, shard_nodes, s->bounds);
     if (shard_lo < 0 || shard_hi > s->n_shards || shard_lo > shard_hi) {
         ss_error_set(err, SS_EINVAL, "shard range [%d, %d) outside the cluster's %d shards",
@@ -92,7 +95,7 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
     s->shard_lo = shard_lo;
     s->shard_hi = shard_hi;
     ss_match_ctx_init(&s->mx, c);
-    if (ss_classes_build(c, &s->cl, err) < 0)
+    if (ss_classes_build(c, &s->cl, err) < 0 || ss_sched_domains_build(s, err) < 0)
         goto fail;
     s->st = ss_state_create(c);
     s->sh = calloc((size_t)s->n_shards, sizeof *s->sh);
@@ -129,12 +132,6 @@ fail:
 
 /* ---------- one run: `want` replicas of template t ---------- */
 
-typedef struct {
-    ss_cand_t *all;      /* gathered proposals, grouped by shard in shard order */
-    int32_t n_all;
-    int32_t *first, *cnt; /* per shard: range in all */
-    int8_t *done;        /* per shard: exhausted after its listed entries */
-} proposals_t;
 
 /* Collects this process's unconsumed entries of every owned shard, followed
  * by an end marker for exhausted shards, and gathers them over processes. */
@@ -265,12 +262,6 @@ static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, s
     return got;
 }
 
-typedef struct {
-    proposals_t pr;
-    ss_cand_t *mine, *win;
-    int32_t mine_cap, win_cap;
-    int32_t *taken, *heads;
-} runbuf_t;
 
 static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, const int32_t *pods,
                       int32_t want, runbuf_t *b, ss_placements_t *out, int32_t *placed,
@@ -335,14 +326,17 @@ static int run_reason(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, int
     int64_t counts[SS_REASON_COUNT] = {0};
     const ss_template_t *tp = &s->c->templates[t];
 #pragma omp parallel for schedule(static) reduction(+ : counts[:SS_REASON_COUNT])
-    for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
-        for (int32_t i = s->sh[k].lo; i < s->sh[k].hi; i++) {
+    for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+        int32_t lo = s->sh[k].lo > s->range_lo ? s->sh[k].lo : s->range_lo;
+        int32_t hi = s->sh[k].hi < s->range_hi ? s->sh[k].hi : s->range_hi;
+        for (int32_t i = lo; i < hi; i++) {
             int64_t bonus;
             int r = ss_sched_node_static(s, t, i, &bonus);
             if (r == SS_REASON_NONE)
                 r = ss_state_fit(s->st, tp, i);
             counts[r]++;
         }
+    }
     if (comm) {
         int rc = comm->sum(comm->ctx, counts, SS_REASON_COUNT, err);
         if (rc < 0)
@@ -411,7 +405,7 @@ static int place_run(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, cons
 }
 
 /* Removes the placements of a failed gang from the nodes this process owns. */
-static void gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_placements_t *out)
+void ss_sched_gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_placements_t *out)
 {
     for (int32_t i = 0; i < n; i++) {
         int32_t row = s->row_of_pod[pods[i]];
@@ -429,6 +423,34 @@ static void gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_plac
     }
 }
 
+int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods,
+                        int32_t n, runbuf_t *b, ss_placements_t *out, int32_t *total,
+                        ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    *total = 0;
+    for (int32_t i = 0; i < n;) {
+        int32_t t = c->pod_template[pods[i]], j = i + 1;
+        while (j < n && c->pod_template[pods[j]] == t)
+            j++;
+        int32_t placed = 0;
+        int rc = place_run(s, comm, t, pods + i, j - i, b, out, &placed, err);
+        if (rc < 0)
+            return rc;
+        *total += placed;
+        i = j;
+    }
+    return 0;
+}
+
+void ss_sched_note_rollback_failure(ss_sched_t *s)
+{
+    for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
+        if (s->sh[k].failed && s->local_rc == 0)
+            s->local_rc =
+                ss_error_set(&s->local_err, SS_ENOMEM, "out of memory rolling back a pod group");
+}
+
 static int place_unit(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods, int32_t n,
                       int32_t group, runbuf_t *b, ss_placements_t *out, ss_error_t *err)
 {
@@ -443,25 +465,16 @@ static int place_unit(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t 
                 return 0;
             }
         }
+        if (c->group_topo_mode[group] != SS_TOPO_MODE_NONE)
+            return ss_sched_place_gang_topo(s, comm, pods, n, group, b, out, err);
     }
-    int32_t total = 0;
-    for (int32_t i = 0; i < n;) {
-        int32_t t = c->pod_template[pods[i]], j = i + 1;
-        while (j < n && c->pod_template[pods[j]] == t)
-            j++;
-        int32_t placed = 0;
-        int rc = place_run(s, comm, t, pods + i, j - i, b, out, &placed, err);
-        if (rc < 0)
-            return rc;
-        total += placed;
-        i = j;
-    }
+    int32_t total;
+    int rc = ss_sched_place_runs(s, comm, pods, n, b, out, &total, err);
+    if (rc < 0)
+        return rc;
     if (group >= 0 && total < c->group_min_member[group]) {
-        gang_rollback(s, pods, n, out);
-        for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
-            if (s->sh[k].failed && s->local_rc == 0)
-                s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM,
-                                           "out of memory rolling back a pod group");
+        ss_sched_gang_rollback(s, pods, n, out);
+        ss_sched_note_rollback_failure(s);
     }
     return 0;
 }

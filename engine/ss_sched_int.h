@@ -34,6 +34,7 @@ typedef struct {
     int32_t *run_class, *run_end; /* class runs in by_class: class, end offset */
     int32_t n_runs;
     slot_t slot[SS_SHARD_SLOTS];
+    slot_t scratch;       /* uncached heap for runs restricted to a node range */
     slot_t *cur;          /* the heap of the current run */
     int32_t *chg;         /* change log: nodes whose free capacity changed */
     int64_t n_chg, chg_cap;
@@ -64,7 +65,38 @@ struct ss_sched {
     int local_rc;        /* an error seen here, told to the other ranks at the next exchange */
     ss_error_t local_err;
     int64_t runs, fault_after; /* test hook: fail after this many runs (-1: never) */
+    int32_t range_lo, range_hi; /* runs place pods only on nodes in [lo, hi) */
+    int32_t n_dom[SS_TOPO_NLEVELS];   /* topology domains per level (contiguous node ranges) */
+    int32_t *dom_begin[SS_TOPO_NLEVELS]; /* n_dom+1 boundaries; NULL for the node level */
 };
+
+typedef struct {
+    ss_cand_t *all;      /* gathered proposals, grouped by shard in shard order */
+    int32_t n_all;
+    int32_t *first, *cnt; /* per shard: range in all */
+    int8_t *done;        /* per shard: exhausted after its listed entries */
+} proposals_t;
+
+typedef struct {
+    proposals_t pr;
+    ss_cand_t *mine, *win;
+    int32_t mine_cap, win_cap;
+    int32_t *taken, *heads;
+} runbuf_t;
+
+/* Runs and gangs (ss_sched.c), used by the topology placement. */
+int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods,
+                        int32_t n, runbuf_t *b, ss_placements_t *out, int32_t *total,
+                        ss_error_t *err);
+void ss_sched_gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_placements_t *out);
+void ss_sched_note_rollback_failure(ss_sched_t *s);
+
+/* Topology (ss_sched_topo.c). */
+int ss_sched_domains_build(ss_sched_t *s, ss_error_t *err);
+/* Places a pod group that requires or prefers one topology domain. */
+int ss_sched_place_gang_topo(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods,
+                             int32_t n, int32_t group, runbuf_t *b, ss_placements_t *out,
+                             ss_error_t *err);
 
 /* Shard work (ss_sched_shard.c). Each touches only its shard's nodes, so
  * different shards may run in parallel threads. */

@@ -140,6 +140,7 @@ int ss_shard_init(shard_t *h, int32_t lo, int32_t hi, const int32_t *node_class)
     h->hi = hi;
     for (int i = 0; i < SS_SHARD_SLOTS; i++)
         h->slot[i].sig = -1;
+    h->scratch.sig = -1;
     h->log_cap = 64;
     h->chg_cap = 1024;
     h->log = malloc((size_t)h->log_cap * sizeof *h->log);
@@ -153,6 +154,7 @@ void ss_shard_free(shard_t *h)
 {
     for (int i = 0; i < SS_SHARD_SLOTS; i++)
         free(h->slot[i].heap);
+    free(h->scratch.heap);
     free(h->log);
     free(h->chg);
     free(h->by_class);
@@ -181,9 +183,12 @@ static int64_t node_eval(const ss_sched_t *s, int32_t t, int32_t node)
     return SS_WEIGHT_FIT * s->policy->fit_score(s->st, tp, node) + bonus;
 }
 
-/* Builds the heap from scratch: every feasible node of the shard. */
+/* Builds the heap from scratch: every feasible node of the shard inside the
+ * engine's node range. */
 static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
 {
+    int32_t lo = s->range_lo > h->lo ? s->range_lo : h->lo;
+    int32_t hi = s->range_hi < h->hi ? s->range_hi : h->hi;
     int32_t need = h->hi - h->lo + 16;
     if (sl->cap < need) {
         hent_t *p = realloc(sl->heap, (size_t)need * sizeof *p);
@@ -194,7 +199,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
     }
     int32_t n = 0, best = -1;
     const ss_template_t *tp = &s->c->templates[t];
-    bool plain = !s->v.node_specific && tp->req.gpu_count == 0;
+    bool plain = !s->v.node_specific && tp->req.gpu_count == 0 && lo < hi;
     for (int k = 0; plain && k < s->c->n_ext; k++)
         plain = tp->req.ext[k] == 0;
     if (plain) {
@@ -208,7 +213,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
             int64_t bonus = s->v.bonus[k];
             for (int32_t j = begin; j < h->run_end[r]; j++) {
                 int32_t i = h->by_class[j];
-                if (st->free_pods[i] < 1 || st->free_cpu[i] < tp->req.cpu_milli ||
+                if (i < lo || i >= hi || st->free_pods[i] < 1 || st->free_cpu[i] < tp->req.cpu_milli ||
                     st->free_mem[i] < tp->req.memory)
                     continue;
                 int64_t sc = SS_WEIGHT_FIT * s->policy->fit_score(st, tp, i) + bonus;
@@ -219,7 +224,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
             }
         }
     } else {
-        for (int32_t i = h->lo; i < h->hi; i++) {
+        for (int32_t i = lo; i < hi; i++) {
             int64_t sc = node_eval(s, t, i);
             if (sc < 0)
                 continue;
@@ -268,6 +273,19 @@ int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig)
     h->n_log = h->consumed = 0;
     h->exhausted = 0;
     h->failed = 0;
+    if (s->range_lo > h->lo || s->range_hi < h->hi) {
+        /* A run restricted to a topology domain: a one-off heap, not cached. */
+        slot_t *sc = &h->scratch;
+        sc->pops = 0;
+        h->cur = sc;
+        if (s->range_hi <= h->lo || s->range_lo >= h->hi) {
+            sc->n = 0;
+            sc->best = -1;
+            sc->heapified = 0;
+            return 0;
+        }
+        return slot_build(s, h, sc, t);
+    }
     slot_t *sl = NULL, *lru = &h->slot[0];
     for (int i = 0; i < SS_SHARD_SLOTS; i++) {
         if (h->slot[i].sig == sig)

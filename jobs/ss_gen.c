@@ -24,7 +24,7 @@ void ss_gen_opts_default(ss_gen_opts_t *o)
         .fractional_gpu = true,
         .gpu_models = true,
         .gangs = true,
-        .gang_topology = false,
+        .gang_topology = true,
         .extended_resources = true,
         .cordoned = true,
         .topology_spread = false,

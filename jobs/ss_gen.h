@@ -52,7 +52,7 @@ typedef struct {
 
 /* Fills o with PRODUCT.md's default mix on the built-in default cluster
  * (2,000 nodes, 20,000 pending pods, seed 1): every implemented rule on;
- * gang_topology, topology_spread and pod_anti_affinity off until the engine
+ * topology_spread and pod_anti_affinity off until the engine
  * implements them. */
 void ss_gen_opts_default(ss_gen_opts_t *o);
 

@@ -164,7 +164,15 @@ static int fill_gpu_node(gen_t *g, run_t *r, int32_t n)
     const ss_cluster_t *c = g->c;
     int ng = c->node_gpu_count[n];
     int32_t used[SS_MAX_GPUS_PER_NODE] = {0};
-    int64_t tgpu = (int64_t)(draw_target(g) * ng * SS_GPU_MILLI);
+    /* GPU clusters pack their work: about a quarter of the racks (NVLink
+     * domains) sit idle, room for training gangs; the others carry a third
+     * more. The draw is per rack, from the seed and the rack's name. */
+    ss_rng_t rack_rng;
+    ss_rng_seed(&rack_rng, g->o->seed * 0x9e3779b97f4a7c15ull +
+                               (uint64_t)c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_RACK]);
+    if (ss_rng_uniform(&rack_rng) < 0.25)
+        return 0;
+    int64_t tgpu = (int64_t)(draw_target(g) / 0.75 * ng * SS_GPU_MILLI);
     int64_t gpu = 0, cpu = 0, mem = 0;
     int32_t pods = 0;
     int nshapes = g->o->fractional_gpu ? NGPU_SHAPES : NGPU_SHAPES - 2;

@@ -1,13 +1,154 @@
-/* shardsched bench (not yet implemented). */
+/* shardsched bench: an in-memory benchmark of the engine on a generated
+ * cluster (no file I/O), under any number of ranks and threads. Every rank
+ * generates the same cluster from the seed, then all ranks schedule it
+ * together; rank 0 prints one line of figures. docs/PERFORMANCE.md uses it
+ * together with scripts/bench.sh (which times the file-based phases). */
+#include <getopt.h>
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ss_cli.h"
+#include "ss_dist.h"
+#include "ss_gen.h"
+#include "ss_queue.h"
+#include "ss_sched.h"
+
+static const struct {
+    const char *name;
+    int64_t nodes, pods;
+} scenarios[] = {
+    {"default", 2000, 20000},   {"small", 1000, 10000},      {"medium", 10000, 100000},
+    {"large", 100000, 1000000},
+};
+#define NSCEN ((int)(sizeof scenarios / sizeof scenarios[0]))
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: shardsched bench --scenario NAME [--policy NAME] [--seed S]\n\n"
+               "Generates a cluster in memory (PRODUCT.md's default mix) and schedules it,\n"
+               "printing the time of each phase, pods per second and peak memory per rank.\n"
+               "Scenarios:\n");
+    for (int i = 0; i < NSCEN; i++)
+        fprintf(f, "  %-8s %7lld nodes, %8lld pending pods\n", scenarios[i].name,
+                (long long)scenarios[i].nodes, (long long)scenarios[i].pods);
+    fprintf(f, "Run under 'mpirun -n N' with OMP_NUM_THREADS=T for N ranks x T threads.\n");
+}
+
+static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t *seed)
+{
+    static const struct option lo[] = {{"scenario", required_argument, 0, 's'},
+                                       {"policy", required_argument, 0, 'p'},
+                                       {"seed", required_argument, 0, 'e'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    int ch;
+    *scen = -1;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        if (ch == 'h')
+            return 1;
+        if (ch == 's') {
+            for (int i = 0; i < NSCEN; i++)
+                if (!strcmp(optarg, scenarios[i].name))
+                    *scen = i;
+            if (*scen < 0) {
+                fprintf(stderr, "shardsched bench: unknown scenario '%s' (see --help)\n", optarg);
+                return -1;
+            }
+        } else if (ch == 'p') {
+            *policy = optarg;
+        } else if (ch == 'e') {
+            char *end;
+            *seed = strtoull(optarg, &end, 10);
+            if (*end || optarg[0] == '-') {
+                fprintf(stderr, "shardsched bench: bad --seed '%s'\n", optarg);
+                return -1;
+            }
+        } else {
+            return -1;
+        }
+    }
+    if (*scen < 0) {
+        fprintf(stderr, "shardsched bench: --scenario is required (see --help)\n");
+        return -1;
+    }
+    if (!ss_policy_find(*policy)) {
+        fprintf(stderr, "shardsched bench: unknown policy '%s'\n", *policy);
+        return -1;
+    }
+    return 0;
+}
+
+static int schedule(MPI_Comm comm, const ss_cluster_t *c, const ss_policy_t *pol,
+                    int32_t *placed, int32_t *pending, ss_error_t *err)
+{
+    int size;
+    MPI_Comm_size(comm, &size);
+    ss_queue_t *q = ss_queue_build(c, err);
+    ss_placements_t *pl = q ? ss_placements_create(q->n_order) : NULL;
+    int32_t bounds[SS_SCHED_MAX_SHARDS + 1], lo, hi;
+    ss_dist_owned(comm, ss_sched_shards(c, 0, bounds), &lo, &hi);
+    ss_sched_t *s = pl ? ss_sched_create(c, pol, 0, lo, hi, err) : NULL;
+    int rc = ss_dist_agree(comm, s ? 0 : SS_ENOMEM);
+    if (rc == 0) {
+        ss_sched_comm_t ops;
+        MPI_Comm dup = comm;
+        ss_dist_sched_comm(&dup, &ops);
+        rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+        *pending = pl->n;
+        *placed = 0;
+        for (int32_t i = 0; i < pl->n; i++)
+            *placed += pl->node[i] >= 0;
+    } else if (!s) {
+        ss_error_set(err, SS_ENOMEM, "out of memory setting up the scheduler");
+    }
+    ss_sched_destroy(s);
+    ss_placements_destroy(pl);
+    ss_queue_destroy(q);
+    return rc;
+}
 
 int ss_cmd_bench(int argc, char **argv, MPI_Comm comm)
 {
-    (void)argc;
-    (void)argv;
-    (void)comm;
-    fprintf(stderr, "shardsched bench: not implemented yet\n");
-    return 2;
+    int scen, rank, size;
+    const char *policy = "least-allocated";
+    uint64_t seed = 1;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    int prc = parse(argc, argv, &scen, &policy, &seed);
+    if (prc != 0) {
+        if (rank == 0)
+            usage(prc > 0 ? stdout : stderr);
+        return prc > 0 ? 0 : 2;
+    }
+    ss_gen_opts_t o;
+    ss_gen_opts_default(&o);
+    o.nodes = scenarios[scen].nodes;
+    o.pods = scenarios[scen].pods;
+    o.seed = seed;
+    ss_error_t err = {""};
+    ss_cluster_t *c = NULL;
+    double t0 = MPI_Wtime();
+    int rc = ss_gen(&o, &c, &err);
+    double t_gen = MPI_Wtime() - t0;
+    if ((rc = ss_dist_fail(comm, "bench", rc, &err)) < 0)
+        return 1;
+    MPI_Barrier(comm);
+    int32_t placed = 0, pending = 0;
+    t0 = MPI_Wtime();
+    rc = schedule(comm, c, ss_policy_find(policy), &placed, &pending, &err);
+    double t_sched = MPI_Wtime() - t0;
+    rc = ss_dist_fail(comm, "bench", rc, &err);
+    double peak = ss_dist_peak_mib(), peak_max = peak;
+    MPI_Reduce(&peak, &peak_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
+    if (rc == 0 && rank == 0)
+        printf("bench %s: %d nodes, %d pending pods, policy %s, %d rank(s) x %d thread(s): "
+               "gen %.2f s, schedule %.2f s (%.0f pods/s), placed %d (%.2f%%), peak %.0f MiB/rank\n",
+               scenarios[scen].name, c->n_nodes, pending, policy, size, omp_get_max_threads(),
+               t_gen, t_sched, pending / (t_sched > 0 ? t_sched : 1e-9), placed,
+               pending ? 100.0 * placed / pending : 0.0, peak_max);
+    ss_cluster_destroy(c);
+    return rc < 0 ? 1 : 0;
 }

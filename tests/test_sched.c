@@ -55,7 +55,9 @@ static void random_nodes(ss_cluster_t *c, ss_rng_t *r, int32_t n)
         int32_t model = S(c, models[pick(r, 3)]);
         for (int32_t g = 0; g < ng; g++)
             ss_cluster_add_gpu(c, model, 1000);
-        int32_t topo[4] = {S(c, "r1"), S(c, zone), S(c, "b0"), S(c, rack)};
+        char block[32];
+        snprintf(block, sizeof block, "b%02d", i / 15);
+        int32_t topo[4] = {S(c, "r1"), S(c, zone), S(c, block), S(c, rack)};
         int64_t ext[SS_MAX_EXT] = {pick(r, 4) == 0 ? 2 : 0};
         ss_cluster_add_node(c, S(c, name), topo, 1000 * (2 + pick(r, 14)),
                             (int64_t)(1 + pick(r, 32)) << 30, 3 + pick(r, 20), ext,
@@ -145,8 +147,9 @@ static ss_cluster_t *random_cluster(uint64_t seed, int32_t n, int32_t m)
         random_template(c, &r, &t);
         int32_t ti = ss_cluster_add_template(c, &t), reps = 1 + pick(&r, 12);
         int32_t group = -1, prio = 100 * pick(&r, 3);
-        if (pick(&r, 10) == 0)
-            group = ss_cluster_add_group(c, S(c, "gang"), 1 + pick(&r, reps), 0, 0);
+        if (pick(&r, 8) == 0) /* gangs, some wanting one zone / block / rack */
+            group = ss_cluster_add_group(c, S(c, "gang"), 1 + pick(&r, reps), 1 + pick(&r, 3),
+                                         pick(&r, 3));
         for (int32_t i = 0; i < reps; i++, made++) {
             char name[32];
             snprintf(name, sizeof name, "w%d-%d", w, i);
