@@ -141,7 +141,7 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
     int32_t n = 0;
     for (int32_t k = s->shard_lo; k < s->shard_hi && s->local_rc == 0; k++) {
         shard_t *h = &s->sh[k];
-        int32_t need = n + (h->n_log - h->consumed) + 1;
+        int32_t need = n + (h->n_log - h->consumed) + 2;
         if (need > *cap) {
             int32_t nc = *cap * 2 > need ? *cap * 2 : need;
             ss_cand_t *m = realloc(*mine, (size_t)nc * sizeof *m);
@@ -157,6 +157,8 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
             (*mine)[n++] = h->log[i];
         if (h->exhausted)
             (*mine)[n++] = (ss_cand_t){0, -1, k, 0};
+        else if (h->bound != INT32_MAX)
+            (*mine)[n++] = (ss_cand_t){h->bound, -3, k, 0}; /* bound on what comes next */
     }
     if (s->local_rc < 0) /* tell everyone: a single error marker (*mine holds >= 1) */
         (*mine)[0] = (ss_cand_t){s->local_rc, -2, -1, 0}, n = 1;
@@ -174,6 +176,7 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
         pr->cnt[k] = 0;
         pr->done[k] = 0;
         pr->first[k] = -1;
+        pr->bound[k] = INT32_MAX;
     }
     if (s->local_rc < 0) {
         *err = s->local_err;
@@ -187,6 +190,10 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
         int32_t k = pr->all[i].shard;
         if (k < 0 || k >= s->n_shards)
             return ss_error_set(err, SS_EINVAL, "proposal names shard %d of %d", k, s->n_shards);
+        if (pr->all[i].node == -3) {
+            pr->bound[k] = (int32_t)pr->all[i].score;
+            continue;
+        }
         if (pr->all[i].node < 0) {
             pr->done[k] = 1;
             continue;
@@ -198,22 +205,40 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
     return 0;
 }
 
-/* Is shard a's next proposal better than shard b's (score desc, node asc)? */
-static inline bool head_better(const proposals_t *pr, const int32_t *taken, int32_t a, int32_t b)
+/* Shard k's head in the merge: its next listed entry, or, once those are
+ * used up, a virtual entry (bound, first node of the shard) that no later
+ * proposal of the shard can beat. */
+static inline void head_of(const ss_sched_t *s, const proposals_t *pr, const int32_t *taken,
+                           int32_t k, int64_t *score, int32_t *node)
 {
-    const ss_cand_t *x = &pr->all[pr->first[a] + taken[a]];
-    const ss_cand_t *y = &pr->all[pr->first[b] + taken[b]];
-    return x->score > y->score || (x->score == y->score && x->node < y->node);
+    if (taken[k] < pr->cnt[k]) {
+        const ss_cand_t *x = &pr->all[pr->first[k] + taken[k]];
+        *score = x->score;
+        *node = x->node;
+    } else {
+        *score = pr->bound[k];
+        *node = s->bounds[k];
+    }
 }
 
-static void heads_down(const proposals_t *pr, const int32_t *taken, int32_t *h, int32_t n,
-                       int32_t i)
+static inline bool head_better(const ss_sched_t *s, const proposals_t *pr, const int32_t *taken,
+                               int32_t a, int32_t b)
+{
+    int64_t sa, sb;
+    int32_t na, nb;
+    head_of(s, pr, taken, a, &sa, &na);
+    head_of(s, pr, taken, b, &sb, &nb);
+    return sa > sb || (sa == sb && na < nb);
+}
+
+static void heads_down(const ss_sched_t *s, const proposals_t *pr, const int32_t *taken,
+                       int32_t *h, int32_t n, int32_t i)
 {
     for (;;) {
         int32_t l = 2 * i + 1, m = i;
-        if (l < n && head_better(pr, taken, h[l], h[m]))
+        if (l < n && head_better(s, pr, taken, h[l], h[m]))
             m = l;
-        if (l + 1 < n && head_better(pr, taken, h[l + 1], h[m]))
+        if (l + 1 < n && head_better(s, pr, taken, h[l + 1], h[m]))
             m = l + 1;
         if (m == i)
             return;
@@ -225,11 +250,11 @@ static void heads_down(const proposals_t *pr, const int32_t *taken, int32_t *h, 
 }
 
 /* Best-first merge of the shard sequences. Takes up to `want` winners into
- * win[]; stops early when the shard that just won has no listed entry left
- * but may still have nodes (*more = 1: another round is needed), or when
- * every shard is exhausted (*more = 0). taken[k] counts winners from shard
- * k. A round starts with every shard holding an entry or exhausted, so at
- * least one pod is placed per round. heads: scratch of n_shards entries. */
+ * win[]; stops early (*more = 1: another round is needed) when the best head
+ * belongs to a shard whose listed entries are used up but that may still
+ * have nodes: its bound says whether anything it holds could beat the other
+ * heads. Stops with *more = 0 when every shard is exhausted. taken[k] counts
+ * winners from shard k; heads is scratch of n_shards entries. */
 static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, ss_cand_t *win,
                      int32_t *taken, int32_t *heads, int *more)
 {
@@ -237,31 +262,25 @@ static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, s
     *more = 0;
     for (int32_t k = 0; k < s->n_shards; k++) {
         taken[k] = 0;
-        if (pr->cnt[k] > 0)
+        if (pr->cnt[k] > 0 || !pr->done[k])
             heads[n++] = k;
-        else if (!pr->done[k])
-            *more = 1; /* cannot happen after a full round; be safe */
     }
-    if (*more)
-        return 0;
     for (int32_t i = n / 2 - 1; i >= 0; i--)
-        heads_down(pr, taken, heads, n, i);
+        heads_down(s, pr, taken, heads, n, i);
     while (got < want && n > 0) {
         int32_t k = heads[0];
+        if (taken[k] == pr->cnt[k]) { /* a virtual head is the best: unknown territory */
+            *more = 1;
+            return got;
+        }
         win[got++] = pr->all[pr->first[k] + taken[k]];
         taken[k]++;
-        if (taken[k] == pr->cnt[k]) {
-            if (!pr->done[k]) {
-                *more = 1; /* this shard's next entry is unknown */
-                return got;
-            }
+        if (taken[k] == pr->cnt[k] && pr->done[k])
             heads[0] = heads[--n];
-        }
-        heads_down(pr, taken, heads, n, 0);
+        heads_down(s, pr, taken, heads, n, 0);
     }
     return got;
 }
-
 
 static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, const int32_t *pods,
                       int32_t want, runbuf_t *b, ss_placements_t *out, int32_t *placed,
@@ -274,10 +293,12 @@ static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, con
      * round, so a shard that keeps winning needs few rounds. */
     for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
         s->sh[k].ahead = 2 * want / s->n_shards + 1;
-    while (*placed < want) {
+    for (int round = 0; *placed < want; round++) {
         int32_t remaining = want - *placed;
         if (s->local_rc == 0) {
-#pragma omp parallel for schedule(static) reduction(min : rc)
+            /* The first round's extensions pop fresh heaps (the heavy part);
+             * later rounds touch few shards, cheaper than a parallel region. */
+#pragma omp parallel for schedule(static) reduction(min : rc) if (round == 0)
             for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
                 shard_t *h = &s->sh[k];
                 int r = ss_shard_extend(s, h, t, h->ahead < remaining ? h->ahead : remaining);
@@ -385,8 +406,7 @@ static int place_run(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, cons
     }
     rc = run_rounds(s, comm, t, pods, n, b, out, placed, err);
     int failed = 0;
-#pragma omp parallel for schedule(static) reduction(| : failed)
-    for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
+    for (int32_t k = s->shard_lo; k < s->shard_hi; k++) { /* cheap: few entries each */
         ss_shard_rewind(s, &s->sh[k], t);
         failed |= s->sh[k].failed;
     }
@@ -503,10 +523,11 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     b.pr.first = malloc((size_t)ns * sizeof(int32_t));
     b.pr.cnt = malloc((size_t)ns * sizeof(int32_t));
     b.pr.done = malloc((size_t)ns);
+    b.pr.bound = malloc((size_t)ns * sizeof(int32_t));
     b.taken = malloc((size_t)ns * sizeof(int32_t));
     b.heads = malloc((size_t)ns * sizeof(int32_t));
     int rc = 0;
-    if (!b.pr.first || !b.pr.cnt || !b.pr.done || !b.taken || !b.heads)
+    if (!b.pr.first || !b.pr.cnt || !b.pr.done || !b.pr.bound || !b.taken || !b.heads)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
     b.mine = malloc(64 * sizeof *b.mine);
     b.mine_cap = 64;
@@ -526,6 +547,7 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     free(b.pr.first);
     free(b.pr.cnt);
     free(b.pr.done);
+    free(b.pr.bound);
     free(b.taken);
     free(b.heads);
     return rc;

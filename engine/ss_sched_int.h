@@ -25,6 +25,8 @@ typedef struct {
     int heapified;   /* heap order holds (else an unordered array) */
     int pops;        /* pops in the current run */
     int32_t best;    /* index of the best entry if known (just built), else -1 */
+    int32_t bound;   /* >= every score in the array except entry `best` */
+    int bound_ok;    /* bound is valid (built and not scanned since) */
     uint64_t used;   /* LRU clock */
 } slot_t;
 
@@ -44,6 +46,7 @@ typedef struct {
     int32_t n_log, consumed, log_cap;
     int exhausted;
     int32_t ahead;        /* lookahead: entries to propose per round */
+    int32_t bound;        /* upper bound on the score of the next proposal */
     int failed;           /* out of memory in a parallel region */
 } shard_t;
 
@@ -75,6 +78,7 @@ typedef struct {
     int32_t n_all;
     int32_t *first, *cnt; /* per shard: range in all */
     int8_t *done;        /* per shard: exhausted after its listed entries */
+    int32_t *bound;      /* per shard: bound on its next entry (INT32_MAX: unknown) */
 } proposals_t;
 
 typedef struct {

@@ -59,6 +59,8 @@ static int slot_push(slot_t *sl, hent_t e)
         sl->cap = cap;
     }
     sl->heap[sl->n] = e;
+    if (e.score > sl->bound)
+        sl->bound = e.score;
     sl->best = -1;
     if (sl->heapified)
         sift_up(sl->heap, sl->n);
@@ -79,6 +81,7 @@ static hent_t slot_pop(const ss_sched_t *s, slot_t *sl)
             sl->heap[b] = sl->heap[--sl->n];
             return e;
         }
+        sl->bound_ok = 0; /* scanning: no bound is tracked */
         for (int32_t i = 0; i < sl->n; i++) {
             if (sl->heap[i].ver != s->st->version[sl->heap[i].node]) {
                 sl->heap[i--] = sl->heap[--sl->n]; /* drop a stale entry */
@@ -197,7 +200,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
         sl->heap = p;
         sl->cap = need;
     }
-    int32_t n = 0, best = -1;
+    int32_t n = 0, best = -1, second = INT32_MIN;
     const ss_template_t *tp = &s->c->templates[t];
     bool plain = !s->v.node_specific && tp->req.gpu_count == 0 && lo < hi;
     for (int k = 0; plain && k < s->c->n_ext; k++)
@@ -218,8 +221,13 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
                     continue;
                 int64_t sc = SS_WEIGHT_FIT * s->policy->fit_score(st, tp, i) + bonus;
                 hent_t e = {(int32_t)sc, i, st->version[i]};
-                if (best < 0 || better(&e, &sl->heap[best]))
+                if (best < 0 || better(&e, &sl->heap[best])) {
+                    if (best >= 0 && sl->heap[best].score > second)
+                        second = sl->heap[best].score;
                     best = n;
+                } else if (e.score > second) {
+                    second = e.score;
+                }
                 sl->heap[n++] = e;
             }
         }
@@ -229,13 +237,20 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
             if (sc < 0)
                 continue;
             hent_t e = {(int32_t)sc, i, s->st->version[i]};
-            if (best < 0 || better(&e, &sl->heap[best]))
+            if (best < 0 || better(&e, &sl->heap[best])) {
+                if (best >= 0 && sl->heap[best].score > second)
+                    second = sl->heap[best].score;
                 best = n;
+            } else if (e.score > second) {
+                second = e.score;
+            }
             sl->heap[n++] = e;
         }
     }
     sl->n = n;
     sl->best = best;
+    sl->bound = second; /* best score left once `best` is taken */
+    sl->bound_ok = 1;
     sl->heapified = 0;
     sl->pos = h->n_chg;
     return 0;
@@ -364,6 +379,19 @@ int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead)
             return SS_ENOMEM;
     }
     sl->pos = h->n_chg; /* its own changes are already in the heap */
+    /* An upper bound on the next proposal's score: the heap top (stale
+     * entries only overestimate it: every feasible node also has a fresh
+     * entry), or, before the heap is built, the best score left. */
+    if (h->exhausted || sl->n == 0)
+        h->bound = INT32_MIN;
+    else if (sl->heapified)
+        h->bound = sl->heap[0].score;
+    else if (sl->best >= 0) /* nothing taken yet */
+        h->bound = sl->heap[sl->best].score > sl->bound ? sl->heap[sl->best].score : sl->bound;
+    else if (sl->bound_ok)
+        h->bound = sl->bound;
+    else
+        h->bound = INT32_MAX; /* unknown */
     return 0;
 }
 

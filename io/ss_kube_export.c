@@ -215,6 +215,17 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
                                 (int)(slash - w), "name", slash + 1, "controller", 1);
         json_object_set_new(md, "ownerReferences", json_pack("[o]", ref));
     }
+    if (g >= 0 && c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
+        static const char *level_keys[SS_TOPO_NLEVELS] = {
+            SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, SS_KUBE_DEFAULT_BLOCK_LABEL,
+            SS_KUBE_DEFAULT_RACK_LABEL, SS_KUBE_HOSTNAME_LABEL};
+        int32_t l = c->group_topo_level[g];
+        json_object_set_new(
+            ann,
+            c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED ? SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION
+                                                           : SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
+            json_string(level_keys[l >= 0 && l < SS_TOPO_NLEVELS ? l : SS_TOPO_NODE]));
+    }
     if (t->req.gpu_count > 0 && t->req.gpu_milli < SS_GPU_MILLI) {
         char buf[32];
         json_object_set_new(ann, SS_KUBE_ALI_GPU_MILLI,
@@ -229,19 +240,25 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
                      c->pod_node[p] >= 0 ? "Running" : "Pending");
 }
 
-static json_t *group_object(const ss_cluster_t *c, int32_t g)
+/* A PodGroup lives in its members' namespace: importers look a pod's group
+ * up as "<pod namespace>/<group>". A group name "ns/name" (as import makes)
+ * names it; a bare name (as gen makes) takes the namespace of its first
+ * member (group_ns[g], the string id; 0 if it has none: "default"). */
+static json_t *group_object(const ss_cluster_t *c, const int32_t *group_ns, int32_t g)
 {
     const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
-    return json_pack("{s:s, s:s, s:{s:s, s:s#}, s:{s:i}}", "apiVersion", "scheduling.x-k8s.io/v1alpha1",
-                     "kind", "PodGroup", "metadata", "name", slash ? slash + 1 : gn, "namespace",
-                     slash ? gn : "default", slash ? (int)(slash - gn) : 7, "spec", "minMember",
-                     c->group_min_member[g]);
+    const char *ns = group_ns[g] > 0 ? S(c, group_ns[g]) : "default";
+    return json_pack(
+        "{s:s, s:s, s:{s:s, s:s#}, s:{s:i}}", "apiVersion", "scheduling.x-k8s.io/v1alpha1", "kind",
+        "PodGroup", "metadata", "name", slash ? slash + 1 : gn, "namespace", slash ? gn : ns,
+        slash ? (int)(slash - gn) : (int)strlen(ns), "spec", "minMember", c->group_min_member[g]);
 }
 
-/* Streams a List: one object per line. make(c, i) for i < n1, then make2. */
-static int write_list(const ss_cluster_t *c, const char *path, json_t *(*make)(const ss_cluster_t *, int32_t),
-                      int32_t n1, json_t *(*make2)(const ss_cluster_t *, int32_t), int32_t n2,
-                      ss_error_t *err)
+/* Streams a List: one object per line. make(c, i) for i < n1, then
+ * group_object(c, group_ns, i) for the n2 pod groups. */
+static int write_list(const ss_cluster_t *c, const char *path,
+                      json_t *(*make)(const ss_cluster_t *, int32_t), int32_t n1,
+                      const int32_t *group_ns, int32_t n2, ss_error_t *err)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -250,7 +267,7 @@ static int write_list(const ss_cluster_t *c, const char *path, json_t *(*make)(c
         return ss_error_set(err, SS_EIO, "%s: cannot create", tmp);
     int bad = fprintf(f, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [") < 0;
     for (int32_t i = 0; i < n1 + n2 && !bad; i++) {
-        json_t *o = i < n1 ? make(c, i) : make2(c, i - n1);
+        json_t *o = i < n1 ? make(c, i) : group_object(c, group_ns, i - n1);
         char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
         bad = !s || fprintf(f, "%s\n  %s", i ? "," : "", s) < 0;
         free(s);
@@ -269,8 +286,15 @@ static int write_list(const ss_cluster_t *c, const char *path, json_t *(*make)(c
 int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,
                            ss_error_t *err)
 {
+    int32_t *group_ns = calloc((size_t)c->n_groups + 1, sizeof *group_ns);
+    if (!group_ns)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t p = c->n_pods - 1; p >= 0; p--) /* backwards: the first member wins */
+        if (c->pod_group[p] >= 0)
+            group_ns[c->pod_group[p]] = c->pod_ns[p];
     int rc = write_list(c, nodes_json, node_object, c->n_nodes, NULL, 0, err);
     if (rc == 0)
-        rc = write_list(c, pods_json, pod_object, c->n_pods, group_object, c->n_groups, err);
+        rc = write_list(c, pods_json, pod_object, c->n_pods, group_ns, c->n_groups, err);
+    free(group_ns);
     return rc;
 }

@@ -212,6 +212,41 @@ static int index_podgroups(kctx_t *k, ss_error_t *err)
     return 0;
 }
 
+/* The group's topology from its (first) member's Kueue annotation: the node
+ * label key names the level. A key that is no level the engine knows is an
+ * error: placing the gang without its constraint would ignore it. */
+static int group_topology(kctx_t *k, const kitem_t *it, int32_t *level, int32_t *mode,
+                          ss_error_t *err)
+{
+    const char *req =
+        kstr(it->obj, "metadata", "annotations", SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION);
+    const char *pref =
+        kstr(it->obj, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION);
+    const char *key = req ? req : pref;
+    const char *keys[SS_TOPO_NLEVELS] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
+                                         k->o->block_label, k->o->rack_label,
+                                         SS_KUBE_HOSTNAME_LABEL};
+    *level = SS_TOPO_NODE;
+    *mode = SS_TOPO_MODE_NONE;
+    if (!key)
+        return 0;
+    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
+        if (keys[l] && !strcmp(key, keys[l])) {
+            *level = l;
+            *mode = req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED;
+            return 0;
+        }
+    char nb[256];
+    return ss_error_set(err, SS_EUNSUPPORTED,
+                        "%s: Pod %s: metadata.annotations.%s: '%s' is not a topology level "
+                        "(%s, %s, --block-label %s, --rack-label %s, %s)",
+                        it->path, kname(it->obj, nb),
+                        req ? SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION
+                            : SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
+                        key, SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, k->o->block_label,
+                        k->o->rack_label, SS_KUBE_HOSTNAME_LABEL);
+}
+
 int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err)
 {
     *group = -1;
@@ -227,11 +262,13 @@ int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err
     if (id <= 0)
         return kwarn(k, SS_KUBE_WARN_NO_POD_GROUP, it, err);
     if (k->pg_group[id] < 0) {
+        int32_t level, mode, rc = group_topology(k, it, &level, &mode, err);
+        if (rc < 0)
+            return rc;
         int32_t name = kstr_id(k, key, err);
         if (name < 0)
             return SS_ENOMEM;
-        k->pg_group[id] = ss_cluster_add_group(k->c, name, k->pg_min[id], SS_TOPO_NODE,
-                                               SS_TOPO_MODE_NONE);
+        k->pg_group[id] = ss_cluster_add_group(k->c, name, k->pg_min[id], level, mode);
         if (k->pg_group[id] < 0)
             return ss_error_set(err, SS_ENOMEM, "out of memory");
     }

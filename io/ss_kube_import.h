@@ -29,6 +29,10 @@
 #define SS_KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
 #define SS_KUBE_POD_GROUP_LABEL "scheduling.x-k8s.io/pod-group"
 #define SS_KUBE_VOLCANO_GROUP_ANNOTATION "scheduling.k8s.io/group-name"
+/* A pod group's topology (all members in one domain of the level the node
+ * label key names), as Kueue's topology-aware scheduling writes it on pods. */
+#define SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-required-topology"
+#define SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-preferred-topology"
 /* GPU sharing as in the Alibaba OpenB trace / FGD simulator: per-GPU milli
  * and GPU count as pod annotations, GPU count as a node resource. */
 #define SS_KUBE_ALI_GPU_MILLI "alibabacloud.com/gpu-milli"
@@ -106,10 +110,12 @@ int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
 void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
 
 /* Writes c as kubectl-style v1 Lists: Nodes to nodes_json and Pods (running
- * and pending, with their template's requests and constraints) to pods_json,
- * each atomically. import(export(c)) gives the same cluster up to GPU
- * assignment of running pods (first free) and GPU model lists, which become
- * nvidia.com/gpu.product node affinity. */
+ * and pending, with their template's requests and constraints) and
+ * PodGroups (in their members' namespace; group topology as the Kueue
+ * annotations above on the members) to pods_json, each atomically.
+ * import(export(c)) gives the same cluster up to GPU assignment of running
+ * pods (first free), GPU model lists, which become nvidia.com/gpu.product
+ * node affinity, and group names, which become "namespace/name". */
 int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json,
                            const char *pods_json, ss_error_t *err);
 

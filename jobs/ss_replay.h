@@ -93,6 +93,29 @@ typedef struct {
     void *progress_arg;
 } ss_time_opts_t;
 
+/* Gang options of the time replay (a separate struct so that callers of
+ * ss_replay_time that fill ss_time_opts_t positionally stay valid). */
+typedef struct {
+    /* Anti-starvation (docs/gangs-and-topology.md, "Gangs over time: no
+     * starvation"): a gang that has waited this many trace seconds since
+     * min_member of its pods were waiting gets a reservation; other pods may
+     * use the reserved nodes only if they leave no later than it starts
+     * (backfill). 0 disables the rule. */
+    int64_t reserve_wait;
+} ss_time_gang_opts_t;
+
+#define SS_TIME_GANG_RESERVE_WAIT_DEFAULT 600 /* 10 minutes of trace time */
+
+/* What became of a pod group by the end of a time replay. */
+enum ss_gang_status {
+    SS_GANG_INCOMPLETE = 0, /* never had min_member pods waiting at once */
+    SS_GANG_WAITING = 1,    /* had them, but was not placed (or restarted and not again) */
+    SS_GANG_PLACED = 2,     /* placed all-or-nothing (last placement stands) */
+    SS_GANG_NEVER_FITS = 3, /* fewer than min_member of its pods fit on the empty cluster */
+};
+/* "incomplete", "waiting", "placed", "never-fits"; NULL if bad. */
+const char *ss_gang_status_name(int status);
+
 typedef struct {
     int32_t n;                 /* rows: one per batch that had an event */
     int64_t *time;             /* batch end, trace seconds */
@@ -108,15 +131,44 @@ typedef struct {
     int64_t placed, never_placed, evicted;
     double latency_mean_all_s;
     int64_t latency_max_all_s;
+    /* per pod, cluster order: batch end when last placed, -1 never */
+    int32_t n_pods;
+    int64_t *pod_start;
+    /* per pod group, cluster order */
+    int32_t n_groups;
+    int32_t *group_status;     /* ss_gang_status */
+    int64_t *group_ready;      /* batch end since when min_member pods wait; -1 when not */
+    int64_t *group_start;      /* batch end of its last placement, -1 never */
+    int64_t *group_resv_start; /* start time of the last reservation made for it, -1 none */
+    int32_t *group_fit_empty;  /* waiting pods that fit on the empty cluster, -1 unknown */
+    int64_t gangs_placed;      /* gang placements (a restarted gang counts again) */
+    int64_t gangs_never_fit;   /* groups whose final status is SS_GANG_NEVER_FITS */
+    int64_t reservations;      /* reservations made */
 } ss_time_result_t;
 
 /* Replays trace t on cluster c. Latency of a pod = end of the batch that
  * placed it - end of the batch it arrived in. A pod still pending at its
- * deletion time leaves the queue unplaced ("never placed"). Returns 0 or a
- * negative code. */
+ * deletion time leaves the queue unplaced ("never placed"). The queue is
+ * ordered by priority (higher first), then by arrival; the pods of a group
+ * are placed all-or-nothing (at least min_member of its waiting pods, or
+ * none), and a gang that does not fit does not hold back the pods behind it.
+ * Group topology constraints are not applied here. Returns 0 or a negative
+ * code (SS_EINVAL for bad options). */
 int ss_replay_time(const ss_cluster_t *c, const ss_trace_t *t, const ss_time_opts_t *o,
                    ss_time_result_t **out, ss_error_t *err);
+/* The same with gang options; go == NULL means the defaults (reservations
+ * after SS_TIME_GANG_RESERVE_WAIT_DEFAULT s), which is what ss_replay_time
+ * uses. SS_EINVAL when go->reserve_wait < 0. */
+int ss_replay_time_gangs(const ss_cluster_t *c, const ss_trace_t *t, const ss_time_opts_t *o,
+                         const ss_time_gang_opts_t *go, ss_time_result_t **out, ss_error_t *err);
 void ss_time_result_destroy(ss_time_result_t *r); /* accepts NULL */
+
+/* Writes why group g of the replayed cluster c ended as it did, e.g.
+ * "gang 'train': unschedulable: only 4 of min_member 5 pods fit on the
+ * empty cluster", into buf (always terminated). Returns the
+ * ss_gang_status, or SS_EINVAL when g is out of range. */
+int ss_time_gang_reason(const ss_time_result_t *r, const ss_cluster_t *c, int32_t g, char *buf,
+                        size_t len);
 
 /* ---------- shared by the drivers ---------- */
 

@@ -1,5 +1,8 @@
 /* shardsched gen: writes a seeded synthetic cluster and its pending work
- * (jobs/ss_gen.h: PRODUCT.md's default workload) to an HDF5 snapshot.
+ * (jobs/ss_gen.h: PRODUCT.md's default workload) to an HDF5 snapshot and/or,
+ * with --emit-kube DIR, as Kubernetes JSON (DIR/nodes.json, DIR/pods.json:
+ * what `kubectl get ... -o json` prints), so that large realistic inputs for
+ * `shardsched import` exist.
  *
  * Every rank parses the same arguments, so bad usage is seen (and exits 2)
  * on all ranks alike with no communication; rank 0 prints the message. Rank 0
@@ -12,19 +15,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ss_cli.h"
 #include "ss_gen.h"
+#include "ss_kube_import.h"
 #include "ss_snapshot.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: shardsched gen [--nodes N] [--pods M] [--seed S] -o cluster.h5 [switches]\n"
+            "       shardsched gen [--nodes N] [--pods M] [--seed S] [-o cluster.h5]\n"
+            "                      --emit-kube DIR [switches]\n"
             "\n"
             "Generates a synthetic cluster with running pods (~40%% of capacity used) and M\n"
             "pending pods in the default workload mix (docs: PRODUCT.md), and writes it as an\n"
-            "HDF5 snapshot. The same options and seed give an identical file.\n"
+            "HDF5 snapshot and/or as Kubernetes JSON. The same options and seed give an\n"
+            "identical file.\n"
             "\n"
             "  --nodes N      nodes, 1..%d (default 2000, or M/10 when only --pods is given)\n"
             "  --pods M       pending pods, 0..%d (default 20000, or 10 x N when only --nodes\n"
@@ -32,14 +40,19 @@ static void usage(FILE *f)
             "  --seed S       seed of the generator, an unsigned integer (default 1)\n"
             "  --used F       share of capacity already used by running pods, 0..0.9 (0.4)\n"
             "  -o, --output PATH  the snapshot to write (written to a temporary file, then\n"
-            "                 renamed)\n"
+            "                 renamed); optional when --emit-kube is given\n"
+            "  --emit-kube DIR  also write the cluster as kubectl-style v1 Lists:\n"
+            "                 DIR/nodes.json (Nodes) and DIR/pods.json (running and pending\n"
+            "                 Pods, PodGroups), each atomically; DIR is created if missing.\n"
+            "                 `shardsched import --nodes DIR/nodes.json --pods DIR/pods.json`\n"
+            "                 reads them back (docs/kubernetes.md)\n"
             "  -h, --help     this text\n"
             "\n"
             "Rule families (default: on, except those the engine does not implement yet):\n"
             "  --no-node-selector  --no-node-affinity  --no-taints  --no-gpu\n"
             "  --no-fractional-gpu  --no-gpu-models  --no-gangs  --no-extended-resources\n"
             "  --no-cordoned\n"
-            "  --gang-topology     required/preferred rack/block topology on pod groups (off)\n"
+            "  --no-gang-topology  no required/preferred rack/block topology on pod groups\n"
             "  --spread            topology spread constraints on ~20%% of pods (off)\n"
             "  --anti-affinity     required pod anti-affinity on ~2%% of pods (off)\n"
             "  (each also has the opposite form: --node-selector, --no-spread, ...)\n"
@@ -107,6 +120,7 @@ static int parse_count(const char *opt, const char *s, unsigned long long max,
 typedef struct {
     ss_gen_opts_t o;
     const char *out;
+    const char *kube_dir; /* --emit-kube DIR, or NULL */
     bool help, have_nodes, have_pods;
 } args_t;
 
@@ -126,6 +140,10 @@ static int parse_one(args_t *a, int argc, char **argv, int *i, ss_error_t *err)
         if (!val || !val[0])
             return ss_error_set(err, SS_EINVAL, "%s needs a file name", opt);
         a->out = val;
+    } else if (!strcmp(opt, "--emit-kube")) {
+        if (!val || !val[0])
+            return ss_error_set(err, SS_EINVAL, "%s needs a directory", opt);
+        a->kube_dir = val;
     } else if (!strcmp(opt, "--nodes")) {
         if ((rc = parse_count(opt, val, SS_GEN_MAX_NODES, &v, err)) < 0)
             return rc;
@@ -161,8 +179,9 @@ static int parse_args(args_t *a, int argc, char **argv, ss_error_t *err)
             return rc;
     if (a->help)
         return 0;
-    if (!a->out)
-        return ss_error_set(err, SS_EINVAL, "missing -o cluster.h5 (try --help)");
+    if (!a->out && !a->kube_dir)
+        return ss_error_set(err, SS_EINVAL,
+                            "missing -o cluster.h5 or --emit-kube DIR (try --help)");
     if (a->have_nodes && !a->have_pods)
         a->o.pods = a->o.nodes * 10 > SS_GEN_MAX_PODS ? SS_GEN_MAX_PODS : a->o.nodes * 10;
     if (a->have_pods && !a->have_nodes)
@@ -172,7 +191,8 @@ static int parse_args(args_t *a, int argc, char **argv, ss_error_t *err)
     return ss_gen_opts_check(&a->o, err);
 }
 
-static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double t_write)
+static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double t_write,
+                   double t_kube)
 {
     int64_t pending = 0, zones = 0;
     for (int32_t p = 0; p < c->n_pods; p++)
@@ -182,11 +202,25 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
                                c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
     fprintf(stderr,
             "shardsched gen: seed %llu: %d nodes in %lld zone%s (%d GPUs), %lld pending + %lld "
-            "running pods from %d templates, %d pod groups -> %s in %.2f s (generate %.2f s, "
-            "write %.2f s)\n",
+            "running pods from %d templates, %d pod groups -> %s%s%s in %.2f s (generate %.2f s, "
+            "write %.2f s, Kubernetes JSON %.2f s)\n",
             (unsigned long long)a->o.seed, c->n_nodes, (long long)zones, zones == 1 ? "" : "s",
             c->n_gpus, (long long)pending, (long long)(c->n_pods - pending), c->n_templates,
-            c->n_groups, a->out, t_gen + t_write, t_gen, t_write);
+            c->n_groups, a->out ? a->out : "", a->out && a->kube_dir ? " and " : "",
+            a->kube_dir ? a->kube_dir : "", t_gen + t_write + t_kube, t_gen, t_write, t_kube);
+}
+
+/* Writes DIR/nodes.json and DIR/pods.json (each atomically: the exporter
+ * writes a temporary file and renames it), creating DIR if it is missing. */
+static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
+{
+    char nodes[4096], pods[4096];
+    if (snprintf(nodes, sizeof nodes, "%s/nodes.json", dir) >= (int)sizeof nodes ||
+        snprintf(pods, sizeof pods, "%s/pods.json", dir) >= (int)sizeof pods)
+        return ss_error_set(err, SS_EINVAL, "--emit-kube: directory name too long");
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return ss_error_set(err, SS_EIO, "--emit-kube: cannot create %s: %s", dir, strerror(errno));
+    return ss_kube_export_cluster(c, nodes, pods, err);
 }
 
 /* Rank 0's work: generate, write, report. Returns the exit status. */
@@ -197,13 +231,16 @@ static int generate(const args_t *a)
     double t0 = MPI_Wtime();
     int rc = ss_gen(&a->o, &c, &err);
     double t1 = MPI_Wtime();
-    if (rc == 0)
+    if (rc == 0 && a->out)
         rc = ss_snapshot_write(a->out, c, &err);
     double t2 = MPI_Wtime();
+    if (rc == 0 && a->kube_dir)
+        rc = emit_kube(a->kube_dir, c, &err);
+    double t3 = MPI_Wtime();
     if (rc < 0)
         fprintf(stderr, "shardsched gen: %s\n", err.text);
     else
-        report(a, c, t1 - t0, t2 - t1);
+        report(a, c, t1 - t0, t2 - t1, t3 - t2);
     ss_cluster_destroy(c);
     return rc < 0 ? 1 : 0;
 }

@@ -25,6 +25,7 @@ typedef struct {
     const char *in, *out, *policy, *protocol, *summary_csv;
     uint64_t seed;
     int64_t window;
+    int64_t gang_wait; /* anti-starvation reservation wait, trace seconds (0: off) */
     int list, help;
 } opts_t;
 
@@ -47,6 +48,8 @@ static void usage(FILE *f)
             "  --summary-csv FILE   append trace,policy,seed,unalloc_pct_at_100,\n"
             "                       unalloc_pct_at_130,frag_rate_pct_at_90 (fgd protocol)\n"
             "  --batch-window S     batch length in trace seconds for --protocol time (1)\n"
+            "  --gang-reserve-wait S  a gang waiting this long gets a reservation, with\n"
+            "                       backfill of pods that finish before it (600; 0 = off)\n"
             "  --list-policies      print every policy name, one a line\n");
 }
 
@@ -68,6 +71,7 @@ static int parse(int argc, char **argv, opts_t *o)
     o->protocol = "fgd";
     o->seed = 42;
     o->window = 1;
+    o->gang_wait = 600;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
@@ -98,6 +102,8 @@ static int parse(int argc, char **argv, opts_t *o)
             o->seed = u;
         else if (!strcmp(a, "--batch-window") && !parse_u64(v, &u) && u >= 1 && u < INT64_MAX)
             o->window = (int64_t)u;
+        else if (!strcmp(a, "--gang-reserve-wait") && !parse_u64(v, &u) && u < INT64_MAX)
+            o->gang_wait = (int64_t)u;
         else {
             fprintf(stderr, "shardsched replay: bad option '%s %s' (try --help)\n", a, v);
             return 2;
@@ -194,8 +200,9 @@ static int run_fgd(const opts_t *o, const ss_cluster_t *c, const char *trace, ss
 static int run_time(const opts_t *o, const ss_cluster_t *c, const ss_trace_t *t, ss_error_t *err)
 {
     ss_time_opts_t to = {o->policy, o->seed, o->window, isatty(2) ? progress : NULL, NULL};
+    ss_time_gang_opts_t go = {o->gang_wait};
     ss_time_result_t *r;
-    int rc = ss_replay_time(c, t, &to, &r, err);
+    int rc = ss_replay_time_gangs(c, t, &to, &go, &r, err);
     if (rc)
         return rc;
     const ss_fgd_policy_t *pol = ss_fgd_policy_find(o->policy);

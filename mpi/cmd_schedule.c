@@ -1,6 +1,11 @@
 /* shardsched schedule: the main job. Reads a snapshot, places every pending
  * pod with the fast engine (or the naive reference with --exhaustive) over
- * all MPI ranks and OpenMP threads, and writes the placements. */
+ * all MPI ranks and OpenMP threads, and writes the placements.
+ *
+ * I/O is parallel HDF5: each rank reads the capacity of its own nodes only
+ * (ss_snapshot_read_mpi) and writes a slab of the placements rows
+ * (ss_placements_write_mpi). --exhaustive needs every node's capacity on
+ * every rank and reads the whole snapshot with the serial reader. */
 #include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
@@ -113,8 +118,26 @@ static int32_t count_pending(const ss_cluster_t *c)
     return n;
 }
 
-static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, ss_placements_t *pl,
-               double *t_sched, ss_error_t *err)
+/* The engine's shards [*lo, *hi) for this rank, after checking that they
+ * cover exactly the node rows [node_lo, node_hi) whose capacity was read. */
+static int owned_shards(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes,
+                        int32_t node_lo, int32_t node_hi, int32_t *lo, int32_t *hi,
+                        ss_error_t *err)
+{
+    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
+    ss_dist_owned(comm, ss_sched_shards(c, shard_nodes, bounds), lo, hi);
+    if (bounds[*lo] != node_lo || bounds[*hi] != node_hi)
+        return ss_error_set(err, SS_EINVAL,
+                            "internal error: this rank owns nodes [%d, %d) but read the capacity "
+                            "of nodes [%d, %d)",
+                            (int)bounds[*lo], (int)bounds[*hi], (int)node_lo, (int)node_hi);
+    return 0;
+}
+
+/* node_lo, node_hi: the nodes whose capacity this rank read (all of them
+ * for --exhaustive). */
+static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, int32_t node_lo,
+               int32_t node_hi, ss_placements_t *pl, double *t_sched, ss_error_t *err)
 {
     const ss_policy_t *policy = ss_policy_find(o->policy);
     int size;
@@ -128,10 +151,12 @@ static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, ss_placeme
         /* The reference is sequential: every rank computes it whole. */
         rc = ss_exhaustive_run(c, policy, q->order, q->units, q->n_units, pl, err);
     } else {
-        int32_t bounds[SS_SCHED_MAX_SHARDS + 1], lo, hi;
-        ss_dist_owned(comm, ss_sched_shards(c, o->shard_nodes, bounds), &lo, &hi);
-        ss_sched_t *s = ss_sched_create(c, policy, o->shard_nodes, lo, hi, err);
-        rc = ss_dist_agree(comm, s ? 0 : SS_ENOMEM);
+        int32_t lo = 0, hi = 0;
+        ss_sched_t *s = NULL;
+        rc = owned_shards(comm, c, o->shard_nodes, node_lo, node_hi, &lo, &hi, err);
+        if (rc == 0 && !(s = ss_sched_create(c, policy, o->shard_nodes, lo, hi, err)))
+            rc = SS_ENOMEM;
+        rc = ss_dist_agree(comm, rc);
         if (rc == 0 && injected(comm, "engine", NULL) < 0)
             ss_sched_inject_fault(s, 100); /* fail inside the collective rounds */
         if (rc == 0) {
@@ -139,8 +164,8 @@ static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, ss_placeme
             MPI_Comm dup = comm;
             ss_dist_sched_comm(&dup, &ops);
             rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
-        } else if (s) {
-            ss_error_set(err, SS_EPEER, "scheduler setup failed on another rank");
+        } else if (s) { /* SS_EPEER: this rank is not the one that speaks */
+            rc = ss_error_set(err, SS_EPEER, "scheduler setup failed on another rank");
         }
         ss_sched_destroy(s);
     }
@@ -164,7 +189,14 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_cluster_t *c = NULL;
     ss_placements_t *pl = NULL;
     double t0 = MPI_Wtime(), t_read, t_sched = 0, t_write = 0;
-    int rc = ss_snapshot_read(o.in, &c, &err);
+    int32_t node_lo = 0, node_hi = 0;
+    int rc;
+    if (o.exhaustive) {
+        rc = ss_snapshot_read(o.in, &c, &err);
+        node_hi = rc == 0 ? c->n_nodes : 0;
+    } else {
+        rc = ss_snapshot_read_mpi(o.in, comm, o.shard_nodes, &c, &node_lo, &node_hi, &err);
+    }
     if (rc == 0)
         rc = injected(comm, "read", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
@@ -179,7 +211,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     rc = injected(comm, "schedule", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
-    rc = run(comm, &o, c, pl, &t_sched, &err);
+    rc = run(comm, &o, c, node_lo, node_hi, pl, &t_sched, &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
     /* The time is printed, not stored: identical input must give identical
@@ -187,9 +219,8 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     double t1 = MPI_Wtime();
     rc = injected(comm, "write", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
-        goto done; /* every rank is fine before rank 0 writes anything */
-    if (rank == 0)
-        rc = ss_placements_write(o.out, c, pl, &err);
+        goto done; /* every rank is fine before anything is written */
+    rc = ss_placements_write_mpi(o.out, comm, c, pl, &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
     t_write = MPI_Wtime() - t1;

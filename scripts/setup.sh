@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
-      libcmocka-dev libjansson-dev libcurl4-openssl-dev libcsv-dev python3 python3-matplotlib)
+      libcmocka-dev libjansson-dev libcurl4-openssl-dev libcsv-dev python3 python3-matplotlib
+      python3-h5py time)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -355,8 +355,88 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
         assert_int_equal(x->plabel_count, y->plabel_count);
         assert_string_equal(ss_cluster_strget(a, x->workload), ss_cluster_strget(b, y->workload));
     }
-    for (int32_t g = 0; g < a->n_groups; g++)
+    for (int32_t g = 0; g < a->n_groups; g++) {
         assert_int_equal(a->group_min_member[g], b->group_min_member[g]);
+        assert_int_equal(a->group_topo_mode[g], b->group_topo_mode[g]);
+        if (a->group_topo_mode[g] != SS_TOPO_MODE_NONE)
+            assert_int_equal(a->group_topo_level[g], b->group_topo_level[g]);
+    }
+}
+
+/* Kueue's podset topology annotations on a gang's pods: the node label key
+ * names the level (--rack-label / --block-label included); export writes
+ * them back; a key that names no level is an error, never dropped. */
+static void test_ss_kube_import_strings_group_topology(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *annotation, *key, *rack_label;
+        int rc;
+        int32_t level, mode;
+    } rows[] = {
+        {"", "", NULL, 0, SS_TOPO_NODE, SS_TOPO_MODE_NONE},
+        {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, SS_KUBE_DEFAULT_RACK_LABEL, NULL, 0, SS_TOPO_RACK,
+         SS_TOPO_MODE_REQUIRED},
+        {SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION, SS_KUBE_ZONE_LABEL, NULL, 0, SS_TOPO_ZONE,
+         SS_TOPO_MODE_PREFERRED},
+        {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, SS_KUBE_DEFAULT_BLOCK_LABEL, NULL, 0, SS_TOPO_BLOCK,
+         SS_TOPO_MODE_REQUIRED},
+        {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, "example.com/nvlink", "example.com/nvlink", 0,
+         SS_TOPO_RACK, SS_TOPO_MODE_REQUIRED},
+        {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, "example.com/nvlink", NULL, SS_EUNSUPPORTED, 0, 0},
+    };
+    const char *nodes =
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
+        "{\"cpu\":\"8\",\"pods\":\"10\"}}}";
+    const char *pg = "{\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"g\",\"namespace\":\"ns\"},"
+                     "\"spec\":{\"minMember\":2}}";
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char ann[256] = "", pods[1024];
+        if (rows[i].annotation[0])
+            snprintf(ann, sizeof ann, ",\"%s\":\"%s\"", rows[i].annotation, rows[i].key);
+        int len = 0;
+        len += snprintf(pods + len, sizeof pods - (size_t)len, "[");
+        for (int m = 0; m < 2; m++)
+            len +=
+                snprintf(pods + len, sizeof pods - (size_t)len,
+                         "%s{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p%d\",\"namespace\":\"ns\","
+                         "\"labels\":{\"" SS_KUBE_POD_GROUP_LABEL "\":\"g\"},\"annotations\":"
+                         "{\"x\":\"y\"%s}},\"spec\":{\"containers\":[]}}",
+                         m ? "," : "", m, ann);
+        snprintf(pods + len, sizeof pods - (size_t)len, "]");
+        ss_kube_opts_t o = quiet();
+        if (rows[i].rack_label)
+            o.rack_label = rows[i].rack_label;
+        ss_cluster_t *c = NULL, *b = NULL;
+        ss_error_t err = {{0}};
+        int rc = ss_kube_import_strings(nodes, pods, pg, &o, &c, NULL, &err);
+        assert_int_equal(rc, rows[i].rc);
+        if (rc) {
+            assert_null(c);
+            assert_non_null(strstr(err.text, "Pod ns/p0: metadata.annotations."));
+            assert_non_null(strstr(err.text, "'example.com/nvlink' is not a topology level"));
+            continue;
+        }
+        assert_int_equal(c->n_groups, 1);
+        assert_int_equal(c->group_topo_mode[0], rows[i].mode);
+        assert_int_equal(c->group_topo_level[0], rows[i].level);
+        /* the round trip keeps it (export names levels by the default label keys) */
+        char dir[] = "/tmp/ss_kube_topoXXXXXX", np[64], pp[64];
+        assert_non_null(mkdtemp(dir));
+        snprintf(np, sizeof np, "%s/nodes.json", dir);
+        snprintf(pp, sizeof pp, "%s/pods.json", dir);
+        ss_kube_opts_default(&o);
+        o.log = NULL;
+        if (ss_kube_export_cluster(c, np, pp, &err) ||
+            ss_kube_import_files(np, pp, NULL, &o, &b, NULL, &err))
+            fail_msg("%s", err.text);
+        assert_same_cluster(c, b);
+        ss_cluster_destroy(b);
+        ss_cluster_destroy(c);
+        unlink(np);
+        unlink(pp);
+        rmdir(dir);
+    }
 }
 
 static void test_ss_kube_export_cluster_roundtrip(void **state)
@@ -394,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_ss_kube_import_files_pod_rules),
         cmocka_unit_test(test_ss_kube_import_strings_bad_input),
         cmocka_unit_test(test_ss_kube_import_strings_strict),
+        cmocka_unit_test(test_ss_kube_import_strings_group_topology),
         cmocka_unit_test(test_ss_kube_export_cluster_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

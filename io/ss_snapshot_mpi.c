@@ -1,0 +1,804 @@
+/* ss_snapshot_mpi: the snapshot format v1 (docs/snapshot-format.md) read and
+ * written by every rank of a communicator through parallel HDF5 (MPI-IO).
+ *
+ * Built for `schedule` under mpirun at 100,000 nodes / 1,000,000 pods: each
+ * rank reads in full only what every rank's engine uses (strings, templates,
+ * pods, pools, node names, topology, and the node columns that define node
+ * classes), and reads the capacity columns (cpu, memory, pods, extended
+ * resources, GPU capacity) only for its own contiguous node range, as one
+ * hyperslab per column. Placements are written by all ranks into one file,
+ * each rank a contiguous slab of rows. Every data transfer is collective
+ * (H5FD_MPIO_COLLECTIVE).
+ *
+ * Errors: every collective step is preceded and followed by an agreement
+ * (MPI_Allreduce of the local status), so a bad row seen by one rank fails
+ * every rank at the same step: the rank that saw it keeps its message, the
+ * others return SS_EPEER. No rank is ever left inside a collective HDF5 call.
+ *
+ * The column table below mirrors `cols` in ss_snapshot.c (static there);
+ * test_snapshot_mpi checks that a cluster read here at one rank rewrites
+ * byte-identically to the one the serial reader returns, so a column added to
+ * one table and not the other fails that test.
+ */
+#include <errno.h>
+#include <mpi.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ss_h5util.h"
+#include "ss_reason.h"
+#include "ss_sched.h"
+#include "ss_snapshot.h"
+
+/* clang-format off */
+enum {
+    T_NODES, T_GPUS, T_TEMPLATES, T_PODS, T_GROUPS, T_LABELS, T_TAINTS,
+    T_TOLERATIONS, T_TERMS, T_EXPRS, T_VALUES, T_MODELS, T_COUNT
+};
+static const struct {
+    const char *group;
+    size_t count_off, cap_off;
+} tables[T_COUNT] = {
+#define TAB(g, n, cap) {g, offsetof(ss_cluster_t, n), offsetof(ss_cluster_t, cap)}
+    TAB("/nodes", n_nodes, cap_nodes),
+    TAB("/gpus", n_gpus, cap_gpus),
+    TAB("/templates", n_templates, cap_templates),
+    TAB("/pods", n_pods, cap_pods),
+    TAB("/groups", n_groups, cap_groups),
+    TAB("/labels", n_labels, cap_labels),
+    TAB("/taints", n_taints, cap_taints),
+    TAB("/tolerations", n_tolerations, cap_tolerations),
+    TAB("/terms", n_terms, cap_terms),
+    TAB("/exprs", n_exprs, cap_exprs),
+    TAB("/exprs", n_expr_values, cap_expr_values),
+    TAB("/models", n_models, cap_models),
+#undef TAB
+};
+
+/* Which rows of a column a rank reads: all of them, the rows of its own
+ * nodes, or the GPU rows its nodes' ranges span. */
+enum { R_ALL, R_NODES, R_GPUS };
+#define W_EXT (-1)
+
+typedef struct {
+    int table;
+    const char *name;
+    ss_h5_type_t type;
+    int width;   /* 1, SS_TOPO_NLEVELS or W_EXT */
+    int rows;    /* R_ALL, R_NODES, R_GPUS */
+    size_t arr_off, field_off, stride;
+} col_t;
+
+#define MSZ(m) sizeof(*((ss_cluster_t *)0)->m)
+#define COL(t, nm, ty, r, m) {t, nm, ty, 1, r, offsetof(ss_cluster_t, m), 0, MSZ(m)}
+#define FLD(t, nm, ty, m, st, f) \
+    {t, nm, ty, 1, R_ALL, offsetof(ss_cluster_t, m), offsetof(st, f), sizeof(st)}
+#define TPL(nm, ty, f) FLD(T_TEMPLATES, nm, ty, templates, ss_template_t, f)
+
+/* Node columns read in full are those every rank needs: names and topology
+ * (shards, hostname matching) and the class signature (cordon flag, label,
+ * taint and GPU ranges, GPU models), since node classes and the largest
+ * PreferNoSchedule count are computed over all nodes (ss_sched_class.c). */
+static const col_t cols[] = {
+    COL(T_NODES, "name", SS_H5_I32, R_ALL, node_name),
+    {T_NODES, "topo", SS_H5_I32, SS_TOPO_NLEVELS, R_ALL, offsetof(ss_cluster_t, node_topo), 0,
+     sizeof(int32_t) * SS_TOPO_NLEVELS},
+    COL(T_NODES, "cpu_milli", SS_H5_I64, R_NODES, node_cpu),
+    COL(T_NODES, "memory", SS_H5_I64, R_NODES, node_mem),
+    COL(T_NODES, "pods", SS_H5_I32, R_NODES, node_pods),
+    {T_NODES, "ext", SS_H5_I64, W_EXT, R_NODES, offsetof(ss_cluster_t, node_ext), 0,
+     sizeof(int64_t) * SS_MAX_EXT},
+    COL(T_NODES, "unschedulable", SS_H5_U8, R_ALL, node_unsched),
+    COL(T_NODES, "label_begin", SS_H5_I32, R_ALL, node_label_begin),
+    COL(T_NODES, "label_count", SS_H5_I32, R_ALL, node_label_count),
+    COL(T_NODES, "taint_begin", SS_H5_I32, R_ALL, node_taint_begin),
+    COL(T_NODES, "taint_count", SS_H5_I32, R_ALL, node_taint_count),
+    COL(T_NODES, "gpu_begin", SS_H5_I32, R_ALL, node_gpu_begin),
+    COL(T_NODES, "gpu_count", SS_H5_I32, R_ALL, node_gpu_count),
+    COL(T_GPUS, "model", SS_H5_I32, R_ALL, gpu_model),
+    COL(T_GPUS, "milli", SS_H5_I32, R_GPUS, gpu_milli),
+    TPL("cpu_milli", SS_H5_I64, req.cpu_milli),
+    TPL("memory", SS_H5_I64, req.memory),
+    TPL("gpu_count", SS_H5_I32, req.gpu_count),
+    TPL("gpu_milli", SS_H5_I32, req.gpu_milli),
+    {T_TEMPLATES, "ext", SS_H5_I64, W_EXT, R_ALL, offsetof(ss_cluster_t, templates),
+     offsetof(ss_template_t, req.ext), sizeof(ss_template_t)},
+    TPL("sel_begin", SS_H5_I32, sel_begin),
+    TPL("sel_count", SS_H5_I32, sel_count),
+    TPL("req_begin", SS_H5_I32, req_begin),
+    TPL("req_count", SS_H5_I32, req_count),
+    TPL("pref_begin", SS_H5_I32, pref_begin),
+    TPL("pref_count", SS_H5_I32, pref_count),
+    TPL("tol_begin", SS_H5_I32, tol_begin),
+    TPL("tol_count", SS_H5_I32, tol_count),
+    TPL("model_begin", SS_H5_I32, model_begin),
+    TPL("model_count", SS_H5_I32, model_count),
+    TPL("label_begin", SS_H5_I32, plabel_begin),
+    TPL("label_count", SS_H5_I32, plabel_count),
+    TPL("unsupported", SS_H5_I32, unsupported),
+    TPL("workload", SS_H5_I32, workload),
+    COL(T_PODS, "name", SS_H5_I32, R_ALL, pod_name),
+    COL(T_PODS, "namespace", SS_H5_I32, R_ALL, pod_ns),
+    COL(T_PODS, "template", SS_H5_I32, R_ALL, pod_template),
+    COL(T_PODS, "priority", SS_H5_I32, R_ALL, pod_priority),
+    COL(T_PODS, "group", SS_H5_I32, R_ALL, pod_group),
+    COL(T_PODS, "node", SS_H5_I32, R_ALL, pod_node),
+    COL(T_PODS, "gpu_mask", SS_H5_U64, R_ALL, pod_gpu_mask),
+    COL(T_GROUPS, "name", SS_H5_I32, R_ALL, group_name),
+    COL(T_GROUPS, "min_member", SS_H5_I32, R_ALL, group_min_member),
+    COL(T_GROUPS, "topo_level", SS_H5_I32, R_ALL, group_topo_level),
+    COL(T_GROUPS, "topo_mode", SS_H5_I32, R_ALL, group_topo_mode),
+    FLD(T_LABELS, "key", SS_H5_I32, labels, ss_label_t, key),
+    FLD(T_LABELS, "value", SS_H5_I32, labels, ss_label_t, value),
+    FLD(T_TAINTS, "key", SS_H5_I32, taints, ss_taint_t, key),
+    FLD(T_TAINTS, "value", SS_H5_I32, taints, ss_taint_t, value),
+    FLD(T_TAINTS, "effect", SS_H5_I32, taints, ss_taint_t, effect),
+    FLD(T_TOLERATIONS, "key", SS_H5_I32, tolerations, ss_toleration_t, key),
+    FLD(T_TOLERATIONS, "value", SS_H5_I32, tolerations, ss_toleration_t, value),
+    FLD(T_TOLERATIONS, "op", SS_H5_I32, tolerations, ss_toleration_t, op),
+    FLD(T_TOLERATIONS, "effect", SS_H5_I32, tolerations, ss_toleration_t, effect),
+    FLD(T_TERMS, "expr_begin", SS_H5_I32, terms, ss_term_t, expr_begin),
+    FLD(T_TERMS, "expr_count", SS_H5_I32, terms, ss_term_t, expr_count),
+    FLD(T_TERMS, "weight", SS_H5_I32, terms, ss_term_t, weight),
+    FLD(T_EXPRS, "key", SS_H5_I32, exprs, ss_expr_t, key),
+    FLD(T_EXPRS, "op", SS_H5_I32, exprs, ss_expr_t, op),
+    FLD(T_EXPRS, "is_field", SS_H5_I32, exprs, ss_expr_t, is_field),
+    FLD(T_EXPRS, "val_begin", SS_H5_I32, exprs, ss_expr_t, val_begin),
+    FLD(T_EXPRS, "val_count", SS_H5_I32, exprs, ss_expr_t, val_count),
+    COL(T_VALUES, "values", SS_H5_I32, R_ALL, expr_values),
+    COL(T_MODELS, "model", SS_H5_I32, R_ALL, models),
+};
+/* clang-format on */
+#define NCOLS (sizeof cols / sizeof cols[0])
+
+/* clang-format off */
+static hid_t mem_type(ss_h5_type_t t)
+{
+    switch (t) {
+    case SS_H5_I32: return H5T_NATIVE_INT32;
+    case SS_H5_I64: return H5T_NATIVE_INT64;
+    case SS_H5_U8: return H5T_NATIVE_UINT8;
+    case SS_H5_U64: return H5T_NATIVE_UINT64;
+    case SS_H5_F64: return H5T_NATIVE_DOUBLE;
+    }
+    return H5I_INVALID_HID;
+}
+/* clang-format on */
+
+/* An open file and what every collective step needs. */
+typedef struct {
+    hid_t f, dxpl;
+    MPI_Comm comm;
+    const char *fname;
+} pfile_t;
+
+/* Agrees on a status over comm. Returns 0 on every rank, or < 0 on every
+ * rank: this rank's own code (its message kept) if it failed, else SS_EPEER
+ * with a message saying another rank failed. */
+static int agree(MPI_Comm comm, int rc, const char *fname, ss_error_t *err)
+{
+    int worst = rc;
+    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        return rc < 0 ? rc : ss_error_set(err, SS_EMPI, "%s: MPI_Allreduce failed", fname);
+    if (rc < 0)
+        return rc;
+    if (worst < 0)
+        return ss_error_set(err, SS_EPEER, "%s: another rank failed", fname);
+    return 0;
+}
+
+/* Selects rows [lo, hi) of a (rows x cols) space, or nothing when empty. */
+static herr_t select_rows(hid_t space, int rank, hsize_t cols, hsize_t lo, hsize_t hi)
+{
+    hsize_t start[2] = {lo, 0}, count[2] = {hi - lo, cols};
+    if (hi == lo || (rank == 2 && cols == 0))
+        return H5Sselect_none(space);
+    return H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
+}
+
+/* Collective: reads rows [lo, hi) of the column at path (checked as
+ * ss_h5_col_rows does) into buf, packed. Every rank calls it for the same
+ * path in the same order with its own range (possibly empty) and its status
+ * so far (rc); returns the agreed status. */
+static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int rank, hsize_t cols,
+                      hsize_t lo, hsize_t hi, void *buf, int rc, ss_error_t *err)
+{
+    hid_t d = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+    hsize_t rows = 0;
+    if ((rc = agree(pf->comm, rc, pf->fname, err)) < 0)
+        return rc;
+    rc = ss_h5_col_rows(pf->f, pf->fname, path, t, rank, cols, &rows, err);
+    if (rc == 0 && (lo > hi || hi > rows))
+        rc = ss_error_set(err, SS_ERANGE, "%s: dataset %s has %llu rows, cannot read [%llu, %llu)",
+                          pf->fname, path, (unsigned long long)rows, (unsigned long long)lo,
+                          (unsigned long long)hi);
+    if (rc == 0 && rows > 0 && !(rank == 2 && cols == 0)) {
+        hsize_t mdims[2] = {hi > lo ? hi - lo : 1, cols > 0 ? cols : 1};
+        if ((d = H5Dopen2(pf->f, path, H5P_DEFAULT)) < 0 || (fs = H5Dget_space(d)) < 0 ||
+            select_rows(fs, rank, cols, lo, hi) < 0 ||
+            (ms = H5Screate_simple(rank, mdims, NULL)) < 0 || (hi == lo && H5Sselect_none(ms) < 0))
+            rc = ss_error_set(err, SS_EIO, "%s: dataset %s: cannot select rows", pf->fname, path);
+    }
+    if ((rc = agree(pf->comm, rc, pf->fname, err)) == 0 && d >= 0) {
+        /* d is open on every rank here: rows and cols come from the file. */
+        if (H5Dread(d, mem_type(t), ms, fs, pf->dxpl, buf) < 0) {
+            char why[160];
+            ss_h5_last_error(why, sizeof why);
+            rc =
+                ss_error_set(err, SS_EIO, "%s: dataset %s: read failed (%s)", pf->fname, path, why);
+        }
+        rc = agree(pf->comm, rc, pf->fname, err);
+    }
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (d >= 0)
+        H5Dclose(d);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- reader */
+
+static int32_t *table_count(ss_cluster_t *c, int t)
+{
+    return (int32_t *)((char *)c + tables[t].count_off);
+}
+
+static int col_width(const ss_cluster_t *c, const col_t *col)
+{
+    return col->width == W_EXT ? c->n_ext : col->width;
+}
+
+static void col_path(const col_t *col, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", tables[col->table].group, col->name);
+}
+
+/* Reads rows [lo, hi) of col into the cluster's array at the same rows. */
+static int read_col(const pfile_t *pf, ss_cluster_t *c, const col_t *col, int32_t lo, int32_t hi,
+                    ss_error_t *err)
+{
+    char path[96];
+    col_path(col, path, sizeof path);
+    int w = col_width(c, col);
+    size_t es = ss_h5_type_size(col->type);
+    char *base = *(char **)((char *)c + col->arr_off);
+    bool packed = col->field_off == 0 && col->stride == es * (size_t)w;
+    size_t n = (size_t)(hi - lo) * (size_t)w;
+    char *tmp = NULL;
+    int rc = 0;
+    if (!packed && n > 0 && !(tmp = malloc(n * es)))
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory reading %s", pf->fname, path);
+    char *buf = packed ? base + (size_t)lo * col->stride : tmp;
+    rc = pread_rows(pf, path, col->type, col->width == 1 ? 1 : 2, (hsize_t)w, (hsize_t)lo,
+                    (hsize_t)hi, buf ? buf : base, rc, err);
+    if (rc == 0 && tmp)
+        for (int32_t i = lo; i < hi; i++)
+            for (int k = 0; k < w; k++)
+                memcpy(base + (size_t)i * col->stride + col->field_off + (size_t)k * es,
+                       tmp + ((size_t)(i - lo) * w + k) * es, es);
+    free(tmp);
+    return rc;
+}
+
+static int read_strings(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t nb = 0, no = 0;
+    char *data = NULL;
+    int64_t *off = NULL;
+    int rc = ss_h5_col_rows(pf->f, pf->fname, "/strings/data", SS_H5_U8, 1, 0, &nb, err);
+    if (rc == 0)
+        rc = ss_h5_col_rows(pf->f, pf->fname, "/strings/offsets", SS_H5_I64, 1, 0, &no, err);
+    if (rc == 0 && (no < 2 || no - 1 > INT32_MAX - 1))
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: dataset /strings/offsets has %llu rows, expected 2..2^31", pf->fname,
+                          (unsigned long long)no);
+    if (rc == 0 && (!(data = malloc(nb ? nb : 1)) || !(off = malloc(no * sizeof *off))))
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory reading /strings", pf->fname);
+    char dummy[8];
+    rc = pread_rows(pf, "/strings/data", SS_H5_U8, 1, 0, 0, rc == 0 ? nb : 0,
+                    data ? (void *)data : dummy, rc, err);
+    rc = pread_rows(pf, "/strings/offsets", SS_H5_I64, 1, 0, 0, rc == 0 ? no : 0,
+                    off ? (void *)off : dummy, rc, err);
+    if (rc == 0) {
+        const char *why = NULL;
+        ss_strtab_t *t = ss_strtab_from_raw(data, nb, off, (int32_t)(no - 1), &why);
+        if (!t) {
+            rc = ss_error_set(err, SS_EFORMAT, "%s: dataset /strings/offsets: %s", pf->fname, why);
+        } else {
+            ss_strtab_destroy(c->strings);
+            c->strings = t;
+        }
+    }
+    free(data);
+    free(off);
+    return rc;
+}
+
+static int read_resources(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t n = 0;
+    int rc = ss_h5_col_rows(pf->f, pf->fname, "/resources/name", SS_H5_I32, 1, 0, &n, err);
+    if (rc == 0 && n > SS_MAX_EXT)
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: dataset /resources/name has %llu rows, at most %d are supported",
+                          pf->fname, (unsigned long long)n, SS_MAX_EXT);
+    if (rc == 0)
+        c->n_ext = (int32_t)n;
+    rc = pread_rows(pf, "/resources/name", SS_H5_I32, 1, 0, 0, rc == 0 ? n : 0, c->ext_name, rc,
+                    err);
+    for (int32_t k = 0; rc == 0 && k < c->n_ext; k++)
+        if (c->ext_name[k] < 0 || c->ext_name[k] >= ss_strtab_count(c->strings))
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: dataset /resources/name row %d: string id out of range",
+                              pf->fname, (int)k);
+    return rc;
+}
+
+/* Checks that the columns of each table agree on their row count and
+ * allocates every array for all rows, zeroed (rows a rank does not read stay
+ * zero). Local: the metadata is the same on every rank. */
+static int size_tables(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t rows[T_COUNT] = {0};
+    int first[T_COUNT];
+    for (int t = 0; t < T_COUNT; t++)
+        first[t] = -1;
+    for (size_t i = 0; i < NCOLS; i++) {
+        const col_t *col = &cols[i];
+        char path[96];
+        hsize_t n = 0;
+        col_path(col, path, sizeof path);
+        int rc = ss_h5_col_rows(pf->f, pf->fname, path, col->type, col->width == 1 ? 1 : 2,
+                                (hsize_t)col_width(c, col), &n, err);
+        if (rc < 0)
+            return rc;
+        if (first[col->table] < 0) {
+            if (n > INT32_MAX - 1)
+                return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, too many",
+                                    pf->fname, path, (unsigned long long)n);
+            first[col->table] = (int)i;
+            rows[col->table] = n;
+        } else if (n != rows[col->table]) {
+            char ref[96];
+            col_path(&cols[first[col->table]], ref, sizeof ref);
+            return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, %s has %llu",
+                                pf->fname, path, (unsigned long long)n, ref,
+                                (unsigned long long)rows[col->table]);
+        }
+    }
+    for (size_t i = 0; i < NCOLS; i++) {
+        const col_t *col = &cols[i];
+        size_t n = (size_t)rows[col->table];
+        char **arr = (char **)((char *)c + col->arr_off);
+        if (!*arr && !(*arr = calloc(n ? n : 1, col->stride)))
+            return ss_error_set(err, SS_ENOMEM, "%s: out of memory for %llu rows of %s", pf->fname,
+                                (unsigned long long)n, tables[col->table].group);
+        *table_count(c, col->table) = (int32_t)n;
+        *(int32_t *)((char *)c + tables[col->table].cap_off) = (int32_t)n;
+    }
+    return 0;
+}
+
+/* This rank's node rows [*lo, *hi): its block of the virtual shards, as
+ * ss_dist_owned assigns them (mpi/ss_dist.c; cmd_schedule checks that the
+ * two agree). */
+static void owned_nodes(const ss_cluster_t *c, MPI_Comm comm, int32_t shard_nodes, int32_t *lo,
+                        int32_t *hi)
+{
+    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
+    int32_t s = ss_sched_shards(c, shard_nodes, bounds);
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    *lo = bounds[(int64_t)s * rank / size];
+    *hi = bounds[(int64_t)s * (rank + 1) / size];
+}
+
+/* The GPU rows spanned by the ranges of nodes [lo, hi), clamped to the
+ * table (a bad range is reported by validation, not here). */
+static void owned_gpus(const ss_cluster_t *c, int32_t lo, int32_t hi, int32_t *glo, int32_t *ghi)
+{
+    int64_t a = c->n_gpus, b = 0;
+    for (int32_t i = lo; i < hi; i++)
+        if (c->node_gpu_count[i] > 0) {
+            int64_t s = c->node_gpu_begin[i], e = s + c->node_gpu_count[i];
+            a = s < a ? s : a;
+            b = e > b ? e : b;
+        }
+    a = a < 0 ? 0 : a;
+    b = b > c->n_gpus ? c->n_gpus : b;
+    *glo = (int32_t)(a < b ? a : 0);
+    *ghi = (int32_t)(a < b ? b : 0);
+}
+
+/* The checks of the serial reader, on what this rank read. ss_cluster_validate
+ * walks every row; the capacity rows of nodes this rank did not read hold
+ * zeros, which pass every node check, so only GPU capacity (1..1000) needs a
+ * stand-in for the rows not read. */
+static int validate_shard(const char *fname, const ss_cluster_t *c, int32_t glo, int32_t ghi,
+                          ss_error_t *err)
+{
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        if (c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_NODE] != c->node_name[i])
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /nodes/topo row %d column 4 (node) differs from "
+                                "/nodes/name",
+                                fname, (int)i);
+    ss_cluster_t view = *c;
+    int32_t *milli = malloc((c->n_gpus > 0 ? (size_t)c->n_gpus : 1) * sizeof *milli);
+    if (!milli)
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory validating", fname);
+    for (int32_t g = 0; g < c->n_gpus; g++)
+        milli[g] = g >= glo && g < ghi ? c->gpu_milli[g] : SS_GPU_MILLI;
+    view.gpu_milli = milli;
+    int rc = ss_cluster_validate(&view, err);
+    free(milli);
+    return rc < 0 ? ss_error_prefix(err, rc, "%s", fname) : 0;
+}
+
+/* Collective open with the MPI-IO driver, after rank 0 checked the header. */
+static int open_mpio(const char *path, MPI_Comm comm, pfile_t *pf, ss_error_t *err)
+{
+    int rank, rc = 0;
+    char kind[64] = "";
+    MPI_Comm_rank(comm, &rank);
+    *pf = (pfile_t){H5I_INVALID_HID, H5I_INVALID_HID, comm, path};
+    ss_h5_quiet();
+    if (rank == 0 && (rc = ss_snapshot_kind(path, kind, sizeof kind, err)) == 0 &&
+        strcmp(kind, "cluster") != 0)
+        rc = ss_error_set(err, SS_EFORMAT, "%s: attribute kind on / is '%s', expected 'cluster'",
+                          path, kind);
+    if ((rc = agree(comm, rc, path, err)) < 0)
+        return rc;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
+        (pf->f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
+        char why[160];
+        ss_h5_last_error(why, sizeof why);
+        rc = ss_error_set(err, SS_EIO, "%s: cannot open with MPI-IO (HDF5 says: %s)", path, why);
+    }
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (rc == 0 && ((pf->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+                    H5Pset_dxpl_mpio(pf->dxpl, H5FD_MPIO_COLLECTIVE) < 0))
+        rc = ss_error_set(err, SS_EIO, "%s: cannot set up collective transfers", path);
+    return agree(comm, rc, path, err);
+}
+
+static void close_pfile(pfile_t *pf)
+{
+    if (pf->dxpl >= 0)
+        H5Pclose(pf->dxpl);
+    if (pf->f >= 0)
+        H5Fclose(pf->f); /* collective: every rank gets here */
+}
+
+int ss_snapshot_read_mpi(const char *path, MPI_Comm comm, int32_t shard_nodes, ss_cluster_t **out,
+                         int32_t *node_lo, int32_t *node_hi, ss_error_t *err)
+{
+    *out = NULL;
+    *node_lo = *node_hi = 0;
+    pfile_t pf;
+    ss_cluster_t *c = NULL;
+    int32_t lo = 0, hi = 0, glo = 0, ghi = 0;
+    /* Each step runs on every rank or on none: the status is agreed after
+     * each one, so a rank never skips a collective the others enter. */
+    int rc = open_mpio(path, comm, &pf, err);
+    if (rc == 0 && !(c = ss_cluster_create()))
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+    rc = agree(comm, rc, path, err);
+    if (rc == 0)
+        rc = agree(comm, read_strings(&pf, c, err), path, err);
+    if (rc == 0)
+        rc = agree(comm, read_resources(&pf, c, err), path, err);
+    if (rc == 0)
+        rc = agree(comm, size_tables(&pf, c, err), path, err);
+    for (size_t i = 0; i < NCOLS && rc == 0; i++)
+        if (cols[i].rows == R_ALL)
+            rc = read_col(&pf, c, &cols[i], 0, *table_count(c, cols[i].table), err);
+    if (rc == 0) {
+        /* Every rank now has the topology and node ranges of all nodes. */
+        owned_nodes(c, comm, shard_nodes, &lo, &hi);
+        owned_gpus(c, lo, hi, &glo, &ghi);
+    }
+    for (size_t i = 0; i < NCOLS && rc == 0; i++)
+        if (cols[i].rows != R_ALL)
+            rc = read_col(&pf, c, &cols[i], cols[i].rows == R_NODES ? lo : glo,
+                          cols[i].rows == R_NODES ? hi : ghi, err);
+    if (rc == 0)
+        rc = agree(comm, validate_shard(path, c, glo, ghi, err), path, err);
+    close_pfile(&pf);
+    if (rc < 0) {
+        ss_cluster_destroy(c);
+        return rc;
+    }
+    *out = c;
+    *node_lo = lo;
+    *node_hi = hi;
+    return 0;
+}
+
+/* ------------------------------------------------------------ placements */
+
+/* The checks of ss_placements_write on rows [lo, hi) of p: rows are exactly
+ * the pending pods in order, nodes in range, reasons known and agreeing with
+ * node, GPU masks inside the node. */
+static int check_slab(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                      int32_t lo, int32_t hi, ss_error_t *err)
+{
+    int32_t pending = 0, q = 0;
+    for (int32_t i = 0; i < c->n_pods; i++)
+        pending += c->pod_node[i] < 0;
+    if (p->n != pending)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /placements/pod has %d rows, the cluster has %d pending "
+                            "pods",
+                            fname, (int)p->n, (int)pending);
+    for (int32_t seen = 0; q < c->n_pods; q++) /* q: the pending pod of row lo */
+        if (c->pod_node[q] < 0 && seen++ == lo)
+            break;
+    for (int32_t r = lo; r < hi; r++, q++) {
+        while (q < c->n_pods && c->pod_node[q] >= 0)
+            q++;
+        int32_t node = p->node[r];
+        if (p->pod[r] != q)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/pod row %d is %d, expected pending pod %d",
+                                fname, (int)r, (int)p->pod[r], (int)q);
+        if (p->reason[r] < 0 || p->reason[r] >= SS_REASON_COUNT)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/reason row %d: unknown reason code %d",
+                                fname, (int)r, (int)p->reason[r]);
+        if (node < -1 || node >= c->n_nodes)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/node row %d: node %d out of range "
+                                "(%d nodes)",
+                                fname, (int)r, (int)node, (int)c->n_nodes);
+        if ((node >= 0) != (p->reason[r] == SS_REASON_NONE))
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/reason row %d: reason %d does not agree "
+                                "with node %d",
+                                fname, (int)r, (int)p->reason[r], (int)node);
+        if (node < 0
+                ? p->gpu_mask[r] != 0
+                : c->node_gpu_count[node] < 64 && (p->gpu_mask[r] >> c->node_gpu_count[node]) != 0)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/gpu_mask row %d names a GPU node %d "
+                                "does not have",
+                                fname, (int)r, (int)node);
+    }
+    return 0;
+}
+
+static hid_t fixed_str(size_t width)
+{
+    hid_t st = H5Tcopy(H5T_C_S1);
+    if (st >= 0 && (H5Tset_size(st, width) < 0 || H5Tset_strpad(st, H5T_STR_NULLTERM) < 0)) {
+        H5Tclose(st);
+        return H5I_INVALID_HID;
+    }
+    return st;
+}
+
+/* Collective: creates the 1-D dataset path of n elements of file type ft,
+ * stored as ss_h5_col_write stores columns (chunked, shuffle + deflate 1, no
+ * time stamps; contiguous when empty), and writes this rank's rows [lo, hi)
+ * from buf (memory type mt) with one collective H5Dwrite. rc: this rank's
+ * status so far; returns the agreed status. */
+static int pwrite_rows(const pfile_t *pf, const char *path, hid_t ft, hid_t mt, hsize_t n,
+                       hsize_t lo, hsize_t hi, const void *buf, int rc, ss_error_t *err)
+{
+    hid_t sp = H5I_INVALID_HID, ms = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+    hid_t d = H5I_INVALID_HID;
+    hsize_t chunk = n < SS_H5_CHUNK_ROWS ? n : SS_H5_CHUNK_ROWS, mdim = hi > lo ? hi - lo : 1;
+    if ((rc = agree(pf->comm, rc, pf->fname, err)) < 0)
+        return rc;
+    if ((sp = H5Screate_simple(1, &n, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        H5Pset_obj_track_times(dcpl, 0) < 0 ||
+        (n > 0 && (H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+                   H5Pset_deflate(dcpl, 1) < 0)) ||
+        (d = H5Dcreate2(pf->f, path, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+        rc = ss_error_set(err, SS_EIO, "%s: cannot create dataset %s", pf->fname, path);
+    if ((rc = agree(pf->comm, rc, pf->fname, err)) == 0 && n > 0) {
+        if (select_rows(sp, 1, 0, lo, hi) < 0 || (ms = H5Screate_simple(1, &mdim, NULL)) < 0 ||
+            (hi == lo && H5Sselect_none(ms) < 0) || H5Dwrite(d, mt, ms, sp, pf->dxpl, buf) < 0) {
+            char why[160];
+            ss_h5_last_error(why, sizeof why);
+            rc =
+                ss_error_set(err, SS_EIO, "%s: cannot write dataset %s (%s)", pf->fname, path, why);
+        }
+        rc = agree(pf->comm, rc, pf->fname, err);
+    }
+    if (d >= 0 && H5Dclose(d) < 0 && rc == 0)
+        rc = ss_error_set(err, SS_EIO, "%s: cannot write dataset %s", pf->fname, path);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (sp >= 0)
+        H5Sclose(sp);
+    return agree(pf->comm, rc, pf->fname, err);
+}
+
+/* Collective: a column of n fixed-length strings; this rank holds rows
+ * [lo, hi) in strs. The width (longest + 1 over all ranks) is agreed first. */
+static int pwrite_strings(const pfile_t *pf, const char *path, hsize_t n, hsize_t lo, hsize_t hi,
+                          const char *const *strs, int rc, ss_error_t *err)
+{
+    unsigned long long w = 1, width = 1;
+    for (hsize_t i = 0; rc == 0 && i < hi - lo; i++)
+        if (strlen(strs[i]) + 1 > w)
+            w = strlen(strs[i]) + 1;
+    if (MPI_Allreduce(&w, &width, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, pf->comm) != MPI_SUCCESS &&
+        rc == 0)
+        rc = ss_error_set(err, SS_EMPI, "%s: MPI_Allreduce failed", pf->fname);
+    char *buf = rc == 0 ? calloc(hi > lo ? hi - lo : 1, width) : NULL;
+    hid_t st = fixed_str(width);
+    if (rc == 0 && (!buf || st < 0))
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory writing %s", pf->fname, path);
+    for (hsize_t i = 0; rc == 0 && i < hi - lo; i++)
+        memcpy(buf + i * width, strs[i], strlen(strs[i]));
+    rc = pwrite_rows(pf, path, st, st, n, lo, hi, buf, rc, err);
+    if (st >= 0)
+        H5Tclose(st);
+    free(buf);
+    return rc;
+}
+
+/* Collective: /placements/pod_name and node_name for rows [lo, hi). */
+static int write_names(const pfile_t *pf, const ss_cluster_t *c, const ss_placements_t *p,
+                       int32_t lo, int32_t hi, int rc, ss_error_t *err)
+{
+    size_t n = hi > lo ? (size_t)(hi - lo) : 1, cap = 0, used = 0;
+    const char **nodes = malloc(n * sizeof *nodes), **pods = malloc(n * sizeof *pods);
+    for (int32_t r = lo; r < hi; r++)
+        cap += strlen(ss_cluster_strget(c, c->pod_ns[p->pod[r]])) +
+               strlen(ss_cluster_strget(c, c->pod_name[p->pod[r]])) + 2;
+    char *full = malloc(cap ? cap : 1);
+    if (rc == 0 && (!nodes || !pods || !full))
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory writing names", pf->fname);
+    for (int32_t r = lo; rc == 0 && r < hi; r++) {
+        const char *ns = ss_cluster_strget(c, c->pod_ns[p->pod[r]]);
+        const char *nm = ss_cluster_strget(c, c->pod_name[p->pod[r]]);
+        pods[r - lo] = full + used;
+        used += (size_t)sprintf(full + used, "%s%s%s", ns, *ns ? "/" : "", nm) + 1;
+        nodes[r - lo] = p->node[r] >= 0 ? ss_cluster_strget(c, c->node_name[p->node[r]]) : "";
+    }
+    rc = pwrite_strings(pf, "/placements/pod_name", (hsize_t)p->n, (hsize_t)lo, (hsize_t)hi, pods,
+                        rc, err);
+    rc = pwrite_strings(pf, "/placements/node_name", (hsize_t)p->n, (hsize_t)lo, (hsize_t)hi, nodes,
+                        rc, err);
+    free(nodes);
+    free(pods);
+    free(full);
+    return rc;
+}
+
+/* Collective: the root attributes and every dataset of a placements file. */
+static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placements_t *p, int32_t lo,
+                     int32_t hi, ss_error_t *err)
+{
+    const char *fname = pf->fname;
+    double seconds = p->seconds; /* the attribute holds rank 0's value */
+    int rc = MPI_Bcast(&seconds, 1, MPI_DOUBLE, 0, pf->comm) == MPI_SUCCESS
+                 ? 0
+                 : ss_error_set(err, SS_EMPI, "%s: MPI_Bcast failed", fname);
+    /* Attribute and group creation are collective, with the same values. */
+    if (rc == 0)
+        rc = ss_h5_attr_write_i32(pf->f, fname, "/", "format_version", SS_SNAPSHOT_FORMAT_VERSION,
+                                  err);
+    if (rc == 0)
+        rc = ss_h5_attr_write_str(pf->f, fname, "/", "kind", "placements", err);
+    if (rc == 0)
+        rc = ss_h5_attr_write_str(pf->f, fname, "/", "policy", p->policy, err);
+    if (rc == 0)
+        rc = ss_h5_attr_write_i32(pf->f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err);
+    if (rc == 0 && seconds > 0)
+        rc = ss_h5_attr_write_f64(pf->f, fname, "/", "schedule_seconds", seconds, err);
+    if (rc == 0)
+        rc = ss_h5_group(pf->f, fname, "/placements", err);
+    hsize_t n = (hsize_t)p->n, l = (hsize_t)lo, h = (hsize_t)hi;
+    rc = pwrite_rows(pf, "/placements/pod", H5T_STD_I32LE, H5T_NATIVE_INT32, n, l, h, p->pod + lo,
+                     rc, err);
+    rc = pwrite_rows(pf, "/placements/node", H5T_STD_I32LE, H5T_NATIVE_INT32, n, l, h, p->node + lo,
+                     rc, err);
+    rc = pwrite_rows(pf, "/placements/reason", H5T_STD_I32LE, H5T_NATIVE_INT32, n, l, h,
+                     p->reason + lo, rc, err);
+    rc = pwrite_rows(pf, "/placements/gpu_mask", H5T_STD_U64LE, H5T_NATIVE_UINT64, n, l, h,
+                     p->gpu_mask + lo, rc, err);
+    /* reason_names: 18 rows, split over ranks like the others. */
+    int rank, size;
+    MPI_Comm_rank(pf->comm, &rank);
+    MPI_Comm_size(pf->comm, &size);
+    int32_t rlo = SS_REASON_COUNT * rank / size, rhi = SS_REASON_COUNT * (rank + 1) / size;
+    const char *reasons[SS_REASON_COUNT];
+    for (int32_t i = rlo; i < rhi; i++)
+        reasons[i - rlo] = ss_reason_text(i);
+    rc = pwrite_strings(pf, "/placements/reason_names", SS_REASON_COUNT, (hsize_t)rlo, (hsize_t)rhi,
+                        reasons, rc, err);
+    return write_names(pf, c, p, lo, hi, rc, err);
+}
+
+/* Collective: creates "<path>.tmp.<pid of rank 0>" with the MPI-IO driver;
+ * fills tmp (n bytes) with that name on every rank. */
+static int create_tmp(const char *path, MPI_Comm comm, char *tmp, size_t n, pfile_t *pf,
+                      ss_error_t *err)
+{
+    int rank, rc = 0;
+    MPI_Comm_rank(comm, &rank);
+    *pf = (pfile_t){H5I_INVALID_HID, H5I_INVALID_HID, comm, path};
+    ss_h5_quiet();
+    memset(tmp, 0, n);
+    if (rank == 0) {
+        char dir[4096];
+        struct stat st;
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = ss_error_set(err, SS_EIO, "%s: cannot create: directory %s does not exist", path,
+                              dir);
+        else if ((size_t)snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid()) >= n)
+            rc = ss_error_set(err, SS_EINVAL, "%s: path too long", path);
+    }
+    if (MPI_Bcast(tmp, (int)n, MPI_CHAR, 0, comm) != MPI_SUCCESS && rc == 0)
+        rc = ss_error_set(err, SS_EMPI, "%s: MPI_Bcast failed", path);
+    if ((rc = agree(comm, rc, path, err)) < 0)
+        return rc;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fapl < 0 || fcpl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
+        H5Pset_obj_track_times(fcpl, 0) < 0 ||
+        (pf->f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
+        char why[160];
+        ss_h5_last_error(why, sizeof why);
+        rc = ss_error_set(err, SS_EIO, "%s: cannot create %s (%s)", path, tmp, why);
+    }
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    if (rc == 0 && ((pf->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
+                    H5Pset_dxpl_mpio(pf->dxpl, H5FD_MPIO_COLLECTIVE) < 0))
+        rc = ss_error_set(err, SS_EIO, "%s: cannot set up collective transfers", path);
+    return agree(comm, rc, path, err);
+}
+
+int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t *c,
+                            const ss_placements_t *p, ss_error_t *err)
+{
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    int32_t lo = (int32_t)((int64_t)p->n * rank / size);
+    int32_t hi = (int32_t)((int64_t)p->n * (rank + 1) / size);
+    int rc = check_slab(path, c, p, lo, hi, err);
+    if (rc < 0)
+        ss_error_prefix(err, rc, "refusing to write placements");
+    if ((rc = agree(comm, rc, path, err)) < 0)
+        return rc;
+    char tmp[4200];
+    pfile_t pf;
+    rc = create_tmp(path, comm, tmp, sizeof tmp, &pf, err);
+    if (rc == 0)
+        rc = write_all(&pf, c, p, lo, hi, err);
+    if (pf.dxpl >= 0)
+        H5Pclose(pf.dxpl);
+    if (pf.f >= 0 && H5Fclose(pf.f) < 0 && rc == 0) /* collective */
+        rc = ss_error_set(err, SS_EIO, "%s: cannot close %s", path, tmp);
+    rc = agree(comm, rc, path, err);
+    if (rank == 0 && rc == 0 && rename(tmp, path) != 0)
+        rc = ss_error_set(err, SS_EIO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
+    rc = agree(comm, rc, path, err);
+    if (rank == 0 && rc < 0 && tmp[0])
+        remove(tmp);
+    return rc;
+}
