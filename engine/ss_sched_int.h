@@ -36,6 +36,7 @@ typedef struct {
     int32_t *run_class, *run_end; /* class runs in by_class: class, end offset */
     int32_t n_runs;
     slot_t slot[SS_SHARD_SLOTS];
+    int32_t slot_sig[SS_SHARD_SLOTS]; /* slot[i].sig, packed for the lookup */
     slot_t scratch;       /* uncached heap for runs restricted to a node range */
     slot_t *cur;          /* the heap of the current run */
     int32_t *chg;         /* change log: nodes whose free capacity changed */

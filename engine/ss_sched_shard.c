@@ -142,7 +142,7 @@ int ss_shard_init(shard_t *h, int32_t lo, int32_t hi, const int32_t *node_class)
     h->lo = lo;
     h->hi = hi;
     for (int i = 0; i < SS_SHARD_SLOTS; i++)
-        h->slot[i].sig = -1;
+        h->slot[i].sig = h->slot_sig[i] = -1;
     h->scratch.sig = -1;
     h->log_cap = 64;
     h->chg_cap = 1024;
@@ -208,6 +208,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
     if (plain) {
         /* The common case, with the class verdict and the fit inlined. */
         const ss_state_t *st = s->st;
+        const int pid = s->policy->id;
         int32_t begin = 0;
         for (int32_t r = 0; r < h->n_runs; begin = h->run_end[r++]) {
             int32_t k = h->run_class[r];
@@ -219,7 +220,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
                 if (i < lo || i >= hi || st->free_pods[i] < 1 || st->free_cpu[i] < tp->req.cpu_milli ||
                     st->free_mem[i] < tp->req.memory)
                     continue;
-                int64_t sc = SS_WEIGHT_FIT * s->policy->fit_score(st, tp, i) + bonus;
+                int64_t sc = SS_WEIGHT_FIT * ss_policy_fit(pid, st, tp, i) + bonus;
                 hent_t e = {(int32_t)sc, i, st->version[i]};
                 if (best < 0 || better(&e, &sl->heap[best])) {
                     if (best >= 0 && sl->heap[best].score > second)
@@ -301,13 +302,19 @@ int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig)
         }
         return slot_build(s, h, sc, t);
     }
-    slot_t *sl = NULL, *lru = &h->slot[0];
-    for (int i = 0; i < SS_SHARD_SLOTS; i++) {
-        if (h->slot[i].sig == sig)
+    /* Signatures of the slots sit in their own small array so the lookup is
+     * one tight compare loop; the LRU victim is searched only on a miss. */
+    slot_t *sl = NULL;
+    for (int i = 0; i < SS_SHARD_SLOTS; i++)
+        if (h->slot_sig[i] == sig) {
             sl = &h->slot[i];
-        if (h->slot[i].used < lru->used)
-            lru = &h->slot[i];
-    }
+            break;
+        }
+    slot_t *lru = &h->slot[0];
+    if (!sl)
+        for (int i = 1; i < SS_SHARD_SLOTS; i++)
+            if (h->slot[i].used < lru->used)
+                lru = &h->slot[i];
     int rc;
     if (sl) {
         rc = slot_sync(s, h, sl, t);
@@ -321,6 +328,7 @@ int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig)
     h->cur = sl;
     if (rc < 0)
         sl->sig = -1;
+    h->slot_sig[sl - h->slot] = sl->sig;
     return rc;
 }
 
