@@ -32,7 +32,7 @@ static hid_t file_type(ss_h5_type_t t)
     return H5I_INVALID_HID;
 }
 
-static hid_t mem_type(ss_h5_type_t t)
+hid_t ss_h5_mem_type(ss_h5_type_t t)
 {
     switch (t) {
     case SS_H5_I32: return H5T_NATIVE_INT32;
@@ -187,7 +187,7 @@ int ss_h5_col_write(hid_t file, const char *fname, const char *path, ss_h5_type_
                     hsize_t rows, hsize_t cols, const void *buf, ss_error_t *err)
 {
     hsize_t dims[2] = {rows, cols};
-    return write_dataset(file, fname, path, file_type(t), mem_type(t), rank, dims, buf, err);
+    return write_dataset(file, fname, path, file_type(t), ss_h5_mem_type(t), rank, dims, buf, err);
 }
 
 static hid_t fixed_str_type(size_t width)
@@ -320,7 +320,7 @@ int ss_h5_col_read(hid_t file, const char *fname, const char *path, ss_h5_type_t
         H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
         (ms = H5Screate_simple(rank, count, NULL)) < 0)
         goto done;
-    if (H5Dread(d, mem_type(t), ms, fs, H5P_DEFAULT, buf) < 0) {
+    if (H5Dread(d, ss_h5_mem_type(t), ms, fs, H5P_DEFAULT, buf) < 0) {
         char why[160];
         ss_h5_last_error(why, sizeof why);
         rc = ss_error_set(err, SS_EIO, "%s: dataset %s: read failed (%s)", fname, path, why);

@@ -100,4 +100,7 @@ hid_t ss_h5_create_tmp(const char *path, char *tmp, size_t n, ss_error_t *err);
  * close or rename fails) removes tmp. Returns rc or the new error code. */
 int ss_h5_finish_tmp(hid_t file, const char *tmp, const char *path, int rc, ss_error_t *err);
 
+/* The native memory type for a column type (H5I_INVALID_HID if unknown). */
+hid_t ss_h5_mem_type(ss_h5_type_t t);
+
 #endif

@@ -34,140 +34,16 @@
 #include "ss_sched.h"
 #include "ss_snapshot.h"
 
-/* clang-format off */
-enum {
-    T_NODES, T_GPUS, T_TEMPLATES, T_PODS, T_GROUPS, T_LABELS, T_TAINTS,
-    T_TOLERATIONS, T_TERMS, T_EXPRS, T_VALUES, T_MODELS, T_COUNT
-};
-static const struct {
-    const char *group;
-    size_t count_off, cap_off;
-} tables[T_COUNT] = {
-#define TAB(g, n, cap) {g, offsetof(ss_cluster_t, n), offsetof(ss_cluster_t, cap)}
-    TAB("/nodes", n_nodes, cap_nodes),
-    TAB("/gpus", n_gpus, cap_gpus),
-    TAB("/templates", n_templates, cap_templates),
-    TAB("/pods", n_pods, cap_pods),
-    TAB("/groups", n_groups, cap_groups),
-    TAB("/labels", n_labels, cap_labels),
-    TAB("/taints", n_taints, cap_taints),
-    TAB("/tolerations", n_tolerations, cap_tolerations),
-    TAB("/terms", n_terms, cap_terms),
-    TAB("/exprs", n_exprs, cap_exprs),
-    TAB("/exprs", n_expr_values, cap_expr_values),
-    TAB("/models", n_models, cap_models),
-#undef TAB
-};
+#include "ss_snapshot_cols.h"
+#define tables ss_snap_tables
+#define cols ss_snap_cols
+#define NCOLS ss_snap_ncols
+#define table_count ss_snap_table_count
+#define col_array ss_snap_col_array
+#define col_width ss_snap_col_width
+#define col_path ss_snap_col_path
 
-/* Which rows of a column a rank reads: all of them, the rows of its own
- * nodes, or the GPU rows its nodes' ranges span. */
-enum { R_ALL, R_NODES, R_GPUS };
-#define W_EXT (-1)
-
-typedef struct {
-    int table;
-    const char *name;
-    ss_h5_type_t type;
-    int width;   /* 1, SS_TOPO_NLEVELS or W_EXT */
-    int rows;    /* R_ALL, R_NODES, R_GPUS */
-    size_t arr_off, field_off, stride;
-} col_t;
-
-#define MSZ(m) sizeof(*((ss_cluster_t *)0)->m)
-#define COL(t, nm, ty, r, m) {t, nm, ty, 1, r, offsetof(ss_cluster_t, m), 0, MSZ(m)}
-#define FLD(t, nm, ty, m, st, f) \
-    {t, nm, ty, 1, R_ALL, offsetof(ss_cluster_t, m), offsetof(st, f), sizeof(st)}
-#define TPL(nm, ty, f) FLD(T_TEMPLATES, nm, ty, templates, ss_template_t, f)
-
-/* Node columns read in full are those every rank needs: names and topology
- * (shards, hostname matching) and the class signature (cordon flag, label,
- * taint and GPU ranges, GPU models), since node classes and the largest
- * PreferNoSchedule count are computed over all nodes (ss_sched_class.c). */
-static const col_t cols[] = {
-    COL(T_NODES, "name", SS_H5_I32, R_ALL, node_name),
-    {T_NODES, "topo", SS_H5_I32, SS_TOPO_NLEVELS, R_ALL, offsetof(ss_cluster_t, node_topo), 0,
-     sizeof(int32_t) * SS_TOPO_NLEVELS},
-    COL(T_NODES, "cpu_milli", SS_H5_I64, R_NODES, node_cpu),
-    COL(T_NODES, "memory", SS_H5_I64, R_NODES, node_mem),
-    COL(T_NODES, "pods", SS_H5_I32, R_NODES, node_pods),
-    {T_NODES, "ext", SS_H5_I64, W_EXT, R_NODES, offsetof(ss_cluster_t, node_ext), 0,
-     sizeof(int64_t) * SS_MAX_EXT},
-    COL(T_NODES, "unschedulable", SS_H5_U8, R_ALL, node_unsched),
-    COL(T_NODES, "label_begin", SS_H5_I32, R_ALL, node_label_begin),
-    COL(T_NODES, "label_count", SS_H5_I32, R_ALL, node_label_count),
-    COL(T_NODES, "taint_begin", SS_H5_I32, R_ALL, node_taint_begin),
-    COL(T_NODES, "taint_count", SS_H5_I32, R_ALL, node_taint_count),
-    COL(T_NODES, "gpu_begin", SS_H5_I32, R_ALL, node_gpu_begin),
-    COL(T_NODES, "gpu_count", SS_H5_I32, R_ALL, node_gpu_count),
-    COL(T_GPUS, "model", SS_H5_I32, R_ALL, gpu_model),
-    COL(T_GPUS, "milli", SS_H5_I32, R_GPUS, gpu_milli),
-    TPL("cpu_milli", SS_H5_I64, req.cpu_milli),
-    TPL("memory", SS_H5_I64, req.memory),
-    TPL("gpu_count", SS_H5_I32, req.gpu_count),
-    TPL("gpu_milli", SS_H5_I32, req.gpu_milli),
-    {T_TEMPLATES, "ext", SS_H5_I64, W_EXT, R_ALL, offsetof(ss_cluster_t, templates),
-     offsetof(ss_template_t, req.ext), sizeof(ss_template_t)},
-    TPL("sel_begin", SS_H5_I32, sel_begin),
-    TPL("sel_count", SS_H5_I32, sel_count),
-    TPL("req_begin", SS_H5_I32, req_begin),
-    TPL("req_count", SS_H5_I32, req_count),
-    TPL("pref_begin", SS_H5_I32, pref_begin),
-    TPL("pref_count", SS_H5_I32, pref_count),
-    TPL("tol_begin", SS_H5_I32, tol_begin),
-    TPL("tol_count", SS_H5_I32, tol_count),
-    TPL("model_begin", SS_H5_I32, model_begin),
-    TPL("model_count", SS_H5_I32, model_count),
-    TPL("label_begin", SS_H5_I32, plabel_begin),
-    TPL("label_count", SS_H5_I32, plabel_count),
-    TPL("unsupported", SS_H5_I32, unsupported),
-    TPL("workload", SS_H5_I32, workload),
-    COL(T_PODS, "name", SS_H5_I32, R_ALL, pod_name),
-    COL(T_PODS, "namespace", SS_H5_I32, R_ALL, pod_ns),
-    COL(T_PODS, "template", SS_H5_I32, R_ALL, pod_template),
-    COL(T_PODS, "priority", SS_H5_I32, R_ALL, pod_priority),
-    COL(T_PODS, "group", SS_H5_I32, R_ALL, pod_group),
-    COL(T_PODS, "node", SS_H5_I32, R_ALL, pod_node),
-    COL(T_PODS, "gpu_mask", SS_H5_U64, R_ALL, pod_gpu_mask),
-    COL(T_GROUPS, "name", SS_H5_I32, R_ALL, group_name),
-    COL(T_GROUPS, "min_member", SS_H5_I32, R_ALL, group_min_member),
-    COL(T_GROUPS, "topo_level", SS_H5_I32, R_ALL, group_topo_level),
-    COL(T_GROUPS, "topo_mode", SS_H5_I32, R_ALL, group_topo_mode),
-    FLD(T_LABELS, "key", SS_H5_I32, labels, ss_label_t, key),
-    FLD(T_LABELS, "value", SS_H5_I32, labels, ss_label_t, value),
-    FLD(T_TAINTS, "key", SS_H5_I32, taints, ss_taint_t, key),
-    FLD(T_TAINTS, "value", SS_H5_I32, taints, ss_taint_t, value),
-    FLD(T_TAINTS, "effect", SS_H5_I32, taints, ss_taint_t, effect),
-    FLD(T_TOLERATIONS, "key", SS_H5_I32, tolerations, ss_toleration_t, key),
-    FLD(T_TOLERATIONS, "value", SS_H5_I32, tolerations, ss_toleration_t, value),
-    FLD(T_TOLERATIONS, "op", SS_H5_I32, tolerations, ss_toleration_t, op),
-    FLD(T_TOLERATIONS, "effect", SS_H5_I32, tolerations, ss_toleration_t, effect),
-    FLD(T_TERMS, "expr_begin", SS_H5_I32, terms, ss_term_t, expr_begin),
-    FLD(T_TERMS, "expr_count", SS_H5_I32, terms, ss_term_t, expr_count),
-    FLD(T_TERMS, "weight", SS_H5_I32, terms, ss_term_t, weight),
-    FLD(T_EXPRS, "key", SS_H5_I32, exprs, ss_expr_t, key),
-    FLD(T_EXPRS, "op", SS_H5_I32, exprs, ss_expr_t, op),
-    FLD(T_EXPRS, "is_field", SS_H5_I32, exprs, ss_expr_t, is_field),
-    FLD(T_EXPRS, "val_begin", SS_H5_I32, exprs, ss_expr_t, val_begin),
-    FLD(T_EXPRS, "val_count", SS_H5_I32, exprs, ss_expr_t, val_count),
-    COL(T_VALUES, "values", SS_H5_I32, R_ALL, expr_values),
-    COL(T_MODELS, "model", SS_H5_I32, R_ALL, models),
-};
-/* clang-format on */
-#define NCOLS (sizeof cols / sizeof cols[0])
-
-/* clang-format off */
-static hid_t mem_type(ss_h5_type_t t)
-{
-    switch (t) {
-    case SS_H5_I32: return H5T_NATIVE_INT32;
-    case SS_H5_I64: return H5T_NATIVE_INT64;
-    case SS_H5_U8: return H5T_NATIVE_UINT8;
-    case SS_H5_U64: return H5T_NATIVE_UINT64;
-    case SS_H5_F64: return H5T_NATIVE_DOUBLE;
-    }
-    return H5I_INVALID_HID;
-}
-/* clang-format on */
+#define mem_type ss_h5_mem_type
 
 /* An open file and what every collective step needs. */
 typedef struct {
@@ -244,20 +120,8 @@ static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int r
 
 /* ---------------------------------------------------------------- reader */
 
-static int32_t *table_count(ss_cluster_t *c, int t)
-{
-    return (int32_t *)((char *)c + tables[t].count_off);
-}
 
-static int col_width(const ss_cluster_t *c, const col_t *col)
-{
-    return col->width == W_EXT ? c->n_ext : col->width;
-}
 
-static void col_path(const col_t *col, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/%s", tables[col->table].group, col->name);
-}
 
 /* Reads rows [lo, hi) of col into the cluster's array at the same rows. */
 static int read_col(const pfile_t *pf, ss_cluster_t *c, const col_t *col, int32_t lo, int32_t hi,
@@ -340,50 +204,6 @@ static int read_resources(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
     return rc;
 }
 
-/* Checks that the columns of each table agree on their row count and
- * allocates every array for all rows, zeroed (rows a rank does not read stay
- * zero). Local: the metadata is the same on every rank. */
-static int size_tables(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
-{
-    hsize_t rows[T_COUNT] = {0};
-    int first[T_COUNT];
-    for (int t = 0; t < T_COUNT; t++)
-        first[t] = -1;
-    for (size_t i = 0; i < NCOLS; i++) {
-        const col_t *col = &cols[i];
-        char path[96];
-        hsize_t n = 0;
-        col_path(col, path, sizeof path);
-        int rc = ss_h5_col_rows(pf->f, pf->fname, path, col->type, col->width == 1 ? 1 : 2,
-                                (hsize_t)col_width(c, col), &n, err);
-        if (rc < 0)
-            return rc;
-        if (first[col->table] < 0) {
-            if (n > INT32_MAX - 1)
-                return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, too many",
-                                    pf->fname, path, (unsigned long long)n);
-            first[col->table] = (int)i;
-            rows[col->table] = n;
-        } else if (n != rows[col->table]) {
-            char ref[96];
-            col_path(&cols[first[col->table]], ref, sizeof ref);
-            return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, %s has %llu",
-                                pf->fname, path, (unsigned long long)n, ref,
-                                (unsigned long long)rows[col->table]);
-        }
-    }
-    for (size_t i = 0; i < NCOLS; i++) {
-        const col_t *col = &cols[i];
-        size_t n = (size_t)rows[col->table];
-        char **arr = (char **)((char *)c + col->arr_off);
-        if (!*arr && !(*arr = calloc(n ? n : 1, col->stride)))
-            return ss_error_set(err, SS_ENOMEM, "%s: out of memory for %llu rows of %s", pf->fname,
-                                (unsigned long long)n, tables[col->table].group);
-        *table_count(c, col->table) = (int32_t)n;
-        *(int32_t *)((char *)c + tables[col->table].cap_off) = (int32_t)n;
-    }
-    return 0;
-}
 
 /* This rank's node rows [*lo, *hi): its block of the virtual shards, as
  * ss_dist_owned assigns them (mpi/ss_dist.c; cmd_schedule checks that the
@@ -498,7 +318,7 @@ int ss_snapshot_read_mpi(const char *path, MPI_Comm comm, int32_t shard_nodes, s
     if (rc == 0)
         rc = agree(comm, read_resources(&pf, c, err), path, err);
     if (rc == 0)
-        rc = agree(comm, size_tables(&pf, c, err), path, err);
+        rc = agree(comm, ss_snap_size_tables(pf.f, pf.fname, c, err), path, err);
     for (size_t i = 0; i < NCOLS && rc == 0; i++)
         if (cols[i].rows == R_ALL)
             rc = read_col(&pf, c, &cols[i], 0, *table_count(c, cols[i].table), err);

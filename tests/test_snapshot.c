@@ -22,36 +22,7 @@
 #include "ss_reason.h"
 #include "ss_snapshot.h"
 
-static char workdir[256];
-
-static const char *wpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", workdir, name);
-    return buf[k];
-}
-
-static bool exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* True when the work directory holds a leftover "*.tmp.*" file. */
-static bool tmp_left(void)
-{
-    DIR *d = opendir(workdir);
-    struct dirent *e;
-    bool found = false;
-    while (d && (e = readdir(d)))
-        if (strstr(e->d_name, ".tmp."))
-            found = true;
-    if (d)
-        closedir(d);
-    return found;
-}
+#include "ss_test_files.h"
 
 /* A small cluster with every kind of field: two extended resources, nodes in
  * two zones (given out of order, then sorted), labels, taints, GPUs, a

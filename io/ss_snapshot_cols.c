@@ -1,0 +1,169 @@
+/* ss_snapshot_cols: the snapshot format's column table (see the header). */
+#include "ss_snapshot_cols.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* clang-format off */
+const table_t ss_snap_tables[T_COUNT] = {
+#define TAB(g, n, cap) {g, offsetof(ss_cluster_t, n), offsetof(ss_cluster_t, cap)}
+    TAB("/nodes", n_nodes, cap_nodes),
+    TAB("/gpus", n_gpus, cap_gpus),
+    TAB("/templates", n_templates, cap_templates),
+    TAB("/pods", n_pods, cap_pods),
+    TAB("/groups", n_groups, cap_groups),
+    TAB("/labels", n_labels, cap_labels),
+    TAB("/taints", n_taints, cap_taints),
+    TAB("/tolerations", n_tolerations, cap_tolerations),
+    TAB("/terms", n_terms, cap_terms),
+    TAB("/exprs", n_exprs, cap_exprs),
+    TAB("/exprs", n_expr_values, cap_expr_values),
+    TAB("/models", n_models, cap_models),
+#undef TAB
+};
+
+#define MSZ(m) sizeof(*((ss_cluster_t *)0)->m)
+#define COL(t, nm, ty, r, m) {t, nm, ty, 1, r, offsetof(ss_cluster_t, m), 0, MSZ(m)}
+#define FLD(t, nm, ty, m, st, f) \
+    {t, nm, ty, 1, R_ALL, offsetof(ss_cluster_t, m), offsetof(st, f), sizeof(st)}
+#define TPL(nm, ty, f) FLD(T_TEMPLATES, nm, ty, templates, ss_template_t, f)
+
+/* Node columns read in full are those every rank needs: names and topology
+ * (shards, hostname matching) and the class signature (cordon flag, label,
+ * taint and GPU ranges, GPU models), since node classes and the largest
+ * PreferNoSchedule count are computed over all nodes (ss_sched_class.c). */
+const col_t ss_snap_cols[] = {
+    COL(T_NODES, "name", SS_H5_I32, R_ALL, node_name),
+    {T_NODES, "topo", SS_H5_I32, SS_TOPO_NLEVELS, R_ALL, offsetof(ss_cluster_t, node_topo), 0,
+     sizeof(int32_t) * SS_TOPO_NLEVELS},
+    COL(T_NODES, "cpu_milli", SS_H5_I64, R_NODES, node_cpu),
+    COL(T_NODES, "memory", SS_H5_I64, R_NODES, node_mem),
+    COL(T_NODES, "pods", SS_H5_I32, R_NODES, node_pods),
+    {T_NODES, "ext", SS_H5_I64, W_EXT, R_NODES, offsetof(ss_cluster_t, node_ext), 0,
+     sizeof(int64_t) * SS_MAX_EXT},
+    COL(T_NODES, "unschedulable", SS_H5_U8, R_ALL, node_unsched),
+    COL(T_NODES, "label_begin", SS_H5_I32, R_ALL, node_label_begin),
+    COL(T_NODES, "label_count", SS_H5_I32, R_ALL, node_label_count),
+    COL(T_NODES, "taint_begin", SS_H5_I32, R_ALL, node_taint_begin),
+    COL(T_NODES, "taint_count", SS_H5_I32, R_ALL, node_taint_count),
+    COL(T_NODES, "gpu_begin", SS_H5_I32, R_ALL, node_gpu_begin),
+    COL(T_NODES, "gpu_count", SS_H5_I32, R_ALL, node_gpu_count),
+    COL(T_GPUS, "model", SS_H5_I32, R_ALL, gpu_model),
+    COL(T_GPUS, "milli", SS_H5_I32, R_GPUS, gpu_milli),
+    TPL("cpu_milli", SS_H5_I64, req.cpu_milli),
+    TPL("memory", SS_H5_I64, req.memory),
+    TPL("gpu_count", SS_H5_I32, req.gpu_count),
+    TPL("gpu_milli", SS_H5_I32, req.gpu_milli),
+    {T_TEMPLATES, "ext", SS_H5_I64, W_EXT, R_ALL, offsetof(ss_cluster_t, templates),
+     offsetof(ss_template_t, req.ext), sizeof(ss_template_t)},
+    TPL("sel_begin", SS_H5_I32, sel_begin),
+    TPL("sel_count", SS_H5_I32, sel_count),
+    TPL("req_begin", SS_H5_I32, req_begin),
+    TPL("req_count", SS_H5_I32, req_count),
+    TPL("pref_begin", SS_H5_I32, pref_begin),
+    TPL("pref_count", SS_H5_I32, pref_count),
+    TPL("tol_begin", SS_H5_I32, tol_begin),
+    TPL("tol_count", SS_H5_I32, tol_count),
+    TPL("model_begin", SS_H5_I32, model_begin),
+    TPL("model_count", SS_H5_I32, model_count),
+    TPL("label_begin", SS_H5_I32, plabel_begin),
+    TPL("label_count", SS_H5_I32, plabel_count),
+    TPL("unsupported", SS_H5_I32, unsupported),
+    TPL("workload", SS_H5_I32, workload),
+    COL(T_PODS, "name", SS_H5_I32, R_ALL, pod_name),
+    COL(T_PODS, "namespace", SS_H5_I32, R_ALL, pod_ns),
+    COL(T_PODS, "template", SS_H5_I32, R_ALL, pod_template),
+    COL(T_PODS, "priority", SS_H5_I32, R_ALL, pod_priority),
+    COL(T_PODS, "group", SS_H5_I32, R_ALL, pod_group),
+    COL(T_PODS, "node", SS_H5_I32, R_ALL, pod_node),
+    COL(T_PODS, "gpu_mask", SS_H5_U64, R_ALL, pod_gpu_mask),
+    COL(T_GROUPS, "name", SS_H5_I32, R_ALL, group_name),
+    COL(T_GROUPS, "min_member", SS_H5_I32, R_ALL, group_min_member),
+    COL(T_GROUPS, "topo_level", SS_H5_I32, R_ALL, group_topo_level),
+    COL(T_GROUPS, "topo_mode", SS_H5_I32, R_ALL, group_topo_mode),
+    FLD(T_LABELS, "key", SS_H5_I32, labels, ss_label_t, key),
+    FLD(T_LABELS, "value", SS_H5_I32, labels, ss_label_t, value),
+    FLD(T_TAINTS, "key", SS_H5_I32, taints, ss_taint_t, key),
+    FLD(T_TAINTS, "value", SS_H5_I32, taints, ss_taint_t, value),
+    FLD(T_TAINTS, "effect", SS_H5_I32, taints, ss_taint_t, effect),
+    FLD(T_TOLERATIONS, "key", SS_H5_I32, tolerations, ss_toleration_t, key),
+    FLD(T_TOLERATIONS, "value", SS_H5_I32, tolerations, ss_toleration_t, value),
+    FLD(T_TOLERATIONS, "op", SS_H5_I32, tolerations, ss_toleration_t, op),
+    FLD(T_TOLERATIONS, "effect", SS_H5_I32, tolerations, ss_toleration_t, effect),
+    FLD(T_TERMS, "expr_begin", SS_H5_I32, terms, ss_term_t, expr_begin),
+    FLD(T_TERMS, "expr_count", SS_H5_I32, terms, ss_term_t, expr_count),
+    FLD(T_TERMS, "weight", SS_H5_I32, terms, ss_term_t, weight),
+    FLD(T_EXPRS, "key", SS_H5_I32, exprs, ss_expr_t, key),
+    FLD(T_EXPRS, "op", SS_H5_I32, exprs, ss_expr_t, op),
+    FLD(T_EXPRS, "is_field", SS_H5_I32, exprs, ss_expr_t, is_field),
+    FLD(T_EXPRS, "val_begin", SS_H5_I32, exprs, ss_expr_t, val_begin),
+    FLD(T_EXPRS, "val_count", SS_H5_I32, exprs, ss_expr_t, val_count),
+    COL(T_VALUES, "values", SS_H5_I32, R_ALL, expr_values),
+    COL(T_MODELS, "model", SS_H5_I32, R_ALL, models),
+};
+/* clang-format on */
+const size_t ss_snap_ncols = sizeof ss_snap_cols / sizeof ss_snap_cols[0];
+
+int32_t *ss_snap_table_count(ss_cluster_t *c, int t)
+{
+    return (int32_t *)((char *)c + ss_snap_tables[t].count_off);
+}
+
+char **ss_snap_col_array(ss_cluster_t *c, const col_t *col)
+{
+    return (char **)((char *)c + col->arr_off);
+}
+
+int ss_snap_col_width(const ss_cluster_t *c, const col_t *col)
+{
+    return col->width == W_EXT ? c->n_ext : col->width;
+}
+
+void ss_snap_col_path(const col_t *col, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", ss_snap_tables[col->table].group, col->name);
+}
+
+/* Checks that every column of every table has the same row count and
+ * allocates the cluster's arrays for them (zeroed). */
+int ss_snap_size_tables(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err)
+{
+    hsize_t rows[T_COUNT];
+    int first[T_COUNT];
+    for (int t = 0; t < T_COUNT; t++)
+        first[t] = -1;
+    for (size_t i = 0; i < ss_snap_ncols; i++) {
+        const col_t *col = &ss_snap_cols[i];
+        char path[96];
+        hsize_t n = 0;
+        ss_snap_col_path(col, path, sizeof path);
+        int rc = ss_h5_col_rows(f, fname, path, col->type, col->width == 1 ? 1 : 2,
+                                (hsize_t)ss_snap_col_width(c, col), &n, err);
+        if (rc < 0)
+            return rc;
+        if (first[col->table] < 0) {
+            if (n > INT32_MAX - 1)
+                return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, too many",
+                                    fname, path, (unsigned long long)n);
+            first[col->table] = (int)i;
+            rows[col->table] = n;
+        } else if (n != rows[col->table]) {
+            char ref[96];
+            ss_snap_col_path(&ss_snap_cols[first[col->table]], ref, sizeof ref);
+            return ss_error_set(err, SS_EFORMAT, "%s: dataset %s has %llu rows, %s has %llu", fname,
+                                path, (unsigned long long)n, ref,
+                                (unsigned long long)rows[col->table]);
+        }
+    }
+    for (size_t i = 0; i < ss_snap_ncols; i++) {
+        const col_t *col = &ss_snap_cols[i];
+        size_t n = (size_t)rows[col->table];
+        char **arr = ss_snap_col_array(c, col);
+        if (!*arr && !(*arr = calloc(n ? n : 1, col->stride)))
+            return ss_error_set(err, SS_ENOMEM, "%s: out of memory for %llu rows of %s", fname,
+                                (unsigned long long)n, ss_snap_tables[col->table].group);
+        *ss_snap_table_count(c, col->table) = (int32_t)n;
+        *(int32_t *)((char *)c + ss_snap_tables[col->table].cap_off) = (int32_t)n;
+    }
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* ss_snapshot_cols: the one table of the snapshot format's columns (format
+ * v1, docs/snapshot-format.md), shared by the serial reader/writer
+ * (ss_snapshot.c) and the parallel reader (ss_snapshot_mpi.c) so the two
+ * can never disagree about a dataset. Internal to io/. */
+#ifndef SS_SNAPSHOT_COLS_H
+#define SS_SNAPSHOT_COLS_H
+
+#include <stddef.h>
+
+#include "ss_cluster.h"
+#include "ss_h5util.h"
+
+enum {
+    T_NODES, T_GPUS, T_TEMPLATES, T_PODS, T_GROUPS, T_LABELS, T_TAINTS,
+    T_TOLERATIONS, T_TERMS, T_EXPRS, T_VALUES, T_MODELS, T_COUNT
+};
+
+/* A table: rows counted by one int32 member of ss_cluster_t. */
+typedef struct {
+    const char *group;
+    size_t count_off, cap_off;
+} table_t;
+
+/* Which rows of a column a rank reads in parallel: all of them, the rows of
+ * its own nodes, or the GPU rows its nodes' ranges span. */
+enum { R_ALL, R_NODES, R_GPUS };
+#define W_EXT (-1) /* width: one column per declared extended resource */
+
+/* A column: element (row i, column k) lives at
+ * (*(char **)((char *)c + arr_off)) + i * stride + field_off + k * size. */
+typedef struct {
+    int table;
+    const char *name;
+    ss_h5_type_t type;
+    int width; /* 1 (1-D dataset), SS_TOPO_NLEVELS or W_EXT (2-D) */
+    int rows;  /* R_ALL, R_NODES, R_GPUS */
+    size_t arr_off, field_off, stride;
+} col_t;
+
+extern const table_t ss_snap_tables[T_COUNT];
+/* The first column of each table is the one others' row counts are compared with. */
+extern const col_t ss_snap_cols[];
+extern const size_t ss_snap_ncols;
+
+
+/* Helpers over the table (c's arrays are located through the offsets). */
+int32_t *ss_snap_table_count(ss_cluster_t *c, int t);
+char **ss_snap_col_array(ss_cluster_t *c, const col_t *col);
+int ss_snap_col_width(const ss_cluster_t *c, const col_t *col);
+void ss_snap_col_path(const col_t *col, char *buf, size_t n);
+/* Checks that every column of every table in the open file f has the same
+ * row count, sets c's counts and allocates c's arrays for them (zeroed).
+ * Metadata only: the same on every rank. */
+int ss_snap_size_tables(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err);
+
+#endif
