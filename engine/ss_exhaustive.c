@@ -116,51 +116,40 @@ static bool domain_at(const ss_cluster_t *c, int l, int32_t d, int32_t *lo, int3
 }
 
 typedef struct {
-    int64_t left_gpu, left_cpu;
+    int64_t left;
     int32_t lo, hi;
 } dom_t;
 
 static int cmp_dom(const void *a, const void *b)
 {
     const dom_t *x = a, *y = b;
-    if (x->left_gpu != y->left_gpu)
-        return x->left_gpu < y->left_gpu ? -1 : 1;
-    if (x->left_cpu != y->left_cpu)
-        return x->left_cpu < y->left_cpu ? -1 : 1;
+    if (x->left != y->left)
+        return x->left < y->left ? -1 : 1;
     return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
 /* Same rule as ss_sched_topo.c, computed naively: domains from the finest
- * level up to the group's, best fit first, three tries per level. */
+ * level up to the group's, those holding at least minMember pods of the first
+ * member's template by free capacity, fewest slots left over first, three
+ * tries per level. */
 static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
                             const int32_t *row_of_pod, ss_placements_t *out)
 {
     const ss_cluster_t *c = r->c;
     int32_t min = c->group_min_member[group], level = c->group_topo_level[group];
-    int64_t need[4] = {0};
-    for (int32_t i = 0; i < n && i < min; i++) {
-        const ss_request_t *q = &c->templates[c->pod_template[pods[i]]].req;
-        need[0] += q->gpu_milli >= SS_GPU_MILLI ? q->gpu_count : 0;
-        need[1] += q->cpu_milli;
-        need[2] += q->memory;
-        need[3] += 1;
-    }
+    int32_t t = c->pod_template[pods[0]];
     dom_t *doms = malloc(((size_t)c->n_nodes + 1) * sizeof *doms);
     bool done = false;
     int first = level == SS_TOPO_NODE ? SS_TOPO_NODE : SS_TOPO_RACK;
     for (int l = first; doms && l >= level && !done; l--) {
         int32_t m = 0, lo = 0, hi = 0;
         for (int32_t d = 0; domain_at(c, l, d, &lo, &hi); d++) {
-            int64_t f[4] = {0};
-            for (int32_t i = lo; i < hi; i++) {
-                for (int32_t g = 0; g < c->node_gpu_count[i]; g++)
-                    f[0] += r->st->gpu_free[c->node_gpu_begin[i] + g] >= SS_GPU_MILLI;
-                f[1] += r->st->free_cpu[i];
-                f[2] += r->st->free_mem[i];
-                f[3] += r->st->free_pods[i];
-            }
-            if (f[0] >= need[0] && f[1] >= need[1] && f[2] >= need[2] && f[3] >= need[3])
-                doms[m++] = (dom_t){f[0] - need[0], f[1] - need[1], lo, hi};
+            int64_t slots = 0, bonus;
+            for (int32_t i = lo; i < hi; i++)
+                if (ss_static_eval(&r->mx, c, r->max_untolerated, t, i, &bonus) == SS_REASON_NONE)
+                    slots += ss_state_slots(r->st, &c->templates[t], i);
+            if (slots >= min)
+                doms[m++] = (dom_t){slots - min, lo, hi};
         }
         qsort(doms, (size_t)m, sizeof *doms, cmp_dom);
         for (int32_t i = 0; i < m && i < 3 && !done; i++) {

@@ -5,8 +5,9 @@
  * range of node rows. For a group asking for level L, the engine tries
  * domains from the finest level up to L (a gang that fits in one rack gets
  * one rack even when it only asks for a block): at each level, the domains
- * whose free capacity (summed over all ranks) covers the group's need, best
- * fit first (least free GPUs, then cpu, left over; lowest index on ties),
+ * that hold at least minMember pods of the group's (first member's) template
+ * by free capacity, summed over all ranks, best fit first (fewest such pod
+ * slots left over; lowest index on ties),
  * and places the group inside the first one where at least minMember pods
  * land. Required groups that fit no domain are rejected with reason
  * "no topology domain fits the pod group"; preferred ones fall back to the
@@ -18,9 +19,6 @@
 #include "ss_sched_int.h"
 
 #define TRIES_PER_LEVEL 3
-
-/* Free capacity summed per domain: whole free GPUs, cpu, memory, pod slots. */
-enum { F_GPU, F_CPU, F_MEM, F_PODS, F_N };
 
 int ss_sched_domains_build(ss_sched_t *s, ss_error_t *err)
 {
@@ -56,76 +54,57 @@ static int32_t dom_hi(const ss_sched_t *s, int l, int32_t d)
     return l == SS_TOPO_NODE ? d + 1 : s->dom_begin[l][d + 1];
 }
 
-/* Sums the free capacity of every domain at level l over all ranks. */
-static int domain_free(ss_sched_t *s, const ss_sched_comm_t *comm, int l, int64_t *f,
-                       ss_error_t *err)
+/* Counts, per domain at level l and over all ranks, how many pods of
+ * template t fit: per node that passes the static filters, the pods its free
+ * capacity holds (ss_state_slots), summed. */
+static int domain_slots(ss_sched_t *s, const ss_sched_comm_t *comm, int l, int32_t t, int64_t *f,
+                        ss_error_t *err)
 {
-    const ss_cluster_t *c = s->c;
     int32_t nd = s->n_dom[l];
-    memset(f, 0, (size_t)nd * F_N * sizeof *f);
+    const ss_template_t *tp = &s->c->templates[t];
+    memset(f, 0, (size_t)nd * sizeof *f);
     int32_t d = 0;
     for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
         for (int32_t i = s->sh[k].lo; i < s->sh[k].hi; i++) {
             while (dom_hi(s, l, d) <= i)
                 d++;
-            int64_t *x = f + (size_t)d * F_N;
-            int32_t b = c->node_gpu_begin[i];
-            for (int32_t g = 0; g < c->node_gpu_count[i]; g++)
-                x[F_GPU] += s->st->gpu_free[b + g] >= SS_GPU_MILLI;
-            x[F_CPU] += s->st->free_cpu[i];
-            x[F_MEM] += s->st->free_mem[i];
-            x[F_PODS] += s->st->free_pods[i];
+            int64_t bonus;
+            if (ss_sched_node_static(s, t, i, &bonus) == SS_REASON_NONE)
+                f[d] += ss_state_slots(s->st, tp, i);
         }
-    return comm ? comm->sum(comm->ctx, f, nd * F_N, err) : 0;
+    return comm ? comm->sum(comm->ctx, f, nd, err) : 0;
 }
 
 typedef struct {
-    int64_t left_gpu, left_cpu;
+    int64_t left;
     int32_t dom;
 } cand_t;
 
 static int cmp_cand(const void *a, const void *b)
 {
     const cand_t *x = a, *y = b;
-    if (x->left_gpu != y->left_gpu)
-        return x->left_gpu < y->left_gpu ? -1 : 1;
-    if (x->left_cpu != y->left_cpu)
-        return x->left_cpu < y->left_cpu ? -1 : 1;
+    if (x->left != y->left)
+        return x->left < y->left ? -1 : 1;
     return (x->dom > y->dom) - (x->dom < y->dom);
-}
-
-/* The group's need: the requests of its first minMember members. */
-static void group_need(const ss_cluster_t *c, const int32_t *pods, int32_t n, int32_t min,
-                       int64_t *need)
-{
-    memset(need, 0, F_N * sizeof *need);
-    for (int32_t i = 0; i < n && i < min; i++) {
-        const ss_request_t *r = &c->templates[c->pod_template[pods[i]]].req;
-        need[F_GPU] += r->gpu_milli >= SS_GPU_MILLI ? r->gpu_count : 0;
-        need[F_CPU] += r->cpu_milli;
-        need[F_MEM] += r->memory;
-        need[F_PODS] += 1;
-    }
 }
 
 /* Tries the best-fitting domains of level l; *done = 1 when the group landed. */
 static int try_level(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods, int32_t n,
-                     int32_t min, int l, const int64_t *need, runbuf_t *b, ss_placements_t *out,
-                     int *done, ss_error_t *err)
+                     int32_t min, int l, runbuf_t *b, ss_placements_t *out, int *done,
+                     ss_error_t *err)
 {
-    int32_t nd = s->n_dom[l];
-    int64_t *f = malloc(((size_t)nd * F_N + 1) * sizeof *f);
+    int32_t nd = s->n_dom[l], t = s->c->pod_template[pods[0]];
+    int64_t *f = malloc(((size_t)nd + 1) * sizeof *f);
     cand_t *cand = malloc(((size_t)nd + 1) * sizeof *cand);
     int rc = f && cand ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory in topology placement");
+    if (rc == 0 && ss_vcache_get(s->vcache, &s->mx, s->c, &s->cl, t, &s->v) < 0)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
     if (rc == 0)
-        rc = domain_free(s, comm, l, f, err);
+        rc = domain_slots(s, comm, l, t, f, err);
     int32_t m = 0;
-    for (int32_t d = 0; rc == 0 && d < nd; d++) {
-        const int64_t *x = f + (size_t)d * F_N;
-        if (x[F_GPU] >= need[F_GPU] && x[F_CPU] >= need[F_CPU] && x[F_MEM] >= need[F_MEM] &&
-            x[F_PODS] >= need[F_PODS])
-            cand[m++] = (cand_t){x[F_GPU] - need[F_GPU], x[F_CPU] - need[F_CPU], d};
-    }
+    for (int32_t d = 0; rc == 0 && d < nd; d++)
+        if (f[d] >= min)
+            cand[m++] = (cand_t){f[d] - min, d};
     if (rc == 0)
         qsort(cand, (size_t)m, sizeof *cand, cmp_cand);
     for (int32_t i = 0; rc == 0 && i < m && i < TRIES_PER_LEVEL && !*done; i++) {
@@ -154,13 +133,11 @@ int ss_sched_place_gang_topo(ss_sched_t *s, const ss_sched_comm_t *comm, const i
     const ss_cluster_t *c = s->c;
     int32_t min = c->group_min_member[group];
     int level = c->group_topo_level[group];
-    int64_t need[F_N];
-    group_need(c, pods, n, min, need);
     int done = 0, rc = 0;
     /* Finest level first, but the node level only when asked for. */
     int first = level == SS_TOPO_NODE ? SS_TOPO_NODE : SS_TOPO_RACK;
     for (int l = first; l >= level && !done && rc == 0; l--)
-        rc = try_level(s, comm, pods, n, min, l, need, b, out, &done, err);
+        rc = try_level(s, comm, pods, n, min, l, b, out, &done, err);
     if (rc < 0 || done)
         return rc;
     if (c->group_topo_mode[group] == SS_TOPO_MODE_PREFERRED) {

@@ -124,3 +124,36 @@ void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_
         s->gpu_free[b + __builtin_ctzll(m)] -= sign * t->req.gpu_milli;
     s->version[node]++;
 }
+
+static int64_t fit_count(int64_t free, int64_t req, int64_t best)
+{
+    if (req <= 0)
+        return best;
+    int64_t k = free > 0 ? free / req : 0;
+    return k < best ? k : best;
+}
+
+int64_t ss_state_slots(const ss_state_t *s, const ss_template_t *t, int32_t node)
+{
+    const ss_cluster_t *c = s->c;
+    int64_t k = s->free_pods[node] > 0 ? s->free_pods[node] : 0;
+    k = fit_count(s->free_cpu[node], t->req.cpu_milli, k);
+    k = fit_count(s->free_mem[node], t->req.memory, k);
+    for (int e = 0; e < c->n_ext; e++)
+        k = fit_count(s->free_ext[(size_t)node * SS_MAX_EXT + e], t->req.ext[e], k);
+    if (t->req.gpu_count > 0) {
+        int64_t gpus = 0;
+        int32_t b = c->node_gpu_begin[node];
+        for (int32_t i = 0; i < c->node_gpu_count[node]; i++) {
+            if (!model_allowed(c, t, b + i))
+                continue;
+            if (t->req.gpu_milli >= SS_GPU_MILLI)
+                gpus += s->gpu_free[b + i] >= c->gpu_milli[b + i] &&
+                        c->gpu_milli[b + i] >= SS_GPU_MILLI;
+            else
+                gpus += s->gpu_free[b + i] >= t->req.gpu_milli;
+        }
+        k = fit_count(gpus, t->req.gpu_milli >= SS_GPU_MILLI ? t->req.gpu_count : 1, k);
+    }
+    return k;
+}

@@ -37,6 +37,12 @@ int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node);
  * UINT64_MAX when the GPUs do not fit. */
 uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node);
 
+/* How many pods of template t would fit on node by free capacity alone (pod
+ * slots, cpu, memory, extended resources and GPUs; fractional GPU pods count
+ * one per GPU with room). Static filters are not checked. Used to size
+ * topology domains for pod groups. */
+int64_t ss_state_slots(const ss_state_t *s, const ss_template_t *t, int32_t node);
+
 /* Applies (sign = +1) or removes (sign = -1) a pod of template t on node
  * with the given GPU mask. No checks: callers check fit first. */
 void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_t gpu_mask,

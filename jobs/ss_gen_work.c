@@ -152,7 +152,7 @@ static int32_t draw_priority(gen_t *g, int cls)
 {
     static const int32_t prio[3] = {0, 1000, 100000};
     static const int w[NCLASS][3] = {
-        [W_GANG] = {0, 40, 60}, [W_GPU] = {0, 70, 30},  [W_SYS] = {0, 0, 1},
+        [W_GANG] = {0, 0, 1},   [W_GPU] = {0, 70, 30},  [W_SYS] = {0, 0, 1},
         [W_SPOT] = {1, 0, 0},   [W_INFEAS] = {0, 1, 0}, [W_BATCH] = {80, 20, 0},
         [W_SVC] = {20, 70, 10},
     };
