@@ -94,9 +94,15 @@ static int schedule(MPI_Comm comm, const ss_cluster_t *c, const ss_policy_t *pol
     int rc = ss_dist_agree(comm, s ? 0 : SS_ENOMEM);
     if (rc == 0) {
         ss_sched_comm_t ops;
-        MPI_Comm dup = comm;
-        ss_dist_sched_comm(&dup, &ops);
-        rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+        ss_dist_ctx_t ctx;
+        int32_t nb[SS_SCHED_MAX_SHARDS + 1];
+        rc = ss_dist_sched_comm(comm, ss_sched_shards(c, 0, nb), &ctx, &ops);
+        rc = ss_dist_agree(comm, rc);
+        if (rc == 0)
+            rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+        else
+            ss_error_set(err, rc, "out of memory setting up the exchange");
+        ss_dist_ctx_free(&ctx);
         *pending = pl->n;
         *placed = 0;
         for (int32_t i = 0; i < pl->n; i++)

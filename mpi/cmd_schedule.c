@@ -161,9 +161,15 @@ static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, int32_t no
             ss_sched_inject_fault(s, 100); /* fail inside the collective rounds */
         if (rc == 0) {
             ss_sched_comm_t ops;
-            MPI_Comm dup = comm;
-            ss_dist_sched_comm(&dup, &ops);
-            rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+            ss_dist_ctx_t ctx;
+            int32_t nb[SS_SCHED_MAX_SHARDS + 1];
+            rc = ss_dist_sched_comm(comm, ss_sched_shards(c, o->shard_nodes, nb), &ctx, &ops);
+            rc = ss_dist_agree(comm, rc);
+            if (rc == 0)
+                rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+            else
+                ss_error_set(err, rc, "out of memory setting up the exchange");
+            ss_dist_ctx_free(&ctx);
         } else if (s) { /* SS_EPEER: this rank is not the one that speaks */
             rc = ss_error_set(err, SS_EPEER, "scheduler setup failed on another rank");
         }

@@ -21,9 +21,21 @@ int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err);
  * rank's nodes are one contiguous range of node rows. */
 void ss_dist_owned(MPI_Comm comm, int32_t n_shards, int32_t *lo, int32_t *hi);
 
-/* Fills ops for the engine: gather = MPI_Allgatherv, sum = MPI_Allreduce.
- * comm must outlive the use of ops. */
-void ss_dist_sched_comm(MPI_Comm *comm, ss_sched_comm_t *ops);
+/* State of the engine's exchanges: fixed-size blocks for the common case of
+ * a round (one MPI_Allgather), and scratch buffers. */
+typedef struct {
+    MPI_Comm comm;
+    int cap; /* entries per rank's block, header included */
+    ss_cand_t *send, *recv, *over;
+    int over_cap;
+} ss_dist_ctx_t;
+
+/* Fills ops for the engine over n_shards virtual shards: gather = one
+ * MPI_Allgather of fixed blocks (plus an MPI_Allgatherv only when a rank
+ * proposes more than a block holds), sum = MPI_Allreduce. ctx must outlive
+ * the use of ops; free it with ss_dist_ctx_free. Returns 0 or SS_ENOMEM. */
+int ss_dist_sched_comm(MPI_Comm comm, int32_t n_shards, ss_dist_ctx_t *ctx, ss_sched_comm_t *ops);
+void ss_dist_ctx_free(ss_dist_ctx_t *ctx);
 
 /* Prints "shardsched CMD: message" on stderr from the rank that saw the
  * error, then agrees on failure; returns the agreed status. */

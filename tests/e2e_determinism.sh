@@ -23,6 +23,10 @@ for n in 1 2 4; do
         h5diff "$ref" "$out" || fail "$out differs from $ref"
     done
 done
+# Exchange blocks of 2 entries: every round overflows into the second
+# collective, which must give the same answer.
+SS_EXCHANGE_BLOCK=2 OMP_NUM_THREADS=1 $MPIRUN -n 3 $BIN schedule -i c.h5 -o p-over.h5 --shard-nodes 256
+h5diff "$ref" p-over.h5 || fail "overflowing exchanges changed the result"
 # Another way of cutting the work gives the same answer too.
 OMP_NUM_THREADS=2 $MPIRUN -n 3 $BIN schedule -i c.h5 -o p-cut.h5 --shard-nodes 1000
 for d in node reason gpu_mask; do
