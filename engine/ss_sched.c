@@ -158,7 +158,7 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
         if (h->exhausted)
             (*mine)[n++] = (ss_cand_t){0, -1, k, 0};
         else if (h->bound != INT32_MAX)
-            (*mine)[n++] = (ss_cand_t){h->bound, -3, k, 0}; /* bound on what comes next */
+            (*mine)[n++] = (ss_cand_t){h->bound, -3, k, (uint64_t)h->bound_node}; /* what next */
     }
     if (s->local_rc < 0) /* tell everyone: a single error marker (*mine holds >= 1) */
         (*mine)[0] = (ss_cand_t){s->local_rc, -2, -1, 0}, n = 1;
@@ -177,6 +177,7 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
         pr->done[k] = 0;
         pr->first[k] = -1;
         pr->bound[k] = INT32_MAX;
+        pr->bound_node[k] = s->bounds[k];
     }
     if (s->local_rc < 0) {
         *err = s->local_err;
@@ -192,6 +193,7 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
             return ss_error_set(err, SS_EINVAL, "proposal names shard %d of %d", k, s->n_shards);
         if (pr->all[i].node == -3) {
             pr->bound[k] = (int32_t)pr->all[i].score;
+            pr->bound_node[k] = (int32_t)pr->all[i].gpu_mask;
             continue;
         }
         if (pr->all[i].node < 0) {
@@ -206,10 +208,11 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
 }
 
 /* Shard k's head in the merge: its next listed entry, or, once those are
- * used up, a virtual entry (bound, first node of the shard) that no later
- * proposal of the shard can beat. */
-static inline void head_of(const ss_sched_t *s, const proposals_t *pr, const int32_t *taken,
-                           int32_t k, int64_t *score, int32_t *node)
+ * used up, a virtual entry (bound, bound_node) that no later proposal of the
+ * shard can beat: its exact next proposal when known, else the best score it
+ * might reach with its first node. */
+static inline void head_of(const proposals_t *pr, const int32_t *taken, int32_t k, int64_t *score,
+                           int32_t *node)
 {
     if (taken[k] < pr->cnt[k]) {
         const ss_cand_t *x = &pr->all[pr->first[k] + taken[k]];
@@ -217,28 +220,27 @@ static inline void head_of(const ss_sched_t *s, const proposals_t *pr, const int
         *node = x->node;
     } else {
         *score = pr->bound[k];
-        *node = s->bounds[k];
+        *node = pr->bound_node[k];
     }
 }
 
-static inline bool head_better(const ss_sched_t *s, const proposals_t *pr, const int32_t *taken,
-                               int32_t a, int32_t b)
+static inline bool head_better(const proposals_t *pr, const int32_t *taken, int32_t a, int32_t b)
 {
     int64_t sa, sb;
     int32_t na, nb;
-    head_of(s, pr, taken, a, &sa, &na);
-    head_of(s, pr, taken, b, &sb, &nb);
+    head_of(pr, taken, a, &sa, &na);
+    head_of(pr, taken, b, &sb, &nb);
     return sa > sb || (sa == sb && na < nb);
 }
 
-static void heads_down(const ss_sched_t *s, const proposals_t *pr, const int32_t *taken,
-                       int32_t *h, int32_t n, int32_t i)
+static void heads_down(const proposals_t *pr, const int32_t *taken, int32_t *h, int32_t n,
+                       int32_t i)
 {
     for (;;) {
         int32_t l = 2 * i + 1, m = i;
-        if (l < n && head_better(s, pr, taken, h[l], h[m]))
+        if (l < n && head_better(pr, taken, h[l], h[m]))
             m = l;
-        if (l + 1 < n && head_better(s, pr, taken, h[l + 1], h[m]))
+        if (l + 1 < n && head_better(pr, taken, h[l + 1], h[m]))
             m = l + 1;
         if (m == i)
             return;
@@ -266,7 +268,7 @@ static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, s
             heads[n++] = k;
     }
     for (int32_t i = n / 2 - 1; i >= 0; i--)
-        heads_down(s, pr, taken, heads, n, i);
+        heads_down(pr, taken, heads, n, i);
     while (got < want && n > 0) {
         int32_t k = heads[0];
         if (taken[k] == pr->cnt[k]) { /* a virtual head is the best: unknown territory */
@@ -277,7 +279,7 @@ static int32_t merge(const ss_sched_t *s, const proposals_t *pr, int32_t want, s
         taken[k]++;
         if (taken[k] == pr->cnt[k] && pr->done[k])
             heads[0] = heads[--n];
-        heads_down(s, pr, taken, heads, n, 0);
+        heads_down(pr, taken, heads, n, 0);
     }
     return got;
 }
@@ -524,10 +526,12 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     b.pr.cnt = malloc((size_t)ns * sizeof(int32_t));
     b.pr.done = malloc((size_t)ns);
     b.pr.bound = malloc((size_t)ns * sizeof(int32_t));
+    b.pr.bound_node = malloc((size_t)ns * sizeof(int32_t));
     b.taken = malloc((size_t)ns * sizeof(int32_t));
     b.heads = malloc((size_t)ns * sizeof(int32_t));
     int rc = 0;
-    if (!b.pr.first || !b.pr.cnt || !b.pr.done || !b.pr.bound || !b.taken || !b.heads)
+    if (!b.pr.first || !b.pr.cnt || !b.pr.done || !b.pr.bound || !b.pr.bound_node || !b.taken ||
+        !b.heads)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
     b.mine = malloc(64 * sizeof *b.mine);
     b.mine_cap = 64;
@@ -548,6 +552,7 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     free(b.pr.cnt);
     free(b.pr.done);
     free(b.pr.bound);
+    free(b.pr.bound_node);
     free(b.taken);
     free(b.heads);
     return rc;

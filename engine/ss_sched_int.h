@@ -48,6 +48,7 @@ typedef struct {
     int exhausted;
     int32_t ahead;        /* lookahead: entries to propose per round */
     int32_t bound;        /* upper bound on the score of the next proposal */
+    int32_t bound_node;   /* its node if known exactly, else the shard's first node */
     int failed;           /* out of memory in a parallel region */
 } shard_t;
 
@@ -80,6 +81,7 @@ typedef struct {
     int32_t *first, *cnt; /* per shard: range in all */
     int8_t *done;        /* per shard: exhausted after its listed entries */
     int32_t *bound;      /* per shard: bound on its next entry (INT32_MAX: unknown) */
+    int32_t *bound_node; /* per shard: the node that goes with the bound */
 } proposals_t;
 
 typedef struct {

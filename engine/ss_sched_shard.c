@@ -387,14 +387,20 @@ int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead)
             return SS_ENOMEM;
     }
     sl->pos = h->n_chg; /* its own changes are already in the heap */
-    /* An upper bound on the next proposal's score: the heap top (stale
-     * entries only overestimate it: every feasible node also has a fresh
-     * entry), or, before the heap is built, the best score left. */
-    if (h->exhausted || sl->n == 0)
+    /* What the shard would propose next, for the merge: once the heap is
+     * built, its top after dropping stale entries is exactly the next
+     * proposal (score and node); before, an upper bound on the score (the
+     * best score left), with the shard's first node as the node. */
+    h->bound_node = h->lo;
+    if (sl->heapified)
+        while (sl->n > 0 && sl->heap[0].ver != s->st->version[sl->heap[0].node])
+            slot_pop(s, sl); /* stale for good: its node has a fresher entry */
+    if (h->exhausted || sl->n == 0) {
         h->bound = INT32_MIN;
-    else if (sl->heapified)
+    } else if (sl->heapified) {
         h->bound = sl->heap[0].score;
-    else if (sl->best >= 0) /* nothing taken yet */
+        h->bound_node = sl->heap[0].node;
+    } else if (sl->best >= 0) /* nothing taken yet */
         h->bound = sl->heap[sl->best].score > sl->bound ? sl->heap[sl->best].score : sl->bound;
     else if (sl->bound_ok)
         h->bound = sl->bound;
