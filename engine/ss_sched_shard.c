@@ -186,6 +186,20 @@ static int64_t node_eval(const ss_sched_t *s, int32_t t, int32_t node)
     return SS_WEIGHT_FIT * s->policy->fit_score(s->st, tp, node) + bonus;
 }
 
+/* Appends a candidate to an unordered array, tracking the best entry's index
+ * and the best score among the others (the bound once the best is taken). */
+static inline void append_cand(slot_t *sl, hent_t e, int32_t *n, int32_t *best, int32_t *second)
+{
+    if (*best < 0 || better(&e, &sl->heap[*best])) {
+        if (*best >= 0 && sl->heap[*best].score > *second)
+            *second = sl->heap[*best].score;
+        *best = *n;
+    } else if (e.score > *second) {
+        *second = e.score;
+    }
+    sl->heap[(*n)++] = e;
+}
+
 /* Builds the heap from scratch: every feasible node of the shard inside the
  * engine's node range. */
 static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
@@ -221,15 +235,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
                     st->free_mem[i] < tp->req.memory)
                     continue;
                 int64_t sc = SS_WEIGHT_FIT * ss_policy_fit(pid, st, tp, i) + bonus;
-                hent_t e = {(int32_t)sc, i, st->version[i]};
-                if (best < 0 || better(&e, &sl->heap[best])) {
-                    if (best >= 0 && sl->heap[best].score > second)
-                        second = sl->heap[best].score;
-                    best = n;
-                } else if (e.score > second) {
-                    second = e.score;
-                }
-                sl->heap[n++] = e;
+                append_cand(sl, (hent_t){(int32_t)sc, i, st->version[i]}, &n, &best, &second);
             }
         }
     } else {
@@ -237,15 +243,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
             int64_t sc = node_eval(s, t, i);
             if (sc < 0)
                 continue;
-            hent_t e = {(int32_t)sc, i, s->st->version[i]};
-            if (best < 0 || better(&e, &sl->heap[best])) {
-                if (best >= 0 && sl->heap[best].score > second)
-                    second = sl->heap[best].score;
-                best = n;
-            } else if (e.score > second) {
-                second = e.score;
-            }
-            sl->heap[n++] = e;
+            append_cand(sl, (hent_t){(int32_t)sc, i, s->st->version[i]}, &n, &best, &second);
         }
     }
     sl->n = n;

@@ -296,7 +296,7 @@ static int run_passes(kctx_t *k, ss_error_t *err)
 }
 
 /* docs[i] with role "NPG"[i] and name paths[i]; any may be NULL. */
-static int import_docs(json_t *docs[3], const char *paths[3], const ss_kube_opts_t *o,
+static int import_docs(json_t *docs[3], const char *const *paths, const ss_kube_opts_t *o,
                        ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
 {
     ss_kube_report_t local;
@@ -329,24 +329,27 @@ static int import_docs(json_t *docs[3], const char *paths[3], const ss_kube_opts
     return rc;
 }
 
-int ss_kube_import_files(const char *nodes_path, const char *pods_path,
-                         const char *podgroups_path, const ss_kube_opts_t *o,
-                         ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
+/* Parses the three documents (from files, or from strings when texts is not
+ * NULL), then imports them. A file named twice is read once:
+ * `kubectl get nodes,pods -o json` gives one file for both. */
+static int load_and_import(const char *const *paths, const char *const *texts,
+                           const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
+                           ss_error_t *err)
 {
-    const char *paths[3] = {nodes_path, pods_path, podgroups_path};
     json_t *docs[3] = {NULL, NULL, NULL};
     int rc = 0;
     *out = NULL;
     for (int d = 0; d < 3 && rc == 0; d++) {
-        if (!paths[d])
+        if (texts ? !texts[d] : !paths[d])
             continue;
-        bool dup = false; /* `kubectl get nodes,pods -o json` gives one file for both */
-        for (int e = 0; e < d; e++)
+        bool dup = false;
+        for (int e = 0; e < d && !texts; e++)
             dup |= (paths[e] && !strcmp(paths[e], paths[d]));
         if (dup)
             continue;
         json_error_t je;
-        docs[d] = json_load_file(paths[d], JSON_DECODE_ANY, &je);
+        docs[d] = texts ? json_loads(texts[d], JSON_DECODE_ANY, &je)
+                        : json_load_file(paths[d], JSON_DECODE_ANY, &je);
         if (!docs[d])
             rc = ss_error_set(err, SS_EFORMAT, "%s:%d:%d: %s", paths[d], je.line, je.column,
                               je.text);
@@ -358,29 +361,21 @@ int ss_kube_import_files(const char *nodes_path, const char *pods_path,
     return rc;
 }
 
+int ss_kube_import_files(const char *nodes_path, const char *pods_path,
+                         const char *podgroups_path, const ss_kube_opts_t *o,
+                         ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
+{
+    const char *paths[3] = {nodes_path, pods_path, podgroups_path};
+    return load_and_import(paths, NULL, o, out, rep, err);
+}
+
 int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
                            const char *podgroups_json, const ss_kube_opts_t *o,
                            ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
 {
     const char *texts[3] = {nodes_json, pods_json, podgroups_json};
     const char *paths[3] = {"<nodes>", "<pods>", "<podgroups>"};
-    json_t *docs[3] = {NULL, NULL, NULL};
-    int rc = 0;
-    *out = NULL;
-    for (int d = 0; d < 3 && rc == 0; d++) {
-        if (!texts[d])
-            continue;
-        json_error_t je;
-        docs[d] = json_loads(texts[d], JSON_DECODE_ANY, &je);
-        if (!docs[d])
-            rc = ss_error_set(err, SS_EFORMAT, "%s:%d:%d: %s", paths[d], je.line, je.column,
-                              je.text);
-    }
-    if (rc == 0)
-        rc = import_docs(docs, paths, o, out, rep, err);
-    for (int d = 0; d < 3; d++)
-        json_decref(docs[d]);
-    return rc;
+    return load_and_import(paths, texts, o, out, rep, err);
 }
 
 void ss_kube_report_print(const ss_kube_report_t *r, FILE *f)

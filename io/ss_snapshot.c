@@ -19,29 +19,22 @@
 #include "ss_reason.h"
 
 #include "ss_snapshot_cols.h"
-#define tables ss_snap_tables
-#define cols ss_snap_cols
-#define NCOLS ss_snap_ncols
-#define table_count ss_snap_table_count
-#define col_array ss_snap_col_array
-#define col_width ss_snap_col_width
-#define col_path ss_snap_col_path
 
 
 /* True when the column's memory is exactly rows x width packed elements. */
 static bool col_packed(const ss_cluster_t *c, const col_t *col)
 {
     return col->field_off == 0 &&
-           col->stride == ss_h5_type_size(col->type) * (size_t)col_width(c, col);
+           col->stride == ss_h5_type_size(col->type) * (size_t)ss_snap_col_width(c, col);
 }
 
 /* Copies between the cluster's layout and a packed buffer (to_packed: gather). */
 static void col_copy(ss_cluster_t *c, const col_t *col, char *packed, bool to_packed)
 {
-    int32_t rows = *table_count(c, col->table);
-    int w = col_width(c, col);
+    int32_t rows = *ss_snap_table_count(c, col->table);
+    int w = ss_snap_col_width(c, col);
     size_t es = ss_h5_type_size(col->type);
-    char *base = *col_array(c, col);
+    char *base = *ss_snap_col_array(c, col);
     for (int32_t i = 0; i < rows; i++)
         for (int k = 0; k < w; k++) {
             char *m = base + (size_t)i * col->stride + col->field_off + (size_t)k * es;
@@ -57,10 +50,10 @@ static int write_col(hid_t f, const char *fname, const ss_cluster_t *cc, const c
 {
     ss_cluster_t *c = (ss_cluster_t *)cc; /* only read through col_copy(to_packed) */
     char path[96];
-    col_path(col, path, sizeof path);
-    int32_t rows = *table_count(c, col->table);
-    int w = col_width(c, col);
-    const char *buf = *col_array(c, col);
+    ss_snap_col_path(col, path, sizeof path);
+    int32_t rows = *ss_snap_table_count(c, col->table);
+    int w = ss_snap_col_width(c, col);
+    const char *buf = *ss_snap_col_array(c, col);
     char *tmp = NULL;
     if (rows > 0 && w > 0 && !col_packed(c, col)) {
         tmp = malloc((size_t)rows * (size_t)w * ss_h5_type_size(col->type));
@@ -97,8 +90,8 @@ static int write_cluster(hid_t f, const char *fname, const ss_cluster_t *c, ss_e
         (rc = ss_h5_col_write(f, fname, "/resources/name", SS_H5_I32, 1, (hsize_t)c->n_ext, 0,
                               c->ext_name, err)) < 0)
         return rc;
-    for (size_t i = 0; i < NCOLS; i++)
-        if ((rc = write_col(f, fname, c, &cols[i], err)) < 0)
+    for (size_t i = 0; i < ss_snap_ncols; i++)
+        if ((rc = write_col(f, fname, c, &ss_snap_cols[i], err)) < 0)
             return rc;
     return 0;
 }
@@ -209,10 +202,10 @@ static int read_resources(hid_t f, const char *fname, ss_cluster_t *c, ss_error_
 static int read_col(hid_t f, const char *fname, ss_cluster_t *c, const col_t *col, ss_error_t *err)
 {
     char path[96];
-    col_path(col, path, sizeof path);
-    int32_t rows = *table_count(c, col->table);
-    int w = col_width(c, col);
-    char *buf = *col_array(c, col), *tmp = NULL;
+    ss_snap_col_path(col, path, sizeof path);
+    int32_t rows = *ss_snap_table_count(c, col->table);
+    int w = ss_snap_col_width(c, col);
+    char *buf = *ss_snap_col_array(c, col), *tmp = NULL;
     if (rows > 0 && w > 0 && !col_packed(c, col)) {
         tmp = malloc((size_t)rows * (size_t)w * ss_h5_type_size(col->type));
         if (!tmp)
@@ -256,8 +249,8 @@ int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
     if ((rc = read_strings(f, path, c, err)) < 0 || (rc = read_resources(f, path, c, err)) < 0 ||
         (rc = ss_snap_size_tables(f, path, c, err)) < 0)
         goto done;
-    for (size_t i = 0; i < NCOLS; i++)
-        if ((rc = read_col(f, path, c, &cols[i], err)) < 0)
+    for (size_t i = 0; i < ss_snap_ncols; i++)
+        if ((rc = read_col(f, path, c, &ss_snap_cols[i], err)) < 0)
             goto done;
     if ((rc = check_topo_names(path, c, err)) < 0)
         goto done;

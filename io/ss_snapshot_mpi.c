@@ -35,15 +35,7 @@
 #include "ss_snapshot.h"
 
 #include "ss_snapshot_cols.h"
-#define tables ss_snap_tables
-#define cols ss_snap_cols
-#define NCOLS ss_snap_ncols
-#define table_count ss_snap_table_count
-#define col_array ss_snap_col_array
-#define col_width ss_snap_col_width
-#define col_path ss_snap_col_path
 
-#define mem_type ss_h5_mem_type
 
 /* An open file and what every collective step needs. */
 typedef struct {
@@ -101,7 +93,7 @@ static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int r
     }
     if ((rc = agree(pf->comm, rc, pf->fname, err)) == 0 && d >= 0) {
         /* d is open on every rank here: rows and cols come from the file. */
-        if (H5Dread(d, mem_type(t), ms, fs, pf->dxpl, buf) < 0) {
+        if (H5Dread(d, ss_h5_mem_type(t), ms, fs, pf->dxpl, buf) < 0) {
             char why[160];
             ss_h5_last_error(why, sizeof why);
             rc =
@@ -128,8 +120,8 @@ static int read_col(const pfile_t *pf, ss_cluster_t *c, const col_t *col, int32_
                     ss_error_t *err)
 {
     char path[96];
-    col_path(col, path, sizeof path);
-    int w = col_width(c, col);
+    ss_snap_col_path(col, path, sizeof path);
+    int w = ss_snap_col_width(c, col);
     size_t es = ss_h5_type_size(col->type);
     char *base = *(char **)((char *)c + col->arr_off);
     bool packed = col->field_off == 0 && col->stride == es * (size_t)w;
@@ -319,18 +311,18 @@ int ss_snapshot_read_mpi(const char *path, MPI_Comm comm, int32_t shard_nodes, s
         rc = agree(comm, read_resources(&pf, c, err), path, err);
     if (rc == 0)
         rc = agree(comm, ss_snap_size_tables(pf.f, pf.fname, c, err), path, err);
-    for (size_t i = 0; i < NCOLS && rc == 0; i++)
-        if (cols[i].rows == R_ALL)
-            rc = read_col(&pf, c, &cols[i], 0, *table_count(c, cols[i].table), err);
+    for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
+        if (ss_snap_cols[i].rows == R_ALL)
+            rc = read_col(&pf, c, &ss_snap_cols[i], 0, *ss_snap_table_count(c, ss_snap_cols[i].table), err);
     if (rc == 0) {
         /* Every rank now has the topology and node ranges of all nodes. */
         owned_nodes(c, comm, shard_nodes, &lo, &hi);
         owned_gpus(c, lo, hi, &glo, &ghi);
     }
-    for (size_t i = 0; i < NCOLS && rc == 0; i++)
-        if (cols[i].rows != R_ALL)
-            rc = read_col(&pf, c, &cols[i], cols[i].rows == R_NODES ? lo : glo,
-                          cols[i].rows == R_NODES ? hi : ghi, err);
+    for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
+        if (ss_snap_cols[i].rows != R_ALL)
+            rc = read_col(&pf, c, &ss_snap_cols[i], ss_snap_cols[i].rows == R_NODES ? lo : glo,
+                          ss_snap_cols[i].rows == R_NODES ? hi : ghi, err);
     if (rc == 0)
         rc = agree(comm, validate_shard(path, c, glo, ghi, err), path, err);
     close_pfile(&pf);
