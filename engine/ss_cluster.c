@@ -38,7 +38,7 @@ static int32_t next_cap(int32_t cap, int32_t need)
     do {                                                                                           \
         if ((c)->cnt + 1 > (c)->cap) {                                                             \
             int32_t nc = next_cap((c)->cap, (c)->cnt + 1);                                         \
-            if (grow((void **)&(c)->arr, sizeof *(c)->arr, (c)->cnt + 1, nc) < 0)                   \
+            if (grow((void **)&(c)->arr, sizeof *(c)->arr, (c)->cnt + 1, nc) < 0)                  \
                 return -1;                                                                         \
             (c)->cap = nc;                                                                         \
         }                                                                                          \
@@ -62,17 +62,39 @@ void ss_cluster_destroy(ss_cluster_t *c)
     if (!c)
         return;
     ss_strtab_destroy(c->strings);
-    void *arrays[] = {c->node_name,        c->node_topo,        c->node_cpu,
-                      c->node_mem,         c->node_pods,        c->node_ext,
-                      c->node_unsched,     c->node_label_begin, c->node_label_count,
-                      c->node_taint_begin, c->node_taint_count, c->node_gpu_begin,
-                      c->node_gpu_count,   c->gpu_model,        c->gpu_milli,
-                      c->templates,        c->pod_name,         c->pod_ns,
-                      c->pod_template,     c->pod_priority,     c->pod_group,
-                      c->pod_node,         c->pod_gpu_mask,     c->group_name,
-                      c->group_min_member, c->group_topo_level, c->group_topo_mode,
-                      c->labels,           c->taints,           c->tolerations,
-                      c->terms,            c->exprs,            c->expr_values,
+    void *arrays[] = {c->node_name,
+                      c->node_topo,
+                      c->node_cpu,
+                      c->node_mem,
+                      c->node_pods,
+                      c->node_ext,
+                      c->node_unsched,
+                      c->node_label_begin,
+                      c->node_label_count,
+                      c->node_taint_begin,
+                      c->node_taint_count,
+                      c->node_gpu_begin,
+                      c->node_gpu_count,
+                      c->gpu_model,
+                      c->gpu_milli,
+                      c->templates,
+                      c->pod_name,
+                      c->pod_ns,
+                      c->pod_template,
+                      c->pod_priority,
+                      c->pod_group,
+                      c->pod_node,
+                      c->pod_gpu_mask,
+                      c->group_name,
+                      c->group_min_member,
+                      c->group_topo_level,
+                      c->group_topo_mode,
+                      c->labels,
+                      c->taints,
+                      c->tolerations,
+                      c->terms,
+                      c->exprs,
+                      c->expr_values,
                       c->models};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
@@ -190,8 +212,8 @@ int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tm
     return i;
 }
 
-int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member,
-                             int32_t topo_level, int32_t topo_mode)
+int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, int32_t topo_level,
+                             int32_t topo_mode)
 {
     if (c->n_groups + 1 > c->cap_groups) {
         int32_t nc = next_cap(c->cap_groups, c->n_groups + 1);
@@ -232,8 +254,7 @@ int32_t ss_cluster_add_toleration(ss_cluster_t *c, int32_t key, int32_t value, i
     return c->n_tolerations++;
 }
 
-int32_t ss_cluster_add_term(ss_cluster_t *c, int32_t expr_begin, int32_t expr_count,
-                            int32_t weight)
+int32_t ss_cluster_add_term(ss_cluster_t *c, int32_t expr_begin, int32_t expr_count, int32_t weight)
 {
     GROW1(c, n_terms, cap_terms, terms);
     c->terms[c->n_terms] = (ss_term_t){expr_begin, expr_count, weight};
@@ -371,7 +392,8 @@ size_t ss_cluster_bytes(const ss_cluster_t *c)
     size_t b = 0, dummy;
     ss_strtab_data(c->strings, &dummy);
     b += dummy + (size_t)ss_strtab_count(c->strings) * (8 + 8);
-    b += (size_t)c->cap_nodes * (4 * (1 + SS_TOPO_NLEVELS) + 8 * 2 + 4 + 8 * SS_MAX_EXT + 1 + 4 * 6);
+    b +=
+        (size_t)c->cap_nodes * (4 * (1 + SS_TOPO_NLEVELS) + 8 * 2 + 4 + 8 * SS_MAX_EXT + 1 + 4 * 6);
     b += (size_t)c->cap_gpus * 8;
     b += (size_t)c->cap_templates * sizeof(ss_template_t);
     b += (size_t)c->cap_pods * (4 * 6 + 8);

@@ -28,9 +28,9 @@
 #include "ss_error.h"
 #include "ss_strtab.h"
 
-#define SS_MAX_EXT 8             /* extended resources per cluster */
-#define SS_MAX_GPUS_PER_NODE 64  /* GPU assignments are a uint64 bitmask */
-#define SS_GPU_MILLI 1000        /* one whole GPU */
+#define SS_MAX_EXT 8               /* extended resources per cluster */
+#define SS_MAX_GPUS_PER_NODE 64    /* GPU assignments are a uint64 bitmask */
+#define SS_GPU_MILLI 1000          /* one whole GPU */
 #define SS_MAX_PRIORITY 1000000000 /* Kubernetes' largest user priority is 1e9 (system: 2e9) */
 
 enum ss_topo_level { SS_TOPO_REGION, SS_TOPO_ZONE, SS_TOPO_BLOCK, SS_TOPO_RACK, SS_TOPO_NODE };
@@ -83,7 +83,7 @@ typedef struct {
  * matchFields requirement on metadata.name (key is then unused). */
 typedef struct {
     int32_t key;
-    int32_t op;       /* ss_sel_op */
+    int32_t op; /* ss_sel_op */
     int32_t is_field;
     int32_t val_begin, val_count; /* range in expr_values (string ids) */
 } ss_expr_t;
@@ -97,23 +97,23 @@ typedef struct {
 
 typedef struct {
     int64_t cpu_milli;
-    int64_t memory;        /* bytes */
-    int32_t gpu_count;     /* number of GPUs */
-    int32_t gpu_milli;     /* per GPU, 1..1000; < 1000 only with gpu_count == 1 */
+    int64_t memory;    /* bytes */
+    int32_t gpu_count; /* number of GPUs */
+    int32_t gpu_milli; /* per GPU, 1..1000; < 1000 only with gpu_count == 1 */
     int64_t ext[SS_MAX_EXT];
 } ss_request_t;
 
 /* A pod template: everything replicas of one workload share. */
 typedef struct {
     ss_request_t req;
-    int32_t sel_begin, sel_count;     /* nodeSelector: range in labels (all must match) */
-    int32_t req_begin, req_count;     /* required node affinity terms: range in terms */
-    int32_t pref_begin, pref_count;   /* preferred node affinity terms: range in terms */
-    int32_t tol_begin, tol_count;     /* range in tolerations */
-    int32_t model_begin, model_count; /* allowed GPU models: range in models (empty = any) */
+    int32_t sel_begin, sel_count;       /* nodeSelector: range in labels (all must match) */
+    int32_t req_begin, req_count;       /* required node affinity terms: range in terms */
+    int32_t pref_begin, pref_count;     /* preferred node affinity terms: range in terms */
+    int32_t tol_begin, tol_count;       /* range in tolerations */
+    int32_t model_begin, model_count;   /* allowed GPU models: range in models (empty = any) */
     int32_t plabel_begin, plabel_count; /* the pod's own labels: range in labels */
-    uint32_t unsupported;             /* ss_rule bits */
-    int32_t workload;                 /* string id of the owning controller (e.g. "deploy/web") */
+    uint32_t unsupported;               /* ss_rule bits */
+    int32_t workload;                   /* string id of the owning controller (e.g. "deploy/web") */
 } ss_template_t;
 
 typedef struct ss_cluster {
@@ -125,21 +125,21 @@ typedef struct ss_cluster {
 
     /* ---- nodes, n_nodes rows, sorted by topology ---- */
     int32_t n_nodes, cap_nodes;
-    int32_t *node_name;           /* string id; also the kubernetes.io/hostname value */
-    int32_t *node_topo;           /* [n_nodes * SS_TOPO_NLEVELS] string ids; NODE level = name */
-    int64_t *node_cpu;            /* allocatable cpu, milli */
-    int64_t *node_mem;            /* allocatable memory, bytes */
-    int32_t *node_pods;           /* allocatable pods */
-    int64_t *node_ext;            /* [n_nodes * SS_MAX_EXT] allocatable extended resources */
-    uint8_t *node_unsched;        /* spec.unschedulable (cordoned) */
+    int32_t *node_name;    /* string id; also the kubernetes.io/hostname value */
+    int32_t *node_topo;    /* [n_nodes * SS_TOPO_NLEVELS] string ids; NODE level = name */
+    int64_t *node_cpu;     /* allocatable cpu, milli */
+    int64_t *node_mem;     /* allocatable memory, bytes */
+    int32_t *node_pods;    /* allocatable pods */
+    int64_t *node_ext;     /* [n_nodes * SS_MAX_EXT] allocatable extended resources */
+    uint8_t *node_unsched; /* spec.unschedulable (cordoned) */
     int32_t *node_label_begin, *node_label_count; /* range in labels */
     int32_t *node_taint_begin, *node_taint_count; /* range in taints */
     int32_t *node_gpu_begin, *node_gpu_count;     /* range in gpus; count = nvidia.com/gpu */
 
     /* ---- GPUs, one record per physical GPU, grouped by node ---- */
     int32_t n_gpus, cap_gpus;
-    int32_t *gpu_model;           /* string id, e.g. "V100M32" */
-    int32_t *gpu_milli;           /* capacity in milli-GPU (1000) */
+    int32_t *gpu_model; /* string id, e.g. "V100M32" */
+    int32_t *gpu_milli; /* capacity in milli-GPU (1000) */
 
     /* ---- templates ---- */
     int32_t n_templates, cap_templates;
@@ -147,20 +147,20 @@ typedef struct ss_cluster {
 
     /* ---- pods (running and pending), n_pods rows ---- */
     int32_t n_pods, cap_pods;
-    int32_t *pod_name;            /* string id */
-    int32_t *pod_ns;              /* namespace string id */
-    int32_t *pod_template;        /* template index */
+    int32_t *pod_name;     /* string id */
+    int32_t *pod_ns;       /* namespace string id */
+    int32_t *pod_template; /* template index */
     int32_t *pod_priority;
-    int32_t *pod_group;           /* group index or -1 */
-    int32_t *pod_node;            /* node index if running, -1 if pending */
-    uint64_t *pod_gpu_mask;       /* running pods: bit i = the node's i-th GPU is used */
+    int32_t *pod_group;     /* group index or -1 */
+    int32_t *pod_node;      /* node index if running, -1 if pending */
+    uint64_t *pod_gpu_mask; /* running pods: bit i = the node's i-th GPU is used */
 
     /* ---- pod groups (gangs) ---- */
     int32_t n_groups, cap_groups;
-    int32_t *group_name;          /* string id */
+    int32_t *group_name; /* string id */
     int32_t *group_min_member;
-    int32_t *group_topo_level;    /* ss_topo_level (used when mode != NONE) */
-    int32_t *group_topo_mode;     /* ss_topo_mode */
+    int32_t *group_topo_level; /* ss_topo_level (used when mode != NONE) */
+    int32_t *group_topo_mode;  /* ss_topo_mode */
 
     /* ---- flat pools the ranges above point into ---- */
     int32_t n_labels, cap_labels;
@@ -174,9 +174,9 @@ typedef struct ss_cluster {
     int32_t n_exprs, cap_exprs;
     ss_expr_t *exprs;
     int32_t n_expr_values, cap_expr_values;
-    int32_t *expr_values;         /* string ids */
+    int32_t *expr_values; /* string ids */
     int32_t n_models, cap_models;
-    int32_t *models;              /* string ids */
+    int32_t *models; /* string ids */
 } ss_cluster_t;
 
 /* Returns an empty cluster (with its string table), or NULL if out of memory. */
@@ -200,8 +200,8 @@ int32_t ss_cluster_add_gpu(ss_cluster_t *c, int32_t model, int32_t milli);
 int32_t ss_cluster_add_template(ss_cluster_t *c, const ss_template_t *t);
 int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tmpl,
                            int32_t priority, int32_t group, int32_t node, uint64_t gpu_mask);
-int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member,
-                             int32_t topo_level, int32_t topo_mode);
+int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, int32_t topo_level,
+                             int32_t topo_mode);
 int32_t ss_cluster_add_label(ss_cluster_t *c, int32_t key, int32_t value);
 int32_t ss_cluster_add_taint(ss_cluster_t *c, int32_t key, int32_t value, int32_t effect);
 int32_t ss_cluster_add_toleration(ss_cluster_t *c, int32_t key, int32_t value, int32_t op,

@@ -17,7 +17,7 @@
     X(EVERSION, -5, "unsupported format version")                                                  \
     X(ERANGE, -6, "value out of range")                                                            \
     X(EMPI, -7, "MPI error")                                                                       \
-    X(ENOTFOUND, -8, "not found")                                                              \
+    X(ENOTFOUND, -8, "not found")                                                                  \
     X(EUNSUPPORTED, -9, "unsupported")                                                             \
     X(EPEER, -10, "error on another rank")                                                         \
     X(ENET, -11, "network error")

@@ -232,8 +232,7 @@ int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const in
             out->reason[i] = SS_REASON_NO_NODES;
         }
         for (int32_t u = 0; u < n_units; u++)
-            place_pods(&r, order + units[u].begin, units[u].count, units[u].group, row_of_pod,
-                       out);
+            place_pods(&r, order + units[u].begin, units[u].count, units[u].group, row_of_pod, out);
     }
     ss_state_destroy(r.st);
     free(row_of_pod);

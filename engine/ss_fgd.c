@@ -80,8 +80,8 @@ static int alloc_arrays(ss_fgd_state_t *s, int32_t nn, int32_t ng)
     s->frag = calloc(n, sizeof(int64_t));
     s->version = calloc(n, sizeof(uint32_t));
     s->blocked = calloc(n, 1);
-    return s->blocked && s->cpu_cap && s->mem_cap && s->cpu_free && s->mem_free && s->model && s->gpu_begin &&
-           s->ngpu && s->gpu_free && s->gpu_cap && s->gpu_free_total && s->n_full &&
+    return s->blocked && s->cpu_cap && s->mem_cap && s->cpu_free && s->mem_free && s->model &&
+           s->gpu_begin && s->ngpu && s->gpu_free && s->gpu_cap && s->gpu_free_total && s->n_full &&
            s->max_free && s->tag_count && s->frag && s->version;
 }
 
@@ -107,8 +107,8 @@ int ss_fgd_state_create(const ss_cluster_t *c, ss_fgd_state_t **out, ss_error_t 
             if (m < 0 || (i > 0 && m != s->model[n])) {
                 const char *nm = ss_cluster_strget(c, c->node_name[n]);
                 int rc = m < 0 ? ss_error_set(err, SS_EUNSUPPORTED,
-                                              "node %s: more than %d GPU models in the cluster",
-                                              nm, SS_FGD_MAX_MODELS)
+                                              "node %s: more than %d GPU models in the cluster", nm,
+                                              SS_FGD_MAX_MODELS)
                                : ss_error_set(err, SS_EUNSUPPORTED,
                                               "node %s: GPUs of different models on one node", nm);
                 ss_fgd_state_destroy(s);

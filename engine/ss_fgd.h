@@ -23,19 +23,19 @@
 #include "ss_error.h"
 #include "ss_rng.h"
 
-#define SS_FGD_MAX_MODELS 63              /* node GPU models, one bit each */
-#define SS_FGD_NO_MODEL (1ull << 63)     /* pod mask bit: asks only unknown models */
-#define SS_FGD_NTAGS 10                   /* GpuClustering tags: share, 1..8 GPUs, other */
-#define SS_FGD_COVERAGE_PCT 95            /* typical pods cover this share of pods */
+#define SS_FGD_MAX_MODELS 63         /* node GPU models, one bit each */
+#define SS_FGD_NO_MODEL (1ull << 63) /* pod mask bit: asks only unknown models */
+#define SS_FGD_NTAGS 10              /* GpuClustering tags: share, 1..8 GPUs, other */
+#define SS_FGD_COVERAGE_PCT 95       /* typical pods cover this share of pods */
 
 /* A pod as the policies see it. */
 typedef struct {
-    int64_t cpu;      /* milli */
-    int64_t mem;      /* bytes */
-    int32_t num_gpu;  /* GPUs */
-    int32_t milli;    /* per GPU, 0 for CPU pods */
-    uint64_t models;  /* bit m: node model m allowed; 0 = any */
-    int32_t shape;    /* dense id of (cpu, num_gpu, milli, models): score cache key */
+    int64_t cpu;     /* milli */
+    int64_t mem;     /* bytes */
+    int32_t num_gpu; /* GPUs */
+    int32_t milli;   /* per GPU, 0 for CPU pods */
+    uint64_t models; /* bit m: node model m allowed; 0 = any */
+    int32_t shape;   /* dense id of (cpu, num_gpu, milli, models): score cache key */
 } ss_fgd_pod_t;
 
 /* One typical pod shape and how many pods of the original trace have it. */
@@ -49,10 +49,10 @@ typedef struct {
 typedef struct {
     int32_t n_nodes;
     int64_t *cpu_cap, *mem_cap, *cpu_free, *mem_free;
-    int32_t *model;          /* dense model index of the node's GPUs, -1 without GPUs */
-    int32_t *gpu_begin;      /* node's GPUs: gpu_free[gpu_begin[n] .. + ngpu[n]] */
+    int32_t *model;     /* dense model index of the node's GPUs, -1 without GPUs */
+    int32_t *gpu_begin; /* node's GPUs: gpu_free[gpu_begin[n] .. + ngpu[n]] */
     int32_t *ngpu;
-    int32_t *gpu_free;       /* milli free per GPU */
+    int32_t *gpu_free; /* milli free per GPU */
     int32_t *gpu_cap;
     int32_t *gpu_free_total; /* per node */
     int32_t *n_full;         /* fully free GPUs per node */
@@ -67,11 +67,11 @@ typedef struct {
 
     int32_t n_typical;
     ss_fgd_typical_t *typical;
-    int64_t typical_denom;   /* sum of typical counts (frag = numerator / denom) */
+    int64_t typical_denom; /* sum of typical counts (frag = numerator / denom) */
 
     int64_t gpu_cap_total, cpu_cap_total, mem_cap_total;
     int64_t gpu_alloc, cpu_alloc, mem_alloc;
-    int64_t frag_total;      /* sum of frag[] */
+    int64_t frag_total; /* sum of frag[] */
 } ss_fgd_state_t;
 
 /* Builds the state from the cluster's nodes (all free; running pods are not
@@ -134,11 +134,11 @@ typedef int32_t (*ss_fgd_score_f)(const ss_fgd_state_t *s, int32_t n, const ss_f
                                   int32_t *gpu);
 
 typedef struct {
-    int version;             /* 1 */
-    const char *name;        /* lower case, as --policy takes it */
+    int version;      /* 1 */
+    const char *name; /* lower case, as --policy takes it */
     const char *summary;
-    ss_fgd_score_f score;    /* NULL for random (uniform among feasible nodes) */
-    bool random_gpu;         /* shared pods get a uniform fitting GPU */
+    ss_fgd_score_f score; /* NULL for random (uniform among feasible nodes) */
+    bool random_gpu;      /* shared pods get a uniform fitting GPU */
 } ss_fgd_policy_t;
 
 /* Policy by name, case-insensitive; NULL if unknown. */
@@ -168,9 +168,8 @@ typedef struct ss_fgd_sched ss_fgd_sched_t;
  * n_shapes score-cache keys (pod.shape in 0..n_shapes-1), ties broken by
  * node_rank (borrowed copy made: lower rank wins; NULL = node index), and
  * rng (copied) for Random's draws. Returns NULL when out of memory. */
-ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol,
-                                    int32_t n_shapes, const int32_t *node_rank,
-                                    const ss_rng_t *rng);
+ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol, int32_t n_shapes,
+                                    const int32_t *node_rank, const ss_rng_t *rng);
 void ss_fgd_sched_destroy(ss_fgd_sched_t *k); /* accepts NULL */
 
 /* Picks a node for p: the best score, ties to the lowest rank. Returns the

@@ -91,7 +91,7 @@ int32_t ss_fgd_score_packing(const ss_fgd_state_t *s, int32_t n, const ss_fgd_po
     }
     if (full_used > 0)
         return MAX_SCORE / 2 - full_used > MAX_SCORE / 3 ? MAX_SCORE / 2 - full_used
-                                                          : MAX_SCORE / 3;
+                                                         : MAX_SCORE / 3;
     int32_t sc = MAX_SCORE - (int32_t)(ratio / 10);
     return sc > MAX_SCORE / 2 ? sc : MAX_SCORE / 2;
 }
@@ -176,8 +176,12 @@ static int32_t score_balanced(const ss_fgd_state_t *s, int32_t n, const ss_fgd_p
                               int32_t *gpu)
 {
     *gpu = -1;
-    double c = s->cpu_cap[n] ? (double)(s->cpu_cap[n] - s->cpu_free[n] + p->cpu) / (double)s->cpu_cap[n] : 0;
-    double m = s->mem_cap[n] ? (double)(s->mem_cap[n] - s->mem_free[n] + p->mem) / (double)s->mem_cap[n] : 0;
+    double c = s->cpu_cap[n]
+                   ? (double)(s->cpu_cap[n] - s->cpu_free[n] + p->cpu) / (double)s->cpu_cap[n]
+                   : 0;
+    double m = s->mem_cap[n]
+                   ? (double)(s->mem_cap[n] - s->mem_free[n] + p->mem) / (double)s->mem_cap[n]
+                   : 0;
     return (int32_t)((1.0 - fabs(c - m)) * MAX_SCORE);
 }
 

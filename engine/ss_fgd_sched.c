@@ -13,11 +13,11 @@ struct ss_fgd_sched {
     ss_fgd_state_t *s;
     const ss_fgd_policy_t *pol;
     int32_t n_shapes;
-    int32_t *rank;     /* tie-break: lower wins */
-    int32_t *score;    /* [shape * n_nodes + node] */
-    int8_t *gpu;       /* cached GPU choice for shared pods */
-    uint32_t *ver;     /* node version + 1 when the entry was filled; 0 = empty */
-    int32_t *buf;      /* feasible nodes (Random) */
+    int32_t *rank;  /* tie-break: lower wins */
+    int32_t *score; /* [shape * n_nodes + node] */
+    int8_t *gpu;    /* cached GPU choice for shared pods */
+    uint32_t *ver;  /* node version + 1 when the entry was filled; 0 = empty */
+    int32_t *buf;   /* feasible nodes (Random) */
     ss_rng_t rng;
 };
 
@@ -33,9 +33,8 @@ void ss_fgd_sched_destroy(ss_fgd_sched_t *k)
     free(k);
 }
 
-ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol,
-                                    int32_t n_shapes, const int32_t *node_rank,
-                                    const ss_rng_t *rng)
+ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol, int32_t n_shapes,
+                                    const int32_t *node_rank, const ss_rng_t *rng)
 {
     ss_fgd_sched_t *k = calloc(1, sizeof *k);
     if (!k)

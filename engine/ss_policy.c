@@ -28,8 +28,8 @@ static const ss_policy_t policies[] = {
      "spread: prefer nodes with the most free cpu and memory (kube default)", least_allocated},
     {1, SS_POLICY_MOST_ALLOCATED, "most-allocated",
      "bin-packing: prefer the fullest nodes that fit", most_allocated},
-    {1, SS_POLICY_BALANCED, "balanced",
-     "prefer nodes whose cpu and memory use stay balanced", balanced},
+    {1, SS_POLICY_BALANCED, "balanced", "prefer nodes whose cpu and memory use stay balanced",
+     balanced},
 };
 #define NPOLICIES ((int)(sizeof policies / sizeof policies[0]))
 

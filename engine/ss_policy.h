@@ -79,7 +79,8 @@ static inline int64_t ss_policy_most_one_(int64_t alloc, int64_t free, int64_t r
     return ss_policy_pct_(requested, alloc);
 }
 
-static inline int64_t ss_policy_least_allocated(const ss_state_t *s, const ss_template_t *t, int32_t n)
+static inline int64_t ss_policy_least_allocated(const ss_state_t *s, const ss_template_t *t,
+                                                int32_t n)
 {
     const ss_cluster_t *c = s->c;
     return (ss_policy_least_one_(c->node_cpu[n], s->free_cpu[n], t->req.cpu_milli) +
@@ -87,7 +88,8 @@ static inline int64_t ss_policy_least_allocated(const ss_state_t *s, const ss_te
            2;
 }
 
-static inline int64_t ss_policy_most_allocated(const ss_state_t *s, const ss_template_t *t, int32_t n)
+static inline int64_t ss_policy_most_allocated(const ss_state_t *s, const ss_template_t *t,
+                                               int32_t n)
 {
     const ss_cluster_t *c = s->c;
     return (ss_policy_most_one_(c->node_cpu[n], s->free_cpu[n], t->req.cpu_milli) +

@@ -29,7 +29,7 @@ enum ss_reason {
 #define SS_REASON_ENUM(name, val, text) SS_REASON_##name = val,
     SS_REASON_MAP(SS_REASON_ENUM)
 #undef SS_REASON_ENUM
-    SS_REASON_COUNT
+        SS_REASON_COUNT
 };
 
 /* Human text for a reason code; "unknown reason" if out of range. */

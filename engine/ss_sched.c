@@ -10,7 +10,6 @@
 #include "ss_reason.h"
 #include "ss_sched_int.h"
 
-
 /* ---------- virtual shards ---------- */
 
 static bool topo_break(const ss_cluster_t *c, int32_t i)
@@ -73,9 +72,8 @@ void ss_sched_destroy(ss_sched_t *s)
     free(s);
 }
 
-ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
-                            int32_t shard_nodes, int32_t shard_lo, int32_t shard_hi,
-                            ss_error_t *err)
+ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, int32_t shard_nodes,
+                            int32_t shard_lo, int32_t shard_hi, ss_error_t *err)
 {
     ss_sched_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -105,8 +103,7 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
     s->sigs = ss_sigtab_create(s->cl.n_classes);
     s->vcache = ss_vcache_create();
     if (!s->st || !s->sh || !s->node_shard || !s->row_of_pod || !s->stamp || !s->sigs ||
-        !s->vcache ||
-        ss_verdict_alloc(&s->cl, &s->v) < 0) {
+        !s->vcache || ss_verdict_alloc(&s->cl, &s->v) < 0) {
         ss_error_set(err, SS_ENOMEM, "out of memory creating the scheduler");
         goto fail;
     }
@@ -132,7 +129,6 @@ fail:
 
 /* ---------- one run: `want` replicas of template t ---------- */
 
-
 /* Collects this process's unconsumed entries of every owned shard, followed
  * by an end marker for exhausted shards, and gathers them over processes. */
 static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine, int32_t *cap,
@@ -146,8 +142,8 @@ static int exchange(ss_sched_t *s, const ss_sched_comm_t *comm, ss_cand_t **mine
             int32_t nc = *cap * 2 > need ? *cap * 2 : need;
             ss_cand_t *m = realloc(*mine, (size_t)nc * sizeof *m);
             if (!m) {
-                s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM,
-                                           "out of memory exchanging proposals");
+                s->local_rc =
+                    ss_error_set(&s->local_err, SS_ENOMEM, "out of memory exchanging proposals");
                 break;
             }
             *mine = m;
@@ -307,8 +303,8 @@ static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, con
                 rc = r < rc ? r : rc;
             }
             if (rc < 0)
-                s->local_rc = ss_error_set(&s->local_err, rc,
-                                           "out of memory extending shard sequences");
+                s->local_rc =
+                    ss_error_set(&s->local_err, rc, "out of memory extending shard sequences");
         }
         if ((rc = exchange(s, comm, &b->mine, &b->mine_cap, &b->pr, err)) < 0)
             return rc;
@@ -377,8 +373,7 @@ static int run_reason(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, int
 
 /* Places pods[0..n) (all of template t) and sets reasons for those left. */
 static int place_run(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, const int32_t *pods,
-                     int32_t n, runbuf_t *b, ss_placements_t *out, int32_t *placed,
-                     ss_error_t *err)
+                     int32_t n, runbuf_t *b, ss_placements_t *out, int32_t *placed, ss_error_t *err)
 {
     int rc = ss_sched_unsupported_reason(s->c->templates[t].unsupported);
     if (rc != SS_REASON_NONE) {
@@ -445,9 +440,8 @@ void ss_sched_gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_pl
     }
 }
 
-int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods,
-                        int32_t n, runbuf_t *b, ss_placements_t *out, int32_t *total,
-                        ss_error_t *err)
+int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods, int32_t n,
+                        runbuf_t *b, ss_placements_t *out, int32_t *total, ss_error_t *err)
 {
     const ss_cluster_t *c = s->c;
     *total = 0;

@@ -70,9 +70,8 @@ int32_t ss_sched_shards(const ss_cluster_t *c, int32_t shard_nodes, int32_t *bou
 
 /* Creates an engine over c (borrowed, must outlive it) that owns shards
  * [shard_lo, shard_hi) of ss_sched_shards(c). Returns NULL with err set. */
-ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy,
-                            int32_t shard_nodes, int32_t shard_lo, int32_t shard_hi,
-                            ss_error_t *err);
+ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, int32_t shard_nodes,
+                            int32_t shard_lo, int32_t shard_hi, ss_error_t *err);
 void ss_sched_destroy(ss_sched_t *s); /* accepts NULL */
 
 /* Test hook: makes this process fail (as if out of memory) when it starts

@@ -173,8 +173,8 @@ void ss_verdict_compute(const ss_match_ctx_t *x, const ss_cluster_t *c, const ss
         return;
     for (int32_t k = 0; k < cl->n_classes; k++) {
         int64_t bonus = 0;
-        v->reason[k] = (uint8_t)ss_static_eval(x, c, cl->max_untolerated_prefer, t, cl->rep[k],
-                                               &bonus);
+        v->reason[k] =
+            (uint8_t)ss_static_eval(x, c, cl->max_untolerated_prefer, t, cl->rep[k], &bonus);
         v->bonus[k] = bonus;
     }
 }

@@ -11,17 +11,17 @@
 
 typedef struct {
     int32_t n_classes;
-    int32_t *node_class; /* [n_nodes] */
-    int32_t *rep;        /* [n_classes] a representative node */
+    int32_t *node_class;            /* [n_nodes] */
+    int32_t *rep;                   /* [n_classes] a representative node */
     int32_t max_untolerated_prefer; /* largest PreferNoSchedule taint count on a node */
     int32_t hostname_key;           /* string id of kubernetes.io/hostname, or -1 */
 } ss_classes_t;
 
 /* Verdict of the static filters and the static score for one template. */
 typedef struct {
-    int node_specific;   /* template refers to node names: evaluate per node */
-    uint8_t *reason;     /* [n_classes] SS_REASON_NONE or the failing filter */
-    int64_t *bonus;      /* [n_classes] ss_policy_static_score */
+    int node_specific; /* template refers to node names: evaluate per node */
+    uint8_t *reason;   /* [n_classes] SS_REASON_NONE or the failing filter */
+    int64_t *bonus;    /* [n_classes] ss_policy_static_score */
 } ss_verdict_t;
 
 int ss_classes_build(const ss_cluster_t *c, ss_classes_t *cl, ss_error_t *err);

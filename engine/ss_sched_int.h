@@ -10,7 +10,7 @@
 typedef struct {
     int32_t score; /* scores are at most a few hundred */
     int32_t node;
-    uint32_t ver;  /* node version when scored; stale if it differs now */
+    uint32_t ver; /* node version when scored; stale if it differs now */
 } hent_t;
 
 /* A cached heap of node scores for one signature in one shard. Entries go
@@ -18,38 +18,38 @@ typedef struct {
  * re-score the next time the heap is used. */
 #define SS_SHARD_SLOTS 64
 typedef struct {
-    int32_t sig;     /* -1: free slot */
+    int32_t sig; /* -1: free slot */
     hent_t *heap;
     int32_t n, cap;
-    int64_t pos;     /* change-log position the heap is synced to */
-    int heapified;   /* heap order holds (else an unordered array) */
-    int pops;        /* pops in the current run */
-    int32_t best;    /* index of the best entry if known (just built), else -1 */
-    int32_t bound;   /* >= every score in the array except entry `best` */
-    int bound_ok;    /* bound is valid (built and not scanned since) */
-    uint64_t used;   /* LRU clock */
+    int64_t pos;   /* change-log position the heap is synced to */
+    int heapified; /* heap order holds (else an unordered array) */
+    int pops;      /* pops in the current run */
+    int32_t best;  /* index of the best entry if known (just built), else -1 */
+    int32_t bound; /* >= every score in the array except entry `best` */
+    int bound_ok;  /* bound is valid (built and not scanned since) */
+    uint64_t used; /* LRU clock */
 } slot_t;
 
 typedef struct {
-    int32_t lo, hi;       /* node range */
-    int32_t *by_class;    /* the shard's nodes grouped by class (stable) */
+    int32_t lo, hi;               /* node range */
+    int32_t *by_class;            /* the shard's nodes grouped by class (stable) */
     int32_t *run_class, *run_end; /* class runs in by_class: class, end offset */
     int32_t n_runs;
     slot_t slot[SS_SHARD_SLOTS];
     int32_t slot_sig[SS_SHARD_SLOTS]; /* slot[i].sig, packed for the lookup */
-    slot_t scratch;       /* uncached heap for runs restricted to a node range */
-    slot_t *cur;          /* the heap of the current run */
-    int32_t *chg;         /* change log: nodes whose free capacity changed */
+    slot_t scratch;                   /* uncached heap for runs restricted to a node range */
+    slot_t *cur;                      /* the heap of the current run */
+    int32_t *chg;                     /* change log: nodes whose free capacity changed */
     int64_t n_chg, chg_cap;
-    uint32_t stamp_gen;   /* dedup of change-log nodes during a resync */
+    uint32_t stamp_gen; /* dedup of change-log nodes during a resync */
     uint64_t clock;
-    ss_cand_t *log;       /* this run's speculative placements, in order */
+    ss_cand_t *log; /* this run's speculative placements, in order */
     int32_t n_log, consumed, log_cap;
     int exhausted;
-    int32_t ahead;        /* lookahead: entries to propose per round */
-    int32_t bound;        /* upper bound on the score of the next proposal */
-    int32_t bound_node;   /* its node if known exactly, else the shard's first node */
-    int failed;           /* out of memory in a parallel region */
+    int32_t ahead;      /* lookahead: entries to propose per round */
+    int32_t bound;      /* upper bound on the score of the next proposal */
+    int32_t bound_node; /* its node if known exactly, else the shard's first node */
+    int failed;         /* out of memory in a parallel region */
 } shard_t;
 
 struct ss_sched {
@@ -69,19 +69,19 @@ struct ss_sched {
     uint32_t *stamp;     /* [n_nodes] resync dedup stamps */
     int local_rc;        /* an error seen here, told to the other ranks at the next exchange */
     ss_error_t local_err;
-    int64_t runs, fault_after; /* test hook: fail after this many runs (-1: never) */
-    int32_t range_lo, range_hi; /* runs place pods only on nodes in [lo, hi) */
-    int32_t n_dom[SS_TOPO_NLEVELS];   /* topology domains per level (contiguous node ranges) */
+    int64_t runs, fault_after;           /* test hook: fail after this many runs (-1: never) */
+    int32_t range_lo, range_hi;          /* runs place pods only on nodes in [lo, hi) */
+    int32_t n_dom[SS_TOPO_NLEVELS];      /* topology domains per level (contiguous node ranges) */
     int32_t *dom_begin[SS_TOPO_NLEVELS]; /* n_dom+1 boundaries; NULL for the node level */
 };
 
 typedef struct {
-    ss_cand_t *all;      /* gathered proposals, grouped by shard in shard order */
+    ss_cand_t *all; /* gathered proposals, grouped by shard in shard order */
     int32_t n_all;
     int32_t *first, *cnt; /* per shard: range in all */
-    int8_t *done;        /* per shard: exhausted after its listed entries */
-    int32_t *bound;      /* per shard: bound on its next entry (INT32_MAX: unknown) */
-    int32_t *bound_node; /* per shard: the node that goes with the bound */
+    int8_t *done;         /* per shard: exhausted after its listed entries */
+    int32_t *bound;       /* per shard: bound on its next entry (INT32_MAX: unknown) */
+    int32_t *bound_node;  /* per shard: the node that goes with the bound */
 } proposals_t;
 
 typedef struct {
@@ -92,9 +92,8 @@ typedef struct {
 } runbuf_t;
 
 /* Runs and gangs (ss_sched.c), used by the topology placement. */
-int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods,
-                        int32_t n, runbuf_t *b, ss_placements_t *out, int32_t *total,
-                        ss_error_t *err);
+int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods, int32_t n,
+                        runbuf_t *b, ss_placements_t *out, int32_t *total, ss_error_t *err);
 void ss_sched_gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_placements_t *out);
 void ss_sched_note_rollback_failure(ss_sched_t *s);
 
@@ -117,8 +116,8 @@ int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead);
 /* Undoes the entries not consumed, newest first. */
 void ss_shard_rewind(ss_sched_t *s, shard_t *h, int32_t t);
 /* Applies or removes a pod on a node of shard h and logs the change. */
-int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t node,
-                   uint64_t mask, int sign);
+int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t node, uint64_t mask,
+                   int sign);
 /* Static reason of t on node; *bonus gets the static score. */
 int ss_sched_node_static(const ss_sched_t *s, int32_t t, int32_t node, int64_t *bonus);
 

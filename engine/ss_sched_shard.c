@@ -231,8 +231,8 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
             int64_t bonus = s->v.bonus[k];
             for (int32_t j = begin; j < h->run_end[r]; j++) {
                 int32_t i = h->by_class[j];
-                if (i < lo || i >= hi || st->free_pods[i] < 1 || st->free_cpu[i] < tp->req.cpu_milli ||
-                    st->free_mem[i] < tp->req.memory)
+                if (i < lo || i >= hi || st->free_pods[i] < 1 ||
+                    st->free_cpu[i] < tp->req.cpu_milli || st->free_mem[i] < tp->req.memory)
                     continue;
                 int64_t sc = SS_WEIGHT_FIT * ss_policy_fit(pid, st, tp, i) + bonus;
                 append_cand(sl, (hent_t){(int32_t)sc, i, st->version[i]}, &n, &best, &second);
@@ -345,8 +345,8 @@ static int log_reserve(shard_t *h, int32_t need)
     return 0;
 }
 
-int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t node,
-                   uint64_t mask, int sign)
+int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t node, uint64_t mask,
+                   int sign)
 {
     if (h->n_chg == h->chg_cap) {
         int32_t *c = realloc(h->chg, (size_t)h->chg_cap * 2 * sizeof *c);

@@ -8,7 +8,7 @@
 
 typedef struct {
     uint64_t hash;
-    int32_t tmpl;    /* >= 0: node-specific signature of this template */
+    int32_t tmpl; /* >= 0: node-specific signature of this template */
     ss_request_t req;
     int32_t *models; /* allowed models (copy), n_models entries */
     int32_t n_models;

@@ -47,8 +47,8 @@ ss_state_t *ss_state_create(const ss_cluster_t *c)
         s->gpu_free[i] = c->gpu_milli[i];
     for (int32_t p = 0; p < c->n_pods; p++)
         if (c->pod_node[p] >= 0)
-            ss_state_apply(s, &c->templates[c->pod_template[p]], c->pod_node[p],
-                           c->pod_gpu_mask[p], +1);
+            ss_state_apply(s, &c->templates[c->pod_template[p]], c->pod_node[p], c->pod_gpu_mask[p],
+                           +1);
     memset(s->version, 0, n * sizeof *s->version);
     return s;
 }

@@ -15,9 +15,9 @@ typedef struct {
     const ss_cluster_t *c; /* borrowed; must outlive the state */
     int64_t *free_cpu, *free_mem;
     int32_t *free_pods;
-    int64_t *free_ext;     /* [n_nodes * SS_MAX_EXT] */
-    int32_t *gpu_free;     /* [n_gpus] free milli-GPU per GPU */
-    uint32_t *version;     /* [n_nodes], bumped at each place/unplace */
+    int64_t *free_ext; /* [n_nodes * SS_MAX_EXT] */
+    int32_t *gpu_free; /* [n_gpus] free milli-GPU per GPU */
+    uint32_t *version; /* [n_nodes], bumped at each place/unplace */
 } ss_state_t;
 
 /* Builds the state of c with its running pods applied. Returns NULL if out

@@ -7,12 +7,12 @@
 #include <string.h>
 
 struct ss_strtab {
-    char *data;       /* all strings, each NUL-terminated */
+    char *data; /* all strings, each NUL-terminated */
     size_t bytes, cap_bytes;
     int64_t *offsets; /* count+1 entries */
     int32_t count, cap_count;
-    int32_t *slots;   /* hash slots holding id, or -1 */
-    size_t nslots;    /* power of two */
+    int32_t *slots; /* hash slots holding id, or -1 */
+    size_t nslots;  /* power of two */
 };
 
 static uint64_t hash_bytes(const char *s, size_t len)

@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#define MAX_CPU_MILLI (INT64_C(1) << 40)  /* ~1e12 milli-cpu: far beyond any machine */
-#define MAX_MEMORY (INT64_C(1) << 56)     /* 64 PiB */
+#define MAX_CPU_MILLI (INT64_C(1) << 40) /* ~1e12 milli-cpu: far beyond any machine */
+#define MAX_MEMORY (INT64_C(1) << 56)    /* 64 PiB */
 #define MAX_PODS_PER_NODE 1000000
 #define MAX_EXT_QTY (INT64_C(1) << 56)
 
@@ -67,7 +67,8 @@ static int check_nodes(const ss_cluster_t *c, ss_error_t *err)
     for (int32_t i = 0; i < c->n_taints; i++) {
         if (!str_ok(c, c->taints[i].key) || !str_ok(c, c->taints[i].value))
             return bad(err, "taints", i, "key", "string id out of range");
-        if (c->taints[i].effect < SS_EFFECT_NO_SCHEDULE || c->taints[i].effect > SS_EFFECT_NO_EXECUTE)
+        if (c->taints[i].effect < SS_EFFECT_NO_SCHEDULE ||
+            c->taints[i].effect > SS_EFFECT_NO_EXECUTE)
             return bad(err, "taints", i, "effect", "not NoSchedule/PreferNoSchedule/NoExecute");
     }
     return 0;
@@ -119,7 +120,8 @@ static int check_templates(const ss_cluster_t *c, ss_error_t *err)
         if (r->gpu_count > 0 && (r->gpu_milli <= 0 || r->gpu_milli > SS_GPU_MILLI))
             return bad(err, "templates", i, "gpu_milli", "must be 1..1000 for a GPU pod");
         if (r->gpu_count > 1 && r->gpu_milli != SS_GPU_MILLI)
-            return bad(err, "templates", i, "gpu_milli", "a multi-GPU pod must ask whole GPUs (1000)");
+            return bad(err, "templates", i, "gpu_milli",
+                       "a multi-GPU pod must ask whole GPUs (1000)");
         if (r->gpu_count == 0 && r->gpu_milli != 0)
             return bad(err, "templates", i, "gpu_milli", "set on a pod with no GPU");
         for (int k = 0; k < SS_MAX_EXT; k++)
@@ -150,7 +152,8 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
             return bad(err, "groups", g, "name", "string id out of range");
         if (c->group_min_member[g] < 1)
             return bad(err, "groups", g, "min_member", "must be at least 1");
-        if (c->group_topo_mode[g] < SS_TOPO_MODE_NONE || c->group_topo_mode[g] > SS_TOPO_MODE_REQUIRED)
+        if (c->group_topo_mode[g] < SS_TOPO_MODE_NONE ||
+            c->group_topo_mode[g] > SS_TOPO_MODE_REQUIRED)
             return bad(err, "groups", g, "topo_mode", "must be 0, 1 or 2");
         if (c->group_topo_level[g] < 0 || c->group_topo_level[g] >= SS_TOPO_NLEVELS)
             return bad(err, "groups", g, "topo_level", "must be 0..4");

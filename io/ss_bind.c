@@ -19,8 +19,8 @@ void ss_bind_opts_default(ss_bind_opts_t *o)
     o->log = stderr;
 }
 
-int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out,
-                    int32_t *n, ss_bind_summary_t *s, ss_error_t *err)
+int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out, int32_t *n,
+                    ss_bind_summary_t *s, ss_error_t *err)
 {
     *out = NULL;
     *n = 0;
@@ -37,8 +37,10 @@ int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_
         if (pod < 0 || pod >= c->n_pods || p->node[i] >= c->n_nodes) {
             free(incomplete);
             free(b);
-            return ss_error_set(err, SS_EFORMAT, "placements row %d names pod %d / node %d, "
-                                "outside the cluster", i, pod, p->node[i]);
+            return ss_error_set(err, SS_EFORMAT,
+                                "placements row %d names pod %d / node %d, "
+                                "outside the cluster",
+                                i, pod, p->node[i]);
         }
         if (p->node[i] < 0 && c->pod_group[pod] >= 0)
             incomplete[c->pod_group[pod]] = 1;

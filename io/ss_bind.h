@@ -34,26 +34,25 @@ enum ss_bind_outcome {
 };
 
 typedef struct {
-    int32_t total;          /* bindings to post */
+    int32_t total; /* bindings to post */
     int32_t bound, already, gone, failed, journaled;
-    int32_t retries;        /* re-posts after 429, 5xx, resets, timeouts */
-    int32_t held;           /* gang members not posted: a member has no placement */
-    int32_t unplaced;       /* pending pods the placements leave unplaced */
-    int32_t partial_gangs;  /* groups with members bound and members failed */
-    bool interrupted;       /* stopped by SIGINT/SIGTERM */
+    int32_t retries;       /* re-posts after 429, 5xx, resets, timeouts */
+    int32_t held;          /* gang members not posted: a member has no placement */
+    int32_t unplaced;      /* pending pods the placements leave unplaced */
+    int32_t partial_gangs; /* groups with members bound and members failed */
+    bool interrupted;      /* stopped by SIGINT/SIGTERM */
 } ss_bind_summary_t;
 
 /* The bindings for every placed pending pod of c, in pod order. A pod
  * group's pending members are included only if every one of them is placed
  * (else they are counted in s->held). *out (caller frees with free()) holds
  * strings borrowed from c. */
-int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out,
-                    int32_t *n, ss_bind_summary_t *s, ss_error_t *err);
+int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out, int32_t *n,
+                    ss_bind_summary_t *s, ss_error_t *err);
 
 /* Writes the bindings as a v1 List (or one Binding per line with ndjson) to
  * path atomically (tmp + rename), or to stdout when path is "-". */
-int ss_bind_emit(const ss_binding_t *b, int32_t n, const char *path, bool ndjson,
-                 ss_error_t *err);
+int ss_bind_emit(const ss_binding_t *b, int32_t n, const char *path, bool ndjson, ss_error_t *err);
 
 typedef struct {
     const char *server;     /* e.g. http://127.0.0.1:8001 (kubectl proxy) */

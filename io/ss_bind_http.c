@@ -67,7 +67,9 @@ static int journal_load(poster_t *P, ss_error_t *err)
 {
     FILE *f = fopen(P->o->journal, "r");
     if (!f)
-        return errno == ENOENT ? 0 : ss_error_set(err, SS_EIO, "%s: cannot read journal", P->o->journal);
+        return errno == ENOENT
+                   ? 0
+                   : ss_error_set(err, SS_EIO, "%s: cannot read journal", P->o->journal);
     ss_strtab_t *done = ss_strtab_create();
     char line[2048];
     while (done && fgets(line, sizeof line, f)) {
@@ -238,9 +240,10 @@ static void schedule_retry(poster_t *P, int32_t i, double retry_after, const cha
 
 static bool retryable(CURLcode rc)
 {
-    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_GOT_NOTHING ||
-           rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE ||
-           rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_COULDNT_RESOLVE_HOST;
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
+           rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+           rc == CURLE_PARTIAL_FILE || rc == CURLE_SSL_CONNECT_ERROR ||
+           rc == CURLE_COULDNT_RESOLVE_HOST;
 }
 
 static void finish(poster_t *P, CURL *h, CURLcode rc)
@@ -364,7 +367,8 @@ static void report_partial_gangs(poster_t *P)
                     "bound; bindings cannot be undone: delete and recreate the group's pods ***\n",
                     group_name(P, g), ok[2 * g], ok[2 * g + 1]);
         for (int32_t i = 0; P->o->log && i < P->n; i++)
-            if (P->b[i].group == g && (P->outcome[i] == SS_BIND_GONE || P->outcome[i] == SS_BIND_FAILED))
+            if (P->b[i].group == g &&
+                (P->outcome[i] == SS_BIND_GONE || P->outcome[i] == SS_BIND_FAILED))
                 fprintf(P->o->log, "bind: ***   not bound: %s/%s\n", P->b[i].ns, P->b[i].name);
     }
     free(ok);
@@ -376,8 +380,10 @@ static int setup(poster_t *P, ss_error_t *err)
     size_t len = strlen(o->server);
     while (len > 0 && o->server[len - 1] == '/')
         len--;
-    if (len == 0 || len >= sizeof P->base || (strncmp(o->server, "http://", 7) && strncmp(o->server, "https://", 8)))
-        return ss_error_set(err, SS_EINVAL, "--server '%s': expected http://HOST[:PORT] or https://...", o->server);
+    if (len == 0 || len >= sizeof P->base ||
+        (strncmp(o->server, "http://", 7) && strncmp(o->server, "https://", 8)))
+        return ss_error_set(err, SS_EINVAL,
+                            "--server '%s': expected http://HOST[:PORT] or https://...", o->server);
     memcpy(P->base, o->server, len);
     P->base[len] = '\0';
     P->outcome = calloc((size_t)P->n + 1, 1);

@@ -109,9 +109,9 @@ static json_t *affinity_json(const ss_cluster_t *c, const ss_template_t *t)
         size_t i;
         json_t *term;
         json_array_foreach(req, i, term)
-        json_array_append_new(json_object_get(term, "matchExpressions"),
-                              json_pack("{s:s, s:s, s:O}", "key", SS_KUBE_GPU_PRODUCT_LABEL,
-                                        "operator", "In", "values", vals));
+            json_array_append_new(json_object_get(term, "matchExpressions"),
+                                  json_pack("{s:s, s:s, s:O}", "key", SS_KUBE_GPU_PRODUCT_LABEL,
+                                            "operator", "In", "values", vals));
         json_decref(vals);
     }
     if (json_array_size(req))
@@ -128,11 +128,13 @@ static json_t *affinity_json(const ss_cluster_t *c, const ss_template_t *t)
     json_t *pterm = json_pack("[{s:{s:{s:s}}, s:s}]", "labelSelector", "matchLabels", "app", "x",
                               "topologyKey", SS_KUBE_HOSTNAME_LABEL);
     if (t->unsupported & SS_RULE_POD_AFFINITY)
-        json_object_set_new(aff, "podAffinity",
-                            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
+        json_object_set_new(
+            aff, "podAffinity",
+            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
     if (t->unsupported & SS_RULE_POD_ANTI_AFFINITY)
-        json_object_set_new(aff, "podAntiAffinity",
-                            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
+        json_object_set_new(
+            aff, "podAntiAffinity",
+            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
     json_decref(pterm);
     return aff;
 }
@@ -152,8 +154,9 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
     json_object_set_new(spec, "priority", json_integer(c->pod_priority[p]));
     if (c->pod_node[p] >= 0)
         json_object_set_new(spec, "nodeName", json_string(S(c, c->node_name[c->pod_node[p]])));
-    json_object_set_new(spec, "containers",
-                        json_pack("[{s:s, s:{s:o}}]", "name", "main", "resources", "requests", req));
+    json_object_set_new(
+        spec, "containers",
+        json_pack("[{s:s, s:{s:o}}]", "name", "main", "resources", "requests", req));
     for (int32_t i = 0; i < t->sel_count; i++)
         json_object_set_new(sel, S(c, c->labels[t->sel_begin + i].key),
                             json_string(S(c, c->labels[t->sel_begin + i].value)));
@@ -185,7 +188,8 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
                                       SS_KUBE_ZONE_LABEL, "whenUnsatisfiable", "DoNotSchedule",
                                       "labelSelector"));
     if (t->unsupported & SS_RULE_OTHER)
-        json_object_set_new(spec, "schedulingGates", json_pack("[{s:s}]", "name", "shardsched.io/unsupported"));
+        json_object_set_new(spec, "schedulingGates",
+                            json_pack("[{s:s}]", "name", "shardsched.io/unsupported"));
     return spec;
 }
 
@@ -198,7 +202,8 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
                             json_string(S(c, c->labels[t->plabel_begin + i].value)));
     json_t *ann = json_object();
     int32_t g = c->pod_group[p];
-    if (g >= 0) { /* a label the pod does not carry would change its labels: use Volcano's annotation */
+    if (g >=
+        0) { /* a label the pod does not carry would change its labels: use Volcano's annotation */
         const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
         json_object_set_new(json_object_get(labels, SS_KUBE_POD_GROUP_LABEL) ? labels : ann,
                             json_object_get(labels, SS_KUBE_POD_GROUP_LABEL)

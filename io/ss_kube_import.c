@@ -57,8 +57,7 @@ const char *kname(json_t *o, char *buf)
     return buf;
 }
 
-int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out,
-         ss_error_t *err)
+int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out, ss_error_t *err)
 {
     char text[64], nb[256];
     const char *s = text;
@@ -69,13 +68,15 @@ int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *ou
     else if (json_is_real(v))
         snprintf(text, sizeof text, "%.17g", json_real_value(v));
     else
-        return ss_error_set(err, SS_EFORMAT, "%s: %s %s: %s: not a quantity (a string or number)",
-                            it->path, kstr(it->obj, "kind", NULL, NULL) ? kstr(it->obj, "kind", NULL, NULL) : "object",
-                            kname(it->obj, nb), field);
+        return ss_error_set(
+            err, SS_EFORMAT, "%s: %s %s: %s: not a quantity (a string or number)", it->path,
+            kstr(it->obj, "kind", NULL, NULL) ? kstr(it->obj, "kind", NULL, NULL) : "object",
+            kname(it->obj, nb), field);
     int rc = ss_quantity_parse(s, scale, out, err);
     if (rc < 0)
         return ss_error_prefix(err, rc, "%s: %s %s: %s", it->path,
-                               kstr(it->obj, "kind", NULL, NULL) ? kstr(it->obj, "kind", NULL, NULL) : "object",
+                               kstr(it->obj, "kind", NULL, NULL) ? kstr(it->obj, "kind", NULL, NULL)
+                                                                 : "object",
                                kname(it->obj, nb), field);
     return 0;
 }
@@ -145,7 +146,8 @@ static int sort_document(kctx_t *k, json_t *doc, const char *path, char role, ss
     if (json_is_object(doc)) {
         const char *kind = kstr(doc, "kind", NULL, NULL);
         json_t *it = json_object_get(doc, "items");
-        if (json_is_array(it) || (kind && strlen(kind) > 4 && !strcmp(kind + strlen(kind) - 4, "List")))
+        if (json_is_array(it) ||
+            (kind && strlen(kind) > 4 && !strcmp(kind + strlen(kind) - 4, "List")))
             items = it;
         else
             return sort_object(k, doc, path, role, err);
@@ -196,16 +198,16 @@ static int index_podgroups(kctx_t *k, ss_error_t *err)
         json_t *mm = kget(it->obj, "spec", "minMember", NULL);
         json_int_t m = mm ? json_integer_value(mm) : 1;
         if ((mm && !json_is_integer(mm)) || m < 1 || m > INT32_MAX)
-            return ss_error_set(err, SS_EFORMAT, "%s: PodGroup %s: spec.minMember: must be an integer >= 1",
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: PodGroup %s: spec.minMember: must be an integer >= 1",
                                 it->path, kname(it->obj, nb));
         kname(it->obj, nb);
         if (!kstr(it->obj, "metadata", "namespace", NULL))
             snprintf(nb, sizeof nb, "default/%s", kstr(it->obj, "metadata", "name", NULL));
         int32_t id = ss_strtab_intern(k->pgkeys, nb);
         if (id < 0 || id >= k->pg_cap)
-            return ss_error_set(err, id < 0 ? SS_ENOMEM : SS_EFORMAT,
-                                "%s: PodGroup %s: %s", it->path, nb,
-                                id < 0 ? "out of memory" : "internal index error");
+            return ss_error_set(err, id < 0 ? SS_ENOMEM : SS_EFORMAT, "%s: PodGroup %s: %s",
+                                it->path, nb, id < 0 ? "out of memory" : "internal index error");
         k->pg_min[id] = (int32_t)m;
         k->pg_group[id] = -1;
     }
@@ -361,17 +363,17 @@ static int load_and_import(const char *const *paths, const char *const *texts,
     return rc;
 }
 
-int ss_kube_import_files(const char *nodes_path, const char *pods_path,
-                         const char *podgroups_path, const ss_kube_opts_t *o,
-                         ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
+int ss_kube_import_files(const char *nodes_path, const char *pods_path, const char *podgroups_path,
+                         const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
+                         ss_error_t *err)
 {
     const char *paths[3] = {nodes_path, pods_path, podgroups_path};
     return load_and_import(paths, NULL, o, out, rep, err);
 }
 
 int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
-                           const char *podgroups_json, const ss_kube_opts_t *o,
-                           ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
+                           const char *podgroups_json, const ss_kube_opts_t *o, ss_cluster_t **out,
+                           ss_kube_report_t *rep, ss_error_t *err)
 {
     const char *texts[3] = {nodes_json, pods_json, podgroups_json};
     const char *paths[3] = {"<nodes>", "<pods>", "<podgroups>"};

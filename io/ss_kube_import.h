@@ -42,27 +42,27 @@
 /* Kinds of things the importer reports (a count each). The first ones are
  * fields of pending pods the engine does not model. */
 #define SS_KUBE_WARN_MAP(X)                                                                        \
-    X(POD_AFFINITY, "podAffinity (not implemented yet: pods reported unsupported)")               \
-    X(POD_ANTI_AFFINITY, "podAntiAffinity (not implemented yet: pods reported unsupported)")      \
+    X(POD_AFFINITY, "podAffinity (not implemented yet: pods reported unsupported)")                \
+    X(POD_ANTI_AFFINITY, "podAntiAffinity (not implemented yet: pods reported unsupported)")       \
     X(TOPOLOGY_SPREAD,                                                                             \
       "topologySpreadConstraints (not implemented yet: pods reported unsupported)")                \
-    X(HOST_PORT, "containers with hostPort (NodePorts not modelled: pods reported unsupported)")  \
-    X(PVC, "persistentVolumeClaim or ephemeral volumes (volume binding not modelled: pods "       \
+    X(HOST_PORT, "containers with hostPort (NodePorts not modelled: pods reported unsupported)")   \
+    X(PVC, "persistentVolumeClaim or ephemeral volumes (volume binding not modelled: pods "        \
            "reported unsupported)")                                                                \
-    X(RESOURCE_CLAIM, "spec.resourceClaims (DRA not modelled: pods reported unsupported)")        \
-    X(SCHEDULING_GATES, "spec.schedulingGates (gated pods are not scheduled: reported "           \
+    X(RESOURCE_CLAIM, "spec.resourceClaims (DRA not modelled: pods reported unsupported)")         \
+    X(SCHEDULING_GATES, "spec.schedulingGates (gated pods are not scheduled: reported "            \
                         "unsupported)")                                                            \
-    X(PREEMPT_NEVER, "preemptionPolicy: Never (not modelled; pods placed as usual)")              \
-    X(PRIORITY_CLAMPED, "priority above 2000000000 (clamped to 2000000000)")                      \
-    X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")      \
-    X(NO_POD_GROUP, "pods naming a pod group with no PodGroup object (scheduled as single pods)") \
+    X(PREEMPT_NEVER, "preemptionPolicy: Never (not modelled; pods placed as usual)")               \
+    X(PRIORITY_CLAMPED, "priority above 2000000000 (clamped to 2000000000)")                       \
+    X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")       \
+    X(NO_POD_GROUP, "pods naming a pod group with no PodGroup object (scheduled as single pods)")  \
     X(OTHER_KIND, "objects of other kinds (ignored)")
 
 enum ss_kube_warn {
 #define SS_KUBE_WARN_ENUM(name, text) SS_KUBE_WARN_##name,
     SS_KUBE_WARN_MAP(SS_KUBE_WARN_ENUM)
 #undef SS_KUBE_WARN_ENUM
-    SS_KUBE_WARN_COUNT
+        SS_KUBE_WARN_COUNT
 };
 
 /* Text of a warning kind; "" if out of range. */
@@ -97,14 +97,14 @@ typedef struct {
  * nodes that the caller owns, and rep (may be NULL) is filled. On failure
  * returns a negative code with a message naming the file, object and field,
  * and *out is NULL. */
-int ss_kube_import_files(const char *nodes_path, const char *pods_path,
-                         const char *podgroups_path, const ss_kube_opts_t *o,
-                         ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err);
+int ss_kube_import_files(const char *nodes_path, const char *pods_path, const char *podgroups_path,
+                         const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
+                         ss_error_t *err);
 
 /* The same from JSON text in memory (for tests and pipes); any may be NULL. */
 int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
-                           const char *podgroups_json, const ss_kube_opts_t *o,
-                           ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err);
+                           const char *podgroups_json, const ss_kube_opts_t *o, ss_cluster_t **out,
+                           ss_kube_report_t *rep, ss_error_t *err);
 
 /* Prints the report (counts, first unknown-node pods, warnings) to f. */
 void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
@@ -116,7 +116,7 @@ void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
  * import(export(c)) gives the same cluster up to GPU assignment of running
  * pods (first free), GPU model lists, which become nvidia.com/gpu.product
  * node affinity, and group names, which become "namespace/name". */
-int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json,
-                           const char *pods_json, ss_error_t *err);
+int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,
+                           ss_error_t *err);
 
 #endif

@@ -38,17 +38,17 @@ typedef struct {
     ss_kube_report_t *rep;
     ss_cluster_t *c;
     kitems_t nodes, pods, pgs;
-    ss_strtab_t *resnames;    /* other resource names requested (id 1..) */
-    int32_t *node_by_str;     /* cluster string id -> node row, -1 */
+    ss_strtab_t *resnames; /* other resource names requested (id 1..) */
+    int32_t *node_by_str;  /* cluster string id -> node row, -1 */
     int32_t node_by_str_len;
-    uint8_t *pod_class;       /* enum kpod_class per pods item */
-    int32_t *gpu_used;        /* milli used per GPU record (running pods) */
-    ss_strtab_t *tkeys;       /* template dedupe keys */
+    uint8_t *pod_class; /* enum kpod_class per pods item */
+    int32_t *gpu_used;  /* milli used per GPU record (running pods) */
+    ss_strtab_t *tkeys; /* template dedupe keys */
     int32_t *tkey_tmpl;
     int32_t tkey_cap;
-    ss_strtab_t *pgkeys;      /* PodGroup "ns/name" (id 1..) */
-    int32_t *pg_min;          /* minMember per pgkeys id */
-    int32_t *pg_group;        /* group row per pgkeys id, -1 until used */
+    ss_strtab_t *pgkeys; /* PodGroup "ns/name" (id 1..) */
+    int32_t *pg_min;     /* minMember per pgkeys id */
+    int32_t *pg_group;   /* group row per pgkeys id, -1 until used */
     int32_t pg_cap;
     int32_t ext_of_res[KRES_MAX]; /* resource vector slot -> ext index, -1 */
 } kctx_t;
@@ -59,8 +59,7 @@ const char *kstr(json_t *o, const char *k1, const char *k2, const char *k3);
 /* "ns/name" of an object into buf (size 256). */
 const char *kname(json_t *o, char *buf);
 /* Parses a quantity (string or number) with err naming path, object, field. */
-int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out,
-         ss_error_t *err);
+int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out, ss_error_t *err);
 int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err);
 int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
 
@@ -68,9 +67,9 @@ int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
 int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err);
 
 /* ss_kube_nodes.c */
-int kube_index_node_names(kctx_t *k, ss_error_t *err); /* before classifying pods */
+int kube_index_node_names(kctx_t *k, ss_error_t *err);    /* before classifying pods */
 int32_t kube_node_row(const kctx_t *k, const char *name); /* -1: not in the input */
-int kube_effect(const char *s, int32_t *effect);      /* -1 unless a taint effect or "" */
+int kube_effect(const char *s, int32_t *effect);          /* -1 unless a taint effect or "" */
 int kube_add_nodes(kctx_t *k, ss_error_t *err);
 
 /* ss_kube_template.c: the pod's template (deduplicated); pending says

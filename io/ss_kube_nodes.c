@@ -117,8 +117,8 @@ static int add_node_taints(kctx_t *k, const kitem_t *it, int32_t *begin, int32_t
     json_array_foreach(taints, i, t)
     {
         int32_t effect;
-        if (parse_effect(kstr(t, "effect", NULL, NULL), &effect) < 0 ||
-            effect == SS_EFFECT_ANY || !kstr(t, "key", NULL, NULL))
+        if (parse_effect(kstr(t, "effect", NULL, NULL), &effect) < 0 || effect == SS_EFFECT_ANY ||
+            !kstr(t, "key", NULL, NULL))
             return ss_error_set(err, SS_EFORMAT,
                                 "%s: Node %s: spec.taints[%zu]: needs a key and an effect "
                                 "NoSchedule, PreferNoSchedule or NoExecute",

@@ -32,8 +32,8 @@ int kube_classify_pods(kctx_t *k, ss_error_t *err)
             int i = k->rep->unknown_node++;
             char nb[256];
             if (i < SS_KUBE_MAX_REPORTED)
-                snprintf(k->rep->unknown_names[i], sizeof k->rep->unknown_names[i], "%.80s -> %.70s",
-                         kname(o, nb), node);
+                snprintf(k->rep->unknown_names[i], sizeof k->rep->unknown_names[i],
+                         "%.80s -> %.70s", kname(o, nb), node);
         } else if (terminal) {
             cls = KPOD_TERMINAL;
             k->rep->terminal++;
@@ -250,8 +250,8 @@ static int running_gpus(kctx_t *k, const kitem_t *it, int32_t n, const ss_reques
     if (got < req->gpu_count)
         return ss_error_set(err, SS_EFORMAT,
                             "%s: Pod %s runs on %s but that node has no %d free GPUs for it",
-                            it->path, kname(it->obj, nb), ss_cluster_strget(k->c, k->c->node_name[n]),
-                            req->gpu_count);
+                            it->path, kname(it->obj, nb),
+                            ss_cluster_strget(k->c, k->c->node_name[n]), req->gpu_count);
     for (int32_t g = 0; g < cnt; g++)
         if (*mask & (UINT64_C(1) << g))
             k->gpu_used[b + g] += req->gpu_milli;
@@ -282,8 +282,8 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
     int32_t tmpl = -1, group = -1, prio = 0, node = -1;
     uint64_t mask = 0;
     int rc;
-    if ((rc = kube_pod_requests(k, it, &r, err)) < 0 || (rc = to_request(k, it, &r, &req, err)) < 0 ||
-        (rc = pod_priority(k, it, &prio, err)) < 0 ||
+    if ((rc = kube_pod_requests(k, it, &r, err)) < 0 ||
+        (rc = to_request(k, it, &r, &req, err)) < 0 || (rc = pod_priority(k, it, &prio, err)) < 0 ||
         (rc = kube_pod_template(k, it, &req, pending, &tmpl, err)) < 0 ||
         (rc = kube_pod_group(k, it, &group, err)) < 0)
         return rc;
@@ -295,7 +295,8 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
     const char *ns = kstr(it->obj, "metadata", "namespace", NULL);
     int32_t name = kstr_id(k, kstr(it->obj, "metadata", "name", NULL), err);
     int32_t nsid = kstr_id(k, ns && *ns ? ns : "default", err);
-    if (name < 0 || nsid < 0 || ss_cluster_add_pod(k->c, name, nsid, tmpl, prio, group, node, mask) < 0)
+    if (name < 0 || nsid < 0 ||
+        ss_cluster_add_pod(k->c, name, nsid, tmpl, prio, group, node, mask) < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     return 0;
 }

@@ -61,7 +61,8 @@ static int label_pairs(kctx_t *k, json_t *m, ivec_t *out, const kitem_t *it, con
 
 static int parse_op(const char *s)
 {
-    static const char *const ops[SS_OP_COUNT] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
+    static const char *const ops[SS_OP_COUNT] = {"In",           "NotIn", "Exists",
+                                                 "DoesNotExist", "Gt",    "Lt"};
     for (int i = 0; s && i < SS_OP_COUNT; i++)
         if (!strcmp(s, ops[i]))
             return i;
@@ -97,8 +98,9 @@ static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_
             int32_t vid = kstr_id(k, json_string_value(val), err);
             if (vid < 0 || !json_is_string(val))
                 return vid < 0 ? SS_ENOMEM
-                               : ss_error_set(err, SS_EFORMAT, "%s: Pod %s: %s[%zu].values: not strings",
-                                              it->path, kname(it->obj, nb), field, i);
+                               : ss_error_set(err, SS_EFORMAT,
+                                              "%s: Pod %s: %s[%zu].values: not strings", it->path,
+                                              kname(it->obj, nb), field, i);
             ipush(out, vid);
         }
         (*count)++;
@@ -118,7 +120,8 @@ static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const 
     ipush(out, 0);
     int rc;
     snprintf(f, sizeof f, "%s.matchExpressions", field);
-    if ((rc = term_exprs(k, kget(term, "matchExpressions", NULL, NULL), 0, out, &count, it, f, err)) < 0)
+    if ((rc = term_exprs(k, kget(term, "matchExpressions", NULL, NULL), 0, out, &count, it, f,
+                         err)) < 0)
         return rc;
     snprintf(f, sizeof f, "%s.matchFields", field);
     if ((rc = term_exprs(k, kget(term, "matchFields", NULL, NULL), 1, out, &count, it, f, err)) < 0)
@@ -137,7 +140,8 @@ static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const 
 static int node_affinity(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
 {
     json_t *na = kget(it->obj, "spec", "affinity", "nodeAffinity");
-    json_t *terms = kget(na, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms", NULL);
+    json_t *terms =
+        kget(na, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms", NULL);
     size_t i;
     json_t *x;
     char f[200], nb[256];
@@ -148,12 +152,15 @@ static int node_affinity(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *
         if ((rc = one_term(k, x, 0, &t->req, it, f, err)) < 0)
             return rc;
     }
-    json_array_foreach(kget(na, "preferredDuringSchedulingIgnoredDuringExecution", NULL, NULL), i, x)
+    json_array_foreach(kget(na, "preferredDuringSchedulingIgnoredDuringExecution", NULL, NULL), i,
+                       x)
     {
         json_t *w = kget(x, "weight", NULL, NULL);
         if (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > 100)
-            return ss_error_set(err, SS_EFORMAT, "%s: Pod %s: nodeAffinity.preferred[%zu].weight: "
-                                "must be an integer 1..100", it->path, kname(it->obj, nb), i);
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: Pod %s: nodeAffinity.preferred[%zu].weight: "
+                                "must be an integer 1..100",
+                                it->path, kname(it->obj, nb), i);
         snprintf(f, sizeof f, "nodeAffinity.preferred[%zu].preference", i);
         if ((rc = one_term(k, kget(x, "preference", NULL, NULL), (int32_t)json_integer_value(w),
                            &t->pref, it, f, err)) < 0)
@@ -172,7 +179,8 @@ static int tolerations(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *er
         const char *op = kstr(x, "operator", NULL, NULL);
         int32_t effect, opv = (op && !strcmp(op, "Exists")) ? SS_TOL_EXISTS : SS_TOL_EQUAL;
         const char *ef = kstr(x, "effect", NULL, NULL);
-        if ((op && opv == SS_TOL_EQUAL && strcmp(op, "Equal")) || kube_effect(ef ? ef : "", &effect) < 0)
+        if ((op && opv == SS_TOL_EQUAL && strcmp(op, "Equal")) ||
+            kube_effect(ef ? ef : "", &effect) < 0)
             return ss_error_set(err, SS_EFORMAT,
                                 "%s: Pod %s: spec.tolerations[%zu]: operator must be Equal or "
                                 "Exists, effect NoSchedule, PreferNoSchedule, NoExecute or empty",
@@ -191,7 +199,8 @@ static int tolerations(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *er
 
 static bool has_items(json_t *o)
 {
-    return (json_is_array(o) && json_array_size(o) > 0) || (json_is_object(o) && json_object_size(o) > 0);
+    return (json_is_array(o) && json_array_size(o) > 0) ||
+           (json_is_object(o) && json_object_size(o) > 0);
 }
 
 static bool has_host_port(json_t *ctrs)
@@ -227,16 +236,18 @@ static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_err
         int warn;
         uint32_t bit;
     } r[] = {
-        {has_items(kget(aff, "podAffinity", NULL, NULL)), SS_KUBE_WARN_POD_AFFINITY, SS_RULE_POD_AFFINITY},
+        {has_items(kget(aff, "podAffinity", NULL, NULL)), SS_KUBE_WARN_POD_AFFINITY,
+         SS_RULE_POD_AFFINITY},
         {has_items(kget(aff, "podAntiAffinity", NULL, NULL)), SS_KUBE_WARN_POD_ANTI_AFFINITY,
          SS_RULE_POD_ANTI_AFFINITY},
-        {has_items(kget(spec, "topologySpreadConstraints", NULL, NULL)), SS_KUBE_WARN_TOPOLOGY_SPREAD,
-         SS_RULE_TOPOLOGY_SPREAD},
+        {has_items(kget(spec, "topologySpreadConstraints", NULL, NULL)),
+         SS_KUBE_WARN_TOPOLOGY_SPREAD, SS_RULE_TOPOLOGY_SPREAD},
         {has_host_port(kget(spec, "containers", NULL, NULL)) ||
              has_host_port(kget(spec, "initContainers", NULL, NULL)),
          SS_KUBE_WARN_HOST_PORT, SS_RULE_OTHER},
         {has_claim_volume(kget(spec, "volumes", NULL, NULL)), SS_KUBE_WARN_PVC, SS_RULE_OTHER},
-        {has_items(kget(spec, "resourceClaims", NULL, NULL)), SS_KUBE_WARN_RESOURCE_CLAIM, SS_RULE_OTHER},
+        {has_items(kget(spec, "resourceClaims", NULL, NULL)), SS_KUBE_WARN_RESOURCE_CLAIM,
+         SS_RULE_OTHER},
         {has_items(kget(spec, "schedulingGates", NULL, NULL)), SS_KUBE_WARN_SCHEDULING_GATES,
          SS_RULE_OTHER},
     };
@@ -268,7 +279,8 @@ static int workload(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
             break;
     }
     char w[512];
-    snprintf(w, sizeof w, "%s/%s", ref && kstr(ref, "kind", NULL, NULL) ? kstr(ref, "kind", NULL, NULL) : "",
+    snprintf(w, sizeof w, "%s/%s",
+             ref && kstr(ref, "kind", NULL, NULL) ? kstr(ref, "kind", NULL, NULL) : "",
              ref && kstr(ref, "name", NULL, NULL) ? kstr(ref, "name", NULL, NULL) : "");
     t->workload = kstr_id(k, ref ? w : "", err);
     return t->workload < 0 ? SS_ENOMEM : 0;

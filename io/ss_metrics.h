@@ -19,14 +19,14 @@
 typedef enum { SS_METRIC_I32, SS_METRIC_I64, SS_METRIC_F64 } ss_metric_type_t;
 
 typedef struct {
-    const char *name;      /* dataset name under /metrics */
+    const char *name; /* dataset name under /metrics */
     ss_metric_type_t type;
-    const void *data;      /* rows elements; borrowed for the call */
+    const void *data; /* rows elements; borrowed for the call */
 } ss_metric_col_t;
 
 typedef struct {
     const char *name;
-    const char *str;       /* string attribute when not NULL, else num */
+    const char *str; /* string attribute when not NULL, else num */
     double num;
 } ss_metric_attr_t;
 

@@ -20,7 +20,7 @@
 #include "ss_trace.h"
 
 typedef struct {
-    char **field;  /* all fields, row after row */
+    char **field; /* all fields, row after row */
     size_t n_fields, cap_fields;
     size_t *row_begin, *row_line; /* per row: first field, line number */
     size_t *row_count;
@@ -123,8 +123,8 @@ static int table_read(const char *path, table_t *t, ss_error_t *err)
     if (!rc && ferror(f))
         rc = ss_error_set(err, SS_EIO, "%s: read error", path);
     if (!rc && csv_fini(&p, on_field, on_row, t) != 0)
-        rc = ss_error_set(err, SS_EFORMAT, "%s:%zu: %s", path, t->line,
-                          csv_strerror(csv_error(&p)));
+        rc =
+            ss_error_set(err, SS_EFORMAT, "%s:%zu: %s", path, t->line, csv_strerror(csv_error(&p)));
     if (!rc && t->oom)
         rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
     if (!rc && t->n_rows == 0)
@@ -146,8 +146,8 @@ static int find_columns(const table_t *t, const char *path, const char *const *n
             if (!strcmp(t->field[t->row_begin[0] + j], names[i]))
                 col[i] = (int)j;
         if (col[i] < 0)
-            return ss_error_set(err, SS_EFORMAT, "%s:%zu: missing column '%s' in the header",
-                                path, t->row_line[0], names[i]);
+            return ss_error_set(err, SS_EFORMAT, "%s:%zu: missing column '%s' in the header", path,
+                                t->row_line[0], names[i]);
     }
     return 0;
 }
@@ -244,9 +244,8 @@ out:
     return rc;
 }
 
-static const char *const pod_cols[] = {"name",     "cpu_milli",     "memory_mib",
-                                        "num_gpu",  "gpu_milli",     "gpu_spec",
-                                        "creation_time", "deletion_time"};
+static const char *const pod_cols[] = {"name",      "cpu_milli", "memory_mib",    "num_gpu",
+                                       "gpu_milli", "gpu_spec",  "creation_time", "deletion_time"};
 enum { PC_NAME, PC_CPU, PC_MEM, PC_NUM, PC_MILLI, PC_SPEC, PC_CREATE, PC_DELETE, PC_N };
 
 /* Template dedupe: open addressing on the shape key. */
@@ -312,8 +311,8 @@ static int64_t shape_slot(shape_map_t *m, const shape_t *k)
 
 /* Appends the models of gpu_spec to c->models, checking each against the
  * node list; begin and count receive the range. */
-static int spec_models(const cursor_t *cu, int col, ss_cluster_t *c, int32_t *begin,
-                       int32_t *count, ss_error_t *err)
+static int spec_models(const cursor_t *cu, int col, ss_cluster_t *c, int32_t *begin, int32_t *count,
+                       ss_error_t *err)
 {
     const char *spec = cell(cu, col);
     *begin = c->n_models;
@@ -363,8 +362,8 @@ static int pod_row(const cursor_t *cu, const int *col, shape_t *k, int64_t *cr, 
         (rc = get_int(cu, col[PC_NUM], "num_gpu", 0, SS_MAX_GPUS_PER_NODE, 0, 0, &num, err)) ||
         (rc = get_int(cu, col[PC_MILLI], "gpu_milli", 0, SS_GPU_MILLI, 0, 0, &milli, err)) ||
         (rc = get_int(cu, col[PC_CREATE], "creation_time", 0, INT64_MAX / 2, 0, 0, cr, err)) ||
-        (rc = get_int(cu, col[PC_DELETE], "deletion_time", 0, INT64_MAX / 2, 1,
-                      SS_TRACE_NO_TIME, del, err)))
+        (rc = get_int(cu, col[PC_DELETE], "deletion_time", 0, INT64_MAX / 2, 1, SS_TRACE_NO_TIME,
+                      del, err)))
         return rc;
     k->mem <<= 20;
     if (num > 0 && milli == 0)
@@ -422,7 +421,8 @@ static int add_pods(const char *path, const table_t *t, const int *col, ss_clust
             map.tmpl[slot] = ti;
             map.n++;
         }
-        int32_t pi = ss_cluster_add_pod(c, ss_cluster_str(c, name), ns, map.tmpl[slot], 0, -1, -1, 0);
+        int32_t pi =
+            ss_cluster_add_pod(c, ss_cluster_str(c, name), ns, map.tmpl[slot], 0, -1, -1, 0);
         if (pi < 0) {
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
             break;

@@ -18,9 +18,9 @@ typedef unsigned __int128 u128;
 #define LIMIT ((u128)1 << 125) /* intermediate values stay below this */
 
 typedef struct {
-    u128 mant;       /* significant digits */
-    bool tail;       /* a non-zero digit was dropped after MAX_SIG_DIGITS */
-    int e10, e2;     /* value = (mant + tail) * 10^e10 * 2^e2 */
+    u128 mant;   /* significant digits */
+    bool tail;   /* a non-zero digit was dropped after MAX_SIG_DIGITS */
+    int e10, e2; /* value = (mant + tail) * 10^e10 * 2^e2 */
     bool negative;
 } qty_t;
 

@@ -20,7 +20,6 @@
 
 #include "ss_snapshot_cols.h"
 
-
 /* True when the column's memory is exactly rows x width packed elements. */
 static bool col_packed(const ss_cluster_t *c, const col_t *col)
 {
@@ -197,7 +196,6 @@ static int read_resources(hid_t f, const char *fname, ss_cluster_t *c, ss_error_
                               (int)k);
     return rc;
 }
-
 
 static int read_col(hid_t f, const char *fname, ss_cluster_t *c, const col_t *col, ss_error_t *err)
 {

@@ -11,8 +11,19 @@
 #include "ss_h5util.h"
 
 enum {
-    T_NODES, T_GPUS, T_TEMPLATES, T_PODS, T_GROUPS, T_LABELS, T_TAINTS,
-    T_TOLERATIONS, T_TERMS, T_EXPRS, T_VALUES, T_MODELS, T_COUNT
+    T_NODES,
+    T_GPUS,
+    T_TEMPLATES,
+    T_PODS,
+    T_GROUPS,
+    T_LABELS,
+    T_TAINTS,
+    T_TOLERATIONS,
+    T_TERMS,
+    T_EXPRS,
+    T_VALUES,
+    T_MODELS,
+    T_COUNT
 };
 
 /* A table: rows counted by one int32 member of ss_cluster_t. */
@@ -41,7 +52,6 @@ extern const table_t ss_snap_tables[T_COUNT];
 /* The first column of each table is the one others' row counts are compared with. */
 extern const col_t ss_snap_cols[];
 extern const size_t ss_snap_ncols;
-
 
 /* Helpers over the table (c's arrays are located through the offsets). */
 int32_t *ss_snap_table_count(ss_cluster_t *c, int t);

@@ -36,7 +36,6 @@
 
 #include "ss_snapshot_cols.h"
 
-
 /* An open file and what every collective step needs. */
 typedef struct {
     hid_t f, dxpl;
@@ -111,9 +110,6 @@ static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int r
 }
 
 /* ---------------------------------------------------------------- reader */
-
-
-
 
 /* Reads rows [lo, hi) of col into the cluster's array at the same rows. */
 static int read_col(const pfile_t *pf, ss_cluster_t *c, const col_t *col, int32_t lo, int32_t hi,
@@ -195,7 +191,6 @@ static int read_resources(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
                               pf->fname, (int)k);
     return rc;
 }
-
 
 /* This rank's node rows [*lo, *hi): its block of the virtual shards, as
  * ss_dist_owned assigns them (mpi/ss_dist.c; cmd_schedule checks that the
@@ -313,7 +308,8 @@ int ss_snapshot_read_mpi(const char *path, MPI_Comm comm, int32_t shard_nodes, s
         rc = agree(comm, ss_snap_size_tables(pf.f, pf.fname, c, err), path, err);
     for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
         if (ss_snap_cols[i].rows == R_ALL)
-            rc = read_col(&pf, c, &ss_snap_cols[i], 0, *ss_snap_table_count(c, ss_snap_cols[i].table), err);
+            rc = read_col(&pf, c, &ss_snap_cols[i], 0,
+                          *ss_snap_table_count(c, ss_snap_cols[i].table), err);
     if (rc == 0) {
         /* Every rank now has the topology and node ranges of all nodes. */
         owned_nodes(c, comm, shard_nodes, &lo, &hi);

@@ -22,21 +22,21 @@ int ss_trace_write_group(hid_t file, const char *fname, const ss_trace_t *t, ss_
     int rc;
     if ((rc = ss_h5_group(file, fname, "/trace", err)) ||
         (rc = ss_h5_group(file, fname, "/trace/events", err)) ||
-        (rc = ss_h5_attr_write_i32(file, fname, "/trace", "format_version",
-                                   SS_TRACE_FORMAT_VERSION, err)) ||
+        (rc = ss_h5_attr_write_i32(file, fname, "/trace", "format_version", SS_TRACE_FORMAT_VERSION,
+                                   err)) ||
         (rc = ss_h5_attr_write_str(file, fname, "/trace", "name", t->name, err)) ||
         (rc = ss_h5_attr_write_str(file, fname, "/trace", "event_kinds", "add,remove,cordon",
                                    err)) ||
-        (rc = ss_h5_col_write(file, fname, "/trace/creation_time", SS_H5_I64, 1,
-                              (hsize_t)t->n_pods, 0, t->creation, err)) ||
-        (rc = ss_h5_col_write(file, fname, "/trace/deletion_time", SS_H5_I64, 1,
-                              (hsize_t)t->n_pods, 0, del, err)) ||
-        (rc = ss_h5_col_write(file, fname, "/trace/events/time", SS_H5_I64, 1,
-                              (hsize_t)t->n_events, 0, t->ev_time, err)) ||
-        (rc = ss_h5_col_write(file, fname, "/trace/events/kind", SS_H5_I32, 1,
-                              (hsize_t)t->n_events, 0, t->ev_kind, err)) ||
-        (rc = ss_h5_col_write(file, fname, "/trace/events/node", SS_H5_I32, 1,
-                              (hsize_t)t->n_events, 0, t->ev_node, err))) {
+        (rc = ss_h5_col_write(file, fname, "/trace/creation_time", SS_H5_I64, 1, (hsize_t)t->n_pods,
+                              0, t->creation, err)) ||
+        (rc = ss_h5_col_write(file, fname, "/trace/deletion_time", SS_H5_I64, 1, (hsize_t)t->n_pods,
+                              0, del, err)) ||
+        (rc = ss_h5_col_write(file, fname, "/trace/events/time", SS_H5_I64, 1, (hsize_t)t->n_events,
+                              0, t->ev_time, err)) ||
+        (rc = ss_h5_col_write(file, fname, "/trace/events/kind", SS_H5_I32, 1, (hsize_t)t->n_events,
+                              0, t->ev_kind, err)) ||
+        (rc = ss_h5_col_write(file, fname, "/trace/events/node", SS_H5_I32, 1, (hsize_t)t->n_events,
+                              0, t->ev_node, err))) {
     }
     free(del);
     return rc;
@@ -93,16 +93,17 @@ int ss_trace_read(const char *path, int32_t n_pods, ss_trace_t **out, ss_error_t
     hsize_t nev = 0;
     int rc = ss_h5_attr_read_i32(f, path, "/trace", "format_version", &ver, err);
     if (rc == SS_ENOTFOUND || H5Lexists(f, "/trace", H5P_DEFAULT) <= 0) {
-        rc = ss_error_set(err, SS_ENOTFOUND, "%s: no /trace group (not a trace snapshot; make one "
-                                             "with 'shardsched import --openb-nodes ...')",
+        rc = ss_error_set(err, SS_ENOTFOUND,
+                          "%s: no /trace group (not a trace snapshot; make one "
+                          "with 'shardsched import --openb-nodes ...')",
                           path);
         goto out;
     }
     if (rc)
         goto out;
     if (ver > SS_TRACE_FORMAT_VERSION) {
-        rc = ss_error_set(err, SS_EVERSION, "%s: /trace format_version %d is newer than %d",
-                          path, ver, SS_TRACE_FORMAT_VERSION);
+        rc = ss_error_set(err, SS_EVERSION, "%s: /trace format_version %d is newer than %d", path,
+                          ver, SS_TRACE_FORMAT_VERSION);
         goto out;
     }
     if ((rc = ss_h5_col_rows(f, path, "/trace/events/time", SS_H5_I64, 1, 0, &nev, err)))

@@ -10,8 +10,8 @@
 #include "ss_sched.h"
 
 typedef struct {
-    int32_t n_order;  /* number of pending pods */
-    int32_t *order;   /* pending pod indices in queue order */
+    int32_t n_order; /* number of pending pods */
+    int32_t *order;  /* pending pod indices in queue order */
     int32_t n_units;
     ss_unit_t *units; /* ranges of order */
 } ss_queue_t;

@@ -30,9 +30,9 @@ typedef struct {
     int64_t *deletion; /* seconds, SS_TRACE_NO_TIME = never */
     int32_t n_events;  /* node events, sorted by time */
     int64_t *ev_time;
-    int32_t *ev_kind;  /* ss_trace_ev_kind */
-    int32_t *ev_node;  /* node index */
-    char name[256];    /* trace name (the pod file's base name) */
+    int32_t *ev_kind; /* ss_trace_ev_kind */
+    int32_t *ev_node; /* node index */
+    char name[256];   /* trace name (the pod file's base name) */
 } ss_trace_t;
 
 /* Zeroed trace with room for n_pods pods and n_events events; NULL when out
@@ -48,7 +48,7 @@ int ss_trace_validate(const ss_trace_t *t, const ss_cluster_t *c, ss_error_t *er
 /* ---------- FGD protocol ---------- */
 
 typedef struct {
-    const char *policy;  /* registry name, case-insensitive */
+    const char *policy; /* registry name, case-insensitive */
     uint64_t seed;
     int32_t inflate_pct; /* 130: stop inflating at this % of GPU capacity */
 } ss_fgd_opts_t;
@@ -60,13 +60,13 @@ typedef struct {
     int64_t *arrived_milli;   /* GPU milli requested by pods so far, failed ones included */
     int64_t *alloc_gpu_milli; /* GPU milli allocated after this pod */
     int64_t *alloc_cpu_milli;
-    double *frag_pct;         /* cluster fragmentation rate after this pod */
-    int64_t gpu_capacity;     /* milli */
-    int32_t n_original;       /* pods before the inflation clones */
-    double unalloc_at_100;    /* summary, see ss_fgd_bucket_mean */
+    double *frag_pct;      /* cluster fragmentation rate after this pod */
+    int64_t gpu_capacity;  /* milli */
+    int32_t n_original;    /* pods before the inflation clones */
+    double unalloc_at_100; /* summary, see ss_fgd_bucket_mean */
     double unalloc_at_130;
     double frag_at_90;
-    double elapsed_s;         /* wall time of the run (not written to files) */
+    double elapsed_s; /* wall time of the run (not written to files) */
 } ss_fgd_result_t;
 
 /* Runs the protocol on the cluster's pods (all treated as arriving, in the
@@ -88,7 +88,7 @@ double ss_fgd_bucket_mean(const ss_fgd_result_t *r, int b, int frag);
 typedef struct {
     const char *policy;
     uint64_t seed;
-    int64_t window; /* batch length in trace seconds (>= 1) */
+    int64_t window;                               /* batch length in trace seconds (>= 1) */
     void (*progress)(void *arg, double fraction); /* may be NULL */
     void *progress_arg;
 } ss_time_opts_t;
@@ -117,15 +117,15 @@ enum ss_gang_status {
 const char *ss_gang_status_name(int status);
 
 typedef struct {
-    int32_t n;                 /* rows: one per batch that had an event */
-    int64_t *time;             /* batch end, trace seconds */
-    int64_t *arrived_pods;     /* cumulative */
-    double *arrived_gpu_pct;   /* cumulative GPU requested, % of capacity */
+    int32_t n;               /* rows: one per batch that had an event */
+    int64_t *time;           /* batch end, trace seconds */
+    int64_t *arrived_pods;   /* cumulative */
+    double *arrived_gpu_pct; /* cumulative GPU requested, % of capacity */
     double *alloc_cpu_pct, *alloc_mem_pct, *alloc_gpu_pct;
-    int32_t *running;          /* pods placed and not departed */
-    int32_t *pending;          /* pods waiting after the batch */
+    int32_t *running; /* pods placed and not departed */
+    int32_t *pending; /* pods waiting after the batch */
     double *frag_pct;
-    double *latency_mean_s;    /* of the pods placed in this batch (0 if none) */
+    double *latency_mean_s; /* of the pods placed in this batch (0 if none) */
     int64_t *latency_max_s;
     /* summary */
     int64_t placed, never_placed, evicted;

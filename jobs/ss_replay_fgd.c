@@ -65,8 +65,8 @@ int ss_trace_validate(const ss_trace_t *t, const ss_cluster_t *c, ss_error_t *er
             return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: unknown kind %d", i,
                                 t->ev_kind[i]);
         if (t->ev_node[i] < 0 || t->ev_node[i] >= c->n_nodes)
-            return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: node %d out of range",
-                                i, t->ev_node[i]);
+            return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: node %d out of range", i,
+                                t->ev_node[i]);
         if (t->ev_time[i] < 0 || (i > 0 && t->ev_time[i] < t->ev_time[i - 1]))
             return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: time not sorted", i);
     }
@@ -214,8 +214,8 @@ double ss_fgd_bucket_mean(const ss_fgd_result_t *r, int b, int frag)
     int32_t cnt = 0;
     for (int32_t i = 0; i < r->n; i++) {
         double bucket = nearbyint((double)r->arrived_milli[i] / unit);
-        double v = frag ? r->frag_pct[i]
-                        : nearbyint((double)r->alloc_gpu_milli[i] / unit * 100.0) / 100.0;
+        double v =
+            frag ? r->frag_pct[i] : nearbyint((double)r->alloc_gpu_milli[i] / unit * 100.0) / 100.0;
         if (bucket == (double)b) {
             sum += v;
             cnt++;

@@ -40,14 +40,14 @@ enum { POD_WAITING_ARRIVAL, POD_PENDING, POD_RUNNING, POD_DONE };
  * computed). One reservation at a time; the candidate is the first such gang
  * in queue order; all ties by pod and node index. */
 typedef struct {
-    int32_t g;         /* holder, -1 when none */
-    int64_t start;     /* S: batch end at which the holder fits */
-    int32_t n_nodes;   /* R, distinct, ascending order of first use */
-    int32_t *nodes;    /* [n_nodes] */
-    uint8_t *saved;    /* [n_nodes] blocked state while hidden */
-    uint8_t *is_resv;  /* per node */
-    bool hidden;       /* R is blocked in the state right now */
-    int32_t n_plan;    /* the holder's pods and nodes at S */
+    int32_t g;        /* holder, -1 when none */
+    int64_t start;    /* S: batch end at which the holder fits */
+    int32_t n_nodes;  /* R, distinct, ascending order of first use */
+    int32_t *nodes;   /* [n_nodes] */
+    uint8_t *saved;   /* [n_nodes] blocked state while hidden */
+    uint8_t *is_resv; /* per node */
+    bool hidden;      /* R is blocked in the state right now */
+    int32_t n_plan;   /* the holder's pods and nodes at S */
     int32_t *plan_pod, *plan_node;
 } resv_t;
 
@@ -63,23 +63,23 @@ typedef struct {
     int32_t *node;                  /* per pod */
     uint64_t *mask;
     uint8_t *st;
-    int64_t *arrive_batch;          /* end of the batch a pod arrived in */
-    int64_t *seq, next_seq;         /* queue arrival order */
-    int32_t *pending;               /* queue: priority desc, then seq */
-    int32_t *scratch;               /* [2 n_pods]: merge buffer; tentative pods, released pods */
+    int64_t *arrive_batch;  /* end of the batch a pod arrived in */
+    int64_t *seq, next_seq; /* queue arrival order */
+    int32_t *pending;       /* queue: priority desc, then seq */
+    int32_t *scratch;       /* [2 n_pods]: merge buffer; tentative pods, released pods */
     int32_t n_pending, running;
     int64_t arrived_pods, arrived_gpu;
     int64_t lat_sum, lat_n, lat_max, b_lat_sum, b_lat_n, b_lat_max;
-    bool force_retry;               /* something other than a departure may let pods fit */
+    bool force_retry; /* something other than a departure may let pods fit */
     /* gangs: waiting members of groups not started, CSR in queue order */
     int32_t ng;
     int32_t *g_begin, *g_count, *g_list;
-    int32_t *g_checked;             /* member count the empty-cluster check saw, -1 none */
-    uint32_t *g_seen, stamp;        /* a group is visited once per pass */
-    uint8_t *g_flags;               /* G_* bits */
-    ss_fgd_state_t *s0;             /* the empty cluster, for "can never fit" */
+    int32_t *g_checked;      /* member count the empty-cluster check saw, -1 none */
+    uint32_t *g_seen, stamp; /* a group is visited once per pass */
+    uint8_t *g_flags;        /* G_* bits */
+    ss_fgd_state_t *s0;      /* the empty cluster, for "can never fit" */
     ss_fgd_sched_t *k0;
-    int32_t *e_node;                /* tentative placements on s0 */
+    int32_t *e_node; /* tentative placements on s0 */
     uint64_t *e_mask;
     resv_t rv;
     ss_time_result_t *r;
@@ -151,8 +151,10 @@ static int add_row(run_t *w, int64_t time)
     r->time[i] = time;
     r->arrived_pods[i] = w->arrived_pods;
     r->arrived_gpu_pct[i] = 100.0 * (double)w->arrived_gpu / g;
-    r->alloc_cpu_pct[i] = s->cpu_cap_total ? 100.0 * (double)s->cpu_alloc / (double)s->cpu_cap_total : 0;
-    r->alloc_mem_pct[i] = s->mem_cap_total ? 100.0 * (double)s->mem_alloc / (double)s->mem_cap_total : 0;
+    r->alloc_cpu_pct[i] =
+        s->cpu_cap_total ? 100.0 * (double)s->cpu_alloc / (double)s->cpu_cap_total : 0;
+    r->alloc_mem_pct[i] =
+        s->mem_cap_total ? 100.0 * (double)s->mem_alloc / (double)s->mem_cap_total : 0;
     r->alloc_gpu_pct[i] = 100.0 * (double)s->gpu_alloc / g;
     r->running[i] = w->running;
     r->pending[i] = w->n_pending;
@@ -743,8 +745,8 @@ int ss_time_gang_reason(const ss_time_result_t *r, const ss_cluster_t *c, int32_
                  name, r->group_fit_empty[g], min);
         break;
     case SS_GANG_WAITING:
-        snprintf(buf, len, "gang '%s': had min_member %d pods waiting but was not placed",
-                 name, min);
+        snprintf(buf, len, "gang '%s': had min_member %d pods waiting but was not placed", name,
+                 min);
         break;
     default:
         snprintf(buf, len, "gang '%s': incomplete: never had min_member %d pods waiting at once",

@@ -19,7 +19,9 @@ static const struct {
     const char *name;
     int64_t nodes, pods;
 } scenarios[] = {
-    {"default", 2000, 20000},   {"small", 1000, 10000},      {"medium", 10000, 100000},
+    {"default", 2000, 20000},
+    {"small", 1000, 10000},
+    {"medium", 10000, 100000},
     {"large", 100000, 1000000},
 };
 #define NSCEN ((int)(sizeof scenarios / sizeof scenarios[0]))
@@ -81,8 +83,8 @@ static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t
     return 0;
 }
 
-static int schedule(MPI_Comm comm, const ss_cluster_t *c, const ss_policy_t *pol,
-                    int32_t *placed, int32_t *pending, ss_error_t *err)
+static int schedule(MPI_Comm comm, const ss_cluster_t *c, const ss_policy_t *pol, int32_t *placed,
+                    int32_t *pending, ss_error_t *err)
 {
     int size;
     MPI_Comm_size(comm, &size);
@@ -150,11 +152,12 @@ int ss_cmd_bench(int argc, char **argv, MPI_Comm comm)
     double peak = ss_dist_peak_mib(), peak_max = peak;
     MPI_Reduce(&peak, &peak_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
     if (rc == 0 && rank == 0)
-        printf("bench %s: %d nodes, %d pending pods, policy %s, %d rank(s) x %d thread(s): "
-               "gen %.2f s, schedule %.2f s (%.0f pods/s), placed %d (%.2f%%), peak %.0f MiB/rank\n",
-               scenarios[scen].name, c->n_nodes, pending, policy, size, omp_get_max_threads(),
-               t_gen, t_sched, pending / (t_sched > 0 ? t_sched : 1e-9), placed,
-               pending ? 100.0 * placed / pending : 0.0, peak_max);
+        printf(
+            "bench %s: %d nodes, %d pending pods, policy %s, %d rank(s) x %d thread(s): "
+            "gen %.2f s, schedule %.2f s (%.0f pods/s), placed %d (%.2f%%), peak %.0f MiB/rank\n",
+            scenarios[scen].name, c->n_nodes, pending, policy, size, omp_get_max_threads(), t_gen,
+            t_sched, pending / (t_sched > 0 ? t_sched : 1e-9), placed,
+            pending ? 100.0 * placed / pending : 0.0, peak_max);
     ss_cluster_destroy(c);
     return rc < 0 ? 1 : 0;
 }

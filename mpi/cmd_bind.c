@@ -11,8 +11,10 @@
 #include "ss_snapshot.h"
 
 static const char usage_text[] =
-    "usage: shardsched bind -i cluster.h5 -p placements.h5 (--emit FILE|- [--ndjson] | --server URL)\n"
-    "  --emit FILE            write the Bindings as a v1 List (kubectl create -f FILE); - = stdout\n"
+    "usage: shardsched bind -i cluster.h5 -p placements.h5 (--emit FILE|- [--ndjson] | --server "
+    "URL)\n"
+    "  --emit FILE            write the Bindings as a v1 List (kubectl create -f FILE); - = "
+    "stdout\n"
     "  --ndjson               one Binding per line instead of a List\n"
     "  --server URL           POST each to URL/api/v1/namespaces/NS/pods/NAME/binding\n"
     "                         (e.g. http://127.0.0.1:8001 with `kubectl proxy`)\n"
@@ -109,7 +111,8 @@ static int parse_args(int argc, char **argv, bind_args_t *a)
             return rc;
     }
     if (!a->in || !a->placements || !a->emit == !a->http.server) {
-        fprintf(stderr, "shardsched bind: need -i, -p and one of --emit or --server\n%s", usage_text);
+        fprintf(stderr, "shardsched bind: need -i, -p and one of --emit or --server\n%s",
+                usage_text);
         return 2;
     }
     return 0;
@@ -132,8 +135,9 @@ static int run(const bind_args_t *a)
     if (rc == 0 && a->emit) {
         rc = ss_bind_emit(b, n, a->emit, a->ndjson, &err);
         if (rc == 0)
-            fprintf(stderr, "bind: wrote %d bindings (%d gang members held back, %d pods unplaced)\n",
-                    n, s.held, s.unplaced);
+            fprintf(stderr,
+                    "bind: wrote %d bindings (%d gang members held back, %d pods unplaced)\n", n,
+                    s.held, s.unplaced);
     } else if (rc == 0) {
         rc = ss_bind_post(b, n, &a->http, &s, &err);
         if (rc == 0)

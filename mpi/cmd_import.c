@@ -11,8 +11,10 @@
 #include "ss_snapshot.h"
 
 static const char usage_text[] =
-    "usage: shardsched import --nodes nodes.json --pods pods.json [--podgroups pg.json] -o cluster.h5\n"
-    "                         [--scheduler-name NAME] [--rack-label KEY] [--block-label KEY] [--strict]\n"
+    "usage: shardsched import --nodes nodes.json --pods pods.json [--podgroups pg.json] -o "
+    "cluster.h5\n"
+    "                         [--scheduler-name NAME] [--rack-label KEY] [--block-label KEY] "
+    "[--strict]\n"
     "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv -o trace.h5\n"
     "\n"
     "Kubernetes input is what `kubectl get nodes -o json` / `kubectl get pods -A -o json` print\n"
@@ -23,7 +25,8 @@ static const char usage_text[] =
     "                         (default " SS_KUBE_DEFAULT_RACK_LABEL ")\n"
     "  --block-label KEY      node label naming the InfiniBand block\n"
     "                         (default " SS_KUBE_DEFAULT_BLOCK_LABEL ")\n"
-    "  --strict               fail on any field the engine does not model (see docs/kubernetes.md)\n";
+    "  --strict               fail on any field the engine does not model (see "
+    "docs/kubernetes.md)\n";
 
 typedef struct {
     const char *nodes, *pods, *podgroups, *out, *openb_nodes, *openb_pods;
@@ -76,8 +79,9 @@ static int parse_args(int argc, char **argv, import_args_t *a)
     int kube = a->nodes || a->pods || a->podgroups, openb = a->openb_nodes || a->openb_pods;
     if (!a->out || kube == openb || (kube && !a->nodes) ||
         (openb && (!a->openb_nodes || !a->openb_pods))) {
-        fprintf(stderr, "shardsched import: need -o and either --nodes [--pods] [--podgroups] "
-                        "or --openb-nodes and --openb-pods\n%s",
+        fprintf(stderr,
+                "shardsched import: need -o and either --nodes [--pods] [--podgroups] "
+                "or --openb-nodes and --openb-pods\n%s",
                 usage_text);
         return 2;
     }

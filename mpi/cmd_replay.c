@@ -137,8 +137,8 @@ static void progress(void *arg, double frac)
         fputc('\n', stderr);
 }
 
-static int append_summary(const char *path, const char *trace, const char *policy,
-                          uint64_t seed, const ss_fgd_result_t *r, ss_error_t *err)
+static int append_summary(const char *path, const char *trace, const char *policy, uint64_t seed,
+                          const ss_fgd_result_t *r, ss_error_t *err)
 {
     FILE *f = fopen(path, "a");
     if (!f)

@@ -21,14 +21,13 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
-            "                           [--exhaustive] [--quiet]\n\n"
-            "Places every pending pod of the snapshot and writes one row per pending pod:\n"
-            "the node chosen, or the reason it could not be placed.\n\n"
-            "  -i, --input FILE     cluster snapshot (from gen or import)\n"
-            "  -o, --output FILE    placements file to write (atomically)\n"
-            "  --policy NAME        placement policy (default least-allocated):\n");
+    fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
+               "                           [--exhaustive] [--quiet]\n\n"
+               "Places every pending pod of the snapshot and writes one row per pending pod:\n"
+               "the node chosen, or the reason it could not be placed.\n\n"
+               "  -i, --input FILE     cluster snapshot (from gen or import)\n"
+               "  -o, --output FILE    placements file to write (atomically)\n"
+               "  --policy NAME        placement policy (default least-allocated):\n");
     for (int i = 0; ss_policy_at(i); i++)
         fprintf(f, "                         %-16s %s\n", ss_policy_at(i)->name,
                 ss_policy_at(i)->help);
@@ -48,24 +47,31 @@ typedef struct {
 
 static int parse(int argc, char **argv, opts_t *o)
 {
-    static const struct option lo[] = {{"input", required_argument, 0, 'i'},
-                                       {"output", required_argument, 0, 'o'},
-                                       {"policy", required_argument, 0, 'p'},
-                                       {"exhaustive", no_argument, 0, 'x'},
-                                       {"quiet", no_argument, 0, 'q'},
-                                       {"shard-nodes", required_argument, 0, 's'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+    static const struct option lo[] = {
+        {"input", required_argument, 0, 'i'},  {"output", required_argument, 0, 'o'},
+        {"policy", required_argument, 0, 'p'}, {"exhaustive", no_argument, 0, 'x'},
+        {"quiet", no_argument, 0, 'q'},        {"shard-nodes", required_argument, 0, 's'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "i:o:h", lo, NULL)) != -1) {
         switch (ch) {
-        case 'i': o->in = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'p': o->policy = optarg; break;
-        case 'x': o->exhaustive = 1; break;
-        case 'q': o->quiet = 1; break;
+        case 'i':
+            o->in = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'p':
+            o->policy = optarg;
+            break;
+        case 'x':
+            o->exhaustive = 1;
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
         case 's': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -77,8 +83,10 @@ static int parse(int argc, char **argv, opts_t *o)
             o->shard_nodes = (int32_t)v;
             break;
         }
-        case 'h': return 1;
-        default: return -1;
+        case 'h':
+            return 1;
+        default:
+            return -1;
         }
     }
     if (optind < argc) {
@@ -97,8 +105,8 @@ static int parse(int argc, char **argv, opts_t *o)
 }
 
 /* Test hook: SS_FAULT_INJECT="PHASE:RANK" makes that rank fail at that phase
- * (read, schedule, engine: inside the collective rounds, write), to test that a fault on one rank ends every rank
- * cleanly. */
+ * (read, schedule, engine: inside the collective rounds, write), to test that a fault on one rank
+ * ends every rank cleanly. */
 static int injected(MPI_Comm comm, const char *phase, ss_error_t *err)
 {
     const char *spec = getenv("SS_FAULT_INJECT");
@@ -120,9 +128,8 @@ static int32_t count_pending(const ss_cluster_t *c)
 
 /* The engine's shards [*lo, *hi) for this rank, after checking that they
  * cover exactly the node rows [node_lo, node_hi) whose capacity was read. */
-static int owned_shards(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes,
-                        int32_t node_lo, int32_t node_hi, int32_t *lo, int32_t *hi,
-                        ss_error_t *err)
+static int owned_shards(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes, int32_t node_lo,
+                        int32_t node_hi, int32_t *lo, int32_t *hi, ss_error_t *err)
 {
     int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
     ss_dist_owned(comm, ss_sched_shards(c, shard_nodes, bounds), lo, hi);
@@ -166,7 +173,8 @@ static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, int32_t no
             rc = ss_dist_sched_comm(comm, ss_sched_shards(c, o->shard_nodes, nb), &ctx, &ops);
             rc = ss_dist_agree(comm, rc);
             if (rc == 0)
-                rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+                rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl,
+                                  err);
             else
                 ss_error_set(err, rc, "out of memory setting up the exchange");
             ss_dist_ctx_free(&ctx);

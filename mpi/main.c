@@ -19,7 +19,8 @@ static const struct {
      "import --nodes nodes.json --pods pods.json [--podgroups pg.json] -o cluster.h5\n"
      "  shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv -o trace.h5"},
     {"replay", ss_cmd_replay, "replay -i trace.h5 -o metrics.h5 [--policy NAME] [--seed S]"},
-    {"bind", ss_cmd_bind, "bind -i cluster.h5 -p placements.h5 (--emit bindings.json | --server URL)"},
+    {"bind", ss_cmd_bind,
+     "bind -i cluster.h5 -p placements.h5 (--emit bindings.json | --server URL)"},
     {"bench", ss_cmd_bench, "bench --scenario NAME"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -29,8 +30,9 @@ static void usage(FILE *f)
     fprintf(f, "shardsched: parallel placement engine for very large clusters\n\nusage:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  shardsched %s\n", commands[i].usage);
-    fprintf(f, "\n'shardsched COMMAND --help' describes a command. gen, schedule, replay and bench\n"
-               "run under 'mpirun -n N'; the other commands do their work on rank 0.\n");
+    fprintf(f,
+            "\n'shardsched COMMAND --help' describes a command. gen, schedule, replay and bench\n"
+            "run under 'mpirun -n N'; the other commands do their work on rank 0.\n");
 }
 
 int main(int argc, char **argv)

@@ -47,8 +47,9 @@ static int gather(void *vctx, const ss_cand_t *mine, int32_t n, ss_cand_t **all,
     x->send[0] = (ss_cand_t){n, -9, -1, 0};
     memcpy(x->send + 1, mine, (size_t)head * sizeof *mine);
     int bytes = cap * (int)sizeof(ss_cand_t);
-    int rc = ss_dist_check(MPI_Allgather(x->send, bytes, MPI_BYTE, x->recv, bytes, MPI_BYTE, x->comm),
-                           "MPI_Allgather", err);
+    int rc =
+        ss_dist_check(MPI_Allgather(x->send, bytes, MPI_BYTE, x->recv, bytes, MPI_BYTE, x->comm),
+                      "MPI_Allgather", err);
     if (rc < 0)
         return rc;
     int64_t total = 0, over = 0;
@@ -82,8 +83,8 @@ static int gather(void *vctx, const ss_cand_t *mine, int32_t n, ss_cand_t **all,
             d += counts[r];
         }
         int mine_over = (int)((n - head) * (int32_t)sizeof(ss_cand_t));
-        rc = ss_dist_check(MPI_Allgatherv(mine + head, mine_over, MPI_BYTE, x->over, counts,
-                                          displs, MPI_BYTE, x->comm),
+        rc = ss_dist_check(MPI_Allgatherv(mine + head, mine_over, MPI_BYTE, x->over, counts, displs,
+                                          MPI_BYTE, x->comm),
                            "MPI_Allgatherv", err);
     }
     int64_t pos = 0;

@@ -44,8 +44,8 @@ static void test_ss_fgd_frag_hand_example(void **state)
     ss_fgd_state_t *s;
     assert_int_equal(ss_fgd_state_create(c, &s, NULL), 0);
     /* typical pods: A (1 cpu, 0.5 GPU) x3, a CPU pod, C (20 cpu, 1 GPU) */
-    ss_fgd_pod_t typ[] = {pod(1000, 1, 500), pod(1000, 1, 500), pod(1000, 1, 500),
-                          pod(2000, 0, 0), pod(20000, 1, 1000)};
+    ss_fgd_pod_t typ[] = {pod(1000, 1, 500), pod(1000, 1, 500), pod(1000, 1, 500), pod(2000, 0, 0),
+                          pod(20000, 1, 1000)};
     assert_int_equal(ss_fgd_set_typical(s, typ, 5, false, NULL), 0);
     assert_int_equal(s->n_typical, 3);
     assert_int_equal(s->typical_denom, 5);
@@ -154,8 +154,9 @@ static void test_ss_fgd_fits_filter(void **state)
 static void test_ss_fgd_policy_find_case_insensitive(void **state)
 {
     (void)state;
-    const char *names[] = {"random", "dotprod", "gpuclustering", "gpupacking", "bestfit", "fgd",
-                           "fgd-reserve", "least-allocated", "most-allocated", "balanced"};
+    const char *names[] = {"random",         "dotprod", "gpuclustering", "gpupacking",
+                           "bestfit",        "fgd",     "fgd-reserve",   "least-allocated",
+                           "most-allocated", "balanced"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null(ss_fgd_policy_find(names[i]));
     assert_ptr_equal(ss_fgd_policy_find("GpuPacking"), ss_fgd_policy_find("gpupacking"));

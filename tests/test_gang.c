@@ -27,8 +27,8 @@ static ss_cluster_t *gpu_cluster(int32_t n, int32_t per_rack, int32_t racks_per_
                                  const int32_t *busy)
 {
     ss_cluster_t *c = ss_cluster_create();
-    ss_template_t run = {.req = {.cpu_milli = 1000, .memory = 1 << 30, .gpu_count = 1,
-                                 .gpu_milli = 1000}};
+    ss_template_t run = {
+        .req = {.cpu_milli = 1000, .memory = 1 << 30, .gpu_count = 1, .gpu_milli = 1000}};
     int32_t model = S(c, "H100");
     for (int32_t i = 0; i < n; i++) {
         char name[32], rack[32], block[32];
@@ -53,11 +53,11 @@ static ss_cluster_t *gpu_cluster(int32_t n, int32_t per_rack, int32_t racks_per_
 }
 
 /* A gang of `size` pods of 8 GPUs each; returns the group index. */
-static int32_t add_gang(ss_cluster_t *c, const char *name, int32_t size, int32_t min,
-                        int level, int mode)
+static int32_t add_gang(ss_cluster_t *c, const char *name, int32_t size, int32_t min, int level,
+                        int mode)
 {
-    ss_template_t t = {.req = {.cpu_milli = 8000, .memory = 1 << 30, .gpu_count = 8,
-                               .gpu_milli = 1000}};
+    ss_template_t t = {
+        .req = {.cpu_milli = 8000, .memory = 1 << 30, .gpu_count = 8, .gpu_milli = 1000}};
     int32_t ti = ss_cluster_add_template(c, &t);
     int32_t g = ss_cluster_add_group(c, S(c, name), min, level, mode);
     for (int32_t i = 0; i < size; i++) {
@@ -70,8 +70,8 @@ static int32_t add_gang(ss_cluster_t *c, const char *name, int32_t size, int32_t
 
 static void add_small(ss_cluster_t *c, const char *name, int32_t n)
 {
-    ss_template_t t = {.req = {.cpu_milli = 100, .memory = 1 << 20, .gpu_count = 1,
-                               .gpu_milli = 1000}};
+    ss_template_t t = {
+        .req = {.cpu_milli = 100, .memory = 1 << 20, .gpu_count = 1, .gpu_milli = 1000}};
     int32_t ti = ss_cluster_add_template(c, &t);
     for (int32_t i = 0; i < n; i++) {
         char pod[64];

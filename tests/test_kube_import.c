@@ -89,8 +89,9 @@ static void test_ss_kube_import_files_lab_sample(void **state)
     assert_int_equal(c->taints[c->node_taint_begin[m]].effect, SS_EFFECT_NO_SCHEDULE);
     /* running pods sit on their node */
     int32_t p = pod_by_name(c, "prometheus-k8s-0");
-    assert_int_equal(ss_strtab_find(c->strings, "worker-0.imeixner20210707.lab.upshift.rdu2.redhat.com"),
-                     c->node_name[c->pod_node[p]]);
+    assert_int_equal(
+        ss_strtab_find(c->strings, "worker-0.imeixner20210707.lab.upshift.rdu2.redhat.com"),
+        c->node_name[c->pod_node[p]]);
     /* the required pod anti-affinity is never dropped */
     assert_true(tmpl_of(c, "apiserver-695d9c5549-w7fjs")->unsupported & SS_RULE_POD_ANTI_AFFINITY);
     /* the pending router has hostPorts: reported unsupported */
@@ -99,7 +100,9 @@ static void test_ss_kube_import_files_lab_sample(void **state)
     assert_true(tmpl_of(c, "router-default-7bbdcfcf9b-7xdln")->unsupported & SS_RULE_OTHER);
     assert_int_equal(rep.warn[SS_KUBE_WARN_HOST_PORT], 1);
     /* etcd: three containers (10m + 300m + 40m) outweigh its init containers */
-    assert_int_equal(tmpl_of(c, "etcd-master-0.imeixner20210707.lab.upshift.rdu2.redhat.com")->req.cpu_milli, 350);
+    assert_int_equal(
+        tmpl_of(c, "etcd-master-0.imeixner20210707.lab.upshift.rdu2.redhat.com")->req.cpu_milli,
+        350);
     assert_int_equal(ss_cluster_validate(c, &err), 0);
     ss_cluster_destroy(c);
 
@@ -137,8 +140,10 @@ static void test_ss_kube_import_files_gcp_sample(void **state)
     }
     assert_int_equal(masters, 3);
     /* sorted by zone: b, b, c, c, d, d */
-    assert_string_equal(ss_cluster_strget(c, c->node_topo[1 * SS_TOPO_NLEVELS + SS_TOPO_ZONE]), "us-east1-b");
-    assert_string_equal(ss_cluster_strget(c, c->node_topo[4 * SS_TOPO_NLEVELS + SS_TOPO_ZONE]), "us-east1-d");
+    assert_string_equal(ss_cluster_strget(c, c->node_topo[1 * SS_TOPO_NLEVELS + SS_TOPO_ZONE]),
+                        "us-east1-b");
+    assert_string_equal(ss_cluster_strget(c, c->node_topo[4 * SS_TOPO_NLEVELS + SS_TOPO_ZONE]),
+                        "us-east1-d");
     ss_cluster_destroy(c);
 }
 
@@ -146,7 +151,8 @@ static ss_cluster_t *import_fixtures(ss_kube_opts_t *o, ss_kube_report_t *rep)
 {
     ss_cluster_t *c = NULL;
     ss_error_t err = {{0}};
-    if (ss_kube_import_files(FIX "/nodes.json", FIX "/pods.json", FIX "/podgroups.json", o, &c, rep, &err))
+    if (ss_kube_import_files(FIX "/nodes.json", FIX "/pods.json", FIX "/podgroups.json", o, &c, rep,
+                             &err))
         fail_msg("%s", err.text);
     return c;
 }
@@ -159,7 +165,8 @@ static void test_ss_kube_import_files_nodes(void **state)
     ss_cluster_t *c = import_fixtures(&o, &rep);
     assert_int_equal(c->n_nodes, 3);
     assert_int_equal(rep.warn[SS_KUBE_WARN_HOSTNAME_MISMATCH], 1);
-    int32_t g = node_by_name(c, "gpu-b"), a = node_by_name(c, "cpu-a"), x = node_by_name(c, "cordoned");
+    int32_t g = node_by_name(c, "gpu-b"), a = node_by_name(c, "cpu-a"),
+            x = node_by_name(c, "cordoned");
     assert_true(a < g && x < g); /* zone z1 sorts before z2 */
     const int32_t *topo = &c->node_topo[g * SS_TOPO_NLEVELS];
     assert_string_equal(ss_cluster_strget(c, topo[SS_TOPO_BLOCK]), "blk1");
@@ -193,7 +200,8 @@ static void test_ss_kube_import_files_pod_rules(void **state)
     assert_int_equal(rep.unknown_node, 1);
     assert_int_equal(pod_by_name(c, "done"), -1);
     assert_int_equal(pod_by_name(c, "v-0"), -1);
-    assert_int_equal(c->pod_template[pod_by_name(c, "web-1-a")], c->pod_template[pod_by_name(c, "web-1-b")]);
+    assert_int_equal(c->pod_template[pod_by_name(c, "web-1-a")],
+                     c->pod_template[pod_by_name(c, "web-1-b")]);
     assert_string_equal(ss_cluster_strget(c, tmpl_of(c, "web-1-a")->workload), "ReplicaSet/web-1");
     assert_int_equal(tmpl_of(c, "init")->req.cpu_milli, 500);
     assert_int_equal(tmpl_of(c, "init")->req.memory, 64 << 20);
@@ -258,18 +266,23 @@ static const struct {
     const char *pods;
     const char *msg;
 } bad_pods[] = {
-    {"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{\"containers\":"
+    {"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{"
+     "\"containers\":"
      "[{\"resources\":{\"requests\":{\"cpu\":\"1x\"}}}]}}",
-     "<pods>: Pod ns/p: spec.containers[0].resources.requests.cpu: '1x' is not a quantity: unknown suffix 'x'"},
-    {"[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"overhead\":{\"memory\":\"1KB\"}}}]",
+     "<pods>: Pod ns/p: spec.containers[0].resources.requests.cpu: '1x' is not a quantity: unknown "
+     "suffix 'x'"},
+    {"[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"overhead\":{\"memory\":\"1KB\"}}"
+     "}]",
      "Pod p: spec.overhead.memory: '1KB' is not a quantity"},
     {"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"resources\":"
      "{\"requests\":{\"memory\":\"-1\"}}}]}}",
      "negative"},
-    {"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"tolerations\":[{\"operator\":\"Maybe\"}]}}",
+    {"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"tolerations\":[{\"operator\":"
+     "\"Maybe\"}]}}",
      "spec.tolerations[0]"},
     {"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"affinity\":{\"nodeAffinity\":{"
-     "\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchExpressions\":"
+     "\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{"
+     "\"matchExpressions\":"
      "[{\"key\":\"k\",\"operator\":\"Near\"}]}]}}}}}",
      "nodeSelectorTerms[0].matchExpressions[0]"},
     {"{\"kind\":\"Pod\",\"spec\":{}}", "no metadata.name"},
@@ -281,8 +294,9 @@ static void test_ss_kube_import_strings_bad_input(void **state)
 {
     (void)state;
     ss_kube_opts_t o = quiet();
-    const char *nodes = "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
-                        "{\"cpu\":\"2\"}}}";
+    const char *nodes =
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
+        "{\"cpu\":\"2\"}}}";
     for (size_t i = 0; i < sizeof bad_pods / sizeof bad_pods[0]; i++) {
         ss_cluster_t *c = (ss_cluster_t *)1;
         ss_error_t err = {{0}};
@@ -293,20 +307,24 @@ static void test_ss_kube_import_strings_bad_input(void **state)
     }
     ss_cluster_t *c = NULL;
     ss_error_t err = {{0}};
-    assert_true(ss_kube_import_strings("{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":"
-                                       "{\"allocatable\":{\"cpu\":\"two\"}}}",
-                                       NULL, NULL, &o, &c, NULL, &err) < 0);
-    assert_non_null(strstr(err.text, "<nodes>: Node n: status.allocatable.cpu: 'two' is not a quantity"));
+    assert_true(
+        ss_kube_import_strings("{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":"
+                               "{\"allocatable\":{\"cpu\":\"two\"}}}",
+                               NULL, NULL, &o, &c, NULL, &err) < 0);
+    assert_non_null(
+        strstr(err.text, "<nodes>: Node n: status.allocatable.cpu: 'two' is not a quantity"));
 }
 
 static void test_ss_kube_import_strings_strict(void **state)
 {
     (void)state;
     ss_kube_opts_t o = quiet();
-    const char *nodes = "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
-                        "{\"cpu\":\"2\",\"pods\":\"10\"}}}";
-    const char *pods = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[],"
-                       "\"schedulingGates\":[{\"name\":\"g\"}]}}";
+    const char *nodes =
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
+        "{\"cpu\":\"2\",\"pods\":\"10\"}}}";
+    const char *pods =
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[],"
+        "\"schedulingGates\":[{\"name\":\"g\"}]}}";
     ss_cluster_t *c = NULL;
     ss_kube_report_t rep;
     ss_error_t err = {{0}};
@@ -315,7 +333,8 @@ static void test_ss_kube_import_strings_strict(void **state)
     assert_int_equal(c->templates[0].unsupported, SS_RULE_OTHER);
     ss_cluster_destroy(c);
     o.strict = true;
-    assert_int_equal(ss_kube_import_strings(nodes, pods, NULL, &o, &c, &rep, &err), SS_EUNSUPPORTED);
+    assert_int_equal(ss_kube_import_strings(nodes, pods, NULL, &o, &c, &rep, &err),
+                     SS_EUNSUPPORTED);
     assert_non_null(strstr(err.text, "schedulingGates"));
 }
 
@@ -327,7 +346,8 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     assert_int_equal(a->n_groups, b->n_groups);
     assert_int_equal(a->n_ext, b->n_ext);
     for (int32_t n = 0; n < a->n_nodes; n++) {
-        assert_string_equal(ss_cluster_strget(a, a->node_name[n]), ss_cluster_strget(b, b->node_name[n]));
+        assert_string_equal(ss_cluster_strget(a, a->node_name[n]),
+                            ss_cluster_strget(b, b->node_name[n]));
         for (int l = 0; l < SS_TOPO_NLEVELS; l++)
             assert_string_equal(ss_cluster_strget(a, a->node_topo[n * SS_TOPO_NLEVELS + l]),
                                 ss_cluster_strget(b, b->node_topo[n * SS_TOPO_NLEVELS + l]));
@@ -338,14 +358,17 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
         assert_int_equal(a->node_label_count[n], b->node_label_count[n]);
         assert_int_equal(a->node_taint_count[n], b->node_taint_count[n]);
         assert_int_equal(a->node_gpu_count[n], b->node_gpu_count[n]);
-        assert_memory_equal(&a->node_ext[n * SS_MAX_EXT], &b->node_ext[n * SS_MAX_EXT], sizeof(int64_t) * SS_MAX_EXT);
+        assert_memory_equal(&a->node_ext[n * SS_MAX_EXT], &b->node_ext[n * SS_MAX_EXT],
+                            sizeof(int64_t) * SS_MAX_EXT);
     }
     for (int32_t p = 0; p < a->n_pods; p++) {
-        assert_string_equal(ss_cluster_strget(a, a->pod_name[p]), ss_cluster_strget(b, b->pod_name[p]));
+        assert_string_equal(ss_cluster_strget(a, a->pod_name[p]),
+                            ss_cluster_strget(b, b->pod_name[p]));
         assert_int_equal(a->pod_node[p], b->pod_node[p]);
         assert_int_equal(a->pod_priority[p], b->pod_priority[p]);
         assert_int_equal(a->pod_group[p] < 0, b->pod_group[p] < 0);
-        const ss_template_t *x = &a->templates[a->pod_template[p]], *y = &b->templates[b->pod_template[p]];
+        const ss_template_t *x = &a->templates[a->pod_template[p]],
+                            *y = &b->templates[b->pod_template[p]];
         assert_memory_equal(&x->req, &y->req, sizeof x->req);
         assert_int_equal(x->unsupported, y->unsupported);
         assert_int_equal(x->sel_count, y->sel_count);

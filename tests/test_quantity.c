@@ -118,10 +118,12 @@ static void test_ss_quantity_format_roundtrip(void **state)
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         int64_t back;
         for (int bin = 0; bin < 2; bin++) {
-            assert_int_equal(ss_quantity_parse(ss_quantity_format(vals[i], 0, bin, buf), 0, &back, NULL), 0);
+            assert_int_equal(
+                ss_quantity_parse(ss_quantity_format(vals[i], 0, bin, buf), 0, &back, NULL), 0);
             assert_int_equal(back, vals[i]);
         }
-        assert_int_equal(ss_quantity_parse(ss_quantity_format(vals[i] / 4, 3, 0, buf), 3, &back, NULL), 0);
+        assert_int_equal(
+            ss_quantity_parse(ss_quantity_format(vals[i] / 4, 3, 0, buf), 3, &back, NULL), 0);
         assert_int_equal(back, vals[i] / 4);
     }
 }

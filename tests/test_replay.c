@@ -20,8 +20,8 @@ static ss_cluster_t *tiny(int ngpu, int npods, const int32_t (*req)[2])
     int32_t m = ss_cluster_str(c, "T4"), topo[4] = {0, 0, 0, 0};
     for (int k = 0; k < ngpu; k++)
         ss_cluster_add_gpu(c, m, 1000);
-    ss_cluster_add_node(c, ss_cluster_str(c, "node"), topo, 1000000, 1ll << 40, 110, NULL, false,
-                        0, 0, 0, 0, 0, ngpu);
+    ss_cluster_add_node(c, ss_cluster_str(c, "node"), topo, 1000000, 1ll << 40, 110, NULL, false, 0,
+                        0, 0, 0, 0, ngpu);
     char name[16];
     for (int i = 0; i < npods; i++) {
         ss_template_t t;
@@ -110,8 +110,8 @@ static void test_ss_replay_fgd_deterministic(void **state)
         req[i][1] = i % 5 == 0 ? 1000 : 100 + 100 * (i % 7);
     }
     ss_cluster_t *c = tiny(16, 40, (const int32_t(*)[2])req);
-    const char *pols[] = {"random", "dotprod", "gpuclustering", "gpupacking", "bestfit", "fgd",
-                          "fgd-reserve"};
+    const char *pols[] = {"random",  "dotprod", "gpuclustering", "gpupacking",
+                          "bestfit", "fgd",     "fgd-reserve"};
     for (int p = 0; p < 7; p++) {
         ss_fgd_opts_t o = {pols[p], 7, 130};
         ss_fgd_result_t *a, *b;

@@ -190,15 +190,16 @@ static void test_ss_sched_run_matches_exhaustive_on_random_clusters(void **state
     ss_error_t err;
     int compared = 0, placed_total = 0;
     for (uint64_t seed = 1; seed <= 40; seed++) {
-        ss_cluster_t *c = random_cluster(seed, 20 + (int32_t)(seed * 7 % 90), 60 + (int32_t)(seed * 13 % 200));
+        ss_cluster_t *c =
+            random_cluster(seed, 20 + (int32_t)(seed * 7 % 90), 60 + (int32_t)(seed * 13 % 200));
         assert_int_equal(ss_cluster_validate(c, &err), 0);
         ss_queue_t *q = ss_queue_build(c, &err);
         assert_non_null(q);
         for (int pi = 0; ss_policy_at(pi); pi++) {
             const ss_policy_t *pol = ss_policy_at(pi);
             ss_placements_t *ref = pending_table(c);
-            assert_int_equal(
-                ss_exhaustive_run(c, pol, q->order, q->units, q->n_units, ref, &err), 0);
+            assert_int_equal(ss_exhaustive_run(c, pol, q->order, q->units, q->n_units, ref, &err),
+                             0);
             int32_t shard_sizes[] = {0, 1, 3, 7};
             for (int si = 0; si < 4; si++)
                 for (int threads = 1; threads <= 2; threads++) {
@@ -211,8 +212,8 @@ static void test_ss_sched_run_matches_exhaustive_on_random_clusters(void **state
                             fail_msg("seed %llu policy %s shards %d threads %d row %d: fast "
                                      "node %d reason %d mask %llx, exhaustive node %d reason "
                                      "%d mask %llx",
-                                     (unsigned long long)seed, pol->name, shard_sizes[si],
-                                     threads, i, got->node[i], got->reason[i],
+                                     (unsigned long long)seed, pol->name, shard_sizes[si], threads,
+                                     i, got->node[i], got->reason[i],
                                      (unsigned long long)got->gpu_mask[i], ref->node[i],
                                      ref->reason[i], (unsigned long long)ref->gpu_mask[i]);
                     }
