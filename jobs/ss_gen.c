@@ -85,6 +85,17 @@ int ss_gen_chance(gen_t *g, double p)
     return ss_rng_uniform(&g->rng) < p;
 }
 
+/* One zone per 2,000 nodes, at least GEN_MIN_ZONES (so that zone spreading
+ * shows even in the 2,000-node default cluster) and at most GEN_MAX_ZONES;
+ * never more zones than nodes. Clusters of 6,000 nodes and more keep the
+ * count they always had. */
+int ss_gen_zone_count(int64_t nodes)
+{
+    int64_t nz = nodes / 2000;
+    nz = nz < GEN_MIN_ZONES ? GEN_MIN_ZONES : nz > GEN_MAX_ZONES ? GEN_MAX_ZONES : nz;
+    return (int)(nz > nodes ? nodes : nz);
+}
+
 /* Nodes per pool: 15% GPU, 10% spot, 12% high-memory, 5% system, the rest
  * general (which also takes the GPU share when GPUs are off). */
 static void pool_sizes(gen_t *g)
@@ -161,8 +172,7 @@ int ss_gen(const ss_gen_opts_t *o, ss_cluster_t **out, ss_error_t *err)
     if (!g.c)
         return ss_error_set(err, SS_ENOMEM, "gen: out of memory");
     ss_rng_seed(&g.rng, o->seed);
-    int64_t nz = o->nodes / 2000;
-    g.nzones = (int)(nz < 1 ? 1 : nz > GEN_MAX_ZONES ? GEN_MAX_ZONES : nz);
+    g.nzones = ss_gen_zone_count(o->nodes);
     pool_sizes(&g);
     if ((rc = intern_common(&g)) < 0 || (rc = ss_gen_nodes(&g)) < 0 ||
         (rc = ss_gen_running(&g)) < 0 || (rc = ss_gen_pending(&g)) < 0)

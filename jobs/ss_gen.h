@@ -7,7 +7,9 @@
  * pods fill each node once, and pending pods come from ~20,000 workload
  * templates whose replicas share everything but their name.
  *
- * The cluster: one region, max(1, min(8, nodes/2000)) zones; pools of 8-GPU
+ * The cluster: one region, min(nodes, max(3, min(8, nodes/2000))) zones
+ * (three at the 2,000-node default, eight from 16,000 nodes up), each pool
+ * split evenly over them and every block and rack inside one zone; pools of 8-GPU
  * nodes (racks of 18 = an NVLink domain, blocks of 32 racks = an InfiniBand
  * block, one GPU model per rack), general, high-memory, spot (tainted
  * spot=true:NoSchedule, some also PreferNoSchedule) and system (tainted

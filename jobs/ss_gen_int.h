@@ -20,6 +20,7 @@
  * a zone keeps nodes sorted by topology. */
 enum gen_pool { POOL_GPU, POOL_GENERAL, POOL_HIGHMEM, POOL_SPOT, POOL_SYSTEM, NPOOLS };
 
+#define GEN_MIN_ZONES 3 /* PRODUCT.md: several zones even at 2,000 nodes */
 #define GEN_MAX_ZONES 8
 #define GEN_NTEAMS 40
 #define GEN_NMODELS 3
@@ -54,6 +55,9 @@ int32_t ss_gen_str(gen_t *g, const char *fmt, ...) __attribute__((format(printf,
 int ss_gen_pick(gen_t *g, const int *w, int n);
 /* True with probability p. */
 int ss_gen_chance(gen_t *g, double p);
+
+/* Zones of a cluster of `nodes` nodes (1..GEN_MAX_ZONES). */
+int ss_gen_zone_count(int64_t nodes);
 
 /* Returns 0, or SS_ENOMEM from inside a generator step. */
 #define GEN_TRY(g, x)                                                                              \

@@ -278,7 +278,8 @@ static void check_default_mix(uint64_t seed)
     double per = (double)m.pending / (double)m.templates;
     if (per < 15 || per > 60)
         fail_msg("%.1f pods per pending template", per);
-    /* 1 region, 1 zone at 2,000 nodes; 15% GPU nodes with 8 GPUs */
+    /* 1 region, 3 zones at 2,000 nodes (test_gen_zones_by_size); 15% GPU
+     * nodes with 8 GPUs */
     assert_int_equal(c->n_gpus, 300 * 8);
     ss_cluster_destroy(c);
 }
@@ -469,6 +470,56 @@ static void test_gen_topology_racks_blocks_zones(void **state)
     assert_true(max_block > 1 && max_block <= 32);
     assert_true(ss_cluster_nodes_sorted(c));
     ss_cluster_destroy(c);
+}
+
+/* Zones by cluster size: at least three from 3 nodes up (PRODUCT.md: zone
+ * spreading must show even in the 2,000-node default cluster), one per 2,000
+ * nodes above 6,000, at most eight; nodes split evenly over the zones, and
+ * every block and rack inside one zone. */
+static void test_gen_zones_by_size(void **state)
+{
+    (void)state;
+    static const int64_t rows[][2] = {{1, 1},    {2, 2},    {3, 3},     {40, 3},    {2000, 3},
+                                      {5999, 3}, {8000, 4}, {16000, 8}, {100000, 8}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ss_gen_opts_t o;
+        ss_gen_opts_default(&o);
+        o.nodes = rows[i][0];
+        o.pods = 0;
+        ss_cluster_t *c = gen_with(&o);
+        int32_t nstr = 0;
+        for (size_t k = 0; k < (size_t)c->n_nodes * SS_TOPO_NLEVELS; k++)
+            nstr = c->node_topo[k] >= nstr ? c->node_topo[k] + 1 : nstr;
+        int32_t *zone_of = malloc((size_t)nstr * sizeof *zone_of); /* block/rack -> zone */
+        int32_t zones = 0, run = 0, min_run = INT32_MAX, max_run = 0;
+        assert_non_null(zone_of);
+        for (int32_t k = 0; k < nstr; k++)
+            zone_of[k] = -1;
+        for (int32_t n = 0; n < c->n_nodes; n++) {
+            const int32_t *t = &c->node_topo[(size_t)n * SS_TOPO_NLEVELS];
+            bool last = n + 1 == c->n_nodes ||
+                        t[SS_TOPO_NLEVELS + SS_TOPO_ZONE] != t[SS_TOPO_ZONE]; /* next node */
+            zones += run++ == 0;
+            if (last) {
+                min_run = run < min_run ? run : min_run;
+                max_run = run > max_run ? run : max_run;
+                run = 0;
+            }
+            for (int lv = SS_TOPO_BLOCK; lv <= SS_TOPO_RACK; lv++) {
+                if (zone_of[t[lv]] < 0)
+                    zone_of[t[lv]] = t[SS_TOPO_ZONE];
+                if (zone_of[t[lv]] != t[SS_TOPO_ZONE])
+                    fail_msg("%lld nodes: node %d's block/rack is in two zones", (long long)o.nodes,
+                             n);
+            }
+        }
+        /* each of the 5 pools splits over the zones within one node */
+        if (zones != rows[i][1] || max_run - min_run > 5)
+            fail_msg("%lld nodes: %d zones of %d..%d nodes, want %lld even zones",
+                     (long long)o.nodes, zones, min_run, max_run, (long long)rows[i][1]);
+        free(zone_of);
+        ss_cluster_destroy(c);
+    }
 }
 
 /* ---- switches ---- */
@@ -695,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_gen_fit_nowhere_pods_fit_nowhere),
         cmocka_unit_test(test_gen_running_usage_near_target_never_over),
         cmocka_unit_test(test_gen_topology_racks_blocks_zones),
+        cmocka_unit_test(test_gen_zones_by_size),
         cmocka_unit_test(test_gen_each_switch_off_removes_feature),
         cmocka_unit_test(test_gen_gpu_off_removes_gangs_and_gpu_nodes),
         cmocka_unit_test(test_gen_bad_opts_rejected),
