@@ -63,21 +63,22 @@ expect_failure "negative cpu on the last rank" "bad-cpu.h5: /nodes/cpu_milli row
 expect_failure "negative cpu on the last rank (-n 2)" "bad-cpu.h5: /nodes/cpu_milli row 1999" 1 \
     -n 2 $BIN schedule -i bad-cpu.h5 -o out.h5
 
-# A bad GPU capacity. The generator puts GPU nodes in the first rows; with
-# 20 shards of ~100 nodes over 8 ranks, rank 1 owns nodes ~200..500.
+# A bad GPU capacity. The generator puts GPU nodes in the first rows of each
+# of its 3 zones (~667 nodes each); with 20 shards of ~100 nodes over 4 ranks,
+# rank 1 owns nodes ~500..1000, so the last GPU node of the second zone.
 cp c.h5 bad-gpu.h5
 $PY - <<'EOF2' > gpu-row.txt || fail "corrupting bad-gpu.h5"
 import h5py
 with h5py.File("bad-gpu.h5", "r+") as f:
     begin, count = f["/nodes/gpu_begin"][:], f["/nodes/gpu_count"][:]
-    last = max(i for i in range(len(count)) if count[i] > 0)
+    last = max(i for i in range(min(len(count), 1000)) if count[i] > 0)
     f["/gpus/milli"][begin[last]] = 0
     print(last, begin[last])
 EOF2
 read -r gnode grow < gpu-row.txt
-[ "$gnode" -ge 250 ] && [ "$gnode" -lt 450 ] || fail "the generator's last GPU node is $gnode now: adjust"
+[ "$gnode" -ge 600 ] && [ "$gnode" -lt 900 ] || fail "the second zone's last GPU node is $gnode now: adjust"
 expect_failure "bad GPU capacity" "bad-gpu.h5: /gpus/milli row $grow" 1 \
-    -n 8 $BIN schedule -i bad-gpu.h5 -o out.h5 --shard-nodes 100
+    -n 4 $BIN schedule -i bad-gpu.h5 -o out.h5 --shard-nodes 100
 
 # A write that fails after every rank wrote its slab: the output path is a
 # directory, so the final rename fails; the temporary is removed.
