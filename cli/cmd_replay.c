@@ -17,6 +17,7 @@
 
 #include "ss_cli.h"
 #include "ss_metrics.h"
+#include "ss_policy.h"
 #include "ss_replay.h"
 #include "ss_snapshot.h"
 #include "ss_trace.h"
@@ -119,7 +120,7 @@ static int parse(int argc, char **argv, opts_t *o)
         fprintf(stderr, "shardsched replay: --protocol must be fgd or time\n");
         return 2;
     }
-    if (!ss_fgd_policy_find(o->policy)) {
+    if (!ss_policy_find(o->policy)) {
         fprintf(stderr, "shardsched replay: unknown policy '%s' (try --list-policies)\n",
                 o->policy);
         return 2;
@@ -164,7 +165,7 @@ static int run_fgd(const opts_t *o, const ss_cluster_t *c, const char *trace, ss
     int rc = ss_replay_fgd(c, &fo, &r, err);
     if (rc)
         return rc;
-    const ss_fgd_policy_t *pol = ss_fgd_policy_find(o->policy);
+    const ss_policy_t *pol = ss_policy_find(o->policy);
     const ss_metric_col_t cols[] = {
         {"pod", SS_METRIC_I32, r->pod},
         {"node", SS_METRIC_I32, r->node},
@@ -205,7 +206,7 @@ static int run_time(const opts_t *o, const ss_cluster_t *c, const ss_trace_t *t,
     int rc = ss_replay_time_gangs(c, t, &to, &go, &r, err);
     if (rc)
         return rc;
-    const ss_fgd_policy_t *pol = ss_fgd_policy_find(o->policy);
+    const ss_policy_t *pol = ss_policy_find(o->policy);
     const ss_metric_col_t cols[] = {
         {"time", SS_METRIC_I64, r->time},
         {"arrived_pods", SS_METRIC_I64, r->arrived_pods},
@@ -275,8 +276,8 @@ int ss_cmd_replay(int argc, char **argv, MPI_Comm comm)
         if (!status && o.help)
             usage(stdout);
         else if (!status && o.list)
-            for (int i = 0; i < ss_fgd_policy_count(); i++)
-                printf("%s\n", ss_fgd_policy_at(i)->name);
+            for (int i = 0; ss_policy_at(i); i++)
+                printf("%s\n", ss_policy_at(i)->name);
         else if (!status)
             status = work(&o);
         fflush(stdout);

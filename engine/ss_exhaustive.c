@@ -13,6 +13,7 @@
 typedef struct {
     const ss_cluster_t *c;
     const ss_policy_t *policy;
+    ss_policy_ctx_t *pctx;
     ss_state_t *st;
     ss_match_ctx_t mx;
     int32_t max_untolerated;
@@ -34,7 +35,7 @@ static int32_t best_node(const ref_t *r, int32_t t, int *reason, int64_t *best_s
             counts[why]++;
             continue;
         }
-        int64_t score = SS_WEIGHT_FIT * r->policy->fit_score(r->st, tp, n) + bonus;
+        int64_t score = SS_WEIGHT_FIT * ss_policy_fit(r->policy->id, r->pctx, r->st, tp, n) + bonus;
         if (best < 0 || score > *best_score) {
             best = n;
             *best_score = score;
@@ -69,7 +70,7 @@ static int32_t place_each(ref_t *r, const int32_t *pods, int32_t n, const int32_
             out->reason[row] = why;
             continue;
         }
-        uint64_t mask = ss_state_pick_gpus(r->st, &c->templates[t], node);
+        uint64_t mask = ss_policy_pick_gpus(r->pctx, r->st, t, node);
         ss_state_apply(r->st, &c->templates[t], node, mask, +1);
         out->node[row] = node;
         out->gpu_mask[row] = mask;
@@ -197,12 +198,17 @@ int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const in
                       const ss_unit_t *units, int32_t n_units, ss_placements_t *out,
                       ss_error_t *err)
 {
-    ref_t r = {c, policy, ss_state_create(c), {0}, 0, 0, c->n_nodes};
+    ref_t r = {c, policy, NULL, ss_state_create(c), {0}, 0, 0, c->n_nodes};
     int32_t *row_of_pod = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof(int32_t));
-    if (!r.st || !row_of_pod) {
+    int rc = 0;
+    if (!r.st || !row_of_pod)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
+    else
+        rc = ss_policy_ctx_create(policy, c, &r.pctx, err);
+    if (rc) {
         ss_state_destroy(r.st);
         free(row_of_pod);
-        return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
+        return rc;
     }
     ss_match_ctx_init(&r.mx, c);
     for (int32_t n = 0; n < c->n_nodes; n++) {
@@ -221,7 +227,6 @@ int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const in
             row_of_pod[p] = rows++;
         }
     }
-    int rc = 0;
     if (rows != out->n) {
         rc = ss_error_set(err, SS_EINVAL, "placements have %d rows for %d pending pods", out->n,
                           rows);
@@ -235,6 +240,7 @@ int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const in
             place_pods(&r, order + units[u].begin, units[u].count, units[u].group, row_of_pod, out);
     }
     ss_state_destroy(r.st);
+    ss_policy_ctx_destroy(r.pctx);
     free(row_of_pod);
     return rc;
 }

@@ -231,8 +231,8 @@ static int key_cmp(const void *a, const void *b)
     return 0;
 }
 
-int ss_fgd_set_typical(ss_fgd_state_t *s, const ss_fgd_pod_t *pods, int32_t n, bool all,
-                       ss_error_t *err)
+int ss_fgd_typical_build(const ss_fgd_pod_t *pods, int32_t n, bool all, ss_fgd_typical_t **table,
+                         int32_t *n_typical, int64_t *denom, ss_error_t *err)
 {
     ss_fgd_typical_t *t = calloc((size_t)(n > 0 ? n : 1), sizeof *t);
     if (!t)
@@ -257,10 +257,25 @@ int ss_fgd_set_typical(ss_fgd_state_t *s, const ss_fgd_pod_t *pods, int32_t n, b
     int32_t keep = 0;
     while (keep < k && (all || cum * 100 < (int64_t)SS_FGD_COVERAGE_PCT * n))
         cum += t[keep++].count;
+    *table = t;
+    *n_typical = keep;
+    *denom = cum > 0 ? cum : 1;
+    return 0;
+}
+
+int ss_fgd_set_typical(ss_fgd_state_t *s, const ss_fgd_pod_t *pods, int32_t n, bool all,
+                       ss_error_t *err)
+{
+    ss_fgd_typical_t *t = NULL;
+    int32_t keep = 0;
+    int64_t denom = 1;
+    int rc = ss_fgd_typical_build(pods, n, all, &t, &keep, &denom, err);
+    if (rc)
+        return rc;
     free(s->typical);
     s->typical = t;
     s->n_typical = keep;
-    s->typical_denom = cum > 0 ? cum : 1;
+    s->typical_denom = denom;
     s->frag_total = 0;
     for (int32_t i = 0; i < s->n_nodes; i++) {
         s->frag[i] = node_frag(s, i);

@@ -27,6 +27,9 @@
 #define SS_FGD_NO_MODEL (1ull << 63) /* pod mask bit: asks only unknown models */
 #define SS_FGD_NTAGS 10              /* GpuClustering tags: share, 1..8 GPUs, other */
 #define SS_FGD_COVERAGE_PCT 95       /* typical pods cover this share of pods */
+#define SS_FGD_NORM_CPU 128000.0     /* the simulator's normalisers: largest node */
+#define SS_FGD_NORM_GPU 8000.0
+#define SS_FGD_RESERVE_CPU_PER_GPU 12000 /* fgd-reserve: milli-cpu kept per idle GPU */
 
 /* A pod as the policies see it. */
 typedef struct {
@@ -93,6 +96,12 @@ void ss_fgd_pod_from_template(const ss_fgd_state_t *s, const ss_cluster_t *c, in
 int ss_fgd_set_typical(ss_fgd_state_t *s, const ss_fgd_pod_t *pods, int32_t n, bool all,
                        ss_error_t *err);
 
+/* The table itself, as ss_fgd_set_typical builds it: *table (caller frees)
+ * gets *n_typical shapes; *denom the sum of their counts (at least 1). Also
+ * used by the engine's fgd policies. Returns 0 or SS_ENOMEM. */
+int ss_fgd_typical_build(const ss_fgd_pod_t *pods, int32_t n, bool all, ss_fgd_typical_t **table,
+                         int32_t *n_typical, int64_t *denom, ss_error_t *err);
+
 /* True iff the pod passes the filter on node n: node not blocked, cpu,
  * memory, GPU model and GPU shares (one GPU with free >= milli, or num fully
  * free GPUs). */
@@ -133,21 +142,11 @@ double ss_fgd_frag_rate(const ss_fgd_state_t *s);
 typedef int32_t (*ss_fgd_score_f)(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
                                   int32_t *gpu);
 
-typedef struct {
-    int version;      /* 1 */
-    const char *name; /* lower case, as --policy takes it */
-    const char *summary;
-    ss_fgd_score_f score; /* NULL for random (uniform among feasible nodes) */
-    bool random_gpu;      /* shared pods get a uniform fitting GPU */
-} ss_fgd_policy_t;
+/* The registry of policies is engine/ss_policy.h (one for every command):
+ * each entry's replay_score is one of the scores below, or a kube score on
+ * this state. */
 
-/* Policy by name, case-insensitive; NULL if unknown. */
-const ss_fgd_policy_t *ss_fgd_policy_find(const char *name);
-/* The i-th policy of the registry (0..count-1), NULL past the end. */
-const ss_fgd_policy_t *ss_fgd_policy_at(int i);
-int ss_fgd_policy_count(void);
-
-/* The scores themselves, exported for tests. */
+/* The FGD-paper scores (ss_fgd_policy.c). */
 int32_t ss_fgd_score_dotprod(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
                              int32_t *gpu);
 int32_t ss_fgd_score_clustering(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
@@ -164,11 +163,11 @@ int32_t ss_fgd_score_reserve(const ss_fgd_state_t *s, int32_t n, const ss_fgd_po
 
 typedef struct ss_fgd_sched ss_fgd_sched_t;
 
-/* A scheduler over state s (borrowed; must outlive it) with policy pol,
- * n_shapes score-cache keys (pod.shape in 0..n_shapes-1), ties broken by
- * node_rank (borrowed copy made: lower rank wins; NULL = node index), and
- * rng (copied) for Random's draws. Returns NULL when out of memory. */
-ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol, int32_t n_shapes,
+/* A scheduler over state s (borrowed; must outlive it) with the policy's
+ * score (NULL: Random, a uniform feasible node and fitting GPU), n_shapes score-cache keys
+ * (pod.shape in 0..n_shapes-1), ties broken by node_rank (borrowed copy made: lower rank wins; NULL
+ * = node index), and rng (copied) for Random's draws. Returns NULL when out of memory. */
+ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, ss_fgd_score_f score, int32_t n_shapes,
                                     const int32_t *node_rank, const ss_rng_t *rng);
 void ss_fgd_sched_destroy(ss_fgd_sched_t *k); /* accepts NULL */
 

@@ -1,22 +1,21 @@
-/* ss_fgd_policy: the registry of replay placement policies and their integer
- * node scores: the six policies of the FGD paper as its public simulator
- * computes them (integer truncation included: it decides how many nodes tie,
- * and ties decide how tightly pods pack; see docs/evaluation.md), the
- * project's own "fgd-reserve", and simple kube-style cpu+memory scores for
- * least-allocated, most-allocated and balanced.
+/* ss_fgd_policy: the replay's integer node scores for the policies of the
+ * FGD paper as its public simulator computes them (integer truncation
+ * included: it decides how many nodes tie, and ties decide how tightly pods
+ * pack; see docs/evaluation.md) and the project's own "fgd-reserve". The
+ * registry (engine/ss_policy.c) points to these; the kube policies' replay
+ * scores live there, in the engine's kube arithmetic.
  *
  * Every score is a pure function of (node state, pod), so the scheduler
  * caches it per (node, pod shape) until the node changes. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ss_fgd.h"
 
 #define MAX_SCORE 100
-#define NORM_CPU 128000.0 /* the simulator's normalisers: largest node */
-#define NORM_GPU 8000.0
+#define NORM_CPU SS_FGD_NORM_CPU
+#define NORM_GPU SS_FGD_NORM_GPU
 
 static double sigmoid(double x)
 {
@@ -141,7 +140,7 @@ int32_t ss_fgd_score_fgd(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t 
  * milli-cpu per idle GPU, about the cluster's cpu per GPU). CPU pods then stop
  * eating the cpu that GPU pods need later, which otherwise strands idle GPUs
  * on cpu-exhausted nodes. Lexicographic: fgd * 4096 + spare cores (clamped). */
-#define RESERVE_CPU_PER_GPU 12000
+#define RESERVE_CPU_PER_GPU SS_FGD_RESERVE_CPU_PER_GPU
 
 int32_t ss_fgd_score_reserve(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
                              int32_t *gpu)
@@ -153,69 +152,4 @@ int32_t ss_fgd_score_reserve(const ss_fgd_state_t *s, int32_t n, const ss_fgd_po
     int64_t spare = (s->cpu_free[n] - p->cpu - need) / 1000 + 2048;
     spare = spare < 0 ? 0 : spare > 4095 ? 4095 : spare;
     return f * 4096 + (int32_t)spare;
-}
-
-/* kube-style scores on cpu and memory, 0..100, integer as kube-scheduler's */
-static int32_t score_least(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
-{
-    *gpu = -1;
-    int64_t c = s->cpu_cap[n] ? (s->cpu_free[n] - p->cpu) * 100 / s->cpu_cap[n] : 0;
-    int64_t m = s->mem_cap[n] ? (s->mem_free[n] - p->mem) * 100 / s->mem_cap[n] : 0;
-    return (int32_t)((c + m) / 2);
-}
-
-static int32_t score_most(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
-{
-    *gpu = -1;
-    int64_t c = s->cpu_cap[n] ? (s->cpu_cap[n] - s->cpu_free[n] + p->cpu) * 100 / s->cpu_cap[n] : 0;
-    int64_t m = s->mem_cap[n] ? (s->mem_cap[n] - s->mem_free[n] + p->mem) * 100 / s->mem_cap[n] : 0;
-    return (int32_t)((c + m) / 2);
-}
-
-static int32_t score_balanced(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
-                              int32_t *gpu)
-{
-    *gpu = -1;
-    double c = s->cpu_cap[n]
-                   ? (double)(s->cpu_cap[n] - s->cpu_free[n] + p->cpu) / (double)s->cpu_cap[n]
-                   : 0;
-    double m = s->mem_cap[n]
-                   ? (double)(s->mem_cap[n] - s->mem_free[n] + p->mem) / (double)s->mem_cap[n]
-                   : 0;
-    return (int32_t)((1.0 - fabs(c - m)) * MAX_SCORE);
-}
-
-static const ss_fgd_policy_t policies[] = {
-    {1, "random", "uniform choice among the nodes that fit", NULL, true},
-    {1, "dotprod", "Tetris dot product of free and requested (cpu, gpu)", ss_fgd_score_dotprod,
-     false},
-    {1, "gpuclustering", "keep GPU pods of one kind together", ss_fgd_score_clustering, false},
-    {1, "gpupacking", "shared GPUs first, then used nodes, then idle nodes", ss_fgd_score_packing,
-     false},
-    {1, "bestfit", "least free cpu and GPU left after placement", ss_fgd_score_bestfit, false},
-    {1, "fgd", "fragmentation gradient descent (ATC'23)", ss_fgd_score_fgd, false},
-    {1, "fgd-reserve", "FGD; CPU pods keep cpu for idle GPUs (this project)", ss_fgd_score_reserve,
-     false},
-    {1, "least-allocated", "most free cpu+memory after placement", score_least, false},
-    {1, "most-allocated", "least free cpu+memory after placement", score_most, false},
-    {1, "balanced", "cpu and memory fractions closest", score_balanced, false},
-};
-#define NPOLICIES ((int)(sizeof policies / sizeof policies[0]))
-
-const ss_fgd_policy_t *ss_fgd_policy_find(const char *name)
-{
-    for (int i = 0; i < NPOLICIES; i++)
-        if (name && !strcasecmp(name, policies[i].name))
-            return &policies[i];
-    return NULL;
-}
-
-const ss_fgd_policy_t *ss_fgd_policy_at(int i)
-{
-    return i >= 0 && i < NPOLICIES ? &policies[i] : NULL;
-}
-
-int ss_fgd_policy_count(void)
-{
-    return NPOLICIES;
 }

@@ -11,7 +11,7 @@
 
 struct ss_fgd_sched {
     ss_fgd_state_t *s;
-    const ss_fgd_policy_t *pol;
+    ss_fgd_score_f fn; /* NULL: Random */
     int32_t n_shapes;
     int32_t *rank;  /* tie-break: lower wins */
     int32_t *score; /* [shape * n_nodes + node] */
@@ -33,7 +33,7 @@ void ss_fgd_sched_destroy(ss_fgd_sched_t *k)
     free(k);
 }
 
-ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *pol, int32_t n_shapes,
+ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, ss_fgd_score_f score, int32_t n_shapes,
                                     const int32_t *node_rank, const ss_rng_t *rng)
 {
     ss_fgd_sched_t *k = calloc(1, sizeof *k);
@@ -42,16 +42,16 @@ ss_fgd_sched_t *ss_fgd_sched_create(ss_fgd_state_t *s, const ss_fgd_policy_t *po
     size_t nn = (size_t)(s->n_nodes > 0 ? s->n_nodes : 1);
     size_t cells = nn * (size_t)(n_shapes > 0 ? n_shapes : 1);
     k->s = s;
-    k->pol = pol;
+    k->fn = score;
     k->n_shapes = n_shapes;
     k->rank = malloc(nn * sizeof *k->rank);
     k->buf = malloc(nn * sizeof *k->buf);
-    if (pol->score) {
+    if (score) {
         k->score = malloc(cells * sizeof *k->score);
         k->gpu = malloc(cells * sizeof *k->gpu);
         k->ver = calloc(cells, sizeof *k->ver);
     }
-    if (!k->rank || !k->buf || (pol->score && (!k->score || !k->gpu || !k->ver))) {
+    if (!k->rank || !k->buf || (score && (!k->score || !k->gpu || !k->ver))) {
         ss_fgd_sched_destroy(k);
         return NULL;
     }
@@ -91,7 +91,7 @@ static int32_t pick_random(ss_fgd_sched_t *k, const ss_fgd_pod_t *p, uint64_t *m
 int32_t ss_fgd_sched_pick(ss_fgd_sched_t *k, const ss_fgd_pod_t *p, uint64_t *mask)
 {
     *mask = 0;
-    if (!k->pol->score)
+    if (!k->fn)
         return pick_random(k, p, mask);
     const ss_fgd_state_t *s = k->s;
     size_t base = (size_t)p->shape * (size_t)s->n_nodes;
@@ -102,7 +102,7 @@ int32_t ss_fgd_sched_pick(ss_fgd_sched_t *k, const ss_fgd_pod_t *p, uint64_t *ma
         size_t idx = base + (size_t)n;
         if (k->ver[idx] != s->version[n] + 1u) {
             int32_t g = -1;
-            k->score[idx] = k->pol->score(s, n, p, &g);
+            k->score[idx] = k->fn(s, n, p, &g);
             k->gpu[idx] = (int8_t)g;
             k->ver[idx] = s->version[n] + 1u;
         }

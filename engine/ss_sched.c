@@ -69,6 +69,7 @@ void ss_sched_destroy(ss_sched_t *s)
     ss_verdict_free(&s->v);
     ss_classes_free(&s->cl);
     ss_state_destroy(s->st);
+    ss_policy_ctx_destroy(s->pctx);
     free(s);
 }
 
@@ -93,7 +94,8 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, in
     s->shard_lo = shard_lo;
     s->shard_hi = shard_hi;
     ss_match_ctx_init(&s->mx, c);
-    if (ss_classes_build(c, &s->cl, err) < 0 || ss_sched_domains_build(s, err) < 0)
+    if (ss_classes_build(c, &s->cl, err) < 0 || ss_sched_domains_build(s, err) < 0 ||
+        ss_policy_ctx_create(policy, c, &s->pctx, err) < 0)
         goto fail;
     s->st = ss_state_create(c);
     s->sh = calloc((size_t)s->n_shards, sizeof *s->sh);

@@ -55,6 +55,7 @@ typedef struct {
 struct ss_sched {
     const ss_cluster_t *c;
     const ss_policy_t *policy;
+    ss_policy_ctx_t *pctx; /* the policy's per-run data (typical pods, ...) */
     ss_state_t *st;
     ss_match_ctx_t mx;
     ss_classes_t cl;

@@ -183,7 +183,7 @@ static int64_t node_eval(const ss_sched_t *s, int32_t t, int32_t node)
     if (ss_sched_node_static(s, t, node, &bonus) != SS_REASON_NONE ||
         ss_state_fit(s->st, tp, node) != SS_REASON_NONE)
         return -1;
-    return SS_WEIGHT_FIT * s->policy->fit_score(s->st, tp, node) + bonus;
+    return SS_WEIGHT_FIT * ss_policy_fit(s->policy->id, s->pctx, s->st, tp, node) + bonus;
 }
 
 /* Appends a candidate to an unordered array, tracking the best entry's index
@@ -234,7 +234,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
                 if (i < lo || i >= hi || st->free_pods[i] < 1 ||
                     st->free_cpu[i] < tp->req.cpu_milli || st->free_mem[i] < tp->req.memory)
                     continue;
-                int64_t sc = SS_WEIGHT_FIT * ss_policy_fit(pid, st, tp, i) + bonus;
+                int64_t sc = SS_WEIGHT_FIT * ss_policy_fit(pid, s->pctx, st, tp, i) + bonus;
                 append_cand(sl, (hent_t){(int32_t)sc, i, st->version[i]}, &n, &best, &second);
             }
         }
@@ -376,7 +376,7 @@ int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead)
         }
         if (e.ver != s->st->version[e.node])
             continue; /* stale: the node changed after this entry was scored */
-        uint64_t mask = ss_state_pick_gpus(s->st, tp, e.node);
+        uint64_t mask = ss_policy_pick_gpus(s->pctx, s->st, t, e.node);
         if (log_reserve(h, h->n_log + 1) < 0 || ss_shard_apply(s, h, tp, e.node, mask, +1) < 0)
             return SS_ENOMEM;
         h->log[h->n_log++] = (ss_cand_t){e.score, e.node, (int32_t)(h - s->sh), mask};

@@ -16,6 +16,7 @@ void ss_state_destroy(ss_state_t *s)
     free(s->free_ext);
     free(s->gpu_free);
     free(s->version);
+    free(s->tags);
     free(s);
 }
 
@@ -33,8 +34,9 @@ ss_state_t *ss_state_create(const ss_cluster_t *c)
     s->free_ext = malloc(n * SS_MAX_EXT * sizeof *s->free_ext);
     s->gpu_free = malloc(g * sizeof *s->gpu_free);
     s->version = calloc(n, sizeof *s->version);
+    s->tags = calloc(n * SS_STATE_NTAGS, sizeof *s->tags);
     if (!s->free_cpu || !s->free_mem || !s->free_pods || !s->free_ext || !s->gpu_free ||
-        !s->version) {
+        !s->version || !s->tags) {
         ss_state_destroy(s);
         return NULL;
     }
@@ -122,6 +124,8 @@ void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_
     int32_t b = c->node_gpu_begin[node];
     for (uint64_t m = gpu_mask; m; m &= m - 1)
         s->gpu_free[b + __builtin_ctzll(m)] -= sign * t->req.gpu_milli;
+    if (t->req.gpu_count > 0)
+        s->tags[(size_t)node * SS_STATE_NTAGS + ss_state_tag(t)] += sign;
     s->version[node]++;
 }
 

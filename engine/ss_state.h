@@ -11,6 +11,10 @@
 
 #include "ss_cluster.h"
 
+/* GPU pods are counted per kind for the GpuClustering policy: tag 0 shares a
+ * GPU, tag k (1..8) takes k whole GPUs, tag 9 more. */
+#define SS_STATE_NTAGS 10
+
 typedef struct {
     const ss_cluster_t *c; /* borrowed; must outlive the state */
     int64_t *free_cpu, *free_mem;
@@ -18,6 +22,7 @@ typedef struct {
     int64_t *free_ext; /* [n_nodes * SS_MAX_EXT] */
     int32_t *gpu_free; /* [n_gpus] free milli-GPU per GPU */
     uint32_t *version; /* [n_nodes], bumped at each place/unplace */
+    int32_t *tags;     /* [n_nodes * SS_STATE_NTAGS] GPU pods on the node per tag */
 } ss_state_t;
 
 /* Builds the state of c with its running pods applied. Returns NULL if out
@@ -42,6 +47,14 @@ uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t
  * one per GPU with room). Static filters are not checked. Used to size
  * topology domains for pod groups. */
 int64_t ss_state_slots(const ss_state_t *s, const ss_template_t *t, int32_t node);
+
+/* The GpuClustering tag of a GPU pod of t (see SS_STATE_NTAGS). */
+static inline int ss_state_tag(const ss_template_t *t)
+{
+    if (t->req.gpu_milli < SS_GPU_MILLI)
+        return 0;
+    return t->req.gpu_count <= 8 ? t->req.gpu_count : SS_STATE_NTAGS - 1;
+}
 
 /* Applies (sign = +1) or removes (sign = -1) a pod of template t on node
  * with the given GPU mask. No checks: callers check fit first. */

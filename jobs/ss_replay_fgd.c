@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ss_policy.h"
 #include "ss_replay.h"
 
 #define SEED_NODES 0x6e6f646573ull /* separate streams for node rank and Random */
@@ -252,7 +253,7 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
                   ss_error_t *err)
 {
     *out = NULL;
-    const ss_fgd_policy_t *pol = ss_fgd_policy_find(o->policy);
+    const ss_policy_t *pol = ss_policy_find(o->policy);
     if (!pol)
         return ss_error_set(err, SS_EINVAL, "unknown policy '%s' (try --list-policies)",
                             o->policy ? o->policy : "");
@@ -281,7 +282,7 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
     int32_t n = arrival_order(c, tp, limit, o->seed, &order, &n_orig);
     ss_rng_t rr;
     ss_rng_seed(&rr, o->seed ^ SEED_RANDOM);
-    if (n < 0 || !(k = ss_fgd_sched_create(s, pol, c->n_templates, rank, &rr)) ||
+    if (n < 0 || !(k = ss_fgd_sched_create(s, pol->replay_score, c->n_templates, rank, &rr)) ||
         !(r = result_create(n)))
         goto out;
     r->gpu_capacity = s->gpu_cap_total;

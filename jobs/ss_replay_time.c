@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ss_policy.h"
 #include "ss_replay.h"
 
 enum { POD_WAITING_ARRIVAL, POD_PENDING, POD_RUNNING, POD_DONE };
@@ -816,7 +817,7 @@ static bool alloc_outputs(ss_time_result_t *r, const ss_cluster_t *c)
 
 /* Gang bookkeeping and the empty cluster; only when there are groups.
  * Returns 0, SS_ENOMEM or an ss_fgd_state_create error. */
-static int alloc_gangs(run_t *w, const ss_fgd_policy_t *pol, const int32_t *rank,
+static int alloc_gangs(run_t *w, const ss_policy_t *pol, const int32_t *rank,
                        const ss_fgd_pod_t *orig, uint64_t seed, ss_error_t *err)
 {
     const ss_cluster_t *c = w->c;
@@ -847,7 +848,9 @@ static int alloc_gangs(run_t *w, const ss_fgd_policy_t *pol, const int32_t *rank
         return rc;
     ss_rng_t rr;
     ss_rng_seed(&rr, seed ^ 0x74696d65ull);
-    return (w->k0 = ss_fgd_sched_create(w->s0, pol, c->n_templates, rank, &rr)) ? 0 : SS_ENOMEM;
+    return (w->k0 = ss_fgd_sched_create(w->s0, pol->replay_score, c->n_templates, rank, &rr))
+               ? 0
+               : SS_ENOMEM;
 }
 
 int ss_replay_time(const ss_cluster_t *c, const ss_trace_t *t, const ss_time_opts_t *o,
@@ -861,7 +864,7 @@ int ss_replay_time_gangs(const ss_cluster_t *c, const ss_trace_t *t, const ss_ti
 {
     *out = NULL;
     int64_t reserve_wait = go ? go->reserve_wait : SS_TIME_GANG_RESERVE_WAIT_DEFAULT;
-    const ss_fgd_policy_t *pol = ss_fgd_policy_find(o->policy);
+    const ss_policy_t *pol = ss_policy_find(o->policy);
     if (!pol)
         return ss_error_set(err, SS_EINVAL, "unknown policy '%s' (try --list-policies)",
                             o->policy ? o->policy : "");
@@ -912,7 +915,8 @@ int ss_replay_time_gangs(const ss_cluster_t *c, const ss_trace_t *t, const ss_ti
     rc = SS_ENOMEM;
     ss_rng_t rr;
     ss_rng_seed(&rr, o->seed ^ 0x74696d65ull);
-    if (!(w.k = ss_fgd_sched_create(w.s, pol, c->n_templates, rank, &rr)) || replay(&w, o))
+    if (!(w.k = ss_fgd_sched_create(w.s, pol->replay_score, c->n_templates, rank, &rr)) ||
+        replay(&w, o))
         goto out;
     *out = w.r;
     w.r = NULL;

@@ -1,5 +1,6 @@
 /* test_fgd: node fragmentation and every policy's integer score on small
- * hand-computed nodes (engine/ss_fgd*.c), plus the filter and the registry. */
+ * hand-computed nodes (engine/ss_fgd*.c), plus the filter (the registry is
+ * tests/test_policy.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,19 +152,6 @@ static void test_ss_fgd_fits_filter(void **state)
     ss_cluster_destroy(c);
 }
 
-static void test_ss_fgd_policy_find_case_insensitive(void **state)
-{
-    (void)state;
-    const char *names[] = {"random",         "dotprod", "gpuclustering", "gpupacking",
-                           "bestfit",        "fgd",     "fgd-reserve",   "least-allocated",
-                           "most-allocated", "balanced"};
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-        assert_non_null(ss_fgd_policy_find(names[i]));
-    assert_ptr_equal(ss_fgd_policy_find("GpuPacking"), ss_fgd_policy_find("gpupacking"));
-    assert_null(ss_fgd_policy_find("nope"));
-    assert_int_equal(ss_fgd_policy_count(), 10);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,7 +159,6 @@ int main(void)
         cmocka_unit_test(test_ss_fgd_scores_hand_computed),
         cmocka_unit_test(test_ss_fgd_score_fgd_gpu_choice),
         cmocka_unit_test(test_ss_fgd_fits_filter),
-        cmocka_unit_test(test_ss_fgd_policy_find_case_insensitive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

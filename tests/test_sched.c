@@ -188,7 +188,7 @@ static void test_ss_sched_run_matches_exhaustive_on_random_clusters(void **state
 {
     (void)state;
     ss_error_t err;
-    int compared = 0, placed_total = 0;
+    int compared = 0, placed_total = 0, gpu_placed = 0, shared_placed = 0;
     for (uint64_t seed = 1; seed <= 40; seed++) {
         ss_cluster_t *c =
             random_cluster(seed, 20 + (int32_t)(seed * 7 % 90), 60 + (int32_t)(seed * 13 % 200));
@@ -220,15 +220,22 @@ static void test_ss_sched_run_matches_exhaustive_on_random_clusters(void **state
                     compared++;
                     ss_placements_destroy(got);
                 }
-            for (int32_t i = 0; i < ref->n; i++)
+            for (int32_t i = 0; i < ref->n; i++) {
                 placed_total += ref->node[i] >= 0;
+                const ss_template_t *tp = &c->templates[c->pod_template[ref->pod[i]]];
+                gpu_placed += ref->node[i] >= 0 && tp->req.gpu_count > 0;
+                shared_placed +=
+                    ref->node[i] >= 0 && tp->req.gpu_milli < 1000 && tp->req.gpu_count > 0;
+            }
             ss_placements_destroy(ref);
         }
         ss_queue_destroy(q);
         ss_cluster_destroy(c);
     }
-    assert_true(compared == 40 * 3 * 8);
-    assert_true(placed_total > 1000); /* the clusters are not trivially empty */
+    assert_true(compared == 40 * SS_POLICY_COUNT * 8); /* every registry policy */
+    assert_true(placed_total > 1000);                  /* the clusters are not trivially empty */
+    assert_true(gpu_placed > 500);                     /* GPU pods, shared ones too, land */
+    assert_true(shared_placed > 200);
 }
 
 int main(void)
