@@ -117,7 +117,9 @@ static void test_placements_write_mpi_matches_serial(void **state)
     ss_cluster_t *c = cluster();
     ss_placements_t *p = placements(c);
     ss_error_t err = {""};
-    p->seconds = 1.5; /* the optional attribute too */
+    p->seconds = 1.5; /* the optional /run group too */
+    p->ranks = 3;
+    p->threads = 2;
     assert_int_equal(ss_placements_write(wpath("ps.h5"), c, p, &err), 0);
     int rc = ss_placements_write_mpi(wpath("pm.h5"), MPI_COMM_WORLD, c, p, &err);
     if (rc != 0)
@@ -132,6 +134,8 @@ static void test_placements_write_mpi_matches_serial(void **state)
     assert_memory_equal(back->gpu_mask, p->gpu_mask, (size_t)p->n * sizeof *p->gpu_mask);
     assert_string_equal(back->policy, "least-allocated");
     assert_true(back->seconds == 1.5);
+    assert_int_equal(back->ranks, 3);
+    assert_int_equal(back->threads, 2);
     assert_false(tmp_left());
     ss_placements_destroy(back);
     ss_placements_destroy(p);
