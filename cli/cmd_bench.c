@@ -12,8 +12,7 @@
 #include "ss_cli.h"
 #include "ss_dist.h"
 #include "ss_gen.h"
-#include "ss_queue.h"
-#include "ss_sched.h"
+#include "ss_run.h"
 
 static const struct {
     const char *name;
@@ -83,38 +82,22 @@ static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t
     return 0;
 }
 
+/* Schedules c (every rank holds it in full) with ss_run_schedule. */
 static int schedule(MPI_Comm comm, const ss_cluster_t *c, const ss_policy_t *pol, int32_t *placed,
                     int32_t *pending, ss_error_t *err)
 {
-    int size;
-    MPI_Comm_size(comm, &size);
-    ss_queue_t *q = ss_queue_build(c, err);
-    ss_placements_t *pl = q ? ss_placements_create(q->n_order) : NULL;
-    int32_t bounds[SS_SCHED_MAX_SHARDS + 1], lo, hi;
-    ss_dist_owned(comm, ss_sched_shards(c, 0, bounds), &lo, &hi);
-    ss_sched_t *s = pl ? ss_sched_create(c, pol, 0, lo, hi, err) : NULL;
-    int rc = ss_dist_agree(comm, s ? 0 : SS_ENOMEM);
+    ss_run_opts_t ro = {pol, 0, 0};
+    ss_dist_part_t part;
+    ss_placements_t *pl = NULL;
+    ss_dist_partition(comm, c, ro.shard_nodes, &part);
+    int rc = ss_run_schedule(comm, &ro, c, &part, &pl, err);
+    *pending = *placed = 0;
     if (rc == 0) {
-        ss_sched_comm_t ops;
-        ss_dist_ctx_t ctx;
-        int32_t nb[SS_SCHED_MAX_SHARDS + 1];
-        rc = ss_dist_sched_comm(comm, ss_sched_shards(c, 0, nb), &ctx, &ops);
-        rc = ss_dist_agree(comm, rc);
-        if (rc == 0)
-            rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
-        else
-            ss_error_set(err, rc, "out of memory setting up the exchange");
-        ss_dist_ctx_free(&ctx);
         *pending = pl->n;
-        *placed = 0;
         for (int32_t i = 0; i < pl->n; i++)
             *placed += pl->node[i] >= 0;
-    } else if (!s) {
-        ss_error_set(err, SS_ENOMEM, "out of memory setting up the scheduler");
     }
-    ss_sched_destroy(s);
     ss_placements_destroy(pl);
-    ss_queue_destroy(q);
     return rc;
 }
 

@@ -204,7 +204,10 @@ static int inspect_placements(const char *path)
     int64_t placed = by_reason[SS_REASON_NONE];
     printf("%s: placements (format_version %d)\n", path, SS_SNAPSHOT_FORMAT_VERSION);
     printf("policy        %s%s\n", p->policy, p->exhaustive ? " (exhaustive reference)" : "");
-    if (p->seconds > 0)
+    if (p->seconds > 0 && p->ranks > 0)
+        printf("schedule time %.3f s (%.0f pods/s) on %d rank(s) x %d thread(s)\n", p->seconds,
+               p->n / p->seconds, (int)p->ranks, (int)p->threads);
+    else if (p->seconds > 0)
         printf("schedule time %.3f s (%.0f pods/s)\n", p->seconds, p->n / p->seconds);
     else
         printf("schedule time not recorded\n");

@@ -17,7 +17,11 @@ typedef struct {
     uint64_t *gpu_mask; /* GPUs used on node */
     char policy[64];    /* policy name the run used */
     int exhaustive;     /* 1 if computed by the naive reference */
-    double seconds;     /* wall time of the scheduling run; 0 = not measured (not written) */
+    /* How the run went (the file's /run group; never part of a comparison):
+     * 0 = not measured, and then not written. */
+    double seconds;  /* wall time of the scheduling run */
+    int32_t ranks;   /* MPI ranks of the run */
+    int32_t threads; /* OpenMP threads per rank */
 } ss_placements_t;
 
 /* Allocates n rows (zeroed; node = -1). NULL when out of memory. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ss_hash.h"
 #include "ss_sched_class.h"
 
 typedef struct {
@@ -20,8 +21,7 @@ struct ss_sigtab {
     int32_t n_classes;
     sig_t *sigs;
     int32_t n, cap;
-    int32_t *slots; /* sig id or -1 */
-    size_t nslots;
+    ss_hindex_t ix; /* sig ids by hash (ss_hash) */
 };
 
 ss_sigtab_t *ss_sigtab_create(int32_t n_classes)
@@ -30,13 +30,10 @@ ss_sigtab_t *ss_sigtab_create(int32_t n_classes)
     if (!st)
         return NULL;
     st->n_classes = n_classes;
-    st->nslots = 1024;
-    st->slots = malloc(st->nslots * sizeof *st->slots);
-    if (!st->slots) {
+    if (ss_hindex_init(&st->ix, 1024) < 0) {
         free(st);
         return NULL;
     }
-    memset(st->slots, 0xff, st->nslots * sizeof *st->slots);
     return st;
 }
 
@@ -50,16 +47,8 @@ void ss_sigtab_destroy(ss_sigtab_t *st)
         free(st->sigs[i].bonus);
     }
     free(st->sigs);
-    free(st->slots);
+    ss_hindex_free(&st->ix);
     free(st);
-}
-
-static uint64_t mixb(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
 }
 
 static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int32_t k, sig_t *key)
@@ -72,13 +61,13 @@ static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int3
     key->n_models = tp->model_count;
     key->reason = v->reason;
     key->bonus = v->bonus;
-    uint64_t h = 1469598103934665603ull;
-    h = mixb(h, &key->tmpl, sizeof key->tmpl);
-    h = mixb(h, &key->req, sizeof key->req);
-    h = mixb(h, key->models, (size_t)key->n_models * sizeof(int32_t));
+    uint64_t h = SS_HASH_INIT;
+    h = ss_hash_bytes(h, &key->tmpl, sizeof key->tmpl);
+    h = ss_hash_bytes(h, &key->req, sizeof key->req);
+    h = ss_hash_bytes(h, key->models, (size_t)key->n_models * sizeof(int32_t));
     if (key->tmpl < 0) {
-        h = mixb(h, key->reason, (size_t)k);
-        h = mixb(h, key->bonus, (size_t)k * sizeof(int64_t));
+        h = ss_hash_bytes(h, key->reason, (size_t)k);
+        h = ss_hash_bytes(h, key->bonus, (size_t)k * sizeof(int64_t));
     }
     key->hash = h;
 }
@@ -95,23 +84,9 @@ static int same(const sig_t *a, const sig_t *b, int32_t k)
            !memcmp(a->bonus, b->bonus, (size_t)k * sizeof(int64_t));
 }
 
-static int grow_slots(ss_sigtab_t *st)
+static uint64_t sig_hash(const void *ctx, int32_t id)
 {
-    size_t ns = st->nslots * 2;
-    int32_t *slots = malloc(ns * sizeof *slots);
-    if (!slots)
-        return -1;
-    memset(slots, 0xff, ns * sizeof *slots);
-    for (int32_t i = 0; i < st->n; i++) {
-        size_t j = st->sigs[i].hash & (ns - 1);
-        while (slots[j] >= 0)
-            j = (j + 1) & (ns - 1);
-        slots[j] = i;
-    }
-    free(st->slots);
-    st->slots = slots;
-    st->nslots = ns;
-    return 0;
+    return ((const ss_sigtab_t *)ctx)->sigs[id].hash;
 }
 
 static int32_t add(ss_sigtab_t *st, const sig_t *key, size_t slot)
@@ -141,22 +116,22 @@ static int32_t add(ss_sigtab_t *st, const sig_t *key, size_t slot)
         memcpy(s->reason, key->reason, (size_t)k);
         memcpy(s->bonus, key->bonus, (size_t)k * sizeof(int64_t));
     }
-    st->slots[slot] = st->n;
+    ss_hindex_put(&st->ix, slot, st->n);
     return st->n++;
 }
 
 int32_t ss_sigtab_id(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t, const ss_verdict_t *v)
 {
-    if ((size_t)(st->n + 1) * 2 > st->nslots && grow_slots(st) < 0)
+    if (ss_hindex_reserve(&st->ix, (size_t)st->n + 1, st->n, sig_hash, st) < 0)
         return -1;
     sig_t key;
     key_of(c, t, v, st->n_classes, &key);
-    size_t j = key.hash & (st->nslots - 1);
+    size_t j = ss_hindex_first(&st->ix, key.hash);
     int32_t id;
-    while ((id = st->slots[j]) >= 0) {
+    while ((id = st->ix.slots[j]) >= 0) {
         if (same(&st->sigs[id], &key, st->n_classes))
             return id;
-        j = (j + 1) & (st->nslots - 1);
+        j = ss_hindex_next(&st->ix, j);
     }
     return add(st, &key, j);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ss_hash.h"
 #include "ss_sched_class.h"
 
 typedef struct {
@@ -18,9 +19,8 @@ typedef struct {
 struct ss_vcache {
     ventry_t *e;
     int32_t n, cap;
-    int32_t *slots;
-    size_t nslots;
-    int32_t *buf; /* serialisation scratch */
+    ss_hindex_t ix; /* entry ids by hash (ss_hash) */
+    int32_t *buf;   /* serialisation scratch */
     int32_t buf_cap;
 };
 
@@ -29,13 +29,10 @@ ss_vcache_t *ss_vcache_create(void)
     ss_vcache_t *vc = calloc(1, sizeof *vc);
     if (!vc)
         return NULL;
-    vc->nslots = 256;
-    vc->slots = malloc(vc->nslots * sizeof *vc->slots);
-    if (!vc->slots) {
+    if (ss_hindex_init(&vc->ix, 256) < 0) {
         free(vc);
         return NULL;
     }
-    memset(vc->slots, 0xff, vc->nslots * sizeof *vc->slots);
     return vc;
 }
 
@@ -49,7 +46,7 @@ void ss_vcache_destroy(ss_vcache_t *vc)
         free(vc->e[i].bonus);
     }
     free(vc->e);
-    free(vc->slots);
+    ss_hindex_free(&vc->ix);
     free(vc->buf);
     free(vc);
 }
@@ -109,31 +106,9 @@ static int32_t serialise(ss_vcache_t *vc, const ss_cluster_t *c, int32_t t)
     return rc ? -1 : n;
 }
 
-static uint64_t hash_words(const int32_t *w, int32_t n)
+static uint64_t entry_hash(const void *ctx, int32_t id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (int32_t i = 0; i < n; i++)
-        h = (h ^ (uint32_t)w[i]) * 1099511628211ull;
-    return h;
-}
-
-static int grow(ss_vcache_t *vc)
-{
-    size_t ns = vc->nslots * 2;
-    int32_t *slots = malloc(ns * sizeof *slots);
-    if (!slots)
-        return -1;
-    memset(slots, 0xff, ns * sizeof *slots);
-    for (int32_t i = 0; i < vc->n; i++) {
-        size_t j = vc->e[i].hash & (ns - 1);
-        while (slots[j] >= 0)
-            j = (j + 1) & (ns - 1);
-        slots[j] = i;
-    }
-    free(vc->slots);
-    vc->slots = slots;
-    vc->nslots = ns;
-    return 0;
+    return ((const ss_vcache_t *)ctx)->e[id].hash;
 }
 
 static void copy_out(const ventry_t *e, int32_t k, ss_verdict_t *v)
@@ -147,11 +122,11 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
                   const ss_classes_t *cl, int32_t t, ss_verdict_t *v)
 {
     int32_t k = cl->n_classes, n = serialise(vc, c, t);
-    if (n < 0 || ((size_t)(vc->n + 1) * 2 > vc->nslots && grow(vc) < 0))
+    if (n < 0 || ss_hindex_reserve(&vc->ix, (size_t)vc->n + 1, vc->n, entry_hash, vc) < 0)
         return SS_ENOMEM;
-    uint64_t h = hash_words(vc->buf, n);
-    size_t j = h & (vc->nslots - 1);
-    for (int32_t id; (id = vc->slots[j]) >= 0; j = (j + 1) & (vc->nslots - 1)) {
+    uint64_t h = ss_hash_bytes(SS_HASH_INIT, vc->buf, (size_t)n * sizeof(int32_t));
+    size_t j = ss_hindex_first(&vc->ix, h);
+    for (int32_t id; (id = vc->ix.slots[j]) >= 0; j = ss_hindex_next(&vc->ix, j)) {
         const ventry_t *e = &vc->e[id];
         if (e->hash == h && e->klen == n && !memcmp(e->key, vc->buf, (size_t)n * sizeof(int32_t))) {
             copy_out(e, k, v);
@@ -183,6 +158,6 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
     memcpy(e->key, vc->buf, (size_t)n * sizeof(int32_t));
     memcpy(e->reason, v->reason, (size_t)k);
     memcpy(e->bonus, v->bonus, (size_t)k * sizeof(int64_t));
-    vc->slots[j] = vc->n++;
+    ss_hindex_put(&vc->ix, j, vc->n++);
     return 0;
 }

@@ -3,6 +3,8 @@
  * where inserts happen once at load time and lookups dominate. */
 #include "ss_strtab.h"
 
+#include "ss_hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,38 +13,14 @@ struct ss_strtab {
     size_t bytes, cap_bytes;
     int64_t *offsets; /* count+1 entries */
     int32_t count, cap_count;
-    int32_t *slots; /* hash slots holding id, or -1 */
-    size_t nslots;  /* power of two */
+    ss_hindex_t ix; /* string ids by hash (ss_hash) */
 };
 
-static uint64_t hash_bytes(const char *s, size_t len)
+static uint64_t hash_id(const void *ctx, int32_t id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static int rehash(ss_strtab_t *t, size_t nslots)
-{
-    int32_t *slots = malloc(nslots * sizeof *slots);
-    if (!slots)
-        return -1;
-    memset(slots, 0xff, nslots * sizeof *slots);
-    for (int32_t id = 0; id < t->count; id++) {
-        const char *s = t->data + t->offsets[id];
-        size_t len = (size_t)(t->offsets[id + 1] - t->offsets[id] - 1);
-        size_t i = hash_bytes(s, len) & (nslots - 1);
-        while (slots[i] >= 0)
-            i = (i + 1) & (nslots - 1);
-        slots[i] = id;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->nslots = nslots;
-    return 0;
+    const ss_strtab_t *t = ctx;
+    return ss_hash_bytes(SS_HASH_INIT, t->data + t->offsets[id],
+                         (size_t)(t->offsets[id + 1] - t->offsets[id] - 1));
 }
 
 ss_strtab_t *ss_strtab_create(void)
@@ -57,7 +35,7 @@ ss_strtab_t *ss_strtab_create(void)
     if (!t->data || !t->offsets)
         goto fail;
     t->offsets[0] = 0;
-    if (rehash(t, 512) < 0)
+    if (ss_hindex_init(&t->ix, 512) < 0)
         goto fail;
     if (ss_strtab_intern_n(t, "", 0) != 0)
         goto fail;
@@ -73,15 +51,15 @@ void ss_strtab_destroy(ss_strtab_t *t)
         return;
     free(t->data);
     free(t->offsets);
-    free(t->slots);
+    ss_hindex_free(&t->ix);
     free(t);
 }
 
 static int32_t lookup(const ss_strtab_t *t, const char *s, size_t len, size_t *slot)
 {
-    size_t i = hash_bytes(s, len) & (t->nslots - 1);
+    size_t i = ss_hindex_first(&t->ix, ss_hash_bytes(SS_HASH_INIT, s, len));
     for (;;) {
-        int32_t id = t->slots[i];
+        int32_t id = t->ix.slots[i];
         if (id < 0) {
             if (slot)
                 *slot = i;
@@ -90,7 +68,7 @@ static int32_t lookup(const ss_strtab_t *t, const char *s, size_t len, size_t *s
         if ((size_t)(t->offsets[id + 1] - t->offsets[id] - 1) == len &&
             memcmp(t->data + t->offsets[id], s, len) == 0)
             return id;
-        i = (i + 1) & (t->nslots - 1);
+        i = ss_hindex_next(&t->ix, i);
     }
 }
 
@@ -125,14 +103,15 @@ int32_t ss_strtab_intern_n(ss_strtab_t *t, const char *s, size_t len)
     t->bytes += len + 1;
     id = t->count++;
     t->offsets[t->count] = (int64_t)t->bytes;
-    if ((size_t)t->count * 2 > t->nslots) {
-        if (rehash(t, t->nslots * 2) < 0) {
+    int grew = ss_hindex_reserve(&t->ix, (size_t)t->count, t->count, hash_id, t);
+    if (grew != 0) {
+        if (grew < 0) {
             t->count--; /* keep the table consistent */
             t->bytes -= len + 1;
             return -1;
         }
     } else {
-        t->slots[slot] = id;
+        ss_hindex_put(&t->ix, slot, id);
     }
     return id;
 }
@@ -220,7 +199,7 @@ ss_strtab_t *ss_strtab_from_raw(const char *data, size_t bytes, const int64_t *o
     }
     memcpy(t->data, data, bytes);
     memcpy(t->offsets, offsets, (size_t)(count + 1) * sizeof *offsets);
-    if (rehash(t, nslots) < 0) {
+    if (ss_hindex_rebuild(&t->ix, nslots, count, hash_id, t) < 0) {
         ss_strtab_destroy(t);
         *why = "out of memory";
         return NULL;

@@ -5,6 +5,8 @@
  * hyperslab, so the per-call overhead here does not matter. */
 #include "ss_h5util.h"
 
+#include "ss_atomic.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -190,7 +192,7 @@ int ss_h5_col_write(hid_t file, const char *fname, const char *path, ss_h5_type_
     return write_dataset(file, fname, path, file_type(t), ss_h5_mem_type(t), rank, dims, buf, err);
 }
 
-static hid_t fixed_str_type(size_t width)
+hid_t ss_h5_fixed_str_type(size_t width)
 {
     hid_t st = H5Tcopy(H5T_C_S1);
     if (st >= 0 && (H5Tset_size(st, width) < 0 || H5Tset_strpad(st, H5T_STR_NULLTERM) < 0)) {
@@ -210,7 +212,7 @@ int ss_h5_strcol_write(hid_t file, const char *fname, const char *path, const ch
             width = l;
     }
     char *buf = calloc(n ? n : 1, width);
-    hid_t st = fixed_str_type(width);
+    hid_t st = ss_h5_fixed_str_type(width);
     int rc;
     if (!buf || st < 0) {
         rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory writing %s", fname, path);
@@ -371,7 +373,7 @@ int ss_h5_attr_write_f64(hid_t file, const char *fname, const char *obj_path, co
 int ss_h5_attr_write_str(hid_t file, const char *fname, const char *obj_path, const char *name,
                          const char *v, ss_error_t *err)
 {
-    hid_t st = fixed_str_type(strlen(v) + 1);
+    hid_t st = ss_h5_fixed_str_type(strlen(v) + 1);
     if (st < 0)
         return ss_error_set(err, SS_EIO, "%s: cannot write attribute %s", fname, name);
     int rc = attr_write(file, fname, obj_path, name, st, st, v, err);
@@ -467,19 +469,9 @@ done:
 hid_t ss_h5_create_tmp(const char *path, char *tmp, size_t n, ss_error_t *err)
 {
     ss_h5_quiet();
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ss_error_set(err, SS_EIO, "%s: cannot create: directory %s does not exist", path,
-                            dir);
-    if ((size_t)snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid()) >= n)
-        return ss_error_set(err, SS_EINVAL, "%s: path too long", path);
+    int rc = ss_atomic_tmpname(path, tmp, n, err);
+    if (rc < 0)
+        return rc;
     hid_t fcpl = ocpl(H5P_FILE_CREATE);
     hid_t f = fcpl < 0 ? H5I_INVALID_HID : H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     if (fcpl >= 0)
@@ -497,9 +489,5 @@ int ss_h5_finish_tmp(hid_t file, const char *tmp, const char *path, int rc, ss_e
 {
     if (H5Fclose(file) < 0 && rc == 0)
         rc = ss_error_set(err, SS_EIO, "%s: cannot close %s", path, tmp);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = ss_error_set(err, SS_EIO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
-    if (rc != 0)
-        remove(tmp);
-    return rc;
+    return ss_atomic_commit(tmp, path, rc, err);
 }

@@ -91,12 +91,17 @@ int ss_h5_attr_read_f64(hid_t file, const char *fname, const char *obj_path, con
 int ss_h5_attr_read_str(hid_t file, const char *fname, const char *obj_path, const char *name,
                         char *buf, size_t n, ss_error_t *err);
 
-/* Writes to "<path>.tmp.<pid>": fills tmp (size n) and creates the file
+/* A fixed-length, NUL-terminated string type of width bytes (the caller
+ * closes it), or H5I_INVALID_HID. The one string type of the format. */
+hid_t ss_h5_fixed_str_type(size_t width);
+
+/* Writes to "<path>.tmp.<pid>" (ss_atomic_tmpname): fills tmp (size n) and creates the file
  * (no time stamps on the root group). Returns the file id or a negative code
  * with a message (e.g. the directory does not exist). */
 hid_t ss_h5_create_tmp(const char *path, char *tmp, size_t n, ss_error_t *err);
 
-/* Closes file and, when rc == 0, renames tmp to path; otherwise (or if the
+/* Closes file and, when rc == 0, commits tmp to path (ss_atomic_commit:
+ * fsync, rename); otherwise (or if the
  * close or rename fails) removes tmp. Returns rc or the new error code. */
 int ss_h5_finish_tmp(hid_t file, const char *tmp, const char *path, int rc, ss_error_t *err);
 

@@ -7,8 +7,8 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "ss_atomic.h"
 #include "ss_kube_import.h"
 #include "ss_quantity.h"
 
@@ -266,10 +266,9 @@ static int write_list(const ss_cluster_t *c, const char *path,
                       const int32_t *group_ns, int32_t n2, ss_error_t *err)
 {
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    FILE *f = ss_atomic_fopen(path, tmp, sizeof tmp, err);
     if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot create", tmp);
+        return SS_EIO;
     int bad = fprintf(f, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [") < 0;
     for (int32_t i = 0; i < n1 + n2 && !bad; i++) {
         json_t *o = i < n1 ? make(c, i) : group_object(c, group_ns, i - n1);
@@ -279,13 +278,8 @@ static int write_list(const ss_cluster_t *c, const char *path,
         json_decref(o);
     }
     bad |= fprintf(f, "\n]}\n") < 0;
-    bad |= fflush(f) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ss_error_set(err, SS_EIO, "%s: writing Kubernetes JSON failed", path);
-    }
-    return 0;
+    int rc = bad ? ss_error_set(err, SS_EIO, "%s: writing Kubernetes JSON failed", path) : 0;
+    return ss_atomic_fclose(f, tmp, path, rc, err);
 }
 
 int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,

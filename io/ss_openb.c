@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ss_hash.h"
 #include "ss_openb.h"
 #include "ss_trace.h"
 
@@ -255,18 +256,21 @@ typedef struct {
 } shape_t;
 
 typedef struct {
-    shape_t *key;
-    int32_t *tmpl; /* -1 = empty */
-    size_t cap, n;
+    shape_t *key;  /* by id, in first-seen order */
+    int32_t *tmpl; /* the template of each id */
+    int32_t n, cap;
+    ss_hindex_t ix; /* ids by hash (ss_hash) */
 } shape_map_t;
 
 static uint64_t shape_hash(const shape_t *k)
 {
-    uint64_t h = 1469598103934665603ull;
     const int64_t v[5] = {k->cpu, k->mem, k->num, k->milli, k->spec};
-    for (int i = 0; i < 5; i++)
-        h = (h ^ (uint64_t)v[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
+    return ss_hash_bytes(SS_HASH_INIT, v, sizeof v);
+}
+
+static uint64_t shape_hash_id(const void *ctx, int32_t id)
+{
+    return shape_hash(&((const shape_map_t *)ctx)->key[id]);
 }
 
 static int shape_eq(const shape_t *a, const shape_t *b)
@@ -275,38 +279,38 @@ static int shape_eq(const shape_t *a, const shape_t *b)
            a->spec == b->spec;
 }
 
-/* Returns the slot of k (empty or matching); grows when half full. */
-static int64_t shape_slot(shape_map_t *m, const shape_t *k)
+/* The id of k, or -1 when k is new (*slot is then where shape_add puts it),
+ * or -2 when out of memory. */
+static int32_t shape_find(shape_map_t *m, const shape_t *k, size_t *slot)
 {
-    if (2 * (m->n + 1) > m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 256;
-        shape_t *key = malloc(cap * sizeof *key);
-        int32_t *tm = malloc(cap * sizeof *tm);
-        if (!key || !tm) {
-            free(key);
-            free(tm);
+    if ((!m->ix.slots && ss_hindex_init(&m->ix, 256) < 0) ||
+        ss_hindex_reserve(&m->ix, (size_t)m->n + 1, m->n, shape_hash_id, m) < 0)
+        return -2;
+    size_t j = ss_hindex_first(&m->ix, shape_hash(k));
+    int32_t id;
+    while ((id = m->ix.slots[j]) >= 0 && !shape_eq(&m->key[id], k))
+        j = ss_hindex_next(&m->ix, j);
+    *slot = j;
+    return id;
+}
+
+static int shape_add(shape_map_t *m, const shape_t *k, int32_t tmpl, size_t slot)
+{
+    if (m->n == m->cap) {
+        int32_t cap = m->cap ? 2 * m->cap : 256;
+        shape_t *key = realloc(m->key, (size_t)cap * sizeof *key);
+        if (key)
+            m->key = key;
+        int32_t *tm = key ? realloc(m->tmpl, (size_t)cap * sizeof *tm) : NULL;
+        if (!tm)
             return -1;
-        }
-        for (size_t i = 0; i < cap; i++)
-            tm[i] = -1;
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->tmpl[i] >= 0) {
-                size_t j = shape_hash(&m->key[i]) & (cap - 1);
-                while (tm[j] >= 0)
-                    j = (j + 1) & (cap - 1);
-                key[j] = m->key[i];
-                tm[j] = m->tmpl[i];
-            }
-        free(m->key);
-        free(m->tmpl);
-        m->key = key;
         m->tmpl = tm;
         m->cap = cap;
     }
-    size_t j = shape_hash(k) & (m->cap - 1);
-    while (m->tmpl[j] >= 0 && !shape_eq(&m->key[j], k))
-        j = (j + 1) & (m->cap - 1);
-    return (int64_t)j;
+    m->key[m->n] = *k;
+    m->tmpl[m->n] = tmpl;
+    ss_hindex_put(&m->ix, slot, m->n++);
+    return 0;
 }
 
 /* Appends the models of gpu_spec to c->models, checking each against the
@@ -398,12 +402,13 @@ static int add_pods(const char *path, const table_t *t, const int *col, ss_clust
             break;
         }
         k.spec = ss_strtab_intern(specs, spec ? spec : "");
-        int64_t slot = shape_slot(&map, &k);
-        if (k.spec < 0 || slot < 0 || ns < 0) {
+        size_t slot = 0;
+        int32_t id = shape_find(&map, &k, &slot), ti = id >= 0 ? map.tmpl[id] : -1;
+        if (k.spec < 0 || id == -2 || ns < 0) {
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
             break;
         }
-        if (map.tmpl[slot] < 0) {
+        if (id < 0) {
             ss_template_t tp;
             memset(&tp, 0, sizeof tp);
             tp.req.cpu_milli = k.cpu;
@@ -412,17 +417,13 @@ static int add_pods(const char *path, const table_t *t, const int *col, ss_clust
             tp.req.gpu_milli = k.milli;
             if ((rc = spec_models(&cu, col[PC_SPEC], c, &tp.model_begin, &tp.model_count, err)))
                 break;
-            int32_t ti = ss_cluster_add_template(c, &tp);
-            if (ti < 0) {
+            ti = ss_cluster_add_template(c, &tp);
+            if (ti < 0 || shape_add(&map, &k, ti, slot) < 0) {
                 rc = ss_error_set(err, SS_ENOMEM, "out of memory");
                 break;
             }
-            map.key[slot] = k;
-            map.tmpl[slot] = ti;
-            map.n++;
         }
-        int32_t pi =
-            ss_cluster_add_pod(c, ss_cluster_str(c, name), ns, map.tmpl[slot], 0, -1, -1, 0);
+        int32_t pi = ss_cluster_add_pod(c, ss_cluster_str(c, name), ns, ti, 0, -1, -1, 0);
         if (pi < 0) {
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
             break;
@@ -432,6 +433,7 @@ static int add_pods(const char *path, const table_t *t, const int *col, ss_clust
     }
     free(map.key);
     free(map.tmpl);
+    ss_hindex_free(&map.ix);
     ss_strtab_destroy(specs);
     return rc;
 }

@@ -266,64 +266,70 @@ done:
 
 /* ------------------------------------------------------------ placements */
 
-/* Checks p against c: one row per pending pod, in increasing pod order,
- * nodes in range or -1, reasons known, placed <=> reason "placed". */
-static int check_placements(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
-                            ss_error_t *err)
+/* The checks of one row that need no cluster. */
+static int check_row(const char *fname, const ss_placements_t *p, int32_t r, ss_error_t *err)
 {
-    int32_t pending = 0;
-    for (int32_t i = 0; i < c->n_pods; i++)
-        pending += c->pod_node[i] < 0;
-    if (p->n != pending)
+    if (p->reason[r] < 0 || p->reason[r] >= SS_REASON_COUNT)
         return ss_error_set(err, SS_EFORMAT,
-                            "%s: dataset /placements/pod has %d rows, the cluster has %d pending "
-                            "pods",
-                            fname, (int)p->n, (int)pending);
-    for (int32_t r = 0, q = 0; r < p->n; r++, q++) {
+                            "%s: dataset /placements/reason row %d: unknown reason code %d", fname,
+                            (int)r, (int)p->reason[r]);
+    if (p->node[r] < -1)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /placements/node row %d: %d is not a node (-1 = "
+                            "unschedulable)",
+                            fname, (int)r, (int)p->node[r]);
+    if ((p->node[r] >= 0) != (p->reason[r] == SS_REASON_NONE))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /placements/reason row %d: reason %d does not agree "
+                            "with node %d",
+                            fname, (int)r, (int)p->reason[r], (int)p->node[r]);
+    if (p->node[r] < 0 && p->gpu_mask[r] != 0)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /placements/gpu_mask row %d set on an unschedulable pod",
+                            fname, (int)r);
+    return 0;
+}
+
+int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                        int32_t lo, int32_t hi, ss_error_t *err)
+{
+    int32_t pending = 0, q = 0;
+    if (c) {
+        for (int32_t i = 0; i < c->n_pods; i++)
+            pending += c->pod_node[i] < 0;
+        if (p->n != pending)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/pod has %d rows, the cluster has %d "
+                                "pending pods",
+                                fname, (int)p->n, (int)pending);
+        for (int32_t seen = 0; q < c->n_pods; q++) /* q: the pending pod of row lo */
+            if (c->pod_node[q] < 0 && seen++ == lo)
+                break;
+    }
+    for (int32_t r = lo; r < hi; r++, q++) {
+        int rc = check_row(fname, p, r, err);
+        if (rc < 0)
+            return rc;
+        if (!c)
+            continue;
         while (q < c->n_pods && c->pod_node[q] >= 0)
             q++;
+        int32_t node = p->node[r];
         if (p->pod[r] != q)
             return ss_error_set(err, SS_EFORMAT,
                                 "%s: dataset /placements/pod row %d is %d, expected pending pod %d",
                                 fname, (int)r, (int)p->pod[r], (int)q);
-        if (p->node[r] < -1 || p->node[r] >= c->n_nodes)
+        if (node >= c->n_nodes)
             return ss_error_set(err, SS_EFORMAT,
                                 "%s: dataset /placements/node row %d: node %d out of range "
                                 "(%d nodes)",
-                                fname, (int)r, (int)p->node[r], (int)c->n_nodes);
-        if (p->node[r] >= 0 && c->node_gpu_count[p->node[r]] < 64 &&
-            (p->gpu_mask[r] >> c->node_gpu_count[p->node[r]]) != 0)
+                                fname, (int)r, (int)node, (int)c->n_nodes);
+        if (node >= 0 && c->node_gpu_count[node] < 64 &&
+            (p->gpu_mask[r] >> c->node_gpu_count[node]) != 0)
             return ss_error_set(err, SS_EFORMAT,
                                 "%s: dataset /placements/gpu_mask row %d names a GPU node %d "
                                 "does not have",
-                                fname, (int)r, (int)p->node[r]);
-    }
-    return 0;
-}
-
-/* Checks what needs no cluster: reason codes and their agreement with node. */
-static int check_rows(const char *fname, const ss_placements_t *p, ss_error_t *err)
-{
-    for (int32_t r = 0; r < p->n; r++) {
-        if (p->reason[r] < 0 || p->reason[r] >= SS_REASON_COUNT)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/reason row %d: unknown reason code %d",
-                                fname, (int)r, (int)p->reason[r]);
-        if (p->node[r] < -1)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/node row %d: %d is not a node (-1 = "
-                                "unschedulable)",
-                                fname, (int)r, (int)p->node[r]);
-        if ((p->node[r] >= 0) != (p->reason[r] == SS_REASON_NONE))
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/reason row %d: reason %d does not agree "
-                                "with node %d",
-                                fname, (int)r, (int)p->reason[r], (int)p->node[r]);
-        if (p->node[r] < 0 && p->gpu_mask[r] != 0)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/gpu_mask row %d set on an unschedulable "
-                                "pod",
-                                fname, (int)r);
+                                fname, (int)r, (int)node);
     }
     return 0;
 }
@@ -365,6 +371,39 @@ done:
     return rc;
 }
 
+/* /run: what the run measured (docs/snapshot-format.md, "/run group"), the
+ * one part of a placements file that depends on the run rather than the
+ * snapshot. Written only when something was measured. */
+static int write_run(hid_t f, const char *fname, const ss_placements_t *p, ss_error_t *err)
+{
+    int rc = 0;
+    if (p->seconds <= 0 && p->ranks <= 0 && p->threads <= 0)
+        return 0;
+    if ((rc = ss_h5_group(f, fname, "/run", err)) < 0)
+        return rc;
+    if (p->seconds > 0 &&
+        (rc = ss_h5_attr_write_f64(f, fname, "/run", "schedule_seconds", p->seconds, err)) < 0)
+        return rc;
+    if (p->ranks > 0 && (rc = ss_h5_attr_write_i32(f, fname, "/run", "ranks", p->ranks, err)) < 0)
+        return rc;
+    if (p->threads > 0)
+        rc = ss_h5_attr_write_i32(f, fname, "/run", "threads", p->threads, err);
+    return rc;
+}
+
+/* Reads /run when present (all of it is optional; absent = 0). */
+static int read_run(hid_t f, const char *fname, ss_placements_t *p, ss_error_t *err)
+{
+    int rc = ss_h5_attr_read_f64(f, fname, "/run", "schedule_seconds", &p->seconds, err);
+    if (rc == SS_ENOTFOUND) /* where the first description of v1 put it */
+        rc = ss_h5_attr_read_f64(f, fname, "/", "schedule_seconds", &p->seconds, err);
+    if (rc == 0 || rc == SS_ENOTFOUND)
+        rc = ss_h5_attr_read_i32(f, fname, "/run", "ranks", &p->ranks, err);
+    if (rc == 0 || rc == SS_ENOTFOUND)
+        rc = ss_h5_attr_read_i32(f, fname, "/run", "threads", &p->threads, err);
+    return rc == SS_ENOTFOUND ? 0 : rc;
+}
+
 static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
                             const ss_placements_t *p, ss_error_t *err)
 {
@@ -379,8 +418,7 @@ static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
         (rc = ss_h5_attr_write_str(f, fname, "/", "policy", p->policy, err)) < 0 ||
         (rc = ss_h5_attr_write_i32(f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err)) < 0)
         return rc;
-    if (p->seconds > 0 &&
-        (rc = ss_h5_attr_write_f64(f, fname, "/", "schedule_seconds", p->seconds, err)) < 0)
+    if ((rc = write_run(f, fname, p, err)) < 0)
         return rc;
     if ((rc = ss_h5_group(f, fname, "/placements", err)) < 0 ||
         (rc = ss_h5_col_write(f, fname, "/placements/pod", SS_H5_I32, 1, n, 0, p->pod, err)) < 0 ||
@@ -400,7 +438,7 @@ int ss_placements_write(const char *path, const ss_cluster_t *c, const ss_placem
                         ss_error_t *err)
 {
     int rc;
-    if ((rc = check_rows(path, p, err)) < 0 || (rc = check_placements(path, c, p, err)) < 0)
+    if ((rc = ss_placements_check(path, c, p, 0, p->n, err)) < 0)
         return ss_error_prefix(err, rc, "refusing to write placements");
     char tmp[4200];
     hid_t f = ss_h5_create_tmp(path, tmp, sizeof tmp, err);
@@ -465,10 +503,8 @@ int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_err
     if (rc < 0)
         goto done;
     p->exhaustive = exh != 0;
-    rc = ss_h5_attr_read_f64(f, path, "/", "schedule_seconds", &p->seconds, err);
-    if (rc == SS_ENOTFOUND)
-        rc = 0;
-    if (rc < 0 || (rc = check_rows(path, p, err)) < 0)
+    if ((rc = read_run(f, path, p, err)) < 0 ||
+        (rc = ss_placements_check(path, NULL, p, 0, p->n, err)) < 0)
         goto done;
     *out = p;
     p = NULL;
@@ -483,7 +519,7 @@ int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t 
 {
     ss_placements_t *p = NULL;
     int rc = ss_placements_read_unchecked(path, &p, err);
-    if (rc == 0 && (rc = check_placements(path, c, p, err)) < 0) {
+    if (rc == 0 && (rc = ss_placements_check(path, c, p, 0, p->n, err)) < 0) {
         ss_placements_destroy(p);
         p = NULL;
     }

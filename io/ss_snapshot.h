@@ -1,11 +1,10 @@
 /* ss_snapshot: the HDF5 snapshot format (docs/snapshot-format.md): cluster
- * state in, placements out. Writers write to "<path>.tmp.<pid>" and rename,
- * so a failure never leaves a half-written file at path. Readers validate
+ * state in, placements out. Writers write to "<path>.tmp.<pid>" and rename
+ * (io/ss_atomic.h), so a failure never leaves a half-written file at path. Readers validate
  * everything (ss_cluster_validate) and refuse a newer format_version. */
 #ifndef SS_SNAPSHOT_H
 #define SS_SNAPSHOT_H
 
-#include <mpi.h>
 #include <stddef.h>
 
 #include "ss_cluster.h"
@@ -39,30 +38,16 @@ int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_err
  * (n bytes) after checking format_version. Returns 0 or a negative code. */
 int ss_snapshot_kind(const char *path, char *kind, size_t n, ss_error_t *err);
 
-/* ---- parallel reading and writing (io/ss_snapshot_mpi.c) ----
- * Collective over comm: every rank calls them, with the same arguments. They
- * agree on errors among themselves, so every rank returns 0 or every rank
- * returns < 0; the rank that saw a problem holds its message, the others get
- * SS_EPEER ("another rank failed"). */
+/* The one placements validator: every reader and writer of placements
+ * (serial and parallel) checks rows [lo, hi) of p with it. Without a cluster
+ * (c == NULL): reason codes are known, node >= -1, reason agrees with node
+ * (placed exactly when node >= 0), no GPU mask on an unplaced pod. With c,
+ * also: p->n is the number of pending pods, row r names the r-th pending pod
+ * (so pods increase), node < c->n_nodes and the mask names only GPUs the node
+ * has. Messages name fname and the dataset. Returns 0 or SS_EFORMAT. */
+int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                        int32_t lo, int32_t hi, ss_error_t *err);
 
-/* Reads a cluster snapshot with the MPI-IO driver. Every rank reads in full
- * the tables every engine needs (strings, templates, pods, pools, node
- * names, topology, cordon flags, label/taint/GPU ranges, GPU models) and the
- * capacity columns (/nodes cpu_milli, memory, pods, ext; /gpus milli) only
- * for its own nodes [*node_lo, *node_hi): its block of the virtual shards of
- * ss_sched_shards(c, shard_nodes) (0 = the default shard size), assigned as
- * ss_dist_owned does. Capacity rows outside that range are zero and must not
- * be used. The serial reader's checks run on what each rank read. On success
- * *out is a new cluster the caller owns; on failure *out is NULL. */
-int ss_snapshot_read_mpi(const char *path, MPI_Comm comm, int32_t shard_nodes, ss_cluster_t **out,
-                         int32_t *node_lo, int32_t *node_hi, ss_error_t *err);
-
-/* Writes placements as ss_placements_write does (same datasets, types and
- * attributes) into "<path>.tmp.<pid of rank 0>", renamed to path by rank 0
- * when every rank succeeded; on any failure the temporary is removed and no
- * file is left at path. Each rank writes an even, contiguous slab of rows
- * (c and p must be the same on every rank) with collective writes. */
-int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t *c,
-                            const ss_placements_t *p, ss_error_t *err);
+/* The parallel reader and writer are in io/ss_snapshot_mpi.h. */
 
 #endif

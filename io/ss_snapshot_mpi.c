@@ -10,8 +10,11 @@
  * each rank a contiguous slab of rows. Every data transfer is collective
  * (H5FD_MPIO_COLLECTIVE).
  *
+ * The partition is the caller's (ss_snapshot_read_mpi_end takes this rank's
+ * node range); this file computes none.
+ *
  * Errors: every collective step is preceded and followed by an agreement
- * (MPI_Allreduce of the local status), so a bad row seen by one rank fails
+ * (ss_dist_agree_err, an MPI_Allreduce of the local status), so a bad row seen by one rank fails
  * every rank at the same step: the rank that saw it keeps its message, the
  * others return SS_EPEER. No rank is ever left inside a collective HDF5 call.
  *
@@ -20,19 +23,17 @@
  * byte-identically to the one the serial reader returns, so a column added to
  * one table and not the other fails that test.
  */
-#include <errno.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "ss_atomic.h"
+#include "ss_dist.h"
 #include "ss_h5util.h"
 #include "ss_reason.h"
-#include "ss_sched.h"
-#include "ss_snapshot.h"
+#include "ss_snapshot_mpi.h"
 
 #include "ss_snapshot_cols.h"
 
@@ -42,21 +43,6 @@ typedef struct {
     MPI_Comm comm;
     const char *fname;
 } pfile_t;
-
-/* Agrees on a status over comm. Returns 0 on every rank, or < 0 on every
- * rank: this rank's own code (its message kept) if it failed, else SS_EPEER
- * with a message saying another rank failed. */
-static int agree(MPI_Comm comm, int rc, const char *fname, ss_error_t *err)
-{
-    int worst = rc;
-    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
-        return rc < 0 ? rc : ss_error_set(err, SS_EMPI, "%s: MPI_Allreduce failed", fname);
-    if (rc < 0)
-        return rc;
-    if (worst < 0)
-        return ss_error_set(err, SS_EPEER, "%s: another rank failed", fname);
-    return 0;
-}
 
 /* Selects rows [lo, hi) of a (rows x cols) space, or nothing when empty. */
 static herr_t select_rows(hid_t space, int rank, hsize_t cols, hsize_t lo, hsize_t hi)
@@ -76,7 +62,7 @@ static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int r
 {
     hid_t d = H5I_INVALID_HID, fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
     hsize_t rows = 0;
-    if ((rc = agree(pf->comm, rc, pf->fname, err)) < 0)
+    if ((rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err)) < 0)
         return rc;
     rc = ss_h5_col_rows(pf->f, pf->fname, path, t, rank, cols, &rows, err);
     if (rc == 0 && (lo > hi || hi > rows))
@@ -90,7 +76,7 @@ static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int r
             (ms = H5Screate_simple(rank, mdims, NULL)) < 0 || (hi == lo && H5Sselect_none(ms) < 0))
             rc = ss_error_set(err, SS_EIO, "%s: dataset %s: cannot select rows", pf->fname, path);
     }
-    if ((rc = agree(pf->comm, rc, pf->fname, err)) == 0 && d >= 0) {
+    if ((rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err)) == 0 && d >= 0) {
         /* d is open on every rank here: rows and cols come from the file. */
         if (H5Dread(d, ss_h5_mem_type(t), ms, fs, pf->dxpl, buf) < 0) {
             char why[160];
@@ -98,7 +84,7 @@ static int pread_rows(const pfile_t *pf, const char *path, ss_h5_type_t t, int r
             rc =
                 ss_error_set(err, SS_EIO, "%s: dataset %s: read failed (%s)", pf->fname, path, why);
         }
-        rc = agree(pf->comm, rc, pf->fname, err);
+        rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err);
     }
     if (ms >= 0)
         H5Sclose(ms);
@@ -192,21 +178,6 @@ static int read_resources(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
     return rc;
 }
 
-/* This rank's node rows [*lo, *hi): its block of the virtual shards, as
- * ss_dist_owned assigns them (mpi/ss_dist.c; cmd_schedule checks that the
- * two agree). */
-static void owned_nodes(const ss_cluster_t *c, MPI_Comm comm, int32_t shard_nodes, int32_t *lo,
-                        int32_t *hi)
-{
-    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
-    int32_t s = ss_sched_shards(c, shard_nodes, bounds);
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    *lo = bounds[(int64_t)s * rank / size];
-    *hi = bounds[(int64_t)s * (rank + 1) / size];
-}
-
 /* The GPU rows spanned by the ranges of nodes [lo, hi), clamped to the
  * table (a bad range is reported by validation, not here). */
 static void owned_gpus(const ss_cluster_t *c, int32_t lo, int32_t hi, int32_t *glo, int32_t *ghi)
@@ -261,7 +232,7 @@ static int open_mpio(const char *path, MPI_Comm comm, pfile_t *pf, ss_error_t *e
         strcmp(kind, "cluster") != 0)
         rc = ss_error_set(err, SS_EFORMAT, "%s: attribute kind on / is '%s', expected 'cluster'",
                           path, kind);
-    if ((rc = agree(comm, rc, path, err)) < 0)
+    if ((rc = ss_dist_agree_err(comm, rc, path, err)) < 0)
         return rc;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
@@ -275,7 +246,7 @@ static int open_mpio(const char *path, MPI_Comm comm, pfile_t *pf, ss_error_t *e
     if (rc == 0 && ((pf->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
                     H5Pset_dxpl_mpio(pf->dxpl, H5FD_MPIO_COLLECTIVE) < 0))
         rc = ss_error_set(err, SS_EIO, "%s: cannot set up collective transfers", path);
-    return agree(comm, rc, path, err);
+    return ss_dist_agree_err(comm, rc, path, err);
 }
 
 static void close_pfile(pfile_t *pf)
@@ -286,113 +257,75 @@ static void close_pfile(pfile_t *pf)
         H5Fclose(pf->f); /* collective: every rank gets here */
 }
 
-int ss_snapshot_read_mpi(const char *path, MPI_Comm comm, int32_t shard_nodes, ss_cluster_t **out,
-                         int32_t *node_lo, int32_t *node_hi, ss_error_t *err)
+struct ss_snapshot_mpi_reader {
+    pfile_t pf;
+};
+
+int ss_snapshot_read_mpi_begin(const char *path, MPI_Comm comm, ss_snapshot_mpi_reader_t **r,
+                               ss_cluster_t **out, ss_error_t *err)
 {
     *out = NULL;
-    *node_lo = *node_hi = 0;
-    pfile_t pf;
+    *r = NULL;
+    ss_snapshot_mpi_reader_t *rd = malloc(sizeof *rd);
     ss_cluster_t *c = NULL;
-    int32_t lo = 0, hi = 0, glo = 0, ghi = 0;
+    int rc = rd ? 0 : ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+    if ((rc = ss_dist_agree_err(comm, rc, path, err)) < 0) {
+        free(rd);
+        return rc;
+    }
     /* Each step runs on every rank or on none: the status is agreed after
      * each one, so a rank never skips a collective the others enter. */
-    int rc = open_mpio(path, comm, &pf, err);
+    rc = open_mpio(path, comm, &rd->pf, err);
     if (rc == 0 && !(c = ss_cluster_create()))
         rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
-    rc = agree(comm, rc, path, err);
+    rc = ss_dist_agree_err(comm, rc, path, err);
     if (rc == 0)
-        rc = agree(comm, read_strings(&pf, c, err), path, err);
+        rc = ss_dist_agree_err(comm, read_strings(&rd->pf, c, err), path, err);
     if (rc == 0)
-        rc = agree(comm, read_resources(&pf, c, err), path, err);
+        rc = ss_dist_agree_err(comm, read_resources(&rd->pf, c, err), path, err);
     if (rc == 0)
-        rc = agree(comm, ss_snap_size_tables(pf.f, pf.fname, c, err), path, err);
+        rc = ss_dist_agree_err(comm, ss_snap_size_tables(rd->pf.f, path, c, err), path, err);
     for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
         if (ss_snap_cols[i].rows == R_ALL)
-            rc = read_col(&pf, c, &ss_snap_cols[i], 0,
+            rc = read_col(&rd->pf, c, &ss_snap_cols[i], 0,
                           *ss_snap_table_count(c, ss_snap_cols[i].table), err);
-    if (rc == 0) {
-        /* Every rank now has the topology and node ranges of all nodes. */
-        owned_nodes(c, comm, shard_nodes, &lo, &hi);
-        owned_gpus(c, lo, hi, &glo, &ghi);
-    }
-    for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
-        if (ss_snap_cols[i].rows != R_ALL)
-            rc = read_col(&pf, c, &ss_snap_cols[i], ss_snap_cols[i].rows == R_NODES ? lo : glo,
-                          ss_snap_cols[i].rows == R_NODES ? hi : ghi, err);
-    if (rc == 0)
-        rc = agree(comm, validate_shard(path, c, glo, ghi, err), path, err);
-    close_pfile(&pf);
     if (rc < 0) {
+        close_pfile(&rd->pf);
+        free(rd);
         ss_cluster_destroy(c);
         return rc;
     }
+    /* Every rank now has the topology and node ranges of all nodes. */
     *out = c;
-    *node_lo = lo;
-    *node_hi = hi;
+    *r = rd;
     return 0;
+}
+
+int ss_snapshot_read_mpi_end(ss_snapshot_mpi_reader_t *r, ss_cluster_t *c, int32_t node_lo,
+                             int32_t node_hi, ss_error_t *err)
+{
+    const char *path = r->pf.fname;
+    int32_t glo = 0, ghi = 0;
+    int rc = 0;
+    if (node_lo < 0 || node_lo > node_hi || node_hi > c->n_nodes)
+        rc = ss_error_set(err, SS_EINVAL, "%s: internal error: node range [%d, %d) of %d nodes",
+                          path, (int)node_lo, (int)node_hi, (int)c->n_nodes);
+    else
+        owned_gpus(c, node_lo, node_hi, &glo, &ghi);
+    rc = ss_dist_agree_err(r->pf.comm, rc, path, err);
+    for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
+        if (ss_snap_cols[i].rows != R_ALL)
+            rc = read_col(&r->pf, c, &ss_snap_cols[i],
+                          ss_snap_cols[i].rows == R_NODES ? node_lo : glo,
+                          ss_snap_cols[i].rows == R_NODES ? node_hi : ghi, err);
+    if (rc == 0)
+        rc = ss_dist_agree_err(r->pf.comm, validate_shard(path, c, glo, ghi, err), path, err);
+    close_pfile(&r->pf);
+    free(r);
+    return rc;
 }
 
 /* ------------------------------------------------------------ placements */
-
-/* The checks of ss_placements_write on rows [lo, hi) of p: rows are exactly
- * the pending pods in order, nodes in range, reasons known and agreeing with
- * node, GPU masks inside the node. */
-static int check_slab(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
-                      int32_t lo, int32_t hi, ss_error_t *err)
-{
-    int32_t pending = 0, q = 0;
-    for (int32_t i = 0; i < c->n_pods; i++)
-        pending += c->pod_node[i] < 0;
-    if (p->n != pending)
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: dataset /placements/pod has %d rows, the cluster has %d pending "
-                            "pods",
-                            fname, (int)p->n, (int)pending);
-    for (int32_t seen = 0; q < c->n_pods; q++) /* q: the pending pod of row lo */
-        if (c->pod_node[q] < 0 && seen++ == lo)
-            break;
-    for (int32_t r = lo; r < hi; r++, q++) {
-        while (q < c->n_pods && c->pod_node[q] >= 0)
-            q++;
-        int32_t node = p->node[r];
-        if (p->pod[r] != q)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/pod row %d is %d, expected pending pod %d",
-                                fname, (int)r, (int)p->pod[r], (int)q);
-        if (p->reason[r] < 0 || p->reason[r] >= SS_REASON_COUNT)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/reason row %d: unknown reason code %d",
-                                fname, (int)r, (int)p->reason[r]);
-        if (node < -1 || node >= c->n_nodes)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/node row %d: node %d out of range "
-                                "(%d nodes)",
-                                fname, (int)r, (int)node, (int)c->n_nodes);
-        if ((node >= 0) != (p->reason[r] == SS_REASON_NONE))
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/reason row %d: reason %d does not agree "
-                                "with node %d",
-                                fname, (int)r, (int)p->reason[r], (int)node);
-        if (node < 0
-                ? p->gpu_mask[r] != 0
-                : c->node_gpu_count[node] < 64 && (p->gpu_mask[r] >> c->node_gpu_count[node]) != 0)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /placements/gpu_mask row %d names a GPU node %d "
-                                "does not have",
-                                fname, (int)r, (int)node);
-    }
-    return 0;
-}
-
-static hid_t fixed_str(size_t width)
-{
-    hid_t st = H5Tcopy(H5T_C_S1);
-    if (st >= 0 && (H5Tset_size(st, width) < 0 || H5Tset_strpad(st, H5T_STR_NULLTERM) < 0)) {
-        H5Tclose(st);
-        return H5I_INVALID_HID;
-    }
-    return st;
-}
 
 /* Collective: creates the 1-D dataset path of n elements of file type ft,
  * stored as ss_h5_col_write stores columns (chunked, shuffle + deflate 1, no
@@ -405,7 +338,7 @@ static int pwrite_rows(const pfile_t *pf, const char *path, hid_t ft, hid_t mt, 
     hid_t sp = H5I_INVALID_HID, ms = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
     hid_t d = H5I_INVALID_HID;
     hsize_t chunk = n < SS_H5_CHUNK_ROWS ? n : SS_H5_CHUNK_ROWS, mdim = hi > lo ? hi - lo : 1;
-    if ((rc = agree(pf->comm, rc, pf->fname, err)) < 0)
+    if ((rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err)) < 0)
         return rc;
     if ((sp = H5Screate_simple(1, &n, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
         H5Pset_obj_track_times(dcpl, 0) < 0 ||
@@ -413,7 +346,7 @@ static int pwrite_rows(const pfile_t *pf, const char *path, hid_t ft, hid_t mt, 
                    H5Pset_deflate(dcpl, 1) < 0)) ||
         (d = H5Dcreate2(pf->f, path, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
         rc = ss_error_set(err, SS_EIO, "%s: cannot create dataset %s", pf->fname, path);
-    if ((rc = agree(pf->comm, rc, pf->fname, err)) == 0 && n > 0) {
+    if ((rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err)) == 0 && n > 0) {
         if (select_rows(sp, 1, 0, lo, hi) < 0 || (ms = H5Screate_simple(1, &mdim, NULL)) < 0 ||
             (hi == lo && H5Sselect_none(ms) < 0) || H5Dwrite(d, mt, ms, sp, pf->dxpl, buf) < 0) {
             char why[160];
@@ -421,7 +354,7 @@ static int pwrite_rows(const pfile_t *pf, const char *path, hid_t ft, hid_t mt, 
             rc =
                 ss_error_set(err, SS_EIO, "%s: cannot write dataset %s (%s)", pf->fname, path, why);
         }
-        rc = agree(pf->comm, rc, pf->fname, err);
+        rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err);
     }
     if (d >= 0 && H5Dclose(d) < 0 && rc == 0)
         rc = ss_error_set(err, SS_EIO, "%s: cannot write dataset %s", pf->fname, path);
@@ -431,7 +364,7 @@ static int pwrite_rows(const pfile_t *pf, const char *path, hid_t ft, hid_t mt, 
         H5Pclose(dcpl);
     if (sp >= 0)
         H5Sclose(sp);
-    return agree(pf->comm, rc, pf->fname, err);
+    return ss_dist_agree_err(pf->comm, rc, pf->fname, err);
 }
 
 /* Collective: a column of n fixed-length strings; this rank holds rows
@@ -447,7 +380,7 @@ static int pwrite_strings(const pfile_t *pf, const char *path, hsize_t n, hsize_
         rc == 0)
         rc = ss_error_set(err, SS_EMPI, "%s: MPI_Allreduce failed", pf->fname);
     char *buf = rc == 0 ? calloc(hi > lo ? hi - lo : 1, width) : NULL;
-    hid_t st = fixed_str(width);
+    hid_t st = ss_h5_fixed_str_type(width);
     if (rc == 0 && (!buf || st < 0))
         rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory writing %s", pf->fname, path);
     for (hsize_t i = 0; rc == 0 && i < hi - lo; i++)
@@ -493,11 +426,13 @@ static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placemen
                      int32_t hi, ss_error_t *err)
 {
     const char *fname = pf->fname;
-    double seconds = p->seconds; /* the attribute holds rank 0's value */
-    int rc = MPI_Bcast(&seconds, 1, MPI_DOUBLE, 0, pf->comm) == MPI_SUCCESS
+    /* /run holds rank 0's values (they are the same on every rank but the
+     * time); attribute and group creation are collective, with the same
+     * values everywhere. */
+    double run[3] = {p->seconds, p->ranks, p->threads};
+    int rc = MPI_Bcast(run, 3, MPI_DOUBLE, 0, pf->comm) == MPI_SUCCESS
                  ? 0
                  : ss_error_set(err, SS_EMPI, "%s: MPI_Bcast failed", fname);
-    /* Attribute and group creation are collective, with the same values. */
     if (rc == 0)
         rc = ss_h5_attr_write_i32(pf->f, fname, "/", "format_version", SS_SNAPSHOT_FORMAT_VERSION,
                                   err);
@@ -507,8 +442,14 @@ static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placemen
         rc = ss_h5_attr_write_str(pf->f, fname, "/", "policy", p->policy, err);
     if (rc == 0)
         rc = ss_h5_attr_write_i32(pf->f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err);
-    if (rc == 0 && seconds > 0)
-        rc = ss_h5_attr_write_f64(pf->f, fname, "/", "schedule_seconds", seconds, err);
+    if (rc == 0 && (run[0] > 0 || run[1] > 0 || run[2] > 0))
+        rc = ss_h5_group(pf->f, fname, "/run", err);
+    if (rc == 0 && run[0] > 0)
+        rc = ss_h5_attr_write_f64(pf->f, fname, "/run", "schedule_seconds", run[0], err);
+    if (rc == 0 && run[1] > 0)
+        rc = ss_h5_attr_write_i32(pf->f, fname, "/run", "ranks", (int32_t)run[1], err);
+    if (rc == 0 && run[2] > 0)
+        rc = ss_h5_attr_write_i32(pf->f, fname, "/run", "threads", (int32_t)run[2], err);
     if (rc == 0)
         rc = ss_h5_group(pf->f, fname, "/placements", err);
     hsize_t n = (hsize_t)p->n, l = (hsize_t)lo, h = (hsize_t)hi;
@@ -543,24 +484,11 @@ static int create_tmp(const char *path, MPI_Comm comm, char *tmp, size_t n, pfil
     *pf = (pfile_t){H5I_INVALID_HID, H5I_INVALID_HID, comm, path};
     ss_h5_quiet();
     memset(tmp, 0, n);
-    if (rank == 0) {
-        char dir[4096];
-        struct stat st;
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = '\0';
-        else
-            snprintf(dir, sizeof dir, ".");
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = ss_error_set(err, SS_EIO, "%s: cannot create: directory %s does not exist", path,
-                              dir);
-        else if ((size_t)snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid()) >= n)
-            rc = ss_error_set(err, SS_EINVAL, "%s: path too long", path);
-    }
+    if (rank == 0)
+        rc = ss_atomic_tmpname(path, tmp, n, err);
     if (MPI_Bcast(tmp, (int)n, MPI_CHAR, 0, comm) != MPI_SUCCESS && rc == 0)
         rc = ss_error_set(err, SS_EMPI, "%s: MPI_Bcast failed", path);
-    if ((rc = agree(comm, rc, path, err)) < 0)
+    if ((rc = ss_dist_agree_err(comm, rc, path, err)) < 0)
         return rc;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fapl < 0 || fcpl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
@@ -577,7 +505,7 @@ static int create_tmp(const char *path, MPI_Comm comm, char *tmp, size_t n, pfil
     if (rc == 0 && ((pf->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 ||
                     H5Pset_dxpl_mpio(pf->dxpl, H5FD_MPIO_COLLECTIVE) < 0))
         rc = ss_error_set(err, SS_EIO, "%s: cannot set up collective transfers", path);
-    return agree(comm, rc, path, err);
+    return ss_dist_agree_err(comm, rc, path, err);
 }
 
 int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t *c,
@@ -588,10 +516,10 @@ int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t 
     MPI_Comm_size(comm, &size);
     int32_t lo = (int32_t)((int64_t)p->n * rank / size);
     int32_t hi = (int32_t)((int64_t)p->n * (rank + 1) / size);
-    int rc = check_slab(path, c, p, lo, hi, err);
+    int rc = ss_placements_check(path, c, p, lo, hi, err);
     if (rc < 0)
         ss_error_prefix(err, rc, "refusing to write placements");
-    if ((rc = agree(comm, rc, path, err)) < 0)
+    if ((rc = ss_dist_agree_err(comm, rc, path, err)) < 0)
         return rc;
     char tmp[4200];
     pfile_t pf;
@@ -602,11 +530,8 @@ int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t 
         H5Pclose(pf.dxpl);
     if (pf.f >= 0 && H5Fclose(pf.f) < 0 && rc == 0) /* collective */
         rc = ss_error_set(err, SS_EIO, "%s: cannot close %s", path, tmp);
-    rc = agree(comm, rc, path, err);
-    if (rank == 0 && rc == 0 && rename(tmp, path) != 0)
-        rc = ss_error_set(err, SS_EIO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
-    rc = agree(comm, rc, path, err);
-    if (rank == 0 && rc < 0 && tmp[0])
-        remove(tmp);
-    return rc;
+    rc = ss_dist_agree_err(comm, rc, path, err);
+    if (rank == 0 && tmp[0])
+        rc = ss_atomic_commit(tmp, path, rc, err); /* removes tmp on failure */
+    return ss_dist_agree_err(comm, rc, path, err);
 }

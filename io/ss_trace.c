@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "ss_atomic.h"
 #include "ss_h5util.h"
 #include "ss_snapshot.h"
 #include "ss_trace.h"
@@ -49,24 +49,20 @@ int ss_trace_snapshot_write(const char *path, const ss_cluster_t *c, const ss_tr
     if (rc)
         return rc;
     char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.trace.%ld", path, (long)getpid()) >= sizeof tmp)
-        return ss_error_set(err, SS_EINVAL, "%s: path too long", path);
+    if ((rc = ss_atomic_tmpname(path, tmp, sizeof tmp, err)) < 0)
+        return rc;
     if ((rc = ss_snapshot_write(tmp, c, err)))
         return rc;
     ss_h5_quiet();
     hid_t f = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
-    if (f < 0) {
-        remove(tmp);
-        return ss_error_set(err, SS_EIO, "%s: cannot reopen the snapshot to add /trace", path);
-    }
+    if (f < 0)
+        return ss_atomic_commit(
+            tmp, path,
+            ss_error_set(err, SS_EIO, "%s: cannot reopen the snapshot to add /trace", path), err);
     rc = ss_trace_write_group(f, path, t, err);
     if (H5Fclose(f) < 0 && !rc)
         rc = ss_error_set(err, SS_EIO, "%s: cannot close the file", path);
-    if (!rc && rename(tmp, path) != 0)
-        rc = ss_error_set(err, SS_EIO, "%s: cannot rename the temporary file into place", path);
-    if (rc)
-        remove(tmp);
-    return rc;
+    return ss_atomic_commit(tmp, path, rc, err);
 }
 
 static int read_col(hid_t f, const char *path, const char *ds, ss_h5_type_t ty, hsize_t want,

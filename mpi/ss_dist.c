@@ -14,6 +14,18 @@ int ss_dist_agree(MPI_Comm comm, int rc)
     return worst;
 }
 
+int ss_dist_agree_err(MPI_Comm comm, int rc, const char *what, ss_error_t *err)
+{
+    int worst = rc;
+    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        return rc < 0 ? rc : ss_error_set(err, SS_EMPI, "%s: MPI_Allreduce failed", what);
+    if (rc < 0)
+        return rc;
+    if (worst < 0)
+        return ss_error_set(err, SS_EPEER, "%s: another rank failed", what);
+    return 0;
+}
+
 int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err)
 {
     if (mpi_rc == MPI_SUCCESS)
@@ -31,6 +43,16 @@ void ss_dist_owned(MPI_Comm comm, int32_t n_shards, int32_t *lo, int32_t *hi)
     MPI_Comm_size(comm, &size);
     *lo = (int32_t)((int64_t)n_shards * rank / size);
     *hi = (int32_t)((int64_t)n_shards * (rank + 1) / size);
+}
+
+void ss_dist_partition(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes,
+                       ss_dist_part_t *part)
+{
+    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
+    part->n_shards = ss_sched_shards(c, shard_nodes, bounds);
+    ss_dist_owned(comm, part->n_shards, &part->shard_lo, &part->shard_hi);
+    part->node_lo = bounds[part->shard_lo];
+    part->node_hi = bounds[part->shard_hi];
 }
 
 /* Every rank sends one block of ctx->cap entries: a header (score = its

@@ -14,12 +14,35 @@
  * rank waits in a collective that another rank will never enter. */
 int ss_dist_agree(MPI_Comm comm, int rc);
 
+/* Agrees on a status and keeps the messages apart: returns rc on a rank that
+ * failed (its message kept), SS_EPEER with "WHAT: another rank failed" in err
+ * on a rank that did not while another did, 0 when no rank failed (and
+ * SS_EMPI if the agreement itself fails). Every rank returns < 0 or every
+ * rank returns 0, so ss_dist_fail prints the message of a rank that saw the
+ * cause. */
+int ss_dist_agree_err(MPI_Comm comm, int rc, const char *what, ss_error_t *err);
+
 /* Converts an MPI error code into SS_EMPI with a message. */
 int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err);
 
 /* Shards [*lo, *hi) of n_shards owned by this rank: contiguous blocks, so a
  * rank's nodes are one contiguous range of node rows. */
 void ss_dist_owned(MPI_Comm comm, int32_t n_shards, int32_t *lo, int32_t *hi);
+
+/* The partition of a cluster over the ranks of comm, as plain data: the
+ * virtual shards of ss_sched_shards(c, shard_nodes) (0 = the default size),
+ * this rank's block of them (ss_dist_owned) and the node rows that block
+ * covers. Computed once per run and handed to the parallel reader (node
+ * range), the engine (shard range) and the exchange (shard count). It needs
+ * only the node topology, which every rank holds in full. */
+typedef struct {
+    int32_t n_shards;
+    int32_t shard_lo, shard_hi; /* this rank's shards [lo, hi) */
+    int32_t node_lo, node_hi;   /* their node rows [lo, hi) */
+} ss_dist_part_t;
+
+void ss_dist_partition(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes,
+                       ss_dist_part_t *part);
 
 /* State of the engine's exchanges: fixed-size blocks for the common case of
  * a round (one MPI_Allgather), and scratch buffers. */

@@ -19,11 +19,12 @@
 #include <cmocka.h>
 #include <mpi.h>
 
+#include "ss_dist.h"
 #include "ss_gen.h"
 #include "ss_queue.h"
 #include "ss_reason.h"
 #include "ss_sched.h"
-#include "ss_snapshot.h"
+#include "ss_snapshot_mpi.h"
 
 #include "ss_test_files.h"
 
@@ -69,6 +70,27 @@ static ss_placements_t *placements(const ss_cluster_t *c)
     return pl;
 }
 
+/* The parallel reader in its two steps, with the partition in between as
+ * cli/ss_run.c computes it. */
+static int read_mpi(const char *path, int32_t shard_nodes, ss_cluster_t **out, int32_t *lo,
+                    int32_t *hi, ss_error_t *err)
+{
+    ss_snapshot_mpi_reader_t *r = NULL;
+    ss_dist_part_t part;
+    int rc = ss_snapshot_read_mpi_begin(path, MPI_COMM_WORLD, &r, out, err);
+    if (rc < 0)
+        return rc;
+    ss_dist_partition(MPI_COMM_WORLD, *out, shard_nodes, &part);
+    *lo = part.node_lo;
+    *hi = part.node_hi;
+    rc = ss_snapshot_read_mpi_end(r, *out, part.node_lo, part.node_hi, err);
+    if (rc < 0) {
+        ss_cluster_destroy(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static void test_snapshot_read_mpi_matches_serial(void **state)
 {
     (void)state;
@@ -77,7 +99,7 @@ static void test_snapshot_read_mpi_matches_serial(void **state)
     ss_error_t err = {""};
     int32_t lo = -1, hi = -1;
     assert_int_equal(ss_snapshot_read(wpath("cluster.h5"), &a, &err), 0);
-    int rc = ss_snapshot_read_mpi(wpath("cluster.h5"), MPI_COMM_WORLD, 64, &b, &lo, &hi, &err);
+    int rc = read_mpi(wpath("cluster.h5"), 64, &b, &lo, &hi, &err);
     if (rc != 0)
         fail_msg("%s", err.text);
     assert_int_equal(lo, 0);
@@ -95,7 +117,9 @@ static void test_placements_write_mpi_matches_serial(void **state)
     ss_cluster_t *c = cluster();
     ss_placements_t *p = placements(c);
     ss_error_t err = {""};
-    p->seconds = 1.5; /* the optional attribute too */
+    p->seconds = 1.5; /* the optional /run group too */
+    p->ranks = 3;
+    p->threads = 2;
     assert_int_equal(ss_placements_write(wpath("ps.h5"), c, p, &err), 0);
     int rc = ss_placements_write_mpi(wpath("pm.h5"), MPI_COMM_WORLD, c, p, &err);
     if (rc != 0)
@@ -110,6 +134,8 @@ static void test_placements_write_mpi_matches_serial(void **state)
     assert_memory_equal(back->gpu_mask, p->gpu_mask, (size_t)p->n * sizeof *p->gpu_mask);
     assert_string_equal(back->policy, "least-allocated");
     assert_true(back->seconds == 1.5);
+    assert_int_equal(back->ranks, 3);
+    assert_int_equal(back->threads, 2);
     assert_false(tmp_left());
     ss_placements_destroy(back);
     ss_placements_destroy(p);
@@ -172,7 +198,7 @@ static void test_snapshot_read_mpi_missing_file(void **state)
     ss_cluster_t *c = (ss_cluster_t *)1;
     ss_error_t err = {""};
     int32_t lo, hi;
-    assert_true(ss_snapshot_read_mpi(wpath("nope.h5"), MPI_COMM_WORLD, 0, &c, &lo, &hi, &err) < 0);
+    assert_true(read_mpi(wpath("nope.h5"), 0, &c, &lo, &hi, &err) < 0);
     assert_null(c);
     assert_non_null(strstr(err.text, "nope.h5"));
 }

@@ -1,0 +1,124 @@
+/* ss_run: the distributed schedule shared by `schedule` and `bench` (see
+ * ss_run.h). The only place that sets up the engine over MPI. */
+#include "ss_run.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_queue.h"
+#include "ss_sched.h"
+#include "ss_snapshot_mpi.h"
+
+int ss_run_injected(MPI_Comm comm, const char *phase, ss_error_t *err)
+{
+    const char *spec = getenv("SS_FAULT_INJECT");
+    size_t n = strlen(phase);
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (spec && !strncmp(spec, phase, n) && spec[n] == ':' && atoi(spec + n + 1) == rank)
+        return ss_error_set(err, SS_EIO, "injected fault in phase %s", phase);
+    return 0;
+}
+
+int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_cluster_t **c,
+                ss_dist_part_t *part, ss_error_t *err)
+{
+    *c = NULL;
+    *part = (ss_dist_part_t){0, 0, 0, 0, 0};
+    int rc;
+    if (o->exhaustive) {
+        /* The reference needs every node's capacity on every rank. */
+        rc = ss_snapshot_read(path, c, err);
+        if (rc == 0)
+            *part = (ss_dist_part_t){1, 0, 1, 0, (*c)->n_nodes};
+    } else {
+        ss_snapshot_mpi_reader_t *r = NULL;
+        rc = ss_snapshot_read_mpi_begin(path, comm, &r, c, err);
+        if (rc == 0) { /* the topology is read: the partition can be computed */
+            ss_dist_partition(comm, *c, o->shard_nodes, part);
+            rc = ss_snapshot_read_mpi_end(r, *c, part->node_lo, part->node_hi, err);
+        }
+    }
+    if (rc == 0)
+        rc = ss_run_injected(comm, "read", err);
+    rc = ss_dist_agree_err(comm, rc, path, err);
+    if (rc < 0) {
+        ss_cluster_destroy(*c);
+        *c = NULL;
+    }
+    return rc;
+}
+
+/* The engine over this rank's shards, exchanging through mpi/ss_dist. Every
+ * collective step is entered by every rank: setup failures are agreed first. */
+static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c,
+                      const ss_dist_part_t *part, const ss_queue_t *q, ss_placements_t *pl,
+                      ss_error_t *err)
+{
+    int size;
+    MPI_Comm_size(comm, &size);
+    ss_sched_t *s =
+        ss_sched_create(c, o->policy, o->shard_nodes, part->shard_lo, part->shard_hi, err);
+    int rc = ss_dist_agree_err(comm, s ? 0 : SS_ENOMEM, "scheduler setup", err);
+    ss_dist_ctx_t ctx = {0};
+    ss_sched_comm_t ops;
+    if (rc == 0) {
+        rc = ss_dist_sched_comm(comm, part->n_shards, &ctx, &ops);
+        if (rc < 0)
+            ss_error_set(err, rc, "out of memory setting up the exchange");
+        rc = ss_dist_agree_err(comm, rc, "exchange setup", err);
+    }
+    if (rc == 0 && ss_run_injected(comm, "engine", NULL) < 0)
+        ss_sched_inject_fault(s, 100); /* fail inside the collective rounds */
+    if (rc == 0)
+        rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+    ss_dist_ctx_free(&ctx);
+    ss_sched_destroy(s);
+    return rc;
+}
+
+static int32_t count_pending(const ss_cluster_t *c)
+{
+    int32_t n = 0;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        n += c->pod_node[p] < 0;
+    return n;
+}
+
+int ss_run_schedule(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c,
+                    const ss_dist_part_t *part, ss_placements_t **out, ss_error_t *err)
+{
+    *out = NULL;
+    int size;
+    MPI_Comm_size(comm, &size);
+    double t0 = MPI_Wtime();
+    ss_queue_t *q = NULL;
+    ss_placements_t *pl = ss_placements_create(count_pending(c));
+    int rc = pl ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory for placements");
+    if (rc == 0 && !(q = ss_queue_build(c, err)))
+        rc = SS_ENOMEM;
+    if (rc == 0)
+        rc = ss_run_injected(comm, "schedule", err);
+    rc = ss_dist_agree_err(comm, rc, "schedule setup", err);
+    if (rc == 0) {
+        snprintf(pl->policy, sizeof pl->policy, "%s", o->policy->name);
+        pl->exhaustive = o->exhaustive;
+        /* The reference is sequential: every rank computes it whole. */
+        rc = o->exhaustive
+                 ? ss_exhaustive_run(c, o->policy, q->order, q->units, q->n_units, pl, err)
+                 : run_engine(comm, o, c, part, q, pl, err);
+        rc = ss_dist_agree_err(comm, rc, "schedule", err);
+    }
+    ss_queue_destroy(q);
+    if (rc < 0) {
+        ss_placements_destroy(pl);
+        return rc;
+    }
+    pl->seconds = MPI_Wtime() - t0;
+    pl->ranks = size;
+    pl->threads = omp_get_max_threads();
+    *out = pl;
+    return 0;
+}

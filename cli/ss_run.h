@@ -1,0 +1,46 @@
+/* ss_run: the distributed schedule that `schedule` and `bench` share, set up
+ * in one place: the partition (computed once, ss_dist_partition, and handed
+ * to the parallel reader, the engine and the exchange), the queue, the
+ * engine or the naive reference (--exhaustive), the exchange context, error
+ * agreement before every collective step, and the SS_FAULT_INJECT test hooks.
+ *
+ * Every function is collective over comm and returns an agreed status: 0 on
+ * every rank, or < 0 on every rank, where a rank that saw the cause holds its
+ * message and the others SS_EPEER; the caller reports it with ss_dist_fail. */
+#ifndef SS_RUN_H
+#define SS_RUN_H
+
+#include <mpi.h>
+
+#include "ss_cluster.h"
+#include "ss_dist.h"
+#include "ss_placements.h"
+#include "ss_policy.h"
+
+typedef struct {
+    const ss_policy_t *policy;
+    int32_t shard_nodes; /* nodes per virtual shard; 0 = the default */
+    int exhaustive;      /* the naive reference instead of the engine */
+} ss_run_opts_t;
+
+/* Test hook: SS_FAULT_INJECT="PHASE:RANK" makes that rank fail at PHASE
+ * (read, schedule, engine: inside the collective rounds, write), to test that
+ * a fault on one rank ends every rank cleanly. Returns SS_EIO ("injected
+ * fault in phase PHASE") on that rank, else 0. Not collective. */
+int ss_run_injected(MPI_Comm comm, const char *phase, ss_error_t *err);
+
+/* Reads the snapshot at path for a run with o: the parallel reader, each rank
+ * reading the capacity of its own nodes (part), or with o->exhaustive the
+ * serial reader on every rank (part then covers every node on every rank).
+ * On success *c is the cluster (the caller owns it) and *part the partition. */
+int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_cluster_t **c,
+                ss_dist_part_t *part, ss_error_t *err);
+
+/* Places every pending pod of c (part from ss_run_read, or ss_dist_partition
+ * for a cluster every rank holds in full). On success *out is the placements
+ * (the caller owns them, the same on every rank) with policy, exhaustive and
+ * the run's time, ranks and threads filled in. */
+int ss_run_schedule(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c,
+                    const ss_dist_part_t *part, ss_placements_t **out, ss_error_t *err);
+
+#endif
