@@ -6,7 +6,6 @@
  * (ss_snapshot_read_mpi) and writes a slab of the placements rows
  * (ss_placements_write_mpi). --exhaustive needs every node's capacity on
  * every rank and reads the whole snapshot with the serial reader. */
-#include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +16,15 @@
 #include "ss_queue.h"
 #include "ss_reason.h"
 #include "ss_sched.h"
+#include "ss_opt.h"
+#include "ss_progress.h"
 #include "ss_snapshot.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
-               "                           [--exhaustive] [--quiet]\n\n"
+               "                           [--exhaustive] [--shard-nodes N] [-q]\n"
+               "       shardsched schedule --list-policies\n\n"
                "Places every pending pod of the snapshot and writes one row per pending pod:\n"
                "the node chosen, or the reason it could not be placed.\n\n"
                "  -i, --input FILE     cluster snapshot (from gen or import)\n"
@@ -31,77 +33,60 @@ static void usage(FILE *f)
     for (int i = 0; ss_policy_at(i); i++)
         fprintf(f, "                         %-16s %s\n", ss_policy_at(i)->name,
                 ss_policy_at(i)->help);
-    fprintf(f, "  --exhaustive         naive reference: every pod against every node, no caches\n"
-               "  --quiet              no summary line\n"
+    fprintf(f, "  --list-policies      print each policy's name and help, then exit\n"
+               "  --exhaustive         naive reference: every pod against every node, no caches\n"
+               "  -q, --quiet          no summary line and no progress\n"
                "  --shard-nodes N      nodes per virtual shard (default 512); changes only how\n"
-               "                       work is cut, never the result\n\n"
+               "                       work is cut, never the result\n"
+               "  -h, --help           this text\n\n"
                "Run under 'mpirun -n N' to share the nodes over N ranks; OMP_NUM_THREADS\n"
-               "threads per rank. The result is the same for any N and thread count.\n");
+               "threads per rank. The result is the same for any N and thread count.\n"
+               "On a terminal, progress of each phase (read, schedule, write) goes to stderr.\n"
+               "Design: docs/architecture.md. Exit status: 0 done, 1 failed, 2 bad usage.\n\n"
+               "Examples:\n"
+               "  shardsched schedule -i cluster.h5 -o placements.h5\n"
+               "  OMP_NUM_THREADS=8 mpirun -n 4 shardsched schedule -i cluster.h5 -o p.h5 \\\n"
+               "      --policy most-allocated\n"
+               "  shardsched schedule -i cluster.h5 -o ref.h5 --exhaustive -q\n");
 }
 
 typedef struct {
     const char *in, *out, *policy;
     int exhaustive, quiet;
     int32_t shard_nodes;
+    const ss_progress_t *progress; /* the schedule phase's, rank 0 only (NULL: none) */
 } opts_t;
 
-static int parse(int argc, char **argv, opts_t *o)
+/* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
+ * usage error (printed when loud). */
+static int parse(int argc, char **argv, opts_t *o, bool loud)
 {
-    static const struct option lo[] = {
-        {"input", required_argument, 0, 'i'},  {"output", required_argument, 0, 'o'},
-        {"policy", required_argument, 0, 'p'}, {"exhaustive", no_argument, 0, 'x'},
-        {"quiet", no_argument, 0, 'q'},        {"shard-nodes", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "i:o:h", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'i':
-            o->in = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'p':
-            o->policy = optarg;
-            break;
-        case 'x':
-            o->exhaustive = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 's': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 100000000) {
-                fprintf(stderr, "shardsched schedule: --shard-nodes wants 1..1e8, not '%s'\n",
-                        optarg);
-                return -1;
-            }
-            o->shard_nodes = (int32_t)v;
-            break;
-        }
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
+    int64_t shard_nodes = 0;
+    int list = 0;
+    const ss_opt_t opts[] = {
+        SS_O_STR('i', "input", &o->in),
+        SS_O_STR('o', "output", &o->out),
+        SS_O_STR(0, "policy", &o->policy),
+        SS_O_FLAG(0, "list-policies", &list),
+        SS_O_FLAG(0, "exhaustive", &o->exhaustive),
+        SS_O_FLAG('q', "quiet", &o->quiet),
+        SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
+        SS_O_END,
+    };
+    const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
+    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, NULL};
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    o->shard_nodes = (int32_t)shard_nodes;
+    if (list) {
+        if (loud)
+            ss_opt_list_policies(stdout);
+        return 0;
     }
-    if (optind < argc) {
-        fprintf(stderr, "shardsched schedule: unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    if (!o->in || !o->out) {
-        fprintf(stderr, "shardsched schedule: -i and -o are required (see --help)\n");
-        return -1;
-    }
-    if (!ss_policy_find(o->policy)) {
-        fprintf(stderr, "shardsched schedule: unknown policy '%s' (see --help)\n", o->policy);
-        return -1;
-    }
-    return 0;
+    if (!o->in || !o->out)
+        return ss_opt_fail("schedule", loud, "%s is required", !o->in ? "-i FILE" : "-o FILE");
+    return ss_opt_policy("schedule", o->policy, loud);
 }
 
 /* Test hook: SS_FAULT_INJECT="PHASE:RANK" makes that rank fail at that phase
@@ -163,6 +148,8 @@ static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, int32_t no
         rc = owned_shards(comm, c, o->shard_nodes, node_lo, node_hi, &lo, &hi, err);
         if (rc == 0 && !(s = ss_sched_create(c, policy, o->shard_nodes, lo, hi, err)))
             rc = SS_ENOMEM;
+        if (s)
+            ss_sched_set_progress(s, o->progress);
         rc = ss_dist_agree(comm, rc);
         if (rc == 0 && injected(comm, "engine", NULL) < 0)
             ss_sched_inject_fault(s, 100); /* fail inside the collective rounds */
@@ -191,14 +178,15 @@ static int run(MPI_Comm comm, const opts_t *o, const ss_cluster_t *c, int32_t no
 int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
 {
     opts_t o;
-    int rank, size, prc = parse(argc, argv, &o);
+    int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    if (prc != 0) {
-        if (rank == 0)
-            usage(prc > 0 ? stdout : stderr);
-        return prc > 0 ? 0 : 2;
-    }
+    int prc = parse(argc, argv, &o, rank == 0);
+    if (prc != SS_OPT_RUN)
+        return prc;
+    ss_cli_progress_t pr; /* one line per phase on rank 0's terminal */
+    bool show = rank == 0 && !o.quiet;
+    ss_cli_progress_begin(&pr, "schedule: read", show);
     ss_error_t err = {""};
     ss_cluster_t *c = NULL;
     ss_placements_t *pl = NULL;
@@ -211,6 +199,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     } else {
         rc = ss_snapshot_read_mpi(o.in, comm, o.shard_nodes, &c, &node_lo, &node_hi, &err);
     }
+    ss_cli_progress_end(&pr);
     if (rc == 0)
         rc = injected(comm, "read", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
@@ -225,9 +214,13 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     rc = injected(comm, "schedule", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
+    ss_cli_progress_begin(&pr, "schedule: place", show);
+    o.progress = ss_cli_progress_get(&pr);
     rc = run(comm, &o, c, node_lo, node_hi, pl, &t_sched, &err);
+    ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
+    ss_cli_progress_begin(&pr, "schedule: write", show);
     /* The time is printed, not stored: identical input must give identical
      * files (h5diff) whatever the run took. */
     double t1 = MPI_Wtime();
@@ -235,6 +228,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done; /* every rank is fine before anything is written */
     rc = ss_placements_write_mpi(o.out, comm, c, pl, &err);
+    ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
     t_write = MPI_Wtime() - t1;
@@ -249,6 +243,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
                 omp_get_max_threads(), t_read, t_sched, t_write, ss_dist_peak_mib());
     }
 done:
+    ss_cli_progress_end(&pr);
     ss_placements_destroy(pl);
     ss_cluster_destroy(c);
     return rc < 0 ? 1 : 0;
