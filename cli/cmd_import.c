@@ -15,15 +15,17 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: shardsched import --nodes nodes.json [--pods pods.json] [--podgroups pg.json]\n"
-          "                         -o cluster.h5 [--scheduler-name NAME] [--rack-label KEY]\n"
-          "                         [--block-label KEY] [--strict] [-q]\n"
-          "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv -o trace.h5\n"
+    fputs("usage: shardsched import --nodes nodes.json [--pods pods.json]\n"
+          "                         [--podgroups pg.json] -o cluster.h5 [--strict] [-q]\n"
+          "                         [--scheduler-name NAME] [--rack-label KEY]\n"
+          "                         [--block-label KEY]\n"
+          "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv\n"
+          "                         -o trace.h5 [-q]\n"
           "\n"
-          "Kubernetes input is what `kubectl get nodes -o json` / `kubectl get pods -A -o json`\n"
-          "print (a v1 List, one object, or a JSON array; --nodes and --pods may name the same\n"
-          "file). The OpenB CSVs are the Alibaba GPU trace; the result is a trace snapshot for\n"
-          "`shardsched replay`.\n"
+          "Kubernetes input is what `kubectl get nodes -o json` and\n"
+          "`kubectl get pods -A -o json` print (a v1 List, one object, or a JSON array;\n"
+          "--nodes and --pods may name the same file). The OpenB CSVs are the Alibaba GPU\n"
+          "trace; the result is a trace snapshot for `shardsched replay`.\n"
           "\n"
           "  --nodes FILE           Node objects\n"
           "  --pods FILE            Pod objects (running and pending)\n"
@@ -46,7 +48,6 @@ static void usage(FILE *f)
           "rank 0 does the work and every rank exits with its status.\n"
           "\n"
           "Examples:\n"
-          "  kubectl get nodes -o json > nodes.json; kubectl get pods -A -o json > pods.json\n"
           "  shardsched import --nodes nodes.json --pods pods.json -o cluster.h5\n"
           "  shardsched import --nodes all.json --pods all.json --strict -o cluster.h5\n"
           "  shardsched import --openb-nodes nodes.csv --openb-pods pods.csv -o trace.h5\n",
