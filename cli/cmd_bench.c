@@ -3,7 +3,6 @@
  * generates the same cluster from the seed, then all ranks schedule it
  * together; rank 0 prints one line of figures. docs/PERFORMANCE.md uses it
  * together with scripts/bench.sh (which times the file-based phases). */
-#include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "ss_cli.h"
 #include "ss_dist.h"
 #include "ss_gen.h"
+#include "ss_opt.h"
 #include "ss_run.h"
 
 static const struct {
@@ -27,66 +27,64 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shardsched bench --scenario NAME [--policy NAME] [--seed S]\n\n"
-               "Generates a cluster in memory (PRODUCT.md's default mix) and schedules it,\n"
-               "printing the time of each phase, pods per second and peak memory per rank.\n"
-               "Scenarios:\n");
+    fprintf(f, "usage: shardsched bench --scenario NAME [--policy NAME] [--seed S] [-q]\n"
+               "       shardsched bench --list-policies\n\n"
+               "Generates a cluster in memory (the default workload mix, as shardsched gen) and\n"
+               "schedules it, printing the time of each phase, pods per second and peak memory\n"
+               "per rank (one line on stdout).\n\n"
+               "  --scenario NAME      the cluster size:\n");
     for (int i = 0; i < NSCEN; i++)
-        fprintf(f, "  %-8s %7lld nodes, %8lld pending pods\n", scenarios[i].name,
-                (long long)scenarios[i].nodes, (long long)scenarios[i].pods);
-    fprintf(f, "Run under 'mpirun -n N' with OMP_NUM_THREADS=T for N ranks x T threads.\n");
+        fprintf(f, "                         %-8s %7lld nodes, %8lld pending pods\n",
+                scenarios[i].name, (long long)scenarios[i].nodes, (long long)scenarios[i].pods);
+    fprintf(f, "  --policy NAME        placement policy (default least-allocated)\n"
+               "  --list-policies      print each policy's name and help, then exit\n"
+               "  --seed S             seed of the generator (default 1)\n"
+               "  -q, --quiet          accepted for uniformity (bench prints one line)\n"
+               "  -h, --help           this text\n\n"
+               "Run under 'mpirun -n N' with OMP_NUM_THREADS=T for N ranks x T threads;\n"
+               "scripts/bench.sh times the file-based phases. Exit status: 0 done, 1 failed,\n"
+               "2 bad usage.\n\n"
+               "Examples:\n"
+               "  shardsched bench --scenario small\n"
+               "  OMP_NUM_THREADS=4 mpirun -n 4 shardsched bench --scenario large\n"
+               "  shardsched bench --scenario medium --policy balanced --seed 3\n");
 }
 
-static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t *seed)
+static const char *const scenario_names[] = {"default", "small", "medium", "large", NULL};
+
+/* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
+ * usage error (printed when loud). */
+static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t *seed, bool loud)
 {
-    static const struct option lo[] = {{"scenario", required_argument, 0, 's'},
-                                       {"policy", required_argument, 0, 'p'},
-                                       {"seed", required_argument, 0, 'e'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-    int ch;
-    *scen = -1;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        if (ch == 'h')
-            return 1;
-        if (ch == 's') {
-            for (int i = 0; i < NSCEN; i++)
-                if (!strcmp(optarg, scenarios[i].name))
-                    *scen = i;
-            if (*scen < 0) {
-                fprintf(stderr, "shardsched bench: unknown scenario '%s' (see --help)\n", optarg);
-                return -1;
-            }
-        } else if (ch == 'p') {
-            *policy = optarg;
-        } else if (ch == 'e') {
-            char *end;
-            *seed = strtoull(optarg, &end, 10);
-            if (*end || optarg[0] == '-') {
-                fprintf(stderr, "shardsched bench: bad --seed '%s'\n", optarg);
-                return -1;
-            }
-        } else {
-            return -1;
-        }
+    int list = 0, quiet = 0, have_scen = 0;
+    ss_opt_t opts[] = {
+        SS_O_CHOICE(0, "scenario", scen, scenario_names),
+        SS_O_STR(0, "policy", policy),
+        SS_O_FLAG(0, "list-policies", &list),
+        SS_O_U64(0, "seed", seed),
+        SS_O_FLAG('q', "quiet", &quiet),
+        SS_O_END,
+    };
+    opts[0].seen = &have_scen;
+    const ss_opt_spec_t spec = {"bench", opts, usage, NULL};
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    if (list) {
+        if (loud)
+            ss_opt_list_policies(stdout);
+        return 0;
     }
-    if (*scen < 0) {
-        fprintf(stderr, "shardsched bench: --scenario is required (see --help)\n");
-        return -1;
-    }
-    if (!ss_policy_find(*policy)) {
-        fprintf(stderr, "shardsched bench: unknown policy '%s'\n", *policy);
-        return -1;
-    }
-    return 0;
+    if (!have_scen)
+        return ss_opt_fail("bench", loud, "--scenario NAME is required");
+    return ss_opt_policy("bench", *policy, loud);
 }
 
 /* Schedules c (every rank holds it in full) with ss_run_schedule. */
 static int schedule(MPI_Comm comm, const ss_cluster_t *c, const ss_policy_t *pol, int32_t *placed,
                     int32_t *pending, ss_error_t *err)
 {
-    ss_run_opts_t ro = {pol, 0, 0};
+    ss_run_opts_t ro = {pol, 0, 0, NULL};
     ss_dist_part_t part;
     ss_placements_t *pl = NULL;
     ss_dist_partition(comm, c, ro.shard_nodes, &part);
@@ -108,12 +106,9 @@ int ss_cmd_bench(int argc, char **argv, MPI_Comm comm)
     uint64_t seed = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    int prc = parse(argc, argv, &scen, &policy, &seed);
-    if (prc != 0) {
-        if (rank == 0)
-            usage(prc > 0 ? stdout : stderr);
-        return prc > 0 ? 0 : 2;
-    }
+    int prc = parse(argc, argv, &scen, &policy, &seed, rank == 0);
+    if (prc != SS_OPT_RUN)
+        return prc;
     ss_gen_opts_t o;
     ss_gen_opts_default(&o);
     o.nodes = scenarios[scen].nodes;

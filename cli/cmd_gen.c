@@ -8,7 +8,7 @@
  * on all ranks alike with no communication; rank 0 prints the message. Rank 0
  * then generates and writes (the generator is one sequential RNG stream: that
  * is what makes a seed name one cluster), the other ranks wait for its status
- * (broadcast), and every rank returns it: 0 done, 1 failed (out of memory,
+ * (ss_dist_on_rank0), and every rank returns it: 0 done, 1 failed (out of memory,
  * unwritable file), 2 bad usage. */
 #include <errno.h>
 #include <stddef.h>
@@ -20,6 +20,9 @@
 #include "ss_cli.h"
 #include "ss_gen.h"
 #include "ss_kube_import.h"
+#include "ss_opt.h"
+#include "ss_progress.h"
+#include "ss_rank0.h"
 #include "ss_snapshot.h"
 
 static void usage(FILE *f)
@@ -30,9 +33,9 @@ static void usage(FILE *f)
             "                      --emit-kube DIR [switches]\n"
             "\n"
             "Generates a synthetic cluster with running pods (~40%% of capacity used) and M\n"
-            "pending pods in the default workload mix (docs: PRODUCT.md), and writes it as an\n"
-            "HDF5 snapshot and/or as Kubernetes JSON. The same options and seed give an\n"
-            "identical file.\n"
+            "pending pods in the default workload mix (jobs/ss_gen.h describes it), and\n"
+            "writes it as an HDF5 snapshot and/or as Kubernetes JSON. The same options and\n"
+            "seed give an identical file.\n"
             "\n"
             "  --nodes N      nodes, 1..%d (default 2000, or M/10 when only --pods is given)\n"
             "  --pods M       pending pods, 0..%d (default 20000, or 10 x N when only --nodes\n"
@@ -46,6 +49,7 @@ static void usage(FILE *f)
             "                 Pods, PodGroups), each atomically; DIR is created if missing.\n"
             "                 `shardsched import --nodes DIR/nodes.json --pods DIR/pods.json`\n"
             "                 reads them back (docs/kubernetes.md)\n"
+            "  -q, --quiet    no summary line and no progress\n"
             "  -h, --help     this text\n"
             "\n"
             "Rule families (default: on, except those the engine does not implement yet):\n"
@@ -58,137 +62,76 @@ static void usage(FILE *f)
             "  (each also has the opposite form: --node-selector, --no-spread, ...)\n"
             "\n"
             "Exit status: 0 success, 1 generation or write failed, 2 bad usage.\n"
-            "Under mpirun, rank 0 generates and writes; every rank exits with its status.\n",
+            "Under mpirun, rank 0 generates and writes; every rank exits with its status.\n"
+            "\n"
+            "Examples:\n"
+            "  shardsched gen --nodes 2000 --pods 20000 --seed 7 -o cluster.h5\n"
+            "  shardsched gen --nodes 100 --pods 1000 --emit-kube kube/ --no-gangs\n"
+            "  mpirun -n 2 shardsched gen --nodes 100000 --pods 1000000 -o large.h5\n",
             SS_GEN_MAX_NODES, SS_GEN_MAX_PODS);
-}
-
-static const struct {
-    const char *name; /* the "on" form; "--no-" + name is the "off" form */
-    size_t field;
-} switches[] = {
-    {"node-selector", offsetof(ss_gen_opts_t, node_selector)},
-    {"node-affinity", offsetof(ss_gen_opts_t, node_affinity)},
-    {"taints", offsetof(ss_gen_opts_t, taints_tolerations)},
-    {"gpu", offsetof(ss_gen_opts_t, gpu)},
-    {"fractional-gpu", offsetof(ss_gen_opts_t, fractional_gpu)},
-    {"gpu-models", offsetof(ss_gen_opts_t, gpu_models)},
-    {"gangs", offsetof(ss_gen_opts_t, gangs)},
-    {"gang-topology", offsetof(ss_gen_opts_t, gang_topology)},
-    {"extended-resources", offsetof(ss_gen_opts_t, extended_resources)},
-    {"cordoned", offsetof(ss_gen_opts_t, cordoned)},
-    {"spread", offsetof(ss_gen_opts_t, topology_spread)},
-    {"anti-affinity", offsetof(ss_gen_opts_t, pod_anti_affinity)},
-};
-#define NSWITCHES (sizeof switches / sizeof switches[0])
-
-/* Sets a switch from "--X" or "--no-X"; returns 0, or -1 if arg is none. */
-static int set_switch(ss_gen_opts_t *o, const char *arg)
-{
-    if (strncmp(arg, "--", 2) != 0)
-        return -1;
-    const char *name = arg + 2;
-    bool on = strncmp(name, "no-", 3) != 0;
-    if (!on)
-        name += 3;
-    for (size_t i = 0; i < NSWITCHES; i++)
-        if (!strcmp(name, switches[i].name)) {
-            *(bool *)((char *)o + switches[i].field) = on;
-            return 0;
-        }
-    return -1;
-}
-
-/* A whole non-negative decimal number no larger than max. */
-static int parse_count(const char *opt, const char *s, unsigned long long max,
-                       unsigned long long *out, ss_error_t *err)
-{
-    char *end;
-    errno = 0;
-    if (!s)
-        return ss_error_set(err, SS_EINVAL, "%s needs a value", opt);
-    if (s[0] < '0' || s[0] > '9')
-        return ss_error_set(err, SS_EINVAL, "%s: '%s' is not a non-negative integer", opt, s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0')
-        return ss_error_set(err, SS_EINVAL, "%s: '%s' is not a non-negative integer", opt, s);
-    if (errno == ERANGE || v > max)
-        return ss_error_set(err, SS_ERANGE, "%s: %s is more than %llu", opt, s, max);
-    *out = v;
-    return 0;
 }
 
 typedef struct {
     ss_gen_opts_t o;
     const char *out;
     const char *kube_dir; /* --emit-kube DIR, or NULL */
-    bool help, have_nodes, have_pods;
+    int have_nodes, have_pods, quiet;
+    ss_cli_progress_t progress;
 } args_t;
 
-static int parse_one(args_t *a, int argc, char **argv, int *i, ss_error_t *err)
+/* Returns SS_OPT_RUN, or the exit status after --help or a usage error
+ * (same argv, same verdict on every rank; only the loud one prints). */
+static int parse_args(args_t *a, int argc, char **argv, bool loud)
 {
-    const char *opt = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
-    unsigned long long v;
-    int rc;
-    if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
-        a->help = true;
-        return 0;
-    }
-    if (set_switch(&a->o, opt) == 0)
-        return 0;
-    (*i)++;
-    if (!strcmp(opt, "-o") || !strcmp(opt, "--output")) {
-        if (!val || !val[0])
-            return ss_error_set(err, SS_EINVAL, "%s needs a file name", opt);
-        a->out = val;
-    } else if (!strcmp(opt, "--emit-kube")) {
-        if (!val || !val[0])
-            return ss_error_set(err, SS_EINVAL, "%s needs a directory", opt);
-        a->kube_dir = val;
-    } else if (!strcmp(opt, "--nodes")) {
-        if ((rc = parse_count(opt, val, SS_GEN_MAX_NODES, &v, err)) < 0)
-            return rc;
-        a->o.nodes = (int64_t)v;
-        a->have_nodes = true;
-    } else if (!strcmp(opt, "--pods")) {
-        if ((rc = parse_count(opt, val, SS_GEN_MAX_PODS, &v, err)) < 0)
-            return rc;
-        a->o.pods = (int64_t)v;
-        a->have_pods = true;
-    } else if (!strcmp(opt, "--seed")) {
-        if ((rc = parse_count(opt, val, UINT64_MAX, &v, err)) < 0)
-            return rc;
-        a->o.seed = (uint64_t)v;
-    } else if (!strcmp(opt, "--used")) {
-        char *end;
-        a->o.used = val ? strtod(val, &end) : -1;
-        if (!val || *end != '\0' || !(a->o.used >= 0 && a->o.used <= 0.9))
-            return ss_error_set(err, SS_EINVAL, "--used: '%s' is not a share in 0..0.9",
-                                val ? val : "");
-    } else {
-        return ss_error_set(err, SS_EINVAL, "unknown option '%s' (try --help)", opt);
-    }
-    return 0;
-}
-
-static int parse_args(args_t *a, int argc, char **argv, ss_error_t *err)
-{
-    int rc;
-    ss_gen_opts_default(&a->o);
-    for (int i = 1; i < argc; i++)
-        if ((rc = parse_one(a, argc, argv, &i, err)) < 0)
-            return rc;
-    if (a->help)
-        return 0;
+    int64_t nodes = 0, pods = 0;
+    ss_gen_opts_t *o = &a->o;
+    ss_gen_opts_default(o);
+    const ss_opt_t opts[] = {
+        SS_O_INT(0, "nodes", &nodes, 0, SS_GEN_MAX_NODES),
+        SS_O_INT(0, "pods", &pods, 0, SS_GEN_MAX_PODS),
+        SS_O_U64(0, "seed", &o->seed),
+        SS_O_DOUBLE(0, "used", &o->used, 0, 0.9),
+        SS_O_STR('o', "output", &a->out),
+        SS_O_STR(0, "emit-kube", &a->kube_dir),
+        SS_O_FLAG('q', "quiet", &a->quiet),
+        SS_O_SWITCH("node-selector", &o->node_selector),
+        SS_O_SWITCH("node-affinity", &o->node_affinity),
+        SS_O_SWITCH("taints", &o->taints_tolerations),
+        SS_O_SWITCH("gpu", &o->gpu),
+        SS_O_SWITCH("fractional-gpu", &o->fractional_gpu),
+        SS_O_SWITCH("gpu-models", &o->gpu_models),
+        SS_O_SWITCH("gangs", &o->gangs),
+        SS_O_SWITCH("gang-topology", &o->gang_topology),
+        SS_O_SWITCH("extended-resources", &o->extended_resources),
+        SS_O_SWITCH("cordoned", &o->cordoned),
+        SS_O_SWITCH("spread", &o->topology_spread),
+        SS_O_SWITCH("anti-affinity", &o->pod_anti_affinity),
+        SS_O_END,
+    };
+    ss_opt_t with_seen[sizeof opts / sizeof opts[0]];
+    memcpy(with_seen, opts, sizeof opts);
+    with_seen[0].seen = &a->have_nodes;
+    with_seen[1].seen = &a->have_pods;
+    const ss_opt_spec_t spec = {"gen", with_seen, usage, NULL};
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    if (a->have_nodes)
+        o->nodes = nodes;
+    if (a->have_pods)
+        o->pods = pods;
     if (!a->out && !a->kube_dir)
-        return ss_error_set(err, SS_EINVAL,
-                            "missing -o cluster.h5 or --emit-kube DIR (try --help)");
+        return ss_opt_fail("gen", loud, "missing -o cluster.h5 or --emit-kube DIR");
     if (a->have_nodes && !a->have_pods)
-        a->o.pods = a->o.nodes * 10 > SS_GEN_MAX_PODS ? SS_GEN_MAX_PODS : a->o.nodes * 10;
+        o->pods = o->nodes * 10 > SS_GEN_MAX_PODS ? SS_GEN_MAX_PODS : o->nodes * 10;
     if (a->have_pods && !a->have_nodes)
-        a->o.nodes = a->o.pods / 10 > 0 ? a->o.pods / 10 : 1;
-    if (a->o.nodes < 1)
-        return ss_error_set(err, SS_ERANGE, "--nodes: must be at least 1");
-    return ss_gen_opts_check(&a->o, err);
+        o->nodes = o->pods / 10 > 0 ? o->pods / 10 : 1;
+    if (o->nodes < 1)
+        return ss_opt_fail("gen", loud, "--nodes: must be at least 1");
+    ss_error_t err = {{0}};
+    if (ss_gen_opts_check(o, &err) < 0)
+        return ss_opt_fail("gen", loud, "%s", err.text);
+    return SS_OPT_RUN;
 }
 
 static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double t_write,
@@ -224,12 +167,16 @@ static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
 }
 
 /* Rank 0's work: generate, write, report. Returns the exit status. */
-static int generate(const args_t *a)
+static int generate(void *arg)
 {
+    args_t *a = arg;
     ss_error_t err = {{0}};
     ss_cluster_t *c = NULL;
     double t0 = MPI_Wtime();
+    ss_cli_progress_begin(&a->progress, "gen", !a->quiet);
+    a->o.progress = ss_cli_progress_get(&a->progress);
     int rc = ss_gen(&a->o, &c, &err);
+    ss_cli_progress_end(&a->progress);
     double t1 = MPI_Wtime();
     if (rc == 0 && a->out)
         rc = ss_snapshot_write(a->out, c, &err);
@@ -239,7 +186,7 @@ static int generate(const args_t *a)
     double t3 = MPI_Wtime();
     if (rc < 0)
         fprintf(stderr, "shardsched gen: %s\n", err.text);
-    else
+    else if (!a->quiet)
         report(a, c, t1 - t0, t2 - t1, t3 - t2);
     ss_cluster_destroy(c);
     return rc < 0 ? 1 : 0;
@@ -249,23 +196,10 @@ int ss_cmd_gen(int argc, char **argv, MPI_Comm comm)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    args_t a = {0};
-    ss_error_t err = {{0}};
-    if (parse_args(&a, argc, argv, &err) < 0) { /* same argv, same verdict on every rank */
-        if (rank == 0)
-            fprintf(stderr, "shardsched gen: %s\n", err.text);
-        return 2;
-    }
-    if (a.help) {
-        if (rank == 0)
-            usage(stdout);
-        return 0;
-    }
-    int status = rank == 0 ? generate(&a) : 0;
-    if (MPI_Bcast(&status, 1, MPI_INT, 0, comm) != MPI_SUCCESS) {
-        if (rank == 0)
-            fprintf(stderr, "shardsched gen: MPI_Bcast of the status failed\n");
-        return 1;
-    }
-    return status;
+    args_t a;
+    memset(&a, 0, sizeof a);
+    int st = parse_args(&a, argc, argv, rank == 0);
+    if (st != SS_OPT_RUN)
+        return st;
+    return ss_dist_on_rank0(comm, "gen", generate, &a);
 }

@@ -1,6 +1,6 @@
 /* shardsched import: Kubernetes JSON (Node, Pod, PodGroup objects) or the
  * OpenB trace CSVs into a snapshot. A single-process tool: rank 0 does the
- * work, the other ranks wait and return the same status. */
+ * work, the other ranks wait and return the same status (ss_dist_on_rank0). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,92 +8,108 @@
 #include "ss_cli.h"
 #include "ss_kube_import.h"
 #include "ss_openb.h"
+#include "ss_opt.h"
+#include "ss_progress.h"
+#include "ss_rank0.h"
 #include "ss_snapshot.h"
 
-static const char usage_text[] =
-    "usage: shardsched import --nodes nodes.json --pods pods.json [--podgroups pg.json] -o "
-    "cluster.h5\n"
-    "                         [--scheduler-name NAME] [--rack-label KEY] [--block-label KEY] "
-    "[--strict]\n"
-    "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv -o trace.h5\n"
-    "\n"
-    "Kubernetes input is what `kubectl get nodes -o json` / `kubectl get pods -A -o json` print\n"
-    "(a v1 List, one object, or a JSON array; --nodes and --pods may name the same file).\n"
-    "  --scheduler-name NAME  schedule only pending pods with this spec.schedulerName\n"
-    "                         (default " SS_KUBE_DEFAULT_SCHEDULER ")\n"
-    "  --rack-label KEY       node label naming the rack / NVLink domain\n"
-    "                         (default " SS_KUBE_DEFAULT_RACK_LABEL ")\n"
-    "  --block-label KEY      node label naming the InfiniBand block\n"
-    "                         (default " SS_KUBE_DEFAULT_BLOCK_LABEL ")\n"
-    "  --strict               fail on any field the engine does not model (see "
-    "docs/kubernetes.md)\n";
+static void usage(FILE *f)
+{
+    fputs("usage: shardsched import --nodes nodes.json [--pods pods.json]\n"
+          "                         [--podgroups pg.json] -o cluster.h5 [--strict] [-q]\n"
+          "                         [--scheduler-name NAME] [--rack-label KEY]\n"
+          "                         [--block-label KEY]\n"
+          "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv\n"
+          "                         -o trace.h5 [-q]\n"
+          "\n"
+          "Kubernetes input is what `kubectl get nodes -o json` and\n"
+          "`kubectl get pods -A -o json` print (a v1 List, one object, or a JSON array;\n"
+          "--nodes and --pods may name the same file). The OpenB CSVs are the Alibaba GPU\n"
+          "trace; the result is a trace snapshot for `shardsched replay`.\n"
+          "\n"
+          "  --nodes FILE           Node objects\n"
+          "  --pods FILE            Pod objects (running and pending)\n"
+          "  --podgroups FILE       PodGroup objects (gangs)\n"
+          "  -o, --output FILE      the snapshot to write (atomically)\n"
+          "  --scheduler-name NAME  schedule only pending pods with this spec.schedulerName\n"
+          "                         (default " SS_KUBE_DEFAULT_SCHEDULER ")\n"
+          "  --rack-label KEY       node label naming the rack / NVLink domain\n"
+          "                         (default " SS_KUBE_DEFAULT_RACK_LABEL ")\n"
+          "  --block-label KEY      node label naming the InfiniBand block\n"
+          "                         (default " SS_KUBE_DEFAULT_BLOCK_LABEL ")\n"
+          "  --strict               fail on any field the engine does not model\n"
+          "                         (docs/kubernetes.md)\n"
+          "  --openb-nodes FILE     OpenB node list CSV\n"
+          "  --openb-pods FILE      OpenB pod list CSV\n"
+          "  -q, --quiet            no progress\n"
+          "  -h, --help             this text\n"
+          "\n"
+          "Exit status: 0 success, 1 import or write failed, 2 bad usage. Under mpirun,\n"
+          "rank 0 does the work and every rank exits with its status.\n"
+          "\n"
+          "Examples:\n"
+          "  shardsched import --nodes nodes.json --pods pods.json -o cluster.h5\n"
+          "  shardsched import --nodes all.json --pods all.json --strict -o cluster.h5\n"
+          "  shardsched import --openb-nodes nodes.csv --openb-pods pods.csv -o trace.h5\n",
+          f);
+}
 
 typedef struct {
     const char *nodes, *pods, *podgroups, *out, *openb_nodes, *openb_pods;
     ss_kube_opts_t kube;
-    int help;
+    int quiet;
+    ss_cli_progress_t progress;
 } import_args_t;
 
-static int parse_args(int argc, char **argv, import_args_t *a)
+/* Returns SS_OPT_RUN, or the exit status after --help or a usage error. */
+static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
 {
     ss_kube_opts_default(&a->kube);
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            a->help = 1;
-            return 0;
-        }
-        if (!strcmp(o, "--strict")) {
-            a->kube.strict = true;
-            continue;
-        }
-        if (!strcmp(o, "--nodes"))
-            dst = &a->nodes;
-        else if (!strcmp(o, "--pods"))
-            dst = &a->pods;
-        else if (!strcmp(o, "--podgroups"))
-            dst = &a->podgroups;
-        else if (!strcmp(o, "-o") || !strcmp(o, "--output"))
-            dst = &a->out;
-        else if (!strcmp(o, "--openb-nodes"))
-            dst = &a->openb_nodes;
-        else if (!strcmp(o, "--openb-pods"))
-            dst = &a->openb_pods;
-        else if (!strcmp(o, "--scheduler-name"))
-            dst = &a->kube.scheduler_name;
-        else if (!strcmp(o, "--rack-label"))
-            dst = &a->kube.rack_label;
-        else if (!strcmp(o, "--block-label"))
-            dst = &a->kube.block_label;
-        if (!dst) {
-            fprintf(stderr, "shardsched import: unknown option '%s'\n%s", o, usage_text);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "shardsched import: %s needs a value\n", o);
-            return 2;
-        }
-        *dst = argv[++i];
-    }
+    int strict = 0;
+    const ss_opt_t opts[] = {
+        SS_O_STR(0, "nodes", &a->nodes),
+        SS_O_STR(0, "pods", &a->pods),
+        SS_O_STR(0, "podgroups", &a->podgroups),
+        SS_O_STR('o', "output", &a->out),
+        SS_O_STR(0, "openb-nodes", &a->openb_nodes),
+        SS_O_STR(0, "openb-pods", &a->openb_pods),
+        SS_O_STR(0, "scheduler-name", &a->kube.scheduler_name),
+        SS_O_STR(0, "rack-label", &a->kube.rack_label),
+        SS_O_STR(0, "block-label", &a->kube.block_label),
+        SS_O_FLAG(0, "strict", &strict),
+        SS_O_FLAG('q', "quiet", &a->quiet),
+        SS_O_END,
+    };
+    const ss_opt_spec_t spec = {"import", opts, usage, NULL};
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    a->kube.strict = strict;
     int kube = a->nodes || a->pods || a->podgroups, openb = a->openb_nodes || a->openb_pods;
-    if (!a->out || kube == openb || (kube && !a->nodes) ||
-        (openb && (!a->openb_nodes || !a->openb_pods))) {
-        fprintf(stderr,
-                "shardsched import: need -o and either --nodes [--pods] [--podgroups] "
-                "or --openb-nodes and --openb-pods\n%s",
-                usage_text);
-        return 2;
-    }
-    return 0;
+    if (!a->out)
+        return ss_opt_fail("import", loud, "-o FILE is required");
+    if (kube && openb)
+        return ss_opt_fail("import", loud,
+                           "Kubernetes (--nodes ...) and OpenB (--openb-...) "
+                           "input cannot be mixed");
+    if (!kube && !openb)
+        return ss_opt_fail("import", loud, "need --nodes FILE, or --openb-nodes and --openb-pods");
+    if (kube && !a->nodes)
+        return ss_opt_fail("import", loud, "--nodes FILE is required with --pods/--podgroups");
+    if (openb && (!a->openb_nodes || !a->openb_pods))
+        return ss_opt_fail("import", loud, "--openb-nodes and --openb-pods go together");
+    return SS_OPT_RUN;
 }
 
-static int run_kube(const import_args_t *a)
+static int run_kube(import_args_t *a)
 {
     ss_error_t err = {{0}};
     ss_cluster_t *c = NULL;
     ss_kube_report_t rep;
+    ss_cli_progress_begin(&a->progress, "import", !a->quiet);
+    a->kube.progress = ss_cli_progress_get(&a->progress);
     int rc = ss_kube_import_files(a->nodes, a->pods, a->podgroups, &a->kube, &c, &rep, &err);
+    ss_cli_progress_end(&a->progress);
     if (rc == 0) {
         ss_kube_report_print(&rep, stdout);
         rc = ss_snapshot_write(a->out, c, &err);
@@ -107,27 +123,35 @@ static int run_kube(const import_args_t *a)
     return 0;
 }
 
+static int run_openb(import_args_t *a)
+{
+    ss_error_t err = {{0}};
+    ss_cli_progress_begin(&a->progress, "import", !a->quiet);
+    int rc = ss_openb_import(a->openb_nodes, a->openb_pods, a->out,
+                             ss_cli_progress_get(&a->progress), &err);
+    ss_cli_progress_end(&a->progress);
+    if (rc < 0) {
+        fprintf(stderr, "shardsched import: %s\n", err.text);
+        return 1;
+    }
+    return 0;
+}
+
+/* Rank 0's work; returns the exit status. */
+static int work(void *arg)
+{
+    import_args_t *a = arg;
+    return a->openb_nodes ? run_openb(a) : run_kube(a);
+}
+
 int ss_cmd_import(int argc, char **argv, MPI_Comm comm)
 {
-    int rank = 0, status = 0;
+    int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0) {
-        import_args_t a;
-        memset(&a, 0, sizeof a);
-        status = parse_args(argc, argv, &a);
-        if (status == 0 && a.help)
-            fputs(usage_text, stdout);
-        else if (status == 0 && a.openb_nodes) {
-            ss_error_t err = {{0}};
-            if (ss_openb_import(a.openb_nodes, a.openb_pods, a.out, &err) < 0) {
-                fprintf(stderr, "shardsched import: %s\n", err.text);
-                status = 1;
-            }
-        } else if (status == 0)
-            status = run_kube(&a);
-        fflush(stdout);
-    }
-    if (MPI_Bcast(&status, 1, MPI_INT, 0, comm) != MPI_SUCCESS && status == 0)
-        status = 1;
-    return status;
+    import_args_t a;
+    memset(&a, 0, sizeof a);
+    int st = parse_args(argc, argv, &a, rank == 0);
+    if (st != SS_OPT_RUN)
+        return st;
+    return ss_dist_on_rank0(comm, "import", work, &a);
 }

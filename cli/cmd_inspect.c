@@ -3,14 +3,18 @@
  * what running pods already request, pods running/pending, templates,
  * groups and constraint pools. For a placements file: placed and
  * unschedulable pods by reason, the policy and the time the run took.
+ * With -o json, the same figures as one JSON object on stdout.
  * A single-process tool: rank 0 reads and prints, the other ranks wait for
- * its status (broadcast) so that all ranks exit alike under mpirun.
+ * its status (ss_dist_on_rank0) so that all ranks exit alike under mpirun.
  * Exit 0 on success, 2 on bad usage or an unreadable file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ss_cli.h"
+#include "ss_json_out.h"
+#include "ss_opt.h"
+#include "ss_rank0.h"
 #include "ss_reason.h"
 #include "ss_snapshot.h"
 
@@ -18,9 +22,9 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shardsched inspect FILE.h5\n"
+    fprintf(f, "usage: shardsched inspect [-i] FILE.h5 [-o text|json]\n"
                "\n"
-               "Prints a human summary of a shardsched HDF5 file:\n"
+               "Prints a summary of a shardsched HDF5 file:\n"
                "  a cluster snapshot (gen / import): nodes by zone, cordoned nodes, GPUs by\n"
                "    model, capacity totals and the share already requested by running pods,\n"
                "    pods running and pending, templates, pod groups;\n"
@@ -28,10 +32,19 @@ static void usage(FILE *f)
                "    the policy and the scheduling time.\n"
                "The format is described in docs/snapshot-format.md; h5dump shows every dataset.\n"
                "\n"
-               "  -h, --help   this text\n"
+               "  -i, --input FILE     the file (or give it as the only argument)\n"
+               "  -o, --output FORMAT  text (default) or json: one JSON object on stdout with\n"
+               "                       \"kind\" (cluster, placements, ...) and the counts\n"
+               "  -q, --quiet          accepted for uniformity (inspect prints only its summary)\n"
+               "  -h, --help           this text\n"
                "\n"
                "Exit status: 0 success, 2 bad usage or unreadable file. Under mpirun, rank 0\n"
-               "does the work and every rank exits with its status.\n");
+               "does the work and every rank exits with its status.\n"
+               "\n"
+               "Examples:\n"
+               "  shardsched inspect cluster.h5\n"
+               "  shardsched inspect -i placements.h5\n"
+               "  shardsched inspect cluster.h5 -o json | jq .nodes\n");
 }
 
 /* A small (id -> counters) table kept in first-seen order. */
@@ -221,14 +234,132 @@ static int inspect_placements(const char *path)
     return 0;
 }
 
-static int inspect(const char *path)
+/* The figures of a cluster snapshot, for -o json. */
+static int json_cluster(const char *path, json_t *j)
 {
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    if (ss_snapshot_read(path, &c, &err) < 0) {
+        fprintf(stderr, "shardsched inspect: %s\n", err.text);
+        return 2;
+    }
+    int64_t cordoned = 0, running = 0, in_group = 0, pending_gpu = 0, cpu = 0, mem = 0, pods = 0;
+    int64_t ucpu = 0, umem = 0, ugpu = 0, zones = 0;
+    for (int32_t n = 0; n < c->n_nodes; n++) {
+        cordoned += c->node_unsched[n];
+        cpu += c->node_cpu[n];
+        mem += c->node_mem[n];
+        pods += c->node_pods[n];
+        zones += n == 0 || c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_ZONE] !=
+                               c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
+    }
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        const ss_request_t *r = &c->templates[c->pod_template[p]].req;
+        in_group += c->pod_group[p] >= 0;
+        if (c->pod_node[p] < 0) {
+            pending_gpu += r->gpu_count > 0;
+            continue;
+        }
+        running++;
+        ucpu += r->cpu_milli;
+        umem += r->memory;
+        ugpu += (int64_t)r->gpu_count * r->gpu_milli;
+    }
+    int rc =
+        ss_json_set(j, "kind", json_string("cluster")) |
+        ss_json_set(j, "format_version", json_integer(SS_SNAPSHOT_FORMAT_VERSION)) |
+        ss_json_set(j, "nodes", json_integer(c->n_nodes)) |
+        ss_json_set(j, "cordoned", json_integer(cordoned)) |
+        ss_json_set(j, "zones", json_integer(zones)) |
+        ss_json_set(j, "gpus", json_integer(c->n_gpus)) |
+        ss_json_set(j, "capacity",
+                    json_pack("{sIsIsIsI}", "cpu_milli", (json_int_t)cpu, "memory_bytes",
+                              (json_int_t)mem, "gpu_milli", (json_int_t)c->n_gpus * SS_GPU_MILLI,
+                              "pods", (json_int_t)pods)) |
+        ss_json_set(j, "in_use_pct",
+                    json_pack("{sfsfsfsf}", "cpu", pct((double)ucpu, (double)cpu), "memory",
+                              pct((double)umem, (double)mem), "gpu",
+                              pct((double)ugpu, (double)c->n_gpus * SS_GPU_MILLI), "pods",
+                              pct((double)running, (double)pods))) |
+        ss_json_set(j, "pods", json_integer(c->n_pods)) |
+        ss_json_set(j, "running", json_integer(running)) |
+        ss_json_set(j, "pending", json_integer(c->n_pods - running)) |
+        ss_json_set(j, "pending_gpu", json_integer(pending_gpu)) |
+        ss_json_set(j, "templates", json_integer(c->n_templates)) |
+        ss_json_set(j, "pod_groups", json_integer(c->n_groups)) |
+        ss_json_set(j, "pod_group_members", json_integer(in_group));
+    ss_cluster_destroy(c);
+    return rc ? 1 : 0;
+}
+
+/* The figures of a placements file, for -o json. */
+static int json_placements(const char *path, json_t *j)
+{
+    ss_placements_t *p = NULL;
+    ss_error_t err = {{0}};
+    if (ss_placements_read_unchecked(path, &p, &err) < 0) {
+        fprintf(stderr, "shardsched inspect: %s\n", err.text);
+        return 2;
+    }
+    int64_t by_reason[SS_REASON_COUNT] = {0};
+    for (int32_t r = 0; r < p->n; r++)
+        by_reason[p->reason[r]]++;
+    json_t *by = json_object();
+    int rc = by ? 0 : -1;
+    for (int k = 1; k < SS_REASON_COUNT && rc == 0; k++)
+        if (by_reason[k])
+            rc = ss_json_set(by, ss_json_reason_key(k), json_integer(by_reason[k]));
+    rc |= ss_json_set(j, "kind", json_string("placements")) |
+          ss_json_set(j, "format_version", json_integer(SS_SNAPSHOT_FORMAT_VERSION)) |
+          ss_json_set(j, "policy", json_string(p->policy)) |
+          ss_json_set(j, "exhaustive", json_boolean(p->exhaustive)) |
+          ss_json_set(j, "schedule_seconds", p->seconds > 0 ? json_real(p->seconds) : json_null()) |
+          ss_json_set(j, "pending", json_integer(p->n)) |
+          ss_json_set(j, "placed", json_integer(by_reason[SS_REASON_NONE])) |
+          ss_json_set(j, "unschedulable", json_integer(p->n - by_reason[SS_REASON_NONE])) |
+          ss_json_set(j, "unschedulable_by_reason", by);
+    ss_placements_destroy(p);
+    return rc ? 1 : 0;
+}
+
+static int inspect_json(const char *path, const char *kind)
+{
+    json_t *j = json_object();
+    if (!j)
+        return ss_json_emit("inspect", NULL, -1) < 0 ? 1 : 0;
+    int st = ss_json_set(j, "file", json_string(path)) ? 1 : 0;
+    if (st == 0 && !strcmp(kind, "cluster"))
+        st = json_cluster(path, j);
+    else if (st == 0 && !strcmp(kind, "placements"))
+        st = json_placements(path, j);
+    else if (st == 0)
+        st = ss_json_set(j, "kind", json_string(kind)) ? 1 : 0;
+    if (st == 2) {
+        json_decref(j);
+        return 2;
+    }
+    return ss_json_emit("inspect", j, st) < 0 ? 1 : 0;
+}
+
+typedef struct {
+    const char *path;
+    int format, quiet; /* format: 0 text, 1 json */
+} opts_t;
+
+static const char *const formats[] = {"text", "json", NULL};
+
+static int inspect(void *arg)
+{
+    const opts_t *o = arg;
+    const char *path = o->path;
     char kind[64] = "";
     ss_error_t err = {{0}};
     if (ss_snapshot_kind(path, kind, sizeof kind, &err) < 0) {
         fprintf(stderr, "shardsched inspect: %s\n", err.text);
         return 2;
     }
+    if (o->format == 1)
+        return inspect_json(path, kind);
     if (!strcmp(kind, "cluster"))
         return inspect_cluster(path);
     if (!strcmp(kind, "placements"))
@@ -241,35 +372,26 @@ static int inspect(const char *path)
 
 int ss_cmd_inspect(int argc, char **argv, MPI_Comm comm)
 {
-    int rank = 0, status = 0, help = 0;
-    const char *path = NULL;
+    int rank = 0;
     MPI_Comm_rank(comm, &rank);
-    for (int i = 1; i < argc && status == 0; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-            help = 1;
-        else if (argv[i][0] == '-' || path) {
-            if (rank == 0)
-                fprintf(stderr, "shardsched inspect: unexpected argument '%s' (try --help)\n",
-                        argv[i]);
-            status = 2;
-        } else
-            path = argv[i];
-    }
-    if (status == 0 && help) {
-        if (rank == 0)
-            usage(stdout);
-        return 0;
-    }
-    if (status == 0 && !path) {
-        if (rank == 0)
-            fprintf(stderr, "shardsched inspect: which file? usage: shardsched inspect FILE.h5\n");
-        status = 2;
-    }
-    if (status == 0 && rank == 0) {
-        status = inspect(path);
-        fflush(stdout);
-    }
-    if (MPI_Bcast(&status, 1, MPI_INT, 0, comm) != MPI_SUCCESS && status == 0)
-        status = 2;
-    return status;
+    opts_t o = {NULL, 0, 0};
+    const char *operand = NULL;
+    const ss_opt_t opts[] = {
+        SS_O_STR('i', "input", &o.path),
+        SS_O_CHOICE('o', "output", &o.format, formats),
+        SS_O_FLAG('q', "quiet", &o.quiet),
+        SS_O_END,
+    };
+    const ss_opt_spec_t spec = {"inspect", opts, usage, &operand};
+    int st = ss_opt_parse(&spec, argc, argv, rank == 0);
+    if (st != SS_OPT_RUN)
+        return st;
+    if (o.path && operand)
+        return ss_opt_fail("inspect", rank == 0, "give the file once: -i %s or %s", o.path,
+                           operand);
+    if (!o.path)
+        o.path = operand;
+    if (!o.path)
+        return ss_opt_fail("inspect", rank == 0, "which file? (shardsched inspect FILE.h5)");
+    return ss_dist_on_rank0(comm, "inspect", inspect, &o);
 }

@@ -5,8 +5,8 @@
  *
  * A replay is one sequential pass (each placement depends on the previous
  * one), so rank 0 computes and the other ranks wait for its status: the
- * output is the same file for any rank count. Progress goes to stderr only
- * when stderr is a terminal. */
+ * output is the same file for any rank count (ss_dist_on_rank0). Progress
+ * goes to stderr only when stderr is a terminal and -q is not given. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +19,9 @@
 #include "ss_metrics.h"
 #include "ss_policy.h"
 #include "ss_replay.h"
+#include "ss_opt.h"
+#include "ss_progress.h"
+#include "ss_rank0.h"
 #include "ss_snapshot.h"
 #include "ss_trace.h"
 
@@ -27,115 +30,91 @@ typedef struct {
     uint64_t seed;
     int64_t window;
     int64_t gang_wait; /* anti-starvation reservation wait, trace seconds (0: off) */
-    int list, help;
+    int quiet;
+    ss_cli_progress_t progress;
 } opts_t;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: shardsched replay -i trace.h5 -o metrics.h5 [--protocol fgd|time]\n"
-            "                         [--policy NAME] [--seed S] [--summary-csv FILE]\n"
-            "                         [--batch-window SECONDS]\n"
-            "       shardsched replay --list-policies\n"
-            "\n"
-            "  -i FILE              trace snapshot (shardsched import --openb-nodes ...)\n"
-            "  -o FILE              metrics file (HDF5, one dataset per column under /metrics)\n"
-            "  --protocol fgd       the FGD paper's evaluation: arrivals only, seeded order,\n"
-            "                       inflated to 130%% of GPU capacity, one row per pod (default)\n"
-            "  --protocol time      event replay in trace time: arrivals, departures, node\n"
-            "                       events, batches; one row per batch\n"
-            "  --policy NAME        placement policy, case-insensitive (default fgd)\n"
-            "  --seed S             seed of the order, node tie-break and Random (default 42)\n"
-            "  --summary-csv FILE   append trace,policy,seed,unalloc_pct_at_100,\n"
-            "                       unalloc_pct_at_130,frag_rate_pct_at_90 (fgd protocol)\n"
-            "  --batch-window S     batch length in trace seconds for --protocol time (1)\n"
-            "  --gang-reserve-wait S  a gang waiting this long gets a reservation, with\n"
-            "                       backfill of pods that finish before it (600; 0 = off)\n"
-            "  --list-policies      print every policy name, one a line\n");
+    fprintf(f, "usage: shardsched replay -i trace.h5 -o metrics.h5 [--protocol fgd|time]\n"
+               "                         [--policy NAME] [--seed S] [--summary-csv FILE]\n"
+               "                         [--batch-window SECONDS] [--gang-reserve-wait S] [-q]\n"
+               "       shardsched replay --list-policies\n"
+               "\n"
+               "  -i, --input FILE     trace snapshot (shardsched import --openb-nodes ...)\n"
+               "  -o, --output FILE    metrics file (HDF5, a dataset per column under /metrics)\n"
+               "  --protocol fgd       the FGD paper's evaluation: arrivals only, seeded order,\n"
+               "                       inflated to 130%% of GPU capacity, a row per pod (default)\n"
+               "  --protocol time      event replay in trace time: arrivals, departures, node\n"
+               "                       events, batches; one row per batch\n"
+               "  --policy NAME        placement policy, case-insensitive (default fgd)\n"
+               "  --list-policies      print each policy's name and summary, then exit\n"
+               "  --seed S             seed of the order, node tie-break and Random (default 42)\n"
+               "  --summary-csv FILE   append trace,policy,seed,unalloc_pct_at_100,\n"
+               "                       unalloc_pct_at_130,frag_rate_pct_at_90 (fgd protocol)\n"
+               "  --batch-window S     batch length in trace seconds for --protocol time (1)\n"
+               "  --gang-reserve-wait S  a gang waiting this long gets a reservation, with\n"
+               "                       backfill of pods that finish before it (600; 0 = off)\n"
+               "  -q, --quiet          no progress\n"
+               "  -h, --help           this text\n"
+               "\n"
+               "A replay is sequential: under mpirun rank 0 computes and every rank exits with\n"
+               "its status; the metrics file is the same for any rank count. Exit status:\n"
+               "0 done, 1 failed, 2 bad usage. Protocols and metrics: docs/evaluation.md.\n"
+               "\n"
+               "Examples:\n"
+               "  shardsched replay -i trace.h5 -o m.h5 --policy fgd --seed 43\n"
+               "  shardsched replay -i trace.h5 -o m.h5 --protocol time --batch-window 10\n"
+               "  mpirun -n 2 shardsched replay -i trace.h5 -o m.h5 --summary-csv runs.csv\n");
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (!*s || *end || errno || s[0] == '-')
-        return -1;
-    *v = x;
-    return 0;
-}
+static const char *const protocols[] = {"fgd", "time", NULL};
 
-static int parse(int argc, char **argv, opts_t *o)
+/* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
+ * usage error (every rank parses the same argv; only the loud one prints). */
+static int parse(int argc, char **argv, opts_t *o, bool loud)
 {
     memset(o, 0, sizeof *o);
     o->policy = "fgd";
-    o->protocol = "fgd";
     o->seed = 42;
     o->window = 1;
     o->gang_wait = 600;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t u;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            o->help = 1;
-            continue;
-        }
-        if (!strcmp(a, "--list-policies")) {
-            o->list = 1;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, "shardsched replay: unknown argument or missing value: '%s'\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "-i") || !strcmp(a, "--input"))
-            o->in = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-            o->out = v;
-        else if (!strcmp(a, "--policy"))
-            o->policy = v;
-        else if (!strcmp(a, "--protocol"))
-            o->protocol = v;
-        else if (!strcmp(a, "--summary-csv"))
-            o->summary_csv = v;
-        else if (!strcmp(a, "--seed") && !parse_u64(v, &u))
-            o->seed = u;
-        else if (!strcmp(a, "--batch-window") && !parse_u64(v, &u) && u >= 1 && u < INT64_MAX)
-            o->window = (int64_t)u;
-        else if (!strcmp(a, "--gang-reserve-wait") && !parse_u64(v, &u) && u < INT64_MAX)
-            o->gang_wait = (int64_t)u;
-        else {
-            fprintf(stderr, "shardsched replay: bad option '%s %s' (try --help)\n", a, v);
-            return 2;
-        }
-    }
-    if (o->help || o->list)
+    int list = 0, protocol = 0;
+    const ss_opt_t opts[] = {
+        SS_O_STR('i', "input", &o->in),
+        SS_O_STR('o', "output", &o->out),
+        SS_O_STR(0, "policy", &o->policy),
+        SS_O_FLAG(0, "list-policies", &list),
+        SS_O_CHOICE(0, "protocol", &protocol, protocols),
+        SS_O_STR(0, "summary-csv", &o->summary_csv),
+        SS_O_U64(0, "seed", &o->seed),
+        SS_O_INT(0, "batch-window", &o->window, 1, 1e15),
+        SS_O_INT(0, "gang-reserve-wait", &o->gang_wait, 0, 1e15),
+        SS_O_FLAG('q', "quiet", &o->quiet),
+        SS_O_END,
+    };
+    const ss_opt_spec_t spec = {"replay", opts, usage, NULL};
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    o->protocol = protocols[protocol];
+    if (list) {
+        if (loud)
+            ss_opt_list_policies(stdout);
         return 0;
-    if (!o->in || !o->out) {
-        fprintf(stderr, "shardsched replay: need -i trace.h5 and -o metrics.h5 (try --help)\n");
-        return 2;
     }
-    if (strcasecmp(o->protocol, "fgd") && strcasecmp(o->protocol, "time")) {
-        fprintf(stderr, "shardsched replay: --protocol must be fgd or time\n");
+    if (!o->in || !o->out)
+        return ss_opt_fail("replay", loud, "%s is required",
+                           !o->in ? "-i trace.h5" : "-o metrics.h5");
+    if (ss_opt_policy("replay", o->policy, loud) != SS_OPT_RUN)
         return 2;
-    }
-    if (!ss_policy_find(o->policy)) {
-        fprintf(stderr, "shardsched replay: unknown policy '%s' (try --list-policies)\n",
-                o->policy);
-        return 2;
-    }
-    return 0;
+    return SS_OPT_RUN;
 }
 
+/* The time replay's fraction, shown as a progress line. */
 static void progress(void *arg, double frac)
 {
-    (void)arg;
-    int w = 40, k = (int)(frac * w);
-    fprintf(stderr, "\rreplay [%.*s%*s] %3d%%", k, "########################################",
-            w - k, "", (int)(frac * 100));
-    if (frac >= 1.0)
-        fputc('\n', stderr);
+    ss_progress_tick(arg, (int64_t)(frac * 1000.0), 1000);
 }
 
 static int append_summary(const char *path, const char *trace, const char *policy, uint64_t seed,
@@ -158,11 +137,13 @@ static int append_summary(const char *path, const char *trace, const char *polic
     return 0;
 }
 
-static int run_fgd(const opts_t *o, const ss_cluster_t *c, const char *trace, ss_error_t *err)
+static int run_fgd(opts_t *o, const ss_cluster_t *c, const char *trace, ss_error_t *err)
 {
     ss_fgd_opts_t fo = {o->policy, o->seed, 130};
     ss_fgd_result_t *r;
+    ss_cli_progress_begin(&o->progress, "replay fgd", !o->quiet); /* a line, no ticks */
     int rc = ss_replay_fgd(c, &fo, &r, err);
+    ss_cli_progress_end(&o->progress);
     if (rc)
         return rc;
     const ss_policy_t *pol = ss_policy_find(o->policy);
@@ -198,12 +179,15 @@ static int run_fgd(const opts_t *o, const ss_cluster_t *c, const char *trace, ss
     return rc;
 }
 
-static int run_time(const opts_t *o, const ss_cluster_t *c, const ss_trace_t *t, ss_error_t *err)
+static int run_time(opts_t *o, const ss_cluster_t *c, const ss_trace_t *t, ss_error_t *err)
 {
-    ss_time_opts_t to = {o->policy, o->seed, o->window, isatty(2) ? progress : NULL, NULL};
+    ss_cli_progress_begin(&o->progress, "replay time", !o->quiet);
+    const ss_progress_t *pg = ss_cli_progress_get(&o->progress);
+    ss_time_opts_t to = {o->policy, o->seed, o->window, pg ? progress : NULL, (void *)pg};
     ss_time_gang_opts_t go = {o->gang_wait};
     ss_time_result_t *r;
     int rc = ss_replay_time_gangs(c, t, &to, &go, &r, err);
+    ss_cli_progress_end(&o->progress);
     if (rc)
         return rc;
     const ss_policy_t *pol = ss_policy_find(o->policy);
@@ -244,8 +228,9 @@ static int run_time(const opts_t *o, const ss_cluster_t *c, const ss_trace_t *t,
 }
 
 /* Rank 0's work: read, replay, write. Returns an exit status. */
-static int work(const opts_t *o)
+static int work(void *arg)
 {
+    opts_t *o = arg;
     ss_error_t err = {{0}};
     ss_cluster_t *c = NULL;
     ss_trace_t *t = NULL;
@@ -270,19 +255,8 @@ int ss_cmd_replay(int argc, char **argv, MPI_Comm comm)
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     opts_t o;
-    int status = 0;
-    if (rank == 0) {
-        status = parse(argc, argv, &o);
-        if (!status && o.help)
-            usage(stdout);
-        else if (!status && o.list)
-            for (int i = 0; ss_policy_at(i); i++)
-                printf("%s\n", ss_policy_at(i)->name);
-        else if (!status)
-            status = work(&o);
-        fflush(stdout);
-    }
-    if (MPI_Bcast(&status, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
-        return 1;
-    return status;
+    int st = parse(argc, argv, &o, rank == 0);
+    if (st != SS_OPT_RUN)
+        return st;
+    return ss_dist_on_rank0(comm, "replay", work, &o);
 }

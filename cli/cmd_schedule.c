@@ -6,7 +6,6 @@
  * (ss_snapshot_read_mpi) and writes a slab of the placements rows
  * (ss_placements_write_mpi). --exhaustive needs every node's capacity on
  * every rank and reads the whole snapshot with the serial reader. */
-#include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +13,16 @@
 
 #include "ss_cli.h"
 #include "ss_dist.h"
+#include "ss_opt.h"
+#include "ss_progress.h"
 #include "ss_run.h"
 #include "ss_snapshot_mpi.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
-               "                           [--exhaustive] [--quiet]\n\n"
+               "                           [--exhaustive] [--shard-nodes N] [-q]\n"
+               "       shardsched schedule --list-policies\n\n"
                "Places every pending pod of the snapshot and writes one row per pending pod:\n"
                "the node chosen, or the reason it could not be placed.\n\n"
                "  -i, --input FILE     cluster snapshot (from gen or import)\n"
@@ -29,12 +31,21 @@ static void usage(FILE *f)
     for (int i = 0; ss_policy_at(i); i++)
         fprintf(f, "                         %-16s %s\n", ss_policy_at(i)->name,
                 ss_policy_at(i)->help);
-    fprintf(f, "  --exhaustive         naive reference: every pod against every node, no caches\n"
-               "  --quiet              no summary line\n"
+    fprintf(f, "  --list-policies      print each policy's name and help, then exit\n"
+               "  --exhaustive         naive reference: every pod against every node, no caches\n"
+               "  -q, --quiet          no summary line and no progress\n"
                "  --shard-nodes N      nodes per virtual shard (default 512); changes only how\n"
-               "                       work is cut, never the result\n\n"
+               "                       work is cut, never the result\n"
+               "  -h, --help           this text\n\n"
                "Run under 'mpirun -n N' to share the nodes over N ranks; OMP_NUM_THREADS\n"
-               "threads per rank. The result is the same for any N and thread count.\n");
+               "threads per rank. The result is the same for any N and thread count.\n"
+               "On a terminal, progress of each phase (read, schedule, write) goes to stderr.\n"
+               "Design: docs/architecture.md. Exit status: 0 done, 1 failed, 2 bad usage.\n\n"
+               "Examples:\n"
+               "  shardsched schedule -i cluster.h5 -o placements.h5\n"
+               "  OMP_NUM_THREADS=8 mpirun -n 4 shardsched schedule -i cluster.h5 -o p.h5 \\\n"
+               "      --policy most-allocated\n"
+               "  shardsched schedule -i cluster.h5 -o ref.h5 --exhaustive -q\n");
 }
 
 typedef struct {
@@ -43,96 +54,76 @@ typedef struct {
     int32_t shard_nodes;
 } opts_t;
 
-static int parse(int argc, char **argv, opts_t *o)
+/* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
+ * usage error (printed when loud). */
+static int parse(int argc, char **argv, opts_t *o, bool loud)
 {
-    static const struct option lo[] = {
-        {"input", required_argument, 0, 'i'},  {"output", required_argument, 0, 'o'},
-        {"policy", required_argument, 0, 'p'}, {"exhaustive", no_argument, 0, 'x'},
-        {"quiet", no_argument, 0, 'q'},        {"shard-nodes", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    int64_t shard_nodes = 0;
+    int list = 0;
+    const ss_opt_t opts[] = {
+        SS_O_STR('i', "input", &o->in),
+        SS_O_STR('o', "output", &o->out),
+        SS_O_STR(0, "policy", &o->policy),
+        SS_O_FLAG(0, "list-policies", &list),
+        SS_O_FLAG(0, "exhaustive", &o->exhaustive),
+        SS_O_FLAG('q', "quiet", &o->quiet),
+        SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
+        SS_O_END,
+    };
+    const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
     *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0};
-    int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "i:o:h", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'i':
-            o->in = optarg;
-            break;
-        case 'o':
-            o->out = optarg;
-            break;
-        case 'p':
-            o->policy = optarg;
-            break;
-        case 'x':
-            o->exhaustive = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 's': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > 100000000) {
-                fprintf(stderr, "shardsched schedule: --shard-nodes wants 1..1e8, not '%s'\n",
-                        optarg);
-                return -1;
-            }
-            o->shard_nodes = (int32_t)v;
-            break;
-        }
-        case 'h':
-            return 1;
-        default:
-            return -1;
-        }
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    o->shard_nodes = (int32_t)shard_nodes;
+    if (list) {
+        if (loud)
+            ss_opt_list_policies(stdout);
+        return 0;
     }
-    if (optind < argc) {
-        fprintf(stderr, "shardsched schedule: unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    if (!o->in || !o->out) {
-        fprintf(stderr, "shardsched schedule: -i and -o are required (see --help)\n");
-        return -1;
-    }
-    if (!ss_policy_find(o->policy)) {
-        fprintf(stderr, "shardsched schedule: unknown policy '%s' (see --help)\n", o->policy);
-        return -1;
-    }
-    return 0;
+    if (!o->in || !o->out)
+        return ss_opt_fail("schedule", loud, "%s is required", !o->in ? "-i FILE" : "-o FILE");
+    return ss_opt_policy("schedule", o->policy, loud);
 }
 
 int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
 {
     opts_t o;
-    int rank, size, prc = parse(argc, argv, &o);
+    int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    if (prc != 0) {
-        if (rank == 0)
-            usage(prc > 0 ? stdout : stderr);
-        return prc > 0 ? 0 : 2;
-    }
+    int prc = parse(argc, argv, &o, rank == 0);
+    if (prc != SS_OPT_RUN)
+        return prc;
+    ss_cli_progress_t pr; /* one line per phase on rank 0's terminal */
+    bool show = rank == 0 && !o.quiet;
+    ss_cli_progress_begin(&pr, "schedule: read", show);
     ss_error_t err = {""};
     ss_cluster_t *c = NULL;
     ss_placements_t *pl = NULL;
     ss_dist_part_t part;
-    ss_run_opts_t ro = {ss_policy_find(o.policy), o.shard_nodes, o.exhaustive};
+    ss_run_opts_t ro = {ss_policy_find(o.policy), o.shard_nodes, o.exhaustive, NULL};
     double t0 = MPI_Wtime(), t_read, t_write = 0;
     int rc = ss_run_read(comm, o.in, &ro, &c, &part, &err);
+    ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
     t_read = MPI_Wtime() - t0;
+    ss_cli_progress_begin(&pr, "schedule: place", show);
+    ro.progress = ss_cli_progress_get(&pr);
     rc = ss_run_schedule(comm, &ro, c, &part, &pl, &err);
+    ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
     /* The time goes to the file's /run group, which no determinism check
      * compares (docs/snapshot-format.md). */
+    ss_cli_progress_begin(&pr, "schedule: write", show);
     double t1 = MPI_Wtime();
     rc = ss_run_injected(comm, "write", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done; /* every rank is fine before anything is written */
     rc = ss_placements_write_mpi(o.out, comm, c, pl, &err);
+    ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
     t_write = MPI_Wtime() - t1;
@@ -147,6 +138,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
                 pl->threads, t_read, pl->seconds, t_write, ss_dist_peak_mib());
     }
 done:
+    ss_cli_progress_end(&pr);
     ss_placements_destroy(pl);
     ss_cluster_destroy(c);
     return rc < 0 ? 1 : 0;

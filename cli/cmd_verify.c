@@ -1,24 +1,32 @@
 /* shardsched verify: reads a cluster snapshot and a placements file, runs the
  * independent checker (engine/ss_verify.h) and prints every violation (the
- * first 20, then a count) and the run summary. A single-process tool: rank 0
- * does the work, the other ranks wait for its status (broadcast), so that all
- * ranks exit alike under mpirun. Exit 0 iff no violation, 1 on violations,
+ * first 20, then a count) and the run summary, as text or (-o json) one
+ * JSON object. A single-process tool: rank 0
+ * does the work, the other ranks wait for its status (ss_dist_on_rank0), so
+ * that all ranks exit alike under mpirun. Exit 0 iff no violation, 1 on violations,
  * 2 on bad usage or unreadable input. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ss_cli.h"
+#include "ss_json_out.h"
+#include "ss_opt.h"
+#include "ss_rank0.h"
 #include "ss_snapshot.h"
 #include "ss_verify.h"
 
 typedef struct {
     const char *cluster, *placements;
-    int quiet, help;
+    int quiet, format; /* format: FORMAT_TEXT or FORMAT_JSON */
 } opts_t;
+
+enum { FORMAT_TEXT, FORMAT_JSON };
+static const char *const formats[] = {"text", "json", NULL};
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shardsched verify -i cluster.h5 -p placements.h5 [--quiet]\n"
+    fprintf(f, "usage: shardsched verify -i cluster.h5 -p placements.h5 [-o text|json] [-q]\n"
                "\n"
                "Checks every placement against the snapshot with code independent of the\n"
                "scheduler (taints and tolerations, cordoned nodes, nodeSelector, required node\n"
@@ -29,52 +37,132 @@ static void usage(FILE *f)
                "\n"
                "  -i, --input FILE        cluster snapshot (shardsched gen / import)\n"
                "  -p, --placements FILE   result of shardsched schedule on that snapshot\n"
+               "  -o, --output FORMAT     text (default) or json: one JSON object on stdout\n"
+               "                          (ok, violations, violations_by_rule, messages,\n"
+               "                          pending, placed, unschedulable_by_reason,\n"
+               "                          utilisation, gangs, gpus)\n"
                "  -q, --quiet             print violations and the verdict only, no summary\n"
                "  -h, --help              this text\n"
                "\n"
                "Exit status: 0 no violation, 1 violations found, 2 bad usage or unreadable input.\n"
-               "Under mpirun, rank 0 does the work and every rank exits with its status.\n");
+               "Under mpirun, rank 0 does the work and every rank exits with its status.\n"
+               "The checks are described in docs/architecture.md.\n"
+               "\n"
+               "Examples:\n"
+               "  shardsched verify -i cluster.h5 -p placements.h5\n"
+               "  shardsched verify -q -i cluster.h5 -p placements.h5 || echo violations\n"
+               "  shardsched verify -i cluster.h5 -p placements.h5 -o json | jq .placed\n");
 }
 
-/* Returns 0 when the options are usable, 2 (after a message on stderr from
- * rank 0) when not. Every rank parses the same argv, so all agree. */
-static int parse(int argc, char **argv, opts_t *o, int rank)
+/* Returns SS_OPT_RUN, or the exit status after --help or a usage error.
+ * Every rank parses the same argv, so all agree; only rank 0 prints. */
+static int parse(int argc, char **argv, opts_t *o, bool loud)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            o->help = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-            o->quiet = 1;
-        else if (!strcmp(a, "-i") || !strcmp(a, "--input"))
-            dst = &o->cluster;
-        else if (!strcmp(a, "-p") || !strcmp(a, "--placements"))
-            dst = &o->placements;
-        else {
-            if (rank == 0)
-                fprintf(stderr, "shardsched verify: unknown argument '%s' (try --help)\n", a);
-            return 2;
-        }
-        if (dst) {
-            if (i + 1 >= argc) {
-                if (rank == 0)
-                    fprintf(stderr, "shardsched verify: %s needs a file name\n", a);
-                return 2;
-            }
-            *dst = argv[++i];
-        }
+    const ss_opt_t opts[] = {
+        SS_O_STR('i', "input", &o->cluster),
+        SS_O_STR('p', "placements", &o->placements),
+        SS_O_CHOICE('o', "output", &o->format, formats),
+        SS_O_FLAG('q', "quiet", &o->quiet),
+        SS_O_END,
+    };
+    const ss_opt_spec_t spec = {"verify", opts, usage, NULL};
+    int st = ss_opt_parse(&spec, argc, argv, loud);
+    if (st != SS_OPT_RUN)
+        return st;
+    if (!o->cluster || !o->placements)
+        return ss_opt_fail("verify", loud, "%s is required",
+                           !o->cluster ? "-i cluster.h5" : "-p placements.h5");
+    return SS_OPT_RUN;
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static const char *const rule_keys[] = {
+#define SS_VRULE_KEY(name, text) #name,
+    SS_VRULE_MAP(SS_VRULE_KEY)
+#undef SS_VRULE_KEY
+};
+
+/* obj[lowercase(upper)] = n */
+static int set_count(json_t *obj, const char *upper, int64_t n)
+{
+    char key[48];
+    size_t i;
+    for (i = 0; upper[i] && i + 1 < sizeof key; i++)
+        key[i] = (char)tolower((unsigned char)upper[i]);
+    key[i] = 0;
+    return ss_json_set(obj, key, json_integer(n));
+}
+
+static int json_summary(json_t *j, const ss_summary_t *s)
+{
+    static const char *res[SS_RES_COUNT] = {"cpu", "memory", "gpu", "pods"};
+    json_t *by = json_object(), *use = json_object(), *g = json_object(), *gpu = json_object();
+    int64_t unsched = s->unsched_bad_reason;
+    int rc = by && use && g && gpu ? 0 : -1;
+    for (int r = 0; r < SS_REASON_COUNT; r++) {
+        unsched += s->unsched[r];
+        if (s->unsched[r] && rc == 0)
+            rc = ss_json_set(by, ss_json_reason_key(r), json_integer(s->unsched[r]));
     }
-    if (o->help)
-        return 0;
-    if (!o->cluster || !o->placements) {
-        if (rank == 0)
-            fprintf(stderr, "shardsched verify: both -i cluster.h5 and -p placements.h5 are "
-                            "needed (try --help)\n");
-        return 2;
+    if (s->unsched_bad_reason && rc == 0)
+        rc = ss_json_set(by, "unknown", json_integer(s->unsched_bad_reason));
+    for (int r = 0; r < SS_RES_COUNT && rc == 0; r++)
+        rc = ss_json_set(use, res[r],
+                         json_pack("{sIsIsIsfsf}", "capacity", (json_int_t)s->res[r].capacity,
+                                   "before", (json_int_t)s->res[r].before, "after",
+                                   (json_int_t)s->res[r].after, "before_pct",
+                                   pct(s->res[r].before, s->res[r].capacity), "after_pct",
+                                   pct(s->res[r].after, s->res[r].capacity)));
+    if (rc == 0)
+        rc = ss_json_set(g, "with_pending", json_integer(s->gangs)) |
+             ss_json_set(g, "placed", json_integer(s->gangs_placed)) |
+             ss_json_set(g, "rejected", json_integer(s->gangs_rejected)) |
+             ss_json_set(gpu, "free", json_real((double)s->free_gpu_milli / SS_GPU_MILLI)) |
+             ss_json_set(gpu, "stranded", json_real((double)s->stranded_gpu_milli / SS_GPU_MILLI)) |
+             ss_json_set(gpu, "stranded_nodes", json_integer(s->stranded_nodes));
+    if (rc == 0)
+        rc = ss_json_set(j, "pending", json_integer(s->pending)) |
+             ss_json_set(j, "placed", json_integer(s->placed)) |
+             ss_json_set(j, "unschedulable", json_integer(unsched));
+    rc |= ss_json_set(j, "unschedulable_by_reason", by);
+    rc |= ss_json_set(j, "utilisation", use);
+    rc |= ss_json_set(j, "gangs", g);
+    rc |= ss_json_set(j, "gpus", gpu);
+    return rc;
+}
+
+/* The JSON summary: one object on stdout. Returns 0 or -1. */
+static int print_json(const opts_t *o, const ss_placements_t *p, const ss_verify_report_t *rep)
+{
+    json_t *j = json_object(), *by = json_object(), *msgs = json_array();
+    int rc = j && by && msgs ? 0 : -1;
+    for (int r = 0; r < SS_VRULE_COUNT && rc == 0; r++)
+        if (rep->by_rule[r])
+            rc = set_count(by, rule_keys[r], rep->by_rule[r]);
+    for (int32_t i = 0; i < rep->n_messages && rc == 0; i++)
+        rc = json_array_append_new(msgs, json_string(rep->messages[i]));
+    if (j && rc == 0)
+        rc = ss_json_set(j, "cluster", json_string(o->cluster)) |
+             ss_json_set(j, "placements", json_string(o->placements)) |
+             ss_json_set(j, "policy", json_string(p->policy)) |
+             ss_json_set(j, "exhaustive", json_boolean(p->exhaustive)) |
+             ss_json_set(j, "ok", json_boolean(rep->violations == 0)) |
+             ss_json_set(j, "violations", json_integer(rep->violations));
+    if (j) {
+        rc |= ss_json_set(j, "violations_by_rule", by);
+        rc |= ss_json_set(j, "messages", msgs);
+        by = msgs = NULL;
+        if (rc == 0)
+            rc = json_summary(j, &rep->summary);
     }
-    return 0;
+    json_decref(by);
+    json_decref(msgs);
+    return ss_json_emit("verify", j, rc);
 }
 
 static void print_header(const opts_t *o, const ss_placements_t *p)
@@ -86,8 +174,9 @@ static void print_header(const opts_t *o, const ss_placements_t *p)
 }
 
 /* The work of rank 0; returns the exit status. */
-static int run(const opts_t *o)
+static int run(void *arg)
 {
+    const opts_t *o = arg;
     ss_error_t err = {{0}};
     ss_cluster_t *c = NULL;
     ss_placements_t *p = NULL;
@@ -105,6 +194,10 @@ static int run(const opts_t *o)
     int64_t nv = ss_verify(c, p, &rep, &err);
     if (nv < 0) {
         fprintf(stderr, "shardsched verify: %s\n", err.text);
+        goto out;
+    }
+    if (o->format == FORMAT_JSON) {
+        status = print_json(o, p, &rep) < 0 ? 2 : nv == 0 ? 0 : 1;
         goto out;
     }
     if (!o->quiet)
@@ -128,22 +221,10 @@ out:
 int ss_cmd_verify(int argc, char **argv, MPI_Comm comm)
 {
     int rank = 0;
-    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) {
-        fprintf(stderr, "shardsched verify: MPI_Comm_rank failed\n");
-        return 2;
-    }
+    MPI_Comm_rank(comm, &rank);
     opts_t o;
-    int status = parse(argc, argv, &o, rank);
-    if (status == 0 && o.help) {
-        if (rank == 0)
-            usage(stdout);
-    } else if (status == 0 && rank == 0) {
-        status = run(&o);
-    }
-    /* The other ranks wait here for rank 0's verdict. */
-    if (MPI_Bcast(&status, 1, MPI_INT, 0, comm) != MPI_SUCCESS) {
-        fprintf(stderr, "shardsched verify: MPI_Bcast of the status failed\n");
-        return 2;
-    }
-    return status;
+    int st = parse(argc, argv, &o, rank == 0);
+    if (st != SS_OPT_RUN)
+        return st;
+    return ss_dist_on_rank0(comm, "verify", run, &o);
 }

@@ -1,53 +1,102 @@
 /* shardsched: one binary, a few commands (see --help). main initialises MPI,
  * duplicates the world communicator with MPI_ERRORS_RETURN, dispatches to the
- * command, and is the only place that aborts. */
+ * command, checks that standard output was written, and is the only place
+ * that aborts. --version, help and usage errors need no MPI. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ss_cli.h"
+#include "ss_version.h"
 
 static const struct {
     const char *name;
     int (*run)(int, char **, MPI_Comm);
-    const char *usage;
+    const char *summary;
 } commands[] = {
-    {"gen", ss_cmd_gen, "gen --nodes N --pods M [--seed S] -o cluster.h5"},
-    {"schedule", ss_cmd_schedule, "schedule -i cluster.h5 -o placements.h5 [--policy NAME]"},
-    {"verify", ss_cmd_verify, "verify -i cluster.h5 -p placements.h5"},
-    {"inspect", ss_cmd_inspect, "inspect FILE.h5"},
-    {"import", ss_cmd_import,
-     "import --nodes nodes.json --pods pods.json [--podgroups pg.json] -o cluster.h5\n"
-     "  shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv -o trace.h5"},
-    {"replay", ss_cmd_replay, "replay -i trace.h5 -o metrics.h5 [--policy NAME] [--seed S]"},
-    {"bind", ss_cmd_bind,
-     "bind -i cluster.h5 -p placements.h5 (--emit bindings.json | --server URL)"},
-    {"bench", ss_cmd_bench, "bench --scenario NAME"},
+    {"gen", ss_cmd_gen, "write a seeded synthetic cluster (HDF5 and/or Kubernetes JSON)"},
+    {"import", ss_cmd_import, "Kubernetes JSON or OpenB trace CSVs into a snapshot"},
+    {"schedule", ss_cmd_schedule, "place every pending pod of a snapshot (MPI x OpenMP)"},
+    {"verify", ss_cmd_verify, "check placements independently and summarise the run"},
+    {"inspect", ss_cmd_inspect, "summarise a snapshot or placements file"},
+    {"bind", ss_cmd_bind, "placements into Kubernetes Bindings (file or API server)"},
+    {"replay", ss_cmd_replay, "replay a trace against a policy, write metrics"},
+    {"bench", ss_cmd_bench, "in-memory benchmark of the engine on a generated cluster"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *f)
 {
-    fprintf(f, "shardsched: parallel placement engine for very large clusters\n\nusage:\n");
+    fprintf(f, "shardsched: parallel placement engine for very large clusters\n\n"
+               "usage: shardsched COMMAND [OPTIONS]\n"
+               "       shardsched help COMMAND | shardsched --version\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  shardsched %s\n", commands[i].usage);
-    fprintf(f,
-            "\n'shardsched COMMAND --help' describes a command. gen, schedule, replay and bench\n"
-            "run under 'mpirun -n N'; the other commands do their work on rank 0.\n");
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'shardsched COMMAND --help' (or 'shardsched help COMMAND') describes a command.\n"
+               "gen, schedule, replay and bench run under 'mpirun -n N'; the other commands do\n"
+               "their work on rank 0. Documentation: README.md and docs/architecture.md.\n\n"
+               "Examples:\n"
+               "  shardsched gen --nodes 2000 --pods 20000 -o cluster.h5\n"
+               "  mpirun -n 4 shardsched schedule -i cluster.h5 -o placements.h5\n"
+               "  shardsched verify -i cluster.h5 -p placements.h5\n");
+}
+
+static int find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(name, commands[i].name))
+            return (int)i;
+    return -1;
+}
+
+static int fail(const char *what, const char *arg)
+{
+    fprintf(stderr, "shardsched: %s%s%s%s\nsee 'shardsched --help'\n", what, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "");
+    return 2;
+}
+
+/* Flushes and closes stdout; returns 1 (after a message naming stdout) if
+ * anything the command wrote there was lost (a full disk, a closed pipe). */
+static int check_stdout(const char *cmd)
+{
+    const char *why = NULL;
+    errno = 0;
+    if (fflush(stdout) != 0)
+        why = strerror(errno ? errno : EIO);
+    else if (ferror(stdout))
+        why = "write error"; /* an earlier write or flush failed */
+    if (fclose(stdout) != 0 && !why)
+        why = strerror(errno ? errno : EIO);
+    if (!why)
+        return 0;
+    fprintf(stderr, "shardsched %s: error writing stdout: %s\n", cmd, why);
+    return 1;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2)
+        return fail("no command given", NULL);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        (!strcmp(argv[1], "help") && argc == 2)) {
+        usage(stdout);
+        return check_stdout("--help");
     }
-    size_t i;
-    for (i = 0; i < NCOMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            break;
-    if (i == NCOMMANDS) {
-        fprintf(stderr, "shardsched: unknown command '%s' (try --help)\n", argv[1]);
-        return 2;
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("shardsched %s\n", SS_VERSION);
+        return check_stdout("version");
+    }
+    char *help_argv[3] = {NULL, "--help", NULL};
+    int i;
+    if (!strcmp(argv[1], "help")) {
+        if (argc > 3)
+            return fail("help takes one command, not", argv[3]);
+        if ((i = find(argv[2])) < 0)
+            return fail("unknown command", argv[2]);
+        help_argv[0] = argv[2];
+    } else if ((i = find(argv[1])) < 0) {
+        return fail(argv[1][0] == '-' ? "unknown option" : "unknown command", argv[1]);
     }
     int provided;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
@@ -57,7 +106,10 @@ int main(int argc, char **argv)
     MPI_Comm comm;
     MPI_Comm_dup(MPI_COMM_WORLD, &comm);
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-    int rc = commands[i].run(argc - 1, argv + 1, comm);
+    int rc = help_argv[0] ? commands[i].run(2, help_argv, comm)
+                          : commands[i].run(argc - 1, argv + 1, comm);
+    if (check_stdout(commands[i].name) && rc == 0)
+        rc = 1;
     /* Every command agrees on its status before returning; a rank that still
      * disagrees here means a bug, and only main may abort. */
     int worst = rc;

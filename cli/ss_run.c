@@ -61,6 +61,8 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
     MPI_Comm_size(comm, &size);
     ss_sched_t *s =
         ss_sched_create(c, o->policy, o->shard_nodes, part->shard_lo, part->shard_hi, err);
+    if (s)
+        ss_sched_set_progress(s, o->progress);
     int rc = ss_dist_agree_err(comm, s ? 0 : SS_ENOMEM, "scheduler setup", err);
     ss_dist_ctx_t ctx = {0};
     ss_sched_comm_t ops;

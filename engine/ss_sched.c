@@ -497,6 +497,11 @@ static int place_unit(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t 
     return 0;
 }
 
+void ss_sched_set_progress(ss_sched_t *s, const ss_progress_t *p)
+{
+    s->progress = p;
+}
+
 int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, int32_t n_units,
                  const ss_sched_comm_t *comm, ss_placements_t *out, ss_error_t *err)
 {
@@ -533,9 +538,11 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     b.mine_cap = 64;
     if (!b.mine)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
-    for (int32_t u = 0; u < n_units && rc == 0; u++)
+    for (int32_t u = 0; u < n_units && rc == 0; u++) {
         rc = place_unit(s, comm, order + units[u].begin, units[u].count, units[u].group, &b, out,
                         err);
+        ss_progress_tick(s->progress, u + 1, n_units);
+    }
     if (rc == 0 && s->local_rc < 0) { /* seen after the last exchange */
         *err = s->local_err;
         rc = s->local_rc;

@@ -24,6 +24,7 @@
 
 #include "ss_placements.h"
 #include "ss_policy.h"
+#include "ss_progress.h"
 #include "ss_state.h"
 
 /* A unit of the queue: order[begin .. begin+count) are pod indices placed
@@ -78,6 +79,11 @@ void ss_sched_destroy(ss_sched_t *s); /* accepts NULL */
  * its run number `after` (counted from 0), to test that the other processes
  * stop cleanly too. -1 (the default) disables it. */
 void ss_sched_inject_fault(ss_sched_t *s, int64_t after);
+
+/* Progress of ss_sched_run: ticked once per unit (done units / n_units) on
+ * the calling thread. p is borrowed (NULL: none); set it on one rank only
+ * to show it once. */
+void ss_sched_set_progress(ss_sched_t *s, const ss_progress_t *p);
 
 /* Places the queue's units in order and fills out (rows = pending pods in
  * pod order; out->n must equal the number of pending pods). comm may be

@@ -74,6 +74,7 @@ struct ss_sched {
     int32_t range_lo, range_hi;          /* runs place pods only on nodes in [lo, hi) */
     int32_t n_dom[SS_TOPO_NLEVELS];      /* topology domains per level (contiguous node ranges) */
     int32_t *dom_begin[SS_TOPO_NLEVELS]; /* n_dom+1 boundaries; NULL for the node level */
+    const ss_progress_t *progress;       /* ss_sched_set_progress; NULL: none */
 };
 
 typedef struct {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "ss_cluster.h"
+#include "ss_progress.h"
 
 #define SS_KUBE_DEFAULT_SCHEDULER "default-scheduler"
 #define SS_KUBE_DEFAULT_RACK_LABEL "topology.kubernetes.io/rack"
@@ -69,11 +70,12 @@ enum ss_kube_warn {
 const char *ss_kube_warn_text(int kind);
 
 typedef struct {
-    const char *scheduler_name; /* pending pods with another spec.schedulerName are skipped */
-    const char *rack_label;     /* node label giving the rack (NVLink domain) */
-    const char *block_label;    /* node label giving the block (InfiniBand fabric) */
-    bool strict;                /* every warning above is an error */
-    FILE *log;                  /* warnings and the summary go here; NULL: silent */
+    const char *scheduler_name;    /* pending pods with another spec.schedulerName are skipped */
+    const char *rack_label;        /* node label giving the rack (NVLink domain) */
+    const char *block_label;       /* node label giving the block (InfiniBand fabric) */
+    bool strict;                   /* every warning above is an error */
+    FILE *log;                     /* warnings and the summary go here; NULL: silent */
+    const ss_progress_t *progress; /* ticked over nodes then pods (borrowed; NULL: none) */
 } ss_kube_opts_t;
 
 /* Fills o with the defaults above (strict off, log stderr). */

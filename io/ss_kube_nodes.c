@@ -210,6 +210,8 @@ static int add_node(kctx_t *k, const kitem_t *it, ss_error_t *err)
 int kube_add_nodes(kctx_t *k, ss_error_t *err)
 {
     for (size_t n = 0; n < k->nodes.n; n++) {
+        if ((n & 1023) == 0)
+            ss_progress_tick(k->o->progress, (int64_t)n, (int64_t)(k->nodes.n + k->pods.n));
         int rc = add_node(k, &k->nodes.v[n], err);
         if (rc < 0)
             return rc;

@@ -173,6 +173,9 @@ int kube_scan_resources(kctx_t *k, ss_error_t *err)
     bool used[KRES_MAX] = {false};
     krvec_t r;
     for (size_t p = 0; p < k->pods.n; p++) {
+        if ((p & 1023) == 0)
+            ss_progress_tick(k->o->progress, (int64_t)(k->nodes.n + p),
+                             (int64_t)(k->nodes.n + k->pods.n));
         if (!kept(k->pod_class[p]))
             continue;
         int rc = kube_pod_requests(k, &k->pods.v[p], &r, err);

@@ -384,13 +384,15 @@ static int pod_row(const cursor_t *cu, const int *col, shape_t *k, int64_t *cr, 
 }
 
 static int add_pods(const char *path, const table_t *t, const int *col, ss_cluster_t *c,
-                    ss_trace_t *tr, ss_error_t *err)
+                    ss_trace_t *tr, const ss_progress_t *pg, ss_error_t *err)
 {
     shape_map_t map = {0};
     ss_strtab_t *specs = ss_strtab_create();
     int rc = specs ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory");
     int32_t ns = ss_cluster_str(c, "openb");
     for (size_t r = 1; r < t->n_rows && !rc; r++) {
+        if ((r & 1023) == 1)
+            ss_progress_tick(pg, (int64_t)r - 1, (int64_t)t->n_rows - 1);
         cursor_t cu = {t, path, r};
         shape_t k;
         int64_t cr, del;
@@ -438,7 +440,8 @@ static int add_pods(const char *path, const table_t *t, const int *col, ss_clust
     return rc;
 }
 
-static int load_pods(const char *path, ss_cluster_t *c, ss_trace_t **out, ss_error_t *err)
+static int load_pods(const char *path, ss_cluster_t *c, ss_trace_t **out, const ss_progress_t *pg,
+                     ss_error_t *err)
 {
     table_t t;
     int rc = table_read(path, &t, err), col[PC_N];
@@ -456,7 +459,7 @@ static int load_pods(const char *path, ss_cluster_t *c, ss_trace_t **out, ss_err
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = add_pods(path, &t, col, c, tr, err)))
+    if ((rc = add_pods(path, &t, col, c, tr, pg, err)))
         goto out;
     /* the trace's name: the pod file's base name without its extension */
     const char *base = strrchr(path, '/');
@@ -473,8 +476,9 @@ out:
     return rc;
 }
 
-int ss_openb_load(const char *nodes_csv, const char *pods_csv, ss_cluster_t **c_out,
-                  ss_trace_t **t_out, ss_error_t *err)
+/* ss_openb_load with progress over the pod rows (pg may be NULL). */
+static int load_all(const char *nodes_csv, const char *pods_csv, ss_cluster_t **c_out,
+                    ss_trace_t **t_out, const ss_progress_t *pg, ss_error_t *err)
 {
     *c_out = NULL;
     *t_out = NULL;
@@ -484,7 +488,7 @@ int ss_openb_load(const char *nodes_csv, const char *pods_csv, ss_cluster_t **c_
     ss_trace_t *t = NULL;
     int rc = load_nodes(nodes_csv, c, err);
     if (!rc)
-        rc = load_pods(pods_csv, c, &t, err);
+        rc = load_pods(pods_csv, c, &t, pg, err);
     if (!rc)
         rc = ss_cluster_validate(c, err);
     if (rc) {
@@ -497,12 +501,18 @@ int ss_openb_load(const char *nodes_csv, const char *pods_csv, ss_cluster_t **c_
     return 0;
 }
 
+int ss_openb_load(const char *nodes_csv, const char *pods_csv, ss_cluster_t **c_out,
+                  ss_trace_t **t_out, ss_error_t *err)
+{
+    return load_all(nodes_csv, pods_csv, c_out, t_out, NULL, err);
+}
+
 int ss_openb_import(const char *nodes_csv, const char *pods_csv, const char *out_path,
-                    ss_error_t *err)
+                    const ss_progress_t *progress, ss_error_t *err)
 {
     ss_cluster_t *c;
     ss_trace_t *t;
-    int rc = ss_openb_load(nodes_csv, pods_csv, &c, &t, err);
+    int rc = load_all(nodes_csv, pods_csv, &c, &t, progress, err);
     if (rc)
         return rc;
     rc = ss_trace_snapshot_write(out_path, c, t, err);

@@ -3,11 +3,13 @@
 #define SS_OPENB_H
 
 #include "ss_error.h"
+#include "ss_progress.h"
 
 /* Reads NODES.csv and PODS.csv and writes a trace snapshot to out_path
  * (atomically). Malformed rows give an error naming file, line and column,
- * and nothing is written. */
+ * and nothing is written. progress (may be NULL) is ticked over the pod
+ * rows. */
 int ss_openb_import(const char *nodes_csv, const char *pods_csv, const char *out_path,
-                    ss_error_t *err);
+                    const ss_progress_t *progress, ss_error_t *err);
 
 #endif

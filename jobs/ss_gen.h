@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "ss_cluster.h"
+#include "ss_progress.h"
 #include "ss_error.h"
 
 #define SS_GEN_MAX_NODES 10000000
@@ -50,6 +51,10 @@ typedef struct {
     bool cordoned;           /* ~3% of nodes spec.unschedulable */
     bool topology_spread;    /* SS_RULE_TOPOLOGY_SPREAD on ~20% of pods */
     bool pod_anti_affinity;  /* SS_RULE_POD_ANTI_AFFINITY on ~2% of pods */
+    /* Ticked as nodes are filled with running pods, then as pending pods
+     * are emitted: done/total in units of nodes + pending pods. Borrowed;
+     * NULL (the default): none. Never changes the cluster. */
+    const ss_progress_t *progress;
 } ss_gen_opts_t;
 
 /* Fills o with PRODUCT.md's default mix on the built-in default cluster

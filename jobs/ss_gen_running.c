@@ -207,6 +207,8 @@ int ss_gen_running(gen_t *g)
     memset(r->tmpl, 0xff, sizeof r->tmpl);
     int rc = 0;
     for (int32_t n = 0; n < g->c->n_nodes && rc == 0; n++) {
+        if ((n & 255) == 0)
+            ss_progress_tick(g->o->progress, n, g->o->nodes + g->o->pods);
         int pool = node_pool(g, n);
         rc = pool == POOL_GPU ? fill_gpu_node(g, r, n) : fill_cpu_node(g, r, n, pool);
     }

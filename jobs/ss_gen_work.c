@@ -405,8 +405,12 @@ static int emit_pods(gen_t *g, work_t *w)
         w->w[i] = w->w[j];
         w->w[j] = t;
     }
+    int64_t emitted = 0, total = g->o->nodes + g->o->pods;
     for (int64_t k = 0; k < w->n; k++) {
         const workload_t *wl = &w->w[k];
+        if ((k & 255) == 0)
+            ss_progress_tick(g->o->progress, g->o->nodes + emitted, total);
+        emitted += wl->size;
         for (int32_t i = 0; i < wl->size; i++) {
             int32_t name;
             GEN_TRY(g, name = ss_gen_str(g, "%s-%06d-%d", class_prefix[wl->cls], wl->id, i));

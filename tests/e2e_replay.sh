@@ -14,8 +14,8 @@ run() { mpirun --oversubscribe -n "$1" "${@:2}"; }
   --openb-pods "$data/openb_pod_list_default.csv" -o trace.h5
 test -s trace.h5
 
-# every policy is listed, one a line
-"$bin" replay --list-policies > policies.txt
+# every policy is listed, one a line: name, then its summary
+"$bin" replay --list-policies | awk '{print $1}' > policies.txt
 for p in random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve least-allocated \
          most-allocated balanced; do grep -qx "$p" policies.txt; done
 

@@ -46,7 +46,7 @@ static void load_expect_error(const char *pods_body, const char *want1, const ch
     snprintf(out, sizeof out, "%s/out.h5", dir);
     unlink(out);
     ss_error_t err = {{0}};
-    int rc = ss_openb_import(n, p, out, &err);
+    int rc = ss_openb_import(n, p, out, NULL, &err);
     assert_int_equal(rc, SS_EFORMAT);
     if (!strstr(err.text, want1) || (want2 && !strstr(err.text, want2)))
         fail_msg("message '%s' lacks '%s' / '%s'", err.text, want1, want2 ? want2 : "");
