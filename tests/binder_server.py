@@ -25,10 +25,11 @@ Other modes (POST /control {"mode": M, "hang": PREFIX} switches): "html"
 (every binding answered 200 text/html, nothing bound), "forbidden" (403
 Status), "outage" (503 Status), "unauthorized" (401 Status, also for /api).
 
-State: {"pods": {"ns/name": {"posts", "bound", "node", "path"}}, "stray":
-[paths outside the API]}, written atomically to --state after every request
-and served at GET /state. The server exits by itself after --lifetime
-seconds, or on POST /shutdown. Every handler is bounded in time.
+State: {"ns/name": {"posts", "bound", "node", "path"}}, written atomically
+to --state after every request and served at GET /state; the requests for
+paths outside the API go to --state.stray (one "METHOD PATH" per line). The
+server exits by itself after --lifetime seconds (at most 600), or on POST
+/shutdown. Every handler is bounded in time.
 """
 import argparse
 import json
@@ -50,7 +51,7 @@ args = None
 def save_state():
     tmp = args.state + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"pods": pods, "stray": stray[:1000]}, f)
+        json.dump(pods, f)
     os.replace(tmp, args.state)
 
 
@@ -83,8 +84,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def not_found_plain(self):
         with lock:
-            stray.append(self.command + " " + self.path)
-            save_state()
+            if len(stray) < 1000:
+                stray.append(self.command + " " + self.path)
+                with open(args.state + ".stray", "a") as f:
+                    f.write(stray[-1] + "\n")
         self.send(404, b"404 page not found\n", "text/plain; charset=utf-8")
 
     def authorized(self):
@@ -97,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/state":
             with lock:
-                return self.reply(200, {"pods": pods, "stray": stray})
+                return self.reply(200, pods)
         if self.path != args.prefix + "/api":
             return self.not_found_plain()
         if self.authorized():
