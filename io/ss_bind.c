@@ -1,5 +1,6 @@
-/* ss_bind: Binding objects from placements (with the all-or-none rule for
- * gangs), and writing them as a v1 List or NDJSON. The HTTP poster is in
+/* ss_bind: Binding objects from placements (a gang's placed members are
+ * posted only when the group reaches minMember), and writing them as a v1
+ * List or NDJSON. The HTTP poster is in
  * ss_bind_http.c. */
 #include "ss_bind.h"
 
@@ -19,49 +20,68 @@ void ss_bind_opts_default(ss_bind_opts_t *o)
     o->log = stderr;
 }
 
+/* Per group: placed pending members + running members, and minMember -
+ * running (what this run must bind). */
+static int count_groups(const ss_cluster_t *c, const ss_placements_t *p, int32_t **have,
+                        int32_t **need, ss_error_t *err)
+{
+    *have = calloc((size_t)c->n_groups + 1, sizeof **have);
+    *need = calloc((size_t)c->n_groups + 1, sizeof **need);
+    if (!*have || !*need)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t g = 0; g < c->n_groups; g++)
+        (*need)[g] = c->group_min_member[g];
+    for (int32_t pod = 0; pod < c->n_pods; pod++)
+        if (c->pod_group[pod] >= 0 && c->pod_node[pod] >= 0) {
+            (*have)[c->pod_group[pod]]++;
+            (*need)[c->pod_group[pod]]--;
+        }
+    for (int32_t i = 0; i < p->n; i++) {
+        int32_t pod = p->pod[i];
+        if (pod < 0 || pod >= c->n_pods || p->node[i] >= c->n_nodes)
+            return ss_error_set(err, SS_EFORMAT,
+                                "placements row %d names pod %d / node %d, outside the cluster", i,
+                                pod, p->node[i]);
+        if (p->node[i] >= 0 && c->pod_node[pod] < 0 && c->pod_group[pod] >= 0)
+            (*have)[c->pod_group[pod]]++;
+    }
+    return 0;
+}
+
 int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out, int32_t *n,
                     ss_bind_summary_t *s, ss_error_t *err)
 {
     *out = NULL;
     *n = 0;
-    /* groups with an unplaced pending member hold back all their members */
-    uint8_t *incomplete = calloc((size_t)c->n_groups + 1, 1);
+    int32_t *have = NULL, *need = NULL;
     ss_binding_t *b = malloc(((size_t)p->n + 1) * sizeof *b);
-    if (!incomplete || !b) {
-        free(incomplete);
-        free(b);
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    }
-    for (int32_t i = 0; i < p->n; i++) {
-        int32_t pod = p->pod[i];
-        if (pod < 0 || pod >= c->n_pods || p->node[i] >= c->n_nodes) {
-            free(incomplete);
-            free(b);
-            return ss_error_set(err, SS_EFORMAT,
-                                "placements row %d names pod %d / node %d, "
-                                "outside the cluster",
-                                i, pod, p->node[i]);
-        }
-        if (p->node[i] < 0 && c->pod_group[pod] >= 0)
-            incomplete[c->pod_group[pod]] = 1;
-    }
+    int rc =
+        b ? count_groups(c, p, &have, &need, err) : ss_error_set(err, SS_ENOMEM, "out of memory");
     int32_t k = 0;
-    for (int32_t i = 0; i < p->n; i++) {
+    for (int32_t i = 0; rc == 0 && i < p->n; i++) {
         int32_t pod = p->pod[i], g = c->pod_group[pod];
         if (p->node[i] < 0) {
             s->unplaced++;
             continue;
         }
-        if (g >= 0 && incomplete[g]) {
+        /* a group below minMember (placed + running) is never posted */
+        if (g >= 0 && have[g] < c->group_min_member[g]) {
             s->held++;
             continue;
         }
         b[k++] = (ss_binding_t){ss_cluster_strget(c, c->pod_ns[pod]),
                                 ss_cluster_strget(c, c->pod_name[pod]),
-                                ss_cluster_strget(c, c->node_name[p->node[i]]), g,
-                                g >= 0 ? ss_cluster_strget(c, c->group_name[g]) : ""};
+                                ss_cluster_strget(c, c->node_name[p->node[i]]),
+                                g,
+                                g >= 0 ? ss_cluster_strget(c, c->group_name[g]) : "",
+                                g >= 0 ? need[g] : 0};
     }
-    free(incomplete);
+    free(have);
+    free(need);
+    if (rc < 0) {
+        free(b);
+        return rc;
+    }
     *out = b;
     *n = k;
     s->total = k;
@@ -135,11 +155,19 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
     if (!f)
         return;
     fprintf(f,
-            "bind summary: %d to bind: %d bound, %d already bound (409), %d gone (404), %d failed, "
-            "%d skipped (journal says done); %d retries; %d gang members held back (a member has "
-            "no placement); %d pods unplaced%s\n",
-            s->total, s->bound, s->already, s->gone, s->failed, s->journaled, s->retries, s->held,
+            "bind summary: %d to bind: %d bound, %d already bound (409, same node), %d skipped "
+            "(journal says bound); %d gone (404); %d not bound: %d failed, %d unknown (no reply: "
+            "may have been applied, a rerun confirms), %d elsewhere (409, bound to another "
+            "node); %d retries; %d gang members held back (group below minMember); %d pods "
+            "unplaced%s\n",
+            s->total, s->bound, s->already, s->journaled, s->gone, s->failed,
+            s->failed - s->unknown - s->elsewhere, s->unknown, s->elsewhere, s->retries, s->held,
             s->unplaced, s->interrupted ? "; INTERRUPTED" : "");
     if (s->partial_gangs)
         fprintf(f, "bind: %d PARTLY BOUND GANG(S): see the report above\n", s->partial_gangs);
+}
+
+int ss_bind_summary_status(const ss_bind_summary_t *s)
+{
+    return (s->gone || s->failed || s->interrupted || s->partial_gangs) ? 1 : 0;
 }

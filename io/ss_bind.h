@@ -3,7 +3,10 @@
  * to an API server (POST /api/v1/namespaces/NS/pods/NAME/binding, as
  * kube-scheduler's DefaultBinder does) with bounded concurrency, a QPS limit,
  * retries with exponential backoff and jitter, and a journal so that a rerun
- * after a crash never binds a pod twice and never loses one.
+ * after a crash or an outage never binds a pod twice and never loses one.
+ * Before posting, GET /api must answer a Kubernetes APIVersions object, and
+ * every reply is checked to be a Kubernetes object of the expected kind
+ * (a Binding, or a Status that says why) before it is believed.
  *
  * Built for waves of up to ~1,000,000 bindings: a binding is three borrowed
  * strings; the HTTP loop keeps `concurrency` transfers in flight. */
@@ -21,32 +24,46 @@ typedef struct {
     const char *ns, *name, *node; /* borrowed from the cluster's strings */
     int32_t group;                /* pod group row, or -1 */
     const char *group_name;       /* borrowed; "" when group is -1 */
+    int32_t group_need;           /* members this run must bind for the group to reach
+                                     minMember (minMember - running members), or 0 */
 } ss_binding_t;
 
 /* Outcomes of a binding, counted in the summary. */
 enum ss_bind_outcome {
     SS_BIND_PENDING = 0, /* not (yet) decided */
-    SS_BIND_BOUND,       /* 201 */
-    SS_BIND_ALREADY,     /* 409: the pod was bound already */
-    SS_BIND_GONE,        /* 404: the pod no longer exists */
-    SS_BIND_FAILED,      /* other 4xx, or retries exhausted */
-    SS_BIND_JOURNALED    /* skipped: the journal says it was done */
+    SS_BIND_BOUND,       /* 201 with a Binding or a Success Status: final, journaled */
+    SS_BIND_ALREADY,     /* 409: already bound to the same node: final, journaled */
+    SS_BIND_GONE,        /* 404 NotFound Status: the pod no longer exists (retried next run) */
+    SS_BIND_FAILED,      /* refused (401, 403, 4xx), 5xx after the last retry, or a reply
+                            that is not a Kubernetes object (retried next run) */
+    SS_BIND_JOURNALED,   /* skipped: the journal says it is bound */
+    SS_BIND_ELSEWHERE,   /* 409: already bound to another node: final, journaled */
+    SS_BIND_UNKNOWN      /* the last attempt got no reply (timeout, dropped connection):
+                            it may have been applied (retried next run) */
 };
 
 typedef struct {
     int32_t total; /* bindings to post */
-    int32_t bound, already, gone, failed, journaled;
+    int32_t bound, already, gone, journaled;
+    int32_t failed;        /* not bound, for any reason but gone: includes unknown and
+                              elsewhere (so that failed + gone counts every pod not bound
+                              as placed); failed - unknown - elsewhere were refused or erred */
+    int32_t unknown;       /* of failed: no reply to the last attempt; may have been applied */
+    int32_t elsewhere;     /* of failed: bound to another node by someone else (409) */
     int32_t retries;       /* re-posts after 429, 5xx, resets, timeouts */
-    int32_t held;          /* gang members not posted: a member has no placement */
+    int32_t held;          /* gang members not posted: their group has fewer than minMember
+                              members placed or running */
     int32_t unplaced;      /* pending pods the placements leave unplaced */
     int32_t partial_gangs; /* groups with members bound and members failed */
     bool interrupted;      /* stopped by SIGINT/SIGTERM */
 } ss_bind_summary_t;
 
 /* The bindings for every placed pending pod of c, in pod order. A pod
- * group's pending members are included only if every one of them is placed
- * (else they are counted in s->held). *out (caller frees with free()) holds
- * strings borrowed from c. */
+ * group's placed members are included only if placed + running members
+ * reach the group's minMember (the rule ss_verify and the coscheduling
+ * plugin apply; an elastic gang with 53 of 64 placed and minMember 32 is
+ * posted), else they are counted in s->held. *out (caller frees with free())
+ * holds strings borrowed from c. */
 int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_t **out, int32_t *n,
                     ss_bind_summary_t *s, ss_error_t *err);
 
@@ -61,7 +78,9 @@ typedef struct {
     bool insecure;          /* skip TLS verification */
     int concurrency;        /* transfers in flight (default 16) */
     double qps;             /* requests started per second, 0 = unlimited */
-    const char *journal;    /* append-only record of decided bindings, or NULL */
+    const char *journal;    /* append-only record of confirmed bindings, or NULL */
+    const char *placements; /* the placements file's name, recorded in the journal's
+                               header for the messages; NULL = not recorded */
     double timeout_s;       /* per request (default 30) */
     int max_attempts;       /* per binding (default 8) */
     double max_backoff_s;   /* cap of the exponential backoff (default 10) */
@@ -71,17 +90,30 @@ typedef struct {
 
 void ss_bind_opts_default(ss_bind_opts_t *o);
 
-/* Posts the bindings. Pods the journal lists are skipped; every decided
- * binding is appended to the journal and fsync'ed before the next is
- * counted. Fills s (adds to what collect counted) and reports partly bound
- * gangs loudly on o->log. Returns 0 when the run completed (even with failed
- * pods: see s), or a negative code for setup errors (bad URL, unreadable
- * token, journal not writable). */
+/* Posts the bindings. First GET URL/api must answer an APIVersions object
+ * listing v1 (else nothing is posted). The journal (locked with flock for
+ * the run; its header names the server and a fingerprint of the bindings,
+ * and a journal of another run is refused) lists the pods confirmed bound:
+ * they are skipped; every new confirmation (bound, already, elsewhere) is
+ * appended and fsync'ed before the next is counted. Failed, gone and
+ * unknown pods are not journaled: a rerun posts them again. Fills s (adds to
+ * what collect counted) and reports partly bound gangs and pods bound
+ * elsewhere loudly on o->log. Returns 0 when the run completed (even with
+ * failed pods: see s), or a negative code when it could not start (bad URL,
+ * bad token file, not a Kubernetes API, journal of another run or in use)
+ * or had to stop (a journal write failed, replies are not Kubernetes
+ * objects); when it stops, the summary so far is printed on o->log. */
 int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_bind_summary_t *s,
                  ss_error_t *err);
 
 /* One-paragraph summary of s to f. */
 void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f);
+
+/* Exit status of a posting run: 0 iff every binding was confirmed (bound,
+ * already bound to its node, or journaled as such), nothing was interrupted
+ * and no gang was left partly bound; else 1 (the same as gone || failed ||
+ * interrupted || partial_gangs). */
+int ss_bind_summary_status(const ss_bind_summary_t *s);
 
 /* JSON text of one Binding (caller frees with free()), or NULL. */
 char *ss_bind_json(const ss_binding_t *b);

@@ -2,15 +2,19 @@
  * multi interface: up to `concurrency` transfers in flight, started no
  * faster than `qps`, retried after 429 (honouring Retry-After), 5xx,
  * connection resets and timeouts with bounded exponential backoff and
- * seeded jitter. Every decided binding (201, 409, 404, permanent failure)
- * is appended to the journal and fsync'ed, so a rerun skips exactly what is
- * known to be decided; a pod bound just before a crash but not journaled is
- * re-posted and answered 409, which counts as already bound. */
-#include "ss_bind.h"
+ * seeded jitter. GET /api must first answer an APIVersions object; every
+ * reply is believed only when it is a Kubernetes object of the expected
+ * kind (ss_bind_reply.c), and a run of replies that are not stops the run.
+ * Every confirmed binding (bound, already bound to its node, bound
+ * elsewhere) is appended to the journal and fsync'ed (ss_bind_journal.c),
+ * so a rerun skips exactly what is known to be bound and posts the rest
+ * again; a pod bound just before a crash but not journaled is answered 409
+ * "already assigned to node X", which confirms it. Names are percent-escaped
+ * in every URL. */
+#include "ss_bind_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +22,6 @@
 #include <unistd.h>
 
 #include "ss_rng.h"
-#include "ss_strtab.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -40,10 +43,14 @@ typedef struct {
     CURL *h;
     char *body;
     char err[CURL_ERROR_SIZE];
-    char reply[200];
+    char reply[8192];
     size_t reply_len;
     double retry_after; /* seconds from a Retry-After header, or -1 */
 } xfer_t;
+
+/* After this many replies in a row that are not Kubernetes objects, the
+ * server is not believed to be a Kubernetes API and the run stops. */
+#define ALIEN_LIMIT 8
 
 typedef struct {
     const ss_binding_t *b;
@@ -51,89 +58,19 @@ typedef struct {
     const ss_bind_opts_t *o;
     ss_bind_summary_t *s;
     uint8_t *outcome, *attempts;
+    uint8_t *no_reply;  /* the last attempt got no reply: it may have been applied */
     int32_t *retry_idx; /* bindings waiting to be re-posted */
     double *retry_at;
     int32_t n_retry;
-    int journal_fd;
+    int32_t aliens; /* replies in a row that were not Kubernetes objects */
+    ss_bind_journal_t journal;
     struct curl_slist *headers;
     CURLM *multi;
     ss_rng_t rng;
     char base[2048];
+    int fatal; /* a journal write failed or the server is not believed: stop */
+    ss_error_t fatal_err;
 } poster_t;
-
-/* ---- journal ---- */
-
-static int journal_load(poster_t *P, ss_error_t *err)
-{
-    FILE *f = fopen(P->o->journal, "r");
-    if (!f)
-        return errno == ENOENT
-                   ? 0
-                   : ss_error_set(err, SS_EIO, "%s: cannot read journal", P->o->journal);
-    ss_strtab_t *done = ss_strtab_create();
-    char line[2048];
-    while (done && fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        if (len == 0 || line[len - 1] != '\n')
-            continue; /* a torn last line: not known to be decided */
-        char *ns = strchr(line, '\t'), *name = ns ? strchr(ns + 1, '\t') : NULL;
-        char *node = name ? strchr(name + 1, '\t') : NULL;
-        if (!node)
-            continue;
-        *node = '\0';
-        ss_strtab_intern(done, ns + 1); /* "ns\tname" */
-    }
-    fclose(f);
-    if (!done)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    char key[1024];
-    for (int32_t i = 0; i < P->n; i++) {
-        snprintf(key, sizeof key, "%s\t%s", P->b[i].ns, P->b[i].name);
-        if (ss_strtab_find(done, key) > 0) {
-            P->outcome[i] = SS_BIND_JOURNALED;
-            P->s->journaled++;
-        }
-    }
-    ss_strtab_destroy(done);
-    return 0;
-}
-
-static int journal_open(poster_t *P, ss_error_t *err)
-{
-    P->journal_fd = -1;
-    if (!P->o->journal)
-        return 0;
-    int rc = journal_load(P, err);
-    if (rc < 0)
-        return rc;
-    P->journal_fd = open(P->o->journal, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    if (P->journal_fd < 0)
-        return ss_error_set(err, SS_EIO, "%s: cannot open journal for appending", P->o->journal);
-    /* a torn last line from a crash gets its own line ended */
-    off_t end = lseek(P->journal_fd, 0, SEEK_END);
-    char last = '\n';
-    int rfd = open(P->o->journal, O_RDONLY);
-    if (end > 0 && rfd >= 0 && pread(rfd, &last, 1, end - 1) == 1 && last != '\n')
-        (void)!write(P->journal_fd, "\n", 1);
-    if (rfd >= 0)
-        close(rfd);
-    return 0;
-}
-
-static void journal_append(poster_t *P, int32_t i, const char *what)
-{
-    if (P->journal_fd < 0)
-        return;
-    char line[2048];
-    int len = snprintf(line, sizeof line, "%s\t%s\t%s\t%s\n", what, P->b[i].ns, P->b[i].name,
-                       P->b[i].node);
-    if (len <= 0 || (size_t)len >= sizeof line || write(P->journal_fd, line, (size_t)len) != len ||
-        fsync(P->journal_fd) != 0) {
-        if (P->o->log)
-            fprintf(P->o->log, "bind: warning: journal write failed for %s/%s\n", P->b[i].ns,
-                    P->b[i].name);
-    }
-}
 
 /* ---- transfers ---- */
 
@@ -164,6 +101,38 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* s escaped for a log line (names come from untrusted input): control
+ * bytes, spaces, '%' and non-ASCII become %XX. */
+static const char *esc(const char *s, char *buf)
+{
+    return ss_bind_escape(s, buf, SS_BIND_FIELD_MAX, false) < 0 ? "(name too long)" : buf;
+}
+
+/* s percent-escaped as one URL path segment. */
+static const char *esc_path(const char *s, char *buf)
+{
+    return ss_bind_escape(s, buf, SS_BIND_FIELD_MAX, true) < 0 ? "(name too long)" : buf;
+}
+
+static void set_common(const poster_t *P, CURL *h, xfer_t *x)
+{
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, P->headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->err);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(P->o->timeout_s * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(P->o->timeout_s * 1000));
+    if (P->o->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, P->o->ca_file);
+    if (P->o->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 static int start(poster_t *P, int32_t i)
 {
     xfer_t *x = calloc(1, sizeof *x);
@@ -175,28 +144,14 @@ static int start(poster_t *P, int32_t i)
     }
     x->idx = i;
     x->retry_after = -1;
-    char url[4096];
-    snprintf(url, sizeof url, "%s/api/v1/namespaces/%s/pods/%s/binding", P->base, P->b[i].ns,
-             P->b[i].name);
+    char ns[SS_BIND_FIELD_MAX], name[SS_BIND_FIELD_MAX], url[4096];
+    snprintf(url, sizeof url, "%s/api/v1/namespaces/%s/pods/%s/binding", P->base,
+             esc_path(P->b[i].ns, ns), esc_path(P->b[i].name, name)); /* fit: see check_names */
     CURL *h = x->h;
+    set_common(P, h, x);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, P->headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->err);
     curl_easy_setopt(h, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(P->o->timeout_s * 1000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(P->o->timeout_s * 1000));
-    if (P->o->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, P->o->ca_file);
-    if (P->o->insecure) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
     if (curl_multi_add_handle(P->multi, h) != CURLM_OK) {
         curl_easy_cleanup(h);
         free(x->body);
@@ -207,22 +162,52 @@ static int start(poster_t *P, int32_t i)
     return 0;
 }
 
-static void decide(poster_t *P, int32_t i, int outcome, const char *why)
+static void set_fatal(poster_t *P, int rc, const ss_error_t *e)
 {
-    static const char *const names[] = {"", "bound", "already", "gone", "failed", ""};
-    P->outcome[i] = (uint8_t)outcome;
-    int32_t *cnt[] = {NULL, &P->s->bound, &P->s->already, &P->s->gone, &P->s->failed};
-    (*cnt[outcome])++;
-    journal_append(P, i, names[outcome]);
-    if (P->o->log && (outcome == SS_BIND_GONE || outcome == SS_BIND_FAILED))
-        fprintf(P->o->log, "bind: %s/%s -> %s: %s (%s)\n", P->b[i].ns, P->b[i].name, P->b[i].node,
-                names[outcome], why);
+    if (P->fatal)
+        return;
+    P->fatal = rc;
+    P->fatal_err = *e;
 }
 
-static void schedule_retry(poster_t *P, int32_t i, double retry_after, const char *why)
+static void decide(poster_t *P, int32_t i, int outcome, const char *why, const char *other)
 {
+    static const char *const names[] = {"",       "bound", "already",   "gone",
+                                        "failed", "",      "elsewhere", "unknown"};
+    ss_bind_summary_t *s = P->s;
+    P->outcome[i] = (uint8_t)outcome;
+    int32_t *cnt[] = {NULL,       &s->bound, &s->already,   &s->gone,
+                      &s->failed, NULL,      &s->elsewhere, &s->unknown};
+    (*cnt[outcome])++;
+    if (outcome == SS_BIND_ELSEWHERE || outcome == SS_BIND_UNKNOWN)
+        s->failed++; /* failed counts every pod not bound but the gone ones */
+    if (outcome == SS_BIND_BOUND || outcome == SS_BIND_ALREADY || outcome == SS_BIND_ELSEWHERE) {
+        ss_error_t e = {{0}};
+        int rc = ss_bind_journal_append(&P->journal, names[outcome], &P->b[i],
+                                        outcome == SS_BIND_ELSEWHERE ? other : NULL, &e);
+        if (rc < 0)
+            set_fatal(P, rc, &e);
+    }
+    if (!P->o->log || outcome == SS_BIND_BOUND || outcome == SS_BIND_ALREADY)
+        return;
+    char ns[SS_BIND_FIELD_MAX], name[SS_BIND_FIELD_MAX], node[SS_BIND_FIELD_MAX],
+        oth[SS_BIND_FIELD_MAX];
+    const char *label = outcome == SS_BIND_ELSEWHERE ? "bound elsewhere: already on node"
+                        : outcome == SS_BIND_UNKNOWN
+                            ? "unknown: no reply, it may have been applied; a rerun confirms it"
+                            : names[outcome];
+    fprintf(P->o->log, "bind: %s/%s -> %s: %s%s%s (%s)\n", esc(P->b[i].ns, ns),
+            esc(P->b[i].name, name), esc(P->b[i].node, node), label,
+            outcome == SS_BIND_ELSEWHERE ? " " : "",
+            outcome == SS_BIND_ELSEWHERE ? esc(other, oth) : "", why);
+}
+
+static void schedule_retry(poster_t *P, int32_t i, double retry_after, const char *why,
+                           bool no_reply)
+{
+    P->no_reply[i] = no_reply;
     if (P->attempts[i] >= P->o->max_attempts) {
-        decide(P, i, SS_BIND_FAILED, why);
+        decide(P, i, no_reply ? SS_BIND_UNKNOWN : SS_BIND_FAILED, why, NULL);
         return;
     }
     double backoff = 0.1;
@@ -246,32 +231,62 @@ static bool retryable(CURLcode rc)
            rc == CURLE_COULDNT_RESOLVE_HOST;
 }
 
+/* A completed reply: believed only when it is a Kubernetes object. */
+static void classify_reply(poster_t *P, xfer_t *x, long code, const char *ctype)
+{
+    char why[600], other[SS_BIND_FIELD_MAX] = "";
+    int32_t i = x->idx;
+    enum ss_bind_verdict v = ss_bind_classify(code, ctype, x->reply, x->reply_len, P->b[i].node,
+                                              why, sizeof why, other, sizeof other);
+    P->aliens = v == SS_VERDICT_ALIEN ? P->aliens + 1 : 0;
+    switch (v) {
+    case SS_VERDICT_BOUND:
+        decide(P, i, SS_BIND_BOUND, why, NULL);
+        break;
+    case SS_VERDICT_ALREADY:
+        decide(P, i, SS_BIND_ALREADY, why, NULL);
+        break;
+    case SS_VERDICT_ELSEWHERE:
+        decide(P, i, SS_BIND_ELSEWHERE, why, other);
+        break;
+    case SS_VERDICT_GONE:
+        decide(P, i, SS_BIND_GONE, why, NULL);
+        break;
+    case SS_VERDICT_RETRY:
+        schedule_retry(P, i, code == 429 ? x->retry_after : -1, why, false);
+        break;
+    case SS_VERDICT_REFUSED:
+    case SS_VERDICT_ALIEN:
+        decide(P, i, SS_BIND_FAILED, why, NULL);
+        break;
+    }
+    if (P->aliens >= ALIEN_LIMIT) {
+        ss_error_t e = {{0}};
+        ss_error_set(&e, SS_ENET,
+                     "%s: %d replies in a row were not Kubernetes objects (last: %s): stopped; "
+                     "is --server the API server?",
+                     P->base, P->aliens, why);
+        set_fatal(P, SS_ENET, &e);
+    }
+}
+
 static void finish(poster_t *P, CURL *h, CURLcode rc)
 {
     xfer_t *x = NULL;
-    long code = 0;
+    long code = 0, sent = 0;
+    char *ctype = NULL;
     curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    char why[400];
-    int32_t i = x->idx;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
     if (rc != CURLE_OK) {
-        snprintf(why, sizeof why, "%s", x->err[0] ? x->err : curl_easy_strerror(rc));
+        const char *why = x->err[0] ? x->err : curl_easy_strerror(rc);
         if (retryable(rc))
-            schedule_retry(P, i, -1, why);
+            schedule_retry(P, x->idx, -1, why, sent > 0 && rc != CURLE_COULDNT_CONNECT);
         else
-            decide(P, i, SS_BIND_FAILED, why);
+            decide(P, x->idx, SS_BIND_FAILED, why, NULL);
     } else {
-        snprintf(why, sizeof why, "HTTP %ld %.150s", code, x->reply);
-        if (code == 200 || code == 201)
-            decide(P, i, SS_BIND_BOUND, why);
-        else if (code == 409)
-            decide(P, i, SS_BIND_ALREADY, why);
-        else if (code == 404)
-            decide(P, i, SS_BIND_GONE, why);
-        else if (code == 429 || code >= 500)
-            schedule_retry(P, i, code == 429 ? x->retry_after : -1, why);
-        else
-            decide(P, i, SS_BIND_FAILED, why);
+        classify_reply(P, x, code, ctype);
     }
     curl_multi_remove_handle(P->multi, h);
     curl_easy_cleanup(h);
@@ -294,13 +309,15 @@ static int32_t next_ready(poster_t *P, int32_t *cursor, double now)
     return *cursor < P->n ? (*cursor)++ : -1;
 }
 
+/* Runs until every binding is decided, a signal, or a fatal error (then the
+ * transfers in flight are let finish, bounded by the timeout). */
 static int run_loop(poster_t *P, ss_error_t *err)
 {
     int32_t cursor = 0, active = 0;
     double next_slot = now_s(), gap = P->o->qps > 0 ? 1.0 / P->o->qps : 0;
     for (;;) {
         double now = now_s();
-        while (!stop_flag && active < P->o->concurrency && next_slot <= now) {
+        while (!stop_flag && !P->fatal && active < P->o->concurrency && next_slot <= now) {
             int32_t i = next_ready(P, &cursor, now);
             if (i < 0)
                 break;
@@ -311,7 +328,7 @@ static int run_loop(poster_t *P, ss_error_t *err)
             next_slot = (next_slot > now - gap ? next_slot : now) + gap;
         }
         bool more = P->n_retry > 0 || cursor < P->n;
-        if (active == 0 && (stop_flag || !more))
+        if (active == 0 && (stop_flag || P->fatal || !more))
             break;
         int running = 0;
         curl_multi_perform(P->multi, &running);
@@ -325,6 +342,10 @@ static int run_loop(poster_t *P, ss_error_t *err)
         curl_multi_poll(P->multi, NULL, 0, active ? 50 : 10, NULL);
     }
     P->s->interrupted = stop_flag != 0;
+    if (P->fatal) {
+        *err = P->fatal_err;
+        return P->fatal;
+    }
     return 0;
 }
 
@@ -336,42 +357,111 @@ static const char *group_name(const poster_t *P, int32_t g)
     return "?";
 }
 
-/* Loud report of gangs with members bound and members gone/failed. */
+static bool confirmed(int o)
+{
+    return o == SS_BIND_BOUND || o == SS_BIND_ALREADY || o == SS_BIND_JOURNALED;
+}
+
+static bool not_bound(int o)
+{
+    return o == SS_BIND_GONE || o == SS_BIND_FAILED || o == SS_BIND_ELSEWHERE ||
+           o == SS_BIND_UNKNOWN;
+}
+
+/* Loud report of gangs left below minMember: members bound, others not. */
 static void report_partial_gangs(poster_t *P)
 {
     int32_t ng = 0;
     for (int32_t i = 0; i < P->n; i++)
         if (P->b[i].group + 1 > ng)
             ng = P->b[i].group + 1;
-    if (ng == 0)
-        return;
-    int32_t *ok = calloc((size_t)ng * 2, sizeof *ok);
+    int32_t *ok = ng ? calloc((size_t)ng * 3, sizeof *ok) : NULL;
     if (!ok)
         return;
     for (int32_t i = 0; i < P->n; i++) {
-        int32_t g = P->b[i].group, o = P->outcome[i];
+        int32_t g = P->b[i].group;
         if (g < 0)
             continue;
-        if (o == SS_BIND_BOUND || o == SS_BIND_ALREADY || o == SS_BIND_JOURNALED)
-            ok[2 * g]++;
-        else if (o == SS_BIND_GONE || o == SS_BIND_FAILED)
-            ok[2 * g + 1]++;
+        ok[3 * g] += confirmed(P->outcome[i]);
+        ok[3 * g + 1] += not_bound(P->outcome[i]);
+        ok[3 * g + 2] = P->b[i].group_need;
     }
+    char buf[SS_BIND_FIELD_MAX], buf2[SS_BIND_FIELD_MAX];
     for (int32_t g = 0; g < ng; g++) {
-        if (!ok[2 * g] || !ok[2 * g + 1])
+        if (!ok[3 * g] || !ok[3 * g + 1] || ok[3 * g] >= ok[3 * g + 2])
             continue;
         P->s->partial_gangs++;
-        if (P->o->log)
-            fprintf(P->o->log,
-                    "bind: *** PARTLY BOUND GANG %s: %d members bound, %d could not be "
-                    "bound; bindings cannot be undone: delete and recreate the group's pods ***\n",
-                    group_name(P, g), ok[2 * g], ok[2 * g + 1]);
-        for (int32_t i = 0; P->o->log && i < P->n; i++)
-            if (P->b[i].group == g &&
-                (P->outcome[i] == SS_BIND_GONE || P->outcome[i] == SS_BIND_FAILED))
-                fprintf(P->o->log, "bind: ***   not bound: %s/%s\n", P->b[i].ns, P->b[i].name);
+        if (!P->o->log)
+            continue;
+        fprintf(P->o->log,
+                "bind: *** PARTLY BOUND GANG %s: %d members bound, %d could not be (it needs %d "
+                "to reach minMember); bindings cannot be undone: delete and recreate the "
+                "group's pods ***\n",
+                esc(group_name(P, g), buf), ok[3 * g], ok[3 * g + 1], ok[3 * g + 2]);
+        for (int32_t i = 0; i < P->n; i++)
+            if (P->b[i].group == g && not_bound(P->outcome[i]))
+                fprintf(P->o->log, "bind: ***   not bound: %s/%s\n", esc(P->b[i].ns, buf),
+                        esc(P->b[i].name, buf2));
     }
     free(ok);
+}
+
+/* GET URL/api must answer an APIVersions object (retried a little). */
+static int probe(poster_t *P, ss_error_t *err)
+{
+    char url[2100];
+    snprintf(url, sizeof url, "%s/api", P->base);
+    int tries = P->o->max_attempts < 3 ? P->o->max_attempts : 3;
+    for (int a = 0;; a++) {
+        xfer_t *x = calloc(1, sizeof *x);
+        CURL *h = x ? curl_easy_init() : NULL;
+        if (!h) {
+            free(x);
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        }
+        set_common(P, h, x);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        CURLcode rc = curl_easy_perform(h);
+        long code = 0;
+        char *ct = NULL, ctype[128] = "";
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+            snprintf(ctype, sizeof ctype, "%s", ct);
+        curl_easy_cleanup(h);
+        bool again = rc != CURLE_OK ? retryable(rc) : (code == 429 || code >= 500);
+        int res = 0;
+        if (again && a + 1 < tries) {
+            struct timespec ts = {0, 200000000L << a};
+            nanosleep(&ts, NULL);
+            res = 1;
+        } else if (rc != CURLE_OK) {
+            res = ss_error_set(err, SS_ENET, "%s: %s", url,
+                               x->err[0] ? x->err : curl_easy_strerror(rc));
+        } else {
+            res = ss_bind_check_api(url, code, ctype, x->reply, x->reply_len, err);
+        }
+        free(x);
+        if (res <= 0)
+            return res;
+    }
+}
+
+/* Bindings whose names cannot go into a URL path are failed upfront. */
+static void check_names(poster_t *P)
+{
+    char buf[SS_BIND_FIELD_MAX];
+    for (int32_t i = 0; i < P->n; i++) {
+        const char *f[3] = {P->b[i].ns, P->b[i].name, P->b[i].node};
+        if (P->outcome[i] != SS_BIND_PENDING)
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (!*f[k] || !strcmp(f[k], ".") || !strcmp(f[k], "..") ||
+                ss_bind_escape(f[k], buf, sizeof buf, true) < 0) {
+                decide(P, i, SS_BIND_FAILED,
+                       "a namespace, name or node that is empty, '.', '..' or too long", NULL);
+                break;
+            }
+    }
 }
 
 static int setup(poster_t *P, ss_error_t *err)
@@ -388,23 +478,18 @@ static int setup(poster_t *P, ss_error_t *err)
     P->base[len] = '\0';
     P->outcome = calloc((size_t)P->n + 1, 1);
     P->attempts = calloc((size_t)P->n + 1, 1);
+    P->no_reply = calloc((size_t)P->n + 1, 1);
     P->retry_idx = malloc(((size_t)P->n + 1) * sizeof *P->retry_idx);
     P->retry_at = malloc(((size_t)P->n + 1) * sizeof *P->retry_at);
     P->headers = curl_slist_append(NULL, "Content-Type: application/json");
     P->headers = curl_slist_append(P->headers, "Accept: application/json");
-    if (!P->outcome || !P->attempts || !P->retry_idx || !P->retry_at || !P->headers)
+    if (!P->outcome || !P->attempts || !P->no_reply || !P->retry_idx || !P->retry_at || !P->headers)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     if (o->token_file) {
-        char tok[8192], hdr[8300];
-        FILE *f = fopen(o->token_file, "r");
-        size_t n = f ? fread(tok, 1, sizeof tok - 1, f) : 0;
-        if (f)
-            fclose(f);
-        while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
-            n--;
-        tok[n] = '\0';
-        if (!f || n == 0)
-            return ss_error_set(err, SS_EIO, "%s: cannot read a bearer token", o->token_file);
+        static char tok[16386], hdr[16450];
+        int rc = ss_bind_read_token(o->token_file, tok, sizeof tok, err);
+        if (rc < 0)
+            return rc;
         snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", tok);
         P->headers = curl_slist_append(P->headers, hdr);
     }
@@ -413,7 +498,14 @@ static int setup(poster_t *P, ss_error_t *err)
     ss_rng_seed(&P->rng, o->seed);
     if (!(P->multi = curl_multi_init()))
         return ss_error_set(err, SS_ENET, "curl_multi_init failed");
-    return journal_open(P, err);
+    /* the server first: a journal is never tied to a server that is not one */
+    int rc = probe(P, err);
+    if (rc == 0)
+        rc = ss_bind_journal_open(&P->journal, o->journal, P->base, ss_bind_fingerprint(P->b, P->n),
+                                  o->placements, P->b, P->n, P->outcome, P->s, o->log, err);
+    if (rc == 0)
+        check_names(P);
+    return rc;
 }
 
 int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_bind_summary_t *s,
@@ -427,7 +519,7 @@ int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_b
     P.n = n;
     P.o = o;
     P.s = s;
-    P.journal_fd = -1;
+    P.journal.fd = -1;
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -440,14 +532,16 @@ int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_b
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         report_partial_gangs(&P);
+        if (rc < 0) /* stopped: the caller prints only the error */
+            ss_bind_summary_print(s, o->log);
     }
-    if (P.journal_fd >= 0)
-        close(P.journal_fd);
+    ss_bind_journal_close(&P.journal);
     if (P.multi)
         curl_multi_cleanup(P.multi);
     curl_slist_free_all(P.headers);
     free(P.outcome);
     free(P.attempts);
+    free(P.no_reply);
     free(P.retry_idx);
     free(P.retry_at);
     curl_global_cleanup();

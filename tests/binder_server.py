@@ -1,22 +1,35 @@
 #!/usr/bin/env python3
 """binder_server: a stand-in for the Kubernetes API server's pod binding
-endpoint, for tests/e2e_bind.sh. Listens on 127.0.0.1 (a free port, written
-to --port-file), implements POST /api/v1/namespaces/NS/pods/NAME/binding with
-Kubernetes' status codes, and injects faults so that the binder's retries are
-exercised:
+endpoint, for tests/e2e_bind.sh. Listens on 127.0.0.1 only (a free port,
+written to --port-file), serves GET PREFIX/api (an APIVersions object) and
+POST PREFIX/api/v1/namespaces/NS/pods/NAME/binding with Kubernetes' status
+codes and Status bodies; any other path answers 404 text/plain, as a plain
+web server would. --token T: requests without "Authorization: Bearer T" get
+401 (a Status). Faults, in mode "normal":
 
-  - a pod bound once answers 409 (AlreadyExists) to every later post;
-  - pods named gone-* answer 404 (the pod was deleted);
-  - pods named prebound-* answer 409 (bound by someone else);
+  - a pod bound once answers 409 "already assigned to node X" to every later
+    post (X is the node it was bound to);
+  - pods named gone-* answer 404 NotFound (the pod was deleted);
+  - pods named prebound-* answer 409 naming the node posted (bound to the
+    same node by an earlier run); elsewhere-* answer 409 naming "other-node";
   - on a pod's first post, by crc32(name) % 8: 0 -> 500, 1 -> 429 with
     Retry-After: 1, 2 -> connection dropped without a reply, 3 -> slow reply
     (0.5 s) then 201; otherwise 201;
+  - pods whose name starts with the control "hang" prefix are bound on their
+    first post, but no post of theirs is ever answered: the handler waits
+    --hang seconds (at most 10) and drops the connection;
   - every reply takes --delay seconds, so a run lasts long enough to be
     killed half-way.
 
-Per-pod counts (posts, bindings made, node) are written atomically to
---state after every request, and served at GET /state. The server exits by
-itself after --lifetime seconds, or on POST /shutdown.
+Other modes (POST /control {"mode": M, "hang": PREFIX} switches): "html"
+(every binding answered 200 text/html, nothing bound), "forbidden" (403
+Status), "outage" (503 Status), "unauthorized" (401 Status, also for /api).
+
+State: {"ns/name": {"posts", "bound", "node", "path"}}, written atomically
+to --state after every request and served at GET /state; the requests for
+paths outside the API go to --state.stray (one "METHOD PATH" per line). The
+server exits by itself after --lifetime seconds (at most 600), or on POST
+/shutdown. Every handler is bounded in time.
 """
 import argparse
 import json
@@ -24,12 +37,14 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/binding$")
 lock = threading.Lock()
-pods = {}  # "ns/name" -> {"posts": n, "bound": n, "node": str}
+pods = {}  # "ns/name" -> {"posts": n, "bound": n, "node": str, "path": raw path}
+stray = []  # paths asked for outside the API
+control = {"mode": "normal", "hang": None}
 args = None
 
 
@@ -42,14 +57,14 @@ def save_state():
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 15  # a client that stalls mid-request is dropped
 
     def log_message(self, fmt, *a):
         pass
 
-    def reply(self, code, obj, headers=()):
-        body = json.dumps(obj).encode()
+    def send(self, code, body, ctype, headers=()):
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         for k, v in headers:
             self.send_header(k, v)
@@ -59,25 +74,58 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:  # the client was killed: nothing to tell it
             self.close_connection = True
 
+    def reply(self, code, obj, headers=()):
+        self.send(code, json.dumps(obj).encode(), "application/json", headers)
+
     def status(self, code, reason, msg, headers=()):
-        self.reply(code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                          "message": msg, "reason": reason, "code": code}, headers)
+        self.reply(code, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                          "status": "Failure", "message": msg, "reason": reason, "code": code},
+                   headers)
+
+    def not_found_plain(self):
+        with lock:
+            if len(stray) < 1000:
+                stray.append(self.command + " " + self.path)
+                with open(args.state + ".stray", "a") as f:
+                    f.write(stray[-1] + "\n")
+        self.send(404, b"404 page not found\n", "text/plain; charset=utf-8")
+
+    def authorized(self):
+        if control["mode"] == "unauthorized" or (
+                args.token and self.headers.get("Authorization") != "Bearer " + args.token):
+            self.status(401, "Unauthorized", "Unauthorized")
+            return False
+        return True
 
     def do_GET(self):
-        with lock:
-            self.reply(200, pods)
+        if self.path == "/state":
+            with lock:
+                return self.reply(200, pods)
+        if self.path != args.prefix + "/api":
+            return self.not_found_plain()
+        if self.authorized():
+            self.reply(200, {"kind": "APIVersions", "versions": ["v1"],
+                             "serverAddressByClientCIDRs": [
+                                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]})
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
-        raw = self.rfile.read(n)
+        raw = self.rfile.read(min(n, 1 << 20))
         if self.path == "/shutdown":
             self.reply(200, {})
             threading.Thread(target=self.server.shutdown).start()
             return
-        m = PATH.match(self.path)
+        if self.path == "/control":
+            with lock:
+                control.update(json.loads(raw))
+            return self.reply(200, control)
+        m = re.match("^" + re.escape(args.prefix) + r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/binding$",
+                     self.path)
         if not m:
-            return self.status(404, "NotFound", "no such path")
-        ns, name = m.group(1), m.group(2)
+            return self.not_found_plain()
+        if not self.authorized():
+            return
+        ns, name = urllib.parse.unquote(m.group(1)), urllib.parse.unquote(m.group(2))
         try:
             b = json.loads(raw)
             ok = (b["kind"] == "Binding" and b["apiVersion"] == "v1" and b["metadata"]["name"] == name
@@ -87,17 +135,35 @@ class Handler(BaseHTTPRequestHandler):
             ok = False
         if not ok:
             return self.status(400, "BadRequest", "not a Binding for this pod")
+        mode = control["mode"]
+        if mode == "html":
+            return self.send(200, b"<html><body>Welcome to our proxy</body></html>\n", "text/html")
+        if mode == "forbidden":
+            return self.status(403, "Forbidden", 'pods "%s" is forbidden: User "x" cannot create '
+                               'resource "pods/binding"' % name)
+        if mode == "outage":
+            return self.status(503, "ServiceUnavailable", "the server is currently unable to "
+                               "handle the request")
+        self.bind(ns, name, b)
+
+    def bind(self, ns, name, b):
         time.sleep(args.delay)
         key = ns + "/" + name
+        hang = control["hang"] and name.startswith(control["hang"])
         with lock:
-            rec = pods.setdefault(key, {"posts": 0, "bound": 0, "node": ""})
+            rec = pods.setdefault(key, {"posts": 0, "bound": 0, "node": "", "path": self.path})
             rec["posts"] += 1
             first = rec["posts"] == 1
-            fault = zlib.crc32(name.encode()) % 8 if first else -1
+            fault = zlib.crc32(name.encode()) % 8 if first and not hang else -1
+            other = None
             if name.startswith("gone-"):
                 outcome = 404
-            elif name.startswith("prebound-") or rec["bound"] > 0:
-                outcome = 409
+            elif name.startswith("elsewhere-"):
+                outcome, other = 409, "other-node"
+            elif name.startswith("prebound-"):
+                outcome, other = 409, b["target"]["name"]
+            elif rec["bound"] > 0:
+                outcome, other = 409, rec["node"]
             elif fault in (0, 1, 2):
                 outcome = (500, 429, 0)[fault]
             else:
@@ -105,15 +171,21 @@ class Handler(BaseHTTPRequestHandler):
                 rec["bound"] += 1
                 rec["node"] = b["target"]["name"]
             save_state()
+        if hang:
+            time.sleep(min(args.hang, 10))
+            self.close_connection = True  # applied, but never answered
+            return
         if outcome == 0:
             self.close_connection = True  # dropped: no reply at all
             return
         if fault == 3:
             time.sleep(0.5)
         if outcome == 201:
-            self.reply(201, b)
+            self.reply(201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                             "status": "Success", "code": 201})
         elif outcome == 409:
-            self.status(409, "Conflict", "pod %s is already assigned to a node" % name)
+            self.status(409, "Conflict", 'Operation cannot be fulfilled on pods/binding "%s": pod '
+                        '%s is already assigned to node "%s"' % (name, name, other))
         elif outcome == 404:
             self.status(404, "NotFound", 'pods "%s" not found' % name)
         elif outcome == 429:
@@ -128,12 +200,15 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--state", required=True)
     p.add_argument("--delay", type=float, default=0.02)
+    p.add_argument("--hang", type=float, default=2)
+    p.add_argument("--prefix", default="")
+    p.add_argument("--token", default=None)
     p.add_argument("--lifetime", type=float, default=120)
     args = p.parse_args()
     save_state()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
-    timer = threading.Timer(args.lifetime, srv.shutdown)
+    timer = threading.Timer(min(args.lifetime, 600), srv.shutdown)
     timer.daemon = True
     timer.start()
     tmp = args.port_file + ".tmp"

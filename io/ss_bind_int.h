@@ -1,0 +1,75 @@
+/* ss_bind_int: what the bind files share and nothing else needs: name
+ * escaping, the journal (header, lock, load, append) and the check that a
+ * reply is a Kubernetes object of the expected kind. */
+#ifndef SS_BIND_INT_H
+#define SS_BIND_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ss_bind.h"
+
+/* Longest escaped namespace, name or node bind handles (Kubernetes names are
+ * at most 253 bytes; escaped, 3 bytes each). */
+#define SS_BIND_FIELD_MAX 800
+
+/* Percent-escapes s into out[cap]: every byte but A-Z a-z 0-9 - . _ ~ when
+ * all is true (a URL path segment, a journal field), else only bytes
+ * outside 0x21..0x7e and '%'. Returns the length, or -1 if it does not fit. */
+int ss_bind_escape(const char *s, char *out, size_t cap, bool all);
+
+/* FNV-1a 64 of every binding's namespace, name and node, in order. */
+uint64_t ss_bind_fingerprint(const ss_binding_t *b, int32_t n);
+
+/* ---- journal (ss_bind_journal.c) ---- */
+
+typedef struct {
+    int fd; /* -1 when there is no journal */
+    const char *path;
+} ss_bind_journal_t;
+
+/* Opens (creating) path, takes an exclusive flock (refused when another run
+ * holds it), checks or writes the header (server, fingerprint, placements
+ * name), and marks the bindings the journal lists: outcome[i] = JOURNALED
+ * (bound, already) or ELSEWHERE (counted in s, logged on log). */
+int ss_bind_journal_open(ss_bind_journal_t *j, const char *path, const char *server, uint64_t fp,
+                         const char *placements, const ss_binding_t *b, int32_t n, uint8_t *outcome,
+                         ss_bind_summary_t *s, FILE *log, ss_error_t *err);
+
+/* Appends "what ns name node [other]" (escaped) and fsyncs; a failure is an
+ * error naming the journal and errno. */
+int ss_bind_journal_append(ss_bind_journal_t *j, const char *what, const ss_binding_t *b,
+                           const char *other, ss_error_t *err);
+
+void ss_bind_journal_close(ss_bind_journal_t *j);
+
+/* ---- replies (ss_bind_reply.c) ---- */
+
+enum ss_bind_verdict {
+    SS_VERDICT_BOUND,     /* 2xx with a Binding or a Success Status */
+    SS_VERDICT_ALREADY,   /* 409 Status: already assigned to this node */
+    SS_VERDICT_ELSEWHERE, /* 409 Status: already assigned to another node (in other) */
+    SS_VERDICT_GONE,      /* 404 NotFound Status */
+    SS_VERDICT_REFUSED,   /* another 4xx Status (401, 403, 400, 422, ...) */
+    SS_VERDICT_RETRY,     /* 429, 5xx, another 409: try again */
+    SS_VERDICT_ALIEN      /* not a Kubernetes object of the expected kind */
+};
+
+/* Classifies one reply to a binding posted for node. why gets a one-line
+ * reason; other gets the node named by an "already assigned" 409. */
+enum ss_bind_verdict ss_bind_classify(long code, const char *ctype, const char *body, size_t len,
+                                      const char *node, char *why, size_t why_cap, char *other,
+                                      size_t other_cap);
+
+/* Checks a reply to GET /api: 0 when it is an APIVersions object listing
+ * v1, else an error that says what was answered instead. */
+int ss_bind_check_api(const char *url, long code, const char *ctype, const char *body, size_t len,
+                      ss_error_t *err);
+
+/* Reads a bearer token: one line of visible ASCII (0x21..0x7e), at most
+ * 16 KiB, with at most one trailing LF (dropped); a CR, an inner LF or any
+ * other byte is refused, naming the file and the byte's offset. */
+int ss_bind_read_token(const char *path, char *tok, size_t cap, ss_error_t *err);
+
+#endif
