@@ -17,8 +17,9 @@ static void usage(FILE *f)
     fputs("usage: shardsched bind -i cluster.h5 -p placements.h5 [-q]\n"
           "                       (--emit FILE|- [--ndjson] | --server URL [HTTP options])\n"
           "\n"
-          "Turns the placements into Kubernetes Bindings. A pod group is bound only when\n"
-          "every pending member is placed.\n"
+          "Turns the placements into Kubernetes Bindings. The placed members of a pod group\n"
+          "are bound when the group has at least minMember members placed or running;\n"
+          "a group below minMember is never bound.\n"
           "\n"
           "  -i, --input FILE         cluster snapshot the placements were computed on\n"
           "  -p, --placements FILE    result of shardsched schedule\n"
@@ -27,14 +28,18 @@ static void usage(FILE *f)
           "  --ndjson                 one Binding per line instead of a List\n"
           "  --server URL             POST each to\n"
           "                           URL/api/v1/namespaces/NS/pods/NAME/binding\n"
+          "                           (GET URL/api must answer a Kubernetes API first)\n"
           "                           (e.g. http://127.0.0.1:8001 with `kubectl proxy`)\n"
-          "  --token-file F           bearer token for the API server\n"
+          "  --token-file F           bearer token for the API server (one line; one\n"
+          "                           trailing newline allowed)\n"
           "  --ca-file F              CA bundle to verify an https server\n"
           "  --insecure-skip-tls-verify\n"
           "  --concurrency N          requests in flight, 1..4096 (default 16)\n"
           "  --qps Q                  requests started per second (default: unlimited)\n"
-          "  --journal FILE           record decided bindings; a rerun skips them\n"
-          "                           (crash-safe)\n"
+          "  --journal FILE           record confirmed bindings (bound, or already bound\n"
+          "                           to its node or another); a rerun skips them and\n"
+          "                           posts the rest; locked; another run's journal is\n"
+          "                           refused (crash-safe)\n"
           "  --timeout S              per request, seconds (default 30)\n"
           "  --max-attempts N         per binding, 1..100 (default 8)\n"
           "  --max-backoff S          cap of the retry backoff, seconds (default 10)\n"
@@ -42,8 +47,9 @@ static void usage(FILE *f)
           "  -q, --quiet              no 'wrote N bindings' line\n"
           "  -h, --help               this text\n"
           "\n"
-          "Exit status 0 iff every binding was bound (201) or already bound (409); 1 on\n"
-          "failures, 2 on bad usage. Under mpirun only rank 0 binds (docs/kubernetes.md).\n"
+          "Exit status 0 iff every binding was bound (201) or already bound to its node\n"
+          "(409); 1 on failures, unknown outcomes or pods bound elsewhere; 2 on bad usage.\n"
+          "Under mpirun only rank 0 binds (docs/kubernetes.md).\n"
           "\n"
           "Examples:\n"
           "  shardsched bind -i cluster.h5 -p placements.h5 --emit bindings.json\n"
@@ -91,6 +97,7 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
     a->http.insecure = insecure;
     a->http.concurrency = (int)concurrency;
     a->http.max_attempts = (int)attempts;
+    a->http.placements = a->placements; /* named in the journal's header */
     if (!a->in || !a->placements)
         return ss_opt_fail("bind", loud, "%s is required",
                            !a->in ? "-i cluster.h5" : "-p placements.h5");
@@ -134,7 +141,7 @@ static int run(void *arg)
     }
     if (a->emit)
         return 0;
-    return (s.gone || s.failed || s.interrupted || s.partial_gangs) ? 1 : 0;
+    return ss_bind_summary_status(&s);
 }
 
 int ss_cmd_bind(int argc, char **argv, MPI_Comm comm)

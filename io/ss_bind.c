@@ -3,6 +3,7 @@
  * List or NDJSON. The HTTP poster is in
  * ss_bind_http.c. */
 #include "ss_bind.h"
+#include "ss_atomic.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -136,18 +137,13 @@ int ss_bind_emit(const ss_binding_t *b, int32_t n, const char *path, bool ndjson
         return 0;
     }
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    FILE *f = ss_atomic_fopen(path, tmp, sizeof tmp, err);
     if (!f)
-        return ss_error_set(err, SS_EIO, "%s: cannot create", tmp);
-    int bad = write_all(f, b, n, ndjson) < 0;
-    bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ss_error_set(err, SS_EIO, "%s: writing bindings failed", path);
-    }
-    return 0;
+        return SS_EIO;
+    int rc = write_all(f, b, n, ndjson) < 0
+                 ? ss_error_set(err, SS_EIO, "%s: writing bindings failed", path)
+                 : 0;
+    return ss_atomic_fclose(f, tmp, path, rc, err);
 }
 
 void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
