@@ -14,6 +14,7 @@ static const struct {
     {"gen", ss_cmd_gen, "gen --nodes N --pods M [--seed S] -o cluster.h5"},
     {"schedule", ss_cmd_schedule, "schedule -i cluster.h5 -o placements.h5 [--policy NAME]"},
     {"verify", ss_cmd_verify, "verify -i cluster.h5 -p placements.h5"},
+    {"explain", ss_cmd_explain, "explain -i cluster.h5 -p placements.h5 [-o json] NAMESPACE/POD"},
     {"inspect", ss_cmd_inspect, "inspect FILE.h5"},
     {"import", ss_cmd_import,
      "import --nodes nodes.json --pods pods.json [--podgroups pg.json] -o cluster.h5\n"
