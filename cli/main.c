@@ -18,6 +18,7 @@ static const struct {
     {"import", ss_cmd_import, "Kubernetes JSON or OpenB trace CSVs into a snapshot"},
     {"schedule", ss_cmd_schedule, "place every pending pod of a snapshot (MPI x OpenMP)"},
     {"verify", ss_cmd_verify, "check placements independently and summarise the run"},
+    {"explain", ss_cmd_explain, "why a pod was or was not placed (FailedScheduling style)"},
     {"inspect", ss_cmd_inspect, "summarise a snapshot or placements file"},
     {"bind", ss_cmd_bind, "placements into Kubernetes Bindings (file or API server)"},
     {"replay", ss_cmd_replay, "replay a trace against a policy, write metrics"},

@@ -2,7 +2,7 @@
  * after the command name (argv[0] is the command name) and the
  * communicator of all ranks, and returns the process exit status. MPI is
  * initialised by main before and finalised after. Single-process tools
- * (verify, inspect, import, bind) do their work on rank 0 only; the other
+ * (verify, explain, inspect, import, bind) do their work on rank 0 only; the other
  * ranks return the same status. */
 #ifndef SS_CLI_H
 #define SS_CLI_H
@@ -12,6 +12,7 @@
 int ss_cmd_gen(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_verify(int argc, char **argv, MPI_Comm comm);
+int ss_cmd_explain(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_inspect(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_import(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_replay(int argc, char **argv, MPI_Comm comm);
