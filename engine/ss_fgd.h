@@ -146,6 +146,11 @@ typedef int32_t (*ss_fgd_score_f)(const ss_fgd_state_t *s, int32_t n, const ss_f
  * each entry's replay_score is one of the scores below, or a kube score on
  * this state. */
 
+/* GpuPacking's score for pod p on a node whose ng GPUs have free shares g
+ * (n_full of them fully free): one formula for the replay's state and the
+ * engine's (ss_policy_fgd.c). */
+int32_t ss_fgd_packing_of(const int32_t *g, int32_t ng, int32_t n_full, const ss_fgd_pod_t *p);
+
 /* The FGD-paper scores (ss_fgd_policy.c). */
 int32_t ss_fgd_score_dotprod(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
                              int32_t *gpu);

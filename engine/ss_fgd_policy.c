@@ -62,17 +62,13 @@ int32_t ss_fgd_score_clustering(const ss_fgd_state_t *s, int32_t n, const ss_fgd
     return b + (distinct == 0 ? MAX_SCORE / 4 : 0);
 }
 
-int32_t ss_fgd_score_packing(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
-                             int32_t *gpu)
+int32_t ss_fgd_packing_of(const int32_t *g, int32_t ng, int32_t n_full, const ss_fgd_pod_t *p)
 {
-    *gpu = -1;
     if (p->milli <= 0)
         return 0;
-    int32_t ng = s->ngpu[n];
-    if (s->n_full[n] == ng) /* an idle node */
+    if (n_full == ng) /* an idle node */
         return MAX_SCORE / 3 - ng > ng ? MAX_SCORE / 3 - ng : ng;
     /* the tightest fitting GPUs, ascending by free share (stable) */
-    const int32_t *g = s->gpu_free + s->gpu_begin[n];
     int32_t need = p->num_gpu, full_used = 0;
     int64_t ratio = 0;
     bool used[SS_MAX_GPUS_PER_NODE] = {false};
@@ -93,6 +89,13 @@ int32_t ss_fgd_score_packing(const ss_fgd_state_t *s, int32_t n, const ss_fgd_po
                                                          : MAX_SCORE / 3;
     int32_t sc = MAX_SCORE - (int32_t)(ratio / 10);
     return sc > MAX_SCORE / 2 ? sc : MAX_SCORE / 2;
+}
+
+int32_t ss_fgd_score_packing(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
+                             int32_t *gpu)
+{
+    *gpu = -1;
+    return ss_fgd_packing_of(s->gpu_free + s->gpu_begin[n], s->ngpu[n], s->n_full[n], p);
 }
 
 static int32_t fgd_int(const ss_fgd_state_t *s, int64_t before, int64_t after)

@@ -112,35 +112,11 @@ int64_t ss_policy_score_packing(const ss_policy_ctx_t *x, const ss_state_t *s, i
     const ss_fgd_pod_t *p = &x->pod[t];
     if (gpu)
         *gpu = -1;
-    if (p->milli <= 0)
-        return 0;
     int32_t ng = s->c->node_gpu_count[n], full = 0;
     const int32_t *g = s->gpu_free + s->c->node_gpu_begin[n];
     for (int32_t i = 0; i < ng; i++)
         full += g[i] >= SS_GPU_MILLI;
-    if (full == ng) /* an idle node */
-        return MAX_SCORE / 3 - ng > ng ? MAX_SCORE / 3 - ng : ng;
-    /* the tightest fitting GPUs, ascending by free share (stable) */
-    int32_t need = p->num_gpu, full_used = 0;
-    int64_t ratio = 0;
-    bool used[SS_MAX_GPUS_PER_NODE] = {false};
-    while (need > 0) {
-        int32_t best = -1;
-        for (int32_t i = 0; i < ng; i++)
-            if (!used[i] && g[i] >= p->milli && (best < 0 || g[i] < g[best]))
-                best = i;
-        if (best < 0)
-            return 0; /* does not fit: the filter keeps this from happening */
-        used[best] = true;
-        need--;
-        full_used += g[best] == SS_GPU_MILLI;
-        ratio += (int64_t)g[best] * 100 / SS_GPU_MILLI;
-    }
-    if (full_used > 0)
-        return MAX_SCORE / 2 - full_used > MAX_SCORE / 3 ? MAX_SCORE / 2 - full_used
-                                                         : MAX_SCORE / 3;
-    int64_t sc = MAX_SCORE - ratio / 10;
-    return sc > MAX_SCORE / 2 ? sc : MAX_SCORE / 2;
+    return ss_fgd_packing_of(g, ng, full, p);
 }
 
 static bool models_ok(uint64_t models, int32_t m)
