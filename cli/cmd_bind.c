@@ -9,6 +9,7 @@
 #include "ss_bind.h"
 #include "ss_cli.h"
 #include "ss_opt.h"
+#include "ss_progress.h"
 #include "ss_rank0.h"
 #include "ss_snapshot.h"
 
@@ -44,7 +45,7 @@ static void usage(FILE *f)
           "  --max-attempts N         per binding, 1..100 (default 8)\n"
           "  --max-backoff S          cap of the retry backoff, seconds (default 10)\n"
           "  --seed S                 seed of the retry jitter (default 1)\n"
-          "  -q, --quiet              no 'wrote N bindings' line\n"
+          "  -q, --quiet              no 'wrote N bindings' line and no progress\n"
           "  -h, --help               this text\n"
           "\n"
           "Exit status 0 iff every binding was bound (201) or already bound to its node\n"
@@ -128,7 +129,12 @@ static int run(void *arg)
                     "bind: wrote %d bindings (%d gang members held back, %d pods unplaced)\n", n,
                     s.held, s.unplaced);
     } else if (rc == 0) {
-        rc = ss_bind_post(b, n, &a->http, &s, &err);
+        ss_cli_progress_t pr; /* bindings decided / to post, on a terminal */
+        ss_bind_opts_t http = a->http;
+        ss_cli_progress_begin(&pr, "bind", !a->quiet);
+        http.progress = ss_cli_progress_get(&pr);
+        rc = ss_bind_post(b, n, &http, &s, &err);
+        ss_cli_progress_end(&pr);
         if (rc == 0)
             ss_bind_summary_print(&s, stdout);
     }

@@ -19,6 +19,7 @@
 
 #include "ss_cluster.h"
 #include "ss_placements.h"
+#include "ss_progress.h"
 
 typedef struct {
     const char *ns, *name, *node; /* borrowed from the cluster's strings */
@@ -72,20 +73,21 @@ int ss_bind_collect(const ss_cluster_t *c, const ss_placements_t *p, ss_binding_
 int ss_bind_emit(const ss_binding_t *b, int32_t n, const char *path, bool ndjson, ss_error_t *err);
 
 typedef struct {
-    const char *server;     /* e.g. http://127.0.0.1:8001 (kubectl proxy) */
-    const char *token_file; /* bearer token, or NULL */
-    const char *ca_file;    /* CA bundle for https, or NULL */
-    bool insecure;          /* skip TLS verification */
-    int concurrency;        /* transfers in flight (default 16) */
-    double qps;             /* requests started per second, 0 = unlimited */
-    const char *journal;    /* append-only record of confirmed bindings, or NULL */
-    const char *placements; /* the placements file's name, recorded in the journal's
-                               header for the messages; NULL = not recorded */
-    double timeout_s;       /* per request (default 30) */
-    int max_attempts;       /* per binding (default 8) */
-    double max_backoff_s;   /* cap of the exponential backoff (default 10) */
-    uint64_t seed;          /* jitter RNG seed */
-    FILE *log;              /* progress and loud reports; NULL = silent */
+    const char *server;            /* e.g. http://127.0.0.1:8001 (kubectl proxy) */
+    const char *token_file;        /* bearer token, or NULL */
+    const char *ca_file;           /* CA bundle for https, or NULL */
+    bool insecure;                 /* skip TLS verification */
+    int concurrency;               /* transfers in flight (default 16) */
+    double qps;                    /* requests started per second, 0 = unlimited */
+    const char *journal;           /* append-only record of confirmed bindings, or NULL */
+    const char *placements;        /* the placements file's name, recorded in the journal's
+                                      header for the messages; NULL = not recorded */
+    double timeout_s;              /* per request (default 30) */
+    int max_attempts;              /* per binding (default 8) */
+    double max_backoff_s;          /* cap of the exponential backoff (default 10) */
+    uint64_t seed;                 /* jitter RNG seed */
+    FILE *log;                     /* progress and loud reports; NULL = silent */
+    const ss_progress_t *progress; /* ticks per decided binding; NULL = none */
 } ss_bind_opts_t;
 
 void ss_bind_opts_default(ss_bind_opts_t *o);

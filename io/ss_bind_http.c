@@ -62,7 +62,8 @@ typedef struct {
     int32_t *retry_idx; /* bindings waiting to be re-posted */
     double *retry_at;
     int32_t n_retry;
-    int32_t aliens; /* replies in a row that were not Kubernetes objects */
+    int32_t aliens;  /* replies in a row that were not Kubernetes objects */
+    int32_t decided; /* bindings with a final outcome this run (progress) */
     ss_bind_journal_t journal;
     struct curl_slist *headers;
     CURLM *multi;
@@ -176,6 +177,7 @@ static void decide(poster_t *P, int32_t i, int outcome, const char *why, const c
                                         "failed", "",      "elsewhere", "unknown"};
     ss_bind_summary_t *s = P->s;
     P->outcome[i] = (uint8_t)outcome;
+    ss_progress_tick(P->o->progress, ++P->decided, P->n);
     int32_t *cnt[] = {NULL,       &s->bound, &s->already,   &s->gone,
                       &s->failed, NULL,      &s->elsewhere, &s->unknown};
     (*cnt[outcome])++;
