@@ -365,9 +365,9 @@ static int pod_row(const cursor_t *cu, const int *col, shape_t *k, int64_t *cr, 
         (rc = get_int(cu, col[PC_MEM], "memory_mib", 0, INT64_MAX >> 21, 0, 0, &k->mem, err)) ||
         (rc = get_int(cu, col[PC_NUM], "num_gpu", 0, SS_MAX_GPUS_PER_NODE, 0, 0, &num, err)) ||
         (rc = get_int(cu, col[PC_MILLI], "gpu_milli", 0, SS_GPU_MILLI, 0, 0, &milli, err)) ||
-        (rc = get_int(cu, col[PC_CREATE], "creation_time", 0, INT64_MAX / 2, 0, 0, cr, err)) ||
-        (rc = get_int(cu, col[PC_DELETE], "deletion_time", 0, INT64_MAX / 2, 1, SS_TRACE_NO_TIME,
-                      del, err)))
+        (rc = get_int(cu, col[PC_CREATE], "creation_time", 0, SS_TRACE_MAX_TIME, 0, 0, cr, err)) ||
+        (rc = get_int(cu, col[PC_DELETE], "deletion_time", 0, SS_TRACE_MAX_TIME, 1,
+                      SS_TRACE_NO_TIME, del, err)))
         return rc;
     k->mem <<= 20;
     if (num > 0 && milli == 0)
