@@ -6,6 +6,9 @@
  * templates are deduplicated by shape (cpu, memory, GPUs, milli, gpu_spec);
  * gpu_spec's '|'-separated models become the template's allowed models, and
  * must name models of the node list. creation/deletion times go to /trace.
+ * Every column set of the published files is read (pod_cols below; missing
+ * optional columns take the FGD simulator's defaults, docs/evaluation.md),
+ * with or without a UTF-8 BOM and CR LF line ends.
  *
  * Workload: files of ~10^4 rows (the real trace); parsed with libcsv into
  * memory, everything is validated before anything is written, and every error

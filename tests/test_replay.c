@@ -256,6 +256,27 @@ static void test_ss_replay_time_counts_real_trace(void **state)
     ss_cluster_destroy(c);
 }
 
+static void test_ss_replay_time_bounds(void **state)
+{
+    (void)state;
+    const int32_t req[][2] = {{1, 1000}};
+    ss_cluster_t *c = tiny(1, 1, req);
+    ss_trace_t *t = ss_trace_create(1, 0);
+    t->creation[0] = 0;
+    t->deletion[0] = SS_TRACE_NO_TIME;
+    ss_time_result_t *r;
+    ss_error_t err;
+    ss_time_opts_t o = {"fgd", 1, SS_TRACE_MAX_TIME + 1, NULL, NULL};
+    assert_int_equal(ss_replay_time(c, t, &o, &r, &err), SS_EINVAL); /* batch ends overflow */
+    o.window = SS_TRACE_MAX_TIME;
+    expect_all_counted(c, t, o.window, NULL);
+    t->creation[0] = SS_TRACE_MAX_TIME + 1;
+    assert_int_equal(ss_replay_time(c, t, &o, &r, &err), SS_EFORMAT);
+    assert_non_null(strstr(err.text, "beyond 2^62 s"));
+    ss_trace_destroy(t);
+    ss_cluster_destroy(c);
+}
+
 static void test_ss_replay_fgd_counts_every_pod(void **state)
 {
     (void)state;
@@ -283,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_ss_replay_time_wait_and_retry),
         cmocka_unit_test(test_ss_replay_time_counts_every_pod),
         cmocka_unit_test(test_ss_replay_time_counts_real_trace),
+        cmocka_unit_test(test_ss_replay_time_bounds),
         cmocka_unit_test(test_ss_replay_fgd_counts_every_pod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
