@@ -212,17 +212,20 @@ static int run_time(opts_t *o, const ss_cluster_t *c, const ss_trace_t *t, ss_er
         {"batch_window_s", NULL, (double)o->window},
         {"placed", NULL, (double)r->placed},
         {"never_placed", NULL, (double)r->never_placed},
+        {"left_in_batch", NULL, (double)r->left_in_batch},
+        {"pending_at_end", NULL, (double)r->pending_end},
         {"evicted", NULL, (double)r->evicted},
         {"latency_mean_s", NULL, r->latency_mean_all_s},
         {"latency_max_s", NULL, (double)r->latency_max_all_s},
     };
-    rc = ss_metrics_write(o->out, r->n, cols, 11, attrs, 10, err);
+    rc = ss_metrics_write(o->out, r->n, cols, 11, attrs, 12, err);
     if (!rc)
         printf("replay time: policy %s seed %llu trace %s: %d batches, %lld placed, %lld never "
-               "placed, %lld evicted, latency mean %.1f s max %lld s\n",
+               "placed (%lld left within one batch window), %lld pending at the end, %lld "
+               "evicted, latency mean %.1f s max %lld s\n",
                pol->name, (unsigned long long)o->seed, t->name, r->n, (long long)r->placed,
-               (long long)r->never_placed, (long long)r->evicted, r->latency_mean_all_s,
-               (long long)r->latency_max_all_s);
+               (long long)r->never_placed, (long long)r->left_in_batch, (long long)r->pending_end,
+               (long long)r->evicted, r->latency_mean_all_s, (long long)r->latency_max_all_s);
     ss_time_result_destroy(r);
     return rc;
 }

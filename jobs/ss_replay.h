@@ -23,6 +23,9 @@
 
 enum ss_trace_ev_kind { SS_TRACE_EV_ADD = 0, SS_TRACE_EV_REMOVE = 1, SS_TRACE_EV_CORDON = 2 };
 #define SS_TRACE_NO_TIME INT64_MAX /* deletion_time of a pod that never leaves */
+/* The largest time (and batch window) a trace may hold, so that batch ends
+ * never overflow: 2^62 s. */
+#define SS_TRACE_MAX_TIME ((int64_t)1 << 62)
 
 typedef struct {
     int32_t n_pods;    /* = the cluster's n_pods, same order */
@@ -127,8 +130,14 @@ typedef struct {
     double *frag_pct;
     double *latency_mean_s; /* of the pods placed in this batch (0 if none) */
     int64_t *latency_max_s;
-    /* summary */
-    int64_t placed, never_placed, evicted;
+    /* summary: every pod of the trace is exactly one of placed, never_placed
+     * and pending_end (the replay checks placed + never_placed + pending_end
+     * == n_pods and fails with an internal error otherwise) */
+    int64_t placed;        /* pods placed at least once (an evicted pod stays counted) */
+    int64_t never_placed;  /* never placed, left the queue at their deletion time */
+    int64_t left_in_batch; /* of never_placed: arrived and left within one batch window */
+    int64_t pending_end;   /* never placed, still waiting when the trace ends */
+    int64_t evicted;       /* evictions by node removal (a pod may count more than once) */
     double latency_mean_all_s;
     int64_t latency_max_all_s;
     /* per pod, cluster order: batch end when last placed, -1 never */
@@ -148,7 +157,9 @@ typedef struct {
 
 /* Replays trace t on cluster c. Latency of a pod = end of the batch that
  * placed it - end of the batch it arrived in. A pod still pending at its
- * deletion time leaves the queue unplaced ("never placed"). The queue is
+ * deletion time leaves the queue unplaced ("never placed"); so does a pod
+ * that arrives and leaves within one batch window (left_in_batch). The
+ * queue is
  * ordered by priority (higher first), then by arrival; the pods of a group
  * are placed all-or-nothing (at least min_member of its waiting pods, or
  * none), and a gang that does not fit does not hold back the pods behind it.

@@ -56,6 +56,10 @@ int ss_trace_validate(const ss_trace_t *t, const ss_cluster_t *c, ss_error_t *er
     for (int32_t i = 0; i < t->n_pods; i++) {
         if (t->creation[i] < 0)
             return ss_error_set(err, SS_EFORMAT, "/trace pod %d: negative creation_time", i);
+        if (t->creation[i] > SS_TRACE_MAX_TIME ||
+            (t->deletion[i] != SS_TRACE_NO_TIME && t->deletion[i] > SS_TRACE_MAX_TIME))
+            return ss_error_set(err, SS_EFORMAT,
+                                "/trace pod %d: creation_time or deletion_time beyond 2^62 s", i);
         if (t->deletion[i] < t->creation[i])
             return ss_error_set(err, SS_EFORMAT,
                                 "/trace pod %d: deletion_time %lld before creation_time %lld", i,
@@ -68,7 +72,10 @@ int ss_trace_validate(const ss_trace_t *t, const ss_cluster_t *c, ss_error_t *er
         if (t->ev_node[i] < 0 || t->ev_node[i] >= c->n_nodes)
             return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: node %d out of range", i,
                                 t->ev_node[i]);
-        if (t->ev_time[i] < 0 || (i > 0 && t->ev_time[i] < t->ev_time[i - 1]))
+        if (t->ev_time[i] < 0 || t->ev_time[i] > SS_TRACE_MAX_TIME)
+            return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: time %lld out of range", i,
+                                (long long)t->ev_time[i]);
+        if (i > 0 && t->ev_time[i] < t->ev_time[i - 1])
             return ss_error_set(err, SS_EFORMAT, "/trace/events row %d: time not sorted", i);
     }
     return 0;
@@ -227,6 +234,32 @@ double ss_fgd_bucket_mean(const ss_fgd_result_t *r, int b, int frag)
     return cnt ? sum / cnt : last;
 }
 
+/* The invariant of issue 10, item 7 for this protocol: the first
+ * n_original rows are the trace's pods, each exactly once, each placed or
+ * dropped (node -1); the clones follow. A failure is a bug here. */
+static int check_rows(const ss_cluster_t *c, const ss_fgd_result_t *r, ss_error_t *err)
+{
+    if (r->n_original != c->n_pods || r->n < r->n_original)
+        return ss_error_set(err, SS_EINVAL,
+                            "fgd replay: internal error: %d original rows of %d for %d pods",
+                            r->n_original, r->n, c->n_pods);
+    uint8_t *seen = calloc((size_t)(c->n_pods > 0 ? c->n_pods : 1), 1);
+    if (!seen)
+        return ss_error_set(err, SS_ENOMEM, "fgd replay: out of memory");
+    int rc = 0;
+    for (int32_t i = 0; i < r->n && !rc; i++) {
+        int32_t p = r->pod[i];
+        if (p < 0 || p >= c->n_pods || (i < r->n_original && seen[p]++) || r->node[i] < -1 ||
+            r->node[i] >= c->n_nodes)
+            rc = ss_error_set(err, SS_EINVAL,
+                              "fgd replay: internal error: row %d (pod %d, node %d) is not one "
+                              "pod placed or dropped once",
+                              i, p, r->node[i]);
+    }
+    free(seen);
+    return rc;
+}
+
 /* Places every pod of order[] once; fills r. */
 static int run_pods(const ss_cluster_t *c, ss_fgd_state_t *s, const ss_fgd_pod_t *tp,
                     ss_fgd_sched_t *k, const int32_t *order, ss_fgd_result_t *r)
@@ -288,6 +321,8 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
     r->gpu_capacity = s->gpu_cap_total;
     r->n_original = n_orig;
     run_pods(c, s, tp, k, order, r);
+    if ((rc = check_rows(c, r, err)))
+        goto out;
     r->unalloc_at_100 = 100.0 - ss_fgd_bucket_mean(r, 100, 0);
     r->unalloc_at_130 = 100.0 - ss_fgd_bucket_mean(r, o->inflate_pct, 0);
     r->frag_at_90 = ss_fgd_bucket_mean(r, 90, 1);

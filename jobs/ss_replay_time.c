@@ -270,6 +270,8 @@ static void commit(run_t *w, int32_t pod, int64_t now)
 {
     w->st[pod] = POD_RUNNING;
     w->running++;
+    if (w->r->pod_start[pod] < 0)
+        w->r->placed++; /* pods, not placements: an evicted pod placed again counts once */
     w->r->pod_start[pod] = now;
     int64_t lat = now - w->arrive_batch[pod];
     w->lat_sum += lat;
@@ -687,18 +689,23 @@ static int replay(run_t *w, const ss_time_opts_t *o)
                 freed = true;
             } else if (w->st[pod] == POD_PENDING) {
                 drop_pending(w, pod);
-                w->r->never_placed++;
+                w->r->never_placed += w->r->pod_start[pod] < 0; /* else evicted: was placed */
             }
             w->st[pod] = POD_DONE;
         }
         for (; ia < n && t->creation[w->by_create[ia]] < end; ia++, done++) {
             int32_t pod = w->by_create[ia];
-            if (w->st[pod] == POD_DONE)
-                continue; /* left in the same batch it arrived (deletion < end) */
             const ss_fgd_pod_t *p = pod_of(w, pod);
-            enqueue(w, pod, end);
             w->arrived_pods++;
             w->arrived_gpu += (int64_t)p->num_gpu * p->milli;
+            if (w->st[pod] == POD_DONE) {
+                /* arrived and left within this batch, before the scheduler
+                 * ran: never placed (issue 10, item 7: it used to vanish) */
+                w->r->never_placed++;
+                w->r->left_in_batch++;
+                continue;
+            }
+            enqueue(w, pod, end);
         }
         int32_t from = merge_new(w, first_seq);
         bool all = freed || w->force_retry || (w->rv.g >= 0 && end >= w->rv.start);
@@ -713,8 +720,8 @@ static int replay(run_t *w, const ss_time_opts_t *o)
     if (o->progress)
         o->progress(o->progress_arg, 1.0);
     finish_gangs(w);
-    w->r->never_placed += w->n_pending;
-    w->r->placed = w->lat_n;
+    for (int32_t i = 0; i < w->n_pending; i++)
+        w->r->pending_end += w->r->pod_start[w->pending[i]] < 0; /* else evicted: was placed */
     w->r->latency_mean_all_s = w->lat_n ? (double)w->lat_sum / (double)w->lat_n : 0.0;
     w->r->latency_max_all_s = w->lat_max;
     return 0;
@@ -755,6 +762,40 @@ int ss_time_gang_reason(const ss_time_result_t *r, const ss_cluster_t *c, int32_
         break;
     }
     return r->group_status[g];
+}
+
+/* The invariant of issue 10, item 7: every pod of the trace ends as placed
+ * (at least once), never placed (left the queue, or left before its first
+ * batch) or pending at the end, and the counters agree with the pods'
+ * states. A failure is a bug in this file, reported, never a wrong count. */
+static int check_counts(const run_t *w, ss_error_t *err)
+{
+    const ss_time_result_t *r = w->r;
+    int64_t placed = 0, gone = 0, waiting = 0;
+    for (int32_t pod = 0; pod < w->c->n_pods; pod++) {
+        if (r->pod_start[pod] >= 0)
+            placed++;
+        else if (w->st[pod] == POD_DONE)
+            gone++;
+        else if (w->st[pod] == POD_PENDING)
+            waiting++;
+        else
+            return ss_error_set(err, SS_EINVAL,
+                                "time replay: internal error: pod %d (%s) was never counted "
+                                "(creation %lld s, window %lld s)",
+                                pod, ss_cluster_strget(w->c, w->c->pod_name[pod]),
+                                (long long)w->t->creation[pod], (long long)w->window);
+    }
+    if (placed != r->placed || gone != r->never_placed || waiting != r->pending_end ||
+        r->placed + r->never_placed + r->pending_end != w->c->n_pods)
+        return ss_error_set(err, SS_EINVAL,
+                            "time replay: internal error: %lld placed + %lld never placed + %lld "
+                            "pending at the end != %d pods in the trace (by pod state: %lld, "
+                            "%lld, %lld; window %lld s)",
+                            (long long)r->placed, (long long)r->never_placed,
+                            (long long)r->pending_end, w->c->n_pods, (long long)placed,
+                            (long long)gone, (long long)waiting, (long long)w->window);
+    return 0;
 }
 
 static void run_free(run_t *w)
@@ -868,8 +909,9 @@ int ss_replay_time_gangs(const ss_cluster_t *c, const ss_trace_t *t, const ss_ti
     if (!pol)
         return ss_error_set(err, SS_EINVAL, "unknown policy '%s' (try --list-policies)",
                             o->policy ? o->policy : "");
-    if (o->window < 1)
-        return ss_error_set(err, SS_EINVAL, "batch window must be >= 1 s");
+    if (o->window < 1 || o->window > SS_TRACE_MAX_TIME)
+        return ss_error_set(err, SS_EINVAL, "batch window must be between 1 and %lld s",
+                            (long long)SS_TRACE_MAX_TIME);
     if (reserve_wait < 0)
         return ss_error_set(err, SS_EINVAL, "gang reservation wait must be >= 0 s (0 = off)");
     int rc = ss_trace_validate(t, c, err);
@@ -917,6 +959,8 @@ int ss_replay_time_gangs(const ss_cluster_t *c, const ss_trace_t *t, const ss_ti
     ss_rng_seed(&rr, o->seed ^ 0x74696d65ull);
     if (!(w.k = ss_fgd_sched_create(w.s, pol->replay_score, c->n_templates, rank, &rr)) ||
         replay(&w, o))
+        goto out;
+    if ((rc = check_counts(&w, err)))
         goto out;
     *out = w.r;
     w.r = NULL;

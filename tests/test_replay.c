@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ss_replay.h"
+#include "ss_trace.h"
 
 /* One node with ngpu GPUs and lots of cpu; pods (num_gpu, milli) named p0..pN. */
 static ss_cluster_t *tiny(int ngpu, int npods, const int32_t (*req)[2])
@@ -161,6 +162,138 @@ static void test_ss_replay_time_wait_and_retry(void **state)
     ss_cluster_destroy(c);
 }
 
+/* Every pod is placed, never placed or pending at the end, at any window
+ * (issue 10, item 7: pods shorter than a window used to vanish). */
+static void expect_all_counted(const ss_cluster_t *c, const ss_trace_t *t, int64_t window,
+                               ss_time_result_t **keep)
+{
+    ss_time_opts_t o = {"fgd", 43, window, NULL, NULL};
+    ss_time_result_t *r;
+    ss_error_t err = {{0}};
+    int rc = ss_replay_time(c, t, &o, &r, &err);
+    if (rc)
+        fail_msg("window %lld: %s", (long long)window, err.text);
+    if (r->placed + r->never_placed + r->pending_end != c->n_pods)
+        fail_msg("window %lld: %lld placed + %lld never placed + %lld pending != %d pods",
+                 (long long)window, (long long)r->placed, (long long)r->never_placed,
+                 (long long)r->pending_end, c->n_pods);
+    assert_true(r->left_in_batch <= r->never_placed);
+    assert_int_equal(r->arrived_pods[r->n - 1], c->n_pods); /* every pod arrived */
+    int64_t started = 0;
+    for (int32_t i = 0; i < c->n_pods; i++)
+        started += r->pod_start[i] >= 0;
+    assert_int_equal(started, r->placed);
+    if (keep)
+        *keep = r;
+    else
+        ss_time_result_destroy(r);
+}
+
+static void test_ss_replay_time_counts_every_pod(void **state)
+{
+    (void)state;
+    /* one GPU. p0 lives [0, 0] (zero length), p1 [10, 40), p2 [100, 5000)
+     * holds the GPU, p3 [200, 300) waits behind it and leaves unplaced, p4
+     * arrives at 6000 and never leaves, p5 arrives at 6000, never leaves and
+     * waits behind p4 until the end */
+    const int32_t req[][2] = {{1, 1000}, {1, 1000}, {1, 1000}, {1, 1000}, {1, 1000}, {1, 1000}};
+    ss_cluster_t *c = tiny(1, 6, req);
+    ss_trace_t *t = ss_trace_create(6, 0);
+    const int64_t cr[] = {0, 10, 100, 200, 6000, 6000};
+    const int64_t del[] = {0, 40, 5000, 300, SS_TRACE_NO_TIME, SS_TRACE_NO_TIME};
+    for (int i = 0; i < 6; i++) {
+        t->creation[i] = cr[i];
+        t->deletion[i] = del[i];
+    }
+    static const struct {
+        int64_t window, placed, never, left, pending;
+    } rows[] = {
+        /* p0 left within its batch; p3 waited behind p2, then left */
+        {1, 3, 2, 1, 1},
+        /* p0 and p1 (both in [0, 60)) left unseen; p3 waited */
+        {60, 2, 3, 2, 1},
+        /* p0, p1, p3 left within [0, 3600); p2 placed at 3600, p4 at 7200 */
+        {3600, 2, 3, 3, 1},
+        /* one batch: every pod with a deletion left unseen; p4 placed, p5 waits */
+        {100000000, 1, 4, 4, 1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        ss_time_result_t *r;
+        expect_all_counted(c, t, rows[i].window, &r);
+        if (r->placed != rows[i].placed || r->never_placed != rows[i].never ||
+            r->left_in_batch != rows[i].left || r->pending_end != rows[i].pending)
+            fail_msg("window %lld: placed %lld never %lld (left %lld) pending %lld",
+                     (long long)rows[i].window, (long long)r->placed, (long long)r->never_placed,
+                     (long long)r->left_in_batch, (long long)r->pending_end);
+        ss_time_result_destroy(r);
+    }
+    ss_trace_destroy(t);
+    ss_cluster_destroy(c);
+}
+
+static void test_ss_replay_time_counts_real_trace(void **state)
+{
+    (void)state;
+    ss_cluster_t *c;
+    ss_trace_t *t;
+    ss_error_t err = {{0}};
+    if (ss_openb_load(SS_SHARED_DATA_DIR "/openb/openb_node_list_gpu_node.csv",
+                      SS_SHARED_DATA_DIR "/openb/openb_pod_list_default.csv", &c, &t, &err))
+        fail_msg("%s", err.text);
+    const int64_t windows[] = {1, 60, 3600, 100000000};
+    for (size_t i = 0; i < sizeof windows / sizeof *windows; i++) {
+        ss_time_result_t *r;
+        expect_all_counted(c, t, windows[i], &r);
+        print_message("window %lld: %lld placed, %lld never placed (%lld within a window), "
+                      "%lld pending\n",
+                      (long long)windows[i], (long long)r->placed, (long long)r->never_placed,
+                      (long long)r->left_in_batch, (long long)r->pending_end);
+        if (windows[i] == 3600)
+            assert_true(r->never_placed > 5000); /* was 0 of the 5,472 that left unseen */
+        ss_time_result_destroy(r);
+    }
+    ss_trace_destroy(t);
+    ss_cluster_destroy(c);
+}
+
+static void test_ss_replay_time_bounds(void **state)
+{
+    (void)state;
+    const int32_t req[][2] = {{1, 1000}};
+    ss_cluster_t *c = tiny(1, 1, req);
+    ss_trace_t *t = ss_trace_create(1, 0);
+    t->creation[0] = 0;
+    t->deletion[0] = SS_TRACE_NO_TIME;
+    ss_time_result_t *r;
+    ss_error_t err;
+    ss_time_opts_t o = {"fgd", 1, SS_TRACE_MAX_TIME + 1, NULL, NULL};
+    assert_int_equal(ss_replay_time(c, t, &o, &r, &err), SS_EINVAL); /* batch ends overflow */
+    o.window = SS_TRACE_MAX_TIME;
+    expect_all_counted(c, t, o.window, NULL);
+    t->creation[0] = SS_TRACE_MAX_TIME + 1;
+    assert_int_equal(ss_replay_time(c, t, &o, &r, &err), SS_EFORMAT);
+    assert_non_null(strstr(err.text, "beyond 2^62 s"));
+    ss_trace_destroy(t);
+    ss_cluster_destroy(c);
+}
+
+static void test_ss_replay_fgd_counts_every_pod(void **state)
+{
+    (void)state;
+    const int32_t req[][2] = {{1, 1000}, {2, 1000}, {0, 0}, {1, 300}};
+    ss_cluster_t *c = tiny(2, 4, req);
+    ss_fgd_opts_t o = {"fgd", 3, 130};
+    ss_fgd_result_t *r;
+    assert_int_equal(ss_replay_fgd(c, &o, &r, NULL), 0);
+    int seen[4] = {0};
+    for (int i = 0; i < r->n_original; i++)
+        seen[r->pod[i]]++;
+    for (int p = 0; p < 4; p++)
+        assert_int_equal(seen[p], 1);
+    ss_fgd_result_destroy(r);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +302,10 @@ int main(void)
         cmocka_unit_test(test_ss_fgd_bucket_mean_rounding),
         cmocka_unit_test(test_ss_replay_fgd_deterministic),
         cmocka_unit_test(test_ss_replay_time_wait_and_retry),
+        cmocka_unit_test(test_ss_replay_time_counts_every_pod),
+        cmocka_unit_test(test_ss_replay_time_counts_real_trace),
+        cmocka_unit_test(test_ss_replay_time_bounds),
+        cmocka_unit_test(test_ss_replay_fgd_counts_every_pod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
