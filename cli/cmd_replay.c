@@ -139,9 +139,10 @@ static int append_summary(const char *path, const char *trace, const char *polic
 
 static int run_fgd(opts_t *o, const ss_cluster_t *c, const char *trace, ss_error_t *err)
 {
-    ss_fgd_opts_t fo = {o->policy, o->seed, 130};
+    ss_fgd_opts_t fo = {o->policy, o->seed, 130, NULL};
     ss_fgd_result_t *r;
-    ss_cli_progress_begin(&o->progress, "replay fgd", !o->quiet); /* a line, no ticks */
+    ss_cli_progress_begin(&o->progress, "replay fgd", !o->quiet);
+    fo.progress = ss_cli_progress_get(&o->progress); /* arrived pods of the run */
     int rc = ss_replay_fgd(c, &fo, &r, err);
     ss_cli_progress_end(&o->progress);
     if (rc)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ss_cluster.h"
+#include "ss_progress.h"
 #include "ss_error.h"
 
 /* ---------- the trace: what a snapshot's /trace group holds ---------- */
@@ -53,7 +54,8 @@ int ss_trace_validate(const ss_trace_t *t, const ss_cluster_t *c, ss_error_t *er
 typedef struct {
     const char *policy; /* registry name, case-insensitive */
     uint64_t seed;
-    int32_t inflate_pct; /* 130: stop inflating at this % of GPU capacity */
+    int32_t inflate_pct;           /* 130: stop inflating at this % of GPU capacity */
+    const ss_progress_t *progress; /* ticks per arrived pod; NULL = none */
 } ss_fgd_opts_t;
 
 typedef struct {

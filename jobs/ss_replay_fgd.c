@@ -262,7 +262,8 @@ static int check_rows(const ss_cluster_t *c, const ss_fgd_result_t *r, ss_error_
 
 /* Places every pod of order[] once; fills r. */
 static int run_pods(const ss_cluster_t *c, ss_fgd_state_t *s, const ss_fgd_pod_t *tp,
-                    ss_fgd_sched_t *k, const int32_t *order, ss_fgd_result_t *r)
+                    ss_fgd_sched_t *k, const int32_t *order, ss_fgd_result_t *r,
+                    const ss_progress_t *progress)
 {
     int64_t arrived = 0;
     for (int32_t i = 0; i < r->n; i++) {
@@ -278,6 +279,8 @@ static int run_pods(const ss_cluster_t *c, ss_fgd_state_t *s, const ss_fgd_pod_t
         r->alloc_gpu_milli[i] = s->gpu_alloc;
         r->alloc_cpu_milli[i] = s->cpu_alloc;
         r->frag_pct[i] = ss_fgd_frag_rate(s);
+        if ((i & 255) == 0 || i + 1 == r->n)
+            ss_progress_tick(progress, i + 1, r->n);
     }
     return 0;
 }
@@ -320,7 +323,7 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
         goto out;
     r->gpu_capacity = s->gpu_cap_total;
     r->n_original = n_orig;
-    run_pods(c, s, tp, k, order, r);
+    run_pods(c, s, tp, k, order, r, o->progress);
     if ((rc = check_rows(c, r, err)))
         goto out;
     r->unalloc_at_100 = 100.0 - ss_fgd_bucket_mean(r, 100, 0);

@@ -46,7 +46,7 @@ static void test_ss_replay_fgd_inflation_counts(void **state)
     const int32_t req[][2] = {{1, 1000}, {1, 1000}, {0, 0}};
     ss_cluster_t *c = tiny(4, 3, req);
     for (uint64_t seed = 1; seed <= 20; seed++) {
-        ss_fgd_opts_t o = {"fgd", seed, 130};
+        ss_fgd_opts_t o = {"fgd", seed, 130, NULL};
         ss_fgd_result_t *r;
         assert_int_equal(ss_replay_fgd(c, &o, &r, NULL), 0);
         assert_int_equal(r->n_original, 3);
@@ -71,7 +71,7 @@ static void test_ss_replay_fgd_stop_test_quirk(void **state)
      * the total grows by 2000, so the run goes to 6000 > 5200 */
     const int32_t req[][2] = {{2, 1000}};
     ss_cluster_t *c = tiny(4, 1, req);
-    ss_fgd_opts_t o = {"bestfit", 42, 130};
+    ss_fgd_opts_t o = {"bestfit", 42, 130, NULL};
     ss_fgd_result_t *r;
     assert_int_equal(ss_replay_fgd(c, &o, &r, NULL), 0);
     assert_int_equal(r->n, 3);
@@ -114,7 +114,7 @@ static void test_ss_replay_fgd_deterministic(void **state)
     const char *pols[] = {"random",  "dotprod", "gpuclustering", "gpupacking",
                           "bestfit", "fgd",     "fgd-reserve"};
     for (int p = 0; p < 7; p++) {
-        ss_fgd_opts_t o = {pols[p], 7, 130};
+        ss_fgd_opts_t o = {pols[p], 7, 130, NULL};
         ss_fgd_result_t *a, *b;
         assert_int_equal(ss_replay_fgd(c, &o, &a, NULL), 0);
         assert_int_equal(ss_replay_fgd(c, &o, &b, NULL), 0);
@@ -126,7 +126,7 @@ static void test_ss_replay_fgd_deterministic(void **state)
         ss_fgd_result_destroy(a);
         ss_fgd_result_destroy(b);
     }
-    ss_fgd_opts_t bad = {"nope", 1, 130};
+    ss_fgd_opts_t bad = {"nope", 1, 130, NULL};
     ss_fgd_result_t *r;
     ss_error_t err;
     assert_int_equal(ss_replay_fgd(c, &bad, &r, &err), SS_EINVAL);
@@ -282,7 +282,7 @@ static void test_ss_replay_fgd_counts_every_pod(void **state)
     (void)state;
     const int32_t req[][2] = {{1, 1000}, {2, 1000}, {0, 0}, {1, 300}};
     ss_cluster_t *c = tiny(2, 4, req);
-    ss_fgd_opts_t o = {"fgd", 3, 130};
+    ss_fgd_opts_t o = {"fgd", 3, 130, NULL};
     ss_fgd_result_t *r;
     assert_int_equal(ss_replay_fgd(c, &o, &r, NULL), 0);
     int seen[4] = {0};
