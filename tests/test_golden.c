@@ -17,12 +17,14 @@
  *     cluster's largest PreferNoSchedule count on any node) (100 when that is 0)
  * Highest total wins, ties to the lowest node index (table order). Queue:
  * priority descending, then snapshot order; a gang is all-or-nothing.
- * Below, "+B" is the static bonus 2 x affinity + 3 x taint: +300 on every
- * node of a cluster without PreferNoSchedule taints or preferred terms, so
- * it is left out of those sums.
+ * The static bonus 2 x affinity + 3 x taint is +300 on every node of a
+ * cluster without PreferNoSchedule taints or preferred terms; the sums below
+ * leave it out there.
  *
  * To add a policy: append its name to `policies` and one answer to every
- * `want` row (worked out by hand the same way). */
+ * `want` row (worked out by hand the same way). Worked out for kube-default
+ * taken as least + balanced + 3 x taint + 2 x affinity, every row's answer
+ * equals its least-allocated one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
