@@ -336,7 +336,10 @@ typedef struct {
     int ranks, threads, shard_nodes, exhaustive;
 } grun_t;
 static const grun_t runs[] = {
-    {2, 2, 1, 0}, {1, 1, 0, 0}, {3, 2, 1, 0}, {1, 2, 2, 0}, {3, 1, 2, 0}, {1, 1, 0, 1},
+    {2, 2, 1, 0},
+    {1, 1, 0, 0},
+    {3, 1, 2, 0},
+    {1, 1, 0, 1},
 };
 
 /* What the placements say for one row, in the syntax of gwant_t. */
