@@ -1,6 +1,6 @@
 #!/bin/bash
 # End-to-end test of import -> schedule -> verify -> bind on real Kubernetes
-# objects: the two-node OpenShift lab sample (../shared/data/kube/
+# objects: the two-node OpenShift lab sample (tests/data/kube/
 # openshift_insights_lab_2node, SOURCES.md there). Four of its running pods
 # are un-bound (spec.nodeName dropped, phase Pending): three plain ones and
 # apiserver-695d9c5549-w7fjs, whose required pod anti-affinity the engine does
@@ -13,7 +13,7 @@
 set -u
 BIN=$1
 WORK=$2
-DATA=${SS_SHARED_DATA_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}
+DATA=${SS_TEST_DATA_DIR:-$(cd "$(dirname "$0")" && pwd)/data}
 LAB=$DATA/kube/openshift_insights_lab_2node
 rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
 fail() { echo "FAIL: $*"; exit 1; }

@@ -5,7 +5,7 @@
 set -euo pipefail
 bin=$1
 work=$2
-data=${SS_SHARED_DATA_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}/openb
+data=${SS_TEST_DATA_DIR:-$(cd "$(dirname "$0")" && pwd)/data}/openb
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 run() { mpirun --oversubscribe -n "$1" "${@:2}"; }

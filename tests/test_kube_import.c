@@ -1,6 +1,7 @@
 /* Tests of the Kubernetes importer (ss_kube_import): the real OpenShift
- * samples in ../shared/data/kube, the hand-written objects in
- * tests/data/kube (one per rule), error texts, --strict, and the
+ * samples in tests/data/kube/openshift_insights_* (copies of
+ * ../shared/data/kube, see tests/data/README.md), the hand-written objects
+ * in tests/data/kube (one per rule), error texts, --strict, and the
  * export/import round trip. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +16,8 @@
 
 #include "ss_kube_import.h"
 
-#define LAB SS_SHARED_DATA_DIR "/kube/openshift_insights_lab_2node"
-#define GCP SS_SHARED_DATA_DIR "/kube/openshift_insights_gcp_6node"
+#define LAB SS_TEST_DATA_DIR "/kube/openshift_insights_lab_2node"
+#define GCP SS_TEST_DATA_DIR "/kube/openshift_insights_gcp_6node"
 #define FIX SS_TEST_DATA_DIR "/kube"
 
 static ss_kube_opts_t quiet(void)

@@ -132,8 +132,8 @@ static void test_openb_load_real_trace(void **state)
     ss_cluster_t *c;
     ss_trace_t *t;
     ss_error_t err = {{0}};
-    int rc = ss_openb_load(SS_SHARED_DATA_DIR "/openb/openb_node_list_gpu_node.csv",
-                           SS_SHARED_DATA_DIR "/openb/openb_pod_list_default.csv", &c, &t, &err);
+    int rc = ss_openb_load(SS_TEST_DATA_DIR "/openb/openb_node_list_gpu_node.csv",
+                           SS_TEST_DATA_DIR "/openb/openb_pod_list_default.csv", &c, &t, &err);
     if (rc)
         fail_msg("%s", err.text);
     assert_int_equal(c->n_nodes, 1213);
