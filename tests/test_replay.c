@@ -237,8 +237,8 @@ static void test_ss_replay_time_counts_real_trace(void **state)
     ss_cluster_t *c;
     ss_trace_t *t;
     ss_error_t err = {{0}};
-    if (ss_openb_load(SS_SHARED_DATA_DIR "/openb/openb_node_list_gpu_node.csv",
-                      SS_SHARED_DATA_DIR "/openb/openb_pod_list_default.csv", &c, &t, &err))
+    if (ss_openb_load(SS_TEST_DATA_DIR "/openb/openb_node_list_gpu_node.csv",
+                      SS_TEST_DATA_DIR "/openb/openb_pod_list_default.csv", &c, &t, &err))
         fail_msg("%s", err.text);
     const int64_t windows[] = {1, 60, 3600, 100000000};
     for (size_t i = 0; i < sizeof windows / sizeof *windows; i++) {
