@@ -22,9 +22,11 @@
  * leave it out there.
  *
  * To add a policy: append its name to `policies` and one answer to every
- * `want` row (worked out by hand the same way). Worked out for kube-default
- * taken as least + balanced + 3 x taint + 2 x affinity, every row's answer
- * equals its least-allocated one. */
+ * `want` row (worked out by hand the same way). kube-default is least +
+ * balanced + 3 x taint + 2 x affinity (engine/ss_policy.h); in the cases
+ * before `kube_default` every row's answer equals its least-allocated one
+ * (worked out by hand), and `kube_default` is the case where the balanced
+ * term changes the answer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,7 +54,8 @@ static const char *wpath(const char *name)
     return buf[k];
 }
 
-static const char *const policies[] = {"least-allocated", "most-allocated", "balanced"};
+static const char *const policies[] = {"least-allocated", "most-allocated", "balanced",
+                                       "kube-default"};
 #define NPOL ((int)(sizeof policies / sizeof policies[0]))
 
 /* Expected result of one pod under each policy (in `policies` order): a node
@@ -105,9 +108,9 @@ static const gpod_t resources_pods[] = {POD("p-low", 1000, 1),
                                         {0}};
 static const gwant_t resources_want[] = {
     /* pod       least    most  balanced */
-    {"p-high", {"r1", "r0", "r0"}},
-    {"p-low", {"r3", "r0", "r0"}},
-    {"p-huge", {NO_CPU, NO_CPU, NO_CPU}},
+    {"p-high", {"r1", "r0", "r0", "r1"}},
+    {"p-low", {"r3", "r0", "r0", "r3"}},
+    {"p-huge", {NO_CPU, NO_CPU, NO_CPU, NO_CPU}},
     {0}};
 
 /* ---- taint_weight: PreferNoSchedule x 3, NoExecute filters ----
@@ -138,7 +141,7 @@ static const gpod_t taint_weight_pods[] = {POD("q", 1000, 1),
                                            POD("a1-run", 5000, 5, .on = "a1"),
                                            {0}};
 static const gwant_t taint_weight_want[] = {
-    {"q", {"a1", "a1", "a1"}}, {"q-tol", {"a3", "a1", "a1"}}, {0}};
+    {"q", {"a1", "a1", "a1", "a1"}}, {"q-tol", {"a3", "a1", "a1", "a3"}}, {0}};
 
 /* ---- static_bound: WHERE SHARDSCHED AND KUBE-SCHEDULER DIFFER ----
  * shardsched normalises TaintToleration by the cluster's largest
@@ -167,7 +170,7 @@ static const gpod_t static_bound_pods[] = {POD("s", 1000, 1),
                                            POD("b3-run", 10000, 10, .on = "b3"),
                                            {0}};
 static const gwant_t static_bound_want[] = {
-    {"s", {"b0", "b1", "b1"}}, /* kube-scheduler: b1 b1 b1 (see above) */
+    {"s", {"b0", "b1", "b1", "b0"}}, /* kube-scheduler: b1 b1 b1 (see above) */
     {0}};
 
 /* ---- affinity_weight: preferred node affinity x 2 ----
@@ -191,10 +194,10 @@ static const gpod_t affinity_weight_pods[] = {
     POD("c0-run", 7000, 7, .on = "c0"),
     POD("c2-run", 7000, 7, .on = "c2"),
     {0}};
-static const gwant_t affinity_weight_want[] = {{"w-0", {"c0", "c0", "c0"}},
-                                               {"w-1", {"c0", "c0", "c0"}},
-                                               {"w-2", {"c0", "c0", "c0"}},
-                                               {"w-3", {"c1", "c2", "c1"}},
+static const gwant_t affinity_weight_want[] = {{"w-0", {"c0", "c0", "c0", "c0"}},
+                                               {"w-1", {"c0", "c0", "c0", "c0"}},
+                                               {"w-2", {"c0", "c0", "c0", "c0"}},
+                                               {"w-3", {"c1", "c2", "c1", "c1"}},
                                                {0}};
 
 /* ---- operators: required / preferred node affinity operators ----
@@ -221,14 +224,15 @@ static const gpod_t operators_pods[] = {POD("p-notin", 1000, 1, .req = "disk Not
                                         POD("p-pref", 1000, 1, .pref = "30:gen Gt 6"),
                                         POD("p-sel", 1000, 1, .sel = "disk=ssd"),
                                         {0}};
-static const gwant_t operators_want[] = {{"p-notin", {"o3", "o3", "o3"}},
-                                         {"p-gt", {"o1", "o1", "o1"}},
-                                         {"p-lt", {"o0", "o0", "o0"}},
-                                         {"p-notin-missing", {"o3", "o3", "o3"}},
-                                         {"p-none", {NO_AFFINITY, NO_AFFINITY, NO_AFFINITY}},
-                                         {"p-pref", {"o2", "o2", "o2"}},
-                                         {"p-sel", {"o1", "o1", "o1"}},
-                                         {0}};
+static const gwant_t operators_want[] = {
+    {"p-notin", {"o3", "o3", "o3", "o3"}},
+    {"p-gt", {"o1", "o1", "o1", "o1"}},
+    {"p-lt", {"o0", "o0", "o0", "o0"}},
+    {"p-notin-missing", {"o3", "o3", "o3", "o3"}},
+    {"p-none", {NO_AFFINITY, NO_AFFINITY, NO_AFFINITY, NO_AFFINITY}},
+    {"p-pref", {"o2", "o2", "o2", "o2"}},
+    {"p-sel", {"o1", "o1", "o1", "o1"}},
+    {0}};
 
 /* ---- balanced: the deviation term ----
  * bal (2000m/2GiB) prefers pool=x (10 of 100): d1 +20. No taints: +300.
@@ -256,7 +260,7 @@ static const gpod_t balanced_pods[] = {POD("bal", 2000, 2, .pref = "10:pool In x
                                        POD("d1-run", 4000, 0, .on = "d1"),
                                        {0}};
 static const gwant_t balanced_want[] = {
-    {"bal", {"d0", "d1", "d0"}}, {"lean", {"d2", "d1", "d2"}}, {0}};
+    {"bal", {"d0", "d1", "d0", "d0"}}, {"lean", {"d2", "d1", "d2", "d2"}}, {0}};
 
 /* ---- gpu: tightest GPU for fractional pods, the GPU model filter ----
  * Nodes 32 cores / 128 GiB. g0: 2 x A100, GPU 0 holds 600 of a running pod
@@ -286,10 +290,12 @@ static const gpod_t gpu_pods[] = {
     POD("g0-run", 1000, 1, .gpus = 1, .gpu_m = 600, .on = "g0", .gpu_mask = 1),
     POD("g1-run", 16000, 64, .on = "g1"),
     {0}};
-static const gwant_t gpu_want[] = {
-    {"f1", {"g0#0", "g0#0", "g0#0"}},  {"f2", {"g0#1", "g0#1", "g0#1"}},
-    {"m1", {"g1#0", "g1#0", "g1#0"}},  {"m2", {NO_GPU_MODEL, NO_GPU_MODEL, NO_GPU_MODEL}},
-    {"any", {"g3#0", "g3#0", "g3#0"}}, {0}};
+static const gwant_t gpu_want[] = {{"f1", {"g0#0", "g0#0", "g0#0", "g0#0"}},
+                                   {"f2", {"g0#1", "g0#1", "g0#1", "g0#1"}},
+                                   {"m1", {"g1#0", "g1#0", "g1#0", "g1#0"}},
+                                   {"m2", {NO_GPU_MODEL, NO_GPU_MODEL, NO_GPU_MODEL, NO_GPU_MODEL}},
+                                   {"any", {"g3#0", "g3#0", "g3#0", "g3#0"}},
+                                   {0}};
 
 /* ---- gang: all or nothing at minMember ----
  * No taints: +300 everywhere. Queue: big (prio 10), ok (5), after (0).
@@ -312,21 +318,41 @@ static const gpod_t gang_pods[] = {
     POD("ok", 1000, 1, .count = 2, .prio = 5, .group = "ok", .min_member = 2),
     POD("after", 3000, 3),
     {0}};
-static const gwant_t gang_want[] = {{"big-0", {NO_GANG, NO_GANG, NO_GANG}},
-                                    {"big-1", {NO_GANG, NO_GANG, NO_GANG}},
-                                    {"big-2", {NO_CPU, NO_CPU, NO_CPU}},
-                                    {"ok-0", {"k0", "k2", "k0"}},
-                                    {"ok-1", {"k1", "k2", "k0"}},
-                                    {"after", {"k0", "k0", "k1"}},
+static const gwant_t gang_want[] = {{"big-0", {NO_GANG, NO_GANG, NO_GANG, NO_GANG}},
+                                    {"big-1", {NO_GANG, NO_GANG, NO_GANG, NO_GANG}},
+                                    {"big-2", {NO_CPU, NO_CPU, NO_CPU, NO_CPU}},
+                                    {"ok-0", {"k0", "k2", "k0", "k0"}},
+                                    {"ok-1", {"k1", "k2", "k0", "k1"}},
+                                    {"after", {"k0", "k0", "k1", "k0"}},
                                     {0}};
+
+/* ---- kube_default: the balanced term of kube-scheduler's default profile ----
+ * No taints or preferred terms: +300 everywhere, left out. One pod, 1000m/1GiB.
+ *   e0 64000m/8GiB: least cpu floor(63000*100/64000) = 98, mem floor(87.5) = 87
+ *          -> (98+87)/2 = 92; balanced fcpu .015625, fmem .125, std .0546875
+ *          -> floor(94.53) = 94; most (1+12)/2 = 6; kube-default 92+94 = 186.
+ *   e1 8000m/8GiB: least 87, 87 -> 87; balanced 100; most 12; kube-default 187.
+ *   e2 2000m/2GiB: least 50; balanced 100; most 50; kube-default 150.
+ *   e3 4000m/16GiB: least 75, floor(93.75) = 93 -> 84; balanced .25 vs .0625,
+ *          std .09375 -> 90; most (25+6)/2 = 15; kube-default 174.
+ *   least -> e0 (92); most -> e2 (50); balanced e1 = e2 = 100 -> e1 (lower
+ *   index); kube-default -> e1 (187 > 186), where least alone picks e0. */
+static const gnode_t kube_default_nodes[] = {{"e0", 64000, 8, 0, NULL, NULL, NULL},
+                                             {"e1", 8000, 8, 0, NULL, NULL, NULL},
+                                             {"e2", 2000, 2, 0, NULL, NULL, NULL},
+                                             {"e3", 4000, 16, 0, NULL, NULL, NULL},
+                                             {0}};
+static const gpod_t kube_default_pods[] = {POD("kd", 1000, 1), {0}};
+static const gwant_t kube_default_want[] = {{"kd", {"e0", "e2", "e1", "e1"}}, {0}};
 
 #define GCASE(n)                                                                                   \
     {                                                                                              \
 #n, n##_nodes, n##_pods, n##_want                                                          \
     }
 static const gcase_t cases[] = {
-    GCASE(resources), GCASE(taint_weight), GCASE(static_bound), GCASE(affinity_weight),
-    GCASE(operators), GCASE(balanced),     GCASE(gpu),          GCASE(gang),
+    GCASE(resources),    GCASE(taint_weight), GCASE(static_bound), GCASE(affinity_weight),
+    GCASE(operators),    GCASE(balanced),     GCASE(gpu),          GCASE(gang),
+    GCASE(kube_default),
 };
 
 /* How the binary is run: ranks, threads, nodes per virtual shard (0 = the
@@ -462,6 +488,7 @@ int main(void)
         GTEST(2, static_bound), GTEST(3, affinity_weight),
         GTEST(4, operators),    GTEST(5, balanced),
         GTEST(6, gpu),          GTEST(7, gang),
+        GTEST(8, kube_default),
     };
     _Static_assert(sizeof tests / sizeof tests[0] == sizeof cases / sizeof cases[0],
                    "one test per case");
