@@ -111,8 +111,11 @@ static int32_t add(ss_sigtab_t *st, const sig_t *key, size_t slot)
         free(s->bonus);
         return -1;
     }
-    memcpy(s->models, key->models, (size_t)key->n_models * sizeof(int32_t));
-    if (key->tmpl < 0) {
+    /* a signature without models has key->models == NULL: memcpy(dst, NULL, 0)
+     * is undefined behaviour (UBSan's nonnull-attribute check) */
+    if (key->n_models > 0)
+        memcpy(s->models, key->models, (size_t)key->n_models * sizeof(int32_t));
+    if (key->tmpl < 0 && k > 0) {
         memcpy(s->reason, key->reason, (size_t)k);
         memcpy(s->bonus, key->bonus, (size_t)k * sizeof(int64_t));
     }
