@@ -103,7 +103,7 @@ $BIN schedule -i c.h5 -o p.h5 2> sched.err
 [ "$(wc -l < sched.err)" -eq 1 ] || fail "schedule with stderr to a file: $(cat -v sched.err)"
 $BIN schedule --input c.h5 --output p2.h5 --quiet 2> schedq.err
 [ ! -s schedq.err ] || fail "schedule --quiet wrote to stderr"
-h5diff p.h5 p2.h5 > /dev/null || fail "long and short spellings gave different placements"
+h5diff --exclude-path /run p.h5 p2.h5 > /dev/null || fail "long and short spellings gave different placements"
 
 # inspect -i F == inspect F, both kinds
 for f in c.h5 p.h5; do
@@ -157,6 +157,6 @@ if command -v script > /dev/null; then
     grep -q 'schedule: place' tty.txt || fail "no progress line on a terminal: $(cat -v tty.txt)"
     script -q -c "$BIN schedule -i c.h5 -o p4.h5 -q" /dev/null > ttyq.txt < /dev/null || true
     if grep -q 'schedule: place' ttyq.txt; then fail "progress drawn with -q"; fi
-    h5diff p.h5 p3.h5 > /dev/null || fail "progress changed the placements"
+    h5diff --exclude-path /run p.h5 p3.h5 > /dev/null || fail "progress changed the placements"
 fi
 echo "e2e_cli: ok"
