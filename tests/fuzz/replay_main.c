@@ -88,7 +88,8 @@ static int run_dir(const char *dir, int *count)
         snprintf(names[n++], len, "%s/%s", dir, e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp); /* a stable order for the log */
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp); /* a stable order for the log */
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
