@@ -76,9 +76,9 @@ static int same(const sig_t *a, const sig_t *b, int32_t k)
 {
     if (a->hash != b->hash || a->tmpl != b->tmpl || memcmp(&a->req, &b->req, sizeof a->req) ||
         a->n_models != b->n_models ||
-        memcmp(a->models, b->models, (size_t)a->n_models * sizeof(int32_t)))
+        (a->n_models > 0 && memcmp(a->models, b->models, (size_t)a->n_models * sizeof(int32_t))))
         return 0;
-    if (a->tmpl >= 0)
+    if (a->tmpl >= 0 || k == 0)
         return 1;
     return !memcmp(a->reason, b->reason, (size_t)k) &&
            !memcmp(a->bonus, b->bonus, (size_t)k * sizeof(int64_t));
@@ -111,8 +111,11 @@ static int32_t add(ss_sigtab_t *st, const sig_t *key, size_t slot)
         free(s->bonus);
         return -1;
     }
-    memcpy(s->models, key->models, (size_t)key->n_models * sizeof(int32_t));
-    if (key->tmpl < 0) {
+    /* a signature without models has key->models == NULL: memcpy(dst, NULL, 0)
+     * is undefined behaviour (UBSan's nonnull-attribute check) */
+    if (key->n_models > 0)
+        memcpy(s->models, key->models, (size_t)key->n_models * sizeof(int32_t));
+    if (key->tmpl < 0 && k > 0) {
         memcpy(s->reason, key->reason, (size_t)k);
         memcpy(s->bonus, key->bonus, (size_t)k * sizeof(int64_t));
     }

@@ -168,8 +168,9 @@ ss_strtab_t *ss_strtab_from_raw(const char *data, size_t bytes, const int64_t *o
         return NULL;
     }
     for (int32_t i = 0; i < count; i++) {
-        if (offsets[i + 1] <= offsets[i]) {
-            *why = "string table offsets are not increasing";
+        /* in range before use: only offsets[count] was compared with bytes */
+        if (offsets[i + 1] <= offsets[i] || offsets[i + 1] > (int64_t)bytes) {
+            *why = "string table offsets are not increasing within the data";
             return NULL;
         }
         if (data[offsets[i + 1] - 1] != '\0' ||

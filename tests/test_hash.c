@@ -73,6 +73,23 @@ static void test_index_grows_and_finds_every_id(void **state)
     assert_null(ix.slots);
 }
 
+/* fuzz_snapshot found it: an inner offset past the data (the last offset
+ * right) was used to read data[] before the table was rejected. */
+static void test_strtab_from_raw_rejects_inner_offset_past_data(void **state)
+{
+    (void)state;
+    static const char data[] = "\0a\0b"; /* "", "a", "b": 5 bytes with the final NUL */
+    int64_t off[] = {0, 1, INT64_C(1) << 40, 5};
+    const char *why = NULL;
+    assert_null(ss_strtab_from_raw(data, sizeof data, off, 3, &why));
+    assert_non_null(strstr(why, "increasing within the data"));
+    off[2] = 3;
+    ss_strtab_t *t = ss_strtab_from_raw(data, sizeof data, off, 3, &why);
+    assert_non_null(t);
+    assert_string_equal(ss_strtab_get(t, 2), "b");
+    ss_strtab_destroy(t);
+}
+
 static void test_strtab_ids_follow_insertion_order(void **state)
 {
     (void)state;
@@ -97,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_fnv1a_known_values),
         cmocka_unit_test(test_index_grows_and_finds_every_id),
         cmocka_unit_test(test_strtab_ids_follow_insertion_order),
+        cmocka_unit_test(test_strtab_from_raw_rejects_inner_offset_past_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
