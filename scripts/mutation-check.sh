@@ -35,7 +35,7 @@ site() {
 site taint-weight-3to1 engine/ss_policy.h '#define SS_WEIGHT_TAINT 3' '#define SS_WEIGHT_TAINT 1'
 site affinity-weight-2to1 engine/ss_policy.h '#define SS_WEIGHT_AFFINITY 2' '#define SS_WEIGHT_AFFINITY 1'
 # least-allocated computed with most-allocated's per-resource formula
-site least-as-most engine/ss_policy.h 'ss_policy_least_one_(c->node_' 'ss_policy_most_one_(c->node_'
+site least-as-most engine/ss_policy.h 'return (ss_policy_least_one_(ca, cf, cr) + ss_policy_least_one_(ma, mf, mr)) / 2;' 'return (ss_policy_most_one_(ca, cf, cr) + ss_policy_most_one_(ma, mf, mr)) / 2;'
 site balanced-deviation-halved engine/ss_policy.h 'fabs(fc - fm) / 2.0' 'fabs(fc - fm) / 4.0'
 site loosest-gpu engine/ss_state.c '(best < 0 || f < s->gpu_free[b + best])' '(best < 0 || f > s->gpu_free[b + best])'
 site ties-highest-index engine/ss_sched_shard.c 'a->score == b->score && a->node < b->node' 'a->score == b->score && a->node > b->node'
