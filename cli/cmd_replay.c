@@ -106,6 +106,9 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     if (!o->in || !o->out)
         return ss_opt_fail("replay", loud, "%s is required",
                            !o->in ? "-i trace.h5" : "-o metrics.h5");
+    if (SS_OPT_DISTINCT("replay", loud, o->out, o->in) != SS_OPT_RUN ||
+        SS_OPT_DISTINCT("replay", loud, o->summary_csv, o->in, o->out) != SS_OPT_RUN)
+        return 2;
     if (ss_opt_policy("replay", o->policy, loud) != SS_OPT_RUN)
         return 2;
     return SS_OPT_RUN;
