@@ -172,6 +172,12 @@ ss_strtab_t *ss_strtab_from_raw(const char *data, size_t bytes, const int64_t *o
             *why = "string table offsets are not increasing";
             return NULL;
         }
+        /* Each offset in range before it is used: increasing offsets that
+         * end at the data size are in range only once all are checked. */
+        if ((uint64_t)offsets[i + 1] > bytes) {
+            *why = "a string table offset lies past the end of /strings/data";
+            return NULL;
+        }
         if (data[offsets[i + 1] - 1] != '\0' ||
             memchr(data + offsets[i], '\0', (size_t)(offsets[i + 1] - offsets[i] - 1))) {
             *why = "a string in the string table is not NUL-terminated exactly once";
