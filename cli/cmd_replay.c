@@ -135,8 +135,10 @@ static int append_summary(const char *path, const char *trace, const char *polic
     pol[i] = 0;
     fprintf(f, "%s,%s,%llu,%.2f,%.2f,%.2f\n", trace, pol, (unsigned long long)seed,
             r->unalloc_at_100, r->unalloc_at_130, r->frag_at_90);
-    if (fclose(f) != 0)
-        return ss_error_set(err, SS_EIO, "%s: write failed", path);
+    int bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) /* checked at close: a full disk is an error */
+        return ss_error_set(err, SS_EIO, "%s: write failed: %s", path,
+                            strerror(errno ? errno : EIO));
     return 0;
 }
 
