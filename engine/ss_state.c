@@ -112,6 +112,10 @@ int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node)
     return SS_REASON_NONE;
 }
 
+/* The lowest free milli-GPU of an over-shared GPU: 64 of them still sum
+ * within int32 (the policies add a node's GPUs up). */
+#define GPU_FREE_MIN (-(INT32_C(1) << 24))
+
 void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_t gpu_mask,
                     int sign)
 {
@@ -131,6 +135,8 @@ void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_
     for (uint64_t m = gpu_mask; m; m &= m - 1) {
         int32_t *f = &s->gpu_free[b + __builtin_ctzll(m)];
         *f = ss_sat_add32(*f, -(int64_t)sign * t->req.gpu_milli);
+        if (*f < GPU_FREE_MIN) /* so that sums over a node's 64 GPUs fit in int32 */
+            *f = GPU_FREE_MIN;
     }
     if (t->req.gpu_count > 0)
         s->tags[(size_t)node * SS_STATE_NTAGS + ss_state_tag(t)] += sign;
