@@ -12,6 +12,7 @@
 #include "ss_progress.h"
 #include "ss_rank0.h"
 #include "ss_snapshot.h"
+#include "ss_verify.h"
 
 static void usage(FILE *f)
 {
@@ -104,7 +105,35 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
                            !a->in ? "-i cluster.h5" : "-p placements.h5");
     if (!a->emit == !a->http.server)
         return ss_opt_fail("bind", loud, "give exactly one of --emit FILE or --server URL");
+    if (SS_OPT_DISTINCT("bind", loud, a->emit, a->in, a->placements) != SS_OPT_RUN ||
+        SS_OPT_DISTINCT("bind", loud, a->http.journal, a->in, a->placements) != SS_OPT_RUN)
+        return 2;
     return SS_OPT_RUN;
+}
+
+/* bind posts only what the independent verifier accepts (issue 10, item 6):
+ * placements of another snapshot are refused by ss_placements_read (the
+ * fingerprint), placements that break a rule here. */
+static int check_placements(const bind_args_t *a, const ss_cluster_t *c, const ss_placements_t *p,
+                            ss_error_t *err)
+{
+    if (!p->has_fingerprint)
+        fprintf(stderr,
+                "shardsched bind: warning: %s has no snapshot fingerprint (written by an older "
+                "shardsched); it is checked row by row against %s\n",
+                a->placements, a->in);
+    ss_verify_report_t rep;
+    memset(&rep, 0, sizeof rep);
+    int64_t nv = ss_verify(c, p, &rep, err);
+    int rc = nv < 0 ? (int)nv : 0;
+    if (nv > 0)
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: refusing to bind: the verifier finds %lld violation(s) against %s, "
+                          "the first: %s (see shardsched verify)",
+                          a->placements, (long long)nv, a->in,
+                          rep.n_messages > 0 ? rep.messages[0] : "?");
+    ss_verify_report_free(&rep);
+    return rc;
 }
 
 static int run(void *arg)
@@ -120,6 +149,8 @@ static int run(void *arg)
     int rc = ss_snapshot_read(a->in, &c, &err);
     if (rc == 0)
         rc = ss_placements_read(a->placements, c, &p, &err);
+    if (rc == 0)
+        rc = check_placements(a, c, p, &err);
     if (rc == 0)
         rc = ss_bind_collect(c, p, &b, &n, &s, &err);
     if (rc == 0 && a->emit) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ss_cli.h"
 #include "ss_gen.h"
@@ -161,9 +162,17 @@ static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
     if (snprintf(nodes, sizeof nodes, "%s/nodes.json", dir) >= (int)sizeof nodes ||
         snprintf(pods, sizeof pods, "%s/pods.json", dir) >= (int)sizeof pods)
         return ss_error_set(err, SS_EINVAL, "--emit-kube: directory name too long");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    bool created = mkdir(dir, 0777) == 0;
+    if (!created && errno != EEXIST)
         return ss_error_set(err, SS_EIO, "--emit-kube: cannot create %s: %s", dir, strerror(errno));
-    return ss_kube_export_cluster(c, nodes, pods, err);
+    int rc = ss_kube_export_cluster(c, nodes, pods, err);
+    if (rc < 0) { /* leave nothing behind: this run's files, and DIR if it made it */
+        remove(nodes);
+        remove(pods);
+        if (created)
+            rmdir(dir);
+    }
+    return rc;
 }
 
 /* Rank 0's work: generate, write, report. Returns the exit status. */

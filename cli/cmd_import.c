@@ -98,7 +98,8 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
         return ss_opt_fail("import", loud, "--nodes FILE is required with --pods/--podgroups");
     if (openb && (!a->openb_nodes || !a->openb_pods))
         return ss_opt_fail("import", loud, "--openb-nodes and --openb-pods go together");
-    return SS_OPT_RUN;
+    return SS_OPT_DISTINCT("import", loud, a->out, a->nodes, a->pods, a->podgroups, a->openb_nodes,
+                           a->openb_pods);
 }
 
 static int run_kube(import_args_t *a)

@@ -93,8 +93,8 @@ static int print_zones(const ss_cluster_t *c)
         }
         t->n++;
         t->a += c->node_unsched[i];
-        t->b += c->node_cpu[i];
-        t->c += c->node_mem[i];
+        t->b = ss_sat_add64(t->b, c->node_cpu[i]); /* saturating: never negative */
+        t->c = ss_sat_add64(t->c, c->node_mem[i]);
         t->d += c->node_gpu_count[i];
     }
     printf("  %-24s %9s %9s %12s %12s %8s\n", "zone", "nodes", "cordoned", "cpu (cores)",
@@ -134,22 +134,22 @@ static void print_capacity(const ss_cluster_t *c)
     int64_t cpu = 0, mem = 0, pods = 0, ucpu = 0, umem = 0, ugpu = 0, running = 0;
     int64_t ext[SS_MAX_EXT] = {0}, uext[SS_MAX_EXT] = {0};
     for (int32_t i = 0; i < c->n_nodes; i++) {
-        cpu += c->node_cpu[i];
-        mem += c->node_mem[i];
+        cpu = ss_sat_add64(cpu, c->node_cpu[i]); /* saturating: totals never wrap negative */
+        mem = ss_sat_add64(mem, c->node_mem[i]);
         pods += c->node_pods[i];
         for (int k = 0; k < c->n_ext; k++)
-            ext[k] += c->node_ext[(size_t)i * SS_MAX_EXT + k];
+            ext[k] = ss_sat_add64(ext[k], c->node_ext[(size_t)i * SS_MAX_EXT + k]);
     }
     for (int32_t p = 0; p < c->n_pods; p++) {
         if (c->pod_node[p] < 0)
             continue;
         const ss_request_t *r = &c->templates[c->pod_template[p]].req;
         running++;
-        ucpu += r->cpu_milli;
-        umem += r->memory;
+        ucpu = ss_sat_add64(ucpu, r->cpu_milli);
+        umem = ss_sat_add64(umem, r->memory);
         ugpu += (int64_t)r->gpu_count * r->gpu_milli;
         for (int k = 0; k < c->n_ext; k++)
-            uext[k] += r->ext[k];
+            uext[k] = ss_sat_add64(uext[k], r->ext[k]);
     }
     printf("capacity      cpu %.0f cores, memory %.1f GiB, GPUs %d, pods %lld\n", cpu / 1000.0,
            gib(mem), (int)c->n_gpus, (long long)pods);
@@ -247,8 +247,8 @@ static int json_cluster(const char *path, json_t *j)
     int64_t ucpu = 0, umem = 0, ugpu = 0, zones = 0;
     for (int32_t n = 0; n < c->n_nodes; n++) {
         cordoned += c->node_unsched[n];
-        cpu += c->node_cpu[n];
-        mem += c->node_mem[n];
+        cpu = ss_sat_add64(cpu, c->node_cpu[n]); /* saturating: totals never wrap negative */
+        mem = ss_sat_add64(mem, c->node_mem[n]);
         pods += c->node_pods[n];
         zones += n == 0 || c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_ZONE] !=
                                c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
@@ -261,8 +261,8 @@ static int json_cluster(const char *path, json_t *j)
             continue;
         }
         running++;
-        ucpu += r->cpu_milli;
-        umem += r->memory;
+        ucpu = ss_sat_add64(ucpu, r->cpu_milli);
+        umem = ss_sat_add64(umem, r->memory);
         ugpu += (int64_t)r->gpu_count * r->gpu_milli;
     }
     int rc =

@@ -106,6 +106,9 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     if (!o->in || !o->out)
         return ss_opt_fail("replay", loud, "%s is required",
                            !o->in ? "-i trace.h5" : "-o metrics.h5");
+    if (SS_OPT_DISTINCT("replay", loud, o->out, o->in) != SS_OPT_RUN ||
+        SS_OPT_DISTINCT("replay", loud, o->summary_csv, o->in, o->out) != SS_OPT_RUN)
+        return 2;
     if (ss_opt_policy("replay", o->policy, loud) != SS_OPT_RUN)
         return 2;
     return SS_OPT_RUN;
@@ -132,8 +135,10 @@ static int append_summary(const char *path, const char *trace, const char *polic
     pol[i] = 0;
     fprintf(f, "%s,%s,%llu,%.2f,%.2f,%.2f\n", trace, pol, (unsigned long long)seed,
             r->unalloc_at_100, r->unalloc_at_130, r->frag_at_90);
-    if (fclose(f) != 0)
-        return ss_error_set(err, SS_EIO, "%s: write failed", path);
+    int bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) /* checked at close: a full disk is an error */
+        return ss_error_set(err, SS_EIO, "%s: write failed: %s", path,
+                            strerror(errno ? errno : EIO));
     return 0;
 }
 

@@ -83,6 +83,8 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     }
     if (!o->in || !o->out)
         return ss_opt_fail("schedule", loud, "%s is required", !o->in ? "-i FILE" : "-o FILE");
+    if (SS_OPT_DISTINCT("schedule", loud, o->out, o->in) != SS_OPT_RUN)
+        return 2;
     return ss_opt_policy("schedule", o->policy, loud);
 }
 

@@ -191,6 +191,11 @@ static int run(void *arg)
         fprintf(stderr, "shardsched verify: %s\n", err.text);
         goto out;
     }
+    if (!p->has_fingerprint)
+        fprintf(stderr,
+                "shardsched verify: warning: %s has no snapshot fingerprint (written by an older "
+                "shardsched); checking it row by row against %s\n",
+                o->placements, o->cluster);
     int64_t nv = ss_verify(c, p, &rep, &err);
     if (nv < 0) {
         fprintf(stderr, "shardsched verify: %s\n", err.text);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "ss_policy.h"
 
@@ -26,6 +27,21 @@ int ss_opt_fail(const char *cmd, bool loud, const char *fmt, ...)
     fprintf(stderr, "\nsee 'shardsched %s --help'\n", cmd);
     va_end(ap);
     return 2;
+}
+
+int ss_opt_distinct_files(const char *cmd, bool loud, const char *out, const char *const *in, int n)
+{
+    struct stat so, si;
+    if (!out || strcmp(out, "-") == 0 || stat(out, &so) != 0)
+        return SS_OPT_RUN; /* stdout, or not there yet: cannot be an input */
+    for (int i = 0; i < n; i++)
+        if (in[i] && strcmp(in[i], "-") != 0 && stat(in[i], &si) == 0 && si.st_dev == so.st_dev &&
+            si.st_ino == so.st_ino)
+            return ss_opt_fail(cmd, loud,
+                               "output %s is the input %s (the same file); writing it would "
+                               "destroy the input, choose another output",
+                               out, in[i]);
+    return SS_OPT_RUN;
 }
 
 /* How an option is named in messages: --long if it has one, else -c. */

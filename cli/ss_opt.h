@@ -97,6 +97,21 @@ int ss_opt_parse(const ss_opt_spec_t *spec, int argc, char **argv, bool loud);
 int ss_opt_fail(const char *cmd, bool loud, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Refuses an output that is one of the inputs (issue 10, item 5: `schedule
+ * -i c.h5 -o c.h5` destroyed c.h5). out and the n inputs in[] (NULL and "-"
+ * entries, options not given, are skipped) are compared as files, by device
+ * and inode after following links, so `./c.h5`, `dir/../c.h5` and symlinks
+ * are caught; an output that does not exist yet cannot be an input. Returns
+ * SS_OPT_RUN, or 2 after a usage error ("output c.h5 is the input ./c.h5
+ * (the same file); writing it would destroy the input"). */
+int ss_opt_distinct_files(const char *cmd, bool loud, const char *out, const char *const *in,
+                          int n);
+/* The same with the inputs listed: SS_OPT_DISTINCT("schedule", loud, o->out, o->in). */
+#define SS_OPT_DISTINCT(cmd, loud, out, ...)                                                       \
+    ss_opt_distinct_files(                                                                         \
+        (cmd), (loud), (out), (const char *const[]){__VA_ARGS__},                                  \
+        (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))
+
 /* --policy NAME of schedule and bench: returns SS_OPT_RUN when the engine's
  * registry (ss_policy_find) knows name, else 2 after a usage error naming it. */
 int ss_opt_policy(const char *cmd, const char *name, bool loud);

@@ -3,6 +3,8 @@
  * validator is what every reader runs before the engine trusts the data. */
 #include "ss_cluster.h"
 
+#include "ss_hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,4 +405,28 @@ size_t ss_cluster_bytes(const ss_cluster_t *c)
     b += (size_t)c->cap_terms * sizeof(ss_term_t) + (size_t)c->cap_exprs * sizeof(ss_expr_t);
     b += (size_t)(c->cap_expr_values + c->cap_models) * 4;
     return b;
+}
+
+/* Hashes a length-prefixed string (so "ab","c" and "a","bc" differ). */
+static uint64_t hash_str(uint64_t h, const ss_cluster_t *c, int32_t id)
+{
+    uint32_t len = (uint32_t)ss_strtab_len(c->strings, id);
+    const char *s = ss_cluster_strget(c, id);
+    h = ss_hash_bytes(h, &len, sizeof len);
+    return ss_hash_bytes(h, s ? s : "", len);
+}
+
+uint64_t ss_cluster_fingerprint(const ss_cluster_t *c)
+{
+    uint64_t h = SS_HASH_INIT;
+    h = ss_hash_bytes(h, &c->n_nodes, sizeof c->n_nodes);
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        h = hash_str(h, c, c->node_name[i]);
+    h = ss_hash_bytes(h, &c->n_pods, sizeof c->n_pods);
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        h = hash_str(h, c, c->pod_ns[p]);
+        h = hash_str(h, c, c->pod_name[p]);
+        h = ss_hash_bytes(h, &c->pod_node[p], sizeof c->pod_node[p]);
+    }
+    return h;
 }

@@ -232,6 +232,39 @@ bool ss_cluster_nodes_sorted(const ss_cluster_t *c);
  * SS_EFORMAT with a message naming the table, row and field. */
 int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err);
 
+/* Saturating arithmetic for resource quantities (issue 10, item 9). The
+ * format allows values whose sums do not fit (128 running pods of 2^56 bytes
+ * on one node), so every sum and difference of quantities in the engine, the
+ * verifier and inspect goes through these: the result is clamped to
+ * [INT64_MIN, INT64_MAX] (int32: [INT32_MIN, INT32_MAX]) instead of wrapping.
+ * A clamped free capacity stays hugely negative, so nothing more fits. */
+static inline int64_t ss_sat_add64(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+static inline int64_t ss_sat_sub64(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+static inline int32_t ss_sat_add32(int32_t a, int64_t b)
+{
+    int64_t r = (int64_t)a + (b > INT32_MAX ? INT32_MAX : b < INT32_MIN ? INT32_MIN : b);
+    return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+/* The snapshot fingerprint a placements file carries (its root attribute
+ * snapshot_fingerprint, docs/snapshot-format.md): a 64-bit hash (ss_hash) of
+ * the identity columns, node names in row order, then each pod's namespace,
+ * name and node row (-1 pending). Deterministic, independent of ranks and
+ * threads (every rank holds these columns whole). */
+uint64_t ss_cluster_fingerprint(const ss_cluster_t *c);
+
 /* Memory used by the cluster's arrays, in bytes. */
 size_t ss_cluster_bytes(const ss_cluster_t *c);
 

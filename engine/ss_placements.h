@@ -17,6 +17,11 @@ typedef struct {
     uint64_t *gpu_mask; /* GPUs used on node */
     char policy[64];    /* policy name the run used */
     int exhaustive;     /* 1 if computed by the naive reference */
+    /* ss_cluster_fingerprint of the snapshot the placements were computed
+     * for (root attribute snapshot_fingerprint); has_fingerprint = 0 for a
+     * file written before the attribute existed. */
+    uint64_t fingerprint;
+    int has_fingerprint;
     /* How the run went (the file's /run group; never part of a comparison):
      * 0 = not measured, and then not written. */
     double seconds;  /* wall time of the scheduling run */

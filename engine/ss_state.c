@@ -112,18 +112,32 @@ int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node)
     return SS_REASON_NONE;
 }
 
+/* The lowest free milli-GPU of an over-shared GPU: 64 of them still sum
+ * within int32 (the policies add a node's GPUs up). */
+#define GPU_FREE_MIN (-(INT32_C(1) << 24))
+
 void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_t gpu_mask,
                     int sign)
 {
     const ss_cluster_t *c = s->c;
-    s->free_cpu[node] -= sign * t->req.cpu_milli;
-    s->free_mem[node] -= sign * t->req.memory;
-    s->free_pods[node] -= sign;
-    for (int k = 0; k < c->n_ext; k++)
-        s->free_ext[(size_t)node * SS_MAX_EXT + k] -= sign * t->req.ext[k];
+    /* Saturating: running pods may over-commit a node beyond int64 (the
+     * format allows it); a clamped free capacity is hugely negative, so
+     * nothing more fits, and the engine only undoes its own placements,
+     * which fitted and so never clamp. */
+    s->free_cpu[node] = ss_sat_sub64(s->free_cpu[node], sign * t->req.cpu_milli);
+    s->free_mem[node] = ss_sat_sub64(s->free_mem[node], sign * t->req.memory);
+    s->free_pods[node] = ss_sat_add32(s->free_pods[node], -sign);
+    for (int k = 0; k < c->n_ext; k++) {
+        int64_t *f = &s->free_ext[(size_t)node * SS_MAX_EXT + k];
+        *f = ss_sat_sub64(*f, sign * t->req.ext[k]);
+    }
     int32_t b = c->node_gpu_begin[node];
-    for (uint64_t m = gpu_mask; m; m &= m - 1)
-        s->gpu_free[b + __builtin_ctzll(m)] -= sign * t->req.gpu_milli;
+    for (uint64_t m = gpu_mask; m; m &= m - 1) {
+        int32_t *f = &s->gpu_free[b + __builtin_ctzll(m)];
+        *f = ss_sat_add32(*f, -(int64_t)sign * t->req.gpu_milli);
+        if (*f < GPU_FREE_MIN) /* so that sums over a node's 64 GPUs fit in int32 */
+            *f = GPU_FREE_MIN;
+    }
     if (t->req.gpu_count > 0)
         s->tags[(size_t)node * SS_STATE_NTAGS + ss_state_tag(t)] += sign;
     s->version[node]++;

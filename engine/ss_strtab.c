@@ -168,8 +168,13 @@ ss_strtab_t *ss_strtab_from_raw(const char *data, size_t bytes, const int64_t *o
         return NULL;
     }
     for (int32_t i = 0; i < count; i++) {
-        /* in range before use: only offsets[count] was compared with bytes */
-        if (offsets[i + 1] <= offsets[i] || offsets[i + 1] > (int64_t)bytes) {
+        /* Each offset in range before it is used: increasing offsets that
+         * end at the data size are in range only once all are checked. */
+        if (offsets[i + 1] > (int64_t)bytes) {
+            *why = "a string table offset lies past the end of /strings/data";
+            return NULL;
+        }
+        if (offsets[i + 1] <= offsets[i]) {
             *why = "string table offsets are not increasing within the data";
             return NULL;
         }

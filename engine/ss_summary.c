@@ -42,15 +42,18 @@ static void usage_add(ss_usage_t *u, int k, const ss_cluster_t *c, int32_t pod, 
                       uint64_t mask)
 {
     const ss_request_t *r = &c->templates[c->pod_template[pod]].req;
-    u->cpu[k][node] += r->cpu_milli;
-    u->mem[k][node] += r->memory;
-    u->pods[k][node] += 1;
-    for (int e = 0; e < c->n_ext; e++)
-        u->ext[k][(size_t)node * SS_MAX_EXT + e] += r->ext[e];
+    /* saturating: the sums of what the format allows do not fit in int64 */
+    u->cpu[k][node] = ss_sat_add64(u->cpu[k][node], r->cpu_milli);
+    u->mem[k][node] = ss_sat_add64(u->mem[k][node], r->memory);
+    u->pods[k][node] = ss_sat_add32(u->pods[k][node], 1);
+    for (int e = 0; e < c->n_ext; e++) {
+        int64_t *x = &u->ext[k][(size_t)node * SS_MAX_EXT + e];
+        *x = ss_sat_add64(*x, r->ext[e]);
+    }
     int32_t ng = c->node_gpu_count[node], gb = c->node_gpu_begin[node];
     for (int32_t b = 0; b < ng && b < 64; b++)
         if (mask >> b & 1)
-            u->gpu[k][gb + b] += r->gpu_milli;
+            u->gpu[k][gb + b] = ss_sat_add32(u->gpu[k][gb + b], r->gpu_milli);
 }
 
 int ss_usage_compute(const ss_cluster_t *c, const ss_placements_t *p, ss_usage_t *u,
@@ -114,16 +117,16 @@ static void count_resources(const ss_cluster_t *c, const ss_usage_t *u, ss_summa
         int64_t put[SS_RES_COUNT] = {u->cpu[1][n], u->mem[1][n], 0, u->pods[1][n]};
         for (int32_t g = c->node_gpu_begin[n]; g < c->node_gpu_begin[n] + c->node_gpu_count[n];
              g++) {
-            cap[SS_RES_GPU] += c->gpu_milli[g];
-            run[SS_RES_GPU] += u->gpu[0][g];
+            cap[SS_RES_GPU] += c->gpu_milli[g]; /* <= 64 x 1000 per node */
+            run[SS_RES_GPU] += u->gpu[0][g];    /* int32 each: no int64 overflow */
             put[SS_RES_GPU] += u->gpu[1][g];
             int64_t free_milli = (int64_t)c->gpu_milli[g] - u->gpu[0][g] - u->gpu[1][g];
-            s->free_gpu_milli += free_milli > 0 ? free_milli : 0;
+            s->free_gpu_milli = ss_sat_add64(s->free_gpu_milli, free_milli > 0 ? free_milli : 0);
         }
         for (int r = 0; r < SS_RES_COUNT; r++) {
-            s->res[r].capacity += cap[r];
-            s->res[r].before += run[r];
-            s->res[r].after += run[r] + put[r];
+            s->res[r].capacity = ss_sat_add64(s->res[r].capacity, cap[r]);
+            s->res[r].before = ss_sat_add64(s->res[r].before, run[r]);
+            s->res[r].after = ss_sat_add64(s->res[r].after, ss_sat_add64(run[r], put[r]));
         }
     }
 }
@@ -155,12 +158,12 @@ static int count_zones(const ss_cluster_t *c, const ss_usage_t *u, ss_summary_t 
         }
         ss_zone_use_t *z = &s->zones[cur];
         z->nodes++;
-        z->cpu_capacity += c->node_cpu[n];
-        z->cpu_after += u->cpu[0][n] + u->cpu[1][n];
+        z->cpu_capacity = ss_sat_add64(z->cpu_capacity, c->node_cpu[n]);
+        z->cpu_after = ss_sat_add64(z->cpu_after, ss_sat_add64(u->cpu[0][n], u->cpu[1][n]));
         for (int32_t g = c->node_gpu_begin[n]; g < c->node_gpu_begin[n] + c->node_gpu_count[n];
              g++) {
             z->gpu_capacity += c->gpu_milli[g];
-            z->gpu_after += u->gpu[0][g] + u->gpu[1][g];
+            z->gpu_after = ss_sat_add64(z->gpu_after, (int64_t)u->gpu[0][g] + u->gpu[1][g]);
         }
     }
     return 0;

@@ -4,15 +4,62 @@
 #include "ss_cluster.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define MAX_CPU_MILLI (INT64_C(1) << 40) /* ~1e12 milli-cpu: far beyond any machine */
 #define MAX_MEMORY (INT64_C(1) << 56)    /* 64 PiB */
 #define MAX_PODS_PER_NODE 1000000
 #define MAX_EXT_QTY (INT64_C(1) << 56)
 
-static int bad(ss_error_t *err, const char *table, int64_t row, const char *field, const char *why)
+static bool str_ok(const ss_cluster_t *c, int32_t id)
 {
-    return ss_error_set(err, SS_EFORMAT, "/%s/%s row %lld: %s", table, field, (long long)row, why);
+    return id >= 0 && id < ss_strtab_count(c->strings);
+}
+
+/* A string for a message: the string id's text if it is valid, else "?". */
+static const char *name_of(const ss_cluster_t *c, int32_t id)
+{
+    return str_ok(c, id) ? ss_cluster_strget(c, id) : "?";
+}
+
+/* Names the object a row is, for messages (issue 10 item 18: "/nodes/memory
+ * row 0" must say which node): " (node n1)", " (pod ns/name)", " (pod group
+ * g)", " (GPU 2 of node n1)", " (template of pod ns/name)"; "" for pools. */
+static void who(const ss_cluster_t *c, const char *table, int64_t row, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    int32_t r = (int32_t)row;
+    if (strcmp(table, "nodes") == 0) {
+        snprintf(buf, n, " (node %s)", name_of(c, c->node_name[r]));
+    } else if (strcmp(table, "pods") == 0) {
+        snprintf(buf, n, " (pod %s/%s)", name_of(c, c->pod_ns[r]), name_of(c, c->pod_name[r]));
+    } else if (strcmp(table, "groups") == 0) {
+        snprintf(buf, n, " (pod group %s)", name_of(c, c->group_name[r]));
+    } else if (strcmp(table, "gpus") == 0) {
+        for (int32_t i = 0; i < c->n_nodes; i++)
+            if (r >= c->node_gpu_begin[i] && r - c->node_gpu_begin[i] < c->node_gpu_count[i]) {
+                snprintf(buf, n, " (GPU %d of node %s)", (int)(r - c->node_gpu_begin[i]),
+                         name_of(c, c->node_name[i]));
+                break;
+            }
+    } else if (strcmp(table, "templates") == 0) {
+        for (int32_t p = 0; p < c->n_pods; p++)
+            if (c->pod_template[p] == r) {
+                snprintf(buf, n, " (template of pod %s/%s)", name_of(c, c->pod_ns[p]),
+                         name_of(c, c->pod_name[p]));
+                break;
+            }
+    }
+}
+
+static int bad(const ss_cluster_t *c, ss_error_t *err, const char *table, int64_t row,
+               const char *field, const char *why)
+{
+    char obj[600];
+    who(c, table, row, obj, sizeof obj);
+    return ss_error_set(err, SS_EFORMAT, "/%s/%s row %lld%s: %s", table, field, (long long)row, obj,
+                        why);
 }
 
 static bool range_ok(int32_t begin, int32_t count, int32_t pool)
@@ -20,56 +67,74 @@ static bool range_ok(int32_t begin, int32_t count, int32_t pool)
     return begin >= 0 && count >= 0 && (int64_t)begin + count <= pool;
 }
 
-static bool str_ok(const ss_cluster_t *c, int32_t id)
+/* GPU records are grouped by node: no GPU row is in two nodes' ranges (the
+ * engine keeps one free capacity per row, so a shared row would be handed
+ * out twice). Runs after every range is known to lie inside /gpus. */
+static int check_gpu_owners(const ss_cluster_t *c, ss_error_t *err)
 {
-    return id >= 0 && id < ss_strtab_count(c->strings);
+    uint8_t *owned = calloc(c->n_gpus > 0 ? (size_t)c->n_gpus : 1, 1);
+    if (!owned)
+        return ss_error_set(err, SS_ENOMEM, "out of memory validating /gpus");
+    int rc = 0;
+    for (int32_t i = 0; i < c->n_nodes && rc == 0; i++)
+        for (int32_t j = 0; j < c->node_gpu_count[i] && rc == 0; j++)
+            if (owned[c->node_gpu_begin[i] + j]++)
+                rc = bad(c, err, "nodes", i, "gpu_begin",
+                         "range overlaps another node's GPUs in /gpus");
+    free(owned);
+    return rc;
 }
 
 static int check_nodes(const ss_cluster_t *c, ss_error_t *err)
 {
     for (int32_t i = 0; i < c->n_nodes; i++) {
         if (!str_ok(c, c->node_name[i]))
-            return bad(err, "nodes", i, "name", "string id out of range");
+            return bad(c, err, "nodes", i, "name", "string id out of range");
         for (int l = 0; l < SS_TOPO_NLEVELS; l++)
             if (!str_ok(c, c->node_topo[(size_t)i * SS_TOPO_NLEVELS + l]))
-                return bad(err, "nodes", i, ss_topo_level_name(l), "string id out of range");
+                return bad(c, err, "nodes", i, ss_topo_level_name(l), "string id out of range");
         if (c->node_cpu[i] < 0 || c->node_cpu[i] > MAX_CPU_MILLI)
-            return bad(err, "nodes", i, "cpu_milli", "negative or absurd value");
+            return bad(c, err, "nodes", i, "cpu_milli", "negative or absurd value");
         if (c->node_mem[i] < 0 || c->node_mem[i] > MAX_MEMORY)
-            return bad(err, "nodes", i, "memory", "negative or absurd value");
+            return bad(c, err, "nodes", i, "memory", "negative or absurd value");
         if (c->node_pods[i] < 0 || c->node_pods[i] > MAX_PODS_PER_NODE)
-            return bad(err, "nodes", i, "pods", "negative or absurd value");
+            return bad(c, err, "nodes", i, "pods", "negative or absurd value");
         for (int k = 0; k < c->n_ext; k++) {
             int64_t v = c->node_ext[(size_t)i * SS_MAX_EXT + k];
             if (v < 0 || v > MAX_EXT_QTY)
-                return bad(err, "nodes", i, "ext", "negative or absurd value");
+                return bad(c, err, "nodes", i, "ext", "negative or absurd value");
         }
         if (c->node_unsched[i] > 1)
-            return bad(err, "nodes", i, "unschedulable", "not 0 or 1");
+            return bad(c, err, "nodes", i, "unschedulable", "not 0 or 1");
         if (!range_ok(c->node_label_begin[i], c->node_label_count[i], c->n_labels))
-            return bad(err, "nodes", i, "label_begin", "range outside /labels");
+            return bad(c, err, "nodes", i, "label_begin", "range outside /labels");
         if (!range_ok(c->node_taint_begin[i], c->node_taint_count[i], c->n_taints))
-            return bad(err, "nodes", i, "taint_begin", "range outside /taints");
+            return bad(c, err, "nodes", i, "taint_begin", "range outside /taints");
         if (!range_ok(c->node_gpu_begin[i], c->node_gpu_count[i], c->n_gpus))
-            return bad(err, "nodes", i, "gpu_begin", "range outside /gpus");
+            return bad(c, err, "nodes", i, "gpu_begin", "range outside /gpus");
         if (c->node_gpu_count[i] > SS_MAX_GPUS_PER_NODE)
-            return bad(err, "nodes", i, "gpu_count", "more than 64 GPUs on one node");
+            return bad(c, err, "nodes", i, "gpu_count", "more than 64 GPUs on one node");
     }
+    int rc = check_gpu_owners(c, err);
+    if (rc < 0)
+        return rc;
     for (int32_t g = 0; g < c->n_gpus; g++) {
         if (!str_ok(c, c->gpu_model[g]))
-            return bad(err, "gpus", g, "model", "string id out of range");
+            return bad(c, err, "gpus", g, "model", "string id out of range");
         if (c->gpu_milli[g] <= 0 || c->gpu_milli[g] > SS_GPU_MILLI)
-            return bad(err, "gpus", g, "milli", "capacity must be in 1..1000");
+            return bad(c, err, "gpus", g, "milli", "capacity must be in 1..1000");
     }
     for (int32_t i = 0; i < c->n_labels; i++)
         if (!str_ok(c, c->labels[i].key) || !str_ok(c, c->labels[i].value))
-            return bad(err, "labels", i, "key", "string id out of range");
+            return bad(c, err, "labels", i, str_ok(c, c->labels[i].key) ? "value" : "key",
+                       "string id out of range");
     for (int32_t i = 0; i < c->n_taints; i++) {
         if (!str_ok(c, c->taints[i].key) || !str_ok(c, c->taints[i].value))
-            return bad(err, "taints", i, "key", "string id out of range");
+            return bad(c, err, "taints", i, str_ok(c, c->taints[i].key) ? "value" : "key",
+                       "string id out of range");
         if (c->taints[i].effect < SS_EFFECT_NO_SCHEDULE ||
             c->taints[i].effect > SS_EFFECT_NO_EXECUTE)
-            return bad(err, "taints", i, "effect", "not NoSchedule/PreferNoSchedule/NoExecute");
+            return bad(c, err, "taints", i, "effect", "not NoSchedule/PreferNoSchedule/NoExecute");
     }
     return 0;
 }
@@ -79,68 +144,70 @@ static int check_templates(const ss_cluster_t *c, ss_error_t *err)
     for (int32_t i = 0; i < c->n_tolerations; i++) {
         const ss_toleration_t *t = &c->tolerations[i];
         if (!str_ok(c, t->key) || !str_ok(c, t->value))
-            return bad(err, "tolerations", i, "key", "string id out of range");
+            return bad(c, err, "tolerations", i, str_ok(c, t->key) ? "value" : "key",
+                       "string id out of range");
         if (t->op != SS_TOL_EQUAL && t->op != SS_TOL_EXISTS)
-            return bad(err, "tolerations", i, "op", "not Equal or Exists");
+            return bad(c, err, "tolerations", i, "op", "not Equal or Exists");
         if (t->effect < SS_EFFECT_ANY || t->effect > SS_EFFECT_NO_EXECUTE)
-            return bad(err, "tolerations", i, "effect", "unknown effect");
+            return bad(c, err, "tolerations", i, "effect", "unknown effect");
     }
     for (int32_t i = 0; i < c->n_expr_values; i++)
         if (!str_ok(c, c->expr_values[i]))
-            return bad(err, "exprs", i, "values", "string id out of range");
+            return bad(c, err, "exprs", i, "values", "string id out of range");
     for (int32_t i = 0; i < c->n_models; i++)
         if (!str_ok(c, c->models[i]))
-            return bad(err, "models", i, "model", "string id out of range");
+            return bad(c, err, "models", i, "model", "string id out of range");
     for (int32_t i = 0; i < c->n_exprs; i++) {
         const ss_expr_t *e = &c->exprs[i];
         if (!str_ok(c, e->key))
-            return bad(err, "exprs", i, "key", "string id out of range");
+            return bad(c, err, "exprs", i, "key", "string id out of range");
         if (e->op < 0 || e->op >= SS_OP_COUNT)
-            return bad(err, "exprs", i, "op", "unknown operator");
+            return bad(c, err, "exprs", i, "op", "unknown operator");
         if (e->is_field != 0 && e->is_field != 1)
-            return bad(err, "exprs", i, "is_field", "not 0 or 1");
+            return bad(c, err, "exprs", i, "is_field", "not 0 or 1");
         if (!range_ok(e->val_begin, e->val_count, c->n_expr_values))
-            return bad(err, "exprs", i, "val_begin", "range outside /exprs/values");
+            return bad(c, err, "exprs", i, "val_begin", "range outside /exprs/values");
     }
     for (int32_t i = 0; i < c->n_terms; i++) {
         if (!range_ok(c->terms[i].expr_begin, c->terms[i].expr_count, c->n_exprs))
-            return bad(err, "terms", i, "expr_begin", "range outside /exprs");
+            return bad(c, err, "terms", i, "expr_begin", "range outside /exprs");
         if (c->terms[i].weight < 0 || c->terms[i].weight > 100)
-            return bad(err, "terms", i, "weight", "must be 0..100");
+            return bad(c, err, "terms", i, "weight", "must be 0..100");
     }
     for (int32_t i = 0; i < c->n_templates; i++) {
         const ss_template_t *t = &c->templates[i];
         const ss_request_t *r = &t->req;
         if (r->cpu_milli < 0 || r->cpu_milli > MAX_CPU_MILLI)
-            return bad(err, "templates", i, "cpu_milli", "negative or absurd value");
+            return bad(c, err, "templates", i, "cpu_milli", "negative or absurd value");
         if (r->memory < 0 || r->memory > MAX_MEMORY)
-            return bad(err, "templates", i, "memory", "negative or absurd value");
+            return bad(c, err, "templates", i, "memory", "negative or absurd value");
         if (r->gpu_count < 0 || r->gpu_count > SS_MAX_GPUS_PER_NODE)
-            return bad(err, "templates", i, "gpu_count", "must be 0..64");
+            return bad(c, err, "templates", i, "gpu_count", "must be 0..64");
         if (r->gpu_count > 0 && (r->gpu_milli <= 0 || r->gpu_milli > SS_GPU_MILLI))
-            return bad(err, "templates", i, "gpu_milli", "must be 1..1000 for a GPU pod");
+            return bad(c, err, "templates", i, "gpu_milli", "must be 1..1000 for a GPU pod");
         if (r->gpu_count > 1 && r->gpu_milli != SS_GPU_MILLI)
-            return bad(err, "templates", i, "gpu_milli",
+            return bad(c, err, "templates", i, "gpu_milli",
                        "a multi-GPU pod must ask whole GPUs (1000)");
         if (r->gpu_count == 0 && r->gpu_milli != 0)
-            return bad(err, "templates", i, "gpu_milli", "set on a pod with no GPU");
+            return bad(c, err, "templates", i, "gpu_milli", "set on a pod with no GPU");
         for (int k = 0; k < SS_MAX_EXT; k++)
             if (r->ext[k] < 0 || r->ext[k] > MAX_EXT_QTY || (k >= c->n_ext && r->ext[k] != 0))
-                return bad(err, "templates", i, "ext", "negative, absurd or undeclared resource");
+                return bad(c, err, "templates", i, "ext",
+                           "negative, absurd or undeclared resource");
         if (!range_ok(t->sel_begin, t->sel_count, c->n_labels))
-            return bad(err, "templates", i, "sel_begin", "range outside /labels");
+            return bad(c, err, "templates", i, "sel_begin", "range outside /labels");
         if (!range_ok(t->plabel_begin, t->plabel_count, c->n_labels))
-            return bad(err, "templates", i, "label_begin", "range outside /labels");
+            return bad(c, err, "templates", i, "label_begin", "range outside /labels");
         if (!range_ok(t->req_begin, t->req_count, c->n_terms))
-            return bad(err, "templates", i, "req_begin", "range outside /terms");
+            return bad(c, err, "templates", i, "req_begin", "range outside /terms");
         if (!range_ok(t->pref_begin, t->pref_count, c->n_terms))
-            return bad(err, "templates", i, "pref_begin", "range outside /terms");
+            return bad(c, err, "templates", i, "pref_begin", "range outside /terms");
         if (!range_ok(t->tol_begin, t->tol_count, c->n_tolerations))
-            return bad(err, "templates", i, "tol_begin", "range outside /tolerations");
+            return bad(c, err, "templates", i, "tol_begin", "range outside /tolerations");
         if (!range_ok(t->model_begin, t->model_count, c->n_models))
-            return bad(err, "templates", i, "model_begin", "range outside /models");
+            return bad(c, err, "templates", i, "model_begin", "range outside /models");
         if (!str_ok(c, t->workload))
-            return bad(err, "templates", i, "workload", "string id out of range");
+            return bad(c, err, "templates", i, "workload", "string id out of range");
     }
     return 0;
 }
@@ -149,37 +216,39 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
 {
     for (int32_t g = 0; g < c->n_groups; g++) {
         if (!str_ok(c, c->group_name[g]))
-            return bad(err, "groups", g, "name", "string id out of range");
+            return bad(c, err, "groups", g, "name", "string id out of range");
         if (c->group_min_member[g] < 1)
-            return bad(err, "groups", g, "min_member", "must be at least 1");
+            return bad(c, err, "groups", g, "min_member", "must be at least 1");
         if (c->group_topo_mode[g] < SS_TOPO_MODE_NONE ||
             c->group_topo_mode[g] > SS_TOPO_MODE_REQUIRED)
-            return bad(err, "groups", g, "topo_mode", "must be 0, 1 or 2");
+            return bad(c, err, "groups", g, "topo_mode", "must be 0, 1 or 2");
         if (c->group_topo_level[g] < 0 || c->group_topo_level[g] >= SS_TOPO_NLEVELS)
-            return bad(err, "groups", g, "topo_level", "must be 0..4");
+            return bad(c, err, "groups", g, "topo_level", "must be 0..4");
     }
     for (int32_t p = 0; p < c->n_pods; p++) {
         if (!str_ok(c, c->pod_name[p]) || !str_ok(c, c->pod_ns[p]))
-            return bad(err, "pods", p, "name", "string id out of range");
+            return bad(c, err, "pods", p, str_ok(c, c->pod_name[p]) ? "namespace" : "name",
+                       "string id out of range");
         if (c->pod_template[p] < 0 || c->pod_template[p] >= c->n_templates)
-            return bad(err, "pods", p, "template", "dangling reference to /templates");
+            return bad(c, err, "pods", p, "template", "dangling reference to /templates");
         if (c->pod_group[p] < -1 || c->pod_group[p] >= c->n_groups)
-            return bad(err, "pods", p, "group", "dangling reference to /groups");
+            return bad(c, err, "pods", p, "group", "dangling reference to /groups");
         if (c->pod_node[p] < -1 || c->pod_node[p] >= c->n_nodes)
-            return bad(err, "pods", p, "node", "dangling reference to /nodes");
+            return bad(c, err, "pods", p, "node", "dangling reference to /nodes");
         /* Any int32 is a valid priority: Kubernetes' system classes go above
          * 2e9 (system-node-critical is 2000001000). */
         int32_t n = c->pod_node[p];
         uint64_t m = c->pod_gpu_mask[p];
         const ss_request_t *r = &c->templates[c->pod_template[p]].req;
         if (n < 0 && m != 0)
-            return bad(err, "pods", p, "gpu_mask", "set on a pending pod");
+            return bad(c, err, "pods", p, "gpu_mask", "set on a pending pod");
         if (n >= 0) {
             int32_t ng = c->node_gpu_count[n];
             if (ng < 64 && (m >> ng) != 0)
-                return bad(err, "pods", p, "gpu_mask", "names a GPU the node does not have");
+                return bad(c, err, "pods", p, "gpu_mask", "names a GPU the node does not have");
             if (__builtin_popcountll(m) != r->gpu_count)
-                return bad(err, "pods", p, "gpu_mask", "number of GPUs differs from the request");
+                return bad(c, err, "pods", p, "gpu_mask",
+                           "number of GPUs differs from the request");
         }
     }
     return 0;

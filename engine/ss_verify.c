@@ -357,16 +357,22 @@ static void over(vctx_t *v, int rule, int32_t node, int res, int64_t used, int64
 static void check_node(vctx_t *v, const ss_usage_t *u, int32_t n)
 {
     const ss_cluster_t *c = v->c;
-    if (u->cpu[1][n] > 0 && u->cpu[0][n] + u->cpu[1][n] > c->node_cpu[n])
-        over(v, SS_VRULE_CPU, n, RES_CPU, u->cpu[0][n] + u->cpu[1][n], c->node_cpu[n], "cpu");
-    if (u->mem[1][n] > 0 && u->mem[0][n] + u->mem[1][n] > c->node_mem[n])
-        over(v, SS_VRULE_MEMORY, n, RES_MEM, u->mem[0][n] + u->mem[1][n], c->node_mem[n], "memory");
-    if (u->pods[1][n] > 0 && u->pods[0][n] + u->pods[1][n] > c->node_pods[n])
-        over(v, SS_VRULE_PODS, n, RES_PODS, u->pods[0][n] + u->pods[1][n], c->node_pods[n], "pods");
+    /* Saturating sums (the usage is saturated too): an over-committed node
+     * is reported with a clamped total, never a wrapped one. */
+    int64_t cpu = ss_sat_add64(u->cpu[0][n], u->cpu[1][n]);
+    int64_t mem = ss_sat_add64(u->mem[0][n], u->mem[1][n]);
+    int64_t pods = (int64_t)u->pods[0][n] + u->pods[1][n];
+    if (u->cpu[1][n] > 0 && cpu > c->node_cpu[n])
+        over(v, SS_VRULE_CPU, n, RES_CPU, cpu, c->node_cpu[n], "cpu");
+    if (u->mem[1][n] > 0 && mem > c->node_mem[n])
+        over(v, SS_VRULE_MEMORY, n, RES_MEM, mem, c->node_mem[n], "memory");
+    if (u->pods[1][n] > 0 && pods > c->node_pods[n])
+        over(v, SS_VRULE_PODS, n, RES_PODS, pods, c->node_pods[n], "pods");
     for (int e = 0; e < c->n_ext; e++) {
         size_t x = (size_t)n * SS_MAX_EXT + e;
-        if (u->ext[1][x] > 0 && u->ext[0][x] + u->ext[1][x] > c->node_ext[x])
-            over(v, SS_VRULE_EXT, n, RES_EXT0 + e, u->ext[0][x] + u->ext[1][x], c->node_ext[x],
+        int64_t used = ss_sat_add64(u->ext[0][x], u->ext[1][x]);
+        if (u->ext[1][x] > 0 && used > c->node_ext[x])
+            over(v, SS_VRULE_EXT, n, RES_EXT0 + e, used, c->node_ext[x],
                  ss_cluster_strget(c, c->ext_name[e]));
     }
     int32_t gb = c->node_gpu_begin[n];

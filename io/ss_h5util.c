@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 size_t ss_h5_type_size(ss_h5_type_t t)
@@ -72,6 +73,64 @@ void ss_h5_last_error(char *buf, size_t n)
     char inner[160] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, inner);
     snprintf(buf, n, "%s", inner);
+}
+
+/* The errno a system call failed with, as HDF5's drivers record it deep in
+ * the error stack ("... errno = 28, error message = '...'"); 0 if none. */
+static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    const char *s = e->desc ? strstr(e->desc, "errno = ") : NULL;
+    if (s && *(int *)data == 0)
+        *(int *)data = atoi(s + 8);
+    return 0;
+}
+
+/* ENOSPC when the file system holding path has no block left (the MPI-IO
+ * driver reports a failed write without its errno), else 0. */
+static int full_disk(const char *path)
+{
+    char dir[4096];
+    struct statvfs v;
+    snprintf(dir, sizeof dir, "%s", path ? path : ".");
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    return statvfs(dir, &v) == 0 && v.f_bavail == 0 ? ENOSPC : 0;
+}
+
+void ss_h5_write_why(char *buf, size_t n, int e, const char *path)
+{
+    char h5[160];
+    ss_h5_last_error(h5, sizeof h5);
+    if (e == 0)
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, errno_cb, &e);
+    if (e == 0 && path)
+        e = full_disk(path);
+    h5[strcspn(h5, ":\n")] = '\0'; /* the drivers' long "failed: time = ..., errno = ..." */
+    if (h5[0] && e)
+        snprintf(buf, n, " (HDF5 says: %s; %s)", h5, strerror(e));
+    else if (h5[0] || e)
+        snprintf(buf, n, " (%s)", h5[0] ? h5 : strerror(e));
+    else if (n > 0)
+        buf[0] = '\0';
+}
+
+herr_t ss_h5_close_written(hid_t file, const char *tmp, int failed)
+{
+    if (failed && tmp && tmp[0])
+        (void)!truncate(tmp, 0);
+    herr_t e = H5Fclose(file);
+    int saved = errno; /* the caller's message names the first failure */
+    if (e < 0 && H5Iis_valid(file) > 0) {
+        if (tmp && tmp[0])
+            (void)!truncate(tmp, 0);
+        H5Fclose(file);
+    }
+    errno = saved;
+    return e;
 }
 
 /* Describes a file datatype as "int8", "uint64", "float32", "string"... */
@@ -145,8 +204,11 @@ int ss_h5_group(hid_t file, const char *fname, const char *path, ss_error_t *err
     hid_t g = gcpl < 0 ? H5I_INVALID_HID : H5Gcreate2(file, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
     if (gcpl >= 0)
         H5Pclose(gcpl);
-    if (g < 0)
-        return ss_error_set(err, SS_EIO, "%s: cannot create group %s", fname, path);
+    if (g < 0) {
+        char why[256];
+        ss_h5_write_why(why, sizeof why, errno, fname);
+        return ss_error_set(err, SS_EIO, "%s: cannot create group %s%s", fname, path, why);
+    }
     H5Gclose(g);
     return 0;
 }
@@ -155,8 +217,9 @@ int ss_h5_group(hid_t file, const char *fname, const char *path, ss_error_t *err
 static int write_dataset(hid_t file, const char *fname, const char *path, hid_t ft, hid_t mt,
                          int rank, const hsize_t *dims, const void *buf, ss_error_t *err)
 {
-    int rc = ss_error_set(err, SS_EIO, "%s: cannot write dataset %s", fname, path);
+    int rc = SS_EIO;
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, d = H5I_INVALID_HID;
+    errno = 0;
     hsize_t total = 1;
     for (int i = 0; i < rank; i++)
         total *= dims[i];
@@ -175,9 +238,16 @@ static int write_dataset(hid_t file, const char *fname, const char *path, hid_t 
     if (total > 0 && H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
         goto done;
     rc = 0;
-done:
-    if (d >= 0 && H5Dclose(d) < 0 && rc == 0)
-        rc = ss_error_set(err, SS_EIO, "%s: cannot write dataset %s", fname, path);
+done:;
+    char why[256] = ""; /* taken before the next HDF5 call clears the error stack */
+    if (rc < 0)
+        ss_h5_write_why(why, sizeof why, errno, fname);
+    if (d >= 0 && (errno = 0, H5Dclose(d)) < 0 && rc == 0) {
+        ss_h5_write_why(why, sizeof why, errno, fname);
+        rc = SS_EIO;
+    }
+    if (rc < 0)
+        rc = ss_error_set(err, SS_EIO, "%s: cannot write dataset %s%s", fname, path, why);
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (space >= 0)
@@ -247,6 +317,43 @@ static hid_t open_dataset(hid_t file, const char *fname, const char *path, ss_er
     return d;
 }
 
+/* The most bytes a dataset may declare per byte it stores: deflate cannot
+ * compress better than 1032:1, so a column declaring more than that (plus a
+ * little slack for tiny, unallocated or fill-valued datasets) is hostile or
+ * corrupt, and is refused before anything is allocated for it (issue 10,
+ * item 13: 206 KB declaring 50 million rows). */
+#define SS_H5_MAX_RATIO 1100
+#define SS_H5_SLACK_BYTES ((hsize_t)1 << 16)
+
+/* Checks that rows x cols elements of t are backed by storage in the file:
+ * at most SS_H5_MAX_RATIO x what the dataset stores (never more than the
+ * file holds) plus the slack. */
+static int check_extent(hid_t d, const char *fname, const char *path, ss_h5_type_t t, hsize_t rows,
+                        hsize_t cols, ss_error_t *err)
+{
+    hsize_t bytes;
+    if (__builtin_mul_overflow(rows, cols, &bytes) ||
+        __builtin_mul_overflow(bytes, (hsize_t)ss_h5_type_size(t), &bytes))
+        return ss_error_set(err, SS_EFORMAT, "%s: dataset %s declares %llu rows, too many", fname,
+                            path, (unsigned long long)rows);
+    if (bytes <= SS_H5_SLACK_BYTES)
+        return 0;
+    hsize_t stored = H5Dget_storage_size(d), fsize = 0;
+    hid_t f = H5Iget_file_id(d);
+    if (f >= 0) {
+        if (H5Fget_filesize(f, &fsize) >= 0 && stored > fsize)
+            stored = fsize;
+        H5Fclose(f);
+    }
+    if (stored > (bytes - SS_H5_SLACK_BYTES) / SS_H5_MAX_RATIO)
+        return 0;
+    return ss_error_set(err, SS_EFORMAT,
+                        "%s: dataset %s declares %llu rows (%llu bytes) but stores only %llu "
+                        "bytes; the file is corrupt or forged",
+                        fname, path, (unsigned long long)rows, (unsigned long long)bytes,
+                        (unsigned long long)stored);
+}
+
 /* Checks d's type and shape; fills *rows. */
 static int check_col(hid_t d, const char *fname, const char *path, ss_h5_type_t t, int want_rank,
                      hsize_t cols, hsize_t *rows, ss_error_t *err)
@@ -277,6 +384,8 @@ static int check_col(hid_t d, const char *fname, const char *path, ss_h5_type_t 
                           path, (unsigned long long)dims[1], (unsigned long long)cols);
         goto done;
     }
+    if ((rc = check_extent(d, fname, path, t, dims[0], rank == 2 ? cols : 1, err)) < 0)
+        goto done;
     *rows = dims[0];
 done:
     if (ft >= 0)
@@ -342,19 +451,29 @@ done:
 static int attr_write(hid_t file, const char *fname, const char *obj_path, const char *name,
                       hid_t ft, hid_t mt, const void *v, ss_error_t *err)
 {
-    int rc =
-        ss_error_set(err, SS_EIO, "%s: cannot write attribute %s on %s", fname, name, obj_path);
+    int rc = SS_EIO;
+    errno = 0;
     hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
     if (sp < 0)
-        return rc;
+        return ss_error_set(err, SS_EIO, "%s: cannot write attribute %s on %s", fname, name,
+                            obj_path);
     if (H5Aexists_by_name(file, obj_path, name, H5P_DEFAULT) > 0)
         H5Adelete_by_name(file, obj_path, name, H5P_DEFAULT);
     a = H5Acreate_by_name(file, obj_path, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (a >= 0 && H5Awrite(a, mt, v) >= 0)
         rc = 0;
-    if (a >= 0 && H5Aclose(a) < 0)
-        rc = ss_error_set(err, SS_EIO, "%s: cannot write attribute %s", fname, name);
+    char why[256] = "";
+    if (rc < 0)
+        ss_h5_write_why(why, sizeof why, errno, fname);
+    if (a >= 0 && H5Aclose(a) < 0 && rc == 0) {
+        ss_h5_write_why(why, sizeof why, errno, fname);
+        rc = SS_EIO;
+    }
     H5Sclose(sp);
+    if (rc < 0) {
+        rc = ss_error_set(err, SS_EIO, "%s: cannot write attribute %s on %s%s", fname, name,
+                          obj_path, why);
+    }
     return rc;
 }
 
@@ -368,6 +487,12 @@ int ss_h5_attr_write_f64(hid_t file, const char *fname, const char *obj_path, co
                          double v, ss_error_t *err)
 {
     return attr_write(file, fname, obj_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, err);
+}
+
+int ss_h5_attr_write_u64(hid_t file, const char *fname, const char *obj_path, const char *name,
+                         uint64_t v, ss_error_t *err)
+{
+    return attr_write(file, fname, obj_path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v, err);
 }
 
 int ss_h5_attr_write_str(hid_t file, const char *fname, const char *obj_path, const char *name,
@@ -418,6 +543,12 @@ int ss_h5_attr_read_i32(hid_t file, const char *fname, const char *obj_path, con
                         int32_t *v, ss_error_t *err)
 {
     return attr_read_num(file, fname, obj_path, name, H5T_INTEGER, H5T_NATIVE_INT32, v, err);
+}
+
+int ss_h5_attr_read_u64(hid_t file, const char *fname, const char *obj_path, const char *name,
+                        uint64_t *v, ss_error_t *err)
+{
+    return attr_read_num(file, fname, obj_path, name, H5T_INTEGER, H5T_NATIVE_UINT64, v, err);
 }
 
 int ss_h5_attr_read_f64(hid_t file, const char *fname, const char *obj_path, const char *name,
@@ -473,21 +604,27 @@ hid_t ss_h5_create_tmp(const char *path, char *tmp, size_t n, ss_error_t *err)
     if (rc < 0)
         return rc;
     hid_t fcpl = ocpl(H5P_FILE_CREATE);
+    errno = 0;
     hid_t f = fcpl < 0 ? H5I_INVALID_HID : H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    int e = errno;
     if (fcpl >= 0)
         H5Pclose(fcpl);
     if (f < 0) {
-        char why[160];
-        ss_h5_last_error(why, sizeof why);
-        remove(tmp);
-        return ss_error_set(err, SS_EIO, "%s: cannot create %s (%s)", path, tmp, why);
+        char why[256];
+        ss_h5_write_why(why, sizeof why, e, path);
+        rc = ss_error_set(err, SS_EIO, "%s: cannot create %s%s", path, tmp, why);
+        return ss_atomic_commit(tmp, path, rc, err); /* removes and unregisters tmp */
     }
     return f;
 }
 
 int ss_h5_finish_tmp(hid_t file, const char *tmp, const char *path, int rc, ss_error_t *err)
 {
-    if (H5Fclose(file) < 0 && rc == 0)
-        rc = ss_error_set(err, SS_EIO, "%s: cannot close %s", path, tmp);
+    errno = 0;
+    if (ss_h5_close_written(file, tmp, rc != 0) < 0 && rc == 0) {
+        char why[256];
+        ss_h5_write_why(why, sizeof why, errno, path);
+        rc = ss_error_set(err, SS_EIO, "%s: cannot close %s%s", path, tmp, why);
+    }
     return ss_atomic_commit(tmp, path, rc, err);
 }

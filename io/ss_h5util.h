@@ -36,6 +36,22 @@ void ss_h5_quiet(void);
  * ("" when there is none). */
 void ss_h5_last_error(char *buf, size_t n);
 
+/* Why a write failed, for messages: " (HDF5 says: file write failed; No
+ * space left on device)" into buf, from HDF5's error stack and e, the errno
+ * saved right after the failing call (0: look for one in the stack, then, if
+ * path is given, whether path's file system is full: the MPI-IO driver
+ * drops errno). "" when nothing says anything. */
+void ss_h5_write_why(char *buf, size_t n, int e, const char *path);
+
+/* Closes a file being written after a failure (failed != 0) or for good:
+ * when the write failed, the temporary tmp is first truncated to 0 bytes so
+ * that a full disk has room again for HDF5's final metadata flush, and the
+ * close is retried once the same way if HDF5 still holds the file; so no
+ * HDF5 handle outlives an error (one left open crashed MPI_Finalize, issue
+ * 10 item 14). Returns H5Fclose's status (the first attempt's). Serial files
+ * only; the parallel writer does the same collectively. */
+herr_t ss_h5_close_written(hid_t file, const char *tmp, int failed);
+
 /* Opens an existing file read-only with the default (serial) driver. Missing
  * file, not an HDF5 file and truncated/corrupt files each get a one-line
  * message. Returns the file id (>= 0) or a negative SS_E* code. */
@@ -76,6 +92,8 @@ int ss_h5_attr_write_i32(hid_t file, const char *fname, const char *obj_path, co
                          int32_t v, ss_error_t *err);
 int ss_h5_attr_write_f64(hid_t file, const char *fname, const char *obj_path, const char *name,
                          double v, ss_error_t *err);
+int ss_h5_attr_write_u64(hid_t file, const char *fname, const char *obj_path, const char *name,
+                         uint64_t v, ss_error_t *err);
 int ss_h5_attr_write_str(hid_t file, const char *fname, const char *obj_path, const char *name,
                          const char *v, ss_error_t *err);
 
@@ -86,6 +104,8 @@ int ss_h5_attr_write_str(hid_t file, const char *fname, const char *obj_path, co
  * accepted. */
 int ss_h5_attr_read_i32(hid_t file, const char *fname, const char *obj_path, const char *name,
                         int32_t *v, ss_error_t *err);
+int ss_h5_attr_read_u64(hid_t file, const char *fname, const char *obj_path, const char *name,
+                        uint64_t *v, ss_error_t *err);
 int ss_h5_attr_read_f64(hid_t file, const char *fname, const char *obj_path, const char *name,
                         double *v, ss_error_t *err);
 int ss_h5_attr_read_str(hid_t file, const char *fname, const char *obj_path, const char *name,

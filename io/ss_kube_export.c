@@ -4,6 +4,7 @@
  * a time and streamed, so 10,000 nodes and a million pods need no big tree.
  * Rules the engine does not implement are written as fields that import
  * maps back to the same `unsupported` bits. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,7 @@ static int write_list(const ss_cluster_t *c, const char *path,
     FILE *f = ss_atomic_fopen(path, tmp, sizeof tmp, err);
     if (!f)
         return SS_EIO;
+    errno = 0;
     int bad = fprintf(f, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [") < 0;
     for (int32_t i = 0; i < n1 + n2 && !bad; i++) {
         json_t *o = i < n1 ? make(c, i) : group_object(c, group_ns, i - n1);
@@ -278,7 +280,10 @@ static int write_list(const ss_cluster_t *c, const char *path,
         json_decref(o);
     }
     bad |= fprintf(f, "\n]}\n") < 0;
-    int rc = bad ? ss_error_set(err, SS_EIO, "%s: writing Kubernetes JSON failed", path) : 0;
+    int e = errno;
+    int rc = bad ? ss_error_set(err, SS_EIO, "%s: writing Kubernetes JSON failed: %s", path,
+                                e ? strerror(e) : "out of memory")
+                 : 0;
     return ss_atomic_fclose(f, tmp, path, rc, err);
 }
 

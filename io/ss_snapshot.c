@@ -154,6 +154,11 @@ static int read_strings(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t 
         return ss_error_set(err, SS_EFORMAT,
                             "%s: dataset /strings/offsets has %llu rows, expected 2..2^31", fname,
                             (unsigned long long)no);
+    if (no - 1 > nb) /* every string takes at least its NUL */
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /strings/offsets declares %llu strings in %llu bytes of "
+                            "/strings/data",
+                            fname, (unsigned long long)(no - 1), (unsigned long long)nb);
     data = malloc(nb ? nb : 1);
     off = malloc(no * sizeof *off);
     if (!data || !off) {
@@ -416,7 +421,9 @@ static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
                                    err)) < 0 ||
         (rc = ss_h5_attr_write_str(f, fname, "/", "kind", "placements", err)) < 0 ||
         (rc = ss_h5_attr_write_str(f, fname, "/", "policy", p->policy, err)) < 0 ||
-        (rc = ss_h5_attr_write_i32(f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err)) < 0)
+        (rc = ss_h5_attr_write_i32(f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err)) < 0 ||
+        (rc = ss_h5_attr_write_u64(f, fname, "/", "snapshot_fingerprint", ss_cluster_fingerprint(c),
+                                   err)) < 0)
         return rc;
     if ((rc = write_run(f, fname, p, err)) < 0)
         return rc;
@@ -503,7 +510,11 @@ int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_err
     if (rc < 0)
         goto done;
     p->exhaustive = exh != 0;
-    if ((rc = read_run(f, path, p, err)) < 0 ||
+    rc = ss_h5_attr_read_u64(f, path, "/", "snapshot_fingerprint", &p->fingerprint, err);
+    p->has_fingerprint = rc == 0;
+    if (rc == SS_ENOTFOUND) /* written before the attribute existed: accepted */
+        rc = 0;
+    if (rc < 0 || (rc = read_run(f, path, p, err)) < 0 ||
         (rc = ss_placements_check(path, NULL, p, 0, p->n, err)) < 0)
         goto done;
     *out = p;
@@ -519,7 +530,15 @@ int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t 
 {
     ss_placements_t *p = NULL;
     int rc = ss_placements_read_unchecked(path, &p, err);
-    if (rc == 0 && (rc = ss_placements_check(path, c, p, 0, p->n, err)) < 0) {
+    uint64_t want = rc == 0 && p->has_fingerprint ? ss_cluster_fingerprint(c) : 0;
+    if (rc == 0 && p->has_fingerprint && p->fingerprint != want)
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s was computed for another snapshot (fingerprint %016llx, this "
+                          "snapshot is %016llx)",
+                          path, (unsigned long long)p->fingerprint, (unsigned long long)want);
+    if (rc == 0)
+        rc = ss_placements_check(path, c, p, 0, p->n, err);
+    if (rc < 0 && p) {
         ss_placements_destroy(p);
         p = NULL;
     }

@@ -23,11 +23,13 @@
  * byte-identically to the one the serial reader returns, so a column added to
  * one table and not the other fails that test.
  */
+#include <errno.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ss_atomic.h"
 #include "ss_dist.h"
@@ -136,6 +138,11 @@ static int read_strings(const pfile_t *pf, ss_cluster_t *c, ss_error_t *err)
         rc = ss_error_set(err, SS_EFORMAT,
                           "%s: dataset /strings/offsets has %llu rows, expected 2..2^31", pf->fname,
                           (unsigned long long)no);
+    if (rc == 0 && no - 1 > nb) /* every string takes at least its NUL */
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: dataset /strings/offsets declares %llu strings in %llu bytes of "
+                          "/strings/data",
+                          pf->fname, (unsigned long long)(no - 1), (unsigned long long)nb);
     if (rc == 0 && (!(data = malloc(nb ? nb : 1)) || !(off = malloc(no * sizeof *off))))
         rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory reading /strings", pf->fname);
     char dummy[8];
@@ -348,11 +355,11 @@ static int pwrite_rows(const pfile_t *pf, const char *path, hid_t ft, hid_t mt, 
         rc = ss_error_set(err, SS_EIO, "%s: cannot create dataset %s", pf->fname, path);
     if ((rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err)) == 0 && n > 0) {
         if (select_rows(sp, 1, 0, lo, hi) < 0 || (ms = H5Screate_simple(1, &mdim, NULL)) < 0 ||
-            (hi == lo && H5Sselect_none(ms) < 0) || H5Dwrite(d, mt, ms, sp, pf->dxpl, buf) < 0) {
-            char why[160];
-            ss_h5_last_error(why, sizeof why);
-            rc =
-                ss_error_set(err, SS_EIO, "%s: cannot write dataset %s (%s)", pf->fname, path, why);
+            (hi == lo && H5Sselect_none(ms) < 0) ||
+            (errno = 0, H5Dwrite(d, mt, ms, sp, pf->dxpl, buf)) < 0) {
+            char why[256];
+            ss_h5_write_why(why, sizeof why, errno, pf->fname);
+            rc = ss_error_set(err, SS_EIO, "%s: cannot write dataset %s%s", pf->fname, path, why);
         }
         rc = ss_dist_agree_err(pf->comm, rc, pf->fname, err);
     }
@@ -442,6 +449,9 @@ static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placemen
         rc = ss_h5_attr_write_str(pf->f, fname, "/", "policy", p->policy, err);
     if (rc == 0)
         rc = ss_h5_attr_write_i32(pf->f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err);
+    if (rc == 0) /* the same on every rank: identity columns are read whole */
+        rc = ss_h5_attr_write_u64(pf->f, fname, "/", "snapshot_fingerprint",
+                                  ss_cluster_fingerprint(c), err);
     if (rc == 0 && (run[0] > 0 || run[1] > 0 || run[2] > 0))
         rc = ss_h5_group(pf->f, fname, "/run", err);
     if (rc == 0 && run[0] > 0)
@@ -508,6 +518,38 @@ static int create_tmp(const char *path, MPI_Comm comm, char *tmp, size_t n, pfil
     return ss_dist_agree_err(comm, rc, path, err);
 }
 
+/* Collective: closes the file being written, so that no HDF5 handle
+ * outlives an error (one left open crashed MPI_Finalize on a full disk).
+ * After a failure rank 0 first truncates the temporary to 0 bytes, so that
+ * the final metadata flush of the collective close finds room; a close that
+ * still fails is retried once the same way. Returns the agreed status. */
+static int close_written(pfile_t *pf, const char *tmp, int rank, int rc, ss_error_t *err)
+{
+    const char *path = pf->fname;
+    if (pf->f < 0)
+        return ss_dist_agree_err(pf->comm, rc, path, err);
+    rc = ss_dist_agree_err(pf->comm, rc, path, err); /* every rank knows: a barrier too */
+    if (rc < 0 && rank == 0 && tmp[0])
+        (void)!truncate(tmp, 0);
+    MPI_Barrier(pf->comm);
+    errno = 0;
+    int closed = H5Fclose(pf->f) >= 0 ? 0 : SS_EIO, e = errno;
+    if (ss_dist_agree_err(pf->comm, closed, path, err) < 0) { /* some rank's close failed */
+        if (rank == 0 && tmp[0])
+            (void)!truncate(tmp, 0);
+        MPI_Barrier(pf->comm);
+        if (H5Iis_valid(pf->f) > 0)
+            H5Fclose(pf->f);
+        if (rc == 0 && closed < 0) {
+            char why[256];
+            ss_h5_write_why(why, sizeof why, e, path);
+            rc = ss_error_set(err, SS_EIO, "%s: cannot close %s%s", path, tmp, why);
+        }
+    }
+    pf->f = H5I_INVALID_HID;
+    return ss_dist_agree_err(pf->comm, rc, path, err);
+}
+
 int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t *c,
                             const ss_placements_t *p, ss_error_t *err)
 {
@@ -528,9 +570,7 @@ int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t 
         rc = write_all(&pf, c, p, lo, hi, err);
     if (pf.dxpl >= 0)
         H5Pclose(pf.dxpl);
-    if (pf.f >= 0 && H5Fclose(pf.f) < 0 && rc == 0) /* collective */
-        rc = ss_error_set(err, SS_EIO, "%s: cannot close %s", path, tmp);
-    rc = ss_dist_agree_err(comm, rc, path, err);
+    rc = close_written(&pf, tmp, rank, rc, err);
     if (rank == 0 && tmp[0])
         rc = ss_atomic_commit(tmp, path, rc, err); /* removes tmp on failure */
     return ss_dist_agree_err(comm, rc, path, err);

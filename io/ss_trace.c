@@ -52,7 +52,7 @@ int ss_trace_snapshot_write(const char *path, const ss_cluster_t *c, const ss_tr
     if ((rc = ss_atomic_tmpname(path, tmp, sizeof tmp, err)) < 0)
         return rc;
     if ((rc = ss_snapshot_write(tmp, c, err)))
-        return rc;
+        return ss_atomic_commit(tmp, path, rc, err); /* unregisters tmp (nothing to remove) */
     ss_h5_quiet();
     hid_t f = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
     if (f < 0)
@@ -60,7 +60,7 @@ int ss_trace_snapshot_write(const char *path, const ss_cluster_t *c, const ss_tr
             tmp, path,
             ss_error_set(err, SS_EIO, "%s: cannot reopen the snapshot to add /trace", path), err);
     rc = ss_trace_write_group(f, path, t, err);
-    if (H5Fclose(f) < 0 && !rc)
+    if (ss_h5_close_written(f, tmp, rc != 0) < 0 && !rc) /* no handle outlives an error */
         rc = ss_error_set(err, SS_EIO, "%s: cannot close the file", path);
     return ss_atomic_commit(tmp, path, rc, err);
 }

@@ -334,7 +334,20 @@ static void test_placements_read_bad_input(void **state)
     assert_true(ss_placements_read(path, other, &q, &err) < 0);
     assert_null(q);
     assert_non_null(strstr(err.text, path));
+    assert_non_null(strstr(err.text, "was computed for another snapshot"));
+    /* Without the fingerprint (a file of an older shardsched) the rows are
+     * checked against the cluster. */
+    hid_t f0 = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f0 >= 0);
+    assert_true(H5Adelete(f0, "snapshot_fingerprint") >= 0);
+    H5Fclose(f0);
+    assert_true(ss_placements_read(path, other, &q, &err) < 0);
+    assert_null(q);
     assert_non_null(strstr(err.text, "/placements/pod has 3 rows"));
+    assert_int_equal(ss_placements_read(path, c, &q, &err), 0);
+    assert_int_equal(q->has_fingerprint, 0);
+    ss_placements_destroy(q);
+    q = NULL;
     /* An unknown reason code. */
     int32_t bad = 77;
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
