@@ -285,7 +285,7 @@ static const struct {
      "\"matchExpressions\":"
      "[{\"key\":\"k\",\"operator\":\"Near\"}]}]}}}}}",
      "nodeSelectorTerms[0].matchExpressions[0]"},
-    {"{\"kind\":\"Pod\",\"spec\":{}}", "no metadata.name"},
+    {"{\"kind\":\"Pod\",\"spec\":{}}", "Pod metadata.name: missing"},
     {"42", "expected a v1 List"},
     {"{\"kind\":\"List\",", "<pods>:1:"},
 };
@@ -330,7 +330,7 @@ static void test_ss_kube_import_strings_strict(void **state)
     ss_error_t err = {{0}};
     assert_int_equal(ss_kube_import_strings(nodes, pods, NULL, &o, &c, &rep, &err), 0);
     assert_int_equal(rep.warn[SS_KUBE_WARN_SCHEDULING_GATES], 1);
-    assert_int_equal(c->templates[0].unsupported, SS_RULE_OTHER);
+    assert_int_equal(c->templates[0].unsupported, SS_RULE_SCHEDULING_GATES);
     ss_cluster_destroy(c);
     o.strict = true;
     assert_int_equal(ss_kube_import_strings(nodes, pods, NULL, &o, &c, &rep, &err),
