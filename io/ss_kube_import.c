@@ -154,6 +154,15 @@ int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *ou
     return 0;
 }
 
+int klimit(const kitem_t *it, const char *field, int64_t v, int64_t max, ss_error_t *err)
+{
+    char who[512];
+    if (v <= max)
+        return 0;
+    return ss_error_set(err, SS_ERANGE, "%s: %s: %lld is above the largest value supported (%lld)",
+                        kwho(it, who), field, (long long)v, (long long)max);
+}
+
 int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err)
 {
     char nb[320];

@@ -48,6 +48,15 @@ typedef struct {
     size_t n, cap;
 } kitems_t;
 
+/* The largest values the engine accepts (engine/ss_validate.c's limits,
+ * repeated so that an import names the pod or node and field instead). */
+#define KMAX_CPU_MILLI (INT64_C(1) << 40)
+#define KMAX_MEMORY (INT64_C(1) << 56)
+#define KMAX_PODS 1000000
+#define KMAX_EXT (INT64_C(1) << 56)
+/* An error naming the object and field when v is above max. */
+int klimit(const kitem_t *it, const char *field, int64_t v, int64_t max, ss_error_t *err);
+
 /* A Pod as seen when the files are read: where its text is (it is parsed
  * again when added), and what classifying it needs before nodes are known. */
 enum { KP_TERMINAL = 1, KP_OTHER_SCHED = 2, KP_REQ_ERROR = 4 };

@@ -205,9 +205,16 @@ static int add_node(kctx_t *k, const kitem_t *it, ss_error_t *err)
     for (int e = 0; e < k->c->n_ext; e++)
         if ((rc = node_res(it, ss_cluster_strget(k->c, k->c->ext_name[e]), 0, &ext[e], err)) < 0)
             return rc;
-    if (pods > INT32_MAX)
-        return ss_error_set(err, SS_ERANGE, "%s: Node %s: status.allocatable.pods: too large",
-                            it->path, kstr(it->obj, "metadata", "name", NULL));
+    if ((rc = klimit(it, "allocatable cpu in millicores", cpu, KMAX_CPU_MILLI, err)) < 0 ||
+        (rc = klimit(it, "allocatable memory in bytes", mem, KMAX_MEMORY, err)) < 0 ||
+        (rc = klimit(it, "allocatable pods", pods, KMAX_PODS, err)) < 0)
+        return rc;
+    for (int e = 0; e < k->c->n_ext; e++) {
+        char field[300];
+        snprintf(field, sizeof field, "allocatable %s", ss_cluster_strget(k->c, k->c->ext_name[e]));
+        if ((rc = klimit(it, field, ext[e], KMAX_EXT, err)) < 0)
+            return rc;
+    }
     if ((rc = add_node_labels(k, it, topo, &lb, &lc, err)) < 0 ||
         (rc = add_node_taints(k, it, &tb, &tc, err)) < 0 ||
         (rc = add_node_gpus(k, it, &gb, &gc, err)) < 0)

@@ -323,14 +323,25 @@ static int to_request(kctx_t *k, const kitem_t *it, const krvec_t *r, ss_request
     memset(req, 0, sizeof *req);
     req->cpu_milli = r->v[KRES_CPU];
     req->memory = r->v[KRES_MEM];
+    int rc;
+    if ((rc = klimit(it, "requests (effective) cpu in millicores", r->v[KRES_CPU], KMAX_CPU_MILLI,
+                     err)) < 0 ||
+        (rc = klimit(it, "requests (effective) memory in bytes", r->v[KRES_MEM], KMAX_MEMORY,
+                     err)) < 0)
+        return rc;
     for (int i = KRES_FIRST_OTHER; i < KRES_MAX; i++)
-        if (k->ext_of_res[i] >= 0)
+        if (k->ext_of_res[i] >= 0) {
+            char field[300];
+            snprintf(field, sizeof field, "requests (effective) %s", slot_name(k, i));
+            if ((rc = klimit(it, field, r->v[i], KMAX_EXT, err)) < 0)
+                return rc;
             req->ext[k->ext_of_res[i]] = r->v[i];
+        }
     int64_t gpus = r->v[KRES_GPU], milli = SS_GPU_MILLI;
     json_t *am = kget(it->obj, "metadata", "annotations", SS_KUBE_ALI_GPU_MILLI);
     if (gpus == 0 && am) {
         json_t *ac = kget(it->obj, "metadata", "annotations", SS_KUBE_ALI_GPU_COUNT);
-        int rc = kqty(it, "metadata.annotations." SS_KUBE_ALI_GPU_MILLI, am, 0, &milli, err);
+        rc = kqty(it, "metadata.annotations." SS_KUBE_ALI_GPU_MILLI, am, 0, &milli, err);
         if (rc == 0)
             gpus = 1;
         if (rc == 0 && ac)

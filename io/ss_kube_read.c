@@ -192,7 +192,10 @@ static int scan_array(const kdoc_t *d, const char *p, const char *end, kdoc_fn f
             return 0;
         }
         if (p >= end || *p != ',')
-            return syntax(d, p, "expected ',' or ']' between items", err);
+            return syntax(d, p,
+                          p >= end ? "unexpected end of file (truncated file?)"
+                                   : "expected ',' or ']' between items",
+                          err);
         p = skip_ws(p + 1, end);
     }
 }
@@ -213,12 +216,16 @@ static int scan_object(const kdoc_t *d, const char *p, const char *end, kdoc_fn 
         const char *colon = skip_ws(kq, end);
         if (colon >= end || *colon != ':')
             return syntax(d, colon, "expected ':'", err);
-        const char *v = skip_ws(colon + 1, end), *vq = skip_value(v, end);
-        if (!vq || vq == v)
-            return syntax(d, v, "expected a value", err);
+        const char *v = skip_ws(colon + 1, end), *vq;
         bool is_items = (kq - p == 7 && !memcmp(p, "\"items\"", 7));
-        if (is_items && *v == '[') {
+        if (is_items && v < end && *v == '[') { /* the items, one by one, as they come */
+            int rc = scan_array(d, v, end, fn, ctx, &vq, err);
+            if (rc < 0)
+                return rc;
             items = v;
+        } else if (!(vq = skip_value(v, end)) || vq == v) {
+            return syntax(d, v, vq ? "expected a value" : "unterminated value (truncated file?)",
+                          err);
         } else {
             json_t *x = load_span(d, v, vq, err);
             if (!x)
@@ -241,10 +248,8 @@ static int scan_object(const kdoc_t *d, const char *p, const char *end, kdoc_fn 
     if (p >= end)
         return syntax(d, p, "unterminated object (truncated file?)", err);
     *endp = p + 1;
-    if (items) {
-        const char *after;
-        return scan_array(d, items, end, fn, ctx, &after, err);
-    }
+    if (items)
+        return 0;
     if (items_null || list_kind)
         return ss_error_set(err, SS_EFORMAT, "%s: a List whose items is %s, not an array", d->path,
                             items_null ? "null" : "missing");
