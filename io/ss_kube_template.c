@@ -288,7 +288,7 @@ static int host_port(const kitem_t *it, const char *field, bool *on, ss_error_t 
 {
     size_t i, j;
     json_t *arr, *c, *ports, *p, *hp;
-    char where[128];
+    char where[128], who[512];
     int rc = kat(it, it->obj, NULL, "spec", field, NULL, KT_ARR, &arr, err);
     json_array_foreach(arr, i, c)
     {
@@ -299,11 +299,11 @@ static int host_port(const kitem_t *it, const char *field, bool *on, ss_error_t 
         json_array_foreach(ports, j, p)
         {
             snprintf(where, sizeof where, "spec.%s[%zu].ports[%zu]", field, i, j);
-            if (!json_is_object(p) ||
-                (rc = kat(it, p, where, "hostPort", NULL, NULL, KT_INT, &hp, err)) < 0)
-                return json_is_object(p)
-                           ? rc
-                           : ss_error_set(err, SS_EFORMAT, "%s: expected an object", where);
+            if (!json_is_object(p))
+                return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who),
+                                    where);
+            if ((rc = kat(it, p, where, "hostPort", NULL, NULL, KT_INT, &hp, err)) < 0)
+                return rc;
             *on |= json_integer_value(hp) > 0;
         }
     }
