@@ -1,9 +1,11 @@
 /* ss_kube_import: reads Kubernetes Node, Pod and PodGroup objects (what
  * `kubectl get nodes,pods -o json` prints) into an ss_cluster_t, following
  * Kubernetes' own rules for effective requests, quantities, node affinity and
- * tolerations. Built for inputs up to ~10,000 nodes and a few hundred
- * thousand pods (the whole JSON tree is held in memory while importing);
- * identical pod specs of one workload share one template.
+ * tolerations. Each file is read into memory once and its items are parsed
+ * one at a time (ss_kube_read.c), so memory stays within ~2x the input for
+ * millions of pods; identical pod specs of one workload share one template.
+ * Every field read is type-checked, names are checked as Kubernetes checks
+ * them, and duplicates are errors naming both items.
  *
  * What is modelled and what is reported instead is listed in
  * docs/kubernetes.md; nothing the engine cannot honour is silently dropped:
