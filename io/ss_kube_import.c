@@ -113,21 +113,22 @@ int kat(const kitem_t *it, json_t *base, const char *where, const char *k1, cons
                                        "a string",   "true or false",
                                        "an integer", "a quantity (a string or number)"};
     const char *ks[3] = {k1, k2, k3};
-    char field[400], who[512];
-    int n = snprintf(field, sizeof field, "%s", where ? where : "");
     json_t *v = base;
     *out = NULL;
     for (int i = 0; i < 3 && ks[i]; i++) {
-        n += snprintf(field + (n < (int)sizeof field ? n : (int)sizeof field - 1),
-                      sizeof field - (size_t)(n < (int)sizeof field ? n : (int)sizeof field - 1),
-                      "%s%s", n ? "." : "", ks[i]);
         v = json_object_get(v, ks[i]);
         if (!v || json_is_null(v))
             return 0;
         bool last = (i == 2 || !ks[i + 1]);
-        if (last ? !type_ok(v, type) : !json_is_object(v))
-            return ss_error_set(err, SS_EFORMAT, "%s: %s: expected %s, got %s", kwho(it, who),
-                                field, last ? want[type] : "an object", type_name(v));
+        if (last ? type_ok(v, type) : json_is_object(v))
+            continue;
+        /* the message only: the field's path up to here */
+        char field[400], who[512];
+        size_t n = (size_t)snprintf(field, sizeof field, "%s", where ? where : "");
+        for (int j = 0; j <= i && n < sizeof field; j++)
+            n += (size_t)snprintf(field + n, sizeof field - n, "%s%s", n ? "." : "", ks[j]);
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected %s, got %s", kwho(it, who), field,
+                            last ? want[type] : "an object", type_name(v));
     }
     *out = v;
     return 0;

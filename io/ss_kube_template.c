@@ -45,6 +45,8 @@ static int label_pairs(kctx_t *k, json_t *m, ivec_t *out, const kitem_t *it, con
     const char *key;
     json_t *v;
     char who[512];
+    if (json_is_null(m))
+        m = NULL; /* null is absent, as in Kubernetes */
     if (m && !json_is_object(m))
         return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), field);
     json_object_foreach(m, key, v)
@@ -132,6 +134,8 @@ static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_
     size_t i;
     json_t *e, *key, *opv, *vals;
     char who[512], where[260];
+    if (json_is_null(reqs))
+        reqs = NULL;
     if (reqs && !json_is_array(reqs))
         return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an array", kwho(it, who), field);
     json_array_foreach(reqs, i, e)

@@ -586,6 +586,20 @@ static void test_ss_kube_import_strings_wrong_types(void **state)
         print_message("case %zu\n", i);
         expect_error(cases[i].nodes, cases[i].pods, NULL, SS_EFORMAT, cases[i].msg);
     }
+    /* null is absent, as in Kubernetes */
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(
+        ss_kube_import_strings(
+            "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\",\"labels\":null},"
+            "\"spec\":{\"taints\":null,\"unschedulable\":null}}",
+            POD(",\"nodeSelector\":null,\"tolerations\":null,\"affinity\":{"
+                "\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":"
+                "[{\"weight\":1,\"preference\":{\"matchExpressions\":null}}]}}"),
+            NULL, &o, &c, NULL, &err),
+        0);
+    ss_cluster_destroy(c);
     expect_error(NODE_OK, NULL,
                  "{\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"g\",\"namespace\":\"ns\"},"
                  "\"spec\":{\"minMember\":\"4\"}}",
