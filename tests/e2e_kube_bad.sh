@@ -68,6 +68,8 @@ for f in workload_ref kueue_group; do
     *) want="not placed: unsupported: pod group label or annotation not read" ;;
     esac
     grep -q "$want" explain.txt || fail "$f: explain says $(cat explain.txt)"
+    grep -q "never placed as if the rule were absent; nodes were not tried" explain.txt ||
+        fail "$f: explain does not say the rule is unsupported: $(cat explain.txt)"
     "$BIN" import -q --strict --nodes $N --pods bad/$f.json -o out/c.h5 >/dev/null 2>stderr.txt &&
         fail "$f: --strict accepted it"
     grep -q "team-a/worker-0: .*(--strict)" stderr.txt || fail "$f --strict: $(cat stderr.txt)"
