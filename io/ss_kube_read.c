@@ -263,8 +263,12 @@ static int scan_object(const kdoc_t *d, const char *p, const char *end, kdoc_fn 
 
 int kube_doc_scan(const kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err)
 {
-    const char *end = d->buf + d->len, *p = skip_ws(d->buf, end), *after = NULL;
+    const char *end = d->buf + d->len, *p = d->buf, *after = NULL;
     int rc;
+    if (d->len >= 3 &&
+        !memcmp(p, "\xEF\xBB\xBF", 3)) /* a UTF-8 BOM (RFC 8259 allows skipping it) */
+        p += 3;
+    p = skip_ws(p, end);
     if (p >= end)
         return ss_error_set(err, SS_EFORMAT,
                             "%s: empty file: expected a v1 List, an object or "

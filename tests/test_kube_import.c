@@ -882,6 +882,15 @@ static void test_ss_kube_import_strings_list_structure(void **state)
                  "<pods>: empty file: expected a v1 List, an object or a JSON array of objects");
     expect_error(NODE_OK, "\"Pod\"", NULL, SS_EFORMAT,
                  "<pods>:1:1: expected a v1 List, an object or a JSON array of objects");
+    /* a UTF-8 BOM and CRLF line ends are accepted */
+    ss_kube_opts_t ob = quiet();
+    ss_cluster_t *cb = NULL;
+    ss_error_t eb = {{0}};
+    assert_int_equal(ss_kube_import_strings("\xEF\xBB\xBF[\r\n" NODE_OK "\r\n]\r\n",
+                                            "\xEF\xBB\xBF" POD(""), NULL, &ob, &cb, NULL, &eb),
+                     0);
+    assert_int_equal(cb->n_pods, 1);
+    ss_cluster_destroy(cb);
     /* a List's other members may come after items; an item's own items member is its own */
     ss_kube_opts_t o = quiet();
     ss_cluster_t *c = NULL;
