@@ -131,7 +131,9 @@ static const char *S(const ss_cluster_t *c, int32_t id)
 
 static bool unsupported(int reason)
 {
-    return reason >= SS_REASON_UNSUPPORTED_SPREAD && reason <= SS_REASON_UNSUPPORTED_OTHER;
+    return (reason >= SS_REASON_UNSUPPORTED_SPREAD && reason <= SS_REASON_UNSUPPORTED_OTHER) ||
+           (reason >= SS_REASON_UNSUPPORTED_WORKLOAD_REF &&
+            reason <= SS_REASON_UNSUPPORTED_SCHEDULING_GATES);
 }
 
 static void group_counts(report_t *r)

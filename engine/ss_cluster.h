@@ -59,6 +59,13 @@ enum ss_rule {
     SS_RULE_POD_AFFINITY = 1u << 1,
     SS_RULE_POD_ANTI_AFFINITY = 1u << 2,
     SS_RULE_OTHER = 1u << 3, /* any other field an importer could not model */
+    /* gang and topology references an importer does not read (reason
+     * UNSUPPORTED_WORKLOAD_REF .. UNSUPPORTED_SCHEDULING_GATES) */
+    SS_RULE_WORKLOAD_REF = 1u << 4,
+    SS_RULE_SCHEDULING_GROUP = 1u << 5,
+    SS_RULE_POD_GROUP = 1u << 6,
+    SS_RULE_TOPOLOGY = 1u << 7,
+    SS_RULE_SCHEDULING_GATES = 1u << 8,
 };
 
 /* Pod group topology constraint on where its members may sit. */

@@ -29,7 +29,7 @@ enum {
 };
 
 typedef struct {
-    char text[320];
+    char text[1024]; /* room for a long path, an object name (<= 317) and the reason */
 } ss_error_t;
 
 /* Static description of an error code; never NULL. */

@@ -23,7 +23,13 @@
     X(UNSUPPORTED_SPREAD, 14, "unsupported: topologySpreadConstraints")                            \
     X(UNSUPPORTED_POD_AFFINITY, 15, "unsupported: podAffinity")                                    \
     X(UNSUPPORTED_POD_ANTI_AFFINITY, 16, "unsupported: podAntiAffinity")                           \
-    X(UNSUPPORTED_OTHER, 17, "unsupported: field not modelled")
+    X(UNSUPPORTED_OTHER, 17, "unsupported: field not modelled")                                    \
+    X(UNSUPPORTED_WORKLOAD_REF, 18, "unsupported: spec.workloadRef")                               \
+    X(UNSUPPORTED_SCHEDULING_GROUP, 19, "unsupported: spec.schedulingGroup")                       \
+    X(UNSUPPORTED_POD_GROUP, 20,                                                                   \
+      "unsupported: pod group label or annotation not read (Kueue, Volcano, KAI)")                 \
+    X(UNSUPPORTED_TOPOLOGY, 21, "unsupported: topology annotation not read (Kueue, KAI)")          \
+    X(UNSUPPORTED_SCHEDULING_GATES, 22, "unsupported: spec.schedulingGates")
 
 enum ss_reason {
 #define SS_REASON_ENUM(name, val, text) SS_REASON_##name = val,

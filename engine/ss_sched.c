@@ -574,6 +574,16 @@ int ss_sched_unsupported_reason(uint32_t rules)
         return SS_REASON_UNSUPPORTED_POD_AFFINITY;
     if (rules & SS_RULE_POD_ANTI_AFFINITY)
         return SS_REASON_UNSUPPORTED_POD_ANTI_AFFINITY;
+    if (rules & SS_RULE_WORKLOAD_REF)
+        return SS_REASON_UNSUPPORTED_WORKLOAD_REF;
+    if (rules & SS_RULE_SCHEDULING_GROUP)
+        return SS_REASON_UNSUPPORTED_SCHEDULING_GROUP;
+    if (rules & SS_RULE_POD_GROUP)
+        return SS_REASON_UNSUPPORTED_POD_GROUP;
+    if (rules & SS_RULE_TOPOLOGY)
+        return SS_REASON_UNSUPPORTED_TOPOLOGY;
+    if (rules & SS_RULE_SCHEDULING_GATES)
+        return SS_REASON_UNSUPPORTED_SCHEDULING_GATES;
     if (rules)
         return SS_REASON_UNSUPPORTED_OTHER;
     return SS_REASON_NONE;

@@ -188,9 +188,19 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
                             json_pack("[{s:i, s:s, s:s, s:{}}]", "maxSkew", 1, "topologyKey",
                                       SS_KUBE_ZONE_LABEL, "whenUnsatisfiable", "DoNotSchedule",
                                       "labelSelector"));
+    /* Each unsupported bit as a field the importer maps back to it. */
     if (t->unsupported & SS_RULE_OTHER)
+        json_object_set_new(spec, "resourceClaims",
+                            json_pack("[{s:s}]", "name", "shardsched-unsupported"));
+    if (t->unsupported & SS_RULE_SCHEDULING_GATES)
         json_object_set_new(spec, "schedulingGates",
                             json_pack("[{s:s}]", "name", "shardsched.io/unsupported"));
+    if (t->unsupported & SS_RULE_WORKLOAD_REF)
+        json_object_set_new(spec, "workloadRef",
+                            json_pack("{s:s}", "name", "shardsched-unsupported"));
+    if (t->unsupported & SS_RULE_SCHEDULING_GROUP)
+        json_object_set_new(spec, "schedulingGroup",
+                            json_pack("{s:s}", "podGroupName", "shardsched-unsupported"));
     return spec;
 }
 
@@ -232,6 +242,11 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
                                                            : SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
             json_string(level_keys[l >= 0 && l < SS_TOPO_NLEVELS ? l : SS_TOPO_NODE]));
     }
+    if (t->unsupported & SS_RULE_POD_GROUP)
+        json_object_set_new(ann, "kueue.x-k8s.io/pod-group-name",
+                            json_string("shardsched-unsupported"));
+    if (t->unsupported & SS_RULE_TOPOLOGY)
+        json_object_set_new(ann, "kai.scheduler/topology", json_string("shardsched-unsupported"));
     if (t->req.gpu_count > 0 && t->req.gpu_milli < SS_GPU_MILLI) {
         char buf[32];
         json_object_set_new(ann, SS_KUBE_ALI_GPU_MILLI,

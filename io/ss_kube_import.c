@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ss_quantity.h"
 
@@ -51,15 +52,91 @@ const char *kname(json_t *o, char *buf)
     const char *ns = kstr(o, "metadata", "namespace", NULL);
     const char *name = kstr(o, "metadata", "name", NULL);
     if (ns && *ns)
-        snprintf(buf, 256, "%s/%s", ns, name ? name : "?");
+        snprintf(buf, 320, "%s/%s", ns, name ? name : "?");
     else
-        snprintf(buf, 256, "%s", name ? name : "?");
+        snprintf(buf, 320, "%s", name ? name : "?");
     return buf;
+}
+
+static const char *type_name(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+static bool type_ok(json_t *v, int type)
+{
+    switch (type) {
+    case KT_OBJ:
+        return json_is_object(v);
+    case KT_ARR:
+        return json_is_array(v);
+    case KT_STR:
+        return json_is_string(v);
+    case KT_BOOL:
+        return json_is_boolean(v);
+    case KT_INT:
+        return json_is_integer(v);
+    default:
+        return json_is_string(v) || json_is_number(v);
+    }
+}
+
+const char *kwho(const kitem_t *it, char *buf)
+{
+    char nb[320];
+    size_t n = strlen(it->path);
+    snprintf(buf, 512, "%s%s: %s %s", n > 160 ? "..." : "", it->path + (n > 160 ? n - 157 : 0),
+             it->kind, kname(it->obj, nb));
+    return buf;
+}
+
+int kat(const kitem_t *it, json_t *base, const char *where, const char *k1, const char *k2,
+        const char *k3, int type, json_t **out, ss_error_t *err)
+{
+    static const char *const want[] = {"an object",  "an array",
+                                       "a string",   "true or false",
+                                       "an integer", "a quantity (a string or number)"};
+    const char *ks[3] = {k1, k2, k3};
+    json_t *v = base;
+    *out = NULL;
+    for (int i = 0; i < 3 && ks[i]; i++) {
+        v = json_object_get(v, ks[i]);
+        if (!v || json_is_null(v))
+            return 0;
+        bool last = (i == 2 || !ks[i + 1]);
+        if (last ? type_ok(v, type) : json_is_object(v))
+            continue;
+        /* the message only: the field's path up to here */
+        char field[400], who[512];
+        size_t n = (size_t)snprintf(field, sizeof field, "%s", where ? where : "");
+        for (int j = 0; j <= i && n < sizeof field; j++)
+            n += (size_t)snprintf(field + n, sizeof field - n, "%s%s", n ? "." : "", ks[j]);
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected %s, got %s", kwho(it, who), field,
+                            last ? want[type] : "an object", type_name(v));
+    }
+    *out = v;
+    return 0;
 }
 
 int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out, ss_error_t *err)
 {
-    char text[64], nb[256];
+    char text[64], who[512];
     const char *s = text;
     if (json_is_string(v))
         s = json_string_value(v);
@@ -68,22 +145,28 @@ int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *ou
     else if (json_is_real(v))
         snprintf(text, sizeof text, "%.17g", json_real_value(v));
     else
-        return ss_error_set(
-            err, SS_EFORMAT, "%s: %s %s: %s: not a quantity (a string or number)", it->path,
-            kstr(it->obj, "kind", NULL, NULL) ? kstr(it->obj, "kind", NULL, NULL) : "object",
-            kname(it->obj, nb), field);
-    int rc = ss_quantity_parse(s, scale, out, err);
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: %s: expected a quantity (a string or number), got %s",
+                            kwho(it, who), field, type_name(v));
+    ss_error_t why;
+    int rc = ss_quantity_parse(s, scale, out, &why);
     if (rc < 0)
-        return ss_error_prefix(err, rc, "%s: %s %s: %s", it->path,
-                               kstr(it->obj, "kind", NULL, NULL) ? kstr(it->obj, "kind", NULL, NULL)
-                                                                 : "object",
-                               kname(it->obj, nb), field);
+        return ss_error_set(err, rc, "%s: %s: %.200s", kwho(it, who), field, why.text);
     return 0;
+}
+
+int klimit(const kitem_t *it, const char *field, int64_t v, int64_t max, ss_error_t *err)
+{
+    char who[512];
+    if (v <= max)
+        return 0;
+    return ss_error_set(err, SS_ERANGE, "%s: %s: %lld is above the largest value supported (%lld)",
+                        kwho(it, who), field, (long long)v, (long long)max);
 }
 
 int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err)
 {
-    char nb[256];
+    char nb[320];
     k->rep->warn[kind]++;
     if (k->o->strict && kind != SS_KUBE_WARN_OTHER_KIND && kind != SS_KUBE_WARN_PRIORITY_CLAMPED)
         return ss_error_set(err, SS_EUNSUPPORTED, "%s: %s: %s (--strict)", it->path,
@@ -99,9 +182,67 @@ int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err)
     return id;
 }
 
+/* ---- identity: names as Kubernetes validates them ---- */
+
+static bool dns_char(char c, bool dot)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (dot && c == '.');
+}
+
+static bool alnum_lower(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* DNS-1123 label (dot false, at most 63) or subdomain (dot true, at most
+ * 253): apimachinery's IsDNS1123Label / IsDNS1123Subdomain. */
+static bool dns_name(const char *s, bool dot)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > (dot ? 253u : 63u) || !alnum_lower(s[0]) || !alnum_lower(s[n - 1]))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!dns_char(s[i], dot))
+            return false;
+        if (s[i] == '.' && (!alnum_lower(s[i - 1]) || !alnum_lower(s[i + 1])))
+            return false;
+    }
+    return true;
+}
+
+/* metadata, metadata.name and metadata.namespace of an item: types, and
+ * names Kubernetes would accept. */
+static int check_meta(const kitem_t *it, ss_error_t *err)
+{
+    json_t *md, *name, *ns;
+    int rc;
+    if ((rc = kat(it, it->obj, NULL, "metadata", NULL, NULL, KT_OBJ, &md, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "metadata", "name", NULL, KT_STR, &name, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "metadata", "namespace", NULL, KT_STR, &ns, err)) < 0)
+        return rc;
+    const char *nm = json_string_value(name);
+    if (!nm || !*nm)
+        return ss_error_set(err, SS_EFORMAT, "%s: items[%zu]: %s metadata.name: %s", it->path,
+                            it->index, it->kind, nm ? "empty" : "missing");
+    if (!dns_name(nm, true))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: items[%zu]: %s metadata.name '%.80s%s': not a valid name (a "
+                            "DNS-1123 subdomain: at most 253 of a-z, 0-9, '-', '.', starting and "
+                            "ending with a letter or digit)",
+                            it->path, it->index, it->kind, nm, strlen(nm) > 80 ? "..." : "");
+    const char *nsv = json_string_value(ns);
+    if (strcmp(it->kind, "Node") && nsv && *nsv && !dns_name(nsv, false))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: items[%zu]: %s %.80s: metadata.namespace '%.80s%s': not a valid "
+                            "namespace (a DNS-1123 label: at most 63 of a-z, 0-9, '-', starting "
+                            "and ending with a letter or digit)",
+                            it->path, it->index, it->kind, nm, nsv, strlen(nsv) > 80 ? "..." : "");
+    return 0;
+}
+
 /* ---- documents ---- */
 
-static int items_push(kitems_t *v, json_t *obj, const char *path)
+static int items_push(kitems_t *v, const kitem_t *it)
 {
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 64;
@@ -111,66 +252,59 @@ static int items_push(kitems_t *v, json_t *obj, const char *path)
         v->v = nv;
         v->cap = cap;
     }
-    v->v[v->n++] = (kitem_t){obj, path};
+    v->v[v->n++] = *it;
     return 0;
 }
 
-/* role: 'N' nodes, 'P' pods, 'G' podgroups: the role of kind-less objects. */
-static int sort_object(kctx_t *k, json_t *obj, const char *path, char role, ss_error_t *err)
+/* Each item of a document: Nodes and PodGroups are kept, Pods are noted
+ * (kube_pod_seen) and their tree freed. */
+static int take_item(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size_t off, size_t len,
+                     ss_error_t *err)
 {
+    kctx_t *k = ctx;
     if (!json_is_object(obj))
-        return ss_error_set(err, SS_EFORMAT, "%s: an item is not a JSON object", path);
-    const char *kind = kstr(obj, "kind", NULL, NULL);
-    kitems_t *dst = NULL;
-    if (!kind)
-        dst = role == 'N' ? &k->nodes : role == 'P' ? &k->pods : &k->pgs;
-    else if (!strcmp(kind, "Node"))
-        dst = &k->nodes;
-    else if (!strcmp(kind, "Pod"))
-        dst = &k->pods;
-    else if (!strcmp(kind, "PodGroup"))
-        dst = &k->pgs;
-    if (!dst) {
+        return ss_error_set(err, SS_EFORMAT, "%s: items[%zu]: expected an object, got %s", d->path,
+                            index, type_name(obj));
+    json_t *kindv = json_object_get(obj, "kind");
+    if (kindv && !json_is_null(kindv) && !json_is_string(kindv))
+        return ss_error_set(err, SS_EFORMAT, "%s: items[%zu]: kind: expected a string, got %s",
+                            d->path, index, type_name(kindv));
+    const char *kind = json_string_value(kindv);
+    char role = !kind                       ? d->role
+                : !strcmp(kind, "Node")     ? 'N'
+                : !strcmp(kind, "Pod")      ? 'P'
+                : !strcmp(kind, "PodGroup") ? 'G'
+                                            : 0;
+    if (!role) {
         k->rep->warn[SS_KUBE_WARN_OTHER_KIND]++;
         return 0;
     }
-    if (!json_is_object(kget(obj, "metadata", NULL, NULL)) || !kstr(obj, "metadata", "name", NULL))
-        return ss_error_set(err, SS_EFORMAT, "%s: a %s object has no metadata.name", path,
-                            kind ? kind : "kind-less");
-    return items_push(dst, obj, path) < 0 ? ss_error_set(err, SS_ENOMEM, "out of memory") : 0;
-}
-
-static int sort_document(kctx_t *k, json_t *doc, const char *path, char role, ss_error_t *err)
-{
-    json_t *items = doc;
-    if (json_is_object(doc)) {
-        const char *kind = kstr(doc, "kind", NULL, NULL);
-        json_t *it = json_object_get(doc, "items");
-        if (json_is_array(it) ||
-            (kind && strlen(kind) > 4 && !strcmp(kind + strlen(kind) - 4, "List")))
-            items = it;
-        else
-            return sort_object(k, doc, path, role, err);
-    }
-    if (!json_is_array(items))
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: expected a v1 List, an object or a JSON array of objects", path);
-    size_t i;
-    json_t *obj;
-    json_array_foreach(items, i, obj)
-    {
-        int rc = sort_object(k, obj, path, role, err);
-        if (rc < 0)
-            return rc;
-    }
+    kitem_t it = {obj, d->path, role == 'N' ? "Node" : role == 'P' ? "Pod" : "PodGroup", index};
+    int rc = check_meta(&it, err);
+    if (rc < 0)
+        return rc;
+    if (role == 'P')
+        return kube_pod_seen(k, &it, (int32_t)(d - k->docs), off, len, err);
+    if (items_push(role == 'N' ? &k->nodes : &k->pgs, &it) < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    json_incref(obj);
     return 0;
 }
 
 static void ctx_free(kctx_t *k)
 {
+    for (size_t i = 0; i < k->nodes.n; i++)
+        json_decref(k->nodes.v[i].obj);
+    for (size_t i = 0; i < k->pgs.n; i++)
+        json_decref(k->pgs.v[i].obj);
+    for (int d = 0; d < 3; d++)
+        if (k->docs[d].owned)
+            kube_file_free(&k->docs[d]);
     free(k->nodes.v);
     free(k->pods.v);
     free(k->pgs.v);
+    ss_strtab_destroy(k->podkeys);
+    ss_strtab_destroy(k->podnodes);
     ss_strtab_destroy(k->resnames);
     ss_strtab_destroy(k->tkeys);
     ss_strtab_destroy(k->pgkeys);
@@ -190,28 +324,45 @@ static int index_podgroups(kctx_t *k, ss_error_t *err)
     k->pg_cap = (int32_t)k->pgs.n + 1;
     k->pg_min = calloc((size_t)k->pg_cap, sizeof *k->pg_min);
     k->pg_group = malloc((size_t)k->pg_cap * sizeof *k->pg_group);
-    if (!k->pgkeys || !k->pg_min || !k->pg_group)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < k->pgs.n; i++) {
+    int32_t *first = malloc((size_t)k->pg_cap * sizeof *first);
+    int rc = 0;
+    if (!k->pgkeys || !k->pg_min || !k->pg_group || !first)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k->pgs.n && rc == 0; i++) {
         const kitem_t *it = &k->pgs.v[i];
-        char nb[256];
-        json_t *mm = kget(it->obj, "spec", "minMember", NULL);
+        char nb[320], who[512];
+        json_t *mm;
+        if ((rc = kat(it, it->obj, NULL, "spec", "minMember", NULL, KT_INT, &mm, err)) < 0)
+            break;
         json_int_t m = mm ? json_integer_value(mm) : 1;
-        if ((mm && !json_is_integer(mm)) || m < 1 || m > INT32_MAX)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: PodGroup %s: spec.minMember: must be an integer >= 1",
-                                it->path, kname(it->obj, nb));
+        if (m < 1 || m > INT32_MAX) {
+            rc = ss_error_set(err, SS_EFORMAT, "%s: spec.minMember: must be an integer >= 1",
+                              kwho(it, who));
+            break;
+        }
         kname(it->obj, nb);
-        if (!kstr(it->obj, "metadata", "namespace", NULL))
+        if (!kstr(it->obj, "metadata", "namespace", NULL) ||
+            !*kstr(it->obj, "metadata", "namespace", NULL))
             snprintf(nb, sizeof nb, "default/%s", kstr(it->obj, "metadata", "name", NULL));
+        int32_t before = ss_strtab_count(k->pgkeys);
         int32_t id = ss_strtab_intern(k->pgkeys, nb);
-        if (id < 0 || id >= k->pg_cap)
-            return ss_error_set(err, id < 0 ? SS_ENOMEM : SS_EFORMAT, "%s: PodGroup %s: %s",
-                                it->path, nb, id < 0 ? "out of memory" : "internal index error");
+        if (id < 0 || id >= k->pg_cap) {
+            rc = ss_error_set(err, SS_ENOMEM, "%s: PodGroup %s: out of memory", it->path, nb);
+            break;
+        }
+        if (id < before) {
+            const kitem_t *f = &k->pgs.v[first[id]];
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: items[%zu]: PodGroup %s appears twice (first at %s: items[%zu])",
+                              it->path, it->index, nb, f->path, f->index);
+            break;
+        }
+        first[id] = (int32_t)i;
         k->pg_min[id] = (int32_t)m;
         k->pg_group[id] = -1;
     }
-    return 0;
+    free(first);
+    return rc;
 }
 
 /* The group's topology from its (first) member's Kueue annotation: the node
@@ -238,7 +389,7 @@ static int group_topology(kctx_t *k, const kitem_t *it, int32_t *level, int32_t 
             *mode = req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED;
             return 0;
         }
-    char nb[256];
+    char nb[320];
     return ss_error_set(err, SS_EUNSUPPORTED,
                         "%s: Pod %s: metadata.annotations.%s: '%s' is not a topology level "
                         "(%s, %s, --block-label %s, --rack-label %s, %s)",
@@ -249,17 +400,32 @@ static int group_topology(kctx_t *k, const kitem_t *it, int32_t *level, int32_t 
                         k->o->rack_label, SS_KUBE_HOSTNAME_LABEL);
 }
 
-int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err)
+/* The "ns/group" a pod names into key (size 512); false when none. */
+static bool pod_group_name(const kitem_t *it, char *key)
 {
-    *group = -1;
     const char *g = kstr(it->obj, "metadata", "labels", SS_KUBE_POD_GROUP_LABEL);
     if (!g || !*g)
         g = kstr(it->obj, "metadata", "annotations", SS_KUBE_VOLCANO_GROUP_ANNOTATION);
     if (!g || !*g)
-        return 0;
+        return false;
     const char *ns = kstr(it->obj, "metadata", "namespace", NULL);
+    snprintf(key, 512, "%s/%s", ns && *ns ? ns : "default", g);
+    return true;
+}
+
+int32_t kube_pod_group_key(kctx_t *k, const kitem_t *it)
+{
     char key[512];
-    snprintf(key, sizeof key, "%s/%s", ns && *ns ? ns : "default", g);
+    int32_t id = pod_group_name(it, key) ? ss_strtab_find(k->pgkeys, key) : 0;
+    return id > 0 ? id : 0;
+}
+
+int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err)
+{
+    *group = -1;
+    char key[512];
+    if (!pod_group_name(it, key))
+        return 0;
     int32_t id = ss_strtab_find(k->pgkeys, key);
     if (id <= 0)
         return kwarn(k, SS_KUBE_WARN_NO_POD_GROUP, it, err);
@@ -297,9 +463,13 @@ static int run_passes(kctx_t *k, ss_error_t *err)
     return 0;
 }
 
-/* docs[i] with role "NPG"[i] and name paths[i]; any may be NULL. */
-static int import_docs(json_t *docs[3], const char *const *paths, const ss_kube_opts_t *o,
-                       ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
+/* Reads the documents (from files, or from strings when texts is not
+ * NULL) and imports them. A file named twice (by device and inode, so `x`
+ * and `./x` too) is read once: `kubectl get nodes,pods -o json` gives one
+ * file for both. */
+static int load_and_import(const char *const *paths, const char *const *texts,
+                           const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
+                           ss_error_t *err)
 {
     ss_kube_report_t local;
     ss_kube_opts_t defaults;
@@ -314,12 +484,31 @@ static int import_docs(json_t *docs[3], const char *const *paths, const ss_kube_
     kctx_t k = {.o = o, .rep = rep};
     k.c = ss_cluster_create();
     k.resnames = ss_strtab_create();
+    k.podkeys = ss_strtab_create();
+    k.podnodes = ss_strtab_create();
     int rc = 0;
-    if (!k.c || !k.resnames)
+    if (!k.c || !k.resnames || !k.podkeys || !k.podnodes)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (int d = 0; d < 3 && rc == 0; d++)
-        if (docs[d])
-            rc = sort_document(&k, docs[d], paths[d], "NPG"[d], err);
+    for (int d = 0; d < 3 && rc == 0; d++) {
+        kdoc_t *doc = &k.docs[d];
+        if (texts ? !texts[d] : !paths[d])
+            continue;
+        if (texts) {
+            *doc = (kdoc_t){.path = paths[d], .buf = (char *)texts[d], .len = strlen(texts[d])};
+        } else {
+            struct stat st;
+            bool dup = false;
+            for (int e = 0; e < d && stat(paths[d], &st) == 0; e++)
+                dup |= k.docs[e].buf && k.docs[e].dev == st.st_dev && k.docs[e].ino == st.st_ino;
+            if (dup)
+                continue;
+            if ((rc = kube_file_load(paths[d], doc, err)) < 0)
+                break;
+            doc->owned = true;
+        }
+        doc->role = "NPG"[d];
+        rc = kube_doc_scan(doc, take_item, &k, err);
+    }
     if (rc == 0)
         rc = run_passes(&k, err);
     if (rc == 0) {
@@ -328,38 +517,6 @@ static int import_docs(json_t *docs[3], const char *const *paths, const ss_kube_
     }
     ss_cluster_destroy(k.c);
     ctx_free(&k);
-    return rc;
-}
-
-/* Parses the three documents (from files, or from strings when texts is not
- * NULL), then imports them. A file named twice is read once:
- * `kubectl get nodes,pods -o json` gives one file for both. */
-static int load_and_import(const char *const *paths, const char *const *texts,
-                           const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
-                           ss_error_t *err)
-{
-    json_t *docs[3] = {NULL, NULL, NULL};
-    int rc = 0;
-    *out = NULL;
-    for (int d = 0; d < 3 && rc == 0; d++) {
-        if (texts ? !texts[d] : !paths[d])
-            continue;
-        bool dup = false;
-        for (int e = 0; e < d && !texts; e++)
-            dup |= (paths[e] && !strcmp(paths[e], paths[d]));
-        if (dup)
-            continue;
-        json_error_t je;
-        docs[d] = texts ? json_loads(texts[d], JSON_DECODE_ANY, &je)
-                        : json_load_file(paths[d], JSON_DECODE_ANY, &je);
-        if (!docs[d])
-            rc = ss_error_set(err, SS_EFORMAT, "%s:%d:%d: %s", paths[d], je.line, je.column,
-                              je.text);
-    }
-    if (rc == 0)
-        rc = import_docs(docs, paths, o, out, rep, err);
-    for (int d = 0; d < 3; d++)
-        json_decref(docs[d]);
     return rc;
 }
 

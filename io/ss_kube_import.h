@@ -1,9 +1,11 @@
 /* ss_kube_import: reads Kubernetes Node, Pod and PodGroup objects (what
  * `kubectl get nodes,pods -o json` prints) into an ss_cluster_t, following
  * Kubernetes' own rules for effective requests, quantities, node affinity and
- * tolerations. Built for inputs up to ~10,000 nodes and a few hundred
- * thousand pods (the whole JSON tree is held in memory while importing);
- * identical pod specs of one workload share one template.
+ * tolerations. Each file is read into memory once and its items are parsed
+ * one at a time (ss_kube_read.c), so memory stays within ~2x the input for
+ * millions of pods; identical pod specs of one workload share one template.
+ * Every field read is type-checked, names are checked as Kubernetes checks
+ * them, and duplicates are errors naming both items.
  *
  * What is modelled and what is reported instead is listed in
  * docs/kubernetes.md; nothing the engine cannot honour is silently dropped:
@@ -34,6 +36,15 @@
  * label key names), as Kueue's topology-aware scheduling writes it on pods. */
 #define SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-required-topology"
 #define SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-preferred-topology"
+/* Gang and topology references that are not read yet: a pod carrying one
+ * (label or annotation) is imported with an `unsupported` rule bit, never
+ * placed as a single pod (docs/kubernetes.md). */
+#define SS_KUBE_FOREIGN_GANG_KEYS                                                                  \
+    "kueue.x-k8s.io/pod-group-name", "scheduling.volcano.sh/group-name", "pod-group-name",         \
+        "pod-group.scheduling.run.ai/name"
+#define SS_KUBE_FOREIGN_TOPOLOGY_KEYS                                                              \
+    "kai.scheduler/topology", "kai.scheduler/topology-required-placement",                         \
+        "kai.scheduler/topology-preferred-placement"
 /* GPU sharing as in the Alibaba OpenB trace / FGD simulator: per-GPU milli
  * and GPU count as pod annotations, GPU count as a node resource. */
 #define SS_KUBE_ALI_GPU_MILLI "alibabacloud.com/gpu-milli"
@@ -53,6 +64,13 @@
     X(RESOURCE_CLAIM, "spec.resourceClaims (DRA not modelled: pods reported unsupported)")         \
     X(SCHEDULING_GATES, "spec.schedulingGates (gated pods are not scheduled: reported "            \
                         "unsupported)")                                                            \
+    X(WORKLOAD_REF, "spec.workloadRef (Workload gangs not read yet: pods reported unsupported)")   \
+    X(SCHEDULING_GROUP, "spec.schedulingGroup (v1alpha2 PodGroup gangs not read yet: pods "        \
+                        "reported unsupported)")                                                   \
+    X(FOREIGN_GANG, "Kueue, Volcano or KAI pod group labels/annotations (not read yet: pods "      \
+                    "reported unsupported)")                                                       \
+    X(TOPOLOGY_REF, "Kueue/KAI topology annotations not read (outside a pod group read, or "       \
+                    "another kind: pods reported unsupported)")                                    \
     X(PREEMPT_NEVER, "preemptionPolicy: Never (not modelled; pods placed as usual)")               \
     X(PRIORITY_CLAMPED, "priority above 2000000000 (clamped to 2000000000)")                       \
     X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")       \

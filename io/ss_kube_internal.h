@@ -6,6 +6,7 @@
 #define SS_KUBE_INTERNAL_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "ss_kube_import.h"
 
@@ -23,9 +24,23 @@ typedef struct {
 
 enum kpod_class { KPOD_PENDING, KPOD_RUNNING, KPOD_TERMINAL, KPOD_OTHER_SCHED, KPOD_UNKNOWN_NODE };
 
+/* One input document: a file's text (or a string's), with its role ('N'
+ * nodes, 'P' pods, 'G' podgroups: the kind of kind-less objects). */
 typedef struct {
-    json_t *obj;      /* borrowed from a document */
+    const char *path; /* as given (or "<nodes>" for strings) */
+    char *buf;        /* NUL-terminated text */
+    size_t len;
+    dev_t dev;
+    ino_t ino;
+    bool owned; /* buf was read from a file (freed with the context) */
+    char role;
+} kdoc_t;
+
+typedef struct {
+    json_t *obj;      /* a Node/PodGroup: held by the context; a Pod: while it is added */
     const char *path; /* file it came from (or "<nodes>" for strings) */
+    const char *kind; /* "Node", "Pod" or "PodGroup" (messages) */
+    size_t index;     /* position in its file's items */
 } kitem_t;
 
 typedef struct {
@@ -33,11 +48,40 @@ typedef struct {
     size_t n, cap;
 } kitems_t;
 
+/* The largest values the engine accepts (engine/ss_validate.c's limits,
+ * repeated so that an import names the pod or node and field instead). */
+#define KMAX_CPU_MILLI (INT64_C(1) << 40)
+#define KMAX_MEMORY (INT64_C(1) << 56)
+#define KMAX_PODS 1000000
+#define KMAX_EXT (INT64_C(1) << 56)
+/* An error naming the object and field when v is above max. */
+int klimit(const kitem_t *it, const char *field, int64_t v, int64_t max, ss_error_t *err);
+
+/* A Pod as seen when the files are read: where its text is (it is parsed
+ * again when added), and what classifying it needs before nodes are known. */
+enum { KP_TERMINAL = 1, KP_OTHER_SCHED = 2, KP_REQ_ERROR = 4 };
+typedef struct {
+    size_t index, off, len;
+    int32_t doc;
+    int32_t node_sid; /* spec.nodeName in kctx_t.podnodes, 0: none */
+    uint32_t flags;
+    uint64_t resmask; /* other resources requested: bit i = krvec_t slot KRES_FIRST_OTHER + i */
+} kpod_t;
+
+typedef struct {
+    kpod_t *v;
+    size_t n, cap;
+} kpods_t;
+
 typedef struct {
     const ss_kube_opts_t *o;
     ss_kube_report_t *rep;
     ss_cluster_t *c;
-    kitems_t nodes, pods, pgs;
+    kdoc_t docs[3];
+    kitems_t nodes, pgs;
+    kpods_t pods;
+    ss_strtab_t *podkeys;  /* "ns/name" of every Pod (id = pods index + 1) */
+    ss_strtab_t *podnodes; /* spec.nodeName values of Pods */
     ss_strtab_t *resnames; /* other resource names requested (id 1..) */
     int32_t *node_by_str;  /* cluster string id -> node row, -1 */
     int32_t node_by_str_len;
@@ -56,15 +100,36 @@ typedef struct {
 /* Helpers (ss_kube_import.c). */
 json_t *kget(json_t *o, const char *k1, const char *k2, const char *k3);
 const char *kstr(json_t *o, const char *k1, const char *k2, const char *k3);
-/* "ns/name" of an object into buf (size 256). */
+/* "ns/name" of an object into buf (size 320). */
 const char *kname(json_t *o, char *buf);
+/* Expected JSON types of a field (kat). */
+enum ktype { KT_OBJ, KT_ARR, KT_STR, KT_BOOL, KT_INT, KT_QTY };
+/* The member k1[.k2[.k3]] of base (NULL keys end the path) into *out, NULL
+ * when absent or null. A member, or one on the way to it, of another type
+ * is an error naming it->path, the object and the field (where.k1.k2...). */
+int kat(const kitem_t *it, json_t *base, const char *where, const char *k1, const char *k2,
+        const char *k3, int type, json_t **out, ss_error_t *err);
+/* "path: Kind ns/name" of an item into buf (size 512). */
+const char *kwho(const kitem_t *it, char *buf);
 /* Parses a quantity (string or number) with err naming path, object, field. */
 int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out, ss_error_t *err);
 int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err);
 int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
 
+/* The pgkeys id of the PodGroup a pod names (pod-group label or Volcano
+ * annotation), 0 when it names none or one not in the input. */
+int32_t kube_pod_group_key(kctx_t *k, const kitem_t *it);
 /* Group row of a pod (pod-group label or Volcano annotation), or -1. */
 int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err);
+
+/* ss_kube_read.c: input files, scanned item by item. The callback gets
+ * each item parsed (borrowed: incref to keep it) and where its text is. */
+typedef int (*kdoc_fn)(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size_t off,
+                       size_t len, ss_error_t *err);
+int kube_file_load(const char *path, kdoc_t *d, ss_error_t *err);
+void kube_file_free(kdoc_t *d);
+int kube_doc_scan(const kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err);
+json_t *kube_doc_item(const kdoc_t *d, size_t off, size_t len, ss_error_t *err);
 
 /* ss_kube_nodes.c */
 int kube_index_node_names(kctx_t *k, ss_error_t *err);    /* before classifying pods */
@@ -78,6 +143,10 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
                       int32_t *tmpl, ss_error_t *err);
 
 /* ss_kube_pods.c */
+/* A Pod item as the files are read: identity, classification inputs and
+ * requested resources; the item is parsed again when added. */
+int kube_pod_seen(kctx_t *k, const kitem_t *it, int32_t doc, size_t off, size_t len,
+                  ss_error_t *err);
 int kube_classify_pods(kctx_t *k, ss_error_t *err);
 int kube_scan_resources(kctx_t *k, ss_error_t *err);
 int kube_add_pods(kctx_t *k, ss_error_t *err);

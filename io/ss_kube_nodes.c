@@ -23,8 +23,6 @@ int kube_index_node_names(kctx_t *k, ss_error_t *err)
         int32_t id = kstr_id(k, name, err);
         if (id < 0)
             return SS_ENOMEM;
-        if (!*name)
-            return ss_error_set(err, SS_EFORMAT, "%s: a Node has an empty metadata.name", it->path);
         while (id >= cap) {
             int32_t *nv = realloc(k->node_by_str, (size_t)cap * 2 * sizeof *nv);
             if (!nv)
@@ -34,8 +32,12 @@ int kube_index_node_names(kctx_t *k, ss_error_t *err)
             k->node_by_str = nv;
             cap *= 2;
         }
-        if (k->node_by_str[id] >= 0)
-            return ss_error_set(err, SS_EFORMAT, "%s: Node %s appears twice", it->path, name);
+        if (k->node_by_str[id] >= 0) {
+            const kitem_t *f = &k->nodes.v[k->node_by_str[id]];
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: items[%zu]: Node %s appears twice (first at %s: items[%zu])",
+                                it->path, it->index, name, f->path, f->index);
+        }
         k->node_by_str[id] = (int32_t)n;
     }
     k->node_by_str_len = cap;
@@ -76,9 +78,12 @@ static int add_node_labels(kctx_t *k, const kitem_t *it, int32_t topo[4], int32_
     const char *keys[4] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, k->o->block_label,
                            k->o->rack_label};
     const char *name = kstr(it->obj, "metadata", "name", NULL);
-    json_t *labels = kget(it->obj, "metadata", "labels", NULL);
+    json_t *labels, *v;
     const char *key;
-    json_t *v;
+    char who[512];
+    int rc = kat(it, it->obj, NULL, "metadata", "labels", NULL, KT_OBJ, &labels, err);
+    if (rc < 0)
+        return rc;
     *begin = k->c->n_labels;
     *count = 0;
     memset(topo, 0, 4 * sizeof *topo);
@@ -86,8 +91,8 @@ static int add_node_labels(kctx_t *k, const kitem_t *it, int32_t topo[4], int32_
     {
         const char *val = json_string_value(v);
         if (!val)
-            return ss_error_set(err, SS_EFORMAT, "%s: Node %s: metadata.labels.%s: not a string",
-                                it->path, name, key);
+            return ss_error_set(err, SS_EFORMAT, "%s: metadata.labels.%s: expected a string",
+                                kwho(it, who), key);
         if (!strcmp(key, SS_KUBE_HOSTNAME_LABEL)) {
             if (strcmp(val, name) && kwarn(k, SS_KUBE_WARN_HOSTNAME_MISMATCH, it, err) < 0)
                 return SS_EUNSUPPORTED;
@@ -109,47 +114,55 @@ static int add_node_labels(kctx_t *k, const kitem_t *it, int32_t topo[4], int32_
 static int add_node_taints(kctx_t *k, const kitem_t *it, int32_t *begin, int32_t *count,
                            ss_error_t *err)
 {
-    json_t *taints = kget(it->obj, "spec", "taints", NULL);
+    json_t *taints, *t, *key, *value, *ef;
     size_t i;
-    json_t *t;
+    char who[512], where[64];
     *begin = k->c->n_taints;
     *count = 0;
+    int rc = kat(it, it->obj, NULL, "spec", "taints", NULL, KT_ARR, &taints, err);
     json_array_foreach(taints, i, t)
     {
         int32_t effect;
-        if (parse_effect(kstr(t, "effect", NULL, NULL), &effect) < 0 || effect == SS_EFFECT_ANY ||
-            !kstr(t, "key", NULL, NULL))
+        snprintf(where, sizeof where, "spec.taints[%zu]", i);
+        if (rc == 0 && !json_is_object(t))
+            rc = ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), where);
+        if (rc < 0 || (rc = kat(it, t, where, "key", NULL, NULL, KT_STR, &key, err)) < 0 ||
+            (rc = kat(it, t, where, "value", NULL, NULL, KT_STR, &value, err)) < 0 ||
+            (rc = kat(it, t, where, "effect", NULL, NULL, KT_STR, &ef, err)) < 0)
+            return rc;
+        if (parse_effect(json_string_value(ef), &effect) < 0 || effect == SS_EFFECT_ANY || !key)
             return ss_error_set(err, SS_EFORMAT,
-                                "%s: Node %s: spec.taints[%zu]: needs a key and an effect "
+                                "%s: %s: needs a key and an effect "
                                 "NoSchedule, PreferNoSchedule or NoExecute",
-                                it->path, kstr(it->obj, "metadata", "name", NULL), i);
-        int32_t kid = kstr_id(k, kstr(t, "key", NULL, NULL), err);
-        int32_t vid = kstr_id(k, kstr(t, "value", NULL, NULL), err);
+                                kwho(it, who), where);
+        int32_t kid = kstr_id(k, json_string_value(key), err);
+        int32_t vid = kstr_id(k, json_string_value(value), err);
         if (kid < 0 || vid < 0 || ss_cluster_add_taint(k->c, kid, vid, effect) < 0)
             return ss_error_set(err, SS_ENOMEM, "out of memory");
         (*count)++;
     }
-    return 0;
+    return rc;
 }
 
 /* Reads allocatable[name] (falling back to capacity) at scale; 0 if absent. */
 static int node_res(const kitem_t *it, const char *name, int scale, int64_t *out, ss_error_t *err)
 {
-    json_t *v = kget(it->obj, "status", "allocatable", name);
+    json_t *alloc, *v;
     const char *where = "status.allocatable";
-    if (!v && !kget(it->obj, "status", "allocatable", NULL)) {
-        v = kget(it->obj, "status", "capacity", name);
+    char who[512];
+    *out = 0;
+    int rc = kat(it, it->obj, NULL, "status", "allocatable", NULL, KT_OBJ, &alloc, err);
+    if (rc == 0 && !alloc) {
+        rc = kat(it, it->obj, NULL, "status", "capacity", NULL, KT_OBJ, &alloc, err);
         where = "status.capacity";
     }
-    *out = 0;
-    if (!v)
-        return 0;
+    if (rc < 0 || (rc = kat(it, alloc, where, name, NULL, NULL, KT_QTY, &v, err)) < 0 || !v)
+        return rc;
     char field[256];
     snprintf(field, sizeof field, "%s.%s", where, name);
-    int rc = kqty(it, field, v, scale, out, err);
+    rc = kqty(it, field, v, scale, out, err);
     if (rc == 0 && *out < 0)
-        rc = ss_error_set(err, SS_ERANGE, "%s: Node %s: %s: negative", it->path,
-                          kstr(it->obj, "metadata", "name", NULL), field);
+        rc = ss_error_set(err, SS_ERANGE, "%s: %s: negative", kwho(it, who), field);
     return rc;
 }
 
@@ -192,14 +205,23 @@ static int add_node(kctx_t *k, const kitem_t *it, ss_error_t *err)
     for (int e = 0; e < k->c->n_ext; e++)
         if ((rc = node_res(it, ss_cluster_strget(k->c, k->c->ext_name[e]), 0, &ext[e], err)) < 0)
             return rc;
-    if (pods > INT32_MAX)
-        return ss_error_set(err, SS_ERANGE, "%s: Node %s: status.allocatable.pods: too large",
-                            it->path, kstr(it->obj, "metadata", "name", NULL));
+    if ((rc = klimit(it, "allocatable cpu in millicores", cpu, KMAX_CPU_MILLI, err)) < 0 ||
+        (rc = klimit(it, "allocatable memory in bytes", mem, KMAX_MEMORY, err)) < 0 ||
+        (rc = klimit(it, "allocatable pods", pods, KMAX_PODS, err)) < 0)
+        return rc;
+    for (int e = 0; e < k->c->n_ext; e++) {
+        char field[300];
+        snprintf(field, sizeof field, "allocatable %s", ss_cluster_strget(k->c, k->c->ext_name[e]));
+        if ((rc = klimit(it, field, ext[e], KMAX_EXT, err)) < 0)
+            return rc;
+    }
     if ((rc = add_node_labels(k, it, topo, &lb, &lc, err)) < 0 ||
         (rc = add_node_taints(k, it, &tb, &tc, err)) < 0 ||
         (rc = add_node_gpus(k, it, &gb, &gc, err)) < 0)
         return rc;
-    json_t *u = kget(it->obj, "spec", "unschedulable", NULL);
+    json_t *u;
+    if ((rc = kat(it, it->obj, NULL, "spec", "unschedulable", NULL, KT_BOOL, &u, err)) < 0)
+        return rc;
     int32_t name = kstr_id(k, kstr(it->obj, "metadata", "name", NULL), err);
     if (name < 0 || ss_cluster_add_node(k->c, name, topo, cpu, mem, (int32_t)pods, ext,
                                         json_is_true(u), lb, lc, tb, tc, gb, gc) < 0)

@@ -44,12 +44,16 @@ static int label_pairs(kctx_t *k, json_t *m, ivec_t *out, const kitem_t *it, con
 {
     const char *key;
     json_t *v;
-    char nb[256];
+    char who[512];
+    if (json_is_null(m))
+        m = NULL; /* null is absent, as in Kubernetes */
+    if (m && !json_is_object(m))
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), field);
     json_object_foreach(m, key, v)
     {
         if (!json_is_string(v))
-            return ss_error_set(err, SS_EFORMAT, "%s: Pod %s: %s.%s: not a string", it->path,
-                                kname(it->obj, nb), field, key);
+            return ss_error_set(err, SS_EFORMAT, "%s: %s.%s: expected a string", kwho(it, who),
+                                field, key);
         int32_t kid = kstr_id(k, key, err), vid = kstr_id(k, json_string_value(v), err);
         if (kid < 0 || vid < 0)
             return SS_ENOMEM;
@@ -69,40 +73,97 @@ static int parse_op(const char *s)
     return -1;
 }
 
+/* Whether s is an integer as Go's strconv.ParseInt(s, 10, 64) reads it. */
+static bool int64_text(const char *s)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (!*p || strlen(p) > 19)
+        return false;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return false;
+    if (strlen(p) < 19)
+        return true;
+    return strcmp(p, *s == '-' ? "9223372036854775808" : "9223372036854775807") <= 0;
+}
+
+/* The values of one requirement, checked as the API server checks them
+ * (ValidateNodeSelectorRequirement, ValidateNodeFieldSelectorRequirement). */
+static int expr_values(kctx_t *k, json_t *vals, int op, int is_field, ivec_t *out,
+                       const kitem_t *it, const char *where, ss_error_t *err)
+{
+    size_t j, n = json_array_size(vals);
+    json_t *val;
+    char who[512];
+    const char *bad = NULL;
+    if (is_field && op != SS_OP_IN && op != SS_OP_NOT_IN)
+        bad = "matchFields supports only the operators In and NotIn";
+    else if (is_field && n != 1)
+        bad = "must have exactly one value for matchFields";
+    else if ((op == SS_OP_IN || op == SS_OP_NOT_IN) && n == 0)
+        bad = "must have at least one value for In and NotIn";
+    else if ((op == SS_OP_EXISTS || op == SS_OP_DOES_NOT_EXIST) && n != 0)
+        bad = "must be empty for Exists and DoesNotExist";
+    else if ((op == SS_OP_GT || op == SS_OP_LT) && n != 1)
+        bad = "must have exactly one value for Gt and Lt";
+    if (bad)
+        return ss_error_set(err, SS_EFORMAT, "%s: %s.values: %s", kwho(it, who), where, bad);
+    ipush(out, (int32_t)n);
+    json_array_foreach(vals, j, val)
+    {
+        if (!json_is_string(val))
+            return ss_error_set(err, SS_EFORMAT, "%s: %s.values[%zu]: expected a string, got %s",
+                                kwho(it, who), where, j,
+                                json_is_null(val) ? "null" : "another type");
+        if ((op == SS_OP_GT || op == SS_OP_LT) && !int64_text(json_string_value(val)))
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: %s.values[0]: '%.60s' is not an integer (Gt and Lt compare "
+                                "integers)",
+                                kwho(it, who), where, json_string_value(val));
+        int32_t vid = kstr_id(k, json_string_value(val), err);
+        if (vid < 0)
+            return SS_ENOMEM;
+        ipush(out, vid);
+    }
+    return 0;
+}
+
 static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_t *count,
                       const kitem_t *it, const char *field, ss_error_t *err)
 {
-    size_t i, j;
-    json_t *e, *val;
-    char nb[256];
+    size_t i;
+    json_t *e, *key, *opv, *vals;
+    char who[512], where[260];
+    if (json_is_null(reqs))
+        reqs = NULL;
+    if (reqs && !json_is_array(reqs))
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an array", kwho(it, who), field);
     json_array_foreach(reqs, i, e)
     {
-        const char *key = kstr(e, "key", NULL, NULL);
-        int op = parse_op(kstr(e, "operator", NULL, NULL));
-        if (!key || op < 0 || (is_field && strcmp(key, "metadata.name")))
+        snprintf(where, sizeof where, "%s[%zu]", field, i);
+        int rc;
+        if (!json_is_object(e))
+            return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who),
+                                where);
+        if ((rc = kat(it, e, where, "key", NULL, NULL, KT_STR, &key, err)) < 0 ||
+            (rc = kat(it, e, where, "operator", NULL, NULL, KT_STR, &opv, err)) < 0 ||
+            (rc = kat(it, e, where, "values", NULL, NULL, KT_ARR, &vals, err)) < 0)
+            return rc;
+        int op = parse_op(json_string_value(opv));
+        if (!key || op < 0 || (is_field && strcmp(json_string_value(key), "metadata.name")))
             return ss_error_set(err, SS_EFORMAT,
-                                "%s: Pod %s: %s[%zu]: needs a key%s and an operator In, NotIn, "
+                                "%s: %s: needs a key%s and an operator In, NotIn, "
                                 "Exists, DoesNotExist, Gt or Lt",
-                                it->path, kname(it->obj, nb), field, i,
+                                kwho(it, who), where,
                                 is_field ? " (matchFields supports only metadata.name)" : "");
-        int32_t kid = kstr_id(k, key, err);
+        int32_t kid = kstr_id(k, json_string_value(key), err);
         if (kid < 0)
             return SS_ENOMEM;
-        json_t *vals = kget(e, "values", NULL, NULL);
         ipush(out, is_field ? 0 : kid);
         ipush(out, op);
         ipush(out, is_field);
-        ipush(out, (int32_t)json_array_size(vals));
-        json_array_foreach(vals, j, val)
-        {
-            int32_t vid = kstr_id(k, json_string_value(val), err);
-            if (vid < 0 || !json_is_string(val))
-                return vid < 0 ? SS_ENOMEM
-                               : ss_error_set(err, SS_EFORMAT,
-                                              "%s: Pod %s: %s[%zu].values: not strings", it->path,
-                                              kname(it->obj, nb), field, i);
-            ipush(out, vid);
-        }
+        if ((rc = expr_values(k, vals, op, is_field, out, it, where, err)) < 0)
+            return rc;
         (*count)++;
     }
     return 0;
@@ -113,7 +174,9 @@ static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_
 static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const kitem_t *it,
                     const char *field, ss_error_t *err)
 {
-    char f[200];
+    char f[200], who[512];
+    if (term && !json_is_object(term))
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), field);
     size_t at = out->n;
     int32_t count = 0;
     ipush(out, weight);
@@ -139,31 +202,44 @@ static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const 
 
 static int node_affinity(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
 {
-    json_t *na = kget(it->obj, "spec", "affinity", "nodeAffinity");
-    json_t *terms =
-        kget(na, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms", NULL);
+    static const char *const na_path = "spec.affinity.nodeAffinity";
+    json_t *na, *req, *terms, *prefs, *x, *w, *pref;
     size_t i;
-    json_t *x;
-    char f[200], nb[256];
+    char f[200], who[512];
     int rc;
+    if ((rc = kat(it, it->obj, NULL, "spec", "affinity", "nodeAffinity", KT_OBJ, &na, err)) < 0 ||
+        (rc = kat(it, na, na_path, "requiredDuringSchedulingIgnoredDuringExecution", NULL, NULL,
+                  KT_OBJ, &req, err)) < 0 ||
+        (rc = kat(it, req, "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution",
+                  "nodeSelectorTerms", NULL, NULL, KT_ARR, &terms, err)) < 0 ||
+        (rc = kat(it, na, na_path, "preferredDuringSchedulingIgnoredDuringExecution", NULL, NULL,
+                  KT_ARR, &prefs, err)) < 0)
+        return rc;
+    /* As the API server: a required node selector needs at least one term. */
+    if (req && json_array_size(terms) == 0)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+                            "nodeSelectorTerms: must have at least one node selector term",
+                            kwho(it, who));
     json_array_foreach(terms, i, x)
     {
         snprintf(f, sizeof f, "nodeAffinity.required.nodeSelectorTerms[%zu]", i);
         if ((rc = one_term(k, x, 0, &t->req, it, f, err)) < 0)
             return rc;
     }
-    json_array_foreach(kget(na, "preferredDuringSchedulingIgnoredDuringExecution", NULL, NULL), i,
-                       x)
+    json_array_foreach(prefs, i, x)
     {
-        json_t *w = kget(x, "weight", NULL, NULL);
-        if (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > 100)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: Pod %s: nodeAffinity.preferred[%zu].weight: "
-                                "must be an integer 1..100",
-                                it->path, kname(it->obj, nb), i);
+        snprintf(f, sizeof f, "nodeAffinity.preferred[%zu]", i);
+        if (!json_is_object(x))
+            return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), f);
+        if ((rc = kat(it, x, f, "weight", NULL, NULL, KT_INT, &w, err)) < 0 ||
+            (rc = kat(it, x, f, "preference", NULL, NULL, KT_OBJ, &pref, err)) < 0)
+            return rc;
+        if (!w || json_integer_value(w) < 1 || json_integer_value(w) > 100)
+            return ss_error_set(err, SS_EFORMAT, "%s: %s.weight: must be an integer 1..100",
+                                kwho(it, who), f);
         snprintf(f, sizeof f, "nodeAffinity.preferred[%zu].preference", i);
-        if ((rc = one_term(k, kget(x, "preference", NULL, NULL), (int32_t)json_integer_value(w),
-                           &t->pref, it, f, err)) < 0)
+        if ((rc = one_term(k, pref, (int32_t)json_integer_value(w), &t->pref, it, f, err)) < 0)
             return rc;
     }
     return 0;
@@ -172,21 +248,29 @@ static int node_affinity(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *
 static int tolerations(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
 {
     size_t i;
-    json_t *x;
-    char nb[256];
-    json_array_foreach(kget(it->obj, "spec", "tolerations", NULL), i, x)
+    json_t *arr, *x, *opj, *efj, *key, *value;
+    char who[512], where[64];
+    int rc = kat(it, it->obj, NULL, "spec", "tolerations", NULL, KT_ARR, &arr, err);
+    json_array_foreach(arr, i, x)
     {
-        const char *op = kstr(x, "operator", NULL, NULL);
+        snprintf(where, sizeof where, "spec.tolerations[%zu]", i);
+        if (rc == 0 && !json_is_object(x))
+            rc = ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), where);
+        if (rc < 0 || (rc = kat(it, x, where, "operator", NULL, NULL, KT_STR, &opj, err)) < 0 ||
+            (rc = kat(it, x, where, "effect", NULL, NULL, KT_STR, &efj, err)) < 0 ||
+            (rc = kat(it, x, where, "key", NULL, NULL, KT_STR, &key, err)) < 0 ||
+            (rc = kat(it, x, where, "value", NULL, NULL, KT_STR, &value, err)) < 0)
+            return rc;
+        const char *op = json_string_value(opj), *ef = json_string_value(efj);
         int32_t effect, opv = (op && !strcmp(op, "Exists")) ? SS_TOL_EXISTS : SS_TOL_EQUAL;
-        const char *ef = kstr(x, "effect", NULL, NULL);
         if ((op && opv == SS_TOL_EQUAL && strcmp(op, "Equal")) ||
             kube_effect(ef ? ef : "", &effect) < 0)
             return ss_error_set(err, SS_EFORMAT,
-                                "%s: Pod %s: spec.tolerations[%zu]: operator must be Equal or "
+                                "%s: %s: operator must be Equal or "
                                 "Exists, effect NoSchedule, PreferNoSchedule, NoExecute or empty",
-                                it->path, kname(it->obj, nb), i);
-        int32_t kid = kstr_id(k, kstr(x, "key", NULL, NULL), err);
-        int32_t vid = kstr_id(k, kstr(x, "value", NULL, NULL), err);
+                                kwho(it, who), where);
+        int32_t kid = kstr_id(k, json_string_value(key), err);
+        int32_t vid = kstr_id(k, json_string_value(value), err);
         if (kid < 0 || vid < 0)
             return SS_ENOMEM;
         ipush(&t->tols, kid);
@@ -194,7 +278,7 @@ static int tolerations(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *er
         ipush(&t->tols, opv);
         ipush(&t->tols, effect);
     }
-    return 0;
+    return rc;
 }
 
 static bool has_items(json_t *o)
@@ -203,74 +287,156 @@ static bool has_items(json_t *o)
            (json_is_object(o) && json_object_size(o) > 0);
 }
 
-static bool has_host_port(json_t *ctrs)
+/* Any container of arr (spec.containers or initContainers) with a hostPort. */
+static int host_port(const kitem_t *it, const char *field, bool *on, ss_error_t *err)
 {
     size_t i, j;
-    json_t *c, *p;
-    json_array_foreach(ctrs, i, c) json_array_foreach(kget(c, "ports", NULL, NULL), j, p)
+    json_t *arr, *c, *ports, *p, *hp;
+    char where[128], who[512];
+    int rc = kat(it, it->obj, NULL, "spec", field, NULL, KT_ARR, &arr, err);
+    json_array_foreach(arr, i, c)
     {
-        if (json_integer_value(kget(p, "hostPort", NULL, NULL)) > 0)
-            return true;
+        snprintf(where, sizeof where, "spec.%s[%zu]", field, i);
+        if (rc < 0 || !json_is_object(c) ||
+            (rc = kat(it, c, where, "ports", NULL, NULL, KT_ARR, &ports, err)) < 0)
+            return rc;
+        json_array_foreach(ports, j, p)
+        {
+            snprintf(where, sizeof where, "spec.%s[%zu].ports[%zu]", field, i, j);
+            if (!json_is_object(p))
+                return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who),
+                                    where);
+            if ((rc = kat(it, p, where, "hostPort", NULL, NULL, KT_INT, &hp, err)) < 0)
+                return rc;
+            *on |= json_integer_value(hp) > 0;
+        }
     }
-    return false;
+    return rc;
 }
 
-static bool has_claim_volume(json_t *vols)
+static int claim_volume(const kitem_t *it, bool *on, ss_error_t *err)
 {
     size_t i;
-    json_t *v;
+    json_t *vols, *v;
+    char who[512];
+    int rc = kat(it, it->obj, NULL, "spec", "volumes", NULL, KT_ARR, &vols, err);
     json_array_foreach(vols, i, v)
     {
-        if (kget(v, "persistentVolumeClaim", NULL, NULL) || kget(v, "ephemeral", NULL, NULL))
-            return true;
+        if (rc == 0 && !json_is_object(v))
+            rc = ss_error_set(err, SS_EFORMAT, "%s: spec.volumes[%zu]: expected an object",
+                              kwho(it, who), i);
+        *on |= json_is_object(v) &&
+               (kget(v, "persistentVolumeClaim", NULL, NULL) || kget(v, "ephemeral", NULL, NULL));
     }
-    return false;
+    return rc;
+}
+
+/* Whether a label or annotation names key (maps were checked to hold strings). */
+static bool meta_has(const kitem_t *it, const char *key)
+{
+    return kstr(it->obj, "metadata", "labels", key) ||
+           kstr(it->obj, "metadata", "annotations", key);
+}
+
+/* Gang and topology references the importer does not read: a pod group of
+ * another dialect, or a topology annotation that no pod group read carries. */
+static void foreign_refs(kctx_t *k, const kitem_t *it, bool *gang, bool *topo)
+{
+    static const char *const gangs[] = {SS_KUBE_FOREIGN_GANG_KEYS};
+    static const char *const topos[] = {SS_KUBE_FOREIGN_TOPOLOGY_KEYS};
+    for (size_t i = 0; i < sizeof gangs / sizeof gangs[0]; i++)
+        *gang |= meta_has(it, gangs[i]);
+    for (size_t i = 0; i < sizeof topos / sizeof topos[0]; i++)
+        *topo |= meta_has(it, topos[i]);
+    bool grouped = kube_pod_group_key(k, it) > 0;
+    const char *maps[2] = {"labels", "annotations"}, *key;
+    json_t *v;
+    for (int m = 0; m < 2; m++)
+        json_object_foreach(kget(it->obj, "metadata", maps[m], NULL), key, v)
+        {
+            size_t n = strlen(key);
+            bool read = grouped && m == 1 &&
+                        (!strcmp(key, SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION) ||
+                         !strcmp(key, SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION));
+            if (!read && !strncmp(key, "kueue.x-k8s.io/podset-", 22) && n > 31 &&
+                !strcmp(key + n - 9, "-topology"))
+                *topo = true;
+        }
 }
 
 /* Rule bits, and warnings/SS_RULE_OTHER for unmodelled fields of pending pods. */
 static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_error_t *err)
 {
-    json_t *spec = kget(it->obj, "spec", NULL, NULL), *aff = kget(spec, "affinity", NULL, NULL);
+    json_t *pa, *paa, *tsc, *rcl, *gates, *wref, *sgrp, *pp;
+    bool hp = false, pvc = false, gang = false, topo = false;
+    int rc;
+    if ((rc = kat(it, it->obj, NULL, "spec", "affinity", "podAffinity", KT_OBJ, &pa, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "affinity", "podAntiAffinity", KT_OBJ, &paa, err)) <
+            0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "topologySpreadConstraints", NULL, KT_ARR, &tsc,
+                  err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "resourceClaims", NULL, KT_ARR, &rcl, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "schedulingGates", NULL, KT_ARR, &gates, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "workloadRef", NULL, KT_OBJ, &wref, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "schedulingGroup", NULL, KT_OBJ, &sgrp, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "preemptionPolicy", NULL, KT_STR, &pp, err)) < 0 ||
+        (rc = host_port(it, "containers", &hp, err)) < 0 ||
+        (rc = host_port(it, "initContainers", &hp, err)) < 0 ||
+        (rc = claim_volume(it, &pvc, err)) < 0)
+        return rc;
+    foreign_refs(k, it, &gang, &topo);
     struct {
         bool on;
         int warn;
         uint32_t bit;
     } r[] = {
-        {has_items(kget(aff, "podAffinity", NULL, NULL)), SS_KUBE_WARN_POD_AFFINITY,
-         SS_RULE_POD_AFFINITY},
-        {has_items(kget(aff, "podAntiAffinity", NULL, NULL)), SS_KUBE_WARN_POD_ANTI_AFFINITY,
-         SS_RULE_POD_ANTI_AFFINITY},
-        {has_items(kget(spec, "topologySpreadConstraints", NULL, NULL)),
-         SS_KUBE_WARN_TOPOLOGY_SPREAD, SS_RULE_TOPOLOGY_SPREAD},
-        {has_host_port(kget(spec, "containers", NULL, NULL)) ||
-             has_host_port(kget(spec, "initContainers", NULL, NULL)),
-         SS_KUBE_WARN_HOST_PORT, SS_RULE_OTHER},
-        {has_claim_volume(kget(spec, "volumes", NULL, NULL)), SS_KUBE_WARN_PVC, SS_RULE_OTHER},
-        {has_items(kget(spec, "resourceClaims", NULL, NULL)), SS_KUBE_WARN_RESOURCE_CLAIM,
-         SS_RULE_OTHER},
-        {has_items(kget(spec, "schedulingGates", NULL, NULL)), SS_KUBE_WARN_SCHEDULING_GATES,
-         SS_RULE_OTHER},
+        {has_items(pa), SS_KUBE_WARN_POD_AFFINITY, SS_RULE_POD_AFFINITY},
+        {has_items(paa), SS_KUBE_WARN_POD_ANTI_AFFINITY, SS_RULE_POD_ANTI_AFFINITY},
+        {has_items(tsc), SS_KUBE_WARN_TOPOLOGY_SPREAD, SS_RULE_TOPOLOGY_SPREAD},
+        {hp, SS_KUBE_WARN_HOST_PORT, SS_RULE_OTHER},
+        {pvc, SS_KUBE_WARN_PVC, SS_RULE_OTHER},
+        {has_items(rcl), SS_KUBE_WARN_RESOURCE_CLAIM, SS_RULE_OTHER},
+        {has_items(gates), SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES},
+        {wref != NULL, SS_KUBE_WARN_WORKLOAD_REF, SS_RULE_WORKLOAD_REF},
+        {sgrp != NULL, SS_KUBE_WARN_SCHEDULING_GROUP, SS_RULE_SCHEDULING_GROUP},
+        {gang, SS_KUBE_WARN_FOREIGN_GANG, SS_RULE_POD_GROUP},
+        {topo, SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         if (!r[i].on)
             continue;
         /* Pod (anti-)affinity and spread are marked on running pods too, so
          * that a pod un-bound later is never placed without its rule. */
-        if (r[i].bit != SS_RULE_OTHER || pending)
+        if (r[i].bit &
+                (SS_RULE_TOPOLOGY_SPREAD | SS_RULE_POD_AFFINITY | SS_RULE_POD_ANTI_AFFINITY) ||
+            pending)
             t->unsupported |= r[i].bit;
         if (pending && kwarn(k, r[i].warn, it, err) < 0)
             return SS_EUNSUPPORTED;
     }
-    const char *pp = kstr(spec, "preemptionPolicy", NULL, NULL);
-    if (pending && pp && !strcmp(pp, "Never") && kwarn(k, SS_KUBE_WARN_PREEMPT_NEVER, it, err) < 0)
+    const char *ppv = json_string_value(pp);
+    if (pending && ppv && !strcmp(ppv, "Never") &&
+        kwarn(k, SS_KUBE_WARN_PREEMPT_NEVER, it, err) < 0)
         return SS_EUNSUPPORTED;
     return 0;
 }
 
 static int workload(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
 {
-    json_t *refs = kget(it->obj, "metadata", "ownerReferences", NULL), *ref = NULL, *x;
+    json_t *refs, *ref = NULL, *x, *ctl, *kind, *name;
     size_t i;
+    char where[64], who[512];
+    int rc = kat(it, it->obj, NULL, "metadata", "ownerReferences", NULL, KT_ARR, &refs, err);
+    json_array_foreach(refs, i, x)
+    {
+        snprintf(where, sizeof where, "metadata.ownerReferences[%zu]", i);
+        if (rc == 0 && !json_is_object(x))
+            rc = ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), where);
+        if (rc < 0 || (rc = kat(it, x, where, "controller", NULL, NULL, KT_BOOL, &ctl, err)) < 0 ||
+            (rc = kat(it, x, where, "kind", NULL, NULL, KT_STR, &kind, err)) < 0 ||
+            (rc = kat(it, x, where, "name", NULL, NULL, KT_STR, &name, err)) < 0)
+            return rc;
+    }
     json_array_foreach(refs, i, x)
     {
         if (!ref || json_is_true(kget(x, "controller", NULL, NULL)))

@@ -20,7 +20,8 @@ typedef unsigned __int128 u128;
 typedef struct {
     u128 mant;   /* significant digits */
     bool tail;   /* a non-zero digit was dropped after MAX_SIG_DIGITS */
-    int e10, e2; /* value = (mant + tail) * 10^e10 * 2^e2 */
+    int64_t e10; /* value = (mant + tail) * 10^e10 * 2^e2 (64 bits: a long text, or an */
+    int e2;      /* exponent of any length, cannot wrap it) */
     bool negative;
 } qty_t;
 
@@ -84,14 +85,14 @@ static bool parse_suffix(const char *s, qty_t *q)
         sign = (*p++ == '-') ? -1 : 1;
     if (!*p)
         return false;
-    long e = 0;
+    int64_t e = 0;
     for (; *p; p++) {
         if (*p < '0' || *p > '9')
             return false;
-        if (e < 100000)
+        if (e < (INT64_C(1) << 40)) /* saturates far beyond any text's length */
             e = e * 10 + (*p - '0');
     }
-    q->e10 += (int)(sign * e);
+    q->e10 += sign * e;
     return true;
 }
 
@@ -115,7 +116,7 @@ static bool evaluate(const qty_t *q, u128 *out)
         inexact |= (m & 1);
         m >>= 1;
     }
-    for (int i = 0; i < q->e10; i++) {
+    for (int64_t i = 0; i < q->e10; i++) {
         if (m >= LIMIT / 10)
             return false;
         m *= 10;
@@ -126,7 +127,7 @@ static bool evaluate(const qty_t *q, u128 *out)
             m = 0;
         } else {
             u128 div = 1;
-            for (int i = 0; i < -q->e10; i++)
+            for (int64_t i = 0; i < -q->e10; i++)
                 div *= 10;
             inexact |= (m % div != 0);
             m /= div;

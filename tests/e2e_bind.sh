@@ -27,7 +27,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # 4 nodes; 120 ordinary pods, 2 gone, 1 prebound, 1 bound elsewhere, 1 with a
-# name that is a path; gang "big" (one member too large to place: the gang stays
+# dotted name (import refuses a name that is a path, such as a/../../nodes/x,
+# as Kubernetes does; its escaping in URLs is test_bind's); gang "big" (one member too large to place: the gang stays
 # unplaced and is never posted), gang "mixed" (one member deleted: partly
 # bound), gang "elastic" (minMember 2 of 4, one member too large: 3 placed and
 # posted). cluster2 differs by one pod (another run's placements).
@@ -43,7 +44,7 @@ def pod(name, cpu="100m", group=None):
             "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]},
             "status": {"phase": "Pending"}}
 pods = [pod("web-%03d" % i) for i in range(120)]
-pods += [pod("gone-0"), pod("gone-1"), pod("prebound-0"), pod("elsewhere-0"), pod("a/../../nodes/x")]
+pods += [pod("gone-0"), pod("gone-1"), pod("prebound-0"), pod("elsewhere-0"), pod("web.v2-0")]
 pods += [pod("big-0", group="big"), pod("big-1", group="big"), pod("big-2", cpu="1000", group="big")]
 pods += [pod("mixed-0", group="mixed"), pod("mixed-1", group="mixed"), pod("gone-mixed-2", group="mixed")]
 pods += [pod("elastic-%d" % i, group="elastic") for i in range(3)] + [pod("elastic-3", cpu="1000", group="elastic")]
@@ -165,7 +166,7 @@ before, nb = int(sys.argv[1]), int(sys.argv[2])
 state = json.load(open("state.json"))
 stray = open("state.json.stray").read().splitlines()
 expect = ["team-a/web-%03d" % i for i in range(120)] + ["team-a/mixed-0", "team-a/mixed-1",
-          "team-a/elastic-0", "team-a/elastic-1", "team-a/elastic-2", "team-a/a/../../nodes/x"]
+          "team-a/elastic-0", "team-a/elastic-1", "team-a/elastic-2", "team-a/web.v2-0"]
 for k in expect:
     assert state.get(k, {}).get("bound") == 1, (k, state.get(k))
 for k, v in state.items():
@@ -176,7 +177,6 @@ for k in ("team-a/gone-0", "team-a/gone-1", "team-a/gone-mixed-2", "team-a/prebo
 for k in ("team-a/gone-0", "team-a/gone-1"):
     assert state[k]["posts"] >= 2, (k, state[k])   # not journaled: posted again by the rerun
 assert state["team-a/elsewhere-0"]["posts"] == 1, state["team-a/elsewhere-0"]   # final
-assert "%2F..%2F..%2Fnodes%2Fx" in state["team-a/a/../../nodes/x"]["path"], state["team-a/a/../../nodes/x"]
 assert stray and not [p for p in stray if p.startswith("POST")], stray   # only the wrong-prefix GET /api
 line = [l for l in open("run3.out") if l.startswith("bind summary:")][0]
 nums = dict((w, int(n)) for n, w in re.findall(

@@ -14,7 +14,11 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "ss_kube_import.h"
+#include "ss_reason.h"
+#include "ss_sched.h"
 
 #define LAB SS_TEST_DATA_DIR "/kube/openshift_insights_lab_2node"
 #define GCP SS_TEST_DATA_DIR "/kube/openshift_insights_gcp_6node"
@@ -286,7 +290,7 @@ static const struct {
      "\"matchExpressions\":"
      "[{\"key\":\"k\",\"operator\":\"Near\"}]}]}}}}}",
      "nodeSelectorTerms[0].matchExpressions[0]"},
-    {"{\"kind\":\"Pod\",\"spec\":{}}", "no metadata.name"},
+    {"{\"kind\":\"Pod\",\"spec\":{}}", "Pod metadata.name: missing"},
     {"42", "expected a v1 List"},
     {"{\"kind\":\"List\",", "<pods>:1:"},
 };
@@ -331,7 +335,7 @@ static void test_ss_kube_import_strings_strict(void **state)
     ss_error_t err = {{0}};
     assert_int_equal(ss_kube_import_strings(nodes, pods, NULL, &o, &c, &rep, &err), 0);
     assert_int_equal(rep.warn[SS_KUBE_WARN_SCHEDULING_GATES], 1);
-    assert_int_equal(c->templates[0].unsupported, SS_RULE_OTHER);
+    assert_int_equal(c->templates[0].unsupported, SS_RULE_SCHEDULING_GATES);
     ss_cluster_destroy(c);
     o.strict = true;
     assert_int_equal(ss_kube_import_strings(nodes, pods, NULL, &o, &c, &rep, &err),
@@ -489,6 +493,497 @@ static void test_ss_kube_export_cluster_roundtrip(void **state)
     ss_cluster_destroy(a);
 }
 
+/* ---- issue 10: bad input is an error naming the file, object and field ---- */
+
+#define NODE_OK                                                                                    \
+    "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"                \
+    "{\"cpu\":\"4\",\"memory\":\"8Gi\",\"pods\":\"10\"}}}"
+/* A pending pod ns/p with the given spec members after its containers. */
+#define POD(spec_rest)                                                                             \
+    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{"              \
+    "\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]" spec_rest     \
+    "}}"
+
+/* The import fails with exactly msg and returns no cluster. */
+static void expect_error(const char *nodes, const char *pods, const char *pgs, int code,
+                         const char *msg)
+{
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = (ss_cluster_t *)1;
+    ss_error_t err = {{0}};
+    int rc = ss_kube_import_strings(nodes, pods, pgs, &o, &c, NULL, &err);
+    if (rc != code || strcmp(err.text, msg))
+        fail_msg("rc %d (want %d)\n  got  '%s'\n  want '%s'", rc, code, err.text, msg);
+    assert_null(c);
+}
+
+static void test_ss_kube_import_strings_wrong_types(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *nodes, *pods, *msg;
+    } cases[] = {
+        {"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"spec\":{\"unschedulable\":\"true\"}}",
+         NULL, "<nodes>: Node n: spec.unschedulable: expected true or false, got a string"},
+        {"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"spec\":{\"taints\":{\"key\":\"a\"}}}",
+         NULL, "<nodes>: Node n: spec.taints: expected an array, got an object"},
+        {"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"spec\":{\"taints\":[\"a\"]}}", NULL,
+         "<nodes>: Node n: spec.taints[0]: expected an object"},
+        {"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":[1]}}", NULL,
+         "<nodes>: Node n: status.allocatable: expected an object, got an array"},
+        {"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\",\"labels\":{\"a\":1}}}", NULL,
+         "<nodes>: Node n: metadata.labels.a: expected a string"},
+        {"{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
+         "{\"cpu\":true}}}",
+         NULL,
+         "<nodes>: Node n: status.allocatable.cpu: expected a quantity (a string or number), "
+         "got a boolean"},
+        {"{\"kind\":\"List\",\"items\":null}", NULL,
+         "<nodes>: a List whose items is null, not an array"},
+        {"{\"kind\":\"List\",\"items\":{}}", NULL,
+         "<nodes>:1:24: items: expected an array of objects"},
+        {NODE_OK,
+         "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":"
+         "{\"containers\":{\"name\":\"c\"}}}",
+         "<pods>: Pod ns/p: spec.containers: expected an array, got an object"},
+        {NODE_OK,
+         "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":"
+         "{\"containers\":[{\"resources\":{\"requests\":[\"1\"]}}]}}",
+         "<pods>: Pod ns/p: spec.containers[0].resources.requests: expected an object, got an "
+         "array"},
+        {NODE_OK, POD(",\"priority\":\"100\""),
+         "<pods>: Pod ns/p: spec.priority: expected an integer, got a string"},
+        {NODE_OK, POD(",\"nodeName\":7"),
+         "<pods>: Pod ns/p: spec.nodeName: expected a string, got an integer"},
+        {NODE_OK, POD(",\"nodeSelector\":[\"a\"]"),
+         "<pods>: Pod ns/p: spec.nodeSelector: expected an object"},
+        {NODE_OK, POD(",\"tolerations\":{\"key\":\"a\"}"),
+         "<pods>: Pod ns/p: spec.tolerations: expected an array, got an object"},
+        {NODE_OK, POD(",\"tolerations\":[{\"key\":\"a\",\"effect\":1}]"),
+         "<pods>: Pod ns/p: spec.tolerations[0].effect: expected a string, got an integer"},
+        {NODE_OK, POD(",\"affinity\":{\"nodeAffinity\":[]}"),
+         "<pods>: Pod ns/p: spec.affinity.nodeAffinity: expected an object, got an array"},
+        {NODE_OK, POD(",\"topologySpreadConstraints\":{}"),
+         "<pods>: Pod ns/p: spec.topologySpreadConstraints: expected an array, got an object"},
+        {NODE_OK, POD(",\"schedulingGates\":\"g\""),
+         "<pods>: Pod ns/p: spec.schedulingGates: expected an array, got a string"},
+        {NODE_OK,
+         "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"ownerReferences\":"
+         "[{\"kind\":\"Job\",\"name\":\"j\",\"controller\":\"yes\"}]},\"spec\":{}}",
+         "<pods>: Pod ns/p: metadata.ownerReferences[0].controller: expected true or false, got a "
+         "string"},
+        {NODE_OK,
+         "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"annotations\":"
+         "{\"a\":1}},\"spec\":{}}",
+         "<pods>: Pod ns/p: metadata.annotations.a: expected a string"},
+        {NODE_OK, "{\"kind\":\"Pod\",\"metadata\":[],\"spec\":{}}",
+         "<pods>: Pod ?: metadata: expected an object, got an array"},
+        {NODE_OK, "{\"kind\":7,\"metadata\":{\"name\":\"p\"}}",
+         "<pods>: items[0]: kind: expected a string, got an integer"},
+        {NODE_OK, "[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"}}, 3]",
+         "<pods>: items[1]: expected an object, got an integer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("case %zu\n", i);
+        expect_error(cases[i].nodes, cases[i].pods, NULL, SS_EFORMAT, cases[i].msg);
+    }
+    /* null is absent, as in Kubernetes */
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(
+        ss_kube_import_strings(
+            "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\",\"labels\":null},"
+            "\"spec\":{\"taints\":null,\"unschedulable\":null}}",
+            POD(",\"nodeSelector\":null,\"tolerations\":null,\"affinity\":{"
+                "\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuringExecution\":"
+                "[{\"weight\":1,\"preference\":{\"matchExpressions\":null}}]}}"),
+            NULL, &o, &c, NULL, &err),
+        0);
+    ss_cluster_destroy(c);
+    expect_error(NODE_OK, NULL,
+                 "{\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"g\",\"namespace\":\"ns\"},"
+                 "\"spec\":{\"minMember\":\"4\"}}",
+                 SS_EFORMAT,
+                 "<podgroups>: PodGroup ns/g: spec.minMember: expected an integer, got a string");
+}
+
+static void test_ss_kube_import_strings_selector_rules(void **state)
+{
+    (void)state;
+#define REQ(terms)                                                                                 \
+    POD(",\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"     \
+        "{\"nodeSelectorTerms\":" terms "}}}")
+#define EXPR(e) REQ("[{\"matchExpressions\":[" e "]}]")
+    static const struct {
+        const char *pods, *msg;
+    } cases[] = {
+        {REQ("[]"), "<pods>: Pod ns/p: nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+                    "nodeSelectorTerms: must have at least one node selector term"},
+        {POD(",\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+             "{}}}"),
+         "<pods>: Pod ns/p: nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+         "nodeSelectorTerms: must have at least one node selector term"},
+        {EXPR("{\"key\":\"cores\",\"operator\":\"Gt\",\"values\":[\"eight\"]}"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]."
+         "values[0]: 'eight' is not an integer (Gt and Lt compare integers)"},
+        {EXPR("{\"key\":\"cores\",\"operator\":\"Lt\",\"values\":[\"1.5\"]}"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]."
+         "values[0]: '1.5' is not an integer (Gt and Lt compare integers)"},
+        {EXPR("{\"key\":\"cores\",\"operator\":\"Gt\",\"values\":[\"1\",\"2\"]}"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]."
+         "values: must have exactly one value for Gt and Lt"},
+        {EXPR("{\"key\":\"zone\",\"operator\":\"In\",\"values\":[]}"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]."
+         "values: must have at least one value for In and NotIn"},
+        {EXPR("{\"key\":\"zone\",\"operator\":\"Exists\",\"values\":[\"a\"]}"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]."
+         "values: must be empty for Exists and DoesNotExist"},
+        {EXPR("{\"key\":\"zone\",\"operator\":\"In\",\"values\":\"a\"}"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]."
+         "values: expected an array, got a string"},
+        {REQ("[{\"matchFields\":[{\"key\":\"metadata.name\",\"operator\":\"In\",\"values\":"
+             "[\"a\",\"b\"]}]}]"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0].matchFields[0].values: "
+         "must have exactly one value for matchFields"},
+        {REQ("[\"x\"]"),
+         "<pods>: Pod ns/p: nodeAffinity.required.nodeSelectorTerms[0]: expected an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("case %zu\n", i);
+        expect_error(NODE_OK, cases[i].pods, NULL, SS_EFORMAT, cases[i].msg);
+    }
+    /* Gt with an integer is accepted */
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(
+        ss_kube_import_strings(NODE_OK,
+                               EXPR("{\"key\":\"cores\",\"operator\":\"Gt\",\"values\":[\"-8\"]}"),
+                               NULL, &o, &c, NULL, &err),
+        0);
+    ss_cluster_destroy(c);
+#undef EXPR
+#undef REQ
+}
+
+static void test_ss_kube_import_strings_duplicates(void **state)
+{
+    (void)state;
+    const char *pod = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"}}";
+    const char *other = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"q\",\"namespace\":\"ns\"}}";
+    char text[1024];
+    snprintf(text, sizeof text, "[%s,%s,%s]", pod, other, pod);
+    expect_error(NODE_OK, text, NULL, SS_EFORMAT,
+                 "<pods>: items[2]: Pod ns/p appears twice (first at <pods>: items[0])");
+    /* the same name in another namespace is another pod */
+    snprintf(text, sizeof text, "[%s,{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"}}]", pod);
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_kube_import_strings(NODE_OK, text, NULL, &o, &c, NULL, &err), 0);
+    assert_int_equal(c->n_pods, 2);
+    ss_cluster_destroy(c);
+    /* a Pod in the nodes file and the same Pod in the pods file */
+    snprintf(text, sizeof text, "[%s,%s]", NODE_OK, pod);
+    expect_error(text, pod, NULL, SS_EFORMAT,
+                 "<pods>: items[0]: Pod ns/p appears twice (first at <nodes>: items[1])");
+    snprintf(text, sizeof text, "{\"kind\":\"List\",\"items\":[%s,%s]}", NODE_OK, NODE_OK);
+    expect_error(text, NULL, NULL, SS_EFORMAT,
+                 "<nodes>: items[1]: Node n appears twice (first at <nodes>: items[0])");
+    const char *pg =
+        "{\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"g\",\"namespace\":\"ns\"},\"spec\":{}}";
+    snprintf(text, sizeof text, "[%s,%s]", pg, pg);
+    expect_error(NODE_OK, NULL, text, SS_EFORMAT,
+                 "<podgroups>: items[1]: PodGroup ns/g appears twice (first at <podgroups>: "
+                 "items[0])");
+    expect_error(NODE_OK, "[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"\"}}]", NULL, SS_EFORMAT,
+                 "<pods>: items[0]: Pod metadata.name: empty");
+    expect_error("{\"kind\":\"Node\",\"metadata\":{\"name\":\"\"}}", NULL, NULL, SS_EFORMAT,
+                 "<nodes>: items[0]: Node metadata.name: empty");
+    expect_error(NODE_OK, NULL, "[{\"kind\":\"PodGroup\",\"metadata\":{}}]", SS_EFORMAT,
+                 "<podgroups>: items[0]: PodGroup metadata.name: missing");
+}
+
+static void test_ss_kube_import_strings_bad_names(void **state)
+{
+    (void)state;
+    expect_error(NODE_OK, "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a/../../nodes/x\"}}", NULL,
+                 SS_EFORMAT,
+                 "<pods>: items[0]: Pod metadata.name 'a/../../nodes/x': not a valid name (a "
+                 "DNS-1123 subdomain: at most 253 of a-z, 0-9, '-', '.', starting and ending with "
+                 "a letter or digit)");
+    expect_error(NODE_OK, "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"Web-1\"}}", NULL, SS_EFORMAT,
+                 "<pods>: items[0]: Pod metadata.name 'Web-1': not a valid name (a DNS-1123 "
+                 "subdomain: at most 253 of a-z, 0-9, '-', '.', starting and ending with a letter "
+                 "or digit)");
+    expect_error(NODE_OK,
+                 "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"team.a\"}}", NULL,
+                 SS_EFORMAT,
+                 "<pods>: items[0]: Pod p: metadata.namespace 'team.a': not a valid namespace (a "
+                 "DNS-1123 label: at most 63 of a-z, 0-9, '-', starting and ending with a letter "
+                 "or digit)");
+    expect_error("{\"kind\":\"Node\",\"metadata\":{\"name\":\"node_1\"}}", NULL, NULL, SS_EFORMAT,
+                 "<nodes>: items[0]: Node metadata.name 'node_1': not a valid name (a DNS-1123 "
+                 "subdomain: at most 253 of a-z, 0-9, '-', '.', starting and ending with a letter "
+                 "or digit)");
+    /* lengths: a 253-character pod name and a 63-character namespace are fine, one more is not */
+    char name[300], text[700];
+    memset(name, 'a', 254);
+    name[254] = '\0';
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    snprintf(text, sizeof text,
+             "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"%.253s\",\"namespace\":\"%.63s\"}}", name,
+             name);
+    assert_int_equal(ss_kube_import_strings(NODE_OK, text, NULL, &o, &c, NULL, &err), 0);
+    ss_cluster_destroy(c);
+    snprintf(text, sizeof text, "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\"}}", name);
+    assert_int_equal(ss_kube_import_strings(NODE_OK, text, NULL, &o, &c, NULL, &err), SS_EFORMAT);
+    assert_non_null(strstr(err.text, "not a valid name"));
+    snprintf(text, sizeof text,
+             "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"%.64s\"}}", name);
+    assert_int_equal(ss_kube_import_strings(NODE_OK, text, NULL, &o, &c, NULL, &err), SS_EFORMAT);
+    assert_non_null(strstr(err.text, "not a valid namespace"));
+}
+
+static void test_ss_kube_import_strings_request_overflow(void **state)
+{
+    (void)state;
+    char ctrs[4096] = "", text[8192];
+    for (int i = 0; i < 16; i++)
+        snprintf(ctrs + strlen(ctrs), sizeof ctrs - strlen(ctrs),
+                 "%s{\"name\":\"c%d\",\"resources\":{\"requests\":{\"memory\":\"1Ei\"}}}",
+                 i ? "," : "", i);
+    snprintf(text, sizeof text,
+             "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{"
+             "\"containers\":[%s]}}",
+             ctrs);
+    expect_error(NODE_OK, text, NULL, SS_ERANGE,
+                 "<pods>: Pod ns/p: spec.containers[7]: memory: the pod's total request overflows "
+                 "(over 9223372036854775807 bytes)");
+    /* sidecars (restartPolicy Always) are summed too */
+    snprintf(text, sizeof text,
+             "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{"
+             "\"containers\":[{\"resources\":{\"requests\":{\"cpu\":\"9000000000000000\"}}}],"
+             "\"initContainers\":[{\"restartPolicy\":\"Always\",\"resources\":{\"requests\":"
+             "{\"cpu\":\"9000000000000000\"}}}]}}");
+    expect_error(NODE_OK, text, NULL, SS_ERANGE,
+                 "<pods>: Pod ns/p: spec.initContainers[0]: cpu: the pod's total request overflows "
+                 "(over 9223372036854775807 millicores)");
+    snprintf(text, sizeof text,
+             "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"},\"spec\":{"
+             "\"containers\":[{\"resources\":{\"requests\":{\"example.com/foo\":\"8E\"}}}],"
+             "\"overhead\":{\"example.com/foo\":\"2E\"}}}");
+    expect_error(NODE_OK, text, NULL, SS_ERANGE,
+                 "<pods>: Pod ns/p: spec.overhead: example.com/foo: the pod's total request "
+                 "overflows (over 9223372036854775807 units)");
+    expect_error(NODE_OK, POD(",\"overhead\":{\"memory\":\"9Ei\"}"), NULL, SS_ERANGE,
+                 "<pods>: Pod ns/p: spec.overhead.memory: '9Ei' is too large");
+}
+
+/* Each gang or topology reference the importer does not read: the pod is
+ * imported with its rule bit (never placed), warned about, an error with
+ * --strict. */
+static void test_ss_kube_import_strings_unread_gangs(void **state)
+{
+    (void)state;
+#define META(m)                                                                                    \
+    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\"," m "},\"spec\":{}}"
+    static const struct {
+        const char *pods;
+        int warn;
+        uint32_t bit;
+        int reason;
+    } cases[] = {
+        {POD(",\"workloadRef\":{\"name\":\"w\",\"podGroup\":\"workers\"}"),
+         SS_KUBE_WARN_WORKLOAD_REF, SS_RULE_WORKLOAD_REF, SS_REASON_UNSUPPORTED_WORKLOAD_REF},
+        {POD(",\"schedulingGroup\":{\"podGroupName\":\"g\"}"), SS_KUBE_WARN_SCHEDULING_GROUP,
+         SS_RULE_SCHEDULING_GROUP, SS_REASON_UNSUPPORTED_SCHEDULING_GROUP},
+        {META("\"labels\":{\"kueue.x-k8s.io/pod-group-name\":\"g\"}"), SS_KUBE_WARN_FOREIGN_GANG,
+         SS_RULE_POD_GROUP, SS_REASON_UNSUPPORTED_POD_GROUP},
+        {META("\"annotations\":{\"scheduling.volcano.sh/group-name\":\"g\"}"),
+         SS_KUBE_WARN_FOREIGN_GANG, SS_RULE_POD_GROUP, SS_REASON_UNSUPPORTED_POD_GROUP},
+        {META("\"annotations\":{\"pod-group-name\":\"g\"}"), SS_KUBE_WARN_FOREIGN_GANG,
+         SS_RULE_POD_GROUP, SS_REASON_UNSUPPORTED_POD_GROUP},
+        {META("\"annotations\":{\"kueue.x-k8s.io/podset-required-topology\":"
+              "\"topology.kubernetes.io/rack\"}"),
+         SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY, SS_REASON_UNSUPPORTED_TOPOLOGY},
+        {META("\"annotations\":{\"kueue.x-k8s.io/podset-slice-required-topology\":"
+              "\"topology.kubernetes.io/rack\"}"),
+         SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY, SS_REASON_UNSUPPORTED_TOPOLOGY},
+        {META("\"annotations\":{\"kai.scheduler/topology-required-placement\":\"rack\"}"),
+         SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY, SS_REASON_UNSUPPORTED_TOPOLOGY},
+        {POD(",\"schedulingGates\":[{\"name\":\"kueue.x-k8s.io/topology\"}]"),
+         SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES,
+         SS_REASON_UNSUPPORTED_SCHEDULING_GATES},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        print_message("case %zu\n", i);
+        ss_kube_opts_t o = quiet();
+        ss_cluster_t *c = NULL;
+        ss_kube_report_t rep;
+        ss_error_t err = {{0}};
+        int rc = ss_kube_import_strings(NODE_OK, cases[i].pods, NULL, &o, &c, &rep, &err);
+        if (rc)
+            fail_msg("%s", err.text);
+        assert_int_equal(rep.warn[cases[i].warn], 1);
+        assert_int_equal(c->templates[c->pod_template[0]].unsupported, cases[i].bit);
+        assert_int_equal(ss_sched_unsupported_reason(cases[i].bit), cases[i].reason);
+        assert_int_equal(strncmp(ss_reason_text(cases[i].reason), "unsupported: ", 13), 0);
+        ss_cluster_destroy(c);
+        o.strict = true;
+        c = (ss_cluster_t *)1;
+        assert_int_equal(ss_kube_import_strings(NODE_OK, cases[i].pods, NULL, &o, &c, &rep, &err),
+                         SS_EUNSUPPORTED);
+        assert_null(c);
+        char want[400];
+        snprintf(want, sizeof want, "<pods>: ns/p: %s (--strict)",
+                 ss_kube_warn_text(cases[i].warn));
+        assert_string_equal(err.text, want);
+    }
+    /* the Kueue topology annotation of a member of a PodGroup that is read is read */
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_kube_report_t rep;
+    ss_error_t err = {{0}};
+    assert_int_equal(
+        ss_kube_import_strings(
+            NODE_OK,
+            META("\"labels\":{\"scheduling.x-k8s.io/pod-group\":\"g\"},\"annotations\":{"
+                 "\"kueue.x-k8s.io/podset-required-topology\":\"topology.kubernetes.io/rack\"}"),
+            "{\"kind\":\"PodGroup\",\"metadata\":{\"name\":\"g\",\"namespace\":\"ns\"},\"spec\":"
+            "{\"minMember\":1}}",
+            &o, &c, &rep, &err),
+        0);
+    assert_int_equal(c->templates[c->pod_template[0]].unsupported, 0);
+    assert_int_equal(c->group_topo_mode[0], SS_TOPO_MODE_REQUIRED);
+    ss_cluster_destroy(c);
+#undef META
+}
+
+static void test_ss_kube_import_strings_list_structure(void **state)
+{
+    (void)state;
+    expect_error(
+        NODE_OK,
+        "{\"kind\":\"List\",\"items\":[\n" POD("") ",\n{\"metadata\":{\"name\":\"q\"}}\n]} x", NULL,
+        SS_EFORMAT, "<pods>:4:4: unexpected text after the document");
+    expect_error(NODE_OK, "{\"kind\":\"List\",\"items\":[\n" POD(""), NULL, SS_EFORMAT,
+                 "<pods>:2:130: unexpected end of file (truncated file?)");
+    expect_error(NODE_OK, "{\"kind\":\"List\",\"items\":[\n" POD("") ",\n{\"kind\":\"Pod\",\"meta",
+                 NULL, SS_EFORMAT, "<pods>:3:1: unterminated value (truncated file?)");
+    expect_error(NODE_OK,
+                 "{\"kind\":\"List\",\"items\":[\n{\"kind\":\"Pod\",\n\"metadata\":{\"name\":p}}]}",
+                 NULL, SS_EFORMAT, "<pods>:3:20: invalid token near 'p'");
+    expect_error(NODE_OK, "{\"kind\":\"List\",\"metadata\":{\"x\":},\"items\":[]}", NULL,
+                 SS_EFORMAT, "<pods>:1:32: unexpected token near '}'");
+    expect_error(NODE_OK, "", NULL, SS_EFORMAT,
+                 "<pods>: empty file: expected a v1 List, an object or a JSON array of objects");
+    expect_error(NODE_OK, "\"Pod\"", NULL, SS_EFORMAT,
+                 "<pods>:1:1: expected a v1 List, an object or a JSON array of objects");
+    /* a UTF-8 BOM and CRLF line ends are accepted */
+    ss_kube_opts_t ob = quiet();
+    ss_cluster_t *cb = NULL;
+    ss_error_t eb = {{0}};
+    assert_int_equal(ss_kube_import_strings("\xEF\xBB\xBF[\r\n" NODE_OK "\r\n]\r\n",
+                                            "\xEF\xBB\xBF" POD(""), NULL, &ob, &cb, NULL, &eb),
+                     0);
+    assert_int_equal(cb->n_pods, 1);
+    ss_cluster_destroy(cb);
+    /* a List's other members may come after items; an item's own items member is its own */
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(
+        ss_kube_import_strings(
+            NODE_OK,
+            "{\"items\":[" POD("") ", {\"kind\":\"Pod\",\"metadata\":{\"name\":\"q\"},"
+                                   "\"spec\":{\"items\":[1]}}],\"kind\":\"PodList\",\"metadata\":"
+                                   "{\"resourceVersion\":\"1\"}}",
+            NULL, &o, &c, NULL, &err),
+        0);
+    assert_int_equal(c->n_pods, 2);
+    ss_cluster_destroy(c);
+}
+
+/* A temporary directory for the file tests, removed by the caller. */
+static void tmp_dir(char *dir)
+{
+    strcpy(dir, "/tmp/ss_kube_test_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_ss_kube_import_files_directory(void **state)
+{
+    (void)state;
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = (ss_cluster_t *)1;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_kube_import_files(FIX, NULL, NULL, &o, &c, NULL, &err), SS_EINVAL);
+    assert_string_equal(err.text, FIX ": is a directory, not a JSON file");
+    assert_null(c);
+    assert_int_equal(ss_kube_import_files(FIX "/none.json", NULL, NULL, &o, &c, NULL, &err),
+                     SS_EIO);
+    assert_string_equal(err.text, FIX "/none.json: cannot open: No such file or directory");
+}
+
+/* The same file by two names (x and ./x, or a/../a/x) is read once. */
+static void test_ss_kube_import_files_same_file_twice(void **state)
+{
+    (void)state;
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_kube_report_t rep;
+    ss_error_t err = {{0}};
+    int rc = ss_kube_import_files(FIX "/nodes.json", FIX "/../kube/./nodes.json", NULL, &o, &c,
+                                  &rep, &err);
+    if (rc)
+        fail_msg("%s", err.text);
+    int32_t nodes = c->n_nodes;
+    ss_cluster_destroy(c);
+    assert_int_equal(ss_kube_import_files(FIX "/nodes.json", NULL, NULL, &o, &c, &rep, &err), 0);
+    assert_int_equal(c->n_nodes, nodes);
+    ss_cluster_destroy(c);
+}
+
+/* A long path does not cut off the object, field and reason. */
+static void test_ss_kube_import_files_long_path(void **state)
+{
+    (void)state;
+    char dir[64], path[1200];
+    tmp_dir(dir);
+    snprintf(path, sizeof path, "%s", dir);
+    for (int i = 0; i < 4; i++) {
+        snprintf(path + strlen(path), sizeof path - strlen(path), "/%0200d", i);
+        assert_int_equal(mkdir(path, 0700), 0);
+    }
+    strcat(path, "/nodes.json");
+    write_text(path, "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"spec\":"
+                     "{\"unschedulable\":\"true\"}}");
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_kube_import_files(path, NULL, NULL, &o, &c, NULL, &err), SS_EFORMAT);
+    char want[400];
+    snprintf(want, sizeof want,
+             "...%s: Node n: spec.unschedulable: expected true or false, got a string",
+             path + strlen(path) - 157);
+    assert_string_equal(err.text, want);
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +995,16 @@ int main(void)
         cmocka_unit_test(test_ss_kube_import_strings_strict),
         cmocka_unit_test(test_ss_kube_import_strings_group_topology),
         cmocka_unit_test(test_ss_kube_export_cluster_roundtrip),
+        cmocka_unit_test(test_ss_kube_import_strings_wrong_types),
+        cmocka_unit_test(test_ss_kube_import_strings_selector_rules),
+        cmocka_unit_test(test_ss_kube_import_strings_duplicates),
+        cmocka_unit_test(test_ss_kube_import_strings_bad_names),
+        cmocka_unit_test(test_ss_kube_import_strings_request_overflow),
+        cmocka_unit_test(test_ss_kube_import_strings_unread_gangs),
+        cmocka_unit_test(test_ss_kube_import_strings_list_structure),
+        cmocka_unit_test(test_ss_kube_import_files_directory),
+        cmocka_unit_test(test_ss_kube_import_files_same_file_twice),
+        cmocka_unit_test(test_ss_kube_import_files_long_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -128,12 +129,46 @@ static void test_ss_quantity_format_roundtrip(void **state)
     }
 }
 
+/* Long texts and huge exponents never overflow the parser's own counters:
+ * they are too large, or round up to one unit. */
+static void test_ss_quantity_parse_huge_text(void **state)
+{
+    (void)state;
+    size_t n = 1000000;
+    char *s = malloc(n + 16);
+    assert_non_null(s);
+    int64_t v = 0;
+    ss_error_t err = {{0}};
+    memset(s, '0', n + 2);
+    s[0] = '1';
+    s[n + 2] = '\0';
+    assert_int_equal(ss_quantity_parse(s, 0, &v, &err), SS_ERANGE);
+    s[0] = '0';
+    s[1] = '.';
+    s[n + 1] = '1';
+    assert_int_equal(ss_quantity_parse(s, 0, &v, &err), 0);
+    assert_int_equal(v, 1);
+    strcpy(s + n + 2, "e999999"); /* 1e-1000000 * 1e999999 = 0.1: one unit */
+    assert_int_equal(ss_quantity_parse(s, 0, &v, &err), 0);
+    assert_int_equal(v, 1);
+    strcpy(s + n + 2, "e1000019"); /* 1e19: too large (was read as 1e-900000) */
+    assert_int_equal(ss_quantity_parse(s, 0, &v, &err), SS_ERANGE);
+    assert_int_equal(ss_quantity_parse("1e999999999999", 0, &v, &err), SS_ERANGE);
+    assert_int_equal(ss_quantity_parse("1e-999999999999", 0, &v, &err), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(ss_quantity_parse("8Ei", 0, &v, &err), SS_ERANGE);
+    assert_int_equal(ss_quantity_parse("9223372036854775808", 0, &v, &err), SS_ERANGE);
+    assert_int_equal(ss_quantity_parse("9223372036854775.808k", 0, &v, &err), SS_ERANGE);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ss_quantity_parse_valid),
         cmocka_unit_test(test_ss_quantity_parse_invalid),
         cmocka_unit_test(test_ss_quantity_format_roundtrip),
+        cmocka_unit_test(test_ss_quantity_parse_huge_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
