@@ -254,11 +254,58 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
     return 0;
 }
 
+/* Kubernetes identity: a node name and a pod's namespace/name each name one
+ * object (pod groups are checked at import, where their
+ * namespace is known). A snapshot written by other tools could repeat
+ * one (the pod would be placed and bound twice); the first repeat is an
+ * error naming both rows. Keys are string ids, so sorting (key, row) pairs
+ * finds repeats in O(n log n) without touching the text. */
+typedef struct {
+    uint64_t key;
+    int32_t row;
+} idkey_t;
+
+static int idkey_cmp(const void *a, const void *b)
+{
+    const idkey_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int check_unique(const ss_cluster_t *c, const char *table, int32_t n, const int32_t *hi,
+                        const int32_t *lo, ss_error_t *err)
+{
+    if (n < 2)
+        return 0;
+    idkey_t *k = malloc((size_t)n * sizeof *k);
+    if (!k)
+        return ss_error_set(err, SS_ENOMEM, "out of memory validating /%s names", table);
+    for (int32_t i = 0; i < n; i++)
+        k[i] = (idkey_t){(hi ? (uint64_t)(uint32_t)hi[i] << 32 : 0) | (uint32_t)lo[i], i};
+    qsort(k, (size_t)n, sizeof *k, idkey_cmp);
+    int rc = 0;
+    for (int32_t i = 1; i < n && rc == 0; i++)
+        if (k[i].key == k[i - 1].key) {
+            char obj[600];
+            who(c, table, k[i].row, obj, sizeof obj);
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "/%s rows %lld and %lld%s: the same name twice (a name names one "
+                              "object)",
+                              table, (long long)k[i - 1].row, (long long)k[i].row, obj);
+        }
+    free(k);
+    return rc;
+}
+
 int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err)
 {
     int rc;
     if ((rc = check_nodes(c, err)) < 0 || (rc = check_templates(c, err)) < 0 ||
         (rc = check_pods(c, err)) < 0)
+        return rc;
+    if ((rc = check_unique(c, "nodes", c->n_nodes, NULL, c->node_name, err)) < 0 ||
+        (rc = check_unique(c, "pods", c->n_pods, c->pod_ns, c->pod_name, err)) < 0)
         return rc;
     if (!ss_cluster_nodes_sorted(c))
         return ss_error_set(err, SS_EFORMAT,

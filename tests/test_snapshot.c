@@ -537,6 +537,34 @@ static void test_snapshot_read_bad_values(void **state)
     expect_read_error(path, "/labels/", "string id out of range", NULL);
 }
 
+/* Kubernetes identity in a snapshot written by another tool: two nodes or
+ * two pods (namespace and name) with one name are refused, naming both rows
+ * (the pod would otherwise be placed, and bound, twice). */
+static void test_snapshot_read_duplicate_names(void **state)
+{
+    (void)state;
+    int32_t same = 1; /* any valid string id, written into two pod rows */
+    const char *path = write_good("duppod.h5");
+    for (int row = 0; row < 2; row++) {
+        patch(path, "/pods/name", row, H5T_NATIVE_INT32, &same);
+        patch(path, "/pods/namespace", row, H5T_NATIVE_INT32, &same);
+    }
+    expect_read_error(path, "/pods rows 0 and 1", "the same name twice", NULL);
+    /* Two nodes called alike: their names are also the node level of
+     * /nodes/topo, so the writer is the simplest way to make one. */
+    ss_cluster_t *c = build();
+    c->node_name[2] = c->node_name[1];
+    c->node_topo[2 * SS_TOPO_NLEVELS + SS_TOPO_NODE] =
+        c->node_topo[1 * SS_TOPO_NLEVELS + SS_TOPO_NODE];
+    ss_error_t err = {{0}};
+    path = wpath("dupnode.h5");
+    assert_true(ss_snapshot_write(path, c, &err) < 0);
+    if (!strstr(err.text, "/nodes rows 1 and 2") || !strstr(err.text, "the same name twice"))
+        fail_msg("unexpected message: %s", err.text);
+    assert_false(exists(path));
+    ss_cluster_destroy(c);
+}
+
 static void test_snapshot_read_newer_version(void **state)
 {
     (void)state;
@@ -640,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_read_wrong_type),
         cmocka_unit_test(test_snapshot_read_disagreeing_lengths),
         cmocka_unit_test(test_snapshot_read_bad_values),
+        cmocka_unit_test(test_snapshot_read_duplicate_names),
         cmocka_unit_test(test_snapshot_read_newer_version),
         cmocka_unit_test(test_snapshot_write_refuses_invalid),
         cmocka_unit_test(test_snapshot_write_missing_directory),
