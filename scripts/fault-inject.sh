@@ -4,8 +4,8 @@
 # cleanly: no hang (within TIMEOUT s), no crash, and either success (an
 # allocation the code tolerates) or the command's failure status (1; 2 for
 # verify and inspect: "unreadable input") with exactly one "shardsched CMD:
-# ..." message and no output file. Also covers the rank-0 commands verify
-# and inspect at one rank.
+# ..." message and no output file. Also covers the rank-0 commands verify,
+# inspect and gen at one rank (SS_FAULT_COMMANDS: a subset).
 #
 # usage: scripts/fault-inject.sh [FAULT_BINARY [WORKDIR [SAMPLE [SEED]]]]
 #   FAULT_BINARY  build/tests/shardsched_fault (the --wrap build, tests/fault/)
@@ -109,8 +109,13 @@ check() { # NAME RANKS STATUS OUTPUT CMD...
     done <<< "$cases"
 }
 
-check schedule 2 1 out.h5 schedule -i c.h5 -o out.h5 -q
-check verify 1 2 - verify -i c.h5 -p ref.h5 --quiet # 2: unreadable input
-check inspect 1 2 - inspect c.h5
+for cmd in ${SS_FAULT_COMMANDS:-schedule verify inspect gen}; do
+    case $cmd in
+    schedule) check schedule 2 1 out.h5 schedule -i c.h5 -o out.h5 -q ;;
+    verify) check verify 1 2 - verify -i c.h5 -p ref.h5 --quiet ;; # 2: unreadable input
+    inspect) check inspect 1 2 - inspect c.h5 ;;
+    gen) check gen 1 1 g.h5 gen --nodes 60 --pods 300 --seed 2 -o g.h5 -q ;;
+    esac
+done
 echo "fault-inject: $total case(s), $bad failure(s)"
 [ $bad -eq 0 ]

@@ -10,5 +10,5 @@ FBIN=${SS_FAULT_BIN:?SS_FAULT_BIN: the shardsched_fault binary}
 SEED=${SS_FAULT_SEED:-$(date +%j)}
 echo "e2e_fault: seed $SEED (rerun with SS_FAULT_SEED=$SEED)"
 OMP_NUM_THREADS=1 SS_FAULT_TIMEOUT=30 bash "$SS_SOURCE_DIR/scripts/fault-inject.sh" "$FBIN" "$WORK" \
-    "${SS_FAULT_SAMPLE:-15}" "$SEED"
+    "${SS_FAULT_SAMPLE:-10}" "$SEED"
 echo "e2e_fault: ok"
