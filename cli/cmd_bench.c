@@ -28,6 +28,7 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched bench --scenario NAME [--policy NAME] [--seed S] [-q]\n"
+               "                        [--collective-timeout SECONDS]\n"
                "       shardsched bench --list-policies\n\n"
                "Generates a cluster in memory (the default workload mix, as shardsched gen) and\n"
                "schedules it, printing the time of each phase, pods per second and peak memory\n"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
                "  --list-policies      print each policy's name and help, then exit\n"
                "  --seed S             seed of the generator (default 1)\n"
                "  -q, --quiet          accepted for uniformity (bench prints one line)\n"
+               "  --collective-timeout S  give up when a step that needs every rank waits more\n"
+               "                       than S seconds for a rank: name it, exit 1 (default: wait)\n"
                "  -h, --help           this text\n\n"
                "Run under 'mpirun -n N' with OMP_NUM_THREADS=T for N ranks x T threads;\n"
                "scripts/bench.sh times the file-based phases. Exit status: 0 done, 1 failed,\n"
@@ -54,7 +57,8 @@ static const char *const scenario_names[] = {"default", "small", "medium", "larg
 
 /* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
  * usage error (printed when loud). */
-static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t *seed, bool loud)
+static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t *seed,
+                 double *ctimeout, bool loud)
 {
     int list = 0, quiet = 0, have_scen = 0;
     ss_opt_t opts[] = {
@@ -63,6 +67,7 @@ static int parse(int argc, char **argv, int *scen, const char **policy, uint64_t
         SS_O_FLAG(0, "list-policies", &list),
         SS_O_U64(0, "seed", seed),
         SS_O_FLAG('q', "quiet", &quiet),
+        SS_O_DOUBLE(0, "collective-timeout", ctimeout, 0.001, 1e6),
         SS_O_END,
     };
     opts[0].seen = &have_scen;
@@ -106,9 +111,11 @@ int ss_cmd_bench(int argc, char **argv, MPI_Comm comm)
     uint64_t seed = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    int prc = parse(argc, argv, &scen, &policy, &seed, rank == 0);
+    double ctimeout = 0;
+    int prc = parse(argc, argv, &scen, &policy, &seed, &ctimeout, rank == 0);
     if (prc != SS_OPT_RUN)
         return prc;
+    ss_dist_set_timeout(ctimeout);
     ss_gen_opts_t o;
     ss_gen_opts_default(&o);
     o.nodes = scenarios[scen].nodes;
@@ -121,14 +128,16 @@ int ss_cmd_bench(int argc, char **argv, MPI_Comm comm)
     double t_gen = MPI_Wtime() - t0;
     if ((rc = ss_dist_fail(comm, "bench", rc, &err)) < 0)
         return 1;
-    MPI_Barrier(comm);
+    if (ss_dist_barrier(comm, "bench start", &err) < 0)
+        return 1; /* only on a collective timeout: main aborts */
     int32_t placed = 0, pending = 0;
     t0 = MPI_Wtime();
     rc = schedule(comm, c, ss_policy_find(policy), &placed, &pending, &err);
     double t_sched = MPI_Wtime() - t0;
     rc = ss_dist_fail(comm, "bench", rc, &err);
     double peak = ss_dist_peak_mib(), peak_max = peak;
-    MPI_Reduce(&peak, &peak_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
+    if (!ss_dist_timed_out())
+        MPI_Reduce(&peak, &peak_max, 1, MPI_DOUBLE, MPI_MAX, 0, comm);
     if (rc == 0 && rank == 0)
         printf(
             "bench %s: %d nodes, %d pending pods, policy %s, %d rank(s) x %d thread(s): "

@@ -22,6 +22,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
                "                           [--exhaustive] [--shard-nodes N] [-q]\n"
+               "                           [--collective-timeout SECONDS]\n"
                "       shardsched schedule --list-policies\n\n"
                "Places every pending pod of the snapshot and writes one row per pending pod:\n"
                "the node chosen, or the reason it could not be placed.\n\n"
@@ -34,6 +35,9 @@ static void usage(FILE *f)
     fprintf(f, "  --list-policies      print each policy's name and help, then exit\n"
                "  --exhaustive         naive reference: every pod against every node, no caches\n"
                "  -q, --quiet          no summary line and no progress\n"
+               "  --collective-timeout S  give up when a step that needs every rank (an\n"
+               "                       agreement, an exchange) waits more than S seconds for\n"
+               "                       a rank (stopped, hung): name it, exit 1 (default: wait)\n"
                "  --shard-nodes N      nodes per virtual shard (default 512); changes only how\n"
                "                       work is cut, never the result\n"
                "  -h, --help           this text\n\n"
@@ -52,6 +56,7 @@ typedef struct {
     const char *in, *out, *policy;
     int exhaustive, quiet;
     int32_t shard_nodes;
+    double collective_timeout;
 } opts_t;
 
 /* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
@@ -68,10 +73,11 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_FLAG(0, "exhaustive", &o->exhaustive),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
+        SS_O_DOUBLE(0, "collective-timeout", &o->collective_timeout, 0.001, 1e6),
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0};
+    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0};
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
         return st;
@@ -97,6 +103,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     int prc = parse(argc, argv, &o, rank == 0);
     if (prc != SS_OPT_RUN)
         return prc;
+    ss_dist_set_timeout(o.collective_timeout);
     ss_cli_progress_t pr; /* one line per phase on rank 0's terminal */
     bool show = rank == 0 && !o.quiet;
     ss_cli_progress_begin(&pr, "schedule: read", show);

@@ -3,6 +3,7 @@
 #include "ss_run.h"
 
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,13 @@ int ss_run_injected(MPI_Comm comm, const char *phase, ss_error_t *err)
     size_t n = strlen(phase);
     int rank;
     MPI_Comm_rank(comm, &rank);
-    if (spec && !strncmp(spec, phase, n) && spec[n] == ':' && atoi(spec + n + 1) == rank)
-        return ss_error_set(err, SS_EIO, "injected fault in phase %s", phase);
-    return 0;
+    if (!spec || strncmp(spec, phase, n) || spec[n] != ':' || atoi(spec + n + 1) != rank)
+        return 0;
+    if (!strcmp(phase, "stop")) { /* a rank that stops (tests --collective-timeout) */
+        raise(SIGSTOP);
+        return 0;
+    }
+    return ss_error_set(err, SS_EIO, "injected fault in phase %s", phase);
 }
 
 int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_cluster_t **c,
@@ -103,6 +108,7 @@ int ss_run_schedule(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c
         rc = SS_ENOMEM;
     if (rc == 0)
         rc = ss_run_injected(comm, "schedule", err);
+    ss_run_injected(comm, "stop", NULL);
     rc = ss_dist_agree_err(comm, rc, "schedule setup", err);
     if (rc == 0) {
         snprintf(pl->policy, sizeof pl->policy, "%s", o->policy->name);

@@ -28,7 +28,9 @@ typedef struct {
 /* Test hook: SS_FAULT_INJECT="PHASE:RANK" makes that rank fail at PHASE
  * (read, schedule, engine: inside the collective rounds, write), to test that
  * a fault on one rank ends every rank cleanly. Returns SS_EIO ("injected
- * fault in phase PHASE") on that rank, else 0. Not collective. */
+ * fault in phase PHASE") on that rank, else 0. Not collective. The phase
+ * "stop" (before the schedule setup agreement) makes that rank SIGSTOP
+ * itself instead, to test --collective-timeout. */
 int ss_run_injected(MPI_Comm comm, const char *phase, ss_error_t *err);
 
 /* Reads the snapshot at path for a run with o: the parallel reader, each rank

@@ -293,6 +293,17 @@ static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, con
      * round, so a shard that keeps winning needs few rounds. */
     for (int32_t k = s->shard_lo; k < s->shard_hi; k++)
         s->sh[k].ahead = 2 * want / s->n_shards + 1;
+    /* The merge buffer for the whole run, before the first exchange: a rank
+     * that cannot have it says so there instead of leaving the rounds. */
+    if (want > b->win_cap && s->local_rc == 0) {
+        ss_cand_t *w = realloc(b->win, (size_t)want * sizeof *w);
+        if (w) {
+            b->win = w;
+            b->win_cap = want;
+        } else {
+            s->local_rc = ss_error_set(&s->local_err, SS_ENOMEM, "out of memory merging proposals");
+        }
+    }
     for (int round = 0; *placed < want; round++) {
         int32_t remaining = want - *placed;
         if (s->local_rc == 0) {
@@ -310,13 +321,6 @@ static int run_rounds(ss_sched_t *s, const ss_sched_comm_t *comm, int32_t t, con
         }
         if ((rc = exchange(s, comm, &b->mine, &b->mine_cap, &b->pr, err)) < 0)
             return rc;
-        if (remaining > b->win_cap) {
-            ss_cand_t *w = realloc(b->win, (size_t)remaining * sizeof *w);
-            if (!w)
-                return ss_error_set(err, SS_ENOMEM, "out of memory merging proposals");
-            b->win = w;
-            b->win_cap = remaining;
-        }
         int more;
         int32_t got = merge(s, &b->pr, remaining, b->win, b->taken, b->heads, &more);
         for (int32_t k = s->shard_lo; k < s->shard_hi; k++) {
@@ -497,6 +501,22 @@ static int place_unit(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t 
     return 0;
 }
 
+int ss_sched_agree(const ss_sched_comm_t *comm, int rc, const char *what, ss_error_t *err)
+{
+    if (!comm)
+        return rc;
+    int64_t failed = rc < 0;
+    ss_error_t e;
+    int mrc = comm->sum(comm->ctx, &failed, 1, &e);
+    if (rc < 0)
+        return rc;
+    if (mrc < 0) {
+        *err = e;
+        return mrc;
+    }
+    return failed > 0 ? ss_error_set(err, SS_EPEER, "%s: another rank failed", what) : 0;
+}
+
 void ss_sched_set_progress(ss_sched_t *s, const ss_progress_t *p)
 {
     s->progress = p;
@@ -538,6 +558,7 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     b.mine_cap = 64;
     if (!b.mine)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
+    rc = ss_sched_agree(comm, rc, "starting the run", err); /* before the first exchange */
     for (int32_t u = 0; u < n_units && rc == 0; u++) {
         rc = place_unit(s, comm, order + units[u].begin, units[u].count, units[u].group, &b, out,
                         err);

@@ -94,6 +94,11 @@ typedef struct {
 } runbuf_t;
 
 /* Runs and gangs (ss_sched.c), used by the topology placement. */
+/* Agrees on a local status over comm (one comm->sum of a failure flag): rc
+ * where this process failed, SS_EPEER ("WHAT: another rank failed") where
+ * another did, else 0. Used where an allocation precedes a collective, so a
+ * process that fails still enters the collectives the others enter. */
+int ss_sched_agree(const ss_sched_comm_t *comm, int rc, const char *what, ss_error_t *err);
 int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods, int32_t n,
                         runbuf_t *b, ss_placements_t *out, int32_t *total, ss_error_t *err);
 void ss_sched_gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_placements_t *out);

@@ -99,6 +99,8 @@ static int try_level(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *
     int rc = f && cand ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory in topology placement");
     if (rc == 0 && ss_vcache_get(s->vcache, &s->mx, s->c, &s->cl, t, &s->v) < 0)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
+    /* Every process enters the sum of domain_slots, or none does. */
+    rc = ss_sched_agree(comm, rc, "topology placement", err);
     if (rc == 0)
         rc = domain_slots(s, comm, l, t, f, err);
     int32_t m = 0;

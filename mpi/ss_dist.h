@@ -22,6 +22,26 @@ int ss_dist_agree(MPI_Comm comm, int rc);
  * cause. */
 int ss_dist_agree_err(MPI_Comm comm, int rc, const char *what, ss_error_t *err);
 
+/* --collective-timeout: every collective of this file (the agreements, the
+ * exchange, ss_dist_bcast/ss_dist_barrier) gives up after `seconds` (<= 0:
+ * never, the default, plain blocking calls). On a timeout the lowest rank
+ * still waiting prints "shardsched: rank R: STEP: no answer within
+ * --collective-timeout S s; rank(s) that did not arrive: LIST" once, every
+ * later collective of this file fails at once, and ss_dist_timed_out()
+ * returns 1: main must then MPI_Abort, since the pending collective can
+ * never complete (a stopped rank never enters it). Not thread-safe; call
+ * these from the thread that called MPI_Init. */
+void ss_dist_set_timeout(double seconds);
+int ss_dist_timed_out(void);
+
+/* Collectives with the deadline above; step names the step in messages.
+ * Return 0 or SS_EMPI with a message in err. */
+int ss_dist_allreduce(MPI_Comm comm, const void *in, void *out, int n, MPI_Datatype type, MPI_Op op,
+                      const char *step, ss_error_t *err);
+int ss_dist_bcast(MPI_Comm comm, void *buf, int n, MPI_Datatype type, int root, const char *step,
+                  ss_error_t *err);
+int ss_dist_barrier(MPI_Comm comm, const char *step, ss_error_t *err);
+
 /* Converts an MPI error code into SS_EMPI with a message. */
 int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err);
 
@@ -49,8 +69,10 @@ void ss_dist_partition(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes
 typedef struct {
     MPI_Comm comm;
     int cap; /* entries per rank's block, header included */
-    ss_cand_t *send, *recv, *over;
-    int over_cap;
+    ss_cand_t *send, *recv;
+    int *counts;            /* 2 x ranks: the overflow's counts and displacements */
+    MPI_Datatype cand_type; /* one ss_cand_t, when have_type */
+    int have_type;          /* a zeroed context is safe to free */
 } ss_dist_ctx_t;
 
 /* Fills ops for the engine over n_shards virtual shards: gather = one
