@@ -287,9 +287,11 @@ static void test_declared_rows_beyond_storage(void **state)
                         0);
     ss_template_t t = {0};
     ss_cluster_add_template(c, &t);
-    int32_t nm = ss_cluster_str(c, "p");
-    for (int i = 0; i < 1000000; i++)
-        ss_cluster_add_pod(c, nm, 0, 0, 0, -1, -1, 0);
+    for (int i = 0; i < 1000000; i++) { /* one name a pod: a snapshot names a pod once */
+        char nm[16];
+        snprintf(nm, sizeof nm, "p%d", i);
+        ss_cluster_add_pod(c, ss_cluster_str(c, nm), 0, 0, 0, -1, -1, 0);
+    }
     ss_error_t err = {{0}};
     const char *big = wpath("zeros.h5");
     assert_int_equal(ss_snapshot_write(big, c, &err), 0);
