@@ -51,7 +51,7 @@ static void usage(FILE *f)
                "Examples:\n"
                "  shardsched bench --scenario borg-cell\n"
                "  OMP_NUM_THREADS=1 mpirun -n 2 shardsched bench --scenario hyperscale\n"
-               "  shardsched bench --scenario openb-x100 --openb-dir ../shared/data/openb\n");
+               "  shardsched bench --scenario openb-x100 --openb-dir /data/openb\n");
 }
 
 typedef struct {
