@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ss_cli.h"
+#include "ss_count.h"
 #include "ss_dist.h"
 #include "ss_opt.h"
 #include "ss_progress.h"
@@ -120,7 +121,9 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     t_read = MPI_Wtime() - t0;
     ss_cli_progress_begin(&pr, "schedule: place", show);
     ro.progress = ss_cli_progress_get(&pr);
+    ss_count_reset();
     rc = ss_run_schedule(comm, &ro, c, &part, &pl, &err);
+    int64_t collectives = ss_count_collectives();
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
@@ -142,9 +145,11 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
             placed += pl->node[i] >= 0;
         fprintf(stderr,
                 "shardsched schedule: placed %d of %d pending pods on %d nodes (%s%s, %d rank(s) "
-                "x %d thread(s)); read %.2fs, schedule %.2fs, write %.2fs; peak %.0f MiB/rank\n",
+                "x %d thread(s)); read %.2fs, schedule %.2fs (%lld collectives), write %.2fs; peak "
+                "%.0f MiB/rank\n",
                 placed, pl->n, c->n_nodes, pl->policy, o.exhaustive ? ", exhaustive" : "", size,
-                pl->threads, t_read, pl->seconds, t_write, ss_dist_peak_mib());
+                pl->threads, t_read, pl->seconds, (long long)collectives, t_write,
+                ss_dist_peak_mib());
     }
 done:
     ss_cli_progress_end(&pr);
