@@ -8,8 +8,10 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char workdir[256];
 
@@ -40,6 +42,27 @@ static bool tmp_left(void)
     if (d)
         closedir(d);
     return found;
+}
+
+/* Makes workdir a new directory "/tmp/<prefix>_XXXXXX"; 0 or -1. */
+static inline int ss_test_workdir_make(const char *prefix)
+{
+    snprintf(workdir, sizeof workdir, "/tmp/%s_XXXXXX", prefix);
+    return mkdtemp(workdir) ? 0 : -1;
+}
+
+/* Removes the files of workdir (not subdirectories) and workdir itself. */
+static inline int ss_test_workdir_remove(void)
+{
+    DIR *d = opendir(workdir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.')
+            remove(wpath(e->d_name));
+    if (d)
+        closedir(d);
+    rmdir(workdir);
+    return 0;
 }
 
 #endif

@@ -633,22 +633,13 @@ static void test_snapshot_write_missing_directory(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof workdir, "/tmp/ss_test_snapshot_XXXXXX");
-    return mkdtemp(workdir) ? 0 : -1;
+    return ss_test_workdir_make("ss_test_snapshot");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(workdir);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.')
-            remove(wpath(e->d_name));
-    if (d)
-        closedir(d);
-    rmdir(workdir);
-    return 0;
+    return ss_test_workdir_remove();
 }
 
 int main(void)

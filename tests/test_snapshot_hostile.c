@@ -395,22 +395,13 @@ static int setup(void **state)
 {
     (void)state;
     ss_h5_quiet();
-    snprintf(workdir, sizeof workdir, "/tmp/ss_test_hostile_XXXXXX");
-    return mkdtemp(workdir) ? 0 : -1;
+    return ss_test_workdir_make("ss_test_hostile");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(workdir);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.')
-            remove(wpath(e->d_name));
-    if (d)
-        closedir(d);
-    rmdir(workdir);
-    return 0;
+    return ss_test_workdir_remove();
 }
 
 int main(void)
