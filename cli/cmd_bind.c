@@ -105,6 +105,9 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
                            !a->in ? "-i cluster.h5" : "-p placements.h5");
     if (!a->emit == !a->http.server)
         return ss_opt_fail("bind", loud, "give exactly one of --emit FILE or --server URL");
+    ss_error_t uerr = {{0}};
+    if (a->http.server && ss_bind_server_check(a->http.server, &uerr) < 0)
+        return ss_opt_fail("bind", loud, "%s", uerr.text);
     if (SS_OPT_DISTINCT("bind", loud, a->emit, a->in, a->placements) != SS_OPT_RUN ||
         SS_OPT_DISTINCT("bind", loud, a->http.journal, a->in, a->placements) != SS_OPT_RUN)
         return 2;

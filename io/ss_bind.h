@@ -105,6 +105,10 @@ void ss_bind_opts_default(ss_bind_opts_t *o);
  * bad token file, not a Kubernetes API, journal of another run or in use)
  * or had to stop (a journal write failed, replies are not Kubernetes
  * objects); when it stops, the summary so far is printed on o->log. */
+/* 0 when url is an http or https URL with a host (e.g. http://127.0.0.1:8001),
+ * else SS_EINVAL with a message naming it ("http://" has no host). */
+int ss_bind_server_check(const char *url, ss_error_t *err);
+
 int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_bind_summary_t *s,
                  ss_error_t *err);
 

@@ -510,6 +510,25 @@ static int setup(poster_t *P, ss_error_t *err)
     return rc;
 }
 
+int ss_bind_server_check(const char *url, ss_error_t *err)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int rc = 0;
+    if (!u)
+        return ss_error_set(err, SS_ENOMEM, "out of memory parsing --server");
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host[0])
+        rc = ss_error_set(err, SS_EINVAL, "--server '%s' is not a URL with a host", url);
+    else if (strcmp(scheme, "http") && strcmp(scheme, "https"))
+        rc = ss_error_set(err, SS_EINVAL, "--server '%s': the scheme must be http or https", url);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return rc;
+}
+
 int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_bind_summary_t *s,
                  ss_error_t *err)
 {

@@ -163,6 +163,36 @@ static int token(const char *text, size_t len, char *tok, ss_error_t *err)
     return rc;
 }
 
+/* --server is checked before anything is read: a URL without a host or of
+ * another scheme is a usage error naming it (it used to be tried and give
+ * "http:/api: Could not resolve host: api"). */
+static void test_server_check(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        int ok;
+        const char *why;
+    } rows[] = {
+        {"http://127.0.0.1:8001", 1, NULL},
+        {"https://api.example.com:6443/prefix", 1, NULL},
+        {"http://", 0, "not a URL with a host"},
+        {"ftp://host", 0, "scheme must be http or https"},
+        {"not a url", 0, "not a URL with a host"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ss_error_t err = {{0}};
+        int rc = ss_bind_server_check(rows[i].url, &err);
+        if (rows[i].ok) {
+            assert_int_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, SS_EINVAL);
+            if (!strstr(err.text, rows[i].why) || !strstr(err.text, rows[i].url))
+                fail_msg("'%s': %s", rows[i].url, err.text);
+        }
+    }
+}
+
 static void test_token(void **state)
 {
     (void)state;
@@ -189,7 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_gangs), cmocka_unit_test(test_escape),
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_check_api),
-        cmocka_unit_test(test_token),
+        cmocka_unit_test(test_token),         cmocka_unit_test(test_server_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
