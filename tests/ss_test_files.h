@@ -15,7 +15,7 @@
 
 static char workdir[256];
 
-static const char *wpath(const char *name)
+static inline const char *wpath(const char *name)
 {
     static char buf[4][512];
     static int k;
@@ -24,14 +24,14 @@ static const char *wpath(const char *name)
     return buf[k];
 }
 
-static bool exists(const char *path)
+static inline bool exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
 /* True when the work directory holds a leftover "*.tmp.*" file. */
-static bool tmp_left(void)
+static inline bool tmp_left(void)
 {
     DIR *d = opendir(workdir);
     struct dirent *e;

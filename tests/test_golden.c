@@ -42,17 +42,7 @@
 #include "ss_snapshot.h"
 
 #include "golden_build.h"
-
-static char workdir[256];
-
-static const char *wpath(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", workdir, name);
-    return buf[k];
-}
+#include "ss_test_files.h"
 
 static const char *const policies[] = {"least-allocated", "most-allocated", "balanced",
                                        "kube-default"};
@@ -464,8 +454,7 @@ static void test_case(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof workdir, "/tmp/ss_golden_XXXXXX");
-    return mkdtemp(workdir) ? 0 : -1;
+    return ss_test_workdir_make("ss_golden");
 }
 
 static int teardown(void **state)
