@@ -203,17 +203,28 @@ static int inspect_cluster(const char *path)
     return 0;
 }
 
-static int inspect_placements(const char *path)
+/* Reads a placements file on its own and counts its rows per reason code
+ * (the reader has checked every code is in range). NULL after printing the
+ * reason it could not be read. */
+static ss_placements_t *read_counted(const char *path, int64_t by_reason[SS_REASON_COUNT])
 {
     ss_placements_t *p = NULL;
     ss_error_t err = {{0}};
     if (ss_placements_read_unchecked(path, &p, &err) < 0) {
         fprintf(stderr, "shardsched inspect: %s\n", err.text);
-        return 2;
+        return NULL;
     }
-    int64_t by_reason[SS_REASON_COUNT] = {0};
     for (int32_t r = 0; r < p->n; r++)
         by_reason[p->reason[r]]++;
+    return p;
+}
+
+static int inspect_placements(const char *path)
+{
+    int64_t by_reason[SS_REASON_COUNT] = {0};
+    ss_placements_t *p = read_counted(path, by_reason);
+    if (!p)
+        return 2;
     int64_t placed = by_reason[SS_REASON_NONE];
     printf("%s: placements (format_version %d)\n", path, SS_SNAPSHOT_FORMAT_VERSION);
     printf("policy        %s%s\n", p->policy, p->exhaustive ? " (exhaustive reference)" : "");
@@ -295,15 +306,10 @@ static int json_cluster(const char *path, json_t *j)
 /* The figures of a placements file, for -o json. */
 static int json_placements(const char *path, json_t *j)
 {
-    ss_placements_t *p = NULL;
-    ss_error_t err = {{0}};
-    if (ss_placements_read_unchecked(path, &p, &err) < 0) {
-        fprintf(stderr, "shardsched inspect: %s\n", err.text);
-        return 2;
-    }
     int64_t by_reason[SS_REASON_COUNT] = {0};
-    for (int32_t r = 0; r < p->n; r++)
-        by_reason[p->reason[r]]++;
+    ss_placements_t *p = read_counted(path, by_reason);
+    if (!p)
+        return 2;
     json_t *by = json_object();
     int rc = by ? 0 : -1;
     for (int k = 1; k < SS_REASON_COUNT && rc == 0; k++)
