@@ -117,6 +117,7 @@ typedef struct {
     char vol_res[64];
     double exhaustive_s;
     int32_t exhaustive_placed; /* -1: not run */
+    ss_sched_stats_t stats;    /* the engine's, on rank 0 */
 } bench_res_t;
 
 static int32_t count_placed(const ss_placements_t *pl)
@@ -135,8 +136,11 @@ static int setup(MPI_Comm comm, const ss_cluster_t *c, ss_dist_part_t *part, ben
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
     int rc = ss_cluster_validate(c, err);
-    if (rc == 0)
-        ss_dist_partition(comm, c, 0, part);
+    if (rc == 0) {
+        ss_layout_t l;
+        ss_layout_build(c, 0, 0, &l);
+        ss_dist_partition(comm, &l, part);
+    }
     rc = ss_dist_agree_err(comm, rc, "bench setup", err);
     r->setup_s = MPI_Wtime() - t0;
     return rc;
@@ -221,8 +225,9 @@ static int check(MPI_Comm comm, const ss_cluster_t *c, const ss_placements_t *pl
 static int exhaustive(MPI_Comm comm, const ss_policy_t *pol, const ss_cluster_t *c, bench_res_t *r,
                       ss_error_t *err)
 {
-    ss_run_opts_t ro = {pol, 0, 1, NULL};
-    ss_dist_part_t all = {1, 0, 1, 0, c->n_nodes};
+    ss_run_opts_t ro = {pol, 0, 0, 1, NULL, NULL};
+    ss_dist_part_t all; /* not used by the reference */
+    memset(&all, 0, sizeof all);
     ss_placements_t *pl = NULL;
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
@@ -239,7 +244,7 @@ static int run_step(MPI_Comm comm, const bench_opts_t *o, const ss_cluster_t *c,
                     ss_error_t *err)
 {
     const ss_policy_t *pol = ss_policy_find(o->policy);
-    ss_run_opts_t ro = {pol, 0, 0, NULL};
+    ss_run_opts_t ro = {pol, 0, 0, 0, NULL, &r->stats};
     ss_dist_part_t part;
     ss_placements_t *pl = NULL;
     memset(r, 0, sizeof *r);
@@ -279,6 +284,12 @@ static void print_human(const bench_opts_t *o, const bench_res_t *r, int size)
            r->placed, r->pending ? 100.0 * r->placed / r->pending : 0.0, (long long)r->collectives,
            r->pod_groups, 200 + 2 * r->pod_groups,
            r->collectives_min != r->collectives_max ? " RANKS DISAGREE" : "");
+    const ss_sched_stats_t *st = &r->stats;
+    printf("  engine (rank 0): %d round(s), %lld unit(s) spilled, %d pod group(s) across "
+           "partitions; setup %.3f s, place %.3f s, exchange %.3f s, across %.3f s, gather "
+           "%.3f s\n",
+           st->rounds, (long long)st->spilled, st->across, st->setup_s, st->place_s, st->exchange_s,
+           st->across_s, st->finish_s);
     printf("  peak memory %.0f MiB all ranks, %.0f MiB largest rank\n", r->peak_sum, r->peak_max);
     printf("  %s: %d of %d empty nodes used, volume lower bound %d (%s): %+.2f %%\n", o->policy,
            r->vol.used, r->vol.empty_nodes, r->vol.bound, r->vol_res,
@@ -323,6 +334,14 @@ static json_t *to_json(const bench_opts_t *o, const bench_res_t *r, int size)
     JSET("peak_rss_mib", jr(r->peak_sum));
     JSET("peak_rss_mib_max_rank", jr(r->peak_max));
     JSET("collectives", json_integer(r->collectives));
+    JSET("rounds", json_integer(r->stats.rounds));
+    JSET("across", json_integer(r->stats.across));
+    JSET("spilled", json_integer(r->stats.spilled));
+    JSET("engine_setup_s", jr(r->stats.setup_s));
+    JSET("engine_place_s", jr(r->stats.place_s));
+    JSET("engine_exchange_s", jr(r->stats.exchange_s));
+    JSET("engine_across_s", jr(r->stats.across_s));
+    JSET("engine_gather_s", jr(r->stats.finish_s));
     JSET("collectives_agree", json_boolean(r->collectives_min == r->collectives_max));
     JSET("collectives_limit", json_integer(200 + 2 * (json_int_t)r->pod_groups));
     JSET("violations", json_integer(r->violations));

@@ -22,7 +22,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
-               "                           [--exhaustive] [--shard-nodes N] [-q]\n"
+               "                           [--exhaustive] [--partition-nodes N] [--shard-nodes N]\n"
+               "                           [-q]\n"
                "                           [--collective-timeout SECONDS]\n"
                "       shardsched schedule --list-policies\n\n"
                "Places every pending pod of the snapshot and writes one row per pending pod:\n"
@@ -39,6 +40,10 @@ static void usage(FILE *f)
                "  --collective-timeout S  give up when a step that needs every rank (an\n"
                "                       agreement, an exchange) waits more than S seconds for\n"
                "                       a rank (stopped, hung): name it, exit 1 (default: wait)\n"
+               "  --partition-nodes N  nodes per partition (default 1024, more above 65,536\n"
+               "                       nodes: at most 64 partitions). One partition gives\n"
+               "                       exactly --exhaustive's answer; more partitions place\n"
+               "                       in parallel and spill what does not fit\n"
                "  --shard-nodes N      nodes per virtual shard (default 512); changes only how\n"
                "                       work is cut, never the result\n"
                "  -h, --help           this text\n\n"
@@ -56,7 +61,7 @@ static void usage(FILE *f)
 typedef struct {
     const char *in, *out, *policy;
     int exhaustive, quiet;
-    int32_t shard_nodes;
+    int32_t shard_nodes, part_nodes;
     double collective_timeout;
 } opts_t;
 
@@ -64,7 +69,7 @@ typedef struct {
  * usage error (printed when loud). */
 static int parse(int argc, char **argv, opts_t *o, bool loud)
 {
-    int64_t shard_nodes = 0;
+    int64_t shard_nodes = 0, part_nodes = 0;
     int list = 0;
     const ss_opt_t opts[] = {
         SS_O_STR('i', "input", &o->in),
@@ -74,15 +79,17 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_FLAG(0, "exhaustive", &o->exhaustive),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
+        SS_O_INT(0, "partition-nodes", &part_nodes, 1, 100000000),
         SS_O_DOUBLE(0, "collective-timeout", &o->collective_timeout, 0.001, 1e6),
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0};
+    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0, 0};
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
         return st;
     o->shard_nodes = (int32_t)shard_nodes;
+    o->part_nodes = (int32_t)part_nodes;
     if (list) {
         if (loud)
             ss_opt_list_policies(stdout);
@@ -112,7 +119,8 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_cluster_t *c = NULL;
     ss_placements_t *pl = NULL;
     ss_dist_part_t part;
-    ss_run_opts_t ro = {ss_policy_find(o.policy), o.shard_nodes, o.exhaustive, NULL};
+    ss_run_opts_t ro = {
+        ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL};
     double t0 = MPI_Wtime(), t_read, t_write = 0;
     int rc = ss_run_read(comm, o.in, &ro, &c, &part, &err);
     ss_cli_progress_end(&pr);

@@ -31,18 +31,27 @@ int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_clus
                 ss_dist_part_t *part, ss_error_t *err)
 {
     *c = NULL;
-    *part = (ss_dist_part_t){0, 0, 0, 0, 0};
+    memset(part, 0, sizeof *part);
     int rc;
     if (o->exhaustive) {
         /* The reference needs every node's capacity on every rank. */
         rc = ss_snapshot_read(path, c, err);
-        if (rc == 0)
-            *part = (ss_dist_part_t){1, 0, 1, 0, (*c)->n_nodes};
+        if (rc == 0) { /* one partition on every rank */
+            ss_layout_t l;
+            ss_layout_build(*c, INT32_MAX, o->shard_nodes, &l);
+            part->lay = l;
+            part->part_lo = 0;
+            part->part_hi = l.n_parts;
+            part->node_lo = 0;
+            part->node_hi = (*c)->n_nodes;
+        }
     } else {
         ss_snapshot_mpi_reader_t *r = NULL;
         rc = ss_snapshot_read_mpi_begin(path, comm, &r, c, err);
         if (rc == 0) { /* the topology is read: the partition can be computed */
-            ss_dist_partition(comm, *c, o->shard_nodes, part);
+            ss_layout_t l;
+            ss_layout_build(*c, o->part_nodes, o->shard_nodes, &l);
+            ss_dist_partition(comm, &l, part);
             rc = ss_snapshot_read_mpi_end(r, *c, part->node_lo, part->node_hi, err);
         }
     }
@@ -64,23 +73,35 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
 {
     int size;
     MPI_Comm_size(comm, &size);
-    ss_sched_t *s =
-        ss_sched_create(c, o->policy, o->shard_nodes, part->shard_lo, part->shard_hi, err);
+    ss_sched_t *s = ss_sched_create(c, o->policy, &part->lay, part->part_lo, part->part_hi, err);
     if (s)
         ss_sched_set_progress(s, o->progress);
     int rc = ss_dist_agree_err(comm, s ? 0 : SS_ENOMEM, "scheduler setup", err);
     ss_dist_ctx_t ctx = {0};
     ss_sched_comm_t ops;
     if (rc == 0) {
-        rc = ss_dist_sched_comm(comm, part->n_shards, &ctx, &ops);
+        rc = ss_dist_sched_comm(comm, &ctx, &ops);
         if (rc < 0)
             ss_error_set(err, rc, "out of memory setting up the exchange");
         rc = ss_dist_agree_err(comm, rc, "exchange setup", err);
     }
     if (rc == 0 && ss_run_injected(comm, "engine", NULL) < 0)
-        ss_sched_inject_fault(s, 100); /* fail inside the collective rounds */
+        ss_sched_inject_fault(s, 10); /* fail inside the collective rounds */
     if (rc == 0)
         rc = ss_sched_run(s, q->order, q->units, q->n_units, size > 1 ? &ops : NULL, pl, err);
+    if (s && o->stats)
+        ss_sched_stats(s, o->stats);
+    if (s && getenv("SS_SCHED_PROFILE")) { /* per-rank figures, for profiling */
+        ss_sched_stats_t st;
+        ss_sched_stats(s, &st);
+        int rank;
+        MPI_Comm_rank(comm, &rank);
+        fprintf(stderr,
+                "rank %d: partitions [%d, %d) nodes [%d, %d): setup %.3f s, place %.3f s, "
+                "exchange %.3f s, across %.3f s, gather %.3f s\n",
+                rank, part->part_lo, part->part_hi, part->node_lo, part->node_hi, st.setup_s,
+                st.place_s, st.exchange_s, st.across_s, st.finish_s);
+    }
     ss_dist_ctx_free(&ctx);
     ss_sched_destroy(s);
     return rc;

@@ -17,12 +17,15 @@
 #include "ss_placements.h"
 #include "ss_policy.h"
 #include "ss_progress.h"
+#include "ss_sched.h"
 
 typedef struct {
     const ss_policy_t *policy;
+    int32_t part_nodes;            /* nodes per partition; 0 = the default */
     int32_t shard_nodes;           /* nodes per virtual shard; 0 = the default */
     int exhaustive;                /* the naive reference instead of the engine */
     const ss_progress_t *progress; /* ticks of the engine's units; NULL: none */
+    ss_sched_stats_t *stats;       /* filled with the engine's figures when not NULL */
 } ss_run_opts_t;
 
 /* Test hook: SS_FAULT_INJECT="PHASE:RANK" makes that rank fail at PHASE

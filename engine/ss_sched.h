@@ -1,23 +1,29 @@
 /* ss_sched: the fast scheduling engine.
  *
  * Workload: up to 1,000,000 pending pods from ~20,000 templates on 100,000
- * nodes. Pods are scheduled one at a time in queue order, exactly as the
- * naive reference (ss_exhaustive.c) does: each pod goes to the feasible node
- * with the highest score, ties to the lowest node index. The speed comes from
- * three things that do not change that answer:
+ * nodes. The cluster is cut into partitions (contiguous node ranges on
+ * zone/block/rack boundaries, at most SS_SCHED_MAX_PARTS, their count from
+ * the cluster alone), and every queue unit gets a home partition from the
+ * workload alone (weighted by where its template can run). Each partition
+ * places its units in queue order, independently of the others, exactly as
+ * the naive reference (ss_exhaustive.c) would on that partition's nodes.
+ * Units that do not fit spill: in bounded rounds each failed unit moves to
+ * the next partition of its rotation that may still hold it; pod groups that
+ * fit no single partition are placed across partitions with two collectives
+ * each. One partition gives exactly the reference's answer; several give a
+ * measured approximation of it (docs/architecture.md, docs/PERFORMANCE.md).
+ *
+ * Inside a partition the speed comes from three things:
  *   - nodes with identical labels, taints, cordon flag and GPU models form a
  *     class; the static filters and the static part of the score are
  *     computed once per (template, class);
- *   - replicas of one template that follow each other in the queue form a
- *     run; a run is placed with one heap of node scores per virtual shard,
- *     updated only where a pod lands, instead of a scan per pod;
- *   - nodes are cut into virtual shards (contiguous node ranges whose count
- *     depends on the cluster only). Each shard proposes its own greedy
- *     sequence ("my best node, then my best node after that pod, ...");
- *     because a placement changes only its own shard, merging the shards'
- *     sequences best-first gives exactly the sequential answer. Shards run in
- *     parallel (OpenMP threads here, MPI ranks through ss_sched_comm_t).
- * docs/architecture.md tells the whole story.
+ *   - a run of replicas of one template is placed with one heap of node
+ *     scores per virtual shard, updated only where a pod lands;
+ *   - virtual shards (contiguous node ranges inside a partition) each
+ *     propose their greedy sequence and a best-first merge gives exactly the
+ *     sequential answer.
+ * Partitions run in parallel: OpenMP threads within a process, MPI ranks
+ * across processes (each rank owns a contiguous block of partitions).
  */
 #ifndef SS_SCHED_H
 #define SS_SCHED_H
@@ -35,61 +41,113 @@ typedef struct {
     int32_t group;
 } ss_unit_t;
 
-/* A shard's proposal: place a pod on node with this score (and GPUs). A
- * record with node == -1 says "shard has no more feasible node". */
-typedef struct {
-    int64_t score;
-    int32_t node;
-    int32_t shard;
-    uint64_t gpu_mask;
-} ss_cand_t;
+/* What processes exchange (typed records; see ss_sched_comm_t). */
+typedef enum {
+    SS_MSG_FAILED = 1, /* unit `unit` failed in partition `part` after placing `count` pods */
+    SS_MSG_DEAD,       /* template `tmpl` no longer fits anywhere in partition `part` */
+    SS_MSG_FREE,       /* partition `part`'s largest free capacity on one node, below */
+    SS_MSG_ERROR,      /* this process failed; `count` holds its error code */
+} ss_msg_kind_t;
 
-/* How shards owned by other processes are reached. NULL ops: this process
- * owns every shard. Both calls are collective over all processes and must be
- * made by all of them in the same order. */
+typedef struct {
+    int32_t kind; /* ss_msg_kind_t */
+    int32_t part, unit, tmpl, count;
+    int32_t pods;      /* SS_MSG_FREE: most free pod slots on one node */
+    int64_t cpu, mem;  /* SS_MSG_FREE: most free cpu (milli) / memory on one node */
+    int32_t gpus;      /* SS_MSG_FREE: most whole free GPUs on one node */
+    int32_t gpu_milli; /* SS_MSG_FREE: most free milli-GPU on one GPU */
+} ss_sched_msg_t;
+
+/* One placements row as the process that decided it reports it. */
+typedef struct {
+    int32_t row, node; /* node -1: not placed */
+    uint64_t gpu_mask;
+    int32_t reason, pad;
+} ss_sched_row_t;
+
+/* How partitions owned by other processes are reached. NULL ops: this
+ * process owns every partition. Every call is collective over all processes
+ * and made by all of them in the same order, on every path. */
 typedef struct {
     void *ctx;
-    /* Gathers every process's proposals: *all receives the concatenation over
-     * processes (caller frees with free()). Returns 0 or a negative code. */
-    int (*gather)(void *ctx, const ss_cand_t *mine, int32_t n, ss_cand_t **all, int32_t *n_all,
-                  ss_error_t *err);
+    /* Gathers every process's records: *all receives the concatenation in
+     * process order, in a buffer the ops own (valid until the next gather).
+     * Returns 0 or negative. */
+    int (*gather_msgs)(void *ctx, const ss_sched_msg_t *mine, int32_t n, ss_sched_msg_t **all,
+                       int32_t *n_all, ss_error_t *err);
+    int (*gather_rows)(void *ctx, const ss_sched_row_t *mine, int32_t n, ss_sched_row_t **all,
+                       int32_t *n_all, ss_error_t *err);
     /* Sums counts element-wise over processes, in place. */
     int (*sum)(void *ctx, int64_t *counts, int32_t n, ss_error_t *err);
 } ss_sched_comm_t;
 
 typedef struct ss_sched ss_sched_t;
 
-/* Number of virtual shards for c, and their node ranges: shard k owns nodes
- * [bounds[k], bounds[k+1]). Depends on the cluster only; boundaries fall on
- * rack (or block, zone) changes where possible. bounds must hold
- * SS_SCHED_MAX_SHARDS + 1 entries. */
+/* The layout of a cluster: partitions and, inside them, virtual shards.
+ * Partition p owns shards [part_shard[p], part_shard[p+1]); shard k owns
+ * nodes [bounds[k], bounds[k+1]). Depends on the cluster only, never on the
+ * number of processes or threads. Computed once and handed to the reader
+ * (node rows), the engine and the exchange. */
+#define SS_SCHED_MAX_PARTS 64
 #define SS_SCHED_MAX_SHARDS 1024
+#define SS_SCHED_DEFAULT_PART_NODES 1024
 #define SS_SCHED_DEFAULT_SHARD_NODES 512
-/* shard_nodes: target nodes per shard (0 = the default). Results are the
- * same whatever the value; it only changes how work is cut. */
-int32_t ss_sched_shards(const ss_cluster_t *c, int32_t shard_nodes, int32_t *bounds);
+typedef struct {
+    int32_t n_parts, n_shards;
+    int32_t part_shard[SS_SCHED_MAX_PARTS + 1];
+    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
+} ss_layout_t;
 
-/* Creates an engine over c (borrowed, must outlive it) that owns shards
- * [shard_lo, shard_hi) of ss_sched_shards(c). Returns NULL with err set. */
-ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, int32_t shard_nodes,
-                            int32_t shard_lo, int32_t shard_hi, ss_error_t *err);
+/* part_nodes / shard_nodes: target nodes per partition / shard (0 = the
+ * defaults). Partitions grow beyond part_nodes to stay within
+ * SS_SCHED_MAX_PARTS; boundaries fall on zone, block or rack changes where
+ * one is close. The shard size changes only how work is cut inside a
+ * partition, never the result; the partition size changes the result. */
+void ss_layout_build(const ss_cluster_t *c, int32_t part_nodes, int32_t shard_nodes,
+                     ss_layout_t *l);
+static inline int32_t ss_layout_node_lo(const ss_layout_t *l, int32_t part)
+{
+    return l->bounds[l->part_shard[part]];
+}
+
+/* Creates an engine over c (borrowed, must outlive it) that owns partitions
+ * [part_lo, part_hi) of l (copied). Returns NULL with err set. */
+ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, const ss_layout_t *l,
+                            int32_t part_lo, int32_t part_hi, ss_error_t *err);
 void ss_sched_destroy(ss_sched_t *s); /* accepts NULL */
 
+/* What the last ss_sched_run did on this process, and where its time went
+ * (seconds, wall clock). */
+typedef struct {
+    int64_t collectives; /* collective operations through ss_sched_comm_t */
+    int32_t rounds;      /* rounds: the first placement plus spill rounds */
+    int32_t across;      /* pod groups tried across partitions */
+    int64_t spilled;     /* units that moved to another partition at least once */
+    double setup_s;      /* items, verdicts, home partitions */
+    double place_s;      /* placing inside this process's partitions */
+    double exchange_s;   /* the rounds' exchanges (waiting for other processes included) */
+    double across_s;     /* pod groups across partitions */
+    double finish_s;     /* gathering every process's rows */
+} ss_sched_stats_t;
+void ss_sched_stats(const ss_sched_t *s, ss_sched_stats_t *st);
+
 /* Test hook: makes this process fail (as if out of memory) when it starts
- * its run number `after` (counted from 0), to test that the other processes
- * stop cleanly too. -1 (the default) disables it. */
+ * its run number `after` (counted from 0, over its partitions), to test that
+ * the other processes stop cleanly too. -1 (the default) disables it. */
 void ss_sched_inject_fault(ss_sched_t *s, int64_t after);
 
-/* Progress of ss_sched_run: ticked once per unit (done units / n_units) on
- * the calling thread. p is borrowed (NULL: none); set it on one rank only
+/* Progress of ss_sched_run: ticked once per round (decided units /
+ * n_units) on the calling thread. p is borrowed (NULL: none); set it on one rank only
  * to show it once. */
 void ss_sched_set_progress(ss_sched_t *s, const ss_progress_t *p);
 
-/* Places the queue's units in order and fills out (rows = pending pods in
- * pod order; out->n must equal the number of pending pods). comm may be
- * NULL. On every process the whole of out is filled. Returns 0 or negative;
- * an error on one process reaches the others at the next exchange (they
- * return SS_EPEER), so no process is left waiting in a collective. */
+/* Places the queue's units and fills out (rows = pending pods in pod order;
+ * out->n must equal the number of pending pods). comm may be NULL. On every
+ * process the whole of out is filled. Returns 0 or negative; an error on one
+ * process reaches the others at the next exchange (they return SS_EPEER),
+ * so no process is left waiting in a collective. The number of collectives
+ * is at most 2 per spill round (< SS_SCHED_MAX_PARTS), 2 per pod group
+ * placed across partitions, and 3 more. */
 int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, int32_t n_units,
                  const ss_sched_comm_t *comm, ss_placements_t *out, ss_error_t *err);
 

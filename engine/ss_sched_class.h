@@ -58,6 +58,9 @@ typedef struct ss_vcache ss_vcache_t;
 ss_vcache_t *ss_vcache_create(void);
 void ss_vcache_destroy(ss_vcache_t *vc); /* accepts NULL */
 /* Fills v for template t, from the cache or computed (and cached). Returns
- * 0 or SS_ENOMEM. */
+ * the entry's id (>= 0) or SS_ENOMEM. */
 int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
                   const ss_classes_t *cl, int32_t t, ss_verdict_t *v);
+/* Points v at entry id's arrays (read-only; valid until the next
+ * ss_vcache_get adds an entry). Safe from several threads at once. */
+void ss_vcache_view(const ss_vcache_t *vc, int32_t id, ss_verdict_t *v);

@@ -7,6 +7,15 @@
 #include "ss_sched.h"
 #include "ss_sched_class.h"
 
+/* A shard's proposal inside one process: place a pod on node with this
+ * score (and GPUs). Never sent between processes. */
+typedef struct {
+    int64_t score;
+    int32_t node;
+    int32_t shard;
+    uint64_t gpu_mask;
+} ss_cand_t;
+
 typedef struct {
     int32_t score; /* scores are at most a few hundred */
     int32_t node;
@@ -59,26 +68,27 @@ struct ss_sched {
     ss_state_t *st;
     ss_match_ctx_t mx;
     ss_classes_t cl;
-    ss_verdict_t v;
     ss_sigtab_t *sigs;
-    ss_vcache_t *vcache;
-    int32_t n_shards, shard_lo, shard_hi;
-    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
-    shard_t *sh;         /* [n_shards]; only owned ones are used */
-    int32_t *node_shard; /* [n_nodes] */
-    int32_t *row_of_pod; /* [n_pods] placements row, -1 if running */
-    uint32_t *stamp;     /* [n_nodes] resync dedup stamps */
-    int local_rc;        /* an error seen here, told to the other ranks at the next exchange */
-    ss_error_t local_err;
+    ss_vcache_t *vcache; /* filled before the parallel part, read-only in it */
+    ss_layout_t lay;
+    int32_t part_lo, part_hi;            /* owned partitions */
+    int32_t shard_lo, shard_hi;          /* their shards */
+    int32_t node_lo, node_hi;            /* their nodes */
+    shard_t *sh;                         /* [n_shards]; only owned ones are used */
+    int32_t *node_shard;                 /* [n_nodes] */
+    int32_t *row_of_pod;                 /* [n_pods] placements row, -1 if running */
+    uint32_t *stamp;                     /* [n_nodes] resync dedup stamps */
+    int32_t *tmpl_sig;                   /* [n_templates] score signature, -1 until known */
+    int32_t *tmpl_vent;                  /* [n_templates] verdict cache entry, -1 until known */
     int64_t runs, fault_after;           /* test hook: fail after this many runs (-1: never) */
-    int32_t range_lo, range_hi;          /* runs place pods only on nodes in [lo, hi) */
+    ss_sched_stats_t stats;              /* of the last run */
     int32_t n_dom[SS_TOPO_NLEVELS];      /* topology domains per level (contiguous node ranges) */
     int32_t *dom_begin[SS_TOPO_NLEVELS]; /* n_dom+1 boundaries; NULL for the node level */
     const ss_progress_t *progress;       /* ss_sched_set_progress; NULL: none */
 };
 
 typedef struct {
-    ss_cand_t *all; /* gathered proposals, grouped by shard in shard order */
+    ss_cand_t *all; /* proposals, grouped by shard in shard order */
     int32_t n_all;
     int32_t *first, *cnt; /* per shard: range in all */
     int8_t *done;         /* per shard: exhausted after its listed entries */
@@ -86,30 +96,38 @@ typedef struct {
     int32_t *bound_node;  /* per shard: the node that goes with the bound */
 } proposals_t;
 
+/* One partition at work: what a run needs besides the engine. A thread
+ * works on one partition at a time; nothing here is shared. */
 typedef struct {
+    int32_t part;       /* the partition */
+    int32_t k_lo, k_hi; /* its shards */
+    int32_t lo, hi;     /* nodes a run may use: the partition, or a domain inside it */
+    ss_verdict_t v;     /* the current template's verdict (a view into the cache) */
     proposals_t pr;
     ss_cand_t *mine, *win;
     int32_t mine_cap, win_cap;
     int32_t *taken, *heads;
-} runbuf_t;
+    int rc; /* first error in this partition (message in err) */
+    ss_error_t err;
+} ss_work_t;
 
-/* Runs and gangs (ss_sched.c), used by the topology placement. */
-/* Agrees on a local status over comm (one comm->sum of a failure flag): rc
- * where this process failed, SS_EPEER ("WHAT: another rank failed") where
- * another did, else 0. Used where an allocation precedes a collective, so a
- * process that fails still enters the collectives the others enter. */
-int ss_sched_agree(const ss_sched_comm_t *comm, int rc, const char *what, ss_error_t *err);
-int ss_sched_place_runs(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods, int32_t n,
-                        runbuf_t *b, ss_placements_t *out, int32_t *total, ss_error_t *err);
-void ss_sched_gang_rollback(ss_sched_t *s, const int32_t *pods, int32_t n, ss_placements_t *out);
-void ss_sched_note_rollback_failure(ss_sched_t *s);
+/* Runs and gangs inside one partition (ss_sched.c), used by the topology
+ * placement. Each returns 0 or a negative code with w->err set. */
+int ss_sched_place_runs(ss_sched_t *s, ss_work_t *w, const int32_t *pods, int32_t n,
+                        ss_placements_t *out, int32_t *total);
+int ss_sched_gang_rollback(ss_sched_t *s, ss_work_t *w, const int32_t *pods, int32_t n,
+                           ss_placements_t *out);
+/* Sets w->v to template t's verdict. */
+void ss_sched_verdict(const ss_sched_t *s, ss_work_t *w, int32_t t);
 
 /* Topology (ss_sched_topo.c). */
 int ss_sched_domains_build(ss_sched_t *s, ss_error_t *err);
-/* Places a pod group that requires or prefers one topology domain. */
-int ss_sched_place_gang_topo(ss_sched_t *s, const ss_sched_comm_t *comm, const int32_t *pods,
-                             int32_t n, int32_t group, runbuf_t *b, ss_placements_t *out,
-                             ss_error_t *err);
+int32_t ss_sched_dom_lo(const ss_sched_t *s, int l, int32_t d);
+int32_t ss_sched_dom_hi(const ss_sched_t *s, int l, int32_t d);
+/* Places a pod group that requires or prefers one topology domain, inside
+ * the nodes [w->lo, w->hi). *done = 1 when it landed. */
+int ss_sched_place_gang_topo(ss_sched_t *s, ss_work_t *w, const int32_t *pods, int32_t n,
+                             int32_t group, ss_placements_t *out, int *done);
 
 /* Shard work (ss_sched_shard.c). Each touches only its shard's nodes, so
  * different shards may run in parallel threads. */
@@ -117,15 +135,17 @@ int ss_shard_init(shard_t *h, int32_t lo, int32_t hi, const int32_t *node_class)
 void ss_shard_free(shard_t *h);
 /* Starts a run of template t (signature sig) on shard h: finds or builds the
  * heap and brings it up to date. Returns 0 or SS_ENOMEM. */
-int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig);
+int ss_shard_begin(ss_sched_t *s, const ss_work_t *w, shard_t *h, int32_t t, int32_t sig);
 /* Extends the speculative sequence to `ahead` unconsumed entries. */
-int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead);
+int ss_shard_extend(ss_sched_t *s, const ss_work_t *w, shard_t *h, int32_t t, int32_t ahead);
 /* Undoes the entries not consumed, newest first. */
 void ss_shard_rewind(ss_sched_t *s, shard_t *h, int32_t t);
 /* Applies or removes a pod on a node of shard h and logs the change. */
 int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t node, uint64_t mask,
                    int sign);
-/* Static reason of t on node; *bonus gets the static score. */
-int ss_sched_node_static(const ss_sched_t *s, int32_t t, int32_t node, int64_t *bonus);
+/* Static reason of t on node (w->v holds t's verdict); *bonus gets the
+ * static score. */
+int ss_sched_node_static(const ss_sched_t *s, const ss_work_t *w, int32_t t, int32_t node,
+                         int64_t *bonus);
 
 #endif

@@ -166,21 +166,22 @@ void ss_shard_free(shard_t *h)
     memset(h, 0, sizeof *h);
 }
 
-int ss_sched_node_static(const ss_sched_t *s, int32_t t, int32_t node, int64_t *bonus)
+int ss_sched_node_static(const ss_sched_t *s, const ss_work_t *w, int32_t t, int32_t node,
+                         int64_t *bonus)
 {
-    if (s->v.node_specific)
+    if (w->v.node_specific)
         return ss_static_eval(&s->mx, s->c, s->cl.max_untolerated_prefer, t, node, bonus);
     int32_t k = s->cl.node_class[node];
-    *bonus = s->v.bonus[k];
-    return s->v.reason[k];
+    *bonus = w->v.bonus[k];
+    return w->v.reason[k];
 }
 
 /* Score of node for template t now, or -1 if it is not feasible. */
-static int64_t node_eval(const ss_sched_t *s, int32_t t, int32_t node)
+static int64_t node_eval(const ss_sched_t *s, const ss_work_t *w, int32_t t, int32_t node)
 {
     const ss_template_t *tp = &s->c->templates[t];
     int64_t bonus;
-    if (ss_sched_node_static(s, t, node, &bonus) != SS_REASON_NONE ||
+    if (ss_sched_node_static(s, w, t, node, &bonus) != SS_REASON_NONE ||
         ss_state_fit(s->st, tp, node) != SS_REASON_NONE)
         return -1;
     return SS_WEIGHT_FIT * ss_policy_fit(s->policy->id, s->pctx, s->st, tp, node) + bonus;
@@ -201,11 +202,11 @@ static inline void append_cand(slot_t *sl, hent_t e, int32_t *n, int32_t *best, 
 }
 
 /* Builds the heap from scratch: every feasible node of the shard inside the
- * engine's node range. */
-static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
+ * work's node range. */
+static int slot_build(ss_sched_t *s, const ss_work_t *w, shard_t *h, slot_t *sl, int32_t t)
 {
-    int32_t lo = s->range_lo > h->lo ? s->range_lo : h->lo;
-    int32_t hi = s->range_hi < h->hi ? s->range_hi : h->hi;
+    int32_t lo = w->lo > h->lo ? w->lo : h->lo;
+    int32_t hi = w->hi < h->hi ? w->hi : h->hi;
     int32_t need = h->hi - h->lo + 16;
     if (sl->cap < need) {
         hent_t *p = realloc(sl->heap, (size_t)need * sizeof *p);
@@ -216,7 +217,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
     }
     int32_t n = 0, best = -1, second = INT32_MIN;
     const ss_template_t *tp = &s->c->templates[t];
-    bool plain = !s->v.node_specific && tp->req.gpu_count == 0 && lo < hi;
+    bool plain = !w->v.node_specific && tp->req.gpu_count == 0 && lo < hi;
     for (int k = 0; plain && k < s->c->n_ext; k++)
         plain = tp->req.ext[k] == 0;
     if (plain) {
@@ -226,9 +227,9 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
         int32_t begin = 0;
         for (int32_t r = 0; r < h->n_runs; begin = h->run_end[r++]) {
             int32_t k = h->run_class[r];
-            if (s->v.reason[k] != SS_REASON_NONE)
+            if (w->v.reason[k] != SS_REASON_NONE)
                 continue; /* the whole class is filtered out */
-            int64_t bonus = s->v.bonus[k];
+            int64_t bonus = w->v.bonus[k];
             for (int32_t j = begin; j < h->run_end[r]; j++) {
                 int32_t i = h->by_class[j];
                 if (i < lo || i >= hi || st->free_pods[i] < 1 ||
@@ -240,7 +241,7 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
         }
     } else {
         for (int32_t i = lo; i < hi; i++) {
-            int64_t sc = node_eval(s, t, i);
+            int64_t sc = node_eval(s, w, t, i);
             if (sc < 0)
                 continue;
             append_cand(sl, (hent_t){(int32_t)sc, i, s->st->version[i]}, &n, &best, &second);
@@ -256,12 +257,12 @@ static int slot_build(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
 }
 
 /* Re-scores the nodes changed since the heap was last synced. */
-static int slot_sync(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
+static int slot_sync(ss_sched_t *s, const ss_work_t *w, shard_t *h, slot_t *sl, int32_t t)
 {
     int64_t pending = h->n_chg - sl->pos;
     int32_t size = h->hi - h->lo;
     if (pending > size || sl->n > 3 * size + 64)
-        return slot_build(s, h, sl, t);
+        return slot_build(s, w, h, sl, t);
     if (!sl->heapified) { /* reused: worth ordering once for good */
         for (int32_t i = sl->n / 2 - 1; i >= 0; i--)
             sift_down(sl->heap, sl->n, i);
@@ -274,7 +275,7 @@ static int slot_sync(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
         if (s->stamp[node] == h->stamp_gen)
             continue;
         s->stamp[node] = h->stamp_gen;
-        int64_t sc = node_eval(s, t, node);
+        int64_t sc = node_eval(s, w, t, node);
         if (sc >= 0 && slot_push(sl, (hent_t){(int32_t)sc, node, s->st->version[node]}) < 0)
             return SS_ENOMEM;
     }
@@ -282,23 +283,23 @@ static int slot_sync(ss_sched_t *s, shard_t *h, slot_t *sl, int32_t t)
     return 0;
 }
 
-int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig)
+int ss_shard_begin(ss_sched_t *s, const ss_work_t *w, shard_t *h, int32_t t, int32_t sig)
 {
     h->n_log = h->consumed = 0;
     h->exhausted = 0;
     h->failed = 0;
-    if (s->range_lo > h->lo || s->range_hi < h->hi) {
+    if (w->lo > h->lo || w->hi < h->hi) {
         /* A run restricted to a topology domain: a one-off heap, not cached. */
         slot_t *sc = &h->scratch;
         sc->pops = 0;
         h->cur = sc;
-        if (s->range_hi <= h->lo || s->range_lo >= h->hi) {
+        if (w->hi <= h->lo || w->lo >= h->hi) {
             sc->n = 0;
             sc->best = -1;
             sc->heapified = 0;
             return 0;
         }
-        return slot_build(s, h, sc, t);
+        return slot_build(s, w, h, sc, t);
     }
     /* Signatures of the slots sit in their own small array so the lookup is
      * one tight compare loop; the LRU victim is searched only on a miss. */
@@ -315,11 +316,11 @@ int ss_shard_begin(ss_sched_t *s, shard_t *h, int32_t t, int32_t sig)
                 lru = &h->slot[i];
     int rc;
     if (sl) {
-        rc = slot_sync(s, h, sl, t);
+        rc = slot_sync(s, w, h, sl, t);
     } else {
         sl = lru;
         sl->sig = sig;
-        rc = slot_build(s, h, sl, t);
+        rc = slot_build(s, w, h, sl, t);
     }
     sl->used = ++h->clock;
     sl->pops = 0;
@@ -360,7 +361,7 @@ int ss_shard_apply(ss_sched_t *s, shard_t *h, const ss_template_t *tp, int32_t n
     return 0;
 }
 
-int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead)
+int ss_shard_extend(ss_sched_t *s, const ss_work_t *w, shard_t *h, int32_t t, int32_t ahead)
 {
     const ss_template_t *tp = &s->c->templates[t];
     slot_t *sl = h->cur;
@@ -380,7 +381,7 @@ int ss_shard_extend(ss_sched_t *s, shard_t *h, int32_t t, int32_t ahead)
         if (log_reserve(h, h->n_log + 1) < 0 || ss_shard_apply(s, h, tp, e.node, mask, +1) < 0)
             return SS_ENOMEM;
         h->log[h->n_log++] = (ss_cand_t){e.score, e.node, (int32_t)(h - s->sh), mask};
-        int64_t sc = node_eval(s, t, e.node);
+        int64_t sc = node_eval(s, w, t, e.node);
         if (sc >= 0 && slot_push(sl, (hent_t){(int32_t)sc, e.node, s->st->version[e.node]}) < 0)
             return SS_ENOMEM;
     }

@@ -130,7 +130,7 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
         const ventry_t *e = &vc->e[id];
         if (e->hash == h && e->klen == n && !memcmp(e->key, vc->buf, (size_t)n * sizeof(int32_t))) {
             copy_out(e, k, v);
-            return 0;
+            return id;
         }
     }
     ss_verdict_compute(x, c, cl, t, v);
@@ -158,6 +158,14 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
     memcpy(e->key, vc->buf, (size_t)n * sizeof(int32_t));
     memcpy(e->reason, v->reason, (size_t)k);
     memcpy(e->bonus, v->bonus, (size_t)k * sizeof(int64_t));
-    ss_hindex_put(&vc->ix, j, vc->n++);
-    return 0;
+    ss_hindex_put(&vc->ix, j, vc->n);
+    return vc->n++;
+}
+
+void ss_vcache_view(const ss_vcache_t *vc, int32_t id, ss_verdict_t *v)
+{
+    const ventry_t *e = &vc->e[id];
+    v->node_specific = e->node_specific;
+    v->reason = e->reason;
+    v->bonus = e->bonus;
 }

@@ -234,91 +234,88 @@ int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err)
     return ss_error_set(err, SS_EMPI, "%s failed: %s", what, text);
 }
 
-void ss_dist_owned(MPI_Comm comm, int32_t n_shards, int32_t *lo, int32_t *hi)
+void ss_dist_partition(MPI_Comm comm, const ss_layout_t *l, ss_dist_part_t *part)
 {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    *lo = (int32_t)((int64_t)n_shards * rank / size);
-    *hi = (int32_t)((int64_t)n_shards * (rank + 1) / size);
+    part->lay = *l;
+    /* Contiguous blocks of partitions, so a rank's nodes are one range. */
+    part->part_lo = (int32_t)((int64_t)l->n_parts * rank / size);
+    part->part_hi = (int32_t)((int64_t)l->n_parts * (rank + 1) / size);
+    part->node_lo = ss_layout_node_lo(l, part->part_lo);
+    part->node_hi = ss_layout_node_lo(l, part->part_hi);
 }
 
-void ss_dist_partition(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes,
-                       ss_dist_part_t *part)
+/* Gathers n records of `elem` bytes from every rank into x->buf, in rank
+ * order: one MPI_Allgather of the counts, then one
+ * MPI_Allgatherv. The buffer only grows when every rank sees the same total
+ * exceed it; that growth is agreed on (one more collective, rare) before the
+ * second call, so every rank enters every collective on every path. */
+static int gather_any(ss_dist_ctx_t *x, const void *mine, int32_t n, size_t elem, void **all,
+                      int32_t *n_all, const char *step, ss_error_t *err)
 {
-    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
-    part->n_shards = ss_sched_shards(c, shard_nodes, bounds);
-    ss_dist_owned(comm, part->n_shards, &part->shard_lo, &part->shard_hi);
-    part->node_lo = bounds[part->shard_lo];
-    part->node_hi = bounds[part->shard_hi];
-}
-
-/* Every rank sends one block of ctx->cap entries: a header (score = its
- * number of proposals, shard = 1 when it failed) and the first cap-1 of them.
- * Ranks with more send the rest in a second, rare MPI_Allgatherv straight
- * into their place in the result. The result keeps each rank's entries
- * together, in rank order.
- *
- * Every rank enters every collective on every path: the buffer for the
- * common case is allocated before the first collective and a failure travels
- * in the header; the one allocation between two collectives (the rare
- * overflow) is agreed on before the second one. */
-static int gather(void *vctx, const ss_cand_t *mine, int32_t n, ss_cand_t **all, int32_t *n_all,
-                  ss_error_t *err)
-{
-    ss_dist_ctx_t *x = vctx;
-    int size, cap = x->cap;
+    int size;
     MPI_Comm_size(x->comm, &size);
+    int me = n;
     *all = NULL;
     *n_all = 0;
-    ss_cand_t *buf = malloc((size_t)size * (size_t)(cap - 1) * sizeof *buf);
-    int failed = buf == NULL;
-    int32_t head = n < cap - 1 ? n : cap - 1;
-    x->send[0] = (ss_cand_t){n, -9, failed, 0};
-    memcpy(x->send + 1, mine, (size_t)head * sizeof *mine);
-    int rc = allgather(x->comm, x->send, cap, x->recv, x->cand_type, "exchanging proposals", err);
-    int64_t total = 0, over = 0;
-    int any_failed = 0;
-    for (int r = 0; r < size && rc == 0; r++) {
-        int64_t nr = x->recv[(size_t)r * cap].score;
-        total += nr;
-        over += nr > cap - 1 ? nr - (cap - 1) : 0;
-        any_failed |= x->recv[(size_t)r * cap].shard != 0;
-    }
-    if (rc == 0 && !any_failed && over > 0) { /* all know `over` from the headers */
-        ss_cand_t *b = realloc(buf, (size_t)total * sizeof *b);
-        if (b)
-            buf = b;
-        failed = b == NULL;
-        rc = ss_dist_allreduce(x->comm, &failed, &any_failed, 1, MPI_INT, MPI_MAX,
-                               "exchanging proposals", err);
-        int64_t pos = 0;
-        for (int r = 0; r < size && rc == 0; r++) {
-            int64_t nr = x->recv[(size_t)r * cap].score, h = nr < cap - 1 ? nr : cap - 1;
-            x->counts[r] = (int)(nr - h);
-            x->counts[size + r] = (int)(pos + h); /* displacement, in entries */
-            pos += nr;
-        }
-        if (rc == 0 && !any_failed)
-            rc = allgatherv(x->comm, mine + head, n - head, buf, x->counts, x->counts + size,
-                            x->cand_type, "exchanging proposals", err);
-    }
-    if (rc == 0 && any_failed)
-        rc = failed ? ss_error_set(err, SS_ENOMEM, "out of memory gathering proposals")
-                    : ss_error_set(err, SS_EPEER, "another rank failed exchanging proposals");
-    if (rc < 0) {
-        free(buf);
+    int rc = allgather(x->comm, &me, 1, x->counts, MPI_INT, step, err);
+    if (rc < 0)
         return rc;
-    }
-    int64_t pos = 0;
+    int64_t total = 0;
+    int any_failed = 0;
     for (int r = 0; r < size; r++) {
-        int64_t nr = x->recv[(size_t)r * cap].score, h = nr < cap - 1 ? nr : cap - 1;
-        memcpy(buf + pos, x->recv + (size_t)r * cap + 1, (size_t)h * sizeof *buf);
-        pos += nr; /* the rest of rank r's entries arrived in place */
+        any_failed |= x->counts[r] < 0;
+        x->counts[size + r] = (int)total; /* displacement, in bytes */
+        total += x->counts[r] > 0 ? (int64_t)x->counts[r] * (int64_t)elem : 0;
     }
-    *all = buf;
-    *n_all = (int32_t)total;
+    if (any_failed)
+        return ss_error_set(err, SS_EPEER, "%s: another rank failed", step);
+    if (total > INT32_MAX)
+        return ss_error_set(err, SS_EINVAL, "%s: %lld bytes exceed one exchange", step,
+                            (long long)total);
+    if ((size_t)total > x->cap) { /* every rank sees the same total */
+        void *b = realloc(x->buf, (size_t)total);
+        int bad = b == NULL, any = 0;
+        if (b) {
+            x->buf = b;
+            x->cap = (size_t)total;
+        }
+        rc = ss_dist_allreduce(x->comm, &bad, &any, 1, MPI_INT, MPI_MAX, step, err);
+        if (rc == 0 && any)
+            rc = bad ? ss_error_set(err, SS_ENOMEM, "%s: out of memory", step)
+                     : ss_error_set(err, SS_EPEER, "%s: another rank failed", step);
+        if (rc < 0)
+            return rc;
+    }
+    for (int r = 0; r < size; r++)
+        x->counts[r] *= (int)elem; /* in bytes */
+    rc = allgatherv(x->comm, mine, n * (int)elem, x->buf, x->counts, x->counts + size, MPI_BYTE,
+                    step, err);
+    if (rc < 0)
+        return rc;
+    *all = x->buf;
+    *n_all = (int32_t)(total / (int64_t)elem);
     return 0;
+}
+
+static int gather_msgs(void *vctx, const ss_sched_msg_t *mine, int32_t n, ss_sched_msg_t **all,
+                       int32_t *n_all, ss_error_t *err)
+{
+    void *p;
+    int rc = gather_any(vctx, mine, n, sizeof *mine, &p, n_all, "exchanging round results", err);
+    *all = p;
+    return rc;
+}
+
+static int gather_rows(void *vctx, const ss_sched_row_t *mine, int32_t n, ss_sched_row_t **all,
+                       int32_t *n_all, ss_error_t *err)
+{
+    void *p;
+    int rc = gather_any(vctx, mine, n, sizeof *mine, &p, n_all, "gathering placements", err);
+    *all = p;
+    return rc;
 }
 
 static int sum(void *vctx, int64_t *counts, int32_t n, ss_error_t *err)
@@ -328,43 +325,34 @@ static int sum(void *vctx, int64_t *counts, int32_t n, ss_error_t *err)
                              err);
 }
 
-int ss_dist_sched_comm(MPI_Comm comm, int32_t n_shards, ss_dist_ctx_t *ctx, ss_sched_comm_t *ops)
+int ss_dist_sched_comm(MPI_Comm comm, ss_dist_ctx_t *ctx, ss_sched_comm_t *ops)
 {
     int size;
     MPI_Comm_size(comm, &size);
-    /* A round usually carries one or two entries and a marker per shard. */
     ctx->comm = comm;
-    ctx->cap = 3 * ((n_shards + size - 1) / size) + 16;
-    const char *force = getenv("SS_EXCHANGE_BLOCK"); /* test hook: exercise the overflow path */
-    if (force && atoi(force) >= 2)
-        ctx->cap = atoi(force);
-    ctx->send = malloc((size_t)ctx->cap * sizeof *ctx->send);
-    ctx->recv = malloc((size_t)ctx->cap * (size_t)size * sizeof *ctx->recv);
+    ctx->cap = 1 << 16;
+    const char *force = getenv("SS_EXCHANGE_BLOCK"); /* test hook: exercise the growth path */
+    if (force && atoi(force) >= 1)
+        ctx->cap = (size_t)atoi(force);
+    ctx->buf = malloc(ctx->cap);
     ctx->counts = malloc((size_t)size * 2 * sizeof *ctx->counts);
-    ctx->have_type = 0;
     ops->ctx = ctx;
-    ops->gather = gather;
+    ops->gather_msgs = gather_msgs;
+    ops->gather_rows = gather_rows;
     ops->sum = sum;
-    if (ctx->send && ctx->recv && ctx->counts &&
-        MPI_Type_contiguous((int)sizeof(ss_cand_t), MPI_BYTE, &ctx->cand_type) == MPI_SUCCESS) {
-        ctx->have_type = 1;
-        if (MPI_Type_commit(&ctx->cand_type) == MPI_SUCCESS)
-            return 0;
-    }
+    if (ctx->buf && ctx->counts)
+        return 0;
     ss_dist_ctx_free(ctx);
     return SS_ENOMEM;
 }
 
 void ss_dist_ctx_free(ss_dist_ctx_t *ctx)
 {
-    free(ctx->send);
-    free(ctx->recv);
+    free(ctx->buf);
     free(ctx->counts);
-    if (ctx->have_type)
-        MPI_Type_free(&ctx->cand_type);
-    ctx->have_type = 0;
-    ctx->send = ctx->recv = NULL;
+    ctx->buf = NULL;
     ctx->counts = NULL;
+    ctx->cap = 0;
 }
 
 int ss_dist_fail(MPI_Comm comm, const char *cmd, int rc, const ss_error_t *err)

@@ -45,41 +45,32 @@ int ss_dist_barrier(MPI_Comm comm, const char *step, ss_error_t *err);
 /* Converts an MPI error code into SS_EMPI with a message. */
 int ss_dist_check(int mpi_rc, const char *what, ss_error_t *err);
 
-/* Shards [*lo, *hi) of n_shards owned by this rank: contiguous blocks, so a
- * rank's nodes are one contiguous range of node rows. */
-void ss_dist_owned(MPI_Comm comm, int32_t n_shards, int32_t *lo, int32_t *hi);
-
 /* The partition of a cluster over the ranks of comm, as plain data: the
- * virtual shards of ss_sched_shards(c, shard_nodes) (0 = the default size),
- * this rank's block of them (ss_dist_owned) and the node rows that block
- * covers. Computed once per run and handed to the parallel reader (node
- * range), the engine (shard range) and the exchange (shard count). It needs
- * only the node topology, which every rank holds in full. */
+ * layout (ss_layout_build, from the cluster alone), this rank's contiguous
+ * block of its partitions and the node rows that block covers. Computed
+ * once per run and handed to the parallel reader (node range), the engine
+ * (partition range) and the exchange. */
 typedef struct {
-    int32_t n_shards;
-    int32_t shard_lo, shard_hi; /* this rank's shards [lo, hi) */
-    int32_t node_lo, node_hi;   /* their node rows [lo, hi) */
+    ss_layout_t lay;
+    int32_t part_lo, part_hi; /* this rank's partitions [lo, hi) */
+    int32_t node_lo, node_hi; /* their node rows [lo, hi) */
 } ss_dist_part_t;
 
-void ss_dist_partition(MPI_Comm comm, const ss_cluster_t *c, int32_t shard_nodes,
-                       ss_dist_part_t *part);
+void ss_dist_partition(MPI_Comm comm, const ss_layout_t *l, ss_dist_part_t *part);
 
-/* State of the engine's exchanges: fixed-size blocks for the common case of
- * a round (one MPI_Allgather), and scratch buffers. */
+/* State of the engine's exchanges: one receive buffer that grows. */
 typedef struct {
     MPI_Comm comm;
-    int cap; /* entries per rank's block, header included */
-    ss_cand_t *send, *recv;
-    int *counts;            /* 2 x ranks: the overflow's counts and displacements */
-    MPI_Datatype cand_type; /* one ss_cand_t, when have_type */
-    int have_type;          /* a zeroed context is safe to free */
+    void *buf; /* gathered records; valid until the next gather */
+    size_t cap;
+    int *counts; /* 2 x ranks: counts and displacements */
 } ss_dist_ctx_t;
 
-/* Fills ops for the engine over n_shards virtual shards: gather = one
- * MPI_Allgather of fixed blocks (plus an MPI_Allgatherv only when a rank
- * proposes more than a block holds), sum = MPI_Allreduce. ctx must outlive
- * the use of ops; free it with ss_dist_ctx_free. Returns 0 or SS_ENOMEM. */
-int ss_dist_sched_comm(MPI_Comm comm, int32_t n_shards, ss_dist_ctx_t *ctx, ss_sched_comm_t *ops);
+/* Fills ops for the engine: each gather is one MPI_Allgather of counts and
+ * one MPI_Allgatherv (plus one agreement when the buffer grows), sum is one
+ * MPI_Allreduce. ctx must outlive the use of ops; free it with
+ * ss_dist_ctx_free. Returns 0 or SS_ENOMEM. */
+int ss_dist_sched_comm(MPI_Comm comm, ss_dist_ctx_t *ctx, ss_sched_comm_t *ops);
 void ss_dist_ctx_free(ss_dist_ctx_t *ctx);
 
 /* Prints "shardsched CMD: message" on stderr from the rank that saw the

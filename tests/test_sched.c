@@ -176,9 +176,9 @@ static void run_fast(const ss_cluster_t *c, const ss_policy_t *pol, int32_t shar
                      const ss_queue_t *q, ss_placements_t *out)
 {
     ss_error_t err;
-    int32_t bounds[SS_SCHED_MAX_SHARDS + 1];
-    int32_t ns = ss_sched_shards(c, shard_nodes, bounds);
-    ss_sched_t *s = ss_sched_create(c, pol, shard_nodes, 0, ns, &err);
+    ss_layout_t l;
+    ss_layout_build(c, 0, shard_nodes, &l);
+    ss_sched_t *s = ss_sched_create(c, pol, &l, 0, l.n_parts, &err);
     assert_non_null(s);
     assert_int_equal(ss_sched_run(s, q->order, q->units, q->n_units, NULL, out, &err), 0);
     ss_sched_destroy(s);

@@ -80,7 +80,9 @@ static int read_mpi(const char *path, int32_t shard_nodes, ss_cluster_t **out, i
     int rc = ss_snapshot_read_mpi_begin(path, MPI_COMM_WORLD, &r, out, err);
     if (rc < 0)
         return rc;
-    ss_dist_partition(MPI_COMM_WORLD, *out, shard_nodes, &part);
+    ss_layout_t l; /* small partitions: every rank reads a different range */
+    ss_layout_build(*out, shard_nodes, shard_nodes, &l);
+    ss_dist_partition(MPI_COMM_WORLD, &l, &part);
     *lo = part.node_lo;
     *hi = part.node_hi;
     rc = ss_snapshot_read_mpi_end(r, *out, part.node_lo, part.node_hi, err);

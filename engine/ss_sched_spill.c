@@ -1,0 +1,864 @@
+/* ss_sched_spill: the run across partitions and processes (see ss_sched.h).
+ *
+ * 1. Every queue unit becomes an item with a home partition, chosen from
+ *    the workload and the cluster only: the j-th item of a template goes to
+ *    a partition drawn by a golden-ratio sequence (offset per template) in
+ *    proportion to the nodes there that pass the template's static filters
+ *    (and have its GPUs).
+ * 2. Round 0: each partition places its items in queue order, on its own
+ *    nodes, with nothing shared (OpenMP threads over partitions).
+ * 3. One exchange per round (typed records, ss_sched_msg_t): the items that
+ *    failed (and how many of their pods landed), the templates a partition
+ *    can no longer hold, and each partition's largest free capacity. Every
+ *    process then routes each failed item the same way: to the next
+ *    partition of its rotation (home, home+1, ...) that is not known full
+ *    for its template and whose largest free node could hold one pod.
+ *    Rounds end when nothing is routed; there are fewer than the partitions.
+ * 4. Pod groups that fit no single partition are placed across partitions:
+ *    one sum of what each partition could hold (per crossing topology
+ *    domain), members assigned to partitions in order, one sum of what
+ *    landed (rolled back if short of minMember).
+ * 5. One gather of the rows each process decided fills every process's
+ *    placements.
+ * The same input gives the same placements for any number of processes and
+ * threads: every decision depends on partitions, never on who owns them. */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_reason.h"
+#include "ss_sched_int.h"
+
+enum { IT_ACTIVE, IT_PLACED, IT_DONE, IT_FINAL };
+
+#define MAX_CROSS 64       /* crossing topology domains tried per pod group */
+#define DEAD_ELSEWHERE 255 /* full in a partition another process owns (reason unknown) */
+
+typedef struct {
+    int32_t begin, count; /* pods still to place: order[begin .. begin+count) */
+    int32_t group, tmpl;
+    int32_t home, pos; /* current partition: (home + pos) % n_parts */
+    int8_t state, failed;
+    int8_t reason; /* IT_FINAL: why the engine cannot place it */
+} item_t;
+
+typedef struct {
+    int64_t cpu, mem;
+    int32_t pods, gpus, gpu_milli;
+} pfree_t;
+
+typedef struct {
+    ss_sched_msg_t *m;
+    int32_t n, cap;
+} msgbuf_t;
+
+typedef struct {
+    ss_sched_t *s;
+    const int32_t *order;
+    ss_placements_t *out;
+    item_t *it;
+    int32_t n_items, P, T, n_own;
+    uint8_t *dead; /* [P * T] 0: may fit; else the reason (owner) or DEAD_ELSEWHERE */
+    pfree_t *pf;   /* [P] */
+    int32_t *active, n_active;
+    int32_t **list, *n_list; /* [n_own] items routed to each owned partition this round */
+    ss_work_t *w;            /* [n_own] */
+    msgbuf_t *mb;            /* [n_own] */
+    int64_t *sums;           /* place_across's sums: (MAX_CROSS + 1) * P + 1 */
+} run_t;
+
+static inline int32_t cur_part(const run_t *r, const item_t *it)
+{
+    return (it->home + it->pos) % r->P;
+}
+
+static inline int owned(const run_t *r, int32_t q)
+{
+    return q >= r->s->part_lo && q < r->s->part_hi;
+}
+
+static int msg_push(msgbuf_t *b, ss_sched_msg_t m)
+{
+    if (b->n == b->cap) {
+        int32_t cap = b->cap ? 2 * b->cap : 256;
+        ss_sched_msg_t *x = realloc(b->m, (size_t)cap * sizeof *x);
+        if (!x)
+            return SS_ENOMEM;
+        b->m = x;
+        b->cap = cap;
+    }
+    b->m[b->n++] = m;
+    return 0;
+}
+
+/* ---------- setup ---------- */
+
+static int work_init(const ss_sched_t *s, ss_work_t *w, int32_t part)
+{
+    memset(w, 0, sizeof *w);
+    size_t ns = (size_t)s->lay.n_shards;
+    w->part = part;
+    w->k_lo = s->lay.part_shard[part];
+    w->k_hi = s->lay.part_shard[part + 1];
+    w->lo = s->lay.bounds[w->k_lo];
+    w->hi = s->lay.bounds[w->k_hi];
+    w->pr.first = malloc(ns * sizeof(int32_t));
+    w->pr.cnt = malloc(ns * sizeof(int32_t));
+    w->pr.done = malloc(ns);
+    w->pr.bound = malloc(ns * sizeof(int32_t));
+    w->pr.bound_node = malloc(ns * sizeof(int32_t));
+    w->taken = malloc(ns * sizeof(int32_t));
+    w->heads = malloc(ns * sizeof(int32_t));
+    w->mine = malloc(64 * sizeof *w->mine);
+    w->mine_cap = 64;
+    return w->pr.first && w->pr.cnt && w->pr.done && w->pr.bound && w->pr.bound_node && w->taken &&
+                   w->heads && w->mine
+               ? 0
+               : SS_ENOMEM;
+}
+
+static void work_free(ss_work_t *w)
+{
+    free(w->pr.first);
+    free(w->pr.cnt);
+    free(w->pr.done);
+    free(w->pr.bound);
+    free(w->pr.bound_node);
+    free(w->taken);
+    free(w->heads);
+    free(w->mine);
+    free(w->win);
+}
+
+/* Verdicts and score signatures of every template with pending pods, in
+ * queue order, before the parallel part reads them. */
+static int prepare_templates(ss_sched_t *s, const run_t *r, ss_error_t *err)
+{
+    ss_verdict_t v;
+    if (ss_verdict_alloc(&s->cl, &v) < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
+    int rc = 0;
+    for (int32_t i = 0; i < r->n_items && rc == 0; i++) {
+        const item_t *it = &r->it[i];
+        for (int32_t j = 0; j < it->count && rc == 0; j++) {
+            int32_t t = s->c->pod_template[r->order[it->begin + j]];
+            if (s->tmpl_vent[t] >= 0)
+                continue;
+            int32_t id = ss_vcache_get(s->vcache, &s->mx, s->c, &s->cl, t, &v);
+            int32_t sig = id < 0 ? -1 : ss_sigtab_id(s->sigs, s->c, t, &v);
+            if (sig < 0)
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
+            s->tmpl_vent[t] = id;
+            s->tmpl_sig[t] = sig;
+        }
+    }
+    ss_verdict_free(&v);
+    return rc;
+}
+
+/* Nodes per partition that pass template t's static filters and have its
+ * GPUs: the weights of its home draw. cnt[q * K + k] counts class k's nodes
+ * in partition q. */
+static void weights(const ss_sched_t *s, const run_t *r, const int32_t *cnt, int32_t t,
+                    int64_t *budget, int64_t *wq)
+{
+    const ss_cluster_t *c = s->c;
+    const ss_template_t *tp = &c->templates[t];
+    int32_t K = s->cl.n_classes;
+    ss_verdict_t v;
+    ss_vcache_view(s->vcache, s->tmpl_vent[t], &v);
+    memset(wq, 0, (size_t)r->P * sizeof *wq);
+    if (v.node_specific && *budget <= 0) {
+        for (int32_t q = 0; q < r->P; q++) /* unknown: every partition alike */
+            wq[q] = 1;
+        return;
+    }
+    if (v.node_specific) {
+        /* A template that names nodes: evaluate them, node by node, for
+         * the first templates (a bounded cost). */
+        ss_work_t w = {.v = v};
+        *budget -= c->n_nodes;
+        for (int32_t q = 0; q < r->P; q++)
+            for (int32_t i = ss_layout_node_lo(&s->lay, q); i < ss_layout_node_lo(&s->lay, q + 1);
+                 i++) {
+                int64_t bonus;
+                if (ss_sched_node_static(s, &w, t, i, &bonus) == SS_REASON_NONE &&
+                    c->node_gpu_count[i] >= tp->req.gpu_count)
+                    wq[q]++;
+            }
+        return;
+    }
+    for (int32_t k = 0; k < K; k++) {
+        if (v.reason[k] != SS_REASON_NONE || c->node_gpu_count[s->cl.rep[k]] < tp->req.gpu_count)
+            continue;
+        for (int32_t q = 0; q < r->P; q++)
+            wq[q] += cnt[(size_t)q * K + k];
+    }
+}
+
+/* Home partitions and the initial "cannot fit" marks. */
+static int assign_homes(ss_sched_t *s, run_t *r, ss_error_t *err)
+{
+    int32_t K = s->cl.n_classes, P = r->P;
+    int32_t *cnt = calloc((size_t)P * K + 1, sizeof *cnt);
+    int32_t *seen = calloc((size_t)r->T + 1, sizeof *seen);    /* items per template so far */
+    int32_t *slot = malloc(((size_t)r->T + 1) * sizeof *slot); /* template's weights in wall */
+    int64_t *wall = NULL;                                      /* P weights per template seen */
+    int32_t n_slots = 0, cap_slots = 0;
+    int64_t budget = 50000000; /* node evaluations for templates that name nodes */
+    int rc = 0;
+    if (!cnt || !seen || !slot) {
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory assigning partitions");
+        goto out;
+    }
+    for (int32_t t = 0; t < r->T; t++)
+        slot[t] = -1;
+    for (int32_t q = 0; q < P; q++)
+        for (int32_t i = ss_layout_node_lo(&s->lay, q); i < ss_layout_node_lo(&s->lay, q + 1); i++)
+            cnt[(size_t)q * K + s->cl.node_class[i]]++;
+    for (int32_t i = 0; i < r->n_items; i++) {
+        item_t *it = &r->it[i];
+        int32_t t = it->tmpl;
+        if (it->state != IT_ACTIVE)
+            continue;
+        if (slot[t] < 0) {
+            if (n_slots == cap_slots) {
+                cap_slots = cap_slots ? 2 * cap_slots : 256;
+                int64_t *x = realloc(wall, (size_t)cap_slots * P * sizeof *x);
+                if (!x) {
+                    rc = ss_error_set(err, SS_ENOMEM, "out of memory assigning partitions");
+                    goto out;
+                }
+                wall = x;
+            }
+            slot[t] = n_slots++;
+            int64_t *w = wall + (size_t)slot[t] * P;
+            weights(s, r, cnt, t, &budget, w);
+            for (int32_t q = 0; q < P; q++)
+                if (w[q] == 0)
+                    r->dead[(size_t)q * r->T + t] = DEAD_ELSEWHERE;
+        }
+        const int64_t *w = wall + (size_t)slot[t] * P;
+        int64_t total = 0;
+        for (int32_t q = 0; q < P; q++)
+            total += w[q];
+        /* A golden-ratio sequence per template, started at a point drawn
+         * from the template's index so that templates spread too. */
+        uint64_t j = (uint64_t)seen[t]++;
+        uint64_t g = ((uint64_t)t + 1) * 0xD1B54A32D192ED03ull + (j + 1) * 0x9E3779B97F4A7C15ull;
+        if (total == 0) {
+            it->home = (int32_t)((g >> 32) % (uint64_t)P);
+            continue;
+        }
+        int64_t pick = (int64_t)(((g >> 32) * (uint64_t)total) >> 32), acc = 0;
+        int32_t q = 0;
+        while (q < P - 1 && acc + w[q] <= pick)
+            acc += w[q++];
+        it->home = q;
+    }
+out:
+    free(cnt);
+    free(seen);
+    free(slot);
+    free(wall);
+    return rc;
+}
+
+/* ---------- one round ---------- */
+
+static int fits_free(const ss_sched_t *s, const pfree_t *f, int32_t t)
+{
+    const ss_request_t *q = &s->c->templates[t].req;
+    if (f->pods < 1 || f->cpu < q->cpu_milli || f->mem < q->memory)
+        return 0;
+    if (q->gpu_count > 0 && q->gpu_milli >= SS_GPU_MILLI)
+        return f->gpus >= q->gpu_count;
+    if (q->gpu_count > 0)
+        return f->gpu_milli >= q->gpu_milli;
+    return 1;
+}
+
+static pfree_t part_free(const ss_sched_t *s, const ss_work_t *w)
+{
+    const ss_cluster_t *c = s->c;
+    const ss_state_t *st = s->st;
+    pfree_t f = {INT64_MIN, INT64_MIN, INT32_MIN, 0, 0};
+    for (int32_t i = w->lo; i < w->hi; i++) {
+        f.cpu = st->free_cpu[i] > f.cpu ? st->free_cpu[i] : f.cpu;
+        f.mem = st->free_mem[i] > f.mem ? st->free_mem[i] : f.mem;
+        f.pods = st->free_pods[i] > f.pods ? st->free_pods[i] : f.pods;
+        int32_t whole = 0;
+        for (int32_t g = c->node_gpu_begin[i]; g < c->node_gpu_begin[i] + c->node_gpu_count[i];
+             g++) {
+            whole += st->gpu_free[g] >= SS_GPU_MILLI;
+            f.gpu_milli = st->gpu_free[g] > f.gpu_milli ? st->gpu_free[g] : f.gpu_milli;
+        }
+        f.gpus = whole > f.gpus ? whole : f.gpus;
+    }
+    return f;
+}
+
+/* Places one item in w's partition. *ok: 1 placed, 0 failed; *placed: pods
+ * of a single-pod item that landed before it failed. */
+static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t *it, int *ok,
+                      int32_t *placed)
+{
+    const ss_cluster_t *c = s->c;
+    const int32_t *pods = r->order + it->begin;
+    *ok = 0;
+    *placed = 0;
+    int rc;
+    if (it->group < 0) {
+        rc = ss_sched_place_runs(s, w, pods, it->count, r->out, placed);
+        *ok = rc == 0 && *placed == it->count;
+        return rc;
+    }
+    int32_t g = it->group, min = c->group_min_member[g], total = 0;
+    if (c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
+        int done = 0;
+        if ((rc = ss_sched_place_gang_topo(s, w, pods, it->count, g, r->out, &done)) < 0)
+            return rc;
+        if (done) {
+            *ok = 1;
+            return 0;
+        }
+        if (c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED) {
+            for (int32_t i = 0; i < it->count; i++)
+                r->out->reason[s->row_of_pod[pods[i]]] = SS_REASON_TOPOLOGY;
+            return 0;
+        }
+    }
+    if ((rc = ss_sched_place_runs(s, w, pods, it->count, r->out, &total)) < 0)
+        return rc;
+    if (total >= min) {
+        *ok = 1;
+        return 0;
+    }
+    return ss_sched_gang_rollback(s, w, pods, it->count, r->out);
+}
+
+/* One partition's share of a round: its routed items in queue order. */
+static int run_part(ss_sched_t *s, run_t *r, int32_t o)
+{
+    ss_work_t *w = &r->w[o];
+    msgbuf_t *mb = &r->mb[o];
+    int32_t q = w->part;
+    mb->n = 0;
+    for (int32_t x = 0; x < r->n_list[o]; x++) {
+        const item_t *it = &r->it[r->list[o][x]];
+        uint8_t *dead = &r->dead[(size_t)q * r->T + it->tmpl];
+        int ok = 0, rc = 0;
+        int32_t placed = 0;
+        if (it->group < 0 && *dead && *dead != DEAD_ELSEWHERE) {
+            for (int32_t i = 0; i < it->count; i++) /* known full: no need to look */
+                r->out->reason[s->row_of_pod[r->order[it->begin + i]]] = *dead;
+        } else if ((rc = place_item(s, w, r, it, &ok, &placed)) < 0) {
+            return rc;
+        }
+        if (ok)
+            continue;
+        if (msg_push(mb, (ss_sched_msg_t){.kind = SS_MSG_FAILED,
+                                          .part = q,
+                                          .unit = r->list[o][x],
+                                          .count = placed}) < 0)
+            return ss_error_set(&w->err, SS_ENOMEM, "out of memory listing failed units");
+        if (it->group < 0 && (!*dead || *dead == DEAD_ELSEWHERE)) {
+            int32_t last = s->row_of_pod[r->order[it->begin + it->count - 1]];
+            *dead = (uint8_t)r->out->reason[last];
+            if (msg_push(mb, (ss_sched_msg_t){.kind = SS_MSG_DEAD, .part = q, .tmpl = it->tmpl}) <
+                0)
+                return ss_error_set(&w->err, SS_ENOMEM, "out of memory listing failed units");
+        }
+    }
+    pfree_t f = part_free(s, w);
+    if (msg_push(mb, (ss_sched_msg_t){.kind = SS_MSG_FREE,
+                                      .part = q,
+                                      .pods = f.pods,
+                                      .cpu = f.cpu,
+                                      .mem = f.mem,
+                                      .gpus = f.gpus,
+                                      .gpu_milli = f.gpu_milli}) < 0)
+        return ss_error_set(&w->err, SS_ENOMEM, "out of memory listing failed units");
+    return 0;
+}
+
+/* Routes the failed items of this round: the next partition of each one's
+ * rotation that may hold it, or done. Returns the items routed. */
+static int32_t route(const ss_sched_t *s, run_t *r)
+{
+    int32_t n = 0;
+    for (int32_t x = 0; x < r->n_active; x++) {
+        item_t *it = &r->it[r->active[x]];
+        if (!it->failed) {
+            it->state = IT_PLACED;
+            continue;
+        }
+        it->failed = 0;
+        int32_t pos = it->pos + 1;
+        for (; pos < r->P; pos++) {
+            int32_t q = (it->home + pos) % r->P;
+            if (!r->dead[(size_t)q * r->T + it->tmpl] && fits_free(s, &r->pf[q], it->tmpl))
+                break;
+        }
+        if (pos >= r->P) {
+            it->state = IT_DONE;
+            continue;
+        }
+        it->pos = pos;
+        r->active[n++] = r->active[x];
+    }
+    r->n_active = n;
+    return n;
+}
+
+/* Applies the gathered records; returns SS_EPEER if another process
+ * reported an error. */
+static int apply_msgs(run_t *r, const ss_sched_msg_t *m, int32_t n, ss_error_t *err)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const ss_sched_msg_t *x = &m[i];
+        if (x->kind == SS_MSG_ERROR)
+            return ss_error_set(err, SS_EPEER, "another rank failed during the run");
+        if (x->part < 0 || x->part >= r->P)
+            return ss_error_set(err, SS_EINVAL, "record names partition %d of %d", x->part, r->P);
+        if (x->kind == SS_MSG_FREE) {
+            r->pf[x->part] = (pfree_t){x->cpu, x->mem, x->pods, x->gpus, x->gpu_milli};
+        } else if (x->kind == SS_MSG_DEAD && x->tmpl >= 0 && x->tmpl < r->T) {
+            if (!owned(r, x->part)) /* the owner keeps the reason it found */
+                r->dead[(size_t)x->part * r->T + x->tmpl] = DEAD_ELSEWHERE;
+        } else if (x->kind == SS_MSG_FAILED && x->unit >= 0 && x->unit < r->n_items) {
+            item_t *it = &r->it[x->unit];
+            it->failed = 1;
+            if (it->group < 0 && x->count > 0 && x->count < it->count) {
+                it->begin += x->count;
+                it->count -= x->count;
+            }
+        } else {
+            return ss_error_set(err, SS_EINVAL, "malformed record of kind %d", x->kind);
+        }
+    }
+    return 0;
+}
+
+/* One round: the owned partitions place their routed items, then every
+ * process learns the outcome (one gather). */
+static int round_run(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_error_t *err)
+{
+    for (int32_t o = 0; o < r->n_own; o++)
+        r->n_list[o] = 0;
+    for (int32_t x = 0; x < r->n_active; x++) {
+        int32_t q = cur_part(r, &r->it[r->active[x]]);
+        if (owned(r, q)) {
+            int32_t o = q - s->part_lo;
+            r->list[o][r->n_list[o]++] = r->active[x];
+        }
+    }
+    int rc = 0;
+    double t0 = omp_get_wtime();
+    if (r->n_own > 1) {
+        /* Partitions in parallel; runs inside them stay on one thread. */
+#pragma omp parallel for schedule(dynamic, 1) reduction(min : rc)
+        for (int32_t o = 0; o < r->n_own; o++) {
+            r->w[o].rc = run_part(s, r, o);
+            rc = r->w[o].rc < rc ? r->w[o].rc : rc;
+        }
+    } else if (r->n_own == 1) {
+        /* One partition: its runs spread their shards over the threads. */
+        rc = r->w[0].rc = run_part(s, r, 0);
+    }
+    /* This process's records, in partition order. */
+    msgbuf_t all = {0};
+    for (int32_t o = 0; o < r->n_own && rc == 0; o++)
+        for (int32_t i = 0; i < r->mb[o].n && rc == 0; i++)
+            rc = msg_push(&all, r->mb[o].m[i]) < 0 ? SS_ENOMEM : 0;
+    ss_error_t mine_err = {0};
+    if (rc < 0) {
+        mine_err = r->w[0].err;
+        for (int32_t o = 0; o < r->n_own; o++)
+            if (r->w[o].rc < 0) {
+                mine_err = r->w[o].err;
+                break;
+            }
+        if (mine_err.text[0] == 0)
+            ss_error_set(&mine_err, rc, "out of memory listing failed units");
+        free(all.m);
+        all = (msgbuf_t){0};
+        static ss_sched_msg_t error_rec = {.kind = SS_MSG_ERROR};
+        all.m = &error_rec;
+        all.n = 1;
+    }
+    ss_sched_msg_t *got = all.m;
+    int32_t n_got = all.n;
+    int grc = 0;
+    double t1 = omp_get_wtime();
+    s->stats.place_s += t1 - t0;
+    if (comm) {
+        grc = comm->gather_msgs(comm->ctx, all.m, all.n, &got, &n_got, err);
+        s->stats.collectives += 2;
+    }
+    if (grc == 0 && rc == 0)
+        grc = apply_msgs(r, got, n_got, err);
+    s->stats.exchange_s += omp_get_wtime() - t1;
+    if (rc == 0)
+        free(all.m);
+    if (rc < 0) {
+        *err = mine_err;
+        return rc;
+    }
+    return grc;
+}
+
+/* ---------- pod groups across partitions ---------- */
+
+/* Domains of level l that span more than one partition, as [d] indices. */
+static int32_t crossing_domains(const ss_sched_t *s, int l, int32_t *out, int32_t max)
+{
+    int32_t n = 0;
+    if (l == SS_TOPO_NODE)
+        return 0;
+    for (int32_t d = 0; d < s->n_dom[l] && n < max; d++) {
+        int32_t lo = ss_sched_dom_lo(s, l, d), hi = ss_sched_dom_hi(s, l, d);
+        if (s->node_shard[lo] != s->node_shard[hi - 1]) {
+            int32_t a = s->node_shard[lo], b = s->node_shard[hi - 1];
+            int32_t pa = 0, pb = 0;
+            while (s->lay.part_shard[pa + 1] <= a)
+                pa++;
+            while (s->lay.part_shard[pb + 1] <= b)
+                pb++;
+            if (pa != pb)
+                out[n++] = d;
+        }
+    }
+    return n;
+}
+
+/* Places a pod group over several partitions (two sums). */
+static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, item_t *it,
+                        ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    int32_t g = it->group, n = it->count, min = c->group_min_member[g], P = r->P;
+    int mode = c->group_topo_mode[g], level = c->group_topo_level[g];
+    const int32_t *pods = r->order + it->begin;
+    int32_t dom[MAX_CROSS],
+        nd = mode == SS_TOPO_MODE_NONE ? 0 : crossing_domains(s, level, dom, MAX_CROSS);
+    int whole = mode != SS_TOPO_MODE_REQUIRED;
+    if (nd == 0 && !whole)
+        return 0; /* every domain lies inside one partition: already tried */
+    int32_t nv = (nd + 1) * P + 1;
+    int64_t *v = r->sums; /* allocated with the run: no failure between the sums */
+    memset(v, 0, (size_t)nv * sizeof *v);
+    int rc = 0;
+    /* What each owned partition could hold, per crossing domain and whole. */
+    for (int32_t o = 0; o < r->n_own && rc == 0; o++) {
+        ss_work_t *w = &r->w[o];
+        int32_t plo = w->lo, phi = w->hi;
+        for (int32_t j = 0; j <= nd && rc == 0; j++) {
+            if (j == nd && !whole)
+                break;
+            int32_t lo = j < nd ? ss_sched_dom_lo(s, level, dom[j]) : plo;
+            int32_t hi = j < nd ? ss_sched_dom_hi(s, level, dom[j]) : phi;
+            w->lo = lo > plo ? lo : plo;
+            w->hi = hi < phi ? hi : phi;
+            int32_t total = 0;
+            if (w->lo < w->hi) {
+                rc = ss_sched_place_runs(s, w, pods, n, r->out, &total);
+                if (rc == 0)
+                    rc = ss_sched_gang_rollback(s, w, pods, n, r->out);
+            }
+            v[(size_t)j * P + w->part] = total;
+        }
+        w->lo = plo;
+        w->hi = phi;
+        if (rc < 0)
+            *err = w->err;
+    }
+    v[nv - 1] = rc < 0;
+    int mrc = comm ? comm->sum(comm->ctx, v, nv, err) : 0;
+    s->stats.collectives += comm != NULL;
+    if (rc == 0 && mrc == 0 && v[nv - 1] > 0)
+        mrc = ss_error_set(err, SS_EPEER, "another rank failed placing a pod group");
+    if (rc < 0 || mrc < 0)
+        return rc < 0 ? rc : mrc;
+    /* The best-fitting crossing domain, else the whole cluster. */
+    int32_t pick = -1;
+    int64_t best = INT64_MAX;
+    for (int32_t j = 0; j < nd; j++) {
+        int64_t sum = 0;
+        for (int32_t q = 0; q < P; q++)
+            sum += v[(size_t)j * P + q];
+        if (sum >= min && sum - min < best) {
+            best = sum - min;
+            pick = j;
+        }
+    }
+    if (pick < 0 && whole) {
+        int64_t sum = 0;
+        for (int32_t q = 0; q < P; q++)
+            sum += v[(size_t)nd * P + q];
+        pick = sum >= min ? nd : -1;
+    }
+    if (pick < 0)
+        return 0;
+    /* Members in order to partitions in order, as many as each holds. */
+    int64_t placed = 0;
+    int32_t off = 0;
+    for (int32_t q = 0; q < P && off < n; q++) {
+        int32_t take =
+            (int32_t)(v[(size_t)pick * P + q] < n - off ? v[(size_t)pick * P + q] : n - off);
+        if (take > 0 && owned(r, q) && rc == 0) {
+            ss_work_t *w = &r->w[q - s->part_lo];
+            int32_t plo = w->lo, phi = w->hi, total = 0;
+            int32_t lo = pick < nd ? ss_sched_dom_lo(s, level, dom[pick]) : plo;
+            int32_t hi = pick < nd ? ss_sched_dom_hi(s, level, dom[pick]) : phi;
+            w->lo = lo > plo ? lo : plo;
+            w->hi = hi < phi ? hi : phi;
+            rc = ss_sched_place_runs(s, w, pods + off, take, r->out, &total);
+            if (rc < 0)
+                *err = w->err;
+            placed += total;
+            w->lo = plo;
+            w->hi = phi;
+        }
+        off += take;
+    }
+    int64_t agg[2] = {placed, rc < 0};
+    mrc = comm ? comm->sum(comm->ctx, agg, 2, err) : 0;
+    s->stats.collectives += comm != NULL;
+    if (rc < 0)
+        return rc;
+    if (mrc < 0)
+        return mrc;
+    if (agg[1] > 0)
+        return ss_error_set(err, SS_EPEER, "another rank failed placing a pod group");
+    if (agg[0] >= min) {
+        it->state = IT_PLACED;
+        return 0;
+    }
+    for (int32_t o = 0; o < r->n_own && rc == 0; o++)
+        if ((rc = ss_sched_gang_rollback(s, &r->w[o], pods, n, r->out)) < 0)
+            *err = r->w[o].err;
+    return rc;
+}
+
+/* ---------- the whole run ---------- */
+
+/* The rows this process decided: pods it placed, and the unplaced pods of
+ * items whose last partition it owns. Gathered, they fill every process's
+ * table: reasons first, then placements (a pod placed across partitions
+ * may also be listed unplaced by its item's last partition). */
+static int finish(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, int rc_in, ss_error_t *err)
+{
+    ss_placements_t *out = r->out;
+    ss_sched_row_t *mine = malloc(((size_t)out->n + 1) * sizeof *mine);
+    int32_t n = 0;
+    int rc = rc_in;
+    if (!mine && rc == 0)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory gathering placements");
+    for (int32_t i = 0; i < r->n_items && rc == 0; i++) {
+        const item_t *it = &r->it[i];
+        if (it->state == IT_FINAL || !owned(r, cur_part(r, it)))
+            continue;
+        for (int32_t j = 0; j < it->count; j++) {
+            int32_t row = s->row_of_pod[r->order[it->begin + j]];
+            if (out->node[row] < 0)
+                mine[n++] = (ss_sched_row_t){row, -1, 0, out->reason[row], 0};
+        }
+    }
+    for (int32_t row = 0; row < out->n && rc == 0; row++)
+        if (out->node[row] >= s->node_lo && out->node[row] < s->node_hi)
+            mine[n++] =
+                (ss_sched_row_t){row, out->node[row], out->gpu_mask[row], SS_REASON_NONE, 0};
+    ss_sched_row_t err_rec = {-1, -1, 0, -1, 0};
+    const ss_sched_row_t *send = rc < 0 ? &err_rec : mine;
+    int32_t n_send = rc < 0 ? 1 : n;
+    ss_sched_row_t *all = (ss_sched_row_t *)send;
+    int32_t n_all = n_send;
+    int grc = 0;
+    if (comm) {
+        grc = comm->gather_rows(comm->ctx, send, n_send, &all, &n_all, err);
+        s->stats.collectives += 2;
+    }
+    if (rc == 0 && grc == 0) {
+        /* Items the engine cannot honour are decided the same everywhere. */
+        for (int32_t row = 0; row < out->n; row++) {
+            out->node[row] = -1;
+            out->gpu_mask[row] = 0;
+            out->reason[row] = SS_REASON_NO_NODES;
+        }
+        for (int32_t i = 0; i < r->n_items; i++) {
+            const item_t *it = &r->it[i];
+            for (int32_t j = 0; it->state == IT_FINAL && j < it->count; j++)
+                out->reason[s->row_of_pod[r->order[it->begin + j]]] = it->reason;
+        }
+        for (int pass = 0; pass < 2 && grc == 0; pass++)
+            for (int32_t i = 0; i < n_all; i++) {
+                const ss_sched_row_t *x = &all[i];
+                if (x->row == -1 && x->reason == -1) {
+                    grc = ss_error_set(err, SS_EPEER, "another rank failed during the run");
+                    break;
+                }
+                if (x->row < 0 || x->row >= out->n) {
+                    grc = ss_error_set(err, SS_EINVAL, "gathered row %d of %d", x->row, out->n);
+                    break;
+                }
+                if ((pass == 0) == (x->node < 0)) {
+                    out->node[x->row] = x->node;
+                    out->gpu_mask[x->row] = x->gpu_mask;
+                    out->reason[x->row] = (int8_t)x->reason;
+                }
+            }
+    }
+    free(mine);
+    return rc < 0 ? rc : grc;
+}
+
+static void run_free(run_t *r)
+{
+    for (int32_t o = 0; r->w && o < r->n_own; o++)
+        work_free(&r->w[o]);
+    for (int32_t o = 0; r->mb && o < r->n_own; o++)
+        free(r->mb[o].m);
+    for (int32_t o = 0; r->list && o < r->n_own; o++)
+        free(r->list[o]);
+    free(r->w);
+    free(r->mb);
+    free(r->list);
+    free(r->n_list);
+    free(r->it);
+    free(r->dead);
+    free(r->pf);
+    free(r->active);
+    free(r->sums);
+}
+
+/* Items from the queue's units; unsupported ones are decided at once. */
+static int build_items(ss_sched_t *s, run_t *r, const ss_unit_t *units, int32_t n_units)
+{
+    const ss_cluster_t *c = s->c;
+    for (int32_t u = 0; u < n_units; u++) {
+        item_t *it = &r->it[r->n_items++];
+        const int32_t *pods = r->order + units[u].begin;
+        *it = (item_t){units[u].begin,
+                       units[u].count,
+                       units[u].group,
+                       c->pod_template[pods[0]],
+                       0,
+                       0,
+                       IT_ACTIVE,
+                       0,
+                       0};
+        for (int32_t i = 0; i < it->count; i++) {
+            int rs =
+                ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
+            if (rs != SS_REASON_NONE) { /* a gang with such a member is not placed either */
+                it->state = IT_FINAL;
+                it->reason = (int8_t)rs;
+                break;
+            }
+            if (it->group < 0)
+                break; /* one template */
+        }
+    }
+    return 0;
+}
+
+static int run_setup(ss_sched_t *s, run_t *r, const int32_t *order, const ss_unit_t *units,
+                     int32_t n_units, ss_placements_t *out, ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    r->s = s;
+    r->order = order;
+    r->out = out;
+    r->P = s->lay.n_parts;
+    r->T = c->n_templates > 0 ? c->n_templates : 1;
+    r->n_own = s->part_hi - s->part_lo;
+    size_t nu = n_units > 0 ? (size_t)n_units : 1, no = r->n_own > 0 ? (size_t)r->n_own : 1;
+    r->it = malloc(nu * sizeof *r->it);
+    r->active = malloc(nu * sizeof *r->active);
+    r->dead = calloc((size_t)r->P * r->T, 1);
+    r->pf = calloc((size_t)r->P, sizeof *r->pf);
+    r->w = calloc(no, sizeof *r->w);
+    r->mb = calloc(no, sizeof *r->mb);
+    r->list = calloc(no, sizeof *r->list);
+    r->n_list = calloc(no, sizeof *r->n_list);
+    r->sums = malloc(((size_t)(MAX_CROSS + 1) * r->P + 1) * sizeof *r->sums);
+    if (!r->it || !r->active || !r->dead || !r->pf || !r->w || !r->mb || !r->list || !r->n_list ||
+        !r->sums)
+        return ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
+    for (int32_t o = 0; o < r->n_own; o++)
+        if (work_init(s, &r->w[o], s->part_lo + o) < 0 ||
+            !(r->list[o] = malloc(nu * sizeof *r->list[o])))
+            return ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
+    build_items(s, r, units, n_units);
+    int rc = prepare_templates(s, r, err);
+    if (rc == 0)
+        rc = assign_homes(s, r, err);
+    for (int32_t q = 0; q < r->P; q++) /* unknown until the first exchange: may fit */
+        r->pf[q] = (pfree_t){INT64_MAX, INT64_MAX, INT32_MAX, INT32_MAX, INT32_MAX};
+    for (int32_t i = 0; i < r->n_items; i++)
+        if (r->it[i].state == IT_ACTIVE)
+            r->active[r->n_active++] = i;
+    return rc;
+}
+
+int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, int32_t n_units,
+                 const ss_sched_comm_t *comm, ss_placements_t *out, ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    int32_t pending = 0;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] < 0) {
+            if (pending < out->n)
+                out->pod[pending] = p;
+            pending++;
+        }
+    if (pending != out->n)
+        return ss_error_set(err, SS_EINVAL, "placements have %d rows for %d pending pods", out->n,
+                            pending);
+    for (int32_t r = 0; r < out->n; r++) {
+        out->node[r] = -1;
+        out->gpu_mask[r] = 0;
+        out->reason[r] = SS_REASON_NO_NODES;
+    }
+    memset(&s->stats, 0, sizeof s->stats);
+    double t0 = omp_get_wtime();
+    run_t r = {0};
+    int rc = run_setup(s, &r, order, units, n_units, out, err);
+    if (comm) { /* every process starts the rounds, or none */
+        int64_t failed = rc < 0;
+        ss_error_t e;
+        int mrc = comm->sum(comm->ctx, &failed, 1, &e);
+        s->stats.collectives++;
+        if (rc == 0 && mrc < 0) {
+            *err = e;
+            rc = mrc;
+        } else if (rc == 0 && failed > 0) {
+            rc = ss_error_set(err, SS_EPEER, "starting the run: another rank failed");
+        }
+    }
+    /* Every process runs the same rounds: the stop rule reads only
+     * gathered data. */
+    double t1 = omp_get_wtime();
+    s->stats.setup_s = t1 - t0;
+    for (int round = 0; rc == 0 && r.n_active > 0 && round < r.P; round++) {
+        rc = round_run(s, &r, comm, err);
+        if (rc == 0)
+            s->stats.spilled += route(s, &r) * (round == 0);
+        s->stats.rounds++;
+        ss_progress_tick(s->progress, n_units - r.n_active, n_units);
+    }
+    double t2 = omp_get_wtime();
+    /* Pod groups no single partition could hold, in queue order. */
+    for (int32_t i = 0; rc == 0 && r.P > 1 && i < r.n_items; i++)
+        if (r.it[i].state == IT_DONE && r.it[i].group >= 0) {
+            s->stats.across++;
+            rc = place_across(s, &r, comm, &r.it[i], err);
+        }
+    double t3 = omp_get_wtime();
+    s->stats.across_s = t3 - t2;
+    rc = finish(s, &r, comm, rc, err);
+    s->stats.finish_s = omp_get_wtime() - t3;
+    run_free(&r);
+    return rc;
+}
