@@ -137,7 +137,7 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, co
         goto fail;
     size_t nn = c->n_nodes > 0 ? (size_t)c->n_nodes : 1;
     size_t nt = c->n_templates > 0 ? (size_t)c->n_templates : 1;
-    s->st = ss_state_create(c);
+    s->st = ss_state_create_range(c, s->node_lo, s->node_hi);
     s->sh = calloc((size_t)l->n_shards, sizeof *s->sh);
     s->node_shard = malloc(nn * sizeof(int32_t));
     s->row_of_pod = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof(int32_t));

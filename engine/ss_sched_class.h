@@ -63,4 +63,6 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
                   const ss_classes_t *cl, int32_t t, ss_verdict_t *v);
 /* Points v at entry id's arrays (read-only; valid until the next
  * ss_vcache_get adds an entry). Safe from several threads at once. */
+/* Entries in the cache (ids are 0 .. count-1). */
+int32_t ss_vcache_count(const ss_vcache_t *vc);
 void ss_vcache_view(const ss_vcache_t *vc, int32_t id, ss_verdict_t *v);

@@ -1,10 +1,11 @@
 /* ss_sched_spill: the run across partitions and processes (see ss_sched.h).
  *
  * 1. Every queue unit becomes an item with a home partition, chosen from
- *    the workload and the cluster only: the j-th item of a template goes to
- *    a partition drawn by a golden-ratio sequence (offset per template) in
- *    proportion to the nodes there that pass the template's static filters
- *    (and have its GPUs).
+ *    the workload and the cluster only: a point drawn from the item's first
+ *    pod's name, moved along a golden-ratio sequence by the item's rank
+ *    among its template's items, picks a partition in proportion to the
+ *    nodes there that pass the template's static filters (and have its
+ *    GPUs).
  * 2. Round 0: each partition places its items in queue order, on its own
  *    nodes, with nothing shared (OpenMP threads over partitions).
  * 3. One exchange per round (typed records, ss_sched_msg_t): the items that
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ss_hash.h"
 #include "ss_reason.h"
 #include "ss_sched_int.h"
 
@@ -205,14 +207,19 @@ static int assign_homes(ss_sched_t *s, run_t *r, ss_error_t *err)
     int32_t *slot = malloc(((size_t)r->T + 1) * sizeof *slot); /* template's weights in wall */
     int64_t *wall = NULL;                                      /* P weights per template seen */
     int32_t n_slots = 0, cap_slots = 0;
+    int32_t n_keys = ss_vcache_count(s->vcache) * 17 + 1;
+    int32_t *by_key = malloc((size_t)n_keys * sizeof *by_key); /* (entry, GPUs) -> slot */
+    uint8_t *marked = calloc((size_t)r->T + 1, 1);
     int64_t budget = 50000000; /* node evaluations for templates that name nodes */
     int rc = 0;
-    if (!cnt || !seen || !slot) {
+    if (!cnt || !seen || !slot || !by_key || !marked) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory assigning partitions");
         goto out;
     }
     for (int32_t t = 0; t < r->T; t++)
         slot[t] = -1;
+    for (int32_t k = 0; k < n_keys; k++)
+        by_key[k] = -1;
     for (int32_t q = 0; q < P; q++)
         for (int32_t i = ss_layout_node_lo(&s->lay, q); i < ss_layout_node_lo(&s->lay, q + 1); i++)
             cnt[(size_t)q * K + s->cl.node_class[i]]++;
@@ -221,6 +228,14 @@ static int assign_homes(ss_sched_t *s, run_t *r, ss_error_t *err)
         int32_t t = it->tmpl;
         if (it->state != IT_ACTIVE)
             continue;
+        /* Templates with one verdict entry and GPU count share weights. */
+        const ss_template_t *tp = &s->c->templates[t];
+        ss_verdict_t vv;
+        ss_vcache_view(s->vcache, s->tmpl_vent[t], &vv);
+        int shared = !vv.node_specific && tp->req.gpu_count < 16;
+        int32_t key = shared ? s->tmpl_vent[t] * 17 + tp->req.gpu_count : 0;
+        if (slot[t] < 0 && shared && by_key[key] >= 0)
+            slot[t] = by_key[key];
         if (slot[t] < 0) {
             if (n_slots == cap_slots) {
                 cap_slots = cap_slots ? 2 * cap_slots : 256;
@@ -232,20 +247,34 @@ static int assign_homes(ss_sched_t *s, run_t *r, ss_error_t *err)
                 wall = x;
             }
             slot[t] = n_slots++;
-            int64_t *w = wall + (size_t)slot[t] * P;
-            weights(s, r, cnt, t, &budget, w);
+            if (shared)
+                by_key[key] = slot[t];
+            weights(s, r, cnt, t, &budget, wall + (size_t)slot[t] * P);
+        }
+        const int64_t *w = wall + (size_t)slot[t] * P;
+        if (!marked[t]) {
+            marked[t] = 1;
             for (int32_t q = 0; q < P; q++)
                 if (w[q] == 0)
                     r->dead[(size_t)q * r->T + t] = DEAD_ELSEWHERE;
         }
-        const int64_t *w = wall + (size_t)slot[t] * P;
         int64_t total = 0;
         for (int32_t q = 0; q < P; q++)
             total += w[q];
-        /* A golden-ratio sequence per template, started at a point drawn
-         * from the template's index so that templates spread too. */
+        /* A point drawn from the item's first pod (namespace and name, so
+         * that the same pods give the same homes however the snapshot
+         * numbers its templates), moved along a golden-ratio sequence by
+         * the item's rank among its template's items (so that a template's
+         * items spread evenly). */
         uint64_t j = (uint64_t)seen[t]++;
-        uint64_t g = ((uint64_t)t + 1) * 0xD1B54A32D192ED03ull + (j + 1) * 0x9E3779B97F4A7C15ull;
+        int32_t p0 = r->order[it->begin];
+        const char *ns = ss_cluster_strget(s->c, s->c->pod_ns[p0]);
+        const char *nm = ss_cluster_strget(s->c, s->c->pod_name[p0]);
+        uint64_t g = ss_hash_bytes(ss_hash_bytes(SS_HASH_INIT, ns, strlen(ns) + 1), nm, strlen(nm));
+        g ^= g >> 31; /* a finaliser, so the high bits used below mix too */
+        g *= 0xD1B54A32D192ED03ull;
+        g ^= g >> 29;
+        g += j * 0x9E3779B97F4A7C15ull;
         if (total == 0) {
             it->home = (int32_t)((g >> 32) % (uint64_t)P);
             continue;
@@ -261,6 +290,8 @@ out:
     free(seen);
     free(slot);
     free(wall);
+    free(by_key);
+    free(marked);
     return rc;
 }
 
@@ -532,24 +563,26 @@ static int32_t crossing_domains(const ss_sched_t *s, int l, int32_t *out, int32_
     return n;
 }
 
-/* Places a pod group over several partitions (two sums). */
-static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, item_t *it,
-                        ss_error_t *err)
+/* The crossing domains a pod group may use (*whole: also the whole
+ * cluster); returns their count, -1 when there is nothing to try. */
+static int32_t across_domains(const ss_sched_t *s, const item_t *it, int32_t *dom, int *whole)
 {
     const ss_cluster_t *c = s->c;
-    int32_t g = it->group, n = it->count, min = c->group_min_member[g], P = r->P;
-    int mode = c->group_topo_mode[g], level = c->group_topo_level[g];
+    int mode = c->group_topo_mode[it->group], level = c->group_topo_level[it->group];
+    int32_t nd = mode == SS_TOPO_MODE_NONE ? 0 : crossing_domains(s, level, dom, MAX_CROSS);
+    *whole = mode != SS_TOPO_MODE_REQUIRED;
+    return nd == 0 && !*whole ? -1 : nd; /* -1: every domain inside one partition, tried */
+}
+
+/* What each owned partition could hold of the group now, per crossing
+ * domain (v[j * P + q]) and whole (v[nd * P + q]), by placing it there and
+ * rolling it back. */
+static int gang_caps(ss_sched_t *s, run_t *r, const item_t *it, const int32_t *dom, int32_t nd,
+                     int whole, int64_t *v, ss_error_t *err)
+{
+    int level = s->c->group_topo_level[it->group];
     const int32_t *pods = r->order + it->begin;
-    int32_t dom[MAX_CROSS],
-        nd = mode == SS_TOPO_MODE_NONE ? 0 : crossing_domains(s, level, dom, MAX_CROSS);
-    int whole = mode != SS_TOPO_MODE_REQUIRED;
-    if (nd == 0 && !whole)
-        return 0; /* every domain lies inside one partition: already tried */
-    int32_t nv = (nd + 1) * P + 1;
-    int64_t *v = r->sums; /* allocated with the run: no failure between the sums */
-    memset(v, 0, (size_t)nv * sizeof *v);
     int rc = 0;
-    /* What each owned partition could hold, per crossing domain and whole. */
     for (int32_t o = 0; o < r->n_own && rc == 0; o++) {
         ss_work_t *w = &r->w[o];
         int32_t plo = w->lo, phi = w->hi;
@@ -562,28 +595,29 @@ static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, it
             w->hi = hi < phi ? hi : phi;
             int32_t total = 0;
             if (w->lo < w->hi) {
-                rc = ss_sched_place_runs(s, w, pods, n, r->out, &total);
+                rc = ss_sched_place_runs(s, w, pods, it->count, r->out, &total);
                 if (rc == 0)
-                    rc = ss_sched_gang_rollback(s, w, pods, n, r->out);
+                    rc = ss_sched_gang_rollback(s, w, pods, it->count, r->out);
             }
-            v[(size_t)j * P + w->part] = total;
+            v[(size_t)j * r->P + w->part] = total;
         }
         w->lo = plo;
         w->hi = phi;
         if (rc < 0)
             *err = w->err;
     }
-    v[nv - 1] = rc < 0;
-    int mrc = comm ? comm->sum(comm->ctx, v, nv, err) : 0;
-    s->stats.collectives += comm != NULL;
-    if (rc == 0 && mrc == 0 && v[nv - 1] > 0)
-        mrc = ss_error_set(err, SS_EPEER, "another rank failed placing a pod group");
-    if (rc < 0 || mrc < 0)
-        return rc < 0 ? rc : mrc;
-    /* The best-fitting crossing domain, else the whole cluster. */
+    return rc;
+}
+
+/* The best-fitting crossing domain that holds min pods, else the whole
+ * cluster (when allowed and it does); nd: none, -1: nowhere. */
+static int32_t gang_pick(const int64_t *v, int32_t nd, int whole, int32_t P, int32_t min)
+{
     int32_t pick = -1;
     int64_t best = INT64_MAX;
-    for (int32_t j = 0; j < nd; j++) {
+    for (int32_t j = 0; j <= nd; j++) {
+        if (j == nd && (!whole || pick >= 0))
+            break;
         int64_t sum = 0;
         for (int32_t q = 0; q < P; q++)
             sum += v[(size_t)j * P + q];
@@ -592,12 +626,94 @@ static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, it
             pick = j;
         }
     }
-    if (pick < 0 && whole) {
-        int64_t sum = 0;
-        for (int32_t q = 0; q < P; q++)
-            sum += v[(size_t)nd * P + q];
-        pick = sum >= min ? nd : -1;
+    return pick;
+}
+
+/* Before the groups are placed one by one: one sum of what every candidate
+ * could hold in the present state. Capacity only shrinks as groups land
+ * (a rolled-back group restores it), so a group that fits nowhere now fits
+ * nowhere at its turn: it is dropped without collectives of its own.
+ * cand[0..*n) keeps the others, in order. Two collectives. */
+static int across_precheck(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, int32_t *cand,
+                           int32_t *n, ss_error_t *err)
+{
+    int32_t P = r->P, dom[MAX_CROSS];
+    int64_t total = 1;
+    for (int32_t i = 0; i < *n; i++) {
+        int whole;
+        int32_t nd = across_domains(s, &r->it[cand[i]], dom, &whole);
+        total += nd < 0 ? 0 : (int64_t)(nd + 1) * P;
     }
+    int64_t *v = total <= INT32_MAX / 2 ? calloc((size_t)total, sizeof *v) : NULL;
+    int rc = v ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory placing pod groups");
+    int64_t flag = rc < 0;
+    if (comm) { /* everyone has the buffer, or no one sums into it */
+        int mrc = comm->sum(comm->ctx, &flag, 1, rc < 0 ? &(ss_error_t){0} : err);
+        s->stats.collectives++;
+        if (rc == 0 && (mrc < 0 || flag > 0))
+            rc = mrc < 0 ? mrc
+                         : ss_error_set(err, SS_EPEER, "another rank failed placing pod groups");
+    }
+    int64_t off = 0;
+    for (int32_t i = 0; i < *n && rc == 0; i++) {
+        int whole;
+        int32_t nd = across_domains(s, &r->it[cand[i]], dom, &whole);
+        if (nd < 0)
+            continue;
+        rc = gang_caps(s, r, &r->it[cand[i]], dom, nd, whole, v + off, err);
+        off += (int64_t)(nd + 1) * P;
+    }
+    if (v) {
+        v[total - 1] = rc < 0;
+        if (comm) { /* entered by all: every rank holds v here */
+            int mrc = comm->sum(comm->ctx, v, (int32_t)total, err);
+            s->stats.collectives++;
+            if (rc == 0 && (mrc < 0 || v[total - 1] > 0))
+                rc = mrc < 0
+                         ? mrc
+                         : ss_error_set(err, SS_EPEER, "another rank failed placing pod groups");
+        }
+    }
+    int32_t m = 0;
+    off = 0;
+    for (int32_t i = 0; i < *n && rc == 0; i++) {
+        const item_t *it = &r->it[cand[i]];
+        int whole;
+        int32_t nd = across_domains(s, it, dom, &whole);
+        if (nd < 0)
+            continue;
+        if (gang_pick(v + off, nd, whole, P, s->c->group_min_member[it->group]) >= 0)
+            cand[m++] = cand[i];
+        off += (int64_t)(nd + 1) * P;
+    }
+    *n = m;
+    free(v);
+    return rc;
+}
+
+/* Places a pod group over several partitions (two sums). */
+static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, item_t *it,
+                        ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    int32_t n = it->count, min = c->group_min_member[it->group], P = r->P;
+    int level = c->group_topo_level[it->group], whole;
+    const int32_t *pods = r->order + it->begin;
+    int32_t dom[MAX_CROSS], nd = across_domains(s, it, dom, &whole);
+    if (nd < 0)
+        return 0;
+    int32_t nv = (nd + 1) * P + 1;
+    int64_t *v = r->sums; /* allocated with the run: no failure between the sums */
+    memset(v, 0, (size_t)nv * sizeof *v);
+    int rc = gang_caps(s, r, it, dom, nd, whole, v, err);
+    v[nv - 1] = rc < 0;
+    int mrc = comm ? comm->sum(comm->ctx, v, nv, err) : 0;
+    s->stats.collectives += comm != NULL;
+    if (rc == 0 && mrc == 0 && v[nv - 1] > 0)
+        mrc = ss_error_set(err, SS_EPEER, "another rank failed placing a pod group");
+    if (rc < 0 || mrc < 0)
+        return rc < 0 ? rc : mrc;
+    int32_t pick = gang_pick(v, nd, whole, P, min);
     if (pick < 0)
         return 0;
     /* Members in order to partitions in order, as many as each holds. */
@@ -850,11 +966,16 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     }
     double t2 = omp_get_wtime();
     /* Pod groups no single partition could hold, in queue order. */
+    int32_t n_cand = 0;
     for (int32_t i = 0; rc == 0 && r.P > 1 && i < r.n_items; i++)
-        if (r.it[i].state == IT_DONE && r.it[i].group >= 0) {
-            s->stats.across++;
-            rc = place_across(s, &r, comm, &r.it[i], err);
-        }
+        if (r.it[i].state == IT_DONE && r.it[i].group >= 0)
+            r.active[n_cand++] = i; /* the rounds are over: active is free */
+    if (rc == 0 && n_cand > 0)
+        rc = across_precheck(s, &r, comm, r.active, &n_cand, err);
+    for (int32_t i = 0; rc == 0 && i < n_cand; i++) {
+        s->stats.across++;
+        rc = place_across(s, &r, comm, &r.it[r.active[i]], err);
+    }
     double t3 = omp_get_wtime();
     s->stats.across_s = t3 - t2;
     rc = finish(s, &r, comm, rc, err);

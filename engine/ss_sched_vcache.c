@@ -169,3 +169,8 @@ void ss_vcache_view(const ss_vcache_t *vc, int32_t id, ss_verdict_t *v)
     v->reason = e->reason;
     v->bonus = e->bonus;
 }
+
+int32_t ss_vcache_count(const ss_vcache_t *vc)
+{
+    return vc->n;
+}

@@ -22,17 +22,24 @@ void ss_state_destroy(ss_state_t *s)
 
 ss_state_t *ss_state_create(const ss_cluster_t *c)
 {
+    return ss_state_create_range(c, 0, c->n_nodes);
+}
+
+ss_state_t *ss_state_create_range(const ss_cluster_t *c, int32_t lo, int32_t hi)
+{
     ss_state_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     size_t n = c->n_nodes > 0 ? (size_t)c->n_nodes : 1;
     size_t g = c->n_gpus > 0 ? (size_t)c->n_gpus : 1;
     s->c = c;
-    s->free_cpu = malloc(n * sizeof *s->free_cpu);
-    s->free_mem = malloc(n * sizeof *s->free_mem);
-    s->free_pods = malloc(n * sizeof *s->free_pods);
-    s->free_ext = malloc(n * SS_MAX_EXT * sizeof *s->free_ext);
-    s->gpu_free = malloc(g * sizeof *s->gpu_free);
+    /* Zeroed, and written only for [lo, hi): the pages of other nodes are
+     * never touched, so they take no memory. */
+    s->free_cpu = calloc(n, sizeof *s->free_cpu);
+    s->free_mem = calloc(n, sizeof *s->free_mem);
+    s->free_pods = calloc(n, sizeof *s->free_pods);
+    s->free_ext = calloc(n * SS_MAX_EXT, sizeof *s->free_ext);
+    s->gpu_free = calloc(g, sizeof *s->gpu_free);
     s->version = calloc(n, sizeof *s->version);
     s->tags = calloc(n * SS_STATE_NTAGS, sizeof *s->tags);
     if (!s->free_cpu || !s->free_mem || !s->free_pods || !s->free_ext || !s->gpu_free ||
@@ -40,18 +47,21 @@ ss_state_t *ss_state_create(const ss_cluster_t *c)
         ss_state_destroy(s);
         return NULL;
     }
-    memcpy(s->free_cpu, c->node_cpu, (size_t)c->n_nodes * sizeof(int64_t));
-    memcpy(s->free_mem, c->node_mem, (size_t)c->n_nodes * sizeof(int64_t));
-    for (int32_t i = 0; i < c->n_nodes; i++)
+    size_t m = hi > lo ? (size_t)(hi - lo) : 0;
+    memcpy(s->free_cpu + lo, c->node_cpu + lo, m * sizeof(int64_t));
+    memcpy(s->free_mem + lo, c->node_mem + lo, m * sizeof(int64_t));
+    for (int32_t i = lo; i < hi; i++)
         s->free_pods[i] = c->node_pods[i];
-    memcpy(s->free_ext, c->node_ext, (size_t)c->n_nodes * SS_MAX_EXT * sizeof(int64_t));
-    for (int32_t i = 0; i < c->n_gpus; i++)
-        s->gpu_free[i] = c->gpu_milli[i];
+    memcpy(s->free_ext + (size_t)lo * SS_MAX_EXT, c->node_ext + (size_t)lo * SS_MAX_EXT,
+           m * SS_MAX_EXT * sizeof(int64_t));
+    for (int32_t i = lo; i < hi; i++)
+        for (int32_t k = c->node_gpu_begin[i]; k < c->node_gpu_begin[i] + c->node_gpu_count[i]; k++)
+            s->gpu_free[k] = c->gpu_milli[k];
     for (int32_t p = 0; p < c->n_pods; p++)
-        if (c->pod_node[p] >= 0)
+        if (c->pod_node[p] >= lo && c->pod_node[p] < hi)
             ss_state_apply(s, &c->templates[c->pod_template[p]], c->pod_node[p], c->pod_gpu_mask[p],
                            +1);
-    memset(s->version, 0, n * sizeof *s->version);
+    memset(s->version + lo, 0, m * sizeof *s->version);
     return s;
 }
 

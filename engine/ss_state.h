@@ -28,6 +28,10 @@ typedef struct {
 /* Builds the state of c with its running pods applied. Returns NULL if out
  * of memory. */
 ss_state_t *ss_state_create(const ss_cluster_t *c);
+/* The same for nodes [lo, hi) only (the others read as full and are never
+ * written): the memory it takes is proportional to hi - lo, since pages of
+ * other nodes are never touched. For an engine over part of the cluster. */
+ss_state_t *ss_state_create_range(const ss_cluster_t *c, int32_t lo, int32_t hi);
 void ss_state_destroy(ss_state_t *s); /* accepts NULL */
 
 /* Returns SS_REASON_NONE if the request fits the node's free capacity now,

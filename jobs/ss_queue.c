@@ -1,4 +1,5 @@
-/* ss_queue: queue order of pending pods (see ss_queue.h). O(pods log pods). */
+/* ss_queue: queue order of pending pods (see ss_queue.h). O(pods) for a few
+ * distinct priorities, else a sort. */
 #include "ss_queue.h"
 
 #include <stdlib.h>
@@ -17,6 +18,79 @@ static int cmp_key(const void *a, const void *b)
     if (x->pos != y->pos)
         return x->pos < y->pos ? -1 : 1;
     return (x->pod > y->pod) - (x->pod < y->pod);
+}
+
+#define MAX_BUCKETS 64
+
+/* The order of cmp_key without a sort, for the usual case of a few distinct
+ * priorities: one bucket per priority (highest first), filled in snapshot
+ * order; a gang's members go together at its first member. keys[0..n) are
+ * in snapshot order. Returns 1 (nothing written) when there are more than
+ * MAX_BUCKETS priorities or memory runs out. */
+static int bucket_order(const ss_cluster_t *c, const key_t_ *keys, int32_t n, const int32_t *gfirst,
+                        int32_t *order)
+{
+    int32_t prio[MAX_BUCKETS], nb = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t b = 0;
+        while (b < nb && prio[b] != keys[i].prio)
+            b++;
+        if (b == nb) {
+            if (nb == MAX_BUCKETS)
+                return 1;
+            prio[nb++] = keys[i].prio;
+        }
+    }
+    for (int32_t a = 1; a < nb; a++) /* descending, insertion sort */
+        for (int32_t b = a; b > 0 && prio[b] > prio[b - 1]; b--) {
+            int32_t t = prio[b];
+            prio[b] = prio[b - 1];
+            prio[b - 1] = t;
+        }
+    int32_t *bucket = malloc(((size_t)n + 1) * sizeof *bucket);
+    int32_t *gcount = calloc((size_t)c->n_groups + 1, sizeof *gcount);
+    int32_t *gstart = malloc(((size_t)c->n_groups + 1) * sizeof *gstart);
+    int32_t *members = malloc(((size_t)n + 1) * sizeof *members);
+    int64_t off[MAX_BUCKETS + 1] = {0};
+    int rc = !bucket || !gcount || !gstart || !members;
+    for (int32_t i = 0; i < n && !rc; i++) {
+        int32_t b = 0;
+        while (prio[b] != keys[i].prio)
+            b++;
+        bucket[i] = b;
+        off[b + 1]++;
+        int32_t g = c->pod_group[keys[i].pod];
+        if (g >= 0)
+            gcount[g]++;
+    }
+    if (!rc) {
+        for (int32_t b = 0; b < nb; b++)
+            off[b + 1] += off[b];
+        int32_t acc = 0;
+        for (int32_t g = 0; g < c->n_groups; g++) {
+            gstart[g] = acc;
+            acc += gcount[g];
+            gcount[g] = 0;
+        }
+        for (int32_t i = 0; i < n; i++) { /* members of each group, snapshot order */
+            int32_t g = c->pod_group[keys[i].pod];
+            if (g >= 0)
+                members[gstart[g] + gcount[g]++] = keys[i].pod;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            int32_t p = keys[i].pod, g = c->pod_group[p];
+            if (g < 0)
+                order[off[bucket[i]]++] = p;
+            else if (gfirst[g] == p)
+                for (int32_t j = 0; j < gcount[g]; j++)
+                    order[off[bucket[i]]++] = members[gstart[g] + j];
+        }
+    }
+    free(bucket);
+    free(gcount);
+    free(gstart);
+    free(members);
+    return rc;
 }
 
 void ss_queue_destroy(ss_queue_t *q)
@@ -66,10 +140,13 @@ ss_queue_t *ss_queue_build(const ss_cluster_t *c, ss_error_t *err)
         int32_t g = c->pod_group[p];
         keys[n++] = (key_t_){g >= 0 ? gprio[g] : c->pod_priority[p], g >= 0 ? gfirst[g] : p, p};
     }
-    qsort(keys, (size_t)n, sizeof *keys, cmp_key);
     q->n_order = n;
-    for (int32_t i = 0; i < n; i++)
-        q->order[i] = keys[i].pod;
+    if (n > 0 && bucket_order(c, keys, n, gfirst, q->order) != 0) {
+        /* Many distinct priorities: the general sort. */
+        qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+        for (int32_t i = 0; i < n; i++)
+            q->order[i] = keys[i].pod;
+    }
     /* Units: one per gang; otherwise runs of one template and priority. */
     for (int32_t i = 0; i < n;) {
         int32_t p = q->order[i], g = c->pod_group[p], j = i + 1;
