@@ -87,7 +87,7 @@ static const pos_t *pos_get(const ss_yaml_t *y, uintptr_t ptr, uint64_t kh)
 
 static int pos_put(ss_yaml_t *y, const void *p, uint64_t kh, int32_t line, int32_t col)
 {
-    if (2 * (y->npos + 1) > y->cap) {
+    if (4 * (y->npos + 1) > 3 * y->cap) { /* at most 3/4 full */
         size_t cap = y->cap ? 2 * y->cap : 1024;
         pos_t *old = y->pos, *nv = calloc(cap, sizeof *nv);
         if (!nv)
@@ -455,8 +455,10 @@ static int member(build_t *b, json_t *obj, json_t *merges, yaml_event_t *kev, in
                    ? ss_error_set(b->err, SS_ENOMEM, "%s: out of memory", b->path)
                    : 0;
     }
+    bool shared = shared_value(v); /* its own entry cannot tell it apart: one by member */
     if (json_object_set_new(obj, key, v) < 0 ||
-        pos_put(b->y, obj, key_hash(key), (int32_t)vm.line + 1, (int32_t)vm.column + 1) < 0)
+        (shared &&
+         pos_put(b->y, obj, key_hash(key), (int32_t)vm.line + 1, (int32_t)vm.column + 1) < 0))
         return ss_error_set(b->err, SS_ENOMEM, "%s: out of memory", b->path);
     return 0;
 }

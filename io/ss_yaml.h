@@ -37,7 +37,8 @@ json_t *ss_yaml_doc(const ss_yaml_t *y, size_t i);
 
 /* Where v was written (1-based line and column), if it is a value of a
  * loaded document: 0, or -1 when unknown. jansson shares true, false and
- * null among all trees, so ask those by their member (obj, key) instead. */
+ * null among all trees, so those are asked by their member (obj, key), which
+ * only knows those. */
 int ss_yaml_where(const json_t *v, int *line, int *col);
 int ss_yaml_member_where(const json_t *obj, const char *key, int *line, int *col);
 
