@@ -15,7 +15,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: shardsched import --nodes IN... [--pods IN...] [--podgroups IN...]\n"
+    fputs("usage: shardsched import --nodes IN [--pods IN] [--podgroups IN]\n"
           "                         -o cluster.h5 [--strict] [-q]\n"
           "                         [--scheduler-name NAME] [--rack-label KEY]\n"
           "                         [--block-label KEY]\n"
