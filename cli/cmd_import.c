@@ -1,6 +1,6 @@
-/* shardsched import: Kubernetes JSON (Node, Pod, PodGroup objects) or the
- * OpenB trace CSVs into a snapshot. A single-process tool: rank 0 does the
- * work, the other ranks wait and return the same status (ss_dist_on_rank0). */
+/* shardsched import: Kubernetes JSON or YAML (Node, Pod, PodGroup objects;
+ * files, folders or standard input) or the OpenB trace CSVs into a snapshot. A single-process tool:
+ * rank 0 does the work, the other ranks wait and return the same status (ss_dist_on_rank0). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +15,24 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: shardsched import --nodes nodes.json [--pods pods.json]\n"
-          "                         [--podgroups pg.json] -o cluster.h5 [--strict] [-q]\n"
+    fputs("usage: shardsched import --nodes IN [--pods IN] [--podgroups IN]\n"
+          "                         -o cluster.h5 [--strict] [-q]\n"
           "                         [--scheduler-name NAME] [--rack-label KEY]\n"
           "                         [--block-label KEY]\n"
           "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv\n"
           "                         -o trace.h5 [-q]\n"
           "\n"
-          "Kubernetes input is what `kubectl get nodes -o json` and\n"
-          "`kubectl get pods -A -o json` print (a v1 List, one object, or a JSON array;\n"
-          "--nodes and --pods may name the same file). The OpenB CSVs are the Alibaba GPU\n"
+          "Kubernetes input is what `kubectl get nodes -o json|yaml` and\n"
+          "`kubectl get pods -A -o json|yaml` print (a v1 List, one object, a JSON array,\n"
+          "or several `---`-separated YAML documents; a text starting with '{' or '[' is\n"
+          "JSON, any other YAML). IN is a file, `-` for standard input, or a folder (its\n"
+          "*.json, *.yaml and *.yml files in name order); each flag may be repeated, and\n"
+          "--nodes and --pods may name the same input. The OpenB CSVs are the Alibaba GPU\n"
           "trace; the result is a trace snapshot for `shardsched replay`.\n"
           "\n"
-          "  --nodes FILE           Node objects\n"
-          "  --pods FILE            Pod objects (running and pending)\n"
-          "  --podgroups FILE       PodGroup objects (gangs)\n"
+          "  --nodes IN             Node objects (and any object with a kind)\n"
+          "  --pods IN              Pod objects (running and pending)\n"
+          "  --podgroups IN         PodGroup objects (gangs)\n"
           "  -o, --output FILE      the snapshot to write (atomically)\n"
           "  --scheduler-name NAME  schedule only pending pods with this spec.schedulerName\n"
           "                         (default " SS_KUBE_DEFAULT_SCHEDULER ")\n"
@@ -50,12 +53,16 @@ static void usage(FILE *f)
           "Examples:\n"
           "  shardsched import --nodes nodes.json --pods pods.json -o cluster.h5\n"
           "  shardsched import --nodes all.json --pods all.json --strict -o cluster.h5\n"
+          "  kubectl get nodes,pods -A -o yaml | shardsched import --nodes - -o cluster.h5\n"
+          "  shardsched import --nodes fgd_cluster/ -o cluster.h5   # one object a file\n"
+          "  shardsched import --nodes n1.yaml --nodes n2.yaml --pods pods/ -o c.h5\n"
           "  shardsched import --openb-nodes nodes.csv --openb-pods pods.csv -o trace.h5\n",
           f);
 }
 
 typedef struct {
-    const char *nodes, *pods, *podgroups, *out, *openb_nodes, *openb_pods;
+    ss_opt_strs_t nodes, pods, podgroups;
+    const char *out, *openb_nodes, *openb_pods;
     ss_kube_opts_t kube;
     int quiet;
     ss_cli_progress_t progress;
@@ -67,9 +74,9 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
     ss_kube_opts_default(&a->kube);
     int strict = 0;
     const ss_opt_t opts[] = {
-        SS_O_STR(0, "nodes", &a->nodes),
-        SS_O_STR(0, "pods", &a->pods),
-        SS_O_STR(0, "podgroups", &a->podgroups),
+        SS_O_STRS(0, "nodes", &a->nodes),
+        SS_O_STRS(0, "pods", &a->pods),
+        SS_O_STRS(0, "podgroups", &a->podgroups),
         SS_O_STR('o', "output", &a->out),
         SS_O_STR(0, "openb-nodes", &a->openb_nodes),
         SS_O_STR(0, "openb-pods", &a->openb_pods),
@@ -85,7 +92,7 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
     if (st != SS_OPT_RUN)
         return st;
     a->kube.strict = strict;
-    int kube = a->nodes || a->pods || a->podgroups, openb = a->openb_nodes || a->openb_pods;
+    int kube = a->nodes.n || a->pods.n || a->podgroups.n, openb = a->openb_nodes || a->openb_pods;
     if (!a->out)
         return ss_opt_fail("import", loud, "-o FILE is required");
     if (kube && openb)
@@ -94,12 +101,19 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
                            "input cannot be mixed");
     if (!kube && !openb)
         return ss_opt_fail("import", loud, "need --nodes FILE, or --openb-nodes and --openb-pods");
-    if (kube && !a->nodes)
+    if (kube && !a->nodes.n)
         return ss_opt_fail("import", loud, "--nodes FILE is required with --pods/--podgroups");
     if (openb && (!a->openb_nodes || !a->openb_pods))
         return ss_opt_fail("import", loud, "--openb-nodes and --openb-pods go together");
-    return SS_OPT_DISTINCT("import", loud, a->out, a->nodes, a->pods, a->podgroups, a->openb_nodes,
-                           a->openb_pods);
+    const char *in[3 * SS_OPT_STRS_MAX + 2];
+    int n = 0;
+    const ss_opt_strs_t *lists[3] = {&a->nodes, &a->pods, &a->podgroups};
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < lists[l]->n; i++)
+            in[n++] = lists[l]->v[i];
+    in[n++] = a->openb_nodes;
+    in[n++] = a->openb_pods;
+    return ss_opt_distinct_files("import", loud, a->out, in, n);
 }
 
 static int run_kube(import_args_t *a)
@@ -109,7 +123,13 @@ static int run_kube(import_args_t *a)
     ss_kube_report_t rep;
     ss_cli_progress_begin(&a->progress, "import", !a->quiet);
     a->kube.progress = ss_cli_progress_get(&a->progress);
-    int rc = ss_kube_import_files(a->nodes, a->pods, a->podgroups, &a->kube, &c, &rep, &err);
+    ss_kube_input_t in[3 * SS_OPT_STRS_MAX];
+    size_t n = 0;
+    const ss_opt_strs_t *lists[3] = {&a->nodes, &a->pods, &a->podgroups};
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < lists[l]->n; i++)
+            in[n++] = (ss_kube_input_t){lists[l]->v[i], "NPG"[l]};
+    int rc = ss_kube_import_inputs(in, n, &a->kube, &c, &rep, &err);
     ss_cli_progress_end(&a->progress);
     if (rc == 0) {
         ss_kube_report_print(&rep, stdout);

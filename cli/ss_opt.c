@@ -97,6 +97,16 @@ static int store(const ss_opt_spec_t *sp, const ss_opt_t *o, bool on, const char
             return ss_opt_fail(sp->cmd, loud, "%s needs a non-empty value", nm);
         *(const char **)o->dst = v;
         return 0;
+    case SS_OPT_STRS: {
+        ss_opt_strs_t *l = o->dst;
+        if (!v[0])
+            return ss_opt_fail(sp->cmd, loud, "%s needs a non-empty value", nm);
+        if (l->n >= SS_OPT_STRS_MAX)
+            return ss_opt_fail(sp->cmd, loud, "%s given more than %d times (name a folder instead)",
+                               nm, SS_OPT_STRS_MAX);
+        l->v[l->n++] = v;
+        return 0;
+    }
     case SS_OPT_INT: {
         int64_t x;
         if (parse_int(v, &x) < 0 || (double)x < o->lo || (double)x > o->hi)

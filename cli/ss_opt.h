@@ -27,7 +27,15 @@ typedef enum {
     SS_OPT_U64,    /* uint64_t *: an unsigned decimal integer */
     SS_OPT_DOUBLE, /* double *: a finite number in [lo, hi] */
     SS_OPT_CHOICE, /* int *: index of the value in choices (case-insensitive) */
+    SS_OPT_STRS,   /* ss_opt_strs_t *: each use adds a non-empty value (repeatable) */
 } ss_opt_type_t;
+
+/* The values of a repeatable option (SS_OPT_STRS), in the order given. */
+#define SS_OPT_STRS_MAX 64
+typedef struct {
+    const char *v[SS_OPT_STRS_MAX];
+    int n;
+} ss_opt_strs_t;
 
 typedef struct {
     char short_name;       /* 0: none */
@@ -52,6 +60,10 @@ typedef struct {
 #define SS_O_STR(s, l, d)                                                                          \
     {                                                                                              \
         .short_name = (s), .long_name = (l), .type = SS_OPT_STR, .dst = (d)                        \
+    }
+#define SS_O_STRS(s, l, d)                                                                         \
+    {                                                                                              \
+        .short_name = (s), .long_name = (l), .type = SS_OPT_STRS, .dst = (d)                       \
     }
 #define SS_O_INT(s, l, d, lo_, hi_)                                                                \
     {                                                                                              \

@@ -106,6 +106,18 @@ const char *kwho(const kitem_t *it, char *buf)
     return buf;
 }
 
+const char *kwho_at(const kitem_t *it, json_t *obj, const char *key, json_t *v, char *buf)
+{
+    int line, col;
+    if (ss_yaml_where(v, &line, &col) < 0 && ss_yaml_member_where(obj, key, &line, &col) < 0)
+        return kwho(it, buf);
+    char nb[320];
+    size_t n = strlen(it->path);
+    snprintf(buf, 512, "%s%s:%d:%d: %s %s", n > 150 ? "..." : "",
+             it->path + (n > 150 ? n - 147 : 0), line, col, it->kind, kname(it->obj, nb));
+    return buf;
+}
+
 int kat(const kitem_t *it, json_t *base, const char *where, const char *k1, const char *k2,
         const char *k3, int type, json_t **out, ss_error_t *err)
 {
@@ -113,10 +125,10 @@ int kat(const kitem_t *it, json_t *base, const char *where, const char *k1, cons
                                        "a string",   "true or false",
                                        "an integer", "a quantity (a string or number)"};
     const char *ks[3] = {k1, k2, k3};
-    json_t *v = base;
+    json_t *v = base, *parent;
     *out = NULL;
     for (int i = 0; i < 3 && ks[i]; i++) {
-        v = json_object_get(v, ks[i]);
+        v = json_object_get(parent = v, ks[i]);
         if (!v || json_is_null(v))
             return 0;
         bool last = (i == 2 || !ks[i + 1]);
@@ -127,7 +139,8 @@ int kat(const kitem_t *it, json_t *base, const char *where, const char *k1, cons
         size_t n = (size_t)snprintf(field, sizeof field, "%s", where ? where : "");
         for (int j = 0; j <= i && n < sizeof field; j++)
             n += (size_t)snprintf(field + n, sizeof field - n, "%s%s", n ? "." : "", ks[j]);
-        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected %s, got %s", kwho(it, who), field,
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: expected %s, got %s",
+                            kwho_at(it, parent, ks[i], v, who), field,
                             last ? want[type] : "an object", type_name(v));
     }
     *out = v;
@@ -147,11 +160,12 @@ int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *ou
     else
         return ss_error_set(err, SS_EFORMAT,
                             "%s: %s: expected a quantity (a string or number), got %s",
-                            kwho(it, who), field, type_name(v));
+                            kwho_at(it, NULL, NULL, v, who), field, type_name(v));
     ss_error_t why;
     int rc = ss_quantity_parse(s, scale, out, &why);
     if (rc < 0)
-        return ss_error_set(err, rc, "%s: %s: %.200s", kwho(it, who), field, why.text);
+        return ss_error_set(err, rc, "%s: %s: %.200s", kwho_at(it, NULL, NULL, v, who), field,
+                            why.text);
     return 0;
 }
 
@@ -297,9 +311,9 @@ static void ctx_free(kctx_t *k)
         json_decref(k->nodes.v[i].obj);
     for (size_t i = 0; i < k->pgs.n; i++)
         json_decref(k->pgs.v[i].obj);
-    for (int d = 0; d < 3; d++)
-        if (k->docs[d].owned)
-            kube_file_free(&k->docs[d]);
+    for (size_t d = 0; d < k->ndocs; d++)
+        kube_file_free(&k->docs[d]);
+    free(k->docs);
     free(k->nodes.v);
     free(k->pods.v);
     free(k->pgs.v);
@@ -463,11 +477,11 @@ static int run_passes(kctx_t *k, ss_error_t *err)
     return 0;
 }
 
-/* Reads the documents (from files, or from strings when texts is not
- * NULL) and imports them. A file named twice (by device and inode, so `x`
- * and `./x` too) is read once: `kubectl get nodes,pods -o json` gives one
- * file for both. */
-static int load_and_import(const char *const *paths, const char *const *texts,
+/* Reads the documents (the inputs' files, or strings when texts is not
+ * NULL: one per input) and imports them. A file named twice (by device
+ * and inode, so `x` and `./x` too, or a file in a folder also named) is
+ * read once: `kubectl get nodes,pods -o json` gives one file for both. */
+static int load_and_import(const ss_kube_input_t *in, size_t n, const char *const *texts,
                            const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
                            ss_error_t *err)
 {
@@ -482,6 +496,8 @@ static int load_and_import(const char *const *paths, const char *const *texts,
     memset(rep, 0, sizeof *rep);
     *out = NULL;
     kctx_t k = {.o = o, .rep = rep};
+    kfile_t *files = NULL;
+    size_t nf = 0, capf = 0;
     k.c = ss_cluster_create();
     k.resnames = ss_strtab_create();
     k.podkeys = ss_strtab_create();
@@ -489,24 +505,32 @@ static int load_and_import(const char *const *paths, const char *const *texts,
     int rc = 0;
     if (!k.c || !k.resnames || !k.podkeys || !k.podnodes)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (int d = 0; d < 3 && rc == 0; d++) {
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (in[i].path && (!texts || texts[i]))
+            rc = texts ? (nf = i + 1, 0)
+                       : kube_input_files(in[i].path, in[i].role, &files, &nf, &capf, o->log, err);
+    if (rc == 0 && !(k.docs = calloc(nf + 1, sizeof *k.docs)))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    k.ndocs = rc == 0 ? nf : 0;
+    for (size_t d = 0; d < k.ndocs && rc == 0; d++) {
         kdoc_t *doc = &k.docs[d];
-        if (texts ? !texts[d] : !paths[d])
-            continue;
         if (texts) {
-            *doc = (kdoc_t){.path = paths[d], .buf = (char *)texts[d], .len = strlen(texts[d])};
+            if (!texts[d])
+                continue;
+            *doc = (kdoc_t){.path = in[d].path, .buf = (char *)texts[d], .len = strlen(texts[d])};
+            doc->role = in[d].role;
         } else {
             struct stat st;
-            bool dup = false;
-            for (int e = 0; e < d && stat(paths[d], &st) == 0; e++)
+            const char *path = files[d].path;
+            bool dup = false, have = !strcmp(path, "-") ? fstat(0, &st) == 0 : stat(path, &st) == 0;
+            for (size_t e = 0; e < d && have; e++)
                 dup |= k.docs[e].buf && k.docs[e].dev == st.st_dev && k.docs[e].ino == st.st_ino;
             if (dup)
                 continue;
-            if ((rc = kube_file_load(paths[d], doc, err)) < 0)
+            if ((rc = kube_file_load(path, doc, err)) < 0)
                 break;
-            doc->owned = true;
+            doc->role = files[d].role;
         }
-        doc->role = "NPG"[d];
         rc = kube_doc_scan(doc, take_item, &k, err);
     }
     if (rc == 0)
@@ -517,15 +541,24 @@ static int load_and_import(const char *const *paths, const char *const *texts,
     }
     ss_cluster_destroy(k.c);
     ctx_free(&k);
+    for (size_t i = 0; i < nf && !texts; i++)
+        free(files[i].path);
+    free(files);
     return rc;
+}
+
+int ss_kube_import_inputs(const ss_kube_input_t *in, size_t n, const ss_kube_opts_t *o,
+                          ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err)
+{
+    return load_and_import(in, n, NULL, o, out, rep, err);
 }
 
 int ss_kube_import_files(const char *nodes_path, const char *pods_path, const char *podgroups_path,
                          const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
                          ss_error_t *err)
 {
-    const char *paths[3] = {nodes_path, pods_path, podgroups_path};
-    return load_and_import(paths, NULL, o, out, rep, err);
+    const ss_kube_input_t in[3] = {{nodes_path, 'N'}, {pods_path, 'P'}, {podgroups_path, 'G'}};
+    return load_and_import(in, 3, NULL, o, out, rep, err);
 }
 
 int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
@@ -533,8 +566,8 @@ int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
                            ss_kube_report_t *rep, ss_error_t *err)
 {
     const char *texts[3] = {nodes_json, pods_json, podgroups_json};
-    const char *paths[3] = {"<nodes>", "<pods>", "<podgroups>"};
-    return load_and_import(paths, texts, o, out, rep, err);
+    const ss_kube_input_t in[3] = {{"<nodes>", 'N'}, {"<pods>", 'P'}, {"<podgroups>", 'G'}};
+    return load_and_import(in, 3, texts, o, out, rep, err);
 }
 
 void ss_kube_report_print(const ss_kube_report_t *r, FILE *f)

@@ -110,18 +110,34 @@ typedef struct {
     int32_t warn[SS_KUBE_WARN_COUNT];
 } ss_kube_report_t;
 
-/* Imports the objects in the files (each a v1 List, a single object or a
- * JSON array of objects; the kind of each object decides its role, objects
- * without a kind take the role of the file they came from). podgroups_path
- * may be NULL. On success *out is a new, validated cluster with sorted
- * nodes that the caller owns, and rep (may be NULL) is filled. On failure
- * returns a negative code with a message naming the file, object and field,
- * and *out is NULL. */
+/* One input of an import: a file, "-" for standard input, or a folder
+ * (its .json, .yaml and .yml files in name order; other entries are skipped
+ * with a note on the log). role: 'N', 'P' or 'G', the kind of the objects
+ * without a kind (--nodes, --pods, --podgroups). */
+typedef struct {
+    const char *path;
+    char role;
+} ss_kube_input_t;
+
+/* Imports the objects of the inputs: each file JSON (a v1 List, a single
+ * object or a JSON array of objects) or, when its text does not start with
+ * '{' or '[', YAML (the same, or several `---`-separated documents; see
+ * io/ss_yaml.h). The kind of each object decides its role; objects without
+ * a kind take the role of their input. Entries with a NULL path are
+ * skipped. Results and errors as ss_kube_import_files. */
+int ss_kube_import_inputs(const ss_kube_input_t *in, size_t n, const ss_kube_opts_t *o,
+                          ss_cluster_t **out, ss_kube_report_t *rep, ss_error_t *err);
+
+/* Imports the objects in the files, as ss_kube_import_inputs (a path may
+ * also be "-" or a folder). podgroups_path and pods_path may be NULL. On success *out is a new,
+ * validated cluster with sorted nodes that the caller owns, and rep (may be NULL) is filled. On
+ * failure returns a negative code with a message naming the file, object and field, and *out is
+ * NULL. */
 int ss_kube_import_files(const char *nodes_path, const char *pods_path, const char *podgroups_path,
                          const ss_kube_opts_t *o, ss_cluster_t **out, ss_kube_report_t *rep,
                          ss_error_t *err);
 
-/* The same from JSON text in memory (for tests and pipes); any may be NULL. */
+/* The same from JSON or YAML text in memory (for tests); any may be NULL. */
 int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
                            const char *podgroups_json, const ss_kube_opts_t *o, ss_cluster_t **out,
                            ss_kube_report_t *rep, ss_error_t *err);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "ss_kube_import.h"
+#include "ss_yaml.h"
 
 /* Resource vector of one pod: [0] cpu milli, [1] memory bytes, [2] GPUs,
  * [3 + i] the i-th other resource name in kctx_t.resnames (id i + 1). */
@@ -25,15 +26,19 @@ typedef struct {
 enum kpod_class { KPOD_PENDING, KPOD_RUNNING, KPOD_TERMINAL, KPOD_OTHER_SCHED, KPOD_UNKNOWN_NODE };
 
 /* One input document: a file's text (or a string's), with its role ('N'
- * nodes, 'P' pods, 'G' podgroups: the kind of kind-less objects). */
+ * nodes, 'P' pods, 'G' podgroups: the kind of kind-less objects). A YAML
+ * text is kept as trees (yaml), its items in yitems: an item's "offset" is
+ * then its index there. */
 typedef struct {
-    const char *path; /* as given (or "<nodes>" for strings) */
+    const char *path; /* as given, "<stdin>" for "-" (or "<nodes>" for strings) */
     char *buf;        /* NUL-terminated text */
     size_t len;
     dev_t dev;
     ino_t ino;
     bool owned; /* buf was read from a file (freed with the context) */
     char role;
+    ss_yaml_t *yaml; /* YAML input: its documents; NULL for JSON */
+    json_t *yitems;  /* YAML input: an array of its items */
 } kdoc_t;
 
 typedef struct {
@@ -77,7 +82,8 @@ typedef struct {
     const ss_kube_opts_t *o;
     ss_kube_report_t *rep;
     ss_cluster_t *c;
-    kdoc_t docs[3];
+    kdoc_t *docs; /* one per input file (ndocs) */
+    size_t ndocs;
     kitems_t nodes, pgs;
     kpods_t pods;
     ss_strtab_t *podkeys;  /* "ns/name" of every Pod (id = pods index + 1) */
@@ -126,10 +132,24 @@ int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err
  * each item parsed (borrowed: incref to keep it) and where its text is. */
 typedef int (*kdoc_fn)(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size_t off,
                        size_t len, ss_error_t *err);
+/* The files an input names, appended to *files (n, cap): "-" (standard
+ * input), a file, or a folder's .json, .yaml and .yml files in name order
+ * (other entries skipped with a note on log, which may be NULL). */
+typedef struct {
+    char *path;
+    char role;
+} kfile_t;
+int kube_input_files(const char *path, char role, kfile_t **files, size_t *n, size_t *cap,
+                     FILE *log, ss_error_t *err);
+/* path "-" reads standard input (named "<stdin>"). */
 int kube_file_load(const char *path, kdoc_t *d, ss_error_t *err);
 void kube_file_free(kdoc_t *d);
-int kube_doc_scan(const kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err);
+/* JSON, or YAML when the text does not start with '{' or '['. */
+int kube_doc_scan(kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err);
 json_t *kube_doc_item(const kdoc_t *d, size_t off, size_t len, ss_error_t *err);
+/* kwho, with the line and column where v (or obj's member key) was written
+ * when it comes from YAML. */
+const char *kwho_at(const kitem_t *it, json_t *obj, const char *key, json_t *v, char *buf);
 
 /* ss_kube_nodes.c */
 int kube_index_node_names(kctx_t *k, ss_error_t *err);    /* before classifying pods */

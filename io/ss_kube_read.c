@@ -6,20 +6,120 @@
  * item and every other member of a List; this file only finds where values
  * begin and end (strings with escapes, nesting), so it is not a parser. A
  * 531 MB `kubectl get pods -o json` costs the buffer plus one item's tree
- * instead of a tree of the whole file (~12x the text). */
+ * instead of a tree of the whole file (~12x the text). YAML (a text that
+ * does not start with '{' or '[') is turned into trees by ss_yaml.c, kept
+ * whole while the import runs. Inputs may also be standard input ("-") or
+ * folders (kube_input_files). */
 #include "ss_kube_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+
+/* ---- inputs: files, folders, standard input ---- */
+
+static int push_file(kfile_t **files, size_t *n, size_t *cap, const char *path, char role)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 8;
+        kfile_t *nv = realloc(*files, nc * sizeof *nv);
+        if (!nv)
+            return SS_ENOMEM;
+        *files = nv;
+        *cap = nc;
+    }
+    char *p = strdup(path);
+    if (!p)
+        return SS_ENOMEM;
+    (*files)[(*n)++] = (kfile_t){p, role};
+    return 0;
+}
+
+static bool input_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 5 && !strcasecmp(name + n - 5, ".json")) ||
+           (n > 5 && !strcasecmp(name + n - 5, ".yaml")) ||
+           (n > 4 && !strcasecmp(name + n - 4, ".yml"));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A folder's input files, in strcmp order (the same on every machine). */
+static int folder_files(const char *dir, char role, kfile_t **files, size_t *n, size_t *cap,
+                        FILE *log, ss_error_t *err)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return ss_error_set(err, SS_EIO, "%s: cannot open folder: %s", dir, strerror(errno));
+    char **names = NULL, path[4096];
+    size_t nn = 0, capn = 0, before = *n;
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(dp))) {
+        if (de->d_name[0] == '.') /* ., .., hidden files */
+            continue;
+        if (nn == capn) {
+            char **nv = realloc(names, (capn = capn ? 2 * capn : 64) * sizeof *nv);
+            if (!nv) {
+                rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", dir);
+                break;
+            }
+            names = nv;
+        }
+        if (!(names[nn] = strdup(de->d_name)))
+            rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", dir);
+        else
+            nn++;
+    }
+    closedir(dp);
+    if (nn)
+        qsort(names, nn, sizeof *names, cmp_names);
+    for (size_t i = 0; i < nn && rc == 0; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+                 names[i]);
+        bool reg = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        if (reg && input_name(names[i]))
+            rc = push_file(files, n, cap, path, role) < 0
+                     ? ss_error_set(err, SS_ENOMEM, "%s: out of memory", dir)
+                     : 0;
+        else if (log)
+            fprintf(log, "note: skipped %s (%s)\n", path,
+                    reg ? "not .json, .yaml or .yml" : "not a regular file");
+    }
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    if (rc == 0 && *n == before)
+        rc = ss_error_set(err, SS_EINVAL, "%s: folder holds no .json, .yaml or .yml file", dir);
+    return rc;
+}
+
+int kube_input_files(const char *path, char role, kfile_t **files, size_t *n, size_t *cap,
+                     FILE *log, ss_error_t *err)
+{
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return folder_files(path, role, files, n, cap, log, err);
+    if (push_file(files, n, cap, path, role) < 0)
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
+    return 0;
+}
 
 int kube_file_load(const char *path, kdoc_t *f, ss_error_t *err)
 {
     struct stat st;
     memset(f, 0, sizeof *f);
-    f->path = path;
-    FILE *fp = fopen(path, "rb");
+    bool in = !strcmp(path, "-");
+    f->path = path = in ? "<stdin>" : path;
+    FILE *fp = in ? stdin : fopen(path, "rb");
     if (!fp)
         return ss_error_set(err, SS_EIO, "%s: cannot open: %s", path, strerror(errno));
     int rc = 0;
@@ -59,8 +159,10 @@ int kube_file_load(const char *path, kdoc_t *f, ss_error_t *err)
         goto done;
     }
     f->buf[f->len] = '\0';
+    f->owned = true;
 done:
-    fclose(fp);
+    if (!in)
+        fclose(fp);
     if (rc < 0) {
         free(f->buf);
         f->buf = NULL;
@@ -70,8 +172,13 @@ done:
 
 void kube_file_free(kdoc_t *f)
 {
-    free(f->buf);
+    if (f->owned)
+        free(f->buf);
     f->buf = NULL;
+    ss_yaml_free(f->yaml);
+    f->yaml = NULL;
+    json_decref(f->yitems);
+    f->yitems = NULL;
 }
 
 /* ---- outer structure ---- */
@@ -261,10 +368,81 @@ static int scan_object(const kdoc_t *d, const char *p, const char *end, kdoc_fn 
     return rc;
 }
 
-int kube_doc_scan(const kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err)
+/* ---- YAML: documents already parsed into trees ---- */
+
+static int yaml_error(const kdoc_t *d, json_t *obj, const char *key, json_t *v, const char *what,
+                      ss_error_t *err)
+{
+    int line = 1, col = 1;
+    if (ss_yaml_where(v, &line, &col) < 0)
+        ss_yaml_member_where(obj, key, &line, &col);
+    return ss_error_set(err, SS_EFORMAT, "%s:%d:%d: %s", d->path, line, col, what);
+}
+
+static int yaml_item(kdoc_t *d, json_t *obj, size_t *index, kdoc_fn fn, void *ctx, ss_error_t *err)
+{
+    size_t slot = json_array_size(d->yitems);
+    if (json_array_append(d->yitems, obj) < 0)
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory", d->path);
+    return fn(ctx, d, obj, (*index)++, slot, 0, err);
+}
+
+/* One document: an array of objects, a List, or one object (as JSON). */
+static int yaml_doc(kdoc_t *d, json_t *doc, size_t *index, kdoc_fn fn, void *ctx, ss_error_t *err)
+{
+    int rc = 0;
+    json_t *items = json_object_get(doc, "items"), *v;
+    size_t i;
+    if (json_is_array(doc) || json_is_array(items)) {
+        json_array_foreach(json_is_array(doc) ? doc : items, i, v)
+        {
+            if ((rc = yaml_item(d, v, index, fn, ctx, err)) < 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (!json_is_object(doc))
+        return yaml_error(d, NULL, NULL, doc,
+                          "expected a v1 List, an object or a JSON array of objects", err);
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    bool list_kind = kind && strlen(kind) > 4 && !strcmp(kind + strlen(kind) - 4, "List");
+    if (items && !json_is_null(items))
+        return yaml_error(d, doc, "items", items, "items: expected an array of objects", err);
+    if (items || list_kind)
+        return ss_error_set(err, SS_EFORMAT, "%s: a List whose items is %s, not an array", d->path,
+                            items ? "null" : "missing");
+    return yaml_item(d, doc, index, fn, ctx, err);
+}
+
+static int scan_yaml(kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err)
+{
+    int rc = ss_yaml_load(d->path, d->buf, d->len, &d->yaml, err);
+    if (rc < 0)
+        return rc;
+    if (!(d->yitems = json_array()))
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory", d->path);
+    size_t index = 0, docs = 0;
+    for (size_t i = 0; i < ss_yaml_count(d->yaml) && rc == 0; i++) {
+        json_t *doc = ss_yaml_doc(d->yaml, i);
+        if (json_is_null(doc)) /* an empty document (a `---` at the end) */
+            continue;
+        docs++;
+        rc = yaml_doc(d, doc, &index, fn, ctx, err);
+    }
+    if (rc == 0 && docs == 0)
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: empty file: expected a v1 List, an object or "
+                          "a JSON array of objects",
+                          d->path);
+    return rc;
+}
+
+int kube_doc_scan(kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err)
 {
     const char *end = d->buf + d->len, *p = d->buf, *after = NULL;
     int rc;
+    if (!ss_yaml_text_is_json(d->buf, d->len) && skip_ws(p, end) < end)
+        return scan_yaml(d, fn, ctx, err);
     if (d->len >= 3 &&
         !memcmp(p, "\xEF\xBB\xBF", 3)) /* a UTF-8 BOM (RFC 8259 allows skipping it) */
         p += 3;
@@ -290,5 +468,11 @@ int kube_doc_scan(const kdoc_t *d, kdoc_fn fn, void *ctx, ss_error_t *err)
 
 json_t *kube_doc_item(const kdoc_t *d, size_t off, size_t len, ss_error_t *err)
 {
+    if (d->yitems) {
+        json_t *v = json_array_get(d->yitems, off);
+        if (!v)
+            ss_error_set(err, SS_EINVAL, "%s: no item %zu", d->path, off);
+        return json_incref(v);
+    }
     return load_span(d, d->buf + off, d->buf + off + len, err);
 }

@@ -8,7 +8,7 @@
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]   each harness SECONDS (default 30)
 #
 # Seeds: tests/fuzz/corpus/<h>/, tests/fuzz/regressions/<h>/ and, for kube,
-# the JSON of tests/data/kube/. What libFuzzer finds goes to
+# the JSON and YAML of tests/data/kube/. What libFuzzer finds goes to
 # build-fuzz/corpus/<h>/ (kept between runs, never committed). Exit status 1
 # when a harness crashed, leaked, timed out or broke one of its properties:
 # the input is build-fuzz/artifacts/<h>/crash-*; copy it to

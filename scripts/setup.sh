@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
-      libcmocka-dev libjansson-dev libcurl4-openssl-dev libcsv-dev python3 python3-matplotlib
+      libcmocka-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libcsv-dev python3 python3-matplotlib
       python3-h5py time clang-format)
 # The fuzzers (scripts/fuzz.sh, run by scripts/test.sh in CI) need clang with
 # libFuzzer and LLVM's OpenMP runtime: SS_FUZZ_TOOLS=1 adds them.

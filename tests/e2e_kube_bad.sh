@@ -3,7 +3,7 @@
 # each file under tests/data/kube/bad is refused with exit 1 and one message
 # naming the file, the object and the field, and no snapshot (nor a
 # temporary file) is left behind; a directory says so; the same file named
-# twice (x and ./x) is read once; pods in a gang form the importer does not
+# twice (x and ./x) is read once; a folder is read in name order; pods in a gang form the importer does not
 # read are imported as unsupported and never placed (reason
 # "unsupported: spec.workloadRef"), and refused with --strict.
 # usage: bash e2e_kube_bad.sh BINARY WORKDIR
@@ -50,8 +50,12 @@ refuse $N bad/gt_not_int.json \
     "bad/gt_not_int.json: Pod team-a/web-0: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]: 'eight' is not an integer (Gt and Lt compare integers)"
 refuse $N bad/empty_terms.json \
     "bad/empty_terms.json: Pod team-a/web-0: nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: must have at least one node selector term"
-refuse bad "" "bad: is a directory, not a JSON file"
-refuse $N bad "bad: is a directory, not a JSON file"
+# a folder is read file by file in name order (the first bad one is named);
+# one without an input file says so
+mkdir -p empty
+refuse empty "" "empty: folder holds no .json, .yaml or .yml file"
+refuse $N bad \
+    "bad/bad_name.json: items[0]: Pod metadata.name 'a/../../nodes/x': not a valid name (a DNS-1123 subdomain: at most 253 of a-z, 0-9, '-', '.', starting and ending with a letter or digit)"
 
 # the same file as x and ./x is read once
 "$BIN" import -q --nodes $N --pods ./$N -o same.h5 >stdout.txt 2>&1 || fail "x and ./x: $(cat stdout.txt)"

@@ -929,9 +929,23 @@ static void test_ss_kube_import_files_directory(void **state)
     ss_kube_opts_t o = quiet();
     ss_cluster_t *c = (ss_cluster_t *)1;
     ss_error_t err = {{0}};
-    assert_int_equal(ss_kube_import_files(FIX, NULL, NULL, &o, &c, NULL, &err), SS_EINVAL);
-    assert_string_equal(err.text, FIX ": is a directory, not a JSON file");
+    /* a folder: its .json/.yaml/.yml files in name order, the rest skipped */
+    assert_int_equal(ss_kube_import_files(FIX, NULL, NULL, &o, &c, NULL, &err), 0);
+    assert_int_equal(c->n_nodes, 3);
+    assert_int_equal(c->n_groups, 2);
+    ss_cluster_destroy(c);
+    char dir[64];
+    tmp_dir(dir);
+    char note[96];
+    snprintf(note, sizeof note, "%s/notes.txt", dir);
+    write_text(note, "not an input");
+    assert_int_equal(ss_kube_import_files(dir, NULL, NULL, &o, &c, NULL, &err), SS_EINVAL);
+    char want[160];
+    snprintf(want, sizeof want, "%s: folder holds no .json, .yaml or .yml file", dir);
+    assert_string_equal(err.text, want);
     assert_null(c);
+    remove(note);
+    rmdir(dir);
     assert_int_equal(ss_kube_import_files(FIX "/none.json", NULL, NULL, &o, &c, NULL, &err),
                      SS_EIO);
     assert_string_equal(err.text, FIX "/none.json: cannot open: No such file or directory");

@@ -1,5 +1,6 @@
-/* fuzz_kube: libFuzzer harness of the Kubernetes JSON importer
- * (io/ss_kube_import.h, ss_kube_import_strings). The input is split at form
+/* fuzz_kube: libFuzzer harness of the Kubernetes JSON and YAML importer
+ * (io/ss_kube_import.h, ss_kube_import_strings; a part not starting with
+ * '{' or '[' goes through io/ss_yaml.c). The input is split at form
  * feeds: one part is the pods JSON (imported against a small fixed node
  * list), two parts are nodes and pods, three add the PodGroups. An input of
  * odd length is imported with --strict. Besides not crashing: success gives
