@@ -584,7 +584,7 @@ static int member_warn(kctx_t *k, const kitem_t *it, const kgang_t *e, ss_error_
     if (e->warn != SS_KUBE_WARN_TOPOLOGY_KEY)
         return kwarn(k, e->warn, it, err);
     char where[700], who[512];
-    if (e->item >= 0)
+    if (e->item >= 0 && strncmp(e->topo_field, "metadata.", 9)) /* the object's, not a member's */
         snprintf(where, sizeof where, "%s %s", k->pgs.v[e->item].kind,
                  kname(k->pgs.v[e->item].obj, who));
     else
