@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -359,6 +360,80 @@ static void test_ss_kube_import_strings_gang_read_forms(void **state)
 #undef REPLICA
 }
 
+/* Export writes every gang rule bit as a form import maps back to it, with
+ * or without a group (gen --emit-kube, the round trip). */
+static void test_ss_kube_export_cluster_gang_rules(void **state)
+{
+    (void)state;
+#define G ",\"labels\":{\"scheduling.x-k8s.io/pod-group\":\"g\"}"
+    ss_kube_report_t rep;
+    ss_cluster_t *a = import_ok(
+        "[" PG("scheduling.x-k8s.io/v1alpha1", "g", "{\"minMember\":1}") "," POD("a", "", ",\"workloadRef\":{\"name\":\"w\",\"podGroup\":\"p\"}") "," POD(
+            "b", "",
+            ",\"schedulingGroup\":{\"podGroupName\":\"x\"}") "," POD("c",
+                                                                     ",\"annotations\":{\"pod-"
+                                                                     "group-name\":\"x\"}",
+                                                                     "") "," POD("d",
+                                                                                 G
+                                                                                 ",\"annotations\":"
+                                                                                 "{\"kai.scheduler/"
+                                                                                 "topology\":"
+                                                                                 "\"t\"}",
+                                                                                 "") "," POD("e", G,
+                                                                                             ",\"sc"
+                                                                                             "hedul"
+                                                                                             "ingGa"
+                                                                                             "tes\""
+                                                                                             ":[{"
+                                                                                             "\"nam"
+                                                                                             "e\":"
+                                                                                             "\"x."
+                                                                                             "io/"
+                                                                                             "g\"}]"
+                                                                                             ",\"wo"
+                                                                                             "rkloa"
+                                                                                             "dRef"
+                                                                                             "\":{"
+                                                                                             "\"nam"
+                                                                                             "e\":"
+                                                                                             "\"w\""
+                                                                                             ",\"po"
+                                                                                             "dGrou"
+                                                                                             "p\":"
+                                                                                             "\"p\""
+                                                                                             "}") "]",
+        false, &rep);
+    static const uint32_t want[5] = {SS_RULE_WORKLOAD_REF, SS_RULE_SCHEDULING_GROUP,
+                                     SS_RULE_POD_GROUP, SS_RULE_TOPOLOGY,
+                                     SS_RULE_SCHEDULING_GATES | SS_RULE_WORKLOAD_REF};
+    char dir[] = "/tmp/ss_kube_gangsXXXXXX", np[64], pp[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(np, sizeof np, "%s/nodes.json", dir);
+    snprintf(pp, sizeof pp, "%s/pods.json", dir);
+    ss_error_t err = {{0}};
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *b = NULL;
+    if (ss_kube_export_cluster(a, np, pp, &err) ||
+        ss_kube_import_files(np, pp, NULL, &o, &b, &rep, &err))
+        fail_msg("%s", err.text);
+    const ss_cluster_t *cs[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        const ss_cluster_t *c = cs[k];
+        assert_int_equal(c->n_pods, 5);
+        for (int32_t p = 0; p < 5; p++)
+            assert_int_equal(c->templates[c->pod_template[p]].unsupported, want[p]);
+        assert_int_equal(c->n_groups, 1);
+        assert_int_equal(c->pod_group[3], 0);
+        assert_int_equal(c->pod_group[4], 0);
+    }
+    ss_cluster_destroy(a);
+    ss_cluster_destroy(b);
+    unlink(np);
+    unlink(pp);
+    rmdir(dir);
+#undef G
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_ss_kube_import_strings_gang_bad_forms),
         cmocka_unit_test(test_ss_kube_import_strings_gang_unsupported),
         cmocka_unit_test(test_ss_kube_import_strings_gang_read_forms),
+        cmocka_unit_test(test_ss_kube_export_cluster_gang_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
