@@ -428,9 +428,12 @@ static int ref_workload(kctx_t *k, const kitem_t *it, kref_t *r, ss_error_t *err
     int32_t w = find_key(k, it, 'W', wl);
     json_t *x, *found = NULL;
     size_t i;
-    if (w > 0)
-        json_array_foreach(kget(k->pgs.v[k->gangs->v[w].item].obj, "spec", "podGroups", NULL), i,
-                           x) if (!strcmp(kstr(x, "name", NULL, NULL), pg)) found = x;
+    json_t *pgs = w > 0 ? kget(k->pgs.v[k->gangs->v[w].item].obj, "spec", "podGroups", NULL) : NULL;
+    json_array_foreach(pgs, i, x)
+    {
+        if (!strcmp(kstr(x, "name", NULL, NULL), pg))
+            found = x;
+    }
     if (!found)
         return 0;
     json_t *mc = kget(found, "policy", "gang", "minCount");
@@ -457,7 +460,7 @@ static int ref_workload(kctx_t *k, const kitem_t *it, kref_t *r, ss_error_t *err
 static int ref_kueue(kctx_t *k, const kitem_t *it, const char *name, kref_t *r, ss_error_t *err)
 {
     const char *tc;
-    char who[512], *end;
+    char who[512], *end = "";
     int rc = pod_str(it, "metadata", "annotations", KUEUE_TOTAL_ANNOTATION, &tc, err);
     if (rc < 0)
         return rc;
