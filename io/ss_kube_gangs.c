@@ -542,43 +542,50 @@ static int pod_refs(kctx_t *k, const kitem_t *it, kref_t *r, int *n, ss_error_t 
     return rc;
 }
 
-/* The group row of entry id, made for its first member: the object's
- * topology, else the first member's Kueue annotation. */
-static int make_group(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *err)
+/* The topology of a group whose object gives none: its first member's
+ * Kueue annotation. */
+static int member_topology(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    static const char *const fields[2] = {
+        "metadata.annotations." SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION,
+        "metadata.annotations." SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION};
+    const char *req, *pref;
+    int rc;
+    if ((rc = pod_str(it, "metadata", "annotations", SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, &req,
+                      err)) < 0 ||
+        (rc = pod_str(it, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION, &pref,
+                      err)) < 0)
+        return rc;
+    e->level = SS_TOPO_NODE;
+    e->mode = SS_TOPO_MODE_NONE;
+    if (!req && !pref)
+        return 0;
+    return set_topology(k, e, req ? req : pref,
+                        req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED, fields[req ? 0 : 1],
+                        err);
+}
+
+/* The group row of entry id, made when its first member is added (after
+ * the member's template, so that strings keep the order they had). */
+int kube_gang_join(kctx_t *k, int32_t id, int32_t *group, ss_error_t *err)
 {
     kgangs_t *g = k->gangs;
+    *group = -1;
+    if (id <= 0)
+        return 0;
     kgang_t *e = &g->v[id];
-    if (e->mode < 0) {
-        static const char *const fields[2] = {
-            "metadata.annotations." SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION,
-            "metadata.annotations." SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION};
-        const char *req, *pref;
-        int rc;
-        if ((rc = pod_str(it, "metadata", "annotations", SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, &req,
-                          err)) < 0 ||
-            (rc = pod_str(it, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
-                          &pref, err)) < 0)
-            return rc;
-        e->level = SS_TOPO_NODE;
-        e->mode = SS_TOPO_MODE_NONE;
-        if ((req || pref) &&
-            (rc = set_topology(k, e, req ? req : pref,
-                               req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED,
-                               fields[req ? 0 : 1], err)) < 0)
-            return rc;
+    if (e->row < 0) {
+        char name[700];
+        snprintf(name, sizeof name, "%s", ss_strtab_get(g->keys, id) + 2);
+        int32_t sid = kstr_id(k, name, err);
+        if (sid < 0)
+            return SS_ENOMEM;
+        e->row = ss_cluster_add_group(k->c, sid, e->min, e->level, e->mode);
+        if (e->row < 0)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
     }
-    const char *key = ss_strtab_get(g->keys, id) + 2;
-    char name[700];
-    snprintf(name, sizeof name, "%s", key);
-    for (char *p = name; *p; p++)
-        if (*p == '\x01')
-            *p = '.';
-    int32_t sid = kstr_id(k, name, err);
-    if (sid < 0)
-        return SS_ENOMEM;
-    e->row = ss_cluster_add_group(k->c, sid, e->min,
-                                  e->mode == SS_TOPO_MODE_NONE ? SS_TOPO_NODE : e->level, e->mode);
-    return e->row < 0 ? ss_error_set(err, SS_ENOMEM, "out of memory") : 0;
+    *group = e->row;
+    return 0;
 }
 
 /* A warning for a pending member; an unmapped topology key is named. */
@@ -638,13 +645,13 @@ static bool unread_gang_key(const kitem_t *it)
     return false;
 }
 
-int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *group, uint32_t *rules,
+int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uint32_t *rules,
                   int32_t *prio, ss_error_t *err)
 {
     kref_t r[8];
     int n, rc, primary = -1;
     char who[512];
-    *group = -1;
+    *gang = 0;
     *rules = 0;
     if ((rc = pod_refs(k, it, r, &n, err)) < 0)
         return rc;
@@ -662,14 +669,11 @@ int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *group, ui
         }
     }
     kgang_t *e = primary >= 0 ? &k->gangs->v[r[primary].id] : NULL;
-    if (e && e->row < 0) {
-        if ((rc = make_group(k, it, r[primary].id, err)) < 0)
-            return rc;
-        e = &k->gangs->v[r[primary].id];
-    }
+    if (e && e->mode < 0 && (rc = member_topology(k, it, e, err)) < 0)
+        return rc;
     if (e) {
         e->members++;
-        *group = e->row;
+        *gang = r[primary].id;
         if (e->has_prio)
             *prio = e->prio;
         if (pending && e->rules) {

@@ -115,13 +115,15 @@ int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
 
 /* ss_kube_gangs.c: the gang dialects. kube_gangs_index reads the PodGroup
  * and Workload objects (k->pgs) before any pod; kube_gang_pod gives a pod's
- * group row (-1: none), the `unsupported` rule bits its gang references
- * leave (pending pods), and its priority when its group sets one;
+ * gang (0: none), the `unsupported` rule bits its gang references leave
+ * (pending pods), and its priority when its group sets one; kube_gang_join
+ * gives the gang's group row (-1 for none), made on first use;
  * kube_gangs_finish reports groups with fewer members than their minimum. */
 typedef struct kgangs kgangs_t;
 int kube_gangs_index(kctx_t *k, ss_error_t *err);
-int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *group, uint32_t *rules,
+int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uint32_t *rules,
                   int32_t *prio, ss_error_t *err);
+int kube_gang_join(kctx_t *k, int32_t gang, int32_t *group, ss_error_t *err);
 int kube_gangs_finish(kctx_t *k, ss_error_t *err);
 void kube_gangs_free(kctx_t *k);
 
