@@ -52,9 +52,11 @@ typedef struct {
     int32_t row, members;
 } kgang_t;
 
+/* Keys: "P\x01ns/name" PodGroup objects, "W\x01ns/name" Workload objects,
+ * "w\x01ns/workload.podGroup[.replicaKey]" Workload gangs, "K\x01ns/name"
+ * Kueue groups; what follows the tag is the group's name in the cluster. */
 struct kgangs {
-    ss_strtab_t
-        *keys;  /* "P\x01ns/name", "W\x01ns/name", "w\x01ns/wl\x01pg\x01rk", "K\x01ns/name" */
+    ss_strtab_t *keys;
     kgang_t *v; /* per key id */
     int32_t cap;
 };
@@ -575,9 +577,7 @@ int kube_gang_join(kctx_t *k, int32_t id, int32_t *group, ss_error_t *err)
         return 0;
     kgang_t *e = &g->v[id];
     if (e->row < 0) {
-        char name[700];
-        snprintf(name, sizeof name, "%s", ss_strtab_get(g->keys, id) + 2);
-        int32_t sid = kstr_id(k, name, err);
+        int32_t sid = kstr_id(k, ss_strtab_get(g->keys, id) + 2, err);
         if (sid < 0)
             return SS_ENOMEM;
         e->row = ss_cluster_add_group(k->c, sid, e->min, e->level, e->mode);
