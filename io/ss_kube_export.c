@@ -196,8 +196,9 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
         json_object_set_new(spec, "schedulingGates",
                             json_pack("[{s:s}]", "name", "shardsched.io/unsupported"));
     if (t->unsupported & SS_RULE_WORKLOAD_REF)
-        json_object_set_new(spec, "workloadRef",
-                            json_pack("{s:s}", "name", "shardsched-unsupported"));
+        json_object_set_new(
+            spec, "workloadRef",
+            json_pack("{s:s, s:s}", "name", "shardsched-unsupported", "podGroup", "unsupported"));
     if (t->unsupported & SS_RULE_SCHEDULING_GROUP)
         json_object_set_new(spec, "schedulingGroup",
                             json_pack("{s:s}", "podGroupName", "shardsched-unsupported"));
@@ -243,7 +244,7 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
             json_string(level_keys[l >= 0 && l < SS_TOPO_NLEVELS ? l : SS_TOPO_NODE]));
     }
     if (t->unsupported & SS_RULE_POD_GROUP)
-        json_object_set_new(ann, "kueue.x-k8s.io/pod-group-name",
+        json_object_set_new(ann, "pod-group.scheduling.run.ai/name", /* a gang key not read */
                             json_string("shardsched-unsupported"));
     if (t->unsupported & SS_RULE_TOPOLOGY)
         json_object_set_new(ann, "kai.scheduler/topology", json_string("shardsched-unsupported"));

@@ -284,16 +284,21 @@ static int take_item(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size
         return ss_error_set(err, SS_EFORMAT, "%s: items[%zu]: kind: expected a string, got %s",
                             d->path, index, type_name(kindv));
     const char *kind = json_string_value(kindv);
-    char role = !kind                       ? d->role
-                : !strcmp(kind, "Node")     ? 'N'
-                : !strcmp(kind, "Pod")      ? 'P'
-                : !strcmp(kind, "PodGroup") ? 'G'
-                                            : 0;
+    char role = !kind                                                    ? d->role
+                : !strcmp(kind, "Node")                                  ? 'N'
+                : !strcmp(kind, "Pod")                                   ? 'P'
+                : !strcmp(kind, "PodGroup") || !strcmp(kind, "Workload") ? 'G'
+                                                                         : 0;
     if (!role) {
         k->rep->warn[SS_KUBE_WARN_OTHER_KIND]++;
         return 0;
     }
-    kitem_t it = {obj, d->path, role == 'N' ? "Node" : role == 'P' ? "Pod" : "PodGroup", index};
+    kitem_t it = {obj, d->path,
+                  role == 'N'              ? "Node"
+                  : role == 'P'            ? "Pod"
+                  : kind && kind[0] == 'W' ? "Workload"
+                                           : "PodGroup",
+                  index};
     int rc = check_meta(&it, err);
     if (rc < 0)
         return rc;
@@ -321,141 +326,11 @@ static void ctx_free(kctx_t *k)
     ss_strtab_destroy(k->podnodes);
     ss_strtab_destroy(k->resnames);
     ss_strtab_destroy(k->tkeys);
-    ss_strtab_destroy(k->pgkeys);
+    kube_gangs_free(k);
     free(k->node_by_str);
     free(k->pod_class);
     free(k->gpu_used);
     free(k->tkey_tmpl);
-    free(k->pg_min);
-    free(k->pg_group);
-}
-
-/* ---- pod groups ---- */
-
-static int index_podgroups(kctx_t *k, ss_error_t *err)
-{
-    k->pgkeys = ss_strtab_create();
-    k->pg_cap = (int32_t)k->pgs.n + 1;
-    k->pg_min = calloc((size_t)k->pg_cap, sizeof *k->pg_min);
-    k->pg_group = malloc((size_t)k->pg_cap * sizeof *k->pg_group);
-    int32_t *first = malloc((size_t)k->pg_cap * sizeof *first);
-    int rc = 0;
-    if (!k->pgkeys || !k->pg_min || !k->pg_group || !first)
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < k->pgs.n && rc == 0; i++) {
-        const kitem_t *it = &k->pgs.v[i];
-        char nb[320], who[512];
-        json_t *mm;
-        if ((rc = kat(it, it->obj, NULL, "spec", "minMember", NULL, KT_INT, &mm, err)) < 0)
-            break;
-        json_int_t m = mm ? json_integer_value(mm) : 1;
-        if (m < 1 || m > INT32_MAX) {
-            rc = ss_error_set(err, SS_EFORMAT, "%s: spec.minMember: must be an integer >= 1",
-                              kwho(it, who));
-            break;
-        }
-        kname(it->obj, nb);
-        if (!kstr(it->obj, "metadata", "namespace", NULL) ||
-            !*kstr(it->obj, "metadata", "namespace", NULL))
-            snprintf(nb, sizeof nb, "default/%s", kstr(it->obj, "metadata", "name", NULL));
-        int32_t before = ss_strtab_count(k->pgkeys);
-        int32_t id = ss_strtab_intern(k->pgkeys, nb);
-        if (id < 0 || id >= k->pg_cap) {
-            rc = ss_error_set(err, SS_ENOMEM, "%s: PodGroup %s: out of memory", it->path, nb);
-            break;
-        }
-        if (id < before) {
-            const kitem_t *f = &k->pgs.v[first[id]];
-            rc = ss_error_set(err, SS_EFORMAT,
-                              "%s: items[%zu]: PodGroup %s appears twice (first at %s: items[%zu])",
-                              it->path, it->index, nb, f->path, f->index);
-            break;
-        }
-        first[id] = (int32_t)i;
-        k->pg_min[id] = (int32_t)m;
-        k->pg_group[id] = -1;
-    }
-    free(first);
-    return rc;
-}
-
-/* The group's topology from its (first) member's Kueue annotation: the node
- * label key names the level. A key that is no level the engine knows is an
- * error: placing the gang without its constraint would ignore it. */
-static int group_topology(kctx_t *k, const kitem_t *it, int32_t *level, int32_t *mode,
-                          ss_error_t *err)
-{
-    const char *req =
-        kstr(it->obj, "metadata", "annotations", SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION);
-    const char *pref =
-        kstr(it->obj, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION);
-    const char *key = req ? req : pref;
-    const char *keys[SS_TOPO_NLEVELS] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
-                                         k->o->block_label, k->o->rack_label,
-                                         SS_KUBE_HOSTNAME_LABEL};
-    *level = SS_TOPO_NODE;
-    *mode = SS_TOPO_MODE_NONE;
-    if (!key)
-        return 0;
-    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
-        if (keys[l] && !strcmp(key, keys[l])) {
-            *level = l;
-            *mode = req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED;
-            return 0;
-        }
-    char nb[320];
-    return ss_error_set(err, SS_EUNSUPPORTED,
-                        "%s: Pod %s: metadata.annotations.%s: '%s' is not a topology level "
-                        "(%s, %s, --block-label %s, --rack-label %s, %s)",
-                        it->path, kname(it->obj, nb),
-                        req ? SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION
-                            : SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
-                        key, SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, k->o->block_label,
-                        k->o->rack_label, SS_KUBE_HOSTNAME_LABEL);
-}
-
-/* The "ns/group" a pod names into key (size 512); false when none. */
-static bool pod_group_name(const kitem_t *it, char *key)
-{
-    const char *g = kstr(it->obj, "metadata", "labels", SS_KUBE_POD_GROUP_LABEL);
-    if (!g || !*g)
-        g = kstr(it->obj, "metadata", "annotations", SS_KUBE_VOLCANO_GROUP_ANNOTATION);
-    if (!g || !*g)
-        return false;
-    const char *ns = kstr(it->obj, "metadata", "namespace", NULL);
-    snprintf(key, 512, "%s/%s", ns && *ns ? ns : "default", g);
-    return true;
-}
-
-int32_t kube_pod_group_key(kctx_t *k, const kitem_t *it)
-{
-    char key[512];
-    int32_t id = pod_group_name(it, key) ? ss_strtab_find(k->pgkeys, key) : 0;
-    return id > 0 ? id : 0;
-}
-
-int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err)
-{
-    *group = -1;
-    char key[512];
-    if (!pod_group_name(it, key))
-        return 0;
-    int32_t id = ss_strtab_find(k->pgkeys, key);
-    if (id <= 0)
-        return kwarn(k, SS_KUBE_WARN_NO_POD_GROUP, it, err);
-    if (k->pg_group[id] < 0) {
-        int32_t level, mode, rc = group_topology(k, it, &level, &mode, err);
-        if (rc < 0)
-            return rc;
-        int32_t name = kstr_id(k, key, err);
-        if (name < 0)
-            return SS_ENOMEM;
-        k->pg_group[id] = ss_cluster_add_group(k->c, name, k->pg_min[id], level, mode);
-        if (k->pg_group[id] < 0)
-            return ss_error_set(err, SS_ENOMEM, "out of memory");
-    }
-    *group = k->pg_group[id];
-    return 0;
 }
 
 /* ---- orchestration ---- */
@@ -463,9 +338,9 @@ int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err
 static int run_passes(kctx_t *k, ss_error_t *err)
 {
     int rc;
-    if ((rc = index_podgroups(k, err)) < 0 || (rc = kube_classify_pods(k, err)) < 0 ||
+    if ((rc = kube_gangs_index(k, err)) < 0 || (rc = kube_classify_pods(k, err)) < 0 ||
         (rc = kube_scan_resources(k, err)) < 0 || (rc = kube_add_nodes(k, err)) < 0 ||
-        (rc = kube_add_pods(k, err)) < 0)
+        (rc = kube_add_pods(k, err)) < 0 || (rc = kube_gangs_finish(k, err)) < 0)
         return rc;
     if ((rc = ss_cluster_sort_nodes(k->c, err)) < 0)
         return rc;
@@ -587,5 +462,8 @@ void ss_kube_report_print(const ss_kube_report_t *r, FILE *f)
     }
     for (int w = 0; w < SS_KUBE_WARN_COUNT; w++)
         if (r->warn[w] > 0)
-            fprintf(f, "warning: %s: %d\n", ss_kube_warn_text(w), r->warn[w]);
+            fprintf(f, "warning: %s: %d%s%s%s\n", ss_kube_warn_text(w), r->warn[w],
+                    w == SS_KUBE_WARN_TOPOLOGY_KEY ? " (first: " : "",
+                    w == SS_KUBE_WARN_TOPOLOGY_KEY ? r->topology_key : "",
+                    w == SS_KUBE_WARN_TOPOLOGY_KEY ? ")" : "");
 }

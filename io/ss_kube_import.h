@@ -36,15 +36,11 @@
  * label key names), as Kueue's topology-aware scheduling writes it on pods. */
 #define SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-required-topology"
 #define SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-preferred-topology"
-/* Gang and topology references that are not read yet: a pod carrying one
+/* Gang and topology references that are not read: a pod carrying one
  * (label or annotation) is imported with an `unsupported` rule bit, never
- * placed as a single pod (docs/kubernetes.md). */
-#define SS_KUBE_FOREIGN_GANG_KEYS                                                                  \
-    "kueue.x-k8s.io/pod-group-name", "scheduling.volcano.sh/group-name", "pod-group-name",         \
-        "pod-group.scheduling.run.ai/name"
-#define SS_KUBE_FOREIGN_TOPOLOGY_KEYS                                                              \
-    "kai.scheduler/topology", "kai.scheduler/topology-required-placement",                         \
-        "kai.scheduler/topology-preferred-placement"
+ * placed as a single pod (docs/kubernetes.md). The dialects read are in
+ * io/ss_kube_gangs.c. */
+#define SS_KUBE_FOREIGN_GANG_KEYS "pod-group.scheduling.run.ai/name"
 /* GPU sharing as in the Alibaba OpenB trace / FGD simulator: per-GPU milli
  * and GPU count as pod annotations, GPU count as a node resource. */
 #define SS_KUBE_ALI_GPU_MILLI "alibabacloud.com/gpu-milli"
@@ -64,17 +60,26 @@
     X(RESOURCE_CLAIM, "spec.resourceClaims (DRA not modelled: pods reported unsupported)")         \
     X(SCHEDULING_GATES, "spec.schedulingGates (gated pods are not scheduled: reported "            \
                         "unsupported)")                                                            \
-    X(WORKLOAD_REF, "spec.workloadRef (Workload gangs not read yet: pods reported unsupported)")   \
-    X(SCHEDULING_GROUP, "spec.schedulingGroup (v1alpha2 PodGroup gangs not read yet: pods "        \
-                        "reported unsupported)")                                                   \
-    X(FOREIGN_GANG, "Kueue, Volcano or KAI pod group labels/annotations (not read yet: pods "      \
-                    "reported unsupported)")                                                       \
+    X(WORKLOAD_REF, "spec.workloadRef naming a Workload or pod group not in the input "            \
+                    "(Kubernetes keeps the pods pending: reported unsupported)")                   \
+    X(SCHEDULING_GROUP, "spec.schedulingGroup naming a PodGroup not in the input (Kubernetes "     \
+                        "keeps the pods pending: reported unsupported)")                           \
+    X(FOREIGN_GANG, "Volcano or KAI pod group annotations naming a PodGroup not in the input, "    \
+                    "or gang keys not read (pods reported unsupported)")                           \
     X(TOPOLOGY_REF, "Kueue/KAI topology annotations not read (outside a pod group read, or "       \
                     "another kind: pods reported unsupported)")                                    \
     X(PREEMPT_NEVER, "preemptionPolicy: Never (not modelled; pods placed as usual)")               \
     X(PRIORITY_CLAMPED, "priority above 2000000000 (clamped to 2000000000)")                       \
     X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")       \
     X(NO_POD_GROUP, "pods naming a pod group with no PodGroup object (scheduled as single pods)")  \
+    X(TOPOLOGY_KEY, "pod group topology keys that are no level (region, zone, --block-label, "     \
+                    "--rack-label, hostname; pods reported unsupported)")                          \
+    X(VOLCANO_TOPOLOGY, "Volcano networkTopology (HyperNode tiers not read: pods reported "        \
+                        "unsupported)")                                                            \
+    X(SUBGROUPS, "sub-groups: KAI subGroups, Volcano minTaskMember/subGroupPolicy, composite "     \
+                 "pod groups (not read: pods reported unsupported)")                               \
+    X(SHORT_GANG, "pod groups with fewer members in the input than their minimum (Kubernetes "     \
+                  "keeps them pending)")                                                           \
     X(OTHER_KIND, "objects of other kinds (ignored)")
 
 enum ss_kube_warn {
@@ -108,6 +113,7 @@ typedef struct {
     int32_t unknown_node;    /* pods bound to a node not in the input, skipped */
     char unknown_names[SS_KUBE_MAX_REPORTED][160]; /* "ns/name -> node", the first few */
     int32_t warn[SS_KUBE_WARN_COUNT];
+    char topology_key[240]; /* the first key of SS_KUBE_WARN_TOPOLOGY_KEY, and where */
 } ss_kube_report_t;
 
 /* One input of an import: a file, "-" for standard input, or a folder

@@ -1,7 +1,7 @@
 /* ss_kube_internal: state shared by the Kubernetes importer's files
- * (ss_kube_import.c: documents, orchestration, pod groups; ss_kube_nodes.c:
- * Node objects; ss_kube_pods.c: Pod objects, effective requests and
- * templates). Not a public API. */
+ * (ss_kube_import.c: documents, orchestration; ss_kube_gangs.c: pod groups
+ * of every dialect; ss_kube_nodes.c: Node objects; ss_kube_pods.c: Pod
+ * objects, effective requests and templates). Not a public API. */
 #ifndef SS_KUBE_INTERNAL_H
 #define SS_KUBE_INTERNAL_H
 
@@ -96,10 +96,7 @@ typedef struct {
     ss_strtab_t *tkeys; /* template dedupe keys */
     int32_t *tkey_tmpl;
     int32_t tkey_cap;
-    ss_strtab_t *pgkeys; /* PodGroup "ns/name" (id 1..) */
-    int32_t *pg_min;     /* minMember per pgkeys id */
-    int32_t *pg_group;   /* group row per pgkeys id, -1 until used */
-    int32_t pg_cap;
+    struct kgangs *gangs;         /* pod groups of every dialect (ss_kube_gangs.c) */
     int32_t ext_of_res[KRES_MAX]; /* resource vector slot -> ext index, -1 */
 } kctx_t;
 
@@ -122,11 +119,19 @@ int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *ou
 int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err);
 int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
 
-/* The pgkeys id of the PodGroup a pod names (pod-group label or Volcano
- * annotation), 0 when it names none or one not in the input. */
-int32_t kube_pod_group_key(kctx_t *k, const kitem_t *it);
-/* Group row of a pod (pod-group label or Volcano annotation), or -1. */
-int kube_pod_group(kctx_t *k, const kitem_t *it, int32_t *group, ss_error_t *err);
+/* ss_kube_gangs.c: the gang dialects. kube_gangs_index reads the PodGroup
+ * and Workload objects (k->pgs) before any pod; kube_gang_pod gives a pod's
+ * gang (0: none), the `unsupported` rule bits its gang references leave
+ * (pending pods), and its priority when its group sets one; kube_gang_join
+ * gives the gang's group row (-1 for none), made on first use;
+ * kube_gangs_finish reports groups with fewer members than their minimum. */
+typedef struct kgangs kgangs_t;
+int kube_gangs_index(kctx_t *k, ss_error_t *err);
+int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uint32_t *rules,
+                  int32_t *prio, ss_error_t *err);
+int kube_gang_join(kctx_t *k, int32_t gang, int32_t *group, ss_error_t *err);
+int kube_gangs_finish(kctx_t *k, ss_error_t *err);
+void kube_gangs_free(kctx_t *k);
 
 /* ss_kube_read.c: input files, scanned item by item. The callback gets
  * each item parsed (borrowed: incref to keep it) and where its text is. */
@@ -158,9 +163,10 @@ int kube_effect(const char *s, int32_t *effect);          /* -1 unless a taint e
 int kube_add_nodes(kctx_t *k, ss_error_t *err);
 
 /* ss_kube_template.c: the pod's template (deduplicated); pending says
- * whether unmodelled fields are counted and set as SS_RULE_OTHER. */
+ * whether unmodelled fields are counted and set as SS_RULE_OTHER; rules are
+ * the rule bits its gang references left (kube_gang_pod). */
 int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, bool pending,
-                      int32_t *tmpl, ss_error_t *err);
+                      uint32_t rules, int32_t *tmpl, ss_error_t *err);
 
 /* ss_kube_pods.c */
 /* A Pod item as the files are read: identity, classification inputs and

@@ -407,13 +407,15 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
 {
     krvec_t r;
     ss_request_t req;
-    int32_t tmpl = -1, group = -1, prio = 0, node = -1;
+    int32_t tmpl = -1, gang = 0, group = -1, prio = 0, node = -1;
+    uint32_t rules = 0;
     uint64_t mask = 0;
     int rc;
     if ((rc = kube_pod_requests(k, it, &r, err)) < 0 ||
         (rc = to_request(k, it, &r, &req, err)) < 0 || (rc = pod_priority(k, it, &prio, err)) < 0 ||
-        (rc = kube_pod_template(k, it, &req, pending, &tmpl, err)) < 0 ||
-        (rc = kube_pod_group(k, it, &group, err)) < 0)
+        (rc = kube_gang_pod(k, it, pending, &gang, &rules, &prio, err)) < 0 ||
+        (rc = kube_pod_template(k, it, &req, pending, rules, &tmpl, err)) < 0 ||
+        (rc = kube_gang_join(k, gang, &group, err)) < 0)
         return rc;
     if (!pending) {
         node = kube_node_row(k, kstr(it->obj, "spec", "nodeName", NULL));

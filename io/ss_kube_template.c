@@ -331,44 +331,25 @@ static int claim_volume(const kitem_t *it, bool *on, ss_error_t *err)
     return rc;
 }
 
-/* Whether a label or annotation names key (maps were checked to hold strings). */
-static bool meta_has(const kitem_t *it, const char *key)
+/* Scheduling gates that hold the pod: all but Kueue's topology gate, which
+ * Kueue lifts once it has chosen the domain the pod set's annotations ask
+ * for (the choice the engine makes). */
+static bool held_by_gates(json_t *gates)
 {
-    return kstr(it->obj, "metadata", "labels", key) ||
-           kstr(it->obj, "metadata", "annotations", key);
-}
-
-/* Gang and topology references the importer does not read: a pod group of
- * another dialect, or a topology annotation that no pod group read carries. */
-static void foreign_refs(kctx_t *k, const kitem_t *it, bool *gang, bool *topo)
-{
-    static const char *const gangs[] = {SS_KUBE_FOREIGN_GANG_KEYS};
-    static const char *const topos[] = {SS_KUBE_FOREIGN_TOPOLOGY_KEYS};
-    for (size_t i = 0; i < sizeof gangs / sizeof gangs[0]; i++)
-        *gang |= meta_has(it, gangs[i]);
-    for (size_t i = 0; i < sizeof topos / sizeof topos[0]; i++)
-        *topo |= meta_has(it, topos[i]);
-    bool grouped = kube_pod_group_key(k, it) > 0;
-    const char *maps[2] = {"labels", "annotations"}, *key;
-    json_t *v;
-    for (int m = 0; m < 2; m++)
-        json_object_foreach(kget(it->obj, "metadata", maps[m], NULL), key, v)
-        {
-            size_t n = strlen(key);
-            bool read = grouped && m == 1 &&
-                        (!strcmp(key, SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION) ||
-                         !strcmp(key, SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION));
-            if (!read && !strncmp(key, "kueue.x-k8s.io/podset-", 22) && n > 31 &&
-                !strcmp(key + n - 9, "-topology"))
-                *topo = true;
-        }
+    json_t *g;
+    size_t i;
+    json_array_foreach(gates, i, g) if (!json_is_object(g) ||
+                                        !json_is_string(json_object_get(g, "name")) ||
+                                        strcmp(kstr(g, "name", NULL, NULL),
+                                               "kueue.x-k8s.io/topology")) return true;
+    return false;
 }
 
 /* Rule bits, and warnings/SS_RULE_OTHER for unmodelled fields of pending pods. */
 static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_error_t *err)
 {
-    json_t *pa, *paa, *tsc, *rcl, *gates, *wref, *sgrp, *pp;
-    bool hp = false, pvc = false, gang = false, topo = false;
+    json_t *pa, *paa, *tsc, *rcl, *gates, *pp;
+    bool hp = false, pvc = false;
     int rc;
     if ((rc = kat(it, it->obj, NULL, "spec", "affinity", "podAffinity", KT_OBJ, &pa, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "affinity", "podAntiAffinity", KT_OBJ, &paa, err)) <
@@ -377,14 +358,11 @@ static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_err
                   err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "resourceClaims", NULL, KT_ARR, &rcl, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "schedulingGates", NULL, KT_ARR, &gates, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "workloadRef", NULL, KT_OBJ, &wref, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "schedulingGroup", NULL, KT_OBJ, &sgrp, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "preemptionPolicy", NULL, KT_STR, &pp, err)) < 0 ||
         (rc = host_port(it, "containers", &hp, err)) < 0 ||
         (rc = host_port(it, "initContainers", &hp, err)) < 0 ||
         (rc = claim_volume(it, &pvc, err)) < 0)
         return rc;
-    foreign_refs(k, it, &gang, &topo);
     struct {
         bool on;
         int warn;
@@ -396,11 +374,7 @@ static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_err
         {hp, SS_KUBE_WARN_HOST_PORT, SS_RULE_OTHER},
         {pvc, SS_KUBE_WARN_PVC, SS_RULE_OTHER},
         {has_items(rcl), SS_KUBE_WARN_RESOURCE_CLAIM, SS_RULE_OTHER},
-        {has_items(gates), SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES},
-        {wref != NULL, SS_KUBE_WARN_WORKLOAD_REF, SS_RULE_WORKLOAD_REF},
-        {sgrp != NULL, SS_KUBE_WARN_SCHEDULING_GROUP, SS_RULE_SCHEDULING_GROUP},
-        {gang, SS_KUBE_WARN_FOREIGN_GANG, SS_RULE_POD_GROUP},
-        {topo, SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY},
+        {held_by_gates(gates), SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         if (!r[i].on)
@@ -559,11 +533,12 @@ static int lookup_or_commit(kctx_t *k, const ss_request_t *req, const tparts_t *
 }
 
 int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, bool pending,
-                      int32_t *tmpl, ss_error_t *err)
+                      uint32_t rules_in, int32_t *tmpl, ss_error_t *err)
 {
     tparts_t t;
     ivec_t key = {0};
     memset(&t, 0, sizeof t);
+    t.unsupported = rules_in;
     int rc = label_pairs(k, kget(it->obj, "spec", "nodeSelector", NULL), &t.sel, it,
                          "spec.nodeSelector", err);
     if (rc == 0)

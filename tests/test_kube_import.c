@@ -411,7 +411,9 @@ static void test_ss_kube_import_strings_group_topology(void **state)
          SS_TOPO_MODE_REQUIRED},
         {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, "example.com/nvlink", "example.com/nvlink", 0,
          SS_TOPO_RACK, SS_TOPO_MODE_REQUIRED},
-        {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, "example.com/nvlink", NULL, SS_EUNSUPPORTED, 0, 0},
+        /* a key no level is built from: the pods are unsupported (reason topology) */
+        {SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, "example.com/nvlink", NULL, 0, SS_TOPO_NODE,
+         SS_TOPO_MODE_NONE},
     };
     const char *nodes =
         "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\"},\"status\":{\"allocatable\":"
@@ -437,13 +439,28 @@ static void test_ss_kube_import_strings_group_topology(void **state)
             o.rack_label = rows[i].rack_label;
         ss_cluster_t *c = NULL, *b = NULL;
         ss_error_t err = {{0}};
-        int rc = ss_kube_import_strings(nodes, pods, pg, &o, &c, NULL, &err);
+        ss_kube_report_t rep;
+        int rc = ss_kube_import_strings(nodes, pods, pg, &o, &c, &rep, &err);
         assert_int_equal(rc, rows[i].rc);
-        if (rc) {
-            assert_null(c);
-            assert_non_null(strstr(err.text, "Pod ns/p0: metadata.annotations."));
-            assert_non_null(strstr(err.text, "'example.com/nvlink' is not a topology level"));
-            continue;
+        bool unmapped = rows[i].key[0] && !rows[i].rack_label && strstr(rows[i].key, "example");
+        assert_int_equal(rep.warn[SS_KUBE_WARN_TOPOLOGY_KEY], unmapped ? 2 : 0);
+        assert_int_equal(c->templates[c->pod_template[0]].unsupported,
+                         unmapped ? SS_RULE_TOPOLOGY : 0);
+        if (unmapped) {
+            assert_string_equal(rep.topology_key,
+                                "'example.com/nvlink' in its first member "
+                                "metadata.annotations.kueue.x-k8s.io/podset-required-topology");
+            /* --strict: an error naming the pod, the field and the key */
+            o.strict = true;
+            ss_cluster_t *d = (ss_cluster_t *)1;
+            assert_int_equal(ss_kube_import_strings(nodes, pods, pg, &o, &d, &rep, &err),
+                             SS_EUNSUPPORTED);
+            assert_null(d);
+            assert_non_null(strstr(err.text, "<pods>: Pod ns/p0: its first member "
+                                             "metadata.annotations.kueue.x-k8s.io/"
+                                             "podset-required-topology: 'example.com/nvlink' is "
+                                             "not a topology level"));
+            o.strict = false;
         }
         assert_int_equal(c->n_groups, 1);
         assert_int_equal(c->group_topo_mode[0], rows[i].mode);
@@ -801,7 +818,7 @@ static void test_ss_kube_import_strings_unread_gangs(void **state)
          SS_KUBE_WARN_WORKLOAD_REF, SS_RULE_WORKLOAD_REF, SS_REASON_UNSUPPORTED_WORKLOAD_REF},
         {POD(",\"schedulingGroup\":{\"podGroupName\":\"g\"}"), SS_KUBE_WARN_SCHEDULING_GROUP,
          SS_RULE_SCHEDULING_GROUP, SS_REASON_UNSUPPORTED_SCHEDULING_GROUP},
-        {META("\"labels\":{\"kueue.x-k8s.io/pod-group-name\":\"g\"}"), SS_KUBE_WARN_FOREIGN_GANG,
+        {META("\"labels\":{\"pod-group.scheduling.run.ai/name\":\"g\"}"), SS_KUBE_WARN_FOREIGN_GANG,
          SS_RULE_POD_GROUP, SS_REASON_UNSUPPORTED_POD_GROUP},
         {META("\"annotations\":{\"scheduling.volcano.sh/group-name\":\"g\"}"),
          SS_KUBE_WARN_FOREIGN_GANG, SS_RULE_POD_GROUP, SS_REASON_UNSUPPORTED_POD_GROUP},
@@ -815,7 +832,7 @@ static void test_ss_kube_import_strings_unread_gangs(void **state)
          SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY, SS_REASON_UNSUPPORTED_TOPOLOGY},
         {META("\"annotations\":{\"kai.scheduler/topology-required-placement\":\"rack\"}"),
          SS_KUBE_WARN_TOPOLOGY_REF, SS_RULE_TOPOLOGY, SS_REASON_UNSUPPORTED_TOPOLOGY},
-        {POD(",\"schedulingGates\":[{\"name\":\"kueue.x-k8s.io/topology\"}]"),
+        {POD(",\"schedulingGates\":[{\"name\":\"kueue.x-k8s.io/topology\"},{\"name\":\"x.io/g\"}]"),
          SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES,
          SS_REASON_UNSUPPORTED_SCHEDULING_GATES},
     };

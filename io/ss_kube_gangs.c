@@ -1,0 +1,717 @@
+/* ss_kube_gangs: the gang (pod group) dialects of the Kubernetes importer,
+ * read into the engine's one gang model (a group with a minimum and an
+ * optional required or preferred topology level):
+ *
+ *   - scheduler-plugins coscheduling: PodGroup (scheduling.x-k8s.io) with
+ *     spec.minMember, pods labelled scheduling.x-k8s.io/pod-group;
+ *   - Volcano: PodGroup (scheduling.volcano.sh) with spec.minMember, pods
+ *     annotated scheduling.k8s.io/group-name or scheduling.volcano.sh/group-name;
+ *   - NVIDIA KAI-Scheduler: PodGroup (scheduling.run.ai) with spec.minMember
+ *     and spec.topologyConstraint, pods annotated pod-group-name;
+ *   - upstream KEP-4671: Workload (scheduling.k8s.io/v1alpha1) pod groups
+ *     named by a pod's spec.workloadRef, and PodGroup (scheduling.k8s.io
+ *     v1alpha2/v1beta1) named by spec.schedulingGroup.podGroupName;
+ *   - Kueue: pods labelled kueue.x-k8s.io/pod-group-name with the
+ *     kueue.x-k8s.io/pod-group-total-count annotation (no object);
+ *   - Kueue's podset-required/preferred-topology annotations on the members
+ *     of any of these groups.
+ *
+ * A topology key becomes one of the engine's fixed levels when it is the
+ * label that level is built from (region, zone, --block-label, --rack-label,
+ * hostname); any other key, Volcano's HyperNode tiers, sub-groups and
+ * composite groups leave the pods `unsupported` with a warning. PodGroup
+ * objects of every API group share one "namespace/name" space, as before.
+ * The file loading and the other passes live in ss_kube_import.c. */
+#include "ss_kube_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KUEUE_GROUP_LABEL "kueue.x-k8s.io/pod-group-name"
+#define KUEUE_TOTAL_ANNOTATION "kueue.x-k8s.io/pod-group-total-count"
+#define VOLCANO_GROUP_ANNOTATION2 "scheduling.volcano.sh/group-name"
+#define KAI_GROUP_ANNOTATION "pod-group-name"
+
+/* Dialect of a PodGroup object, by its apiVersion's group. */
+enum { KD_COSCHED, KD_VOLCANO, KD_KAI, KD_UPSTREAM };
+/* What an entry of the key table is. */
+enum { KG_PODGROUP, KG_WORKLOAD, KG_WGANG, KG_KUEUE };
+
+typedef struct {
+    int32_t item; /* k->pgs index (objects), -1 */
+    int8_t kind, dialect;
+    int32_t min;            /* 0: basic policy, no gang */
+    int32_t level, mode;    /* mode -1: no constraint on the object (members' annotations) */
+    uint32_t rules;         /* unsupported bits for pending members */
+    int warn;               /* the warning for rules, -1 */
+    int32_t topo_sid;       /* an unmapped key (cluster string id) */
+    const char *topo_field; /* and where it was (a literal) */
+    bool has_prio;
+    int32_t prio;
+    const char *path; /* where the group was seen first (messages) */
+    int32_t row, members;
+} kgang_t;
+
+/* Keys: "P\x01ns/name" PodGroup objects, "W\x01ns/name" Workload objects,
+ * "w\x01ns/workload.podGroup[.replicaKey]" Workload gangs, "K\x01ns/name"
+ * Kueue groups; what follows the tag is the group's name in the cluster. */
+struct kgangs {
+    ss_strtab_t *keys;
+    kgang_t *v; /* per key id */
+    int32_t cap;
+};
+
+void kube_gangs_free(kctx_t *k)
+{
+    if (!k->gangs)
+        return;
+    ss_strtab_destroy(k->gangs->keys);
+    free(k->gangs->v);
+    free(k->gangs);
+    k->gangs = NULL;
+}
+
+/* The entry of key (added when add is true and it is new): its id, 0 when
+ * absent, -1 out of memory. *fresh says whether it was added. */
+static int32_t entry(kgangs_t *g, const char *key, bool add, bool *fresh)
+{
+    int32_t before = ss_strtab_count(g->keys);
+    int32_t id = add ? ss_strtab_intern(g->keys, key) : ss_strtab_find(g->keys, key);
+    if (fresh)
+        *fresh = add && id >= before;
+    if (id <= 0)
+        return id < 0 && add ? -1 : 0;
+    if (id >= g->cap) {
+        int32_t cap = g->cap ? g->cap * 2 : 64;
+        while (cap <= id)
+            cap *= 2;
+        kgang_t *nv = realloc(g->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        g->v = nv;
+        g->cap = cap;
+    }
+    if (id >= before)
+        g->v[id] = (kgang_t){.item = -1, .warn = -1, .mode = -1, .row = -1};
+    return id;
+}
+
+static void key_of(char *buf, size_t n, char tag, json_t *obj, const char *name)
+{
+    const char *ns = kstr(obj, "metadata", "namespace", NULL);
+    snprintf(buf, n, "%c\x01%s/%s", tag, ns && *ns ? ns : "default",
+             name ? name : kstr(obj, "metadata", "name", NULL));
+}
+
+/* Level of a node label key, -1 when no level is built from it. */
+static int topo_level(const kctx_t *k, const char *key)
+{
+    const char *keys[SS_TOPO_NLEVELS] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
+                                         k->o->block_label, k->o->rack_label,
+                                         SS_KUBE_HOSTNAME_LABEL};
+    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
+        if (key && keys[l] && !strcmp(key, keys[l]))
+            return l;
+    return -1;
+}
+
+/* A constraint on key at mode: a level, or the group unsupported (the key
+ * kept in the cluster's strings for the warning). */
+static int set_topology(kctx_t *k, kgang_t *e, const char *key, int mode, const char *field,
+                        ss_error_t *err)
+{
+    int l = topo_level(k, key);
+    e->level = l >= 0 ? l : SS_TOPO_NODE;
+    e->mode = l >= 0 ? mode : SS_TOPO_MODE_NONE;
+    if (l >= 0)
+        return 0;
+    e->rules |= SS_RULE_TOPOLOGY;
+    e->warn = SS_KUBE_WARN_TOPOLOGY_KEY;
+    e->topo_field = field;
+    e->topo_sid = kstr_id(k, key, err);
+    return e->topo_sid < 0 ? SS_ENOMEM : 0;
+}
+
+static int int_field(const kitem_t *it, const char *where, const char *k1, const char *k2,
+                     const char *k3, json_int_t lo, json_int_t dflt, int32_t *out, ss_error_t *err)
+{
+    json_t *v;
+    char who[512], field[200];
+    int rc = kat(it, it->obj, where, k1, k2, k3, KT_INT, &v, err);
+    if (rc < 0)
+        return rc;
+    json_int_t x = v ? json_integer_value(v) : dflt;
+    if (x < lo || x > INT32_MAX) {
+        snprintf(field, sizeof field, "%s.%s%s%s%s%s", where, k1, k2 ? "." : "", k2 ? k2 : "",
+                 k3 ? "." : "", k3 ? k3 : "");
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: must be an integer >= %lld", kwho(it, who),
+                            field + (*where ? 0 : 1), (long long)lo);
+    }
+    *out = (int32_t)x;
+    return 0;
+}
+
+/* Volcano: minMember (0 is no minimum), networkTopology (HyperNode tiers,
+ * not read), minTaskMember and subGroupPolicy (sub-gangs, not read). */
+static int read_volcano(const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    json_t *nt, *mode, *v, *mtm, *sgp;
+    char who[512];
+    int rc;
+    if ((rc = int_field(it, "", "spec", "minMember", NULL, 0, 0, &e->min, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", NULL, KT_OBJ, &nt, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", "mode", KT_STR, &mode, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", "highestTierAllowed", KT_INT, &v,
+                  err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", "highestTierName", KT_STR, &v,
+                  err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "minTaskMember", NULL, KT_OBJ, &mtm, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "subGroupPolicy", NULL, KT_ARR, &sgp, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "queue", NULL, KT_STR, &v, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0)
+        return rc;
+    const char *m = json_string_value(mode);
+    if (m && strcmp(m, "hard") && strcmp(m, "soft"))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: spec.networkTopology.mode: '%.60s' is not hard or soft",
+                            kwho(it, who), m);
+    if (e->min == 0)
+        e->min = 1;
+    if (json_object_size(mtm) || json_array_size(sgp)) {
+        e->rules |= SS_RULE_POD_GROUP;
+        e->warn = SS_KUBE_WARN_SUBGROUPS;
+    } else if (nt) {
+        e->rules |= SS_RULE_TOPOLOGY;
+        e->warn = SS_KUBE_WARN_VOLCANO_TOPOLOGY;
+    }
+    return 0;
+}
+
+/* KAI: minMember, topologyConstraint (levels are node label keys; a
+ * required level wins over a preferred one, and the engine tries finer
+ * levels first anyway), subGroups (not read). */
+static int read_kai(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    json_t *req, *pref, *v, *sub;
+    int rc;
+    if ((rc = int_field(it, "", "spec", "minMember", NULL, 0, 0, &e->min, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "topologyConstraint", "requiredTopologyLevel", KT_STR,
+                  &req, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "topologyConstraint", "preferredTopologyLevel", KT_STR,
+                  &pref, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "topologyConstraint", "topology", KT_STR, &v, err)) <
+            0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "subGroups", NULL, KT_ARR, &sub, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "queue", NULL, KT_STR, &v, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0)
+        return rc;
+    if (e->min == 0)
+        e->min = 1;
+    if (json_array_size(sub)) {
+        e->rules |= SS_RULE_POD_GROUP;
+        e->warn = SS_KUBE_WARN_SUBGROUPS;
+        return 0;
+    }
+    const char *r = json_string_value(req), *p = json_string_value(pref);
+    if (r && *r)
+        return set_topology(k, e, r, SS_TOPO_MODE_REQUIRED,
+                            "spec.topologyConstraint.requiredTopologyLevel", err);
+    if (p && *p)
+        return set_topology(k, e, p, SS_TOPO_MODE_PREFERRED,
+                            "spec.topologyConstraint.preferredTopologyLevel", err);
+    return 0;
+}
+
+/* A policy object (Workload pod group or upstream PodGroup): exactly one of
+ * gang {minCount >= 1} and basic {}; *min 0 for basic. */
+static int read_policy(const kitem_t *it, json_t *pol, const char *where, int32_t *min,
+                       ss_error_t *err)
+{
+    json_t *gang, *basic, *mc;
+    char who[512];
+    int rc;
+    if ((rc = kat(it, pol, where, "gang", NULL, NULL, KT_OBJ, &gang, err)) < 0 ||
+        (rc = kat(it, pol, where, "basic", NULL, NULL, KT_OBJ, &basic, err)) < 0 ||
+        (rc = kat(it, pol, where, "gang", "minCount", NULL, KT_INT, &mc, err)) < 0)
+        return rc;
+    if (!pol || !gang == !basic)
+        return ss_error_set(err, SS_EFORMAT, "%s: %s: exactly one of gang and basic must be set",
+                            kwho(it, who), where);
+    *min = 0;
+    if (!gang)
+        return 0;
+    json_int_t m = mc ? json_integer_value(mc) : 0;
+    if (m < 1 || m > INT32_MAX)
+        return ss_error_set(err, SS_EFORMAT, "%s: %s.gang.minCount: must be an integer >= 1",
+                            kwho(it, who), where);
+    *min = (int32_t)m;
+    return 0;
+}
+
+/* Upstream PodGroup (v1alpha2 / v1beta1): schedulingPolicy, one topology
+ * constraint (a required domain of key), priority; a member of a
+ * CompositePodGroup is not read. */
+static int read_upstream(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    json_t *pol, *topo, *c, *key, *prio, *v, *parent;
+    char who[512];
+    int rc;
+    if ((rc = kat(it, it->obj, NULL, "spec", "schedulingPolicy", NULL, KT_OBJ, &pol, err)) < 0 ||
+        (rc = read_policy(it, pol, "spec.schedulingPolicy", &e->min, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "schedulingConstraints", "topology", KT_ARR, &topo,
+                  err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "priority", NULL, KT_INT, &prio, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "parentCompositePodGroupName", NULL, KT_STR, &parent,
+                  err)) < 0)
+        return rc;
+    if (json_array_size(topo) > 1)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: spec.schedulingConstraints.topology: %zu constraints; the API "
+                            "allows one",
+                            kwho(it, who), json_array_size(topo));
+    if ((c = json_array_get(topo, 0)) != NULL) {
+        if (!json_is_object(c))
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: spec.schedulingConstraints.topology[0]: expected an object",
+                                kwho(it, who));
+        if ((rc = kat(it, c, "spec.schedulingConstraints.topology[0]", "key", NULL, NULL, KT_STR,
+                      &key, err)) < 0)
+            return rc;
+        if (!key || !*json_string_value(key))
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: spec.schedulingConstraints.topology[0].key: missing",
+                                kwho(it, who));
+        if ((rc = set_topology(k, e, json_string_value(key), SS_TOPO_MODE_REQUIRED,
+                               "spec.schedulingConstraints.topology[0].key", err)) < 0)
+            return rc;
+    }
+    if (prio) {
+        json_int_t p = json_integer_value(prio);
+        if (p > INT32_MAX || p < INT32_MIN)
+            return ss_error_set(err, SS_ERANGE, "%s: spec.priority: out of range", kwho(it, who));
+        e->has_prio = true;
+        e->prio = (int32_t)p;
+    }
+    if (parent && *json_string_value(parent)) {
+        e->rules |= SS_RULE_POD_GROUP;
+        e->warn = SS_KUBE_WARN_SUBGROUPS;
+    }
+    return 0;
+}
+
+/* A Workload's pod groups: names unique, each with one policy. */
+static int check_workload(const kitem_t *it, ss_error_t *err)
+{
+    json_t *pgs, *x, *name, *pol;
+    size_t i, j;
+    char who[512], where[64];
+    int32_t min;
+    int rc = kat(it, it->obj, NULL, "spec", "podGroups", NULL, KT_ARR, &pgs, err);
+    json_array_foreach(pgs, i, x)
+    {
+        snprintf(where, sizeof where, "spec.podGroups[%zu]", i);
+        if (rc == 0 && !json_is_object(x))
+            rc = ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), where);
+        if (rc < 0 || (rc = kat(it, x, where, "name", NULL, NULL, KT_STR, &name, err)) < 0)
+            return rc;
+        if (!name || !*json_string_value(name))
+            return ss_error_set(err, SS_EFORMAT, "%s: %s.name: missing", kwho(it, who), where);
+        for (j = 0; j < i; j++)
+            if (!strcmp(json_string_value(name), kstr(json_array_get(pgs, j), "name", NULL, NULL)))
+                return ss_error_set(err, SS_EFORMAT,
+                                    "%s: %s.name: '%.80s' is also spec.podGroups[%zu].name",
+                                    kwho(it, who), where, json_string_value(name), j);
+        snprintf(where, sizeof where, "spec.podGroups[%zu].policy", i);
+        if ((rc = kat(it, x, NULL, "policy", NULL, NULL, KT_OBJ, &pol, err)) < 0 ||
+            (rc = read_policy(it, pol, where, &min, err)) < 0)
+            return rc;
+    }
+    return rc;
+}
+
+static int index_object(kctx_t *k, const kitem_t *it, int32_t i, const int32_t *first,
+                        ss_error_t *err)
+{
+    kgangs_t *g = k->gangs;
+    bool workload = !strcmp(it->kind, "Workload"), fresh;
+    char key[600];
+    key_of(key, sizeof key, workload ? 'W' : 'P', it->obj, NULL);
+    int32_t id = entry(g, key, true, &fresh);
+    if (id < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (!fresh) {
+        const kitem_t *f = &k->pgs.v[first[id]];
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: items[%zu]: %s %s appears twice (first at %s: items[%zu])",
+                            it->path, it->index, it->kind, key + 2, f->path, f->index);
+    }
+    kgang_t *e = &g->v[id];
+    e->item = i;
+    e->path = it->path;
+    e->kind = workload ? KG_WORKLOAD : KG_PODGROUP;
+    if (workload)
+        return check_workload(it, err);
+    const char *api = kstr(it->obj, "apiVersion", NULL, NULL);
+    size_t n = api && strchr(api, '/') ? (size_t)(strchr(api, '/') - api) : 0;
+    e->dialect = n == 21 && !strncmp(api, "scheduling.volcano.sh", n) ? KD_VOLCANO
+                 : n == 17 && !strncmp(api, "scheduling.run.ai", n)   ? KD_KAI
+                 : n == 17 && !strncmp(api, "scheduling.k8s.io", n)   ? KD_UPSTREAM
+                                                                      : KD_COSCHED;
+    switch (e->dialect) {
+    case KD_VOLCANO:
+        return read_volcano(it, e, err);
+    case KD_KAI:
+        return read_kai(k, it, e, err);
+    case KD_UPSTREAM:
+        return read_upstream(k, it, e, err);
+    default:
+        return int_field(it, "", "spec", "minMember", NULL, 1, 1, &e->min, err);
+    }
+}
+
+int kube_gangs_index(kctx_t *k, ss_error_t *err)
+{
+    k->gangs = calloc(1, sizeof *k->gangs);
+    int32_t *first = malloc((k->pgs.n + 2) * sizeof *first);
+    int rc = 0;
+    if (!k->gangs || !first || !(k->gangs->keys = ss_strtab_create()))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k->pgs.n && rc == 0; i++) {
+        rc = index_object(k, &k->pgs.v[i], (int32_t)i, first, err);
+        if (rc == 0)
+            first[ss_strtab_count(k->gangs->keys) - 1] = (int32_t)i;
+    }
+    free(first);
+    return rc;
+}
+
+/* ---- pods: which group a pod is in ---- */
+
+/* One gang reference of a pod. */
+typedef struct {
+    const char *field; /* where (messages) */
+    int32_t id;        /* entry id; 0: names an object not in the input */
+    bool basic;        /* a pod group with the basic policy: no gang */
+    uint32_t bit;      /* the rule when it names nothing (0: scheduled singly) */
+    int warn;          /* the warning then */
+} kref_t;
+
+/* A string member at k1.k2.k3 of the pod (type-checked), NULL if absent. */
+static int pod_str(const kitem_t *it, const char *k1, const char *k2, const char *k3,
+                   const char **out, ss_error_t *err)
+{
+    json_t *v;
+    int rc = kat(it, it->obj, NULL, k1, k2, k3, KT_STR, &v, err);
+    *out = json_string_value(v);
+    return rc;
+}
+
+static int32_t find_key(kctx_t *k, const kitem_t *it, char tag, const char *name)
+{
+    char key[600];
+    key_of(key, sizeof key, tag, it->obj, name);
+    return entry(k->gangs, key, false, NULL);
+}
+
+/* spec.workloadRef: the Workload's pod group (replicated by the replica key). */
+static int ref_workload(kctx_t *k, const kitem_t *it, kref_t *r, ss_error_t *err)
+{
+    const char *wl, *pg, *rk;
+    char who[512], key[900];
+    int rc;
+    if ((rc = pod_str(it, "spec", "workloadRef", "name", &wl, err)) < 0 ||
+        (rc = pod_str(it, "spec", "workloadRef", "podGroup", &pg, err)) < 0 ||
+        (rc = pod_str(it, "spec", "workloadRef", "podGroupReplicaKey", &rk, err)) < 0)
+        return rc;
+    if (!wl || !*wl || !pg || !*pg)
+        return ss_error_set(err, SS_EFORMAT, "%s: spec.workloadRef.%s: missing", kwho(it, who),
+                            !wl || !*wl ? "name" : "podGroup");
+    int32_t w = find_key(k, it, 'W', wl);
+    json_t *x, *found = NULL;
+    size_t i;
+    json_t *pgs = w > 0 ? kget(k->pgs.v[k->gangs->v[w].item].obj, "spec", "podGroups", NULL) : NULL;
+    json_array_foreach(pgs, i, x)
+    {
+        if (!strcmp(kstr(x, "name", NULL, NULL), pg))
+            found = x;
+    }
+    if (!found)
+        return 0;
+    json_t *mc = kget(found, "policy", "gang", "minCount");
+    if (!mc) {
+        r->basic = true;
+        return 0;
+    }
+    const char *ns = kstr(it->obj, "metadata", "namespace", NULL);
+    snprintf(key, sizeof key, "w\x01%s/%s.%s%s%s", ns && *ns ? ns : "default", wl, pg,
+             rk && *rk ? "." : "", rk && *rk ? rk : "");
+    bool fresh;
+    if ((r->id = entry(k->gangs, key, true, &fresh)) < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (fresh) {
+        kgang_t *e = &k->gangs->v[r->id];
+        e->kind = KG_WGANG;
+        e->min = (int32_t)json_integer_value(mc);
+        e->path = it->path;
+    }
+    return 0;
+}
+
+/* Kueue: the pod-group-name label with the total count annotation. */
+static int ref_kueue(kctx_t *k, const kitem_t *it, const char *name, kref_t *r, ss_error_t *err)
+{
+    const char *tc;
+    char who[512], *end = "";
+    int rc = pod_str(it, "metadata", "annotations", KUEUE_TOTAL_ANNOTATION, &tc, err);
+    if (rc < 0)
+        return rc;
+    if (!tc)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_TOTAL_ANNOTATION
+                            ": missing (Kueue needs it with the " KUEUE_GROUP_LABEL " label)",
+                            kwho(it, who));
+    long long n = *tc >= '0' && *tc <= '9' ? strtoll(tc, &end, 10) : 0;
+    if (n < 1 || n > INT32_MAX || *end)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_TOTAL_ANNOTATION
+                            ": '%.40s' is not a positive integer",
+                            kwho(it, who), tc);
+    char key[600];
+    bool fresh;
+    key_of(key, sizeof key, 'K', it->obj, name);
+    if ((r->id = entry(k->gangs, key, true, &fresh)) < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    kgang_t *e = &k->gangs->v[r->id];
+    if (fresh) {
+        e->kind = KG_KUEUE;
+        e->min = (int32_t)n;
+        e->path = it->path;
+    } else if (e->min != n) {
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_TOTAL_ANNOTATION
+                            ": %lld, but the group's first member says %d",
+                            kwho(it, who), n, e->min);
+    }
+    return 0;
+}
+
+/* The pod's gang references, in the order they take precedence. */
+static int pod_refs(kctx_t *k, const kitem_t *it, kref_t *r, int *n, ss_error_t *err)
+{
+    static const struct {
+        const char *map, *key;
+        uint32_t bit;
+        int warn;
+    } named[] = {
+        {"labels", SS_KUBE_POD_GROUP_LABEL, 0, SS_KUBE_WARN_NO_POD_GROUP},
+        {"annotations", SS_KUBE_VOLCANO_GROUP_ANNOTATION, SS_RULE_POD_GROUP,
+         SS_KUBE_WARN_FOREIGN_GANG},
+        {"annotations", VOLCANO_GROUP_ANNOTATION2, SS_RULE_POD_GROUP, SS_KUBE_WARN_FOREIGN_GANG},
+        {"annotations", KAI_GROUP_ANNOTATION, SS_RULE_POD_GROUP, SS_KUBE_WARN_FOREIGN_GANG},
+    };
+    const char *s;
+    json_t *wref;
+    int rc = 0;
+    *n = 0;
+    for (size_t i = 0; i < sizeof named / sizeof named[0] && rc == 0; i++) {
+        if ((rc = pod_str(it, "metadata", named[i].map, named[i].key, &s, err)) < 0 || !s || !*s)
+            continue;
+        r[*n] = (kref_t){named[i].key, find_key(k, it, 'P', s), false, named[i].bit, named[i].warn};
+        (*n)++;
+    }
+    if (rc == 0 && (rc = pod_str(it, "spec", "schedulingGroup", "podGroupName", &s, err)) == 0 &&
+        kget(it->obj, "spec", "schedulingGroup", NULL)) {
+        char who[512];
+        if (!s || !*s)
+            return ss_error_set(err, SS_EFORMAT, "%s: spec.schedulingGroup.podGroupName: missing",
+                                kwho(it, who));
+        r[(*n)++] = (kref_t){"spec.schedulingGroup", find_key(k, it, 'P', s), false,
+                             SS_RULE_SCHEDULING_GROUP, SS_KUBE_WARN_SCHEDULING_GROUP};
+    }
+    if (rc == 0 &&
+        (rc = kat(it, it->obj, NULL, "spec", "workloadRef", NULL, KT_OBJ, &wref, err)) == 0 &&
+        wref) {
+        r[*n] =
+            (kref_t){"spec.workloadRef", 0, false, SS_RULE_WORKLOAD_REF, SS_KUBE_WARN_WORKLOAD_REF};
+        rc = ref_workload(k, it, &r[(*n)++], err);
+    }
+    if (rc == 0 && (rc = pod_str(it, "metadata", "labels", KUEUE_GROUP_LABEL, &s, err)) == 0 && s &&
+        *s) {
+        r[*n] = (kref_t){KUEUE_GROUP_LABEL, 0, false, 0, 0};
+        rc = ref_kueue(k, it, s, &r[(*n)++], err);
+    }
+    return rc;
+}
+
+/* The topology of a group whose object gives none: its first member's
+ * Kueue annotation. */
+static int member_topology(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    static const char *const fields[2] = {
+        "metadata.annotations." SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION,
+        "metadata.annotations." SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION};
+    const char *req, *pref;
+    int rc;
+    if ((rc = pod_str(it, "metadata", "annotations", SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, &req,
+                      err)) < 0 ||
+        (rc = pod_str(it, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION, &pref,
+                      err)) < 0)
+        return rc;
+    e->level = SS_TOPO_NODE;
+    e->mode = SS_TOPO_MODE_NONE;
+    if (!req && !pref)
+        return 0;
+    return set_topology(k, e, req ? req : pref,
+                        req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED, fields[req ? 0 : 1],
+                        err);
+}
+
+/* The group row of entry id, made when its first member is added (after
+ * the member's template, so that strings keep the order they had). */
+int kube_gang_join(kctx_t *k, int32_t id, int32_t *group, ss_error_t *err)
+{
+    kgangs_t *g = k->gangs;
+    *group = -1;
+    if (id <= 0)
+        return 0;
+    kgang_t *e = &g->v[id];
+    if (e->row < 0) {
+        int32_t sid = kstr_id(k, ss_strtab_get(g->keys, id) + 2, err);
+        if (sid < 0)
+            return SS_ENOMEM;
+        e->row = ss_cluster_add_group(k->c, sid, e->min, e->level, e->mode);
+        if (e->row < 0)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    *group = e->row;
+    return 0;
+}
+
+/* A warning for a pending member; an unmapped topology key is named. */
+static int member_warn(kctx_t *k, const kitem_t *it, const kgang_t *e, ss_error_t *err)
+{
+    if (e->warn != SS_KUBE_WARN_TOPOLOGY_KEY)
+        return kwarn(k, e->warn, it, err);
+    char where[700], who[512];
+    if (e->item >= 0 && strncmp(e->topo_field, "metadata.", 9)) /* the object's, not a member's */
+        snprintf(where, sizeof where, "%s %s", k->pgs.v[e->item].kind,
+                 kname(k->pgs.v[e->item].obj, who));
+    else
+        snprintf(where, sizeof where, "its first member");
+    const char *key = ss_cluster_strget(k->c, e->topo_sid);
+    if (!k->rep->topology_key[0])
+        snprintf(k->rep->topology_key, sizeof k->rep->topology_key, "'%.60s' in %.60s %.60s", key,
+                 where, e->topo_field);
+    if (kwarn(k, e->warn, it, err) == 0)
+        return 0;
+    return ss_error_set(err, SS_EUNSUPPORTED,
+                        "%s: %s %s: '%.80s' is not a topology level (%s, %s, --block-label %s, "
+                        "--rack-label %s, %s) (--strict)",
+                        kwho(it, who), where, e->topo_field, key, SS_KUBE_REGION_LABEL,
+                        SS_KUBE_ZONE_LABEL, k->o->block_label, k->o->rack_label,
+                        SS_KUBE_HOSTNAME_LABEL);
+}
+
+/* Topology annotations and gang keys no group read explains. */
+static bool unread_topology(const kitem_t *it, const kgang_t *gang)
+{
+    bool topo = false, kai = gang && gang->kind == KG_PODGROUP && gang->dialect == KD_KAI;
+    const char *maps[2] = {"labels", "annotations"}, *key;
+    json_t *v;
+    for (int m = 0; m < 2; m++)
+        json_object_foreach(kget(it->obj, "metadata", maps[m], NULL), key, v)
+        {
+            size_t n = strlen(key);
+            bool read = gang && m == 1 &&
+                        (!strcmp(key, SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION) ||
+                         !strcmp(key, SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION));
+            if (!read && !strncmp(key, "kueue.x-k8s.io/podset-", 22) && n > 31 &&
+                !strcmp(key + n - 9, "-topology"))
+                topo = true;
+            if (!kai && !strncmp(key, "kai.scheduler/topology", 22))
+                topo = true;
+        }
+    return topo;
+}
+
+static bool unread_gang_key(const kitem_t *it)
+{
+    static const char *const keys[] = {SS_KUBE_FOREIGN_GANG_KEYS};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (kstr(it->obj, "metadata", "labels", keys[i]) ||
+            kstr(it->obj, "metadata", "annotations", keys[i]))
+            return true;
+    return false;
+}
+
+int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uint32_t *rules,
+                  int32_t *prio, ss_error_t *err)
+{
+    kref_t r[8];
+    int n, rc, primary = -1;
+    char who[512];
+    *gang = 0;
+    *rules = 0;
+    if ((rc = pod_refs(k, it, r, &n, err)) < 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        bool gang = r[i].id > 0 && !r[i].basic && k->gangs->v[r[i].id].min > 0;
+        if (gang && primary < 0)
+            primary = i;
+        else if (gang && r[i].id != r[primary].id)
+            return ss_error_set(err, SS_EFORMAT, "%s: %s and %s name two different pod groups",
+                                kwho(it, who), r[primary].field, r[i].field);
+        else if (r[i].id == 0 && !r[i].basic && (pending || !r[i].bit)) {
+            *rules |= r[i].bit;
+            if ((rc = kwarn(k, r[i].warn, it, err)) < 0)
+                return rc;
+        }
+    }
+    kgang_t *e = primary >= 0 ? &k->gangs->v[r[primary].id] : NULL;
+    if (e && e->mode < 0 && (rc = member_topology(k, it, e, err)) < 0)
+        return rc;
+    if (e) {
+        e->members++;
+        *gang = r[primary].id;
+        if (e->has_prio)
+            *prio = e->prio;
+        if (pending && e->rules) {
+            *rules |= e->rules;
+            if ((rc = member_warn(k, it, e, err)) < 0)
+                return rc;
+        }
+    }
+    if (!pending)
+        return 0;
+    if (unread_topology(it, e)) {
+        *rules |= SS_RULE_TOPOLOGY;
+        if ((rc = kwarn(k, SS_KUBE_WARN_TOPOLOGY_REF, it, err)) < 0)
+            return rc;
+    }
+    if (unread_gang_key(it)) {
+        *rules |= SS_RULE_POD_GROUP;
+        if ((rc = kwarn(k, SS_KUBE_WARN_FOREIGN_GANG, it, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int kube_gangs_finish(kctx_t *k, ss_error_t *err)
+{
+    kgangs_t *g = k->gangs;
+    int32_t n = ss_strtab_count(g->keys);
+    for (int32_t id = 1; id < n; id++) {
+        const kgang_t *e = &g->v[id];
+        if (e->row < 0 || e->members >= e->min)
+            continue;
+        k->rep->warn[SS_KUBE_WARN_SHORT_GANG]++;
+        if (k->o->strict)
+            return ss_error_set(err, SS_EUNSUPPORTED,
+                                "%s: pod group %s: %d members in the input, fewer than its "
+                                "minimum %d: %s (--strict)",
+                                e->path, ss_cluster_strget(k->c, k->c->group_name[e->row]),
+                                e->members, e->min, ss_kube_warn_text(SS_KUBE_WARN_SHORT_GANG));
+    }
+    return 0;
+}
