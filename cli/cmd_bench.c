@@ -30,6 +30,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched bench --scenario NAME [--policy NAME] [--seed S]\n"
                "                        [--openb-dir DIR] [--exhaustive | --no-exhaustive]\n"
+               "                        [--partition-nodes N] [--keep-placements DIR]\n"
                "                        [--collective-timeout SECONDS]\n"
                "       shardsched bench --list-policies\n\n"
                "Generates a scenario's cluster in memory (not timed) and schedules it like\n"
@@ -45,6 +46,10 @@ static void usage(FILE *f)
                "  --openb-dir DIR      the OpenB CSVs for openb-x100 (default tests/data/openb)\n"
                "  --exhaustive         also run --exhaustive on the same input (borg-cell: on)\n"
                "  --no-exhaustive      do not\n"
+               "  --partition-nodes N  nodes per partition, as for schedule (default 1024; a huge\n"
+               "                       N gives one partition: exactly --exhaustive's answer)\n"
+               "  --keep-placements DIR  write the placements to DIR/SCENARIO-NODES.h5 and keep\n"
+               "                       them (to compare runs with h5diff --exclude-path /run)\n"
                "  -q, --quiet          only the JSON line(s)\n"
                "  --collective-timeout S  give up when a step that needs every rank waits more\n"
                "                       than S seconds for a rank: name it, exit 1 (default: wait)\n"
@@ -54,7 +59,9 @@ static void usage(FILE *f)
                "Examples:\n"
                "  shardsched bench --scenario borg-cell\n"
                "  OMP_NUM_THREADS=1 mpirun -n 2 shardsched bench --scenario hyperscale\n"
-               "  shardsched bench --scenario openb-x100 --openb-dir /data/openb\n");
+               "  shardsched bench --scenario openb-x100 --openb-dir /data/openb\n"
+               "  shardsched bench --scenario hyperscale --policy most-allocated \\\n"
+               "      --partition-nodes 100000000     # the exact reference, for quality\n");
 }
 
 typedef struct {
@@ -65,6 +72,8 @@ typedef struct {
     bool exhaustive;
     int exhaustive_seen, quiet;
     double collective_timeout; /* seconds; 0 = wait forever */
+    int64_t part_nodes;        /* 0: the default */
+    const char *keep_dir;      /* NULL: placements go to a temporary file */
 } bench_opts_t;
 
 /* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
@@ -73,7 +82,8 @@ typedef struct {
 static int parse(int argc, char **argv, bench_opts_t *o, bool loud)
 {
     int list = 0, have_scen = 0, scen = 0;
-    *o = (bench_opts_t){NULL, NULL, "least-allocated", {1, 1.0, "tests/data/openb"}, 0, 0, 0, 0};
+    *o = (bench_opts_t){NULL, NULL, "least-allocated", {1, 1.0, "tests/data/openb"}, 0, 0, 0, 0,
+                        0,    NULL};
     ss_opt_t opts[] = {
         SS_O_CHOICE(0, "scenario", &scen, ss_bench_names),
         SS_O_STR(0, "policy", &o->policy),
@@ -84,6 +94,8 @@ static int parse(int argc, char **argv, bench_opts_t *o, bool loud)
         SS_O_DOUBLE(0, "scale", &o->build.scale, 1e-4, 10.0),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_DOUBLE(0, "collective-timeout", &o->collective_timeout, 0.001, 1e6),
+        SS_O_INT(0, "partition-nodes", &o->part_nodes, 1, 100000000),
+        SS_O_STR(0, "keep-placements", &o->keep_dir),
         SS_O_END,
     };
     opts[0].seen = &have_scen;
@@ -130,15 +142,15 @@ static int32_t count_placed(const ss_placements_t *pl)
 
 /* The read-equivalent setup: what `schedule`'s reader does besides the
  * file (validation, the partition). Agreed. */
-static int setup(MPI_Comm comm, const ss_cluster_t *c, ss_dist_part_t *part, bench_res_t *r,
-                 ss_error_t *err)
+static int setup(MPI_Comm comm, const bench_opts_t *o, const ss_cluster_t *c, ss_dist_part_t *part,
+                 bench_res_t *r, ss_error_t *err)
 {
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
     int rc = ss_cluster_validate(c, err);
     if (rc == 0) {
         ss_layout_t l;
-        ss_layout_build(c, 0, 0, &l);
+        ss_layout_build(c, (int32_t)o->part_nodes, 0, &l);
         ss_dist_partition(comm, &l, part);
     }
     rc = ss_dist_agree_err(comm, rc, "bench setup", err);
@@ -166,13 +178,15 @@ static int schedule(MPI_Comm comm, const ss_run_opts_t *ro, const ss_cluster_t *
 
 /* The write-equivalent: the parallel placements writer of `schedule`, into
  * a file on tmpfs (/dev/shm when there is one) that rank 0 removes after. */
-static int write_equiv(MPI_Comm comm, const ss_cluster_t *c, const ss_placements_t *pl,
-                       bench_res_t *r, ss_error_t *err)
+static int write_equiv(MPI_Comm comm, const bench_opts_t *o, const ss_cluster_t *c,
+                       const ss_placements_t *pl, bench_res_t *r, ss_error_t *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
     char path[512] = "";
-    if (rank == 0) {
+    if (rank == 0 && o->keep_dir) {
+        snprintf(path, sizeof path, "%s/%s-%d.h5", o->keep_dir, o->scen->name, c->n_nodes);
+    } else if (rank == 0) {
         const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
         snprintf(path, sizeof path, "%s/shardsched-bench-%ld.h5", dir ? dir : "/tmp",
                  (long)getpid());
@@ -182,7 +196,7 @@ static int write_equiv(MPI_Comm comm, const ss_cluster_t *c, const ss_placements
     double t0 = MPI_Wtime();
     int rc = ss_placements_write_mpi(path, comm, c, pl, err);
     r->write_s = MPI_Wtime() - t0;
-    if (rank == 0)
+    if (rank == 0 && !o->keep_dir)
         unlink(path);
     return rc;
 }
@@ -244,19 +258,19 @@ static int run_step(MPI_Comm comm, const bench_opts_t *o, const ss_cluster_t *c,
                     ss_error_t *err)
 {
     const ss_policy_t *pol = ss_policy_find(o->policy);
-    ss_run_opts_t ro = {pol, 0, 0, 0, NULL, &r->stats};
+    ss_run_opts_t ro = {pol, (int32_t)o->part_nodes, 0, 0, NULL, &r->stats};
     ss_dist_part_t part;
     ss_placements_t *pl = NULL;
     memset(r, 0, sizeof *r);
     r->exhaustive_placed = -1;
     r->nodes = c->n_nodes;
-    int rc = setup(comm, c, &part, r, err);
+    int rc = setup(comm, o, c, &part, r, err);
     if (rc == 0)
         rc = ss_dist_agree_err(comm, schedule(comm, &ro, c, &part, &pl, r, err), "schedule", err);
     if (rc == 0) {
         r->pending = pl->n;
         r->placed = count_placed(pl);
-        rc = ss_dist_agree_err(comm, write_equiv(comm, c, pl, r, err), "bench write", err);
+        rc = ss_dist_agree_err(comm, write_equiv(comm, o, c, pl, r, err), "bench write", err);
     }
     /* Peaks before the checks and the side run allocate more. */
     double peak = ss_dist_peak_mib();

@@ -70,6 +70,7 @@ typedef struct {
  * and made by all of them in the same order, on every path. */
 typedef struct {
     void *ctx;
+    int rank, size; /* this process and how many there are */
     /* Gathers every process's records: *all receives the concatenation in
      * process order, in a buffer the ops own (valid until the next gather).
      * Returns 0 or negative. */
@@ -77,6 +78,10 @@ typedef struct {
                        int32_t *n_all, ss_error_t *err);
     int (*gather_rows)(void *ctx, const ss_sched_row_t *mine, int32_t n, ss_sched_row_t **all,
                        int32_t *n_all, ss_error_t *err);
+    /* Verdict records (ss_sched_spill.c: entry id, node-specific flag, the
+     * static score and the reason of every node class), as int64 words. */
+    int (*gather_i64)(void *ctx, const int64_t *mine, int32_t n, int64_t **all, int32_t *n_all,
+                      ss_error_t *err);
     /* Sums counts element-wise over processes, in place. */
     int (*sum)(void *ctx, int64_t *counts, int32_t n, ss_error_t *err);
 } ss_sched_comm_t;

@@ -49,6 +49,12 @@ void ss_sigtab_destroy(ss_sigtab_t *st); /* accepts NULL */
 /* Id of template t's signature (v computed for t), added if new; -1 if out
  * of memory. */
 int32_t ss_sigtab_id(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t, const ss_verdict_t *v);
+/* The same with the verdict's hash (ss_sigtab_verdict_hash) computed once
+ * by the caller for the many templates that share one verdict; NULL:
+ * computed here. */
+int32_t ss_sigtab_id_hashed(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t,
+                            const ss_verdict_t *v, const uint64_t *vhash);
+uint64_t ss_sigtab_verdict_hash(const ss_verdict_t *v, int32_t k);
 
 /* Verdicts depend only on a template's constraints (selector, affinity,
  * tolerations, allowed models and GPU count), which many templates share
@@ -63,6 +69,14 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
                   const ss_classes_t *cl, int32_t t, ss_verdict_t *v);
 /* Points v at entry id's arrays (read-only; valid until the next
  * ss_vcache_get adds an entry). Safe from several threads at once. */
+/* The split form of ss_vcache_get, so several processes can share the
+ * work: reserve gives template t's entry id (added, verdict not computed,
+ * if new), compute fills an entry's verdict; a verdict computed elsewhere
+ * is written through ss_vcache_view's arrays and the node-specific flag. */
+int ss_vcache_reserve(ss_vcache_t *vc, const ss_cluster_t *c, const ss_classes_t *cl, int32_t t);
+void ss_vcache_compute(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
+                       const ss_classes_t *cl, int32_t id);
+void ss_vcache_set_node_specific(ss_vcache_t *vc, int32_t id, int node_specific);
 /* Entries in the cache (ids are 0 .. count-1). */
 int32_t ss_vcache_count(const ss_vcache_t *vc);
 void ss_vcache_view(const ss_vcache_t *vc, int32_t id, ss_verdict_t *v);

@@ -51,7 +51,8 @@ void ss_sigtab_destroy(ss_sigtab_t *st)
     free(st);
 }
 
-static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int32_t k, sig_t *key)
+static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int32_t k,
+                   const uint64_t *vhash, sig_t *key)
 {
     const ss_template_t *tp = &c->templates[t];
     memset(key, 0, sizeof *key);
@@ -65,9 +66,11 @@ static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int3
     h = ss_hash_bytes(h, &key->tmpl, sizeof key->tmpl);
     h = ss_hash_bytes(h, &key->req, sizeof key->req);
     h = ss_hash_bytes(h, key->models, (size_t)key->n_models * sizeof(int32_t));
-    if (key->tmpl < 0) {
-        h = ss_hash_bytes(h, key->reason, (size_t)k);
-        h = ss_hash_bytes(h, key->bonus, (size_t)k * sizeof(int64_t));
+    if (key->tmpl < 0 && vhash) {
+        h = ss_hash_bytes(h, vhash, sizeof *vhash);
+    } else if (key->tmpl < 0) {
+        uint64_t vh = ss_sigtab_verdict_hash(v, k);
+        h = ss_hash_bytes(h, &vh, sizeof vh);
     }
     key->hash = h;
 }
@@ -123,12 +126,24 @@ static int32_t add(ss_sigtab_t *st, const sig_t *key, size_t slot)
     return st->n++;
 }
 
+uint64_t ss_sigtab_verdict_hash(const ss_verdict_t *v, int32_t k)
+{
+    uint64_t h = ss_hash_bytes(SS_HASH_INIT, v->reason, (size_t)k);
+    return ss_hash_bytes(h, v->bonus, (size_t)k * sizeof(int64_t));
+}
+
 int32_t ss_sigtab_id(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t, const ss_verdict_t *v)
+{
+    return ss_sigtab_id_hashed(st, c, t, v, NULL);
+}
+
+int32_t ss_sigtab_id_hashed(ss_sigtab_t *st, const ss_cluster_t *c, int32_t t,
+                            const ss_verdict_t *v, const uint64_t *vhash)
 {
     if (ss_hindex_reserve(&st->ix, (size_t)st->n + 1, st->n, sig_hash, st) < 0)
         return -1;
     sig_t key;
-    key_of(c, t, v, st->n_classes, &key);
+    key_of(c, t, v, st->n_classes, vhash, &key);
     size_t j = ss_hindex_first(&st->ix, key.hash);
     int32_t id;
     while ((id = st->ix.slots[j]) >= 0) {

@@ -132,29 +132,93 @@ static void work_free(ss_work_t *w)
     free(w->win);
 }
 
-/* Verdicts and score signatures of every template with pending pods, in
- * queue order, before the parallel part reads them. */
-static int prepare_templates(ss_sched_t *s, const run_t *r, ss_error_t *err)
+/* Verdicts and score signatures of every template with pending pods,
+ * before the parallel part reads them. The verdict entries are numbered in
+ * queue order on every process; process r computes the entries e with
+ * e % size == r, and one gather of their records (entry, node-specific
+ * flag, K static scores, K reasons) gives every process all of them. The
+ * gather is entered on every path: a process that failed sends a record
+ * with entry -1. Then the signatures, in template order. */
+static int prepare_templates(ss_sched_t *s, const run_t *r, const ss_sched_comm_t *comm,
+                             ss_error_t *err)
 {
-    ss_verdict_t v;
-    if (ss_verdict_alloc(&s->cl, &v) < 0)
-        return ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
+    const ss_cluster_t *c = s->c;
+    int32_t K = s->cl.n_classes;
     int rc = 0;
     for (int32_t i = 0; i < r->n_items && rc == 0; i++) {
         const item_t *it = &r->it[i];
         for (int32_t j = 0; j < it->count && rc == 0; j++) {
-            int32_t t = s->c->pod_template[r->order[it->begin + j]];
+            int32_t t = c->pod_template[r->order[it->begin + j]];
             if (s->tmpl_vent[t] >= 0)
                 continue;
-            int32_t id = ss_vcache_get(s->vcache, &s->mx, s->c, &s->cl, t, &v);
-            int32_t sig = id < 0 ? -1 : ss_sigtab_id(s->sigs, s->c, t, &v);
-            if (sig < 0)
+            s->tmpl_vent[t] = ss_vcache_reserve(s->vcache, c, &s->cl, t);
+            if (s->tmpl_vent[t] < 0)
                 rc = ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
-            s->tmpl_vent[t] = id;
-            s->tmpl_sig[t] = sig;
         }
     }
-    ss_verdict_free(&v);
+    int32_t n = ss_vcache_count(s->vcache), rank = comm ? comm->rank : 0;
+    int32_t size = comm ? comm->size : 1, words = 2 + K + (K + 7) / 8;
+    for (int32_t e = rank; e < n && rc == 0; e += size)
+        ss_vcache_compute(s->vcache, &s->mx, c, &s->cl, e);
+    if (comm && size > 1) {
+        int32_t mine = (n - rank + size - 1) / size;
+        int64_t *rec = malloc(((size_t)(mine > 0 ? mine : 0) * words + 1) * sizeof *rec);
+        int64_t fail_rec = -1;
+        int32_t m = 0;
+        if (!rec && rc == 0)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory exchanging verdicts");
+        for (int32_t e = rank; e < n && rc == 0; e += size) {
+            ss_verdict_t v;
+            ss_vcache_view(s->vcache, e, &v);
+            int64_t *x = rec + (size_t)m++ * words;
+            x[0] = e;
+            x[1] = v.node_specific;
+            memcpy(x + 2, v.bonus, (size_t)K * sizeof(int64_t));
+            memset(x + 2 + K, 0, (size_t)((K + 7) / 8) * sizeof(int64_t));
+            memcpy(x + 2 + K, v.reason, (size_t)K);
+        }
+        int64_t *all = NULL;
+        int32_t n_all = 0;
+        int grc = comm->gather_i64(comm->ctx, rc < 0 ? &fail_rec : rec, rc < 0 ? 1 : m * words,
+                                   &all, &n_all, err);
+        s->stats.collectives += 2;
+        for (int32_t i = 0; rc == 0 && grc == 0 && i < n_all; i += words) {
+            int64_t e = all[i];
+            if (e < 0 || e >= n || i + words > n_all) {
+                grc = e == -1 ? ss_error_set(err, SS_EPEER, "another rank failed caching verdicts")
+                              : ss_error_set(err, SS_EINVAL, "verdict record names entry %lld",
+                                             (long long)e);
+                break;
+            }
+            ss_verdict_t v;
+            ss_vcache_view(s->vcache, (int32_t)e, &v);
+            ss_vcache_set_node_specific(s->vcache, (int32_t)e, (int)all[i + 1]);
+            memcpy(v.bonus, all + i + 2, (size_t)K * sizeof(int64_t));
+            memcpy(v.reason, all + i + 2 + K, (size_t)K);
+        }
+        free(rec);
+        if (rc == 0)
+            rc = grc;
+    }
+    /* Each verdict's hash once, then each template's signature. */
+    uint64_t *vh = malloc(((size_t)n + 1) * sizeof *vh);
+    if (!vh && rc == 0)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
+    for (int32_t e = 0; e < n && rc == 0; e++) {
+        ss_verdict_t v;
+        ss_vcache_view(s->vcache, e, &v);
+        vh[e] = ss_sigtab_verdict_hash(&v, K);
+    }
+    for (int32_t t = 0; t < c->n_templates && rc == 0; t++) {
+        if (s->tmpl_vent[t] < 0)
+            continue;
+        ss_verdict_t v;
+        ss_vcache_view(s->vcache, s->tmpl_vent[t], &v);
+        s->tmpl_sig[t] = ss_sigtab_id_hashed(s->sigs, c, t, &v, &vh[s->tmpl_vent[t]]);
+        if (s->tmpl_sig[t] < 0)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory caching verdicts");
+    }
+    free(vh);
     return rc;
 }
 
@@ -907,15 +971,32 @@ static int run_setup(ss_sched_t *s, run_t *r, const int32_t *order, const ss_uni
             !(r->list[o] = malloc(nu * sizeof *r->list[o])))
             return ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
     build_items(s, r, units, n_units);
-    int rc = prepare_templates(s, r, err);
-    if (rc == 0)
-        rc = assign_homes(s, r, err);
     for (int32_t q = 0; q < r->P; q++) /* unknown until the first exchange: may fit */
         r->pf[q] = (pfree_t){INT64_MAX, INT64_MAX, INT32_MAX, INT32_MAX, INT32_MAX};
     for (int32_t i = 0; i < r->n_items; i++)
         if (r->it[i].state == IT_ACTIVE)
             r->active[r->n_active++] = i;
-    return rc;
+    return 0;
+}
+
+/* Agrees on rc over comm (one sum of a failure flag): SS_EPEER where
+ * another process failed. */
+static int agree(ss_sched_t *s, const ss_sched_comm_t *comm, int rc, const char *what,
+                 ss_error_t *err)
+{
+    if (!comm)
+        return rc;
+    int64_t failed = rc < 0;
+    ss_error_t e;
+    int mrc = comm->sum(comm->ctx, &failed, 1, &e);
+    s->stats.collectives++;
+    if (rc < 0)
+        return rc;
+    if (mrc < 0) {
+        *err = e;
+        return mrc;
+    }
+    return failed > 0 ? ss_error_set(err, SS_EPEER, "%s: another rank failed", what) : 0;
 }
 
 int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, int32_t n_units,
@@ -941,18 +1022,12 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     double t0 = omp_get_wtime();
     run_t r = {0};
     int rc = run_setup(s, &r, order, units, n_units, out, err);
-    if (comm) { /* every process starts the rounds, or none */
-        int64_t failed = rc < 0;
-        ss_error_t e;
-        int mrc = comm->sum(comm->ctx, &failed, 1, &e);
-        s->stats.collectives++;
-        if (rc == 0 && mrc < 0) {
-            *err = e;
-            rc = mrc;
-        } else if (rc == 0 && failed > 0) {
-            rc = ss_error_set(err, SS_EPEER, "starting the run: another rank failed");
-        }
-    }
+    rc = agree(s, comm, rc, "starting the run", err); /* every process starts, or none */
+    if (rc == 0)
+        rc = prepare_templates(s, &r, comm, err); /* one gather, entered by all */
+    if (rc == 0)
+        rc = assign_homes(s, &r, err);
+    rc = agree(s, comm, rc, "assigning partitions", err);
     /* Every process runs the same rounds: the stop rule reads only
      * gathered data. */
     double t1 = omp_get_wtime();

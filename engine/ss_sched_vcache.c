@@ -14,6 +14,7 @@ typedef struct {
     uint8_t *reason;
     int64_t *bonus;
     int node_specific;
+    int32_t tmpl; /* a template with these constraints */
 } ventry_t;
 
 struct ss_vcache {
@@ -118,22 +119,22 @@ static void copy_out(const ventry_t *e, int32_t k, ss_verdict_t *v)
     memcpy(v->bonus, e->bonus, (size_t)k * sizeof(int64_t));
 }
 
-int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
-                  const ss_classes_t *cl, int32_t t, ss_verdict_t *v)
+/* The entry of template t's constraints, added (verdict not computed) if
+ * new; *fresh = 1 then. Returns its id or SS_ENOMEM. */
+static int find_or_add(ss_vcache_t *vc, const ss_cluster_t *c, const ss_classes_t *cl, int32_t t,
+                       int *fresh)
 {
     int32_t k = cl->n_classes, n = serialise(vc, c, t);
+    *fresh = 0;
     if (n < 0 || ss_hindex_reserve(&vc->ix, (size_t)vc->n + 1, vc->n, entry_hash, vc) < 0)
         return SS_ENOMEM;
     uint64_t h = ss_hash_bytes(SS_HASH_INIT, vc->buf, (size_t)n * sizeof(int32_t));
     size_t j = ss_hindex_first(&vc->ix, h);
     for (int32_t id; (id = vc->ix.slots[j]) >= 0; j = ss_hindex_next(&vc->ix, j)) {
         const ventry_t *e = &vc->e[id];
-        if (e->hash == h && e->klen == n && !memcmp(e->key, vc->buf, (size_t)n * sizeof(int32_t))) {
-            copy_out(e, k, v);
+        if (e->hash == h && e->klen == n && !memcmp(e->key, vc->buf, (size_t)n * sizeof(int32_t)))
             return id;
-        }
     }
-    ss_verdict_compute(x, c, cl, t, v);
     if (vc->n == vc->cap) {
         int32_t cap = vc->cap ? vc->cap * 2 : 64;
         ventry_t *e = realloc(vc->e, (size_t)cap * sizeof *e);
@@ -145,10 +146,11 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
     ventry_t *e = &vc->e[vc->n];
     e->hash = h;
     e->klen = n;
-    e->node_specific = v->node_specific;
+    e->node_specific = 0;
+    e->tmpl = t;
     e->key = malloc((size_t)(n + 1) * sizeof(int32_t));
-    e->reason = malloc((size_t)k + 1);
-    e->bonus = malloc(((size_t)k + 1) * sizeof(int64_t));
+    e->reason = calloc((size_t)k + 1, 1);
+    e->bonus = calloc((size_t)k + 1, sizeof(int64_t));
     if (!e->key || !e->reason || !e->bonus) {
         free(e->key);
         free(e->reason);
@@ -156,10 +158,42 @@ int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *
         return SS_ENOMEM;
     }
     memcpy(e->key, vc->buf, (size_t)n * sizeof(int32_t));
-    memcpy(e->reason, v->reason, (size_t)k);
-    memcpy(e->bonus, v->bonus, (size_t)k * sizeof(int64_t));
     ss_hindex_put(&vc->ix, j, vc->n);
+    *fresh = 1;
     return vc->n++;
+}
+
+int ss_vcache_get(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
+                  const ss_classes_t *cl, int32_t t, ss_verdict_t *v)
+{
+    int fresh;
+    int id = find_or_add(vc, c, cl, t, &fresh);
+    if (id < 0)
+        return id;
+    if (fresh)
+        ss_vcache_compute(vc, x, c, cl, id);
+    copy_out(&vc->e[id], cl->n_classes, v);
+    return id;
+}
+
+int ss_vcache_reserve(ss_vcache_t *vc, const ss_cluster_t *c, const ss_classes_t *cl, int32_t t)
+{
+    int fresh;
+    return find_or_add(vc, c, cl, t, &fresh);
+}
+
+void ss_vcache_compute(ss_vcache_t *vc, const ss_match_ctx_t *x, const ss_cluster_t *c,
+                       const ss_classes_t *cl, int32_t id)
+{
+    ventry_t *e = &vc->e[id];
+    ss_verdict_t v = {0, e->reason, e->bonus};
+    ss_verdict_compute(x, c, cl, e->tmpl, &v);
+    e->node_specific = v.node_specific;
+}
+
+void ss_vcache_set_node_specific(ss_vcache_t *vc, int32_t id, int node_specific)
+{
+    vc->e[id].node_specific = node_specific;
 }
 
 void ss_vcache_view(const ss_vcache_t *vc, int32_t id, ss_verdict_t *v)

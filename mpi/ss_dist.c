@@ -318,6 +318,15 @@ static int gather_rows(void *vctx, const ss_sched_row_t *mine, int32_t n, ss_sch
     return rc;
 }
 
+static int gather_i64(void *vctx, const int64_t *mine, int32_t n, int64_t **all, int32_t *n_all,
+                      ss_error_t *err)
+{
+    void *p;
+    int rc = gather_any(vctx, mine, n, sizeof *mine, &p, n_all, "exchanging verdicts", err);
+    *all = p;
+    return rc;
+}
+
 static int sum(void *vctx, int64_t *counts, int32_t n, ss_error_t *err)
 {
     MPI_Comm comm = ((ss_dist_ctx_t *)vctx)->comm;
@@ -339,6 +348,9 @@ int ss_dist_sched_comm(MPI_Comm comm, ss_dist_ctx_t *ctx, ss_sched_comm_t *ops)
     ops->ctx = ctx;
     ops->gather_msgs = gather_msgs;
     ops->gather_rows = gather_rows;
+    ops->gather_i64 = gather_i64;
+    MPI_Comm_rank(comm, &ops->rank);
+    ops->size = size;
     ops->sum = sum;
     if (ctx->buf && ctx->counts)
         return 0;

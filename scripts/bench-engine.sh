@@ -1,0 +1,155 @@
+#!/bin/bash
+# The engine's targets (issue 11), measured side by side on this machine:
+#   1. hyperscale, PAIRS alternating 1-rank / 2-rank pairs (x 1 thread): the
+#      schedule phase of each, the median 2-rank speed-up and its spread;
+#   2. the same with one CPU-bound background process on the machine;
+#   3. end to end through files: gen once (not timed), then `schedule`
+#      (read + schedule + write) at 2 ranks x 1 thread, wall time and peak;
+#   4. borg-cell at 2 ranks with --exhaustive beside it; growth; openb-x100;
+#   5. quality: every scenario in most-allocated mode against the exact
+#      reference (one partition, which is --exhaustive's answer): placed
+#      pods, nodes used against the volume lower bound, violations;
+#   6. determinism: every scenario at 1/2/3/4 ranks x 1/2 threads,
+#      placements h5diff-identical (--exclude-path /run).
+# Every figure goes to OUT/summary.txt; the raw JSON lines to OUT/*.json.
+#   usage: bash scripts/bench-engine.sh [OUT] [SECTIONS...]
+#   sections: pairs background files scenarios quality determinism (default: all)
+#   PAIRS=5 (pairs per comparison), OPENB=../shared/data/openb
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/build/shardsched
+OUT=${1:-/tmp/shardsched-bench-engine}
+shift || true
+SECTIONS=${*:-pairs background files scenarios quality determinism}
+PAIRS=${PAIRS:-5}
+OPENB=${OPENB:-$PWD/../shared/data/openb}
+mkdir -p "$OUT"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+MPIRUN="mpirun --oversubscribe --bind-to none"
+SUM=$OUT/summary.txt
+log() { echo "$*" | tee -a "$SUM"; }
+
+# bench N T ARGS...: the JSON line(s) of one bench run at N ranks x T threads.
+bench() {
+    local n=$1 t=$2
+    shift 2
+    OMP_NUM_THREADS=$t $MPIRUN -n "$n" "$BIN" bench -q --openb-dir "$OPENB" "$@"
+}
+field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])['$1'])"; }
+
+# pairs NAME: PAIRS alternating 1/2-rank hyperscale runs; median ratio.
+pairs() {
+    local name=$1 f=$OUT/$1.json
+    : > "$f"
+    for i in $(seq "$PAIRS"); do
+        for n in 1 2; do
+            bench $n 1 --scenario hyperscale --no-exhaustive | tail -1 >> "$f"
+        done
+    done
+    python3 - "$f" "$name" <<'PY' | tee -a "$SUM"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+one = [r["schedule_s"] for r in rows if r["ranks"] == 1]
+two = [r["schedule_s"] for r in rows if r["ranks"] == 2]
+ratios = [a / b for a, b in zip(one, two)]
+print(f"{sys.argv[2]}: 1 rank {', '.join(f'{x:.2f}' for x in one)} s; "
+      f"2 ranks {', '.join(f'{x:.2f}' for x in two)} s")
+print(f"{sys.argv[2]}: 2-rank speed-up median {statistics.median(ratios):.2f}x "
+      f"(min {min(ratios):.2f}, max {max(ratios):.2f}); 2-rank schedule median "
+      f"{statistics.median(two):.2f} s; collectives {rows[-1]['collectives']}; "
+      f"peak {rows[-1]['peak_rss_mib']:.0f} MiB all ranks")
+PY
+}
+
+for sec in $SECTIONS; do
+    case $sec in
+    pairs)
+        log "== hyperscale, $PAIRS alternating 1-rank / 2-rank pairs, 1 thread"
+        pairs pairs
+        ;;
+    background)
+        log "== the same with one CPU-bound background process"
+        sh -c 'while :; do :; done' &
+        spin=$!
+        trap 'kill $spin 2>/dev/null || true' EXIT
+        pairs background
+        kill $spin
+        trap - EXIT
+        ;;
+    files)
+        log "== end to end through files: schedule -i hyperscale.h5 at 2 ranks x 1 thread"
+        [ -s "$OUT/hyperscale.h5" ] || "$BIN" gen --nodes 100000 --pods 1000000 --seed 1 -q \
+            -o "$OUT/hyperscale.h5"
+        for i in 1 2 3; do
+            OMP_NUM_THREADS=1 /usr/bin/time -f "  wall %e s (mpirun included), peak %M KiB (largest rank)" \
+                $MPIRUN -n 2 "$BIN" schedule -i "$OUT/hyperscale.h5" -o "$OUT/p-files.h5" 2>&1 |
+                tee -a "$SUM"
+        done
+        ;;
+    scenarios)
+        log "== borg-cell (2 ranks, --exhaustive beside it), growth, openb-x100"
+        bench 2 1 --scenario borg-cell | tail -1 | tee "$OUT/borg.json" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print(f"borg-cell: schedule {r[\"schedule_s\"]:.3f} s, exhaustive {r[\"exhaustive_s\"]:.2f} s "
+      f"({r[\"exhaustive_s\"] / r[\"schedule_s\"]:.0f}x), placed {r[\"placed\"]} vs "
+      f"{r[\"exhaustive_placed\"]} ({100 * r[\"placed\"] / r[\"exhaustive_placed\"]:.2f} %), "
+      f"collectives {r[\"collectives\"]}")' | tee -a "$SUM"
+        bench 2 1 --scenario growth | tail -3 | tee "$OUT/growth.json" | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin.read().splitlines()]
+us = [1e6 * r["schedule_s"] / r["pods"] for r in rows]
+for r, u in zip(rows, us):
+    print(f"growth: {r[\"nodes\"]} nodes, {r[\"pods\"]} pods: schedule {r[\"schedule_s\"]:.3f} s, {u:.2f} us/pod")
+print(f"growth: per-pod time max/min {max(us) / min(us):.2f}x")' | tee -a "$SUM"
+        bench 2 1 --scenario openb-x100 | tail -1 | tee "$OUT/openb.json" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print(f"openb-x100: {r[\"nodes\"]} nodes, {r[\"pods\"]} pods: schedule {r[\"schedule_s\"]:.3f} s, "
+      f"placed {r[\"placed\"]}, collectives {r[\"collectives\"]}, violations {r[\"violations\"]}")' |
+            tee -a "$SUM"
+        ;;
+    quality)
+        log "== quality, most-allocated, against one partition (the exact reference)"
+        for scen in borg-cell hyperscale growth openb-x100; do
+            steps=1
+            [ "$scen" = growth ] && steps=3
+            bench 2 1 --scenario $scen --no-exhaustive --policy most-allocated | tail -$steps \
+                > "$OUT/q-$scen.json"
+            bench 1 1 --scenario $scen --no-exhaustive --policy most-allocated \
+                --partition-nodes 100000000 | tail -$steps > "$OUT/q-$scen-ref.json"
+            python3 - "$OUT/q-$scen.json" "$OUT/q-$scen-ref.json" <<'PY' | tee -a "$SUM"
+import json, sys
+got = [json.loads(l) for l in open(sys.argv[1])]
+ref = [json.loads(l) for l in open(sys.argv[2])]
+for g, r in zip(got, ref):
+    over = 100.0 * (g["empty_nodes_used"] - g["volume_lower_bound"]) / max(g["volume_lower_bound"], 1)
+    print(f"{g['scenario']} {g['nodes']} nodes: placed {g['placed']} vs exact {r['placed']} "
+          f"({100.0 * g['placed'] / r['placed']:.3f} %); empty nodes used {g['empty_nodes_used']} "
+          f"vs lower bound {g['volume_lower_bound']} ({over:+.2f} %); violations {g['violations']}; "
+          f"exact schedule {r['schedule_s']:.2f} s vs {g['schedule_s']:.2f} s")
+PY
+        done
+        ;;
+    determinism)
+        log "== determinism: 1/2/3/4 ranks x 1/2 threads, h5diff of the placements"
+        for scen in borg-cell hyperscale growth openb-x100; do
+            ref=""
+            for n in 1 2 3 4; do
+                for t in 1 2; do
+                    d=$OUT/det-$scen-$n-$t
+                    rm -rf "$d" && mkdir -p "$d"
+                    bench $n $t --scenario $scen --no-exhaustive --keep-placements "$d" > /dev/null
+                    if [ -z "$ref" ]; then ref=$d; continue; fi
+                    for f in "$ref"/*.h5; do
+                        h5diff -q --exclude-path /run "$f" "$d/$(basename "$f")" ||
+                            log "!! $scen: $(basename "$f") differs at $n ranks x $t threads"
+                    done
+                done
+            done
+            log "$scen: compared $(ls "$ref" | wc -l) file(s) x 7 runs against 1 rank x 1 thread"
+        done
+        ;;
+    *) echo "unknown section $sec" >&2; exit 2 ;;
+    esac
+done
