@@ -27,7 +27,8 @@ cp "$FBIN" ./shardsched_fault && FBIN=$PWD/shardsched_fault || exit 1 # sites: o
 # Gangs with rack/block topology so the topology code runs; small enough
 # that each run takes well under a second.
 "$FBIN" gen --nodes 120 --pods 600 --seed 3 -o c.h5 -q || exit 1
-$MPIRUN -n 2 "$FBIN" schedule -i c.h5 -o ref.h5 -q || exit 1
+# Three partitions of 40 nodes: both ranks place, spill and gather.
+$MPIRUN -n 2 "$FBIN" schedule -i c.h5 -o ref.h5 -q --partition-nodes 40 || exit 1
 
 bad=0
 # run_case NAME RANKS STATUS RANK SITE OUTPUT CMD... (STATUS: the command's
@@ -111,7 +112,7 @@ check() { # NAME RANKS STATUS OUTPUT CMD...
 
 for cmd in ${SS_FAULT_COMMANDS:-schedule verify inspect gen}; do
     case $cmd in
-    schedule) check schedule 2 1 out.h5 schedule -i c.h5 -o out.h5 -q ;;
+    schedule) check schedule 2 1 out.h5 schedule -i c.h5 -o out.h5 -q --partition-nodes 40 ;;
     verify) check verify 1 2 - verify -i c.h5 -p ref.h5 --quiet ;; # 2: unreadable input
     inspect) check inspect 1 2 - inspect c.h5 ;;
     gen) check gen 1 1 g.h5 gen --nodes 60 --pods 300 --seed 2 -o g.h5 -q ;;
