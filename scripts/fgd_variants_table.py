@@ -2,9 +2,10 @@
 """fgd_variants_table.py: the table (and, with --plot, the figure) of a
 variant sweep (scripts/fgd_variants_sweep.sh): unallocated GPU % at 100 %
 arrival per variant (rows) and policy (columns), mean +- standard deviation
-over the seeds, the min-max range, and per variant how far the best
-non-FGD policy is from FGD (paired over seeds: mean difference, its spread,
-and how many seeds it wins).
+over the seeds (the plot's bars: the min-max range), and per variant how far
+our policy (--ours) is from FGD: paired over seeds, the mean difference +- its
+standard deviation, how many seeds it wins, and whether the mean gain exceeds
+the standard deviation of FGD's own figures over the seeds.
 
 usage: fgd_variants_table.py SUMMARY_CSV [--plot OUT.png] [--markdown]
             [--ours fgd-cpu]
@@ -18,6 +19,10 @@ from collections import OrderedDict, defaultdict
 ORDER = ["default", "cpu050", "cpu200", "cpu250", "gpushare40", "gpushare60", "gpushare80",
          "gpushare100", "multigpu20", "multigpu30", "multigpu40", "multigpu50", "gpuspec10",
          "gpuspec20", "gpuspec25", "gpuspec33"]
+
+
+POLICY_ORDER = ["random", "dotprod", "gpuclustering", "gpupacking", "bestfit", "fgd", "fgd-reserve",
+                "fgd-cpu"]
 
 
 def variant_of(trace):
@@ -39,14 +44,15 @@ def load(path):
             runs[(v, r["policy"])][int(r["seed"])] = float(r["unalloc_pct_at_100"])
             pols[r["policy"]] = 1
     variants = sorted({v for v, _ in runs}, key=lambda v: (ORDER.index(v) if v in ORDER else 99, v))
-    return runs, variants, list(pols)
+    pols = sorted(pols, key=lambda p: (POLICY_ORDER.index(p) if p in POLICY_ORDER else 99, p))
+    return runs, variants, pols
 
 
 def table(runs, variants, pols, ours, md):
     sep = " | " if md else "  "
     head = ["variant"] + pols
     if ours in pols and "fgd" in pols:
-        head += ["%s - fgd (paired)" % ours, "wins"]
+        head += ["%s - fgd (paired)" % ours, "wins", "beyond fgd's sd"]
     lines = [sep.join(head)]
     if md:
         lines[0] = "| " + lines[0] + " |"
@@ -64,8 +70,10 @@ def table(runs, variants, pols, ours, md):
                 m, sd, _, _ = stats(d)
                 row.append("%+.2f +- %.2f" % (m, sd))
                 row.append("%d/%d" % (sum(x < 0 for x in d), len(d)))
+                fsd = stats(list(b.values()))[1]
+                row.append("yes" if m < -fsd else "no (%.2f < %.2f)" % (-m, fsd))
             else:
-                row += ["-", "-"]
+                row += ["-", "-", "-"]
         lines.append(("| " + sep.join(row) + " |") if md else sep.join(row))
     return "\n".join(lines)
 
