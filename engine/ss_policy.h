@@ -82,7 +82,7 @@ int ss_policy_ctx_create(const ss_policy_t *pol, const ss_cluster_t *c, ss_polic
 void ss_policy_ctx_destroy(ss_policy_ctx_t *x); /* accepts NULL */
 
 /* The GPUs a pod of template t gets on node (which must fit): the policy's
- * GPU for a shared pod where the policy chooses one (fgd, fgd-reserve,
+ * GPU for a shared pod where the policy chooses one (fgd, fgd-reserve, fgd-cpu,
  * random), otherwise ss_state_pick_gpus's rule. */
 uint64_t ss_policy_pick_gpus(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t,
                              int32_t node);
