@@ -48,6 +48,7 @@ typedef struct {
     int32_t num_gpu, milli;
     uint64_t models;
     int64_t count;
+    int64_t mem; /* mean memory (bytes) of its pods: not part of the key; fgd-cpu's copies */
 } ss_fgd_typical_t;
 
 typedef struct {
@@ -165,14 +166,17 @@ int32_t ss_fgd_score_fgd(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t 
 int32_t ss_fgd_score_reserve(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
                              int32_t *gpu);
 /* fgd-cpu (this project's): FGD's score on a fragmentation measure that
- * also counts the GPU capacity a typical pod cannot use for lack of cpu
- * (docs/evaluation.md, "Our policy: fgd-cpu"). */
+ * also counts the GPU capacity a typical pod cannot use for lack of cpu or
+ * memory (docs/evaluation.md, "Our policy: fgd-cpu"). */
 int32_t ss_fgd_score_cpu(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu);
-/* fgd-cpu's cap on what a fitting typical pod (cpu milli-cpu, num_gpu GPUs)
- * can use of the usable free milli of a node with cpu_free: min(usable,
- * floor(cpu_free / cpu) x num_gpu x SS_FGD_CPU_COPY_MILLI); all of it for a
- * pod without cpu. One formula for the replay's and the engine's scorer. */
-int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int32_t num_gpu);
+/* fgd-cpu's cap on what a fitting typical pod (cpu milli-cpu, mem bytes,
+ * num_gpu GPUs) can use of the usable free milli of a node with cpu_free and
+ * mem_free: min(usable, copies x num_gpu x SS_FGD_CPU_COPY_MILLI), copies =
+ * min(floor(cpu_free / cpu), floor(mem_free / mem)), a resource the pod
+ * does not ask for not limiting. One formula for the replay's and the
+ * engine's scorer. */
+int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int64_t mem_free,
+                          int64_t mem, int32_t num_gpu);
 
 /* ---------------- one-pod-at-a-time scheduler ---------------- */
 

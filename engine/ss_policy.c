@@ -115,8 +115,8 @@ static const ss_policy_t policies[] = {
     {2, SS_POLICY_FGD_RESERVE, "fgd-reserve", "FGD; CPU pods keep cpu for idle GPUs (this project)",
      ss_policy_score_reserve, ss_fgd_score_reserve},
     {2, SS_POLICY_FGD_CPU, "fgd-cpu",
-     "FGD on a fragmentation that counts GPUs stranded by cpu (this project)", ss_policy_score_cpu,
-     ss_fgd_score_cpu},
+     "FGD on a fragmentation that counts GPUs stranded by cpu or memory (this project)",
+     ss_policy_score_cpu, ss_fgd_score_cpu},
 };
 #define NPOLICIES ((int)(sizeof policies / sizeof policies[0]))
 _Static_assert(NPOLICIES == SS_POLICY_COUNT, "one registry entry per policy id");
