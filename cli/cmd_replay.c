@@ -28,6 +28,7 @@
 typedef struct {
     const char *in, *out, *policy, *protocol, *summary_csv;
     uint64_t seed;
+    int64_t seeds; /* fgd: run seeds seed .. seed + seeds - 1 */
     int64_t window;
     int64_t gang_wait; /* anti-starvation reservation wait, trace seconds (0: off) */
     int quiet;
@@ -36,36 +37,40 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: shardsched replay -i trace.h5 -o metrics.h5 [--protocol fgd|time]\n"
-               "                         [--policy NAME] [--seed S] [--summary-csv FILE]\n"
-               "                         [--batch-window SECONDS] [--gang-reserve-wait S] [-q]\n"
-               "       shardsched replay --list-policies\n"
-               "\n"
-               "  -i, --input FILE     trace snapshot (shardsched import --openb-nodes ...)\n"
-               "  -o, --output FILE    metrics file (HDF5, a dataset per column under /metrics)\n"
-               "  --protocol fgd       the FGD paper's evaluation: arrivals only, seeded order,\n"
-               "                       inflated to 130%% of GPU capacity, a row per pod (default)\n"
-               "  --protocol time      event replay in trace time: arrivals, departures, node\n"
-               "                       events, batches; one row per batch\n"
-               "  --policy NAME        placement policy, case-insensitive (default fgd)\n"
-               "  --list-policies      print each policy's name and summary, then exit\n"
-               "  --seed S             seed of the order, node tie-break and Random (default 42)\n"
-               "  --summary-csv FILE   append trace,policy,seed,unalloc_pct_at_100,\n"
-               "                       unalloc_pct_at_130,frag_rate_pct_at_90 (fgd protocol)\n"
-               "  --batch-window S     batch length in trace seconds for --protocol time (1)\n"
-               "  --gang-reserve-wait S  a gang waiting this long gets a reservation, with\n"
-               "                       backfill of pods that finish before it (600; 0 = off)\n"
-               "  -q, --quiet          no progress\n"
-               "  -h, --help           this text\n"
-               "\n"
-               "A replay is sequential: under mpirun rank 0 computes and every rank exits with\n"
-               "its status; the metrics file is the same for any rank count. Exit status:\n"
-               "0 done, 1 failed, 2 bad usage. Protocols and metrics: docs/evaluation.md.\n"
-               "\n"
-               "Examples:\n"
-               "  shardsched replay -i trace.h5 -o m.h5 --policy fgd --seed 43\n"
-               "  shardsched replay -i trace.h5 -o m.h5 --protocol time --batch-window 10\n"
-               "  mpirun -n 2 shardsched replay -i trace.h5 -o m.h5 --summary-csv runs.csv\n");
+    fprintf(f,
+            "usage: shardsched replay -i trace.h5 -o metrics.h5 [--protocol fgd|time]\n"
+            "                         [--policy NAME] [--seed S] [--summary-csv FILE]\n"
+            "                         [--batch-window SECONDS] [--gang-reserve-wait S] [-q]\n"
+            "       shardsched replay -i trace.h5 --summary-csv FILE [--seeds N] [--policy NAME]\n"
+            "       shardsched replay --list-policies\n"
+            "\n"
+            "  -i, --input FILE     trace snapshot (shardsched import --openb-nodes ...)\n"
+            "  -o, --output FILE    metrics file (HDF5, a dataset per column under /metrics)\n"
+            "  --protocol fgd       the FGD paper's evaluation: arrivals only, seeded order,\n"
+            "                       inflated to 130%% of GPU capacity, a row per pod (default)\n"
+            "  --protocol time      event replay in trace time: arrivals, departures, node\n"
+            "                       events, batches; one row per batch\n"
+            "  --policy NAME        placement policy, case-insensitive (default fgd)\n"
+            "  --list-policies      print each policy's name and summary, then exit\n"
+            "  --seed S             seed of the order, node tie-break and Random (default 42)\n"
+            "  --summary-csv FILE   append trace,policy,seed,unalloc_pct_at_100,\n"
+            "                       unalloc_pct_at_130,frag_rate_pct_at_90 (fgd protocol);\n"
+            "                       with it and without -o, no metrics file is written\n"
+            "  --seeds N            fgd protocol without -o: seeds S .. S+N-1 in one run (1)\n"
+            "  --batch-window S     batch length in trace seconds for --protocol time (1)\n"
+            "  --gang-reserve-wait S  a gang waiting this long gets a reservation, with\n"
+            "                       backfill of pods that finish before it (600; 0 = off)\n"
+            "  -q, --quiet          no progress\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "A replay is sequential: under mpirun rank 0 computes and every rank exits with\n"
+            "its status; the metrics file is the same for any rank count. Exit status:\n"
+            "0 done, 1 failed, 2 bad usage. Protocols and metrics: docs/evaluation.md.\n"
+            "\n"
+            "Examples:\n"
+            "  shardsched replay -i trace.h5 -o m.h5 --policy fgd --seed 43\n"
+            "  shardsched replay -i trace.h5 -o m.h5 --protocol time --batch-window 10\n"
+            "  mpirun -n 2 shardsched replay -i trace.h5 -o m.h5 --summary-csv runs.csv\n");
 }
 
 static const char *const protocols[] = {"fgd", "time", NULL};
@@ -77,6 +82,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     memset(o, 0, sizeof *o);
     o->policy = "fgd";
     o->seed = 42;
+    o->seeds = 1;
     o->window = 1;
     o->gang_wait = 600;
     int list = 0, protocol = 0;
@@ -88,6 +94,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_CHOICE(0, "protocol", &protocol, protocols),
         SS_O_STR(0, "summary-csv", &o->summary_csv),
         SS_O_U64(0, "seed", &o->seed),
+        SS_O_INT(0, "seeds", &o->seeds, 1, 100000),
         SS_O_INT(0, "batch-window", &o->window, 1, 1e15),
         SS_O_INT(0, "gang-reserve-wait", &o->gang_wait, 0, 1e15),
         SS_O_FLAG('q', "quiet", &o->quiet),
@@ -103,10 +110,16 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
             ss_opt_list_policies(stdout);
         return 0;
     }
-    if (!o->in || !o->out)
+    bool fgd = !strcasecmp(o->protocol, "fgd");
+    if (!o->in || (!o->out && !(fgd && o->summary_csv)))
         return ss_opt_fail("replay", loud, "%s is required",
                            !o->in ? "-i trace.h5" : "-o metrics.h5");
-    if (SS_OPT_DISTINCT("replay", loud, o->out, o->in) != SS_OPT_RUN ||
+    if (o->seeds > 1 && (o->out || !fgd))
+        return ss_opt_fail("replay", loud,
+                           "--seeds %lld needs --protocol fgd, --summary-csv and no -o (one "
+                           "metrics file per run: run the seeds one by one)",
+                           (long long)o->seeds);
+    if ((o->out && SS_OPT_DISTINCT("replay", loud, o->out, o->in) != SS_OPT_RUN) ||
         SS_OPT_DISTINCT("replay", loud, o->summary_csv, o->in, o->out) != SS_OPT_RUN)
         return 2;
     if (ss_opt_policy("replay", o->policy, loud) != SS_OPT_RUN)
@@ -142,9 +155,10 @@ static int append_summary(const char *path, const char *trace, const char *polic
     return 0;
 }
 
-static int run_fgd(opts_t *o, const ss_cluster_t *c, const char *trace, ss_error_t *err)
+static int run_fgd_seed(opts_t *o, const ss_cluster_t *c, const char *trace, uint64_t seed,
+                        ss_error_t *err)
 {
-    ss_fgd_opts_t fo = {o->policy, o->seed, 130, NULL};
+    ss_fgd_opts_t fo = {o->policy, seed, 130, NULL};
     ss_fgd_result_t *r;
     ss_cli_progress_begin(&o->progress, "replay fgd", !o->quiet);
     fo.progress = ss_cli_progress_get(&o->progress); /* arrived pods of the run */
@@ -165,23 +179,33 @@ static int run_fgd(opts_t *o, const ss_cluster_t *c, const char *trace, ss_error
         {"protocol", "fgd", 0},
         {"policy", pol->name, 0},
         {"trace", trace, 0},
-        {"seed", NULL, (double)o->seed},
+        {"seed", NULL, (double)seed},
         {"gpu_capacity_milli", NULL, (double)r->gpu_capacity},
         {"original_pods", NULL, (double)r->n_original},
         {"unalloc_pct_at_100", NULL, r->unalloc_at_100},
         {"unalloc_pct_at_130", NULL, r->unalloc_at_130},
         {"frag_rate_pct_at_90", NULL, r->frag_at_90},
     };
-    rc = ss_metrics_write(o->out, r->n, cols, 6, attrs, 9, err);
+    rc = o->out ? ss_metrics_write(o->out, r->n, cols, 6, attrs, 9, err) : 0;
     if (!rc && o->summary_csv)
-        rc = append_summary(o->summary_csv, trace, pol->name, o->seed, r, err);
+        rc = append_summary(o->summary_csv, trace, pol->name, seed, r, err);
     if (!rc)
         printf("replay fgd: policy %s seed %llu trace %s: %d pods (%d original), unallocated GPU "
                "%.2f%% at 100%% arrived, %.2f%% at 130%%, fragmentation %.2f%% at 90%% "
                "(%.3f s)\n",
-               pol->name, (unsigned long long)o->seed, trace, r->n, r->n_original,
-               r->unalloc_at_100, r->unalloc_at_130, r->frag_at_90, r->elapsed_s);
+               pol->name, (unsigned long long)seed, trace, r->n, r->n_original, r->unalloc_at_100,
+               r->unalloc_at_130, r->frag_at_90, r->elapsed_s);
     ss_fgd_result_destroy(r);
+    return rc;
+}
+
+/* The fgd protocol for seeds seed .. seed + seeds - 1 (one unless the
+ * summary-only form): the snapshot is read once for all of them. */
+static int run_fgd(opts_t *o, const ss_cluster_t *c, const char *trace, ss_error_t *err)
+{
+    int rc = 0;
+    for (int64_t i = 0; i < o->seeds && !rc; i++)
+        rc = run_fgd_seed(o, c, trace, o->seed + (uint64_t)i, err);
     return rc;
 }
 

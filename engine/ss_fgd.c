@@ -243,15 +243,19 @@ int ss_fgd_typical_build(const ss_fgd_pod_t *pods, int32_t n, bool all, ss_fgd_t
         t[i].num_gpu = pods[i].num_gpu;
         t[i].models = pods[i].models;
         t[i].count = 1;
+        t[i].mem = pods[i].mem;
     }
     qsort(t, (size_t)n, sizeof *t, key_cmp);
     int32_t k = 0; /* merge equal keys */
     for (int32_t i = 0; i < n; i++) {
-        if (k > 0 && key_cmp(&t[k - 1], &t[i]) == 0)
+        if (k > 0 && key_cmp(&t[k - 1], &t[i]) == 0) {
             t[k - 1].count++;
-        else
+            t[k - 1].mem += t[i].mem; /* summed here, the mean below */
+        } else
             t[k++] = t[i];
     }
+    for (int32_t i = 0; i < k; i++)
+        t[i].mem /= t[i].count;
     qsort(t, (size_t)k, sizeof *t, typical_cmp);
     int64_t cum = 0;
     int32_t keep = 0;

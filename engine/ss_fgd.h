@@ -30,6 +30,7 @@
 #define SS_FGD_NORM_CPU 128000.0     /* the simulator's normalisers: largest node */
 #define SS_FGD_NORM_GPU 8000.0
 #define SS_FGD_RESERVE_CPU_PER_GPU 12000 /* fgd-reserve: milli-cpu kept per idle GPU */
+#define SS_FGD_CPU_COPY_MILLI 2000       /* fgd-cpu: GPU milli one copy of a typical pod covers */
 
 /* A pod as the policies see it. */
 typedef struct {
@@ -47,6 +48,7 @@ typedef struct {
     int32_t num_gpu, milli;
     uint64_t models;
     int64_t count;
+    int64_t mem; /* mean memory (bytes) of its pods: not part of the key; fgd-cpu's copies */
 } ss_fgd_typical_t;
 
 typedef struct {
@@ -163,6 +165,18 @@ int32_t ss_fgd_score_bestfit(const ss_fgd_state_t *s, int32_t n, const ss_fgd_po
 int32_t ss_fgd_score_fgd(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu);
 int32_t ss_fgd_score_reserve(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p,
                              int32_t *gpu);
+/* fgd-cpu (this project's): FGD's score on a fragmentation measure that
+ * also counts the GPU capacity a typical pod cannot use for lack of cpu or
+ * memory (docs/evaluation.md, "Our policy: fgd-cpu"). */
+int32_t ss_fgd_score_cpu(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu);
+/* fgd-cpu's cap on what a fitting typical pod (cpu milli-cpu, mem bytes,
+ * num_gpu GPUs) can use of the usable free milli of a node with cpu_free and
+ * mem_free: min(usable, copies x num_gpu x SS_FGD_CPU_COPY_MILLI), copies =
+ * min(floor(cpu_free / cpu), floor(mem_free / mem)), a resource the pod
+ * does not ask for not limiting. One formula for the replay's and the
+ * engine's scorer. */
+int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int64_t mem_free,
+                          int64_t mem, int32_t num_gpu);
 
 /* ---------------- one-pod-at-a-time scheduler ---------------- */
 

@@ -114,6 +114,9 @@ static const ss_policy_t policies[] = {
      ss_policy_score_fgd, ss_fgd_score_fgd},
     {2, SS_POLICY_FGD_RESERVE, "fgd-reserve", "FGD; CPU pods keep cpu for idle GPUs (this project)",
      ss_policy_score_reserve, ss_fgd_score_reserve},
+    {2, SS_POLICY_FGD_CPU, "fgd-cpu",
+     "FGD on a fragmentation that counts GPUs stranded by cpu or memory (this project)",
+     ss_policy_score_cpu, ss_fgd_score_cpu},
 };
 #define NPOLICIES ((int)(sizeof policies / sizeof policies[0]))
 _Static_assert(NPOLICIES == SS_POLICY_COUNT, "one registry entry per policy id");
@@ -244,7 +247,8 @@ int ss_policy_ctx_create(const ss_policy_t *pol, const ss_cluster_t *c, ss_polic
         x->tkey = calloc(nt, sizeof *x->tkey);
     }
     int rc = 0;
-    bool fgd = pol->id == SS_POLICY_FGD || pol->id == SS_POLICY_FGD_RESERVE;
+    bool fgd = pol->id == SS_POLICY_FGD || pol->id == SS_POLICY_FGD_RESERVE ||
+               pol->id == SS_POLICY_FGD_CPU;
     if (!x || !x->pod || !x->tkey)
         rc = ss_error_set(err, SS_ENOMEM, "policy %s: out of memory", pol->name);
     else if (fgd)
@@ -272,7 +276,8 @@ uint64_t ss_policy_pick_gpus(const ss_policy_ctx_t *x, const ss_state_t *s, int3
     const ss_template_t *tp = &s->c->templates[t];
     int id = x->pol->id;
     if (tp->req.gpu_count == 1 && tp->req.gpu_milli < SS_GPU_MILLI &&
-        (id == SS_POLICY_FGD || id == SS_POLICY_FGD_RESERVE || id == SS_POLICY_RANDOM)) {
+        (id == SS_POLICY_FGD || id == SS_POLICY_FGD_RESERVE || id == SS_POLICY_FGD_CPU ||
+         id == SS_POLICY_RANDOM)) {
         int32_t g = -1;
         x->pol->score(x, s, t, node, &g);
         if (g >= 0)

@@ -44,7 +44,8 @@ enum ss_policy_id {
     SS_POLICY_BESTFIT = 8,
     SS_POLICY_FGD = 9,
     SS_POLICY_FGD_RESERVE = 10,
-    SS_POLICY_COUNT = 11
+    SS_POLICY_FGD_CPU = 11,
+    SS_POLICY_COUNT = 12
 };
 
 /* Per-run data of the engine's non-kube scorers: the typical-pod table,
@@ -81,7 +82,7 @@ int ss_policy_ctx_create(const ss_policy_t *pol, const ss_cluster_t *c, ss_polic
 void ss_policy_ctx_destroy(ss_policy_ctx_t *x); /* accepts NULL */
 
 /* The GPUs a pod of template t gets on node (which must fit): the policy's
- * GPU for a shared pod where the policy chooses one (fgd, fgd-reserve,
+ * GPU for a shared pod where the policy chooses one (fgd, fgd-reserve, fgd-cpu,
  * random), otherwise ss_state_pick_gpus's rule. */
 uint64_t ss_policy_pick_gpus(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t,
                              int32_t node);
@@ -209,6 +210,7 @@ static inline int64_t ss_policy_fit(int id, const ss_policy_ctx_t *x, const ss_s
     case SS_POLICY_BESTFIT:
     case SS_POLICY_FGD:
     case SS_POLICY_FGD_RESERVE:
+    case SS_POLICY_FGD_CPU:
         return ss_policy_ctx_score(x, s, t, n);
     case SS_POLICY_COUNT:
         break;
@@ -229,7 +231,7 @@ static inline int64_t ss_policy_fit(int id, const ss_policy_ctx_t *x, const ss_s
 int64_t ss_policy_static_score(int32_t pref_weight, int32_t total_weight, int32_t untolerated,
                                int32_t max_untolerated);
 
-/* Engine scorers of the FGD-paper policies and fgd-reserve (ss_policy_fgd.c),
+/* Engine scorers of the FGD-paper policies, fgd-reserve and fgd-cpu (ss_policy_fgd.c),
  * exported for the registry and tests. */
 int64_t ss_policy_score_random(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                                int32_t *gpu);
@@ -245,5 +247,7 @@ int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32
                             int32_t *gpu);
 int64_t ss_policy_score_reserve(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                                 int32_t *gpu);
+int64_t ss_policy_score_cpu(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
+                            int32_t *gpu);
 
 #endif

@@ -1,4 +1,4 @@
-/* ss_policy_fgd: the FGD paper's policies and fgd-reserve scored on the
+/* ss_policy_fgd: the FGD paper's policies, fgd-reserve and fgd-cpu scored on the
  * engine's own state (ss_state.h: free cpu and memory, free milli per GPU,
  * GPU models, GPU pods per kind), for `schedule` and `bench`. The formulas
  * are the replay's (ss_fgd_policy.c, docs/evaluation.md) computed from a
@@ -127,9 +127,11 @@ static bool models_ok(uint64_t models, int32_t m)
 /* Fragmentation numerator of a node whose GPUs (records rec0..) have free
  * shares g and cpu_free: sum over typical pods of count x the free milli
  * the pod cannot use (all of it if the pod does not fit). A GPU serves a
- * typical pod if its model is allowed and its free share is large enough. */
-static int64_t frag_of(const ss_policy_ctx_t *x, int32_t rec0, int64_t cpu_free, const int32_t *g,
-                       int32_t ng)
+ * typical pod if its model is allowed and its free share is large enough.
+ * cpu_aware (fgd-cpu): a fitting pod uses at most what the cpu and memory
+ * let copies of it take (ss_fgd_cpu_usable). */
+static int64_t frag_of(const ss_policy_ctx_t *x, int32_t rec0, int64_t cpu_free, int64_t mem_free,
+                       const int32_t *g, int32_t ng, bool cpu_aware)
 {
     int64_t total = 0;
     for (int32_t i = 0; i < ng; i++)
@@ -149,7 +151,9 @@ static int64_t frag_of(const ss_policy_ctx_t *x, int32_t rec0, int64_t cpu_free,
                     usable += g[i];
                 }
             if (fit >= tp->num_gpu)
-                amount = total - usable;
+                amount = total - (cpu_aware ? ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free,
+                                                                tp->mem, tp->num_gpu)
+                                            : usable);
         }
         sum += tp->count * amount;
     }
@@ -162,15 +166,17 @@ static int64_t fgd_int(const ss_policy_ctx_t *x, int64_t before, int64_t after)
     return (int32_t)(1.0 / (1.0 + exp(-df / 1000.0)) * (double)MAX_SCORE);
 }
 
-int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
-                            int32_t *gpu)
+/* FGD's score on the plain or the CPU-aware measure (fgd, fgd-cpu). */
+static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
+                          int32_t *gpu, bool ca)
 {
     const ss_cluster_t *c = s->c;
     const ss_template_t *tp = &c->templates[t];
     int32_t tmp[SS_MAX_GPUS_PER_NODE], ng = c->node_gpu_count[n], b = c->node_gpu_begin[n];
     const int32_t *g = s->gpu_free + b;
-    int64_t before = frag_of(x, b, s->free_cpu[n], g, ng);
+    int64_t before = frag_of(x, b, s->free_cpu[n], s->free_mem[n], g, ng, ca);
     int64_t cpu_after = s->free_cpu[n] - tp->req.cpu_milli;
+    int64_t mem_after = s->free_mem[n] - tp->req.memory;
     memcpy(tmp, g, (size_t)ng * sizeof *tmp);
     if (gpu)
         *gpu = -1;
@@ -181,7 +187,7 @@ int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32
             if (g[i] < milli || !models_ok(x->pod[t].models, x->gpu_model[b + i]))
                 continue;
             tmp[i] -= milli;
-            int64_t sc = fgd_int(x, before, frag_of(x, b, cpu_after, tmp, ng));
+            int64_t sc = fgd_int(x, before, frag_of(x, b, cpu_after, mem_after, tmp, ng, ca));
             tmp[i] += milli;
             if (arg < 0 || sc > best) {
                 best = sc;
@@ -198,7 +204,19 @@ int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32
             if (mask >> i & 1)
                 tmp[i] -= tp->req.gpu_milli;
     }
-    return fgd_int(x, before, frag_of(x, b, cpu_after, tmp, ng));
+    return fgd_int(x, before, frag_of(x, b, cpu_after, mem_after, tmp, ng, ca));
+}
+
+int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
+                            int32_t *gpu)
+{
+    return score_frag(x, s, t, n, gpu, false);
+}
+
+int64_t ss_policy_score_cpu(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
+                            int32_t *gpu)
+{
+    return score_frag(x, s, t, n, gpu, true);
 }
 
 int64_t ss_policy_score_reserve(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
-      libcmocka-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libcsv-dev python3 python3-matplotlib
-      python3-h5py time clang-format)
+      libcmocka-dev libjansson-dev libyaml-dev libcurl4-openssl-dev libcsv-dev python3
+      python3-matplotlib python3-h5py time clang-format coinor-cbc)
 # The fuzzers (scripts/fuzz.sh, run by scripts/test.sh in CI) need clang with
 # libFuzzer and LLVM's OpenMP runtime: SS_FUZZ_TOOLS=1 adds them.
 [ "${SS_FUZZ_TOOLS:-0}" = 1 ] && PKGS+=(clang-14 libclang-rt-14-dev libomp-14-dev)

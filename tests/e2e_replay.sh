@@ -16,7 +16,7 @@ test -s trace.h5
 
 # every policy is listed, one a line: name, then its summary
 "$bin" replay --list-policies | awk '{print $1}' > policies.txt
-for p in random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve least-allocated \
+for p in random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu least-allocated \
          most-allocated balanced; do grep -qx "$p" policies.txt; done
 
 for proto in fgd time; do
@@ -30,6 +30,18 @@ cmp s-fgd-1.csv s-fgd-2.csv
 head -1 s-fgd-1.csv | grep -qx 'trace,policy,seed,unalloc_pct_at_100,unalloc_pct_at_130,frag_rate_pct_at_90'
 grep -q '^openb_pod_list_default,fgd,43,' s-fgd-1.csv
 h5dump -a /kind m-fgd-1.h5 | grep -q '"metrics"'
+
+# --seeds N without -o: N summary rows, the same as N runs one by one; with -o a usage error
+"$bin" replay -i trace.h5 --policy fgd-cpu --seed 43 --seeds 2 --summary-csv seeds.csv -q
+for s in 43 44; do
+  "$bin" replay -i trace.h5 -o "one-$s.h5" --policy fgd-cpu --seed "$s" --summary-csv one.csv -q
+done
+cmp seeds.csv one.csv
+test "$(wc -l < seeds.csv)" -eq 3
+rc=0; "$bin" replay -i trace.h5 -o x.h5 --seeds 2 --summary-csv x.csv 2> err.txt || rc=$?
+test "$rc" -eq 2 && grep -q -- "--seeds 2 needs" err.txt && test ! -e x.h5 && test ! -e x.csv
+rc=0; "$bin" replay -i trace.h5 2> err.txt || rc=$?
+test "$rc" -eq 2 && grep -q -- "-o metrics.h5 is required" err.txt
 
 # unknown policy: exit 2 on every rank, nothing written
 if run 2 "$bin" replay -i trace.h5 -o bad.h5 --policy nope 2> err.txt; then exit 1; fi

@@ -2,7 +2,8 @@
  * case-insensitive lookup, unknown names rejected by the commands;
  * kube-default's golden values on hand-computed node/pod pairs; and the
  * engine's FGD-paper scorers (engine/ss_policy_fgd.c, on ss_state_t) against
- * the replay's (engine/ss_fgd_policy.c, on ss_fgd_state_t) on equal states. */
+ * the replay's (engine/ss_fgd_policy.c, on ss_fgd_state_t) on equal states;
+ * fgd-cpu's golden values on a hand-computed two-node cluster. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +20,8 @@
 #include "ss_rng.h"
 
 static const char *names[] = {
-    "least-allocated", "most-allocated", "balanced", "kube-default", "random",     "dotprod",
-    "gpuclustering",   "gpupacking",     "bestfit",  "fgd",          "fgd-reserve"};
+    "least-allocated", "most-allocated", "balanced", "kube-default", "random",      "dotprod",
+    "gpuclustering",   "gpupacking",     "bestfit",  "fgd",          "fgd-reserve", "fgd-cpu"};
 #define NNAMES ((int)(sizeof names / sizeof names[0]))
 
 static void test_ss_policy_find_every_name_case_insensitive(void **state)
@@ -265,6 +266,92 @@ static void test_ss_policy_engine_fgd_scores_equal_replay(void **state)
     assert_true(checked > 10000);
 }
 
+/* fgd-cpu's rule by hand. Nodes a (16 cpu), b (64 cpu) and c (64 cpu, 2 GiB
+ * of memory), 4 whole GPUs each, a and b 256 GiB; one pending pod of
+ * template 0 (8 cpu, 1 GiB, 1 whole GPU), so the typical table is that one
+ * shape (mean memory 1 GiB), count 1, denominator 1. Template 1: 8 cpu,
+ * 1 GiB, no GPU.
+ *   fgd: nothing the pods do leaves a free GPU smaller than 1000 or takes
+ *   the cpu below 8, so every frag is 0: all scores int(100 sigmoid(0)) = 50.
+ *   fgd-cpu: a fitting typical pod uses at most floor(cpu_free / 8000) x
+ *   2000 milli (SS_FGD_CPU_COPY_MILLI) of the usable free GPUs.
+ *   - CPU pod on a: cpu 16 -> 8, 1 copy covers 2000 of the 4000 free:
+ *     frag 0 -> 2000, dF = -2000: int(100 / (1 + e^2)) = 11.
+ *   - CPU pod on b: 7 copies cover 14000 >= 4000: frag stays 0: 50.
+ *   - GPU pod on a: cpu 8, 3 GPUs: 1 copy covers 2000 of 3000: frag 1000,
+ *     dF = -1000: int(100 / (1 + e)) = 26.   On b: 50.
+ *   - on c memory limits the copies the same way (2 GiB -> 1 GiB left, 1
+ *     copy): CPU pod 11, GPU pod 26.
+ * So fgd-cpu sends both pods to b where fgd sees a tie. */
+static ss_cluster_t *cpu_cluster(void)
+{
+    ss_cluster_t *c = ss_cluster_create();
+    int32_t m = ss_cluster_str(c, "V100"), topo[4] = {0, 0, 0, 0};
+    const int64_t cpu[3] = {16000, 64000, 64000}, mem[3] = {256ll << 30, 256ll << 30, 2ll << 30};
+    const char *name[3] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        int32_t g0 = c->n_gpus;
+        for (int k = 0; k < 4; k++)
+            ss_cluster_add_gpu(c, m, 1000);
+        ss_cluster_add_node(c, ss_cluster_str(c, name[i]), topo, cpu[i], mem[i], 110, NULL, false,
+                            0, 0, 0, 0, g0, 4);
+    }
+    ss_template_t tp;
+    memset(&tp, 0, sizeof tp);
+    tp.req.cpu_milli = 8000;
+    tp.req.memory = 1ll << 30;
+    tp.req.gpu_count = 1;
+    tp.req.gpu_milli = 1000;
+    int32_t t0 = ss_cluster_add_template(c, &tp);
+    tp.req.gpu_count = 0;
+    tp.req.gpu_milli = 0;
+    ss_cluster_add_template(c, &tp);
+    ss_cluster_add_pod(c, ss_cluster_str(c, "p0"), ss_cluster_str(c, "default"), t0, 0, -1, -1, 0);
+    return c;
+}
+
+static void test_ss_policy_fgd_cpu_golden(void **state)
+{
+    (void)state;
+    const int64_t G = 1ll << 30;
+    assert_int_equal(ss_fgd_cpu_usable(4000, 16000, 8000, 8 * G, G, 1), 4000);
+    assert_int_equal(ss_fgd_cpu_usable(4000, 15999, 8000, 8 * G, G, 1), 2000); /* one copy */
+    assert_int_equal(ss_fgd_cpu_usable(4000, 16000, 8000, 8 * G, G, 2), 4000); /* 2 x 2 x 2000 */
+    assert_int_equal(ss_fgd_cpu_usable(3000, 7999, 8000, 8 * G, G, 1), 0);
+    assert_int_equal(ss_fgd_cpu_usable(4000, 64000, 8000, G + G / 2, G, 1), 2000); /* memory */
+    assert_int_equal(ss_fgd_cpu_usable(4000, 64000, 8000, G / 2, G, 1), 0);
+    assert_int_equal(ss_fgd_cpu_usable(3000, 0, 0, 0, 0, 1), 3000);     /* asks neither: no limit */
+    assert_int_equal(ss_fgd_cpu_usable(3000, 0, 0, 2 * G, G, 1), 3000); /* 2 copies by memory */
+    ss_cluster_t *c = cpu_cluster();
+    ss_fgd_state_t *fs = NULL;
+    assert_int_equal(ss_fgd_state_create(c, &fs, NULL), 0);
+    ss_fgd_pod_t gp, cp;
+    ss_fgd_pod_from_template(fs, c, 0, &gp);
+    ss_fgd_pod_from_template(fs, c, 1, &cp);
+    assert_int_equal(ss_fgd_set_typical(fs, &gp, 1, false, NULL), 0);
+    const ss_policy_t *cpu = ss_policy_find("fgd-cpu"), *fgd = ss_policy_find("fgd");
+    ss_policy_ctx_t *xc = NULL, *xf = NULL;
+    assert_int_equal(ss_policy_ctx_create(cpu, c, &xc, NULL), 0);
+    assert_int_equal(ss_policy_ctx_create(fgd, c, &xf, NULL), 0);
+    ss_state_t *s = ss_state_create(c);
+    /* {template, node, fgd-cpu, fgd} */
+    const int want[6][4] = {{1, 0, 11, 50}, {1, 1, 50, 50}, {0, 0, 26, 50},
+                            {0, 1, 50, 50}, {1, 2, 11, 50}, {0, 2, 26, 50}};
+    for (int i = 0; i < 6; i++) {
+        const ss_fgd_pod_t *p = want[i][0] ? &cp : &gp;
+        int32_t g;
+        assert_int_equal(cpu->replay_score(fs, want[i][1], p, &g), want[i][2]);
+        assert_int_equal(fgd->replay_score(fs, want[i][1], p, &g), want[i][3]);
+        assert_int_equal(cpu->score(xc, s, want[i][0], want[i][1], NULL), want[i][2]);
+        assert_int_equal(fgd->score(xf, s, want[i][0], want[i][1], NULL), want[i][3]);
+    }
+    ss_state_destroy(s);
+    ss_policy_ctx_destroy(xc);
+    ss_policy_ctx_destroy(xf);
+    ss_fgd_state_destroy(fs);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_ss_policy_commands_reject_unknown),
         cmocka_unit_test(test_ss_policy_kube_default_golden),
         cmocka_unit_test(test_ss_policy_engine_fgd_scores_equal_replay),
+        cmocka_unit_test(test_ss_policy_fgd_cpu_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
