@@ -718,6 +718,7 @@ static int across_precheck(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm,
             rc = mrc < 0 ? mrc
                          : ss_error_set(err, SS_EPEER, "another rank failed placing pod groups");
     }
+    int agreed = rc == 0; /* the same on every rank: all hold v, or none sums */
     int64_t off = 0;
     for (int32_t i = 0; i < *n && rc == 0; i++) {
         int whole;
@@ -727,7 +728,7 @@ static int across_precheck(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm,
         rc = gang_caps(s, r, &r->it[cand[i]], dom, nd, whole, v + off, err);
         off += (int64_t)(nd + 1) * P;
     }
-    if (v) {
+    if (agreed) {
         v[total - 1] = rc < 0;
         if (comm) { /* entered by all: every rank holds v here */
             int mrc = comm->sum(comm->ctx, v, (int32_t)total, err);
