@@ -73,7 +73,9 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
 {
     int size;
     MPI_Comm_size(comm, &size);
+    double t0 = MPI_Wtime();
     ss_sched_t *s = ss_sched_create(c, o->policy, &part->lay, part->part_lo, part->part_hi, err);
+    double t_create = MPI_Wtime() - t0;
     if (s)
         ss_sched_set_progress(s, o->progress);
     int rc = ss_dist_agree_err(comm, s ? 0 : SS_ENOMEM, "scheduler setup", err);
@@ -97,10 +99,10 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
         int rank;
         MPI_Comm_rank(comm, &rank);
         fprintf(stderr,
-                "rank %d: partitions [%d, %d) nodes [%d, %d): setup %.3f s, place %.3f s, "
-                "exchange %.3f s, across %.3f s, gather %.3f s\n",
-                rank, part->part_lo, part->part_hi, part->node_lo, part->node_hi, st.setup_s,
-                st.place_s, st.exchange_s, st.across_s, st.finish_s);
+                "rank %d: partitions [%d, %d) nodes [%d, %d): create %.3f s, setup %.3f s, "
+                "place %.3f s, exchange %.3f s, across %.3f s, gather %.3f s\n",
+                rank, part->part_lo, part->part_hi, part->node_lo, part->node_hi, t_create,
+                st.setup_s, st.place_s, st.exchange_s, st.across_s, st.finish_s);
     }
     ss_dist_ctx_free(&ctx);
     ss_sched_destroy(s);

@@ -641,12 +641,34 @@ static int32_t across_domains(const ss_sched_t *s, const item_t *it, int32_t *do
 /* What each owned partition could hold of the group now, per crossing
  * domain (v[j * P + q]) and whole (v[nd * P + q]), by placing it there and
  * rolling it back. */
+/* The reasons of an item's unplaced rows, saved before and put back after
+ * placements across partitions: trying a group in this rank's partitions
+ * must not change what the rank later reports for rows it does not place
+ * (that would depend on which partitions the rank owns). */
+static int8_t *reasons_save(const ss_sched_t *s, const run_t *r, const item_t *it)
+{
+    int8_t *x = malloc((size_t)it->count + 1);
+    for (int32_t i = 0; x && i < it->count; i++)
+        x[i] = (int8_t)r->out->reason[s->row_of_pod[r->order[it->begin + i]]];
+    return x;
+}
+
+static void reasons_restore(const ss_sched_t *s, const run_t *r, const item_t *it, const int8_t *x)
+{
+    for (int32_t i = 0; x && i < it->count; i++) {
+        int32_t row = s->row_of_pod[r->order[it->begin + i]];
+        if (r->out->node[row] < 0)
+            r->out->reason[row] = x[i];
+    }
+}
+
 static int gang_caps(ss_sched_t *s, run_t *r, const item_t *it, const int32_t *dom, int32_t nd,
                      int whole, int64_t *v, ss_error_t *err)
 {
     int level = s->c->group_topo_level[it->group];
     const int32_t *pods = r->order + it->begin;
-    int rc = 0;
+    int8_t *saved = reasons_save(s, r, it);
+    int rc = saved ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory placing a pod group");
     for (int32_t o = 0; o < r->n_own && rc == 0; o++) {
         ss_work_t *w = &r->w[o];
         int32_t plo = w->lo, phi = w->hi;
@@ -670,6 +692,8 @@ static int gang_caps(ss_sched_t *s, run_t *r, const item_t *it, const int32_t *d
         if (rc < 0)
             *err = w->err;
     }
+    reasons_restore(s, r, it, saved);
+    free(saved);
     return rc;
 }
 
@@ -782,6 +806,9 @@ static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, it
     if (pick < 0)
         return 0;
     /* Members in order to partitions in order, as many as each holds. */
+    int8_t *saved = reasons_save(s, r, it);
+    if (!saved)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory placing a pod group");
     int64_t placed = 0;
     int32_t off = 0;
     for (int32_t q = 0; q < P && off < n; q++) {
@@ -806,20 +833,17 @@ static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, it
     int64_t agg[2] = {placed, rc < 0};
     mrc = comm ? comm->sum(comm->ctx, agg, 2, err) : 0;
     s->stats.collectives += comm != NULL;
-    if (rc < 0)
-        return rc;
-    if (mrc < 0)
-        return mrc;
-    if (agg[1] > 0)
-        return ss_error_set(err, SS_EPEER, "another rank failed placing a pod group");
-    if (agg[0] >= min) {
+    if (rc == 0 && mrc == 0 && agg[1] > 0)
+        mrc = ss_error_set(err, SS_EPEER, "another rank failed placing a pod group");
+    if (rc == 0 && mrc == 0 && agg[0] >= min)
         it->state = IT_PLACED;
-        return 0;
-    }
-    for (int32_t o = 0; o < r->n_own && rc == 0; o++)
-        if ((rc = ss_sched_gang_rollback(s, &r->w[o], pods, n, r->out)) < 0)
-            *err = r->w[o].err;
-    return rc;
+    else if (rc == 0 && mrc == 0)
+        for (int32_t o = 0; o < r->n_own && rc == 0; o++)
+            if ((rc = ss_sched_gang_rollback(s, &r->w[o], pods, n, r->out)) < 0)
+                *err = r->w[o].err;
+    reasons_restore(s, r, it, saved); /* unplaced members keep their reasons */
+    free(saved);
+    return rc < 0 ? rc : mrc;
 }
 
 /* ---------- the whole run ---------- */

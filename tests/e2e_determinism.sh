@@ -47,6 +47,14 @@ p1=$(placed p1.h5)
 python3 -c "import sys; sys.exit(0 if $p8 >= 0.995 * $p1 else 1)" \
     || fail "8 partitions place $p8 pods, one partition $p1 (below 99.5 %)"
 echo "e2e_determinism: 8 partitions place $p8, one partition $p1"
+# Ten partitions: pod groups tried across partitions on ranks that own
+# different sets of partitions (3 ranks) must leave the same reasons as on
+# one rank (a regression: tentative placements changed the reasons a rank
+# later reported).
+for n in 1 3; do
+    OMP_NUM_THREADS=1 $MPIRUN -n $n $BIN schedule -i c.h5 -o "p10-$n.h5" --partition-nodes 300 -q
+done
+h5diff --exclude-path /run p10-1.h5 p10-3.h5 || fail "10 partitions: 3 ranks differ from 1"
 # Exchange buffers of 2 bytes: every gather grows its buffer (the agreed
 # growth path), which must give the same answer.
 SS_EXCHANGE_BLOCK=2 OMP_NUM_THREADS=1 $MPIRUN -n 3 $BIN schedule -i c.h5 -o p-over.h5 --shard-nodes 256
