@@ -165,8 +165,8 @@ bool ss_fgd_fits(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p)
     return s->n_full[n] >= p->num_gpu;
 }
 
-int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
-                       const int32_t *gpu_free, int32_t ngpu)
+int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free, int64_t mem_free,
+                       const int32_t *gpu_free, int32_t ngpu, bool cpu_aware)
 {
     int64_t total = 0;
     for (int32_t i = 0; i < ngpu; i++)
@@ -179,15 +179,16 @@ int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
         int64_t amount = total;
         if (tp->milli > 0 && model_ok(tp->models, model) && cpu_free >= tp->cpu) {
             int32_t fit = 0;
-            int64_t unusable = 0;
-            for (int32_t i = 0; i < ngpu; i++) {
-                if (gpu_free[i] >= tp->milli)
+            int64_t usable = 0;
+            for (int32_t i = 0; i < ngpu; i++)
+                if (gpu_free[i] >= tp->milli) {
                     fit++;
-                else
-                    unusable += gpu_free[i];
-            }
+                    usable += gpu_free[i];
+                }
             if (fit >= tp->num_gpu)
-                amount = unusable;
+                amount = total - (cpu_aware ? ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free,
+                                                                tp->mem, tp->num_gpu)
+                                            : usable);
         }
         sum += tp->count * amount;
     }
@@ -196,8 +197,8 @@ int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
 
 static int64_t node_frag(const ss_fgd_state_t *s, int32_t n)
 {
-    return ss_fgd_frag_of(s, s->model[n], s->cpu_free[n], s->gpu_free + s->gpu_begin[n],
-                          s->ngpu[n]);
+    return ss_fgd_frag_of(s, s->model[n], s->cpu_free[n], s->mem_free[n],
+                          s->gpu_free + s->gpu_begin[n], s->ngpu[n], false);
 }
 
 static int typical_cmp(const void *a, const void *b)

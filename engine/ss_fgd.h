@@ -111,9 +111,12 @@ bool ss_fgd_fits(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p);
 
 /* Fragmentation numerator of a node whose GPUs have the given free shares
  * and cpu_free: sum over typical pods of count * (free milli the pod cannot
- * use). Divide by typical_denom for milli-GPU. */
-int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
-                       const int32_t *gpu_free, int32_t ngpu);
+ * use). Divide by typical_denom for milli-GPU. cpu_aware (fgd-cpu,
+ * docs/evaluation.md): a typical pod that fits uses at most what the cpu
+ * and memory let copies of it take (ss_fgd_cpu_usable); mem_free is read
+ * only then. */
+int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free, int64_t mem_free,
+                       const int32_t *gpu_free, int32_t ngpu, bool cpu_aware);
 
 /* Chooses GPUs for pod p on node n: the node's GPU index `gpu` for a
  * shared pod (must fit), the first fully free GPUs for whole-GPU pods.

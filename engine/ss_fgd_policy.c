@@ -104,42 +104,6 @@ static int32_t fgd_int(const ss_fgd_state_t *s, int64_t before, int64_t after)
     return (int32_t)(sigmoid(df / 1000.0) * (double)MAX_SCORE);
 }
 
-/* The CPU- and memory-aware fragmentation of fgd-cpu (docs/evaluation.md):
- * FGD's measure, except that a typical pod that fits can use only as much
- * of the GPU capacity as the node's cpu and memory let copies of it take:
- * copies = min(cpu_free / pod cpu, mem_free / pod mem), each covering
- * num_gpu x SS_FGD_CPU_COPY_MILLI; the usable free milli beyond that counts
- * as fragmented too. */
-static int64_t frag_cpu_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
-                           int64_t mem_free, const int32_t *g, int32_t ng)
-{
-    int64_t total = 0;
-    for (int32_t i = 0; i < ng; i++)
-        total += g[i];
-    if (total == 0)
-        return 0;
-    int64_t sum = 0;
-    for (int32_t t = 0; t < s->n_typical; t++) {
-        const ss_fgd_typical_t *tp = &s->typical[t];
-        int64_t amount = total;
-        bool mok = !tp->models || (model >= 0 && (tp->models >> model & 1));
-        if (tp->milli > 0 && mok && cpu_free >= tp->cpu) {
-            int32_t fit = 0;
-            int64_t usable = 0;
-            for (int32_t i = 0; i < ng; i++)
-                if (g[i] >= tp->milli) {
-                    fit++;
-                    usable += g[i];
-                }
-            if (fit >= tp->num_gpu)
-                amount = total - ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free, tp->mem,
-                                                   tp->num_gpu);
-        }
-        sum += tp->count * amount;
-    }
-    return sum;
-}
-
 int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int64_t mem_free,
                           int64_t mem, int32_t num_gpu)
 {
@@ -164,8 +128,9 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
     int32_t ng = s->ngpu[n], model = s->model[n];
     const int32_t *g = s->gpu_free + s->gpu_begin[n];
     int64_t cpu_after = s->cpu_free[n] - p->cpu, mem_after = s->mem_free[n] - p->mem;
-    int64_t before =
-        cpu_aware ? frag_cpu_of(s, model, s->cpu_free[n], s->mem_free[n], g, ng) : s->frag[n];
+    int64_t before = cpu_aware
+                         ? ss_fgd_frag_of(s, model, s->cpu_free[n], s->mem_free[n], g, ng, true)
+                         : s->frag[n];
     memcpy(tmp, g, (size_t)ng * sizeof *tmp);
     *gpu = -1;
     if (p->num_gpu == 1 && p->milli < SS_GPU_MILLI) {
@@ -174,8 +139,7 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
             if (g[i] < p->milli)
                 continue;
             tmp[i] -= p->milli;
-            int64_t after = cpu_aware ? frag_cpu_of(s, model, cpu_after, mem_after, tmp, ng)
-                                      : ss_fgd_frag_of(s, model, cpu_after, tmp, ng);
+            int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, cpu_aware);
             int32_t sc = fgd_int(s, before, after);
             tmp[i] += p->milli;
             if (*gpu < 0 || sc > best) {
@@ -191,8 +155,7 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
             tmp[i] = 0;
             need--;
         }
-    int64_t after = cpu_aware ? frag_cpu_of(s, model, cpu_after, mem_after, tmp, ng)
-                              : ss_fgd_frag_of(s, model, cpu_after, tmp, ng);
+    int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, cpu_aware);
     return fgd_int(s, before, after);
 }
 
