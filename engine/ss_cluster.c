@@ -97,7 +97,14 @@ void ss_cluster_destroy(ss_cluster_t *c)
                       c->terms,
                       c->exprs,
                       c->expr_values,
-                      c->models};
+                      c->models,
+                      c->pod_start,
+                      c->spreads,
+                      c->pterms,
+                      c->ns_name,
+                      c->ns_label_begin,
+                      c->ns_label_count,
+                      c->pdbs};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(c);
@@ -199,7 +206,8 @@ int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tm
             grow((void **)&c->pod_priority, sizeof(int32_t), 0, nc) ||
             grow((void **)&c->pod_group, sizeof(int32_t), 0, nc) ||
             grow((void **)&c->pod_node, sizeof(int32_t), 0, nc) ||
-            grow((void **)&c->pod_gpu_mask, sizeof(uint64_t), 0, nc))
+            grow((void **)&c->pod_gpu_mask, sizeof(uint64_t), 0, nc) ||
+            grow((void **)&c->pod_start, sizeof(int64_t), 0, nc))
             return -1;
         c->cap_pods = nc;
     }
@@ -211,6 +219,51 @@ int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tm
     c->pod_group[i] = group;
     c->pod_node[i] = node;
     c->pod_gpu_mask[i] = gpu_mask;
+    c->pod_start[i] = 0;
+    return i;
+}
+
+void ss_cluster_set_pod_start(ss_cluster_t *c, int32_t pod, int64_t start)
+{
+    c->pod_start[pod] = start;
+}
+
+int32_t ss_cluster_add_spread(ss_cluster_t *c, const ss_spread_t *s)
+{
+    GROW1(c, n_spreads, cap_spreads, spreads);
+    c->spreads[c->n_spreads] = *s;
+    return c->n_spreads++;
+}
+
+int32_t ss_cluster_add_pterm(ss_cluster_t *c, const ss_podterm_t *t)
+{
+    GROW1(c, n_pterms, cap_pterms, pterms);
+    c->pterms[c->n_pterms] = *t;
+    return c->n_pterms++;
+}
+
+int32_t ss_cluster_add_pdb(ss_cluster_t *c, const ss_pdb_t *p)
+{
+    GROW1(c, n_pdbs, cap_pdbs, pdbs);
+    c->pdbs[c->n_pdbs] = *p;
+    return c->n_pdbs++;
+}
+
+int32_t ss_cluster_add_namespace(ss_cluster_t *c, int32_t name, int32_t label_begin,
+                                 int32_t label_count)
+{
+    if (c->n_namespaces + 1 > c->cap_namespaces) {
+        int32_t nc = next_cap(c->cap_namespaces, c->n_namespaces + 1);
+        if (grow((void **)&c->ns_name, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->ns_label_begin, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->ns_label_count, sizeof(int32_t), 0, nc))
+            return -1;
+        c->cap_namespaces = nc;
+    }
+    int32_t i = c->n_namespaces++;
+    c->ns_name[i] = name;
+    c->ns_label_begin[i] = label_begin;
+    c->ns_label_count[i] = label_count;
     return i;
 }
 

@@ -68,6 +68,74 @@ enum ss_rule {
     SS_RULE_SCHEDULING_GATES = 1u << 8,
 };
 
+/* ---- inter-pod rules (issue 12: topology spread, pod (anti-)affinity,
+ * disruption budgets). docs/kubernetes.md gives the semantics. ---- */
+
+/* A label selector over pod (or namespace) labels: the requirements
+ * exprs[begin .. begin+count) (is_field 0; ops In, NotIn, Exists,
+ * DoesNotExist; matchLabels k: v is `k In (v)`), ANDed. null = 1: the
+ * selector was absent, and matches nothing; an empty range with null = 0
+ * ({}) matches everything. */
+typedef struct {
+    int32_t begin, count, null;
+} ss_selector_t;
+
+enum ss_when { SS_WHEN_DO_NOT_SCHEDULE = 0, SS_WHEN_SCHEDULE_ANYWAY = 1 };
+/* nodeAffinityPolicy / nodeTaintsPolicy of a spread constraint. */
+enum ss_inclusion { SS_INCL_HONOR = 0, SS_INCL_IGNORE = 1 };
+
+/* One topologySpreadConstraint of a template. matchLabelKeys are folded
+ * into sel at import (key In (the pod's value)), as kube-scheduler does. */
+typedef struct {
+    int32_t max_skew;             /* >= 1 */
+    int32_t key;                  /* topologyKey: a node label key (string id) */
+    int32_t when;                 /* ss_when */
+    int32_t min_domains;          /* >= 1 (1 when unset) */
+    int32_t node_affinity_policy; /* ss_inclusion, Honor when unset */
+    int32_t node_taints_policy;   /* ss_inclusion, Ignore when unset */
+    ss_selector_t sel;            /* labelSelector */
+} ss_spread_t;
+
+enum ss_podterm_kind { SS_PT_AFFINITY = 0, SS_PT_ANTI_AFFINITY = 1 };
+
+/* One pod (anti-)affinity term of a template, required (weight 0) or
+ * preferred (weight 1..100). matchLabelKeys (In) and mismatchLabelKeys
+ * (NotIn) are folded into sel at import with the pod's values. The term's
+ * namespaces: the union of ns (a range in expr_values: namespace string ids)
+ * and the namespaces ns_sel matches; both empty (ns_count 0, ns_sel.null 1):
+ * the pod's own namespace. */
+typedef struct {
+    int32_t kind;   /* ss_podterm_kind */
+    int32_t weight; /* 0: required; 1..100: preferred */
+    int32_t key;    /* topologyKey (string id) */
+    ss_selector_t sel;
+    int32_t ns_begin, ns_count;
+    ss_selector_t ns_sel; /* namespaceSelector over namespace labels */
+} ss_podterm_t;
+
+/* A policy/v1 PodDisruptionBudget. */
+typedef struct {
+    int32_t name, ns;        /* string ids */
+    ss_selector_t sel;       /* spec.selector (null: matches nothing; {}: every pod of ns) */
+    int32_t min_available;   /* -1 unset */
+    int32_t min_pct;         /* 1: min_available is a percentage */
+    int32_t max_unavailable; /* -1 unset */
+    int32_t max_pct;         /* 1: max_unavailable is a percentage */
+    int32_t allowed;         /* disruptionsAllowed (status), or -1: computed (ss_pdb_allowed) */
+    int32_t always_allow;    /* unhealthyPodEvictionPolicy AlwaysAllow (else IfHealthyBudget) */
+} ss_pdb_t;
+
+/* Template flags. */
+enum ss_tmpl_flag {
+    SS_TF_CONTROLLER = 1u << 0,    /* owned by a controller (default spreading; victims' note) */
+    SS_TF_PREEMPT_NEVER = 1u << 1, /* preemptionPolicy: Never */
+    SS_TF_DAEMONSET = 1u << 2,     /* owned by a DaemonSet */
+};
+
+/* Cluster-wide modes stored in the snapshot. */
+enum ss_default_spreading { SS_SPREAD_DEFAULT_NONE = 0, SS_SPREAD_DEFAULT_SYSTEM = 1 };
+enum ss_locality { SS_LOCALITY_OFF = 0, SS_LOCALITY_ZONE = 1 };
+
 /* Pod group topology constraint on where its members may sit. */
 enum ss_topo_mode { SS_TOPO_MODE_NONE = 0, SS_TOPO_MODE_PREFERRED = 1, SS_TOPO_MODE_REQUIRED = 2 };
 
@@ -121,6 +189,9 @@ typedef struct {
     int32_t plabel_begin, plabel_count; /* the pod's own labels: range in labels */
     uint32_t unsupported;               /* ss_rule bits */
     int32_t workload;                   /* string id of the owning controller (e.g. "deploy/web") */
+    int32_t spread_begin, spread_count; /* topologySpreadConstraints: range in spreads */
+    int32_t pterm_begin, pterm_count;   /* pod (anti-)affinity terms: range in pterms */
+    uint32_t flags;                     /* ss_tmpl_flag bits */
 } ss_template_t;
 
 typedef struct ss_cluster {
@@ -161,6 +232,7 @@ typedef struct ss_cluster {
     int32_t *pod_group;     /* group index or -1 */
     int32_t *pod_node;      /* node index if running, -1 if pending */
     uint64_t *pod_gpu_mask; /* running pods: bit i = the node's i-th GPU is used */
+    int64_t *pod_start;     /* status.startTime, Unix seconds; 0 = unknown */
 
     /* ---- pod groups (gangs) ---- */
     int32_t n_groups, cap_groups;
@@ -184,6 +256,24 @@ typedef struct ss_cluster {
     int32_t *expr_values; /* string ids */
     int32_t n_models, cap_models;
     int32_t *models; /* string ids */
+    int32_t n_spreads, cap_spreads;
+    ss_spread_t *spreads;
+    int32_t n_pterms, cap_pterms;
+    ss_podterm_t *pterms;
+
+    /* ---- namespaces with labels (for namespaceSelector); a namespace not
+     * listed has only kubernetes.io/metadata.name, which is implied ---- */
+    int32_t n_namespaces, cap_namespaces;
+    int32_t *ns_name;                         /* string id */
+    int32_t *ns_label_begin, *ns_label_count; /* range in labels */
+
+    /* ---- PodDisruptionBudgets ---- */
+    int32_t n_pdbs, cap_pdbs;
+    ss_pdb_t *pdbs;
+
+    /* ---- modes (snapshot root attributes) ---- */
+    int32_t default_spreading; /* ss_default_spreading */
+    int32_t locality;          /* ss_locality */
 } ss_cluster_t;
 
 /* Returns an empty cluster (with its string table), or NULL if out of memory. */
@@ -219,6 +309,13 @@ int32_t ss_cluster_add_expr(ss_cluster_t *c, int32_t key, int32_t op, int32_t is
                             int32_t val_begin, int32_t val_count);
 int32_t ss_cluster_add_expr_value(ss_cluster_t *c, int32_t value);
 int32_t ss_cluster_add_model(ss_cluster_t *c, int32_t model);
+int32_t ss_cluster_add_spread(ss_cluster_t *c, const ss_spread_t *s);
+int32_t ss_cluster_add_pterm(ss_cluster_t *c, const ss_podterm_t *t);
+int32_t ss_cluster_add_namespace(ss_cluster_t *c, int32_t name, int32_t label_begin,
+                                 int32_t label_count);
+int32_t ss_cluster_add_pdb(ss_cluster_t *c, const ss_pdb_t *p);
+/* Sets pod i's start time (status.startTime, Unix seconds). */
+void ss_cluster_set_pod_start(ss_cluster_t *c, int32_t pod, int64_t start);
 
 /* Convenience: interns s. Returns the id or -1. */
 int32_t ss_cluster_str(ss_cluster_t *c, const char *s);

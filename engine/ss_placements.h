@@ -15,8 +15,17 @@ typedef struct {
     int32_t *node;      /* node index, or -1 when unschedulable */
     int32_t *reason;    /* ss_reason code; SS_REASON_NONE when placed */
     uint64_t *gpu_mask; /* GPUs used on node */
-    char policy[64];    /* policy name the run used */
-    int exhaustive;     /* 1 if computed by the naive reference */
+    /* Commit order (issue 12): seq[i] = the position at which row i was
+     * placed (0, 1, ...), -1 when not placed. The inter-pod rules hold when
+     * the placements are replayed in this order (ss_verify does). */
+    int32_t *seq;
+    /* Preemption: running pods removed so that a preemptor fits, in commit
+     * order. victim_row = the preemptor's placements row; victim_pod = the
+     * victim's pod index in the snapshot. */
+    int32_t n_victims, cap_victims;
+    int32_t *victim_row, *victim_pod;
+    char policy[64]; /* policy name the run used */
+    int exhaustive;  /* 1 if computed by the naive reference */
     /* ss_cluster_fingerprint of the snapshot the placements were computed
      * for (root attribute snapshot_fingerprint); has_fingerprint = 0 for a
      * file written before the attribute existed. */
@@ -32,5 +41,7 @@ typedef struct {
 /* Allocates n rows (zeroed; node = -1). NULL when out of memory. */
 ss_placements_t *ss_placements_create(int32_t n);
 void ss_placements_destroy(ss_placements_t *p); /* accepts NULL */
+/* Appends a victim. Returns 0 or SS_ENOMEM. */
+int ss_placements_add_victim(ss_placements_t *p, int32_t row, int32_t pod);
 
 #endif

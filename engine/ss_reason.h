@@ -29,7 +29,13 @@
     X(UNSUPPORTED_POD_GROUP, 20,                                                                   \
       "unsupported: pod group label or annotation not read (Kueue, Volcano, KAI)")                 \
     X(UNSUPPORTED_TOPOLOGY, 21, "unsupported: topology annotation not read (Kueue, KAI)")          \
-    X(UNSUPPORTED_SCHEDULING_GATES, 22, "unsupported: spec.schedulingGates")
+    X(UNSUPPORTED_SCHEDULING_GATES, 22, "unsupported: spec.schedulingGates")                       \
+    X(SPREAD, 23, "node(s) didn't match pod topology spread constraints")                          \
+    X(SPREAD_LABEL, 24,                                                                            \
+      "node(s) didn't match pod topology spread constraints (missing required label)")             \
+    X(POD_AFFINITY, 25, "node(s) didn't match pod affinity rules")                                 \
+    X(POD_ANTI_AFFINITY, 26, "node(s) didn't match pod anti-affinity rules")                       \
+    X(EXISTING_ANTI_AFFINITY, 27, "node(s) didn't satisfy existing pods anti-affinity rules")
 
 enum ss_reason {
 #define SS_REASON_ENUM(name, val, text) SS_REASON_##name = val,

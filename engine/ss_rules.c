@@ -1,0 +1,148 @@
+/* ss_rules: selectors, namespaces, default spreading and PDB budgets (see
+ * ss_rules.h). */
+#include "ss_rules.h"
+
+#include <string.h>
+
+static bool in_values(const int32_t *vals, int32_t n, int32_t id)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (vals[i] == id)
+            return true;
+    return false;
+}
+
+static bool find_label(const ss_label_t *l, int32_t n, int32_t key, int32_t *value)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (l[i].key == key) {
+            *value = l[i].value;
+            return true;
+        }
+    return false;
+}
+
+/* One requirement against a label set, with an optional implied label. */
+static bool req_match(const ss_cluster_t *c, const ss_expr_t *e, const ss_label_t *l, int32_t n,
+                      int32_t implied_key, int32_t implied_value)
+{
+    int32_t value = -1;
+    bool has = find_label(l, n, e->key, &value);
+    if (!has && implied_key >= 0 && e->key == implied_key) {
+        has = true;
+        value = implied_value;
+    }
+    const int32_t *vals = c->expr_values + e->val_begin;
+    if (e->is_field)
+        return false;
+    switch (e->op) {
+    case SS_OP_IN:
+        return e->val_count > 0 && has && in_values(vals, e->val_count, value);
+    case SS_OP_NOT_IN:
+        return e->val_count > 0 && (!has || !in_values(vals, e->val_count, value));
+    case SS_OP_EXISTS:
+        return e->val_count == 0 && has;
+    case SS_OP_DOES_NOT_EXIST:
+        return e->val_count == 0 && !has;
+    default:
+        return false;
+    }
+}
+
+static bool sel_match_impl(const ss_cluster_t *c, const ss_selector_t *s, const ss_label_t *l,
+                           int32_t n, int32_t implied_key, int32_t implied_value)
+{
+    if (s->null)
+        return false;
+    for (int32_t i = 0; i < s->count; i++)
+        if (!req_match(c, &c->exprs[s->begin + i], l, n, implied_key, implied_value))
+            return false;
+    return true;
+}
+
+bool ss_sel_match(const ss_cluster_t *c, const ss_selector_t *s, int32_t label_begin,
+                  int32_t label_count)
+{
+    return sel_match_impl(c, s, c->labels + label_begin, label_count, -1, -1);
+}
+
+bool ss_sel_match_pod(const ss_cluster_t *c, const ss_selector_t *s, int32_t pod)
+{
+    const ss_template_t *t = &c->templates[c->pod_template[pod]];
+    return ss_sel_match(c, s, t->plabel_begin, t->plabel_count);
+}
+
+bool ss_sel_match_ns(const ss_cluster_t *c, const ss_selector_t *s, int32_t ns)
+{
+    if (s->null)
+        return false;
+    int32_t key = ss_strtab_find(c->strings, "kubernetes.io/metadata.name");
+    const ss_label_t *l = NULL;
+    int32_t n = 0;
+    for (int32_t i = 0; i < c->n_namespaces; i++)
+        if (c->ns_name[i] == ns) {
+            l = c->labels + c->ns_label_begin[i];
+            n = c->ns_label_count[i];
+            break;
+        }
+    return sel_match_impl(c, s, l, n, key, ns);
+}
+
+bool ss_pterm_covers_ns(const ss_cluster_t *c, const ss_podterm_t *t, int32_t owner_ns, int32_t ns)
+{
+    if (t->ns_count == 0 && t->ns_sel.null)
+        return ns == owner_ns;
+    if (in_values(c->expr_values + t->ns_begin, t->ns_count, ns))
+        return true;
+    return ss_sel_match_ns(c, &t->ns_sel, ns);
+}
+
+bool ss_pterm_matches_pod(const ss_cluster_t *c, const ss_podterm_t *t, int32_t owner_ns,
+                          int32_t pod)
+{
+    return ss_pterm_covers_ns(c, t, owner_ns, c->pod_ns[pod]) && ss_sel_match_pod(c, &t->sel, pod);
+}
+
+bool ss_default_spread_applies(const ss_cluster_t *c, int32_t tmpl)
+{
+    const ss_template_t *t = &c->templates[tmpl];
+    return c->default_spreading == SS_SPREAD_DEFAULT_SYSTEM && t->spread_count == 0 &&
+           (t->flags & SS_TF_CONTROLLER) && !(t->flags & SS_TF_DAEMONSET) && t->workload > 0;
+}
+
+bool ss_default_spread_matches(const ss_cluster_t *c, int32_t pod, int32_t other)
+{
+    return c->pod_ns[pod] == c->pod_ns[other] && c->templates[c->pod_template[pod]].workload ==
+                                                     c->templates[c->pod_template[other]].workload;
+}
+
+bool ss_pdb_covers(const ss_cluster_t *c, const ss_pdb_t *p, int32_t pod)
+{
+    return c->pod_ns[pod] == p->ns && ss_sel_match_pod(c, &p->sel, pod);
+}
+
+/* ceil(pct % of n) */
+static int64_t pct_up(int64_t pct, int64_t n)
+{
+    return (pct * n + 99) / 100;
+}
+
+int32_t ss_pdb_allowed(const ss_cluster_t *c, const ss_pdb_t *p)
+{
+    if (p->allowed >= 0)
+        return p->allowed;
+    int64_t expected = 0, healthy = 0;
+    for (int32_t i = 0; i < c->n_pods; i++)
+        if (ss_pdb_covers(c, p, i)) {
+            expected++;
+            healthy += c->pod_node[i] >= 0;
+        }
+    int64_t desired = expected;
+    if (p->min_available >= 0)
+        desired = p->min_pct ? pct_up(p->min_available, expected) : p->min_available;
+    else if (p->max_unavailable >= 0)
+        desired =
+            expected - (p->max_pct ? pct_up(p->max_unavailable, expected) : p->max_unavailable);
+    int64_t a = healthy - desired;
+    return a < 0 ? 0 : a > INT32_MAX ? INT32_MAX : (int32_t)a;
+}
