@@ -119,6 +119,7 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, co
     s->policy = policy;
     s->fault_after = -1;
     s->lay = *l;
+    s->opts = ss_sched_opts_default();
     if (part_lo < 0 || part_hi > l->n_parts || part_lo > part_hi ||
         l->bounds[l->n_shards] != c->n_nodes) {
         ss_error_set(err, SS_EINVAL, "partition range [%d, %d) outside the cluster's %d partitions",
@@ -449,6 +450,22 @@ int ss_sched_place_runs(ss_sched_t *s, ss_work_t *w, const int32_t *pods, int32_
         i = j;
     }
     return 0;
+}
+
+ss_sched_opts_t ss_sched_opts_default(void)
+{
+    return (ss_sched_opts_t){.default_spreading = -1,
+                             .locality = -1,
+                             .preemption = 1,
+                             .pdb_hard = 0,
+                             .min_candidate_pct = 10,
+                             .min_candidate_abs = 100,
+                             .seed = 0};
+}
+
+void ss_sched_set_opts(ss_sched_t *s, const ss_sched_opts_t *o)
+{
+    s->opts = *o;
 }
 
 void ss_sched_set_progress(ss_sched_t *s, const ss_progress_t *p)

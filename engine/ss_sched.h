@@ -133,6 +133,9 @@ typedef struct {
     double exchange_s;   /* the rounds' exchanges (waiting for other processes included) */
     double across_s;     /* pod groups across partitions */
     double finish_s;     /* gathering every process's rows */
+    int64_t deferred;    /* pods with rules on domains wider than a partition */
+    int64_t preemptors;  /* pods placed by preempting others */
+    double rules_s;      /* the rules' setup, the deferred pods and preemption */
 } ss_sched_stats_t;
 void ss_sched_stats(const ss_sched_t *s, ss_sched_stats_t *st);
 
@@ -145,6 +148,20 @@ void ss_sched_inject_fault(ss_sched_t *s, int64_t after);
  * n_units) on the calling thread. p is borrowed (NULL: none); set it on one rank only
  * to show it once. */
 void ss_sched_set_progress(ss_sched_t *s, const ss_progress_t *p);
+
+/* Options of the inter-pod rules (issue 12; docs/kubernetes.md). */
+typedef struct {
+    int default_spreading;     /* ss_default_spreading, or -1: the snapshot's */
+    int locality;              /* ss_locality, or -1: the snapshot's */
+    int preemption;            /* 1: pods that fit nowhere may preempt (default) */
+    int pdb_hard;              /* 1: a preemption may not break a PDB (bind --preempt-with evict) */
+    int32_t min_candidate_pct; /* minCandidateNodesPercentage (10) */
+    int32_t min_candidate_abs; /* minCandidateNodesAbsolute (100) */
+    int64_t seed;              /* candidate search offset: seed % nodes (0: offset 0) */
+} ss_sched_opts_t;
+/* The defaults: snapshot modes, preemption on, best-effort PDBs, 10 % / 100. */
+ss_sched_opts_t ss_sched_opts_default(void);
+void ss_sched_set_opts(ss_sched_t *s, const ss_sched_opts_t *o);
 
 /* Places the queue's units and fills out (rows = pending pods in pod order;
  * out->n must equal the number of pending pods). comm may be NULL. On every

@@ -85,6 +85,7 @@ struct ss_sched {
     int32_t n_dom[SS_TOPO_NLEVELS];      /* topology domains per level (contiguous node ranges) */
     int32_t *dom_begin[SS_TOPO_NLEVELS]; /* n_dom+1 boundaries; NULL for the node level */
     const ss_progress_t *progress;       /* ss_sched_set_progress; NULL: none */
+    ss_sched_opts_t opts;                /* ss_sched_set_opts */
 };
 
 typedef struct {

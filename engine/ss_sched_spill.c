@@ -30,8 +30,11 @@
 #include "ss_hash.h"
 #include "ss_reason.h"
 #include "ss_sched_int.h"
+#include "ss_sched_rules.h"
 
-enum { IT_ACTIVE, IT_PLACED, IT_DONE, IT_FINAL };
+/* IT_DEFER: a unit with rules on domains wider than a partition, placed
+ * after the rounds (ss_sched_rules.h). */
+enum { IT_ACTIVE, IT_PLACED, IT_DONE, IT_FINAL, IT_DEFER };
 
 #define MAX_CROSS 64       /* crossing topology domains tried per pod group */
 #define DEAD_ELSEWHERE 255 /* full in a partition another process owns (reason unknown) */
@@ -67,6 +70,9 @@ typedef struct {
     ss_work_t *w;            /* [n_own] */
     msgbuf_t *mb;            /* [n_own] */
     int64_t *sums;           /* place_across's sums: (MAX_CROSS + 1) * P + 1 */
+    ss_rules_t *rules;       /* NULL: the cluster has no inter-pod rule */
+    ss_rview_t **views;      /* [n_own] what each owned partition has counted */
+    int32_t *lseq;           /* [n_own] next commit number in each owned partition */
 } run_t;
 
 static inline int32_t cur_part(const run_t *r, const item_t *it)
@@ -403,6 +409,27 @@ static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t 
     *ok = 0;
     *placed = 0;
     int rc;
+    if (it->group < 0 && r->rules && ss_rules_pair_kind(r->rules, pods[0]) == SS_PAIR_LOCAL) {
+        int32_t o = w->part - s->part_lo, done = 0;
+        rc = 0;
+        while (done < it->count && rc == 0) {
+            int32_t e = done + 1, got = 0, x = ss_rules_pair_of(r->rules, pods[done]);
+            while (e < it->count && ss_rules_pair_of(r->rules, pods[e]) == x)
+                e++;
+            rc = ss_rules_place(s, w, r->views[o], s->st, 1, pods + done, e - done, r->out,
+                                &r->lseq[o], &got);
+            *placed += got;
+            if (got < e - done) {
+                int why = r->out->reason[s->row_of_pod[pods[done + got]]];
+                for (int32_t j = e; j < it->count; j++)
+                    r->out->reason[s->row_of_pod[pods[j]]] = why;
+                break;
+            }
+            done = e;
+        }
+        *ok = rc == 0 && *placed == it->count;
+        return rc;
+    }
     if (it->group < 0) {
         rc = ss_sched_place_runs(s, w, pods, it->count, r->out, placed);
         *ok = rc == 0 && *placed == it->count;
@@ -432,6 +459,36 @@ static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t 
     return ss_sched_gang_rollback(s, w, pods, it->count, r->out);
 }
 
+/* The partition (index) of a node. */
+static int32_t part_of(const ss_sched_t *s, int32_t node)
+{
+    int32_t a = 0, b = s->lay.n_parts - 1;
+    while (a < b) {
+        int32_t m = (a + b + 1) / 2;
+        if (ss_layout_node_lo(&s->lay, m) <= node)
+            a = m;
+        else
+            b = m - 1;
+    }
+    return a;
+}
+
+/* Commit numbers (and rule counts) for an item's pods that just landed on
+ * this process's nodes by the heap engine or across partitions. */
+static int note_placed(ss_sched_t *s, run_t *r, const item_t *it)
+{
+    for (int32_t j = 0; j < it->count; j++) {
+        int32_t pod = r->order[it->begin + j], row = s->row_of_pod[pod], node = r->out->node[row];
+        if (node < s->node_lo || node >= s->node_hi || r->out->seq[row] >= 0)
+            continue;
+        int32_t o = part_of(s, node) - s->part_lo;
+        r->out->seq[row] = r->lseq[o]++;
+        if (r->rules && ss_rview_add(r->views[o], pod, node, +1) < 0)
+            return SS_ENOMEM;
+    }
+    return 0;
+}
+
 /* One partition's share of a round: its routed items in queue order. */
 static int run_part(ss_sched_t *s, run_t *r, int32_t o)
 {
@@ -450,6 +507,8 @@ static int run_part(ss_sched_t *s, run_t *r, int32_t o)
         } else if ((rc = place_item(s, w, r, it, &ok, &placed)) < 0) {
             return rc;
         }
+        if (note_placed(s, r, it) < 0)
+            return ss_error_set(&w->err, SS_ENOMEM, "out of memory counting placed pods");
         if (ok)
             continue;
         if (msg_push(mb, (ss_sched_msg_t){.kind = SS_MSG_FAILED,
@@ -867,13 +926,13 @@ static int finish(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, int rc_i
         for (int32_t j = 0; j < it->count; j++) {
             int32_t row = s->row_of_pod[r->order[it->begin + j]];
             if (out->node[row] < 0)
-                mine[n++] = (ss_sched_row_t){row, -1, 0, out->reason[row], 0};
+                mine[n++] = (ss_sched_row_t){row, -1, 0, out->reason[row], -1};
         }
     }
     for (int32_t row = 0; row < out->n && rc == 0; row++)
         if (out->node[row] >= s->node_lo && out->node[row] < s->node_hi)
-            mine[n++] =
-                (ss_sched_row_t){row, out->node[row], out->gpu_mask[row], SS_REASON_NONE, 0};
+            mine[n++] = (ss_sched_row_t){row, out->node[row], out->gpu_mask[row], SS_REASON_NONE,
+                                         out->seq[row]};
     ss_sched_row_t err_rec = {-1, -1, 0, -1, 0};
     const ss_sched_row_t *send = rc < 0 ? &err_rec : mine;
     int32_t n_send = rc < 0 ? 1 : n;
@@ -890,6 +949,7 @@ static int finish(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, int rc_i
             out->node[row] = -1;
             out->gpu_mask[row] = 0;
             out->reason[row] = SS_REASON_NO_NODES;
+            out->seq[row] = -1;
         }
         for (int32_t i = 0; i < r->n_items; i++) {
             const item_t *it = &r->it[i];
@@ -911,6 +971,7 @@ static int finish(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, int rc_i
                     out->node[x->row] = x->node;
                     out->gpu_mask[x->row] = x->gpu_mask;
                     out->reason[x->row] = (int8_t)x->reason;
+                    out->seq[x->row] = x->node < 0 ? -1 : x->pad;
                 }
             }
     }
@@ -935,6 +996,11 @@ static void run_free(run_t *r)
     free(r->pf);
     free(r->active);
     free(r->sums);
+    for (int32_t o = 0; r->views && o < r->n_own; o++)
+        ss_rview_destroy(r->views[o]);
+    free(r->views);
+    free(r->lseq);
+    ss_rules_destroy(r->rules);
 }
 
 /* Items from the queue's units; unsupported ones are decided at once. */
@@ -964,6 +1030,15 @@ static int build_items(ss_sched_t *s, run_t *r, const ss_unit_t *units, int32_t 
             if (it->group < 0)
                 break; /* one template */
         }
+        for (int32_t i = 0; r->rules && it->state == IT_ACTIVE && i < it->count; i++)
+            if (ss_rules_pair_kind(r->rules, pods[i]) != SS_PAIR_PLAIN &&
+                (it->group >= 0 || ss_rules_pair_kind(r->rules, pods[i]) == SS_PAIR_WIDE)) {
+                it->state = IT_DEFER;
+                if (it->group >= 0 && c->group_topo_mode[it->group] != SS_TOPO_MODE_NONE) {
+                    it->state = IT_FINAL; /* docs/kubernetes.md: not modelled together */
+                    it->reason = SS_REASON_UNSUPPORTED_OTHER;
+                }
+            }
     }
     return 0;
 }
@@ -988,9 +1063,22 @@ static int run_setup(ss_sched_t *s, run_t *r, const int32_t *order, const ss_uni
     r->list = calloc(no, sizeof *r->list);
     r->n_list = calloc(no, sizeof *r->n_list);
     r->sums = malloc(((size_t)(MAX_CROSS + 1) * r->P + 1) * sizeof *r->sums);
+    r->views = calloc(no, sizeof *r->views);
+    r->lseq = calloc(no, sizeof *r->lseq);
     if (!r->it || !r->active || !r->dead || !r->pf || !r->w || !r->mb || !r->list || !r->n_list ||
-        !r->sums)
+        !r->sums || !r->views || !r->lseq)
         return ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
+    {
+        int none = 0;
+        int ds = s->opts.default_spreading >= 0 ? s->opts.default_spreading : c->default_spreading;
+        int loc = s->opts.locality >= 0 ? s->opts.locality : c->locality;
+        r->rules = ss_rules_create(s, ds, loc, &none, err);
+        if (!r->rules && !none)
+            return SS_ENOMEM;
+        for (int32_t o = 0; r->rules && o < r->n_own; o++)
+            if (!(r->views[o] = ss_rview_create(r->rules)))
+                return ss_error_set(err, SS_ENOMEM, "out of memory starting the run");
+    }
     for (int32_t o = 0; o < r->n_own; o++)
         if (work_init(s, &r->w[o], s->part_lo + o) < 0 ||
             !(r->list[o] = malloc(nu * sizeof *r->list[o])))
@@ -1002,6 +1090,144 @@ static int run_setup(ss_sched_t *s, run_t *r, const int32_t *order, const ss_uni
         if (r->it[i].state == IT_ACTIVE)
             r->active[r->n_active++] = i;
     return 0;
+}
+
+/* ---------- after the rounds: deferred units, preemption, commit order ---------- */
+
+typedef struct {
+    int64_t key;
+    int32_t row;
+} seqkey_t;
+
+static int cmp_seqkey(const void *a, const void *b)
+{
+    const seqkey_t *x = a, *y = b;
+    return (x->key > y->key) - (x->key < y->key);
+}
+
+/* Commit order over the whole run: the partitions' placements (partition by
+ * partition, each in its own order: their rules never look across), then
+ * the deferred ones in their order (key2 >= 0). Dense from 0. */
+static int renumber(const ss_sched_t *s, ss_placements_t *out, const int64_t *key2)
+{
+    seqkey_t *k = malloc(((size_t)out->n + 1) * sizeof *k);
+    if (!k)
+        return SS_ENOMEM;
+    int32_t n = 0;
+    for (int32_t row = 0; row < out->n; row++) {
+        if (out->node[row] < 0) {
+            out->seq[row] = -1;
+            continue;
+        }
+        int64_t key = key2 && key2[row] >= 0
+                          ? ((int64_t)s->lay.n_parts << 32) + key2[row]
+                          : ((int64_t)part_of(s, out->node[row]) << 32) + out->seq[row];
+        k[n++] = (seqkey_t){key, row};
+    }
+    qsort(k, (size_t)n, sizeof *k, cmp_seqkey);
+    for (int32_t i = 0; i < n; i++)
+        out->seq[k[i].row] = i;
+    free(k);
+    return 0;
+}
+
+/* The units deferred to after the rounds, in queue order, over the whole
+ * cluster: every process holds every row now, rebuilds the whole state and
+ * the counts, and places them identically. */
+static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v, int64_t *key2,
+                         ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    ss_placements_t *out = r->out;
+    ss_work_t w;
+    if (work_init(s, &w, 0) < 0) {
+        work_free(&w);
+        return ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
+    }
+    w.lo = 0;
+    w.hi = c->n_nodes;
+    int32_t seq = 0;
+    int rc = 0;
+    for (int32_t i = 0; i < r->n_items && rc == 0; i++) {
+        item_t *it = &r->it[i];
+        if (it->state != IT_DEFER)
+            continue;
+        const int32_t *pods = r->order + it->begin;
+        int32_t total = 0, stop = 0;
+        s->stats.deferred += it->count;
+        for (int32_t j = 0; j < it->count && rc == 0; j++) {
+            int32_t got = 0, row = s->row_of_pod[pods[j]];
+            if (stop && it->group < 0) { /* a run of one pair failed: the rest too */
+                out->reason[row] = out->reason[s->row_of_pod[pods[j - 1]]];
+                continue;
+            }
+            rc = ss_rules_place(s, &w, v, st, 0, pods + j, 1, out, &seq, &got);
+            if (rc < 0)
+                *err = w.err;
+            total += got;
+            if (got)
+                key2[row] = out->seq[row];
+            else if (j + 1 < it->count &&
+                     ss_rules_pair_of(r->rules, pods[j + 1]) == ss_rules_pair_of(r->rules, pods[j]))
+                stop = 1;
+            else
+                stop = 0;
+        }
+        if (rc == 0 && it->group >= 0 && total < c->group_min_member[it->group]) {
+            for (int32_t j = 0; j < it->count && rc == 0; j++) {
+                int32_t row = s->row_of_pod[pods[j]];
+                if (out->node[row] >= 0) {
+                    ss_state_apply(st, &c->templates[c->pod_template[pods[j]]], out->node[row],
+                                   out->gpu_mask[row], -1);
+                    rc = ss_rview_add(v, pods[j], out->node[row], -1);
+                    out->node[row] = -1;
+                    out->gpu_mask[row] = 0;
+                    key2[row] = -1;
+                }
+                out->reason[row] = SS_REASON_GANG;
+            }
+            if (rc < 0)
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
+        }
+    }
+    work_free(&w);
+    return rc;
+}
+
+static int rules_tail(ss_sched_t *s, run_t *r, ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    ss_placements_t *out = r->out;
+    int32_t n_defer = 0;
+    for (int32_t i = 0; r->rules && i < r->n_items; i++)
+        n_defer += r->it[i].state == IT_DEFER;
+    int64_t *key2 = NULL;
+    int rc = 0;
+    if (n_defer > 0) {
+        key2 = malloc(((size_t)out->n + 1) * sizeof *key2);
+        ss_state_t *st = ss_state_create(c);
+        ss_rview_t *v = ss_rview_create(r->rules);
+        if (!key2 || !st || !v)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
+        for (int32_t row = 0; row < out->n && rc == 0; row++) {
+            key2[row] = -1;
+            if (out->node[row] < 0)
+                continue;
+            int32_t pod = out->pod[row];
+            ss_state_apply(st, &c->templates[c->pod_template[pod]], out->node[row],
+                           out->gpu_mask[row], +1);
+            if (ss_rview_add(v, pod, out->node[row], +1) < 0)
+                rc = ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
+        }
+        if (rc == 0)
+            rc = deferred_pass(s, r, st, v, key2, err);
+        ss_rview_destroy(v);
+        ss_state_destroy(st);
+    }
+    if (rc == 0 && renumber(s, out, key2) < 0)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory numbering placements");
+    free(key2);
+    return rc;
 }
 
 /* Agrees on rc over comm (one sum of a failure flag): SS_EPEER where
@@ -1042,6 +1268,7 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
         out->node[r] = -1;
         out->gpu_mask[r] = 0;
         out->reason[r] = SS_REASON_NO_NODES;
+        out->seq[r] = -1;
     }
     memset(&s->stats, 0, sizeof s->stats);
     double t0 = omp_get_wtime();
@@ -1075,11 +1302,17 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     for (int32_t i = 0; rc == 0 && i < n_cand; i++) {
         s->stats.across++;
         rc = place_across(s, &r, comm, &r.it[r.active[i]], err);
+        if (rc == 0 && note_placed(s, &r, &r.it[r.active[i]]) < 0)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory counting placed pods");
     }
     double t3 = omp_get_wtime();
     s->stats.across_s = t3 - t2;
     rc = finish(s, &r, comm, rc, err);
-    s->stats.finish_s = omp_get_wtime() - t3;
+    double t4 = omp_get_wtime();
+    s->stats.finish_s = t4 - t3;
+    if (rc == 0)
+        rc = rules_tail(s, &r, err); /* the same on every process: no exchange */
+    s->stats.rules_s += omp_get_wtime() - t4;
     run_free(&r);
     return rc;
 }

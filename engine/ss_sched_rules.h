@@ -1,0 +1,60 @@
+/* ss_sched_rules: the fast engine's inter-pod rules (topology spread, pod
+ * (anti-)affinity, default spreading, locality), internal to engine/.
+ * docs/kubernetes.md ("Inter-pod rules") is the contract; docs/architecture.md
+ * says how the engine keeps it across partitions.
+ *
+ * Pods are grouped in pairs (template, namespace): every rule depends on a
+ * pod only through its pair. A counter counts pods per topology domain (the
+ * value of one node label): pods a selector matches, pods of one workload,
+ * or pods of one pair (for the symmetric rules). A view is what one placer
+ * sees: the counts of the running pods (shared, read-only) plus its own
+ * changes.
+ *
+ * Pairs are of three kinds:
+ *   - PLAIN: no rule of their own, and no other pod's rule filters or scores
+ *     them: the heap engine places them; their placements are still counted.
+ *   - LOCAL: every hard rule is on a key whose domains lie inside one
+ *     partition (hostname, rack, ...): a partition places them by scanning
+ *     its nodes, and the counts it sees for those domains are exact.
+ *   - WIDE: a hard rule on a key whose domains cross partitions (a zone
+ *     spread, a zone anti-affinity), or a required pod affinity: placed after
+ *     the partitions' rounds, in queue order, over the whole cluster with
+ *     exact counts, identically on every process. */
+#ifndef SS_SCHED_RULES_H
+#define SS_SCHED_RULES_H
+
+#include "ss_sched_int.h"
+
+enum { SS_PAIR_PLAIN = 0, SS_PAIR_LOCAL = 1, SS_PAIR_WIDE = 2 };
+
+typedef struct ss_rules ss_rules_t;
+typedef struct ss_rview ss_rview_t;
+
+/* Builds the rules of s's cluster (every process the same). default_spreading
+ * / locality: the modes to use (the snapshot's, or overridden). Returns NULL
+ * with err set; *none = 1 (and NULL returned, no error) when the cluster has
+ * no rule at all, so the engine runs as before. */
+ss_rules_t *ss_rules_create(const ss_sched_t *s, int default_spreading, int locality, int *none,
+                            ss_error_t *err);
+void ss_rules_destroy(ss_rules_t *r); /* accepts NULL */
+
+int ss_rules_pair_kind(const ss_rules_t *r, int32_t pod);
+/* The pair of a pod (pods with the same pair have the same rules). */
+int32_t ss_rules_pair_of(const ss_rules_t *r, int32_t pod);
+
+/* A view over the base counts (running pods). */
+ss_rview_t *ss_rview_create(const ss_rules_t *r);
+void ss_rview_destroy(ss_rview_t *v);
+/* Counts pod on node (sign +1) or removes it (-1). Returns 0 or SS_ENOMEM. */
+int ss_rview_add(ss_rview_t *v, int32_t pod, int32_t node, int sign);
+
+/* Places pods[0..n) (one pair, queue order) one by one on the best node of
+ * [w->lo, w->hi) with every rule, state st; commits through the shards when
+ * shards is 1 (the partition's own state), else only into st. seq: the next
+ * commit number, incremented per placement, written to out->seq. *placed:
+ * how many landed before the first that did not (the rest keep reasons). */
+int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, int shards,
+                   const int32_t *pods, int32_t n, ss_placements_t *out, int32_t *seq,
+                   int32_t *placed);
+
+#endif
