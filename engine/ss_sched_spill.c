@@ -1199,8 +1199,17 @@ static int rules_tail(ss_sched_t *s, run_t *r, ss_error_t *err)
     const ss_cluster_t *c = s->c;
     ss_placements_t *out = r->out;
     int32_t n_defer = 0;
-    for (int32_t i = 0; r->rules && i < r->n_items; i++)
-        n_defer += r->it[i].state == IT_DEFER;
+    for (int32_t i = 0; r->rules && i < r->n_items; i++) {
+        item_t *it = &r->it[i];
+        /* A partition sees other partitions' domains as they were at the
+         * start, which makes its spread minimum too low: a unit refused for
+         * spread everywhere is tried again with the exact counts. */
+        if (it->state == IT_DONE && it->group < 0 &&
+            ss_rules_pair_kind(r->rules, r->order[it->begin]) == SS_PAIR_LOCAL &&
+            out->reason[s->row_of_pod[r->order[it->begin]]] == SS_REASON_SPREAD)
+            it->state = IT_DEFER;
+        n_defer += it->state == IT_DEFER;
+    }
     int64_t *key2 = NULL;
     int rc = 0;
     if (n_defer > 0) {
