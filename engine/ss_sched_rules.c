@@ -796,11 +796,7 @@ ss_rules_t *ss_rules_create(const ss_sched_t *s, int default_spreading, int loca
                             ss_error_t *err)
 {
     const ss_cluster_t *c = s->c;
-    *none = 0;
-    if (!any_rules(c, default_spreading, locality)) {
-        *none = 1;
-        return NULL;
-    }
+    *none = !any_rules(c, default_spreading, locality);
     ss_rules_t *r = calloc(1, sizeof *r);
     if (!r) {
         ss_error_set(err, SS_ENOMEM, "out of memory building the inter-pod rules");
@@ -1148,4 +1144,27 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     if (min != mins)
         free(min);
     return rc;
+}
+
+int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
+                   int32_t pod, int32_t node)
+{
+    const ss_rules_t *r = v->r;
+    const pair_t *p = &r->pairs[r->pair_of_pod[pod]];
+    int32_t mins[64], *min = p->rule_n <= 64 ? mins : malloc((size_t)p->rule_n * sizeof *min);
+    if (!min)
+        return SS_ENOMEM;
+    prep_t pp = {.min = min};
+    ss_sched_verdict(s, w, p->t);
+    int64_t bonus = 0, add = 0;
+    int why = ss_sched_node_static(s, w, p->t, node, &bonus);
+    if (why == SS_REASON_NONE)
+        why = ss_state_fit(st, &s->c->templates[p->t], node);
+    if (why == SS_REASON_NONE) {
+        prepare(r, v, p, &pp);
+        why = eval_node(r, v, p, &pp, node, &add);
+    }
+    if (min != mins)
+        free(min);
+    return why;
 }

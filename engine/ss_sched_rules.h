@@ -32,8 +32,8 @@ typedef struct ss_rview ss_rview_t;
 
 /* Builds the rules of s's cluster (every process the same). default_spreading
  * / locality: the modes to use (the snapshot's, or overridden). Returns NULL
- * with err set; *none = 1 (and NULL returned, no error) when the cluster has
- * no rule at all, so the engine runs as before. */
+ * with err set; *none = 1 when the cluster has no rule at all (every pair is
+ * PLAIN: only preemption uses the counts). */
 ss_rules_t *ss_rules_create(const ss_sched_t *s, int default_spreading, int locality, int *none,
                             ss_error_t *err);
 void ss_rules_destroy(ss_rules_t *r); /* accepts NULL */
@@ -56,5 +56,19 @@ int ss_rview_add(ss_rview_t *v, int32_t pod, int32_t node, int sign);
 int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, int shards,
                    const int32_t *pods, int32_t n, ss_placements_t *out, int32_t *seq,
                    int32_t *placed);
+
+/* Every filter of pod on node in state st and view v: SS_REASON_NONE, a
+ * reason, or SS_ENOMEM. */
+int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
+                   int32_t pod, int32_t node);
+
+/* Preemption (ss_sched_preempt.c), after every other placement: units
+ * (queue order) with pods still unplaced try again, then by preempting
+ * lower-priority running pods as kube-scheduler's DefaultPreemption does
+ * (docs/kubernetes.md). st / v: the whole cluster's state and counts with
+ * every placement so far; key2 / seq2: commit keys of rows placed here. */
+int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *order,
+                   const ss_unit_t *units, int32_t n_units, ss_placements_t *out, int64_t *key2,
+                   int32_t *seq2, ss_error_t *err);
 
 #endif

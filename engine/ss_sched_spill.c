@@ -1073,7 +1073,7 @@ static int run_setup(ss_sched_t *s, run_t *r, const int32_t *order, const ss_uni
         int ds = s->opts.default_spreading >= 0 ? s->opts.default_spreading : c->default_spreading;
         int loc = s->opts.locality >= 0 ? s->opts.locality : c->locality;
         r->rules = ss_rules_create(s, ds, loc, &none, err);
-        if (!r->rules && !none)
+        if (!r->rules)
             return SS_ENOMEM;
         for (int32_t o = 0; r->rules && o < r->n_own; o++)
             if (!(r->views[o] = ss_rview_create(r->rules)))
@@ -1135,7 +1135,7 @@ static int renumber(const ss_sched_t *s, ss_placements_t *out, const int64_t *ke
  * cluster: every process holds every row now, rebuilds the whole state and
  * the counts, and places them identically. */
 static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v, int64_t *key2,
-                         ss_error_t *err)
+                         int32_t *seqp, ss_error_t *err)
 {
     const ss_cluster_t *c = s->c;
     ss_placements_t *out = r->out;
@@ -1146,7 +1146,7 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
     }
     w.lo = 0;
     w.hi = c->n_nodes;
-    int32_t seq = 0;
+    int32_t seq = *seqp;
     int rc = 0;
     for (int32_t i = 0; i < r->n_items && rc == 0; i++) {
         item_t *it = &r->it[i];
@@ -1191,6 +1191,7 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
         }
     }
     work_free(&w);
+    *seqp = seq;
     return rc;
 }
 
@@ -1210,9 +1211,28 @@ static int rules_tail(ss_sched_t *s, run_t *r, ss_error_t *err)
             it->state = IT_DEFER;
         n_defer += it->state == IT_DEFER;
     }
+    /* Preemption: units with pods still unplaced whose priority is above
+     * some running pod's. */
+    int32_t low = INT32_MAX, n_try = 0;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0 && c->pod_priority[p] < low)
+            low = c->pod_priority[p];
+    ss_unit_t *units = malloc(((size_t)r->n_items + 1) * sizeof *units);
+    if (!units)
+        return ss_error_set(err, SS_ENOMEM, "out of memory preempting");
+    for (int32_t i = 0; s->opts.preemption && r->rules && i < r->n_items; i++) {
+        const item_t *it = &r->it[i];
+        if (it->state == IT_FINAL || it->state == IT_PLACED)
+            continue;
+        int32_t first = r->order[it->begin];
+        if (out->node[s->row_of_pod[r->order[it->begin + it->count - 1]]] < 0 &&
+            c->pod_priority[first] > low)
+            units[n_try++] = (ss_unit_t){it->begin, it->count, it->group};
+    }
     int64_t *key2 = NULL;
+    int32_t seq2 = 0;
     int rc = 0;
-    if (n_defer > 0) {
+    if (n_defer > 0 || n_try > 0) {
         key2 = malloc(((size_t)out->n + 1) * sizeof *key2);
         ss_state_t *st = ss_state_create(c);
         ss_rview_t *v = ss_rview_create(r->rules);
@@ -1229,13 +1249,28 @@ static int rules_tail(ss_sched_t *s, run_t *r, ss_error_t *err)
                 rc = ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
         }
         if (rc == 0)
-            rc = deferred_pass(s, r, st, v, key2, err);
+            rc = deferred_pass(s, r, st, v, key2, &seq2, err);
+        /* The deferred pass may have left more pods unplaced. */
+        n_try = 0;
+        for (int32_t i = 0; rc == 0 && s->opts.preemption && i < r->n_items; i++) {
+            const item_t *it = &r->it[i];
+            if (it->state == IT_FINAL || it->state == IT_PLACED)
+                continue;
+            int unplaced = 0;
+            for (int32_t j = 0; j < it->count && !unplaced; j++)
+                unplaced = out->node[s->row_of_pod[r->order[it->begin + j]]] < 0;
+            if (unplaced && c->pod_priority[r->order[it->begin]] > low)
+                units[n_try++] = (ss_unit_t){it->begin, it->count, it->group};
+        }
+        if (rc == 0 && n_try > 0)
+            rc = ss_preempt_run(s, v, st, r->order, units, n_try, out, key2, &seq2, err);
         ss_rview_destroy(v);
         ss_state_destroy(st);
     }
     if (rc == 0 && renumber(s, out, key2) < 0)
         rc = ss_error_set(err, SS_ENOMEM, "out of memory numbering placements");
     free(key2);
+    free(units);
     return rc;
 }
 

@@ -297,6 +297,82 @@ static void test_commit_order_is_dense(void **state)
     ss_cluster_destroy(c);
 }
 
+/* A pod of cpu milli-cores and priority prio, running on node (or -1). */
+static int32_t add_prio_pod(ss_cluster_t *c, const char *name, const char *app, int64_t cpu,
+                            int32_t prio, int32_t node, uint32_t flags)
+{
+    ss_template_t t = {.req = {.cpu_milli = cpu, .memory = 1 << 20}, .flags = flags};
+    t.plabel_begin = c->n_labels;
+    ss_cluster_add_label(c, S(c, "app"), S(c, app));
+    t.plabel_count = 1;
+    int32_t ti = ss_cluster_add_template(c, &t);
+    return ss_cluster_add_pod(c, S(c, name), S(c, "default"), ti, prio, -1, node, 0);
+}
+
+static void test_preemption_evicts_lower_priority(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = zone_cluster(1, 1);
+    int32_t low = add_prio_pod(c, "low", "batch", 3000, 0, 0, 0);
+    add_prio_pod(c, "same", "batch", 500, 100, 0, 0); /* equal priority: never a victim */
+    add_prio_pod(c, "high", "prod", 2000, 100, -1, 0);
+    int32_t parts[] = {1000};
+    ss_placements_t *p = run_all(c, parts, 1, 1);
+    assert_int_equal(p->node[0], 0);
+    assert_int_equal(p->n_victims, 1);
+    assert_int_equal(p->victim_pod[0], low);
+    assert_int_equal(p->victim_row[0], 0);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+static void test_preemption_never_and_no_lower_priority(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = zone_cluster(1, 1);
+    add_prio_pod(c, "low", "batch", 3000, 0, 0, 0);
+    add_prio_pod(c, "polite", "prod", 2000, 100, -1, SS_TF_PREEMPT_NEVER);
+    add_prio_pod(c, "peer", "batch", 2000, 0, -1, 0); /* same priority as the victim */
+    int32_t parts[] = {1000};
+    ss_placements_t *p = run_all(c, parts, 1, 1);
+    assert_int_equal(p->node[0], -1);
+    assert_int_equal(p->node[1], -1);
+    assert_int_equal(p->n_victims, 0);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+static void test_pdb_makes_the_cheapest_node_the_wrong_one(void **state)
+{
+    (void)state;
+    /* Node 0's victim has priority 0 (cheaper) but a PDB with no budget;
+     * node 1's has priority 10 and no PDB: kube picks node 1 (fewest PDB
+     * violations comes first). */
+    ss_cluster_t *c = zone_cluster(1, 2);
+    add_prio_pod(c, "guarded", "db", 3000, 0, 0, 0);
+    int32_t free_one = add_prio_pod(c, "loose", "batch", 3000, 10, 1, 0);
+    add_prio_pod(c, "high", "prod", 2000, 100, -1, 0);
+    ss_pdb_t pdb = {.name = S(c, "db-pdb"),
+                    .ns = S(c, "default"),
+                    .sel = sel_app(c, "db"),
+                    .min_available = 1,
+                    .max_unavailable = -1,
+                    .allowed = -1};
+    ss_cluster_add_pdb(c, &pdb);
+    int32_t parts[] = {1000};
+    ss_placements_t *p = run_all(c, parts, 1, 1);
+    assert_int_equal(p->node[0], 1);
+    assert_int_equal(p->n_victims, 1);
+    assert_int_equal(p->victim_pod[0], free_one);
+    ss_placements_destroy(p);
+    /* Without the PDB the cheaper victim goes. */
+    c->n_pdbs = 0;
+    p = run_all(c, parts, 1, 1);
+    assert_int_equal(p->node[0], 0);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +383,9 @@ int main(void)
         cmocka_unit_test(test_required_affinity_follows_its_target),
         cmocka_unit_test(test_affinity_first_pod_exception),
         cmocka_unit_test(test_commit_order_is_dense),
+        cmocka_unit_test(test_preemption_evicts_lower_priority),
+        cmocka_unit_test(test_preemption_never_and_no_lower_priority),
+        cmocka_unit_test(test_pdb_makes_the_cheapest_node_the_wrong_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,391 @@
+/* ss_sched_preempt: priority preemption in the fast engine, after every
+ * other placement, over the whole cluster, identically on every process (see
+ * ss_sched_rules.h and docs/kubernetes.md, "Preemption"): kube-scheduler's
+ * DefaultPreemption with its bounded candidate search, SelectVictimsOnNode
+ * (remove every lower-priority pod, reprieve PDB-violating pods first, then
+ * the others, most important first) and pickOneNodeForPreemption's order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_reason.h"
+#include "ss_rules.h"
+#include "ss_sched_rules.h"
+
+typedef struct {
+    int32_t node, nv, n_viol, max_prio;
+    int64_t sum_prio, start; /* start: earliest start among the highest-priority victims */
+    int32_t *victims;
+} cand_t;
+
+typedef struct {
+    ss_sched_t *s;
+    const ss_cluster_t *c;
+    ss_rview_t *v;
+    ss_state_t *st;
+    ss_work_t w;
+    ss_placements_t *out;
+    int64_t *key2;
+    int32_t *seq2;
+    int32_t *node_b, *node_pods; /* running pods by node (CSR) */
+    uint8_t *removed;            /* [n_pods] victims so far */
+    int32_t *pdb_left;           /* [n_pdbs] disruptions still allowed */
+    int32_t *buf, *buf2;         /* [n_pods on a node] */
+    int32_t cap_buf;
+    /* undo log of a gang's tentative work: +row placed, -(pod+1) victim */
+    int32_t *undo;
+    int32_t n_undo, cap_undo;
+} pctx_t;
+
+static const ss_template_t *tmpl_of(const pctx_t *x, int32_t pod)
+{
+    return &x->c->templates[x->c->pod_template[pod]];
+}
+
+static int remove_pod(pctx_t *x, int32_t pod, int sign)
+{
+    int32_t node = x->c->pod_node[pod];
+    ss_state_apply(x->st, tmpl_of(x, pod), node, x->c->pod_gpu_mask[pod], sign);
+    return ss_rview_add(x->v, pod, node, sign);
+}
+
+static int push_undo(pctx_t *x, int32_t e)
+{
+    if (x->n_undo == x->cap_undo) {
+        int32_t c = x->cap_undo ? x->cap_undo * 2 : 64;
+        int32_t *q = realloc(x->undo, (size_t)c * sizeof *q);
+        if (!q)
+            return SS_ENOMEM;
+        x->undo = q;
+        x->cap_undo = c;
+    }
+    x->undo[x->n_undo++] = e;
+    return 0;
+}
+
+/* kube's MoreImportantPod: higher priority, then earlier start, then index. */
+static const ss_cluster_t *g_c;
+static int cmp_important(const void *a, const void *b)
+{
+    int32_t p = *(const int32_t *)a, q = *(const int32_t *)b;
+    if (g_c->pod_priority[p] != g_c->pod_priority[q])
+        return g_c->pod_priority[p] > g_c->pod_priority[q] ? -1 : 1;
+    if (g_c->pod_start[p] != g_c->pod_start[q])
+        return g_c->pod_start[p] < g_c->pod_start[q] ? -1 : 1;
+    return (p > q) - (p < q);
+}
+
+static int fits(pctx_t *x, int32_t pod, int32_t node)
+{
+    return ss_rules_check(x->s, &x->w, x->v, x->st, pod, node);
+}
+
+/* SelectVictimsOnNode. 1: a candidate (c filled, state unchanged), 0: not,
+ * negative: out of memory. */
+static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, cand_t *cd)
+{
+    const ss_cluster_t *c = x->c;
+    int32_t pr = c->pod_priority[pod], n = 0;
+    for (int32_t i = x->node_b[node]; i < x->node_b[node + 1]; i++) {
+        int32_t q = x->node_pods[i];
+        if (!x->removed[q] && c->pod_priority[q] < pr)
+            x->buf[n++] = q;
+    }
+    if (n == 0)
+        return 0;
+    for (int32_t i = 0; i < n; i++)
+        if (remove_pod(x, x->buf[i], -1) < 0)
+            return SS_ENOMEM;
+    int why = fits(x, pod, node);
+    if (why != SS_REASON_NONE) {
+        for (int32_t i = 0; i < n; i++)
+            if (remove_pod(x, x->buf[i], +1) < 0)
+                return SS_ENOMEM;
+        return why < 0 ? why : 0;
+    }
+    g_c = c;
+    qsort(x->buf, (size_t)n, sizeof *x->buf, cmp_important);
+    /* filterPodsWithPDBViolation: violating first, then the others. */
+    int32_t *left = malloc(((size_t)c->n_pdbs + 1) * sizeof *left);
+    uint8_t *viol = calloc((size_t)n + 1, 1);
+    if (!left || !viol) {
+        free(left);
+        free(viol);
+        return SS_ENOMEM;
+    }
+    memcpy(left, x->pdb_left, (size_t)c->n_pdbs * sizeof *left);
+    for (int32_t i = 0; i < n; i++) {
+        const ss_template_t *t = tmpl_of(x, x->buf[i]);
+        for (int32_t k = 0; t->plabel_count > 0 && k < c->n_pdbs; k++)
+            if (ss_pdb_covers(c, &c->pdbs[k], x->buf[i]) && --left[k] < 0)
+                viol[i] = 1;
+    }
+    int32_t m = 0;
+    for (int pass = 1; pass >= 0; pass--)
+        for (int32_t i = 0; i < n; i++)
+            if (viol[i] == pass)
+                x->buf2[m++] = x->buf[i] * 2 + pass;
+    cd->nv = cd->n_viol = 0;
+    int rc = 0;
+    for (int32_t i = 0; i < m && rc == 0; i++) { /* reprieve what still lets the pod fit */
+        int32_t q = x->buf2[i] / 2;
+        if ((rc = remove_pod(x, q, +1)) < 0)
+            break;
+        why = fits(x, pod, node);
+        if (why < 0) {
+            rc = why;
+        } else if (why != SS_REASON_NONE) {
+            rc = remove_pod(x, q, -1);
+            cd->victims[cd->nv++] = q;
+            cd->n_viol += x->buf2[i] & 1;
+        }
+    }
+    for (int32_t i = 0; i < cd->nv && rc == 0; i++) /* leave the state as it was */
+        rc = remove_pod(x, cd->victims[i], +1);
+    free(left);
+    free(viol);
+    if (rc < 0)
+        return rc;
+    if (pdb_hard && cd->n_viol > 0)
+        return 0;
+    cd->node = node;
+    cd->max_prio = INT32_MIN;
+    cd->sum_prio = 0;
+    for (int32_t i = 0; i < cd->nv; i++) {
+        int32_t p = c->pod_priority[cd->victims[i]];
+        cd->max_prio = p > cd->max_prio ? p : cd->max_prio;
+        cd->sum_prio += (int64_t)p + ((int64_t)INT32_MAX + 1);
+    }
+    cd->start = INT64_MAX;
+    for (int32_t i = 0; i < cd->nv; i++)
+        if (c->pod_priority[cd->victims[i]] == cd->max_prio &&
+            c->pod_start[cd->victims[i]] < cd->start)
+            cd->start = c->pod_start[cd->victims[i]];
+    return 1;
+}
+
+/* pickOneNodeForPreemption: true iff a is better than b. */
+static bool better(const cand_t *a, const cand_t *b)
+{
+    if (a->n_viol != b->n_viol)
+        return a->n_viol < b->n_viol;
+    if (a->max_prio != b->max_prio)
+        return a->max_prio < b->max_prio;
+    if (a->sum_prio != b->sum_prio)
+        return a->sum_prio < b->sum_prio;
+    if (a->nv != b->nv)
+        return a->nv < b->nv;
+    if (a->start != b->start)
+        return a->start > b->start;
+    return a->node < b->node;
+}
+
+/* Places pod normally, or by preempting. 1 placed, 0 not, negative error. */
+static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
+{
+    const ss_cluster_t *c = x->c;
+    int32_t row = x->s->row_of_pod[pod], got = 0;
+    int rc = ss_rules_place(x->s, &x->w, x->v, x->st, 0, &pod, 1, x->out, x->seq2, &got);
+    if (rc < 0)
+        return rc;
+    if (got) {
+        x->key2[row] = x->out->seq[row];
+        return push_undo(x, row) < 0 ? SS_ENOMEM : 1;
+    }
+    if (!o->preemption || (tmpl_of(x, pod)->flags & SS_TF_PREEMPT_NEVER))
+        return 0;
+    int32_t N = c->n_nodes;
+    int64_t want = (int64_t)N * o->min_candidate_pct / 100;
+    if (want < o->min_candidate_abs)
+        want = o->min_candidate_abs;
+    if (want > N)
+        want = N;
+    cand_t best = {.node = -1}, cur = {0};
+    best.victims = malloc(((size_t)x->cap_buf + 1) * sizeof(int32_t));
+    cur.victims = malloc(((size_t)x->cap_buf + 1) * sizeof(int32_t));
+    if (!best.victims || !cur.victims) {
+        free(best.victims);
+        free(cur.victims);
+        return SS_ENOMEM;
+    }
+    int32_t off = N > 0 ? (int32_t)(((uint64_t)o->seed) % (uint64_t)N) : 0;
+    int64_t found = 0, nonviol = 0;
+    for (int32_t i = 0; i < N && rc == 0; i++) {
+        int32_t node = (off + i) % N;
+        int64_t bonus;
+        ss_sched_verdict(x->s, &x->w, c->pod_template[pod]);
+        if (ss_sched_node_static(x->s, &x->w, c->pod_template[pod], node, &bonus) != SS_REASON_NONE)
+            continue; /* unresolvable */
+        int k = select_victims(x, pod, node, o->pdb_hard, &cur);
+        if (k < 0) {
+            rc = k;
+            break;
+        }
+        if (k == 0)
+            continue;
+        found++;
+        nonviol += cur.n_viol == 0;
+        if (best.node < 0 || better(&cur, &best)) {
+            int32_t *vb = best.victims;
+            best = cur;
+            cur.victims = vb;
+        }
+        if (nonviol > 0 && found >= want)
+            break;
+    }
+    int placed = 0;
+    if (rc == 0 && best.node >= 0) {
+        for (int32_t i = 0; i < best.nv && rc == 0; i++) {
+            int32_t q = best.victims[i];
+            rc = remove_pod(x, q, -1);
+            x->removed[q] = 1;
+            for (int32_t k = 0; k < c->n_pdbs; k++)
+                if (tmpl_of(x, q)->plabel_count > 0 && ss_pdb_covers(c, &c->pdbs[k], q))
+                    x->pdb_left[k]--;
+            if (rc == 0)
+                rc = ss_placements_add_victim(x->out, row, q);
+            if (rc == 0)
+                rc = push_undo(x, -(q + 1));
+        }
+        const ss_template_t *tp = tmpl_of(x, pod);
+        uint64_t mask = ss_policy_pick_gpus(x->s->pctx, x->st, c->pod_template[pod], best.node);
+        ss_state_apply(x->st, tp, best.node, mask, +1);
+        if (rc == 0)
+            rc = ss_rview_add(x->v, pod, best.node, +1);
+        x->out->node[row] = best.node;
+        x->out->gpu_mask[row] = mask;
+        x->out->reason[row] = SS_REASON_NONE;
+        x->out->seq[row] = (*x->seq2)++;
+        x->key2[row] = x->out->seq[row];
+        if (rc == 0)
+            rc = push_undo(x, row);
+        placed = 1;
+    }
+    free(best.victims);
+    free(cur.victims);
+    return rc < 0 ? rc : placed;
+}
+
+/* Undoes a gang's tentative placements and preemptions. */
+static int undo_all(pctx_t *x, int reason)
+{
+    const ss_cluster_t *c = x->c;
+    int rc = 0;
+    for (int32_t i = x->n_undo - 1; i >= 0 && rc == 0; i--) {
+        int32_t e = x->undo[i];
+        if (e >= 0) {
+            int32_t pod = x->out->pod[e];
+            ss_state_apply(x->st, tmpl_of(x, pod), x->out->node[e], x->out->gpu_mask[e], -1);
+            rc = ss_rview_add(x->v, pod, x->out->node[e], -1);
+            x->out->node[e] = -1;
+            x->out->gpu_mask[e] = 0;
+            x->out->reason[e] = reason;
+            x->out->seq[e] = -1;
+            x->key2[e] = -1;
+        } else {
+            int32_t q = -e - 1;
+            rc = remove_pod(x, q, +1);
+            x->removed[q] = 0;
+            x->out->n_victims--;
+            for (int32_t k = 0; k < c->n_pdbs; k++)
+                if (tmpl_of(x, q)->plabel_count > 0 && ss_pdb_covers(c, &c->pdbs[k], q))
+                    x->pdb_left[k]++;
+        }
+    }
+    x->n_undo = 0;
+    return rc;
+}
+
+static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_placements_t *out,
+                    int64_t *key2, int32_t *seq2)
+{
+    const ss_cluster_t *c = s->c;
+    memset(x, 0, sizeof *x);
+    x->s = s;
+    x->c = c;
+    x->v = v;
+    x->st = st;
+    x->out = out;
+    x->key2 = key2;
+    x->seq2 = seq2;
+    size_t nn = (size_t)c->n_nodes + 2, np = (size_t)c->n_pods + 1;
+    x->node_b = calloc(nn, sizeof *x->node_b);
+    x->node_pods = malloc(np * sizeof *x->node_pods);
+    x->removed = calloc(np, 1);
+    x->pdb_left = malloc(((size_t)c->n_pdbs + 1) * sizeof *x->pdb_left);
+    if (!x->node_b || !x->node_pods || !x->removed || !x->pdb_left)
+        return SS_ENOMEM;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0)
+            x->node_b[c->pod_node[p] + 1]++;
+    for (int32_t n = 0; n < c->n_nodes; n++) {
+        int32_t k = x->node_b[n + 1];
+        x->cap_buf = k > x->cap_buf ? k : x->cap_buf;
+        x->node_b[n + 1] += x->node_b[n];
+    }
+    int32_t *fill = malloc(nn * sizeof *fill);
+    x->buf = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf);
+    x->buf2 = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf2);
+    if (!fill || !x->buf || !x->buf2) {
+        free(fill);
+        return SS_ENOMEM;
+    }
+    memcpy(fill, x->node_b, nn * sizeof *fill);
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0)
+            x->node_pods[fill[c->pod_node[p]]++] = p;
+    free(fill);
+    for (int32_t k = 0; k < c->n_pdbs; k++)
+        x->pdb_left[k] = ss_pdb_allowed(c, &c->pdbs[k]);
+    x->w.lo = 0;
+    x->w.hi = c->n_nodes;
+    return 0;
+}
+
+static void ctx_free(pctx_t *x)
+{
+    free(x->node_b);
+    free(x->node_pods);
+    free(x->removed);
+    free(x->pdb_left);
+    free(x->buf);
+    free(x->buf2);
+    free(x->undo);
+}
+
+int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *order,
+                   const ss_unit_t *units, int32_t n_units, ss_placements_t *out, int64_t *key2,
+                   int32_t *seq2, ss_error_t *err)
+{
+    const ss_cluster_t *c = s->c;
+    int32_t low = INT32_MAX;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0 && c->pod_priority[p] < low)
+            low = c->pod_priority[p];
+    pctx_t x;
+    int rc = ctx_init(&x, s, v, st, out, key2, seq2);
+    for (int32_t u = 0; u < n_units && rc == 0; u++) {
+        const int32_t *pods = order + units[u].begin;
+        int32_t g = units[u].group, placed = 0;
+        x.n_undo = 0;
+        for (int32_t i = 0; i < units[u].count && rc == 0; i++) {
+            int32_t row = s->row_of_pod[pods[i]];
+            if (out->node[row] >= 0 || (c->pod_priority[pods[i]] <= low && g < 0))
+                continue;
+            int k = place_one(&x, pods[i], &s->opts);
+            if (k < 0)
+                rc = k;
+            placed += k > 0;
+            if (k == 0 && g < 0) /* the next replicas would fail the same way */
+                break;
+        }
+        if (rc == 0 && g >= 0 && placed < c->group_min_member[g])
+            rc = undo_all(&x, SS_REASON_GANG);
+    }
+    ctx_free(&x);
+    s->stats.preemptors = 0;
+    for (int32_t i = 0; i < out->n_victims; i++)
+        s->stats.preemptors += i == 0 || out->victim_row[i] != out->victim_row[i - 1];
+    if (rc < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory while preempting");
+    return 0;
+}
