@@ -342,6 +342,21 @@ static void test_preemption_never_and_no_lower_priority(void **state)
     ss_cluster_destroy(c);
 }
 
+static void test_equal_priority_is_never_a_victim(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = zone_cluster(1, 1);
+    add_prio_pod(c, "peer", "prod", 3000, 100, 0, 0);
+    add_prio_pod(c, "low", "batch", 500, 0, 0, 0);
+    add_prio_pod(c, "high", "prod", 2000, 100, -1, 0);
+    int32_t parts[] = {1000};
+    ss_placements_t *p = run_all(c, parts, 1, 1);
+    assert_int_equal(p->node[0], -1);
+    assert_int_equal(p->n_victims, 0);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 static void test_pdb_makes_the_cheapest_node_the_wrong_one(void **state)
 {
     (void)state;
@@ -385,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_commit_order_is_dense),
         cmocka_unit_test(test_preemption_evicts_lower_priority),
         cmocka_unit_test(test_preemption_never_and_no_lower_priority),
+        cmocka_unit_test(test_equal_priority_is_never_a_victim),
         cmocka_unit_test(test_pdb_makes_the_cheapest_node_the_wrong_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
