@@ -45,7 +45,7 @@ static void usage(FILE *f)
                "                       exactly --exhaustive's answer; more partitions place\n"
                "                       in parallel and spill what does not fit\n"
                "  --shard-nodes N      nodes per virtual shard (default 512); changes only how\n"
-               "                       work is cut, never the result\n"
+               "                       work is cut, never the result\n" SS_RULE_HELP
                "  -h, --help           this text\n\n"
                "Run under 'mpirun -n N' to share the nodes over N ranks; OMP_NUM_THREADS\n"
                "threads per rank. The result is the same for any N and thread count.\n"
@@ -63,6 +63,7 @@ typedef struct {
     int exhaustive, quiet;
     int32_t shard_nodes, part_nodes;
     double collective_timeout;
+    ss_rule_cli_t rules;
 } opts_t;
 
 /* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
@@ -81,10 +82,12 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
         SS_O_INT(0, "partition-nodes", &part_nodes, 1, 100000000),
         SS_O_DOUBLE(0, "collective-timeout", &o->collective_timeout, 0.001, 1e6),
+        SS_O_RULES(&o->rules),
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0, 0};
+    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0, 0, {0}};
+    ss_rule_cli_init(&o->rules);
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
         return st;
@@ -119,8 +122,10 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_cluster_t *c = NULL;
     ss_placements_t *pl = NULL;
     ss_dist_part_t part;
+    ss_sched_opts_t so;
+    ss_rule_cli_get(&o.rules, &so);
     ss_run_opts_t ro = {
-        ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL};
+        ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL, &so};
     double t0 = MPI_Wtime(), t_read, t_write = 0;
     int rc = ss_run_read(comm, o.in, &ro, &c, &part, &err);
     ss_cli_progress_end(&pr);

@@ -65,6 +65,30 @@ int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_clus
     return rc;
 }
 
+const char *const ss_rule_spreading_names[] = {"snapshot", "system", "none", NULL};
+const char *const ss_rule_locality_names[] = {"snapshot", "zone", "off", NULL};
+const char *const ss_rule_onoff_names[] = {"on", "off", NULL};
+const char *const ss_rule_preempt_names[] = {"delete", "evict", NULL};
+
+void ss_rule_cli_init(ss_rule_cli_t *r)
+{
+    *r = (ss_rule_cli_t){0, 0, 0, 0, 10, 100, 0};
+}
+
+void ss_rule_cli_get(const ss_rule_cli_t *r, ss_sched_opts_t *o)
+{
+    *o = ss_sched_opts_default();
+    o->default_spreading = r->spreading == 0   ? -1
+                           : r->spreading == 1 ? SS_SPREAD_DEFAULT_SYSTEM
+                                               : SS_SPREAD_DEFAULT_NONE;
+    o->locality = r->locality == 0 ? -1 : r->locality == 1 ? SS_LOCALITY_ZONE : SS_LOCALITY_OFF;
+    o->preemption = r->preemption == 0;
+    o->pdb_hard = r->preempt_with == 1;
+    o->min_candidate_pct = (int32_t)r->cand_pct;
+    o->min_candidate_abs = (int32_t)r->cand_abs;
+    o->seed = (int64_t)r->seed;
+}
+
 /* The engine over this rank's shards, exchanging through mpi/ss_dist. Every
  * collective step is entered by every rank: setup failures are agreed first. */
 static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c,
@@ -78,6 +102,8 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
     double t_create = MPI_Wtime() - t0;
     if (s)
         ss_sched_set_progress(s, o->progress);
+    if (s && o->sched)
+        ss_sched_set_opts(s, o->sched);
     int rc = ss_dist_agree_err(comm, s ? 0 : SS_ENOMEM, "scheduler setup", err);
     ss_dist_ctx_t ctx = {0};
     ss_sched_comm_t ops;

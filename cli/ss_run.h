@@ -26,7 +26,44 @@ typedef struct {
     int exhaustive;                /* the naive reference instead of the engine */
     const ss_progress_t *progress; /* ticks of the engine's units; NULL: none */
     ss_sched_stats_t *stats;       /* filled with the engine's figures when not NULL */
+    const ss_sched_opts_t *sched;  /* the inter-pod rules' options; NULL: the defaults */
 } ss_run_opts_t;
+
+/* The inter-pod rules' options, shared by schedule, bench and replay:
+ * --default-spreading snapshot|system|none, --locality snapshot|zone|off,
+ * --preemption on|off, --preempt-with delete|evict, --min-candidate-percent,
+ * --min-candidate-nodes, --seed. Put SS_O_RULES(&r) in the option table,
+ * ss_rule_cli_init(&r) before parsing, ss_rule_cli_get after. */
+typedef struct {
+    int spreading, locality, preemption, preempt_with;
+    int64_t cand_pct, cand_abs;
+    uint64_t seed;
+} ss_rule_cli_t;
+extern const char *const ss_rule_spreading_names[];
+extern const char *const ss_rule_locality_names[];
+extern const char *const ss_rule_onoff_names[];
+extern const char *const ss_rule_preempt_names[];
+#define SS_O_RULES(r)                                                                              \
+    SS_O_CHOICE(0, "default-spreading", &(r)->spreading, ss_rule_spreading_names),                 \
+        SS_O_CHOICE(0, "locality", &(r)->locality, ss_rule_locality_names),                        \
+        SS_O_CHOICE(0, "preemption", &(r)->preemption, ss_rule_onoff_names),                       \
+        SS_O_CHOICE(0, "preempt-with", &(r)->preempt_with, ss_rule_preempt_names),                 \
+        SS_O_INT(0, "min-candidate-percent", &(r)->cand_pct, 0, 100),                              \
+        SS_O_INT(0, "min-candidate-nodes", &(r)->cand_abs, 0, 100000000),                          \
+        SS_O_U64(0, "seed", &(r)->seed)
+/* The help lines of these options. */
+#define SS_RULE_HELP                                                                               \
+    "  --default-spreading snapshot|system|none  kube-scheduler's default spread\n"                \
+    "                       constraints for controller pods (default: the snapshot's)\n"           \
+    "  --locality snapshot|zone|off  score the zone where a workload runs most higher\n"           \
+    "  --preemption on|off  pods that fit nowhere may evict lower-priority pods (on)\n"            \
+    "  --preempt-with delete|evict  how bind will remove victims: evict makes\n"                   \
+    "                       PodDisruptionBudgets hard (default delete: best effort)\n"             \
+    "  --min-candidate-percent P, --min-candidate-nodes N  preemption's candidate\n"               \
+    "                       search (kube's 10 %% and 100)\n"                                       \
+    "  --seed N             preemption's search starts at node N %% nodes (default 0)\n"
+void ss_rule_cli_init(ss_rule_cli_t *r);
+void ss_rule_cli_get(const ss_rule_cli_t *r, ss_sched_opts_t *o);
 
 /* Test hook: SS_FAULT_INJECT="PHASE:RANK" makes that rank fail at PHASE
  * (read, schedule, engine: inside the collective rounds, write), to test that
