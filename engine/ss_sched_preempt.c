@@ -62,6 +62,11 @@ static int push_undo(pctx_t *x, int32_t e)
     return 0;
 }
 
+static inline int64_t start_of(const ss_cluster_t *c, int32_t p)
+{
+    return c->pod_start ? c->pod_start[p] : 0;
+}
+
 /* kube's MoreImportantPod: higher priority, then earlier start, then index. */
 static const ss_cluster_t *g_c;
 static int cmp_important(const void *a, const void *b)
@@ -69,8 +74,8 @@ static int cmp_important(const void *a, const void *b)
     int32_t p = *(const int32_t *)a, q = *(const int32_t *)b;
     if (g_c->pod_priority[p] != g_c->pod_priority[q])
         return g_c->pod_priority[p] > g_c->pod_priority[q] ? -1 : 1;
-    if (g_c->pod_start[p] != g_c->pod_start[q])
-        return g_c->pod_start[p] < g_c->pod_start[q] ? -1 : 1;
+    if (start_of(g_c, p) != start_of(g_c, q))
+        return start_of(g_c, p) < start_of(g_c, q) ? -1 : 1;
     return (p > q) - (p < q);
 }
 
@@ -158,8 +163,8 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     cd->start = INT64_MAX;
     for (int32_t i = 0; i < cd->nv; i++)
         if (c->pod_priority[cd->victims[i]] == cd->max_prio &&
-            c->pod_start[cd->victims[i]] < cd->start)
-            cd->start = c->pod_start[cd->victims[i]];
+            start_of(c, cd->victims[i]) < cd->start)
+            cd->start = start_of(c, cd->victims[i]);
     return 1;
 }
 

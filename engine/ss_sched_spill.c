@@ -1195,7 +1195,70 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
     return rc;
 }
 
-static int rules_tail(ss_sched_t *s, run_t *r, ss_error_t *err)
+/* The parallel reader gives each process the capacity of its own nodes
+ * only; the deferred pass and preemption need every node's. One gather of
+ * (cpu, memory, pods, extended) per node and milli-GPU per GPU, in process
+ * order, fills the rest in (the values the file holds). */
+#define CAP_WORDS (3 + SS_MAX_EXT)
+static int fill_capacity(ss_sched_t *s, const ss_sched_comm_t *comm, ss_error_t *err)
+{
+    ss_cluster_t *c = (ss_cluster_t *)s->c; /* only other ranks' unread columns change */
+    int32_t lo = s->node_lo, hi = s->node_hi;
+    int32_t glo = lo < c->n_nodes ? c->node_gpu_begin[lo] : c->n_gpus, ghi = glo;
+    for (int32_t n = lo; n < hi; n++)
+        ghi = c->node_gpu_begin[n] + c->node_gpu_count[n];
+    int32_t nn = hi - lo, ng = ghi > glo ? ghi - glo : 0;
+    int64_t *rec = malloc(((size_t)nn * CAP_WORDS + (size_t)ng + 4) * sizeof *rec);
+    int64_t fail_rec[4] = {-1, 0, 0, 0};
+    int rc = rec ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory exchanging capacities");
+    int32_t m = 0;
+    if (rc == 0) {
+        rec[m++] = lo;
+        rec[m++] = nn;
+        rec[m++] = glo;
+        rec[m++] = ng;
+        for (int32_t n = lo; n < hi; n++) {
+            rec[m++] = c->node_cpu[n];
+            rec[m++] = c->node_mem[n];
+            rec[m++] = c->node_pods[n];
+            for (int k = 0; k < SS_MAX_EXT; k++)
+                rec[m++] = c->node_ext[(size_t)n * SS_MAX_EXT + k];
+        }
+        for (int32_t g = glo; g < glo + ng; g++)
+            rec[m++] = c->gpu_milli[g];
+    }
+    int64_t *all = NULL;
+    int32_t n_all = 0;
+    int grc =
+        comm->gather_i64(comm->ctx, rc < 0 ? fail_rec : rec, rc < 0 ? 4 : m, &all, &n_all, err);
+    s->stats.collectives += 2;
+    for (int32_t i = 0; rc == 0 && grc == 0 && i + 4 <= n_all;) {
+        int64_t xlo = all[i], xn = all[i + 1], xg = all[i + 2], xng = all[i + 3];
+        if (xlo < 0) {
+            grc = ss_error_set(err, SS_EPEER, "another rank failed exchanging capacities");
+            break;
+        }
+        i += 4;
+        if (xn < 0 || xlo + xn > c->n_nodes || xg < 0 || xg + xng > c->n_gpus ||
+            i + xn * CAP_WORDS + xng > n_all) {
+            grc = ss_error_set(err, SS_EINVAL, "malformed capacity record");
+            break;
+        }
+        for (int64_t n = xlo; n < xlo + xn; n++) {
+            c->node_cpu[n] = all[i++];
+            c->node_mem[n] = all[i++];
+            c->node_pods[n] = (int32_t)all[i++];
+            for (int k = 0; k < SS_MAX_EXT; k++)
+                c->node_ext[(size_t)n * SS_MAX_EXT + k] = all[i++];
+        }
+        for (int64_t g = xg; g < xg + xng; g++)
+            c->gpu_milli[g] = (int32_t)all[i++];
+    }
+    free(rec);
+    return rc < 0 ? rc : grc;
+}
+
+static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_error_t *err)
 {
     const ss_cluster_t *c = s->c;
     ss_placements_t *out = r->out;
@@ -1232,7 +1295,9 @@ static int rules_tail(ss_sched_t *s, run_t *r, ss_error_t *err)
     int64_t *key2 = NULL;
     int32_t seq2 = 0;
     int rc = 0;
-    if (n_defer > 0 || n_try > 0) {
+    if ((n_defer > 0 || n_try > 0) && comm && comm->size > 1)
+        rc = fill_capacity(s, comm, err); /* entered by all: the condition is global */
+    if (rc == 0 && (n_defer > 0 || n_try > 0)) {
         key2 = malloc(((size_t)out->n + 1) * sizeof *key2);
         ss_state_t *st = ss_state_create(c);
         ss_rview_t *v = ss_rview_create(r->rules);
@@ -1355,7 +1420,7 @@ int ss_sched_run(ss_sched_t *s, const int32_t *order, const ss_unit_t *units, in
     double t4 = omp_get_wtime();
     s->stats.finish_s = t4 - t3;
     if (rc == 0)
-        rc = rules_tail(s, &r, err); /* the same on every process: no exchange */
+        rc = rules_tail(s, &r, comm, err); /* the same on every process */
     s->stats.rules_s += omp_get_wtime() - t4;
     run_free(&r);
     return rc;

@@ -38,7 +38,7 @@ static inline ss_cluster_t *gpu_cluster(int32_t n, int32_t per_rack, int32_t rac
             char name[32];
             snprintf(name, sizeof name, "running-%d-%d", i, g);
             int32_t t = ss_cluster_add_template(c, &run);
-            ss_cluster_add_pod(c, S(c, name), S(c, "default"), t, 0, -1, i, UINT64_C(1) << g);
+            ss_cluster_add_pod(c, S(c, name), S(c, "default"), t, 100, -1, i, UINT64_C(1) << g);
         }
     return c;
 }
