@@ -108,8 +108,9 @@ int ss_gen_rule_app_sel(gen_t *g, int32_t app, ss_selector_t *sel);
  * template's spread range. */
 int ss_gen_rule_spread(gen_t *g, ss_template_t *t, int32_t app);
 /* Appends one pod (anti-)affinity term (weight 0: required) whose selector
- * is `app In (app)`; the caller sets the template's pterm range. */
-int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t app);
+ * is `app In (app)`, over namespace ns (namespaces: [ns]) or, ns < 0, the
+ * pod's own; the caller sets the template's pterm range. */
+int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t app, int32_t ns);
 /* A PodDisruptionBudget "<app>" in ns over `app In (app)`: minAvailable (an
  * integer below size, or a percentage) or maxUnavailable (1, or a
  * percentage); disruptionsAllowed computed (-1). size <= 0: replicas not

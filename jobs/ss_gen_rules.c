@@ -227,7 +227,7 @@ int ss_gen_rule_spread(gen_t *g, ss_template_t *t, int32_t app)
     return rc;
 }
 
-int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t app)
+int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t app, int32_t ns)
 {
     ss_podterm_t p = {.kind = kind,
                       .weight = weight,
@@ -236,6 +236,10 @@ int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t a
                       .ns_count = 0,
                       .ns_sel = {.begin = g->c->n_exprs, .count = 0, .null = 1}};
     int rc;
+    if (ns >= 0) {
+        GEN_TRY(g, ss_cluster_add_expr_value(g->c, ns));
+        p.ns_count = 1;
+    }
     if ((rc = ss_gen_rule_app_sel(g, app, &p.sel)) < 0)
         return rc;
     GEN_TRY(g, ss_cluster_add_pterm(g->c, &p));

@@ -21,7 +21,8 @@
  * the same workload without them. Pod affinity: a "cache" workload next to
  * the most recent earlier service of higher priority (its "web", queued
  * before it): required on the zone, or preferred (weight 100) on the
- * hostname when no such web exists or by draw.
+ * hostname when no such web exists or by draw; the term names the web's
+ * namespace (namespaces: [ns]), as a cache of another team's web would.
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,7 +55,7 @@ typedef struct {
     quota_t q_paff; /* pod affinity, on the rules' stream */
     workload_t *w;
     int64_t n, cap;
-    int32_t web_app[NWEBS], web_prio[NWEBS];
+    int32_t web_app[NWEBS], web_prio[NWEBS], web_ns[NWEBS];
     int nweb;
 } work_t;
 
@@ -356,14 +357,14 @@ static int tmpl_class(gen_t *g, work_t *w, workload_t *wl, ss_template_t *t)
     }
 }
 
-/* A "web" for a cache of priority prio: the most recent earlier service of
- * higher priority (queued before it), else -1. */
-static int32_t find_web(const work_t *w, int32_t prio)
+/* A "web" for a cache of priority prio: the ring slot of the most recent
+ * earlier service of higher priority (queued before it), else -1. */
+static int find_web(const work_t *w, int32_t prio)
 {
     for (int i = 1; i <= w->nweb && i <= NWEBS; i++) {
         int k = (w->nweb - i) % NWEBS;
         if (w->web_prio[k] > prio)
-            return w->web_app[k];
+            return k;
     }
     return -1;
 }
@@ -393,28 +394,30 @@ static int pod_rules(gen_t *g, work_t *w, const workload_t *wl, ss_template_t *t
     if (rc == 0 && o->pod_anti_affinity) {
         if (infer) {
             bool hard = wl->size <= g->nzones && ss_gen_rchance(g, 0.5);
-            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, hard ? 0 : 100, g->k_zone, app);
+            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, hard ? 0 : 100, g->k_zone, app, -1);
         } else if (wl->want_anti) {
             bool zone = wl->size <= g->nzones && ss_gen_rchance(g, 0.5);
-            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, 0, zone ? g->k_zone : g->k_host, app);
-        } else if (svc && ss_gen_rchance(g, 0.3)) {
-            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, 100, g->k_host, app);
+            rc =
+                ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, 0, zone ? g->k_zone : g->k_host, app, -1);
+        } else if (svc && ss_gen_rchance(g, 0.33)) {
+            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, 100, g->k_host, app, -1);
         }
     }
     if (rc == 0 && o->pod_affinity && svc && !wl->want_anti &&
         quota_take_r(&g->rrng, &w->q_paff, wl->size)) {
-        int32_t web = find_web(w, wl->priority);
-        if (web >= 0 && ss_gen_rchance(g, 0.6))
-            rc = ss_gen_rule_pterm(g, SS_PT_AFFINITY, 0, g->k_zone, web);
+        int k = find_web(w, wl->priority), last = (w->nweb - 1) % NWEBS;
+        if (k >= 0 && ss_gen_rchance(g, 0.6))
+            rc = ss_gen_rule_pterm(g, SS_PT_AFFINITY, 0, g->k_zone, w->web_app[k], w->web_ns[k]);
         else if (w->nweb > 0)
-            rc = ss_gen_rule_pterm(g, SS_PT_AFFINITY, 100, g->k_host,
-                                   w->web_app[(w->nweb - 1) % NWEBS]);
+            rc = ss_gen_rule_pterm(g, SS_PT_AFFINITY, 100, g->k_host, w->web_app[last],
+                                   w->web_ns[last]);
     }
     if (rc == 0 && o->pdbs && (svc || infer) && ss_gen_rchance(g, 0.3))
         rc = ss_gen_rule_pdb(g, app, wl->ns, wl->size);
     if (svc) {
         w->web_app[w->nweb % NWEBS] = app;
         w->web_prio[w->nweb % NWEBS] = wl->priority;
+        w->web_ns[w->nweb % NWEBS] = wl->ns;
         w->nweb++;
     }
     t->spread_count = c->n_spreads - t->spread_begin;
