@@ -43,7 +43,7 @@ static void usage(FILE *f)
             "                 is given)\n"
             "  --seed S       seed of the generator, an unsigned integer (default 1)\n"
             "  --used F       share of capacity already used by running pods, 0..0.9 (0.4)\n"
-            "  --profile P    default (PRODUCT.md's mix) or ai: GPU-heavy nodes (60%% 8-GPU),\n"
+            "  --profile P    default (the default mix) or ai: GPU-heavy nodes (60%% 8-GPU),\n"
             "                 training gangs and GPU inference services whose replicas\n"
             "                 anti-affine across zones; the snapshot's locality is zone\n"
             "  --rules R      default: the inter-pod rules below, default spreading system;\n"
@@ -167,13 +167,13 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
                                c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
     fprintf(stderr,
             "shardsched gen: seed %llu: %d nodes in %lld zone%s (%d GPUs), %lld pending + %lld "
-            "running pods from %d templates, %d pod groups; %s rules: %d spread constraints, %d "
-            "pod (anti-)affinity terms, %d PDBs -> %s%s%s in %.2f s (generate %.2f s, "
+            "running pods from %d templates (%s rules: %d spread constraints, %d pod "
+            "(anti-)affinity terms, %d PDBs), %d pod groups -> %s%s%s in %.2f s (generate %.2f s, "
             "write %.2f s, Kubernetes JSON %.2f s)\n",
             (unsigned long long)a->o.seed, c->n_nodes, (long long)zones, zones == 1 ? "" : "s",
             c->n_gpus, (long long)pending, (long long)(c->n_pods - pending), c->n_templates,
-            c->n_groups, a->o.rules == SS_GEN_RULES_NONE ? "no" : "default", c->n_spreads,
-            c->n_pterms, c->n_pdbs, a->out ? a->out : "", a->out && a->kube_dir ? " and " : "",
+            a->o.rules == SS_GEN_RULES_NONE ? "no" : "default", c->n_spreads, c->n_pterms,
+            c->n_pdbs, c->n_groups, a->out ? a->out : "", a->out && a->kube_dir ? " and " : "",
             a->kube_dir ? a->kube_dir : "", t_gen + t_write + t_kube, t_gen, t_write, t_kube);
 }
 

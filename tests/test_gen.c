@@ -2,7 +2,9 @@
  * array of two runs equal), validity, the default mix on the default
  * 2,000-node / 20,000-pod cluster within stated tolerances, running usage
  * (~40%, never over any capacity, per GPU included), one case per switch
- * showing that turning it off removes its feature, and bad options. */
+ * showing that turning it off removes its feature (the inter-pod rule
+ * families included; test_gen_rules.c checks those rules in depth), and bad
+ * options. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
