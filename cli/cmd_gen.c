@@ -43,6 +43,14 @@ static void usage(FILE *f)
             "                 is given)\n"
             "  --seed S       seed of the generator, an unsigned integer (default 1)\n"
             "  --used F       share of capacity already used by running pods, 0..0.9 (0.4)\n"
+            "  --profile P    default (the default mix) or ai: GPU-heavy nodes (60%% 8-GPU),\n"
+            "                 training gangs and GPU inference services whose replicas\n"
+            "                 anti-affine across zones; the snapshot's locality is zone\n"
+            "  --rules R      default: the inter-pod rules below, default spreading system;\n"
+            "                 none: the same workload (nodes, pods, requests, node rules)\n"
+            "                 without them (no spread, pod (anti-)affinity or PDBs, every\n"
+            "                 running pod batch, pending pods preemptionPolicy Never,\n"
+            "                 default spreading and locality off), for side-by-side runs"
             "  -o, --output PATH  the snapshot to write (written to a temporary file, then\n"
             "                 renamed); optional when --emit-kube is given\n"
             "  --emit-kube DIR  also write the cluster as kubectl-style v1 Lists:\n"
@@ -53,13 +61,17 @@ static void usage(FILE *f)
             "  -q, --quiet    no summary line and no progress\n"
             "  -h, --help     this text\n"
             "\n"
-            "Rule families (default: on, except those the engine does not implement yet):\n"
+            "Rule families (default: all on):\n"
             "  --no-node-selector  --no-node-affinity  --no-taints  --no-gpu\n"
             "  --no-fractional-gpu  --no-gpu-models  --no-gangs  --no-extended-resources\n"
             "  --no-cordoned\n"
             "  --no-gang-topology  no required/preferred rack/block topology on pod groups\n"
-            "  --spread            topology spread constraints on ~20%% of pods (off)\n"
-            "  --anti-affinity     required pod anti-affinity on ~2%% of pods (off)\n"
+            "  --no-spread         no topologySpreadConstraints (~20%% of pending pods)\n"
+            "  --no-anti-affinity  no pod anti-affinity (required ~2%% of pods, preferred on\n"
+            "                      ~30%% of service templates, inference across zones)\n"
+            "  --no-pod-affinity   no pod affinity (~2%% of pods: a cache next to its web)\n"
+            "  --no-pdbs           no PodDisruptionBudgets (~30%% of services)\n"
+            "  --no-preemption     running pods all batch, pending pods never preempt\n"
             "  (each also has the opposite form: --node-selector, --no-spread, ...)\n"
             "\n"
             "Exit status: 0 success, 1 generation or write failed, 2 bad usage.\n"
@@ -68,6 +80,8 @@ static void usage(FILE *f)
             "Examples:\n"
             "  shardsched gen --nodes 2000 --pods 20000 --seed 7 -o cluster.h5\n"
             "  shardsched gen --nodes 100 --pods 1000 --emit-kube kube/ --no-gangs\n"
+            "  shardsched gen --rules none -o norules.h5\n"
+            "  shardsched gen --profile ai --nodes 10000 -o ai.h5\n"
             "  mpirun -n 2 shardsched gen --nodes 100000 --pods 1000000 -o large.h5\n",
             SS_GEN_MAX_NODES, SS_GEN_MAX_PODS);
 }
@@ -84,6 +98,8 @@ typedef struct {
  * (same argv, same verdict on every rank; only the loud one prints). */
 static int parse_args(args_t *a, int argc, char **argv, bool loud)
 {
+    static const char *const profiles[] = {"default", "ai", NULL};
+    static const char *const rules[] = {"none", "default", NULL};
     int64_t nodes = 0, pods = 0;
     ss_gen_opts_t *o = &a->o;
     ss_gen_opts_default(o);
@@ -92,6 +108,8 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         SS_O_INT(0, "pods", &pods, 0, SS_GEN_MAX_PODS),
         SS_O_U64(0, "seed", &o->seed),
         SS_O_DOUBLE(0, "used", &o->used, 0, 0.9),
+        SS_O_CHOICE(0, "profile", &o->profile, profiles),
+        SS_O_CHOICE(0, "rules", &o->rules, rules),
         SS_O_STR('o', "output", &a->out),
         SS_O_STR(0, "emit-kube", &a->kube_dir),
         SS_O_FLAG('q', "quiet", &a->quiet),
@@ -107,6 +125,9 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         SS_O_SWITCH("cordoned", &o->cordoned),
         SS_O_SWITCH("spread", &o->topology_spread),
         SS_O_SWITCH("anti-affinity", &o->pod_anti_affinity),
+        SS_O_SWITCH("pod-affinity", &o->pod_affinity),
+        SS_O_SWITCH("pdbs", &o->pdbs),
+        SS_O_SWITCH("preemption", &o->preemption),
         SS_O_END,
     };
     ss_opt_t with_seen[sizeof opts / sizeof opts[0]];
@@ -146,11 +167,13 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
                                c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
     fprintf(stderr,
             "shardsched gen: seed %llu: %d nodes in %lld zone%s (%d GPUs), %lld pending + %lld "
-            "running pods from %d templates, %d pod groups -> %s%s%s in %.2f s (generate %.2f s, "
+            "running pods from %d templates (%s rules: %d spread constraints, %d pod "
+            "(anti-)affinity terms, %d PDBs), %d pod groups -> %s%s%s in %.2f s (generate %.2f s, "
             "write %.2f s, Kubernetes JSON %.2f s)\n",
             (unsigned long long)a->o.seed, c->n_nodes, (long long)zones, zones == 1 ? "" : "s",
             c->n_gpus, (long long)pending, (long long)(c->n_pods - pending), c->n_templates,
-            c->n_groups, a->out ? a->out : "", a->out && a->kube_dir ? " and " : "",
+            a->o.rules == SS_GEN_RULES_NONE ? "no" : "default", c->n_spreads, c->n_pterms,
+            c->n_pdbs, c->n_groups, a->out ? a->out : "", a->out && a->kube_dir ? " and " : "",
             a->kube_dir ? a->kube_dir : "", t_gen + t_write + t_kube, t_gen, t_write, t_kube);
 }
 

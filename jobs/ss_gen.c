@@ -27,9 +27,32 @@ void ss_gen_opts_default(ss_gen_opts_t *o)
         .gang_topology = true,
         .extended_resources = true,
         .cordoned = true,
-        .topology_spread = false,
-        .pod_anti_affinity = false,
+        .profile = SS_GEN_PROFILE_DEFAULT,
+        .rules = SS_GEN_RULES_DEFAULT,
+        .topology_spread = true,
+        .pod_anti_affinity = true,
+        .pod_affinity = true,
+        .pdbs = true,
+        .preemption = true,
     };
+}
+
+const ss_gen_prio_class_t ss_gen_prio_classes[SS_GEN_NPRIO_CLASSES] = {
+    {"system-cluster-critical", SS_GEN_PRIO_SYSTEM, true, false,
+     "Kubernetes' built-in class: cluster components (gen's DaemonSet and system-pool pods)"},
+    {"production", SS_GEN_PRIO_PRODUCTION, false, false,
+     "Services and training that must run: may preempt batch and best-effort pods"},
+    {"batch", SS_GEN_PRIO_BATCH, false, false, "Batch jobs: preemptible by production"},
+    {"best-effort", SS_GEN_PRIO_BEST_EFFORT, false, false,
+     "Opportunistic work (spot, scavengers): preemptible by everything"},
+};
+
+const ss_gen_prio_class_t *ss_gen_prio_class(int32_t value)
+{
+    for (int i = 0; i < SS_GEN_NPRIO_CLASSES; i++)
+        if (ss_gen_prio_classes[i].value == value)
+            return &ss_gen_prio_classes[i];
+    return NULL;
 }
 
 int ss_gen_opts_check(const ss_gen_opts_t *o, ss_error_t *err)
@@ -42,6 +65,12 @@ int ss_gen_opts_check(const ss_gen_opts_t *o, ss_error_t *err)
     if (o->pods < 0 || o->pods > SS_GEN_MAX_PODS)
         return ss_error_set(err, SS_ERANGE, "gen: pods must be 0..%d (got %lld)", SS_GEN_MAX_PODS,
                             (long long)o->pods);
+    if (o->profile != SS_GEN_PROFILE_DEFAULT && o->profile != SS_GEN_PROFILE_AI)
+        return ss_error_set(err, SS_EINVAL, "gen: profile must be default or ai (got %d)",
+                            o->profile);
+    if (o->rules != SS_GEN_RULES_NONE && o->rules != SS_GEN_RULES_DEFAULT)
+        return ss_error_set(err, SS_EINVAL, "gen: rules must be none or default (got %d)",
+                            o->rules);
     if (!(o->used >= 0.0 && o->used <= 0.9))
         return ss_error_set(err, SS_ERANGE, "gen: used capacity share must be 0..0.9 (got %g)",
                             o->used);
@@ -66,12 +95,12 @@ int32_t ss_gen_str(gen_t *g, const char *fmt, ...)
     return ss_strtab_intern_n(g->c->strings, buf, (size_t)n);
 }
 
-int ss_gen_pick(gen_t *g, const int *w, int n)
+static int pick(ss_rng_t *r, const int *w, int n)
 {
     int64_t total = 0;
     for (int i = 0; i < n; i++)
         total += w[i];
-    int64_t x = (int64_t)ss_rng_below(&g->rng, (uint64_t)total);
+    int64_t x = (int64_t)ss_rng_below(r, (uint64_t)total);
     for (int i = 0; i < n; i++) {
         if (x < w[i])
             return i;
@@ -80,9 +109,31 @@ int ss_gen_pick(gen_t *g, const int *w, int n)
     return n - 1;
 }
 
+int ss_gen_pick(gen_t *g, const int *w, int n)
+{
+    return pick(&g->rng, w, n);
+}
+
 int ss_gen_chance(gen_t *g, double p)
 {
     return ss_rng_uniform(&g->rng) < p;
+}
+
+int ss_gen_rpick(gen_t *g, const int *w, int n)
+{
+    return pick(&g->rrng, w, n);
+}
+
+int ss_gen_rchance(gen_t *g, double p)
+{
+    return ss_rng_uniform(&g->rrng) < p;
+}
+
+int64_t ss_gen_start_time(gen_t *g)
+{
+    const int64_t epoch = INT64_C(1767225600); /* 2026-01-01T00:00:00Z */
+    double age = exp(log(60.0) + ss_rng_uniform(&g->trng) * (log(90.0 * 86400) - log(60.0)));
+    return epoch - (int64_t)age;
 }
 
 /* One zone per 2,000 nodes, at least GEN_MIN_ZONES (so that zone spreading
@@ -97,10 +148,13 @@ int ss_gen_zone_count(int64_t nodes)
 }
 
 /* Nodes per pool: 15% GPU, 10% spot, 12% high-memory, 5% system, the rest
- * general (which also takes the GPU share when GPUs are off). */
+ * general (which also takes the GPU share when GPUs are off); the AI
+ * profile: 60% GPU, 5% spot, 5% high-memory, 5% system. */
 static void pool_sizes(gen_t *g)
 {
-    static const double share[NPOOLS] = {0.15, 0.0, 0.12, 0.10, 0.05};
+    static const double shares[2][NPOOLS] = {{0.15, 0.0, 0.12, 0.10, 0.05},
+                                             {0.60, 0.0, 0.05, 0.05, 0.05}};
+    const double *share = shares[g->ai];
     int64_t n = g->o->nodes, rest = n;
     for (int p = 0; p < NPOOLS; p++) {
         g->pool_nodes[p] = 0;
@@ -172,10 +226,25 @@ int ss_gen(const ss_gen_opts_t *o, ss_cluster_t **out, ss_error_t *err)
     if (!g.c)
         return ss_error_set(err, SS_ENOMEM, "gen: out of memory");
     ss_rng_seed(&g.rng, o->seed);
+    /* independent streams: the rules never shift the workload's draws */
+    ss_rng_seed(&g.rrng, o->seed ^ UINT64_C(0x72756c6573000001));
+    ss_rng_seed(&g.trng, o->seed ^ UINT64_C(0x7374617274000002));
+    g.rules = o->rules == SS_GEN_RULES_DEFAULT;
+    g.ai = o->profile == SS_GEN_PROFILE_AI;
+    g.c->default_spreading = g.rules ? SS_SPREAD_DEFAULT_SYSTEM : SS_SPREAD_DEFAULT_NONE;
+    g.c->locality = g.rules && g.ai ? SS_LOCALITY_ZONE : SS_LOCALITY_OFF;
     g.nzones = ss_gen_zone_count(o->nodes);
     pool_sizes(&g);
-    if ((rc = intern_common(&g)) < 0 || (rc = ss_gen_nodes(&g)) < 0 ||
-        (rc = ss_gen_running(&g)) < 0 || (rc = ss_gen_pending(&g)) < 0)
+    /* the hostname key is interned after the nodes, so that node, rack and
+     * block string ids (the GPU racks' idle draw hashes them) are those of
+     * the mix before issue 12 */
+    if ((rc = intern_common(&g)) < 0 || (rc = ss_gen_nodes(&g)) < 0)
+        goto fail;
+    if ((g.k_host = ss_cluster_str(g.c, "kubernetes.io/hostname")) < 0) {
+        rc = ss_gen_oom(&g);
+        goto fail;
+    }
+    if ((rc = ss_gen_running(&g)) < 0 || (rc = ss_gen_pending(&g)) < 0)
         goto fail;
     if ((rc = ss_cluster_validate(g.c, err)) < 0) {
         ss_error_prefix(err, rc, "gen: generated cluster is invalid (a bug)");

@@ -16,8 +16,22 @@
  * dedicated=system:NoSchedule) nodes; ~3% cordoned; ~40% of cpu, memory and
  * GPU capacity used by running pods, never over any capacity.
  *
- * Everything is drawn from one ss_rng_t seeded with opts->seed: the same
- * options give an identical cluster (every array equal).
+ * The inter-pod rules of issue 12 (opts->rules = SS_GEN_RULES_DEFAULT):
+ * topologySpreadConstraints on ~20% of pending pods, required pod
+ * anti-affinity on ~2%, preferred pod anti-affinity on ~30% of service
+ * templates, pod affinity on ~2% (a "cache" next to a "web"), PDBs on ~30%
+ * of services (pending and running workloads), running pods of the
+ * priority classes below (so that production pods must preempt batch
+ * ones), and default_spreading SYSTEM. SS_GEN_RULES_NONE makes the same
+ * workload (same nodes, pods, templates, requests, node rules) without any
+ * of them: no spreads, pod terms or PDBs, every running pod at the batch
+ * priority, every pending template preemptionPolicy Never, default
+ * spreading NONE; the benchmark compares the two.
+ *
+ * Everything is drawn from seeded ss_rng_t streams (the workload's, the
+ * rules' and the start times', each from opts->seed): the same options give
+ * an identical cluster (every array equal), and the rules' stream never
+ * changes the workload's draws.
  */
 #ifndef SS_GEN_H
 #define SS_GEN_H
@@ -31,6 +45,32 @@
 
 #define SS_GEN_MAX_NODES 10000000
 #define SS_GEN_MAX_PODS 100000000
+
+/* What opts->rules selects (see the top of this file). */
+enum ss_gen_rules { SS_GEN_RULES_NONE = 0, SS_GEN_RULES_DEFAULT = 1 };
+/* Cluster profiles: PRODUCT.md's default mix, or an AI cluster (GPU-heavy
+ * nodes: 60% of them 8-GPU; training gangs and GPU inference services whose
+ * replicas anti-affine across zones; cluster->locality = SS_LOCALITY_ZONE). */
+enum ss_gen_profile { SS_GEN_PROFILE_DEFAULT = 0, SS_GEN_PROFILE_AI = 1 };
+
+/* The priority classes gen's pods use, highest first (every pod's priority
+ * is one of these values): system-cluster-critical (Kubernetes' built-in
+ * class, never written as an object), production, batch, best-effort. */
+typedef struct {
+    const char *name;
+    int32_t value;
+    bool builtin;        /* a class the API server has already (system-*) */
+    bool global_default; /* globalDefault: true */
+    const char *description;
+} ss_gen_prio_class_t;
+#define SS_GEN_PRIO_SYSTEM 2000000000
+#define SS_GEN_PRIO_PRODUCTION 100000
+#define SS_GEN_PRIO_BATCH 1000
+#define SS_GEN_PRIO_BEST_EFFORT 0
+#define SS_GEN_NPRIO_CLASSES 4
+extern const ss_gen_prio_class_t ss_gen_prio_classes[SS_GEN_NPRIO_CLASSES];
+/* The class of a priority value, or NULL when none has it. */
+const ss_gen_prio_class_t *ss_gen_prio_class(int32_t value);
 
 typedef struct {
     int64_t nodes; /* 1..SS_GEN_MAX_NODES */
@@ -49,8 +89,13 @@ typedef struct {
     bool gang_topology;      /* required/preferred rack/block/zone on groups */
     bool extended_resources; /* example.com/fpga on a few nodes and pods */
     bool cordoned;           /* ~3% of nodes spec.unschedulable */
-    bool topology_spread;    /* SS_RULE_TOPOLOGY_SPREAD on ~20% of pods */
-    bool pod_anti_affinity;  /* SS_RULE_POD_ANTI_AFFINITY on ~2% of pods */
+    int profile;             /* ss_gen_profile */
+    int rules;               /* ss_gen_rules; NONE turns the five below off */
+    bool topology_spread;    /* topologySpreadConstraints on ~20% of pending pods */
+    bool pod_anti_affinity;  /* required (~2% of pods) and preferred pod anti-affinity */
+    bool pod_affinity;       /* pod affinity on ~2% of pods */
+    bool pdbs;               /* PodDisruptionBudgets on ~30% of services */
+    bool preemption;         /* running pods of lower classes (else all batch; pending: Never) */
     /* Ticked as nodes are filled with running pods, then as pending pods
      * are emitted: done/total in units of nodes + pending pods. Borrowed;
      * NULL (the default): none. Never changes the cluster. */
@@ -58,9 +103,8 @@ typedef struct {
 } ss_gen_opts_t;
 
 /* Fills o with PRODUCT.md's default mix on the built-in default cluster
- * (2,000 nodes, 20,000 pending pods, seed 1): every implemented rule on;
- * topology_spread and pod_anti_affinity off until the engine
- * implements them. */
+ * (2,000 nodes, 20,000 pending pods, seed 1, profile DEFAULT): every rule
+ * family on, rules = SS_GEN_RULES_DEFAULT. */
 void ss_gen_opts_default(ss_gen_opts_t *o);
 
 /* Checks o; returns 0 or SS_EINVAL / SS_ERANGE with a message naming the

@@ -33,7 +33,11 @@ typedef struct {
     const ss_gen_opts_t *o;
     ss_cluster_t *c;
     ss_error_t *err;
-    ss_rng_t rng;
+    ss_rng_t rng;  /* the workload's stream: nodes, running and pending pods */
+    ss_rng_t rrng; /* the inter-pod rules' stream (rules DEFAULT only) */
+    ss_rng_t trng; /* running pods' start times (every mode) */
+    bool rules;    /* opts->rules == SS_GEN_RULES_DEFAULT */
+    bool ai;       /* opts->profile == SS_GEN_PROFILE_AI */
     int nzones;
     int32_t pool_nodes[NPOOLS]; /* nodes per pool, all zones */
     /* interned strings used everywhere */
@@ -43,7 +47,8 @@ typedef struct {
     int32_t model[GEN_NMODELS];
     int32_t team[GEN_NTEAMS];
     int32_t k_sys_taint, v_system, k_spot, k_reclaim, v_soon, k_gpu_taint, v_present;
-    int fpga; /* extended resource index, or -1 */
+    int32_t k_host; /* kubernetes.io/hostname */
+    int fpga;       /* extended resource index, or -1 */
     int fpga_nodes;
 } gen_t;
 
@@ -93,6 +98,31 @@ enum {
     SEL_SSD_GEN5,    /* disktype=ssd, cpu-generation=5 */
     SEL_NOWHERE      /* pool=legacy: matches no node */
 };
+
+/* ss_gen_rules.c, inter-pod rules (drawn from g->rrng). Each appends to
+ * the cluster's pools; returns 0 or SS_ENOMEM. */
+/* The selector `app In (app)` (the workload's own pods). */
+int ss_gen_rule_app_sel(gen_t *g, int32_t app, ss_selector_t *sel);
+/* One of a few realistic topologySpreadConstraints sets on the workload's
+ * own pods (zone / hostname, DoNotSchedule / ScheduleAnyway); fills the
+ * template's spread range. */
+int ss_gen_rule_spread(gen_t *g, ss_template_t *t, int32_t app);
+/* Appends one pod (anti-)affinity term (weight 0: required) whose selector
+ * is `app In (app)`, over namespace ns (namespaces: [ns]) or, ns < 0, the
+ * pod's own; the caller sets the template's pterm range. */
+int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t app, int32_t ns);
+/* A PodDisruptionBudget "<app>" in ns over `app In (app)`: minAvailable (an
+ * integer below size, or a percentage) or maxUnavailable (1, or a
+ * percentage); disruptionsAllowed computed (-1). size <= 0: replicas not
+ * known yet (no integer minAvailable). */
+int ss_gen_rule_pdb(gen_t *g, int32_t app, int32_t ns, int32_t size);
+/* rrng draws (ss_gen_pick / ss_gen_chance on the rules' stream). */
+int ss_gen_rpick(gen_t *g, const int *w, int n);
+int ss_gen_rchance(gen_t *g, double p);
+
+/* Start time of a running pod (Unix seconds; from g->trng): 1 minute to
+ * 90 days before 2026-01-01T00:00:00Z, log-uniform. */
+int64_t ss_gen_start_time(gen_t *g);
 
 /* ss_gen_work.c */
 int ss_gen_pending(gen_t *g);

@@ -3,7 +3,12 @@
  * Each draws one of a few realistic variants (the ones real deployments
  * repeat) that refer only to labels, zones, models and taints the generated
  * nodes have, except SEL_NOWHERE, which is meant to match nothing. A rule
- * family whose switch is off leaves the template's range empty. */
+ * family whose switch is off leaves the template's range empty.
+ *
+ * The inter-pod rules (topology spread, pod (anti-)affinity terms, PDBs)
+ * are at the end: they draw from the rules' own stream (g->rrng), and every
+ * selector they make is `app In (<the workload's app label>)`, as Helm
+ * charts write them. */
 #include "ss_gen_int.h"
 
 static int empty_range(int32_t *begin, int32_t *count, int32_t pool)
@@ -164,5 +169,113 @@ int ss_gen_rule_tolerations(gen_t *g, ss_template_t *t, unsigned which)
         GEN_TRY(g, ss_cluster_add_toleration(c, g->k_gpu_taint, 0, SS_TOL_EXISTS,
                                              SS_EFFECT_NO_SCHEDULE));
     t->tol_count = c->n_tolerations - t->tol_begin;
+    return 0;
+}
+
+/* ---- inter-pod rules ---- */
+
+int ss_gen_rule_app_sel(gen_t *g, int32_t app, ss_selector_t *sel)
+{
+    int32_t e;
+    GEN_TRY(g, e = expr(g, g->k_app, SS_OP_IN, &app, 1));
+    *sel = (ss_selector_t){.begin = e, .count = 1, .null = 0};
+    return 0;
+}
+
+static int spread(gen_t *g, int32_t app, int32_t key, int32_t skew, int32_t when, int32_t min_dom)
+{
+    ss_spread_t s = {.max_skew = skew,
+                     .key = key,
+                     .when = when,
+                     .min_domains = min_dom,
+                     .node_affinity_policy = SS_INCL_HONOR,
+                     .node_taints_policy = SS_INCL_IGNORE};
+    int rc;
+    if ((rc = ss_gen_rule_app_sel(g, app, &s.sel)) < 0)
+        return rc;
+    GEN_TRY(g, ss_cluster_add_spread(g->c, &s));
+    return 0;
+}
+
+/* Variants: zone maxSkew 1 ScheduleAnyway (the most common chart default),
+ * zone maxSkew 1 DoNotSchedule (some with minDomains = the zones), hostname
+ * maxSkew 1-2 DoNotSchedule, and the zone-hard + hostname-soft pair. */
+int ss_gen_rule_spread(gen_t *g, ss_template_t *t, int32_t app)
+{
+    static const int w[4] = {40, 25, 20, 15};
+    ss_cluster_t *c = g->c;
+    int rc = 0;
+    t->spread_begin = c->n_spreads;
+    switch (ss_gen_rpick(g, w, 4)) {
+    case 0:
+        rc = spread(g, app, g->k_zone, 1, SS_WHEN_SCHEDULE_ANYWAY, 1);
+        break;
+    case 1:
+        rc = spread(g, app, g->k_zone, 1, SS_WHEN_DO_NOT_SCHEDULE,
+                    ss_gen_rchance(g, 0.2) ? g->nzones : 1);
+        break;
+    case 2:
+        rc = spread(g, app, g->k_host, 1 + (int32_t)ss_rng_below(&g->rrng, 2),
+                    SS_WHEN_DO_NOT_SCHEDULE, 1);
+        break;
+    default:
+        if ((rc = spread(g, app, g->k_zone, 1, SS_WHEN_DO_NOT_SCHEDULE, 1)) == 0)
+            rc = spread(g, app, g->k_host, 1, SS_WHEN_SCHEDULE_ANYWAY, 1);
+        break;
+    }
+    t->spread_count = c->n_spreads - t->spread_begin;
+    return rc;
+}
+
+int ss_gen_rule_pterm(gen_t *g, int kind, int32_t weight, int32_t key, int32_t app, int32_t ns)
+{
+    ss_podterm_t p = {.kind = kind,
+                      .weight = weight,
+                      .key = key,
+                      .ns_begin = g->c->n_expr_values,
+                      .ns_count = 0,
+                      .ns_sel = {.begin = g->c->n_exprs, .count = 0, .null = 1}};
+    int rc;
+    if (ns >= 0) {
+        GEN_TRY(g, ss_cluster_add_expr_value(g->c, ns));
+        p.ns_count = 1;
+    }
+    if ((rc = ss_gen_rule_app_sel(g, app, &p.sel)) < 0)
+        return rc;
+    GEN_TRY(g, ss_cluster_add_pterm(g->c, &p));
+    return 0;
+}
+
+int ss_gen_rule_pdb(gen_t *g, int32_t app, int32_t ns, int32_t size)
+{
+    static const int w[4] = {30, 30, 25, 15};
+    static const int32_t pcts[3] = {50, 80, 90};
+    ss_pdb_t p = {.min_available = -1, .max_unavailable = -1, .allowed = -1};
+    int rc;
+    p.name = app;
+    p.ns = ns;
+    if ((rc = ss_gen_rule_app_sel(g, app, &p.sel)) < 0)
+        return rc;
+    int v = ss_gen_rpick(g, w, 4);
+    if (v == 0 && size <= 0) /* replicas unknown (running workloads) */
+        v = 2;
+    switch (v) {
+    case 0: /* minAvailable: an integer below the replicas (a budget of 1+) */
+        p.min_available =
+            size > 1 ? size - 1 - (int32_t)ss_rng_below(&g->rrng, (uint64_t)size / 2) : 1;
+        break;
+    case 1:
+        p.min_available = pcts[ss_rng_below(&g->rrng, 3)];
+        p.min_pct = 1;
+        break;
+    case 2:
+        p.max_unavailable = 1;
+        break;
+    default:
+        p.max_unavailable = ss_gen_rchance(g, 0.5) ? 10 : 25;
+        p.max_pct = 1;
+        break;
+    }
+    GEN_TRY(g, ss_cluster_add_pdb(g->c, &p));
     return 0;
 }

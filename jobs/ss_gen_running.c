@@ -9,6 +9,14 @@
  * pods' templates are made on first use: one per (pool, shape), tolerating
  * the pool's taints and selecting the pool, like the workloads that put them
  * there.
+ *
+ * Every running pod gets a start time (g->trng). With rules DEFAULT,
+ * running pods' priorities are drawn per pod from the classes a pool runs
+ * (system pods system-cluster-critical; general, high-memory and GPU pods
+ * production, batch or best-effort; spot pods mostly best-effort), so that
+ * production pods that fit nowhere can preempt batch ones, and ~30% of the
+ * general, high-memory and GPU templates get a PDB; with rules NONE every
+ * running pod is batch (1000), as before issue 12.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +95,33 @@ static int32_t make_template(gen_t *g, run_t *r, int pool, int s)
     GEN_TRY(g, ss_cluster_add_label(g->c, g->k_team, r->ns[pool][s]));
     t.plabel_count = 2;
     GEN_TRY(g, t.workload = ss_gen_str(g, "deploy/%s", r->base[pool][s]));
+    t.flags = SS_TF_CONTROLLER;
+    t.spread_begin = g->c->n_spreads;
+    t.pterm_begin = g->c->n_pterms;
+    bool pdb_pool = pool == POOL_GENERAL || pool == POOL_HIGHMEM || pool == POOL_GPU;
+    if (g->rules && g->o->pdbs && pdb_pool && ss_gen_rchance(g, 0.3) &&
+        (rc = ss_gen_rule_pdb(g, app, r->ns[pool][s], 0)) < 0)
+        return rc;
     GEN_TRY(g, r->tmpl[pool][s] = ss_cluster_add_template(g->c, &t));
     return 0;
+}
+
+/* A running pod's priority: batch with rules NONE (or preemption off),
+ * else drawn from its pool's classes. */
+static int32_t running_priority(gen_t *g, int pool)
+{
+    static const int32_t prio[3] = {SS_GEN_PRIO_PRODUCTION, SS_GEN_PRIO_BATCH,
+                                    SS_GEN_PRIO_BEST_EFFORT};
+    static const int w[NPOOLS][3] = {[POOL_GPU] = {30, 70, 0},
+                                     [POOL_GENERAL] = {30, 50, 20},
+                                     [POOL_HIGHMEM] = {30, 50, 20},
+                                     [POOL_SPOT] = {0, 30, 70},
+                                     [POOL_SYSTEM] = {1, 0, 0}};
+    if (!g->rules || !g->o->preemption)
+        return SS_GEN_PRIO_BATCH;
+    if (pool == POOL_SYSTEM)
+        return SS_GEN_PRIO_SYSTEM;
+    return prio[ss_gen_rpick(g, w[pool], 3)];
 }
 
 static int add_running(gen_t *g, run_t *r, int pool, int s, int32_t node, uint64_t mask)
@@ -96,10 +129,11 @@ static int add_running(gen_t *g, run_t *r, int pool, int s, int32_t node, uint64
     int rc;
     if (r->tmpl[pool][s] < 0 && (rc = make_template(g, r, pool, s)) < 0)
         return rc;
-    int32_t name;
+    int32_t name, pod;
     GEN_TRY(g, name = ss_gen_str(g, "%s-%d", r->base[pool][s], r->seq[pool][s]++));
-    GEN_TRY(g,
-            ss_cluster_add_pod(g->c, name, r->ns[pool][s], r->tmpl[pool][s], 1000, -1, node, mask));
+    GEN_TRY(g, pod = ss_cluster_add_pod(g->c, name, r->ns[pool][s], r->tmpl[pool][s],
+                                        running_priority(g, pool), -1, node, mask));
+    ss_cluster_set_pod_start(g->c, pod, ss_gen_start_time(g));
     return 0;
 }
 

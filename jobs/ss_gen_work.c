@@ -13,6 +13,16 @@
  * on target with error diffusion over pods (quota_take), not a coin per
  * template: with heavy-tailed sizes a coin would let one large workload swing
  * a share by several points.
+ *
+ * Which workloads get spread and required anti-affinity is decided on the
+ * workload's stream in every mode; the rules themselves (and pod affinity,
+ * preferred anti-affinity, PDBs, non-preempting batch) are drawn on the
+ * rules' stream (g->rrng) only with rules DEFAULT, so that rules NONE gives
+ * the same workload without them. Pod affinity: a "cache" workload next to
+ * the most recent earlier service of higher priority (its "web", queued
+ * before it): required on the zone, or preferred (weight 100) on the
+ * hostname when no such web exists or by draw; the term names the web's
+ * namespace (namespaces: [ns]), as a cache of another team's web would.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,13 +45,18 @@ typedef struct {
 typedef struct {
     int32_t tmpl, size, priority, group, ns, id;
     int cls;
+    bool want_spread, want_anti; /* drawn on the workload's stream */
 } workload_t;
 
+#define NWEBS 8 /* recent services a cache may sit next to */
 typedef struct {
     int64_t budget[NCLASS];
     quota_t q[NQUOTA];
+    quota_t q_paff; /* pod affinity, on the rules' stream */
     workload_t *w;
     int64_t n, cap;
+    int32_t web_app[NWEBS], web_prio[NWEBS], web_ns[NWEBS];
+    int nweb;
 } work_t;
 
 /* Error diffusion: gives the feature to this workload iff that keeps the
@@ -49,9 +64,9 @@ typedef struct {
  * (a quarter to three quarters of the workload) so that the choice does not
  * follow a fixed pattern of sizes. The share is off by at most 3/4 of the
  * largest workload. */
-static bool quota_take(gen_t *g, quota_t *q, int32_t size)
+static bool quota_take_r(ss_rng_t *r, quota_t *q, int32_t size)
 {
-    double u = 0.25 + 0.5 * ss_rng_uniform(&g->rng);
+    double u = 0.25 + 0.5 * ss_rng_uniform(r);
     bool give = (double)q->have + u * size < q->target * (double)(q->seen + size);
     q->seen += size;
     if (give)
@@ -59,10 +74,20 @@ static bool quota_take(gen_t *g, quota_t *q, int32_t size)
     return give;
 }
 
+static bool quota_take(gen_t *g, quota_t *q, int32_t size)
+{
+    return quota_take_r(&g->rng, q, size);
+}
+
 static void budgets(gen_t *g, work_t *w)
 {
     double s[NCLASS] = {[W_GANG] = 0.03,   [W_GPU] = 0.10,   [W_SYS] = 0.01, [W_SPOT] = 0.01,
                         [W_INFEAS] = 0.01, [W_BATCH] = 0.25, [W_SVC] = 0.0};
+    if (g->ai) { /* training gangs and GPU inference; batch is data preparation */
+        s[W_GANG] = 0.06;
+        s[W_GPU] = 0.30;
+        s[W_BATCH] = 0.20;
+    }
     if (!g->o->gpu) {
         s[W_BATCH] += s[W_GANG] + 0.04;
         s[W_GANG] = s[W_GPU] = 0;
@@ -101,6 +126,8 @@ static void quotas(gen_t *g, work_t *w)
     };
     for (int i = 0; i < NQUOTA; i++)
         w->q[i].target = isfinite(want[i]) ? fmin(1.0, want[i]) : 0.0;
+    double paff = 0.02 * m / (double)b[W_SVC];
+    w->q_paff.target = isfinite(paff) ? fmin(1.0, paff) : 0.0;
 }
 
 static double log_uniform(gen_t *g, double a, double b)
@@ -150,13 +177,15 @@ static int64_t draw_size(gen_t *g, int cls)
 
 static int32_t draw_priority(gen_t *g, int cls)
 {
-    static const int32_t prio[3] = {0, 1000, 100000};
+    static const int32_t prio[3] = {SS_GEN_PRIO_BEST_EFFORT, SS_GEN_PRIO_BATCH,
+                                    SS_GEN_PRIO_PRODUCTION};
     static const int w[NCLASS][3] = {
         [W_GANG] = {0, 0, 1},   [W_GPU] = {0, 70, 30},  [W_SYS] = {0, 0, 1},
         [W_SPOT] = {1, 0, 0},   [W_INFEAS] = {0, 1, 0}, [W_BATCH] = {80, 20, 0},
         [W_SVC] = {20, 70, 10},
     };
-    return prio[ss_gen_pick(g, w[cls], 3)];
+    int32_t p = prio[ss_gen_pick(g, w[cls], 3)];
+    return cls == W_SYS ? SS_GEN_PRIO_SYSTEM : p; /* DaemonSets: system-cluster-critical */
 }
 
 /* Request menus: real deployments repeat a few shapes. */
@@ -194,7 +223,7 @@ static void draw_shape(gen_t *g, const shape_t *menu, int n, ss_request_t *r)
 }
 
 /* Services (and batch): cpu/memory from a menu, and every optional rule. */
-static int tmpl_service(gen_t *g, work_t *w, const workload_t *wl, ss_template_t *t)
+static int tmpl_service(gen_t *g, work_t *w, workload_t *wl, ss_template_t *t)
 {
     static const int sel_w[4] = {40, 25, 15, 20};
     static const int sel_kind[4] = {SEL_SSD, SEL_ZONE, SEL_SSD_GEN5, SEL_POOL_HIGHMEM};
@@ -215,10 +244,8 @@ static int tmpl_service(gen_t *g, work_t *w, const workload_t *wl, ss_template_t
         rc = rc < 0 ? rc : ss_gen_rule_preferred(g, t);
     if (rc == 0 && quota_take(g, &w->q[Q_TOL], size))
         rc = ss_gen_rule_tolerations(g, t, TOL_SPOT | TOL_SPOT_PREFER);
-    if (quota_take(g, &w->q[Q_SPREAD], size) && g->o->topology_spread)
-        t->unsupported |= SS_RULE_TOPOLOGY_SPREAD;
-    if (svc && quota_take(g, &w->q[Q_ANTI], size) && g->o->pod_anti_affinity)
-        t->unsupported |= SS_RULE_POD_ANTI_AFFINITY;
+    wl->want_spread = quota_take(g, &w->q[Q_SPREAD], size);
+    wl->want_anti = svc && quota_take(g, &w->q[Q_ANTI], size);
     return rc;
 }
 
@@ -321,14 +348,81 @@ static int tmpl_class(gen_t *g, work_t *w, workload_t *wl, ss_template_t *t)
             return rc;
         if (quota_take(g, &w->q[Q_PREF], wl->size) && (rc = ss_gen_rule_preferred(g, t)) < 0)
             return rc;
-        if (quota_take(g, &w->q[Q_SPREAD], wl->size) && g->o->topology_spread)
-            t->unsupported |= SS_RULE_TOPOLOGY_SPREAD;
+        wl->want_spread = quota_take(g, &w->q[Q_SPREAD], wl->size);
         return 0;
     case W_INFEAS:
         return tmpl_infeasible(g, t);
     default:
         return tmpl_service(g, w, wl, t);
     }
+}
+
+/* A "web" for a cache of priority prio: the ring slot of the most recent
+ * earlier service of higher priority (queued before it), else -1. */
+static int find_web(const work_t *w, int32_t prio)
+{
+    for (int i = 1; i <= w->nweb && i <= NWEBS; i++) {
+        int k = (w->nweb - i) % NWEBS;
+        if (w->web_prio[k] > prio)
+            return k;
+    }
+    return -1;
+}
+
+/* Pod anti-affinity (below): required on a service picked by quota
+ * (hostname, or the zone for workloads no larger than the zones), else
+ * preferred on the hostname (weight 100) on ~30% of the other services; AI
+ * inference replicas anti-affine across zones (required when they fit the
+ * zones, else preferred). */
+/* The inter-pod rules of a pending workload whose app label is app (rules
+ * DEFAULT), and its flags (every mode). */
+static int pod_rules(gen_t *g, work_t *w, const workload_t *wl, ss_template_t *t, int32_t app)
+{
+    const ss_gen_opts_t *o = g->o;
+    ss_cluster_t *c = g->c;
+    bool svc = wl->cls == W_SVC, infer = g->ai && wl->cls == W_GPU, pre = g->rules && o->preemption;
+    int rc = 0;
+    t->flags = SS_TF_CONTROLLER | (wl->cls == W_SYS ? SS_TF_DAEMONSET : 0u);
+    if (!pre || (wl->cls == W_BATCH && ss_gen_rchance(g, 0.1))) /* non-preempting batch */
+        t->flags |= SS_TF_PREEMPT_NEVER;
+    t->spread_begin = c->n_spreads;
+    t->pterm_begin = c->n_pterms;
+    if (!g->rules)
+        return 0;
+    if (wl->want_spread && o->topology_spread)
+        rc = ss_gen_rule_spread(g, t, app);
+    if (rc == 0 && o->pod_anti_affinity) {
+        if (infer) {
+            bool hard = wl->size <= g->nzones && ss_gen_rchance(g, 0.5);
+            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, hard ? 0 : 100, g->k_zone, app, -1);
+        } else if (wl->want_anti) {
+            bool zone = wl->size <= g->nzones && ss_gen_rchance(g, 0.5);
+            rc =
+                ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, 0, zone ? g->k_zone : g->k_host, app, -1);
+        } else if (svc && ss_gen_rchance(g, 0.33)) {
+            rc = ss_gen_rule_pterm(g, SS_PT_ANTI_AFFINITY, 100, g->k_host, app, -1);
+        }
+    }
+    if (rc == 0 && o->pod_affinity && svc && !wl->want_anti &&
+        quota_take_r(&g->rrng, &w->q_paff, wl->size)) {
+        int k = find_web(w, wl->priority), last = (w->nweb - 1) % NWEBS;
+        if (k >= 0 && ss_gen_rchance(g, 0.6))
+            rc = ss_gen_rule_pterm(g, SS_PT_AFFINITY, 0, g->k_zone, w->web_app[k], w->web_ns[k]);
+        else if (w->nweb > 0)
+            rc = ss_gen_rule_pterm(g, SS_PT_AFFINITY, 100, g->k_host, w->web_app[last],
+                                   w->web_ns[last]);
+    }
+    if (rc == 0 && o->pdbs && (svc || infer) && ss_gen_rchance(g, 0.3))
+        rc = ss_gen_rule_pdb(g, app, wl->ns, wl->size);
+    if (svc) {
+        w->web_app[w->nweb % NWEBS] = app;
+        w->web_prio[w->nweb % NWEBS] = wl->priority;
+        w->web_ns[w->nweb % NWEBS] = wl->ns;
+        w->nweb++;
+    }
+    t->spread_count = c->n_spreads - t->spread_begin;
+    t->pterm_count = c->n_pterms - t->pterm_begin;
+    return rc;
 }
 
 /* The workload's one template: requests and rules by class, then its pod
@@ -341,6 +435,8 @@ static int make_template(gen_t *g, work_t *w, workload_t *wl)
         return rc;
     int32_t app;
     GEN_TRY(g, app = ss_gen_str(g, "%s-%06d", class_prefix[wl->cls], wl->id));
+    if ((rc = pod_rules(g, w, wl, &t, app)) < 0)
+        return rc;
     GEN_TRY(g, t.plabel_begin = ss_cluster_add_label(g->c, g->k_app, app));
     GEN_TRY(g, ss_cluster_add_label(g->c, g->k_team, wl->ns));
     t.plabel_count = 2;

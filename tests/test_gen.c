@@ -2,7 +2,9 @@
  * array of two runs equal), validity, the default mix on the default
  * 2,000-node / 20,000-pod cluster within stated tolerances, running usage
  * (~40%, never over any capacity, per GPU included), one case per switch
- * showing that turning it off removes its feature, and bad options. */
+ * showing that turning it off removes its feature (the inter-pod rule
+ * families included; test_gen_rules.c checks those rules in depth), and bad
+ * options. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,6 +101,15 @@ static void assert_clusters_equal(const ss_cluster_t *a, const ss_cluster_t *b)
     SAME(exprs, a->n_exprs);
     SAME(expr_values, a->n_expr_values);
     SAME(models, a->n_models);
+    assert_int_equal(a->n_spreads, b->n_spreads);
+    assert_int_equal(a->n_pterms, b->n_pterms);
+    assert_int_equal(a->n_pdbs, b->n_pdbs);
+    SAME(spreads, a->n_spreads);
+    SAME(pterms, a->n_pterms);
+    SAME(pdbs, a->n_pdbs);
+    SAME(pod_start, a->n_pods);
+    assert_int_equal(a->default_spreading, b->default_spreading);
+    assert_int_equal(a->locality, b->locality);
     size_t ba, bb;
     const char *da = ss_strtab_data(a->strings, &ba), *db = ss_strtab_data(b->strings, &bb);
     assert_int_equal(ba, bb);
@@ -167,8 +178,20 @@ typedef struct {
     int64_t pending, running, templates;
     int64_t cls[NCLS];
     int64_t sel, req, pref, aff, tol, spread, anti, models, frac, ext, gpu;
-    int64_t prio0, prio1000, prio100000;
+    int64_t prio0, prio1000, prio100000, prio_sys;
 } mix_t;
+
+/* True iff template t has a pod term of kind `kind`, required (weight 0)
+ * or preferred (weight > 0) as `required` says. */
+static bool has_pterm(const ss_cluster_t *c, const ss_template_t *t, int kind, bool required)
+{
+    for (int32_t i = 0; i < t->pterm_count; i++) {
+        const ss_podterm_t *pt = &c->pterms[t->pterm_begin + i];
+        if (pt->kind == kind && (pt->weight == 0) == required)
+            return true;
+    }
+    return false;
+}
 
 static int class_of(const ss_cluster_t *c, const ss_template_t *t)
 {
@@ -189,8 +212,8 @@ static void count_pod(const ss_cluster_t *c, const ss_template_t *t, int32_t pri
     m->pref += t->pref_count > 0;
     m->aff += t->req_count > 0 || t->pref_count > 0;
     m->tol += t->tol_count > 0;
-    m->spread += (t->unsupported & SS_RULE_TOPOLOGY_SPREAD) != 0;
-    m->anti += (t->unsupported & SS_RULE_POD_ANTI_AFFINITY) != 0;
+    m->spread += t->spread_count > 0;
+    m->anti += has_pterm(c, t, SS_PT_ANTI_AFFINITY, true);
     m->models += t->model_count > 0;
     m->frac += t->req.gpu_count > 0 && t->req.gpu_milli < SS_GPU_MILLI;
     m->gpu += t->req.gpu_count > 0;
@@ -202,6 +225,7 @@ static void count_pod(const ss_cluster_t *c, const ss_template_t *t, int32_t pri
     m->prio0 += prio == 0;
     m->prio1000 += prio == 1000;
     m->prio100000 += prio == 100000;
+    m->prio_sys += prio == SS_GEN_PRIO_SYSTEM;
 }
 
 static mix_t mix_of(const ss_cluster_t *c)
@@ -268,11 +292,12 @@ static void check_default_mix(uint64_t seed)
     NEAR("preferred affinity", pct(&m, m.pref), 5, 1.5);
     NEAR("tolerations", pct(&m, m.tol), 15, 2);
     NEAR("node selector", pct(&m, m.sel), 7.5, 2.5);
-    assert_int_equal(m.spread, 0); /* off by default: the engine does not implement it yet */
-    assert_int_equal(m.anti, 0);
+    NEAR("topology spread", pct(&m, m.spread), 20, 5); /* issue 12: on by default */
+    NEAR("required pod anti-affinity", pct(&m, m.anti), 2, 1);
     assert_true(m.frac > 0 && m.models > 0 && m.ext > 0);
     assert_true(m.prio0 > 0 && m.prio1000 > 0 && m.prio100000 > 0);
-    assert_int_equal(m.prio0 + m.prio1000 + m.prio100000, m.pending);
+    assert_int_equal(m.prio_sys, m.cls[C_SYS]); /* DaemonSets: system-cluster-critical */
+    assert_int_equal(m.prio0 + m.prio1000 + m.prio100000 + m.prio_sys, m.pending);
     /* heavy-tailed workloads: ~50 pods per template in the limit; at 20,000
      * pods the tail is cut at 500, so expect 15..60 */
     double per = (double)m.pending / (double)m.templates;
@@ -302,7 +327,7 @@ static void test_gen_mix_shares_with_all_rules(void **state)
     ss_cluster_t *c = gen_with(&o);
     mix_t m = mix_of(c);
     NEAR("topology spread", pct(&m, m.spread), 20, 2);
-    NEAR("pod anti-affinity", pct(&m, m.anti), 2, 1);
+    NEAR("required pod anti-affinity", pct(&m, m.anti), 2, 1);
     int32_t with_topo = 0;
     for (int32_t g = 0; g < c->n_groups; g++)
         with_topo += c->group_topo_mode[g] != SS_TOPO_MODE_NONE;
@@ -545,10 +570,20 @@ static int64_t count_feature(const ss_cluster_t *c, size_t field)
             for (int e = 0; e < SS_MAX_EXT; e++)
                 n += t->req.ext[e];
         else if (field == offsetof(ss_gen_opts_t, topology_spread))
-            n += (t->unsupported & SS_RULE_TOPOLOGY_SPREAD) != 0;
+            n += t->spread_count;
         else if (field == offsetof(ss_gen_opts_t, pod_anti_affinity))
-            n += (t->unsupported & SS_RULE_POD_ANTI_AFFINITY) != 0;
+            n += has_pterm(c, t, SS_PT_ANTI_AFFINITY, true) ||
+                 has_pterm(c, t, SS_PT_ANTI_AFFINITY, false);
+        else if (field == offsetof(ss_gen_opts_t, pod_affinity))
+            n += has_pterm(c, t, SS_PT_AFFINITY, true) || has_pterm(c, t, SS_PT_AFFINITY, false);
     }
+    if (field == offsetof(ss_gen_opts_t, pdbs))
+        n += c->n_pdbs;
+    /* preemption: running pods of a class other than batch, pending
+     * templates that may preempt */
+    for (int32_t p = 0; field == offsetof(ss_gen_opts_t, preemption) && p < c->n_pods; p++)
+        n += c->pod_node[p] >= 0 ? c->pod_priority[p] != SS_GEN_PRIO_BATCH
+                                 : !(c->templates[c->pod_template[p]].flags & SS_TF_PREEMPT_NEVER);
     if (field == offsetof(ss_gen_opts_t, taints_tolerations))
         n += c->n_taints;
     if (field == offsetof(ss_gen_opts_t, gpu))
@@ -576,10 +611,21 @@ static const struct {
     {                                                                                              \
 #f, offsetof(ss_gen_opts_t, f)                                                             \
     }
-    SW(node_selector), SW(node_affinity),   SW(taints_tolerations),
-    SW(gpu),           SW(fractional_gpu),  SW(gpu_models),
-    SW(gangs),         SW(gang_topology),   SW(extended_resources),
-    SW(cordoned),      SW(topology_spread), SW(pod_anti_affinity),
+    SW(node_selector),
+    SW(node_affinity),
+    SW(taints_tolerations),
+    SW(gpu),
+    SW(fractional_gpu),
+    SW(gpu_models),
+    SW(gangs),
+    SW(gang_topology),
+    SW(extended_resources),
+    SW(cordoned),
+    SW(topology_spread),
+    SW(pod_anti_affinity),
+    SW(pod_affinity),
+    SW(pdbs),
+    SW(preemption),
 #undef SW
 };
 
