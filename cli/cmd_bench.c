@@ -46,6 +46,8 @@ static void usage(FILE *f)
                "  --openb-dir DIR      the OpenB CSVs for openb-x100 (default tests/data/openb)\n"
                "  --exhaustive         also run --exhaustive on the same input (borg-cell: on)\n"
                "  --no-exhaustive      do not\n"
+               "  --rules default|none  gen's mix with the inter-pod rules (spread, pod\n"
+               "                       (anti-)affinity, PDBs, priorities; default) or without\n"
                "  --partition-nodes N  nodes per partition, as for schedule (default 1024; a huge\n"
                "                       N gives one partition: exactly --exhaustive's answer)\n"
                "  --keep-placements DIR  write the placements to DIR/SCENARIO-NODES.h5 and keep\n"
@@ -79,10 +81,12 @@ typedef struct {
 /* Returns SS_OPT_RUN, or the exit status after --help, --list-policies or a
  * usage error (printed when loud). --scale F is a test hook (not in the
  * help): it multiplies node and pod counts. */
+static const char *const bench_rules_names[] = {"default", "none", NULL};
+
 static int parse(int argc, char **argv, bench_opts_t *o, bool loud)
 {
     int list = 0, have_scen = 0, scen = 0;
-    *o = (bench_opts_t){NULL, NULL, "least-allocated", {1, 1.0, "tests/data/openb"}, 0, 0, 0, 0,
+    *o = (bench_opts_t){NULL, NULL, "least-allocated", {1, 1.0, "tests/data/openb", 0}, 0, 0, 0, 0,
                         0,    NULL};
     ss_opt_t opts[] = {
         SS_O_CHOICE(0, "scenario", &scen, ss_bench_names),
@@ -92,6 +96,7 @@ static int parse(int argc, char **argv, bench_opts_t *o, bool loud)
         SS_O_STR(0, "openb-dir", &o->build.openb_dir),
         SS_O_SWITCH("exhaustive", &o->exhaustive),
         SS_O_DOUBLE(0, "scale", &o->build.scale, 1e-4, 10.0),
+        SS_O_CHOICE(0, "rules", &o->build.rules, bench_rules_names),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_DOUBLE(0, "collective-timeout", &o->collective_timeout, 0.001, 1e6),
         SS_O_INT(0, "partition-nodes", &o->part_nodes, 1, 100000000),
@@ -332,6 +337,7 @@ static json_t *to_json(const bench_opts_t *o, const bench_res_t *r, int size)
     JSET("as_named", json_string(o->name));
     JSET("policy", json_string(o->policy));
     JSET("seed", json_integer((json_int_t)o->build.seed));
+    JSET("rules", json_string(o->build.rules ? "none" : "default"));
     JSET("scale", json_real(o->build.scale));
     JSET("ranks", json_integer(size));
     JSET("threads", json_integer(omp_get_max_threads()));

@@ -38,6 +38,7 @@ typedef struct {
     uint64_t seed;
     double scale;          /* multiplies node and pod counts (openb: replicas) */
     const char *openb_dir; /* the trace's CSVs (openb-x100) */
+    int rules;             /* gen's mix: 0 the inter-pod rules (default), 1 none */
 } ss_bench_build_t;
 
 /* Builds step k of s in memory: gen's default mix (ss_gen_opts_default with

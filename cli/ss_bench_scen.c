@@ -199,5 +199,6 @@ int ss_bench_build(const ss_bench_scen_t *s, int k, const ss_bench_build_t *b, s
     o.nodes = scaled(s->nodes[k], b->scale);
     o.pods = scaled(s->pods[k], b->scale);
     o.seed = b->seed;
+    o.rules = b->rules == 1 ? SS_GEN_RULES_NONE : SS_GEN_RULES_DEFAULT;
     return ss_gen(&o, out, err);
 }
