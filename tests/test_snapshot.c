@@ -21,6 +21,7 @@
 #include "ss_h5util.h"
 #include "ss_reason.h"
 #include "ss_snapshot.h"
+#include "ss_summary.h"
 
 #include "ss_test_files.h"
 
@@ -875,6 +876,34 @@ static void test_placements_read_bad_victim(void **state)
     ss_cluster_destroy(c);
 }
 
+/* inspect's counts of the rules (ss_rule_counts), on a file read back. */
+static void test_rule_counts(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_snapshot_write(wpath("rc.h5"), c, &err), 0);
+    assert_int_equal(ss_snapshot_read(wpath("rc.h5"), &r, &err), 0);
+    ss_rule_counts_t n;
+    ss_rule_counts(r, &n);
+    assert_int_equal(n.spreads, 2);
+    assert_int_equal(n.spreads_hard, 1);
+    assert_int_equal(n.affinity_req, 0);
+    assert_int_equal(n.affinity_pref, 1);
+    assert_int_equal(n.anti_req, 1);
+    assert_int_equal(n.anti_pref, 0);
+    assert_int_equal(n.pods_spread, 2); /* web-0, web-1 */
+    assert_int_equal(n.pods_pterm, 5);
+    assert_int_equal(n.pods_started, 2);
+    assert_int_equal(n.pdbs, 2);
+    assert_int_equal(n.pdbs_from_status, 1);
+    assert_int_equal(n.namespaces, 2);
+    assert_string_equal(ss_default_spreading_name(n.default_spreading), "system");
+    assert_string_equal(ss_locality_name(n.locality), "zone");
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -903,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_placements_read_v1),
         cmocka_unit_test(test_placements_write_rejects_bad_order),
         cmocka_unit_test(test_placements_read_bad_victim),
+        cmocka_unit_test(test_rule_counts),
         cmocka_unit_test(test_snapshot_read_missing_file),
         cmocka_unit_test(test_snapshot_read_truncated),
         cmocka_unit_test(test_snapshot_read_missing_dataset),
