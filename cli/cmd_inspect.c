@@ -17,6 +17,7 @@
 #include "ss_rank0.h"
 #include "ss_reason.h"
 #include "ss_snapshot.h"
+#include "ss_summary.h"
 
 #define MAX_ROWS_SHOWN 32
 
@@ -199,6 +200,9 @@ static int inspect_cluster(const char *path)
            "expressions %d, strings %d\n",
            (int)c->n_labels, (int)c->n_taints, (int)c->n_tolerations, (int)c->n_terms,
            (int)c->n_exprs, (int)ss_strtab_count(c->strings));
+    ss_rule_counts_t rules;
+    ss_rule_counts(c, &rules);
+    ss_rule_counts_print(stdout, &rules);
     ss_cluster_destroy(c);
     return 0;
 }
@@ -217,6 +221,16 @@ static ss_placements_t *read_counted(const char *path, int64_t by_reason[SS_REAS
     for (int32_t r = 0; r < p->n; r++)
         by_reason[p->reason[r]]++;
     return p;
+}
+
+/* Rows that preempted at least one victim (a row's victims are adjacent:
+ * /victims is in commit order). */
+static int32_t preemptors(const ss_placements_t *p)
+{
+    int32_t n = 0;
+    for (int32_t v = 0; v < p->n_victims; v++)
+        n += v == 0 || p->victim_row[v] != p->victim_row[v - 1];
+    return n;
 }
 
 static int inspect_placements(const char *path)
@@ -241,6 +255,7 @@ static int inspect_placements(const char *path)
     for (int k = 1; k < SS_REASON_COUNT; k++)
         if (by_reason[k])
             printf("  %-44s %lld\n", ss_reason_text(k), (long long)by_reason[k]);
+    printf("victims       %d (of %d preemptors)\n", (int)p->n_victims, (int)preemptors(p));
     ss_placements_destroy(p);
     return 0;
 }
@@ -299,6 +314,22 @@ static int json_cluster(const char *path, json_t *j)
         ss_json_set(j, "templates", json_integer(c->n_templates)) |
         ss_json_set(j, "pod_groups", json_integer(c->n_groups)) |
         ss_json_set(j, "pod_group_members", json_integer(in_group));
+    ss_rule_counts_t r;
+    ss_rule_counts(c, &r);
+    rc |=
+        ss_json_set(
+            j, "rules",
+            json_pack("{sisisisisisisIsIsIsisisi}", "spread_constraints", (int)r.spreads,
+                      "spread_do_not_schedule", (int)r.spreads_hard, "pod_affinity_required",
+                      (int)r.affinity_req, "pod_affinity_preferred", (int)r.affinity_pref,
+                      "pod_anti_affinity_required", (int)r.anti_req, "pod_anti_affinity_preferred",
+                      (int)r.anti_pref, "pods_with_spread", (json_int_t)r.pods_spread,
+                      "pods_with_pod_terms", (json_int_t)r.pods_pterm, "pods_with_start_time",
+                      (json_int_t)r.pods_started, "pdbs", (int)r.pdbs, "pdbs_allowed_from_status",
+                      (int)r.pdbs_from_status, "namespaces", (int)r.namespaces)) |
+        ss_json_set(j, "default_spreading",
+                    json_string(ss_default_spreading_name(r.default_spreading))) |
+        ss_json_set(j, "locality", json_string(ss_locality_name(r.locality)));
     ss_cluster_destroy(c);
     return rc ? 1 : 0;
 }
@@ -323,7 +354,9 @@ static int json_placements(const char *path, json_t *j)
           ss_json_set(j, "pending", json_integer(p->n)) |
           ss_json_set(j, "placed", json_integer(by_reason[SS_REASON_NONE])) |
           ss_json_set(j, "unschedulable", json_integer(p->n - by_reason[SS_REASON_NONE])) |
-          ss_json_set(j, "unschedulable_by_reason", by);
+          ss_json_set(j, "unschedulable_by_reason", by) |
+          ss_json_set(j, "victims", json_integer(p->n_victims)) |
+          ss_json_set(j, "preemptors", json_integer(preemptors(p)));
     ss_placements_destroy(p);
     return rc ? 1 : 0;
 }

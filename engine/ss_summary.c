@@ -425,3 +425,60 @@ void ss_summary_print(FILE *f, const ss_summary_t *s)
             (double)s->free_gpu_milli / SS_GPU_MILLI, (double)s->stranded_gpu_milli / SS_GPU_MILLI,
             s->stranded_nodes, s->gpu_shapes);
 }
+
+/* ---- the inter-pod rules a snapshot holds (inspect) ---- */
+
+void ss_rule_counts(const ss_cluster_t *c, ss_rule_counts_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->spreads = c->n_spreads;
+    for (int32_t i = 0; i < c->n_spreads; i++)
+        r->spreads_hard += c->spreads[i].when == SS_WHEN_DO_NOT_SCHEDULE;
+    for (int32_t i = 0; i < c->n_pterms; i++) {
+        const ss_podterm_t *t = &c->pterms[i];
+        bool req = t->weight == 0;
+        if (t->kind == SS_PT_AFFINITY)
+            *(req ? &r->affinity_req : &r->affinity_pref) += 1;
+        else
+            *(req ? &r->anti_req : &r->anti_pref) += 1;
+    }
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        const ss_template_t *t = &c->templates[c->pod_template[p]];
+        r->pods_spread += t->spread_count > 0;
+        r->pods_pterm += t->pterm_count > 0;
+        r->pods_started += c->pod_start[p] > 0;
+    }
+    r->pdbs = c->n_pdbs;
+    for (int32_t i = 0; i < c->n_pdbs; i++)
+        r->pdbs_from_status += c->pdbs[i].allowed >= 0;
+    r->namespaces = c->n_namespaces;
+    r->default_spreading = c->default_spreading;
+    r->locality = c->locality;
+}
+
+const char *ss_default_spreading_name(int32_t mode)
+{
+    return mode == SS_SPREAD_DEFAULT_NONE     ? "none"
+           : mode == SS_SPREAD_DEFAULT_SYSTEM ? "system"
+                                              : "?";
+}
+
+const char *ss_locality_name(int32_t mode)
+{
+    return mode == SS_LOCALITY_OFF ? "off" : mode == SS_LOCALITY_ZONE ? "zone" : "?";
+}
+
+void ss_rule_counts_print(FILE *f, const ss_rule_counts_t *r)
+{
+    fprintf(f,
+            "spread        %d constraints (%d DoNotSchedule), on %lld pods\n"
+            "pod terms     affinity %d required + %d preferred, anti-affinity %d required + %d "
+            "preferred, on %lld pods\n"
+            "PDBs          %d (%d with disruptionsAllowed from status); namespaces with labels "
+            "%d; pods with a start time %lld\n"
+            "modes         default spreading %s, locality %s\n",
+            (int)r->spreads, (int)r->spreads_hard, (long long)r->pods_spread, (int)r->affinity_req,
+            (int)r->affinity_pref, (int)r->anti_req, (int)r->anti_pref, (long long)r->pods_pterm,
+            (int)r->pdbs, (int)r->pdbs_from_status, (int)r->namespaces, (long long)r->pods_started,
+            ss_default_spreading_name(r->default_spreading), ss_locality_name(r->locality));
+}

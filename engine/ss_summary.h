@@ -104,4 +104,25 @@ void ss_summary_free(ss_summary_t *s); /* accepts a zeroed or freed summary */
 /* Prints the human summary (several lines) to f. */
 void ss_summary_print(FILE *f, const ss_summary_t *s);
 
+/* What a snapshot holds of the inter-pod rules (format version 2), for
+ * inspect: the rows of each table, split by kind, and the pods whose
+ * template carries them. */
+typedef struct {
+    int32_t spreads, spreads_hard;       /* constraints; of which DoNotSchedule */
+    int32_t affinity_req, affinity_pref; /* pod affinity terms: required / preferred */
+    int32_t anti_req, anti_pref;         /* pod anti-affinity terms */
+    int64_t pods_spread, pods_pterm;     /* pods whose template has spreads / pod terms */
+    int64_t pods_started;                /* pods with a start time (> 0) */
+    int32_t pdbs, pdbs_from_status;      /* PDBs; of which allowed came from status */
+    int32_t namespaces;                  /* namespaces with labels */
+    int32_t default_spreading, locality; /* the modes (ss_default_spreading, ss_locality) */
+} ss_rule_counts_t;
+
+void ss_rule_counts(const ss_cluster_t *c, ss_rule_counts_t *r);
+/* "none" / "system", "off" / "zone"; "?" for a value out of range. */
+const char *ss_default_spreading_name(int32_t mode);
+const char *ss_locality_name(int32_t mode);
+/* Prints inspect's lines for r ("rules ...", "modes ...") to f. */
+void ss_rule_counts_print(FILE *f, const ss_rule_counts_t *r);
+
 #endif

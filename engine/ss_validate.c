@@ -43,6 +43,11 @@ static void who(const ss_cluster_t *c, const char *table, int64_t row, char *buf
                          name_of(c, c->node_name[i]));
                 break;
             }
+    } else if (strcmp(table, "namespaces") == 0) {
+        snprintf(buf, n, " (namespace %s)", name_of(c, c->ns_name[r]));
+    } else if (strcmp(table, "pdbs") == 0) {
+        snprintf(buf, n, " (PodDisruptionBudget %s/%s)", name_of(c, c->pdbs[r].ns),
+                 name_of(c, c->pdbs[r].name));
     } else if (strcmp(table, "templates") == 0) {
         for (int32_t p = 0; p < c->n_pods; p++)
             if (c->pod_template[p] == r) {
@@ -298,14 +303,150 @@ static int check_unique(const ss_cluster_t *c, const char *table, int32_t n, con
     return rc;
 }
 
+/* ---- format version 2: the inter-pod rules (issue 12) ---- */
+
+/* A selector whose fields are <prefix>begin/count/null: its requirements lie
+ * in /exprs; null is 0 or 1, and a null selector has none. */
+static int check_sel(const ss_cluster_t *c, ss_error_t *err, const char *table, int32_t row,
+                     const char *prefix, const ss_selector_t *s)
+{
+    char f[48];
+    if (!range_ok(s->begin, s->count, c->n_exprs)) {
+        snprintf(f, sizeof f, "%sbegin", prefix);
+        return bad(c, err, table, row, f, "range outside /exprs");
+    }
+    if (s->null != 0 && s->null != 1) {
+        snprintf(f, sizeof f, "%snull", prefix);
+        return bad(c, err, table, row, f, "not 0 or 1");
+    }
+    if (s->null && s->count != 0) {
+        snprintf(f, sizeof f, "%scount", prefix);
+        return bad(c, err, table, row, f, "requirements on a null (absent) selector");
+    }
+    return 0;
+}
+
+static bool is01(int32_t v)
+{
+    return v == 0 || v == 1;
+}
+
+static int check_spreads(const ss_cluster_t *c, ss_error_t *err)
+{
+    int rc;
+    for (int32_t i = 0; i < c->n_spreads; i++) {
+        const ss_spread_t *s = &c->spreads[i];
+        if (s->max_skew < 1)
+            return bad(c, err, "spreads", i, "max_skew", "must be at least 1");
+        if (!str_ok(c, s->key))
+            return bad(c, err, "spreads", i, "key", "string id out of range");
+        if (!is01(s->when))
+            return bad(c, err, "spreads", i, "when", "not 0 (DoNotSchedule) or 1 (ScheduleAnyway)");
+        if (s->min_domains < 1)
+            return bad(c, err, "spreads", i, "min_domains", "must be at least 1");
+        if (!is01(s->node_affinity_policy))
+            return bad(c, err, "spreads", i, "node_affinity_policy", "not 0 (Honor) or 1 (Ignore)");
+        if (!is01(s->node_taints_policy))
+            return bad(c, err, "spreads", i, "node_taints_policy", "not 0 (Honor) or 1 (Ignore)");
+        if ((rc = check_sel(c, err, "spreads", i, "sel_", &s->sel)) < 0)
+            return rc;
+    }
+    for (int32_t i = 0; i < c->n_pterms; i++) {
+        const ss_podterm_t *t = &c->pterms[i];
+        if (!is01(t->kind))
+            return bad(c, err, "pterms", i, "kind", "not 0 (affinity) or 1 (anti-affinity)");
+        if (t->weight < 0 || t->weight > 100)
+            return bad(c, err, "pterms", i, "weight", "must be 0 (required) or 1..100");
+        if (!str_ok(c, t->key))
+            return bad(c, err, "pterms", i, "key", "string id out of range");
+        if ((rc = check_sel(c, err, "pterms", i, "sel_", &t->sel)) < 0)
+            return rc;
+        if (!range_ok(t->ns_begin, t->ns_count, c->n_expr_values))
+            return bad(c, err, "pterms", i, "ns_begin", "range outside /exprs/values");
+        if ((rc = check_sel(c, err, "pterms", i, "ns_sel_", &t->ns_sel)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+#define SS_TF_KNOWN (SS_TF_CONTROLLER | SS_TF_PREEMPT_NEVER | SS_TF_DAEMONSET)
+
+/* A PDB's minAvailable / maxUnavailable: -1 (unset) or >= 0, a percentage
+ * flag 0/1 (only on a set value) and then 0..100. */
+static int check_budget(const ss_cluster_t *c, ss_error_t *err, int32_t i, const char *vf,
+                        int32_t v, const char *pf, int32_t pct)
+{
+    if (v < -1)
+        return bad(c, err, "pdbs", i, vf, "must be -1 (unset) or >= 0");
+    if (!is01(pct) || (v == -1 && pct))
+        return bad(c, err, "pdbs", i, pf, "not 0 or 1 (1 only on a set value)");
+    if (pct && v > 100)
+        return bad(c, err, "pdbs", i, vf, "a percentage must be 0..100");
+    return 0;
+}
+
+static int check_rules(const ss_cluster_t *c, ss_error_t *err)
+{
+    int rc = check_spreads(c, err);
+    if (rc < 0)
+        return rc;
+    for (int32_t i = 0; i < c->n_templates; i++) {
+        const ss_template_t *t = &c->templates[i];
+        if (!range_ok(t->spread_begin, t->spread_count, c->n_spreads))
+            return bad(c, err, "templates", i, "spread_begin", "range outside /spreads");
+        if (!range_ok(t->pterm_begin, t->pterm_count, c->n_pterms))
+            return bad(c, err, "templates", i, "pterm_begin", "range outside /pterms");
+        if (t->flags & ~(uint32_t)SS_TF_KNOWN)
+            return bad(c, err, "templates", i, "flags", "unknown flag bits");
+    }
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_start[p] < 0)
+            return bad(c, err, "pods", p, "start", "negative start time");
+    for (int32_t i = 0; i < c->n_namespaces; i++) {
+        if (!str_ok(c, c->ns_name[i]))
+            return bad(c, err, "namespaces", i, "name", "string id out of range");
+        if (!range_ok(c->ns_label_begin[i], c->ns_label_count[i], c->n_labels))
+            return bad(c, err, "namespaces", i, "label_begin", "range outside /labels");
+    }
+    for (int32_t i = 0; i < c->n_pdbs; i++) {
+        const ss_pdb_t *d = &c->pdbs[i];
+        if (!str_ok(c, d->name) || !str_ok(c, d->ns))
+            return bad(c, err, "pdbs", i, str_ok(c, d->name) ? "ns" : "name",
+                       "string id out of range");
+        if ((rc = check_sel(c, err, "pdbs", i, "sel_", &d->sel)) < 0 ||
+            (rc = check_budget(c, err, i, "min_available", d->min_available, "min_pct",
+                               d->min_pct)) < 0 ||
+            (rc = check_budget(c, err, i, "max_unavailable", d->max_unavailable, "max_pct",
+                               d->max_pct)) < 0)
+            return rc;
+        if (d->min_available >= 0 && d->max_unavailable >= 0)
+            return bad(c, err, "pdbs", i, "max_unavailable",
+                       "set together with min_available (Kubernetes allows one)");
+        if (d->allowed < -1)
+            return bad(c, err, "pdbs", i, "allowed", "must be -1 (computed) or >= 0");
+        if (!is01(d->always_allow))
+            return bad(c, err, "pdbs", i, "always_allow", "not 0 or 1");
+    }
+    if (!is01(c->default_spreading))
+        return ss_error_set(err, SS_EFORMAT,
+                            "attribute default_spreading on /: %d is not 0 (none) or 1 (system)",
+                            (int)c->default_spreading);
+    if (!is01(c->locality))
+        return ss_error_set(err, SS_EFORMAT,
+                            "attribute locality on /: %d is not 0 (off) or 1 (zone)",
+                            (int)c->locality);
+    return 0;
+}
+
 int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err)
 {
     int rc;
     if ((rc = check_nodes(c, err)) < 0 || (rc = check_templates(c, err)) < 0 ||
-        (rc = check_pods(c, err)) < 0)
+        (rc = check_pods(c, err)) < 0 || (rc = check_rules(c, err)) < 0)
         return rc;
     if ((rc = check_unique(c, "nodes", c->n_nodes, NULL, c->node_name, err)) < 0 ||
-        (rc = check_unique(c, "pods", c->n_pods, c->pod_ns, c->pod_name, err)) < 0)
+        (rc = check_unique(c, "pods", c->n_pods, c->pod_ns, c->pod_name, err)) < 0 ||
+        (rc = check_unique(c, "namespaces", c->n_namespaces, NULL, c->ns_name, err)) < 0)
         return rc;
     if (!ss_cluster_nodes_sorted(c))
         return ss_error_set(err, SS_EFORMAT,

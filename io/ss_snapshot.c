@@ -1,5 +1,7 @@
-/* ss_snapshot: the HDF5 snapshot format v1 (docs/snapshot-format.md),
- * cluster state in and placements out.
+/* ss_snapshot: the HDF5 snapshot format v2 (docs/snapshot-format.md),
+ * cluster state in and placements out; version 1 files are still read, the
+ * version 2 fields taking their neutral values (no inter-pod rules, modes
+ * off, placements committed in row order, no victims).
  *
  * Built for 100,000 nodes and 1,000,000 pods: every column of ss_cluster_t
  * is one dataset, written with one H5Dwrite and read with one hyperslab
@@ -69,13 +71,17 @@ static int write_col(hid_t f, const char *fname, const ss_cluster_t *cc, const c
 
 static int write_cluster(hid_t f, const char *fname, const ss_cluster_t *c, ss_error_t *err)
 {
-    static const char *groups[] = {"/strings", "/resources", "/nodes",  "/gpus",   "/templates",
-                                   "/pods",    "/groups",    "/labels", "/taints", "/tolerations",
-                                   "/terms",   "/exprs",     "/models"};
+    static const char *groups[] = {
+        "/strings", "/resources", "/nodes",  "/gpus",        "/templates", "/pods",
+        "/groups",  "/labels",    "/taints", "/tolerations", "/terms",     "/exprs",
+        "/models",  "/spreads",   "/pterms", "/namespaces",  "/pdbs"};
     int rc;
     if ((rc = ss_h5_attr_write_i32(f, fname, "/", "format_version", SS_SNAPSHOT_FORMAT_VERSION,
                                    err)) < 0 ||
-        (rc = ss_h5_attr_write_str(f, fname, "/", "kind", "cluster", err)) < 0)
+        (rc = ss_h5_attr_write_str(f, fname, "/", "kind", "cluster", err)) < 0 ||
+        (rc = ss_h5_attr_write_i32(f, fname, "/", "default_spreading", c->default_spreading, err)) <
+            0 ||
+        (rc = ss_h5_attr_write_i32(f, fname, "/", "locality", c->locality, err)) < 0)
         return rc;
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
         if ((rc = ss_h5_group(f, fname, groups[g], err)) < 0)
@@ -110,8 +116,10 @@ int ss_snapshot_write(const char *path, const ss_cluster_t *c, ss_error_t *err)
 
 /* ---------------------------------------------------------------- reader */
 
-/* Reads format_version and kind from the root group and checks them. */
-static int check_header(hid_t f, const char *fname, const char *want_kind, ss_error_t *err)
+/* Reads format_version and kind from the root group and checks them; the
+ * version goes to *version when version is not NULL. */
+static int check_header(hid_t f, const char *fname, const char *want_kind, int *version,
+                        ss_error_t *err)
 {
     int32_t v = 0;
     char kind[64] = "";
@@ -138,6 +146,8 @@ static int check_header(hid_t f, const char *fname, const char *want_kind, ss_er
     if (want_kind && strcmp(kind, want_kind) != 0)
         return ss_error_set(err, SS_EFORMAT, "%s: attribute kind on / is '%s', expected '%s'",
                             fname, kind, want_kind);
+    if (version)
+        *version = (int)v;
     return 0;
 }
 
@@ -239,10 +249,11 @@ int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
 {
     *out = NULL;
     ss_cluster_t *c = NULL;
+    int version = 0;
     hid_t f = ss_h5_open(path, err);
     if (f < 0)
         return (int)f;
-    int rc = check_header(f, path, "cluster", err);
+    int rc = check_header(f, path, "cluster", &version, err);
     if (rc < 0)
         goto done;
     if (!(c = ss_cluster_create())) {
@@ -250,10 +261,12 @@ int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
         goto done;
     }
     if ((rc = read_strings(f, path, c, err)) < 0 || (rc = read_resources(f, path, c, err)) < 0 ||
-        (rc = ss_snap_size_tables(f, path, c, err)) < 0)
+        (rc = ss_snap_read_modes(f, path, version, c, err)) < 0 ||
+        (rc = ss_snap_size_tables(f, path, version, c, err)) < 0)
         goto done;
     for (size_t i = 0; i < ss_snap_ncols; i++)
-        if ((rc = read_col(f, path, c, &ss_snap_cols[i], err)) < 0)
+        if (ss_snap_col_in(&ss_snap_cols[i], version) &&
+            (rc = read_col(f, path, c, &ss_snap_cols[i], err)) < 0)
             goto done;
     if ((rc = check_topo_names(path, c, err)) < 0)
         goto done;
@@ -292,7 +305,45 @@ static int check_row(const char *fname, const ss_placements_t *p, int32_t r, ss_
         return ss_error_set(err, SS_EFORMAT,
                             "%s: dataset /placements/gpu_mask row %d set on an unschedulable pod",
                             fname, (int)r);
+    if (p->seq[r] < -1 || p->seq[r] >= p->n || (p->node[r] < 0 && p->seq[r] != -1))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /placements/seq row %d: %d is not -1 (unplaced) or a "
+                            "commit position 0..%d of a placed pod",
+                            fname, (int)r, (int)p->seq[r], (int)p->n - 1);
     return 0;
+}
+
+/* seq: every placed row has a position (unique), or none has (-1 for all:
+ * read as row order). */
+static int check_seq(const char *fname, const ss_placements_t *p, ss_error_t *err)
+{
+    uint8_t *seen = calloc(p->n > 0 ? (size_t)p->n : 1, 1);
+    if (!seen)
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory checking /placements/seq", fname);
+    int32_t with = 0, placed = 0, first_without = -1;
+    int rc = 0;
+    for (int32_t r = 0; r < p->n && rc == 0; r++) {
+        if (p->node[r] < 0 || p->seq[r] < 0 || p->seq[r] >= p->n) {
+            if (p->node[r] >= 0 && first_without < 0)
+                first_without = r;
+            placed += p->node[r] >= 0;
+            continue;
+        }
+        placed++;
+        with++;
+        if (seen[p->seq[r]]++)
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: dataset /placements/seq row %d: commit position %d appears "
+                              "twice",
+                              fname, (int)r, (int)p->seq[r]);
+    }
+    free(seen);
+    if (rc == 0 && with > 0 && with < placed)
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: dataset /placements/seq row %d: a placed pod without a commit "
+                          "position (-1) while others have one",
+                          fname, (int)first_without);
+    return rc;
 }
 
 int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
@@ -337,6 +388,50 @@ int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_place
                                 fname, (int)r, (int)node);
     }
     return 0;
+}
+
+/* One victim row: the preemptor row is placed; with c, the pod is a running
+ * pod on the preemptor's node. */
+static int check_victim(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                        int32_t v, ss_error_t *err)
+{
+    int32_t row = p->victim_row[v], pod = p->victim_pod[v];
+    if (row < 0 || row >= p->n || p->node[row] < 0)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /victims/row row %d: %d is not a placed row of "
+                            "/placements",
+                            fname, (int)v, (int)row);
+    if (pod < 0 || (c && pod >= c->n_pods))
+        return ss_error_set(err, SS_EFORMAT, "%s: dataset /victims/pod row %d: pod %d out of range",
+                            fname, (int)v, (int)pod);
+    if (c && c->pod_node[pod] < 0)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /victims/pod row %d: pod %d (%s/%s) is not running", fname,
+                            (int)v, (int)pod, ss_cluster_strget(c, c->pod_ns[pod]),
+                            ss_cluster_strget(c, c->pod_name[pod]));
+    if (c && c->pod_node[pod] != p->node[row])
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /victims/pod row %d: pod %d (%s/%s) runs on another "
+                            "node than its preemptor (row %d)",
+                            fname, (int)v, (int)pod, ss_cluster_strget(c, c->pod_ns[pod]),
+                            ss_cluster_strget(c, c->pod_name[pod]), (int)row);
+    return 0;
+}
+
+int ss_placements_check_order(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                              ss_error_t *err)
+{
+    int rc = check_seq(fname, p, err);
+    uint8_t *seen = c ? calloc(c->n_pods > 0 ? (size_t)c->n_pods : 1, 1) : NULL;
+    if (rc == 0 && c && !seen)
+        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory checking /victims", fname);
+    for (int32_t v = 0; v < p->n_victims && rc == 0; v++)
+        if ((rc = check_victim(fname, c, p, v, err)) == 0 && seen && seen[p->victim_pod[v]]++)
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: dataset /victims/pod row %d: pod %d is a victim twice", fname,
+                              (int)v, (int)p->victim_pod[v]);
+    free(seen);
+    return rc;
 }
 
 /* Human-readable names: "namespace/name" per row and the node's name. */
@@ -435,8 +530,16 @@ static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
             0 ||
         (rc = ss_h5_col_write(f, fname, "/placements/gpu_mask", SS_H5_U64, 1, n, 0, p->gpu_mask,
                               err)) < 0 ||
+        (rc = ss_h5_col_write(f, fname, "/placements/seq", SS_H5_I32, 1, n, 0, p->seq, err)) < 0 ||
         (rc = ss_h5_strcol_write(f, fname, "/placements/reason_names", reasons, SS_REASON_COUNT,
                                  err)) < 0)
+        return rc;
+    hsize_t nv = (hsize_t)p->n_victims;
+    if ((rc = ss_h5_group(f, fname, "/victims", err)) < 0 ||
+        (rc = ss_h5_col_write(f, fname, "/victims/row", SS_H5_I32, 1, nv, 0, p->victim_row, err)) <
+            0 ||
+        (rc = ss_h5_col_write(f, fname, "/victims/pod", SS_H5_I32, 1, nv, 0, p->victim_pod, err)) <
+            0)
         return rc;
     return write_names(f, fname, c, p, err);
 }
@@ -445,7 +548,8 @@ int ss_placements_write(const char *path, const ss_cluster_t *c, const ss_placem
                         ss_error_t *err)
 {
     int rc;
-    if ((rc = ss_placements_check(path, c, p, 0, p->n, err)) < 0)
+    if ((rc = ss_placements_check(path, c, p, 0, p->n, err)) < 0 ||
+        (rc = ss_placements_check_order(path, c, p, err)) < 0)
         return ss_error_prefix(err, rc, "refusing to write placements");
     char tmp[4200];
     hid_t f = ss_h5_create_tmp(path, tmp, sizeof tmp, err);
@@ -491,15 +595,64 @@ static int read_placement_cols(hid_t f, const char *fname, ss_placements_t **out
     return 0;
 }
 
+/* No commit order recorded (a version 1 file, or -1 on every placed row):
+ * the placed rows are taken as committed in row order. */
+static void default_seq(ss_placements_t *p)
+{
+    int32_t k = 0;
+    for (int32_t r = 0; r < p->n; r++)
+        if (p->node[r] >= 0 && p->seq[r] >= 0)
+            return;
+    for (int32_t r = 0; r < p->n; r++)
+        p->seq[r] = p->node[r] >= 0 ? k++ : -1;
+}
+
+/* The version 2 datasets: /placements/seq and /victims (row, pod). */
+static int read_order(hid_t f, const char *fname, int version, ss_placements_t *p, ss_error_t *err)
+{
+    hsize_t n = 0, m = 0;
+    int rc = 0;
+    if (version >= 2) {
+        if ((rc = ss_h5_col_rows(f, fname, "/placements/seq", SS_H5_I32, 1, 0, &n, err)) < 0)
+            return rc;
+        if (n != (hsize_t)p->n)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /placements/seq has %llu rows, /placements/pod has %d",
+                                fname, (unsigned long long)n, (int)p->n);
+        if ((rc = ss_h5_col_read(f, fname, "/placements/seq", SS_H5_I32, 1, 0, 0, n, p->seq, err)) <
+                0 ||
+            (rc = ss_h5_col_rows(f, fname, "/victims/row", SS_H5_I32, 1, 0, &n, err)) < 0 ||
+            (rc = ss_h5_col_rows(f, fname, "/victims/pod", SS_H5_I32, 1, 0, &m, err)) < 0)
+            return rc;
+        if (n != m || n > INT32_MAX / 2)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /victims/pod has %llu rows, /victims/row has %llu",
+                                fname, (unsigned long long)m, (unsigned long long)n);
+        size_t sz = (n ? (size_t)n : 1) * sizeof(int32_t);
+        if (!(p->victim_row = malloc(sz)) || !(p->victim_pod = malloc(sz)))
+            return ss_error_set(err, SS_ENOMEM, "%s: out of memory for %llu victims", fname,
+                                (unsigned long long)n);
+        p->n_victims = p->cap_victims = (int32_t)n;
+        if ((rc = ss_h5_col_read(f, fname, "/victims/row", SS_H5_I32, 1, 0, 0, n, p->victim_row,
+                                 err)) < 0 ||
+            (rc = ss_h5_col_read(f, fname, "/victims/pod", SS_H5_I32, 1, 0, 0, n, p->victim_pod,
+                                 err)) < 0)
+            return rc;
+    }
+    default_seq(p);
+    return 0;
+}
+
 int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_error_t *err)
 {
+    int version = 0;
     *out = NULL;
     ss_placements_t *p = NULL;
     int32_t exh = 0;
     hid_t f = ss_h5_open(path, err);
     if (f < 0)
         return (int)f;
-    int rc = check_header(f, path, "placements", err);
+    int rc = check_header(f, path, "placements", &version, err);
     if (rc < 0 || (rc = read_placement_cols(f, path, &p, err)) < 0)
         goto done;
     rc = ss_h5_attr_read_str(f, path, "/", "policy", p->policy, sizeof p->policy, err);
@@ -515,7 +668,9 @@ int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_err
     if (rc == SS_ENOTFOUND) /* written before the attribute existed: accepted */
         rc = 0;
     if (rc < 0 || (rc = read_run(f, path, p, err)) < 0 ||
-        (rc = ss_placements_check(path, NULL, p, 0, p->n, err)) < 0)
+        (rc = read_order(f, path, version, p, err)) < 0 ||
+        (rc = ss_placements_check(path, NULL, p, 0, p->n, err)) < 0 ||
+        (rc = ss_placements_check_order(path, NULL, p, err)) < 0)
         goto done;
     *out = p;
     p = NULL;
@@ -538,6 +693,8 @@ int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t 
                           path, (unsigned long long)p->fingerprint, (unsigned long long)want);
     if (rc == 0)
         rc = ss_placements_check(path, c, p, 0, p->n, err);
+    if (rc == 0)
+        rc = ss_placements_check_order(path, c, p, err);
     if (rc < 0 && p) {
         ss_placements_destroy(p);
         p = NULL;
@@ -551,7 +708,7 @@ int ss_snapshot_kind(const char *path, char *kind, size_t n, ss_error_t *err)
     hid_t f = ss_h5_open(path, err);
     if (f < 0)
         return (int)f;
-    int rc = check_header(f, path, NULL, err);
+    int rc = check_header(f, path, NULL, NULL, err);
     if (rc == 0)
         rc = ss_h5_attr_read_str(f, path, "/", "kind", kind, n, err);
     H5Fclose(f);

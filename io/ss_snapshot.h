@@ -10,7 +10,10 @@
 #include "ss_cluster.h"
 #include "ss_placements.h"
 
-#define SS_SNAPSHOT_FORMAT_VERSION 1
+/* 2: issue 12's inter-pod rules (/spreads, /pterms, /namespaces, /pdbs, the
+ * template and pod columns, the modes; placements' seq and /victims).
+ * Version 1 files are still read (docs/snapshot-format.md). */
+#define SS_SNAPSHOT_FORMAT_VERSION 2
 
 /* Reads the whole cluster. On success *out is a new cluster the caller owns.
  * On failure returns a negative code with a one-line message naming the file
@@ -44,9 +47,20 @@ int ss_snapshot_kind(const char *path, char *kind, size_t n, ss_error_t *err);
  * (placed exactly when node >= 0), no GPU mask on an unplaced pod. With c,
  * also: p->n is the number of pending pods, row r names the r-th pending pod
  * (so pods increase), node < c->n_nodes and the mask names only GPUs the node
- * has. Messages name fname and the dataset. Returns 0 or SS_EFORMAT. */
+ * has. Always: seq is -1 on an unplaced row, in -1..n-1 on a placed one. Messages name fname and
+ * the dataset. Returns 0 or SS_EFORMAT. */
 int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
                         int32_t lo, int32_t hi, ss_error_t *err);
+
+/* The checks of the whole table that rows [lo, hi) cannot make: the commit
+ * order (/placements/seq) holds a unique position for every placed row, or
+ * none (-1 everywhere: read as row order); every victim names a placed
+ * preemptor row and, with c, a running pod of c on the preemptor's node,
+ * each pod at most once. Every reader and writer of placements calls it
+ * after ss_placements_check (the parallel writer on every rank: p is whole
+ * there). Returns 0 or SS_EFORMAT (SS_ENOMEM). */
+int ss_placements_check_order(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                              ss_error_t *err);
 
 /* The parallel reader and writer are in io/ss_snapshot_mpi.h. */
 

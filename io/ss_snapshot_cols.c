@@ -19,14 +19,25 @@ const table_t ss_snap_tables[T_COUNT] = {
     TAB("/exprs", n_exprs, cap_exprs),
     TAB("/exprs", n_expr_values, cap_expr_values),
     TAB("/models", n_models, cap_models),
+    TAB("/spreads", n_spreads, cap_spreads),
+    TAB("/pterms", n_pterms, cap_pterms),
+    TAB("/namespaces", n_namespaces, cap_namespaces),
+    TAB("/pdbs", n_pdbs, cap_pdbs),
 #undef TAB
 };
 
 #define MSZ(m) sizeof(*((ss_cluster_t *)0)->m)
-#define COL(t, nm, ty, r, m) {t, nm, ty, 1, r, offsetof(ss_cluster_t, m), 0, MSZ(m)}
-#define FLD(t, nm, ty, m, st, f) \
-    {t, nm, ty, 1, R_ALL, offsetof(ss_cluster_t, m), offsetof(st, f), sizeof(st)}
+#define COLV(t, nm, ty, r, m, v) {t, nm, ty, 1, r, offsetof(ss_cluster_t, m), 0, MSZ(m), v}
+#define FLDV(t, nm, ty, m, st, f, v) \
+    {t, nm, ty, 1, R_ALL, offsetof(ss_cluster_t, m), offsetof(st, f), sizeof(st), v}
+#define COL(t, nm, ty, r, m) COLV(t, nm, ty, r, m, 1)
+#define FLD(t, nm, ty, m, st, f) FLDV(t, nm, ty, m, st, f, 1)
 #define TPL(nm, ty, f) FLD(T_TEMPLATES, nm, ty, templates, ss_template_t, f)
+/* version 2 (issue 12): inter-pod rules */
+#define TPL2(nm, f) FLDV(T_TEMPLATES, nm, SS_H5_I32, templates, ss_template_t, f, 2)
+#define SPR(nm, f) FLDV(T_SPREADS, nm, SS_H5_I32, spreads, ss_spread_t, f, 2)
+#define PTM(nm, f) FLDV(T_PTERMS, nm, SS_H5_I32, pterms, ss_podterm_t, f, 2)
+#define PDB(nm, f) FLDV(T_PDBS, nm, SS_H5_I32, pdbs, ss_pdb_t, f, 2)
 
 /* Node columns read in full are those every rank needs: names and topology
  * (shards, hostname matching) and the class signature (cordon flag, label,
@@ -35,12 +46,12 @@ const table_t ss_snap_tables[T_COUNT] = {
 const col_t ss_snap_cols[] = {
     COL(T_NODES, "name", SS_H5_I32, R_ALL, node_name),
     {T_NODES, "topo", SS_H5_I32, SS_TOPO_NLEVELS, R_ALL, offsetof(ss_cluster_t, node_topo), 0,
-     sizeof(int32_t) * SS_TOPO_NLEVELS},
+     sizeof(int32_t) * SS_TOPO_NLEVELS, 1},
     COL(T_NODES, "cpu_milli", SS_H5_I64, R_NODES, node_cpu),
     COL(T_NODES, "memory", SS_H5_I64, R_NODES, node_mem),
     COL(T_NODES, "pods", SS_H5_I32, R_NODES, node_pods),
     {T_NODES, "ext", SS_H5_I64, W_EXT, R_NODES, offsetof(ss_cluster_t, node_ext), 0,
-     sizeof(int64_t) * SS_MAX_EXT},
+     sizeof(int64_t) * SS_MAX_EXT, 1},
     COL(T_NODES, "unschedulable", SS_H5_U8, R_ALL, node_unsched),
     COL(T_NODES, "label_begin", SS_H5_I32, R_ALL, node_label_begin),
     COL(T_NODES, "label_count", SS_H5_I32, R_ALL, node_label_count),
@@ -55,7 +66,7 @@ const col_t ss_snap_cols[] = {
     TPL("gpu_count", SS_H5_I32, req.gpu_count),
     TPL("gpu_milli", SS_H5_I32, req.gpu_milli),
     {T_TEMPLATES, "ext", SS_H5_I64, W_EXT, R_ALL, offsetof(ss_cluster_t, templates),
-     offsetof(ss_template_t, req.ext), sizeof(ss_template_t)},
+     offsetof(ss_template_t, req.ext), sizeof(ss_template_t), 1},
     TPL("sel_begin", SS_H5_I32, sel_begin),
     TPL("sel_count", SS_H5_I32, sel_count),
     TPL("req_begin", SS_H5_I32, req_begin),
@@ -70,6 +81,11 @@ const col_t ss_snap_cols[] = {
     TPL("label_count", SS_H5_I32, plabel_count),
     TPL("unsupported", SS_H5_I32, unsupported),
     TPL("workload", SS_H5_I32, workload),
+    TPL2("spread_begin", spread_begin),
+    TPL2("spread_count", spread_count),
+    TPL2("pterm_begin", pterm_begin),
+    TPL2("pterm_count", pterm_count),
+    TPL2("flags", flags),
     COL(T_PODS, "name", SS_H5_I32, R_ALL, pod_name),
     COL(T_PODS, "namespace", SS_H5_I32, R_ALL, pod_ns),
     COL(T_PODS, "template", SS_H5_I32, R_ALL, pod_template),
@@ -77,6 +93,7 @@ const col_t ss_snap_cols[] = {
     COL(T_PODS, "group", SS_H5_I32, R_ALL, pod_group),
     COL(T_PODS, "node", SS_H5_I32, R_ALL, pod_node),
     COL(T_PODS, "gpu_mask", SS_H5_U64, R_ALL, pod_gpu_mask),
+    COLV(T_PODS, "start", SS_H5_I64, R_ALL, pod_start, 2),
     COL(T_GROUPS, "name", SS_H5_I32, R_ALL, group_name),
     COL(T_GROUPS, "min_member", SS_H5_I32, R_ALL, group_min_member),
     COL(T_GROUPS, "topo_level", SS_H5_I32, R_ALL, group_topo_level),
@@ -100,6 +117,40 @@ const col_t ss_snap_cols[] = {
     FLD(T_EXPRS, "val_count", SS_H5_I32, exprs, ss_expr_t, val_count),
     COL(T_VALUES, "values", SS_H5_I32, R_ALL, expr_values),
     COL(T_MODELS, "model", SS_H5_I32, R_ALL, models),
+    SPR("max_skew", max_skew),
+    SPR("key", key),
+    SPR("when", when),
+    SPR("min_domains", min_domains),
+    SPR("node_affinity_policy", node_affinity_policy),
+    SPR("node_taints_policy", node_taints_policy),
+    SPR("sel_begin", sel.begin),
+    SPR("sel_count", sel.count),
+    SPR("sel_null", sel.null),
+    PTM("kind", kind),
+    PTM("weight", weight),
+    PTM("key", key),
+    PTM("sel_begin", sel.begin),
+    PTM("sel_count", sel.count),
+    PTM("sel_null", sel.null),
+    PTM("ns_begin", ns_begin),
+    PTM("ns_count", ns_count),
+    PTM("ns_sel_begin", ns_sel.begin),
+    PTM("ns_sel_count", ns_sel.count),
+    PTM("ns_sel_null", ns_sel.null),
+    COLV(T_NAMESPACES, "name", SS_H5_I32, R_ALL, ns_name, 2),
+    COLV(T_NAMESPACES, "label_begin", SS_H5_I32, R_ALL, ns_label_begin, 2),
+    COLV(T_NAMESPACES, "label_count", SS_H5_I32, R_ALL, ns_label_count, 2),
+    PDB("name", name),
+    PDB("ns", ns),
+    PDB("sel_begin", sel.begin),
+    PDB("sel_count", sel.count),
+    PDB("sel_null", sel.null),
+    PDB("min_available", min_available),
+    PDB("min_pct", min_pct),
+    PDB("max_unavailable", max_unavailable),
+    PDB("max_pct", max_pct),
+    PDB("allowed", allowed),
+    PDB("always_allow", always_allow),
 };
 /* clang-format on */
 const size_t ss_snap_ncols = sizeof ss_snap_cols / sizeof ss_snap_cols[0];
@@ -126,14 +177,18 @@ void ss_snap_col_path(const col_t *col, char *buf, size_t n)
 
 /* Checks that every column of every table has the same row count and
  * allocates the cluster's arrays for them (zeroed). */
-int ss_snap_size_tables(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err)
+int ss_snap_size_tables(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err)
 {
     hsize_t rows[T_COUNT];
     int first[T_COUNT];
-    for (int t = 0; t < T_COUNT; t++)
+    for (int t = 0; t < T_COUNT; t++) {
         first[t] = -1;
+        rows[t] = 0; /* a table with no column in the file (v1: /spreads...) */
+    }
     for (size_t i = 0; i < ss_snap_ncols; i++) {
         const col_t *col = &ss_snap_cols[i];
+        if (!ss_snap_col_in(col, version))
+            continue;
         char path[96];
         hsize_t n = 0;
         ss_snap_col_path(col, path, sizeof path);
@@ -166,4 +221,21 @@ int ss_snap_size_tables(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t 
         *(int32_t *)((char *)c + ss_snap_tables[col->table].cap_off) = (int32_t)n;
     }
     return 0;
+}
+
+int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err)
+{
+    c->default_spreading = SS_SPREAD_DEFAULT_NONE;
+    c->locality = SS_LOCALITY_OFF;
+    if (version < 2)
+        return 0;
+    int rc = ss_h5_attr_read_i32(f, fname, "/", "default_spreading", &c->default_spreading, err);
+    if (rc == 0)
+        rc = ss_h5_attr_read_i32(f, fname, "/", "locality", &c->locality, err);
+    if (rc == SS_ENOTFOUND)
+        rc = ss_error_set(err, SS_EFORMAT,
+                          "%s: attribute default_spreading or locality missing on / (required "
+                          "in format_version 2)",
+                          fname);
+    return rc;
 }

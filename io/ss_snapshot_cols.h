@@ -1,5 +1,6 @@
 /* ss_snapshot_cols: the one table of the snapshot format's columns (format
- * v1, docs/snapshot-format.md), shared by the serial reader/writer
+ * v2, docs/snapshot-format.md; each column says since which version it
+ * exists, so version 1 files are still read), shared by the serial reader/writer
  * (ss_snapshot.c) and the parallel reader (ss_snapshot_mpi.c) so the two
  * can never disagree about a dataset. Internal to io/. */
 #ifndef SS_SNAPSHOT_COLS_H
@@ -23,6 +24,10 @@ enum {
     T_EXPRS,
     T_VALUES,
     T_MODELS,
+    T_SPREADS,
+    T_PTERMS,
+    T_NAMESPACES,
+    T_PDBS,
     T_COUNT
 };
 
@@ -46,6 +51,7 @@ typedef struct {
     int width; /* 1 (1-D dataset), SS_TOPO_NLEVELS or W_EXT (2-D) */
     int rows;  /* R_ALL, R_NODES, R_GPUS */
     size_t arr_off, field_off, stride;
+    int since; /* the format_version that added the column (1 or 2) */
 } col_t;
 
 extern const table_t ss_snap_tables[T_COUNT];
@@ -53,14 +59,28 @@ extern const table_t ss_snap_tables[T_COUNT];
 extern const col_t ss_snap_cols[];
 extern const size_t ss_snap_ncols;
 
+/* True iff col exists in a file of format_version version. */
+static inline int ss_snap_col_in(const col_t *col, int version)
+{
+    return col->since <= version;
+}
+
 /* Helpers over the table (c's arrays are located through the offsets). */
 int32_t *ss_snap_table_count(ss_cluster_t *c, int t);
 char **ss_snap_col_array(ss_cluster_t *c, const col_t *col);
 int ss_snap_col_width(const ss_cluster_t *c, const col_t *col);
 void ss_snap_col_path(const col_t *col, char *buf, size_t n);
-/* Checks that every column of every table in the open file f has the same
- * row count, sets c's counts and allocates c's arrays for them (zeroed).
+/* Checks that every column of every table in the open file f (of
+ * format_version version) has the same row count, sets c's counts and
+ * allocates c's arrays for them (zeroed). Columns newer than the file are not
+ * looked for: their arrays are allocated zeroed (the neutral value of every
+ * version 2 column), and a table with no column in the file has 0 rows.
  * Metadata only: the same on every rank. */
-int ss_snap_size_tables(hid_t f, const char *fname, ss_cluster_t *c, ss_error_t *err);
+int ss_snap_size_tables(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
+
+/* Reads the version 2 root attributes (default_spreading, locality) into c;
+ * for a version 1 file sets their neutral values (NONE, OFF). Missing in a
+ * version 2 file: SS_EFORMAT. Every rank may call it (attribute reads). */
+int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
 
 #endif

@@ -1,5 +1,6 @@
-/* ss_snapshot_mpi: the snapshot format v1 (docs/snapshot-format.md) read and
- * written by every rank of a communicator through parallel HDF5 (MPI-IO).
+/* ss_snapshot_mpi: the snapshot format v2 (docs/snapshot-format.md; v1 files
+ * are read too) read and written by every rank of a communicator through
+ * parallel HDF5 (MPI-IO).
  *
  * Built for `schedule` under mpirun at 100,000 nodes / 1,000,000 pods: each
  * rank reads in full only what every rank's engine uses (strings, templates,
@@ -18,7 +19,8 @@
  * every rank at the same step: the rank that saw it keeps its message, the
  * others return SS_EPEER. No rank is ever left inside a collective HDF5 call.
  *
- * The column table below mirrors `cols` in ss_snapshot.c (static there);
+ * The columns are the table of ss_snapshot_cols.c, shared with the serial
+ * reader (a column's `since` says which file versions have it);
  * test_snapshot_mpi checks that a cluster read here at one rank rewrites
  * byte-identically to the one the serial reader returns, so a column added to
  * one table and not the other fails that test.
@@ -266,6 +268,7 @@ static void close_pfile(pfile_t *pf)
 
 struct ss_snapshot_mpi_reader {
     pfile_t pf;
+    int32_t version; /* the file's format_version */
 };
 
 int ss_snapshot_read_mpi_begin(const char *path, MPI_Comm comm, ss_snapshot_mpi_reader_t **r,
@@ -286,14 +289,24 @@ int ss_snapshot_read_mpi_begin(const char *path, MPI_Comm comm, ss_snapshot_mpi_
     if (rc == 0 && !(c = ss_cluster_create()))
         rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
     rc = ss_dist_agree_err(comm, rc, path, err);
+    int32_t version = 0; /* rank 0 checked it is 1..SS_SNAPSHOT_FORMAT_VERSION */
+    if (rc == 0)
+        rc = ss_dist_agree_err(
+            comm, ss_h5_attr_read_i32(rd->pf.f, path, "/", "format_version", &version, err), path,
+            err);
     if (rc == 0)
         rc = ss_dist_agree_err(comm, read_strings(&rd->pf, c, err), path, err);
     if (rc == 0)
         rc = ss_dist_agree_err(comm, read_resources(&rd->pf, c, err), path, err);
     if (rc == 0)
-        rc = ss_dist_agree_err(comm, ss_snap_size_tables(rd->pf.f, path, c, err), path, err);
+        rc =
+            ss_dist_agree_err(comm, ss_snap_read_modes(rd->pf.f, path, version, c, err), path, err);
+    if (rc == 0)
+        rc = ss_dist_agree_err(comm, ss_snap_size_tables(rd->pf.f, path, version, c, err), path,
+                               err);
+    rd->version = version;
     for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
-        if (ss_snap_cols[i].rows == R_ALL)
+        if (ss_snap_cols[i].rows == R_ALL && ss_snap_col_in(&ss_snap_cols[i], version))
             rc = read_col(&rd->pf, c, &ss_snap_cols[i], 0,
                           *ss_snap_table_count(c, ss_snap_cols[i].table), err);
     if (rc < 0) {
@@ -321,7 +334,7 @@ int ss_snapshot_read_mpi_end(ss_snapshot_mpi_reader_t *r, ss_cluster_t *c, int32
         owned_gpus(c, node_lo, node_hi, &glo, &ghi);
     rc = ss_dist_agree_err(r->pf.comm, rc, path, err);
     for (size_t i = 0; i < ss_snap_ncols && rc == 0; i++)
-        if (ss_snap_cols[i].rows != R_ALL)
+        if (ss_snap_cols[i].rows != R_ALL && ss_snap_col_in(&ss_snap_cols[i], r->version))
             rc = read_col(&r->pf, c, &ss_snap_cols[i],
                           ss_snap_cols[i].rows == R_NODES ? node_lo : glo,
                           ss_snap_cols[i].rows == R_NODES ? node_hi : ghi, err);
@@ -471,6 +484,8 @@ static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placemen
                      p->reason + lo, rc, err);
     rc = pwrite_rows(pf, "/placements/gpu_mask", H5T_STD_U64LE, H5T_NATIVE_UINT64, n, l, h,
                      p->gpu_mask + lo, rc, err);
+    rc = pwrite_rows(pf, "/placements/seq", H5T_STD_I32LE, H5T_NATIVE_INT32, n, l, h, p->seq + lo,
+                     rc, err);
     /* reason_names: 18 rows, split over ranks like the others. */
     int rank, size;
     MPI_Comm_rank(pf->comm, &rank);
@@ -481,6 +496,16 @@ static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placemen
         reasons[i - rlo] = ss_reason_text(i);
     rc = pwrite_strings(pf, "/placements/reason_names", SS_REASON_COUNT, (hsize_t)rlo, (hsize_t)rhi,
                         reasons, rc, err);
+    /* /victims: its rows split over ranks the same even way. */
+    int32_t vlo = (int32_t)((int64_t)p->n_victims * rank / size);
+    int32_t vhi = (int32_t)((int64_t)p->n_victims * (rank + 1) / size);
+    hsize_t nv = (hsize_t)p->n_victims;
+    if (rc == 0)
+        rc = ss_h5_group(pf->f, fname, "/victims", err);
+    rc = pwrite_rows(pf, "/victims/row", H5T_STD_I32LE, H5T_NATIVE_INT32, nv, (hsize_t)vlo,
+                     (hsize_t)vhi, p->victim_row ? p->victim_row + vlo : NULL, rc, err);
+    rc = pwrite_rows(pf, "/victims/pod", H5T_STD_I32LE, H5T_NATIVE_INT32, nv, (hsize_t)vlo,
+                     (hsize_t)vhi, p->victim_pod ? p->victim_pod + vlo : NULL, rc, err);
     return write_names(pf, c, p, lo, hi, rc, err);
 }
 
@@ -559,6 +584,8 @@ int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t 
     int32_t lo = (int32_t)((int64_t)p->n * rank / size);
     int32_t hi = (int32_t)((int64_t)p->n * (rank + 1) / size);
     int rc = ss_placements_check(path, c, p, lo, hi, err);
+    if (rc == 0) /* p is whole on every rank */
+        rc = ss_placements_check_order(path, c, p, err);
     if (rc < 0)
         ss_error_prefix(err, rc, "refusing to write placements");
     if ((rc = ss_dist_agree_err(comm, rc, path, err)) < 0)

@@ -21,6 +21,7 @@
 #include "ss_h5util.h"
 #include "ss_reason.h"
 #include "ss_snapshot.h"
+#include "ss_summary.h"
 
 #include "ss_test_files.h"
 
@@ -64,11 +65,63 @@ static ss_cluster_t *build(void)
     ss_cluster_add_toleration(c, S("spot"), S(""), SS_TOL_EQUAL, SS_EFFECT_PREFER_NO_SCHEDULE);
     int32_t m0 = ss_cluster_add_model(c, S("A100"));
     int32_t pl = ss_cluster_add_label(c, S("app"), S("train"));
+    /* format v2: spread constraints, pod terms, namespaces, PDBs, modes */
+    int32_t vw = ss_cluster_add_expr_value(c, S("web"));
+    int32_t vns = ss_cluster_add_expr_value(c, S("ml"));
+    int32_t es = ss_cluster_add_expr(c, S("app"), SS_OP_IN, 0, vw, 1);
+    ss_cluster_add_expr(c, S("team"), SS_OP_EXISTS, 0, 0, 0);
+    int32_t sp0 = ss_cluster_add_spread(c, &(ss_spread_t){.max_skew = 1,
+                                                          .key = S("topology.kubernetes.io/zone"),
+                                                          .when = SS_WHEN_DO_NOT_SCHEDULE,
+                                                          .min_domains = 2,
+                                                          .node_affinity_policy = SS_INCL_IGNORE,
+                                                          .node_taints_policy = SS_INCL_HONOR,
+                                                          .sel = {es, 1, 0}});
+    ss_cluster_add_spread(c, &(ss_spread_t){.max_skew = 3,
+                                            .key = S("kubernetes.io/hostname"),
+                                            .when = SS_WHEN_SCHEDULE_ANYWAY,
+                                            .min_domains = 1,
+                                            .node_affinity_policy = SS_INCL_HONOR,
+                                            .node_taints_policy = SS_INCL_IGNORE,
+                                            .sel = {0, 0, 1}});
+    int32_t pt0 = ss_cluster_add_pterm(c, &(ss_podterm_t){.kind = SS_PT_ANTI_AFFINITY,
+                                                          .weight = 0,
+                                                          .key = S("kubernetes.io/hostname"),
+                                                          .sel = {es, 1, 0},
+                                                          .ns_begin = vns,
+                                                          .ns_count = 1,
+                                                          .ns_sel = {es + 1, 1, 0}});
+    ss_cluster_add_pterm(c, &(ss_podterm_t){.kind = SS_PT_AFFINITY,
+                                            .weight = 70,
+                                            .key = S("topology.kubernetes.io/zone"),
+                                            .sel = {es, 2, 0},
+                                            .ns_sel = {0, 0, 1}});
+    int32_t nsl = ss_cluster_add_label(c, S("team"), S("ml"));
+    ss_cluster_add_namespace(c, S("ml"), nsl, 1);
+    ss_cluster_add_namespace(c, S("default"), 0, 0);
+    ss_cluster_add_pdb(c, &(ss_pdb_t){.name = S("web-pdb"),
+                                      .ns = S("default"),
+                                      .sel = {es, 1, 0},
+                                      .min_available = 50,
+                                      .min_pct = 1,
+                                      .max_unavailable = -1,
+                                      .allowed = -1,
+                                      .always_allow = 1});
+    ss_cluster_add_pdb(c, &(ss_pdb_t){.name = S("train-pdb"),
+                                      .ns = S("ml"),
+                                      .sel = {0, 0, 0},
+                                      .min_available = -1,
+                                      .max_unavailable = 1,
+                                      .allowed = 2});
+    c->default_spreading = SS_SPREAD_DEFAULT_SYSTEM;
+    c->locality = SS_LOCALITY_ZONE;
     ss_template_t t = {0};
     t.req = (ss_request_t){.cpu_milli = 500, .memory = 1 << 30};
     t.workload = S("deploy/web");
     t.sel_begin = lz;
     t.sel_count = 1;
+    t.spread_begin = sp0, t.spread_count = 2, t.pterm_begin = pt0, t.pterm_count = 2;
+    t.flags = SS_TF_CONTROLLER;
     ss_cluster_add_template(c, &t);
     t = (ss_template_t){0};
     t.req = (ss_request_t){.cpu_milli = 8000,
@@ -81,6 +134,8 @@ static ss_cluster_t *build(void)
     t.plabel_begin = pl, t.plabel_count = 1;
     t.unsupported = SS_RULE_TOPOLOGY_SPREAD | SS_RULE_POD_AFFINITY;
     t.workload = S("job/train");
+    t.pterm_begin = pt0 + 1, t.pterm_count = 1;
+    t.flags = SS_TF_PREEMPT_NEVER | SS_TF_DAEMONSET;
     ss_cluster_add_template(c, &t);
     int32_t grp = ss_cluster_add_group(c, S("train-gang"), 2, SS_TOPO_RACK, SS_TOPO_MODE_REQUIRED);
     ss_cluster_add_pod(c, S("web-0"), S("default"), 0, 100, -1, 1, 0);
@@ -88,6 +143,8 @@ static ss_cluster_t *build(void)
     ss_cluster_add_pod(c, S("web-1"), S("default"), 0, 100, -1, -1, 0);
     ss_cluster_add_pod(c, S("train-1"), S("ml"), 1, 1000, grp, -1, 0);
     ss_cluster_add_pod(c, S("train-2"), S("ml"), 1, -5, grp, -1, 0);
+    ss_cluster_set_pod_start(c, 0, INT64_C(1764000000));
+    ss_cluster_set_pod_start(c, 1, INT64_C(1764003600));
 #undef S
     ss_error_t err = {{0}};
     assert_int_equal(ss_cluster_sort_nodes(c, &err), 0);
@@ -155,6 +212,19 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     SAME(a, b, expr_values, a->n_expr_values);
     assert_int_equal(a->n_models, b->n_models);
     SAME(a, b, models, a->n_models);
+    SAME(a, b, pod_start, p);
+    assert_int_equal(a->n_spreads, b->n_spreads);
+    SAME(a, b, spreads, a->n_spreads);
+    assert_int_equal(a->n_pterms, b->n_pterms);
+    SAME(a, b, pterms, a->n_pterms);
+    assert_int_equal(a->n_namespaces, b->n_namespaces);
+    SAME(a, b, ns_name, a->n_namespaces);
+    SAME(a, b, ns_label_begin, a->n_namespaces);
+    SAME(a, b, ns_label_count, a->n_namespaces);
+    assert_int_equal(a->n_pdbs, b->n_pdbs);
+    SAME(a, b, pdbs, a->n_pdbs);
+    assert_int_equal(a->default_spreading, b->default_spreading);
+    assert_int_equal(a->locality, b->locality);
 }
 
 static void test_snapshot_round_trip_every_field(void **state)
@@ -265,6 +335,9 @@ static ss_placements_t *make_placements(const ss_cluster_t *c)
     snprintf(p->policy, sizeof p->policy, "most-allocated");
     p->exhaustive = 1;
     p->seconds = 1.25;
+    /* v2: commit order, and row 0 (on n-b0) preempted train-0 (pod 1, on n-b0) */
+    p->seq[0] = 1, p->seq[1] = 0, p->seq[2] = -1;
+    assert_int_equal(ss_placements_add_victim(p, 0, 1), 0);
     return p;
 }
 
@@ -286,6 +359,10 @@ static void test_placements_round_trip(void **state)
     assert_memory_equal(q->node, p->node, 3 * sizeof(int32_t));
     assert_memory_equal(q->reason, p->reason, 3 * sizeof(int32_t));
     assert_memory_equal(q->gpu_mask, p->gpu_mask, 3 * sizeof(uint64_t));
+    assert_memory_equal(q->seq, p->seq, 3 * sizeof(int32_t));
+    assert_int_equal(q->n_victims, 1);
+    assert_int_equal(q->victim_row[0], 0);
+    assert_int_equal(q->victim_pod[0], 1);
     assert_string_equal(q->policy, "most-allocated");
     assert_int_equal(q->exhaustive, 1);
     assert_true(q->seconds == 1.25);
@@ -568,14 +645,14 @@ static void test_snapshot_read_duplicate_names(void **state)
 static void test_snapshot_read_newer_version(void **state)
 {
     (void)state;
-    const char *path = write_good("v2.h5");
+    const char *path = write_good("v3.h5");
     hid_t f = open_rw(path);
     ss_error_t err = {{0}};
-    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 2, &err), 0);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 3, &err), 0);
     H5Fclose(f);
     char want[600];
     snprintf(want, sizeof want,
-             "%s: format_version 2 is newer than this shardsched supports (1); upgrade shardsched",
+             "%s: format_version 3 is newer than this shardsched supports (2); upgrade shardsched",
              path);
     ss_cluster_t *c = NULL;
     assert_int_equal(ss_snapshot_read(path, &c, &err), SS_EVERSION);
@@ -630,6 +707,203 @@ static void test_snapshot_write_missing_directory(void **state)
     ss_cluster_destroy(c);
 }
 
+/* ------------------------------------------------- format version 1 files */
+
+/* Turns a version 2 file into the version 1 file an older shardsched would
+ * have written: every version 2 dataset, group and attribute removed,
+ * format_version 1. */
+static void make_v1(const char *path)
+{
+    static const char *const gone[] = {"/spreads",
+                                       "/pterms",
+                                       "/namespaces",
+                                       "/pdbs",
+                                       "/templates/spread_begin",
+                                       "/templates/spread_count",
+                                       "/templates/pterm_begin",
+                                       "/templates/pterm_count",
+                                       "/templates/flags",
+                                       "/pods/start"};
+    static const char *const gone_p[] = {"/placements/seq", "/victims"};
+    char kind[32];
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_snapshot_kind(path, kind, sizeof kind, &err), 0);
+    hid_t f = open_rw(path);
+    if (!strcmp(kind, "cluster")) {
+        for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+            assert_true(H5Ldelete(f, gone[i], H5P_DEFAULT) >= 0);
+        assert_true(H5Adelete(f, "default_spreading") >= 0);
+        assert_true(H5Adelete(f, "locality") >= 0);
+    } else {
+        for (size_t i = 0; i < sizeof gone_p / sizeof gone_p[0]; i++)
+            assert_true(H5Ldelete(f, gone_p[i], H5P_DEFAULT) >= 0);
+    }
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 1, &err), 0);
+    H5Fclose(f);
+}
+
+/* A version 1 snapshot reads with every version 1 field as written and the
+ * version 2 ones neutral: no rules, start 0, modes off. */
+static void test_snapshot_read_v1(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("v1.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    make_v1(path);
+    if (ss_snapshot_read(path, &r, &err) < 0)
+        fail_msg("%s", err.text);
+    c->n_spreads = c->n_pterms = c->n_namespaces = c->n_pdbs = 0;
+    for (int32_t i = 0; i < c->n_templates; i++) {
+        ss_template_t *t = &c->templates[i];
+        t->spread_begin = t->spread_count = t->pterm_begin = t->pterm_count = 0;
+        t->flags = 0;
+    }
+    for (int32_t i = 0; i < c->n_pods; i++)
+        c->pod_start[i] = 0;
+    c->default_spreading = SS_SPREAD_DEFAULT_NONE;
+    c->locality = SS_LOCALITY_OFF;
+    assert_same_cluster(c, r);
+    assert_non_null(r->pod_start);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
+/* A version 2 file lacking a version 2 dataset or attribute is refused. */
+static void test_snapshot_read_v2_incomplete(void **state)
+{
+    (void)state;
+    const char *path = write_good("v2nostart.h5");
+    hid_t f = open_rw(path);
+    assert_true(H5Ldelete(f, "/pods/start", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    expect_read_error(path, "dataset /pods/start is missing", NULL);
+    path = write_good("v2nomode.h5");
+    f = open_rw(path);
+    assert_true(H5Adelete(f, "locality") >= 0);
+    H5Fclose(f);
+    expect_read_error(path, "attribute default_spreading or locality missing on /", NULL);
+}
+
+/* A version 1 placements file: no victims, and the placed rows read as
+ * committed in row order. */
+static void test_placements_read_v1(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_placements_t *p = make_placements(c), *q = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("pv1.h5");
+    p->n_victims = 0;
+    assert_int_equal(ss_placements_write(path, c, p, &err), 0);
+    make_v1(path);
+    if (ss_placements_read(path, c, &q, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_int_equal(q->n_victims, 0);
+    assert_int_equal(q->seq[0], 0);
+    assert_int_equal(q->seq[1], 1);
+    assert_int_equal(q->seq[2], -1);
+    assert_memory_equal(q->node, p->node, 3 * sizeof(int32_t));
+    ss_placements_destroy(q);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+/* The writer refuses a bad commit order or victim, naming the dataset and
+ * row, and leaves nothing. */
+static void test_placements_write_rejects_bad_order(void **state)
+{
+    (void)state;
+    static const struct {
+        int32_t seq0, seq1, seq2, vrow, vpod;
+        const char *want;
+    } cases[] = {
+        {0, 0, -1, 0, 1, "/placements/seq row 1: commit position 0 appears twice"},
+        {1, 0, 2, 0, 1, "/placements/seq row 2: 2 is not -1 (unplaced)"},
+        {1, -1, -1, 0, 1, "/placements/seq row 1: a placed pod without a commit position"},
+        {1, 0, -1, 2, 1, "/victims/row row 0: 2 is not a placed row"},
+        {1, 0, -1, 0, 3, "/victims/pod row 0: pod 3 (ml/train-1) is not running"},
+        {1, 0, -1, 0, 9, "/victims/pod row 0: pod 9 out of range"},
+        {1, 0, -1, 1, 1, "/victims/pod row 0: pod 1 (ml/train-0) runs on another node"},
+    };
+    ss_cluster_t *c = build();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ss_placements_t *p = make_placements(c);
+        ss_error_t err = {{0}};
+        const char *path = wpath("pord.h5");
+        p->seq[0] = cases[i].seq0, p->seq[1] = cases[i].seq1, p->seq[2] = cases[i].seq2;
+        p->victim_row[0] = cases[i].vrow, p->victim_pod[0] = cases[i].vpod;
+        assert_true(ss_placements_write(path, c, p, &err) < 0);
+        print_message("expected error: %s\n", err.text);
+        if (!strstr(err.text, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.text, cases[i].want);
+        assert_false(exists(path));
+        assert_false(tmp_left());
+        ss_placements_destroy(p);
+    }
+    /* the same victim twice */
+    ss_placements_t *p = make_placements(c);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_placements_add_victim(p, 0, 1), 0);
+    assert_true(ss_placements_write(wpath("pord.h5"), c, p, &err) < 0);
+    assert_non_null(strstr(err.text, "/victims/pod row 1: pod 1 is a victim twice"));
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+/* The reader checks victims against the cluster too (a file written by
+ * another tool). */
+static void test_placements_read_bad_victim(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_placements_t *p = make_placements(c), *q = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("pvict.h5");
+    assert_int_equal(ss_placements_write(path, c, p, &err), 0);
+    int32_t pending = 2; /* web-1 */
+    patch(path, "/victims/pod", 0, H5T_NATIVE_INT32, &pending);
+    assert_true(ss_placements_read(path, c, &q, &err) < 0);
+    assert_null(q);
+    assert_non_null(strstr(err.text, path));
+    assert_non_null(strstr(err.text, "/victims/pod row 0: pod 2 (default/web-1) is not running"));
+    int32_t dup = 0;
+    patch(path, "/placements/seq", 0, H5T_NATIVE_INT32, &dup);
+    assert_true(ss_placements_read_unchecked(path, &q, &err) < 0);
+    assert_non_null(strstr(err.text, "commit position 0 appears twice"));
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+/* inspect's counts of the rules (ss_rule_counts), on a file read back. */
+static void test_rule_counts(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_snapshot_write(wpath("rc.h5"), c, &err), 0);
+    assert_int_equal(ss_snapshot_read(wpath("rc.h5"), &r, &err), 0);
+    ss_rule_counts_t n;
+    ss_rule_counts(r, &n);
+    assert_int_equal(n.spreads, 2);
+    assert_int_equal(n.spreads_hard, 1);
+    assert_int_equal(n.affinity_req, 0);
+    assert_int_equal(n.affinity_pref, 1);
+    assert_int_equal(n.anti_req, 1);
+    assert_int_equal(n.anti_pref, 0);
+    assert_int_equal(n.pods_spread, 2); /* web-0, web-1 */
+    assert_int_equal(n.pods_pterm, 5);
+    assert_int_equal(n.pods_started, 2);
+    assert_int_equal(n.pdbs, 2);
+    assert_int_equal(n.pdbs_from_status, 1);
+    assert_int_equal(n.namespaces, 2);
+    assert_string_equal(ss_default_spreading_name(n.default_spreading), "system");
+    assert_string_equal(ss_locality_name(n.locality), "zone");
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -653,6 +927,12 @@ int main(void)
         cmocka_unit_test(test_placements_write_rejects_wrong_rows),
         cmocka_unit_test(test_placements_read_bad_input),
         cmocka_unit_test(test_snapshot_read_vlen_kind),
+        cmocka_unit_test(test_snapshot_read_v1),
+        cmocka_unit_test(test_snapshot_read_v2_incomplete),
+        cmocka_unit_test(test_placements_read_v1),
+        cmocka_unit_test(test_placements_write_rejects_bad_order),
+        cmocka_unit_test(test_placements_read_bad_victim),
+        cmocka_unit_test(test_rule_counts),
         cmocka_unit_test(test_snapshot_read_missing_file),
         cmocka_unit_test(test_snapshot_read_truncated),
         cmocka_unit_test(test_snapshot_read_missing_dataset),

@@ -391,6 +391,170 @@ static void test_placements_fingerprint(void **state)
     ss_cluster_destroy(d);
 }
 
+/* ---------------------------- format version 2: the inter-pod rules' tables */
+
+/* small() plus one of each version 2 row: a spread constraint and a pod term
+ * on template 0 (selector: the expression disk In (ssd)), a namespace with
+ * the label, two PDBs, a start time and both modes. */
+static const char *write_rules(const char *name)
+{
+    ss_cluster_t *c = small();
+#define S(x) ss_cluster_str(c, x)
+    ss_spread_t sp = {.max_skew = 1,
+                      .key = S("zone"),
+                      .when = SS_WHEN_DO_NOT_SCHEDULE,
+                      .min_domains = 1,
+                      .node_taints_policy = SS_INCL_IGNORE,
+                      .sel = {0, 1, 0}};
+    ss_podterm_t pt = {.kind = SS_PT_ANTI_AFFINITY,
+                       .weight = 0,
+                       .key = S("zone"),
+                       .sel = {0, 1, 0},
+                       .ns_begin = 0,
+                       .ns_count = 1,
+                       .ns_sel = {0, 0, 1}};
+    c->templates[0].spread_begin = ss_cluster_add_spread(c, &sp);
+    c->templates[0].spread_count = 1;
+    c->templates[0].pterm_begin = ss_cluster_add_pterm(c, &pt);
+    c->templates[0].pterm_count = 1;
+    c->templates[0].flags = SS_TF_CONTROLLER;
+    ss_cluster_add_namespace(c, S("default"), 0, 1);
+    ss_cluster_add_namespace(c, S("other"), 0, 0);
+    ss_pdb_t pdb = {.name = S("web"),
+                    .ns = S("default"),
+                    .sel = {0, 1, 0},
+                    .min_available = 1,
+                    .max_unavailable = -1,
+                    .allowed = -1};
+    ss_cluster_add_pdb(c, &pdb);
+    ss_cluster_add_pdb(c, &pdb);
+    c->pdbs[1].name = S("web-2");
+    ss_cluster_set_pod_start(c, 0, 1700000000);
+    c->default_spreading = SS_SPREAD_DEFAULT_SYSTEM;
+    c->locality = SS_LOCALITY_ZONE;
+#undef S
+    ss_error_t err = {{0}};
+    const char *path = wpath(name);
+    if (ss_snapshot_write(path, c, &err) < 0)
+        fail_msg("%s", err.text);
+    ss_cluster_destroy(c);
+    return path;
+}
+
+/* Every version 2 field out of its range, each refused by the reader with
+ * the dataset, the row and what is wrong (and, for rows of named objects,
+ * which one). */
+static void test_rule_tables_hostile(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *dset;
+        int32_t row, v;
+        const char *want;
+    } cases[] = {
+        {"/spreads/sel_begin", 0, 99, "/spreads/sel_begin row 0: range outside /exprs"},
+        {"/spreads/sel_count", 0, -1, "/spreads/sel_begin row 0: range outside /exprs"},
+        {"/spreads/sel_null", 0, 2, "/spreads/sel_null row 0: not 0 or 1"},
+        {"/spreads/sel_null", 0, 1, "/spreads/sel_count row 0: requirements on a null"},
+        {"/spreads/key", 0, 1 << 20, "/spreads/key row 0: string id out of range"},
+        {"/spreads/when", 0, 2, "/spreads/when row 0: not 0 (DoNotSchedule) or 1"},
+        {"/spreads/max_skew", 0, 0, "/spreads/max_skew row 0: must be at least 1"},
+        {"/spreads/min_domains", 0, -3, "/spreads/min_domains row 0: must be at least 1"},
+        {"/spreads/node_affinity_policy", 0, 2, "/spreads/node_affinity_policy row 0: not 0"},
+        {"/spreads/node_taints_policy", 0, -1, "/spreads/node_taints_policy row 0: not 0"},
+        {"/pterms/kind", 0, 2, "/pterms/kind row 0: not 0 (affinity) or 1 (anti-affinity)"},
+        {"/pterms/weight", 0, 101, "/pterms/weight row 0: must be 0 (required) or 1..100"},
+        {"/pterms/weight", 0, -1, "/pterms/weight row 0: must be 0"},
+        {"/pterms/key", 0, -1, "/pterms/key row 0: string id out of range"},
+        {"/pterms/sel_begin", 0, 1, "/pterms/sel_begin row 0: range outside /exprs"},
+        {"/pterms/ns_begin", 0, 1, "/pterms/ns_begin row 0: range outside /exprs/values"},
+        {"/pterms/ns_sel_null", 0, 3, "/pterms/ns_sel_null row 0: not 0 or 1"},
+        {"/pterms/ns_sel_count", 0, 3, "/pterms/ns_sel_begin row 0: range outside /exprs"},
+        {"/templates/spread_count", 0, 2,
+         "/templates/spread_begin row 0 (template of pod default/web-0): range outside /spreads"},
+        {"/templates/pterm_begin", 0, -1, "/templates/pterm_begin row 0 (template of pod "},
+        {"/templates/flags", 0, 1 << 5, "/templates/flags row 0 (template of pod "},
+        {"/namespaces/name", 1, 1 << 20,
+         "/namespaces/name row 1 (namespace ?): string id out of range"},
+        {"/namespaces/label_count", 0, 2,
+         "/namespaces/label_begin row 0 (namespace default): range outside /labels"},
+        {"/pdbs/name", 0, 1 << 20, "/pdbs/name row 0"},
+        {"/pdbs/ns", 1, -2, "/pdbs/ns row 1"},
+        {"/pdbs/sel_count", 0, 2,
+         "/pdbs/sel_begin row 0 (PodDisruptionBudget default/web): range outside /exprs"},
+        {"/pdbs/min_available", 0, -2, "/pdbs/min_available row 0 (PodDisruptionBudget "},
+        {"/pdbs/min_pct", 0, 2, "/pdbs/min_pct row 0"},
+        {"/pdbs/max_pct", 1, 1, "/pdbs/max_pct row 1 (PodDisruptionBudget default/web-2): not 0"},
+        {"/pdbs/max_unavailable", 1, 0,
+         "/pdbs/max_unavailable row 1 (PodDisruptionBudget "
+         "default/web-2): set together with min_available"},
+        {"/pdbs/allowed", 0, -2,
+         "/pdbs/allowed row 0 (PodDisruptionBudget default/web): must "
+         "be -1 (computed) or >= 0"},
+        {"/pdbs/always_allow", 1, 3, "/pdbs/always_allow row 1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *p = write_rules("rules.h5");
+        patch_i32(p, cases[i].dset, (hsize_t)cases[i].row, cases[i].v);
+        expect_read_error(p, cases[i].want, NULL);
+    }
+    /* a percentage above 100 */
+    const char *p = write_rules("pct.h5");
+    patch_i32(p, "/pdbs/min_pct", 0, 1);
+    patch_i32(p, "/pdbs/min_available", 0, 101);
+    expect_read_error(p,
+                      "/pdbs/min_available row 0 (PodDisruptionBudget default/web): a "
+                      "percentage must be 0..100",
+                      NULL);
+    /* a negative start time, a namespace twice, modes out of range */
+    p = write_rules("start.h5");
+    patch_i64(p, "/pods/start", 2, -1);
+    expect_read_error(p, "/pods/start row 2 (pod default/web-2): negative start time", NULL);
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    p = write_rules("dupns.h5"); /* row 1 gets row 0's name */
+    {
+        hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+        int32_t ns0 = 0;
+        assert_int_equal(
+            ss_h5_col_read(f, p, "/namespaces/name", SS_H5_I32, 1, 0, 0, 1, &ns0, &err), 0);
+        H5Fclose(f);
+        patch_i32(p, "/namespaces/name", 1, ns0);
+    }
+    expect_read_error(p, "/namespaces rows 0 and 1 (namespace default): the same name twice", NULL);
+    static const char *const modes[] = {"default_spreading", "locality"};
+    for (int m = 0; m < 2; m++) {
+        p = write_rules("mode.h5");
+        hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_int_equal(ss_h5_attr_write_i32(f, p, "/", modes[m], 2, &err), 0);
+        H5Fclose(f);
+        expect_read_error(p, "attribute", modes[m], "on /: 2 is not 0", NULL);
+    }
+    assert_null(c);
+}
+
+/* The writer refuses the same values before writing anything. */
+static void test_rule_tables_writer_refuses(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    const char *good = write_rules("good.h5");
+    assert_int_equal(ss_snapshot_read(good, &c, &err), 0);
+    const char *out = wpath("out.h5");
+    c->pterms[0].weight = 1000;
+    assert_true(ss_snapshot_write(out, c, &err) < 0);
+    assert_non_null(strstr(err.text, "refusing to write an invalid cluster: /pterms/weight row 0"));
+    assert_false(exists(out));
+    c->pterms[0].weight = 0;
+    c->spreads[0].key = -5;
+    assert_true(ss_snapshot_write(out, c, &err) < 0);
+    assert_non_null(strstr(err.text, "/spreads/key row 0: string id out of range"));
+    assert_false(exists(out));
+    assert_false(tmp_left());
+    ss_cluster_destroy(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -413,6 +577,8 @@ int main(void)
         cmocka_unit_test(test_declared_rows_beyond_storage),
         cmocka_unit_test(test_overcommitted_node_never_wraps),
         cmocka_unit_test(test_placements_fingerprint),
+        cmocka_unit_test(test_rule_tables_hostile),
+        cmocka_unit_test(test_rule_tables_writer_refuses),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
