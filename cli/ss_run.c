@@ -72,7 +72,7 @@ const char *const ss_rule_preempt_names[] = {"delete", "evict", NULL};
 
 void ss_rule_cli_init(ss_rule_cli_t *r)
 {
-    *r = (ss_rule_cli_t){0, 0, 0, 0, 10, 100, 0};
+    *r = (ss_rule_cli_t){0, 0, 0, 0, 10, 100, 0, 0};
 }
 
 void ss_rule_cli_get(const ss_rule_cli_t *r, ss_sched_opts_t *o)
@@ -87,6 +87,7 @@ void ss_rule_cli_get(const ss_rule_cli_t *r, ss_sched_opts_t *o)
     o->min_candidate_pct = (int32_t)r->cand_pct;
     o->min_candidate_abs = (int32_t)r->cand_abs;
     o->seed = (int64_t)r->seed;
+    o->pct_to_score = (int32_t)r->pct_score;
 }
 
 /* The engine over this rank's shards, exchanging through mpi/ss_dist. Every

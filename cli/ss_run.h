@@ -36,7 +36,7 @@ typedef struct {
  * ss_rule_cli_init(&r) before parsing, ss_rule_cli_get after. */
 typedef struct {
     int spreading, locality, preemption, preempt_with;
-    int64_t cand_pct, cand_abs;
+    int64_t cand_pct, cand_abs, pct_score;
     uint64_t seed;
 } ss_rule_cli_t;
 extern const char *const ss_rule_spreading_names[];
@@ -50,6 +50,7 @@ extern const char *const ss_rule_preempt_names[];
         SS_O_CHOICE(0, "preempt-with", &(r)->preempt_with, ss_rule_preempt_names),                 \
         SS_O_INT(0, "min-candidate-percent", &(r)->cand_pct, 0, 100),                              \
         SS_O_INT(0, "min-candidate-nodes", &(r)->cand_abs, 0, 100000000),                          \
+        SS_O_INT(0, "percentage-of-nodes-to-score", &(r)->pct_score, 0, 100),                      \
         SS_O_U64(0, "seed", &(r)->seed)
 /* The help lines of these options. */
 #define SS_RULE_HELP                                                                               \
@@ -61,7 +62,10 @@ extern const char *const ss_rule_preempt_names[];
     "                       PodDisruptionBudgets hard (default delete: best effort)\n"             \
     "  --min-candidate-percent P, --min-candidate-nodes N  preemption's candidate\n"               \
     "                       search (kube's 10 %% and 100)\n"                                       \
-    "  --seed N             preemption's search starts at node N %% nodes (default 0)\n"
+    "  --seed N             preemption's search starts at node N %% nodes (default 0)\n"           \
+    "  --percentage-of-nodes-to-score P  pods with inter-pod rules are scored on\n"                \
+    "                       kube's share of feasible nodes (0: adaptive, the default;\n"           \
+    "                       100: all, --exhaustive's answer on one partition)\n"
 void ss_rule_cli_init(ss_rule_cli_t *r);
 void ss_rule_cli_get(const ss_rule_cli_t *r, ss_sched_opts_t *o);
 

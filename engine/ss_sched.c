@@ -460,7 +460,8 @@ ss_sched_opts_t ss_sched_opts_default(void)
                              .pdb_hard = 0,
                              .min_candidate_pct = 10,
                              .min_candidate_abs = 100,
-                             .seed = 0};
+                             .seed = 0,
+                             .pct_to_score = 0};
 }
 
 void ss_sched_set_opts(ss_sched_t *s, const ss_sched_opts_t *o)

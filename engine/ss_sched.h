@@ -158,6 +158,11 @@ typedef struct {
     int32_t min_candidate_pct; /* minCandidateNodesPercentage (10) */
     int32_t min_candidate_abs; /* minCandidateNodesAbsolute (100) */
     int64_t seed;              /* candidate search offset: seed % nodes (0: offset 0) */
+    /* Pods with inter-pod rules are scored on kube-scheduler's share of
+     * feasible nodes: percentageOfNodesToScore (0: kube's adaptive share,
+     * 50 % - nodes/125, at least 5 % and 100 nodes; 100: every node, which
+     * is --exhaustive's answer on one partition). */
+    int32_t pct_to_score;
 } ss_sched_opts_t;
 /* The defaults: snapshot modes, preemption on, best-effort PDBs, 10 % / 100. */
 ss_sched_opts_t ss_sched_opts_default(void);

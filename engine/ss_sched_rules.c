@@ -106,6 +106,7 @@ typedef struct {
     int32_t workload;         /* CK_DEFAULT */
     int32_t owner_pair;       /* CK_OWNER */
     const uint8_t *elig;      /* hard spread: per class, nodes whose pods count; NULL all */
+    const int32_t *cls_val;   /* non-hostname keys: the value per node class (-1: none) */
     int32_t elig_rule;        /* the rule whose eligibility this is, or -1 */
 } counter_t;
 
@@ -146,12 +147,15 @@ struct ss_rules {
     int32_t zone_key;
     int32_t *zones; /* distinct zone values in node order */
     int32_t n_zones;
-    cmap_t base;       /* counts of the running pods */
-    int64_t *base_tot; /* [n_ctr] */
+    int32_t n_keys;
+    int32_t *keys, **key_val; /* distinct non-hostname keys and their value per class */
+    cmap_t base;              /* counts of the running pods */
+    int64_t *base_tot;        /* [n_ctr] */
 };
 
 struct ss_rview {
     const ss_rules_t *r;
+    int64_t next_start; /* kube's nextStartNodeIndex, relative to the scanned range */
     cmap_t d;
     int64_t *tot; /* [n_ctr] own changes of the totals */
 };
@@ -734,6 +738,42 @@ static void classify(ss_rules_t *r)
     }
 }
 
+/* A counter's domain on node: O(1) (labels are a property of the class). */
+static inline int32_t ctr_value(const ss_rules_t *r, const counter_t *ct, int32_t node)
+{
+    return ct->host ? r->c->node_name[node] : ct->cls_val[r->s->cl.node_class[node]];
+}
+
+/* Per distinct key, its value on every class. */
+static int key_values(ss_rules_t *r)
+{
+    const ss_sched_t *s = r->s;
+    int32_t K = s->cl.n_classes;
+    r->keys = malloc(((size_t)r->n_ctr + 1) * sizeof *r->keys);
+    r->key_val = calloc((size_t)r->n_ctr + 1, sizeof *r->key_val);
+    if (!r->keys || !r->key_val)
+        return SS_ENOMEM;
+    for (int32_t k = 0; k < r->n_ctr; k++) {
+        counter_t *ct = &r->ctr[k];
+        if (ct->host)
+            continue;
+        int32_t i = 0;
+        while (i < r->n_keys && r->keys[i] != ct->key)
+            i++;
+        if (i == r->n_keys) {
+            r->keys[r->n_keys] = ct->key;
+            int32_t *v = malloc(((size_t)K + 1) * sizeof *v);
+            if (!v)
+                return SS_ENOMEM;
+            for (int32_t cl = 0; cl < K; cl++)
+                v[cl] = node_value(r, s->cl.rep[cl], ct->key);
+            r->key_val[r->n_keys++] = v;
+        }
+        ct->cls_val = r->key_val[i];
+    }
+    return 0;
+}
+
 /* Adds a pod of pair x on node to map m (and totals). */
 static int count_pod(const ss_rules_t *r, cmap_t *m, int64_t *tot, int32_t x, int32_t node,
                      int sign)
@@ -744,7 +784,7 @@ static int count_pod(const ss_rules_t *r, cmap_t *m, int64_t *tot, int32_t x, in
         const counter_t *ct = &r->ctr[k];
         if (ct->elig && !ct->elig[r->s->cl.node_class[node]])
             continue;
-        int32_t v = node_value(r, node, ct->key);
+        int32_t v = ctr_value(r, ct, node);
         if (v < 0)
             continue;
         if (cmap_add(m, ckey(k, v), sign) < 0)
@@ -819,6 +859,8 @@ ss_rules_t *ss_rules_create(const ss_sched_t *s, int default_spreading, int loca
     if (rc == 0)
         rc = build_matches(r);
     if (rc == 0)
+        rc = key_values(r);
+    if (rc == 0)
         rc = mark_wide(r);
     if (rc == 0) {
         classify(r);
@@ -851,6 +893,10 @@ void ss_rules_destroy(ss_rules_t *r)
     free(r->match);
     free(r->zones);
     free(r->base_tot);
+    for (int32_t i = 0; i < r->n_keys; i++)
+        free(r->key_val[i]);
+    free(r->keys);
+    free(r->key_val);
     cmap_free(&r->base);
     free(r);
 }
@@ -976,7 +1022,7 @@ static int eval_node(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, 
             const rule_t *ru = &r->rules[p->rule_b + i];
             if (ru->type != order[o] || (ru->type == R_AFF_REQ && pp->aff_exception))
                 continue;
-            int32_t val = node_value(r, node, r->ctr[ru->counter].key);
+            int32_t val = ctr_value(r, &r->ctr[ru->counter], node);
             int32_t cnt = val >= 0 ? vcount(v, ru->counter, val) : 0;
             switch (ru->type) {
             case R_SPREAD_HARD:
@@ -1004,7 +1050,7 @@ static int eval_node(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, 
         const rule_t *ru = &r->rules[p->rule_b + i];
         if (ru->type != R_SPREAD_SOFT && ru->type != R_PREF && ru->type != R_LOCALITY)
             continue;
-        int32_t val = node_value(r, node, r->ctr[ru->counter].key);
+        int32_t val = ctr_value(r, &r->ctr[ru->counter], node);
         int32_t cnt = val >= 0 ? vcount(v, ru->counter, val) : 0;
         if (ru->type == R_SPREAD_SOFT)
             spread += val < 0 ? 50 : cnt < 50 ? cnt : 50;
@@ -1024,6 +1070,21 @@ typedef struct {
     int32_t node;
     int64_t reasons[SS_REASON_COUNT];
 } scan_t;
+
+/* kube-scheduler's numFeasibleNodesToFind. */
+static int64_t feasible_to_find(int64_t n, int32_t pct)
+{
+    if (n < 100 || pct >= 100)
+        return n;
+    int64_t p = pct;
+    if (p <= 0) {
+        p = 50 - n / 125;
+        if (p < 5)
+            p = 5;
+    }
+    int64_t k = n * p / 100;
+    return k < 100 ? 100 : k;
+}
 
 static void scan_range(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
                        const pair_t *p, const prep_t *pp, int32_t lo, int32_t hi, scan_t *out)
@@ -1060,7 +1121,36 @@ static void scan_range(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, c
 static void scan(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
                  const pair_t *p, const prep_t *pp, scan_t *res)
 {
-    int32_t lo = w->lo, hi = w->hi;
+    int32_t lo = w->lo, hi = w->hi, n = hi - lo;
+    int64_t want = feasible_to_find(n, s->opts.pct_to_score);
+    if (want < n) { /* kube's sampling: from the rotating start, until enough are feasible */
+        int64_t start = n > 0 ? v->next_start % n : 0, found = 0, done = 0;
+        scan_t part;
+        res->node = -1;
+        res->score = INT64_MIN;
+        memset(res->reasons, 0, sizeof res->reasons);
+        while (done < n && found < want) {
+            int32_t a = lo + (int32_t)((start + done) % n);
+            int32_t b = a + 64 < hi ? a + 64 : hi; /* a run of nodes, in node order */
+            if (b - a > n - done)
+                b = a + (int32_t)(n - done);
+            scan_range(s, w, v, st, p, pp, a, b, &part);
+            int64_t bad = 0;
+            for (int k = 0; k < SS_REASON_COUNT; k++) {
+                res->reasons[k] += part.reasons[k];
+                bad += part.reasons[k];
+            }
+            found += (b - a) - bad;
+            done += b - a;
+            if (part.node >= 0 && (res->node < 0 || part.score > res->score ||
+                                   (part.score == res->score && part.node < res->node))) {
+                res->node = part.node;
+                res->score = part.score;
+            }
+        }
+        ((ss_rview_t *)v)->next_start = (start + done) % n;
+        return;
+    }
     int nt = omp_in_parallel() || hi - lo < 4096 ? 1 : omp_get_max_threads();
     if (nt <= 1) {
         scan_range(s, w, v, st, p, pp, lo, hi, res);
