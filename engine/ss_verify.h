@@ -13,8 +13,19 @@
  * codes consistent with the node, gangs all-or-nothing and inside one domain
  * when required, and one placements row per pending pod in order.
  *
- * Cost: linear in pods, nodes and GPUs (each placed pod is checked against
- * its node's labels and taints only); 1,000,000 pods take well under a second.
+ * Then it replays the placements in commit order (seq) and checks, at each
+ * placement, resources, DoNotSchedule topology spread, required pod
+ * (anti-)affinity in both directions, preemption victims and PDB budgets,
+ * counting pods per topology domain with its own counters
+ * (ss_verify_rules.c; docs/kubernetes.md "Inter-pod rules" is the contract).
+ *
+ * Cost: the row checks are linear in pods, nodes and GPUs; the replay adds,
+ * per pod added or removed, one step per domain counter that pod's template
+ * can change, and per counter (rule instance x namespace) one pass over the
+ * nodes and templates when first needed, and one int32 per domain of its
+ * key (hostname: per node). Measured: 100,000 nodes, 1,000,000 placed pods,
+ * 400 templates with zone + hostname spread and 40 with hostname
+ * anti-affinity: 5.4 s, 367 MB.
  */
 #ifndef SS_VERIFY_H
 #define SS_VERIFY_H

@@ -46,6 +46,12 @@ typedef struct {
     int32_t hist_cap, min;
 } counter_t;
 
+/* A growable list of counter indices. */
+typedef struct {
+    int32_t n, cap;
+    int32_t *v;
+} ilist_t;
+
 typedef struct {
     vctx_t *v;
     const ss_cluster_t *c;
@@ -58,13 +64,16 @@ typedef struct {
     int32_t *head[3];                  /* [n_spreads or n_pterms]: first counter, -1 */
     int32_t *spread_tmpl, *pterm_tmpl; /* owner template of each spread / pterm */
     int32_t *scratch;                  /* [n_strings] -1, for numbering domains */
-    int64_t *cpu, *mem, *ext;          /* in use per node now */
-    int32_t *pods, *gpu;               /* pods per node; milli-GPU per GPU */
-    uint16_t *over;                    /* per node: resources already reported over */
-    uint8_t *gover;                    /* per GPU: reported over-shared */
-    int32_t *vic_begin, *vic_list;     /* victims per row (CSR over victim entries) */
-    int32_t *grp_begin, *grp_rows;     /* rows per group (CSR) */
-    uint8_t *grp_done;                 /* group's victims removed */
+    ilist_t *react;              /* [n_templates]: counters a pod of the template may change */
+    ilist_t *repel;              /* [n_templates]: holder counters whose term matches its labels */
+    int32_t *tp_begin, *tp_pods; /* pods by template (CSR) */
+    int64_t *cpu, *mem, *ext;    /* in use per node now */
+    int32_t *pods, *gpu;         /* pods per node; milli-GPU per GPU */
+    uint16_t *over;              /* per node: resources already reported over */
+    uint8_t *gover;              /* per GPU: reported over-shared */
+    int32_t *vic_begin, *vic_list; /* victims per row (CSR over victim entries) */
+    int32_t *grp_begin, *grp_rows; /* rows per group (CSR) */
+    uint8_t *grp_done;             /* group's victims removed */
     int oom;
 } replay_t;
 
@@ -174,6 +183,46 @@ static void counter_apply(replay_t *r, int32_t ci, int32_t q, int32_t node, int3
         hist_move(r, k, old, old + delta);
 }
 
+static bool ilist_push(replay_t *r, ilist_t *l, int32_t x)
+{
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? 2 * l->cap : 4;
+        int32_t *v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return r->oom = 1, false;
+        l->v = v, l->cap = cap;
+    }
+    l->v[l->n++] = x;
+    return true;
+}
+
+/* Files counter ci under every template whose pods it counts (and, for a
+ * holder, every template its term matches), counting the pods of those
+ * templates that are on nodes now. Selectors match pod labels, which are the
+ * template's, so this is decided per template once. */
+static void counter_file(replay_t *r, int32_t ci)
+{
+    const ss_cluster_t *c = r->c;
+    const counter_t *k = &r->ctr[ci];
+    const ss_selector_t *sel =
+        k->kind == CT_SPREAD ? &c->spreads[k->index].sel : &c->pterms[k->index].sel;
+    for (int32_t t = 0; t < c->n_templates && !r->oom; t++) {
+        const ss_template_t *tm = &c->templates[t];
+        bool labels = ss_sel_match(c, sel, tm->plabel_begin, tm->plabel_count);
+        if (k->kind == CT_HOLDER && labels)
+            ilist_push(r, &r->repel[t], ci);
+        if (k->kind == CT_HOLDER ? t != k->tmpl : !labels)
+            continue;
+        if (!ilist_push(r, &r->react[t], ci))
+            return;
+        for (int32_t i = r->tp_begin[t]; i < r->tp_begin[t + 1]; i++) {
+            int32_t q = r->tp_pods[i];
+            if (r->on[q] >= 0)
+                counter_apply(r, ci, q, r->on[q], 1);
+        }
+    }
+}
+
 static int32_t counter_new(replay_t *r, int kind, int32_t index, int32_t ns)
 {
     const ss_cluster_t *c = r->c;
@@ -217,9 +266,8 @@ static int32_t counter_new(replay_t *r, int kind, int32_t index, int32_t ns)
         }
         k->hist[0] = k->n_edom;
     }
-    for (int32_t q = 0; q < c->n_pods; q++)
-        if (r->on[q] >= 0)
-            counter_apply(r, ci, q, r->on[q], 1);
+    counter_file(r, ci);
+    k = &r->ctr[ci];
     k->next = r->head[kind][index];
     r->head[kind][index] = ci;
     return r->oom ? -1 : ci;
@@ -234,11 +282,12 @@ static int32_t counter_get(replay_t *r, int kind, int32_t index, int32_t ns)
     return counter_new(r, kind, index, ns);
 }
 
-/* Pod q arrives on (delta 1) or leaves (-1) node: every counter follows. */
+/* Pod q arrives on (delta 1) or leaves (-1) node: its counters follow. */
 static void event(replay_t *r, int32_t q, int32_t node, int32_t delta)
 {
-    for (int32_t ci = 0; ci < r->nctr; ci++)
-        counter_apply(r, ci, q, node, delta);
+    const ilist_t *l = &r->react[r->c->pod_template[q]];
+    for (int32_t i = 0; i < l->n; i++)
+        counter_apply(r, l->v[i], q, node, delta);
     r->on[q] = delta > 0 ? node : -1;
 }
 
@@ -442,9 +491,10 @@ static void check_symmetric(replay_t *r, int32_t q, int32_t node)
 {
     const ss_cluster_t *c = r->c;
     ss_verify_rules_t *st = &r->v->rep->rules;
-    for (int32_t ci = 0; ci < r->nctr; ci++) {
-        const counter_t *k = &r->ctr[ci];
-        if (k->kind != CT_HOLDER || !ss_pterm_matches_pod(c, &c->pterms[k->index], k->ns, q))
+    const ilist_t *l = &r->repel[c->pod_template[q]];
+    for (int32_t i = 0; i < l->n; i++) {
+        const counter_t *k = &r->ctr[l->v[i]];
+        if (!ss_pterm_matches_pod(c, &c->pterms[k->index], k->ns, q))
             continue;
         st->anti_checked++;
         int32_t d = r->keys[k->kd].dom[node];
@@ -689,6 +739,14 @@ static int replay_init(replay_t *r, ss_error_t *err)
     r->gpu = calloc(c->n_gpus > 0 ? (size_t)c->n_gpus : 1, sizeof *r->gpu);
     r->over = calloc(nn, sizeof *r->over);
     r->gover = calloc(c->n_gpus > 0 ? (size_t)c->n_gpus : 1, 1);
+    size_t ntm = c->n_templates > 0 ? (size_t)c->n_templates : 1;
+    r->react = calloc(ntm, sizeof *r->react);
+    r->repel = calloc(ntm, sizeof *r->repel);
+    r->tp_begin = calloc(ntm + 2, sizeof *r->tp_begin);
+    r->tp_pods = malloc(np * sizeof *r->tp_pods);
+    if (!r->react || !r->repel || !r->tp_begin || !r->tp_pods)
+        return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d templates",
+                            c->n_templates);
     if (!r->on || !r->removed || !r->spread_tmpl || !r->pterm_tmpl || !r->head[0] || !r->head[1] ||
         !r->head[2] || !r->scratch || !r->cpu || !r->mem || !r->ext || !r->pods || !r->gpu ||
         !r->over || !r->gover)
@@ -704,6 +762,12 @@ static int replay_init(replay_t *r, ss_error_t *err)
         for (int32_t i = tm->pterm_begin; i < tm->pterm_begin + tm->pterm_count; i++)
             r->pterm_tmpl[i] = t;
     }
+    for (int32_t q = 0; q < c->n_pods; q++)
+        r->tp_begin[c->pod_template[q] + 2]++;
+    for (int32_t t = 0; t < c->n_templates; t++)
+        r->tp_begin[t + 2] += r->tp_begin[t + 1];
+    for (int32_t q = 0; q < c->n_pods; q++)
+        r->tp_pods[r->tp_begin[c->pod_template[q] + 1]++] = q;
     for (int32_t q = 0; q < c->n_pods; q++) {
         r->on[q] = c->pod_node[q];
         if (r->on[q] >= 0)
@@ -727,6 +791,9 @@ static void replay_free(replay_t *r)
     free(r->cpu), free(r->mem), free(r->ext), free(r->pods), free(r->gpu), free(r->over);
     free(r->gover), free(r->vic_begin), free(r->vic_list), free(r->grp_begin), free(r->grp_rows);
     free(r->grp_done);
+    for (int32_t t = 0; r->react && r->repel && t < r->c->n_templates; t++)
+        free(r->react[t].v), free(r->repel[t].v);
+    free(r->react), free(r->repel), free(r->tp_begin), free(r->tp_pods);
 }
 
 /* One placed row: its victims (or its gang's) go, then it is checked and
