@@ -334,6 +334,63 @@ static int check_rows(vctx_t *v, ss_error_t *err)
     return 0;
 }
 
+bool ss_verify_row_placed(const vctx_t *v, int32_t row)
+{
+    const ss_placements_t *p = v->p;
+    return ss_summary_row_pod(v->c, p, row) >= 0 && p->node[row] >= 0 &&
+           p->node[row] < v->c->n_nodes;
+}
+
+/* ---- commit order ---- */
+
+static int order_cmp(const void *a, const void *b)
+{
+    const ss_verify_order_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The placed rows in replay order: by seq when any row has one (reporting
+ * placed rows without one, unplaced rows with one and repeated values), else
+ * queue order (priority descending, then pod index). *n_out = rows. */
+ss_verify_order_t *ss_verify_commit_order(vctx_t *v, int32_t *n_out)
+{
+    const ss_cluster_t *c = v->c;
+    const ss_placements_t *p = v->p;
+    int by_seq = 0;
+    for (int32_t row = 0; row < p->n && !by_seq; row++)
+        by_seq = p->seq[row] >= 0;
+    v->rep->rules.order_by_seq = by_seq;
+    ss_verify_order_t *o = malloc((p->n > 0 ? (size_t)p->n : 1) * sizeof *o);
+    if (!o)
+        return NULL;
+    int32_t n = 0;
+    for (int32_t row = 0; row < p->n; row++) {
+        int32_t q = ss_summary_row_pod(c, p, row);
+        if (!ss_verify_row_placed(v, row)) {
+            if (by_seq && p->seq[row] >= 0)
+                ss_verify_violation(v, SS_VRULE_SEQ, q, -1, "unplaced row %d has seq %d", row,
+                                    p->seq[row]);
+            continue;
+        }
+        int64_t key = (int64_t)INT32_MAX - c->pod_priority[q];
+        if (by_seq && p->seq[row] < 0)
+            ss_verify_violation(v, SS_VRULE_SEQ, q, p->node[row], "placed row %d has no seq", row);
+        if (by_seq)
+            key = p->seq[row] >= 0 ? p->seq[row] : (int64_t)INT32_MAX + 1;
+        o[n++] = (ss_verify_order_t){key, row};
+    }
+    qsort(o, (size_t)n, sizeof *o, order_cmp);
+    for (int32_t i = 1; by_seq && i < n; i++)
+        if (o[i].key == o[i - 1].key && o[i].key <= INT32_MAX)
+            ss_verify_violation(v, SS_VRULE_SEQ, p->pod[o[i].row], p->node[o[i].row],
+                                "rows %d and %d have the same seq %lld", o[i - 1].row, o[i].row,
+                                (long long)o[i].key);
+    *n_out = n;
+    return o;
+}
+
 /* ---- gangs ---- */
 
 static int check_gangs(vctx_t *v, ss_error_t *err)
@@ -443,4 +500,20 @@ void ss_verify_print_summary(FILE *f, const ss_verify_report_t *rep)
 {
     ss_summary_print(f, &rep->summary);
     ss_verify_print_rules(f, rep);
+}
+
+void ss_verify_print_rules(FILE *f, const ss_verify_report_t *rep)
+{
+    const ss_verify_rules_t *s = &rep->rules;
+    fprintf(f, "commit order: %s\n", s->order_by_seq ? "seq" : "queue (no seq in the file)");
+    fprintf(f, "spread constraints (DoNotSchedule): %lld checked, %lld violated\n",
+            (long long)s->spread_checked, (long long)s->spread_violated);
+    fprintf(f, "pod affinity (required): %lld checked, %lld violated\n",
+            (long long)s->affinity_checked, (long long)s->affinity_violated);
+    fprintf(f, "pod anti-affinity (required, both directions): %lld checked, %lld violated\n",
+            (long long)s->anti_checked, (long long)s->anti_violated);
+    fprintf(f, "preemption: %lld victims of %lld preemptors\n", (long long)s->victims,
+            (long long)s->preemptors);
+    fprintf(f, "PDB budget exceeded: %lld of %lld%s\n", (long long)s->pdb_exceeded,
+            (long long)s->pdbs, s->pdb_hard ? " (hard: violations)" : " (best effort)");
 }

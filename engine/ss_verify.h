@@ -87,7 +87,7 @@ typedef struct {
     int64_t anti_checked;                    /* (pod, own required anti term) pairs, plus
                                                 (pod, existing pod's anti term matching it) */
     int64_t anti_violated;                   /* POD_ANTI_AFFINITY + SYMMETRIC */
-    int64_t victims, preemptors;             /* victim entries; rows (or gangs) with victims */
+    int64_t victims, preemptors;             /* victim entries; rows with victims */
     int64_t pdbs;                            /* PDBs in the snapshot */
     int64_t pdb_exceeded;                    /* PDBs whose victims exceed ss_pdb_allowed */
     int pdb_hard;                            /* pdb_exceeded counted as violations (PDB) */

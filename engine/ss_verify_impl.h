@@ -32,6 +32,23 @@ bool ss_verify_node_matches(const vctx_t *v, const ss_template_t *t, int32_t nod
 /* The template tolerates every NoSchedule / NoExecute taint of node. */
 bool ss_verify_taints_tolerated(const vctx_t *v, const ss_template_t *t, int32_t node);
 
+/* Row names a pending pod and a node in range (the others are reported by
+ * the row checks and left out of the replay). */
+bool ss_verify_row_placed(const vctx_t *v, int32_t row);
+
+/* One placed row and its sort key. */
+typedef struct {
+    int64_t key;
+    int32_t row;
+} ss_verify_order_t;
+
+/* The placed rows in replay order: by seq when any row has one (reporting
+ * SEQ for placed rows without one, unplaced rows with one and repeated
+ * values), else queue order (priority descending, then pod index); sets
+ * rep->rules.order_by_seq. Returns a malloc'ed array of *n_out rows, or
+ * NULL when out of memory. */
+ss_verify_order_t *ss_verify_commit_order(vctx_t *v, int32_t *n_out);
+
 /* The replay in commit order (ss_verify_rules.c): resources at each
  * placement, DoNotSchedule spread, required pod (anti-)affinity both
  * directions, victims and PDBs. Fills v->rep->rules. Returns 0 or SS_ENOMEM. */

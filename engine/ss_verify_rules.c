@@ -511,15 +511,6 @@ static void check_symmetric(replay_t *r, int32_t q, int32_t node)
 
 /* ---- victims ---- */
 
-/* Row names a pending pod and a node in range (the others are reported by
- * the row checks and left out of the replay). */
-static bool placed(const replay_t *r, int32_t row)
-{
-    const ss_placements_t *p = r->v->p;
-    return ss_summary_row_pod(r->c, p, row) >= 0 && p->node[row] >= 0 &&
-           p->node[row] < r->c->n_nodes;
-}
-
 /* Removes the victims of row (placed on its node, pod its preemptor). */
 static void remove_victims(replay_t *r, int32_t row)
 {
@@ -584,10 +575,10 @@ static int group_victims(replay_t *r, ss_error_t *err)
         if (!running)
             ss_verify_violation(r->v, SS_VRULE_VICTIM, x >= 0 && x < c->n_pods ? x : -1, -1,
                                 "victim entry %d (pod index %d) is not a running pod", i, x);
-        else if (!placed(r, row))
+        else if (!ss_verify_row_placed(r->v, row))
             ss_verify_violation(r->v, SS_VRULE_VICTIM, x, c->pod_node[x],
                                 "its preemptor (row %d) is not placed", row);
-        r->vic_list[r->vic_begin[row + 1]++] = running && placed(r, row) ? x : -1;
+        r->vic_list[r->vic_begin[row + 1]++] = running && ss_verify_row_placed(r->v, row) ? x : -1;
     }
     return 0;
 }
@@ -604,70 +595,14 @@ static int group_rows(replay_t *r, ss_error_t *err)
     if (!r->grp_begin || !r->grp_rows || !r->grp_done)
         return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d groups", c->n_groups);
     for (int32_t row = 0; row < p->n; row++)
-        if (placed(r, row) && c->pod_group[p->pod[row]] >= 0)
+        if (ss_verify_row_placed(r->v, row) && c->pod_group[p->pod[row]] >= 0)
             r->grp_begin[c->pod_group[p->pod[row]] + 2]++;
     for (int32_t g = 0; g < c->n_groups; g++)
         r->grp_begin[g + 2] += r->grp_begin[g + 1];
     for (int32_t row = 0; row < p->n; row++)
-        if (placed(r, row) && c->pod_group[p->pod[row]] >= 0)
+        if (ss_verify_row_placed(r->v, row) && c->pod_group[p->pod[row]] >= 0)
             r->grp_rows[r->grp_begin[c->pod_group[p->pod[row]] + 1]++] = row;
     return 0;
-}
-
-/* ---- commit order ---- */
-
-typedef struct {
-    int64_t key;
-    int32_t row;
-} order_t;
-
-static int order_cmp(const void *a, const void *b)
-{
-    const order_t *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
-}
-
-/* The placed rows in replay order: by seq when any row has one (reporting
- * placed rows without one, unplaced rows with one and repeated values), else
- * queue order (priority descending, then pod index). *n_out = rows. */
-static order_t *commit_order(replay_t *r, int32_t *n_out)
-{
-    const ss_cluster_t *c = r->c;
-    const ss_placements_t *p = r->v->p;
-    int by_seq = 0;
-    for (int32_t row = 0; row < p->n && !by_seq; row++)
-        by_seq = p->seq[row] >= 0;
-    r->v->rep->rules.order_by_seq = by_seq;
-    order_t *o = malloc((p->n > 0 ? (size_t)p->n : 1) * sizeof *o);
-    if (!o)
-        return NULL;
-    int32_t n = 0;
-    for (int32_t row = 0; row < p->n; row++) {
-        int32_t q = ss_summary_row_pod(c, p, row);
-        if (!placed(r, row)) {
-            if (by_seq && p->seq[row] >= 0)
-                ss_verify_violation(r->v, SS_VRULE_SEQ, q, -1, "unplaced row %d has seq %d", row,
-                                    p->seq[row]);
-            continue;
-        }
-        int64_t key = (int64_t)INT32_MAX - c->pod_priority[q];
-        if (by_seq && p->seq[row] < 0)
-            ss_verify_violation(r->v, SS_VRULE_SEQ, q, p->node[row], "placed row %d has no seq",
-                                row);
-        if (by_seq)
-            key = p->seq[row] >= 0 ? p->seq[row] : (int64_t)INT32_MAX + 1;
-        o[n++] = (order_t){key, row};
-    }
-    qsort(o, (size_t)n, sizeof *o, order_cmp);
-    for (int32_t i = 1; by_seq && i < n; i++)
-        if (o[i].key == o[i - 1].key && o[i].key <= INT32_MAX)
-            ss_verify_violation(r->v, SS_VRULE_SEQ, p->pod[o[i].row], p->node[o[i].row],
-                                "rows %d and %d have the same seq %lld", o[i - 1].row, o[i].row,
-                                (long long)o[i].key);
-    *n_out = n;
-    return o;
 }
 
 /* ---- PDBs ---- */
@@ -824,14 +759,14 @@ int ss_verify_replay(vctx_t *v, int pdb_hard, ss_error_t *err)
     replay_t r;
     memset(&r, 0, sizeof r);
     r.v = v, r.c = v->c;
-    order_t *o = NULL;
+    ss_verify_order_t *o = NULL;
     int32_t n = 0;
     int rc = replay_init(&r, err);
     if (rc == 0)
         rc = group_victims(&r, err);
     if (rc == 0)
         rc = group_rows(&r, err);
-    if (rc == 0 && !(o = commit_order(&r, &n)))
+    if (rc == 0 && !(o = ss_verify_commit_order(v, &n)))
         rc = ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d rows", v->p->n);
     for (int32_t i = 0; rc == 0 && i < n && !r.oom; i++)
         replay_row(&r, o[i].row);
@@ -842,20 +777,4 @@ int ss_verify_replay(vctx_t *v, int pdb_hard, ss_error_t *err)
     free(o);
     replay_free(&r);
     return rc;
-}
-
-void ss_verify_print_rules(FILE *f, const ss_verify_report_t *rep)
-{
-    const ss_verify_rules_t *s = &rep->rules;
-    fprintf(f, "commit order: %s\n", s->order_by_seq ? "seq" : "queue (no seq in the file)");
-    fprintf(f, "spread constraints (DoNotSchedule): %lld checked, %lld violated\n",
-            (long long)s->spread_checked, (long long)s->spread_violated);
-    fprintf(f, "pod affinity (required): %lld checked, %lld violated\n",
-            (long long)s->affinity_checked, (long long)s->affinity_violated);
-    fprintf(f, "pod anti-affinity (required, both directions): %lld checked, %lld violated\n",
-            (long long)s->anti_checked, (long long)s->anti_violated);
-    fprintf(f, "preemption: %lld victims of %lld preemptors\n", (long long)s->victims,
-            (long long)s->preemptors);
-    fprintf(f, "PDB budget exceeded: %lld of %lld%s\n", (long long)s->pdb_exceeded,
-            (long long)s->pdbs, s->pdb_hard ? " (hard: violations)" : " (best effort)");
 }

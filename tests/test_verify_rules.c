@@ -16,7 +16,11 @@
 
 #include <cmocka.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "ss_rules.h"
+#include "ss_snapshot.h"
 #include "ss_verify.h"
 
 #define ZONE "topology.kubernetes.io/zone"
@@ -941,6 +945,54 @@ static void test_random_against_naive(void **state)
     assert_true(seen_spread > 100 && seen_aff > 100 && seen_anti > 100 && seen_sym > 100);
 }
 
+/* Runs `shardsched verify args`; returns the exit status, the first bytes of
+ * stdout in out. */
+static int run_cli(const char *args, char *out, size_t len)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 %s verify %s 2>/dev/null",
+             SS_BINARY, args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = 0;
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The CLI prints the rules' lines and the json rules object; --pdb-hard is
+ * reported. (Snapshots do not store the rules yet: a rule-free cluster, the
+ * spread violation comes from the queue order of a file without seq.) */
+static void test_cli_rules_summary(void **state)
+{
+    (void)state;
+    if (access(SS_BINARY, X_OK) != 0)
+        skip(); /* shardsched not built yet */
+    char dir[] = "/tmp/test_verify_rules.XXXXXX", cl[64], pl[64], args[256], out[8192];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cl, sizeof cl, "%s/c.h5", dir);
+    snprintf(pl, sizeof pl, "%s/p.h5", dir);
+    ss_cluster_t *c = two_by_two(2);
+    ss_placements_t *p = plan(c);
+    put(p, 0, 0, -1), put(p, 1, 2, -1);
+    ss_error_t err;
+    assert_int_equal(ss_snapshot_write(cl, c, &err), 0);
+    assert_int_equal(ss_placements_write(pl, c, p, &err), 0);
+    snprintf(args, sizeof args, "-i %s -p %s", cl, pl);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "spread constraints (DoNotSchedule): 0 checked, 0 violated"));
+    assert_non_null(strstr(out, "preemption: 0 victims of 0 preemptors"));
+    assert_non_null(strstr(out, "PDB budget exceeded: 0 of 0 (best effort)"));
+    snprintf(args, sizeof args, "-i %s -p %s -o json --pdb-hard", cl, pl);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"rules\":{\"order\":\"queue\",\"spread_checked\":0"));
+    assert_non_null(strstr(out, "\"pdb_hard\":true"));
+    unlink(cl), unlink(pl), rmdir(dir);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -960,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_victim_lowers_spread_min),
         cmocka_unit_test(test_gang_victims),
         cmocka_unit_test(test_random_against_naive),
+        cmocka_unit_test(test_cli_rules_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
