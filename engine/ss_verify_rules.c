@@ -613,14 +613,24 @@ static void check_pdbs(replay_t *r, int pdb_hard)
     ss_verify_rules_t *st = &r->v->rep->rules;
     st->pdbs = c->n_pdbs;
     st->pdb_hard = pdb_hard;
-    for (int32_t i = 0; i < c->n_pdbs; i++) {
+    /* the pods removed, each once, in victim order (vic_list is reused) */
+    const ss_placements_t *p = r->v->p;
+    int32_t nv = 0;
+    for (int32_t i = 0; i < r->vic_begin[p->n]; i++) {
+        int32_t x = r->vic_list[i];
+        if (x >= 0 && r->removed[x] == 1) {
+            r->removed[x] = 2;
+            r->vic_list[nv++] = x;
+        }
+    }
+    for (int32_t i = 0; i < c->n_pdbs && nv > 0; i++) {
         const ss_pdb_t *b = &c->pdbs[i];
         int64_t hit = 0;
         int32_t first = -1;
-        for (int32_t x = 0; x < c->n_pods; x++)
-            if (r->removed[x] && ss_pdb_covers(c, b, x)) {
+        for (int32_t j = 0; j < nv; j++)
+            if (ss_pdb_covers(c, b, r->vic_list[j])) {
                 hit++;
-                first = first < 0 ? x : first;
+                first = first < 0 ? r->vic_list[j] : first;
             }
         if (hit == 0)
             continue;
