@@ -19,6 +19,7 @@
 typedef struct {
     const char *cluster, *placements;
     int quiet, format; /* format: FORMAT_TEXT or FORMAT_JSON */
+    int pdb_hard;      /* PDB budgets exceeded by victims are violations */
 } opts_t;
 
 enum { FORMAT_TEXT, FORMAT_JSON };
@@ -27,21 +28,32 @@ static const char *const formats[] = {"text", "json", NULL};
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched verify -i cluster.h5 -p placements.h5 [-o text|json] [-q]\n"
+               "                         [--pdb-hard]\n"
                "\n"
                "Checks every placement against the snapshot with code independent of the\n"
                "scheduler (taints and tolerations, cordoned nodes, nodeSelector, required node\n"
                "affinity, GPU models, cpu/memory/pods/extended resources, per-GPU sharing,\n"
-               "gangs all-or-nothing and their required topology domain, reason codes) and\n"
-               "prints the violations, then a summary: pods placed and unschedulable by\n"
-               "reason, utilisation per resource and zone, gangs, stranded GPUs.\n"
+               "gangs all-or-nothing and their required topology domain, reason codes), then\n"
+               "replays the placements in commit order (/placements/seq; queue order when the\n"
+               "file has none) from the running pods, removing each preemptor's victims first,\n"
+               "and checks at each placement: resources, DoNotSchedule topology spread,\n"
+               "required pod affinity and anti-affinity in both directions, and that every\n"
+               "victim was running, is removed once and has a lower priority than its\n"
+               "preemptor. It prints the violations, then a summary: pods placed and\n"
+               "unschedulable by reason, utilisation per resource and zone, gangs, stranded\n"
+               "GPUs, and the inter-pod rules checked / violated, victims, PDBs exceeded.\n"
                "\n"
                "  -i, --input FILE        cluster snapshot (shardsched gen / import)\n"
                "  -p, --placements FILE   result of shardsched schedule on that snapshot\n"
                "  -o, --output FORMAT     text (default) or json: one JSON object on stdout\n"
                "                          (ok, violations, violations_by_rule, messages,\n"
                "                          pending, placed, unschedulable_by_reason,\n"
-               "                          utilisation, gangs, gpus)\n"
+               "                          utilisation, gangs, gpus, rules)\n"
                "  -q, --quiet             print violations and the verdict only, no summary\n"
+               "      --pdb-hard          a PodDisruptionBudget exceeded by the victims is a\n"
+               "                          violation (a run with --preempt-with evict); by\n"
+               "                          default it is only counted (best effort, as\n"
+               "                          kube-scheduler's preemption)\n"
                "  -h, --help              this text\n"
                "\n"
                "Exit status: 0 no violation, 1 violations found, 2 bad usage or unreadable input.\n"
@@ -64,6 +76,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_STR('p', "placements", &o->placements),
         SS_O_CHOICE('o', "output", &o->format, formats),
         SS_O_FLAG('q', "quiet", &o->quiet),
+        SS_O_FLAG(0, "pdb-hard", &o->pdb_hard),
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"verify", opts, usage, NULL};
@@ -136,6 +149,20 @@ static int json_summary(json_t *j, const ss_summary_t *s)
     return rc;
 }
 
+/* j.rules: the inter-pod rules' figures. Returns 0 or -1. */
+static int json_rules(json_t *j, const ss_verify_rules_t *s)
+{
+    json_t *r = json_pack(
+        "{sssIsIsIsIsIsIsIsIsIsIsb}", "order", s->order_by_seq ? "seq" : "queue", "spread_checked",
+        (json_int_t)s->spread_checked, "spread_violated", (json_int_t)s->spread_violated,
+        "affinity_checked", (json_int_t)s->affinity_checked, "affinity_violated",
+        (json_int_t)s->affinity_violated, "anti_affinity_checked", (json_int_t)s->anti_checked,
+        "anti_affinity_violated", (json_int_t)s->anti_violated, "victims", (json_int_t)s->victims,
+        "preemptors", (json_int_t)s->preemptors, "pdbs", (json_int_t)s->pdbs, "pdb_exceeded",
+        (json_int_t)s->pdb_exceeded, "pdb_hard", s->pdb_hard);
+    return r ? ss_json_set(j, "rules", r) : -1;
+}
+
 /* The JSON summary: one object on stdout. Returns 0 or -1. */
 static int print_json(const opts_t *o, const ss_placements_t *p, const ss_verify_report_t *rep)
 {
@@ -159,6 +186,8 @@ static int print_json(const opts_t *o, const ss_placements_t *p, const ss_verify
         by = msgs = NULL;
         if (rc == 0)
             rc = json_summary(j, &rep->summary);
+        if (rc == 0)
+            rc = json_rules(j, &rep->rules);
     }
     json_decref(by);
     json_decref(msgs);
@@ -196,7 +225,7 @@ static int run(void *arg)
                 "shardsched verify: warning: %s has no snapshot fingerprint (written by an older "
                 "shardsched); checking it row by row against %s\n",
                 o->placements, o->cluster);
-    int64_t nv = ss_verify(c, p, &rep, &err);
+    int64_t nv = ss_verify_with(c, p, o->pdb_hard, &rep, &err);
     if (nv < 0) {
         fprintf(stderr, "shardsched verify: %s\n", err.text);
         goto out;

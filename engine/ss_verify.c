@@ -12,14 +12,7 @@
 #include <string.h>
 
 #include "ss_reason.h"
-
-typedef struct {
-    const ss_cluster_t *c;
-    const ss_placements_t *p;
-    ss_verify_report_t *rep;
-    int32_t hostname_key; /* string id of kubernetes.io/hostname, or -1 */
-    int32_t unsched_key;  /* string id of node.kubernetes.io/unschedulable, or -1 */
-} vctx_t;
+#include "ss_verify_impl.h"
 
 static const char *rule_texts[SS_VRULE_COUNT] = {
 #define SS_VRULE_TEXT(name, text) text,
@@ -45,12 +38,7 @@ static const char *effect_name(int32_t effect)
     return "";
 }
 
-/* Records one violation of rule by pod on node (either may be -1); detail is
- * an optional printf-style suffix. */
-static void violation(vctx_t *v, int rule, int32_t pod, int32_t node, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void violation(vctx_t *v, int rule, int32_t pod, int32_t node, const char *fmt, ...)
+void ss_verify_violation(vctx_t *v, int rule, int32_t pod, int32_t node, const char *fmt, ...)
 {
     ss_verify_report_t *rep = v->rep;
     rep->violations++;
@@ -80,7 +68,7 @@ static void violation(vctx_t *v, int rule, int32_t pod, int32_t node, const char
 
 /* Value id of label key on node, or -1 when the node has no such label. The
  * hostname label is implied by the node name when not stored. */
-static int32_t node_label(const vctx_t *v, int32_t node, int32_t key)
+int32_t ss_verify_node_label(const vctx_t *v, int32_t node, int32_t key)
 {
     const ss_cluster_t *c = v->c;
     int32_t b = c->node_label_begin[node], n = c->node_label_count[node];
@@ -145,7 +133,7 @@ static bool value_in(const ss_cluster_t *c, const ss_expr_t *e, int32_t value)
 static bool expr_matches(const vctx_t *v, const ss_expr_t *e, int32_t node)
 {
     const ss_cluster_t *c = v->c;
-    int32_t value = e->is_field ? c->node_name[node] : node_label(v, node, e->key);
+    int32_t value = e->is_field ? c->node_name[node] : ss_verify_node_label(v, node, e->key);
     bool has = value >= 0;
     switch (e->op) {
     case SS_OP_IN:
@@ -193,15 +181,16 @@ static void check_taints(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t
     const ss_cluster_t *c = v->c;
     if (c->node_unsched[node] &&
         !template_tolerates(c, t, v->unsched_key, 0, SS_EFFECT_NO_SCHEDULE))
-        violation(v, SS_VRULE_CORDONED, pod, node, NULL);
+        ss_verify_violation(v, SS_VRULE_CORDONED, pod, node, NULL);
     int32_t b = c->node_taint_begin[node], n = c->node_taint_count[node];
     for (int32_t i = b; i < b + n; i++) {
         const ss_taint_t *x = &c->taints[i];
         if (x->effect != SS_EFFECT_NO_SCHEDULE && x->effect != SS_EFFECT_NO_EXECUTE)
             continue;
         if (!template_tolerates(c, t, x->key, x->value, x->effect)) {
-            violation(v, SS_VRULE_TAINT, pod, node, "%s=%s:%s", ss_cluster_strget(c, x->key),
-                      ss_cluster_strget(c, x->value), effect_name(x->effect));
+            ss_verify_violation(v, SS_VRULE_TAINT, pod, node, "%s=%s:%s",
+                                ss_cluster_strget(c, x->key), ss_cluster_strget(c, x->value),
+                                effect_name(x->effect));
             return; /* one per pod */
         }
     }
@@ -212,14 +201,37 @@ static void check_selectors(vctx_t *v, const ss_template_t *t, int32_t pod, int3
     const ss_cluster_t *c = v->c;
     for (int32_t i = t->sel_begin; i < t->sel_begin + t->sel_count; i++) {
         const ss_label_t *l = &c->labels[i];
-        if (node_label(v, node, l->key) != l->value) {
-            violation(v, SS_VRULE_SELECTOR, pod, node, "%s=%s", ss_cluster_strget(c, l->key),
-                      ss_cluster_strget(c, l->value));
+        if (ss_verify_node_label(v, node, l->key) != l->value) {
+            ss_verify_violation(v, SS_VRULE_SELECTOR, pod, node, "%s=%s",
+                                ss_cluster_strget(c, l->key), ss_cluster_strget(c, l->value));
             break;
         }
     }
     if (!affinity_matches(v, t, node))
-        violation(v, SS_VRULE_AFFINITY, pod, node, "none of %d terms matches", t->req_count);
+        ss_verify_violation(v, SS_VRULE_AFFINITY, pod, node, "none of %d terms matches",
+                            t->req_count);
+}
+
+bool ss_verify_node_matches(const vctx_t *v, const ss_template_t *t, int32_t node)
+{
+    const ss_cluster_t *c = v->c;
+    for (int32_t i = t->sel_begin; i < t->sel_begin + t->sel_count; i++)
+        if (ss_verify_node_label(v, node, c->labels[i].key) != c->labels[i].value)
+            return false;
+    return affinity_matches(v, t, node);
+}
+
+bool ss_verify_taints_tolerated(const vctx_t *v, const ss_template_t *t, int32_t node)
+{
+    const ss_cluster_t *c = v->c;
+    int32_t b = c->node_taint_begin[node], n = c->node_taint_count[node];
+    for (int32_t i = b; i < b + n; i++) {
+        const ss_taint_t *x = &c->taints[i];
+        if ((x->effect == SS_EFFECT_NO_SCHEDULE || x->effect == SS_EFFECT_NO_EXECUTE) &&
+            !template_tolerates(c, t, x->key, x->value, x->effect))
+            return false;
+    }
+    return true;
 }
 
 static void check_gpus(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t node, uint64_t mask)
@@ -229,15 +241,16 @@ static void check_gpus(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t n
     uint64_t inside = ng >= 64 ? UINT64_MAX : ((UINT64_C(1) << ng) - 1);
     int bits = __builtin_popcountll(mask);
     if (t->req.gpu_count == 0 && mask != 0) {
-        violation(v, SS_VRULE_GPU_MASK, pod, node, "GPUs assigned to a pod that asks none");
+        ss_verify_violation(v, SS_VRULE_GPU_MASK, pod, node,
+                            "GPUs assigned to a pod that asks none");
         return;
     }
     if (t->req.gpu_count == 0)
         return;
     if (bits != t->req.gpu_count || (mask & ~inside) != 0) {
-        violation(v, SS_VRULE_GPU_MASK, pod, node,
-                  "mask 0x%llx has %d GPUs for a request of %d, node has %d GPUs",
-                  (unsigned long long)mask, bits, t->req.gpu_count, ng);
+        ss_verify_violation(v, SS_VRULE_GPU_MASK, pod, node,
+                            "mask 0x%llx has %d GPUs for a request of %d, node has %d GPUs",
+                            (unsigned long long)mask, bits, t->req.gpu_count, ng);
         return;
     }
     if (t->model_count == 0)
@@ -250,8 +263,8 @@ static void check_gpus(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t n
         for (int32_t m = t->model_begin; m < t->model_begin + t->model_count && !ok; m++)
             ok = c->models[m] == model;
         if (!ok) {
-            violation(v, SS_VRULE_GPU_MODEL, pod, node, "GPU %d is %s", b,
-                      ss_cluster_strget(c, model));
+            ss_verify_violation(v, SS_VRULE_GPU_MODEL, pod, node, "GPU %d is %s", b,
+                                ss_cluster_strget(c, model));
             return;
         }
     }
@@ -266,23 +279,25 @@ static void check_row(vctx_t *v, int32_t row)
     if (pod < 0)
         return; /* reported by check_rows */
     if (node < -1 || node >= c->n_nodes) {
-        violation(v, SS_VRULE_ROWS, pod, -1, "row %d: node index %d out of range", row, node);
+        ss_verify_violation(v, SS_VRULE_ROWS, pod, -1, "row %d: node index %d out of range", row,
+                            node);
         return;
     }
     if (node == -1) {
         if (why == SS_REASON_NONE)
-            violation(v, SS_VRULE_REASON, pod, -1, "unplaced with reason 'placed'");
+            ss_verify_violation(v, SS_VRULE_REASON, pod, -1, "unplaced with reason 'placed'");
         else if (why < 0 || why >= SS_REASON_COUNT)
-            violation(v, SS_VRULE_REASON, pod, -1, "unknown reason code %d", why);
+            ss_verify_violation(v, SS_VRULE_REASON, pod, -1, "unknown reason code %d", why);
         if (p->gpu_mask[row] != 0)
-            violation(v, SS_VRULE_GPU_MASK, pod, -1, "GPU mask set on an unplaced pod");
+            ss_verify_violation(v, SS_VRULE_GPU_MASK, pod, -1, "GPU mask set on an unplaced pod");
         return;
     }
     const ss_template_t *t = &c->templates[c->pod_template[pod]];
     if (why != SS_REASON_NONE)
-        violation(v, SS_VRULE_REASON, pod, node, "placed with reason '%s'", ss_reason_text(why));
+        ss_verify_violation(v, SS_VRULE_REASON, pod, node, "placed with reason '%s'",
+                            ss_reason_text(why));
     if (t->unsupported)
-        violation(v, SS_VRULE_UNSUPPORTED, pod, node, "rule bits 0x%x", t->unsupported);
+        ss_verify_violation(v, SS_VRULE_UNSUPPORTED, pod, node, "rule bits 0x%x", t->unsupported);
     check_taints(v, t, pod, node);
     check_selectors(v, t, pod, node);
     check_gpus(v, t, pod, node, p->gpu_mask[row]);
@@ -300,12 +315,13 @@ static int check_rows(vctx_t *v, ss_error_t *err)
     for (int32_t row = 0; row < p->n; row++) {
         int32_t pod = p->pod[row];
         if (ss_summary_row_pod(c, p, row) < 0)
-            violation(v, SS_VRULE_ROWS, pod >= 0 && pod < c->n_pods ? pod : -1, -1,
-                      "row %d names pod index %d, which is not a pending pod", row, pod);
+            ss_verify_violation(v, SS_VRULE_ROWS, pod >= 0 && pod < c->n_pods ? pod : -1, -1,
+                                "row %d names pod index %d, which is not a pending pod", row, pod);
         else if (seen[pod])
-            violation(v, SS_VRULE_ROWS, pod, -1, "row %d: pod has two rows", row);
+            ss_verify_violation(v, SS_VRULE_ROWS, pod, -1, "row %d: pod has two rows", row);
         else if (pod <= prev)
-            violation(v, SS_VRULE_ROWS, pod, -1, "row %d: pod indices not increasing", row);
+            ss_verify_violation(v, SS_VRULE_ROWS, pod, -1, "row %d: pod indices not increasing",
+                                row);
         if (pod >= 0 && pod < c->n_pods)
             seen[pod] = 1;
         if (pod > prev)
@@ -313,78 +329,66 @@ static int check_rows(vctx_t *v, ss_error_t *err)
     }
     for (int32_t pod = 0; pod < c->n_pods; pod++)
         if (c->pod_node[pod] == -1 && !seen[pod])
-            violation(v, SS_VRULE_ROWS, pod, -1, "pending pod has no placements row");
+            ss_verify_violation(v, SS_VRULE_ROWS, pod, -1, "pending pod has no placements row");
     free(seen);
     return 0;
 }
 
-/* ---- per node: resources and GPU sharing ---- */
-
-enum { RES_CPU, RES_MEM, RES_PODS, RES_EXT0 };
-
-static int64_t request_of(const ss_request_t *r, int res)
+bool ss_verify_row_placed(const vctx_t *v, int32_t row)
 {
-    return res == RES_CPU    ? r->cpu_milli
-           : res == RES_MEM  ? r->memory
-           : res == RES_PODS ? 1
-                             : r->ext[res - RES_EXT0];
+    const ss_placements_t *p = v->p;
+    return ss_summary_row_pod(v->c, p, row) >= 0 && p->node[row] >= 0 &&
+           p->node[row] < v->c->n_nodes;
 }
 
-/* First placed pod on node with a nonzero request of res (or, for res < 0,
- * using GPU -res-1 of the node), for messages; -1 if none. */
-static int32_t first_placed(const vctx_t *v, int32_t node, int res)
+/* ---- commit order ---- */
+
+static int order_cmp(const void *a, const void *b)
+{
+    const ss_verify_order_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The placed rows in replay order: by seq when any row has one (reporting
+ * placed rows without one, unplaced rows with one and repeated values), else
+ * queue order (priority descending, then pod index). *n_out = rows. */
+ss_verify_order_t *ss_verify_commit_order(vctx_t *v, int32_t *n_out)
 {
     const ss_cluster_t *c = v->c;
-    for (int32_t row = 0; row < v->p->n; row++) {
-        int32_t pod = ss_summary_row_pod(c, v->p, row);
-        if (pod < 0 || v->p->node[row] != node)
+    const ss_placements_t *p = v->p;
+    int by_seq = 0;
+    for (int32_t row = 0; row < p->n && !by_seq; row++)
+        by_seq = p->seq[row] >= 0;
+    v->rep->rules.order_by_seq = by_seq;
+    ss_verify_order_t *o = malloc((p->n > 0 ? (size_t)p->n : 1) * sizeof *o);
+    if (!o)
+        return NULL;
+    int32_t n = 0;
+    for (int32_t row = 0; row < p->n; row++) {
+        int32_t q = ss_summary_row_pod(c, p, row);
+        if (!ss_verify_row_placed(v, row)) {
+            if (by_seq && p->seq[row] >= 0)
+                ss_verify_violation(v, SS_VRULE_SEQ, q, -1, "unplaced row %d has seq %d", row,
+                                    p->seq[row]);
             continue;
-        const ss_request_t *r = &c->templates[c->pod_template[pod]].req;
-        if (res >= 0 ? request_of(r, res) > 0 : (v->p->gpu_mask[row] >> (-res - 1) & 1))
-            return pod;
-    }
-    return -1;
-}
-
-static void over(vctx_t *v, int rule, int32_t node, int res, int64_t used, int64_t cap,
-                 const char *what)
-{
-    int32_t pod = v->rep->n_messages < SS_VERIFY_MAX_MESSAGES ? first_placed(v, node, res) : -1;
-    violation(v, rule, pod, node, "%s requested %lld of %lld allocatable", what, (long long)used,
-              (long long)cap);
-}
-
-static void check_node(vctx_t *v, const ss_usage_t *u, int32_t n)
-{
-    const ss_cluster_t *c = v->c;
-    /* Saturating sums (the usage is saturated too): an over-committed node
-     * is reported with a clamped total, never a wrapped one. */
-    int64_t cpu = ss_sat_add64(u->cpu[0][n], u->cpu[1][n]);
-    int64_t mem = ss_sat_add64(u->mem[0][n], u->mem[1][n]);
-    int64_t pods = (int64_t)u->pods[0][n] + u->pods[1][n];
-    if (u->cpu[1][n] > 0 && cpu > c->node_cpu[n])
-        over(v, SS_VRULE_CPU, n, RES_CPU, cpu, c->node_cpu[n], "cpu");
-    if (u->mem[1][n] > 0 && mem > c->node_mem[n])
-        over(v, SS_VRULE_MEMORY, n, RES_MEM, mem, c->node_mem[n], "memory");
-    if (u->pods[1][n] > 0 && pods > c->node_pods[n])
-        over(v, SS_VRULE_PODS, n, RES_PODS, pods, c->node_pods[n], "pods");
-    for (int e = 0; e < c->n_ext; e++) {
-        size_t x = (size_t)n * SS_MAX_EXT + e;
-        int64_t used = ss_sat_add64(u->ext[0][x], u->ext[1][x]);
-        if (u->ext[1][x] > 0 && used > c->node_ext[x])
-            over(v, SS_VRULE_EXT, n, RES_EXT0 + e, used, c->node_ext[x],
-                 ss_cluster_strget(c, c->ext_name[e]));
-    }
-    int32_t gb = c->node_gpu_begin[n];
-    for (int32_t b = 0; b < c->node_gpu_count[n]; b++) {
-        int32_t g = gb + b;
-        if (u->gpu[1][g] > 0 && (int64_t)u->gpu[0][g] + u->gpu[1][g] > c->gpu_milli[g]) {
-            char what[32];
-            snprintf(what, sizeof what, "GPU %d milli-GPU", b);
-            over(v, SS_VRULE_GPU_SHARE, n, -b - 1, (int64_t)u->gpu[0][g] + u->gpu[1][g],
-                 c->gpu_milli[g], what);
         }
+        int64_t key = (int64_t)INT32_MAX - c->pod_priority[q];
+        if (by_seq && p->seq[row] < 0)
+            ss_verify_violation(v, SS_VRULE_SEQ, q, p->node[row], "placed row %d has no seq", row);
+        if (by_seq)
+            key = p->seq[row] >= 0 ? p->seq[row] : (int64_t)INT32_MAX + 1;
+        o[n++] = (ss_verify_order_t){key, row};
     }
+    qsort(o, (size_t)n, sizeof *o, order_cmp);
+    for (int32_t i = 1; by_seq && i < n; i++)
+        if (o[i].key == o[i - 1].key && o[i].key <= INT32_MAX)
+            ss_verify_violation(v, SS_VRULE_SEQ, p->pod[o[i].row], p->node[o[i].row],
+                                "rows %d and %d have the same seq %lld", o[i - 1].row, o[i].row,
+                                (long long)o[i].key);
+    *n_out = n;
+    return o;
 }
 
 /* ---- gangs ---- */
@@ -419,18 +423,18 @@ static int check_gangs(vctx_t *v, ss_error_t *err)
         if (c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED && !split[g] &&
             ss_summary_topo_common(c, first[g], node) <= level) {
             split[g] = 1;
-            violation(v, SS_VRULE_TOPOLOGY, pod, node,
-                      "group %s requires one %s; first member on %s",
-                      ss_cluster_strget(c, c->group_name[g]), ss_topo_level_name(level),
-                      ss_cluster_strget(c, c->node_name[first[g]]));
+            ss_verify_violation(v, SS_VRULE_TOPOLOGY, pod, node,
+                                "group %s requires one %s; first member on %s",
+                                ss_cluster_strget(c, c->group_name[g]), ss_topo_level_name(level),
+                                ss_cluster_strget(c, c->node_name[first[g]]));
         }
     }
     for (int32_t g = 0; g < c->n_groups; g++)
         if (placed[g] > 0 && placed[g] + running[g] < c->group_min_member[g])
-            violation(v, SS_VRULE_GANG, first_pod[g], first[g],
-                      "group %s: %d placed + %d running < minMember %d",
-                      ss_cluster_strget(c, c->group_name[g]), placed[g], running[g],
-                      c->group_min_member[g]);
+            ss_verify_violation(v, SS_VRULE_GANG, first_pod[g], first[g],
+                                "group %s: %d placed + %d running < minMember %d",
+                                ss_cluster_strget(c, c->group_name[g]), placed[g], running[g],
+                                c->group_min_member[g]);
     free(running), free(placed), free(first), free(first_pod), free(split);
     return 0;
 }
@@ -439,6 +443,12 @@ static int check_gangs(vctx_t *v, ss_error_t *err)
 
 int64_t ss_verify(const ss_cluster_t *c, const ss_placements_t *p, ss_verify_report_t *rep,
                   ss_error_t *err)
+{
+    return ss_verify_with(c, p, 0, rep, err);
+}
+
+int64_t ss_verify_with(const ss_cluster_t *c, const ss_placements_t *p, int pdb_hard,
+                       ss_verify_report_t *rep, ss_error_t *err)
 {
     memset(rep, 0, sizeof *rep);
     if (!c || !p)
@@ -456,9 +466,7 @@ int64_t ss_verify(const ss_cluster_t *c, const ss_placements_t *p, ss_verify_rep
         check_row(&v, row);
     if ((rc = ss_usage_compute(c, p, &u, err)) < 0)
         return rc;
-    for (int32_t n = 0; n < c->n_nodes; n++)
-        check_node(&v, &u, n);
-    if ((rc = check_gangs(&v, err)) < 0 ||
+    if ((rc = ss_verify_replay(&v, pdb_hard, err)) < 0 || (rc = check_gangs(&v, err)) < 0 ||
         (rc = ss_summary_compute(c, p, &u, &rep->summary, err)) < 0) {
         ss_usage_free(&u);
         return rc;
@@ -491,4 +499,21 @@ void ss_verify_print_violations(FILE *f, const ss_verify_report_t *rep)
 void ss_verify_print_summary(FILE *f, const ss_verify_report_t *rep)
 {
     ss_summary_print(f, &rep->summary);
+    ss_verify_print_rules(f, rep);
+}
+
+void ss_verify_print_rules(FILE *f, const ss_verify_report_t *rep)
+{
+    const ss_verify_rules_t *s = &rep->rules;
+    fprintf(f, "commit order: %s\n", s->order_by_seq ? "seq" : "queue (no seq in the file)");
+    fprintf(f, "spread constraints (DoNotSchedule): %lld checked, %lld violated\n",
+            (long long)s->spread_checked, (long long)s->spread_violated);
+    fprintf(f, "pod affinity (required): %lld checked, %lld violated\n",
+            (long long)s->affinity_checked, (long long)s->affinity_violated);
+    fprintf(f, "pod anti-affinity (required, both directions): %lld checked, %lld violated\n",
+            (long long)s->anti_checked, (long long)s->anti_violated);
+    fprintf(f, "preemption: %lld victims of %lld preemptors\n", (long long)s->victims,
+            (long long)s->preemptors);
+    fprintf(f, "PDB budget exceeded: %lld of %lld%s\n", (long long)s->pdb_exceeded,
+            (long long)s->pdbs, s->pdb_hard ? " (hard: violations)" : " (best effort)");
 }
