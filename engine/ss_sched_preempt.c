@@ -31,6 +31,8 @@ typedef struct {
     int32_t *pdb_left;           /* [n_pdbs] disruptions still allowed */
     int32_t *buf, *buf2;         /* [n_pods on a node] */
     int32_t cap_buf;
+    int32_t *tp_b, *tp_pdb; /* per template: the PDBs whose selector its labels match (CSR) */
+    int fast;               /* the current preemptor: resources only (no rules, no GPUs) */
     /* undo log of a gang's tentative work: +row placed, -(pod+1) victim */
     int32_t *undo;
     int32_t n_undo, cap_undo;
@@ -84,6 +86,42 @@ static int fits(pctx_t *x, int32_t pod, int32_t node)
     return ss_rules_check(x->s, &x->w, x->v, x->st, pod, node);
 }
 
+/* Does PDB k cover running pod q? Through the template's list. */
+static bool covers(const pctx_t *x, int32_t k, int32_t q)
+{
+    int32_t t = x->c->pod_template[q];
+    if (x->c->pdbs[k].ns != x->c->pod_ns[q])
+        return false;
+    for (int32_t i = x->tp_b[t]; i < x->tp_b[t + 1]; i++)
+        if (x->tp_pdb[i] == k)
+            return true;
+    return false;
+}
+
+/* Resources only: does the pod fit on node once `extra` is freed? */
+typedef struct {
+    int64_t cpu, mem, pods, ext[SS_MAX_EXT];
+} res_t;
+static bool res_fit(const pctx_t *x, const ss_template_t *tp, int32_t node, const res_t *e)
+{
+    const ss_state_t *st = x->st;
+    if (st->free_pods[node] + e->pods < 1 || st->free_cpu[node] + e->cpu < tp->req.cpu_milli ||
+        st->free_mem[node] + e->mem < tp->req.memory)
+        return false;
+    for (int k = 0; k < x->c->n_ext; k++)
+        if (st->free_ext[(size_t)node * SS_MAX_EXT + k] + e->ext[k] < tp->req.ext[k])
+            return false;
+    return true;
+}
+static void res_add(res_t *e, const ss_template_t *t, int sign)
+{
+    e->pods += sign;
+    e->cpu += sign * t->req.cpu_milli;
+    e->mem += sign * t->req.memory;
+    for (int k = 0; k < SS_MAX_EXT; k++)
+        e->ext[k] += sign * t->req.ext[k];
+}
+
 /* SelectVictimsOnNode. 1: a candidate (c filled, state unchanged), 0: not,
  * negative: out of memory. */
 static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, cand_t *cd)
@@ -97,15 +135,24 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     }
     if (n == 0)
         return 0;
+    const ss_template_t *ptp = tmpl_of(x, pod);
+    res_t extra = {0};
     for (int32_t i = 0; i < n; i++)
-        if (remove_pod(x, x->buf[i], -1) < 0)
-            return SS_ENOMEM;
-    int why = fits(x, pod, node);
-    if (why != SS_REASON_NONE) {
+        res_add(&extra, tmpl_of(x, x->buf[i]), +1);
+    if (!res_fit(x, ptp, node, &extra))
+        return 0; /* not even every lower-priority pod gone makes room */
+    int why = SS_REASON_NONE;
+    if (!x->fast) {
         for (int32_t i = 0; i < n; i++)
-            if (remove_pod(x, x->buf[i], +1) < 0)
+            if (remove_pod(x, x->buf[i], -1) < 0)
                 return SS_ENOMEM;
-        return why < 0 ? why : 0;
+        why = fits(x, pod, node);
+        if (why != SS_REASON_NONE) {
+            for (int32_t i = 0; i < n; i++)
+                if (remove_pod(x, x->buf[i], +1) < 0)
+                    return SS_ENOMEM;
+            return why < 0 ? why : 0;
+        }
     }
     g_c = c;
     qsort(x->buf, (size_t)n, sizeof *x->buf, cmp_important);
@@ -121,7 +168,7 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     for (int32_t i = 0; i < n; i++) {
         const ss_template_t *t = tmpl_of(x, x->buf[i]);
         for (int32_t k = 0; t->plabel_count > 0 && k < c->n_pdbs; k++)
-            if (ss_pdb_covers(c, &c->pdbs[k], x->buf[i]) && --left[k] < 0)
+            if (covers(x, k, x->buf[i]) && --left[k] < 0)
                 viol[i] = 1;
     }
     int32_t m = 0;
@@ -131,7 +178,16 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
                 x->buf2[m++] = x->buf[i] * 2 + pass;
     cd->nv = cd->n_viol = 0;
     int rc = 0;
-    for (int32_t i = 0; i < m && rc == 0; i++) { /* reprieve what still lets the pod fit */
+    for (int32_t i = 0; i < m && rc == 0 && x->fast; i++) { /* resources only */
+        int32_t q = x->buf2[i] / 2;
+        res_add(&extra, tmpl_of(x, q), -1);
+        if (!res_fit(x, ptp, node, &extra)) {
+            res_add(&extra, tmpl_of(x, q), +1);
+            cd->victims[cd->nv++] = q;
+            cd->n_viol += x->buf2[i] & 1;
+        }
+    }
+    for (int32_t i = 0; i < m && rc == 0 && !x->fast; i++) { /* reprieve what still fits */
         int32_t q = x->buf2[i] / 2;
         if ((rc = remove_pod(x, q, +1)) < 0)
             break;
@@ -144,7 +200,7 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
             cd->n_viol += x->buf2[i] & 1;
         }
     }
-    for (int32_t i = 0; i < cd->nv && rc == 0; i++) /* leave the state as it was */
+    for (int32_t i = 0; i < cd->nv && rc == 0 && !x->fast; i++) /* leave the state as it was */
         rc = remove_pod(x, cd->victims[i], +1);
     free(left);
     free(viol);
@@ -212,6 +268,8 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
         free(cur.victims);
         return SS_ENOMEM;
     }
+    const ss_template_t *ptp = tmpl_of(x, pod);
+    x->fast = ptp->req.gpu_count == 0 && !ss_rules_has_rules(x->v, pod);
     int32_t off = N > 0 ? (int32_t)(((uint64_t)o->seed) % (uint64_t)N) : 0;
     int64_t found = 0, nonviol = 0;
     for (int32_t i = 0; i < N && rc == 0; i++) {
@@ -244,7 +302,7 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
             rc = remove_pod(x, q, -1);
             x->removed[q] = 1;
             for (int32_t k = 0; k < c->n_pdbs; k++)
-                if (tmpl_of(x, q)->plabel_count > 0 && ss_pdb_covers(c, &c->pdbs[k], q))
+                if (tmpl_of(x, q)->plabel_count > 0 && covers(x, k, q))
                     x->pdb_left[k]--;
             if (rc == 0)
                 rc = ss_placements_add_victim(x->out, row, q);
@@ -292,7 +350,7 @@ static int undo_all(pctx_t *x, int reason)
             x->removed[q] = 0;
             x->out->n_victims--;
             for (int32_t k = 0; k < c->n_pdbs; k++)
-                if (tmpl_of(x, q)->plabel_count > 0 && ss_pdb_covers(c, &c->pdbs[k], q))
+                if (tmpl_of(x, q)->plabel_count > 0 && covers(x, k, q))
                     x->pdb_left[k]++;
         }
     }
@@ -341,6 +399,28 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
     free(fill);
     for (int32_t k = 0; k < c->n_pdbs; k++)
         x->pdb_left[k] = ss_pdb_allowed(c, &c->pdbs[k]);
+    x->tp_b = calloc((size_t)c->n_templates + 2, sizeof *x->tp_b);
+    int64_t cap = 64, n = 0;
+    x->tp_pdb = malloc((size_t)cap * sizeof *x->tp_pdb);
+    if (!x->tp_b || !x->tp_pdb)
+        return SS_ENOMEM;
+    for (int32_t t = 0; t < c->n_templates; t++) {
+        const ss_template_t *tp = &c->templates[t];
+        x->tp_b[t] = (int32_t)n;
+        for (int32_t k = 0; k < c->n_pdbs && tp->plabel_count > 0; k++) {
+            if (!ss_sel_match(c, &c->pdbs[k].sel, tp->plabel_begin, tp->plabel_count))
+                continue;
+            if (n == cap) {
+                cap *= 2;
+                int32_t *q = realloc(x->tp_pdb, (size_t)cap * sizeof *q);
+                if (!q)
+                    return SS_ENOMEM;
+                x->tp_pdb = q;
+            }
+            x->tp_pdb[n++] = k;
+        }
+    }
+    x->tp_b[c->n_templates] = (int32_t)n;
     x->w.lo = 0;
     x->w.hi = c->n_nodes;
     return 0;
@@ -355,6 +435,8 @@ static void ctx_free(pctx_t *x)
     free(x->buf);
     free(x->buf2);
     free(x->undo);
+    free(x->tp_b);
+    free(x->tp_pdb);
 }
 
 int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *order,

@@ -1020,9 +1020,14 @@ static int eval_node(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, 
     for (int o = 0; o < 4; o++)
         for (int32_t i = 0; i < p->rule_n; i++) {
             const rule_t *ru = &r->rules[p->rule_b + i];
-            if (ru->type != order[o] || (ru->type == R_AFF_REQ && pp->aff_exception))
+            if (ru->type != order[o])
                 continue;
             int32_t val = ctr_value(r, &r->ctr[ru->counter], node);
+            if (ru->type == R_AFF_REQ && pp->aff_exception) { /* the key is still needed */
+                if (val < 0)
+                    return SS_REASON_POD_AFFINITY;
+                continue;
+            }
             int32_t cnt = val >= 0 ? vcount(v, ru->counter, val) : 0;
             switch (ru->type) {
             case R_SPREAD_HARD:
@@ -1234,6 +1239,11 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     if (min != mins)
         free(min);
     return rc;
+}
+
+bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod)
+{
+    return v->r->pairs[v->r->pair_of_pod[pod]].rule_n > 0;
 }
 
 int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,

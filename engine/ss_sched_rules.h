@@ -57,6 +57,10 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
                    const int32_t *pods, int32_t n, ss_placements_t *out, int32_t *seq,
                    int32_t *placed);
 
+/* True iff pod's pair has a rule of its own or one of another pod applies
+ * to it (its filters or score depend on the counts). */
+bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod);
+
 /* Every filter of pod on node in state st and view v: SS_REASON_NONE, a
  * reason, or SS_ENOMEM. */
 int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
