@@ -150,6 +150,11 @@ int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
                            const char *podgroups_json, const ss_kube_opts_t *o, ss_cluster_t **out,
                            ss_kube_report_t *rep, ss_error_t *err);
 
+/* An RFC 3339 time as metav1.Time writes it (2006-01-02T15:04:05Z; a
+ * fraction of a second is dropped, an offset +hh:mm applied) into Unix
+ * seconds. Returns 0, or -1 when s is not one. */
+int ss_kube_rfc3339(const char *s, int64_t *out);
+
 /* Prints the report (counts, first unknown-node pods, warnings) to f. */
 void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
 

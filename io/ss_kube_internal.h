@@ -207,8 +207,6 @@ int kube_pod_start(const kitem_t *it, int64_t *start, ss_error_t *err);
 int kube_add_namespaces(kctx_t *k, ss_error_t *err);
 int kube_add_pdbs(kctx_t *k, ss_error_t *err);
 void kube_policy_free(kctx_t *k);
-/* RFC 3339 (as metav1.Time prints it) to Unix seconds; -1 if malformed. */
-int kube_rfc3339(const char *s, int64_t *out);
 
 /* ss_kube_pods.c */
 /* A Pod item as the files are read: identity, classification inputs and

@@ -185,7 +185,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-int kube_rfc3339(const char *s, int64_t *out)
+int ss_kube_rfc3339(const char *s, int64_t *out)
 {
     static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
@@ -225,7 +225,7 @@ int kube_pod_start(const kitem_t *it, int64_t *start, ss_error_t *err)
     *start = 0;
     if (rc < 0 || !v)
         return rc;
-    if (kube_rfc3339(json_string_value(v), start) < 0)
+    if (ss_kube_rfc3339(json_string_value(v), start) < 0)
         return ss_error_set(err, SS_EFORMAT,
                             "%s: status.startTime: '%.60s' is not an RFC 3339 time "
                             "(2006-01-02T15:04:05Z)",
