@@ -312,7 +312,7 @@ static int int_or_pct(const kitem_t *it, const char *field, int32_t *val, int32_
 static int one_pdb(kctx_t *k, const kitem_t *it, ss_strtab_t *seen, ss_error_t *err)
 {
     ss_pdb_t b;
-    json_t *uh, *st, *da;
+    json_t *uh, *st, *da, *spec;
     char who[512], key[512];
     kivec_t words = {0};
     int rc;
@@ -326,7 +326,8 @@ static int one_pdb(kctx_t *k, const kitem_t *it, ss_strtab_t *seen, ss_error_t *
     if (id < before)
         return ss_error_set(err, SS_EFORMAT, "%s: items[%zu]: PodDisruptionBudget %s appears twice",
                             it->path, it->index, key);
-    if ((rc = int_or_pct(it, "minAvailable", &b.min_available, &b.min_pct, err)) < 0 ||
+    if ((rc = kat(it, it->obj, NULL, "spec", NULL, NULL, KT_OBJ, &spec, err)) < 0 ||
+        (rc = int_or_pct(it, "minAvailable", &b.min_available, &b.min_pct, err)) < 0 ||
         (rc = int_or_pct(it, "maxUnavailable", &b.max_unavailable, &b.max_pct, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "unhealthyPodEvictionPolicy", NULL, KT_STR, &uh,
                   err)) < 0 ||

@@ -177,6 +177,8 @@ static int fold_keys(kctx_t *k, const kitem_t *it, json_t *x, const char *where,
     int rc = kat(it, x, where, name, NULL, NULL, KT_ARR, &keys, err);
     if (rc < 0)
         return rc;
+    if (out->oom)
+        return SS_ENOMEM;
     if (json_array_size(keys) && out->v[sel])
         return ss_error_set(err, SS_EFORMAT, "%s: %s.%s: must not be set without labelSelector",
                             kwho(it, who), where, name);

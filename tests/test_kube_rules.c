@@ -554,6 +554,8 @@ static void test_ss_kube_import_strings_rule_errors(void **state)
              "b", ",\"value\":2,\"globalDefault\":true")),
          "<pods>: PriorityClass b: globalDefault: PriorityClass a is already the global default "
          "(only one may be)"},
+        {LIST(PDB("b", "[]", "")),
+         "<pods>: PodDisruptionBudget ns/b: spec: expected an object, got an array"},
         {LIST(PDB("b", "{\"minAvailable\":1,\"maxUnavailable\":1}", "")),
          "<pods>: PodDisruptionBudget ns/b: spec: minAvailable and maxUnavailable cannot both be "
          "set"},
