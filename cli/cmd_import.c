@@ -1,5 +1,6 @@
-/* shardsched import: Kubernetes JSON or YAML (Node, Pod, PodGroup objects;
- * files, folders or standard input) or the OpenB trace CSVs into a snapshot. A single-process tool:
+/* shardsched import: Kubernetes JSON or YAML (Node, Pod, PodGroup,
+ * PriorityClass, PodDisruptionBudget and Namespace objects; files, folders
+ * or standard input) or the OpenB trace CSVs into a snapshot. A single-process tool:
  * rank 0 does the work, the other ranks wait and return the same status (ss_dist_on_rank0). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: shardsched import --nodes IN [--pods IN] [--podgroups IN]\n"
+          "                         [--priority-classes IN] [--pdbs IN]\n"
           "                         -o cluster.h5 [--strict] [-q]\n"
           "                         [--scheduler-name NAME] [--rack-label KEY]\n"
           "                         [--block-label KEY]\n"
@@ -34,6 +36,11 @@ static void usage(FILE *f)
           "  --pods IN              Pod objects (running and pending)\n"
           "  --podgroups IN         PodGroup and Workload objects of any gang dialect\n"
           "                         (docs/kubernetes.md; they may also go in --pods)\n"
+          "  --priority-classes IN  scheduling.k8s.io/v1 PriorityClass objects (pods'\n"
+          "                         priorityClassName, globalDefault, preemptionPolicy)\n"
+          "  --pdbs IN              policy/v1 PodDisruptionBudget objects\n"
+          "                         (PriorityClass, PodDisruptionBudget and Namespace\n"
+          "                         objects are read from any input)\n"
           "  -o, --output FILE      the snapshot to write (atomically)\n"
           "  --scheduler-name NAME  schedule only pending pods with this spec.schedulerName\n"
           "                         (default " SS_KUBE_DEFAULT_SCHEDULER ")\n"
@@ -54,6 +61,10 @@ static void usage(FILE *f)
           "Examples:\n"
           "  shardsched import --nodes nodes.json --pods pods.json -o cluster.h5\n"
           "  shardsched import --nodes all.json --pods all.json --strict -o cluster.h5\n"
+          "  shardsched import --nodes nodes.json --pods pods.json \\\n"
+          "      --priority-classes pc.json --pdbs pdbs.json -o cluster.h5\n"
+          "      # kubectl get priorityclasses -o json > pc.json\n"
+          "      # kubectl get pdb -A -o json > pdbs.json\n"
           "  kubectl get nodes,pods -A -o yaml | shardsched import --nodes - -o cluster.h5\n"
           "  shardsched import --nodes fgd_cluster/ -o cluster.h5   # one object a file\n"
           "  shardsched import --nodes n1.yaml --nodes n2.yaml --pods pods/ -o c.h5\n"
@@ -62,7 +73,7 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    ss_opt_strs_t nodes, pods, podgroups;
+    ss_opt_strs_t nodes, pods, podgroups, classes, pdbs;
     const char *out, *openb_nodes, *openb_pods;
     ss_kube_opts_t kube;
     int quiet;
@@ -78,6 +89,8 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
         SS_O_STRS(0, "nodes", &a->nodes),
         SS_O_STRS(0, "pods", &a->pods),
         SS_O_STRS(0, "podgroups", &a->podgroups),
+        SS_O_STRS(0, "priority-classes", &a->classes),
+        SS_O_STRS(0, "pdbs", &a->pdbs),
         SS_O_STR('o', "output", &a->out),
         SS_O_STR(0, "openb-nodes", &a->openb_nodes),
         SS_O_STR(0, "openb-pods", &a->openb_pods),
@@ -93,7 +106,8 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
     if (st != SS_OPT_RUN)
         return st;
     a->kube.strict = strict;
-    int kube = a->nodes.n || a->pods.n || a->podgroups.n, openb = a->openb_nodes || a->openb_pods;
+    int kube = a->nodes.n || a->pods.n || a->podgroups.n || a->classes.n || a->pdbs.n,
+        openb = a->openb_nodes || a->openb_pods;
     if (!a->out)
         return ss_opt_fail("import", loud, "-o FILE is required");
     if (kube && openb)
@@ -103,13 +117,15 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
     if (!kube && !openb)
         return ss_opt_fail("import", loud, "need --nodes FILE, or --openb-nodes and --openb-pods");
     if (kube && !a->nodes.n)
-        return ss_opt_fail("import", loud, "--nodes FILE is required with --pods/--podgroups");
+        return ss_opt_fail("import", loud,
+                           "--nodes FILE is required with --pods/--podgroups/--priority-classes/"
+                           "--pdbs");
     if (openb && (!a->openb_nodes || !a->openb_pods))
         return ss_opt_fail("import", loud, "--openb-nodes and --openb-pods go together");
-    const char *in[3 * SS_OPT_STRS_MAX + 2];
+    const char *in[5 * SS_OPT_STRS_MAX + 2];
     int n = 0;
-    const ss_opt_strs_t *lists[3] = {&a->nodes, &a->pods, &a->podgroups};
-    for (int l = 0; l < 3; l++)
+    const ss_opt_strs_t *lists[5] = {&a->nodes, &a->pods, &a->podgroups, &a->classes, &a->pdbs};
+    for (int l = 0; l < 5; l++)
         for (int i = 0; i < lists[l]->n; i++)
             in[n++] = lists[l]->v[i];
     in[n++] = a->openb_nodes;
@@ -124,12 +140,12 @@ static int run_kube(import_args_t *a)
     ss_kube_report_t rep;
     ss_cli_progress_begin(&a->progress, "import", !a->quiet);
     a->kube.progress = ss_cli_progress_get(&a->progress);
-    ss_kube_input_t in[3 * SS_OPT_STRS_MAX];
+    ss_kube_input_t in[5 * SS_OPT_STRS_MAX];
     size_t n = 0;
-    const ss_opt_strs_t *lists[3] = {&a->nodes, &a->pods, &a->podgroups};
-    for (int l = 0; l < 3; l++)
+    const ss_opt_strs_t *lists[5] = {&a->nodes, &a->pods, &a->podgroups, &a->classes, &a->pdbs};
+    for (int l = 0; l < 5; l++)
         for (int i = 0; i < lists[l]->n; i++)
-            in[n++] = (ss_kube_input_t){lists[l]->v[i], "NPG"[l]};
+            in[n++] = (ss_kube_input_t){lists[l]->v[i], "NPGCB"[l]};
     int rc = ss_kube_import_inputs(in, n, &a->kube, &c, &rep, &err);
     ss_cli_progress_end(&a->progress);
     if (rc == 0) {

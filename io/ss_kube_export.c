@@ -1,13 +1,17 @@
-/* ss_kube_export: a cluster as kubectl-style v1 Lists (Nodes; Pods and
- * PodGroups), so that `gen --emit-kube` can make large realistic inputs for
- * the importer and import(export(c)) round-trips. Objects are built one at
- * a time and streamed, so 10,000 nodes and a million pods need no big tree.
- * Rules the engine does not implement are written as fields that import
- * maps back to the same `unsupported` bits. */
+/* ss_kube_export: a cluster as kubectl-style v1 Lists (Nodes; Pods,
+ * PodGroups, PriorityClasses, PodDisruptionBudgets and Namespaces), so that
+ * `gen --emit-kube` can make large realistic inputs for the importer and
+ * import(export(c)) round-trips, inter-pod rules included (spread
+ * constraints, pod (anti-)affinity terms, owners, start times, preemption
+ * policies). Objects are built one at a time and streamed, so 10,000 nodes
+ * and a million pods need no big tree. Rules the engine does not implement
+ * are written as fields that import maps back to the same `unsupported`
+ * bits. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ss_atomic.h"
 #include "ss_kube_import.h"
@@ -24,8 +28,9 @@ static void put_qty(json_t *o, const char *k, int64_t v, int scale, int binary)
     json_object_set_new(o, k, json_string(ss_quantity_format(v, scale, binary, buf)));
 }
 
-static json_t *node_object(const ss_cluster_t *c, int32_t n)
+static json_t *node_object(const ss_cluster_t *c, const void *ctx, int32_t n)
 {
+    (void)ctx;
     static const char *topo_keys[4] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
                                        SS_KUBE_DEFAULT_BLOCK_LABEL, SS_KUBE_DEFAULT_RACK_LABEL};
     json_t *labels = json_object(), *alloc = json_object(), *taints = json_array();
@@ -98,6 +103,94 @@ static json_t *terms_json(const ss_cluster_t *c, int32_t begin, int32_t count, b
     return arr;
 }
 
+/* A label selector as matchExpressions; NULL for a null selector. */
+static json_t *selector_json(const ss_cluster_t *c, const ss_selector_t *s)
+{
+    static const char *ops[4] = {"In", "NotIn", "Exists", "DoesNotExist"};
+    if (s->null)
+        return NULL;
+    json_t *sel = json_object(), *exprs = json_array();
+    for (int32_t e = 0; e < s->count; e++) {
+        const ss_expr_t *x = &c->exprs[s->begin + e];
+        json_t *o = json_pack("{s:s, s:s}", "key", S(c, x->key), "operator", ops[x->op & 3]);
+        if (x->op == SS_OP_IN || x->op == SS_OP_NOT_IN) {
+            json_t *vals = json_array();
+            for (int32_t v = 0; v < x->val_count; v++)
+                json_array_append_new(vals, json_string(S(c, c->expr_values[x->val_begin + v])));
+            json_object_set_new(o, "values", vals);
+        }
+        json_array_append_new(exprs, o);
+    }
+    if (json_array_size(exprs))
+        json_object_set(sel, "matchExpressions", exprs);
+    json_decref(exprs);
+    return sel;
+}
+
+static json_t *pod_term_json(const ss_cluster_t *c, const ss_podterm_t *t)
+{
+    json_t *o = json_pack("{s:s}", "topologyKey", S(c, t->key)), *sel = selector_json(c, &t->sel);
+    if (sel)
+        json_object_set_new(o, "labelSelector", sel);
+    if (t->ns_count) {
+        json_t *ns = json_array();
+        for (int32_t i = 0; i < t->ns_count; i++)
+            json_array_append_new(ns, json_string(S(c, c->expr_values[t->ns_begin + i])));
+        json_object_set_new(o, "namespaces", ns);
+    }
+    if ((sel = selector_json(c, &t->ns_sel)))
+        json_object_set_new(o, "namespaceSelector", sel);
+    return t->weight ? json_pack("{s:i, s:o}", "weight", t->weight, "podAffinityTerm", o) : o;
+}
+
+/* podAffinity / podAntiAffinity: required and preferred terms in the
+ * template's order within each list (import reads required, then
+ * preferred, affinity before anti-affinity). */
+static void pod_terms_json(const ss_cluster_t *c, const ss_template_t *t, json_t *aff)
+{
+    static const char *names[2] = {"podAffinity", "podAntiAffinity"};
+    for (int kind = 0; kind < 2; kind++) {
+        json_t *req = json_array(), *pref = json_array(), *o = json_object();
+        for (int32_t i = 0; i < t->pterm_count; i++) {
+            const ss_podterm_t *x = &c->pterms[t->pterm_begin + i];
+            if (x->kind == kind)
+                json_array_append_new(x->weight ? pref : req, pod_term_json(c, x));
+        }
+        if (json_array_size(req))
+            json_object_set(o, "requiredDuringSchedulingIgnoredDuringExecution", req);
+        if (json_array_size(pref))
+            json_object_set(o, "preferredDuringSchedulingIgnoredDuringExecution", pref);
+        if (json_object_size(o))
+            json_object_set(aff, names[kind], o);
+        json_decref(req);
+        json_decref(pref);
+        json_decref(o);
+    }
+}
+
+static json_t *spreads_json(const ss_cluster_t *c, const ss_template_t *t)
+{
+    json_t *arr = json_array();
+    for (int32_t i = 0; i < t->spread_count; i++) {
+        const ss_spread_t *x = &c->spreads[t->spread_begin + i];
+        json_t *o =
+            json_pack("{s:i, s:s, s:s}", "maxSkew", x->max_skew, "topologyKey", S(c, x->key),
+                      "whenUnsatisfiable",
+                      x->when == SS_WHEN_SCHEDULE_ANYWAY ? "ScheduleAnyway" : "DoNotSchedule");
+        json_t *sel = selector_json(c, &x->sel);
+        if (sel)
+            json_object_set_new(o, "labelSelector", sel);
+        if (x->min_domains > 1 && x->when == SS_WHEN_DO_NOT_SCHEDULE)
+            json_object_set_new(o, "minDomains", json_integer(x->min_domains));
+        if (x->node_affinity_policy != SS_INCL_HONOR)
+            json_object_set_new(o, "nodeAffinityPolicy", json_string("Ignore"));
+        if (x->node_taints_policy != SS_INCL_IGNORE)
+            json_object_set_new(o, "nodeTaintsPolicy", json_string("Honor"));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 static json_t *affinity_json(const ss_cluster_t *c, const ss_template_t *t)
 {
     json_t *na = json_object(), *req = terms_json(c, t->req_begin, t->req_count, false);
@@ -126,23 +219,23 @@ static json_t *affinity_json(const ss_cluster_t *c, const ss_template_t *t)
     if (json_object_size(na))
         json_object_set(aff, "nodeAffinity", na);
     json_decref(na);
-    json_t *pterm = json_pack("[{s:{s:{s:s}}, s:s}]", "labelSelector", "matchLabels", "app", "x",
-                              "topologyKey", SS_KUBE_HOSTNAME_LABEL);
-    if (t->unsupported & SS_RULE_POD_AFFINITY)
-        json_object_set_new(
-            aff, "podAffinity",
-            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
-    if (t->unsupported & SS_RULE_POD_ANTI_AFFINITY)
-        json_object_set_new(
-            aff, "podAntiAffinity",
-            json_pack("{s:O}", "requiredDuringSchedulingIgnoredDuringExecution", pterm));
-    json_decref(pterm);
+    pod_terms_json(c, t, aff);
     return aff;
 }
 
-static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
+/* The class the export options name for priority value v, or NULL. */
+static const ss_kube_priority_class_t *class_of(const ss_kube_export_opts_t *o, int32_t v)
+{
+    for (int32_t i = 0; o && i < o->n_classes; i++)
+        if (o->classes[i].value == v)
+            return &o->classes[i];
+    return NULL;
+}
+
+static json_t *pod_spec(const ss_cluster_t *c, const ss_kube_export_opts_t *eo, int32_t p)
 {
     const ss_template_t *t = &c->templates[c->pod_template[p]];
+    const ss_kube_priority_class_t *pc = class_of(eo, c->pod_priority[p]);
     json_t *req = json_object(), *spec = json_object(), *sel = json_object(), *tols = json_array();
     put_qty(req, "cpu", t->req.cpu_milli, SS_QTY_MILLI, 0);
     put_qty(req, "memory", t->req.memory, 0, 1);
@@ -153,6 +246,12 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
             put_qty(req, S(c, c->ext_name[e]), t->req.ext[e], 0, 0);
     json_object_set_new(spec, "schedulerName", json_string(SS_KUBE_DEFAULT_SCHEDULER));
     json_object_set_new(spec, "priority", json_integer(c->pod_priority[p]));
+    if (pc)
+        json_object_set_new(spec, "priorityClassName", json_string(pc->name));
+    if ((t->flags & SS_TF_PREEMPT_NEVER) || (pc && pc->preempt_never))
+        json_object_set_new(
+            spec, "preemptionPolicy",
+            json_string(t->flags & SS_TF_PREEMPT_NEVER ? "Never" : "PreemptLowerPriority"));
     if (c->pod_node[p] >= 0)
         json_object_set_new(spec, "nodeName", json_string(S(c, c->node_name[c->pod_node[p]])));
     json_object_set_new(
@@ -183,11 +282,10 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
     if (json_array_size(tols))
         json_object_set(spec, "tolerations", tols);
     json_decref(tols);
-    if (t->unsupported & SS_RULE_TOPOLOGY_SPREAD)
-        json_object_set_new(spec, "topologySpreadConstraints",
-                            json_pack("[{s:i, s:s, s:s, s:{}}]", "maxSkew", 1, "topologyKey",
-                                      SS_KUBE_ZONE_LABEL, "whenUnsatisfiable", "DoNotSchedule",
-                                      "labelSelector"));
+    json_t *sp = spreads_json(c, t);
+    if (json_array_size(sp))
+        json_object_set(spec, "topologySpreadConstraints", sp);
+    json_decref(sp);
     /* Each unsupported bit as a field the importer maps back to it. */
     if (t->unsupported & SS_RULE_OTHER)
         json_object_set_new(spec, "resourceClaims",
@@ -205,7 +303,7 @@ static json_t *pod_spec(const ss_cluster_t *c, int32_t p)
     return spec;
 }
 
-static json_t *pod_object(const ss_cluster_t *c, int32_t p)
+static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
 {
     const ss_template_t *t = &c->templates[c->pod_template[p]];
     json_t *labels = json_object(), *md = json_object();
@@ -228,8 +326,10 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
     json_object_set_new(md, "labels", labels);
     const char *w = S(c, t->workload), *slash = strchr(w, '/');
     if (*w && slash) {
-        json_t *ref = json_pack("{s:s, s:s#, s:s, s:b}", "apiVersion", "v1", "kind", w,
-                                (int)(slash - w), "name", slash + 1, "controller", 1);
+        json_t *ref = json_pack("{s:s, s:s#, s:s}", "apiVersion", "v1", "kind", w, (int)(slash - w),
+                                "name", slash + 1);
+        if (t->flags & SS_TF_CONTROLLER)
+            json_object_set_new(ref, "controller", json_true());
         json_object_set_new(md, "ownerReferences", json_pack("[o]", ref));
     }
     if (g >= 0 && c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
@@ -257,17 +357,25 @@ static json_t *pod_object(const ss_cluster_t *c, int32_t p)
     if (json_object_size(ann))
         json_object_set(md, "annotations", ann);
     json_decref(ann);
-    return json_pack("{s:s, s:s, s:o, s:o, s:{s:s}}", "apiVersion", "v1", "kind", "Pod", "metadata",
-                     md, "spec", pod_spec(c, p), "status", "phase",
-                     c->pod_node[p] >= 0 ? "Running" : "Pending");
+    json_t *status = json_pack("{s:s}", "phase", c->pod_node[p] >= 0 ? "Running" : "Pending");
+    if (c->pod_start && c->pod_start[p] != 0) {
+        char buf[64];
+        struct tm tm;
+        time_t tt = (time_t)c->pod_start[p];
+        if (gmtime_r(&tt, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+            json_object_set_new(status, "startTime", json_string(buf));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:o}", "apiVersion", "v1", "kind", "Pod", "metadata", md,
+                     "spec", pod_spec(c, ctx, p), "status", status);
 }
 
 /* A PodGroup lives in its members' namespace: importers look a pod's group
  * up as "<pod namespace>/<group>". A group name "ns/name" (as import makes)
  * names it; a bare name (as gen makes) takes the namespace of its first
  * member (group_ns[g], the string id; 0 if it has none: "default"). */
-static json_t *group_object(const ss_cluster_t *c, const int32_t *group_ns, int32_t g)
+static json_t *group_object(const ss_cluster_t *c, const void *ctx, int32_t g)
 {
+    const int32_t *group_ns = ctx;
     const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
     const char *ns = group_ns[g] > 0 ? S(c, group_ns[g]) : "default";
     return json_pack(
@@ -276,11 +384,68 @@ static json_t *group_object(const ss_cluster_t *c, const int32_t *group_ns, int3
         slash ? (int)(slash - gn) : (int)strlen(ns), "spec", "minMember", c->group_min_member[g]);
 }
 
-/* Streams a List: one object per line. make(c, i) for i < n1, then
- * group_object(c, group_ns, i) for the n2 pod groups. */
-static int write_list(const ss_cluster_t *c, const char *path,
-                      json_t *(*make)(const ss_cluster_t *, int32_t), int32_t n1,
-                      const int32_t *group_ns, int32_t n2, ss_error_t *err)
+static json_t *class_object(const ss_cluster_t *c, const void *ctx, int32_t i)
+{
+    (void)c;
+    const ss_kube_priority_class_t *pc = ctx;
+    pc += i;
+    json_t *o = json_pack("{s:s, s:s, s:{s:s}, s:i}", "apiVersion", "scheduling.k8s.io/v1", "kind",
+                          "PriorityClass", "metadata", "name", pc->name, "value", pc->value);
+    if (pc->global_default)
+        json_object_set_new(o, "globalDefault", json_true());
+    if (pc->preempt_never)
+        json_object_set_new(o, "preemptionPolicy", json_string("Never"));
+    return o;
+}
+
+static void put_int_or_pct(json_t *o, const char *k, int32_t v, int32_t pct)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d%%", (int)v);
+    if (v >= 0)
+        json_object_set_new(o, k, pct ? json_string(buf) : json_integer(v));
+}
+
+static json_t *pdb_object(const ss_cluster_t *c, const void *ctx, int32_t i)
+{
+    (void)ctx;
+    const ss_pdb_t *b = &c->pdbs[i];
+    json_t *spec = json_object(), *sel = selector_json(c, &b->sel);
+    if (sel)
+        json_object_set_new(spec, "selector", sel);
+    put_int_or_pct(spec, "minAvailable", b->min_available, b->min_pct);
+    put_int_or_pct(spec, "maxUnavailable", b->max_unavailable, b->max_pct);
+    if (b->always_allow)
+        json_object_set_new(spec, "unhealthyPodEvictionPolicy", json_string("AlwaysAllow"));
+    json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion", "policy/v1", "kind",
+                          "PodDisruptionBudget", "metadata", "name", S(c, b->name), "namespace",
+                          S(c, b->ns), "spec", spec);
+    if (b->allowed >= 0)
+        json_object_set_new(o, "status", json_pack("{s:i}", "disruptionsAllowed", b->allowed));
+    return o;
+}
+
+static json_t *namespace_object(const ss_cluster_t *c, const void *ctx, int32_t i)
+{
+    (void)ctx;
+    json_t *labels = json_object();
+    for (int32_t l = 0; l < c->ns_label_count[i]; l++) {
+        const ss_label_t *x = &c->labels[c->ns_label_begin[i] + l];
+        json_object_set_new(labels, S(c, x->key), json_string(S(c, x->value)));
+    }
+    return json_pack("{s:s, s:s, s:{s:s, s:o}}", "apiVersion", "v1", "kind", "Namespace",
+                     "metadata", "name", S(c, c->ns_name[i]), "labels", labels);
+}
+
+typedef struct {
+    json_t *(*make)(const ss_cluster_t *, const void *, int32_t);
+    const void *ctx;
+    int32_t n;
+} ksection_t;
+
+/* Streams a List: one object per line, the sections' objects in order. */
+static int write_list(const ss_cluster_t *c, const char *path, const ksection_t *sec, int nsec,
+                      ss_error_t *err)
 {
     char tmp[4096];
     FILE *f = ss_atomic_fopen(path, tmp, sizeof tmp, err);
@@ -288,13 +453,16 @@ static int write_list(const ss_cluster_t *c, const char *path,
         return SS_EIO;
     errno = 0;
     int bad = fprintf(f, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [") < 0;
-    for (int32_t i = 0; i < n1 + n2 && !bad; i++) {
-        json_t *o = i < n1 ? make(c, i) : group_object(c, group_ns, i - n1);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        bad = !s || fprintf(f, "%s\n  %s", i ? "," : "", s) < 0;
-        free(s);
-        json_decref(o);
-    }
+    bool first = true;
+    for (int s = 0; s < nsec; s++)
+        for (int32_t i = 0; i < sec[s].n && !bad; i++) {
+            json_t *o = sec[s].make(c, sec[s].ctx, i);
+            char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            bad = !txt || fprintf(f, "%s\n  %s", first ? "" : ",", txt) < 0;
+            first = false;
+            free(txt);
+            json_decref(o);
+        }
     bad |= fprintf(f, "\n]}\n") < 0;
     int e = errno;
     int rc = bad ? ss_error_set(err, SS_EIO, "%s: writing Kubernetes JSON failed: %s", path,
@@ -303,18 +471,47 @@ static int write_list(const ss_cluster_t *c, const char *path,
     return ss_atomic_fclose(f, tmp, path, rc, err);
 }
 
-int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,
-                           ss_error_t *err)
+int ss_kube_export_cluster_opts(const ss_cluster_t *c, const char *nodes_json,
+                                const char *pods_json, const ss_kube_export_opts_t *o,
+                                ss_error_t *err)
 {
+    int32_t nc = o ? o->n_classes : 0;
     int32_t *group_ns = calloc((size_t)c->n_groups + 1, sizeof *group_ns);
-    if (!group_ns)
+    ss_kube_priority_class_t *used = calloc((size_t)nc + 1, sizeof *used);
+    if (!group_ns || !used) {
+        free(group_ns);
+        free(used);
         return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
     for (int32_t p = c->n_pods - 1; p >= 0; p--) /* backwards: the first member wins */
         if (c->pod_group[p] >= 0)
             group_ns[c->pod_group[p]] = c->pod_ns[p];
-    int rc = write_list(c, nodes_json, node_object, c->n_nodes, NULL, 0, err);
+    /* the classes of the priorities used (and a global default, which
+     * applies to pods without a class) */
+    int32_t nu = 0;
+    for (int32_t i = 0; i < nc; i++) {
+        bool in_use = o->classes[i].global_default;
+        for (int32_t p = 0; p < c->n_pods && !in_use; p++)
+            in_use = class_of(o, c->pod_priority[p]) == &o->classes[i];
+        if (in_use)
+            used[nu++] = o->classes[i];
+    }
+    const ksection_t nodes[1] = {{node_object, NULL, c->n_nodes}};
+    const ksection_t pods[5] = {{pod_object, o, c->n_pods},
+                                {group_object, group_ns, c->n_groups},
+                                {class_object, used, nu},
+                                {pdb_object, NULL, c->n_pdbs},
+                                {namespace_object, NULL, c->n_namespaces}};
+    int rc = write_list(c, nodes_json, nodes, 1, err);
     if (rc == 0)
-        rc = write_list(c, pods_json, pod_object, c->n_pods, group_ns, c->n_groups, err);
+        rc = write_list(c, pods_json, pods, 5, err);
     free(group_ns);
+    free(used);
     return rc;
+}
+
+int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,
+                           ss_error_t *err)
+{
+    return ss_kube_export_cluster_opts(c, nodes_json, pods_json, NULL, err);
 }

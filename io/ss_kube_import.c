@@ -182,7 +182,7 @@ int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err)
 {
     char nb[320];
     k->rep->warn[kind]++;
-    if (k->o->strict && kind != SS_KUBE_WARN_OTHER_KIND && kind != SS_KUBE_WARN_PRIORITY_CLAMPED)
+    if (k->o->strict && kind != SS_KUBE_WARN_OTHER_KIND)
         return ss_error_set(err, SS_EUNSUPPORTED, "%s: %s: %s (--strict)", it->path,
                             kname(it->obj, nb), ss_kube_warn_text(kind));
     return 0;
@@ -288,6 +288,9 @@ static int take_item(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size
                 : !strcmp(kind, "Node")                                  ? 'N'
                 : !strcmp(kind, "Pod")                                   ? 'P'
                 : !strcmp(kind, "PodGroup") || !strcmp(kind, "Workload") ? 'G'
+                : !strcmp(kind, "PriorityClass")                         ? 'C'
+                : !strcmp(kind, "PodDisruptionBudget")                   ? 'B'
+                : !strcmp(kind, "Namespace")                             ? 'S'
                                                                          : 0;
     if (!role) {
         k->rep->warn[SS_KUBE_WARN_OTHER_KIND]++;
@@ -296,6 +299,9 @@ static int take_item(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size
     kitem_t it = {obj, d->path,
                   role == 'N'              ? "Node"
                   : role == 'P'            ? "Pod"
+                  : role == 'C'            ? "PriorityClass"
+                  : role == 'B'            ? "PodDisruptionBudget"
+                  : role == 'S'            ? "Namespace"
                   : kind && kind[0] == 'W' ? "Workload"
                                            : "PodGroup",
                   index};
@@ -304,7 +310,12 @@ static int take_item(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size
         return rc;
     if (role == 'P')
         return kube_pod_seen(k, &it, (int32_t)(d - k->docs), off, len, err);
-    if (items_push(role == 'N' ? &k->nodes : &k->pgs, &it) < 0)
+    kitems_t *to = role == 'N'   ? &k->nodes
+                   : role == 'C' ? &k->pcs
+                   : role == 'B' ? &k->pdbs
+                   : role == 'S' ? &k->nss
+                                 : &k->pgs;
+    if (items_push(to, &it) < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     json_incref(obj);
     return 0;
@@ -316,6 +327,13 @@ static void ctx_free(kctx_t *k)
         json_decref(k->nodes.v[i].obj);
     for (size_t i = 0; i < k->pgs.n; i++)
         json_decref(k->pgs.v[i].obj);
+    kitems_t *more[3] = {&k->pcs, &k->pdbs, &k->nss};
+    for (int m = 0; m < 3; m++) {
+        for (size_t i = 0; i < more[m]->n; i++)
+            json_decref(more[m]->v[i].obj);
+        free(more[m]->v);
+    }
+    kube_policy_free(k);
     for (size_t d = 0; d < k->ndocs; d++)
         kube_file_free(&k->docs[d]);
     free(k->docs);
@@ -338,10 +356,15 @@ static void ctx_free(kctx_t *k)
 static int run_passes(kctx_t *k, ss_error_t *err)
 {
     int rc;
-    if ((rc = kube_gangs_index(k, err)) < 0 || (rc = kube_classify_pods(k, err)) < 0 ||
-        (rc = kube_scan_resources(k, err)) < 0 || (rc = kube_add_nodes(k, err)) < 0 ||
-        (rc = kube_add_pods(k, err)) < 0 || (rc = kube_gangs_finish(k, err)) < 0)
+    if ((rc = kube_gangs_index(k, err)) < 0 || (rc = kube_index_priority_classes(k, err)) < 0 ||
+        (rc = kube_classify_pods(k, err)) < 0 || (rc = kube_scan_resources(k, err)) < 0 ||
+        (rc = kube_add_nodes(k, err)) < 0 || (rc = kube_add_namespaces(k, err)) < 0 ||
+        (rc = kube_add_pods(k, err)) < 0 || (rc = kube_gangs_finish(k, err)) < 0 ||
+        (rc = kube_add_pdbs(k, err)) < 0)
         return rc;
+    /* kube-scheduler's system default spreading, as a cluster has it
+     * (docs/kubernetes.md, "Default spreading"). */
+    k->c->default_spreading = SS_SPREAD_DEFAULT_SYSTEM;
     if ((rc = ss_cluster_sort_nodes(k->c, err)) < 0)
         return rc;
     if ((rc = ss_cluster_validate(k->c, err)) < 0)
@@ -461,9 +484,11 @@ void ss_kube_report_print(const ss_kube_report_t *r, FILE *f)
         fprintf(f, "%s\n", r->unknown_node > SS_KUBE_MAX_REPORTED ? ", ..." : "");
     }
     for (int w = 0; w < SS_KUBE_WARN_COUNT; w++)
-        if (r->warn[w] > 0)
+        if (r->warn[w] > 0) {
+            const char *first = w == SS_KUBE_WARN_TOPOLOGY_KEY             ? r->topology_key
+                                : w == SS_KUBE_WARN_PRIORITY_CLASS_UNKNOWN ? r->priority_class
+                                                                           : NULL;
             fprintf(f, "warning: %s: %d%s%s%s\n", ss_kube_warn_text(w), r->warn[w],
-                    w == SS_KUBE_WARN_TOPOLOGY_KEY ? " (first: " : "",
-                    w == SS_KUBE_WARN_TOPOLOGY_KEY ? r->topology_key : "",
-                    w == SS_KUBE_WARN_TOPOLOGY_KEY ? ")" : "");
+                    first ? " (first: " : "", first ? first : "", first ? ")" : "");
+        }
 }

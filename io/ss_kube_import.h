@@ -1,5 +1,6 @@
 /* ss_kube_import: reads Kubernetes Node, Pod and PodGroup objects (what
- * `kubectl get nodes,pods -o json` prints) into an ss_cluster_t, following
+ * `kubectl get nodes,pods -o json` prints; and the PriorityClass,
+ * PodDisruptionBudget and Namespace objects around them) into an ss_cluster_t, following
  * Kubernetes' own rules for effective requests, quantities, node affinity and
  * tolerations. Each file is read into memory once and its items are parsed
  * one at a time (ss_kube_read.c), so memory stays within ~2x the input for
@@ -50,10 +51,6 @@
 /* Kinds of things the importer reports (a count each). The first ones are
  * fields of pending pods the engine does not model. */
 #define SS_KUBE_WARN_MAP(X)                                                                        \
-    X(POD_AFFINITY, "podAffinity (not implemented yet: pods reported unsupported)")                \
-    X(POD_ANTI_AFFINITY, "podAntiAffinity (not implemented yet: pods reported unsupported)")       \
-    X(TOPOLOGY_SPREAD,                                                                             \
-      "topologySpreadConstraints (not implemented yet: pods reported unsupported)")                \
     X(HOST_PORT, "containers with hostPort (NodePorts not modelled: pods reported unsupported)")   \
     X(PVC, "persistentVolumeClaim or ephemeral volumes (volume binding not modelled: pods "        \
            "reported unsupported)")                                                                \
@@ -68,8 +65,10 @@
                     "or gang keys not read (pods reported unsupported)")                           \
     X(TOPOLOGY_REF, "Kueue/KAI topology annotations not read (outside a pod group read, or "       \
                     "another kind: pods reported unsupported)")                                    \
-    X(PREEMPT_NEVER, "preemptionPolicy: Never (not modelled; pods placed as usual)")               \
-    X(PRIORITY_CLAMPED, "priority above 2000000000 (clamped to 2000000000)")                       \
+    X(PRIORITY_CLASS_UNKNOWN, "pods whose priorityClassName names no PriorityClass in the input "  \
+                              "(their spec.priority kept, else 0)")                                \
+    X(PRIORITY_MISMATCH, "pods whose spec.priority differs from their PriorityClass's value "      \
+                         "(spec.priority kept: kube-scheduler reads it)")                          \
     X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")       \
     X(NO_POD_GROUP, "pods naming a pod group with no PodGroup object (scheduled as single pods)")  \
     X(TOPOLOGY_KEY, "pod group topology keys that are no level (region, zone, --block-label, "     \
@@ -113,13 +112,16 @@ typedef struct {
     int32_t unknown_node;    /* pods bound to a node not in the input, skipped */
     char unknown_names[SS_KUBE_MAX_REPORTED][160]; /* "ns/name -> node", the first few */
     int32_t warn[SS_KUBE_WARN_COUNT];
-    char topology_key[240]; /* the first key of SS_KUBE_WARN_TOPOLOGY_KEY, and where */
+    char topology_key[240];   /* the first key of SS_KUBE_WARN_TOPOLOGY_KEY, and where */
+    char priority_class[240]; /* the first class of SS_KUBE_WARN_PRIORITY_CLASS_UNKNOWN */
 } ss_kube_report_t;
 
 /* One input of an import: a file, "-" for standard input, or a folder
  * (its .json, .yaml and .yml files in name order; other entries are skipped
- * with a note on the log). role: 'N', 'P' or 'G', the kind of the objects
- * without a kind (--nodes, --pods, --podgroups). */
+ * with a note on the log). role: 'N', 'P', 'G', 'C', 'B' or 'S', the kind
+ * of the objects without a kind (--nodes, --pods, --podgroups,
+ * --priority-classes, --pdbs; 'S' Namespaces). PriorityClass,
+ * PodDisruptionBudget and Namespace objects are read from any input. */
 typedef struct {
     const char *path;
     char role;
@@ -148,6 +150,11 @@ int ss_kube_import_strings(const char *nodes_json, const char *pods_json,
                            const char *podgroups_json, const ss_kube_opts_t *o, ss_cluster_t **out,
                            ss_kube_report_t *rep, ss_error_t *err);
 
+/* An RFC 3339 time as metav1.Time writes it (2006-01-02T15:04:05Z; a
+ * fraction of a second is dropped, an offset +hh:mm applied) into Unix
+ * seconds. Returns 0, or -1 when s is not one. */
+int ss_kube_rfc3339(const char *s, int64_t *out);
+
 /* Prints the report (counts, first unknown-node pods, warnings) to f. */
 void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
 
@@ -160,5 +167,30 @@ void ss_kube_report_print(const ss_kube_report_t *rep, FILE *f);
  * node affinity, and group names, which become "namespace/name". */
 int ss_kube_export_cluster(const ss_cluster_t *c, const char *nodes_json, const char *pods_json,
                            ss_error_t *err);
+
+/* A PriorityClass for export: pods whose priority is value get
+ * priorityClassName name (and spec.priority); the classes used are written
+ * as scheduling.k8s.io/v1 objects. Priorities without a class are written
+ * as spec.priority only. */
+typedef struct {
+    const char *name;
+    int32_t value;
+    bool global_default;
+    bool preempt_never; /* the class's preemptionPolicy: Never */
+} ss_kube_priority_class_t;
+
+typedef struct {
+    const ss_kube_priority_class_t *classes; /* may be NULL */
+    int32_t n_classes;
+} ss_kube_export_opts_t;
+
+/* ss_kube_export_cluster with options (o may be NULL). pods_json also gets
+ * the PriorityClasses used, the cluster's PodDisruptionBudgets and its
+ * Namespaces with labels; pods get their spread constraints, pod
+ * (anti-)affinity terms, owner (controller: true when SS_TF_CONTROLLER),
+ * preemptionPolicy and status.startTime. */
+int ss_kube_export_cluster_opts(const ss_cluster_t *c, const char *nodes_json,
+                                const char *pods_json, const ss_kube_export_opts_t *o,
+                                ss_error_t *err);
 
 #endif

@@ -53,6 +53,14 @@ typedef struct {
     size_t n, cap;
 } kitems_t;
 
+/* A growing vector of int32 words (template parts, dedupe keys). */
+typedef struct {
+    int32_t *v;
+    size_t n, cap;
+    bool oom;
+} kivec_t;
+void kipush(kivec_t *a, int32_t x);
+
 /* The largest values the engine accepts (engine/ss_validate.c's limits,
  * repeated so that an import names the pod or node and field instead). */
 #define KMAX_CPU_MILLI (INT64_C(1) << 40)
@@ -85,6 +93,8 @@ typedef struct {
     kdoc_t *docs; /* one per input file (ndocs) */
     size_t ndocs;
     kitems_t nodes, pgs;
+    kitems_t pcs, pdbs, nss; /* PriorityClass, PodDisruptionBudget, Namespace objects */
+    struct kprio *prio;      /* the PriorityClasses by name (ss_kube_policy.c) */
     kpods_t pods;
     ss_strtab_t *podkeys;  /* "ns/name" of every Pod (id = pods index + 1) */
     ss_strtab_t *podnodes; /* spec.nodeName values of Pods */
@@ -164,9 +174,39 @@ int kube_add_nodes(kctx_t *k, ss_error_t *err);
 
 /* ss_kube_template.c: the pod's template (deduplicated); pending says
  * whether unmodelled fields are counted and set as SS_RULE_OTHER; rules are
- * the rule bits its gang references left (kube_gang_pod). */
+ * the rule bits its gang references left (kube_gang_pod); flags the
+ * ss_tmpl_flag bits known before (SS_TF_PREEMPT_NEVER from the pod's
+ * priority class). */
 int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, bool pending,
-                      uint32_t rules, int32_t *tmpl, ss_error_t *err);
+                      uint32_t rules, uint32_t flags, int32_t *tmpl, ss_error_t *err);
+
+/* ss_kube_rules.c: label selectors, topologySpreadConstraints and pod
+ * (anti-)affinity terms, as int32 words (part of the template's dedupe
+ * key) and then into the cluster's pools. A selector's words: null, the
+ * requirement count, then per requirement key, op, nval, values. */
+int kube_selector(kctx_t *k, const kitem_t *it, json_t *sel, const char *field, kivec_t *out,
+                  ss_error_t *err);
+/* The pod's spread constraints and pod terms; plabels are its labels as
+ * (key, value) string id pairs (matchLabelKeys take their values). */
+int kube_pod_rules(kctx_t *k, const kitem_t *it, const kivec_t *plabels, kivec_t *spreads,
+                   kivec_t *pterms, ss_error_t *err);
+/* Appends the selector at w[*pos] to the pools, advancing *pos. */
+int kube_commit_selector(ss_cluster_t *c, const int32_t *w, size_t *pos, ss_selector_t *s);
+/* Appends spreads and pterms, setting x's ranges. */
+int kube_commit_rules(ss_cluster_t *c, const kivec_t *spreads, const kivec_t *pterms,
+                      ss_template_t *x);
+
+/* ss_kube_policy.c: PriorityClass, Namespace and PodDisruptionBudget
+ * objects, a pod's priority and preemption policy, its start time. */
+int kube_index_priority_classes(kctx_t *k, ss_error_t *err); /* before any pod */
+/* spec.priority, spec.priorityClassName (resolved), spec.preemptionPolicy
+ * (else the class's): *never is true for preemptionPolicy Never. */
+int kube_pod_priority(kctx_t *k, const kitem_t *it, int32_t *prio, bool *never, ss_error_t *err);
+/* status.startTime as Unix seconds, 0 when absent. */
+int kube_pod_start(const kitem_t *it, int64_t *start, ss_error_t *err);
+int kube_add_namespaces(kctx_t *k, ss_error_t *err);
+int kube_add_pdbs(kctx_t *k, ss_error_t *err);
+void kube_policy_free(kctx_t *k);
 
 /* ss_kube_pods.c */
 /* A Pod item as the files are read: identity, classification inputs and

@@ -4,7 +4,8 @@
  * max(sum of containers + sidecars, largest init container + the sidecars
  * started before it) + overhead; limits stand in for absent requests), finds
  * the extended resources pods ask for, and adds the pods, giving running
- * ones the first free GPUs of their node. */
+ * ones the first free GPUs of their node; priorities and start times come
+ * from ss_kube_policy.c. */
 #include "ss_kube_internal.h"
 
 #include <stdlib.h>
@@ -386,23 +387,6 @@ static int running_gpus(kctx_t *k, const kitem_t *it, int32_t n, const ss_reques
     return 0;
 }
 
-static int pod_priority(kctx_t *k, const kitem_t *it, int32_t *prio, ss_error_t *err)
-{
-    (void)k;
-    char nb[320];
-    json_t *v;
-    int rc = kat(it, it->obj, NULL, "spec", "priority", NULL, KT_INT, &v, err);
-    if (rc < 0)
-        return rc;
-    json_int_t p = v ? json_integer_value(v) : 0;
-    /* Kubernetes priorities are int32 (system-node-critical is 2000001000). */
-    if (p > INT32_MAX || p < INT32_MIN)
-        return ss_error_set(err, SS_ERANGE, "%s: Pod %s: spec.priority: out of range", it->path,
-                            kname(it->obj, nb));
-    *prio = (int32_t)p;
-    return 0;
-}
-
 static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
 {
     krvec_t r;
@@ -410,11 +394,16 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
     int32_t tmpl = -1, gang = 0, group = -1, prio = 0, node = -1;
     uint32_t rules = 0;
     uint64_t mask = 0;
+    int64_t start = 0;
+    bool never = false;
     int rc;
     if ((rc = kube_pod_requests(k, it, &r, err)) < 0 ||
-        (rc = to_request(k, it, &r, &req, err)) < 0 || (rc = pod_priority(k, it, &prio, err)) < 0 ||
+        (rc = to_request(k, it, &r, &req, err)) < 0 ||
+        (rc = kube_pod_priority(k, it, &prio, &never, err)) < 0 ||
+        (rc = kube_pod_start(it, &start, err)) < 0 ||
         (rc = kube_gang_pod(k, it, pending, &gang, &rules, &prio, err)) < 0 ||
-        (rc = kube_pod_template(k, it, &req, pending, rules, &tmpl, err)) < 0 ||
+        (rc = kube_pod_template(k, it, &req, pending, rules, never ? SS_TF_PREEMPT_NEVER : 0, &tmpl,
+                                err)) < 0 ||
         (rc = kube_gang_join(k, gang, &group, err)) < 0)
         return rc;
     if (!pending) {
@@ -425,9 +414,12 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
     const char *ns = kstr(it->obj, "metadata", "namespace", NULL);
     int32_t name = kstr_id(k, kstr(it->obj, "metadata", "name", NULL), err);
     int32_t nsid = kstr_id(k, ns && *ns ? ns : "default", err);
-    if (name < 0 || nsid < 0 ||
-        ss_cluster_add_pod(k->c, name, nsid, tmpl, prio, group, node, mask) < 0)
+    int32_t row = name < 0 || nsid < 0
+                      ? -1
+                      : ss_cluster_add_pod(k->c, name, nsid, tmpl, prio, group, node, mask);
+    if (row < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
+    ss_cluster_set_pod_start(k->c, row, start);
     return 0;
 }
 

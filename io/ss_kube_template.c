@@ -1,7 +1,9 @@
 /* ss_kube_template: a Pod's scheduling spec as an ss_template_t: request,
  * nodeSelector, node affinity (required terms ORed, preferred weighted;
  * matchExpressions and matchFields), tolerations, the pod's labels, the
- * owning workload and the `unsupported` rule bits. Pods of one workload with
+ * owning workload and its flags (controller, DaemonSet, preemptionPolicy),
+ * spread constraints and pod (anti-)affinity terms (ss_kube_rules.c) and
+ * the `unsupported` rule bits. Pods of one workload with
  * identical specs share one template: the spec is first encoded as a byte
  * key (int32 words) and looked up, and only a new key appends to the pools.
  * With ~50 pods per workload, most pods only cost the key lookup. */
@@ -10,36 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    int32_t *v;
-    size_t n, cap;
-    bool oom;
-} ivec_t;
-
-static void ipush(ivec_t *a, int32_t x)
-{
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 32;
-        int32_t *nv = realloc(a->v, cap * sizeof *nv);
-        if (!nv) {
-            a->oom = true;
-            return;
-        }
-        a->v = nv;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-}
-
 /* The parts of a template before they go to the cluster's pools. */
 typedef struct {
-    ivec_t sel, plabels, tols; /* pairs; pairs; (key, value, op, effect) */
-    ivec_t req, pref;          /* terms: weight, nexpr, then per expr: key, op, field, nval, vals */
+    kivec_t sel, plabels, tols; /* pairs; pairs; (key, value, op, effect) */
+    kivec_t req, pref;       /* terms: weight, nexpr, then per expr: key, op, field, nval, vals */
+    kivec_t spreads, pterms; /* ss_kube_rules.c's words */
     uint32_t unsupported;
+    uint32_t flags; /* ss_tmpl_flag */
     int32_t workload;
 } tparts_t;
 
-static int label_pairs(kctx_t *k, json_t *m, ivec_t *out, const kitem_t *it, const char *field,
+static int label_pairs(kctx_t *k, json_t *m, kivec_t *out, const kitem_t *it, const char *field,
                        ss_error_t *err)
 {
     const char *key;
@@ -57,8 +40,8 @@ static int label_pairs(kctx_t *k, json_t *m, ivec_t *out, const kitem_t *it, con
         int32_t kid = kstr_id(k, key, err), vid = kstr_id(k, json_string_value(v), err);
         if (kid < 0 || vid < 0)
             return SS_ENOMEM;
-        ipush(out, kid);
-        ipush(out, vid);
+        kipush(out, kid);
+        kipush(out, vid);
     }
     return 0;
 }
@@ -89,7 +72,7 @@ static bool int64_text(const char *s)
 
 /* The values of one requirement, checked as the API server checks them
  * (ValidateNodeSelectorRequirement, ValidateNodeFieldSelectorRequirement). */
-static int expr_values(kctx_t *k, json_t *vals, int op, int is_field, ivec_t *out,
+static int expr_values(kctx_t *k, json_t *vals, int op, int is_field, kivec_t *out,
                        const kitem_t *it, const char *where, ss_error_t *err)
 {
     size_t j, n = json_array_size(vals);
@@ -108,7 +91,7 @@ static int expr_values(kctx_t *k, json_t *vals, int op, int is_field, ivec_t *ou
         bad = "must have exactly one value for Gt and Lt";
     if (bad)
         return ss_error_set(err, SS_EFORMAT, "%s: %s.values: %s", kwho(it, who), where, bad);
-    ipush(out, (int32_t)n);
+    kipush(out, (int32_t)n);
     json_array_foreach(vals, j, val)
     {
         if (!json_is_string(val))
@@ -123,12 +106,12 @@ static int expr_values(kctx_t *k, json_t *vals, int op, int is_field, ivec_t *ou
         int32_t vid = kstr_id(k, json_string_value(val), err);
         if (vid < 0)
             return SS_ENOMEM;
-        ipush(out, vid);
+        kipush(out, vid);
     }
     return 0;
 }
 
-static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_t *count,
+static int term_exprs(kctx_t *k, json_t *reqs, int is_field, kivec_t *out, int32_t *count,
                       const kitem_t *it, const char *field, ss_error_t *err)
 {
     size_t i;
@@ -159,9 +142,9 @@ static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_
         int32_t kid = kstr_id(k, json_string_value(key), err);
         if (kid < 0)
             return SS_ENOMEM;
-        ipush(out, is_field ? 0 : kid);
-        ipush(out, op);
-        ipush(out, is_field);
+        kipush(out, is_field ? 0 : kid);
+        kipush(out, op);
+        kipush(out, is_field);
         if ((rc = expr_values(k, vals, op, is_field, out, it, where, err)) < 0)
             return rc;
         (*count)++;
@@ -171,7 +154,7 @@ static int term_exprs(kctx_t *k, json_t *reqs, int is_field, ivec_t *out, int32_
 
 /* One NodeSelectorTerm. An empty term matches no node in Kubernetes: it
  * becomes `metadata.name In ()`, which matches none either. */
-static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const kitem_t *it,
+static int one_term(kctx_t *k, json_t *term, int32_t weight, kivec_t *out, const kitem_t *it,
                     const char *field, ss_error_t *err)
 {
     char f[200], who[512];
@@ -179,8 +162,8 @@ static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const 
         return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who), field);
     size_t at = out->n;
     int32_t count = 0;
-    ipush(out, weight);
-    ipush(out, 0);
+    kipush(out, weight);
+    kipush(out, 0);
     int rc;
     snprintf(f, sizeof f, "%s.matchExpressions", field);
     if ((rc = term_exprs(k, kget(term, "matchExpressions", NULL, NULL), 0, out, &count, it, f,
@@ -192,7 +175,7 @@ static int one_term(kctx_t *k, json_t *term, int32_t weight, ivec_t *out, const 
     if (count == 0) {
         const int32_t none[4] = {0, SS_OP_IN, 1, 0};
         for (int i = 0; i < 4; i++)
-            ipush(out, none[i]);
+            kipush(out, none[i]);
         count = 1;
     }
     if (!out->oom)
@@ -273,10 +256,10 @@ static int tolerations(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *er
         int32_t vid = kstr_id(k, json_string_value(value), err);
         if (kid < 0 || vid < 0)
             return SS_ENOMEM;
-        ipush(&t->tols, kid);
-        ipush(&t->tols, vid);
-        ipush(&t->tols, opv);
-        ipush(&t->tols, effect);
+        kipush(&t->tols, kid);
+        kipush(&t->tols, vid);
+        kipush(&t->tols, opv);
+        kipush(&t->tols, effect);
     }
     return rc;
 }
@@ -348,17 +331,11 @@ static bool held_by_gates(json_t *gates)
 /* Rule bits, and warnings/SS_RULE_OTHER for unmodelled fields of pending pods. */
 static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_error_t *err)
 {
-    json_t *pa, *paa, *tsc, *rcl, *gates, *pp;
+    json_t *rcl, *gates;
     bool hp = false, pvc = false;
     int rc;
-    if ((rc = kat(it, it->obj, NULL, "spec", "affinity", "podAffinity", KT_OBJ, &pa, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "affinity", "podAntiAffinity", KT_OBJ, &paa, err)) <
-            0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "topologySpreadConstraints", NULL, KT_ARR, &tsc,
-                  err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "resourceClaims", NULL, KT_ARR, &rcl, err)) < 0 ||
+    if ((rc = kat(it, it->obj, NULL, "spec", "resourceClaims", NULL, KT_ARR, &rcl, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "schedulingGates", NULL, KT_ARR, &gates, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "preemptionPolicy", NULL, KT_STR, &pp, err)) < 0 ||
         (rc = host_port(it, "containers", &hp, err)) < 0 ||
         (rc = host_port(it, "initContainers", &hp, err)) < 0 ||
         (rc = claim_volume(it, &pvc, err)) < 0)
@@ -368,30 +345,18 @@ static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_err
         int warn;
         uint32_t bit;
     } r[] = {
-        {has_items(pa), SS_KUBE_WARN_POD_AFFINITY, SS_RULE_POD_AFFINITY},
-        {has_items(paa), SS_KUBE_WARN_POD_ANTI_AFFINITY, SS_RULE_POD_ANTI_AFFINITY},
-        {has_items(tsc), SS_KUBE_WARN_TOPOLOGY_SPREAD, SS_RULE_TOPOLOGY_SPREAD},
         {hp, SS_KUBE_WARN_HOST_PORT, SS_RULE_OTHER},
         {pvc, SS_KUBE_WARN_PVC, SS_RULE_OTHER},
         {has_items(rcl), SS_KUBE_WARN_RESOURCE_CLAIM, SS_RULE_OTHER},
         {held_by_gates(gates), SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
-        if (!r[i].on)
+        if (!r[i].on || !pending)
             continue;
-        /* Pod (anti-)affinity and spread are marked on running pods too, so
-         * that a pod un-bound later is never placed without its rule. */
-        if (r[i].bit &
-                (SS_RULE_TOPOLOGY_SPREAD | SS_RULE_POD_AFFINITY | SS_RULE_POD_ANTI_AFFINITY) ||
-            pending)
-            t->unsupported |= r[i].bit;
-        if (pending && kwarn(k, r[i].warn, it, err) < 0)
+        t->unsupported |= r[i].bit;
+        if (kwarn(k, r[i].warn, it, err) < 0)
             return SS_EUNSUPPORTED;
     }
-    const char *ppv = json_string_value(pp);
-    if (pending && ppv && !strcmp(ppv, "Never") &&
-        kwarn(k, SS_KUBE_WARN_PREEMPT_NEVER, it, err) < 0)
-        return SS_EUNSUPPORTED;
     return 0;
 }
 
@@ -418,6 +383,10 @@ static int workload(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
         if (json_is_true(kget(x, "controller", NULL, NULL)))
             break;
     }
+    if (ref && json_is_true(kget(ref, "controller", NULL, NULL))) {
+        const char *kind = kstr(ref, "kind", NULL, NULL);
+        t->flags |= SS_TF_CONTROLLER | (kind && !strcmp(kind, "DaemonSet") ? SS_TF_DAEMONSET : 0);
+    }
     char w[512];
     snprintf(w, sizeof w, "%s/%s",
              ref && kstr(ref, "kind", NULL, NULL) ? kstr(ref, "kind", NULL, NULL) : "",
@@ -428,24 +397,26 @@ static int workload(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
 
 /* The key: every field of the template as int32 words, each list preceded
  * by its length. */
-static int make_key(const ss_request_t *req, const tparts_t *t, ivec_t *key)
+static int make_key(const ss_request_t *req, const tparts_t *t, kivec_t *key)
 {
     int32_t head[sizeof *req / sizeof(int32_t)];
     memcpy(head, req, sizeof head);
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-        ipush(key, head[i]);
-    ipush(key, (int32_t)t->unsupported);
-    ipush(key, t->workload);
-    const ivec_t *parts[5] = {&t->sel, &t->plabels, &t->tols, &t->req, &t->pref};
-    for (int p = 0; p < 5; p++) {
-        ipush(key, (int32_t)parts[p]->n);
+        kipush(key, head[i]);
+    kipush(key, (int32_t)t->unsupported);
+    kipush(key, t->workload);
+    kipush(key, (int32_t)t->flags);
+    const kivec_t *parts[7] = {&t->sel,  &t->plabels, &t->tols,  &t->req,
+                               &t->pref, &t->spreads, &t->pterms};
+    for (int p = 0; p < 7; p++) {
+        kipush(key, (int32_t)parts[p]->n);
         for (size_t i = 0; i < parts[p]->n; i++)
-            ipush(key, parts[p]->v[i]);
+            kipush(key, parts[p]->v[i]);
     }
     return key->oom ? SS_ENOMEM : 0;
 }
 
-static int add_pairs(ss_cluster_t *c, const ivec_t *v, int32_t *begin, int32_t *count)
+static int add_pairs(ss_cluster_t *c, const kivec_t *v, int32_t *begin, int32_t *count)
 {
     *begin = c->n_labels;
     *count = (int32_t)(v->n / 2);
@@ -455,7 +426,7 @@ static int add_pairs(ss_cluster_t *c, const ivec_t *v, int32_t *begin, int32_t *
     return 0;
 }
 
-static int add_terms(ss_cluster_t *c, const ivec_t *v, int32_t *begin, int32_t *count)
+static int add_terms(ss_cluster_t *c, const kivec_t *v, int32_t *begin, int32_t *count)
 {
     *begin = c->n_terms;
     *count = 0;
@@ -487,11 +458,13 @@ static int commit(kctx_t *k, const ss_request_t *req, const tparts_t *t, int32_t
     x.req = *req;
     x.unsupported = t->unsupported;
     x.workload = t->workload;
+    x.flags = t->flags;
     x.model_begin = c->n_models;
     if (add_pairs(c, &t->sel, &x.sel_begin, &x.sel_count) < 0 ||
         add_pairs(c, &t->plabels, &x.plabel_begin, &x.plabel_count) < 0 ||
         add_terms(c, &t->req, &x.req_begin, &x.req_count) < 0 ||
-        add_terms(c, &t->pref, &x.pref_begin, &x.pref_count) < 0)
+        add_terms(c, &t->pref, &x.pref_begin, &x.pref_count) < 0 ||
+        kube_commit_rules(c, &t->spreads, &t->pterms, &x) < 0)
         return SS_ENOMEM;
     x.tol_begin = c->n_tolerations;
     x.tol_count = (int32_t)(t->tols.n / 4);
@@ -505,7 +478,7 @@ static int commit(kctx_t *k, const ss_request_t *req, const tparts_t *t, int32_t
 
 /* Finds or adds the template for key. */
 static int lookup_or_commit(kctx_t *k, const ss_request_t *req, const tparts_t *t,
-                            const ivec_t *key, int32_t *tmpl)
+                            const kivec_t *key, int32_t *tmpl)
 {
     if (!k->tkeys && !(k->tkeys = ss_strtab_create()))
         return SS_ENOMEM;
@@ -533,12 +506,13 @@ static int lookup_or_commit(kctx_t *k, const ss_request_t *req, const tparts_t *
 }
 
 int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, bool pending,
-                      uint32_t rules_in, int32_t *tmpl, ss_error_t *err)
+                      uint32_t rules_in, uint32_t flags_in, int32_t *tmpl, ss_error_t *err)
 {
     tparts_t t;
-    ivec_t key = {0};
+    kivec_t key = {0};
     memset(&t, 0, sizeof t);
     t.unsupported = rules_in;
+    t.flags = flags_in;
     int rc = label_pairs(k, kget(it->obj, "spec", "nodeSelector", NULL), &t.sel, it,
                          "spec.nodeSelector", err);
     if (rc == 0)
@@ -552,7 +526,10 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
         rc = rules(k, it, pending, &t, err);
     if (rc == 0)
         rc = workload(k, it, &t, err);
-    if (rc == 0 && (t.sel.oom || t.plabels.oom || t.tols.oom || t.req.oom || t.pref.oom))
+    if (rc == 0)
+        rc = kube_pod_rules(k, it, &t.plabels, &t.spreads, &t.pterms, err);
+    if (rc == 0 && (t.sel.oom || t.plabels.oom || t.tols.oom || t.req.oom || t.pref.oom ||
+                    t.spreads.oom || t.pterms.oom))
         rc = SS_ENOMEM;
     if (rc == 0)
         rc = make_key(req, &t, &key);
@@ -565,6 +542,8 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
     free(t.tols.v);
     free(t.req.v);
     free(t.pref.v);
+    free(t.spreads.v);
+    free(t.pterms.v);
     free(key.v);
     return rc;
 }

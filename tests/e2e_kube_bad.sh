@@ -51,6 +51,42 @@ refuse $N bad/gt_not_int.json \
     "bad/gt_not_int.json: Pod team-a/web-0: nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]: 'eight' is not an integer (Gt and Lt compare integers)"
 refuse $N bad/empty_terms.json \
     "bad/empty_terms.json: Pod team-a/web-0: nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: must have at least one node selector term"
+# issue 12's rules: bad spread constraints, pod terms, PDBs, PriorityClasses, start times
+refuse $N bad/spread_max_skew_zero.json \
+    "bad/spread_max_skew_zero.json: Pod team-a/web-0: spec.topologySpreadConstraints[0].maxSkew: must be an integer >= 1 (got 0)"
+refuse $N bad/spread_when_bad.json \
+    "bad/spread_when_bad.json: Pod team-a/web-0: spec.topologySpreadConstraints[0].whenUnsatisfiable: 'Never' is not DoNotSchedule or ScheduleAnyway"
+refuse $N bad/term_weight_zero.json \
+    "bad/term_weight_zero.json: Pod team-a/web-0: spec.affinity.podAntiAffinity.preferred[0].weight: must be an integer >= 1 (got 0)"
+refuse $N bad/term_no_key.json \
+    "bad/term_no_key.json: Pod team-a/web-0: spec.affinity.podAffinity.required[0].topologyKey: must be a non-empty string"
+refuse $N bad/pdb_both.json \
+    "bad/pdb_both.json: PodDisruptionBudget team-a/web: spec: minAvailable and maxUnavailable cannot both be set"
+refuse $N bad/priority_class_two_defaults.json \
+    "bad/priority_class_two_defaults.json: PriorityClass lower: globalDefault: PriorityClass low is already the global default (only one may be)"
+refuse $N bad/start_time_bad.json \
+    "bad/start_time_bad.json: Pod team-a/web-0: status.startTime: '2021-07-07 11:28:34' is not an RFC 3339 time (2006-01-02T15:04:05Z)"
+# --priority-classes and --pdbs: objects without a kind take the flag's kind;
+# an unknown class is a warning naming it (an error with --strict)
+cat > classes.json <<'EOF2'
+[{"metadata": {"name": "high"}, "value": 1000, "preemptionPolicy": "Never"}]
+EOF2
+cat > pdbs.json <<'EOF2'
+[{"metadata": {"name": "web", "namespace": "team-a"}, "spec": {"minAvailable": "150%"}}]
+EOF2
+cat > cpods.json <<'EOF2'
+[{"kind": "Pod", "metadata": {"name": "a", "namespace": "team-a"}, "spec": {"priorityClassName": "high", "containers": []}},
+ {"kind": "Pod", "metadata": {"name": "b", "namespace": "team-a"}, "spec": {"priorityClassName": "gone", "containers": []}}]
+EOF2
+"$BIN" import -q --nodes $N --pods cpods.json --priority-classes classes.json -o classes.h5 >stdout.txt 2>&1 ||
+    fail "--priority-classes: $(cat stdout.txt)"
+grep -q "^warning: pods whose priorityClassName names no PriorityClass in the input .*: 1 (first: 'gone' of cpods.json: Pod team-a/b)" stdout.txt ||
+    fail "unknown class: $(cat stdout.txt)"
+"$BIN" import -q --nodes $N --pods cpods.json --pdbs pdbs.json -o out/c.h5 >stdout.txt 2>stderr.txt &&
+    fail "--pdbs 150% accepted"
+[ "$(cat stderr.txt)" = 'shardsched import: pdbs.json: PodDisruptionBudget team-a/web: spec.minAvailable: must be an integer >= 0 or a percentage "N%" (N 0..100)' ] ||
+    fail "--pdbs: $(cat stderr.txt)"
+[ -z "$(ls -A out)" ] || fail "--pdbs: left $(ls -A out)"
 # a folder is read file by file in name order (the first bad one is named);
 # one without an input file says so
 mkdir -p empty

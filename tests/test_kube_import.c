@@ -97,8 +97,31 @@ static void test_ss_kube_import_files_lab_sample(void **state)
     assert_int_equal(
         ss_strtab_find(c->strings, "worker-0.imeixner20210707.lab.upshift.rdu2.redhat.com"),
         c->node_name[c->pod_node[p]]);
-    /* the required pod anti-affinity is never dropped */
-    assert_true(tmpl_of(c, "apiserver-695d9c5549-w7fjs")->unsupported & SS_RULE_POD_ANTI_AFFINITY);
+    /* the required pod anti-affinity is read (issue 12), no longer unsupported */
+    const ss_template_t *api = tmpl_of(c, "apiserver-695d9c5549-w7fjs");
+    assert_int_equal(api->unsupported, 0);
+    assert_int_equal(api->pterm_count, 1);
+    const ss_podterm_t *pt = &c->pterms[api->pterm_begin];
+    assert_int_equal(pt->kind, SS_PT_ANTI_AFFINITY);
+    assert_int_equal(pt->weight, 0);
+    assert_string_equal(ss_cluster_strget(c, pt->key), "kubernetes.io/hostname");
+    assert_int_equal(pt->sel.null, 0);
+    assert_int_equal(pt->sel.count, 3); /* matchLabels: apiserver, app, oauth-...-anti-affinity */
+    assert_int_equal(pt->ns_count, 0);
+    assert_int_equal(pt->ns_sel.null, 1);
+    assert_true(api->flags & SS_TF_CONTROLLER);
+    /* system-node-critical resolves without PriorityClass objects; kept as it is */
+    p = pod_by_name(c, "apiserver-695d9c5549-w7fjs");
+    assert_int_equal(c->pod_priority[p], 2000001000);
+    assert_int_equal(c->pod_start[p], 1625657314); /* 2021-07-07T11:28:34Z */
+    /* prometheus: a preferred anti-affinity term with a namespace list */
+    const ss_template_t *prom = tmpl_of(c, "prometheus-k8s-0");
+    assert_int_equal(prom->pterm_count, 1);
+    assert_int_equal(c->pterms[prom->pterm_begin].weight, 100);
+    assert_int_equal(c->pterms[prom->pterm_begin].ns_count, 1);
+    assert_int_equal(rep.warn[SS_KUBE_WARN_PRIORITY_CLASS_UNKNOWN], 0);
+    assert_int_equal(rep.warn[SS_KUBE_WARN_PRIORITY_MISMATCH], 0);
+    assert_int_equal(c->default_spreading, SS_SPREAD_DEFAULT_SYSTEM);
     /* the pending router has hostPorts: reported unsupported */
     p = pod_by_name(c, "router-default-7bbdcfcf9b-7xdln");
     assert_int_equal(c->pod_node[p], -1);
@@ -247,12 +270,18 @@ static void test_ss_kube_import_files_pod_rules(void **state)
     assert_int_equal(c->tolerations[t->tol_begin].op, SS_TOL_EXISTS);
     assert_int_equal(c->tolerations[t->tol_begin].key, 0);
     assert_int_equal(c->tolerations[t->tol_begin].effect, SS_EFFECT_ANY);
-    /* rules the engine does not implement are marked, never dropped */
-    assert_int_equal(tmpl_of(c, "spread")->unsupported, SS_RULE_TOPOLOGY_SPREAD);
-    assert_int_equal(tmpl_of(c, "podaff")->unsupported, SS_RULE_POD_AFFINITY);
+    /* spread and pod affinity are read (issue 12); volumes stay unsupported */
+    const ss_template_t *sp = tmpl_of(c, "spread");
+    assert_int_equal(sp->unsupported, 0);
+    assert_int_equal(sp->spread_count, 1);
+    assert_int_equal(c->spreads[sp->spread_begin].max_skew, 1);
+    assert_int_equal(c->spreads[sp->spread_begin].when, SS_WHEN_DO_NOT_SCHEDULE);
+    assert_int_equal(c->spreads[sp->spread_begin].sel.count, 1);
+    assert_int_equal(tmpl_of(c, "podaff")->unsupported, 0);
+    assert_int_equal(tmpl_of(c, "podaff")->pterm_count, 1);
+    assert_int_equal(c->pterms[tmpl_of(c, "podaff")->pterm_begin].kind, SS_PT_AFFINITY);
     assert_int_equal(tmpl_of(c, "pvc")->unsupported, SS_RULE_OTHER);
     assert_int_equal(tmpl_of(c, "web-1-a")->unsupported, 0);
-    assert_int_equal(rep.warn[SS_KUBE_WARN_TOPOLOGY_SPREAD], 1);
     assert_int_equal(rep.warn[SS_KUBE_WARN_PVC], 1);
     /* GPU sharing annotations */
     assert_int_equal(tmpl_of(c, "share")->req.gpu_count, 1);
