@@ -188,7 +188,16 @@ static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
     bool created = mkdir(dir, 0777) == 0;
     if (!created && errno != EEXIST)
         return ss_error_set(err, SS_EIO, "--emit-kube: cannot create %s: %s", dir, strerror(errno));
-    int rc = ss_kube_export_cluster(c, nodes, pods, err);
+    /* gen's priority classes (not the built-in system ones) become objects. */
+    ss_kube_priority_class_t cls[SS_GEN_NPRIO_CLASSES];
+    int32_t ncls = 0;
+    for (int i = 0; i < SS_GEN_NPRIO_CLASSES; i++)
+        if (!ss_gen_prio_classes[i].builtin)
+            cls[ncls++] = (ss_kube_priority_class_t){ss_gen_prio_classes[i].name,
+                                                     ss_gen_prio_classes[i].value,
+                                                     ss_gen_prio_classes[i].global_default, false};
+    ss_kube_export_opts_t eo = {cls, ncls};
+    int rc = ss_kube_export_cluster_opts(c, nodes, pods, &eo, err);
     if (rc < 0) { /* leave nothing behind: this run's files, and DIR if it made it */
         remove(nodes);
         remove(pods);
