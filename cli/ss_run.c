@@ -127,9 +127,11 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
         MPI_Comm_rank(comm, &rank);
         fprintf(stderr,
                 "rank %d: partitions [%d, %d) nodes [%d, %d): create %.3f s, setup %.3f s, "
-                "place %.3f s, exchange %.3f s, across %.3f s, gather %.3f s\n",
+                "place %.3f s, exchange %.3f s, across %.3f s, gather %.3f s; rules: deferred "
+                "%lld pods %.3f s, preemption %lld preemptors %.3f s\n",
                 rank, part->part_lo, part->part_hi, part->node_lo, part->node_hi, t_create,
-                st.setup_s, st.place_s, st.exchange_s, st.across_s, st.finish_s);
+                st.setup_s, st.place_s, st.exchange_s, st.across_s, st.finish_s,
+                (long long)st.deferred, st.deferred_s, (long long)st.preemptors, st.preempt_s);
     }
     ss_dist_ctx_free(&ctx);
     ss_sched_destroy(s);

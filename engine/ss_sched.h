@@ -135,7 +135,9 @@ typedef struct {
     double finish_s;     /* gathering every process's rows */
     int64_t deferred;    /* pods with rules on domains wider than a partition */
     int64_t preemptors;  /* pods placed by preempting others */
-    double rules_s;      /* the rules' setup, the deferred pods and preemption */
+    double rules_s;      /* the deferred pods and preemption */
+    double deferred_s;   /* of which the deferred pods */
+    double preempt_s;    /* of which preemption */
 } ss_sched_stats_t;
 void ss_sched_stats(const ss_sched_t *s, ss_sched_stats_t *st);
 

@@ -11,6 +11,10 @@
 #include "ss_rules.h"
 #include "ss_sched_rules.h"
 
+struct res {
+    int64_t cpu, mem, pods, ext[SS_MAX_EXT];
+};
+
 typedef struct {
     int32_t node, nv, n_viol, max_prio;
     int64_t sum_prio, start; /* start: earliest start among the highest-priority victims */
@@ -30,6 +34,9 @@ typedef struct {
     uint8_t *removed;            /* [n_pods] victims so far */
     int32_t *pdb_left;           /* [n_pdbs] disruptions still allowed */
     int32_t *buf, *buf2;         /* [n_pods on a node] */
+    uint8_t *viol;               /* [n_pods on a node] */
+    int32_t n_levels, *levels;   /* the preemptors' distinct priorities, ascending */
+    struct res *freeable;        /* [n_nodes * n_levels] requests of running pods below each */
     int32_t cap_buf;
     int32_t *tp_b, *tp_pdb; /* per template: the PDBs whose selector its labels match (CSR) */
     int fast;               /* the current preemptor: resources only (no rules, no GPUs) */
@@ -86,22 +93,8 @@ static int fits(pctx_t *x, int32_t pod, int32_t node)
     return ss_rules_check(x->s, &x->w, x->v, x->st, pod, node);
 }
 
-/* Does PDB k cover running pod q? Through the template's list. */
-static bool covers(const pctx_t *x, int32_t k, int32_t q)
-{
-    int32_t t = x->c->pod_template[q];
-    if (x->c->pdbs[k].ns != x->c->pod_ns[q])
-        return false;
-    for (int32_t i = x->tp_b[t]; i < x->tp_b[t + 1]; i++)
-        if (x->tp_pdb[i] == k)
-            return true;
-    return false;
-}
-
 /* Resources only: does the pod fit on node once `extra` is freed? */
-typedef struct {
-    int64_t cpu, mem, pods, ext[SS_MAX_EXT];
-} res_t;
+typedef struct res res_t;
 static bool res_fit(const pctx_t *x, const ss_template_t *tp, int32_t node, const res_t *e)
 {
     const ss_state_t *st = x->st;
@@ -120,6 +113,24 @@ static void res_add(res_t *e, const ss_template_t *t, int sign)
     e->mem += sign * t->req.memory;
     for (int k = 0; k < SS_MAX_EXT; k++)
         e->ext[k] += sign * t->req.ext[k];
+}
+
+static int32_t level_of(const pctx_t *x, int32_t prio)
+{
+    for (int32_t i = 0; i < x->n_levels; i++)
+        if (x->levels[i] == prio)
+            return i;
+    return -1;
+}
+
+/* Running pod q leaves (sign -1) or comes back (+1): the freeable sums of
+ * the levels above its priority follow. */
+static void freeable_add(pctx_t *x, int32_t q, int sign)
+{
+    int32_t node = x->c->pod_node[q];
+    for (int32_t i = 0; i < x->n_levels; i++)
+        if (x->levels[i] > x->c->pod_priority[q])
+            res_add(&x->freeable[(size_t)node * x->n_levels + i], tmpl_of(x, q), sign);
 }
 
 /* SelectVictimsOnNode. 1: a candidate (c filled, state unchanged), 0: not,
@@ -157,19 +168,19 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     g_c = c;
     qsort(x->buf, (size_t)n, sizeof *x->buf, cmp_important);
     /* filterPodsWithPDBViolation: violating first, then the others. */
-    int32_t *left = malloc(((size_t)c->n_pdbs + 1) * sizeof *left);
-    uint8_t *viol = calloc((size_t)n + 1, 1);
-    if (!left || !viol) {
-        free(left);
-        free(viol);
-        return SS_ENOMEM;
-    }
-    memcpy(left, x->pdb_left, (size_t)c->n_pdbs * sizeof *left);
-    for (int32_t i = 0; i < n; i++) {
-        const ss_template_t *t = tmpl_of(x, x->buf[i]);
-        for (int32_t k = 0; t->plabel_count > 0 && k < c->n_pdbs; k++)
-            if (covers(x, k, x->buf[i]) && --left[k] < 0)
+    uint8_t *viol = x->viol;
+    memset(viol, 0, (size_t)n);
+    for (int32_t i = 0; i < n; i++) { /* the budgets, counted down in x->pdb_left, then restored */
+        int32_t q = x->buf[i], t = c->pod_template[q];
+        for (int32_t j = x->tp_b[t]; c->templates[t].plabel_count > 0 && j < x->tp_b[t + 1]; j++)
+            if (c->pdbs[x->tp_pdb[j]].ns == c->pod_ns[q] && --x->pdb_left[x->tp_pdb[j]] < 0)
                 viol[i] = 1;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        int32_t q = x->buf[i], t = c->pod_template[q];
+        for (int32_t j = x->tp_b[t]; c->templates[t].plabel_count > 0 && j < x->tp_b[t + 1]; j++)
+            if (c->pdbs[x->tp_pdb[j]].ns == c->pod_ns[q])
+                x->pdb_left[x->tp_pdb[j]]++;
     }
     int32_t m = 0;
     for (int pass = 1; pass >= 0; pass--)
@@ -202,8 +213,6 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     }
     for (int32_t i = 0; i < cd->nv && rc == 0 && !x->fast; i++) /* leave the state as it was */
         rc = remove_pod(x, cd->victims[i], +1);
-    free(left);
-    free(viol);
     if (rc < 0)
         return rc;
     if (pdb_hard && cd->n_viol > 0)
@@ -272,12 +281,15 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
     x->fast = ptp->req.gpu_count == 0 && !ss_rules_has_rules(x->v, pod);
     int32_t off = N > 0 ? (int32_t)(((uint64_t)o->seed) % (uint64_t)N) : 0;
     int64_t found = 0, nonviol = 0;
+    ss_sched_verdict(x->s, &x->w, c->pod_template[pod]);
+    int32_t L = level_of(x, c->pod_priority[pod]);
     for (int32_t i = 0; i < N && rc == 0; i++) {
         int32_t node = (off + i) % N;
         int64_t bonus;
-        ss_sched_verdict(x->s, &x->w, c->pod_template[pod]);
         if (ss_sched_node_static(x->s, &x->w, c->pod_template[pod], node, &bonus) != SS_REASON_NONE)
             continue; /* unresolvable */
+        if (L >= 0 && !res_fit(x, ptp, node, &x->freeable[(size_t)node * x->n_levels + L]))
+            continue; /* even every lower-priority pod gone leaves no room */
         int k = select_victims(x, pod, node, o->pdb_hard, &cur);
         if (k < 0) {
             rc = k;
@@ -301,9 +313,10 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
             int32_t q = best.victims[i];
             rc = remove_pod(x, q, -1);
             x->removed[q] = 1;
-            for (int32_t k = 0; k < c->n_pdbs; k++)
-                if (tmpl_of(x, q)->plabel_count > 0 && covers(x, k, q))
-                    x->pdb_left[k]--;
+            freeable_add(x, q, -1);
+            for (int32_t j = x->tp_b[c->pod_template[q]]; j < x->tp_b[c->pod_template[q] + 1]; j++)
+                if (tmpl_of(x, q)->plabel_count > 0 && c->pdbs[x->tp_pdb[j]].ns == c->pod_ns[q])
+                    x->pdb_left[x->tp_pdb[j]]--;
             if (rc == 0)
                 rc = ss_placements_add_victim(x->out, row, q);
             if (rc == 0)
@@ -348,10 +361,11 @@ static int undo_all(pctx_t *x, int reason)
             int32_t q = -e - 1;
             rc = remove_pod(x, q, +1);
             x->removed[q] = 0;
+            freeable_add(x, q, +1);
             x->out->n_victims--;
-            for (int32_t k = 0; k < c->n_pdbs; k++)
-                if (tmpl_of(x, q)->plabel_count > 0 && covers(x, k, q))
-                    x->pdb_left[k]++;
+            for (int32_t j = x->tp_b[c->pod_template[q]]; j < x->tp_b[c->pod_template[q] + 1]; j++)
+                if (tmpl_of(x, q)->plabel_count > 0 && c->pdbs[x->tp_pdb[j]].ns == c->pod_ns[q])
+                    x->pdb_left[x->tp_pdb[j]]++;
         }
     }
     x->n_undo = 0;
@@ -388,7 +402,8 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
     int32_t *fill = malloc(nn * sizeof *fill);
     x->buf = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf);
     x->buf2 = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf2);
-    if (!fill || !x->buf || !x->buf2) {
+    x->viol = malloc((size_t)x->cap_buf + 1);
+    if (!fill || !x->buf || !x->buf2 || !x->viol) {
         free(fill);
         return SS_ENOMEM;
     }
@@ -421,6 +436,28 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
         }
     }
     x->tp_b[c->n_templates] = (int32_t)n;
+    x->levels = malloc(sizeof *x->levels * 16);
+    int32_t cap_l = 16;
+    if (!x->levels)
+        return SS_ENOMEM;
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        if (c->pod_node[p] >= 0 || level_of(x, c->pod_priority[p]) >= 0)
+            continue;
+        if (x->n_levels == cap_l) {
+            cap_l *= 2;
+            int32_t *q = realloc(x->levels, (size_t)cap_l * sizeof *q);
+            if (!q)
+                return SS_ENOMEM;
+            x->levels = q;
+        }
+        x->levels[x->n_levels++] = c->pod_priority[p];
+    }
+    x->freeable = calloc((size_t)c->n_nodes * (size_t)x->n_levels + 1, sizeof *x->freeable);
+    if (!x->freeable)
+        return SS_ENOMEM;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_node[p] >= 0)
+            freeable_add(x, p, +1);
     x->w.lo = 0;
     x->w.hi = c->n_nodes;
     return 0;
@@ -434,9 +471,12 @@ static void ctx_free(pctx_t *x)
     free(x->pdb_left);
     free(x->buf);
     free(x->buf2);
+    free(x->viol);
     free(x->undo);
     free(x->tp_b);
     free(x->tp_pdb);
+    free(x->levels);
+    free(x->freeable);
 }
 
 int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *order,

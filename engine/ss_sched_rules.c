@@ -149,6 +149,7 @@ struct ss_rules {
     int32_t n_zones;
     int32_t n_keys;
     int32_t *keys, **key_val; /* distinct non-hostname keys and their value per class */
+    int32_t *zone_of_class;   /* [n_classes] index in zones, n_zones when the class has none */
     cmap_t base;              /* counts of the running pods */
     int64_t *base_tot;        /* [n_ctr] */
 };
@@ -820,6 +821,21 @@ static int zones_build(ss_rules_t *r)
     return 0;
 }
 
+static int zone_classes(ss_rules_t *r)
+{
+    const ss_sched_t *s = r->s;
+    r->zone_of_class = malloc(((size_t)s->cl.n_classes + 1) * sizeof *r->zone_of_class);
+    if (!r->zone_of_class)
+        return SS_ENOMEM;
+    for (int32_t k = 0; k < s->cl.n_classes; k++) {
+        int32_t v = r->zone_key >= 0 ? node_value(r, s->cl.rep[k], r->zone_key) : -1, z = 0;
+        while (z < r->n_zones && r->zones[z] != v)
+            z++;
+        r->zone_of_class[k] = z; /* n_zones: no zone label */
+    }
+    return 0;
+}
+
 static bool any_rules(const ss_cluster_t *c, int default_spreading, int locality)
 {
     if (c->n_spreads > 0 || c->n_pterms > 0 || locality == SS_LOCALITY_ZONE)
@@ -851,6 +867,8 @@ ss_rules_t *ss_rules_create(const ss_sched_t *s, int default_spreading, int loca
     int rc = build_pairs(r);
     if (rc == 0)
         rc = zones_build(r);
+    if (rc == 0)
+        rc = zone_classes(r);
     if (rc == 0)
         rc = labidx_build(r, 1, &pend);
     if (rc == 0)
@@ -892,6 +910,7 @@ void ss_rules_destroy(ss_rules_t *r)
     free(r->pair_of_pod);
     free(r->match);
     free(r->zones);
+    free(r->zone_of_class);
     free(r->base_tot);
     for (int32_t i = 0; i < r->n_keys; i++)
         free(r->key_val[i]);
@@ -1191,6 +1210,151 @@ static int most_common(const int64_t *counts)
     return why;
 }
 
+/* ---------- a run in a partition: nodes sorted by their score without the
+ * rules, walked best first until no node can beat the best found ---------- */
+
+typedef struct {
+    int64_t base; /* policy fit + static score */
+    int32_t node, zone;
+} went_t;
+
+static int cmp_went(const void *a, const void *b)
+{
+    const went_t *x = a, *y = b;
+    if (x->zone != y->zone)
+        return x->zone < y->zone ? -1 : 1;
+    if (x->base != y->base)
+        return x->base > y->base ? -1 : 1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+typedef struct {
+    went_t *e;
+    int32_t n;
+    int32_t *seg; /* [n_zones + 2] segment starts by zone index */
+} walk_t;
+
+static int64_t base_of(ss_sched_t *s, const ss_work_t *w, const ss_state_t *st, int32_t t,
+                       int32_t node, int *why)
+{
+    int64_t bonus = 0;
+    const ss_template_t *tp = &s->c->templates[t];
+    *why = ss_sched_node_static(s, w, t, node, &bonus);
+    if (*why == SS_REASON_NONE)
+        *why = ss_state_fit(st, tp, node);
+    if (*why != SS_REASON_NONE)
+        return 0;
+    return SS_WEIGHT_FIT * ss_policy_fit(s->policy->id, s->pctx, st, tp, node) + bonus;
+}
+
+static int walk_build(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r, const ss_state_t *st,
+                      int32_t t, walk_t *k)
+{
+    int32_t Z = r->n_zones + 1;
+    k->e = malloc(((size_t)(w->hi - w->lo) + 1) * sizeof *k->e);
+    k->seg = calloc((size_t)Z + 1, sizeof *k->seg);
+    if (!k->e || !k->seg)
+        return SS_ENOMEM;
+    k->n = 0;
+    for (int32_t node = w->lo; node < w->hi; node++) {
+        int why;
+        int64_t b = base_of(s, w, st, t, node, &why);
+        if (why == SS_REASON_NONE)
+            k->e[k->n++] = (went_t){b, node, r->zone_of_class[s->cl.node_class[node]]};
+    }
+    qsort(k->e, (size_t)k->n, sizeof *k->e, cmp_went);
+    for (int32_t i = 0, z = 0; z <= Z; z++) {
+        while (i < k->n && k->e[i].zone < z)
+            i++;
+        k->seg[z] = i;
+    }
+    return 0;
+}
+
+/* The placed node changed: its entry moves (or leaves when nothing fits). */
+static void walk_update(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r,
+                        const ss_state_t *st, int32_t t, walk_t *k, int32_t node)
+{
+    int32_t z = r->zone_of_class[s->cl.node_class[node]], a = k->seg[z], b = k->seg[z + 1], i = a;
+    while (i < b && k->e[i].node != node)
+        i++;
+    if (i == b)
+        return;
+    memmove(&k->e[i], &k->e[i + 1], (size_t)(k->n - i - 1) * sizeof *k->e);
+    k->n--;
+    for (int32_t j = z + 1; j <= r->n_zones + 1; j++)
+        k->seg[j]--;
+    int why;
+    int64_t base = base_of(s, w, st, t, node, &why);
+    if (why != SS_REASON_NONE)
+        return;
+    went_t x = {base, node, z};
+    int32_t lo = k->seg[z], hi = k->seg[z + 1];
+    while (lo < hi) { /* first entry that sorts after x */
+        int32_t m = (lo + hi) / 2;
+        if (cmp_went(&k->e[m], &x) < 0)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    memmove(&k->e[lo + 1], &k->e[lo], (size_t)(k->n - lo) * sizeof *k->e);
+    k->e[lo] = x;
+    k->n++;
+    for (int32_t j = z + 1; j <= r->n_zones + 1; j++)
+        k->seg[j]++;
+}
+
+/* Upper bound of the rule terms on any node of zone index z: the zone
+ * spread terms exactly, every other penalty as 0, every bonus in full. */
+static int64_t zone_bound(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p,
+                          const prep_t *pp, int32_t z)
+{
+    int64_t spread = 0, pos = 0, loc = 0;
+    int32_t zv = z < r->n_zones ? r->zones[z] : -1;
+    for (int32_t i = 0; i < p->rule_n; i++) {
+        const rule_t *ru = &r->rules[p->rule_b + i];
+        const counter_t *ct = &r->ctr[ru->counter];
+        if (ru->type == R_SPREAD_SOFT && ct->key == r->zone_key && r->zone_key >= 0) {
+            int32_t cnt = zv >= 0 ? vcount(v, ru->counter, zv) : 50;
+            spread += cnt < 50 ? cnt : 50;
+        } else if (ru->type == R_PREF && ru->weight > 0) {
+            pos += ru->weight;
+        } else if (ru->type == R_LOCALITY && pp->loc_zone >= 0 && zv == pp->loc_zone) {
+            loc = 300;
+        }
+    }
+    return -2 * spread + (p->total_w > 0 ? 200 * pos / p->total_w : 0) + loc;
+}
+
+/* Best node by the walk; res->node -1 when none passes (reasons not set). */
+static void walk_best(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const pair_t *p,
+                      const prep_t *pp, const walk_t *k, scan_t *res)
+{
+    const ss_rules_t *r = v->r;
+    res->node = -1;
+    res->score = INT64_MIN;
+    for (int32_t z = 0; z <= r->n_zones; z++) {
+        if (k->seg[z] == k->seg[z + 1])
+            continue;
+        int64_t bound = zone_bound(r, v, p, pp, z);
+        for (int32_t i = k->seg[z]; i < k->seg[z + 1]; i++) {
+            const went_t *e = &k->e[i];
+            if (res->node >= 0 && e->base + bound < res->score)
+                break;
+            int64_t add = 0;
+            if (eval_node(r, v, p, pp, e->node, &add) != SS_REASON_NONE)
+                continue;
+            int64_t sc = e->base + add;
+            if (res->node < 0 || sc > res->score || (sc == res->score && e->node < res->node)) {
+                res->node = e->node;
+                res->score = sc;
+            }
+        }
+    }
+    (void)s;
+    (void)w;
+}
+
 int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, int shards,
                    const int32_t *pods, int32_t n, ss_placements_t *out, int32_t *seq,
                    int32_t *placed)
@@ -1208,11 +1372,22 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     const ss_template_t *tp = &c->templates[p->t];
     ss_sched_verdict(s, w, p->t);
     int rc = 0;
-    for (int32_t i = 0; i < n; i++) {
+    /* Inside a partition every node is scored: by the walk for runs. */
+    walk_t wk = {0};
+    int walk = shards && n >= 2;
+    if (walk && walk_build(s, w, r, st, p->t, &wk) < 0)
+        rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+    ss_sched_opts_t keep = s->opts;
+    if (shards)
+        s->opts.pct_to_score = 100;
+    for (int32_t i = 0; i < n && rc == 0; i++) {
         int32_t pod = pods[i], row = s->row_of_pod[pod];
         prepare(r, v, p, &pp);
         scan_t res;
-        scan(s, w, v, st, p, &pp, &res);
+        if (walk)
+            walk_best(s, w, v, p, &pp, &wk, &res);
+        if (!walk || res.node < 0)
+            scan(s, w, v, st, p, &pp, &res); /* also the reasons when nothing passes */
         if (res.node < 0) {
             int why = most_common(res.reasons);
             for (int32_t j = i; j < n; j++)
@@ -1235,7 +1410,12 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
         out->reason[row] = SS_REASON_NONE;
         out->seq[row] = (*seq)++;
         (*placed)++;
+        if (walk)
+            walk_update(s, w, r, st, p->t, &wk, res.node);
     }
+    s->opts = keep;
+    free(wk.e);
+    free(wk.seg);
     if (min != mins)
         free(min);
     return rc;

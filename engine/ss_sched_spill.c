@@ -1313,8 +1313,10 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
             if (ss_rview_add(v, pod, out->node[row], +1) < 0)
                 rc = ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
         }
+        double td = omp_get_wtime();
         if (rc == 0)
             rc = deferred_pass(s, r, st, v, key2, &seq2, err);
+        s->stats.deferred_s += omp_get_wtime() - td;
         /* The deferred pass may have left more pods unplaced. */
         n_try = 0;
         for (int32_t i = 0; rc == 0 && s->opts.preemption && i < r->n_items; i++) {
@@ -1327,8 +1329,10 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
             if (unplaced && c->pod_priority[r->order[it->begin]] > low)
                 units[n_try++] = (ss_unit_t){it->begin, it->count, it->group};
         }
+        double tp = omp_get_wtime();
         if (rc == 0 && n_try > 0)
             rc = ss_preempt_run(s, v, st, r->order, units, n_try, out, key2, &seq2, err);
+        s->stats.preempt_s += omp_get_wtime() - tp;
         ss_rview_destroy(v);
         ss_state_destroy(st);
     }
