@@ -509,6 +509,37 @@ static void test_preemption_pdb(void **state)
     ss_cluster_destroy(s.c);
 }
 
+/* The budget is spent across the run: a PDB allowing 1 disruption over a0
+ * (n0) and a1 (n1) lets the first preemptor evict a0; with PDBs hard the
+ * second may not evict a1 and waits; best effort, it does (1 violation). */
+static void test_pdb_budget_across_preemptions(void **state)
+{
+    (void)state;
+    for (int hard = 0; hard < 2; hard++) {
+        ss_cluster_t *c = ss_cluster_create();
+        add_node(c, "zoneA", 4000, 10);
+        add_node(c, "zoneA", 4000, 10);
+        int32_t ta = add_tmpl(c, &(tdef_t){.cpu = 3000, .app = "a"});
+        int32_t a[2] = {add_pod(c, ta, 0, 0), add_pod(c, ta, 0, 1)};
+        int32_t tp = add_tmpl(c, &(tdef_t){.cpu = 3000, .app = "p"});
+        add_pod(c, tp, 100, -1);
+        add_pod(c, tp, 100, -1);
+        add_pdb(c, "a");
+        ss_exh_opts_t o = opts();
+        o.pdb_hard = hard;
+        ss_placements_t *p = run(c, &o);
+        if (hard) {
+            expect(p, (want_t[]){{0, 0}, {-1, SS_REASON_CPU}}, 2, "PDB budget spent, hard");
+            expect_victims(p, a, 1);
+        } else {
+            expect(p, (want_t[]){{0, 0}, {1, 0}}, 2, "PDB budget spent, best effort");
+            expect_victims(p, a, 2);
+        }
+        ss_placements_destroy(p);
+        ss_cluster_destroy(c);
+    }
+}
+
 /* preemptionPolicy Never and --preemption off: no victims, the pod waits. */
 static void test_preemption_never_and_off(void **state)
 {
@@ -555,7 +586,8 @@ static void test_pick_one_node(void **state)
 {
     (void)state;
     static const tie_case_t cases[] = {
-        {"lowest highest priority", {{{4000, 5, 0}}, {{4000, 3, 0}}}, {1, 1}, 1},
+        /* n1's sum is the larger (2 victims), its highest priority the lower */
+        {"lowest highest priority", {{{4000, 5, 0}}, {{2000, 3, 0}, {2000, 3, 0}}}, {1, 2}, 1},
         {"smallest priority sum",
          {{{2000, 5, 0}, {2000, 5, 0}}, {{2000, 5, 0}, {2000, 1, 0}}},
          {2, 2},
@@ -719,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_default_spreading),
         cmocka_unit_test(test_locality),
         cmocka_unit_test(test_preemption_pdb),
+        cmocka_unit_test(test_pdb_budget_across_preemptions),
         cmocka_unit_test(test_preemption_never_and_off),
         cmocka_unit_test(test_pick_one_node),
         cmocka_unit_test(test_reprieve),
