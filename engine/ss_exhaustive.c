@@ -307,6 +307,8 @@ static int setup(ref_t *r, const ss_cluster_t *c, const ss_exh_opts_t *o, ss_pla
     }
     for (int32_t k = 0; k < c->n_pdbs; k++)
         r->pdb_left[k] = ss_pdb_allowed(c, &c->pdbs[k]);
+    if (ss_exh_index(r))
+        return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
     if (rows != out->n)
         return ss_error_set(err, SS_EINVAL, "placements have %d rows for %d pending pods", out->n,
                             rows);
@@ -324,6 +326,7 @@ static void teardown(ref_t *r)
     free(r->elig);
     free(r->node_reason);
     free(r->pdb_left);
+    ss_exh_index_free(r);
 }
 
 int ss_exhaustive_run_opts(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,

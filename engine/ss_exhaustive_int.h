@@ -55,6 +55,9 @@ typedef struct {
     int has_rules;         /* anything above is non-empty */
 } ss_exh_prep_t;
 
+#define SS_EXH_MAX_KEYS 64
+#define SS_EXH_HOST_KEY (-2) /* kubernetes.io/hostname when the cluster never interned it */
+
 typedef struct {
     const ss_cluster_t *c;
     const ss_policy_t *policy;
@@ -75,7 +78,19 @@ typedef struct {
     int32_t *pdb_left;    /* [n_pdbs] budget left in this run */
     ss_placements_t *out;
     int rc; /* first error (out of memory) */
+    /* every node's value of each topology key the rules use (-1: none) */
+    int32_t n_keys;
+    int32_t keys[SS_EXH_MAX_KEYS];
+    int32_t *keyvals[SS_EXH_MAX_KEYS];
+    /* pods grouped by (workload, namespace): wl_pods[wl_first[p] ..
+     * + wl_count[p]) are the pods of p's workload (default spreading,
+     * locality) */
+    int32_t *wl_pods, *wl_first, *wl_count;
 } ss_exh_t;
+
+/* Fills r's key values and workload groups. Returns 0 or SS_ENOMEM. */
+int ss_exh_index(ss_exh_t *r);
+void ss_exh_index_free(ss_exh_t *r);
 
 /* Builds p for pod `pod` from r's current state. Returns 0 or SS_ENOMEM. */
 int ss_exh_prep(ss_exh_t *r, int32_t pod, ss_exh_prep_t *p);

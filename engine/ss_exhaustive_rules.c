@@ -16,16 +16,100 @@
 #define EXH_SPREAD_WEIGHT 2    /* -2 x min(cnt, 50) per ScheduleAnyway constraint */
 #define EXH_AFFINITY_SCALE 200 /* 2 x 100 x (matched - anti) / total */
 #define EXH_LOCALITY_BONUS 300
-#define EXH_HOST_KEY (-2) /* kubernetes.io/hostname when the cluster never interned it */
+#define EXH_HOST_KEY SS_EXH_HOST_KEY
 
-/* Label `key` of node (hostname implied). */
+/* Label `key` of node (hostname implied), from the index when it has key. */
 static bool node_value(const ss_exh_t *r, int32_t node, int32_t key, int32_t *v)
 {
+    for (int32_t i = 0; i < r->n_keys; i++)
+        if (r->keys[i] == key) {
+            *v = r->keyvals[i][node];
+            return *v >= 0;
+        }
     if (key == EXH_HOST_KEY) {
         *v = r->c->node_name[node];
         return true;
     }
     return ss_node_label(&r->mx, r->c, node, key, v);
+}
+
+static int add_key(ss_exh_t *r, int32_t key)
+{
+    for (int32_t i = 0; i < r->n_keys; i++)
+        if (r->keys[i] == key)
+            return 0;
+    if (r->n_keys == SS_EXH_MAX_KEYS || (key < 0 && key != EXH_HOST_KEY))
+        return 0; /* read from the labels each time */
+    int32_t *vals = malloc((r->c->n_nodes > 0 ? (size_t)r->c->n_nodes : 1) * sizeof *vals);
+    if (!vals)
+        return SS_ENOMEM;
+    for (int32_t n = 0; n < r->c->n_nodes; n++)
+        if (!node_value(r, n, key, &vals[n]))
+            vals[n] = -1;
+    r->keys[r->n_keys] = key;
+    r->keyvals[r->n_keys++] = vals;
+    return 0;
+}
+
+typedef struct {
+    int32_t workload, ns, pod;
+} wl_t;
+
+static int cmp_wl(const void *a, const void *b)
+{
+    const wl_t *x = a, *y = b;
+    if (x->workload != y->workload)
+        return x->workload < y->workload ? -1 : 1;
+    if (x->ns != y->ns)
+        return x->ns < y->ns ? -1 : 1;
+    return (x->pod > y->pod) - (x->pod < y->pod);
+}
+
+int ss_exh_index(ss_exh_t *r)
+{
+    const ss_cluster_t *c = r->c;
+    int rc = add_key(r, r->mx.hostname >= 0 ? r->mx.hostname : EXH_HOST_KEY);
+    if (!rc && r->mx.zone >= 0)
+        rc = add_key(r, r->mx.zone);
+    for (int32_t i = 0; i < c->n_spreads && !rc; i++)
+        rc = add_key(r, c->spreads[i].key);
+    for (int32_t i = 0; i < c->n_pterms && !rc; i++)
+        rc = add_key(r, c->pterms[i].key);
+    size_t np = c->n_pods > 0 ? (size_t)c->n_pods : 1;
+    wl_t *w = malloc(np * sizeof *w);
+    r->wl_pods = malloc(np * sizeof *r->wl_pods);
+    r->wl_first = malloc(np * sizeof *r->wl_first);
+    r->wl_count = malloc(np * sizeof *r->wl_count);
+    if (rc || !w || !r->wl_pods || !r->wl_first || !r->wl_count) {
+        free(w);
+        return SS_ENOMEM;
+    }
+    for (int32_t q = 0; q < c->n_pods; q++)
+        w[q] = (wl_t){c->templates[c->pod_template[q]].workload, c->pod_ns[q], q};
+    qsort(w, (size_t)c->n_pods, sizeof *w, cmp_wl);
+    for (int32_t i = 0; i < c->n_pods;) {
+        int32_t j = i;
+        while (j < c->n_pods && w[j].workload == w[i].workload && w[j].ns == w[i].ns)
+            j++;
+        for (int32_t k = i; k < j; k++) {
+            r->wl_pods[k] = w[k].pod;
+            r->wl_first[w[k].pod] = i;
+            r->wl_count[w[k].pod] = j - i;
+        }
+        i = j;
+    }
+    free(w);
+    return 0;
+}
+
+void ss_exh_index_free(ss_exh_t *r)
+{
+    for (int32_t i = 0; i < r->n_keys; i++)
+        free(r->keyvals[i]);
+    r->n_keys = 0;
+    free(r->wl_pods);
+    free(r->wl_first);
+    free(r->wl_count);
 }
 
 enum { M_SPREAD, M_WORKLOAD, M_TERM };
@@ -55,8 +139,10 @@ static void domain_counts(const ss_exh_t *r, int32_t key, const uint8_t *elig, c
 {
     const ss_cluster_t *c = r->c;
     int32_t v;
-    for (int32_t q = 0; q < c->n_pods; q++) {
-        int32_t n = r->where[q];
+    bool wl = m->kind == M_WORKLOAD; /* only the workload's own pods can match */
+    int32_t nq = wl ? r->wl_count[m->pod] : c->n_pods;
+    for (int32_t i = 0; i < nq; i++) {
+        int32_t q = wl ? r->wl_pods[r->wl_first[m->pod] + i] : i, n = r->where[q];
         if (n >= 0 && (!elig || elig[n]) && node_value(r, n, key, &v) && matches(c, m, q))
             r->scratch[v]++;
     }
@@ -278,10 +364,12 @@ static int32_t locality_zone(ss_exh_t *r, int32_t pod)
     if (r->o.locality != SS_LOCALITY_ZONE || tp->workload <= 0 || r->mx.zone < 0)
         return -1;
     int32_t v, best = -1, most = 0;
-    for (int32_t q = 0; q < c->n_pods; q++)
+    for (int32_t i = 0; i < r->wl_count[pod]; i++) {
+        int32_t q = r->wl_pods[r->wl_first[pod] + i];
         if (r->where[q] >= 0 && ss_default_spread_matches(c, pod, q) &&
             node_value(r, r->where[q], r->mx.zone, &v))
             r->scratch[v]++;
+    }
     for (int32_t n = 0; n < c->n_nodes; n++)
         if (node_value(r, n, r->mx.zone, &v) && r->scratch[v] > most) {
             most = r->scratch[v];
