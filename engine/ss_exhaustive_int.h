@@ -86,6 +86,9 @@ typedef struct {
      * + wl_count[p]) are the pods of p's workload (default spreading,
      * locality) */
     int32_t *wl_pods, *wl_first, *wl_count;
+    /* the snapshot's running pods by node: run_pods[run_first[n] ..
+     * run_first[n+1]) (the only possible victims) */
+    int32_t *run_pods, *run_first;
 } ss_exh_t;
 
 /* Fills r's key values and workload groups. Returns 0 or SS_ENOMEM. */

@@ -150,10 +150,10 @@ static int select_victims(ss_exh_t *r, int32_t pod, int32_t node, cand_t *k, int
 {
     const ss_cluster_t *c = r->c;
     *found = 0;
-    int32_t n = 0;
-    for (int32_t q = 0; q < c->n_pods; q++)
-        n += r->where[q] == node && c->pod_node[q] == node &&
-             c->pod_priority[q] < c->pod_priority[pod];
+    const int32_t *on = r->run_pods + r->run_first[node];
+    int32_t n = 0, m = r->run_first[node + 1] - r->run_first[node];
+    for (int32_t i = 0; i < m; i++)
+        n += r->where[on[i]] == node && c->pod_priority[on[i]] < c->pod_priority[pod];
     if (n == 0)
         return 0;
     int32_t *pods = malloc((size_t)n * sizeof *pods);
@@ -162,10 +162,9 @@ static int select_victims(ss_exh_t *r, int32_t pod, int32_t node, cand_t *k, int
     int rc = pods && viol && k->victims ? 0 : SS_ENOMEM;
     bool ok = false;
     n = 0;
-    for (int32_t q = 0; q < c->n_pods && !rc; q++)
-        if (r->where[q] == node && c->pod_node[q] == node &&
-            c->pod_priority[q] < c->pod_priority[pod])
-            pods[n++] = q;
+    for (int32_t i = 0; i < m && !rc; i++)
+        if (r->where[on[i]] == node && c->pod_priority[on[i]] < c->pod_priority[pod])
+            pods[n++] = on[i];
     for (int32_t i = 0; i < n && !rc; i++)
         move_running(r, pods[i], -1);
     if (!rc)

@@ -65,6 +65,29 @@ static int cmp_wl(const void *a, const void *b)
     return (x->pod > y->pod) - (x->pod < y->pod);
 }
 
+static int running_by_node(ss_exh_t *r)
+{
+    const ss_cluster_t *c = r->c;
+    r->run_first = calloc((size_t)c->n_nodes + 1, sizeof *r->run_first);
+    r->run_pods = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof *r->run_pods);
+    if (!r->run_first || !r->run_pods)
+        return SS_ENOMEM;
+    for (int32_t q = 0; q < c->n_pods; q++)
+        if (c->pod_node[q] >= 0)
+            r->run_first[c->pod_node[q] + 1]++;
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        r->run_first[n + 1] += r->run_first[n];
+    int32_t *fill = malloc(((size_t)c->n_nodes + 1) * sizeof *fill);
+    if (!fill)
+        return SS_ENOMEM;
+    memcpy(fill, r->run_first, ((size_t)c->n_nodes + 1) * sizeof *fill);
+    for (int32_t q = 0; q < c->n_pods; q++)
+        if (c->pod_node[q] >= 0)
+            r->run_pods[fill[c->pod_node[q]]++] = q;
+    free(fill);
+    return 0;
+}
+
 int ss_exh_index(ss_exh_t *r)
 {
     const ss_cluster_t *c = r->c;
@@ -99,7 +122,7 @@ int ss_exh_index(ss_exh_t *r)
         i = j;
     }
     free(w);
-    return 0;
+    return running_by_node(r);
 }
 
 void ss_exh_index_free(ss_exh_t *r)
@@ -110,6 +133,8 @@ void ss_exh_index_free(ss_exh_t *r)
     free(r->wl_pods);
     free(r->wl_first);
     free(r->wl_count);
+    free(r->run_pods);
+    free(r->run_first);
 }
 
 enum { M_SPREAD, M_WORKLOAD, M_TERM };
