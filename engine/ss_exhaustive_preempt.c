@@ -22,11 +22,12 @@ typedef struct {
     int64_t start; /* earliest start among the highest-priority victims */
 } cand_t;
 
-/* A pod's start time for the importance order; unknown (0) reads as now,
- * i.e. after every known start, as kube's GetPodStartTime. */
+/* A pod's start time for the importance order; unknown (0, or no column:
+ * a snapshot reader that does not fill it) reads as now, i.e. after every
+ * known start, as kube's GetPodStartTime. */
 static int64_t start_of(const ss_cluster_t *c, int32_t q)
 {
-    return c->pod_start[q] > 0 ? c->pod_start[q] : INT64_MAX;
+    return c->pod_start && c->pod_start[q] > 0 ? c->pod_start[q] : INT64_MAX;
 }
 
 /* kube's MoreImportantPod: priority descending, then start ascending (then

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -628,6 +629,22 @@ static void test_pick_one_node(void **state)
     }
 }
 
+/* A cluster read from a snapshot without start times (no pod_start column)
+ * preempts as if every start were unknown. */
+static void test_no_start_column(void **state)
+{
+    (void)state;
+    pre_t s = pre_cluster(0);
+    free(s.c->pod_start);
+    s.c->pod_start = NULL;
+    ss_exh_opts_t o = opts();
+    ss_placements_t *p = run(s.c, &o);
+    expect(p, (want_t[]){{0, 0}}, 1, "no start column");
+    expect_victims(p, &s.a, 1);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(s.c);
+}
+
 /* Reprieve: of two victims on the node, the more important one is put back
  * when the pod fits without removing it. */
 static void test_reprieve(void **state)
@@ -754,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_pdb_budget_across_preemptions),
         cmocka_unit_test(test_preemption_never_and_off),
         cmocka_unit_test(test_pick_one_node),
+        cmocka_unit_test(test_no_start_column),
         cmocka_unit_test(test_reprieve),
         cmocka_unit_test(test_preemption_anti_affinity),
         cmocka_unit_test(test_gang_preempts_as_unit),
