@@ -376,6 +376,31 @@ static void test_preferred_terms(void **state)
     ss_cluster_destroy(c);
 }
 
+/* The symmetric score: a running pod's preferred anti-affinity (weight 100)
+ * to app=web on its node pushes a web pod without rules to n1; a running
+ * pod's required affinity to app=web (hardPodAffinityWeight 1) pulls one
+ * to its node, n2. */
+static void test_symmetric_preferred(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    for (int i = 0; i < 3; i++)
+        add_node(c, "zoneA", 4000, 10);
+    int32_t ab = add_pterm(c, SS_PT_ANTI_AFFINITY, 100, HOST, "web");
+    int32_t shy = add_tmpl(c, &(tdef_t){.app = "shy", .pterm_begin = ab, .pterm_count = 1});
+    int32_t fb = add_pterm(c, SS_PT_AFFINITY, 0, HOST, "web2");
+    int32_t fan = add_tmpl(c, &(tdef_t){.app = "fan", .pterm_begin = fb, .pterm_count = 1});
+    add_pod(c, shy, 0, 0);
+    add_pod(c, fan, 0, 2);
+    add_pod(c, add_tmpl(c, &(tdef_t){.app = "web"}), 0, -1);
+    add_pod(c, add_tmpl(c, &(tdef_t){.app = "web2"}), 0, -1);
+    ss_exh_opts_t o = opts();
+    ss_placements_t *p = run(c, &o);
+    expect(p, (want_t[]){{1, 0}, {2, 0}}, 2, "symmetric preferred terms");
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 /* ---- default spreading and locality ---- */
 
 /* One replica of deploy/web runs on n0: with system default spreading the
@@ -686,6 +711,29 @@ static void test_preemption_anti_affinity(void **state)
     ss_cluster_destroy(c);
 }
 
+/* Spread resolved by preemption: zone A {n0} holds 2 low-priority pods
+ * matching the selector, zone B {n1} is full; the pod (maxSkew 1) needs
+ * both victims gone from the domain count (1 + 1 - 0 > 1 with one back). */
+static void test_preemption_spread(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    add_node(c, "zoneA", 4000, 10);
+    add_node(c, "zoneB", 4000, 0);
+    int32_t low = add_tmpl(c, &(tdef_t){.app = "bar"});
+    int32_t v[2] = {add_pod(c, low, 0, 0), add_pod(c, low, 0, 0)};
+    int32_t sb =
+        add_spread(c, ZONE, 1, SS_WHEN_DO_NOT_SCHEDULE, 1, SS_INCL_HONOR, sel_eq(c, "app", "bar"));
+    add_pod(c, add_tmpl(c, &(tdef_t){.app = "bar", .spread_begin = sb, .spread_count = 1}), 100,
+            -1);
+    ss_exh_opts_t o = opts();
+    ss_placements_t *p = run(c, &o);
+    expect(p, (want_t[]){{0, 0}}, 1, "preemption for spread");
+    expect_victims(p, v, 2);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 /* A gang preempts as a unit: 2 members of 3 cpu at priority 100 on 2 full
  * nodes take both victims; with minMember 3 (only 2 nodes) nothing is
  * preempted and every member waits. */
@@ -765,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_symmetric_anti_affinity),
         cmocka_unit_test(test_first_pod_affinity_exception),
         cmocka_unit_test(test_preferred_terms),
+        cmocka_unit_test(test_symmetric_preferred),
         cmocka_unit_test(test_default_spreading),
         cmocka_unit_test(test_locality),
         cmocka_unit_test(test_preemption_pdb),
@@ -774,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_no_start_column),
         cmocka_unit_test(test_reprieve),
         cmocka_unit_test(test_preemption_anti_affinity),
+        cmocka_unit_test(test_preemption_spread),
         cmocka_unit_test(test_gang_preempts_as_unit),
         cmocka_unit_test(test_candidate_bound),
     };
