@@ -1,44 +1,75 @@
 /* ss_exhaustive: the naive reference scheduler (`schedule --exhaustive`).
  * Every pod in queue order is filtered and scored against every node from
  * scratch: no node classes, no heaps, no shards — kube-scheduler's algorithm
- * with percentageOfNodesToScore 100. Cost pods x nodes: for tests and for
- * measuring the fast engine against, not for production sizes. */
+ * with percentageOfNodesToScore 100, with the inter-pod rules recounted for
+ * each pod (ss_exhaustive_rules.c) and DefaultPreemption when a pod fits
+ * nowhere (ss_exhaustive_preempt.c). Cost pods x (nodes + pods): for tests
+ * and for measuring the fast engine against, not for production sizes. */
 #include <stdlib.h>
+#include <string.h>
 
-#include "ss_match.h"
+#include "ss_exhaustive_int.h"
 #include "ss_reason.h"
-#include "ss_sched.h"
+#include "ss_rules.h"
 #include "ss_sched_class.h"
 
-typedef struct {
-    const ss_cluster_t *c;
-    const ss_policy_t *policy;
-    ss_policy_ctx_t *pctx;
-    ss_state_t *st;
-    ss_match_ctx_t mx;
-    int32_t max_untolerated;
-    int32_t lo, hi; /* nodes a pod may use (a topology domain, or all) */
-} ref_t;
+typedef ss_exh_t ref_t;
 
-/* Best node for template t, or -1 with *reason the most common refusal. */
-static int32_t best_node(const ref_t *r, int32_t t, int *reason, int64_t *best_score)
+void ss_exh_commit(ss_exh_t *r, int32_t pod, int32_t node)
 {
-    const ss_template_t *tp = &r->c->templates[t];
-    int64_t counts[SS_REASON_COUNT] = {0};
+    const ss_cluster_t *c = r->c;
+    int32_t t = c->pod_template[pod], row = r->row_of_pod[pod];
+    uint64_t mask = ss_policy_pick_gpus(r->pctx, r->st, t, node);
+    ss_state_apply(r->st, &c->templates[t], node, mask, +1);
+    r->where[pod] = node;
+    r->out->node[row] = node;
+    r->out->gpu_mask[row] = mask;
+    r->out->reason[row] = SS_REASON_NONE;
+    r->out->seq[row] = r->next_seq++;
+}
+
+void ss_exh_uncommit(ss_exh_t *r, int32_t pod)
+{
+    const ss_cluster_t *c = r->c;
+    int32_t row = r->row_of_pod[pod];
+    ss_state_apply(r->st, &c->templates[c->pod_template[pod]], r->out->node[row],
+                   r->out->gpu_mask[row], -1);
+    r->where[pod] = -1;
+    r->out->node[row] = -1;
+    r->out->gpu_mask[row] = 0;
+    r->out->reason[row] = SS_REASON_GANG;
+    r->out->seq[row] = -1;
+    r->next_seq--; /* a gang's members are the last ones committed */
+}
+
+/* Best node for the pod (rules prepared in p), or -1 with *reason the most
+ * common refusal; r->node_reason keeps every node's. */
+static int32_t best_node(const ref_t *r, const ss_exh_prep_t *p, int32_t pod, int *reason)
+{
+    const ss_cluster_t *c = r->c;
+    int32_t t = c->pod_template[pod];
+    const ss_template_t *tp = &c->templates[t];
+    int64_t counts[SS_REASON_COUNT] = {0}, best_score = 0;
     int32_t best = -1;
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        r->node_reason[n] = SS_REASON_TOPOLOGY; /* outside the domain tried */
     for (int32_t n = r->lo; n < r->hi; n++) {
         int64_t bonus = 0;
-        int why = ss_static_eval(&r->mx, r->c, r->max_untolerated, t, n, &bonus);
+        int why = ss_static_eval(&r->mx, c, r->max_untolerated, t, n, &bonus);
         if (why == SS_REASON_NONE)
             why = ss_state_fit(r->st, tp, n);
+        if (why == SS_REASON_NONE)
+            why = ss_exh_rule_filter(r, p, n);
+        r->node_reason[n] = why;
         if (why != SS_REASON_NONE) {
             counts[why]++;
             continue;
         }
-        int64_t score = SS_WEIGHT_FIT * ss_policy_fit(r->policy->id, r->pctx, r->st, tp, n) + bonus;
-        if (best < 0 || score > *best_score) {
+        int64_t score = SS_WEIGHT_FIT * ss_policy_fit(r->policy->id, r->pctx, r->st, tp, n) +
+                        bonus + ss_exh_rule_score(r, p, n);
+        if (best < 0 || score > best_score) {
             best = n;
-            *best_score = score;
+            best_score = score;
         }
     }
     *reason = SS_REASON_NO_NODES;
@@ -51,48 +82,57 @@ static int32_t best_node(const ref_t *r, int32_t t, int *reason, int64_t *best_s
     return best;
 }
 
-/* Places the pods one by one; returns how many landed. */
-static int32_t place_each(ref_t *r, const int32_t *pods, int32_t n, const int32_t *row_of_pod,
-                          ss_placements_t *out)
+static bool may_preempt(const ref_t *r, int32_t pod)
 {
     const ss_cluster_t *c = r->c;
+    return r->o.preemption && r->lo == 0 && r->hi == c->n_nodes &&
+           !(c->templates[c->pod_template[pod]].flags & SS_TF_PREEMPT_NEVER);
+}
+
+/* Places one pod: 1 placed, 0 not, or negative (out of memory). */
+static int place_one(ref_t *r, int32_t pod, bool preempt)
+{
+    const ss_cluster_t *c = r->c;
+    int32_t row = r->row_of_pod[pod];
+    int why = ss_sched_unsupported_reason(c->templates[c->pod_template[pod]].unsupported);
+    if (why != SS_REASON_NONE) {
+        r->out->reason[row] = why;
+        return 0;
+    }
+    ss_exh_prep_t p = {0};
+    int rc = ss_exh_prep(r, pod, &p);
+    int32_t node = rc ? -1 : best_node(r, &p, pod, &why);
+    ss_exh_prep_free(&p);
+    if (rc)
+        return rc;
+    if (node >= 0) {
+        ss_exh_commit(r, pod, node);
+        return 1;
+    }
+    r->out->reason[row] = why;
+    return preempt && may_preempt(r, pod) ? ss_exh_preempt(r, pod) : 0;
+}
+
+/* Places the pods one by one; returns how many landed (r->rc keeps an
+ * error). */
+static int32_t place_each(ref_t *r, const int32_t *pods, int32_t n, bool preempt)
+{
     int32_t placed = 0;
-    for (int32_t i = 0; i < n; i++) {
-        int32_t p = pods[i], row = row_of_pod[p], t = c->pod_template[p];
-        int why = ss_sched_unsupported_reason(c->templates[t].unsupported);
-        if (why != SS_REASON_NONE) {
-            out->reason[row] = why;
-            continue;
-        }
-        int64_t score = 0;
-        int32_t node = best_node(r, t, &why, &score);
-        if (node < 0) {
-            out->reason[row] = why;
-            continue;
-        }
-        uint64_t mask = ss_policy_pick_gpus(r->pctx, r->st, t, node);
-        ss_state_apply(r->st, &c->templates[t], node, mask, +1);
-        out->node[row] = node;
-        out->gpu_mask[row] = mask;
-        out->reason[row] = SS_REASON_NONE;
-        placed++;
+    for (int32_t i = 0; i < n && !r->rc; i++) {
+        int rc = place_one(r, pods[i], preempt);
+        if (rc < 0)
+            r->rc = rc;
+        else
+            placed += rc;
     }
     return placed;
 }
 
-static void unplace_all(ref_t *r, const int32_t *pods, int32_t n, const int32_t *row_of_pod,
-                        ss_placements_t *out)
+static void unplace_all(ref_t *r, const int32_t *pods, int32_t n)
 {
-    for (int32_t i = 0; i < n; i++) {
-        int32_t row = row_of_pod[pods[i]];
-        if (out->node[row] < 0)
-            continue;
-        ss_state_apply(r->st, &r->c->templates[r->c->pod_template[pods[i]]], out->node[row],
-                       out->gpu_mask[row], -1);
-        out->node[row] = -1;
-        out->gpu_mask[row] = 0;
-        out->reason[row] = SS_REASON_GANG;
-    }
+    for (int32_t i = n - 1; i >= 0; i--)
+        if (r->out->node[r->row_of_pod[pods[i]]] >= 0)
+            ss_exh_uncommit(r, pods[i]);
 }
 
 /* Domains of level l in node order: [*lo, *hi) for domain index d; false
@@ -133,16 +173,17 @@ static int cmp_dom(const void *a, const void *b)
  * level up to the group's, those holding at least minMember pods of the first
  * member's template by free capacity, fewest slots left over first, three
  * tries per level. */
-static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
-                            const int32_t *row_of_pod, ss_placements_t *out)
+static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
 {
     const ss_cluster_t *c = r->c;
     int32_t min = c->group_min_member[group], level = c->group_topo_level[group];
     int32_t t = c->pod_template[pods[0]];
     dom_t *doms = malloc(((size_t)c->n_nodes + 1) * sizeof *doms);
     bool done = false;
+    if (!doms)
+        r->rc = SS_ENOMEM;
     int first = level == SS_TOPO_NODE ? SS_TOPO_NODE : SS_TOPO_RACK;
-    for (int l = first; doms && l >= level && !done; l--) {
+    for (int l = first; doms && l >= level && !done && !r->rc; l--) {
         int32_t m = 0, lo = 0, hi = 0;
         for (int32_t d = 0; domain_at(c, l, d, &lo, &hi); d++) {
             int64_t slots = 0, bonus;
@@ -156,9 +197,9 @@ static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t gr
         for (int32_t i = 0; i < m && i < 3 && !done; i++) {
             r->lo = doms[i].lo;
             r->hi = doms[i].hi;
-            done = place_each(r, pods, n, row_of_pod, out) >= min;
+            done = place_each(r, pods, n, false) >= min;
             if (!done)
-                unplace_all(r, pods, n, row_of_pod, out);
+                unplace_all(r, pods, n);
         }
         r->lo = 0;
         r->hi = c->n_nodes;
@@ -167,80 +208,167 @@ static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t gr
     return done;
 }
 
-static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group,
-                       const int32_t *row_of_pod, ss_placements_t *out)
+/* A gang that did not fit as things are tries again with preemption, as a
+ * unit: its members' victims stay only if at least minMember land. */
+static void place_gang(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
 {
-    const ss_cluster_t *c = r->c;
-    if (group >= 0) {
-        int why = SS_REASON_NONE;
-        for (int32_t i = 0; i < n && !why; i++)
-            why = ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
-        for (int32_t i = 0; i < n && why; i++)
-            out->reason[row_of_pod[pods[i]]] = why;
-        if (why)
-            return;
-        if (c->group_topo_mode[group] != SS_TOPO_MODE_NONE) {
-            if (place_in_domain(r, pods, n, group, row_of_pod, out))
-                return;
-            if (c->group_topo_mode[group] == SS_TOPO_MODE_REQUIRED) {
-                for (int32_t i = 0; i < n; i++)
-                    out->reason[row_of_pod[pods[i]]] = SS_REASON_TOPOLOGY;
-                return;
-            }
-        }
-    }
-    int32_t placed = place_each(r, pods, n, row_of_pod, out);
-    if (group >= 0 && placed < c->group_min_member[group])
-        unplace_all(r, pods, n, row_of_pod, out); /* all or nothing */
+    int32_t min = r->c->group_min_member[group];
+    if (place_each(r, pods, n, false) >= min || r->rc)
+        return;
+    unplace_all(r, pods, n);
+    if (!r->o.preemption)
+        return;
+    int32_t keep = r->out->n_victims;
+    if (place_each(r, pods, n, true) >= min || r->rc)
+        return;
+    unplace_all(r, pods, n);
+    ss_exh_restore_victims(r, keep);
 }
 
-int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,
-                      const ss_unit_t *units, int32_t n_units, ss_placements_t *out,
-                      ss_error_t *err)
+static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
 {
-    ref_t r = {c, policy, NULL, ss_state_create(c), {0}, 0, 0, c->n_nodes};
-    int32_t *row_of_pod = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof(int32_t));
-    int rc = 0;
-    if (!r.st || !row_of_pod)
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
-    else
-        rc = ss_policy_ctx_create(policy, c, &r.pctx, err);
-    if (rc) {
-        ss_state_destroy(r.st);
-        free(row_of_pod);
-        return rc;
+    const ss_cluster_t *c = r->c;
+    if (group < 0) {
+        place_each(r, pods, n, true);
+        return;
     }
-    ss_match_ctx_init(&r.mx, c);
+    int why = SS_REASON_NONE;
+    for (int32_t i = 0; i < n && !why; i++)
+        why = ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
+    for (int32_t i = 0; i < n && why; i++)
+        r->out->reason[r->row_of_pod[pods[i]]] = why;
+    if (why)
+        return;
+    if (c->group_topo_mode[group] != SS_TOPO_MODE_NONE) {
+        if (place_in_domain(r, pods, n, group) || r->rc)
+            return;
+        if (c->group_topo_mode[group] == SS_TOPO_MODE_REQUIRED) {
+            for (int32_t i = 0; i < n; i++)
+                r->out->reason[r->row_of_pod[pods[i]]] = SS_REASON_TOPOLOGY;
+            return;
+        }
+    }
+    place_gang(r, pods, n, group);
+}
+
+void ss_exh_opts_default(ss_exh_opts_t *o)
+{
+    *o = (ss_exh_opts_t){.preemption = 1,
+                         .pdb_hard = 0,
+                         .min_candidate_pct = 10,
+                         .min_candidate_abs = 100,
+                         .seed_offset = 0,
+                         .default_spreading = -1,
+                         .locality = -1};
+}
+
+/* Allocates r's arrays and fills the per-pod ones. */
+static int setup(ref_t *r, const ss_cluster_t *c, const ss_exh_opts_t *o, ss_placements_t *out,
+                 ss_error_t *err)
+{
+    size_t np = c->n_pods > 0 ? (size_t)c->n_pods : 1, nn = c->n_nodes > 0 ? (size_t)c->n_nodes : 1;
+    size_t ns = (size_t)ss_strtab_count(c->strings) + 1;
+    r->o = *o;
+    if (r->o.default_spreading < 0)
+        r->o.default_spreading = c->default_spreading;
+    if (r->o.locality < 0)
+        r->o.locality = c->locality;
+    r->out = out;
+    r->st = ss_state_create(c);
+    r->where = malloc(np * sizeof *r->where);
+    r->row_of_pod = malloc(np * sizeof *r->row_of_pod);
+    r->termpods = malloc(np * sizeof *r->termpods);
+    r->scratch = calloc(ns, sizeof *r->scratch);
+    r->elig = malloc(nn);
+    r->node_reason = malloc(nn * sizeof *r->node_reason);
+    r->pdb_left = malloc((c->n_pdbs > 0 ? (size_t)c->n_pdbs : 1) * sizeof *r->pdb_left);
+    if (!r->st || !r->where || !r->row_of_pod || !r->termpods || !r->scratch || !r->elig ||
+        !r->node_reason || !r->pdb_left)
+        return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
+    ss_match_ctx_init(&r->mx, c);
     for (int32_t n = 0; n < c->n_nodes; n++) {
         int32_t prefer = 0;
         for (int32_t k = 0; k < c->node_taint_count[n]; k++)
             prefer += c->taints[c->node_taint_begin[n] + k].effect == SS_EFFECT_PREFER_NO_SCHEDULE;
-        if (prefer > r.max_untolerated)
-            r.max_untolerated = prefer;
+        if (prefer > r->max_untolerated)
+            r->max_untolerated = prefer;
     }
     int32_t rows = 0;
     for (int32_t p = 0; p < c->n_pods; p++) {
-        row_of_pod[p] = -1;
+        r->where[p] = c->pod_node[p];
+        r->row_of_pod[p] = -1;
+        if (c->templates[c->pod_template[p]].pterm_count > 0)
+            r->termpods[r->n_termpods++] = p;
         if (c->pod_node[p] < 0) {
             if (rows < out->n)
                 out->pod[rows] = p;
-            row_of_pod[p] = rows++;
+            r->row_of_pod[p] = rows++;
         }
     }
-    if (rows != out->n) {
-        rc = ss_error_set(err, SS_EINVAL, "placements have %d rows for %d pending pods", out->n,
-                          rows);
-    } else {
+    for (int32_t k = 0; k < c->n_pdbs; k++)
+        r->pdb_left[k] = ss_pdb_allowed(c, &c->pdbs[k]);
+    if (ss_exh_index(r))
+        return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
+    if (rows != out->n)
+        return ss_error_set(err, SS_EINVAL, "placements have %d rows for %d pending pods", out->n,
+                            rows);
+    return 0;
+}
+
+static void teardown(ref_t *r)
+{
+    ss_state_destroy(r->st);
+    ss_policy_ctx_destroy(r->pctx);
+    free(r->where);
+    free(r->row_of_pod);
+    free(r->termpods);
+    free(r->scratch);
+    free(r->elig);
+    free(r->node_reason);
+    free(r->pdb_left);
+    ss_exh_index_free(r);
+}
+
+int ss_exhaustive_run_opts(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,
+                           const ss_unit_t *units, int32_t n_units, const ss_exh_opts_t *o,
+                           ss_placements_t *out, ss_error_t *err)
+{
+    ss_exh_opts_t def;
+    ss_exh_opts_default(&def);
+    ref_t r;
+    memset(&r, 0, sizeof r);
+    r.c = c;
+    r.policy = policy;
+    r.hi = c->n_nodes;
+    int rc = setup(&r, c, o ? o : &def, out, err);
+    if (!rc)
+        rc = ss_policy_ctx_create(policy, c, &r.pctx, err);
+    if (!rc) {
+        out->n_victims = 0;
         for (int32_t i = 0; i < out->n; i++) {
             out->node[i] = -1;
             out->gpu_mask[i] = 0;
+            out->seq[i] = -1;
             out->reason[i] = SS_REASON_NO_NODES;
         }
-        for (int32_t u = 0; u < n_units; u++)
-            place_pods(&r, order + units[u].begin, units[u].count, units[u].group, row_of_pod, out);
+        for (int32_t u = 0; u < n_units && !r.rc; u++)
+            place_pods(&r, order + units[u].begin, units[u].count, units[u].group);
+        if (r.rc)
+            rc = ss_error_set(err, r.rc, "out of memory in the exhaustive scheduler");
     }
-    ss_state_destroy(r.st);
-    ss_policy_ctx_destroy(r.pctx);
-    free(row_of_pod);
+    teardown(&r);
     return rc;
+}
+
+/* The old entry point: the snapshot's modes, preemption off until the fast
+ * engine preempts too (the CLI passes the options through
+ * ss_exhaustive_run_opts). */
+int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,
+                      const ss_unit_t *units, int32_t n_units, ss_placements_t *out,
+                      ss_error_t *err)
+{
+    ss_exh_opts_t o;
+    ss_exh_opts_default(&o);
+    o.preemption = 0;
+    return ss_exhaustive_run_opts(c, policy, order, units, n_units, &o, out, err);
 }
