@@ -255,7 +255,7 @@ static void poll_wait(replay_t *R, int32_t u)
     } else if (now >= R->deadline[u]) {
         R->pos[u]++;
         char msg[800];
-        snprintf(msg, sizeof msg, "%d victim(s) not gone within --evict-wait %.0f s: %s", left,
+        snprintf(msg, sizeof msg, "%d victim(s) not gone within --evict-wait %g s: %s", left,
                  x->wait_s, why);
         stop_unit(R, u, true, msg);
     } else {
@@ -373,6 +373,13 @@ static void count_lines(replay_t *R)
     }
 }
 
+/* Whether unit u's line after its current one is still to be sent. */
+static bool next_pending(const replay_t *R, int32_t u)
+{
+    int32_t k = R->ustart[u] + R->pos[u] + 1;
+    return k < R->ustart[u + 1] && R->outcome[R->ulist[k]] == SS_BIND_PENDING;
+}
+
 /* One pass per round over the units still going; sleeps when all wait. */
 static void run_loop(replay_t *R)
 {
@@ -389,8 +396,8 @@ static void run_loop(replay_t *R)
     while (na > 0 && !ss_bind_stopped() && !R->fatal) {
         bool progressed = false;
         double wake = now_s() + 0.1;
-        int32_t keep = 0;
-        for (int32_t k = 0; k < na && !ss_bind_stopped() && !R->fatal; k++) {
+        int32_t keep = 0, k = 0;
+        for (; k < na && !ss_bind_stopped() && !R->fatal; k++) {
             int32_t u = act[k];
             if (R->ustate[u] == U_WAIT) {
                 poll_wait(R, u);
@@ -402,8 +409,8 @@ static void run_loop(replay_t *R)
                 if (R->outcome[i] == SS_BIND_ABANDONED) {
                     R->ustate[u] = U_DONE;                     /* counted by count_lines */
                 } else if (R->outcome[i] != SS_BIND_PENDING) { /* journaled */
-                    if (R->l->line[i].n_gone > 0)
-                        start_wait(R, u, i);
+                    if (R->l->line[i].n_gone > 0 && next_pending(R, u))
+                        start_wait(R, u, i); /* checked again before what follows */
                     else
                         R->pos[u]++;
                 } else {
@@ -416,7 +423,7 @@ static void run_loop(replay_t *R)
             if (R->ustate[u] != U_DONE)
                 act[keep++] = u;
         }
-        for (int32_t k = keep; k < na; k++) /* left unvisited by a stop */
+        for (; k < na; k++) /* left unvisited by a stop */
             act[keep++] = act[k];
         na = keep;
         if (!progressed && na > 0)
