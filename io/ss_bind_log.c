@@ -151,9 +151,9 @@ static const ss_placements_t *sort_p; /* qsort has no context argument */
 static int by_seq(const void *a, const void *b)
 {
     int32_t ra = *(const int32_t *)a, rb = *(const int32_t *)b;
-    int32_t sa = sort_p->seq ? sort_p->seq[ra] : -1, sb = sort_p->seq ? sort_p->seq[rb] : -1;
-    if (sa < 0 || sb < 0) /* no commit order: row order */
-        return ra < rb ? -1 : ra > rb;
+    /* no commit order (no seq, or -1): after the ordered rows, in row order */
+    int32_t sa = sort_p->seq && sort_p->seq[ra] >= 0 ? sort_p->seq[ra] : INT32_MAX;
+    int32_t sb = sort_p->seq && sort_p->seq[rb] >= 0 ? sort_p->seq[rb] : INT32_MAX;
     return sa < sb ? -1 : sa > sb ? 1 : (ra < rb ? -1 : ra > rb);
 }
 
