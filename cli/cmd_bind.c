@@ -18,16 +18,29 @@ static void usage(FILE *f)
 {
     fputs("usage: shardsched bind -i cluster.h5 -p placements.h5 [-q]\n"
           "                       (--emit FILE|- [--ndjson] | --server URL [HTTP options])\n"
+          "       shardsched bind --replay LOG --server URL [HTTP options]\n"
           "\n"
           "Turns the placements into Kubernetes Bindings. The placed members of a pod group\n"
           "are bound when the group has at least minMember members placed or running;\n"
-          "a group below minMember is never bound.\n"
+          "a group below minMember is never bound. Placements with preemption victims are\n"
+          "an ordered request log instead (docs/kubernetes.md): per preemptor, set its\n"
+          "nominatedNodeName, remove its victims, wait until they are gone, then bind.\n"
           "\n"
           "  -i, --input FILE         cluster snapshot the placements were computed on\n"
           "  -p, --placements FILE    result of shardsched schedule\n"
           "  --emit FILE              write the Bindings as a v1 List for\n"
           "                           `kubectl create -f FILE`; - = stdout\n"
-          "  --ndjson                 one Binding per line instead of a List\n"
+          "  --ndjson                 one Binding per line instead of a List (refused for\n"
+          "                           a plan with victims)\n"
+          "                           (with victims, --emit writes the request log)\n"
+          "  --replay LOG             execute a request log written by --emit (with\n"
+          "                           --server; -i and -p are not needed)\n"
+          "  --preempt-with delete|evict\n"
+          "                           remove victims by DELETE (default; after the\n"
+          "                           DisruptionTarget condition, as kube-scheduler) or\n"
+          "                           by policy/v1 Eviction (PDBs are enforced)\n"
+          "  --evict-wait S           how long a preemptor waits for its victims to be\n"
+          "                           gone, else it is not bound (default 60)\n"
           "  --server URL             POST each to\n"
           "                           URL/api/v1/namespaces/NS/pods/NAME/binding\n"
           "                           (GET URL/api must answer a Kubernetes API first)\n"
@@ -56,13 +69,16 @@ static void usage(FILE *f)
           "Examples:\n"
           "  shardsched bind -i cluster.h5 -p placements.h5 --emit bindings.json\n"
           "  shardsched bind -i cluster.h5 -p placements.h5 --emit - --ndjson | head\n"
+          "  shardsched bind -i cluster.h5 -p placements.h5 --emit plan.jsonl \\\n"
+          "      --preempt-with evict && shardsched bind --replay plan.jsonl \\\n"
+          "      --server http://127.0.0.1:8001 --journal bind.journal\n"
           "  kubectl proxy & shardsched bind -i cluster.h5 -p placements.h5 \\\n"
           "      --server http://127.0.0.1:8001 --journal bind.journal\n",
           f);
 }
 
 typedef struct {
-    const char *in, *placements, *emit;
+    const char *in, *placements, *emit, *replay, *preempt_with;
     int ndjson, quiet;
     ss_bind_opts_t http;
 } bind_args_t;
@@ -78,6 +94,9 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
         SS_O_STR('p', "placements", &a->placements),
         SS_O_STR(0, "emit", &a->emit),
         SS_O_FLAG(0, "ndjson", &a->ndjson),
+        SS_O_STR(0, "replay", &a->replay),
+        SS_O_STR(0, "preempt-with", &a->preempt_with),
+        SS_O_DOUBLE(0, "evict-wait", &a->http.evict_wait_s, 0, 86400),
         SS_O_STR(0, "server", &a->http.server),
         SS_O_STR(0, "token-file", &a->http.token_file),
         SS_O_STR(0, "ca-file", &a->http.ca_file),
@@ -100,16 +119,28 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
     a->http.concurrency = (int)concurrency;
     a->http.max_attempts = (int)attempts;
     a->http.placements = a->placements; /* named in the journal's header */
-    if (!a->in || !a->placements)
+    if (a->preempt_with && strcmp(a->preempt_with, "delete") && strcmp(a->preempt_with, "evict"))
+        return ss_opt_fail("bind", loud, "--preempt-with '%s': expected delete or evict",
+                           a->preempt_with);
+    a->http.preempt_evict = a->preempt_with && !strcmp(a->preempt_with, "evict");
+    if (a->replay) {
+        if (!a->http.server || a->emit || a->in || a->placements || a->ndjson)
+            return ss_opt_fail("bind", loud,
+                               "--replay LOG takes --server URL, and no -i, -p, --emit or "
+                               "--ndjson (the log already says every request)");
+        a->http.placements = a->replay;
+    } else if (!a->in || !a->placements) {
         return ss_opt_fail("bind", loud, "%s is required",
                            !a->in ? "-i cluster.h5" : "-p placements.h5");
-    if (!a->emit == !a->http.server)
+    } else if (!a->emit == !a->http.server) {
         return ss_opt_fail("bind", loud, "give exactly one of --emit FILE or --server URL");
+    }
     ss_error_t uerr = {{0}};
     if (a->http.server && ss_bind_server_check(a->http.server, &uerr) < 0)
         return ss_opt_fail("bind", loud, "%s", uerr.text);
     if (SS_OPT_DISTINCT("bind", loud, a->emit, a->in, a->placements) != SS_OPT_RUN ||
-        SS_OPT_DISTINCT("bind", loud, a->http.journal, a->in, a->placements) != SS_OPT_RUN)
+        SS_OPT_DISTINCT("bind", loud, a->http.journal, a->in, a->placements) != SS_OPT_RUN ||
+        SS_OPT_DISTINCT("bind", loud, a->http.journal, a->replay, NULL) != SS_OPT_RUN)
         return 2;
     return SS_OPT_RUN;
 }
@@ -139,6 +170,43 @@ static int check_placements(const bind_args_t *a, const ss_cluster_t *c, const s
     return rc;
 }
 
+/* Posts the bindings, or runs the request log when l is not NULL. */
+static int post(const bind_args_t *a, const ss_binding_t *b, int32_t n, const ss_bind_log_t *l,
+                ss_bind_summary_t *s, ss_error_t *err)
+{
+    ss_cli_progress_t pr; /* bindings (or requests) decided, on a terminal */
+    ss_bind_opts_t http = a->http;
+    ss_cli_progress_begin(&pr, "bind", !a->quiet);
+    http.progress = ss_cli_progress_get(&pr);
+    int rc = l ? ss_bind_log_run(l, &http, s, err) : ss_bind_post(b, n, &http, s, err);
+    ss_cli_progress_end(&pr);
+    if (rc == 0)
+        ss_bind_summary_print(s, stdout);
+    return rc;
+}
+
+/* --emit of a plan with victims: the request log, never a Binding List. */
+static int emit_log(const bind_args_t *a, const ss_bind_log_t *l, const ss_bind_summary_t *s,
+                    ss_error_t *err)
+{
+    if (a->ndjson)
+        return ss_error_set(err, SS_EINVAL,
+                            "%s: refusing to write a plan with %d preemption victim(s) as plain "
+                            "Bindings (--ndjson): binding a preemptor before its victims are "
+                            "gone would overcommit its node; drop --ndjson to write the ordered "
+                            "request log, and run it with bind --replay",
+                            a->placements, l->n_victims);
+    int rc = ss_bind_log_write(l, a->emit, err);
+    if (rc == 0 && !a->quiet)
+        fprintf(stderr,
+                "bind: wrote a request log of %d requests in %d units (%d victims to %s; %d "
+                "gang members held back, %d pods unplaced): run it with bind --replay %s "
+                "--server URL\n",
+                l->n, l->n_units, l->n_victims, a->http.preempt_evict ? "evict" : "delete", s->held,
+                s->unplaced, a->emit);
+    return rc;
+}
+
 static int run(void *arg)
 {
     const bind_args_t *a = arg;
@@ -146,32 +214,39 @@ static int run(void *arg)
     ss_cluster_t *c = NULL;
     ss_placements_t *p = NULL;
     ss_binding_t *b = NULL;
+    ss_bind_log_t log;
+    memset(&log, 0, sizeof log);
+    bool use_log = a->replay != NULL;
     int32_t n = 0;
     ss_bind_summary_t s;
     memset(&s, 0, sizeof s);
-    int rc = ss_snapshot_read(a->in, &c, &err);
-    if (rc == 0)
-        rc = ss_placements_read(a->placements, c, &p, &err);
-    if (rc == 0)
-        rc = check_placements(a, c, p, &err);
-    if (rc == 0)
-        rc = ss_bind_collect(c, p, &b, &n, &s, &err);
-    if (rc == 0 && a->emit) {
+    int rc = 0;
+    if (a->replay) {
+        rc = ss_bind_log_read(a->replay, &log, &err);
+    } else {
+        rc = ss_snapshot_read(a->in, &c, &err);
+        if (rc == 0)
+            rc = ss_placements_read(a->placements, c, &p, &err);
+        if (rc == 0)
+            rc = check_placements(a, c, p, &err);
+        if (rc == 0)
+            rc = ss_bind_collect(c, p, &b, &n, &s, &err);
+        use_log = rc == 0 && ss_bind_has_victims(c, p);
+        if (use_log)
+            rc = ss_bind_log_build(c, p, b, n, &a->http, &log, &err);
+    }
+    if (rc == 0 && a->emit && use_log) {
+        rc = emit_log(a, &log, &s, &err);
+    } else if (rc == 0 && a->emit) {
         rc = ss_bind_emit(b, n, a->emit, a->ndjson, &err);
         if (rc == 0 && !a->quiet)
             fprintf(stderr,
                     "bind: wrote %d bindings (%d gang members held back, %d pods unplaced)\n", n,
                     s.held, s.unplaced);
     } else if (rc == 0) {
-        ss_cli_progress_t pr; /* bindings decided / to post, on a terminal */
-        ss_bind_opts_t http = a->http;
-        ss_cli_progress_begin(&pr, "bind", !a->quiet);
-        http.progress = ss_cli_progress_get(&pr);
-        rc = ss_bind_post(b, n, &http, &s, &err);
-        ss_cli_progress_end(&pr);
-        if (rc == 0)
-            ss_bind_summary_print(&s, stdout);
+        rc = post(a, b, n, use_log ? &log : NULL, &s, &err);
     }
+    ss_bind_log_free(&log);
     free(b);
     ss_placements_destroy(p);
     ss_cluster_destroy(c);

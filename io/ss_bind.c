@@ -19,6 +19,8 @@ void ss_bind_opts_default(ss_bind_opts_t *o)
     o->max_backoff_s = 10;
     o->seed = 1;
     o->log = stderr;
+    o->evict_wait_s = 60;
+    o->poll_s = 0.5;
 }
 
 /* Per group: placed pending members + running members, and minMember -
@@ -159,11 +161,21 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
             s->total, s->bound, s->already, s->journaled, s->gone, s->failed,
             s->failed - s->unknown - s->elsewhere, s->unknown, s->elsewhere, s->retries, s->held,
             s->unplaced, s->interrupted ? "; INTERRUPTED" : "");
+    if (s->requests_total)
+        fprintf(f,
+                "bind preemption: %d preemptors, %d victims: %d removed (deleted, evicted or "
+                "already gone), %d refused by a disruption budget; %d bindings abandoned "
+                "(victims not gone within the wait); %d of %d requests confirmed this run\n",
+                s->preemptors, s->victims, s->removed, s->pdb_refused, s->stuck, s->requests_done,
+                s->requests_total);
     if (s->partial_gangs)
         fprintf(f, "bind: %d PARTLY BOUND GANG(S): see the report above\n", s->partial_gangs);
 }
 
 int ss_bind_summary_status(const ss_bind_summary_t *s)
 {
-    return (s->gone || s->failed || s->interrupted || s->partial_gangs) ? 1 : 0;
+    return (s->gone || s->failed || s->interrupted || s->partial_gangs || s->stuck ||
+            s->pdb_refused)
+               ? 1
+               : 0;
 }

@@ -39,8 +39,10 @@ enum ss_bind_outcome {
                             that is not a Kubernetes object (retried next run) */
     SS_BIND_JOURNALED,   /* skipped: the journal says it is bound */
     SS_BIND_ELSEWHERE,   /* 409: already bound to another node: final, journaled */
-    SS_BIND_UNKNOWN      /* the last attempt got no reply (timeout, dropped connection):
+    SS_BIND_UNKNOWN,     /* the last attempt got no reply (timeout, dropped connection):
                             it may have been applied (retried next run) */
+    SS_BIND_ABANDONED    /* request log: the unit's victims were not gone in time; final,
+                            journaled: a rerun does not bind it (schedule again) */
 };
 
 typedef struct {
@@ -56,7 +58,15 @@ typedef struct {
                               members placed or running */
     int32_t unplaced;      /* pending pods the placements leave unplaced */
     int32_t partial_gangs; /* groups with members bound and members failed */
-    bool interrupted;      /* stopped by SIGINT/SIGTERM */
+    /* request log (preemption, ss_bind_log_*): requests are the log's lines */
+    int32_t preemptors;     /* bindings that have victims */
+    int32_t victims;        /* victims to remove */
+    int32_t removed;        /* of victims: deleted or evicted (or already gone) */
+    int32_t pdb_refused;    /* evictions refused for a disruption budget (final, reported) */
+    int32_t stuck;          /* preemptors abandoned: a victim was not gone within the wait */
+    int32_t requests_done;  /* log lines confirmed this run */
+    int32_t requests_total; /* log lines */
+    bool interrupted;       /* stopped by SIGINT/SIGTERM */
 } ss_bind_summary_t;
 
 /* The bindings for every placed pending pod of c, in pod order. A pod
@@ -88,6 +98,10 @@ typedef struct {
     uint64_t seed;                 /* jitter RNG seed */
     FILE *log;                     /* progress and loud reports; NULL = silent */
     const ss_progress_t *progress; /* ticks per decided binding; NULL = none */
+    /* request log (plans with victims) */
+    bool preempt_evict;  /* remove victims with a policy/v1 Eviction, not a DELETE */
+    double evict_wait_s; /* how long to wait for a unit's victims to be gone (default 60) */
+    double poll_s;       /* GET interval while waiting (default 0.5) */
 } ss_bind_opts_t;
 
 void ss_bind_opts_default(ss_bind_opts_t *o);
@@ -123,5 +137,69 @@ int ss_bind_summary_status(const ss_bind_summary_t *s);
 
 /* JSON text of one Binding (caller frees with free()), or NULL. */
 char *ss_bind_json(const ss_binding_t *b);
+
+/* ---- the ordered request log (ss_bind_log.c, ss_bind_replay.c) ----
+ * A plan with preemption victims is not a Binding List: it is a list of
+ * requests in order, one JSON object a line (docs/kubernetes.md, "Ordered
+ * request log"). Lines of one unit run in order, each only after the one
+ * before it was confirmed and its wait holds; units are independent. */
+enum ss_bind_op {
+    SS_REQ_NOMINATE = 0, /* PATCH the preemptor's status.nominatedNodeName */
+    SS_REQ_DISRUPT,      /* PATCH the victim's status: condition DisruptionTarget */
+    SS_REQ_DELETE,       /* DELETE the victim */
+    SS_REQ_EVICT,        /* POST the victim's policy/v1 Eviction */
+    SS_REQ_BIND,         /* POST the Binding */
+    SS_REQ_COUNT
+};
+
+typedef struct {
+    int32_t unit;    /* lines of one unit run in order */
+    int op;          /* enum ss_bind_op */
+    char *method;    /* PATCH, DELETE, POST */
+    char *path;      /* from the API root, names escaped: /api/v1/namespaces/NS/pods/NAME/... */
+    char *ctype;     /* Content-Type of the body */
+    char *body;      /* compact JSON text, or NULL (DELETE) */
+    char *ns, *name; /* the pod the request is about (unescaped) */
+    char *node;      /* nominate, bind: the node */
+    int32_t n_gone;  /* wait before the unit's next line: these pod paths answer 404 */
+    char **gone;
+    double wait_s; /* ... within this many seconds, else the unit is abandoned */
+} ss_bind_line_t;
+
+typedef struct {
+    int32_t n, cap;
+    ss_bind_line_t *line;
+    int32_t n_units;
+    int32_t n_victims; /* victims the log removes */
+} ss_bind_log_t;
+
+void ss_bind_log_free(ss_bind_log_t *l);
+
+/* true when p lists preemption victims. */
+bool ss_bind_has_victims(const ss_cluster_t *c, const ss_placements_t *p);
+
+/* The plan as a request log, in commit order (p->seq, else row order): for
+ * each preemptor: nominate; per victim disrupt + delete (or evict with
+ * o->preempt_evict), the last removal waiting (o->evict_wait_s) until every
+ * victim of the preemptor is gone; then its Binding. Every Binding onto a
+ * node that has victims is in that node's unit, after the removals that
+ * come before it in commit order; other Bindings are one-line units.
+ * b, n: what ss_bind_collect returned (only those pods are bound). */
+int ss_bind_log_build(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b,
+                      int32_t n, const ss_bind_opts_t *o, ss_bind_log_t *l, ss_error_t *err);
+
+/* Writes l as JSON Lines to path atomically, or to stdout when path is "-". */
+int ss_bind_log_write(const ss_bind_log_t *l, const char *path, ss_error_t *err);
+
+/* Reads a log written by ss_bind_log_write; every line is checked (method,
+ * op and path agree; units in order) and an error names the file and line. */
+int ss_bind_log_read(const char *path, ss_bind_log_t *l, ss_error_t *err);
+
+/* Executes l against o->server with o's retry, journal (one record per
+ * confirmed line; a rerun resumes each unit where it stopped) and exactly-
+ * once guarantees. Same return convention as ss_bind_post; s counts the
+ * Bindings (total, bound, ...) and the preemption fields. */
+int ss_bind_log_run(const ss_bind_log_t *l, const ss_bind_opts_t *o, ss_bind_summary_t *s,
+                    ss_error_t *err);
 
 #endif

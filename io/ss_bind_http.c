@@ -115,20 +115,20 @@ static const char *esc_path(const char *s, char *buf)
     return ss_bind_escape(s, buf, SS_BIND_FIELD_MAX, true) < 0 ? "(name too long)" : buf;
 }
 
-static void set_common(const poster_t *P, CURL *h, xfer_t *x)
+static void set_common(struct curl_slist *headers, const ss_bind_opts_t *o, CURL *h, xfer_t *x)
 {
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, P->headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->err);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(P->o->timeout_s * 1000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(P->o->timeout_s * 1000));
-    if (P->o->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, P->o->ca_file);
-    if (P->o->insecure) {
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->timeout_s * 1000));
+    if (o->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    if (o->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
@@ -149,7 +149,7 @@ static int start(poster_t *P, int32_t i)
     snprintf(url, sizeof url, "%s/api/v1/namespaces/%s/pods/%s/binding", P->base,
              esc_path(P->b[i].ns, ns), esc_path(P->b[i].name, name)); /* fit: see check_names */
     CURL *h = x->h;
-    set_common(P, h, x);
+    set_common(P->headers, P->o, h, x);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
     curl_easy_setopt(h, CURLOPT_PRIVATE, x);
@@ -259,6 +259,8 @@ static void classify_reply(poster_t *P, xfer_t *x, long code, const char *ctype)
         break;
     case SS_VERDICT_REFUSED:
     case SS_VERDICT_ALIEN:
+    case SS_VERDICT_BUDGET:  /* not a verdict of a Binding */
+    case SS_VERDICT_PRESENT: /* idem */
         decide(P, i, SS_BIND_FAILED, why, NULL);
         break;
     }
@@ -409,11 +411,12 @@ static void report_partial_gangs(poster_t *P)
 }
 
 /* GET URL/api must answer an APIVersions object (retried a little). */
-static int probe(poster_t *P, ss_error_t *err)
+static int probe(const char *base, struct curl_slist *headers, const ss_bind_opts_t *o,
+                 ss_error_t *err)
 {
     char url[2100];
-    snprintf(url, sizeof url, "%s/api", P->base);
-    int tries = P->o->max_attempts < 3 ? P->o->max_attempts : 3;
+    snprintf(url, sizeof url, "%s/api", base);
+    int tries = o->max_attempts < 3 ? o->max_attempts : 3;
     for (int a = 0;; a++) {
         xfer_t *x = calloc(1, sizeof *x);
         CURL *h = x ? curl_easy_init() : NULL;
@@ -421,7 +424,7 @@ static int probe(poster_t *P, ss_error_t *err)
             free(x);
             return ss_error_set(err, SS_ENOMEM, "out of memory");
         }
-        set_common(P, h, x);
+        set_common(headers, o, h, x);
         curl_easy_setopt(h, CURLOPT_URL, url);
         CURLcode rc = curl_easy_perform(h);
         long code = 0;
@@ -466,18 +469,43 @@ static void check_names(poster_t *P)
     }
 }
 
+/* The server URL without trailing slashes into base[cap]. */
+static int set_base(const char *server, char *base, size_t cap, ss_error_t *err)
+{
+    size_t len = strlen(server);
+    while (len > 0 && server[len - 1] == '/')
+        len--;
+    if (len == 0 || len >= cap || (strncmp(server, "http://", 7) && strncmp(server, "https://", 8)))
+        return ss_error_set(err, SS_EINVAL,
+                            "--server '%s': expected http://HOST[:PORT] or https://...", server);
+    memcpy(base, server, len);
+    base[len] = '\0';
+    return 0;
+}
+
+/* The bearer token header (when o->token_file), and the CA file check. */
+static int add_auth(struct curl_slist **headers, const ss_bind_opts_t *o, ss_error_t *err)
+{
+    if (o->token_file) {
+        static char tok[16386], hdr[16450];
+        int rc = ss_bind_read_token(o->token_file, tok, sizeof tok, err);
+        if (rc < 0)
+            return rc;
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", tok);
+        *headers = curl_slist_append(*headers, hdr);
+        if (!*headers)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    if (o->ca_file && access(o->ca_file, R_OK) != 0)
+        return ss_error_set(err, SS_EIO, "%s: cannot read CA file", o->ca_file);
+    return 0;
+}
+
 static int setup(poster_t *P, ss_error_t *err)
 {
     const ss_bind_opts_t *o = P->o;
-    size_t len = strlen(o->server);
-    while (len > 0 && o->server[len - 1] == '/')
-        len--;
-    if (len == 0 || len >= sizeof P->base ||
-        (strncmp(o->server, "http://", 7) && strncmp(o->server, "https://", 8)))
-        return ss_error_set(err, SS_EINVAL,
-                            "--server '%s': expected http://HOST[:PORT] or https://...", o->server);
-    memcpy(P->base, o->server, len);
-    P->base[len] = '\0';
+    if (set_base(o->server, P->base, sizeof P->base, err) < 0)
+        return SS_EINVAL;
     P->outcome = calloc((size_t)P->n + 1, 1);
     P->attempts = calloc((size_t)P->n + 1, 1);
     P->no_reply = calloc((size_t)P->n + 1, 1);
@@ -487,21 +515,14 @@ static int setup(poster_t *P, ss_error_t *err)
     P->headers = curl_slist_append(P->headers, "Accept: application/json");
     if (!P->outcome || !P->attempts || !P->no_reply || !P->retry_idx || !P->retry_at || !P->headers)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
-    if (o->token_file) {
-        static char tok[16386], hdr[16450];
-        int rc = ss_bind_read_token(o->token_file, tok, sizeof tok, err);
-        if (rc < 0)
-            return rc;
-        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", tok);
-        P->headers = curl_slist_append(P->headers, hdr);
-    }
-    if (o->ca_file && access(o->ca_file, R_OK) != 0)
-        return ss_error_set(err, SS_EIO, "%s: cannot read CA file", o->ca_file);
+    int rc = add_auth(&P->headers, o, err);
+    if (rc < 0)
+        return rc;
     ss_rng_seed(&P->rng, o->seed);
     if (!(P->multi = curl_multi_init()))
         return ss_error_set(err, SS_ENET, "curl_multi_init failed");
     /* the server first: a journal is never tied to a server that is not one */
-    int rc = probe(P, err);
+    rc = probe(P->base, P->headers, o, err);
     if (rc == 0)
         rc = ss_bind_journal_open(&P->journal, o->journal, P->base, ss_bind_fingerprint(P->b, P->n),
                                   o->placements, P->b, P->n, P->outcome, P->s, o->log, err);
@@ -567,4 +588,133 @@ int ss_bind_post(const ss_binding_t *b, int32_t n, const ss_bind_opts_t *o, ss_b
     free(P.retry_at);
     curl_global_cleanup();
     return rc;
+}
+
+/* ---- one request at a time (the request log, ss_bind_replay.c) ---- */
+
+struct ss_bind_conn {
+    CURL *h; /* kept: its connection is reused */
+    const ss_bind_opts_t *o;
+    struct curl_slist *auth; /* the token header, or NULL */
+    char base[2048];
+};
+
+int ss_bind_conn_open(const ss_bind_opts_t *o, ss_bind_conn_t **out, ss_error_t *err)
+{
+    *out = NULL;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return ss_error_set(err, SS_ENET, "curl_global_init failed");
+    ss_bind_conn_t *c = calloc(1, sizeof *c);
+    struct curl_slist *hdr = NULL;
+    int rc = c ? set_base(o->server, c->base, sizeof c->base, err)
+               : ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (rc == 0) {
+        c->o = o;
+        rc = add_auth(&c->auth, o, err);
+    }
+    if (rc == 0 && !(c->h = curl_easy_init()))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (rc == 0) {
+        hdr = curl_slist_append(NULL, "Accept: application/json");
+        for (struct curl_slist *a = c->auth; hdr && a; a = a->next)
+            hdr = curl_slist_append(hdr, a->data);
+        rc = hdr ? probe(c->base, hdr, o, err) : ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    curl_slist_free_all(hdr);
+    if (rc < 0) {
+        if (c)
+            ss_bind_conn_close(c);
+        else
+            curl_global_cleanup();
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+const char *ss_bind_conn_base(const ss_bind_conn_t *c)
+{
+    return c->base;
+}
+
+void ss_bind_conn_close(ss_bind_conn_t *c)
+{
+    if (!c)
+        return;
+    if (c->h)
+        curl_easy_cleanup(c->h);
+    curl_slist_free_all(c->auth);
+    free(c);
+    curl_global_cleanup();
+}
+
+bool ss_bind_stopped(void)
+{
+    return stop_flag != 0;
+}
+
+void ss_bind_signals(bool on)
+{
+    static struct sigaction old_int, old_term;
+    if (on) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        stop_flag = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    } else {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+}
+
+int ss_bind_conn_request(ss_bind_conn_t *c, const char *method, const char *path, const char *ctype,
+                         const char *body, ss_bind_http_reply_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->retry_after = -1;
+    xfer_t *x = calloc(1, sizeof *x);
+    char url[4096], ct[300];
+    snprintf(url, sizeof url, "%s%s", c->base, path);
+    snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+    struct curl_slist *hdr = x ? curl_slist_append(NULL, "Accept: application/json") : NULL;
+    if (hdr && body)
+        hdr = curl_slist_append(hdr, ct);
+    for (struct curl_slist *a = c->auth; hdr && a; a = a->next)
+        hdr = curl_slist_append(hdr, a->data);
+    if (!hdr) {
+        free(x);
+        return SS_ENOMEM;
+    }
+    x->retry_after = -1;
+    CURL *h = c->h;
+    curl_easy_reset(h); /* keeps the connection */
+    set_common(hdr, c->o, h, x);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    if (!strcmp(method, "GET"))
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    else
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    CURLcode rc = curl_easy_perform(h);
+    char *cty = NULL;
+    long sent = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->code);
+    if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &cty) == CURLE_OK && cty)
+        snprintf(r->ctype, sizeof r->ctype, "%s", cty);
+    curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+    if (rc != CURLE_OK) {
+        r->transport = retryable(rc) ? 1 : 2;
+        r->maybe_sent = sent > 0 && rc != CURLE_COULDNT_CONNECT;
+        snprintf(r->err, sizeof r->err, "%s", x->err[0] ? x->err : curl_easy_strerror(rc));
+    } else {
+        memcpy(r->body, x->reply, x->reply_len + 1);
+        r->len = x->reply_len;
+        r->retry_after = x->retry_after;
+    }
+    curl_slist_free_all(hdr);
+    free(x);
+    return 0;
 }

@@ -43,6 +43,8 @@ int ss_bind_journal_append(ss_bind_journal_t *j, const char *what, const ss_bind
                            const char *other, ss_error_t *err);
 
 void ss_bind_journal_close(ss_bind_journal_t *j);
+/* Journal records of the request log: "done" (a line confirmed) loads as
+ * SS_BIND_JOURNALED, "abandoned" as SS_BIND_ABANDONED; keys are ("line", N). */
 
 /* ---- replies (ss_bind_reply.c) ---- */
 
@@ -53,7 +55,10 @@ enum ss_bind_verdict {
     SS_VERDICT_GONE,      /* 404 NotFound Status */
     SS_VERDICT_REFUSED,   /* another 4xx Status (401, 403, 400, 422, ...) */
     SS_VERDICT_RETRY,     /* 429, 5xx, another 409: try again */
-    SS_VERDICT_ALIEN      /* not a Kubernetes object of the expected kind */
+    SS_VERDICT_ALIEN,     /* not a Kubernetes object of the expected kind */
+    SS_VERDICT_BUDGET,    /* eviction refused for a disruption budget (429 with a
+                             DisruptionBudget cause, or 500 for several PDBs): final */
+    SS_VERDICT_PRESENT    /* GET: the pod is still there */
 };
 
 /* Classifies one reply to a binding posted for node. why gets a one-line
@@ -61,6 +66,44 @@ enum ss_bind_verdict {
 enum ss_bind_verdict ss_bind_classify(long code, const char *ctype, const char *body, size_t len,
                                       const char *node, char *why, size_t why_cap, char *other,
                                       size_t other_cap);
+
+/* Classifies one reply to a request of the log (op: enum ss_bind_op, or -1
+ * for the GET of a wait). Binds go to ss_bind_classify. For the others:
+ * 2xx with the pod (or a Success Status, an Eviction) is BOUND (done); 404
+ * NotFound is GONE; an eviction's 429 with a DisruptionBudget cause (or a
+ * message about the disruption budget) and its 500 "more than one
+ * PodDisruptionBudget" are BUDGET; other 429s, 5xx and 409s RETRY; other
+ * 4xx REFUSED; a GET's 200 Pod is PRESENT. */
+enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype, const char *body,
+                                           size_t len, char *why, size_t why_cap);
+
+const char *ss_bind_op_name(int op);
+
+/* ---- one request at a time (ss_bind_http.c) ---- */
+
+typedef struct ss_bind_conn ss_bind_conn_t;
+
+typedef struct {
+    long code;
+    char ctype[128];
+    char body[8192];
+    size_t len;
+    double retry_after; /* seconds from Retry-After, or -1 */
+    int transport;      /* 0: a reply came; 1: no reply, worth retrying; 2: no reply, final */
+    bool maybe_sent;    /* no reply, but the request may have been applied */
+    char err[256];
+} ss_bind_http_reply_t;
+
+/* Connects to o->server: GET /api must answer an APIVersions object. */
+int ss_bind_conn_open(const ss_bind_opts_t *o, ss_bind_conn_t **out, ss_error_t *err);
+const char *ss_bind_conn_base(const ss_bind_conn_t *c);
+/* One request (path from the API root); 0, or SS_ENOMEM. */
+int ss_bind_conn_request(ss_bind_conn_t *c, const char *method, const char *path, const char *ctype,
+                         const char *body, ss_bind_http_reply_t *r);
+void ss_bind_conn_close(ss_bind_conn_t *c); /* accepts NULL */
+/* SIGINT/SIGTERM set a flag instead of killing (on), or restore (off). */
+void ss_bind_signals(bool on);
+bool ss_bind_stopped(void);
 
 /* Checks a reply to GET /api: 0 when it is an APIVersions object listing
  * v1, else an error that says what was answered instead. */

@@ -6,7 +6,9 @@
  * per confirmed binding, "bound|already|elsewhere TAB ns TAB name TAB node
  * [TAB other node]", every field percent-escaped, appended and fsync'ed one
  * by one. Only confirmations are written: a failed, gone or unknown pod is
- * posted again by the next run. A torn last line (a crash mid-write) is not
+ * posted again by the next run. The request log (ss_bind_replay.c) keys its
+ * records by line ("done TAB line TAB N TAB hash", and "abandoned" for the
+ * lines of a unit given up because its victims stayed). A torn last line (a crash mid-write) is not
  * believed. The file is flock'ed for the whole run, so that two binds never
  * share it. */
 #include <errno.h>
@@ -70,7 +72,9 @@ static int parse_line(seen_t *S, char *line)
     }
     uint8_t v = !strcmp(f[0], "bound")       ? SS_BIND_JOURNALED
                 : !strcmp(f[0], "already")   ? SS_BIND_JOURNALED
+                : !strcmp(f[0], "done")      ? SS_BIND_JOURNALED
                 : !strcmp(f[0], "elsewhere") ? SS_BIND_ELSEWHERE
+                : !strcmp(f[0], "abandoned") ? SS_BIND_ABANDONED
                                              : 0;
     if (!v)
         return 0;
@@ -170,6 +174,8 @@ static void mark(const seen_t *S, const ss_binding_t *b, int32_t n, uint8_t *out
             s->journaled++;
             continue;
         }
+        if (outcome[i] == SS_BIND_ABANDONED)
+            continue; /* the request log counts and reports it */
         s->elsewhere++;
         s->failed++;
         if (log)

@@ -200,3 +200,59 @@ int ss_bind_read_token(const char *path, char *tok, size_t cap, ss_error_t *err)
     tok[n] = '\0';
     return 0;
 }
+
+/* An eviction refused for a PodDisruptionBudget: a DisruptionBudget cause
+ * (the API server's), or its message. */
+static bool budget_refusal(long code, json_t *o)
+{
+    const char *msg = str_of(o, "message");
+    if (code == 500)
+        return strstr(msg, "more than one PodDisruptionBudget") != NULL;
+    json_t *causes = json_object_get(json_object_get(o, "details"), "causes");
+    for (size_t i = 0; json_is_array(causes) && i < json_array_size(causes); i++)
+        if (!strcmp(str_of(json_array_get(causes, i), "type"), "DisruptionBudget"))
+            return true;
+    return strstr(msg, "disruption budget") != NULL;
+}
+
+static enum ss_bind_verdict step_status(int op, long code, json_t *o, char *why, size_t why_cap)
+{
+    const char *reason = str_of(o, "reason"), *msg = str_of(o, "message");
+    snprintf(why, why_cap, "HTTP %ld %s: %.200s", code, *reason ? reason : "(no reason)", msg);
+    if (code >= 200 && code < 300)
+        return !strcmp(str_of(o, "status"), "Success") ? SS_VERDICT_BOUND : SS_VERDICT_ALIEN;
+    if (code == 404)
+        return !strcmp(reason, "NotFound") ? SS_VERDICT_GONE : SS_VERDICT_REFUSED;
+    if (op == SS_REQ_EVICT && (code == 429 || code == 500) && budget_refusal(code, o))
+        return SS_VERDICT_BUDGET;
+    if (code == 429 || code >= 500 || code == 409)
+        return SS_VERDICT_RETRY;
+    return SS_VERDICT_REFUSED;
+}
+
+enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype, const char *body,
+                                           size_t len, char *why, size_t why_cap)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(body, len, 0, &jerr);
+    const char *kind = json_is_object(o) ? str_of(o, "kind") : "";
+    enum ss_bind_verdict v;
+    bool ok2xx = code >= 200 && code < 300;
+    if (!strcmp(kind, "Status")) {
+        v = step_status(op, code, o, why, why_cap);
+    } else if (ok2xx &&
+               (!strcmp(kind, "Pod") || (op == SS_REQ_EVICT && !strcmp(kind, "Eviction")))) {
+        snprintf(why, why_cap, "HTTP %ld %s", code, kind);
+        v = op < 0 ? SS_VERDICT_PRESENT : SS_VERDICT_BOUND;
+    } else {
+        char sn[200];
+        snippet(ctype, body, len, sn, sizeof sn);
+        snprintf(why, why_cap, "HTTP %ld, not a Kubernetes %s: %s", code,
+                 ok2xx ? "Pod or Status" : "Status", sn);
+        v = (code == 429 || code >= 500) ? SS_VERDICT_RETRY : SS_VERDICT_ALIEN;
+    }
+    if (op < 0 && v == SS_VERDICT_BOUND)
+        v = SS_VERDICT_ALIEN; /* a GET of a pod answers the Pod */
+    json_decref(o);
+    return v;
+}

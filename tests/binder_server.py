@@ -25,6 +25,26 @@ Other modes (POST /control {"mode": M, "hang": PREFIX} switches): "html"
 (every binding answered 200 text/html, nothing bound), "forbidden" (403
 Status), "outage" (503 Status), "unauthorized" (401 Status, also for /api).
 
+Pod endpoints for the ordered request log (bind --replay; victims are
+told apart by their name's prefix):
+
+  - PATCH PREFIX/api/v1/namespaces/NS/pods/NAME/status (merge or strategic
+    merge patch; another Content-Type gets 415): records
+    status.nominatedNodeName and status.conditions, answers the Pod (404 for
+    a deleted pod or one named gone-*);
+  - DELETE .../pods/NAME: the pod is gone (GET answers 404) at once, or
+    after 1.5 s for slowgone-*, or never for stuck-* (a finalizer); 404 when
+    it is gone already;
+  - POST .../pods/NAME/eviction (a policy/v1 Eviction for the pod): like a
+    DELETE, except pdb-* (429 TooManyRequests with a DisruptionBudget cause,
+    as the API server refuses an eviction that would break a PDB), multipdb-*
+    (500 "This pod has more than one PodDisruptionBudget..."), ratelimit-*
+    (429 without a cause, Retry-After: 1, on the first post; then evicted);
+  - GET .../pods/NAME: the Pod while it exists, else 404 NotFound.
+
+Every API request is recorded in --state.events (a JSON list of {"n", "method",
+"path", "code"} in arrival order) and pod records in --state.pods.
+
 State: {"ns/name": {"posts", "bound", "node", "path"}}, written atomically
 to --state after every request and served at GET /state; the requests for
 paths outside the API go to --state.stray (one "METHOD PATH" per line). The
@@ -44,15 +64,42 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 lock = threading.Lock()
 pods = {}  # "ns/name" -> {"posts": n, "bound": n, "node": str, "path": raw path}
 stray = []  # paths asked for outside the API
+podrec = {}  # "ns/name" -> {"deleted_at", "deletes", "evictions", "nominated", "conditions", ...}
+events = []  # every API request: {"n", "method", "path", "code"}
 control = {"mode": "normal", "hang": None}
 args = None
 
 
-def save_state():
-    tmp = args.state + ".tmp"
+def dump(path, obj):
+    tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(pods, f)
-    os.replace(tmp, args.state)
+        json.dump(obj, f)
+    os.replace(tmp, path)
+
+
+def save_state():
+    dump(args.state, pods)
+    dump(args.state + ".events", events)
+    dump(args.state + ".pods", podrec)
+
+
+def event(method, path, code):
+    with lock:
+        events.append({"n": len(events), "method": method, "path": path, "code": code})
+        save_state()
+
+
+POD_PATH = r"/api/v1/namespaces/([^/]+)/pods/([^/]+)"
+
+
+def gone(key, name):
+    r = podrec.get(key, {})
+    if name.startswith("gone-"):
+        return True
+    t = r.get("deleted_at")
+    if t is None or name.startswith("stuck-"):
+        return False
+    return time.time() >= t + (1.5 if name.startswith("slowgone-") else 0)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -75,7 +122,124 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def reply(self, code, obj, headers=()):
+        if self.path.startswith(args.prefix + "/api/"):
+            event(self.command, self.path[len(args.prefix):], code)
         self.send(code, json.dumps(obj).encode(), "application/json", headers)
+
+    def pod_match(self, suffix):
+        m = re.match("^" + re.escape(args.prefix) + POD_PATH + suffix + "$", self.path)
+        if not m:
+            return None
+        ns, name = urllib.parse.unquote(m.group(1)), urllib.parse.unquote(m.group(2))
+        return ns, name, ns + "/" + name
+
+    def pod_object(self, ns, name, r):
+        st = {"phase": "Running", "conditions": list(r.get("conditions", {}).values())}
+        if r.get("nominated"):
+            st["nominatedNodeName"] = r["nominated"]
+        return {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": name, "namespace": ns},
+                "spec": {}, "status": st}
+
+    def body_json(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(min(n, 1 << 20))
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return "bad"
+
+    def do_PATCH(self):
+        b = self.body_json()
+        t = self.pod_match("/status")
+        if not t:
+            return self.not_found_plain()
+        if not self.authorized():
+            return
+        ns, name, key = t
+        ct = self.headers.get("Content-Type", "")
+        if ct not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+            return self.status(415, "UnsupportedMediaType", "the body of the request was in an "
+                               "unknown format: " + ct)
+        if not isinstance(b, dict) or not isinstance(b.get("status"), dict):
+            return self.status(400, "BadRequest", "not a status patch")
+        time.sleep(args.delay)
+        with lock:
+            if gone(key, name):
+                missing = True
+            else:
+                missing = False
+                r = podrec.setdefault(key, {})
+                r["patches"] = r.get("patches", 0) + 1
+                if "nominatedNodeName" in b["status"]:
+                    r["nominated"] = b["status"]["nominatedNodeName"]
+                for c in b["status"].get("conditions", []):
+                    if ct != "application/strategic-merge-patch+json":
+                        r["conditions"] = {}  # a merge patch replaces the whole list
+                    r.setdefault("conditions", {})[c["type"]] = c
+                obj = self.pod_object(ns, name, r)
+        if missing:
+            return self.status(404, "NotFound", 'pods "%s" not found' % name)
+        self.reply(200, obj)
+
+    def do_DELETE(self):
+        self.body_json()
+        t = self.pod_match("")
+        if not t:
+            return self.not_found_plain()
+        if not self.authorized():
+            return
+        ns, name, key = t
+        time.sleep(args.delay)
+        with lock:
+            missing = gone(key, name)
+            if not missing:
+                r = podrec.setdefault(key, {})
+                r["deletes"] = r.get("deletes", 0) + 1
+                r.setdefault("deleted_at", time.time())
+                obj = self.pod_object(ns, name, r)
+        if missing:
+            return self.status(404, "NotFound", 'pods "%s" not found' % name)
+        self.reply(200, obj)
+
+    def evict(self, ns, name, key, b):
+        ok = (isinstance(b, dict) and b.get("kind") == "Eviction" and b.get("apiVersion") == "policy/v1"
+              and b.get("metadata", {}).get("name") == name)
+        if not ok:
+            return self.status(400, "BadRequest", "not a policy/v1 Eviction for this pod")
+        time.sleep(args.delay)
+        with lock:
+            r = podrec.setdefault(key, {})
+            r["eviction_posts"] = r.get("eviction_posts", 0) + 1
+            missing = gone(key, name)
+            outcome = 404 if missing else 201
+            if not missing and name.startswith("pdb-"):
+                outcome = 4291
+            elif not missing and name.startswith("multipdb-"):
+                outcome = 500
+            elif not missing and name.startswith("ratelimit-") and r["eviction_posts"] == 1:
+                outcome = 429
+            if outcome == 201:
+                r["evictions"] = r.get("evictions", 0) + 1
+                r.setdefault("deleted_at", time.time())
+        if outcome == 404:
+            return self.status(404, "NotFound", 'pods "%s" not found' % name)
+        if outcome == 4291:
+            return self.reply(429, {
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "Cannot evict pod as it would violate the pod's disruption budget.",
+                "reason": "TooManyRequests", "code": 429,
+                "details": {"causes": [{"reason": "DisruptionBudget", "type": "DisruptionBudget",
+                                        "message": "The disruption budget pdb-x needs 2 healthy "
+                                                   "pods and has 2 currently"}]}})
+        if outcome == 500:
+            return self.status(500, "InternalError", "Internal error occurred: This pod has more "
+                               "than one PodDisruptionBudget, which the eviction subresource does "
+                               "not support.")
+        if outcome == 429:
+            return self.status(429, "TooManyRequests", "Too many requests, please try again later.",
+                               [("Retry-After", "1")])
+        self.reply(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                         "code": 201})
 
     def status(self, code, reason, msg, headers=()):
         self.reply(code, {"kind": "Status", "apiVersion": "v1", "metadata": {},
@@ -101,6 +265,19 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/state":
             with lock:
                 return self.reply(200, pods)
+        t = self.pod_match("")
+        if t and self.authorized():
+            ns, name, key = t
+            with lock:
+                r = podrec.setdefault(key, {})
+                r["gets"] = r.get("gets", 0) + 1
+                missing = gone(key, name)
+                obj = self.pod_object(ns, name, r)
+            if missing:
+                return self.status(404, "NotFound", 'pods "%s" not found' % name)
+            return self.reply(200, obj)
+        if t:
+            return
         if self.path != args.prefix + "/api":
             return self.not_found_plain()
         if self.authorized():
@@ -119,6 +296,15 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 control.update(json.loads(raw))
             return self.reply(200, control)
+        t = self.pod_match("/eviction")
+        if t:
+            if not self.authorized():
+                return
+            try:
+                b = json.loads(raw)
+            except ValueError:
+                b = None
+            return self.evict(t[0], t[1], t[2], b)
         m = re.match("^" + re.escape(args.prefix) + r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/binding$",
                      self.path)
         if not m:

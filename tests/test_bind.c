@@ -2,7 +2,11 @@
  * posted (a group reaching minMember with placed + running members, never
  * one below it), how names are escaped, how replies are classified (by
  * their Kubernetes body, not the status code alone), the GET /api check, and
- * which token files are refused. tests/e2e_bind.sh drives the rest against a
+ * which token files are refused; the ordered request log of a plan with
+ * preemption victims (built from placements in memory, in commit order,
+ * written and read back), malformed logs, and how the replies to its
+ * requests are classified (eviction refusals by their Status body).
+ * tests/e2e_bind.sh and tests/e2e_bind_preempt.sh drive the rest against a
  * fault-injecting server. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -214,12 +218,285 @@ static void test_token(void **state)
     assert_non_null(strstr(err.text, "longer than"));
 }
 
+/* Nodes n0, n1; running v0, v1 on n0 (priority 0); pending (priority 100):
+ * S on n0 committed first, P on n0 preempting v0 and v1, Q on n0 after P,
+ * R on n1. */
+static ss_cluster_t *preempt_cluster(ss_placements_t **pp)
+{
+    ss_cluster_t *c = ss_cluster_create();
+    assert_non_null(c);
+    int32_t topo[4] = {S(c, "r"), S(c, "z"), S(c, "b"), S(c, "k")};
+    for (int i = 0; i < 2; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "n%d", i);
+        assert_true(ss_cluster_add_node(c, S(c, nm), topo, 64000, 1LL << 36, 110, NULL, false, 0, 0,
+                                        0, 0, 0, 0) == i);
+    }
+    ss_template_t t;
+    memset(&t, 0, sizeof t);
+    t.req.cpu_milli = 100;
+    t.workload = S(c, "deploy/x");
+    int32_t tm = ss_cluster_add_template(c, &t);
+    assert_true(ss_cluster_add_pod(c, S(c, "v0"), S(c, "ns"), tm, 0, -1, 0, 0) == 0);
+    assert_true(ss_cluster_add_pod(c, S(c, "v1"), S(c, "ns"), tm, 0, -1, 0, 0) == 1);
+    const char *pend[4] = {"S", "P", "Q", "R"};
+    for (int i = 0; i < 4; i++)
+        assert_true(ss_cluster_add_pod(c, S(c, pend[i]), S(c, "ns"), tm, 100, -1, -1, 0) == 2 + i);
+    ss_placements_t *p = ss_placements_create(4);
+    assert_non_null(p);
+    p->seq = calloc(4, sizeof *p->seq);
+    assert_non_null(p->seq);
+    const int32_t node[4] = {0, 0, 0, 1}, seq[4] = {0, 2, 3, 1};
+    for (int i = 0; i < 4; i++) {
+        p->pod[i] = 2 + i;
+        p->node[i] = node[i];
+        p->seq[i] = seq[i];
+    }
+    assert_int_equal(ss_placements_add_victim(p, 1, 0), 0);
+    assert_int_equal(ss_placements_add_victim(p, 1, 1), 0);
+    *pp = p;
+    return c;
+}
+
+static void build_log(const ss_cluster_t *c, const ss_placements_t *p, bool evict, ss_bind_log_t *l)
+{
+    ss_binding_t *b = NULL;
+    int32_t n = 0;
+    ss_bind_summary_t s;
+    memset(&s, 0, sizeof s);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_bind_collect(c, p, &b, &n, &s, &err), 0);
+    assert_int_equal(n, 4);
+    assert_true(ss_bind_has_victims(c, p));
+    ss_bind_opts_t o;
+    ss_bind_opts_default(&o);
+    o.preempt_evict = evict;
+    o.evict_wait_s = 42;
+    int rc = ss_bind_log_build(c, p, b, n, &o, l, &err);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    free(b);
+}
+
+static void expect_line(const ss_bind_line_t *x, int32_t unit, int op, const char *method,
+                        const char *path, const char *ctype, const char *body_has)
+{
+    if (x->unit != unit || x->op != op || strcmp(x->method, method) || strcmp(x->path, path) ||
+        strcmp(x->ctype, ctype) || (body_has && (!x->body || !strstr(x->body, body_has))) ||
+        (!body_has && x->body))
+        fail_msg("got unit %d op %d %s %s [%s] %s; want unit %d op %d %s %s [%s] ~%s", x->unit,
+                 x->op, x->method, x->path, x->ctype, x->body ? x->body : "null", unit, op, method,
+                 path, ctype, body_has ? body_has : "null");
+}
+
+#define PP "/api/v1/namespaces/ns/pods/"
+static const char *const MERGE = "application/merge-patch+json";
+static const char *const SMP = "application/strategic-merge-patch+json";
+static const char *const JS = "application/json";
+
+/* Commit order: S (n0: before the preemption, so it binds first), R (n1: a
+ * unit of its own), P (nominate; DisruptionTarget + DELETE per victim; the
+ * last one waits for both; bind), Q (n0: after P's removals, in n0's unit). */
+static void check_delete_log(const ss_bind_log_t *l)
+{
+    assert_int_equal(l->n, 9);
+    assert_int_equal(l->n_units, 2);
+    assert_int_equal(l->n_victims, 2);
+    const ss_bind_line_t *x = l->line;
+    expect_line(&x[0], 0, SS_REQ_BIND, "POST", PP "S/binding", JS, "\"name\":\"n0\"");
+    expect_line(&x[1], 1, SS_REQ_BIND, "POST", PP "R/binding", JS, "\"name\":\"n1\"");
+    expect_line(&x[2], 0, SS_REQ_NOMINATE, "PATCH", PP "P/status", MERGE,
+                "{\"status\":{\"nominatedNodeName\":\"n0\"}}");
+    expect_line(&x[3], 0, SS_REQ_DISRUPT, "PATCH", PP "v0/status", SMP,
+                "\"reason\":\"PreemptionByScheduler\"");
+    assert_non_null(strstr(x[3].body, "\"type\":\"DisruptionTarget\""));
+    expect_line(&x[4], 0, SS_REQ_DELETE, "DELETE", PP "v0", JS, NULL);
+    expect_line(&x[5], 0, SS_REQ_DISRUPT, "PATCH", PP "v1/status", SMP, "ns/P");
+    expect_line(&x[6], 0, SS_REQ_DELETE, "DELETE", PP "v1", JS, NULL);
+    expect_line(&x[7], 0, SS_REQ_BIND, "POST", PP "P/binding", JS, "\"name\":\"n0\"");
+    expect_line(&x[8], 0, SS_REQ_BIND, "POST", PP "Q/binding", JS, "\"name\":\"n0\"");
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(x[i].n_gone, i == 6 ? 2 : 0);
+    assert_string_equal(x[6].gone[0], PP "v0");
+    assert_string_equal(x[6].gone[1], PP "v1");
+    assert_true(x[6].wait_s == 42);
+    assert_string_equal(x[7].node, "n0");
+    assert_string_equal(x[2].name, "P");
+}
+
+static void test_log_build(void **state)
+{
+    (void)state;
+    ss_placements_t *p = NULL;
+    ss_cluster_t *c = preempt_cluster(&p);
+    ss_bind_log_t l;
+    build_log(c, p, false, &l);
+    check_delete_log(&l);
+    /* written and read back: the same requests */
+    char path[] = "/tmp/test_bind_logXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_bind_log_write(&l, path, &err), 0);
+    ss_bind_log_t r;
+    int rc = ss_bind_log_read(path, &r, &err);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    check_delete_log(&r);
+    for (int i = 0; i < 9; i++)
+        if ((l.line[i].body || r.line[i].body) && strcmp(l.line[i].body, r.line[i].body))
+            fail_msg("line %d: %s != %s", i, l.line[i].body, r.line[i].body);
+    ss_bind_log_free(&r);
+    ss_bind_log_free(&l);
+    /* evict: one Eviction per victim, the last waits */
+    build_log(c, p, true, &l);
+    assert_int_equal(l.n, 7);
+    expect_line(&l.line[3], 0, SS_REQ_EVICT, "POST", PP "v0/eviction", JS,
+                "{\"apiVersion\":\"policy/v1\",\"kind\":\"Eviction\",\"metadata\":{\"name\":"
+                "\"v0\",\"namespace\":\"ns\"}}");
+    expect_line(&l.line[4], 0, SS_REQ_EVICT, "POST", PP "v1/eviction", JS, "\"v1\"");
+    assert_int_equal(l.line[3].n_gone, 0);
+    assert_int_equal(l.line[4].n_gone, 2);
+    ss_bind_log_free(&l);
+    /* a victim that does not run on its preemptor's node is refused */
+    p->victim_pod[1] = 4; /* Q: pending */
+    ss_binding_t *b = NULL;
+    int32_t n = 0;
+    ss_bind_summary_t s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(ss_bind_collect(c, p, &b, &n, &s, &err), 0);
+    ss_bind_opts_t o;
+    ss_bind_opts_default(&o);
+    assert_int_equal(ss_bind_log_build(c, p, b, n, &o, &l, &err), SS_EFORMAT);
+    assert_non_null(strstr(err.text, "victim 1 (row 1, pod 4) is not a running pod"));
+    free(b);
+    unlink(path);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+static int read_text(const char *text, ss_error_t *err)
+{
+    char path[] = "/tmp/test_bind_badXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    ss_bind_log_t l;
+    int rc = ss_bind_log_read(path, &l, err);
+    if (rc == 0)
+        ss_bind_log_free(&l);
+    unlink(path);
+    return rc;
+}
+
+static void test_log_read_bad(void **state)
+{
+    (void)state;
+#define OK_BIND                                                                                    \
+    "{\"unit\":0,\"op\":\"bind\",\"method\":\"POST\",\"path\":\"" PP "a/binding\","                \
+    "\"contentType\":\"application/json\",\"body\":{\"target\":{\"name\":\"n\"}},\"wait\":null}\n"
+    static const struct {
+        const char *text, *why;
+    } rows[] = {
+        {OK_BIND, NULL},
+        {"", "has no requests"},
+        {"{\"unit\":0", "truncated"},
+        {"[1]\n", ":1: not a request of a shardsched request log: not a JSON object"},
+        {OK_BIND "{\"unit\":-1,\"op\":\"bind\"}\n", ":2: not a request of a shardsched request "
+                                                    "log: unit is not an integer"},
+        {"{\"unit\":0,\"op\":\"kill\"}\n", "op is not nominate"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"POST\"}\n", "method does not match op"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"DELETE\",\"path\":\"" PP "a/binding\"}\n",
+         "path is not the op's"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"DELETE\",\"path\":\"/api/v1/namespaces/"
+         "ns/pods/..\"}\n",
+         "path is not the op's"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"DELETE\",\"path\":\"/api/v1/namespaces/"
+         "ns/pods/a%2\"}\n",
+         "path is not the op's"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"DELETE\",\"path\":\"" PP "a\","
+         "\"contentType\":\"application/json\",\"body\":{}}\n",
+         "body is not an object (null for delete)"},
+        {"{\"unit\":0,\"op\":\"bind\",\"method\":\"POST\",\"path\":\"" PP "a/binding\","
+         "\"contentType\":\"application/json\",\"body\":{}}\n",
+         "the body names no node"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"DELETE\",\"path\":\"" PP "a\","
+         "\"contentType\":\"application/json\",\"body\":null,\"wait\":{\"gone\":[\"/x\"],"
+         "\"timeoutSeconds\":5}}\n",
+         "wait.gone holds a path"},
+        {"{\"unit\":0,\"op\":\"delete\",\"method\":\"DELETE\",\"path\":\"" PP "a\","
+         "\"contentType\":\"application/json\",\"body\":null,\"wait\":{\"gone\":[]}}\n",
+         "wait is not null or"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ss_error_t err = {{0}};
+        int rc = read_text(rows[i].text, &err);
+        if (!rows[i].why ? rc != 0 : (rc == 0 || !strstr(err.text, rows[i].why)))
+            fail_msg("row %zu: rc %d: %s", i, rc, err.text);
+    }
+}
+
+static enum ss_bind_verdict step(int op, long code, const char *body)
+{
+    char why[400];
+    return ss_bind_classify_step(op, code, "application/json", body, strlen(body), why, sizeof why);
+}
+
+static void test_classify_step(void **state)
+{
+    (void)state;
+    const char *ok = "{\"kind\":\"Status\",\"status\":\"Success\",\"code\":201}";
+    const char *pod = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"v\"}}";
+    const char *nf = "{\"kind\":\"Status\",\"reason\":\"NotFound\",\"code\":404}";
+    const char *pdb = "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"TooManyRequests\","
+                      "\"message\":\"Cannot evict pod as it would violate the pod's disruption "
+                      "budget.\",\"details\":{\"causes\":[{\"type\":\"DisruptionBudget\","
+                      "\"message\":\"The disruption budget b needs 2 healthy pods\"}]},"
+                      "\"code\":429}";
+    const char *cause_only = "{\"kind\":\"Status\",\"reason\":\"TooManyRequests\",\"details\":{"
+                             "\"causes\":[{\"type\":\"DisruptionBudget\"}]}}";
+    const char *rate = "{\"kind\":\"Status\",\"reason\":\"TooManyRequests\",\"message\":\"Too "
+                       "many requests, please try again later.\"}";
+    const char *multi = "{\"kind\":\"Status\",\"reason\":\"InternalError\",\"message\":\"Internal "
+                        "error occurred: This pod has more than one PodDisruptionBudget, which "
+                        "the eviction subresource does not support.\"}";
+    const char *ise = "{\"kind\":\"Status\",\"reason\":\"InternalError\",\"message\":\"etcd\"}";
+    const char *forb = "{\"kind\":\"Status\",\"reason\":\"Forbidden\"}";
+    assert_int_equal(step(SS_REQ_EVICT, 201, ok), SS_VERDICT_BOUND);
+    assert_int_equal(step(SS_REQ_EVICT, 200, ok), SS_VERDICT_BOUND);
+    assert_int_equal(step(SS_REQ_EVICT, 404, nf), SS_VERDICT_GONE);
+    assert_int_equal(step(SS_REQ_EVICT, 429, pdb), SS_VERDICT_BUDGET);
+    assert_int_equal(step(SS_REQ_EVICT, 429, cause_only), SS_VERDICT_BUDGET);
+    assert_int_equal(step(SS_REQ_EVICT, 429, rate), SS_VERDICT_RETRY);
+    assert_int_equal(step(SS_REQ_EVICT, 500, multi), SS_VERDICT_BUDGET);
+    assert_int_equal(step(SS_REQ_EVICT, 500, ise), SS_VERDICT_RETRY);
+    assert_int_equal(step(SS_REQ_EVICT, 403, forb), SS_VERDICT_REFUSED);
+    assert_int_equal(step(SS_REQ_DELETE, 429, pdb), SS_VERDICT_RETRY); /* not an eviction */
+    assert_int_equal(step(SS_REQ_DELETE, 200, pod), SS_VERDICT_BOUND);
+    assert_int_equal(step(SS_REQ_DELETE, 404, nf), SS_VERDICT_GONE);
+    assert_int_equal(step(SS_REQ_NOMINATE, 200, pod), SS_VERDICT_BOUND);
+    assert_int_equal(step(SS_REQ_DISRUPT, 409, "{\"kind\":\"Status\",\"reason\":\"Conflict\"}"),
+                     SS_VERDICT_RETRY);
+    assert_int_equal(step(SS_REQ_NOMINATE, 200, "<html>proxy</html>"), SS_VERDICT_ALIEN);
+    assert_int_equal(step(SS_REQ_DELETE, 404, "404 page not found"), SS_VERDICT_ALIEN);
+    assert_int_equal(step(SS_REQ_EVICT, 502, "<html>bad gateway</html>"), SS_VERDICT_RETRY);
+    /* the GET of a wait: gone only on a NotFound Status */
+    assert_int_equal(step(-1, 200, pod), SS_VERDICT_PRESENT);
+    assert_int_equal(step(-1, 404, nf), SS_VERDICT_GONE);
+    assert_int_equal(step(-1, 404, "404 page not found"), SS_VERDICT_ALIEN);
+    assert_int_equal(step(-1, 200, ok), SS_VERDICT_ALIEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_gangs), cmocka_unit_test(test_escape),
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_check_api),
         cmocka_unit_test(test_token),         cmocka_unit_test(test_server_check),
+        cmocka_unit_test(test_log_build),     cmocka_unit_test(test_log_read_bad),
+        cmocka_unit_test(test_classify_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,554 @@
+/* ss_bind_log: the ordered request log, bind's plan when placements have
+ * preemption victims (docs/kubernetes.md, "Ordered request log"): built from
+ * placements in commit order, written as JSON Lines (one request a line:
+ * unit, op, method, path, contentType, body, wait) and read back strictly.
+ * ss_bind_replay.c executes it. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ss_atomic.h"
+#include "ss_bind_int.h"
+
+static const char *const op_names[SS_REQ_COUNT] = {"nominate", "disrupt", "delete", "evict",
+                                                   "bind"};
+static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE", "POST", "POST"};
+static const char *const op_suffix[SS_REQ_COUNT] = {"/status", "/status", "", "/eviction",
+                                                    "/binding"};
+
+const char *ss_bind_op_name(int op)
+{
+    return op >= 0 && op < SS_REQ_COUNT ? op_names[op] : "?";
+}
+
+static void line_free(ss_bind_line_t *x)
+{
+    free(x->method);
+    free(x->path);
+    free(x->ctype);
+    free(x->body);
+    free(x->ns);
+    free(x->name);
+    free(x->node);
+    for (int32_t k = 0; k < x->n_gone; k++)
+        free(x->gone[k]);
+    free(x->gone);
+}
+
+void ss_bind_log_free(ss_bind_log_t *l)
+{
+    for (int32_t i = 0; l && i < l->n; i++)
+        line_free(&l->line[i]);
+    if (l)
+        free(l->line);
+    if (l)
+        memset(l, 0, sizeof *l);
+}
+
+bool ss_bind_has_victims(const ss_cluster_t *c, const ss_placements_t *p)
+{
+    (void)c;
+    return p->n_victims > 0;
+}
+
+/* The API path of pod ns/name plus suffix, names escaped; NULL if too long. */
+static char *pod_path(const char *ns, const char *name, const char *suffix)
+{
+    char ens[SS_BIND_FIELD_MAX], ename[SS_BIND_FIELD_MAX];
+    if (ss_bind_escape(ns, ens, sizeof ens, true) < 0 ||
+        ss_bind_escape(name, ename, sizeof ename, true) < 0)
+        return NULL;
+    size_t n = strlen(ens) + strlen(ename) + strlen(suffix) + 40;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "/api/v1/namespaces/%s/pods/%s%s", ens, ename, suffix);
+    return s;
+}
+
+static char *dump(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return s;
+}
+
+/* Appends a line for pod ns/name; body is consumed. */
+static ss_bind_line_t *add(ss_bind_log_t *l, int32_t unit, int op, const char *ns, const char *name,
+                           const char *node, json_t *body, const char *ctype)
+{
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? 2 * l->cap : 64;
+        ss_bind_line_t *v = realloc(l->line, (size_t)cap * sizeof *v);
+        if (!v) {
+            json_decref(body);
+            return NULL;
+        }
+        l->line = v;
+        l->cap = cap;
+    }
+    ss_bind_line_t *x = &l->line[l->n];
+    memset(x, 0, sizeof *x);
+    x->unit = unit;
+    x->op = op;
+    x->method = strdup(op_methods[op]);
+    x->path = pod_path(ns, name, op_suffix[op]);
+    x->ctype = strdup(ctype);
+    x->body = body ? dump(body) : NULL;
+    x->ns = strdup(ns);
+    x->name = strdup(name);
+    x->node = strdup(node ? node : "");
+    if (!x->method || !x->path || !x->ctype || (body && !x->body) || !x->ns || !x->name ||
+        !x->node) {
+        line_free(x);
+        return NULL;
+    }
+    l->n++;
+    if (unit + 1 > l->n_units)
+        l->n_units = unit + 1;
+    return x;
+}
+
+static json_t *nominate_body(const char *node)
+{
+    return json_pack("{s:{s:s}}", "status", "nominatedNodeName", node);
+}
+
+static json_t *disrupt_body(const char *pns, const char *pname)
+{
+    char msg[2 * SS_BIND_FIELD_MAX];
+    snprintf(msg, sizeof msg, "shardsched: preempting to accommodate a higher priority pod %s/%s",
+             pns, pname);
+    return json_pack("{s:{s:[{s:s, s:s, s:s, s:s}]}}", "status", "conditions", "type",
+                     "DisruptionTarget", "status", "True", "reason", "PreemptionByScheduler",
+                     "message", msg);
+}
+
+static json_t *evict_body(const char *ns, const char *name)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "policy/v1", "kind", "Eviction",
+                     "metadata", "name", name, "namespace", ns);
+}
+
+static json_t *bind_body(const ss_binding_t *b)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
+                     "Binding", "metadata", "name", b->name, "namespace", b->ns, "target",
+                     "apiVersion", "v1", "kind", "Node", "name", b->node);
+}
+
+typedef struct {
+    const ss_cluster_t *c;
+    const ss_placements_t *p;
+    int32_t *vstart, *vpod; /* victims of row r: vpod[vstart[r] .. vstart[r+1]) */
+    int32_t *bound;         /* row -> binding index, or -1 */
+    int32_t *node_unit;     /* node -> unit of its bindings, or -1 */
+    uint8_t *node_victims;  /* node has victims of a bound preemptor */
+} build_t;
+
+static const ss_placements_t *sort_p; /* qsort has no context argument */
+
+static int by_seq(const void *a, const void *b)
+{
+    int32_t ra = *(const int32_t *)a, rb = *(const int32_t *)b;
+    /* no commit order (no seq, or -1): after the ordered rows, in row order */
+    int32_t sa = sort_p->seq && sort_p->seq[ra] >= 0 ? sort_p->seq[ra] : INT32_MAX;
+    int32_t sb = sort_p->seq && sort_p->seq[rb] >= 0 ? sort_p->seq[rb] : INT32_MAX;
+    return sa < sb ? -1 : sa > sb ? 1 : (ra < rb ? -1 : ra > rb);
+}
+
+/* Index the victims by row and check them; rows -> bindings. */
+static int index_plan(build_t *B, const ss_binding_t *b, int32_t n, ss_error_t *err)
+{
+    const ss_cluster_t *c = B->c;
+    const ss_placements_t *p = B->p;
+    B->vstart = calloc((size_t)p->n + 2, sizeof *B->vstart);
+    B->vpod = malloc(((size_t)p->n_victims + 1) * sizeof *B->vpod);
+    B->bound = malloc(((size_t)p->n + 1) * sizeof *B->bound);
+    B->node_unit = malloc(((size_t)c->n_nodes + 1) * sizeof *B->node_unit);
+    B->node_victims = calloc((size_t)c->n_nodes + 1, 1);
+    if (!B->vstart || !B->vpod || !B->bound || !B->node_unit || !B->node_victims)
+        return ss_error_set(err, SS_ENOMEM, "out of memory building the request log");
+    for (int32_t v = 0; v < p->n_victims; v++) {
+        int32_t r = p->victim_row[v], pod = p->victim_pod[v];
+        if (r < 0 || r >= p->n || p->node[r] < 0 || pod < 0 || pod >= c->n_pods ||
+            c->pod_node[pod] != p->node[r])
+            return ss_error_set(err, SS_EFORMAT,
+                                "victim %d (row %d, pod %d) is not a running pod on the node its "
+                                "preemptor is placed on",
+                                v, r, pod);
+        B->vstart[r + 1]++;
+    }
+    for (int32_t r = 0; r < p->n; r++)
+        B->vstart[r + 1] += B->vstart[r];
+    int32_t *fill = calloc((size_t)p->n + 1, sizeof *fill);
+    if (!fill)
+        return ss_error_set(err, SS_ENOMEM, "out of memory building the request log");
+    for (int32_t v = 0; v < p->n_victims; v++) {
+        int32_t r = p->victim_row[v];
+        B->vpod[B->vstart[r] + fill[r]++] = p->victim_pod[v];
+    }
+    free(fill);
+    for (int32_t nd = 0; nd < c->n_nodes; nd++)
+        B->node_unit[nd] = -1;
+    /* b is in row order, its names borrowed from c: a two-pointer walk */
+    for (int32_t r = 0, k = 0; r < p->n; r++) {
+        const char *name = ss_cluster_strget(c, c->pod_name[p->pod[r]]);
+        const char *ns = ss_cluster_strget(c, c->pod_ns[p->pod[r]]);
+        B->bound[r] = (p->node[r] >= 0 && k < n && b[k].name == name && b[k].ns == ns) ? k++ : -1;
+        if (B->bound[r] >= 0 && B->vstart[r + 1] > B->vstart[r])
+            B->node_victims[p->node[r]] = 1;
+    }
+    return 0;
+}
+
+/* The lines of one preemptor: nominate, removals (the last one waits), bind. */
+static int add_preemptor(build_t *B, ss_bind_log_t *l, int32_t unit, int32_t r,
+                         const ss_binding_t *b, const ss_bind_opts_t *o)
+{
+    const ss_cluster_t *c = B->c;
+    int32_t v0 = B->vstart[r], v1 = B->vstart[r + 1];
+    if (!add(l, unit, SS_REQ_NOMINATE, b->ns, b->name, b->node, nominate_body(b->node),
+             "application/merge-patch+json"))
+        return SS_ENOMEM;
+    ss_bind_line_t *last = NULL;
+    for (int32_t v = v0; v < v1; v++) {
+        const char *ns = ss_cluster_strget(c, c->pod_ns[B->vpod[v]]);
+        const char *name = ss_cluster_strget(c, c->pod_name[B->vpod[v]]);
+        if (o->preempt_evict) {
+            last = add(l, unit, SS_REQ_EVICT, ns, name, NULL, evict_body(ns, name),
+                       "application/json");
+        } else {
+            last = add(l, unit, SS_REQ_DISRUPT, ns, name, NULL, disrupt_body(b->ns, b->name),
+                       "application/strategic-merge-patch+json");
+            last =
+                last ? add(l, unit, SS_REQ_DELETE, ns, name, NULL, NULL, "application/json") : NULL;
+        }
+        if (!last)
+            return SS_ENOMEM;
+        l->n_victims++;
+    }
+    last->gone = calloc((size_t)(v1 - v0), sizeof *last->gone);
+    if (!last->gone)
+        return SS_ENOMEM;
+    for (int32_t v = v0; v < v1; v++) {
+        last->gone[last->n_gone] = pod_path(ss_cluster_strget(c, c->pod_ns[B->vpod[v]]),
+                                            ss_cluster_strget(c, c->pod_name[B->vpod[v]]), "");
+        if (!last->gone[last->n_gone++])
+            return SS_ENOMEM;
+    }
+    last->wait_s = o->evict_wait_s;
+    return add(l, unit, SS_REQ_BIND, b->ns, b->name, b->node, bind_body(b), "application/json")
+               ? 0
+               : SS_ENOMEM;
+}
+
+static int build_lines(build_t *B, const ss_binding_t *b, const ss_bind_opts_t *o, ss_bind_log_t *l,
+                       ss_error_t *err)
+{
+    const ss_placements_t *p = B->p;
+    int32_t *order = malloc(((size_t)p->n + 1) * sizeof *order);
+    if (!order)
+        return ss_error_set(err, SS_ENOMEM, "out of memory building the request log");
+    int32_t m = 0;
+    for (int32_t r = 0; r < p->n; r++)
+        if (B->bound[r] >= 0)
+            order[m++] = r;
+    sort_p = p;
+    qsort(order, (size_t)m, sizeof *order, by_seq);
+    int rc = 0;
+    for (int32_t k = 0; rc == 0 && k < m; k++) {
+        int32_t r = order[k], nd = p->node[r];
+        const ss_binding_t *bi = &b[B->bound[r]];
+        int32_t unit = l->n_units;
+        if (B->node_victims[nd]) {
+            if (B->node_unit[nd] < 0)
+                B->node_unit[nd] = l->n_units;
+            unit = B->node_unit[nd];
+        }
+        if (B->vstart[r + 1] > B->vstart[r])
+            rc = add_preemptor(B, l, unit, r, bi, o);
+        else if (!add(l, unit, SS_REQ_BIND, bi->ns, bi->name, bi->node, bind_body(bi),
+                      "application/json"))
+            rc = SS_ENOMEM;
+        if (rc == SS_ENOMEM)
+            ss_error_set(err, rc, "out of memory (or a name too long) building the request log");
+    }
+    free(order);
+    return rc;
+}
+
+int ss_bind_log_build(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b,
+                      int32_t n, const ss_bind_opts_t *o, ss_bind_log_t *l, ss_error_t *err)
+{
+    memset(l, 0, sizeof *l);
+    build_t B = {c, p, NULL, NULL, NULL, NULL, NULL};
+    int rc = index_plan(&B, b, n, err);
+    if (rc == 0)
+        rc = build_lines(&B, b, o, l, err);
+    free(B.vstart);
+    free(B.vpod);
+    free(B.bound);
+    free(B.node_unit);
+    free(B.node_victims);
+    if (rc < 0)
+        ss_bind_log_free(l);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+static json_t *line_object(const ss_bind_line_t *x)
+{
+    json_t *body = x->body ? json_loads(x->body, 0, NULL) : json_null();
+    json_t *wait = json_null();
+    if (x->n_gone > 0) {
+        json_t *g = json_array();
+        for (int32_t k = 0; k < x->n_gone; k++)
+            json_array_append_new(g, json_string(x->gone[k]));
+        wait = json_pack("{s:o, s:f}", "gone", g, "timeoutSeconds", x->wait_s);
+    }
+    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:o}", "unit", x->unit, "op",
+                     ss_bind_op_name(x->op), "method", x->method, "path", x->path, "contentType",
+                     x->ctype, "body", body ? body : json_null(), "wait",
+                     wait ? wait : json_null());
+}
+
+static int write_lines(FILE *f, const ss_bind_log_t *l)
+{
+    for (int32_t i = 0; i < l->n; i++) {
+        json_t *o = line_object(&l->line[i]);
+        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(o);
+        int bad = !s || fprintf(f, "%s\n", s) < 0;
+        free(s);
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
+int ss_bind_log_write(const ss_bind_log_t *l, const char *path, ss_error_t *err)
+{
+    if (!strcmp(path, "-")) {
+        if (write_lines(stdout, l) < 0 || fflush(stdout) != 0)
+            return ss_error_set(err, SS_EIO, "writing the request log to standard output failed");
+        return 0;
+    }
+    char tmp[4096];
+    FILE *f = ss_atomic_fopen(path, tmp, sizeof tmp, err);
+    if (!f)
+        return SS_EIO;
+    int rc = write_lines(f, l) < 0
+                 ? ss_error_set(err, SS_EIO, "%s: writing the request log failed", path)
+                 : 0;
+    return ss_atomic_fclose(f, tmp, path, rc, err);
+}
+
+/* ---- reading ---- */
+
+static int unhex(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                    : -1;
+}
+
+/* One escaped path segment [s, e) unescaped into a new string; NULL if bad. */
+static char *unescape(const char *s, const char *e)
+{
+    char *out = malloc((size_t)(e - s) + 1), *o = out;
+    for (; out && s < e; s++) {
+        if (*s == '%') {
+            int hi = (e - s >= 3) ? unhex(s[1]) : -1;
+            int lo = (e - s >= 3) ? unhex(s[2]) : -1;
+            if (hi < 0 || lo < 0) {
+                free(out);
+                return NULL;
+            }
+            *o++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else if ((unsigned char)*s <= 0x20 || *s == '?' || *s == '#') {
+            free(out);
+            return NULL;
+        } else {
+            *o++ = *s;
+        }
+    }
+    if (out)
+        *o = '\0';
+    return out;
+}
+
+/* path = /api/v1/namespaces/NS/pods/NAME<suffix>; fills ns, name. */
+static bool parse_pod_path(const char *path, const char *suffix, char **ns, char **name)
+{
+    static const char pre[] = "/api/v1/namespaces/";
+    *ns = *name = NULL;
+    if (strncmp(path, pre, sizeof pre - 1))
+        return false;
+    const char *a = path + sizeof pre - 1, *slash = strchr(a, '/');
+    if (!slash || slash == a || strncmp(slash, "/pods/", 6))
+        return false;
+    const char *nm = slash + 6, *end = nm + strcspn(nm, "/");
+    if (end == nm || strcmp(end, suffix))
+        return false;
+    *ns = unescape(a, slash);
+    *name = unescape(nm, end);
+    if (*ns && *name && **ns && **name && strcmp(*ns, ".") && strcmp(*ns, "..") &&
+        strcmp(*name, ".") && strcmp(*name, ".."))
+        return true;
+    free(*ns);
+    free(*name);
+    *ns = *name = NULL;
+    return false;
+}
+
+static int parse_op(const char *s)
+{
+    for (int k = 0; k < SS_REQ_COUNT; k++)
+        if (!strcmp(s, op_names[k]))
+            return k;
+    return -1;
+}
+
+/* The node named by a nominate or bind body, or NULL. */
+static const char *body_node(int op, json_t *body)
+{
+    if (op == SS_REQ_NOMINATE)
+        return json_string_value(
+            json_object_get(json_object_get(body, "status"), "nominatedNodeName"));
+    return json_string_value(json_object_get(json_object_get(body, "target"), "name"));
+}
+
+static int parse_wait(json_t *w, ss_bind_line_t *x, const char **why)
+{
+    if (json_is_null(w) || !w)
+        return 0;
+    json_t *g = json_object_get(w, "gone"), *t = json_object_get(w, "timeoutSeconds");
+    if (!json_is_object(w) || !json_is_array(g) || json_array_size(g) == 0 || !json_is_number(t) ||
+        json_number_value(t) < 0 || json_number_value(t) > 86400) {
+        *why = "wait is not null or {\"gone\": [paths], \"timeoutSeconds\": 0..86400}";
+        return SS_EFORMAT;
+    }
+    x->wait_s = json_number_value(t);
+    x->gone = calloc(json_array_size(g), sizeof *x->gone);
+    if (!x->gone)
+        return SS_ENOMEM;
+    for (size_t k = 0; k < json_array_size(g); k++) {
+        const char *p = json_string_value(json_array_get(g, k));
+        char *ns = NULL, *name = NULL;
+        if (!p || !parse_pod_path(p, "", &ns, &name)) {
+            *why = "wait.gone holds a path that is not /api/v1/namespaces/NS/pods/NAME";
+            return SS_EFORMAT;
+        }
+        free(ns);
+        free(name);
+        if (!(x->gone[x->n_gone++] = strdup(p)))
+            return SS_ENOMEM;
+    }
+    return 0;
+}
+
+static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
+{
+    json_t *unit = json_object_get(o, "unit"), *body = json_object_get(o, "body");
+    const char *op = json_string_value(json_object_get(o, "op"));
+    const char *method = json_string_value(json_object_get(o, "method"));
+    const char *path = json_string_value(json_object_get(o, "path"));
+    const char *ctype = json_string_value(json_object_get(o, "contentType"));
+    x->op = op ? parse_op(op) : -1;
+    if (!json_is_integer(unit) || json_integer_value(unit) < 0 ||
+        json_integer_value(unit) > INT32_MAX - 1)
+        return *why = "unit is not an integer >= 0", SS_EFORMAT;
+    if (x->op < 0)
+        return *why = "op is not nominate, disrupt, delete, evict or bind", SS_EFORMAT;
+    if (!method || strcmp(method, op_methods[x->op]))
+        return *why = "method does not match op", SS_EFORMAT;
+    if (!path || !parse_pod_path(path, op_suffix[x->op], &x->ns, &x->name))
+        return *why = "path is not the op's /api/v1/namespaces/NS/pods/NAME[/...]", SS_EFORMAT;
+    if (!ctype || !*ctype || strpbrk(ctype, "\r\n"))
+        return *why = "contentType is missing", SS_EFORMAT;
+    if (x->op == SS_REQ_DELETE ? !json_is_null(body) : !json_is_object(body))
+        return *why = "body is not an object (null for delete)", SS_EFORMAT;
+    const char *node =
+        x->op == SS_REQ_NOMINATE || x->op == SS_REQ_BIND ? body_node(x->op, body) : "";
+    if (!node || (x->op == SS_REQ_BIND && !*node))
+        return *why = "the body names no node", SS_EFORMAT;
+    x->unit = (int32_t)json_integer_value(unit);
+    x->method = strdup(method);
+    x->path = strdup(path);
+    x->ctype = strdup(ctype);
+    x->node = strdup(node);
+    x->body = json_is_null(body) ? NULL : json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!x->method || !x->path || !x->ctype || !x->node || (!json_is_null(body) && !x->body))
+        return SS_ENOMEM;
+    return parse_wait(json_object_get(o, "wait"), x, why);
+}
+
+static int read_line(ss_bind_log_t *l, const char *text, const char **why)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return *why = "not a JSON object", SS_EFORMAT;
+    }
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? 2 * l->cap : 64;
+        ss_bind_line_t *v = realloc(l->line, (size_t)cap * sizeof *v);
+        if (!v) {
+            json_decref(o);
+            return SS_ENOMEM;
+        }
+        l->line = v;
+        l->cap = cap;
+    }
+    ss_bind_line_t *x = &l->line[l->n++];
+    memset(x, 0, sizeof *x);
+    int rc = parse_fields(o, x, why);
+    json_decref(o);
+    if (rc == 0 && x->unit + 1 > l->n_units)
+        l->n_units = x->unit + 1;
+    if (rc == 0 && (x->op == SS_REQ_DELETE || x->op == SS_REQ_EVICT))
+        l->n_victims++;
+    return rc;
+}
+
+int ss_bind_log_read(const char *path, ss_bind_log_t *l, ss_error_t *err)
+{
+    memset(l, 0, sizeof *l);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ss_error_set(err, SS_EIO, "%s: cannot read the request log: %s", path,
+                            strerror(errno));
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    long lineno = 0;
+    const char *why = "";
+    while (rc == 0 && (len = getline(&buf, &cap, f)) > 0) {
+        lineno++;
+        if (buf[len - 1] != '\n')
+            rc = ss_error_set(err, SS_EFORMAT, "%s:%ld: the last line does not end: truncated?",
+                              path, lineno);
+        else if (strspn(buf, " \t\r\n") != (size_t)len)
+            rc = read_line(l, buf, &why);
+        if (rc == SS_EFORMAT && why[0])
+            ss_error_set(err, rc, "%s:%ld: not a request of a shardsched request log: %s", path,
+                         lineno, why);
+        else if (rc == SS_ENOMEM)
+            ss_error_set(err, rc, "%s:%ld: out of memory", path, lineno);
+    }
+    if (rc == 0 && ferror(f))
+        rc = ss_error_set(err, SS_EIO, "%s: error reading the request log", path);
+    if (rc == 0 && l->n == 0)
+        rc = ss_error_set(err, SS_EFORMAT, "%s: the request log has no requests", path);
+    free(buf);
+    fclose(f);
+    if (rc < 0)
+        ss_bind_log_free(l);
+    return rc;
+}

@@ -1,0 +1,486 @@
+/* ss_bind_replay: executes an ordered request log (ss_bind_log.c) against an
+ * API server: the lines of one unit in order, each only after the one before
+ * was confirmed and its wait holds (every victim GET answers 404 within the
+ * wait, else the rest of the unit is abandoned: nothing is bound onto a node
+ * whose victims are still there); units are independent, so a unit that
+ * waits does not hold up the others. One request is in flight at a time.
+ * Retries (429 with Retry-After, 5xx, 409, dropped connections, timeouts)
+ * use bind's bounded exponential backoff with seeded jitter; every confirmed
+ * line is journaled (ss_bind_journal.c, keyed by line) before the unit's
+ * next line is sent, so a rerun after a crash resumes each unit where it
+ * stopped and sends no confirmed request again. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ss_bind_int.h"
+#include "ss_rng.h"
+
+enum { U_RUN = 0, U_WAIT, U_DONE };
+
+/* Replies in a row that are not Kubernetes objects before the run stops. */
+#define ALIEN_LIMIT 8
+
+typedef struct {
+    const ss_bind_log_t *l;
+    const ss_bind_opts_t *o;
+    ss_bind_summary_t *s;
+    ss_bind_conn_t *conn;
+    ss_bind_journal_t journal;
+    ss_binding_t *pb; /* the journal's key of each line: ("line", "N", hash) */
+    char *pbuf;
+    uint8_t *outcome;        /* per line */
+    int32_t *ustart, *ulist; /* lines of unit u: ulist[ustart[u] .. ustart[u + 1]) */
+    int32_t *pos;            /* per unit: the next line's position */
+    uint8_t *ustate;
+    double *deadline, *next_poll;
+    int32_t *wait_line;
+    int32_t aliens, decided;
+    ss_rng_t rng;
+    int fatal;
+    ss_error_t fatal_err;
+} replay_t;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_s(double s)
+{
+    while (s > 0 && !ss_bind_stopped()) {
+        double d = s < 0.05 ? s : 0.05;
+        struct timespec ts = {0, (long)(d * 1e9)};
+        nanosleep(&ts, NULL);
+        s -= d;
+    }
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return (h ^ 0xff) * 0x100000001b3ULL;
+}
+
+/* Journal keys: ("line", "N", hash of everything the line says). */
+static int make_keys(replay_t *R)
+{
+    const ss_bind_log_t *l = R->l;
+    R->pb = calloc((size_t)l->n + 1, sizeof *R->pb);
+    R->pbuf = malloc(((size_t)l->n + 1) * 32);
+    if (!R->pb || !R->pbuf)
+        return SS_ENOMEM;
+    for (int32_t i = 0; i < l->n; i++) {
+        const ss_bind_line_t *x = &l->line[i];
+        char num[32];
+        snprintf(num, sizeof num, "%d:%d", x->unit, x->op);
+        uint64_t h = fnv(
+            fnv(fnv(fnv(fnv(0xcbf29ce484222325ULL, num), x->method), x->path), x->ctype), x->body);
+        for (int32_t k = 0; k < x->n_gone; k++)
+            h = fnv(h, x->gone[k]);
+        snprintf(num, sizeof num, "%.3f", x->wait_s);
+        h = fnv(h, num);
+        char *idx = R->pbuf + (size_t)i * 32;
+        snprintf(idx, 12, "%d", i);
+        snprintf(idx + 12, 20, "%016llx", (unsigned long long)h);
+        R->pb[i] = (ss_binding_t){"line", idx, idx + 12, -1, "", 0};
+    }
+    return 0;
+}
+
+static int index_units(replay_t *R)
+{
+    const ss_bind_log_t *l = R->l;
+    size_t nu = (size_t)l->n_units + 1;
+    R->ustart = calloc(nu + 1, sizeof *R->ustart);
+    R->ulist = malloc(((size_t)l->n + 1) * sizeof *R->ulist);
+    R->pos = calloc(nu, sizeof *R->pos);
+    R->ustate = calloc(nu, 1);
+    R->deadline = calloc(nu, sizeof *R->deadline);
+    R->next_poll = calloc(nu, sizeof *R->next_poll);
+    R->wait_line = calloc(nu, sizeof *R->wait_line);
+    R->outcome = calloc((size_t)l->n + 1, 1);
+    if (!R->ustart || !R->ulist || !R->pos || !R->ustate || !R->deadline || !R->next_poll ||
+        !R->wait_line || !R->outcome)
+        return SS_ENOMEM;
+    for (int32_t i = 0; i < l->n; i++)
+        R->ustart[l->line[i].unit + 1]++;
+    for (int32_t u = 0; u < l->n_units; u++)
+        R->ustart[u + 1] += R->ustart[u];
+    for (int32_t i = 0; i < l->n; i++) { /* stable: file order within a unit */
+        int32_t u = l->line[i].unit;
+        R->ulist[R->ustart[u] + R->pos[u]++] = i;
+    }
+    memset(R->pos, 0, nu * sizeof *R->pos);
+    return 0;
+}
+
+static void set_fatal(replay_t *R, int rc, const ss_error_t *e)
+{
+    if (!R->fatal) {
+        R->fatal = rc;
+        R->fatal_err = *e;
+    }
+}
+
+static void journal(replay_t *R, int32_t i, const char *what, const char *other)
+{
+    ss_error_t e = {{0}};
+    int rc = ss_bind_journal_append(&R->journal, what, &R->pb[i], other, &e);
+    if (rc < 0)
+        set_fatal(R, rc, &e);
+    R->s->requests_done++;
+    ss_progress_tick(R->o->progress, ++R->decided, R->l->n);
+}
+
+static void say(replay_t *R, int32_t i, const char *what, const char *why)
+{
+    if (!R->o->log)
+        return;
+    const ss_bind_line_t *x = &R->l->line[i];
+    char ns[SS_BIND_FIELD_MAX], name[SS_BIND_FIELD_MAX];
+    if (ss_bind_escape(x->ns, ns, sizeof ns, false) < 0)
+        snprintf(ns, sizeof ns, "(too long)");
+    if (ss_bind_escape(x->name, name, sizeof name, false) < 0)
+        snprintf(name, sizeof name, "(too long)");
+    fprintf(R->o->log, "bind: %s/%s: %s: %s (%s)\n", ns, name, ss_bind_op_name(x->op), what, why);
+}
+
+/* Sends line i, retrying; the last verdict (RETRY = gave up). */
+static enum ss_bind_verdict send_line(replay_t *R, int32_t i, char *why, size_t cap, char *other,
+                                      bool *no_reply)
+{
+    const ss_bind_line_t *x = &R->l->line[i];
+    double backoff = 0.1;
+    for (int a = 1;; a++) {
+        ss_bind_http_reply_t r;
+        if (ss_bind_conn_request(R->conn, x->method, x->path, x->ctype, x->body, &r) < 0) {
+            snprintf(why, cap, "out of memory");
+            *no_reply = false;
+            return SS_VERDICT_REFUSED;
+        }
+        enum ss_bind_verdict v;
+        *no_reply = r.transport != 0 && r.maybe_sent;
+        if (r.transport) {
+            snprintf(why, cap, "%s", r.err);
+            v = r.transport == 1 ? SS_VERDICT_RETRY : SS_VERDICT_REFUSED;
+        } else if (x->op == SS_REQ_BIND) {
+            v = ss_bind_classify(r.code, r.ctype, r.body, r.len, x->node, why, cap, other,
+                                 SS_BIND_FIELD_MAX);
+        } else {
+            v = ss_bind_classify_step(x->op, r.code, r.ctype, r.body, r.len, why, cap);
+        }
+        R->aliens = v == SS_VERDICT_ALIEN ? R->aliens + 1 : 0;
+        if (R->aliens >= ALIEN_LIMIT) {
+            ss_error_t e = {{0}};
+            ss_error_set(&e, SS_ENET,
+                         "%s: %d replies in a row were not Kubernetes objects (last: %s): "
+                         "stopped; is --server the API server?",
+                         ss_bind_conn_base(R->conn), R->aliens, why);
+            set_fatal(R, SS_ENET, &e);
+        }
+        if (v != SS_VERDICT_RETRY || a >= R->o->max_attempts || ss_bind_stopped())
+            return v;
+        R->s->retries++;
+        double delay = backoff / 2 + ss_rng_uniform(&R->rng) * backoff / 2;
+        if (!r.transport && r.code == 429 && r.retry_after > delay)
+            delay = r.retry_after;
+        sleep_s(delay);
+        backoff = backoff * 2 > R->o->max_backoff_s ? R->o->max_backoff_s : backoff * 2;
+    }
+}
+
+/* The rest of unit u from its position on is not sent: its Bindings are
+ * counted failed (or abandoned: journaled as such, so that no rerun binds
+ * them onto a node whose victims stayed). */
+static void stop_unit(replay_t *R, int32_t u, bool abandon, const char *why)
+{
+    for (int32_t k = R->ustart[u] + R->pos[u]; k < R->ustart[u + 1]; k++) {
+        int32_t i = R->ulist[k];
+        if (R->outcome[i] != SS_BIND_PENDING)
+            continue;
+        if (abandon) {
+            R->outcome[i] = SS_BIND_ABANDONED;
+            journal(R, i, "abandoned", NULL);
+        }
+        if (R->l->line[i].op != SS_REQ_BIND)
+            continue;
+        R->s->failed++;
+        R->s->stuck += abandon;
+        say(R, i, abandon ? "NOT BOUND: abandoned" : "not bound: not sent", why);
+    }
+    R->ustate[u] = U_DONE;
+}
+
+static void start_wait(replay_t *R, int32_t u, int32_t i)
+{
+    if (R->l->line[i].n_gone == 0)
+        return;
+    R->ustate[u] = U_WAIT;
+    R->wait_line[u] = i;
+    R->deadline[u] = now_s() + R->l->line[i].wait_s;
+    R->next_poll[u] = 0;
+}
+
+/* One poll of unit u's wait: every victim GET must answer 404 NotFound. */
+static void poll_wait(replay_t *R, int32_t u)
+{
+    double now = now_s();
+    if (now < R->next_poll[u])
+        return;
+    const ss_bind_line_t *x = &R->l->line[R->wait_line[u]];
+    char why[600] = "";
+    int32_t left = 0;
+    for (int32_t k = 0; k < x->n_gone && !ss_bind_stopped(); k++) {
+        ss_bind_http_reply_t r;
+        char w[600] = "";
+        enum ss_bind_verdict v = SS_VERDICT_RETRY;
+        if (ss_bind_conn_request(R->conn, "GET", x->gone[k], NULL, NULL, &r) == 0)
+            v = r.transport
+                    ? SS_VERDICT_RETRY
+                    : ss_bind_classify_step(-1, r.code, r.ctype, r.body, r.len, w, sizeof w);
+        if (v != SS_VERDICT_GONE && left++ == 0)
+            snprintf(why, sizeof why, "%s still there after %.0f s: %s", x->gone[k],
+                     x->wait_s - (R->deadline[u] - now),
+                     r.transport               ? r.err
+                     : v == SS_VERDICT_PRESENT ? "GET answers the Pod"
+                                               : w);
+    }
+    if (left == 0) {
+        R->ustate[u] = U_RUN;
+        R->pos[u]++; /* past the removal that waited */
+    } else if (now >= R->deadline[u]) {
+        R->pos[u]++;
+        char msg[800];
+        snprintf(msg, sizeof msg, "%d victim(s) not gone within --evict-wait %g s: %s", left,
+                 x->wait_s, why);
+        stop_unit(R, u, true, msg);
+    } else {
+        R->next_poll[u] = now + R->o->poll_s;
+    }
+}
+
+/* A Binding's verdict, counted as ss_bind_post counts it. */
+static void bind_done(replay_t *R, int32_t i, enum ss_bind_verdict v, const char *why,
+                      const char *other, bool no_reply)
+{
+    ss_bind_summary_t *s = R->s;
+    if (v == SS_VERDICT_BOUND || v == SS_VERDICT_ALREADY) {
+        (*(v == SS_VERDICT_BOUND ? &s->bound : &s->already))++;
+        R->outcome[i] = SS_BIND_BOUND;
+        journal(R, i, "done", NULL);
+        return;
+    }
+    if (v == SS_VERDICT_ELSEWHERE) {
+        s->elsewhere++;
+        s->failed++;
+        R->outcome[i] = SS_BIND_ELSEWHERE;
+        journal(R, i, "elsewhere", other);
+        char msg[1400];
+        snprintf(msg, sizeof msg, "already on node %s; %s", other, why);
+        say(R, i, "bound elsewhere", msg);
+        return;
+    }
+    R->outcome[i] = v == SS_VERDICT_GONE ? SS_BIND_GONE : SS_BIND_FAILED;
+    if (v == SS_VERDICT_GONE)
+        s->gone++;
+    else
+        s->failed++;
+    if (v == SS_VERDICT_RETRY && no_reply)
+        s->unknown++;
+    say(R, i,
+        v == SS_VERDICT_GONE ? "gone"
+        : v == SS_VERDICT_RETRY && no_reply
+            ? "unknown: no reply, it may have been applied; a rerun confirms it"
+            : "failed",
+        why);
+}
+
+/* Sends unit u's next line and acts on the verdict. */
+static void step(replay_t *R, int32_t u)
+{
+    int32_t i = R->ulist[R->ustart[u] + R->pos[u]];
+    const ss_bind_line_t *x = &R->l->line[i];
+    char why[600] = "", other[SS_BIND_FIELD_MAX] = "";
+    bool no_reply = false;
+    enum ss_bind_verdict v = send_line(R, i, why, sizeof why, other, &no_reply);
+    if (ss_bind_stopped() && v == SS_VERDICT_RETRY)
+        return; /* interrupted: undecided */
+    if (x->op == SS_REQ_BIND) {
+        bind_done(R, i, v, why, other, no_reply);
+        R->pos[u]++;
+        return;
+    }
+    bool removal = x->op == SS_REQ_DELETE || x->op == SS_REQ_EVICT;
+    if (v == SS_VERDICT_BOUND || (v == SS_VERDICT_GONE && x->op != SS_REQ_NOMINATE)) {
+        R->outcome[i] = SS_BIND_BOUND;
+        journal(R, i, "done", NULL);
+        R->s->removed += removal;
+        if (x->n_gone > 0)
+            start_wait(R, u, i); /* pos moves on when the wait holds */
+        else
+            R->pos[u]++;
+        return;
+    }
+    char msg[800];
+    if (v == SS_VERDICT_GONE) { /* the preemptor is gone: nothing to make room for */
+        say(R, i, "preemptor gone: its victims are left alone", why);
+        for (int32_t k = R->ustart[u] + R->pos[u]; k < R->ustart[u + 1]; k++)
+            if (R->l->line[R->ulist[k]].op == SS_REQ_BIND) { /* its own Binding */
+                R->outcome[R->ulist[k]] = SS_BIND_GONE;
+                R->s->gone++;
+                break;
+            }
+        snprintf(msg, sizeof msg, "preemptor %s/%s is gone", x->ns, x->name);
+    } else if (v == SS_VERDICT_BUDGET) {
+        R->s->pdb_refused++;
+        say(R, i, "*** EVICTION REFUSED by a PodDisruptionBudget (final)", why);
+        snprintf(msg, sizeof msg, "eviction of %s/%s refused by a disruption budget", x->ns,
+                 x->name);
+    } else {
+        say(R, i,
+            v == SS_VERDICT_RETRY && no_reply ? "unknown: no reply (a rerun sends it again)"
+                                              : "failed",
+            why);
+        snprintf(msg, sizeof msg, "%s of %s/%s failed", ss_bind_op_name(x->op), x->ns, x->name);
+    }
+    stop_unit(R, u, false, msg);
+}
+
+/* Counts what the log holds and what the journal says is done. */
+static void count_lines(replay_t *R)
+{
+    ss_bind_summary_t *s = R->s;
+    s->requests_total = R->l->n;
+    for (int32_t i = 0; i < R->l->n; i++) {
+        int op = R->l->line[i].op, out = R->outcome[i];
+        s->total += op == SS_REQ_BIND;
+        s->preemptors += op == SS_REQ_NOMINATE;
+        s->victims += op == SS_REQ_DELETE || op == SS_REQ_EVICT;
+        s->removed += (op == SS_REQ_DELETE || op == SS_REQ_EVICT) && out == SS_BIND_JOURNALED;
+        if (op != SS_REQ_BIND)
+            continue;
+        s->journaled += out == SS_BIND_JOURNALED;
+        s->elsewhere += out == SS_BIND_ELSEWHERE;
+        s->failed += out == SS_BIND_ELSEWHERE || out == SS_BIND_ABANDONED;
+        s->stuck += out == SS_BIND_ABANDONED;
+        if (out == SS_BIND_ABANDONED)
+            say(R, i, "NOT BOUND: abandoned by an earlier run (its victims were not gone in time)",
+                "schedule again");
+    }
+}
+
+/* Whether unit u's line after its current one is still to be sent. */
+static bool next_pending(const replay_t *R, int32_t u)
+{
+    int32_t k = R->ustart[u] + R->pos[u] + 1;
+    return k < R->ustart[u + 1] && R->outcome[R->ulist[k]] == SS_BIND_PENDING;
+}
+
+/* One pass per round over the units still going; sleeps when all wait. */
+static void run_loop(replay_t *R)
+{
+    int32_t nu = R->l->n_units, na = 0;
+    int32_t *act = malloc(((size_t)nu + 1) * sizeof *act);
+    if (!act) {
+        ss_error_t e = {{0}};
+        set_fatal(R, ss_error_set(&e, SS_ENOMEM, "out of memory"), &e);
+        return;
+    }
+    for (int32_t u = 0; u < nu; u++)
+        if (R->ustart[u + 1] > R->ustart[u])
+            act[na++] = u;
+    while (na > 0 && !ss_bind_stopped() && !R->fatal) {
+        bool progressed = false;
+        double wake = now_s() + 0.1;
+        int32_t keep = 0, k = 0;
+        for (; k < na && !ss_bind_stopped() && !R->fatal; k++) {
+            int32_t u = act[k];
+            if (R->ustate[u] == U_WAIT) {
+                poll_wait(R, u);
+                progressed |= R->ustate[u] != U_WAIT;
+            } else if (R->pos[u] >= R->ustart[u + 1] - R->ustart[u]) {
+                R->ustate[u] = U_DONE;
+            } else {
+                int32_t i = R->ulist[R->ustart[u] + R->pos[u]];
+                if (R->outcome[i] == SS_BIND_ABANDONED) {
+                    R->ustate[u] = U_DONE;                     /* counted by count_lines */
+                } else if (R->outcome[i] != SS_BIND_PENDING) { /* journaled */
+                    if (R->l->line[i].n_gone > 0 && next_pending(R, u))
+                        start_wait(R, u, i); /* checked again before what follows */
+                    else
+                        R->pos[u]++;
+                } else {
+                    step(R, u);
+                }
+                progressed = true;
+            }
+            if (R->ustate[u] == U_WAIT && R->next_poll[u] < wake)
+                wake = R->next_poll[u];
+            if (R->ustate[u] != U_DONE)
+                act[keep++] = u;
+        }
+        for (; k < na; k++) /* left unvisited by a stop */
+            act[keep++] = act[k];
+        na = keep;
+        if (!progressed && na > 0)
+            sleep_s(wake - now_s());
+    }
+    free(act);
+}
+
+static void replay_free(replay_t *R)
+{
+    ss_bind_journal_close(&R->journal);
+    ss_bind_conn_close(R->conn);
+    free(R->pb);
+    free(R->pbuf);
+    free(R->outcome);
+    free(R->ustart);
+    free(R->ulist);
+    free(R->pos);
+    free(R->ustate);
+    free(R->deadline);
+    free(R->next_poll);
+    free(R->wait_line);
+}
+
+int ss_bind_log_run(const ss_bind_log_t *l, const ss_bind_opts_t *o, ss_bind_summary_t *s,
+                    ss_error_t *err)
+{
+    replay_t R;
+    memset(&R, 0, sizeof R);
+    R.l = l;
+    R.o = o;
+    R.s = s;
+    R.journal.fd = -1;
+    ss_rng_seed(&R.rng, o->seed);
+    int rc = make_keys(&R) < 0 || index_units(&R) < 0
+                 ? ss_error_set(err, SS_ENOMEM, "out of memory")
+                 : 0;
+    if (rc == 0) /* the server first: a journal is never tied to a server that is not one */
+        rc = ss_bind_conn_open(o, &R.conn, err);
+    ss_bind_summary_t scratch; /* the journal's own counts are for Bindings */
+    memset(&scratch, 0, sizeof scratch);
+    if (rc == 0)
+        rc = ss_bind_journal_open(&R.journal, o->journal, ss_bind_conn_base(R.conn),
+                                  ss_bind_fingerprint(R.pb, l->n), o->placements, R.pb, l->n,
+                                  R.outcome, &scratch, NULL, err);
+    if (rc == 0) {
+        count_lines(&R);
+        ss_bind_signals(true);
+        run_loop(&R);
+        ss_bind_signals(false);
+        s->interrupted = ss_bind_stopped();
+        if (R.fatal) {
+            *err = R.fatal_err;
+            rc = R.fatal;
+            ss_bind_summary_print(s, o->log);
+        }
+    }
+    replay_free(&R);
+    return rc;
+}
