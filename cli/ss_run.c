@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ss_queue.h"
+#include "ss_exhaustive.h"
 #include "ss_sched.h"
 #include "ss_snapshot_mpi.h"
 
@@ -138,6 +139,24 @@ static int run_engine(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t 
     return rc;
 }
 
+/* The naive reference with the same rule options as the engine. */
+static int run_exhaustive(const ss_run_opts_t *o, const ss_cluster_t *c, const ss_queue_t *q,
+                          ss_placements_t *pl, ss_error_t *err)
+{
+    ss_exh_opts_t x;
+    ss_exh_opts_default(&x);
+    if (o->sched) {
+        x.preemption = o->sched->preemption;
+        x.pdb_hard = o->sched->pdb_hard;
+        x.min_candidate_pct = o->sched->min_candidate_pct;
+        x.min_candidate_abs = o->sched->min_candidate_abs;
+        x.seed_offset = o->sched->seed;
+        x.default_spreading = o->sched->default_spreading;
+        x.locality = o->sched->locality;
+    }
+    return ss_exhaustive_run_opts(c, o->policy, q->order, q->units, q->n_units, &x, pl, err);
+}
+
 static int32_t count_pending(const ss_cluster_t *c)
 {
     int32_t n = 0;
@@ -166,9 +185,8 @@ int ss_run_schedule(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c
         snprintf(pl->policy, sizeof pl->policy, "%s", o->policy->name);
         pl->exhaustive = o->exhaustive;
         /* The reference is sequential: every rank computes it whole. */
-        rc = o->exhaustive
-                 ? ss_exhaustive_run(c, o->policy, q->order, q->units, q->n_units, pl, err)
-                 : run_engine(comm, o, c, part, q, pl, err);
+        rc = o->exhaustive ? run_exhaustive(o, c, q, pl, err)
+                           : run_engine(comm, o, c, part, q, pl, err);
         rc = ss_dist_agree_err(comm, rc, "schedule", err);
     }
     ss_queue_destroy(q);

@@ -94,6 +94,8 @@ static int place_one(ref_t *r, int32_t pod, bool preempt)
 {
     const ss_cluster_t *c = r->c;
     int32_t row = r->row_of_pod[pod];
+    if (r->out->node[row] >= 0) /* the second pass of preempt_last */
+        return 1;
     int why = ss_sched_unsupported_reason(c->templates[c->pod_template[pod]].unsupported);
     if (why != SS_REASON_NONE) {
         r->out->reason[row] = why;
@@ -218,11 +220,22 @@ static void place_gang(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
     unplace_all(r, pods, n);
     if (!r->o.preemption)
         return;
-    int32_t keep = r->out->n_victims;
-    if (place_each(r, pods, n, true) >= min || r->rc)
+    /* The reasons of the try without preemption stay if this one fails. */
+    int8_t *why = malloc((size_t)n + 1);
+    if (!why) {
+        r->rc = SS_ENOMEM;
         return;
-    unplace_all(r, pods, n);
-    ss_exh_restore_victims(r, keep);
+    }
+    for (int32_t i = 0; i < n; i++)
+        why[i] = (int8_t)r->out->reason[r->row_of_pod[pods[i]]];
+    int32_t keep = r->out->n_victims;
+    if (place_each(r, pods, n, true) < min && !r->rc) {
+        unplace_all(r, pods, n);
+        ss_exh_restore_victims(r, keep);
+        for (int32_t i = 0; i < n; i++)
+            r->out->reason[r->row_of_pod[pods[i]]] = why[i];
+    }
+    free(why);
 }
 
 static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
@@ -351,8 +364,38 @@ int ss_exhaustive_run_opts(const ss_cluster_t *c, const ss_policy_t *policy, con
             out->seq[i] = -1;
             out->reason[i] = SS_REASON_NO_NODES;
         }
+        int pre = r.o.preemption;
+        if (r.o.preempt_last)
+            r.o.preemption = 0;
         for (int32_t u = 0; u < n_units && !r.rc; u++)
             place_pods(&r, order + units[u].begin, units[u].count, units[u].group);
+        r.o.preemption = pre;
+        for (int32_t u = 0; r.o.preempt_last && pre && u < n_units && !r.rc; u++) {
+            bool left = false, any = false; /* pods left; a gang: none placed */
+            for (int32_t i = 0; i < units[u].count; i++) {
+                bool placed = out->node[r.row_of_pod[order[units[u].begin + i]]] >= 0;
+                left |= !placed;
+                any |= placed;
+            }
+            if (units[u].group >= 0 && any)
+                continue;
+            /* A pod this pass does not place keeps the first pass's reason. */
+            int8_t *why = left ? malloc((size_t)units[u].count) : NULL;
+            if (left && !why) {
+                r.rc = SS_ENOMEM;
+                break;
+            }
+            for (int32_t i = 0; left && i < units[u].count; i++)
+                why[i] = (int8_t)out->reason[r.row_of_pod[order[units[u].begin + i]]];
+            if (left)
+                place_pods(&r, order + units[u].begin, units[u].count, units[u].group);
+            for (int32_t i = 0; left && i < units[u].count; i++) {
+                int32_t row = r.row_of_pod[order[units[u].begin + i]];
+                if (out->node[row] < 0)
+                    out->reason[row] = why[i];
+            }
+            free(why);
+        }
         if (r.rc)
             rc = ss_error_set(err, r.rc, "out of memory in the exhaustive scheduler");
     }
@@ -360,15 +403,15 @@ int ss_exhaustive_run_opts(const ss_cluster_t *c, const ss_policy_t *policy, con
     return rc;
 }
 
-/* The old entry point: the snapshot's modes, preemption off until the fast
- * engine preempts too (the CLI passes the options through
- * ss_exhaustive_run_opts). */
+/* The old entry point: the defaults (the snapshot's modes, preemption on)
+ * with preemption ordered as the fast engine orders it (preempt_last), so
+ * that tests compare the two. */
 int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const int32_t *order,
                       const ss_unit_t *units, int32_t n_units, ss_placements_t *out,
                       ss_error_t *err)
 {
     ss_exh_opts_t o;
     ss_exh_opts_default(&o);
-    o.preemption = 0;
+    o.preempt_last = 1;
     return ss_exhaustive_run_opts(c, policy, order, units, n_units, &o, out, err);
 }

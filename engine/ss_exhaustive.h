@@ -17,6 +17,10 @@ typedef struct {
     int64_t seed_offset;       /* first node of the candidate search (mod nodes) */
     int32_t default_spreading; /* ss_default_spreading, -1: the snapshot's */
     int32_t locality;          /* ss_locality, -1: the snapshot's */
+    /* 1: preempt as the fast engine orders it: every unit first without
+     * preemption, then the units with pods left, in queue order, each pod
+     * placed if it fits now or by preemption (0: kube's order, inline). */
+    int preempt_last;
 } ss_exh_opts_t;
 
 /* The defaults: preemption on, PDBs best effort, 10 % / 100 candidates,

@@ -102,7 +102,7 @@ static int classify(ss_exh_t *r, const int32_t *pods, int32_t n, uint8_t *viol)
     for (int32_t i = 0; i < n; i++) {
         viol[i] = 0;
         for (int32_t k = 0; k < c->n_pdbs; k++)
-            if (ss_pdb_covers(c, &c->pdbs[k], pods[i]) && --left[k] < 0)
+            if (ss_pdb_covers_victim(c, &c->pdbs[k], pods[i]) && --left[k] < 0)
                 viol[i] = 1;
     }
     free(left);
@@ -225,7 +225,7 @@ static int apply(ss_exh_t *r, int32_t pod, const cand_t *k)
             return rc;
         move_running(r, q, -1);
         for (int32_t p = 0; p < c->n_pdbs; p++)
-            r->pdb_left[p] -= ss_pdb_covers(c, &c->pdbs[p], q);
+            r->pdb_left[p] -= ss_pdb_covers_victim(c, &c->pdbs[p], q);
     }
     ss_exh_commit(r, pod, k->node);
     return 1;
@@ -236,19 +236,28 @@ int ss_exh_preempt(ss_exh_t *r, int32_t pod)
     const ss_cluster_t *c = r->c;
     if (c->n_nodes == 0)
         return 0;
-    int64_t want = (int64_t)c->n_nodes * r->o.min_candidate_pct / 100;
+    /* kube's DryRunPreemption: the potential nodes (not unresolvable), in
+     * node order; numCandidates of them from the offset, until at least one
+     * candidate breaks no PDB. */
+    int32_t *pot = malloc((size_t)c->n_nodes * sizeof *pot), np = 0;
+    if (!pot)
+        return SS_ENOMEM;
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        if (resolvable(r->node_reason[n]))
+            pot[np++] = n;
+    int64_t want = (int64_t)np * r->o.min_candidate_pct / 100;
     if (want < r->o.min_candidate_abs)
         want = r->o.min_candidate_abs;
-    int64_t off = r->o.seed_offset % c->n_nodes;
+    if (want > np)
+        want = np;
+    int64_t off = np > 0 ? r->o.seed_offset % np : 0;
     if (off < 0)
-        off += c->n_nodes;
+        off += np;
     cand_t best = {0}, k = {0};
-    int64_t found = 0;
+    int64_t found = 0, nonviol = 0;
     int rc = 0, any = 0;
-    for (int32_t i = 0; i < c->n_nodes && found < want && !rc; i++) {
-        int32_t node = (int32_t)((off + i) % c->n_nodes), ok = 0;
-        if (!resolvable(r->node_reason[node]))
-            continue;
+    for (int32_t i = 0; i < np && !(nonviol > 0 && found >= want) && !rc; i++) {
+        int32_t node = pot[(off + i) % np], ok = 0;
         rc = select_victims(r, pod, node, &k, &ok);
         if (rc || !ok)
             continue;
@@ -257,6 +266,7 @@ int ss_exh_preempt(ss_exh_t *r, int32_t pod)
             continue;
         }
         found++;
+        nonviol += k.viol == 0;
         if (!any || cmp_cand(&k, &best) < 0) {
             free(best.victims);
             best = k;
@@ -266,6 +276,7 @@ int ss_exh_preempt(ss_exh_t *r, int32_t pod)
         }
         k.victims = NULL;
     }
+    free(pot);
     if (!rc && any)
         rc = apply(r, pod, &best);
     free(best.victims);
@@ -279,7 +290,7 @@ void ss_exh_restore_victims(ss_exh_t *r, int32_t keep)
         int32_t q = r->out->victim_pod[i];
         move_running(r, q, +1);
         for (int32_t p = 0; p < c->n_pdbs; p++)
-            r->pdb_left[p] += ss_pdb_covers(c, &c->pdbs[p], q);
+            r->pdb_left[p] += ss_pdb_covers_victim(c, &c->pdbs[p], q);
     }
     if (r->out->n_victims > keep)
         r->out->n_victims = keep;

@@ -121,6 +121,12 @@ bool ss_pdb_covers(const ss_cluster_t *c, const ss_pdb_t *p, int32_t pod)
     return c->pod_ns[pod] == p->ns && ss_sel_match_pod(c, &p->sel, pod);
 }
 
+bool ss_pdb_covers_victim(const ss_cluster_t *c, const ss_pdb_t *p, int32_t pod)
+{
+    return p->sel.count > 0 && c->templates[c->pod_template[pod]].plabel_count > 0 &&
+           ss_pdb_covers(c, p, pod);
+}
+
 /* ceil(pct % of n) */
 static int64_t pct_up(int64_t pct, int64_t n)
 {

@@ -57,6 +57,10 @@ bool ss_default_spread_matches(const ss_cluster_t *c, int32_t pod, int32_t other
 /* True iff PDB p covers pod (same namespace, selector matches). */
 bool ss_pdb_covers(const ss_cluster_t *c, const ss_pdb_t *p, int32_t pod);
 
+/* What preemption counts (kube's filterPodsWithPDBViolation): PDB p covers
+ * pod, the pod has labels, and p's selector is not empty. */
+bool ss_pdb_covers_victim(const ss_cluster_t *c, const ss_pdb_t *p, int32_t pod);
+
 /* p's disruptionsAllowed: p->allowed when it came from a cluster's status
  * (>= 0); otherwise computed as the disruption controller does, with the
  * matching pods standing in for the controllers' scale: expected = the

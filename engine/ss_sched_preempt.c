@@ -35,8 +35,12 @@ typedef struct {
     int32_t *pdb_left;           /* [n_pdbs] disruptions still allowed */
     int32_t *buf, *buf2;         /* [n_pods on a node] */
     uint8_t *viol;               /* [n_pods on a node] */
-    int32_t n_levels, *levels;   /* the preemptors' distinct priorities, ascending */
-    struct res *freeable;        /* [n_nodes * n_levels] requests of running pods below each */
+    int32_t *pot;                /* [n_nodes] the potential nodes of a preemptor */
+    int32_t low;                 /* the lowest running priority: no victim below it */
+    int8_t *why;                 /* [cap_why] a gang's reasons before its try */
+    int32_t cap_why;
+    int32_t n_levels, *levels; /* the preemptors' distinct priorities, ascending */
+    struct res *freeable;      /* [n_nodes * n_levels] requests of running pods below each */
     int32_t cap_buf;
     int32_t *tp_b, *tp_pdb; /* per template: the PDBs whose selector its labels match (CSR) */
     int fast;               /* the current preemptor: resources only (no rules, no GPUs) */
@@ -73,7 +77,7 @@ static int push_undo(pctx_t *x, int32_t e)
 
 static inline int64_t start_of(const ss_cluster_t *c, int32_t p)
 {
-    return c->pod_start ? c->pod_start[p] : 0;
+    return c->pod_start && c->pod_start[p] > 0 ? c->pod_start[p] : INT64_MAX; /* unknown: now */
 }
 
 /* kube's MoreImportantPod: higher priority, then earlier start, then index. */
@@ -254,16 +258,34 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
 {
     const ss_cluster_t *c = x->c;
     int32_t row = x->s->row_of_pod[pod], got = 0;
-    int rc = ss_rules_place(x->s, &x->w, x->v, x->st, 0, &pod, 1, x->out, x->seq2, &got);
+    /* Until a victim leaves, nothing that failed before fits now. */
+    int rc = x->out->n_victims > 0
+                 ? ss_rules_place(x->s, &x->w, x->v, x->st, 0, &pod, 1, x->out, x->seq2, &got)
+                 : 0;
     if (rc < 0)
         return rc;
     if (got) {
         x->key2[row] = x->out->seq[row];
         return push_undo(x, row) < 0 ? SS_ENOMEM : 1;
     }
-    if (!o->preemption || (tmpl_of(x, pod)->flags & SS_TF_PREEMPT_NEVER))
+    if (!o->preemption || (tmpl_of(x, pod)->flags & SS_TF_PREEMPT_NEVER) ||
+        c->pod_priority[pod] <= x->low)
         return 0;
-    int32_t N = c->n_nodes;
+    /* kube's DryRunPreemption: the potential nodes (static filters pass),
+     * numCandidates of them from the offset, until one breaks no PDB. */
+    int32_t N = 0;
+    int keys = ss_rules_has_hard_spread(x->v, pod);
+    ss_sched_verdict(x->s, &x->w, c->pod_template[pod]);
+    for (int32_t n = 0; n < c->n_nodes; n++) {
+        int64_t bonus;
+        if (ss_sched_node_static(x->s, &x->w, c->pod_template[pod], n, &bonus) != SS_REASON_NONE)
+            continue;
+        /* The first failing filter decides (kube): a missing spread key is
+         * unresolvable, unless the resources already fail. */
+        if (keys && fits(x, pod, n) == SS_REASON_SPREAD_LABEL)
+            continue;
+        x->pot[N++] = n;
+    }
     int64_t want = (int64_t)N * o->min_candidate_pct / 100;
     if (want < o->min_candidate_abs)
         want = o->min_candidate_abs;
@@ -281,13 +303,9 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
     x->fast = ptp->req.gpu_count == 0 && !ss_rules_has_rules(x->v, pod);
     int32_t off = N > 0 ? (int32_t)(((uint64_t)o->seed) % (uint64_t)N) : 0;
     int64_t found = 0, nonviol = 0;
-    ss_sched_verdict(x->s, &x->w, c->pod_template[pod]);
     int32_t L = level_of(x, c->pod_priority[pod]);
     for (int32_t i = 0; i < N && rc == 0; i++) {
-        int32_t node = (off + i) % N;
-        int64_t bonus;
-        if (ss_sched_node_static(x->s, &x->w, c->pod_template[pod], node, &bonus) != SS_REASON_NONE)
-            continue; /* unresolvable */
+        int32_t node = x->pot[(off + i) % N];
         if (L >= 0 && !res_fit(x, ptp, node, &x->freeable[(size_t)node * x->n_levels + L]))
             continue; /* even every lower-priority pod gone leaves no room */
         int k = select_victims(x, pod, node, o->pdb_hard, &cur);
@@ -403,7 +421,8 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
     x->buf = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf);
     x->buf2 = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf2);
     x->viol = malloc((size_t)x->cap_buf + 1);
-    if (!fill || !x->buf || !x->buf2 || !x->viol) {
+    x->pot = malloc(nn * sizeof *x->pot);
+    if (!fill || !x->buf || !x->buf2 || !x->viol || !x->pot) {
         free(fill);
         return SS_ENOMEM;
     }
@@ -423,7 +442,8 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
         const ss_template_t *tp = &c->templates[t];
         x->tp_b[t] = (int32_t)n;
         for (int32_t k = 0; k < c->n_pdbs && tp->plabel_count > 0; k++) {
-            if (!ss_sel_match(c, &c->pdbs[k].sel, tp->plabel_begin, tp->plabel_count))
+            if (c->pdbs[k].sel.count == 0 || /* kube ignores an empty selector here */
+                !ss_sel_match(c, &c->pdbs[k].sel, tp->plabel_begin, tp->plabel_count))
                 continue;
             if (n == cap) {
                 cap *= 2;
@@ -472,6 +492,7 @@ static void ctx_free(pctx_t *x)
     free(x->buf);
     free(x->buf2);
     free(x->viol);
+    free(x->pot);
     free(x->undo);
     free(x->tp_b);
     free(x->tp_pdb);
@@ -490,13 +511,22 @@ int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *
             low = c->pod_priority[p];
     pctx_t x;
     int rc = ctx_init(&x, s, v, st, out, key2, seq2);
+    x.low = low;
+    x.cap_why = 0;
+    for (int32_t u = 0; u < n_units; u++)
+        x.cap_why = units[u].count > x.cap_why ? units[u].count : x.cap_why;
+    x.why = malloc((size_t)x.cap_why + 1);
+    if (!x.why && rc == 0)
+        rc = SS_ENOMEM;
     for (int32_t u = 0; u < n_units && rc == 0; u++) {
         const int32_t *pods = order + units[u].begin;
         int32_t g = units[u].group, placed = 0;
         x.n_undo = 0;
+        for (int32_t i = 0; i < units[u].count && i < x.cap_why; i++)
+            x.why[i] = (int8_t)out->reason[s->row_of_pod[pods[i]]];
         for (int32_t i = 0; i < units[u].count && rc == 0; i++) {
             int32_t row = s->row_of_pod[pods[i]];
-            if (out->node[row] >= 0 || (c->pod_priority[pods[i]] <= low && g < 0))
+            if (out->node[row] >= 0)
                 continue;
             int k = place_one(&x, pods[i], &s->opts);
             if (k < 0)
@@ -506,9 +536,13 @@ int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *
                 break;
         }
         if (rc == 0 && g >= 0 && placed < c->group_min_member[g])
-            rc = undo_all(&x, SS_REASON_GANG);
+            rc = undo_all(&x, SS_REASON_GANG); /* as the first pass left it */
+        for (int32_t i = 0; i < units[u].count && i < x.cap_why; i++) /* the first reasons */
+            if (out->node[s->row_of_pod[pods[i]]] < 0)
+                out->reason[s->row_of_pod[pods[i]]] = x.why[i];
     }
     ctx_free(&x);
+    free(x.why);
     s->stats.preemptors = 0;
     for (int32_t i = 0; i < out->n_victims; i++)
         s->stats.preemptors += i == 0 || out->victim_row[i] != out->victim_row[i - 1];

@@ -731,8 +731,9 @@ static void classify(ss_rules_t *r)
         for (int32_t i = 0; i < p->rule_n; i++) {
             const rule_t *ru = &r->rules[p->rule_b + i];
             int hard = ru->type == R_SPREAD_HARD || ru->type == R_ANTI_REQ || ru->type == R_REPEL;
-            if (ru->type == R_AFF_REQ || (hard && r->ctr[ru->counter].wide))
-                p->kind = SS_PAIR_WIDE;
+            if (r->s->lay.n_parts > 1 &&
+                (ru->type == R_AFF_REQ || (hard && r->ctr[ru->counter].wide)))
+                p->kind = SS_PAIR_WIDE; /* one partition sees everything: nothing is wide */
         }
         if (p->kind != SS_PAIR_PLAIN && p->grouped)
             p->kind = SS_PAIR_WIDE; /* gang members with rules: member by member */
@@ -1424,6 +1425,15 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
 bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod)
 {
     return v->r->pairs[v->r->pair_of_pod[pod]].rule_n > 0;
+}
+
+bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod)
+{
+    const pair_t *p = &v->r->pairs[v->r->pair_of_pod[pod]];
+    for (int32_t i = 0; i < p->rule_n; i++)
+        if (v->r->rules[p->rule_b + i].type == R_SPREAD_HARD)
+            return true;
+    return false;
 }
 
 int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,

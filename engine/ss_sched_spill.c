@@ -1268,7 +1268,7 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
         /* A partition sees other partitions' domains as they were at the
          * start, which makes its spread minimum too low: a unit refused for
          * spread everywhere is tried again with the exact counts. */
-        if (it->state == IT_DONE && it->group < 0 &&
+        if (it->state == IT_DONE && it->group < 0 && s->lay.n_parts > 1 &&
             ss_rules_pair_kind(r->rules, r->order[it->begin]) == SS_PAIR_LOCAL &&
             out->reason[s->row_of_pod[r->order[it->begin]]] == SS_REASON_SPREAD)
             it->state = IT_DEFER;
@@ -1290,7 +1290,7 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
         int32_t first = r->order[it->begin];
         if (out->node[s->row_of_pod[r->order[it->begin + it->count - 1]]] < 0 &&
             c->pod_priority[first] > low)
-            units[n_try++] = (ss_unit_t){it->begin, it->count, it->group};
+            n_try++; /* some unit may preempt */
     }
     int64_t *key2 = NULL;
     int32_t seq2 = 0;
@@ -1319,6 +1319,7 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
         s->stats.deferred_s += omp_get_wtime() - td;
         /* The deferred pass may have left more pods unplaced. */
         n_try = 0;
+        int can = 0;
         for (int32_t i = 0; rc == 0 && s->opts.preemption && i < r->n_items; i++) {
             const item_t *it = &r->it[i];
             if (it->state == IT_FINAL || it->state == IT_PLACED)
@@ -1326,11 +1327,16 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
             int unplaced = 0;
             for (int32_t j = 0; j < it->count && !unplaced; j++)
                 unplaced = out->node[s->row_of_pod[r->order[it->begin + j]]] < 0;
-            if (unplaced && c->pod_priority[r->order[it->begin]] > low)
+            if (unplaced && it->group >= 0 &&
+                c->group_topo_mode[it->group] == SS_TOPO_MODE_REQUIRED)
+                continue; /* a required domain is not searched by preemption */
+            if (unplaced) {
                 units[n_try++] = (ss_unit_t){it->begin, it->count, it->group};
+                can |= c->pod_priority[r->order[it->begin]] > low;
+            }
         }
         double tp = omp_get_wtime();
-        if (rc == 0 && n_try > 0)
+        if (rc == 0 && n_try > 0 && can)
             rc = ss_preempt_run(s, v, st, r->order, units, n_try, out, key2, &seq2, err);
         s->stats.preempt_s += omp_get_wtime() - tp;
         ss_rview_destroy(v);

@@ -399,7 +399,7 @@ static int check_rules(const ss_cluster_t *c, ss_error_t *err)
         if (t->flags & ~(uint32_t)SS_TF_KNOWN)
             return bad(c, err, "templates", i, "flags", "unknown flag bits");
     }
-    for (int32_t p = 0; p < c->n_pods; p++)
+    for (int32_t p = 0; c->pod_start && p < c->n_pods; p++)
         if (c->pod_start[p] < 0)
             return bad(c, err, "pods", p, "start", "negative start time");
     for (int32_t i = 0; i < c->n_namespaces; i++) {
