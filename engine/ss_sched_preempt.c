@@ -258,8 +258,9 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
 {
     const ss_cluster_t *c = x->c;
     int32_t row = x->s->row_of_pod[pod], got = 0;
-    /* Until a victim leaves, nothing that failed before fits now. */
-    int rc = x->out->n_victims > 0
+    /* Until a victim leaves, a pod without rules that failed before cannot
+     * fit now (with rules it may: an affinity target landed since). */
+    int rc = x->out->n_victims > 0 || ss_rules_has_rules(x->v, pod)
                  ? ss_rules_place(x->s, &x->w, x->v, x->st, 0, &pod, 1, x->out, x->seq2, &got)
                  : 0;
     if (rc < 0)

@@ -978,6 +978,7 @@ typedef struct {
     int32_t *min; /* [rule_n] */
     int aff_exception;
     int32_t loc_zone;
+    int64_t total_w; /* the weights the preferred terms are divided by */
 } prep_t;
 
 static int32_t spread_min(const ss_rules_t *r, const ss_rview_t *v, const rule_t *ru)
@@ -1006,8 +1007,14 @@ static void prepare(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, p
     int all_self = 1, any_aff = 0;
     int64_t matching = 0;
     pp->loc_zone = -1;
+    pp->total_w = 0;
     for (int32_t i = 0; i < p->rule_n; i++) {
         const rule_t *ru = &r->rules[p->rule_b + i];
+        /* The pod's own preferred terms, and those of pods already placed
+         * (the symmetric terms of an owner with no pod yet weigh nothing). */
+        if (ru->type == R_PREF &&
+            (r->ctr[ru->counter].kind != CK_OWNER || vtotal(v, ru->counter) > 0))
+            pp->total_w += ru->weight < 0 ? -ru->weight : ru->weight;
         if (ru->type == R_SPREAD_HARD)
             pp->min[i] = spread_min(r, v, ru);
         if (ru->type == R_AFF_REQ) {
@@ -1084,7 +1091,7 @@ static int eval_node(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, 
         else
             loc += pp->loc_zone >= 0 && val == pp->loc_zone ? 300 : 0;
     }
-    *add = -2 * spread + (p->total_w > 0 ? 200 * pref / p->total_w : 0) + loc;
+    *add = -2 * spread + (pp->total_w > 0 ? 200 * pref / pp->total_w : 0) + loc;
     return SS_REASON_NONE;
 }
 
@@ -1324,7 +1331,7 @@ static int64_t zone_bound(const ss_rules_t *r, const ss_rview_t *v, const pair_t
             loc = 300;
         }
     }
-    return -2 * spread + (p->total_w > 0 ? 200 * pos / p->total_w : 0) + loc;
+    return -2 * spread + (pp->total_w > 0 ? 200 * pos / pp->total_w : 0) + loc;
 }
 
 /* Best node by the walk; res->node -1 when none passes (reasons not set). */

@@ -516,7 +516,11 @@ static int run_part(ss_sched_t *s, run_t *r, int32_t o)
                                           .unit = r->list[o][x],
                                           .count = placed}) < 0)
             return ss_error_set(&w->err, SS_ENOMEM, "out of memory listing failed units");
-        if (it->group < 0 && (!*dead || *dead == DEAD_ELSEWHERE)) {
+        /* A template is full for good only without rules: counts can
+         * make a later pod of it fit (an affinity target lands, a spread
+         * minimum rises). */
+        if (it->group < 0 && (!*dead || *dead == DEAD_ELSEWHERE) &&
+            ss_rules_pair_kind(r->rules, r->order[it->begin]) == SS_PAIR_PLAIN) {
             int32_t last = s->row_of_pod[r->order[it->begin + it->count - 1]];
             *dead = (uint8_t)r->out->reason[last];
             if (msg_push(mb, (ss_sched_msg_t){.kind = SS_MSG_DEAD, .part = q, .tmpl = it->tmpl}) <
@@ -1288,9 +1292,9 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
         if (it->state == IT_FINAL || it->state == IT_PLACED)
             continue;
         int32_t first = r->order[it->begin];
-        if (out->node[s->row_of_pod[r->order[it->begin + it->count - 1]]] < 0 &&
-            c->pod_priority[first] > low)
-            n_try++; /* some unit may preempt */
+        (void)first;
+        if (out->node[s->row_of_pod[r->order[it->begin + it->count - 1]]] < 0)
+            n_try++; /* a unit to try again (it may preempt, or fit now) */
     }
     int64_t *key2 = NULL;
     int32_t seq2 = 0;
@@ -1336,7 +1340,8 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
             }
         }
         double tp = omp_get_wtime();
-        if (rc == 0 && n_try > 0 && can)
+        (void)can;
+        if (rc == 0 && n_try > 0)
             rc = ss_preempt_run(s, v, st, r->order, units, n_try, out, key2, &seq2, err);
         s->stats.preempt_s += omp_get_wtime() - tp;
         ss_rview_destroy(v);

@@ -9,12 +9,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 #include <omp.h>
 
 #include "ss_cluster.h"
+#include "ss_exhaustive.h"
 #include "ss_queue.h"
+#include "ss_rng.h"
+#include "ss_verify.h"
 #include "ss_reason.h"
 #include "ss_sched.h"
 
@@ -388,6 +392,165 @@ static void test_pdb_makes_the_cheapest_node_the_wrong_one(void **state)
     ss_cluster_destroy(c);
 }
 
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* A random cluster with every rule: zones, racks, apps, spread of both
+ * kinds on zone and hostname, pod (anti-)affinity required and preferred,
+ * running pods at several priorities with start times, PDBs, default
+ * spreading and locality at random. */
+static ss_cluster_t *random_rules_cluster(uint64_t seed)
+{
+    ss_rng_t g;
+    ss_rng_seed(&g, seed);
+#define R(n) ((int)(ss_rng_next(&g) % (uint64_t)(n)))
+    int zones = 1 + R(3), per = 2 + R(5);
+    ss_cluster_t *c = zone_cluster(zones, per);
+    c->default_spreading = R(2) ? SS_SPREAD_DEFAULT_SYSTEM : SS_SPREAD_DEFAULT_NONE;
+    c->locality = R(4) == 0 ? SS_LOCALITY_ZONE : SS_LOCALITY_OFF;
+    static const char *apps[] = {"a", "b", "c", "d"};
+    const char *keys[] = {"kubernetes.io/hostname", "topology.kubernetes.io/zone"};
+    int n_t = 3 + R(5);
+    for (int t = 0; t < n_t; t++) {
+        const char *app = apps[R(4)];
+        ss_template_t tp = {.req = {.cpu_milli = 250 * (1 + R(6)), .memory = 1 << 20}};
+        tp.flags = R(3) ? SS_TF_CONTROLLER : 0;
+        if (R(6) == 0)
+            tp.flags |= SS_TF_PREEMPT_NEVER;
+        tp.workload = S(c, app);
+        tp.plabel_begin = c->n_labels;
+        ss_cluster_add_label(c, S(c, "app"), S(c, app));
+        tp.plabel_count = 1;
+        tp.spread_begin = c->n_spreads;
+        for (int k = R(3); k > 1; k--) {
+            ss_spread_t sp = {.max_skew = 1 + R(2),
+                              .key = S(c, keys[R(2)]),
+                              .when = R(2) ? SS_WHEN_DO_NOT_SCHEDULE : SS_WHEN_SCHEDULE_ANYWAY,
+                              .min_domains = 1 + R(3) * (R(3) == 0),
+                              .node_affinity_policy = R(2),
+                              .node_taints_policy = R(2),
+                              .sel = sel_app(c, apps[R(4)])};
+            ss_cluster_add_spread(c, &sp);
+            tp.spread_count++;
+        }
+        tp.pterm_begin = c->n_pterms;
+        for (int k = R(4); k > 1; k--) {
+            ss_podterm_t pt = {.kind = R(2) ? SS_PT_AFFINITY : SS_PT_ANTI_AFFINITY,
+                               .weight = R(2) ? 0 : 1 + R(100),
+                               .key = S(c, keys[R(2)]),
+                               .sel = sel_app(c, apps[R(4)]),
+                               .ns_sel = {0, 0, 1}};
+            ss_cluster_add_pterm(c, &pt);
+            tp.pterm_count++;
+        }
+        int32_t ti = ss_cluster_add_template(c, &tp);
+        int n = 1 + R(6);
+        for (int i = 0; i < n; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "p%d-%d", t, i);
+            int32_t node = R(3) == 0 ? R(c->n_nodes) : -1;
+            int32_t prio = (int32_t[]){0, 10, 100, -5}[R(4)];
+            int32_t pod = ss_cluster_add_pod(c, S(c, name), S(c, "default"), ti, prio, -1, node, 0);
+            if (node >= 0)
+                ss_cluster_set_pod_start(c, pod, R(3) ? 1000 + R(50) : 0);
+        }
+    }
+    for (int k = R(3); k > 0; k--) {
+        ss_pdb_t pdb = {.name = S(c, apps[k]),
+                        .ns = S(c, "default"),
+                        .sel = sel_app(c, apps[R(4)]),
+                        .min_available = R(3),
+                        .max_unavailable = -1,
+                        .allowed = -1};
+        ss_cluster_add_pdb(c, &pdb);
+    }
+#undef R
+    return c;
+}
+
+/* With one partition and every node scored, the engine gives exactly the
+ * reference's answer (preemption ordered as the engine orders it); with
+ * partitions of 1-3 nodes the placements still pass the verifier. */
+static void test_engine_matches_reference_with_every_rule(void **state)
+{
+    (void)state;
+    ss_error_t err;
+    const ss_policy_t *pol = ss_policy_find("most-allocated");
+    int compared = 0, victims = 0, placed = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        ss_cluster_t *c = random_rules_cluster(seed);
+        assert_int_equal(ss_cluster_validate(c, &err), 0);
+        ss_queue_t *q = ss_queue_build(c, &err);
+        assert_non_null(q);
+        ss_exh_opts_t xo;
+        ss_exh_opts_default(&xo);
+        xo.preempt_last = 1;
+        ss_placements_t *ref = ss_placements_create(q->n_order);
+        assert_int_equal(
+            ss_exhaustive_run_opts(c, pol, q->order, q->units, q->n_units, &xo, ref, &err), 0);
+        int32_t parts[] = {100000, 1, 3};
+        for (int pi = 0; pi < 3; pi++) {
+            ss_layout_t l;
+            ss_layout_build(c, parts[pi], 1, &l);
+            ss_sched_t *s = ss_sched_create(c, pol, &l, 0, l.n_parts, &err);
+            assert_non_null(s);
+            ss_sched_opts_t so = ss_sched_opts_default();
+            so.pct_to_score = 100;
+            ss_sched_set_opts(s, &so);
+            ss_placements_t *got = ss_placements_create(q->n_order);
+            assert_int_equal(ss_sched_run(s, q->order, q->units, q->n_units, NULL, got, &err), 0);
+            ss_sched_destroy(s);
+            ss_verify_report_t rep = {0};
+            int64_t bad = ss_verify(c, got, &rep, &err);
+            if (bad != 0)
+                fail_msg("seed %llu partitions of %d: the verifier found %lld violation(s)",
+                         (unsigned long long)seed, parts[pi], (long long)bad);
+            ss_verify_report_free(&rep);
+            for (int32_t i = 0; pi == 0 && i < ref->n; i++)
+                if (got->node[i] != ref->node[i] || got->reason[i] != ref->reason[i])
+                    fail_msg("seed %llu row %d: engine node %d reason %d, reference node %d "
+                             "reason %d",
+                             (unsigned long long)seed, i, got->node[i], got->reason[i],
+                             ref->node[i], ref->reason[i]);
+            if (pi == 0) {
+                if (got->n_victims != ref->n_victims)
+                    fail_msg("seed %llu: engine %d victims, reference %d", (unsigned long long)seed,
+                             got->n_victims, ref->n_victims);
+                int64_t *a = malloc(sizeof *a * ((size_t)got->n_victims + 1));
+                int64_t *b = malloc(sizeof *b * ((size_t)got->n_victims + 1));
+                assert_non_null(a);
+                assert_non_null(b);
+                for (int32_t v = 0; v < got->n_victims; v++) { /* a preemptor's set */
+                    a[v] = ((int64_t)got->victim_row[v] << 32) | got->victim_pod[v];
+                    b[v] = ((int64_t)ref->victim_row[v] << 32) | ref->victim_pod[v];
+                }
+                qsort(a, (size_t)got->n_victims, sizeof *a, cmp_i64);
+                qsort(b, (size_t)got->n_victims, sizeof *b, cmp_i64);
+                for (int32_t v = 0; v < got->n_victims; v++)
+                    if (a[v] != b[v])
+                        fail_msg("seed %llu: victims differ", (unsigned long long)seed);
+                free(a);
+                free(b);
+                compared++;
+                victims += got->n_victims;
+                for (int32_t i = 0; i < got->n; i++)
+                    placed += got->node[i] >= 0;
+            }
+            ss_placements_destroy(got);
+        }
+        ss_placements_destroy(ref);
+        ss_queue_destroy(q);
+        ss_cluster_destroy(c);
+    }
+    /* The cases must exercise something. */
+    assert_int_equal(compared, 300);
+    assert_true(victims > 20);
+    assert_true(placed > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_preemption_never_and_no_lower_priority),
         cmocka_unit_test(test_equal_priority_is_never_a_victim),
         cmocka_unit_test(test_pdb_makes_the_cheapest_node_the_wrong_one),
+        cmocka_unit_test(test_engine_matches_reference_with_every_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
