@@ -1154,7 +1154,8 @@ static void scan(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const s
                  const pair_t *p, const prep_t *pp, scan_t *res)
 {
     int32_t lo = w->lo, hi = w->hi, n = hi - lo;
-    int64_t want = feasible_to_find(n, s->opts.pct_to_score);
+    /* One partition is the reference's answer: every node is scored. */
+    int64_t want = s->lay.n_parts > 1 ? feasible_to_find(n, s->opts.pct_to_score) : n;
     if (want < n) { /* kube's sampling: from the rotating start, until enough are feasible */
         int64_t start = n > 0 ? v->next_start % n : 0, found = 0, done = 0;
         scan_t part;
