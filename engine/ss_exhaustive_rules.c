@@ -312,17 +312,18 @@ static int prep_terms(ss_exh_t *r, ss_exh_prep_t *p, int32_t t)
     }
     if (!any_required || !self_all)
         return 0;
+    /* Waived when no pod on a node with a term's key matches that term
+     * (docs/kubernetes.md: each term on its own). */
     for (int32_t q = 0; q < c->n_pods; q++) {
         if (r->where[q] < 0)
             continue;
-        bool all = true;
-        for (int32_t i = 0; i < tp->pterm_count && all; i++) {
+        for (int32_t i = 0; i < tp->pterm_count; i++) {
             const ss_podterm_t *term = &c->pterms[tp->pterm_begin + i];
-            if (term->weight == 0 && term->kind == SS_PT_AFFINITY)
-                all = ss_pterm_matches_pod(c, term, ns, q);
+            int32_t v;
+            if (term->weight == 0 && term->kind == SS_PT_AFFINITY &&
+                ss_pterm_matches_pod(c, term, ns, q) && node_value(r, r->where[q], term->key, &v))
+                return 0;
         }
-        if (all)
-            return 0;
     }
     p->affinity_waived = 1;
     return 0;
@@ -445,8 +446,9 @@ int ss_exh_rule_filter(const ss_exh_t *r, const ss_exh_prep_t *p, int32_t node)
         if ((int64_t)x->cnt[node] + x->self - x->min > x->max_skew)
             return SS_REASON_SPREAD;
     }
-    for (int i = 0; i < p->n_rules && !p->affinity_waived; i++)
-        if (p->rules[i].kind == EXH_AFFINITY && p->rules[i].cnt[node] <= 0)
+    for (int i = 0; i < p->n_rules; i++) /* waived: the node still needs the key */
+        if (p->rules[i].kind == EXH_AFFINITY &&
+            (p->affinity_waived ? p->rules[i].cnt[node] < 0 : p->rules[i].cnt[node] <= 0))
             return SS_REASON_POD_AFFINITY;
     for (int i = 0; i < p->n_rules; i++)
         if (p->rules[i].kind == EXH_ANTI_AFFINITY && p->rules[i].cnt[node] > 0)

@@ -96,6 +96,9 @@ static int cmap_add(cmap_t *m, uint64_t key, int32_t d)
 /* ---------- the model ---------- */
 
 enum { CK_SEL, CK_DEFAULT, CK_OWNER };
+/* The hostname key of the default constraints when the cluster never
+ * interned "kubernetes.io/hostname" (no rule names it): implied anyway. */
+#define HOST_KEY (-2)
 
 typedef struct {
     int32_t key; /* topology key */
@@ -173,7 +176,7 @@ static int32_t add_ctr(ss_rules_t *r, counter_t x)
         r->ctr = q;
         r->cap_ctr = c;
     }
-    x.host = x.key == r->s->mx.hostname;
+    x.host = (x.key >= 0 && x.key == r->s->mx.hostname) || x.key == HOST_KEY;
     r->ctr[r->n_ctr] = x;
     return r->n_ctr++;
 }
@@ -363,9 +366,9 @@ static int own_rules(ss_rules_t *r, int32_t x)
     if (tp->spread_count == 0 && r->default_spreading == SS_SPREAD_DEFAULT_SYSTEM &&
         (tp->flags & SS_TF_CONTROLLER) && !(tp->flags & SS_TF_DAEMONSET) && tp->workload > 0 &&
         !p->grouped) {
-        int32_t keys[2] = {r->s->mx.hostname, r->zone_key};
+        int32_t keys[2] = {r->s->mx.hostname >= 0 ? r->s->mx.hostname : HOST_KEY, r->zone_key};
         for (int i = 0; i < 2; i++) {
-            if (keys[i] < 0)
+            if (keys[i] < 0 && keys[i] != HOST_KEY)
                 continue;
             int32_t k = default_ctr(r, tp->workload, p->ns, keys[i]);
             if (k < 0 || add_rule(r, (rule_t){.type = R_SPREAD_SOFT, .counter = k}) < 0)

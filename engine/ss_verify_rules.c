@@ -396,8 +396,9 @@ static void check_spread(replay_t *r, int32_t q, int32_t node)
     }
 }
 
-/* True iff some pod on a node matches every required affinity term of q's
- * template (the first-pod exception's test; a plain scan, rarely needed). */
+/* True iff some pod on a node with a term's key matches that required
+ * affinity term of q's template (the first-pod exception's test, as
+ * docs/kubernetes.md states it; a plain scan, rarely needed). */
 static bool some_pod_matches_all(const replay_t *r, int32_t q)
 {
     const ss_cluster_t *c = r->c;
@@ -405,14 +406,13 @@ static bool some_pod_matches_all(const replay_t *r, int32_t q)
     for (int32_t e = 0; e < c->n_pods; e++) {
         if (r->on[e] < 0)
             continue;
-        bool all = true;
-        for (int32_t i = t->pterm_begin; all && i < t->pterm_begin + t->pterm_count; i++) {
+        for (int32_t i = t->pterm_begin; i < t->pterm_begin + t->pterm_count; i++) {
             const ss_podterm_t *pt = &c->pterms[i];
-            if (pt->kind == SS_PT_AFFINITY && pt->weight == 0)
-                all = ss_pterm_matches_pod(c, pt, c->pod_ns[q], e);
+            if (pt->kind == SS_PT_AFFINITY && pt->weight == 0 &&
+                ss_pterm_matches_pod(c, pt, c->pod_ns[q], e) &&
+                ss_verify_node_label(r->v, r->on[e], pt->key) >= 0)
+                return true;
         }
-        if (all)
-            return true;
     }
     return false;
 }
@@ -462,7 +462,7 @@ static void check_own_terms(replay_t *r, int32_t q, int32_t node)
             continue;
         if (exception < 0)
             exception = matches_own_terms(r, q) && !some_pod_matches_all(r, q);
-        if (exception)
+        if (exception && d >= 0) /* the node still needs the key */
             continue;
         st->affinity_violated++;
         if (d < 0)

@@ -27,8 +27,9 @@ static int32_t S(ss_cluster_t *c, const char *s)
     return ss_cluster_str(c, s);
 }
 
-/* zones x per_zone nodes of 4 cpu, zone label topology.kubernetes.io/zone. */
-static ss_cluster_t *zone_cluster(int zones, int per_zone)
+/* zones x per_zone nodes of 4 cpu, zone label topology.kubernetes.io/zone
+ * (on every node but each gap-th when gap > 0). */
+static ss_cluster_t *zone_cluster_gaps(int zones, int per_zone, int gap)
 {
     ss_cluster_t *c = ss_cluster_create();
     for (int z = 0; z < zones; z++)
@@ -37,13 +38,19 @@ static ss_cluster_t *zone_cluster(int zones, int per_zone)
             snprintf(name, sizeof name, "n-%d-%d", z, i);
             snprintf(zone, sizeof zone, "zone-%c", 'a' + z);
             snprintf(rack, sizeof rack, "rack-%d-%d", z, i);
-            int32_t lb = c->n_labels;
-            ss_cluster_add_label(c, S(c, "topology.kubernetes.io/zone"), S(c, zone));
+            int32_t lb = c->n_labels, nl = !(gap > 0 && (z * per_zone + i) % gap == gap - 1);
+            if (nl)
+                ss_cluster_add_label(c, S(c, "topology.kubernetes.io/zone"), S(c, zone));
             int32_t topo[4] = {S(c, "r"), S(c, zone), S(c, zone), S(c, rack)};
             ss_cluster_add_node(c, S(c, name), topo, 4000, (int64_t)8 << 30, 110, NULL, false, lb,
-                                1, 0, 0, c->n_gpus, 0);
+                                nl, 0, 0, c->n_gpus, 0);
         }
     return c;
+}
+
+static ss_cluster_t *zone_cluster(int zones, int per_zone)
+{
+    return zone_cluster_gaps(zones, per_zone, 0);
 }
 
 /* A selector app In (value). */
@@ -408,7 +415,7 @@ static ss_cluster_t *random_rules_cluster(uint64_t seed)
     ss_rng_seed(&g, seed);
 #define R(n) ((int)(ss_rng_next(&g) % (uint64_t)(n)))
     int zones = 1 + R(3), per = 2 + R(5);
-    ss_cluster_t *c = zone_cluster(zones, per);
+    ss_cluster_t *c = zone_cluster_gaps(zones, per, R(3) == 0 ? 3 : 0); /* some without a zone */
     c->default_spreading = R(2) ? SS_SPREAD_DEFAULT_SYSTEM : SS_SPREAD_DEFAULT_NONE;
     c->locality = R(4) == 0 ? SS_LOCALITY_ZONE : SS_LOCALITY_OFF;
     static const char *apps[] = {"a", "b", "c", "d"};

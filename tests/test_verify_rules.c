@@ -761,13 +761,13 @@ static void n_terms(const ss_cluster_t *c, const int32_t *on, int32_t q, int32_t
     for (int32_t i = t->pterm_begin; i < t->pterm_begin + t->pterm_count; i++)
         if (c->pterms[i].kind == SS_PT_AFFINITY)
             self_all = self_all && ss_pterm_matches_pod(c, &c->pterms[i], ns, q);
-    for (int32_t e = 0; e < c->n_pods && !other_all; e++) {
-        bool all = on[e] >= 0;
-        for (int32_t i = t->pterm_begin; all && i < t->pterm_begin + t->pterm_count; i++)
-            if (c->pterms[i].kind == SS_PT_AFFINITY)
-                all = ss_pterm_matches_pod(c, &c->pterms[i], ns, e);
-        other_all = all;
-    }
+    /* the exception: no pod on a node with a term's key matches that term */
+    for (int32_t e = 0; e < c->n_pods && !other_all; e++)
+        for (int32_t i = t->pterm_begin; on[e] >= 0 && i < t->pterm_begin + t->pterm_count; i++)
+            if (c->pterms[i].kind == SS_PT_AFFINITY &&
+                ss_pterm_matches_pod(c, &c->pterms[i], ns, e) &&
+                nlabel(c, on[e], c->pterms[i].key) >= 0)
+                other_all = true;
     for (int32_t i = t->pterm_begin; i < t->pterm_begin + t->pterm_count; i++) {
         const ss_podterm_t *pt = &c->pterms[i];
         bool present = n_term_present(c, on, pt, ns, node);
@@ -776,7 +776,8 @@ static void n_terms(const ss_cluster_t *c, const int32_t *on, int32_t q, int32_t
             r->anti_own += present;
         } else {
             r->aff_checked++;
-            r->aff_violated += !present && !(self_all && !other_all);
+            r->aff_violated +=
+                !present && !(self_all && !other_all && nlabel(c, node, pt->key) >= 0);
         }
     }
     /* symmetric: per distinct (anti term, holder namespace) of any pod */
@@ -961,9 +962,9 @@ static int run_cli(const char *args, char *out, size_t len)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The CLI prints the rules' lines and the json rules object; --pdb-hard is
- * reported. (Snapshots do not store the rules yet: a rule-free cluster, the
- * spread violation comes from the queue order of a file without seq.) */
+/* The CLI prints the rules' lines and the json rules object through the
+ * files (snapshot v2 keeps the rules, the placements their commit order);
+ * --pdb-hard is reported. */
 static void test_cli_rules_summary(void **state)
 {
     (void)state;
@@ -981,12 +982,13 @@ static void test_cli_rules_summary(void **state)
     assert_int_equal(ss_placements_write(pl, c, p, &err), 0);
     snprintf(args, sizeof args, "-i %s -p %s", cl, pl);
     assert_int_equal(run_cli(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "spread constraints (DoNotSchedule): 0 checked, 0 violated"));
+    assert_non_null(strstr(out, "commit order: seq"));
+    assert_non_null(strstr(out, "spread constraints (DoNotSchedule): 2 checked, 0 violated"));
     assert_non_null(strstr(out, "preemption: 0 victims of 0 preemptors"));
     assert_non_null(strstr(out, "PDB budget exceeded: 0 of 0 (best effort)"));
     snprintf(args, sizeof args, "-i %s -p %s -o json --pdb-hard", cl, pl);
     assert_int_equal(run_cli(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "\"rules\":{\"order\":\"queue\",\"spread_checked\":0"));
+    assert_non_null(strstr(out, "\"rules\":{\"order\":\"seq\",\"spread_checked\":2"));
     assert_non_null(strstr(out, "\"pdb_hard\":true"));
     unlink(cl), unlink(pl), rmdir(dir);
     ss_placements_destroy(p);
