@@ -248,6 +248,16 @@ static void cross_check(const report_t *r)
     bool free_choice = g < 0 || c->group_topo_mode[g] == SS_TOPO_MODE_NONE;
     if (!r->counted || !free_choice)
         return;
+    const ss_template_t *tp = &c->templates[c->pod_template[r->pod]];
+    if (tp->spread_count > 0 || c->n_pterms > 0 || c->default_spreading || c->locality ||
+        r->p->n_victims > 0) { /* the counts below leave these out */
+        fprintf(stderr,
+                CMD ": note: explain counts the node filters and resources only, not topology "
+                    "spread, pod (anti-)affinity or preemption (docs/kubernetes.md); the engine's "
+                    "reason for this pod: %s\n",
+                ss_reason_text(r->reason));
+        return;
+    }
     if (node < 0 && r->reason != SS_REASON_GANG && r->ex.n_feasible > 0)
         fprintf(stderr, CMD ": warning: %d node(s) look feasible, the engine placed nothing\n",
                 r->ex.n_feasible);

@@ -1154,11 +1154,11 @@ static void scan_range(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, c
  * nodes and no parallel region is active; chunks merge in node order, so the
  * answer is the sequential one. */
 static void scan(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
-                 const pair_t *p, const prep_t *pp, scan_t *res)
+                 const pair_t *p, const prep_t *pp, int all, scan_t *res)
 {
     int32_t lo = w->lo, hi = w->hi, n = hi - lo;
     /* One partition is the reference's answer: every node is scored. */
-    int64_t want = s->lay.n_parts > 1 ? feasible_to_find(n, s->opts.pct_to_score) : n;
+    int64_t want = s->lay.n_parts > 1 && !all ? feasible_to_find(n, s->opts.pct_to_score) : n;
     if (want < n) { /* kube's sampling: from the rotating start, until enough are feasible */
         int64_t start = n > 0 ? v->next_start % n : 0, found = 0, done = 0;
         scan_t part;
@@ -1389,9 +1389,6 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     int walk = shards && n >= 2;
     if (walk && walk_build(s, w, r, st, p->t, &wk) < 0)
         rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
-    ss_sched_opts_t keep = s->opts;
-    if (shards)
-        s->opts.pct_to_score = 100;
     for (int32_t i = 0; i < n && rc == 0; i++) {
         int32_t pod = pods[i], row = s->row_of_pod[pod];
         prepare(r, v, p, &pp);
@@ -1399,7 +1396,7 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
         if (walk)
             walk_best(s, w, v, p, &pp, &wk, &res);
         if (!walk || res.node < 0)
-            scan(s, w, v, st, p, &pp, &res); /* also the reasons when nothing passes */
+            scan(s, w, v, st, p, &pp, shards, &res); /* also the reasons when nothing passes */
         if (res.node < 0) {
             int why = most_common(res.reasons);
             for (int32_t j = i; j < n; j++)
@@ -1425,7 +1422,6 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
         if (walk)
             walk_update(s, w, r, st, p->t, &wk, res.node);
     }
-    s->opts = keep;
     free(wk.e);
     free(wk.seg);
     if (min != mins)
