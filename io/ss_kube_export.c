@@ -326,8 +326,12 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
     json_object_set_new(md, "labels", labels);
     const char *w = S(c, t->workload), *slash = strchr(w, '/');
     if (*w && slash) {
-        json_t *ref = json_pack("{s:s, s:s#, s:s}", "apiVersion", "v1", "kind", w, (int)(slash - w),
-                                "name", slash + 1);
+        /* A DaemonSet must come back as one (its pods get no default spreading). */
+        bool ds = (t->flags & SS_TF_DAEMONSET) != 0;
+        json_t *ref = ds ? json_pack("{s:s, s:s, s:s}", "apiVersion", "apps/v1", "kind",
+                                     "DaemonSet", "name", slash + 1)
+                         : json_pack("{s:s, s:s#, s:s}", "apiVersion", "v1", "kind", w,
+                                     (int)(slash - w), "name", slash + 1);
         if (t->flags & SS_TF_CONTROLLER)
             json_object_set_new(ref, "controller", json_true());
         json_object_set_new(md, "ownerReferences", json_pack("[o]", ref));
