@@ -318,8 +318,8 @@ static int setup(ref_t *r, const ss_cluster_t *c, const ss_exh_opts_t *o, ss_pla
             r->row_of_pod[p] = rows++;
         }
     }
-    for (int32_t k = 0; k < c->n_pdbs; k++)
-        r->pdb_left[k] = ss_pdb_allowed(c, &c->pdbs[k]);
+    if (ss_pdb_allowed_all(c, r->pdb_left) < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
     if (ss_exh_index(r))
         return ss_error_set(err, SS_ENOMEM, "out of memory in the exhaustive scheduler");
     if (rows != out->n)

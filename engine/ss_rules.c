@@ -2,6 +2,7 @@
  * ss_rules.h). */
 #include "ss_rules.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool in_values(const int32_t *vals, int32_t n, int32_t id)
@@ -133,6 +134,67 @@ static int64_t pct_up(int64_t pct, int64_t n)
     return (pct * n + 99) / 100;
 }
 
+static int32_t allowed_of(const ss_pdb_t *p, int64_t expected, int64_t healthy)
+{
+    int64_t desired = expected;
+    if (p->min_available >= 0)
+        desired = p->min_pct ? pct_up(p->min_available, expected) : p->min_available;
+    else if (p->max_unavailable >= 0)
+        desired =
+            expected - (p->max_pct ? pct_up(p->max_unavailable, expected) : p->max_unavailable);
+    int64_t a = healthy - desired;
+    return a < 0 ? 0 : a > INT32_MAX ? INT32_MAX : (int32_t)a;
+}
+
+int ss_pdb_allowed_all(const ss_cluster_t *c, int32_t *out)
+{
+    int32_t T = c->n_templates, P = c->n_pdbs;
+    if (P == 0)
+        return 0;
+    int32_t *tb = calloc((size_t)T + 2, sizeof *tb), *tk = NULL;
+    int64_t *exp = calloc((size_t)P, sizeof *exp), *hea = calloc((size_t)P, sizeof *hea);
+    int64_t n = 0, cap = 64;
+    tk = malloc((size_t)cap * sizeof *tk);
+    int rc = tb && exp && hea && tk ? 0 : SS_ENOMEM;
+    for (int32_t t = 0; t < T && rc == 0; t++) { /* per template: the PDBs its labels satisfy */
+        const ss_template_t *tp = &c->templates[t];
+        tb[t] = (int32_t)n;
+        for (int32_t k = 0; k < P && rc == 0; k++) {
+            if (c->pdbs[k].allowed >= 0 ||
+                !ss_sel_match(c, &c->pdbs[k].sel, tp->plabel_begin, tp->plabel_count))
+                continue;
+            if (n == cap) {
+                int32_t *q = realloc(tk, (size_t)cap * 2 * sizeof *q);
+                if (!q) {
+                    rc = SS_ENOMEM;
+                    break;
+                }
+                tk = q;
+                cap *= 2;
+            }
+            tk[n++] = k;
+        }
+    }
+    if (rc == 0)
+        tb[T] = (int32_t)n;
+    for (int32_t p = 0; p < c->n_pods && rc == 0; p++) {
+        int32_t t = c->pod_template[p];
+        for (int32_t i = tb[t]; i < tb[t + 1]; i++)
+            if (c->pdbs[tk[i]].ns == c->pod_ns[p]) {
+                exp[tk[i]]++;
+                hea[tk[i]] += c->pod_node[p] >= 0;
+            }
+    }
+    for (int32_t k = 0; k < P && rc == 0; k++)
+        out[k] =
+            c->pdbs[k].allowed >= 0 ? c->pdbs[k].allowed : allowed_of(&c->pdbs[k], exp[k], hea[k]);
+    free(tb);
+    free(tk);
+    free(exp);
+    free(hea);
+    return rc;
+}
+
 int32_t ss_pdb_allowed(const ss_cluster_t *c, const ss_pdb_t *p)
 {
     if (p->allowed >= 0)
@@ -143,12 +205,5 @@ int32_t ss_pdb_allowed(const ss_cluster_t *c, const ss_pdb_t *p)
             expected++;
             healthy += c->pod_node[i] >= 0;
         }
-    int64_t desired = expected;
-    if (p->min_available >= 0)
-        desired = p->min_pct ? pct_up(p->min_available, expected) : p->min_available;
-    else if (p->max_unavailable >= 0)
-        desired =
-            expected - (p->max_pct ? pct_up(p->max_unavailable, expected) : p->max_unavailable);
-    int64_t a = healthy - desired;
-    return a < 0 ? 0 : a > INT32_MAX ? INT32_MAX : (int32_t)a;
+    return allowed_of(p, expected, healthy);
 }

@@ -70,4 +70,9 @@ bool ss_pdb_covers_victim(const ss_cluster_t *c, const ss_pdb_t *p, int32_t pod)
  * set; allowed = max(0, healthy - desired). */
 int32_t ss_pdb_allowed(const ss_cluster_t *c, const ss_pdb_t *p);
 
+/* Every PDB's disruptionsAllowed at once (out[k] for c->pdbs[k]), in one
+ * pass over the pods (each template's labels matched once per PDB).
+ * Returns 0 or SS_ENOMEM. */
+int ss_pdb_allowed_all(const ss_cluster_t *c, int32_t *out);
+
 #endif

@@ -283,7 +283,8 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
             continue;
         /* The first failing filter decides (kube): a missing spread key is
          * unresolvable, unless the resources already fail. */
-        if (keys && fits(x, pod, n) == SS_REASON_SPREAD_LABEL)
+        if (keys && ss_rules_missing_spread_key(x->v, pod, n) &&
+            ss_state_fit(x->st, tmpl_of(x, pod), n) == SS_REASON_NONE)
             continue;
         x->pot[N++] = n;
     }
@@ -432,8 +433,8 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
         if (c->pod_node[p] >= 0)
             x->node_pods[fill[c->pod_node[p]]++] = p;
     free(fill);
-    for (int32_t k = 0; k < c->n_pdbs; k++)
-        x->pdb_left[k] = ss_pdb_allowed(c, &c->pdbs[k]);
+    if (ss_pdb_allowed_all(c, x->pdb_left) < 0)
+        return SS_ENOMEM;
     x->tp_b = calloc((size_t)c->n_templates + 2, sizeof *x->tp_b);
     int64_t cap = 64, n = 0;
     x->tp_pdb = malloc((size_t)cap * sizeof *x->tp_pdb);

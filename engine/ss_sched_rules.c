@@ -1443,6 +1443,18 @@ bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod)
     return false;
 }
 
+bool ss_rules_missing_spread_key(const ss_rview_t *v, int32_t pod, int32_t node)
+{
+    const ss_rules_t *r = v->r;
+    const pair_t *p = &r->pairs[r->pair_of_pod[pod]];
+    for (int32_t i = 0; i < p->rule_n; i++) {
+        const rule_t *ru = &r->rules[p->rule_b + i];
+        if (ru->type == R_SPREAD_HARD && ctr_value(r, &r->ctr[ru->counter], node) < 0)
+            return true;
+    }
+    return false;
+}
+
 int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_state_t *st,
                    int32_t pod, int32_t node)
 {

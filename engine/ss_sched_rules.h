@@ -63,6 +63,8 @@ bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod);
 /* True iff pod has a DoNotSchedule spread constraint (a node without its
  * key is then no preemption candidate). */
 bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod);
+/* True iff node lacks the key of one of pod's DoNotSchedule constraints. */
+bool ss_rules_missing_spread_key(const ss_rview_t *v, int32_t pod, int32_t node);
 
 /* Every filter of pod on node in state st and view v: SS_REASON_NONE, a
  * reason, or SS_ENOMEM. */

@@ -11,17 +11,25 @@
 #      pods, nodes used against the volume lower bound, violations;
 #   6. determinism: every scenario at 1/2/3/4 ranks x 1/2 threads,
 #      placements h5diff-identical (--exclude-path /run).
+#   7. rules (issue 12): borg-cell and hyperscale with gen's inter-pod rules
+#      (spread, pod (anti)-affinity, default spreading, PDBs, preemption) and
+#      the same workload without them, alternating, at 2 ranks x 1 thread:
+#      the schedule phase of each, the median ratio and its spread, pods/s.
+# Sections 1-6 measure issue 11's targets, which are defined on gen's mix
+# without the rules: they run with RULES=none (bench --rules none).
 # Every figure goes to OUT/summary.txt; the raw JSON lines to OUT/*.json.
 #   usage: bash scripts/bench-engine.sh [OUT] [SECTIONS...]
-#   sections: pairs background files scenarios quality determinism (default: all)
-#   PAIRS=5 (pairs per comparison), OPENB=../shared/data/openb
+#   sections: pairs background files scenarios quality determinism rules
+#   (default: all)
+#   PAIRS=5 (pairs per comparison), OPENB=../shared/data/openb, RULES=none
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/build/shardsched
 OUT=${1:-/tmp/shardsched-bench-engine}
 shift || true
-SECTIONS=${*:-pairs background files scenarios quality determinism}
+SECTIONS=${*:-pairs background files scenarios quality determinism rules}
 PAIRS=${PAIRS:-5}
+RULES=${RULES:-none}
 OPENB=${OPENB:-$PWD/../shared/data/openb}
 mkdir -p "$OUT"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -33,7 +41,33 @@ log() { echo "$*" | tee -a "$SUM"; }
 bench() {
     local n=$1 t=$2
     shift 2
-    OMP_NUM_THREADS=$t $MPIRUN -n "$n" "$BIN" bench -q --openb-dir "$OPENB" "$@"
+    OMP_NUM_THREADS=$t $MPIRUN -n "$n" "$BIN" bench -q --openb-dir "$OPENB" --rules "$RULES" "$@"
+}
+
+# rules SCEN: PAIRS alternating runs without / with the inter-pod rules.
+rules_pairs() {
+    local scen=$1 f=$OUT/rules-$1.json
+    : > "$f"
+    for i in $(seq "$PAIRS"); do
+        for r in none default; do
+            RULES=$r bench 2 1 --scenario "$scen" --no-exhaustive | tail -1 >> "$f"
+        done
+    done
+    python3 - "$f" "$scen" <<'PY' | tee -a "$SUM"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+off = [r for r in rows if r["rules"] == "none"]
+on = [r for r in rows if r["rules"] == "default"]
+ratios = [b["schedule_s"] / a["schedule_s"] for a, b in zip(off, on)]
+med = lambda rs, k: statistics.median(r[k] for r in rs)
+s_off = ", ".join("%.2f" % r["schedule_s"] for r in off)
+s_on = ", ".join("%.2f" % r["schedule_s"] for r in on)
+print(f"{sys.argv[2]}: without rules {s_off} s; with {s_on} s")
+print(f"{sys.argv[2]}: rules cost median {statistics.median(ratios):.2f}x (min {min(ratios):.2f}, "
+      f"max {max(ratios):.2f}); with rules {med(on, 'pods_per_s'):.0f} pods/s, "
+      f"placed {on[-1]['placed']} (without {off[-1]['placed']}), violations {on[-1]['violations']}, "
+      f"collectives {on[-1]['collectives']}, peak {on[-1]['peak_rss_mib']:.0f} MiB")
+PY
 }
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read().splitlines()[-1])['$1'])"; }
 
@@ -78,7 +112,7 @@ for sec in $SECTIONS; do
         ;;
     files)
         log "== end to end through files: schedule -i hyperscale.h5 at 2 ranks x 1 thread"
-        [ -s "$OUT/hyperscale.h5" ] || "$BIN" gen --nodes 100000 --pods 1000000 --seed 1 -q \
+        [ -s "$OUT/hyperscale.h5" ] || "$BIN" gen --nodes 100000 --pods 1000000 --seed 1 --rules "$RULES" -q \
             -o "$OUT/hyperscale.h5"
         for i in 1 2 3; do
             OMP_NUM_THREADS=1 /usr/bin/time -f "  wall %e s (mpirun included), peak %M KiB (largest rank)" \
@@ -153,6 +187,11 @@ PY
             done
             log "$scen: compared $(ls "$ref" | wc -l) file(s) x 7 runs against 1 rank x 1 thread"
         done
+        ;;
+    rules)
+        log "== the inter-pod rules: $PAIRS alternating without / with, 2 ranks x 1 thread"
+        rules_pairs borg-cell
+        rules_pairs hyperscale
         ;;
     *) echo "unknown section $sec" >&2; exit 2 ;;
     esac

@@ -490,6 +490,11 @@ static void test_engine_matches_reference_with_every_rule(void **state)
     for (uint64_t seed = 1; seed <= 300; seed++) {
         ss_cluster_t *c = random_rules_cluster(seed);
         assert_int_equal(ss_cluster_validate(c, &err), 0);
+        int32_t allowed[8];
+        assert_true(c->n_pdbs <= 8);
+        assert_int_equal(ss_pdb_allowed_all(c, allowed), 0); /* the one-pass form agrees */
+        for (int32_t k = 0; k < c->n_pdbs; k++)
+            assert_int_equal(allowed[k], ss_pdb_allowed(c, &c->pdbs[k]));
         ss_queue_t *q = ss_queue_build(c, &err);
         assert_non_null(q);
         ss_exh_opts_t xo;
