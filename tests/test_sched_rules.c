@@ -18,6 +18,7 @@
 #include "ss_exhaustive.h"
 #include "ss_queue.h"
 #include "ss_rng.h"
+#include "ss_rules.h"
 #include "ss_verify.h"
 #include "ss_reason.h"
 #include "ss_sched.h"
