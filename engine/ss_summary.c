@@ -339,6 +339,60 @@ static int count_stranded(const ss_cluster_t *c, const ss_usage_t *u, ss_summary
     return 0;
 }
 
+typedef struct {
+    int32_t workload, ns, zone;
+} wz_t;
+
+static int cmp_wz(const void *a, const void *b)
+{
+    const wz_t *x = a, *y = b;
+    if (x->workload != y->workload)
+        return x->workload < y->workload ? -1 : 1;
+    if (x->ns != y->ns)
+        return x->ns < y->ns ? -1 : 1;
+    return (x->zone > y->zone) - (x->zone < y->zone);
+}
+
+/* Same-workload pod pairs, and those across zones (see ss_summary_t). */
+static int count_workload_pairs(const ss_cluster_t *c, const ss_placements_t *p, ss_summary_t *s,
+                                ss_error_t *err)
+{
+    int32_t key = ss_strtab_find(c->strings, "topology.kubernetes.io/zone");
+    wz_t *v = malloc(((size_t)c->n_pods + 1) * sizeof *v);
+    if (!v)
+        return ss_error_set(err, SS_ENOMEM, "out of memory counting workload pairs");
+    int64_t n = 0;
+    for (int32_t i = 0; i < c->n_pods + p->n; i++) {
+        int32_t pod = i < c->n_pods ? i : p->pod[i - c->n_pods];
+        int32_t node = i < c->n_pods ? c->pod_node[i] : p->node[i - c->n_pods];
+        int32_t w = c->templates[c->pod_template[pod]].workload;
+        if (node < 0 || node >= c->n_nodes || w <= 0 || (i < c->n_pods && c->pod_node[i] < 0))
+            continue;
+        int32_t zone = -1 - node; /* no label: a zone of its own */
+        for (int32_t l = 0; l < c->node_label_count[node]; l++)
+            if (c->labels[c->node_label_begin[node] + l].key == key)
+                zone = c->labels[c->node_label_begin[node] + l].value;
+        v[n++] = (wz_t){w, c->pod_ns[pod], zone};
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_wz);
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i, same = 0;
+        while (j < n && v[j].workload == v[i].workload && v[j].ns == v[i].ns) {
+            int64_t k = j;
+            while (k < n && cmp_wz(&v[k], &v[j]) == 0)
+                k++;
+            same += (k - j) * (k - j - 1) / 2;
+            j = k;
+        }
+        int64_t all = (j - i) * (j - i - 1) / 2;
+        s->workload_pairs += all;
+        s->workload_pairs_cross += all - same;
+        i = j;
+    }
+    free(v);
+    return 0;
+}
+
 int ss_summary_compute(const ss_cluster_t *c, const ss_placements_t *p, const ss_usage_t *u,
                        ss_summary_t *s, ss_error_t *err)
 {
@@ -347,7 +401,7 @@ int ss_summary_compute(const ss_cluster_t *c, const ss_placements_t *p, const ss
     count_resources(c, u, s);
     int rc;
     if ((rc = count_zones(c, u, s, err)) < 0 || (rc = count_gangs(c, p, s, err)) < 0 ||
-        (rc = count_stranded(c, u, s, err)) < 0) {
+        (rc = count_stranded(c, u, s, err)) < 0 || (rc = count_workload_pairs(c, p, s, err)) < 0) {
         ss_summary_free(s);
         return rc;
     }
@@ -412,6 +466,9 @@ void ss_summary_print(FILE *f, const ss_summary_t *s)
         fprintf(f, "  %-48s %lld\n", "unknown reason code", (long long)s->unsched_bad_reason);
     print_resources(f, s);
     print_zones(f, s);
+    fprintf(f, "workload pod pairs across zones: %lld of %lld (%.1f%%)\n",
+            (long long)s->workload_pairs_cross, (long long)s->workload_pairs,
+            pct(s->workload_pairs_cross, s->workload_pairs));
     fprintf(f, "gangs: %lld with pending members, %lld placed, %lld rejected\n",
             (long long)s->gangs, (long long)s->gangs_placed, (long long)s->gangs_rejected);
     if (s->gangs_placed > 0)

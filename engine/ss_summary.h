@@ -79,6 +79,11 @@ typedef struct {
     int64_t stranded_gpu_milli;            /* see ss_summary_compute */
     int32_t stranded_nodes;                /* nodes holding stranded GPU capacity */
     int32_t gpu_shapes;                    /* distinct GPU request shapes considered */
+    /* Pods of one workload (template workload and namespace) on nodes after
+     * the run, as pairs: all of them, and those whose two nodes are in
+     * different zones (topology.kubernetes.io/zone; a node without the label
+     * is a zone of its own) -- cross-zone traffic, what --locality cuts. */
+    int64_t workload_pairs, workload_pairs_cross;
 } ss_summary_t;
 
 /* Computes the summary of placements p for cluster c from the usage u
