@@ -417,10 +417,11 @@ static void test_explain_binary(void **state)
     (void)state;
     char dir[] = "/tmp/test_explain_XXXXXX";
     assert_non_null(mkdtemp(dir));
-    assert_int_equal(sh("cd %s && %s gen --nodes 200 --pods 3000 --seed 3 --rules none -o c.h5 >/dev/null && "
-                        "%s schedule -i c.h5 -o p.h5 >/dev/null",
-                        dir, SS_BINARY, SS_BINARY),
-                     0);
+    assert_int_equal(
+        sh("cd %s && %s gen --nodes 200 --pods 3000 --seed 3 --rules none -o c.h5 >/dev/null && "
+           "%s schedule -i c.h5 -o p.h5 >/dev/null",
+           dir, SS_BINARY, SS_BINARY),
+        0);
     /* An unplaced pod outside a gang, from the placements file: reason 6 is
      * insufficient cpu (not a gang or topology reason). */
     assert_int_equal(sh("cd %s && h5dump -y -w 0 -d /placements/pod_name p.h5 | sed -n '/DATA "
