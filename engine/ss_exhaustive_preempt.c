@@ -215,9 +215,16 @@ static int cmp_cand(const cand_t *a, const cand_t *b)
 }
 
 /* Removes the chosen victims for good, then places the pod. */
+static int cmp_pod(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int apply(ss_exh_t *r, int32_t pod, const cand_t *k)
 {
     const ss_cluster_t *c = r->c;
+    qsort(k->victims, (size_t)k->n, sizeof *k->victims, cmp_pod); /* the file lists them by pod */
     for (int32_t i = 0; i < k->n; i++) {
         int32_t q = k->victims[i];
         int rc = ss_placements_add_victim(r->out, r->row_of_pod[pod], q);

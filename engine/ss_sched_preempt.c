@@ -237,6 +237,12 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     return 1;
 }
 
+static int cmp_pod(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* pickOneNodeForPreemption: true iff a is better than b. */
 static bool better(const cand_t *a, const cand_t *b)
 {
@@ -328,6 +334,8 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
             break;
     }
     int placed = 0;
+    if (rc == 0 && best.node >= 0)
+        qsort(best.victims, (size_t)best.nv, sizeof *best.victims, cmp_pod); /* by pod */
     if (rc == 0 && best.node >= 0) {
         for (int32_t i = 0; i < best.nv && rc == 0; i++) {
             int32_t q = best.victims[i];
