@@ -627,7 +627,7 @@ static int build_rules(ss_rules_t *r, labidx_t *pend)
             rc = for_candidates(r, pend, &c->pterms[a.term].sel, 1, sym_cb, &a);
         }
     }
-    if (rc == 0)
+    if (rc == 0 && hits.n > 0)
         qsort(hits.v, (size_t)hits.n, sizeof *hits.v, cmp_pw);
     int64_t h = 0;
     for (int32_t x = 0; x < r->n_pairs && rc == 0; x++) {
@@ -667,7 +667,8 @@ static int build_matches(ss_rules_t *r)
         }
     }
     if (rc == 0) {
-        qsort(m.v, (size_t)m.n, sizeof *m.v, cmp_pw);
+        if (m.n > 0)
+            qsort(m.v, (size_t)m.n, sizeof *m.v, cmp_pw);
         r->match = malloc(((size_t)m.n + 1) * sizeof *r->match);
         rc = r->match ? 0 : SS_ENOMEM;
     }

@@ -244,8 +244,7 @@ static ss_cluster_t *preempt_cluster(ss_placements_t **pp)
         assert_true(ss_cluster_add_pod(c, S(c, pend[i]), S(c, "ns"), tm, 100, -1, -1, 0) == 2 + i);
     ss_placements_t *p = ss_placements_create(4);
     assert_non_null(p);
-    p->seq = calloc(4, sizeof *p->seq);
-    assert_non_null(p->seq);
+    assert_non_null(p->seq); /* ss_placements_create makes it */
     const int32_t node[4] = {0, 0, 0, 1}, seq[4] = {0, 2, 3, 1};
     for (int i = 0; i < 4; i++) {
         p->pod[i] = 2 + i;
