@@ -150,13 +150,9 @@ static bool match_cmp(const ss_cluster_t *c, const ss_expr_t *e, int32_t label_v
     return e->op == SS_OP_GT ? have > want : have < want;
 }
 
-bool ss_match_expr(const ss_match_ctx_t *x, const ss_cluster_t *c, const ss_expr_t *e, int32_t node)
+bool ss_match_set_op(const ss_cluster_t *c, const ss_expr_t *e, bool has, int32_t value)
 {
-    if (e->is_field)
-        return match_field(c, e, node);
     const int32_t *vals = c->expr_values + e->val_begin;
-    int32_t value = -1;
-    bool has = ss_node_label(x, c, node, e->key, &value);
     switch (e->op) {
     case SS_OP_IN:
         return e->val_count > 0 && has && in_values(vals, e->val_count, value);
@@ -166,12 +162,20 @@ bool ss_match_expr(const ss_match_ctx_t *x, const ss_cluster_t *c, const ss_expr
         return e->val_count == 0 && has;
     case SS_OP_DOES_NOT_EXIST:
         return e->val_count == 0 && !has;
-    case SS_OP_GT:
-    case SS_OP_LT:
-        return has && match_cmp(c, e, value);
     default:
         return false;
     }
+}
+
+bool ss_match_expr(const ss_match_ctx_t *x, const ss_cluster_t *c, const ss_expr_t *e, int32_t node)
+{
+    if (e->is_field)
+        return match_field(c, e, node);
+    int32_t value = -1;
+    bool has = ss_node_label(x, c, node, e->key, &value);
+    if (e->op != SS_OP_GT && e->op != SS_OP_LT)
+        return ss_match_set_op(c, e, has, value);
+    return has && match_cmp(c, e, value);
 }
 
 bool ss_match_node_selector(const ss_match_ctx_t *x, const ss_cluster_t *c, int32_t tmpl,

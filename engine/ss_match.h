@@ -79,6 +79,11 @@ bool ss_node_label(const ss_match_ctx_t *x, const ss_cluster_t *c, int32_t node,
 bool ss_match_expr(const ss_match_ctx_t *x, const ss_cluster_t *c, const ss_expr_t *e,
                    int32_t node);
 
+/* The set operators (In, NotIn, Exists, DoesNotExist) of e on a label that
+ * is present (has, with value) or not; anything else matches nothing. Shared
+ * by node selectors and label selectors over pods and namespaces. */
+bool ss_match_set_op(const ss_cluster_t *c, const ss_expr_t *e, bool has, int32_t value);
+
 /* True iff node has every (key, value) pair of the template's nodeSelector
  * (hostname implied as in ss_node_label). An empty nodeSelector matches. */
 bool ss_match_node_selector(const ss_match_ctx_t *x, const ss_cluster_t *c, int32_t tmpl,

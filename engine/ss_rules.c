@@ -2,6 +2,8 @@
  * ss_rules.h). */
 #include "ss_rules.h"
 
+#include "ss_match.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,21 +35,7 @@ static bool req_match(const ss_cluster_t *c, const ss_expr_t *e, const ss_label_
         has = true;
         value = implied_value;
     }
-    const int32_t *vals = c->expr_values + e->val_begin;
-    if (e->is_field)
-        return false;
-    switch (e->op) {
-    case SS_OP_IN:
-        return e->val_count > 0 && has && in_values(vals, e->val_count, value);
-    case SS_OP_NOT_IN:
-        return e->val_count > 0 && (!has || !in_values(vals, e->val_count, value));
-    case SS_OP_EXISTS:
-        return e->val_count == 0 && has;
-    case SS_OP_DOES_NOT_EXIST:
-        return e->val_count == 0 && !has;
-    default:
-        return false;
-    }
+    return !e->is_field && ss_match_set_op(c, e, has, value);
 }
 
 static bool sel_match_impl(const ss_cluster_t *c, const ss_selector_t *s, const ss_label_t *l,

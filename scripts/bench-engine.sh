@@ -21,7 +21,8 @@
 #   usage: bash scripts/bench-engine.sh [OUT] [SECTIONS...]
 #   sections: pairs background files scenarios quality determinism rules
 #   (default: all)
-#   PAIRS=5 (pairs per comparison), OPENB=../shared/data/openb, RULES=none
+#   PAIRS=5 (pairs per comparison), OPENB=../shared/data/openb, RULES=none,
+#   RULES_HYPER_PAIRS (hyperscale's pairs in the rules section; default PAIRS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/build/shardsched
@@ -191,7 +192,7 @@ PY
     rules)
         log "== the inter-pod rules: $PAIRS alternating without / with, 2 ranks x 1 thread"
         rules_pairs borg-cell
-        rules_pairs hyperscale
+        PAIRS=${RULES_HYPER_PAIRS:-$PAIRS} rules_pairs hyperscale
         ;;
     *) echo "unknown section $sec" >&2; exit 2 ;;
     esac
