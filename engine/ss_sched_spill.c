@@ -1291,8 +1291,6 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
         const item_t *it = &r->it[i];
         if (it->state == IT_FINAL || it->state == IT_PLACED)
             continue;
-        int32_t first = r->order[it->begin];
-        (void)first;
         if (out->node[s->row_of_pod[r->order[it->begin + it->count - 1]]] < 0)
             n_try++; /* a unit to try again (it may preempt, or fit now) */
     }
@@ -1323,7 +1321,6 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
         s->stats.deferred_s += omp_get_wtime() - td;
         /* The deferred pass may have left more pods unplaced. */
         n_try = 0;
-        int can = 0;
         for (int32_t i = 0; rc == 0 && s->opts.preemption && i < r->n_items; i++) {
             const item_t *it = &r->it[i];
             if (it->state == IT_FINAL || it->state == IT_PLACED)
@@ -1334,13 +1331,10 @@ static int rules_tail(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_e
             if (unplaced && it->group >= 0 &&
                 c->group_topo_mode[it->group] == SS_TOPO_MODE_REQUIRED)
                 continue; /* a required domain is not searched by preemption */
-            if (unplaced) {
+            if (unplaced)
                 units[n_try++] = (ss_unit_t){it->begin, it->count, it->group};
-                can |= c->pod_priority[r->order[it->begin]] > low;
-            }
         }
         double tp = omp_get_wtime();
-        (void)can;
         if (rc == 0 && n_try > 0)
             rc = ss_preempt_run(s, v, st, r->order, units, n_try, out, key2, &seq2, err);
         s->stats.preempt_s += omp_get_wtime() - tp;
