@@ -1227,6 +1227,7 @@ static int most_common(const int64_t *counts)
  * rules, walked best first until no node can beat the best found ---------- */
 
 typedef struct {
+    int64_t key;  /* base + the pair's hostname spread terms */
     int64_t base; /* policy fit + static score */
     int32_t node, zone;
 } went_t;
@@ -1236,15 +1237,37 @@ static int cmp_went(const void *a, const void *b)
     const went_t *x = a, *y = b;
     if (x->zone != y->zone)
         return x->zone < y->zone ? -1 : 1;
-    if (x->base != y->base)
-        return x->base > y->base ? -1 : 1;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
     return (x->node > y->node) - (x->node < y->node);
+}
+
+/* The score terms of p's soft spread constraints and preferred terms on
+ * hostname at node, the preferred ones divided by tw (the pod's total_w):
+ * within a run in a partition they change only on the node placed on (nobody
+ * else places there meanwhile), so the walk keeps them in its key. */
+static int64_t host_terms(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, int32_t node,
+                          int64_t tw)
+{
+    int64_t spread = 0, pref = 0;
+    for (int32_t i = 0; i < p->rule_n; i++) {
+        const rule_t *ru = &r->rules[p->rule_b + i];
+        if ((ru->type != R_SPREAD_SOFT && ru->type != R_PREF) || !r->ctr[ru->counter].host)
+            continue;
+        int32_t cnt = vcount(v, ru->counter, r->c->node_name[node]);
+        if (ru->type == R_SPREAD_SOFT)
+            spread += cnt < 50 ? cnt : 50;
+        else
+            pref += cnt > 0 ? ru->weight : 0;
+    }
+    return -2 * spread + (tw > 0 ? 200 * pref / tw : 0);
 }
 
 typedef struct {
     went_t *e;
     int32_t n;
     int32_t *seg; /* [n_zones + 2] segment starts by zone index */
+    int64_t tw;   /* the total_w the keys were computed with */
 } walk_t;
 
 static int64_t base_of(ss_sched_t *s, const ss_work_t *w, const ss_state_t *st, int32_t t,
@@ -1260,9 +1283,31 @@ static int64_t base_of(ss_sched_t *s, const ss_work_t *w, const ss_state_t *st, 
     return SS_WEIGHT_FIT * ss_policy_fit(s->policy->id, s->pctx, st, tp, node) + bonus;
 }
 
-static int walk_build(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r, const ss_state_t *st,
-                      int32_t t, walk_t *k)
+static void walk_segments(const ss_rules_t *r, walk_t *k)
 {
+    int32_t Z = r->n_zones + 1;
+    qsort(k->e, (size_t)k->n, sizeof *k->e, cmp_went);
+    for (int32_t i = 0, z = 0; z <= Z; z++) {
+        while (i < k->n && k->e[i].zone < z)
+            i++;
+        k->seg[z] = i;
+    }
+}
+
+/* The pod's total_w changed (an owner's first pod was counted): new keys. */
+static void walk_rekey(const ss_rview_t *v, const pair_t *p, walk_t *k, int64_t tw)
+{
+    k->tw = tw;
+    for (int32_t i = 0; i < k->n; i++)
+        k->e[i].key = k->e[i].base + host_terms(v->r, v, p, k->e[i].node, tw);
+    walk_segments(v->r, k);
+}
+
+static int walk_build(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const pair_t *p,
+                      const ss_state_t *st, int64_t tw, walk_t *k)
+{
+    const ss_rules_t *r = v->r;
+    int32_t t = p->t;
     int32_t Z = r->n_zones + 1;
     k->e = malloc(((size_t)(w->hi - w->lo) + 1) * sizeof *k->e);
     k->seg = calloc((size_t)Z + 1, sizeof *k->seg);
@@ -1273,21 +1318,20 @@ static int walk_build(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r, co
         int why;
         int64_t b = base_of(s, w, st, t, node, &why);
         if (why == SS_REASON_NONE)
-            k->e[k->n++] = (went_t){b, node, r->zone_of_class[s->cl.node_class[node]]};
+            k->e[k->n++] = (went_t){b + host_terms(r, v, p, node, tw), b, node,
+                                    r->zone_of_class[s->cl.node_class[node]]};
     }
-    qsort(k->e, (size_t)k->n, sizeof *k->e, cmp_went);
-    for (int32_t i = 0, z = 0; z <= Z; z++) {
-        while (i < k->n && k->e[i].zone < z)
-            i++;
-        k->seg[z] = i;
-    }
+    k->tw = tw;
+    walk_segments(r, k);
     return 0;
 }
 
 /* The placed node changed: its entry moves (or leaves when nothing fits). */
-static void walk_update(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r,
-                        const ss_state_t *st, int32_t t, walk_t *k, int32_t node)
+static void walk_update(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, const pair_t *p,
+                        const ss_state_t *st, walk_t *k, int32_t node)
 {
+    const ss_rules_t *r = v->r;
+    int32_t t = p->t;
     int32_t z = r->zone_of_class[s->cl.node_class[node]], a = k->seg[z], b = k->seg[z + 1], i = a;
     while (i < b && k->e[i].node != node)
         i++;
@@ -1301,7 +1345,7 @@ static void walk_update(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r,
     int64_t base = base_of(s, w, st, t, node, &why);
     if (why != SS_REASON_NONE)
         return;
-    went_t x = {base, node, z};
+    went_t x = {base + host_terms(r, v, p, node, k->tw), base, node, z};
     int32_t lo = k->seg[z], hi = k->seg[z + 1];
     while (lo < hi) { /* first entry that sorts after x */
         int32_t m = (lo + hi) / 2;
@@ -1317,8 +1361,10 @@ static void walk_update(ss_sched_t *s, const ss_work_t *w, const ss_rules_t *r,
         k->seg[j]++;
 }
 
-/* Upper bound of the rule terms on any node of zone index z: the zone
- * spread terms exactly, every other penalty as 0, every bonus in full. */
+/* Upper bound of the rule terms on any node of zone index z beyond the
+ * walk's key (which has the hostname terms): the zone spread terms exactly,
+ * every other penalty as 0, every other bonus in full (rounded up: the key
+ * rounded its share of the preferred terms down). */
 static int64_t zone_bound(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p,
                           const prep_t *pp, int32_t z)
 {
@@ -1330,13 +1376,13 @@ static int64_t zone_bound(const ss_rules_t *r, const ss_rview_t *v, const pair_t
         if (ru->type == R_SPREAD_SOFT && ct->key == r->zone_key && r->zone_key >= 0) {
             int32_t cnt = zv >= 0 ? vcount(v, ru->counter, zv) : 50;
             spread += cnt < 50 ? cnt : 50;
-        } else if (ru->type == R_PREF && ru->weight > 0) {
+        } else if (ru->type == R_PREF && ru->weight > 0 && !ct->host) {
             pos += ru->weight;
         } else if (ru->type == R_LOCALITY && pp->loc_zone >= 0 && zv == pp->loc_zone) {
             loc = 300;
         }
     }
-    return -2 * spread + (pp->total_w > 0 ? 200 * pos / pp->total_w : 0) + loc;
+    return -2 * spread + (pp->total_w > 0 ? (200 * pos + pp->total_w - 1) / pp->total_w : 0) + loc;
 }
 
 /* Best node by the walk; res->node -1 when none passes (reasons not set). */
@@ -1352,7 +1398,10 @@ static void walk_best(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, co
         int64_t bound = zone_bound(r, v, p, pp, z);
         for (int32_t i = k->seg[z]; i < k->seg[z + 1]; i++) {
             const went_t *e = &k->e[i];
-            if (res->node >= 0 && e->base + bound < res->score)
+            /* Later entries of the segment have a lower key, or the same key
+             * and a higher node index: none can win past this. */
+            if (res->node >= 0 && (e->key + bound < res->score ||
+                                   (e->key + bound == res->score && e->node > res->node)))
                 break;
             int64_t add = 0;
             if (eval_node(r, v, p, pp, e->node, &add) != SS_REASON_NONE)
@@ -1388,12 +1437,17 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     /* Inside a partition every node is scored: by the walk for runs. */
     walk_t wk = {0};
     int walk = shards && n >= 2;
-    if (walk && walk_build(s, w, r, st, p->t, &wk) < 0)
-        rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+    if (walk) {
+        prepare(r, v, p, &pp);
+        if (walk_build(s, w, v, p, st, pp.total_w, &wk) < 0)
+            rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+    }
     for (int32_t i = 0; i < n && rc == 0; i++) {
         int32_t pod = pods[i], row = s->row_of_pod[pod];
         prepare(r, v, p, &pp);
         scan_t res;
+        if (walk && pp.total_w != wk.tw)
+            walk_rekey(v, p, &wk, pp.total_w);
         if (walk)
             walk_best(s, w, v, p, &pp, &wk, &res);
         if (!walk || res.node < 0)
@@ -1421,7 +1475,7 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
         out->seq[row] = (*seq)++;
         (*placed)++;
         if (walk)
-            walk_update(s, w, r, st, p->t, &wk, res.node);
+            walk_update(s, w, v, p, st, &wk, res.node);
     }
     free(wk.e);
     free(wk.seg);
