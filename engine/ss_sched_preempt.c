@@ -36,6 +36,8 @@ typedef struct {
     int32_t *buf, *buf2;         /* [n_pods on a node] */
     uint8_t *viol;               /* [n_pods on a node] */
     int32_t *pot;                /* [n_nodes] the potential nodes of a preemptor */
+    uint8_t *is_dirty;           /* [n_nodes] a victim left the node */
+    int32_t *dirty, n_dirty;     /* those nodes */
     int32_t low;                 /* the lowest running priority: no victim below it */
     int8_t *why;                 /* [cap_why] a gang's reasons before its try */
     int32_t cap_why;
@@ -169,8 +171,7 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
             return why < 0 ? why : 0;
         }
     }
-    g_c = c;
-    qsort(x->buf, (size_t)n, sizeof *x->buf, cmp_important);
+    /* x->buf is most important first: each node's pods are sorted so. */
     /* filterPodsWithPDBViolation: violating first, then the others. */
     uint8_t *viol = x->viol;
     memset(viol, 0, (size_t)n);
@@ -259,14 +260,32 @@ static bool better(const cand_t *a, const cand_t *b)
     return a->node < b->node;
 }
 
+/* Whether pod, which failed before on every node, may fit now: with a
+ * filtering rule it may anywhere (an affinity target landed since, a
+ * spread minimum rose); without one only where a victim left (everything
+ * else only lost room since). */
+static bool may_fit_now(pctx_t *x, int32_t pod)
+{
+    if (ss_rules_has_hard_rules(x->v, pod))
+        return true;
+    int32_t t = x->c->pod_template[pod];
+    ss_sched_verdict(x->s, &x->w, t);
+    for (int32_t i = 0; i < x->n_dirty; i++) {
+        int64_t bonus;
+        int32_t n = x->dirty[i];
+        if (ss_sched_node_static(x->s, &x->w, t, n, &bonus) == SS_REASON_NONE &&
+            ss_state_fit(x->st, tmpl_of(x, pod), n) == SS_REASON_NONE)
+            return true;
+    }
+    return false;
+}
+
 /* Places pod normally, or by preempting. 1 placed, 0 not, negative error. */
 static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
 {
     const ss_cluster_t *c = x->c;
     int32_t row = x->s->row_of_pod[pod], got = 0;
-    /* Until a victim leaves, a pod without rules that failed before cannot
-     * fit now (with rules it may: an affinity target landed since). */
-    int rc = x->out->n_victims > 0 || ss_rules_has_rules(x->v, pod)
+    int rc = may_fit_now(x, pod)
                  ? ss_rules_place(x->s, &x->w, x->v, x->st, 0, &pod, 1, x->out, x->seq2, &got)
                  : 0;
     if (rc < 0)
@@ -308,7 +327,8 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
         return SS_ENOMEM;
     }
     const ss_template_t *ptp = tmpl_of(x, pod);
-    x->fast = ptp->req.gpu_count == 0 && !ss_rules_has_rules(x->v, pod);
+    /* Soft rules only score: the fit is then resources only. */
+    x->fast = ptp->req.gpu_count == 0 && !ss_rules_has_hard_rules(x->v, pod);
     int32_t off = N > 0 ? (int32_t)(((uint64_t)o->seed) % (uint64_t)N) : 0;
     int64_t found = 0, nonviol = 0;
     int32_t L = level_of(x, c->pod_priority[pod]);
@@ -342,6 +362,10 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
             rc = remove_pod(x, q, -1);
             x->removed[q] = 1;
             freeable_add(x, q, -1);
+            if (!x->is_dirty[best.node]) {
+                x->is_dirty[best.node] = 1;
+                x->dirty[x->n_dirty++] = best.node;
+            }
             for (int32_t j = x->tp_b[c->pod_template[q]]; j < x->tp_b[c->pod_template[q] + 1]; j++)
                 if (tmpl_of(x, q)->plabel_count > 0 && c->pdbs[x->tp_pdb[j]].ns == c->pod_ns[q])
                     x->pdb_left[x->tp_pdb[j]]--;
@@ -432,7 +456,9 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
     x->buf2 = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf2);
     x->viol = malloc((size_t)x->cap_buf + 1);
     x->pot = malloc(nn * sizeof *x->pot);
-    if (!fill || !x->buf || !x->buf2 || !x->viol || !x->pot) {
+    x->is_dirty = calloc(nn, 1);
+    x->dirty = malloc(nn * sizeof *x->dirty);
+    if (!fill || !x->buf || !x->buf2 || !x->viol || !x->pot || !x->is_dirty || !x->dirty) {
         free(fill);
         return SS_ENOMEM;
     }
@@ -441,6 +467,10 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
         if (c->pod_node[p] >= 0)
             x->node_pods[fill[c->pod_node[p]]++] = p;
     free(fill);
+    g_c = c; /* each node's pods most important first, once */
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        qsort(x->node_pods + x->node_b[n], (size_t)(x->node_b[n + 1] - x->node_b[n]),
+              sizeof *x->node_pods, cmp_important);
     if (ss_pdb_allowed_all(c, x->pdb_left) < 0)
         return SS_ENOMEM;
     x->tp_b = calloc((size_t)c->n_templates + 2, sizeof *x->tp_b);
@@ -503,6 +533,8 @@ static void ctx_free(pctx_t *x)
     free(x->buf2);
     free(x->viol);
     free(x->pot);
+    free(x->is_dirty);
+    free(x->dirty);
     free(x->undo);
     free(x->tp_b);
     free(x->tp_pdb);

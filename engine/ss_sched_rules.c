@@ -1489,6 +1489,17 @@ bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod)
     return v->r->pairs[v->r->pair_of_pod[pod]].rule_n > 0;
 }
 
+bool ss_rules_has_hard_rules(const ss_rview_t *v, int32_t pod)
+{
+    const pair_t *p = &v->r->pairs[v->r->pair_of_pod[pod]];
+    for (int32_t i = 0; i < p->rule_n; i++) {
+        int t = v->r->rules[p->rule_b + i].type;
+        if (t == R_SPREAD_HARD || t == R_AFF_REQ || t == R_ANTI_REQ || t == R_REPEL)
+            return true;
+    }
+    return false;
+}
+
 bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod)
 {
     const pair_t *p = &v->r->pairs[v->r->pair_of_pod[pod]];

@@ -60,6 +60,10 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
 /* True iff pod's pair has a rule of its own or one of another pod applies
  * to it (its filters or score depend on the counts). */
 bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod);
+/* True iff one of pod's rules filters nodes (a DoNotSchedule spread, a
+ * required (anti-)affinity term, or an existing pod's required
+ * anti-affinity): without one, only its score depends on the counts. */
+bool ss_rules_has_hard_rules(const ss_rview_t *v, int32_t pod);
 /* True iff pod has a DoNotSchedule spread constraint (a node without its
  * key is then no preemption candidate). */
 bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod);
