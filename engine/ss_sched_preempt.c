@@ -34,7 +34,10 @@ typedef struct {
     uint8_t *removed;            /* [n_pods] victims so far */
     int32_t *pdb_left;           /* [n_pdbs] disruptions still allowed */
     int32_t *buf, *buf2;         /* [n_pods on a node] */
+    int32_t *gfree;              /* [GPUs on a node] free milli-GPU while choosing victims */
     uint8_t *viol;               /* [n_pods on a node] */
+    uint8_t *mark;               /* [n_counters] the counters the preemptor's hard rules read */
+    ss_rprep_t *prep;            /* the preemptor's hard rules, prepared; NULL: none */
     int32_t *pot;                /* [n_nodes] the potential nodes of a preemptor */
     uint8_t *is_dirty;           /* [n_nodes] a victim left the node */
     int32_t *dirty, n_dirty;     /* those nodes */
@@ -43,9 +46,10 @@ typedef struct {
     int32_t cap_why;
     int32_t n_levels, *levels; /* the preemptors' distinct priorities, ascending */
     struct res *freeable;      /* [n_nodes * n_levels] requests of running pods below each */
+    int64_t *fcpu, *fmem;      /* [n_levels * n_nodes] the same cpu and memory, level-major */
     int32_t cap_buf;
     int32_t *tp_b, *tp_pdb; /* per template: the PDBs whose selector its labels match (CSR) */
-    int fast;               /* the current preemptor: resources only (no rules, no GPUs) */
+    int fast;               /* the current preemptor: resources and GPUs only (no filtering rule) */
     /* undo log of a gang's tentative work: +row placed, -(pod+1) victim */
     int32_t *undo;
     int32_t n_undo, cap_undo;
@@ -134,9 +138,31 @@ static int32_t level_of(const pctx_t *x, int32_t prio)
 static void freeable_add(pctx_t *x, int32_t q, int sign)
 {
     int32_t node = x->c->pod_node[q];
+    const ss_template_t *t = tmpl_of(x, q);
     for (int32_t i = 0; i < x->n_levels; i++)
-        if (x->levels[i] > x->c->pod_priority[q])
-            res_add(&x->freeable[(size_t)node * x->n_levels + i], tmpl_of(x, q), sign);
+        if (x->levels[i] > x->c->pod_priority[q]) {
+            res_add(&x->freeable[(size_t)node * x->n_levels + i], t, sign);
+            x->fcpu[(size_t)i * x->c->n_nodes + node] += sign * t->req.cpu_milli;
+            x->fmem[(size_t)i * x->c->n_nodes + node] += sign * t->req.memory;
+        }
+}
+
+/* The node's GPUs as x->gfree says, with pod q's share freed (sign +1) or
+ * taken back (-1). */
+static void gfree_add(pctx_t *x, int32_t q, int sign)
+{
+    const ss_template_t *t = tmpl_of(x, q);
+    for (uint64_t m = x->c->pod_gpu_mask[q]; m && t->req.gpu_count > 0; m &= m - 1)
+        x->gfree[__builtin_ctzll(m)] += sign * t->req.gpu_milli;
+}
+
+/* Resources only (the pod has no filtering rule): requests and GPUs fit
+ * once `extra` and the GPUs in x->gfree are what is free beyond the state. */
+static bool fast_fit(const pctx_t *x, const ss_template_t *tp, int32_t node, const res_t *extra)
+{
+    return res_fit(x, tp, node, extra) &&
+           (tp->req.gpu_count == 0 ||
+            ss_state_pick_gpus_from(x->c, tp, node, x->gfree) != UINT64_MAX);
 }
 
 /* SelectVictimsOnNode. 1: a candidate (c filled, state unchanged), 0: not,
@@ -153,13 +179,32 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
     if (n == 0)
         return 0;
     const ss_template_t *ptp = tmpl_of(x, pod);
+    /* When no pod that could go is counted by the pod's filtering rules,
+     * those rules see the same whatever goes: decided once, and the
+     * victims are then chosen by resources and GPUs alone. */
+    int fast = x->fast, i0 = 0;
+    while (!fast && i0 < n && !ss_rules_counted(x->v, x->buf[i0], x->mark))
+        i0++;
+    if (!fast && i0 == n) {
+        int why = ss_rules_prep_filter(x->v, x->prep, node);
+        if (why != SS_REASON_NONE)
+            return why < 0 ? why : 0;
+        fast = 1;
+    }
     res_t extra = {0};
     for (int32_t i = 0; i < n; i++)
         res_add(&extra, tmpl_of(x, x->buf[i]), +1);
-    if (!res_fit(x, ptp, node, &extra))
+    if (fast) { /* the GPUs as they would be with every lower-priority pod gone */
+        int32_t b = c->node_gpu_begin[node];
+        for (int32_t i = 0; i < c->node_gpu_count[node]; i++)
+            x->gfree[i] = x->st->gpu_free[b + i];
+        for (int32_t i = 0; i < n; i++)
+            gfree_add(x, x->buf[i], +1);
+    }
+    if (!(fast ? fast_fit(x, ptp, node, &extra) : res_fit(x, ptp, node, &extra)))
         return 0; /* not even every lower-priority pod gone makes room */
     int why = SS_REASON_NONE;
-    if (!x->fast) {
+    if (!fast) {
         for (int32_t i = 0; i < n; i++)
             if (remove_pod(x, x->buf[i], -1) < 0)
                 return SS_ENOMEM;
@@ -194,16 +239,18 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
                 x->buf2[m++] = x->buf[i] * 2 + pass;
     cd->nv = cd->n_viol = 0;
     int rc = 0;
-    for (int32_t i = 0; i < m && rc == 0 && x->fast; i++) { /* resources only */
+    for (int32_t i = 0; i < m && rc == 0 && fast; i++) { /* resources only */
         int32_t q = x->buf2[i] / 2;
         res_add(&extra, tmpl_of(x, q), -1);
-        if (!res_fit(x, ptp, node, &extra)) {
+        gfree_add(x, q, -1);
+        if (!fast_fit(x, ptp, node, &extra)) {
             res_add(&extra, tmpl_of(x, q), +1);
+            gfree_add(x, q, +1);
             cd->victims[cd->nv++] = q;
             cd->n_viol += x->buf2[i] & 1;
         }
     }
-    for (int32_t i = 0; i < m && rc == 0 && !x->fast; i++) { /* reprieve what still fits */
+    for (int32_t i = 0; i < m && rc == 0 && !fast; i++) { /* reprieve what still fits */
         int32_t q = x->buf2[i] / 2;
         if ((rc = remove_pod(x, q, +1)) < 0)
             break;
@@ -216,7 +263,7 @@ static int select_victims(pctx_t *x, int32_t pod, int32_t node, int pdb_hard, ca
             cd->n_viol += x->buf2[i] & 1;
         }
     }
-    for (int32_t i = 0; i < cd->nv && rc == 0 && !x->fast; i++) /* leave the state as it was */
+    for (int32_t i = 0; i < cd->nv && rc == 0 && !fast; i++) /* leave the state as it was */
         rc = remove_pod(x, cd->victims[i], +1);
     if (rc < 0)
         return rc;
@@ -297,6 +344,8 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
     if (!o->preemption || (tmpl_of(x, pod)->flags & SS_TF_PREEMPT_NEVER) ||
         c->pod_priority[pod] <= x->low)
         return 0;
+    int32_t L = level_of(x, c->pod_priority[pod]);
+    int hard = ss_rules_has_hard_rules(x->v, pod);
     /* kube's DryRunPreemption: the potential nodes (static filters pass),
      * numCandidates of them from the offset, until one breaks no PDB. */
     int32_t N = 0;
@@ -327,14 +376,22 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
         return SS_ENOMEM;
     }
     const ss_template_t *ptp = tmpl_of(x, pod);
-    /* Soft rules only score: the fit is then resources only. */
-    x->fast = ptp->req.gpu_count == 0 && !ss_rules_has_hard_rules(x->v, pod);
+    /* Soft rules only score: the fit is then resources and GPUs only. */
+    x->fast = !hard;
+    if (hard) {
+        ss_rules_mark_hard(x->v, pod, x->mark, 1);
+        if (!(x->prep = ss_rules_prep_create(x->v, pod)))
+            rc = SS_ENOMEM;
+    }
     int32_t off = N > 0 ? (int32_t)(((uint64_t)o->seed) % (uint64_t)N) : 0;
     int64_t found = 0, nonviol = 0;
-    int32_t L = level_of(x, c->pod_priority[pod]);
+    const int64_t *fc = L >= 0 ? x->fcpu + (size_t)L * c->n_nodes : NULL;
+    const int64_t *fm = L >= 0 ? x->fmem + (size_t)L * c->n_nodes : NULL;
     for (int32_t i = 0; i < N && rc == 0; i++) {
-        int32_t node = x->pot[(off + i) % N];
-        if (L >= 0 && !res_fit(x, ptp, node, &x->freeable[(size_t)node * x->n_levels + L]))
+        int32_t node = x->pot[off + i < N ? off + i : off + i - N];
+        if (L >= 0 && (x->st->free_cpu[node] + fc[node] < ptp->req.cpu_milli ||
+                       x->st->free_mem[node] + fm[node] < ptp->req.memory ||
+                       !res_fit(x, ptp, node, &x->freeable[(size_t)node * x->n_levels + L])))
             continue; /* even every lower-priority pod gone leaves no room */
         int k = select_victims(x, pod, node, o->pdb_hard, &cur);
         if (k < 0) {
@@ -390,6 +447,10 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
     }
     free(best.victims);
     free(cur.victims);
+    if (hard)
+        ss_rules_mark_hard(x->v, pod, x->mark, 0);
+    ss_rules_prep_destroy(x->prep);
+    x->prep = NULL;
     return rc < 0 ? rc : placed;
 }
 
@@ -455,10 +516,16 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
     x->buf = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf);
     x->buf2 = malloc(((size_t)x->cap_buf + 1) * sizeof *x->buf2);
     x->viol = malloc((size_t)x->cap_buf + 1);
+    int32_t max_gpus = 0;
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        max_gpus = c->node_gpu_count[n] > max_gpus ? c->node_gpu_count[n] : max_gpus;
+    x->gfree = malloc(((size_t)max_gpus + 1) * sizeof *x->gfree);
+    x->mark = calloc((size_t)ss_rules_n_counters(v) + 1, 1);
     x->pot = malloc(nn * sizeof *x->pot);
     x->is_dirty = calloc(nn, 1);
     x->dirty = malloc(nn * sizeof *x->dirty);
-    if (!fill || !x->buf || !x->buf2 || !x->viol || !x->pot || !x->is_dirty || !x->dirty) {
+    if (!fill || !x->buf || !x->buf2 || !x->viol || !x->pot || !x->is_dirty || !x->dirty ||
+        !x->gfree || !x->mark) {
         free(fill);
         return SS_ENOMEM;
     }
@@ -513,7 +580,9 @@ static int ctx_init(pctx_t *x, ss_sched_t *s, ss_rview_t *v, ss_state_t *st, ss_
         x->levels[x->n_levels++] = c->pod_priority[p];
     }
     x->freeable = calloc((size_t)c->n_nodes * (size_t)x->n_levels + 1, sizeof *x->freeable);
-    if (!x->freeable)
+    x->fcpu = calloc((size_t)c->n_nodes * (size_t)x->n_levels + 1, sizeof *x->fcpu);
+    x->fmem = calloc((size_t)c->n_nodes * (size_t)x->n_levels + 1, sizeof *x->fmem);
+    if (!x->freeable || !x->fcpu || !x->fmem)
         return SS_ENOMEM;
     for (int32_t p = 0; p < c->n_pods; p++)
         if (c->pod_node[p] >= 0)
@@ -532,6 +601,8 @@ static void ctx_free(pctx_t *x)
     free(x->buf);
     free(x->buf2);
     free(x->viol);
+    free(x->gfree);
+    free(x->mark);
     free(x->pot);
     free(x->is_dirty);
     free(x->dirty);
@@ -540,6 +611,8 @@ static void ctx_free(pctx_t *x)
     free(x->tp_pdb);
     free(x->levels);
     free(x->freeable);
+    free(x->fcpu);
+    free(x->fmem);
 }
 
 int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *order,

@@ -979,7 +979,8 @@ static inline int64_t vtotal(const ss_rview_t *v, int32_t k)
 /* What a pod's rules need once per pod: the global minimum of each hard
  * spread constraint, the affinity exception, the locality zone. */
 typedef struct {
-    int32_t *min; /* [rule_n] */
+    int32_t *min;         /* [rule_n] */
+    int32_t *mval, *mcnt; /* [rule_n] a rule's last domain (not hostname) and its count */
     int aff_exception;
     int32_t loc_zone;
     int64_t total_w; /* the weights the preferred terms are divided by */
@@ -1012,6 +1013,8 @@ static void prepare(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, p
     int64_t matching = 0;
     pp->loc_zone = -1;
     pp->total_w = 0;
+    for (int32_t i = 0; i < p->rule_n; i++)
+        pp->mval[i] = INT32_MIN;
     for (int32_t i = 0; i < p->rule_n; i++) {
         const rule_t *ru = &r->rules[p->rule_b + i];
         /* The pod's own preferred terms, and those of pods already placed
@@ -1041,45 +1044,62 @@ static void prepare(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, p
     pp->aff_exception = any_aff && all_self && matching == 0;
 }
 
+/* The count of rule i's counter on domain val (0 without the key): the
+ * last one of a domain wider than a node is kept for the pod (nodes come in
+ * runs of one zone). */
+static inline int32_t rcount(const ss_rview_t *v, const rule_t *ru, int32_t i, const prep_t *pp,
+                             int32_t val)
+{
+    if (val < 0)
+        return 0;
+    if (v->r->ctr[ru->counter].host)
+        return vcount(v, ru->counter, val);
+    if (pp->mval[i] != val) {
+        pp->mval[i] = val;
+        pp->mcnt[i] = vcount(v, ru->counter, val);
+    }
+    return pp->mcnt[i];
+}
+
+/* The filter of hard rule i of pair p (rules[p->rule_b + i]) on a domain
+ * of value val (-1: the node lacks the key): SS_REASON_NONE or a reason. */
+static int hard_check(const ss_rview_t *v, const rule_t *ru, int32_t i, const prep_t *pp,
+                      int32_t val)
+{
+    if (ru->type == R_AFF_REQ && pp->aff_exception) /* the key is still needed */
+        return val < 0 ? SS_REASON_POD_AFFINITY : SS_REASON_NONE;
+    int32_t cnt = rcount(v, ru, i, pp, val);
+    switch (ru->type) {
+    case R_SPREAD_HARD:
+        if (val < 0)
+            return SS_REASON_SPREAD_LABEL;
+        return (int64_t)cnt + ru->self - pp->min[i] > ru->max_skew ? SS_REASON_SPREAD
+                                                                   : SS_REASON_NONE;
+    case R_AFF_REQ:
+        return val < 0 || cnt == 0 ? SS_REASON_POD_AFFINITY : SS_REASON_NONE;
+    case R_ANTI_REQ:
+        return cnt > 0 ? SS_REASON_POD_ANTI_AFFINITY : SS_REASON_NONE;
+    default: /* R_REPEL */
+        return cnt > 0 ? SS_REASON_EXISTING_ANTI_AFFINITY : SS_REASON_NONE;
+    }
+}
+
+static const int8_t hard_order[4] = {R_SPREAD_HARD, R_AFF_REQ, R_ANTI_REQ, R_REPEL};
+
 /* Filters (reason, or SS_REASON_NONE) and score terms of pair p on node:
  * spread, pod affinity, pod anti-affinity, existing pods' anti-affinity, in
  * kube-scheduler's order. */
 static int eval_node(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, const prep_t *pp,
                      int32_t node, int64_t *add)
 {
-    static const int8_t order[4] = {R_SPREAD_HARD, R_AFF_REQ, R_ANTI_REQ, R_REPEL};
     for (int o = 0; o < 4; o++)
         for (int32_t i = 0; i < p->rule_n; i++) {
             const rule_t *ru = &r->rules[p->rule_b + i];
-            if (ru->type != order[o])
+            if (ru->type != hard_order[o])
                 continue;
-            int32_t val = ctr_value(r, &r->ctr[ru->counter], node);
-            if (ru->type == R_AFF_REQ && pp->aff_exception) { /* the key is still needed */
-                if (val < 0)
-                    return SS_REASON_POD_AFFINITY;
-                continue;
-            }
-            int32_t cnt = val >= 0 ? vcount(v, ru->counter, val) : 0;
-            switch (ru->type) {
-            case R_SPREAD_HARD:
-                if (val < 0)
-                    return SS_REASON_SPREAD_LABEL;
-                if ((int64_t)cnt + ru->self - pp->min[i] > ru->max_skew)
-                    return SS_REASON_SPREAD;
-                break;
-            case R_AFF_REQ:
-                if (val < 0 || cnt == 0)
-                    return SS_REASON_POD_AFFINITY;
-                break;
-            case R_ANTI_REQ:
-                if (cnt > 0)
-                    return SS_REASON_POD_ANTI_AFFINITY;
-                break;
-            default:
-                if (cnt > 0)
-                    return SS_REASON_EXISTING_ANTI_AFFINITY;
-                break;
-            }
+            int why = hard_check(v, ru, i, pp, ctr_value(r, &r->ctr[ru->counter], node));
+            if (why != SS_REASON_NONE)
+                return why;
         }
     int64_t spread = 0, pref = 0, loc = 0;
     for (int32_t i = 0; i < p->rule_n; i++) {
@@ -1087,7 +1107,7 @@ static int eval_node(const ss_rules_t *r, const ss_rview_t *v, const pair_t *p, 
         if (ru->type != R_SPREAD_SOFT && ru->type != R_PREF && ru->type != R_LOCALITY)
             continue;
         int32_t val = ctr_value(r, &r->ctr[ru->counter], node);
-        int32_t cnt = val >= 0 ? vcount(v, ru->counter, val) : 0;
+        int32_t cnt = rcount(v, ru, i, pp, val);
         if (ru->type == R_SPREAD_SOFT)
             spread += val < 0 ? 50 : cnt < 50 ? cnt : 50;
         else if (ru->type == R_PREF)
@@ -1417,21 +1437,45 @@ static void walk_best(ss_sched_t *s, const ss_work_t *w, const ss_rview_t *v, co
     (void)w;
 }
 
+/* Puts pod on node: state (through the shards when shards is 1), counts,
+ * its row and the next commit number. */
+static int commit(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, int shards,
+                  int32_t pod, int32_t node, ss_placements_t *out, int32_t *seq)
+{
+    const pair_t *p = &v->r->pairs[v->r->pair_of_pod[pod]];
+    const ss_template_t *tp = &s->c->templates[p->t];
+    int32_t row = s->row_of_pod[pod];
+    int rc = 0;
+    uint64_t mask = ss_policy_pick_gpus(s->pctx, st, p->t, node);
+    if (shards)
+        rc = ss_shard_apply(s, &s->sh[s->node_shard[node]], tp, node, mask, +1);
+    else
+        ss_state_apply(st, tp, node, mask, +1);
+    if (rc == 0)
+        rc = ss_rview_add(v, pod, node, +1);
+    if (rc < 0)
+        return ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+    out->node[row] = node;
+    out->gpu_mask[row] = mask;
+    out->reason[row] = SS_REASON_NONE;
+    out->seq[row] = (*seq)++;
+    return 0;
+}
+
 int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, int shards,
                    const int32_t *pods, int32_t n, ss_placements_t *out, int32_t *seq,
                    int32_t *placed)
 {
     const ss_rules_t *r = v->r;
-    const ss_cluster_t *c = s->c;
     *placed = 0;
     if (n <= 0)
         return 0;
     const pair_t *p = &r->pairs[r->pair_of_pod[pods[0]]];
-    int32_t mins[64], *min = p->rule_n <= 64 ? mins : malloc((size_t)p->rule_n * sizeof *min);
+    int32_t mins[3 * 64],
+        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
     if (!min)
         return ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
-    prep_t pp = {.min = min};
-    const ss_template_t *tp = &c->templates[p->t];
+    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
     ss_sched_verdict(s, w, p->t);
     int rc = 0;
     /* Inside a partition every node is scored: by the walk for runs. */
@@ -1443,7 +1487,7 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
             rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
     }
     for (int32_t i = 0; i < n && rc == 0; i++) {
-        int32_t pod = pods[i], row = s->row_of_pod[pod];
+        int32_t pod = pods[i];
         prepare(r, v, p, &pp);
         scan_t res;
         if (walk && pp.total_w != wk.tw)
@@ -1458,21 +1502,8 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
                 out->reason[s->row_of_pod[pods[j]]] = why;
             break;
         }
-        uint64_t mask = ss_policy_pick_gpus(s->pctx, st, p->t, res.node);
-        if (shards)
-            rc = ss_shard_apply(s, &s->sh[s->node_shard[res.node]], tp, res.node, mask, +1);
-        else
-            ss_state_apply(st, tp, res.node, mask, +1);
-        if (rc == 0)
-            rc = ss_rview_add(v, pod, res.node, +1);
-        if (rc < 0) {
-            rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+        if ((rc = commit(s, w, v, st, shards, pod, res.node, out, seq)) < 0)
             break;
-        }
-        out->node[row] = res.node;
-        out->gpu_mask[row] = mask;
-        out->reason[row] = SS_REASON_NONE;
-        out->seq[row] = (*seq)++;
         (*placed)++;
         if (walk)
             walk_update(s, w, v, p, st, &wk, res.node);
@@ -1482,6 +1513,135 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     if (min != mins)
         free(min);
     return rc;
+}
+
+/* ---------- the deferred pass: walks per partition ---------- */
+
+struct ss_rwalks {
+    int32_t n_parts, pair; /* the pair the walks are for; -1: none */
+    walk_t *w;             /* [n_parts]; e == NULL: not built */
+};
+
+ss_rwalks_t *ss_rwalks_create(int32_t n_parts)
+{
+    ss_rwalks_t *k = calloc(1, sizeof *k);
+    if (!k || !(k->w = calloc((size_t)n_parts + 1, sizeof *k->w))) {
+        free(k);
+        return NULL;
+    }
+    k->n_parts = n_parts;
+    k->pair = -1;
+    return k;
+}
+
+void ss_rwalks_reset(ss_rwalks_t *k)
+{
+    for (int32_t q = 0; k && q < k->n_parts; q++) {
+        free(k->w[q].e);
+        free(k->w[q].seg);
+        memset(&k->w[q], 0, sizeof k->w[q]);
+    }
+    if (k)
+        k->pair = -1;
+}
+
+void ss_rwalks_destroy(ss_rwalks_t *k)
+{
+    if (!k)
+        return;
+    ss_rwalks_reset(k);
+    free(k->w);
+    free(k);
+}
+
+int ss_rules_walk_best(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, ss_rwalks_t *k,
+                       int32_t part, int32_t pod, int32_t *node, int64_t *score, int *empty)
+{
+    const ss_rules_t *r = v->r;
+    int32_t x = r->pair_of_pod[pod];
+    const pair_t *p = &r->pairs[x];
+    *node = -1;
+    if (k->pair != x) {
+        ss_rwalks_reset(k);
+        k->pair = x;
+    }
+    int32_t mins[3 * 64],
+        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
+    if (!min)
+        return ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
+    ss_sched_verdict(s, w, p->t);
+    prepare(r, v, p, &pp);
+    walk_t *wk = &k->w[part];
+    int rc = 0;
+    if (!wk->e && walk_build(s, w, v, p, st, pp.total_w, wk) < 0)
+        rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
+    scan_t res = {.node = -1};
+    if (rc == 0) {
+        if (pp.total_w != wk->tw)
+            walk_rekey(v, p, wk, pp.total_w);
+        walk_best(s, w, v, p, &pp, wk, &res);
+        *node = res.node;
+        *score = res.score;
+        *empty = wk->n == 0;
+    }
+    if (min != mins)
+        free(min);
+    return rc;
+}
+
+int ss_rules_walk_commit(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, ss_rwalks_t *k,
+                         int32_t part, int32_t pod, int32_t node, ss_placements_t *out,
+                         int32_t *seq)
+{
+    int rc = commit(s, w, v, st, 0, pod, node, out, seq);
+    if (rc == 0)
+        ss_rwalks_touch(s, w, v, st, k, part, node);
+    return rc;
+}
+
+void ss_rwalks_touch(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, ss_rwalks_t *k,
+                     int32_t part, int32_t node)
+{
+    if (k->pair >= 0 && k->w[part].e)
+        walk_update(s, w, v, &v->r->pairs[k->pair], st, &k->w[part], node);
+}
+
+int32_t ss_rules_n_zones(const ss_rview_t *v)
+{
+    return v->r->n_zones;
+}
+
+int32_t ss_rules_zone_of(const ss_rview_t *v, int32_t node)
+{
+    return v->r->zone_of_class[v->r->s->cl.node_class[node]];
+}
+
+int ss_rules_zones_allowed(const ss_rview_t *v, int32_t pod, uint8_t *ok)
+{
+    const ss_rules_t *r = v->r;
+    const pair_t *p = &r->pairs[r->pair_of_pod[pod]];
+    int32_t mins[3 * 64],
+        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
+    if (!min)
+        return SS_ENOMEM;
+    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
+    prepare(r, v, p, &pp);
+    for (int32_t z = 0; z <= r->n_zones; z++) {
+        int32_t val = z < r->n_zones ? r->zones[z] : -1;
+        ok[z] = 1;
+        for (int32_t i = 0; i < p->rule_n && ok[z] && r->zone_key >= 0; i++) {
+            const rule_t *ru = &r->rules[p->rule_b + i];
+            if (r->ctr[ru->counter].key != r->zone_key)
+                continue;
+            if (ru->type == R_SPREAD_HARD || ru->type == R_AFF_REQ || ru->type == R_ANTI_REQ ||
+                ru->type == R_REPEL)
+                ok[z] = hard_check(v, ru, i, &pp, val) == SS_REASON_NONE;
+        }
+    }
+    if (min != mins)
+        free(min);
+    return 0;
 }
 
 bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod)
@@ -1498,6 +1658,67 @@ bool ss_rules_has_hard_rules(const ss_rview_t *v, int32_t pod)
             return true;
     }
     return false;
+}
+
+int32_t ss_rules_n_counters(const ss_rview_t *v)
+{
+    return v->r->n_ctr;
+}
+
+void ss_rules_mark_hard(const ss_rview_t *v, int32_t pod, uint8_t *mark, uint8_t value)
+{
+    const pair_t *p = &v->r->pairs[v->r->pair_of_pod[pod]];
+    for (int32_t i = 0; i < p->rule_n; i++) {
+        const rule_t *ru = &v->r->rules[p->rule_b + i];
+        if (ru->type == R_SPREAD_HARD || ru->type == R_AFF_REQ || ru->type == R_ANTI_REQ ||
+            ru->type == R_REPEL)
+            mark[ru->counter] = value;
+    }
+}
+
+bool ss_rules_counted(const ss_rview_t *v, int32_t q, const uint8_t *mark)
+{
+    const pair_t *p = &v->r->pairs[v->r->pair_of_pod[q]];
+    for (int32_t i = 0; i < p->match_n; i++)
+        if (mark[v->r->match[p->match_b + i]])
+            return true;
+    return false;
+}
+
+struct ss_rprep {
+    int32_t pair;
+    prep_t pp;
+};
+
+ss_rprep_t *ss_rules_prep_create(const ss_rview_t *v, int32_t pod)
+{
+    const ss_rules_t *r = v->r;
+    ss_rprep_t *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->pair = r->pair_of_pod[pod];
+    const pair_t *p = &r->pairs[x->pair];
+    if (!(x->pp.min = malloc(3 * ((size_t)p->rule_n + 1) * sizeof *x->pp.min))) {
+        free(x);
+        return NULL;
+    }
+    x->pp.mval = x->pp.min + p->rule_n;
+    x->pp.mcnt = x->pp.min + 2 * p->rule_n;
+    prepare(r, v, p, &x->pp);
+    return x;
+}
+
+void ss_rules_prep_destroy(ss_rprep_t *x)
+{
+    if (x)
+        free(x->pp.min);
+    free(x);
+}
+
+int ss_rules_prep_filter(const ss_rview_t *v, const ss_rprep_t *x, int32_t node)
+{
+    int64_t add;
+    return eval_node(v->r, v, &v->r->pairs[x->pair], &x->pp, node, &add);
 }
 
 bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod)
@@ -1526,10 +1747,11 @@ int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_st
 {
     const ss_rules_t *r = v->r;
     const pair_t *p = &r->pairs[r->pair_of_pod[pod]];
-    int32_t mins[64], *min = p->rule_n <= 64 ? mins : malloc((size_t)p->rule_n * sizeof *min);
+    int32_t mins[3 * 64],
+        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
     if (!min)
         return SS_ENOMEM;
-    prep_t pp = {.min = min};
+    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
     ss_sched_verdict(s, w, p->t);
     int64_t bonus = 0, add = 0;
     int why = ss_sched_node_static(s, w, p->t, node, &bonus);

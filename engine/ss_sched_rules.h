@@ -57,6 +57,31 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
                    const int32_t *pods, int32_t n, ss_placements_t *out, int32_t *seq,
                    int32_t *placed);
 
+/* The deferred pass (ss_sched_spill.c) places a run of one pair pod by pod
+ * in the partitions of its rotation, each by a walk kept for the run. */
+typedef struct ss_rwalks ss_rwalks_t;
+ss_rwalks_t *ss_rwalks_create(int32_t n_parts); /* NULL: out of memory */
+void ss_rwalks_reset(ss_rwalks_t *k);           /* a new run: the walks go */
+void ss_rwalks_destroy(ss_rwalks_t *k);         /* accepts NULL */
+/* The best node for pod (not of a gang) of [w->lo, w->hi), partition
+ * part's nodes, with every rule and state st (the whole cluster's): *node
+ * and *score, or *node -1 when none passes (no reason kept); *empty: no
+ * node of the partition passes the static filters and has room. */
+int ss_rules_walk_best(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, ss_rwalks_t *k,
+                       int32_t part, int32_t pod, int32_t *node, int64_t *score, int *empty);
+/* Puts pod on node (of partition part) into st, the counts and out. */
+int ss_rules_walk_commit(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, ss_rwalks_t *k,
+                         int32_t part, int32_t pod, int32_t node, ss_placements_t *out,
+                         int32_t *seq);
+/* Something else was placed on node (of partition part) during the run. */
+void ss_rwalks_touch(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, ss_rwalks_t *k,
+                     int32_t part, int32_t node);
+/* Zones: indices 0 .. n_zones-1, n_zones for nodes without the zone label. */
+int32_t ss_rules_n_zones(const ss_rview_t *v);
+int32_t ss_rules_zone_of(const ss_rview_t *v, int32_t node);
+/* ok[0 .. n_zones]: 1 where pod's hard rules on the zone key allow the zone
+ * now (other keys are checked per node). 0 or SS_ENOMEM. */
+int ss_rules_zones_allowed(const ss_rview_t *v, int32_t pod, uint8_t *ok);
 /* True iff pod's pair has a rule of its own or one of another pod applies
  * to it (its filters or score depend on the counts). */
 bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod);
@@ -64,6 +89,18 @@ bool ss_rules_has_rules(const ss_rview_t *v, int32_t pod);
  * required (anti-)affinity term, or an existing pod's required
  * anti-affinity): without one, only its score depends on the counts. */
 bool ss_rules_has_hard_rules(const ss_rview_t *v, int32_t pod);
+/* The counters (0 .. ss_rules_n_counters-1) pod's filtering rules read:
+ * mark[k] = value for each. ss_rules_counted: whether pod q is counted by a
+ * marked counter (removing it would change what those rules see). */
+int32_t ss_rules_n_counters(const ss_rview_t *v);
+void ss_rules_mark_hard(const ss_rview_t *v, int32_t pod, uint8_t *mark, uint8_t value);
+bool ss_rules_counted(const ss_rview_t *v, int32_t q, const uint8_t *mark);
+/* pod's filtering rules on a node with the counts as they are now (the
+ * per-pod work done once: valid while the counts stay). */
+typedef struct ss_rprep ss_rprep_t;
+ss_rprep_t *ss_rules_prep_create(const ss_rview_t *v, int32_t pod); /* NULL: out of memory */
+void ss_rules_prep_destroy(ss_rprep_t *x);                          /* accepts NULL */
+int ss_rules_prep_filter(const ss_rview_t *v, const ss_rprep_t *x, int32_t node);
 /* True iff pod has a DoNotSchedule spread constraint (a node without its
  * key is then no preemption candidate). */
 bool ss_rules_has_hard_spread(const ss_rview_t *v, int32_t pod);

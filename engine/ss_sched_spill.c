@@ -379,12 +379,11 @@ static int fits_free(const ss_sched_t *s, const pfree_t *f, int32_t t)
     return 1;
 }
 
-static pfree_t part_free(const ss_sched_t *s, const ss_work_t *w)
+static pfree_t part_free(const ss_sched_t *s, const ss_state_t *st, int32_t lo, int32_t hi)
 {
     const ss_cluster_t *c = s->c;
-    const ss_state_t *st = s->st;
     pfree_t f = {INT64_MIN, INT64_MIN, INT32_MIN, 0, 0};
-    for (int32_t i = w->lo; i < w->hi; i++) {
+    for (int32_t i = lo; i < hi; i++) {
         f.cpu = st->free_cpu[i] > f.cpu ? st->free_cpu[i] : f.cpu;
         f.mem = st->free_mem[i] > f.mem ? st->free_mem[i] : f.mem;
         f.pods = st->free_pods[i] > f.pods ? st->free_pods[i] : f.pods;
@@ -528,7 +527,7 @@ static int run_part(ss_sched_t *s, run_t *r, int32_t o)
                 return ss_error_set(&w->err, SS_ENOMEM, "out of memory listing failed units");
         }
     }
-    pfree_t f = part_free(s, w);
+    pfree_t f = part_free(s, s->st, w->lo, w->hi);
     if (msg_push(mb, (ss_sched_msg_t){.kind = SS_MSG_FREE,
                                       .part = q,
                                       .pods = f.pods,
@@ -1135,17 +1134,155 @@ static int renumber(const ss_sched_t *s, ss_placements_t *out, const int64_t *ke
     return 0;
 }
 
-/* The units deferred to after the rounds, in queue order, over the whole
- * cluster: every process holds every row now, rebuilds the whole state and
- * the counts, and places them identically. */
+/* The partitions the deferred pass may try for a pod: their largest free
+ * room (an upper bound: it only shrinks during the pass) and zones. */
+typedef struct {
+    pfree_t *pf;   /* [P] */
+    uint8_t *zone; /* [P * (Z + 1)]: the partition has a node in zone z */
+    uint8_t *ok;   /* [Z + 1]: the pod's zones now */
+    int32_t Z;
+    int32_t *cls_b, *cls; /* [P + 1] / [nodes]: each partition's distinct node classes (CSR) */
+    uint8_t *stat_ok;     /* [P]: a node of the partition passes the template's static filters */
+    int32_t stat_t;       /* the template stat_ok is for, -1: none */
+    ss_rwalks_t *wk;      /* the current run's walks */
+} dparts_t;
+
+static void dparts_free(dparts_t *d)
+{
+    free(d->pf);
+    free(d->zone);
+    free(d->ok);
+    free(d->cls_b);
+    free(d->cls);
+    free(d->stat_ok);
+    ss_rwalks_destroy(d->wk);
+}
+
+/* d->stat_ok for template t (w's verdict is t's). */
+static void dparts_static(const ss_sched_t *s, const ss_work_t *w, dparts_t *d, int32_t t)
+{
+    if (d->stat_t == t)
+        return;
+    d->stat_t = t;
+    for (int32_t q = 0; q < s->lay.n_parts; q++) {
+        int ok = w->v.node_specific;
+        for (int32_t i = d->cls_b[q]; i < d->cls_b[q + 1] && !ok; i++)
+            ok = w->v.reason[d->cls[i]] == SS_REASON_NONE;
+        d->stat_ok[q] = (uint8_t)ok;
+    }
+}
+
+static int dparts_init(const ss_sched_t *s, const ss_state_t *st, const ss_rview_t *v, dparts_t *d)
+{
+    int32_t P = s->lay.n_parts;
+    d->Z = ss_rules_n_zones(v);
+    d->pf = malloc((size_t)P * sizeof *d->pf);
+    d->zone = calloc((size_t)P * (size_t)(d->Z + 1), 1);
+    d->ok = malloc((size_t)d->Z + 1);
+    d->wk = ss_rwalks_create(P);
+    d->cls_b = calloc((size_t)P + 1, sizeof *d->cls_b);
+    d->cls = malloc(((size_t)s->c->n_nodes + 1) * sizeof *d->cls);
+    d->stat_ok = malloc((size_t)P + 1);
+    uint8_t *seen = calloc((size_t)s->cl.n_classes + 1, 1);
+    d->stat_t = -1;
+    if (!d->pf || !d->zone || !d->ok || !d->wk || !d->cls_b || !d->cls || !d->stat_ok || !seen) {
+        free(seen);
+        return SS_ENOMEM;
+    }
+    int32_t m = 0;
+    for (int32_t q = 0; q < P; q++) {
+        int32_t lo = ss_layout_node_lo(&s->lay, q), hi = ss_layout_node_lo(&s->lay, q + 1);
+        d->pf[q] = part_free(s, st, lo, hi);
+        d->cls_b[q] = m;
+        for (int32_t n = lo; n < hi; n++) {
+            d->zone[(size_t)q * (size_t)(d->Z + 1) + (size_t)ss_rules_zone_of(v, n)] = 1;
+            int32_t k = s->cl.node_class[n];
+            if (!seen[k]) {
+                seen[k] = 1;
+                d->cls[m++] = k;
+            }
+        }
+        for (int32_t i = d->cls_b[q]; i < m; i++)
+            seen[d->cls[i]] = 0;
+    }
+    d->cls_b[P] = m;
+    free(seen);
+    return 0;
+}
+
+/* At most this many partitions of its rotation are tried for a deferred
+ * pod before the whole cluster is searched. */
+#define DEFER_TRIES 4
+
+/* One deferred pod (not of a gang): the best node of the first DEFER_TRIES
+ * partitions of its item's rotation (home, home+1, ...) that have a zone its
+ * zone rules allow now and a node with room that passes the static filters
+ * (the highest score, then the lowest node); when no node of those passes
+ * every rule, the whole cluster, which also gives the reason when no node
+ * passes. */
+static int defer_one(ss_sched_t *s, const item_t *it, ss_work_t *w, ss_state_t *st, ss_rview_t *v,
+                     dparts_t *d, int32_t pod, ss_placements_t *out, int32_t *seq, int32_t *got)
+{
+    int32_t P = s->lay.n_parts, t = s->c->pod_template[pod], tries = 0, best = -1, bpart = -1;
+    int64_t bscore = 0;
+    int rc = ss_rules_zones_allowed(v, pod, d->ok);
+    *got = 0;
+    ss_sched_verdict(s, w, t);
+    dparts_static(s, w, d, t);
+    for (int32_t k = 0; k < P && rc == 0 && tries < DEFER_TRIES; k++) {
+        int32_t q = (it->home + k) % P, z = 0;
+        while (z <= d->Z && !(d->ok[z] && d->zone[(size_t)q * (size_t)(d->Z + 1) + (size_t)z]))
+            z++;
+        if (z > d->Z || !d->stat_ok[q] || !fits_free(s, &d->pf[q], t))
+            continue;
+        w->lo = ss_layout_node_lo(&s->lay, q);
+        w->hi = ss_layout_node_lo(&s->lay, q + 1);
+        int32_t node;
+        int64_t score;
+        int empty = 0;
+        rc = ss_rules_walk_best(s, w, v, st, d->wk, q, pod, &node, &score, &empty);
+        tries += !empty;
+        if (rc == 0 && node >= 0 &&
+            (best < 0 || score > bscore || (score == bscore && node < best))) {
+            best = node;
+            bscore = score;
+            bpart = q;
+        }
+    }
+    w->lo = 0;
+    w->hi = s->c->n_nodes;
+    if (rc == 0 && best >= 0) {
+        rc = ss_rules_walk_commit(s, w, v, st, d->wk, bpart, pod, best, out, seq);
+        *got = rc == 0;
+        d->pf[bpart] = part_free(s, st, ss_layout_node_lo(&s->lay, bpart),
+                                 ss_layout_node_lo(&s->lay, bpart + 1));
+    }
+    if (rc == 0 && !*got) {
+        rc = ss_rules_place(s, w, v, st, 0, &pod, 1, out, seq, got);
+        int32_t node = out->node[s->row_of_pod[pod]], q = node >= 0 ? part_of(s, node) : 0;
+        if (rc == 0 && *got) {
+            ss_rwalks_touch(s, w, v, st, d->wk, q, node);
+            d->pf[q] =
+                part_free(s, st, ss_layout_node_lo(&s->lay, q), ss_layout_node_lo(&s->lay, q + 1));
+        }
+    }
+    return rc == SS_ENOMEM ? ss_error_set(&w->err, rc, "out of memory placing deferred pods") : rc;
+}
+
+/* The units deferred to after the rounds, in queue order: every process
+ * holds every row now, rebuilds the whole state and the counts, and places
+ * them identically (pods of gangs over the whole cluster, the others by
+ * defer_one). */
 static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v, int64_t *key2,
                          int32_t *seqp, ss_error_t *err)
 {
     const ss_cluster_t *c = s->c;
     ss_placements_t *out = r->out;
     ss_work_t w;
-    if (work_init(s, &w, 0) < 0) {
+    dparts_t d = {0};
+    if (work_init(s, &w, 0) < 0 || dparts_init(s, st, v, &d) < 0) {
         work_free(&w);
+        dparts_free(&d);
         return ss_error_set(err, SS_ENOMEM, "out of memory placing deferred pods");
     }
     w.lo = 0;
@@ -1159,13 +1296,17 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
         const int32_t *pods = r->order + it->begin;
         int32_t total = 0, stop = 0;
         s->stats.deferred += it->count;
+        ss_rwalks_reset(d.wk);
         for (int32_t j = 0; j < it->count && rc == 0; j++) {
             int32_t got = 0, row = s->row_of_pod[pods[j]];
             if (stop && it->group < 0) { /* a run of one pair failed: the rest too */
                 out->reason[row] = out->reason[s->row_of_pod[pods[j - 1]]];
                 continue;
             }
-            rc = ss_rules_place(s, &w, v, st, 0, pods + j, 1, out, &seq, &got);
+            if (it->group < 0)
+                rc = defer_one(s, it, &w, st, v, &d, pods[j], out, &seq, &got);
+            else
+                rc = ss_rules_place(s, &w, v, st, 0, pods + j, 1, out, &seq, &got);
             if (rc < 0)
                 *err = w.err;
             total += got;
@@ -1195,6 +1336,7 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
         }
     }
     work_free(&w);
+    dparts_free(&d);
     *seqp = seq;
     return rc;
 }

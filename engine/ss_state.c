@@ -75,9 +75,9 @@ static bool model_allowed(const ss_cluster_t *c, const ss_template_t *t, int32_t
     return false;
 }
 
-uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node)
+uint64_t ss_state_pick_gpus_from(const ss_cluster_t *c, const ss_template_t *t, int32_t node,
+                                 const int32_t *free)
 {
-    const ss_cluster_t *c = s->c;
     int32_t need = t->req.gpu_count;
     if (need == 0)
         return 0;
@@ -88,7 +88,7 @@ uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t
     if (t->req.gpu_milli >= SS_GPU_MILLI) {
         int32_t got = 0;
         for (int32_t i = 0; i < n && got < need; i++)
-            if (s->gpu_free[b + i] >= c->gpu_milli[b + i] && c->gpu_milli[b + i] >= SS_GPU_MILLI &&
+            if (free[i] >= c->gpu_milli[b + i] && c->gpu_milli[b + i] >= SS_GPU_MILLI &&
                 model_allowed(c, t, b + i)) {
                 mask |= UINT64_C(1) << i;
                 got++;
@@ -97,12 +97,16 @@ uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t
     }
     int32_t best = -1;
     for (int32_t i = 0; i < n; i++) {
-        int32_t f = s->gpu_free[b + i];
-        if (f >= t->req.gpu_milli && model_allowed(c, t, b + i) &&
-            (best < 0 || f < s->gpu_free[b + best]))
+        int32_t f = free[i];
+        if (f >= t->req.gpu_milli && model_allowed(c, t, b + i) && (best < 0 || f < free[best]))
             best = i;
     }
     return best < 0 ? UINT64_MAX : UINT64_C(1) << best;
+}
+
+uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node)
+{
+    return ss_state_pick_gpus_from(s->c, t, node, s->gpu_free + s->c->node_gpu_begin[node]);
 }
 
 int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node)

@@ -45,6 +45,9 @@ int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node);
  * the bit mask (bit i = the node's i-th GPU), 0 for a pod without GPUs, and
  * UINT64_MAX when the GPUs do not fit. */
 uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node);
+/* The same choice with free[i] the free milli-GPU of node's i-th GPU. */
+uint64_t ss_state_pick_gpus_from(const ss_cluster_t *c, const ss_template_t *t, int32_t node,
+                                 const int32_t *free);
 
 /* How many pods of template t would fit on node by free capacity alone (pod
  * slots, cpu, memory, extended resources and GPUs; fractional GPU pods count
