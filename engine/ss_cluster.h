@@ -66,6 +66,9 @@ enum ss_rule {
     SS_RULE_POD_GROUP = 1u << 6,
     SS_RULE_TOPOLOGY = 1u << 7,
     SS_RULE_SCHEDULING_GATES = 1u << 8,
+    /* a pending pod requesting nvidia.com/mig-<profile> (issue 15): MIG
+     * placement is not implemented yet (reason UNSUPPORTED_MIG) */
+    SS_RULE_MIG = 1u << 9,
 };
 
 /* ---- inter-pod rules (issue 12: topology spread, pod (anti-)affinity,
