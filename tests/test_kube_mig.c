@@ -18,6 +18,8 @@
 #include "ss_kube_import.h"
 #include "ss_mig.h"
 #include "ss_snapshot.h"
+#include "ss_state.h"
+#include "ss_verify.h"
 
 #include "ss_test_files.h"
 
@@ -233,6 +235,62 @@ static void test_bad_input(void **state)
                  (const char *const[]){"no-such.yaml", "cannot open", NULL});
 }
 
+/* A GPU in MIG mode takes no whole-GPU or shared pod: a-100-mixed's two
+ * whole GPUs are the only ones a GPU pod gets. */
+static void test_mig_gpus_not_whole(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = import(DATA "nodes-mixed.json", NULL, NULL);
+    ss_state_t *s = ss_state_create(c);
+    assert_non_null(s);
+    int32_t n = node_named(c, "a100-mixed");
+    ss_template_t t = {0};
+    t.req = (ss_request_t){.cpu_milli = 1000, .gpu_count = 2, .gpu_milli = 1000};
+    assert_int_equal(ss_state_pick_gpus(s, &t, n), 3);
+    t.req.gpu_count = 3;
+    assert_true(ss_state_pick_gpus(s, &t, n) == UINT64_MAX);
+    t.req.gpu_count = 1, t.req.gpu_milli = 500; /* time-sliced share */
+    ss_state_apply(s, &t, n, 1, +1);
+    ss_state_apply(s, &t, n, 2, +1);
+    ss_state_apply(s, &t, n, 1, +1);
+    ss_state_apply(s, &t, n, 2, +1);
+    assert_true(ss_state_pick_gpus(s, &t, n) == UINT64_MAX);
+    ss_state_destroy(s);
+    ss_cluster_destroy(c);
+}
+
+/* verify refuses a whole-GPU pod on a GPU in MIG mode. */
+static void test_verify_mig_gpu(void **state)
+{
+    (void)state;
+    FILE *f = fopen(wpath("train.json"), "w");
+    assert_non_null(f);
+    fputs("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"train\",\"namespace\":\"ml\"},"
+          "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"limits\":"
+          "{\"nvidia.com/gpu\":\"1\"}}}]}}",
+          f);
+    fclose(f);
+    ss_cluster_t *c = import(DATA "nodes-mixed.json", wpath("train.json"), NULL);
+    for (int bit = 0; bit < 4; bit++) {
+        ss_placements_t *p = ss_placements_create(1);
+        assert_non_null(p);
+        p->pod[0] = pod_named(c, "train");
+        p->node[0] = node_named(c, "a100-mixed");
+        p->reason[0] = 0;
+        p->gpu_mask[0] = UINT64_C(1) << bit;
+        p->seq[0] = 0;
+        ss_verify_report_t rep;
+        ss_error_t err = {{0}};
+        int64_t v = ss_verify(c, p, &rep, &err);
+        assert_int_equal(v, bit >= 2); /* GPUs 2 and 3 are in MIG mode */
+        if (v > 0)
+            assert_non_null(strstr(rep.messages[0], "in MIG mode"));
+        ss_verify_report_free(&rep);
+        ss_placements_destroy(p);
+    }
+    ss_cluster_destroy(c);
+}
+
 /* The command line: a bad configuration writes nothing. */
 static void test_cli_writes_nothing(void **state)
 {
@@ -290,6 +348,8 @@ int main(void)
         cmocka_unit_test(test_single),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_cli_writes_nothing),
+        cmocka_unit_test(test_mig_gpus_not_whole),
+        cmocka_unit_test(test_verify_mig_gpu),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
