@@ -368,9 +368,11 @@ static int from_config(kctx_t *k, const kitem_t *it, const ss_mig_model_t *m, co
     }
     describe(m, whole, counts, want, sizeof want);
     return ss_error_set(err, SS_EFORMAT,
-                        "%s: mig-configs.%s gives %s on %d GPU(s), but %s shows %s in "
+                        "%s: mig-configs.%s gives %s on %d GPU(s)%s, but %s shows %s in "
                         "status.allocatable",
-                        path, entry, got, (int)lo, kwho(it, who), want);
+                        path, entry, got, (int)lo,
+                        label_total >= 0 ? " (nvidia.com/gpu.count)" : " (nor any count up to 64)",
+                        kwho(it, who), want);
 }
 
 /* The node's MIG allocatable: counts per profile of m (mixed strategy). */
@@ -448,6 +450,11 @@ int kube_node_mig(kctx_t *k, const kitem_t *it, int32_t nidx, int64_t n_gpu, int
     bool single = !mixed && sp >= 0 && n_gpu > 0;
     if (!mixed && !single)
         return 0;
+    int64_t most = single ? SS_MIG_MAX_INSTANCES * SS_MAX_GPUS_PER_NODE : SS_MAX_GPUS_PER_NODE;
+    if (n_gpu > most)
+        return ss_error_set(
+            err, SS_ERANGE, "%s: status.allocatable." SS_KUBE_GPU ": %lld %s; at most %lld",
+            kwho(it, who), (long long)n_gpu, single ? "MIG devices" : "GPUs", (long long)most);
     if (single) { /* nvidia.com/gpu counts MIG devices of one profile */
         counts[sp] = whole;
         whole = 0;

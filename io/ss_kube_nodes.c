@@ -176,10 +176,6 @@ static int add_node_gpus(kctx_t *k, const kitem_t *it, int32_t nidx, int32_t *be
         rc = node_res(it, SS_KUBE_ALI_GPU_COUNT, 0, &n, err);
     if (rc < 0)
         return rc;
-    if (n > SS_MAX_GPUS_PER_NODE)
-        return ss_error_set(err, SS_ERANGE, "%s: Node %s: %lld GPUs; at most %d are supported",
-                            it->path, kstr(it->obj, "metadata", "name", NULL), (long long)n,
-                            SS_MAX_GPUS_PER_NODE);
     const char *model = kstr(it->obj, "metadata", "labels", SS_KUBE_GPU_PRODUCT_LABEL);
     if (!model)
         model = kstr(it->obj, "metadata", "labels", SS_KUBE_ALI_GPU_MODEL_LABEL);
@@ -189,6 +185,10 @@ static int add_node_gpus(kctx_t *k, const kitem_t *it, int32_t nidx, int32_t *be
     bool mig;
     if ((rc = kube_node_mig(k, it, nidx, n, mid, begin, count, &mig, err)) < 0 || mig)
         return rc;
+    if (n > SS_MAX_GPUS_PER_NODE)
+        return ss_error_set(err, SS_ERANGE, "%s: Node %s: %lld GPUs; at most %d are supported",
+                            it->path, kstr(it->obj, "metadata", "name", NULL), (long long)n,
+                            SS_MAX_GPUS_PER_NODE);
     *begin = k->c->n_gpus;
     *count = (int32_t)n;
     for (int64_t g = 0; g < n; g++)
