@@ -20,7 +20,7 @@ static void usage(FILE *f)
           "                         [--priority-classes IN] [--pdbs IN]\n"
           "                         -o cluster.h5 [--strict] [-q]\n"
           "                         [--scheduler-name NAME] [--rack-label KEY]\n"
-          "                         [--block-label KEY]\n"
+          "                         [--block-label KEY] [--mig-config FILE]\n"
           "       shardsched import --openb-nodes NODES.csv --openb-pods PODS.csv\n"
           "                         -o trace.h5 [-q]\n"
           "\n"
@@ -48,6 +48,10 @@ static void usage(FILE *f)
           "                         (default " SS_KUBE_DEFAULT_RACK_LABEL ")\n"
           "  --block-label KEY      node label naming the InfiniBand block\n"
           "                         (default " SS_KUBE_DEFAULT_BLOCK_LABEL ")\n"
+          "  --mig-config FILE      NVIDIA mig-parted configuration: the entry a node's\n"
+          "                         nvidia.com/mig.config label names gives its MIG\n"
+          "                         layout (default: NVIDIA's canonical placement of the\n"
+          "                         nvidia.com/mig-* allocatable counts; docs/mig.md)\n"
           "  --strict               fail on any field the engine does not model\n"
           "                         (docs/kubernetes.md)\n"
           "  --openb-nodes FILE     OpenB node list CSV\n"
@@ -97,6 +101,7 @@ static int parse_args(int argc, char **argv, import_args_t *a, bool loud)
         SS_O_STR(0, "scheduler-name", &a->kube.scheduler_name),
         SS_O_STR(0, "rack-label", &a->kube.rack_label),
         SS_O_STR(0, "block-label", &a->kube.block_label),
+        SS_O_STR(0, "mig-config", &a->kube.mig_config_path),
         SS_O_FLAG(0, "strict", &strict),
         SS_O_FLAG('q', "quiet", &a->quiet),
         SS_O_END,

@@ -104,7 +104,11 @@ void ss_cluster_destroy(ss_cluster_t *c)
                       c->ns_name,
                       c->ns_label_begin,
                       c->ns_label_count,
-                      c->pdbs};
+                      c->pdbs,
+                      c->gpu_mig_model,
+                      c->gpu_mig_begin,
+                      c->gpu_mig_count,
+                      c->mig_insts};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(c);
@@ -179,13 +183,39 @@ int32_t ss_cluster_add_gpu(ss_cluster_t *c, int32_t model, int32_t milli)
     if (c->n_gpus + 1 > c->cap_gpus) {
         int32_t nc = next_cap(c->cap_gpus, c->n_gpus + 1);
         if (grow((void **)&c->gpu_model, sizeof(int32_t), 0, nc) ||
-            grow((void **)&c->gpu_milli, sizeof(int32_t), 0, nc))
+            grow((void **)&c->gpu_milli, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->gpu_mig_model, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->gpu_mig_begin, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->gpu_mig_count, sizeof(int32_t), 0, nc))
             return -1;
         c->cap_gpus = nc;
     }
     c->gpu_model[c->n_gpus] = model;
     c->gpu_milli[c->n_gpus] = milli;
+    c->gpu_mig_model[c->n_gpus] = 0;
+    c->gpu_mig_begin[c->n_gpus] = 0;
+    c->gpu_mig_count[c->n_gpus] = 0;
     return c->n_gpus++;
+}
+
+int32_t ss_cluster_add_mig_instance(ss_cluster_t *c, int32_t profile, int32_t start)
+{
+    GROW1(c, n_mig_insts, cap_mig_insts, mig_insts);
+    c->mig_insts[c->n_mig_insts] = (ss_mig_instance_t){profile, start};
+    return c->n_mig_insts++;
+}
+
+int ss_cluster_set_gpu_mig(ss_cluster_t *c, int32_t gpu, int32_t model,
+                           const ss_mig_instance_t *inst, int32_t n)
+{
+    int32_t begin = c->n_mig_insts;
+    for (int32_t i = 0; i < n; i++)
+        if (ss_cluster_add_mig_instance(c, inst[i].profile, inst[i].start) < 0)
+            return -1;
+    c->gpu_mig_model[gpu] = model;
+    c->gpu_mig_begin[gpu] = begin;
+    c->gpu_mig_count[gpu] = n;
+    return 0;
 }
 
 int32_t ss_cluster_add_template(ss_cluster_t *c, const ss_template_t *t)
@@ -449,7 +479,8 @@ size_t ss_cluster_bytes(const ss_cluster_t *c)
     b += dummy + (size_t)ss_strtab_count(c->strings) * (8 + 8);
     b +=
         (size_t)c->cap_nodes * (4 * (1 + SS_TOPO_NLEVELS) + 8 * 2 + 4 + 8 * SS_MAX_EXT + 1 + 4 * 6);
-    b += (size_t)c->cap_gpus * 8;
+    b += (size_t)c->cap_gpus * (8 + 12);
+    b += (size_t)c->cap_mig_insts * sizeof(ss_mig_instance_t);
     b += (size_t)c->cap_templates * sizeof(ss_template_t);
     b += (size_t)c->cap_pods * (4 * 6 + 8);
     b += (size_t)c->cap_groups * 16;

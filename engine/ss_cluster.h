@@ -66,6 +66,9 @@ enum ss_rule {
     SS_RULE_POD_GROUP = 1u << 6,
     SS_RULE_TOPOLOGY = 1u << 7,
     SS_RULE_SCHEDULING_GATES = 1u << 8,
+    /* a pending pod requesting nvidia.com/mig-<profile> (issue 15): MIG
+     * placement is not implemented yet (reason UNSUPPORTED_MIG) */
+    SS_RULE_MIG = 1u << 9,
 };
 
 /* ---- inter-pod rules (issue 12: topology spread, pod (anti-)affinity,
@@ -192,7 +195,21 @@ typedef struct {
     int32_t spread_begin, spread_count; /* topologySpreadConstraints: range in spreads */
     int32_t pterm_begin, pterm_count;   /* pod (anti-)affinity terms: range in pterms */
     uint32_t flags;                     /* ss_tmpl_flag bits */
+    /* MIG request (issue 15, format version 3): nvidia.com/mig-<profile>:
+     * mig_count instances of the profile named by mig_profile (a string id
+     * of the profile name, e.g. "3g.40gb"; "1g.10gb+me" for the resource
+     * mig-1g.10gb.me). mig_count 0 and mig_profile 0: none. */
+    int32_t mig_profile;
+    int32_t mig_count;
 } ss_template_t;
+
+/* One MIG instance of a GPU (issue 15): its profile (a string id of the
+ * profile name in the ss_mig table of the GPU's MIG model) and its first
+ * memory slice. */
+typedef struct {
+    int32_t profile;
+    int32_t start;
+} ss_mig_instance_t;
 
 typedef struct ss_cluster {
     ss_strtab_t *strings;
@@ -274,6 +291,17 @@ typedef struct ss_cluster {
     /* ---- modes (snapshot root attributes) ---- */
     int32_t default_spreading; /* ss_default_spreading */
     int32_t locality;          /* ss_locality */
+
+    /* ---- MIG state (issue 15, format version 3, docs/mig.md), one row per
+     * GPU record (allocated with the GPUs, cap_gpus rows). gpu_mig_model 0:
+     * the GPU is not partitioned (MIG disabled, the whole GPU is the unit);
+     * otherwise the string id of its model's name in the ss_mig table
+     * ("H100-80GB") and its instances mig_insts[begin .. begin+count), by
+     * start (count 0: MIG enabled, no instance created). ---- */
+    int32_t *gpu_mig_model;
+    int32_t *gpu_mig_begin, *gpu_mig_count;
+    int32_t n_mig_insts, cap_mig_insts;
+    ss_mig_instance_t *mig_insts;
 } ss_cluster_t;
 
 /* Returns an empty cluster (with its string table), or NULL if out of memory. */
@@ -314,6 +342,12 @@ int32_t ss_cluster_add_pterm(ss_cluster_t *c, const ss_podterm_t *t);
 int32_t ss_cluster_add_namespace(ss_cluster_t *c, int32_t name, int32_t label_begin,
                                  int32_t label_count);
 int32_t ss_cluster_add_pdb(ss_cluster_t *c, const ss_pdb_t *p);
+/* Puts GPU record gpu in MIG mode: model is the string id of an ss_mig
+ * model name, inst[0 .. n) its instances (appended to mig_insts). Checks
+ * nothing (ss_cluster_validate does). Returns 0, or -1 when out of memory. */
+int ss_cluster_set_gpu_mig(ss_cluster_t *c, int32_t gpu, int32_t model,
+                           const ss_mig_instance_t *inst, int32_t n);
+int32_t ss_cluster_add_mig_instance(ss_cluster_t *c, int32_t profile, int32_t start);
 /* Sets pod i's start time (status.startTime, Unix seconds). */
 void ss_cluster_set_pod_start(ss_cluster_t *c, int32_t pod, int64_t start);
 

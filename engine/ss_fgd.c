@@ -115,7 +115,8 @@ int ss_fgd_state_create(const ss_cluster_t *c, ss_fgd_state_t **out, ss_error_t 
                 return rc;
             }
             s->model[n] = m;
-            s->gpu_cap[g] = s->gpu_free[g] = c->gpu_milli[rec];
+            s->gpu_cap[g] = c->gpu_milli[rec];
+            s->gpu_free[g] = c->gpu_mig_model[rec] ? 0 : c->gpu_milli[rec]; /* MIG: no whole use */
             s->gpu_cap_total += c->gpu_milli[rec];
         }
         s->cpu_cap_total += c->node_cpu[n];

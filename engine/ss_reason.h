@@ -35,7 +35,8 @@
       "node(s) didn't match pod topology spread constraints (missing required label)")             \
     X(POD_AFFINITY, 25, "node(s) didn't match pod affinity rules")                                 \
     X(POD_ANTI_AFFINITY, 26, "node(s) didn't match pod anti-affinity rules")                       \
-    X(EXISTING_ANTI_AFFINITY, 27, "node(s) didn't satisfy existing pods anti-affinity rules")
+    X(EXISTING_ANTI_AFFINITY, 27, "node(s) didn't satisfy existing pods anti-affinity rules")      \
+    X(UNSUPPORTED_MIG, 28, "unsupported: MIG placement not implemented yet")
 
 enum ss_reason {
 #define SS_REASON_ENUM(name, val, text) SS_REASON_##name = val,

@@ -56,7 +56,7 @@ ss_state_t *ss_state_create_range(const ss_cluster_t *c, int32_t lo, int32_t hi)
            m * SS_MAX_EXT * sizeof(int64_t));
     for (int32_t i = lo; i < hi; i++)
         for (int32_t k = c->node_gpu_begin[i]; k < c->node_gpu_begin[i] + c->node_gpu_count[i]; k++)
-            s->gpu_free[k] = c->gpu_milli[k];
+            s->gpu_free[k] = c->gpu_mig_model[k] ? 0 : c->gpu_milli[k]; /* MIG: instances only */
     for (int32_t p = 0; p < c->n_pods; p++)
         if (c->pod_node[p] >= lo && c->pod_node[p] < hi)
             ss_state_apply(s, &c->templates[c->pod_template[p]], c->pod_node[p], c->pod_gpu_mask[p],

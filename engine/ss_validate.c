@@ -2,6 +2,7 @@
  * after a snapshot is read or built, so that the hot loops can trust indices
  * and quantities. Errors name the table, the row and the field. */
 #include "ss_cluster.h"
+#include "ss_mig.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,11 +439,68 @@ static int check_rules(const ss_cluster_t *c, ss_error_t *err)
     return 0;
 }
 
+/* The MIG state (issue 15): each partitioned GPU names a model of the
+ * ss_mig table and holds a valid layout of its profiles, ordered by start;
+ * no instance row belongs to two GPUs; MIG requests are well-formed. */
+static int check_mig(const ss_cluster_t *c, ss_error_t *err)
+{
+    uint8_t *owned = calloc(c->n_mig_insts > 0 ? (size_t)c->n_mig_insts : 1, 1);
+    char why[256];
+    int rc = 0;
+    if (!owned)
+        return ss_error_set(err, SS_ENOMEM, "out of memory validating /mig_instances");
+    for (int32_t g = 0; g < c->n_gpus && rc == 0; g++) {
+        int32_t b = c->gpu_mig_begin[g], n = c->gpu_mig_count[g];
+        int mi = c->gpu_mig_model[g] ? ss_mig_find_model(name_of(c, c->gpu_mig_model[g])) : -1;
+        const ss_mig_model_t *m = ss_mig_model(mi);
+        ss_mig_inst_t inst[SS_MIG_MAX_INSTANCES];
+        if (!c->gpu_mig_model[g]) {
+            if (n != 0)
+                rc = bad(c, err, "gpus", g, "mig_count", "instances on a GPU not in MIG mode");
+            continue;
+        }
+        if (!str_ok(c, c->gpu_mig_model[g]) || !m) {
+            snprintf(why, sizeof why, "'%s' is not a MIG-capable GPU model",
+                     name_of(c, c->gpu_mig_model[g]));
+            rc = bad(c, err, "gpus", g, "mig_model", why);
+        } else if (!range_ok(b, n, c->n_mig_insts) || n > SS_MIG_MAX_INSTANCES) {
+            rc = bad(c, err, "gpus", g, "mig_begin", "range outside /mig_instances (or over 7)");
+        }
+        for (int32_t i = 0; rc == 0 && i < n; i++) {
+            const ss_mig_instance_t *x = &c->mig_insts[b + i];
+            int p = str_ok(c, x->profile) ? ss_mig_find_profile(m, name_of(c, x->profile)) : -1;
+            if (owned[b + i]++)
+                rc = bad(c, err, "gpus", g, "mig_begin", "range overlaps another GPU's instances");
+            else if (p < 0) {
+                snprintf(why, sizeof why, "instance %d: '%s' is not a %s profile", (int)i,
+                         name_of(c, x->profile), m->name);
+                rc = bad(c, err, "gpus", g, "mig_begin", why);
+            } else if (x->start < 0 || x->start >= SS_MIG_MEM_SLICES ||
+                       (i > 0 && x->start <= c->mig_insts[b + i - 1].start))
+                rc = bad(c, err, "gpus", g, "mig_begin", "instances not ordered by start");
+            inst[i] = (ss_mig_inst_t){(int8_t)p, (int8_t)x->start};
+        }
+        if (rc == 0 && !ss_mig_layout_valid(m, inst, n, why, sizeof why))
+            rc = bad(c, err, "gpus", g, "mig_begin", why);
+    }
+    free(owned);
+    for (int32_t i = 0; i < c->n_templates && rc == 0; i++) {
+        const ss_template_t *t = &c->templates[i];
+        if (t->mig_count < 0 || t->mig_count > SS_MIG_MAX_INSTANCES * SS_MAX_GPUS_PER_NODE)
+            rc = bad(c, err, "templates", i, "mig_count", "must be 0..448");
+        else if (!str_ok(c, t->mig_profile) || (t->mig_count > 0) != (t->mig_profile != 0))
+            rc = bad(c, err, "templates", i, "mig_profile",
+                     "a profile name exactly when mig_count > 0");
+    }
+    return rc;
+}
+
 int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err)
 {
     int rc;
     if ((rc = check_nodes(c, err)) < 0 || (rc = check_templates(c, err)) < 0 ||
-        (rc = check_pods(c, err)) < 0 || (rc = check_rules(c, err)) < 0)
+        (rc = check_pods(c, err)) < 0 || (rc = check_rules(c, err)) < 0 ||
+        (rc = check_mig(c, err)) < 0)
         return rc;
     if ((rc = check_unique(c, "nodes", c->n_nodes, NULL, c->node_name, err)) < 0 ||
         (rc = check_unique(c, "pods", c->n_pods, c->pod_ns, c->pod_name, err)) < 0 ||

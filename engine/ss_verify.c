@@ -253,6 +253,12 @@ static void check_gpus(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t n
                             (unsigned long long)mask, bits, t->req.gpu_count, ng);
         return;
     }
+    for (int32_t b = 0; b < ng; b++)
+        if ((mask >> b & 1) && c->gpu_mig_model[gb + b]) {
+            ss_verify_violation(v, SS_VRULE_GPU_MASK, pod, node,
+                                "GPU %d is in MIG mode: it serves MIG requests only", b);
+            return;
+        }
     if (t->model_count == 0)
         return;
     for (int32_t b = 0; b < ng; b++) {

@@ -349,6 +349,8 @@ static void ctx_free(kctx_t *k)
     free(k->pod_class);
     free(k->gpu_used);
     free(k->tkey_tmpl);
+    free(k->mig_single);
+    kube_mig_free(k);
 }
 
 /* ---- orchestration ---- */

@@ -98,6 +98,7 @@ typedef struct {
     bool strict;                   /* every warning above is an error */
     FILE *log;                     /* warnings and the summary go here; NULL: silent */
     const ss_progress_t *progress; /* ticked over nodes then pods (borrowed; NULL: none) */
+    const char *mig_config_path;   /* --mig-config: mig-parted's config (NULL: canonical layouts) */
 } ss_kube_opts_t;
 
 /* Fills o with the defaults above (strict off, log stderr). */

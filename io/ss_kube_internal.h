@@ -108,6 +108,9 @@ typedef struct {
     int32_t tkey_cap;
     struct kgangs *gangs;         /* pod groups of every dialect (ss_kube_gangs.c) */
     int32_t ext_of_res[KRES_MAX]; /* resource vector slot -> ext index, -1 */
+    ss_yaml_t *mig_yaml;          /* --mig-config's document (ss_kube_mig.c) */
+    json_t *mig_configs;          /* its mig-configs mapping (borrowed from mig_yaml) */
+    int32_t *mig_single;          /* per nodes item: single-strategy profile (string id), 0 */
 } kctx_t;
 
 /* Helpers (ss_kube_import.c). */
@@ -178,7 +181,8 @@ int kube_add_nodes(kctx_t *k, ss_error_t *err);
  * ss_tmpl_flag bits known before (SS_TF_PREEMPT_NEVER from the pod's
  * priority class). */
 int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, bool pending,
-                      uint32_t rules, uint32_t flags, int32_t *tmpl, ss_error_t *err);
+                      uint32_t rules, uint32_t flags, int32_t mig_profile, int32_t mig_count,
+                      int32_t *tmpl, ss_error_t *err);
 
 /* ss_kube_rules.c: label selectors, topologySpreadConstraints and pod
  * (anti-)affinity terms, as int32 words (part of the template's dedupe
@@ -207,6 +211,19 @@ int kube_pod_start(const kitem_t *it, int64_t *start, ss_error_t *err);
 int kube_add_namespaces(kctx_t *k, ss_error_t *err);
 int kube_add_pdbs(kctx_t *k, ss_error_t *err);
 void kube_policy_free(kctx_t *k);
+
+/* ss_kube_mig.c: MIG nodes and requests (issue 15, docs/mig.md). */
+bool kube_mig_resource(const char *name); /* nvidia.com/mig-<profile> */
+/* The pod's nvidia.com/mig-<profile> request (profile: string id of the
+ * profile name, "+me" for ".me"); a pending one sets SS_RULE_MIG in *rules. */
+int kube_mig_request(kctx_t *k, const kitem_t *it, const krvec_t *r, bool pending, int32_t *profile,
+                     int32_t *count, uint32_t *rules, ss_error_t *err);
+int kube_mig_config_load(kctx_t *k, ss_error_t *err); /* --mig-config, before nodes */
+void kube_mig_free(kctx_t *k);
+/* Adds node item nidx's GPU records with their MIG state (n_gpu: its
+ * allocatable nvidia.com/gpu); *handled false when it has no MIG. */
+int kube_node_mig(kctx_t *k, const kitem_t *it, int32_t nidx, int64_t n_gpu, int32_t model_sid,
+                  int32_t *begin, int32_t *count, bool *handled, ss_error_t *err);
 
 /* ss_kube_pods.c */
 /* A Pod item as the files are read: identity, classification inputs and

@@ -1,5 +1,6 @@
 /* ss_kube_nodes: Node objects into cluster rows: allocatable resources,
- * GPUs (nvidia.com/gpu, model from nvidia.com/gpu.product), labels (minus
+ * GPUs (nvidia.com/gpu, model from nvidia.com/gpu.product; MIG GPUs and
+ * their instances by ss_kube_mig.c), labels (minus
  * the hostname label, which the node name implies), topology levels from
  * labels, taints and spec.unschedulable. One pass over ~10,000 nodes. */
 #include "ss_kube_internal.h"
@@ -166,7 +167,7 @@ static int node_res(const kitem_t *it, const char *name, int scale, int64_t *out
     return rc;
 }
 
-static int add_node_gpus(kctx_t *k, const kitem_t *it, int32_t *begin, int32_t *count,
+static int add_node_gpus(kctx_t *k, const kitem_t *it, int32_t nidx, int32_t *begin, int32_t *count,
                          ss_error_t *err)
 {
     int64_t n;
@@ -175,16 +176,19 @@ static int add_node_gpus(kctx_t *k, const kitem_t *it, int32_t *begin, int32_t *
         rc = node_res(it, SS_KUBE_ALI_GPU_COUNT, 0, &n, err);
     if (rc < 0)
         return rc;
-    if (n > SS_MAX_GPUS_PER_NODE)
-        return ss_error_set(err, SS_ERANGE, "%s: Node %s: %lld GPUs; at most %d are supported",
-                            it->path, kstr(it->obj, "metadata", "name", NULL), (long long)n,
-                            SS_MAX_GPUS_PER_NODE);
     const char *model = kstr(it->obj, "metadata", "labels", SS_KUBE_GPU_PRODUCT_LABEL);
     if (!model)
         model = kstr(it->obj, "metadata", "labels", SS_KUBE_ALI_GPU_MODEL_LABEL);
     int32_t mid = kstr_id(k, model ? model : "unknown", err);
     if (mid < 0)
         return SS_ENOMEM;
+    bool mig;
+    if ((rc = kube_node_mig(k, it, nidx, n, mid, begin, count, &mig, err)) < 0 || mig)
+        return rc;
+    if (n > SS_MAX_GPUS_PER_NODE)
+        return ss_error_set(err, SS_ERANGE, "%s: Node %s: %lld GPUs; at most %d are supported",
+                            it->path, kstr(it->obj, "metadata", "name", NULL), (long long)n,
+                            SS_MAX_GPUS_PER_NODE);
     *begin = k->c->n_gpus;
     *count = (int32_t)n;
     for (int64_t g = 0; g < n; g++)
@@ -193,7 +197,7 @@ static int add_node_gpus(kctx_t *k, const kitem_t *it, int32_t *begin, int32_t *
     return 0;
 }
 
-static int add_node(kctx_t *k, const kitem_t *it, ss_error_t *err)
+static int add_node(kctx_t *k, const kitem_t *it, int32_t nidx, ss_error_t *err)
 {
     int64_t cpu, mem, pods, ext[SS_MAX_EXT] = {0};
     int32_t topo[4], lb = 0, lc = 0, tb = 0, tc = 0, gb = 0, gc = 0;
@@ -217,7 +221,7 @@ static int add_node(kctx_t *k, const kitem_t *it, ss_error_t *err)
     }
     if ((rc = add_node_labels(k, it, topo, &lb, &lc, err)) < 0 ||
         (rc = add_node_taints(k, it, &tb, &tc, err)) < 0 ||
-        (rc = add_node_gpus(k, it, &gb, &gc, err)) < 0)
+        (rc = add_node_gpus(k, it, nidx, &gb, &gc, err)) < 0)
         return rc;
     json_t *u;
     if ((rc = kat(it, it->obj, NULL, "spec", "unschedulable", NULL, KT_BOOL, &u, err)) < 0)
@@ -231,10 +235,16 @@ static int add_node(kctx_t *k, const kitem_t *it, ss_error_t *err)
 
 int kube_add_nodes(kctx_t *k, ss_error_t *err)
 {
+    k->mig_single = calloc(k->nodes.n + 1, sizeof *k->mig_single);
+    if (!k->mig_single)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    int rc0 = kube_mig_config_load(k, err);
+    if (rc0 < 0)
+        return rc0;
     for (size_t n = 0; n < k->nodes.n; n++) {
         if ((n & 1023) == 0)
             ss_progress_tick(k->o->progress, (int64_t)n, (int64_t)(k->nodes.n + k->pods.n));
-        int rc = add_node(k, &k->nodes.v[n], err);
+        int rc = add_node(k, &k->nodes.v[n], (int32_t)n, err);
         if (rc < 0)
             return rc;
     }

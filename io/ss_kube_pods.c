@@ -305,6 +305,8 @@ int kube_scan_resources(kctx_t *k, ss_error_t *err)
         if (!(used >> (i - KRES_FIRST_OTHER) & 1))
             continue;
         const char *name = ss_strtab_get(k->resnames, i - KRES_FIRST_OTHER + 1);
+        if (kube_mig_resource(name)) /* a MIG request, not an extended resource */
+            continue;
         int e = ss_cluster_add_ext(k->c, name);
         if (e < 0)
             return ss_error_set(err, SS_EUNSUPPORTED,
@@ -371,7 +373,8 @@ static int running_gpus(kctx_t *k, const kitem_t *it, int32_t n, const ss_reques
     int32_t b = k->c->node_gpu_begin[n], cnt = k->c->node_gpu_count[n], got = 0;
     *mask = 0;
     for (int32_t g = 0; g < cnt && got < req->gpu_count; g++) {
-        if (k->gpu_used[b + g] + req->gpu_milli > k->c->gpu_milli[b + g])
+        if (k->gpu_used[b + g] + req->gpu_milli > k->c->gpu_milli[b + g] ||
+            k->c->gpu_mig_model[b + g]) /* a GPU in MIG mode serves MIG requests only */
             continue;
         *mask |= UINT64_C(1) << g;
         got++;
@@ -391,7 +394,7 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
 {
     krvec_t r;
     ss_request_t req;
-    int32_t tmpl = -1, gang = 0, group = -1, prio = 0, node = -1;
+    int32_t tmpl = -1, gang = 0, group = -1, prio = 0, node = -1, migp = 0, migc = 0;
     uint32_t rules = 0;
     uint64_t mask = 0;
     int64_t start = 0;
@@ -402,15 +405,22 @@ static int add_pod(kctx_t *k, const kitem_t *it, bool pending, ss_error_t *err)
         (rc = kube_pod_priority(k, it, &prio, &never, err)) < 0 ||
         (rc = kube_pod_start(it, &start, err)) < 0 ||
         (rc = kube_gang_pod(k, it, pending, &gang, &rules, &prio, err)) < 0 ||
-        (rc = kube_pod_template(k, it, &req, pending, rules, never ? SS_TF_PREEMPT_NEVER : 0, &tmpl,
-                                err)) < 0 ||
+        (rc = kube_mig_request(k, it, &r, pending, &migp, &migc, &rules, err)) < 0)
+        return rc;
+    if (!pending)
+        node = kube_node_row(k, kstr(it->obj, "spec", "nodeName", NULL));
+    if (node >= 0 && k->mig_single[node] && req.gpu_count > 0 && migc == 0) {
+        /* single strategy: the node's nvidia.com/gpu are MIG devices */
+        migp = k->mig_single[node];
+        migc = req.gpu_count;
+        req.gpu_count = req.gpu_milli = 0;
+    }
+    if ((rc = kube_pod_template(k, it, &req, pending, rules, never ? SS_TF_PREEMPT_NEVER : 0, migp,
+                                migc, &tmpl, err)) < 0 ||
         (rc = kube_gang_join(k, gang, &group, err)) < 0)
         return rc;
-    if (!pending) {
-        node = kube_node_row(k, kstr(it->obj, "spec", "nodeName", NULL));
-        if ((rc = running_gpus(k, it, node, &req, &mask, err)) < 0)
-            return rc;
-    }
+    if (!pending && (rc = running_gpus(k, it, node, &req, &mask, err)) < 0)
+        return rc;
     const char *ns = kstr(it->obj, "metadata", "namespace", NULL);
     int32_t name = kstr_id(k, kstr(it->obj, "metadata", "name", NULL), err);
     int32_t nsid = kstr_id(k, ns && *ns ? ns : "default", err);

@@ -18,7 +18,8 @@ typedef struct {
     kivec_t req, pref;       /* terms: weight, nexpr, then per expr: key, op, field, nval, vals */
     kivec_t spreads, pterms; /* ss_kube_rules.c's words */
     uint32_t unsupported;
-    uint32_t flags; /* ss_tmpl_flag */
+    int32_t mig_profile, mig_count; /* the MIG request (string id, count) */
+    uint32_t flags;                 /* ss_tmpl_flag */
     int32_t workload;
 } tparts_t;
 
@@ -406,6 +407,8 @@ static int make_key(const ss_request_t *req, const tparts_t *t, kivec_t *key)
     kipush(key, (int32_t)t->unsupported);
     kipush(key, t->workload);
     kipush(key, (int32_t)t->flags);
+    kipush(key, t->mig_profile);
+    kipush(key, t->mig_count);
     const kivec_t *parts[7] = {&t->sel,  &t->plabels, &t->tols,  &t->req,
                                &t->pref, &t->spreads, &t->pterms};
     for (int p = 0; p < 7; p++) {
@@ -459,6 +462,8 @@ static int commit(kctx_t *k, const ss_request_t *req, const tparts_t *t, int32_t
     x.unsupported = t->unsupported;
     x.workload = t->workload;
     x.flags = t->flags;
+    x.mig_profile = t->mig_profile;
+    x.mig_count = t->mig_count;
     x.model_begin = c->n_models;
     if (add_pairs(c, &t->sel, &x.sel_begin, &x.sel_count) < 0 ||
         add_pairs(c, &t->plabels, &x.plabel_begin, &x.plabel_count) < 0 ||
@@ -506,13 +511,16 @@ static int lookup_or_commit(kctx_t *k, const ss_request_t *req, const tparts_t *
 }
 
 int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, bool pending,
-                      uint32_t rules_in, uint32_t flags_in, int32_t *tmpl, ss_error_t *err)
+                      uint32_t rules_in, uint32_t flags_in, int32_t mig_profile, int32_t mig_count,
+                      int32_t *tmpl, ss_error_t *err)
 {
     tparts_t t;
     kivec_t key = {0};
     memset(&t, 0, sizeof t);
     t.unsupported = rules_in;
     t.flags = flags_in;
+    t.mig_profile = mig_profile;
+    t.mig_count = mig_count;
     int rc = label_pairs(k, kget(it->obj, "spec", "nodeSelector", NULL), &t.sel, it,
                          "spec.nodeSelector", err);
     if (rc == 0)

@@ -1,7 +1,7 @@
-/* ss_snapshot: the HDF5 snapshot format v2 (docs/snapshot-format.md),
- * cluster state in and placements out; version 1 files are still read, the
- * version 2 fields taking their neutral values (no inter-pod rules, modes
- * off, placements committed in row order, no victims).
+/* ss_snapshot: the HDF5 snapshot format v3 (docs/snapshot-format.md),
+ * cluster state in and placements out; version 1 and 2 files are still read, the
+ * version 2 and 3 fields taking their neutral values (no inter-pod rules, modes
+ * off, placements committed in row order, no victims, no GPU partitioned).
  *
  * Built for 100,000 nodes and 1,000,000 pods: every column of ss_cluster_t
  * is one dataset, written with one H5Dwrite and read with one hyperslab
@@ -74,7 +74,7 @@ static int write_cluster(hid_t f, const char *fname, const ss_cluster_t *c, ss_e
     static const char *groups[] = {
         "/strings", "/resources", "/nodes",  "/gpus",        "/templates", "/pods",
         "/groups",  "/labels",    "/taints", "/tolerations", "/terms",     "/exprs",
-        "/models",  "/spreads",   "/pterms", "/namespaces",  "/pdbs"};
+        "/models",  "/spreads",   "/pterms", "/namespaces",  "/pdbs",      "/mig_instances"};
     int rc;
     if ((rc = ss_h5_attr_write_i32(f, fname, "/", "format_version", SS_SNAPSHOT_FORMAT_VERSION,
                                    err)) < 0 ||

@@ -23,6 +23,7 @@ const table_t ss_snap_tables[T_COUNT] = {
     TAB("/pterms", n_pterms, cap_pterms),
     TAB("/namespaces", n_namespaces, cap_namespaces),
     TAB("/pdbs", n_pdbs, cap_pdbs),
+    TAB("/mig_instances", n_mig_insts, cap_mig_insts),
 #undef TAB
 };
 
@@ -38,6 +39,9 @@ const table_t ss_snap_tables[T_COUNT] = {
 #define SPR(nm, f) FLDV(T_SPREADS, nm, SS_H5_I32, spreads, ss_spread_t, f, 2)
 #define PTM(nm, f) FLDV(T_PTERMS, nm, SS_H5_I32, pterms, ss_podterm_t, f, 2)
 #define PDB(nm, f) FLDV(T_PDBS, nm, SS_H5_I32, pdbs, ss_pdb_t, f, 2)
+/* version 3 (issue 15): MIG state of GPUs, MIG requests of templates */
+#define TPL3(nm, f) FLDV(T_TEMPLATES, nm, SS_H5_I32, templates, ss_template_t, f, 3)
+#define MIG(nm, f) FLDV(T_MIG_INSTS, nm, SS_H5_I32, mig_insts, ss_mig_instance_t, f, 3)
 
 /* Node columns read in full are those every rank needs: names and topology
  * (shards, hostname matching) and the class signature (cordon flag, label,
@@ -61,6 +65,9 @@ const col_t ss_snap_cols[] = {
     COL(T_NODES, "gpu_count", SS_H5_I32, R_ALL, node_gpu_count),
     COL(T_GPUS, "model", SS_H5_I32, R_ALL, gpu_model),
     COL(T_GPUS, "milli", SS_H5_I32, R_GPUS, gpu_milli),
+    COLV(T_GPUS, "mig_model", SS_H5_I32, R_ALL, gpu_mig_model, 3),
+    COLV(T_GPUS, "mig_begin", SS_H5_I32, R_ALL, gpu_mig_begin, 3),
+    COLV(T_GPUS, "mig_count", SS_H5_I32, R_ALL, gpu_mig_count, 3),
     TPL("cpu_milli", SS_H5_I64, req.cpu_milli),
     TPL("memory", SS_H5_I64, req.memory),
     TPL("gpu_count", SS_H5_I32, req.gpu_count),
@@ -86,6 +93,8 @@ const col_t ss_snap_cols[] = {
     TPL2("pterm_begin", pterm_begin),
     TPL2("pterm_count", pterm_count),
     TPL2("flags", flags),
+    TPL3("mig_profile", mig_profile),
+    TPL3("mig_count", mig_count),
     COL(T_PODS, "name", SS_H5_I32, R_ALL, pod_name),
     COL(T_PODS, "namespace", SS_H5_I32, R_ALL, pod_ns),
     COL(T_PODS, "template", SS_H5_I32, R_ALL, pod_template),
@@ -151,6 +160,8 @@ const col_t ss_snap_cols[] = {
     PDB("max_pct", max_pct),
     PDB("allowed", allowed),
     PDB("always_allow", always_allow),
+    MIG("profile", profile),
+    MIG("start", start),
 };
 /* clang-format on */
 const size_t ss_snap_ncols = sizeof ss_snap_cols / sizeof ss_snap_cols[0];

@@ -1,5 +1,5 @@
 /* ss_snapshot_cols: the one table of the snapshot format's columns (format
- * v2, docs/snapshot-format.md; each column says since which version it
+ * v3, docs/snapshot-format.md; each column says since which version it
  * exists, so version 1 files are still read), shared by the serial reader/writer
  * (ss_snapshot.c) and the parallel reader (ss_snapshot_mpi.c) so the two
  * can never disagree about a dataset. Internal to io/. */
@@ -28,6 +28,7 @@ enum {
     T_PTERMS,
     T_NAMESPACES,
     T_PDBS,
+    T_MIG_INSTS,
     T_COUNT
 };
 
@@ -51,7 +52,7 @@ typedef struct {
     int width; /* 1 (1-D dataset), SS_TOPO_NLEVELS or W_EXT (2-D) */
     int rows;  /* R_ALL, R_NODES, R_GPUS */
     size_t arr_off, field_off, stride;
-    int since; /* the format_version that added the column (1 or 2) */
+    int since; /* the format_version that added the column (1, 2 or 3) */
 } col_t;
 
 extern const table_t ss_snap_tables[T_COUNT];
@@ -74,7 +75,7 @@ void ss_snap_col_path(const col_t *col, char *buf, size_t n);
  * format_version version) has the same row count, sets c's counts and
  * allocates c's arrays for them (zeroed). Columns newer than the file are not
  * looked for: their arrays are allocated zeroed (the neutral value of every
- * version 2 column), and a table with no column in the file has 0 rows.
+ * version 2 and 3 column), and a table with no column in the file has 0 rows.
  * Metadata only: the same on every rank. */
 int ss_snap_size_tables(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
 

@@ -44,6 +44,9 @@ static ss_cluster_t *build(void)
     int32_t g0 = ss_cluster_add_gpu(c, S("A100"), 1000);
     ss_cluster_add_gpu(c, S("A100"), 1000);
     ss_cluster_add_gpu(c, S("V100M32"), 1000);
+    int32_t gm = ss_cluster_add_gpu(c, S("NVIDIA-H100-80GB-HBM3"), 1000); /* MIG: 4g + 3g */
+    ss_mig_instance_t mig[2] = {{S("4g.40gb"), 0}, {S("3g.40gb"), 4}};
+    assert_int_equal(ss_cluster_set_gpu_mig(c, gm, S("H100-80GB"), mig, 2), 0);
     int64_t ext1[2] = {4, 1 << 20}, ext0[2] = {0, 0};
     int32_t zb[4] = {S("eu"), S("eu-b"), S("blk1"), S("rack1")};
     int32_t za[4] = {S("eu"), S("eu-a"), S("blk0"), S("rack0")};
@@ -52,7 +55,7 @@ static ss_cluster_t *build(void)
     ss_cluster_add_node(c, S("n-a0"), za, 32000, INT64_C(128) << 30, 110, ext0, true, lz, 1, 0, 0,
                         0, 0);
     ss_cluster_add_node(c, S("n-a1"), za, 16000, INT64_C(64) << 30, 58, NULL, false, 0, 0, tz + 1,
-                        1, g0 + 2, 1);
+                        1, g0 + 2, 2);
     int32_t v0 = ss_cluster_add_expr_value(c, S("eu-a"));
     ss_cluster_add_expr_value(c, S("eu-b"));
     int32_t e0 = ss_cluster_add_expr(c, S("topology.kubernetes.io/zone"), SS_OP_IN, 0, v0, 2);
@@ -122,6 +125,7 @@ static ss_cluster_t *build(void)
     t.sel_count = 1;
     t.spread_begin = sp0, t.spread_count = 2, t.pterm_begin = pt0, t.pterm_count = 2;
     t.flags = SS_TF_CONTROLLER;
+    t.mig_profile = S("1g.10gb+me"), t.mig_count = 1;
     ss_cluster_add_template(c, &t);
     t = (ss_template_t){0};
     t.req = (ss_request_t){.cpu_milli = 8000,
@@ -182,6 +186,11 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     assert_int_equal(a->n_gpus, b->n_gpus);
     SAME(a, b, gpu_model, a->n_gpus);
     SAME(a, b, gpu_milli, a->n_gpus);
+    SAME(a, b, gpu_mig_model, a->n_gpus);
+    SAME(a, b, gpu_mig_begin, a->n_gpus);
+    SAME(a, b, gpu_mig_count, a->n_gpus);
+    assert_int_equal(a->n_mig_insts, b->n_mig_insts);
+    SAME(a, b, mig_insts, a->n_mig_insts);
     assert_int_equal(a->n_templates, b->n_templates);
     SAME(a, b, templates, a->n_templates);
     assert_int_equal(a->n_pods, b->n_pods);
@@ -327,7 +336,7 @@ static ss_placements_t *make_placements(const ss_cluster_t *c)
     assert_int_equal(r, 3);
     p->node[0] = 2;
     p->reason[0] = SS_REASON_NONE;
-    p->node[1] = 1; /* n-a1 (sorted: n-a0, n-a1, n-b0) has one GPU */
+    p->node[1] = 1; /* n-a1 (sorted: n-a0, n-a1, n-b0): its first GPU, not in MIG mode */
     p->gpu_mask[1] = 1;
     p->reason[1] = SS_REASON_NONE;
     p->node[2] = -1;
@@ -645,14 +654,14 @@ static void test_snapshot_read_duplicate_names(void **state)
 static void test_snapshot_read_newer_version(void **state)
 {
     (void)state;
-    const char *path = write_good("v3.h5");
+    const char *path = write_good("v4.h5");
     hid_t f = open_rw(path);
     ss_error_t err = {{0}};
-    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 3, &err), 0);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 4, &err), 0);
     H5Fclose(f);
     char want[600];
     snprintf(want, sizeof want,
-             "%s: format_version 3 is newer than this shardsched supports (2); upgrade shardsched",
+             "%s: format_version 4 is newer than this shardsched supports (3); upgrade shardsched",
              path);
     ss_cluster_t *c = NULL;
     assert_int_equal(ss_snapshot_read(path, &c, &err), SS_EVERSION);
@@ -709,8 +718,36 @@ static void test_snapshot_write_missing_directory(void **state)
 
 /* ------------------------------------------------- format version 1 files */
 
-/* Turns a version 2 file into the version 1 file an older shardsched would
- * have written: every version 2 dataset, group and attribute removed,
+/* The version 3 datasets (MIG, issue 15). */
+static const char *const v3_only[] = {"/mig_instances",         "/gpus/mig_model",
+                                      "/gpus/mig_begin",        "/gpus/mig_count",
+                                      "/templates/mig_profile", "/templates/mig_count"};
+
+/* Turns a version 3 file into the version 2 file an older shardsched would
+ * have written: every version 3 dataset removed, format_version 2. */
+static void make_v2(const char *path)
+{
+    ss_error_t err = {{0}};
+    hid_t f = open_rw(path);
+    for (size_t i = 0; i < sizeof v3_only / sizeof v3_only[0]; i++)
+        assert_true(H5Ldelete(f, v3_only[i], H5P_DEFAULT) >= 0);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 2, &err), 0);
+    H5Fclose(f);
+}
+
+/* What a file without the version 3 datasets reads as: no GPU in MIG mode,
+ * no MIG request. */
+static void drop_mig(ss_cluster_t *c)
+{
+    for (int32_t g = 0; g < c->n_gpus; g++)
+        c->gpu_mig_model[g] = c->gpu_mig_begin[g] = c->gpu_mig_count[g] = 0;
+    c->n_mig_insts = 0;
+    for (int32_t i = 0; i < c->n_templates; i++)
+        c->templates[i].mig_profile = c->templates[i].mig_count = 0;
+}
+
+/* Turns a version 3 file into the version 1 file an older shardsched would
+ * have written: every version 2 and 3 dataset, group and attribute removed,
  * format_version 1. */
 static void make_v1(const char *path)
 {
@@ -728,6 +765,8 @@ static void make_v1(const char *path)
     char kind[32];
     ss_error_t err = {{0}};
     assert_int_equal(ss_snapshot_kind(path, kind, sizeof kind, &err), 0);
+    if (!strcmp(kind, "cluster"))
+        make_v2(path);
     hid_t f = open_rw(path);
     if (!strcmp(kind, "cluster")) {
         for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
@@ -740,6 +779,49 @@ static void make_v1(const char *path)
     }
     assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 1, &err), 0);
     H5Fclose(f);
+}
+
+/* A version 2 snapshot reads with every GPU not partitioned and no MIG
+ * request; a version 3 file lacking a version 3 dataset is refused. */
+static void test_snapshot_read_v2(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("v2.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    make_v2(path);
+    if (ss_snapshot_read(path, &r, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_int_equal(c->gpu_mig_count[3], 2);
+    drop_mig(c);
+    assert_same_cluster(c, r);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+    path = write_good("v3nomig.h5");
+    hid_t f = open_rw(path);
+    assert_true(H5Ldelete(f, "/gpus/mig_model", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    expect_read_error(path, "dataset /gpus/mig_model is missing", NULL);
+}
+
+/* A bad MIG layout or name in a file is refused, naming the GPU. */
+static void test_snapshot_read_bad_mig(void **state)
+{
+    (void)state;
+    int32_t v = 2; /* 3g.40gb at slice 2: not a valid start */
+    const char *path = write_good("badmig.h5");
+    patch(path, "/mig_instances/start", 1, H5T_NATIVE_INT32, &v);
+    expect_read_error(path, "/gpus/mig_begin row 3 (GPU 1 of node n-a1)",
+                      "3g.40gb cannot start at memory slice 2", NULL);
+    path = write_good("badmig2.h5");
+    v = 1; /* string id 1: not a model of the MIG table */
+    patch(path, "/gpus/mig_model", 3, H5T_NATIVE_INT32, &v);
+    expect_read_error(path, "/gpus/mig_model row 3", "is not a MIG-capable GPU model", NULL);
+    path = write_good("badmig3.h5");
+    v = 0; /* instances on a GPU not in MIG mode */
+    patch(path, "/gpus/mig_model", 3, H5T_NATIVE_INT32, &v);
+    expect_read_error(path, "/gpus/mig_count row 3", "instances on a GPU not in MIG mode", NULL);
 }
 
 /* A version 1 snapshot reads with every version 1 field as written and the
@@ -764,6 +846,7 @@ static void test_snapshot_read_v1(void **state)
         c->pod_start[i] = 0;
     c->default_spreading = SS_SPREAD_DEFAULT_NONE;
     c->locality = SS_LOCALITY_OFF;
+    drop_mig(c);
     assert_same_cluster(c, r);
     assert_non_null(r->pod_start);
     ss_cluster_destroy(r);
@@ -929,6 +1012,8 @@ int main(void)
         cmocka_unit_test(test_snapshot_read_vlen_kind),
         cmocka_unit_test(test_snapshot_read_v1),
         cmocka_unit_test(test_snapshot_read_v2_incomplete),
+        cmocka_unit_test(test_snapshot_read_v2),
+        cmocka_unit_test(test_snapshot_read_bad_mig),
         cmocka_unit_test(test_placements_read_v1),
         cmocka_unit_test(test_placements_write_rejects_bad_order),
         cmocka_unit_test(test_placements_read_bad_victim),
