@@ -502,6 +502,8 @@ int ss_sched_unsupported_reason(uint32_t rules)
         return SS_REASON_UNSUPPORTED_TOPOLOGY;
     if (rules & SS_RULE_SCHEDULING_GATES)
         return SS_REASON_UNSUPPORTED_SCHEDULING_GATES;
+    if (rules & SS_RULE_MIG)
+        return SS_REASON_UNSUPPORTED_MIG;
     if (rules)
         return SS_REASON_UNSUPPORTED_OTHER;
     return SS_REASON_NONE;
