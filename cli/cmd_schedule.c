@@ -27,8 +27,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
-               "                           [--exhaustive] [--repair] [--partition-nodes N]\n"
-               "                           [--shard-nodes N] [-q]\n"
+               "                           [--exhaustive] [--repair] [--repair-priority P]\n"
+               "                           [--partition-nodes N] [--shard-nodes N] [-q]\n"
                "                           [--collective-timeout SECONDS]\n"
                "       shardsched schedule --list-policies\n\n"
                "Places every pending pod of the snapshot and writes one row per pending pod:\n"
@@ -46,6 +46,10 @@ static void usage(FILE *f)
                "                       nodes (rule-free pods only; gangs whole; never running\n"
                "                       pods); the plan stays valid in commit order. Reads the\n"
                "                       whole snapshot on every rank (docs/evaluation.md)\n"
+               "  --repair-priority lower|any  which placed pods --repair may move: of equal\n"
+               "                       or lower priority than the stranded pod (lower, the\n"
+               "                       default), or then, in a second pass, of any priority\n"
+               "                       (they stay placed). Implies --repair\n"
                "  -q, --quiet          no summary line and no progress\n"
                "  --collective-timeout S  give up when a step that needs every rank (an\n"
                "                       agreement, an exchange) waits more than S seconds for\n"
@@ -66,12 +70,15 @@ static void usage(FILE *f)
                "  OMP_NUM_THREADS=8 mpirun -n 4 shardsched schedule -i cluster.h5 -o p.h5 \\\n"
                "      --policy most-allocated\n"
                "  shardsched schedule -i cluster.h5 -o ref.h5 --exhaustive -q\n"
-               "  shardsched schedule -i cluster.h5 -o p.h5 --repair\n");
+               "  shardsched schedule -i cluster.h5 -o p.h5 --repair\n"
+               "  shardsched schedule -i cluster.h5 -o p.h5 --repair-priority any\n");
 }
+
+static const char *const repair_prio_names[] = {"lower", "any", NULL};
 
 typedef struct {
     const char *in, *out, *policy;
-    int exhaustive, repair, quiet;
+    int exhaustive, repair, repair_prio, quiet;
     int32_t shard_nodes, part_nodes;
     double collective_timeout;
     ss_rule_cli_t rules;
@@ -90,6 +97,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_FLAG(0, "list-policies", &list),
         SS_O_FLAG(0, "exhaustive", &o->exhaustive),
         SS_O_FLAG(0, "repair", &o->repair),
+        SS_O_CHOICE(0, "repair-priority", &o->repair_prio, repair_prio_names),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
         SS_O_INT(0, "partition-nodes", &part_nodes, 1, 100000000),
@@ -98,12 +106,13 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0, 0, 0, {0}};
+    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, -1, 0, 0, 0, 0, {0}};
     ss_rule_cli_init(&o->rules);
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
         return st;
     o->shard_nodes = (int32_t)shard_nodes;
+    o->repair |= o->repair_prio >= 0; /* --repair-priority implies --repair */
     o->part_nodes = (int32_t)part_nodes;
     if (list) {
         if (loud)
@@ -142,13 +151,16 @@ static int read_full(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss
 
 /* The repair pass on the placements every rank holds whole: the same input
  * and a deterministic pass give the same result on every rank. */
-static int run_repair(const ss_cluster_t *c, ss_placements_t *pl, ss_repair_stats_t *st,
-                      ss_error_t *err)
+static int run_repair(const ss_cluster_t *c, int any_priority, ss_placements_t *pl,
+                      ss_repair_stats_t *st, ss_error_t *err)
 {
     ss_queue_t *q = ss_queue_build(c, err);
     if (!q)
         return SS_ENOMEM;
-    int rc = ss_repair_run(c, q->order, q->units, q->n_units, NULL, pl, st, err);
+    ss_repair_opts_t ro;
+    ss_repair_opts_default(&ro);
+    ro.any_priority = any_priority;
+    int rc = ss_repair_run(c, q->order, q->units, q->n_units, &ro, pl, st, err);
     ss_queue_destroy(q);
     return rc;
 }
@@ -192,7 +204,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_repair_stats_t rst = {0};
     if (o.repair) {
         ss_cli_progress_begin(&pr, "schedule: repair", show);
-        rc = run_repair(c, pl, &rst, &err);
+        rc = run_repair(c, o.repair_prio == 1, pl, &rst, &err);
         ss_cli_progress_end(&pr);
         if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
             goto done;

@@ -37,6 +37,13 @@ typedef struct {
     int32_t n_log, cap_log;
     int64_t checks, budget;
     int32_t next_seq;
+    /* A pod of template t that failed at epoch fail_epoch[t] (placements
+     * kept so far) with priority fail_prio[t]: the same search on the same
+     * state fails again for any pod of t with no higher priority. */
+    int64_t epoch;
+    int any_prio; /* this pass may move pods of any priority */
+    int64_t *fail_epoch;
+    int32_t *fail_prio;
     int rc;
 } rp_t;
 
@@ -44,6 +51,7 @@ void ss_repair_opts_default(ss_repair_opts_t *o)
 {
     o->depth = 2;
     o->budget = 200000;
+    o->any_priority = 0;
     o->verify = 1;
 }
 
@@ -188,6 +196,66 @@ static int place_pair(rp_t *r, int32_t row, int32_t seq, int depth, int32_t prio
     return 0;
 }
 
+/* True iff row asks a nonzero amount of the resource `reason` names. */
+static bool uses(const rp_t *r, int32_t row, int reason)
+{
+    const ss_request_t *q = &r->c->templates[tmpl_of(r, row)].req;
+    switch (reason) {
+    case SS_REASON_CPU:
+        return q->cpu_milli > 0;
+    case SS_REASON_MEMORY:
+        return q->memory > 0;
+    case SS_REASON_GPU:
+        return q->gpu_count > 0;
+    case SS_REASON_EXT:
+        for (int e = 0; e < SS_MAX_EXT; e++)
+            if (q->ext[e] > 0)
+                return true;
+        return false;
+    default: /* pod slots: every pod */
+        return true;
+    }
+}
+
+/* Makes room for row on node n by taking off candidates buf[0..k) that use
+ * the resource it is short of, one at a time until it fits; those it can do
+ * without go back, the others are placed elsewhere with chains of depth - 1
+ * (this is how a whole-GPU pod gets a node whose GPUs are shared by several
+ * small pods). Same returns as place_any. */
+static int place_evict(rp_t *r, int32_t row, int32_t seq, int depth, int32_t prio, int32_t n,
+                       const int32_t *buf, int32_t k)
+{
+    const ss_template_t *t = &r->c->templates[tmpl_of(r, row)];
+    int32_t mark = r->n_log, off[256], offseq[256], n_off = 0;
+    int why;
+    for (int32_t i = 0; i < k && (why = ss_state_fit(r->st, t, n)) != SS_REASON_NONE; i++) {
+        r->checks++;
+        if (!uses(r, buf[i], why))
+            continue;
+        off[n_off] = buf[i];
+        offseq[n_off++] = r->pl->seq[buf[i]];
+        set_row(r, buf[i], -1, 0, -1, SS_REASON_CPU, 1);
+    }
+    if (n_off < 3 || ss_state_fit(r->st, t, n) != SS_REASON_NONE) { /* 1, 2: done before */
+        rollback(r, mark);
+        return r->rc < 0 ? -1 : 0;
+    }
+    place(r, row, n, seq);
+    int got = r->rc < 0 ? -1 : 1;
+    for (int32_t i = n_off - 1; i >= 0 && got > 0; i--) {
+        int32_t m = off[i];
+        if (fits(r, tmpl_of(r, m), n)) /* not needed after all */
+            place(r, m, n, offseq[i]);
+        else
+            got = place_any(r, m, offseq[i], depth - 1, prio);
+        if (r->rc < 0)
+            got = -1;
+    }
+    if (got == 0)
+        rollback(r, mark);
+    return r->rc < 0 ? -1 : got;
+}
+
 /* Places the unplaced row (with seq) using chains of at most `depth` moves
  * of movable rows with priority <= prio. Returns 1 placed, 0 not (state as
  * before), -1 out of memory. */
@@ -208,8 +276,12 @@ static int place_any(rp_t *r, int32_t row, int32_t seq, int depth, int32_t prio)
             continue;
         int32_t k = 0; /* the node's candidates, fixed before anything moves */
         for (int32_t m = r->head[n]; m >= 0 && k < 256; m = r->next[m])
-            if (prio_of(r, m) <= prio)
-                buf[k++] = m;
+            if (r->any_prio || prio_of(r, m) <= prio) {
+                int32_t j = k++; /* by row: independent of the list's history */
+                for (; j > 0 && buf[j - 1] > m; j--)
+                    buf[j] = buf[j - 1];
+                buf[j] = m;
+            }
         for (int32_t i = 0; i < k && r->checks < r->budget; i++) {
             int32_t m = buf[i], mseq = r->pl->seq[m], mark = r->n_log;
             set_row(r, m, -1, 0, -1, SS_REASON_CPU, 1);
@@ -225,6 +297,8 @@ static int place_any(rp_t *r, int32_t row, int32_t seq, int depth, int32_t prio)
                 return -1;
         }
         int got = k > 1 ? place_pair(r, row, seq, depth, prio, n, buf, k) : 0;
+        if (got == 0 && k > 2 && r->checks < r->budget)
+            got = place_evict(r, row, seq, depth, prio, n, buf, k);
         if (got != 0)
             return got;
     }
@@ -256,12 +330,20 @@ static int repair_unit(rp_t *r, const int32_t *order, const ss_unit_t *u, const 
             continue;
         if (!gang)
             st->candidates++;
+        int32_t t = tmpl_of(r, row), prio = c->pod_priority[pod];
+        if (!gang && r->fail_epoch[t] == r->epoch && prio <= r->fail_prio[t])
+            continue;
         r->checks = 0;
         int got = 0;
         for (int d = 0; d <= depth && got == 0 && r->checks < r->budget; d++)
-            got = place_any(r, row, r->next_seq, d, c->pod_priority[pod]);
+            got = place_any(r, row, r->next_seq, d, prio);
+        st->checks += r->checks;
         if (got < 0)
             return got;
+        if (got == 0 && !gang) {
+            r->fail_epoch[t] = r->epoch;
+            r->fail_prio[t] = prio;
+        }
         if (got == 0 && gang) {
             rollback(r, mark);
             r->next_seq = seq0;
@@ -275,6 +357,7 @@ static int repair_unit(rp_t *r, const int32_t *order, const ss_unit_t *u, const 
     for (int32_t k = mark; k < r->n_log; k++) /* a move logs its old node */
         st->moved += r->log[k].node >= 0;
     st->added += added;
+    r->epoch += added > 0;
     r->n_log = mark; /* kept: nothing before it is ever undone */
     return r->rc;
 }
@@ -283,6 +366,8 @@ static void rp_free(rp_t *r)
 {
     ss_state_destroy(r->st);
     free(r->iso);
+    free(r->fail_epoch);
+    free(r->fail_prio);
     free(r->movable);
     free(r->head);
     free(r->next);
@@ -298,11 +383,14 @@ static int rp_init(rp_t *r, const ss_cluster_t *c, ss_placements_t *pl)
     r->pl = pl;
     r->st = ss_state_create(c);
     r->iso = calloc((size_t)c->n_templates + 1, 1);
+    r->fail_epoch = malloc(((size_t)c->n_templates + 1) * sizeof *r->fail_epoch);
+    r->fail_prio = malloc(((size_t)c->n_templates + 1) * sizeof *r->fail_prio);
     r->movable = calloc((size_t)pl->n + 1, 1);
     r->head = malloc(((size_t)c->n_nodes + 1) * sizeof *r->head);
     r->next = malloc(((size_t)pl->n + 1) * sizeof *r->next);
     r->prev = malloc(((size_t)pl->n + 1) * sizeof *r->prev);
-    if (!r->st || !r->iso || !r->movable || !r->head || !r->next || !r->prev)
+    if (!r->st || !r->iso || !r->movable || !r->head || !r->next || !r->prev || !r->fail_epoch ||
+        !r->fail_prio)
         return SS_ENOMEM;
     ss_match_ctx_init(&r->mx, c);
     for (int32_t t = 0; t < c->n_templates; t++) {
@@ -312,6 +400,8 @@ static int rp_init(rp_t *r, const ss_cluster_t *c, ss_placements_t *pl)
     }
     for (int32_t n = 0; n < c->n_nodes; n++)
         r->head[n] = -1;
+    for (int32_t t = 0; t < c->n_templates; t++)
+        r->fail_epoch[t] = -1;
     for (int32_t v = 0; v < pl->n_victims; v++) /* preemptors stay where they are */
         r->movable[pl->victim_row[v]] = 2;
     for (int32_t i = 0; i < pl->n; i++) {
@@ -374,9 +464,14 @@ int ss_repair_run(const ss_cluster_t *c, const int32_t *order, const ss_unit_t *
     }
     r.budget = o->budget;
     int depth = o->depth < 1 ? 1 : o->depth > 2 ? 2 : o->depth;
-    for (int32_t u = 0; rc == 0 && u < n_units; u++) {
-        rc = repair_unit(&r, order, &units[u], row_of, depth, st);
-        st->checks += r.checks;
+    for (int pass = 0; pass < 1 + !!o->any_priority; pass++) { /* the priority rule first */
+        r.any_prio = pass;
+        r.epoch++; /* the memo of failures is per pass */
+        int32_t cand = st->candidates;
+        for (int32_t u = 0; rc == 0 && u < n_units; u++)
+            rc = repair_unit(&r, order, &units[u], row_of, depth, st);
+        if (pass)
+            st->candidates = cand; /* the same pods again */
     }
     if (rc == 0 && o->verify && st->added > 0) {
         int v = has_violations(c, pl, err);

@@ -3,6 +3,9 @@
  * or lower priority to other feasible nodes (issue 16, item 4;
  * docs/evaluation.md "Repair: using the whole wave" states the rules).
  *
+ * With opts.any_priority a second pass may also move pods of higher
+ * priority (they stay placed, at their seq, on another feasible node).
+ *
  * Scope (sound by construction, then checked): only pods that no hard
  * inter-pod rule can see are moved or added: their template has no topology
  * spread and no pod (anti-)affinity terms, carries no unsupported rule, and
@@ -28,6 +31,10 @@ typedef struct {
     int32_t depth;  /* moves in one augmenting chain: 1 or 2 (default 2) */
     int64_t budget; /* fit checks per stranded pod (default 20000) */
     int verify;     /* 1: check the result with ss_verify, keep greedy's on failure */
+    /* 0 (the default): only pods of equal or lower priority than the
+     * stranded pod move. 1: then a second pass that may move placed pending
+     * pods of any priority (each stays placed, on another feasible node). */
+    int any_priority;
 } ss_repair_opts_t;
 
 typedef struct {
