@@ -147,6 +147,89 @@ static void test_no_higher_priority(void **state)
     ss_cluster_destroy(c);
 }
 
+/* c (4 cpu) needs n1 cleared of its three 1-cpu pods; n2 (a running pod
+ * of 1) takes all three. */
+static void test_clear_node(void **state)
+{
+    (void)state;
+    const gpod_t pods[] = {{.name = "e", .cpu_m = 1000, .mem_g = 1, .on = "n2"},
+                           {.name = "a", .cpu_m = 1000, .mem_g = 1},
+                           {.name = "b", .cpu_m = 1000, .mem_g = 1},
+                           {.name = "d", .cpu_m = 1000, .mem_g = 1},
+                           {.name = "c", .cpu_m = 4000, .mem_g = 1},
+                           {0}};
+    ss_cluster_t *c = gb_cluster(two_nodes, pods);
+    const int32_t greedy[] = {0, 0, 0, -1};
+    ss_placements_t *pl = plan(c, greedy);
+    ss_repair_stats_t st = repair(c, pl);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(st.moved, 3);
+    assert_int_equal(pl->node[3], 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pl->node[i], 1);
+        assert_int_equal(pl->seq[i], i);
+    }
+    ss_placements_destroy(pl);
+    ss_cluster_destroy(c);
+}
+
+/* The second pass of any_priority moves a and b (priority 10) for c. */
+static void test_any_priority(void **state)
+{
+    (void)state;
+    const gpod_t pods[] = {{.name = "a", .prio = 10, .cpu_m = 2000, .mem_g = 1},
+                           {.name = "b", .prio = 10, .cpu_m = 2000, .mem_g = 1},
+                           {.name = "c", .prio = 0, .cpu_m = 3000, .mem_g = 1},
+                           {0}};
+    ss_cluster_t *c = gb_cluster(two_nodes, pods);
+    const int32_t greedy[] = {0, 1, -1};
+    ss_placements_t *pl = plan(c, greedy);
+    ss_error_t err = {{0}};
+    ss_queue_t *q = ss_queue_build(c, &err);
+    ss_repair_opts_t o;
+    ss_repair_opts_default(&o);
+    o.any_priority = 1;
+    ss_repair_stats_t st;
+    assert_int_equal(ss_repair_run(c, q->order, q->units, q->n_units, &o, pl, &st, &err), 0);
+    assert_int_equal(st.added, 1);
+    assert_int_equal(st.candidates, 1);
+    assert_int_equal(pl->node[2], 0);
+    assert_int_equal(pl->node[0], 1);
+    assert_int_equal(pl->node[1], 1);
+    assert_int_equal(pl->seq[2], 2);
+    ss_queue_destroy(q);
+    ss_placements_destroy(pl);
+    ss_cluster_destroy(c);
+}
+
+/* A stranded gang placed whole: two 4-cpu members on n1 and n3 once x and
+ * z join y on n2. */
+static void test_gang_whole(void **state)
+{
+    (void)state;
+    const gnode_t three[] = {{"n1", 4000, 16, 0, "", "", ""},
+                             {"n2", 4000, 16, 0, "", "", ""},
+                             {"n3", 4000, 16, 0, "", "", ""},
+                             {NULL, 0, 0, 0, 0, 0, 0}};
+    const gpod_t pods[] = {
+        {.name = "x", .cpu_m = 1000, .mem_g = 1},
+        {.name = "y", .cpu_m = 1000, .mem_g = 1},
+        {.name = "z", .cpu_m = 1000, .mem_g = 1},
+        {.name = "g", .count = 2, .cpu_m = 4000, .mem_g = 1, .group = "g", .min_member = 2},
+        {0}};
+    ss_cluster_t *c = gb_cluster(three, pods);
+    const int32_t greedy[] = {0, 1, 2, -1, -1};
+    ss_placements_t *pl = plan(c, greedy);
+    ss_repair_stats_t st = repair(c, pl);
+    assert_int_equal(st.added, 2);
+    assert_int_equal(st.candidates, 2);
+    assert_true(pl->node[3] >= 0 && pl->node[4] >= 0 && pl->node[3] != pl->node[4]);
+    assert_int_equal(pl->seq[3], 3);
+    assert_int_equal(pl->seq[4], 4);
+    ss_placements_destroy(pl);
+    ss_cluster_destroy(c);
+}
+
 /* a and b are one gang: never moved (c stays stranded); a running pod
  * never moves either. */
 static void test_no_gang_no_running(void **state)
@@ -302,8 +385,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_move),           cmocka_unit_test(test_pair_move),
-        cmocka_unit_test(test_no_higher_priority), cmocka_unit_test(test_no_gang_no_running),
-        cmocka_unit_test(test_no_spread_target),   cmocka_unit_test(test_property),
+        cmocka_unit_test(test_clear_node),         cmocka_unit_test(test_no_higher_priority),
+        cmocka_unit_test(test_no_gang_no_running), cmocka_unit_test(test_any_priority),
+        cmocka_unit_test(test_gang_whole),         cmocka_unit_test(test_no_spread_target),
+        cmocka_unit_test(test_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
