@@ -1,12 +1,17 @@
 /* ss_repair: the repair pass after the greedy schedule (see ss_repair.h).
  *
  * Each stranded pod in scope is tried in queue order with an augmenting
- * search by iterative deepening: first every node where it fits now (lowest
- * index first), then every node where moving one placed pod of equal or
- * lower priority makes room and that pod fits elsewhere, then (depth 2) the
- * moved pod may in turn displace one more. Every change goes through an undo
- * log, so a failed branch, a gang that does not fit whole or a pod that ran
- * out of budget leaves the state exactly as it was. */
+ * search by iterative deepening over the depth d = 0, 1, 2 of a chain:
+ * d = 0 places it where it fits now (best fit: the least cpu left, then
+ * memory, then the lowest node index); d >= 1 goes over the nodes its static
+ * filters allow, by index, and makes room there by taking off one candidate
+ * (a movable pod of no higher priority, by row), or two, or the largest set
+ * needed (the node's candidates that use the resource it is short of, by
+ * row), each taken-off pod then placed elsewhere at depth d - 1. Every change
+ * goes through an undo log, so a failed branch, a gang that does not fit
+ * whole or a pod that ran out of budget leaves the state exactly as it was.
+ * A template whose pod failed is not tried again until something is placed
+ * (the same search on the same state would fail again). */
 #include "ss_repair.h"
 
 #include <stdlib.h>
@@ -263,11 +268,16 @@ static int place_any(rp_t *r, int32_t row, int32_t seq, int depth, int32_t prio)
 {
     const ss_cluster_t *c = r->c;
     int32_t t = tmpl_of(r, row);
+    int32_t best = -1; /* best fit: the least cpu left, then memory, lowest index */
     for (int32_t n = 0; n < c->n_nodes && r->checks < r->budget; n++)
-        if (fits(r, t, n)) {
-            place(r, row, n, seq);
-            return r->rc < 0 ? -1 : 1;
-        }
+        if (fits(r, t, n) && (best < 0 || r->st->free_cpu[n] < r->st->free_cpu[best] ||
+                              (r->st->free_cpu[n] == r->st->free_cpu[best] &&
+                               r->st->free_mem[n] < r->st->free_mem[best])))
+            best = n;
+    if (best >= 0) {
+        place(r, row, best, seq);
+        return r->rc < 0 ? -1 : 1;
+    }
     if (depth == 0)
         return 0;
     int32_t buf[256];
