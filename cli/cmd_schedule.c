@@ -5,7 +5,9 @@
  * I/O is parallel HDF5: each rank reads the capacity of its own nodes only
  * (ss_snapshot_read_mpi) and writes a slab of the placements rows
  * (ss_placements_write_mpi). --exhaustive needs every node's capacity on
- * every rank and reads the whole snapshot with the serial reader. */
+ * every rank and reads the whole snapshot with the serial reader, and so does
+ * --repair (engine/ss_repair.h), which then runs identically on every rank
+ * after the engine. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +18,17 @@
 #include "ss_dist.h"
 #include "ss_opt.h"
 #include "ss_progress.h"
+#include "ss_queue.h"
+#include "ss_repair.h"
 #include "ss_run.h"
+#include "ss_snapshot.h"
 #include "ss_snapshot_mpi.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
-               "                           [--exhaustive] [--partition-nodes N] [--shard-nodes N]\n"
-               "                           [-q]\n"
+               "                           [--exhaustive] [--repair] [--repair-priority P]\n"
+               "                           [--partition-nodes N] [--shard-nodes N] [-q]\n"
                "                           [--collective-timeout SECONDS]\n"
                "       shardsched schedule --list-policies\n\n"
                "Places every pending pod of the snapshot and writes one row per pending pod:\n"
@@ -36,6 +41,15 @@ static void usage(FILE *f)
                 ss_policy_at(i)->help);
     fprintf(f, "  --list-policies      print each policy's name and help, then exit\n"
                "  --exhaustive         naive reference: every pod against every node, no caches\n"
+               "  --repair             after the greedy pass, place stranded pods by moving\n"
+               "                       placed pending pods of equal or lower priority to other\n"
+               "                       nodes (rule-free pods only; gangs whole; never running\n"
+               "                       pods); the plan stays valid in commit order. Reads the\n"
+               "                       whole snapshot on every rank (docs/evaluation.md)\n"
+               "  --repair-priority lower|any  which placed pods --repair may move: of equal\n"
+               "                       or lower priority than the stranded pod (lower, the\n"
+               "                       default), or then, in a second pass, of any priority\n"
+               "                       (they stay placed). Implies --repair\n"
                "  -q, --quiet          no summary line and no progress\n"
                "  --collective-timeout S  give up when a step that needs every rank (an\n"
                "                       agreement, an exchange) waits more than S seconds for\n"
@@ -55,12 +69,16 @@ static void usage(FILE *f)
                "  shardsched schedule -i cluster.h5 -o placements.h5\n"
                "  OMP_NUM_THREADS=8 mpirun -n 4 shardsched schedule -i cluster.h5 -o p.h5 \\\n"
                "      --policy most-allocated\n"
-               "  shardsched schedule -i cluster.h5 -o ref.h5 --exhaustive -q\n");
+               "  shardsched schedule -i cluster.h5 -o ref.h5 --exhaustive -q\n"
+               "  shardsched schedule -i cluster.h5 -o p.h5 --repair\n"
+               "  shardsched schedule -i cluster.h5 -o p.h5 --repair-priority any\n");
 }
+
+static const char *const repair_prio_names[] = {"lower", "any", NULL};
 
 typedef struct {
     const char *in, *out, *policy;
-    int exhaustive, quiet;
+    int exhaustive, repair, repair_prio, quiet;
     int32_t shard_nodes, part_nodes;
     double collective_timeout;
     ss_rule_cli_t rules;
@@ -78,6 +96,8 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_STR(0, "policy", &o->policy),
         SS_O_FLAG(0, "list-policies", &list),
         SS_O_FLAG(0, "exhaustive", &o->exhaustive),
+        SS_O_FLAG(0, "repair", &o->repair),
+        SS_O_CHOICE(0, "repair-priority", &o->repair_prio, repair_prio_names),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
         SS_O_INT(0, "partition-nodes", &part_nodes, 1, 100000000),
@@ -86,12 +106,13 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, 0, 0, 0, {0}};
+    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, -1, 0, 0, 0, 0, {0}};
     ss_rule_cli_init(&o->rules);
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
         return st;
     o->shard_nodes = (int32_t)shard_nodes;
+    o->repair |= o->repair_prio >= 0; /* --repair-priority implies --repair */
     o->part_nodes = (int32_t)part_nodes;
     if (list) {
         if (loud)
@@ -103,6 +124,45 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     if (SS_OPT_DISTINCT("schedule", loud, o->out, o->in) != SS_OPT_RUN)
         return 2;
     return ss_opt_policy("schedule", o->policy, loud);
+}
+
+/* --repair reads the whole snapshot on every rank (the pass needs every
+ * node's capacity) and keeps the engine's partition, so that the greedy pass
+ * is the one ss_run_read's parallel read gives. Collective, agreed status as
+ * ss_run_read. */
+static int read_full(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_cluster_t **c,
+                     ss_dist_part_t *part, ss_error_t *err)
+{
+    memset(part, 0, sizeof *part);
+    int rc = ss_snapshot_read(path, c, err);
+    if (rc == 0) {
+        ss_layout_t l;
+        ss_layout_build(*c, o->part_nodes, o->shard_nodes, &l);
+        ss_dist_partition(comm, &l, part);
+        rc = ss_run_injected(comm, "read", err);
+    }
+    rc = ss_dist_agree_err(comm, rc, path, err);
+    if (rc < 0) {
+        ss_cluster_destroy(*c);
+        *c = NULL;
+    }
+    return rc;
+}
+
+/* The repair pass on the placements every rank holds whole: the same input
+ * and a deterministic pass give the same result on every rank. */
+static int run_repair(const ss_cluster_t *c, int any_priority, ss_placements_t *pl,
+                      ss_repair_stats_t *st, ss_error_t *err)
+{
+    ss_queue_t *q = ss_queue_build(c, err);
+    if (!q)
+        return SS_ENOMEM;
+    ss_repair_opts_t ro;
+    ss_repair_opts_default(&ro);
+    ro.any_priority = any_priority;
+    int rc = ss_repair_run(c, q->order, q->units, q->n_units, &ro, pl, st, err);
+    ss_queue_destroy(q);
+    return rc;
 }
 
 int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
@@ -127,7 +187,8 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_run_opts_t ro = {
         ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL, &so};
     double t0 = MPI_Wtime(), t_read, t_write = 0;
-    int rc = ss_run_read(comm, o.in, &ro, &c, &part, &err);
+    int rc = o.repair && !o.exhaustive ? read_full(comm, o.in, &ro, &c, &part, &err)
+                                       : ss_run_read(comm, o.in, &ro, &c, &part, &err);
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
@@ -140,6 +201,14 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
+    ss_repair_stats_t rst = {0};
+    if (o.repair) {
+        ss_cli_progress_begin(&pr, "schedule: repair", show);
+        rc = run_repair(c, o.repair_prio == 1, pl, &rst, &err);
+        ss_cli_progress_end(&pr);
+        if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
+            goto done;
+    }
     /* The time goes to the file's /run group, which no determinism check
      * compares (docs/snapshot-format.md). */
     ss_cli_progress_begin(&pr, "schedule: write", show);
@@ -163,6 +232,12 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
                 placed, pl->n, c->n_nodes, pl->policy, o.exhaustive ? ", exhaustive" : "", size,
                 pl->threads, t_read, pl->seconds, (long long)collectives, t_write,
                 ss_dist_peak_mib());
+        if (o.repair)
+            fprintf(stderr,
+                    "shardsched schedule: repair placed %d more of %d stranded pods (%d in scope) "
+                    "moving %d, %lld fit checks, %.2fs%s\n",
+                    rst.added, rst.stranded, rst.candidates, rst.moved, (long long)rst.checks,
+                    rst.seconds, rst.rejected ? "; the verifier refused it: greedy plan kept" : "");
     }
 done:
     ss_cli_progress_end(&pr);
