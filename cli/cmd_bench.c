@@ -244,7 +244,7 @@ static int check(MPI_Comm comm, const ss_cluster_t *c, const ss_placements_t *pl
 static int exhaustive(MPI_Comm comm, const ss_policy_t *pol, const ss_cluster_t *c, bench_res_t *r,
                       ss_error_t *err)
 {
-    ss_run_opts_t ro = {pol, 0, 0, 1, NULL, NULL, NULL};
+    ss_run_opts_t ro = {pol, 0, 0, 1, NULL, NULL, NULL, 0};
     ss_dist_part_t all; /* not used by the reference */
     memset(&all, 0, sizeof all);
     ss_placements_t *pl = NULL;
@@ -263,7 +263,7 @@ static int run_step(MPI_Comm comm, const bench_opts_t *o, const ss_cluster_t *c,
                     ss_error_t *err)
 {
     const ss_policy_t *pol = ss_policy_find(o->policy);
-    ss_run_opts_t ro = {pol, (int32_t)o->part_nodes, 0, 0, NULL, &r->stats, NULL};
+    ss_run_opts_t ro = {pol, (int32_t)o->part_nodes, 0, 0, NULL, &r->stats, NULL, 0};
     ss_dist_part_t part;
     ss_placements_t *pl = NULL;
     memset(r, 0, sizeof *r);

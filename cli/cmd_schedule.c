@@ -130,25 +130,6 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
  * node's capacity) and keeps the engine's partition, so that the greedy pass
  * is the one ss_run_read's parallel read gives. Collective, agreed status as
  * ss_run_read. */
-static int read_full(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_cluster_t **c,
-                     ss_dist_part_t *part, ss_error_t *err)
-{
-    memset(part, 0, sizeof *part);
-    int rc = ss_snapshot_read(path, c, err);
-    if (rc == 0) {
-        ss_layout_t l;
-        ss_layout_build(*c, o->part_nodes, o->shard_nodes, &l);
-        ss_dist_partition(comm, &l, part);
-        rc = ss_run_injected(comm, "read", err);
-    }
-    rc = ss_dist_agree_err(comm, rc, path, err);
-    if (rc < 0) {
-        ss_cluster_destroy(*c);
-        *c = NULL;
-    }
-    return rc;
-}
-
 /* The repair pass on the placements every rank holds whole: the same input
  * and a deterministic pass give the same result on every rank. */
 static int run_repair(const ss_cluster_t *c, int any_priority, ss_placements_t *pl,
@@ -185,10 +166,10 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_sched_opts_t so;
     ss_rule_cli_get(&o.rules, &so);
     ss_run_opts_t ro = {
-        ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL, &so};
+        ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL, &so, 0};
     double t0 = MPI_Wtime(), t_read, t_write = 0;
-    int rc = o.repair && !o.exhaustive ? read_full(comm, o.in, &ro, &c, &part, &err)
-                                       : ss_run_read(comm, o.in, &ro, &c, &part, &err);
+    ro.full_read = o.repair && !o.exhaustive;
+    int rc = ss_run_read(comm, o.in, &ro, &c, &part, &err);
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;

@@ -46,6 +46,13 @@ int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_clus
             part->node_lo = 0;
             part->node_hi = (*c)->n_nodes;
         }
+    } else if (o->full_read) { /* every node's capacity, the usual partition */
+        rc = ss_snapshot_read(path, c, err);
+        if (rc == 0) {
+            ss_layout_t l;
+            ss_layout_build(*c, o->part_nodes, o->shard_nodes, &l);
+            ss_dist_partition(comm, &l, part);
+        }
     } else {
         ss_snapshot_mpi_reader_t *r = NULL;
         rc = ss_snapshot_read_mpi_begin(path, comm, &r, c, err);

@@ -27,6 +27,7 @@ typedef struct {
     const ss_progress_t *progress; /* ticks of the engine's units; NULL: none */
     ss_sched_stats_t *stats;       /* filled with the engine's figures when not NULL */
     const ss_sched_opts_t *sched;  /* the inter-pod rules' options; NULL: the defaults */
+    int full_read;                 /* every rank reads the whole snapshot (schedule --repair) */
 } ss_run_opts_t;
 
 /* The inter-pod rules' options, shared by schedule, bench and replay:
@@ -79,7 +80,9 @@ int ss_run_injected(MPI_Comm comm, const char *phase, ss_error_t *err);
 
 /* Reads the snapshot at path for a run with o: the parallel reader, each rank
  * reading the capacity of its own nodes (part), or with o->exhaustive the
- * serial reader on every rank (part then covers every node on every rank).
+ * serial reader on every rank (part then covers every node on every rank),
+ * or with o->full_read the serial reader on every rank and the engine's
+ * usual partition.
  * On success *c is the cluster (the caller owns it) and *part the partition. */
 int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_cluster_t **c,
                 ss_dist_part_t *part, ss_error_t *err);
