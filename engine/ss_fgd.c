@@ -30,6 +30,7 @@ void ss_fgd_state_destroy(ss_fgd_state_t *s)
     free(s->version);
     free(s->blocked);
     free(s->typical);
+    free(s->fill);
     free(s);
 }
 
@@ -278,6 +279,11 @@ int ss_fgd_set_typical(ss_fgd_state_t *s, const ss_fgd_pod_t *pods, int32_t n, b
     int rc = ss_fgd_typical_build(pods, n, all, &t, &keep, &denom, err);
     if (rc)
         return rc;
+    if (!s->fill && !(s->fill = malloc(sizeof *s->fill))) {
+        free(t);
+        return ss_error_set(err, SS_ENOMEM, "typical pods: out of memory");
+    }
+    ss_fgd_fill_build(t, keep, s->fill);
     free(s->typical);
     s->typical = t;
     s->n_typical = keep;

@@ -31,6 +31,7 @@
 #define SS_FGD_NORM_GPU 8000.0
 #define SS_FGD_RESERVE_CPU_PER_GPU 12000 /* fgd-reserve: milli-cpu kept per idle GPU */
 #define SS_FGD_CPU_COPY_MILLI 2000       /* fgd-cpu: GPU milli one copy of a typical pod covers */
+#define SS_FGD_FILL_CPU_MILLI 2000       /* fgd-fill: milli-cpu one filling pod needs */
 
 /* A pod as the policies see it. */
 typedef struct {
@@ -50,6 +51,15 @@ typedef struct {
     int64_t count;
     int64_t mem; /* mean memory (bytes) of its pods: not part of the key; fgd-cpu's copies */
 } ss_fgd_typical_t;
+
+/* fgd-fill's tables (ss_fgd_fill.c), from the typical pods: for a free
+ * share g of a partly used GPU, dead[g] = g - the largest sum <= g of
+ * typical shared pods' milli (repeats allowed), mincpu[g] = the least cpu
+ * of a typical shared pod with milli <= g (INT64_MAX: none). */
+typedef struct {
+    int16_t dead[SS_GPU_MILLI + 1];
+    int64_t mincpu[SS_GPU_MILLI + 1];
+} ss_fgd_fill_t;
 
 typedef struct {
     int32_t n_nodes;
@@ -73,6 +83,7 @@ typedef struct {
     int32_t n_typical;
     ss_fgd_typical_t *typical;
     int64_t typical_denom; /* sum of typical counts (frag = numerator / denom) */
+    ss_fgd_fill_t *fill;   /* fgd-fill's tables of the typical pods */
 
     int64_t gpu_cap_total, cpu_cap_total, mem_cap_total;
     int64_t gpu_alloc, cpu_alloc, mem_alloc;
@@ -180,6 +191,18 @@ int32_t ss_fgd_score_cpu(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t 
  * engine's scorer. */
 int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int64_t mem_free,
                           int64_t mem, int32_t num_gpu);
+
+/* fgd-fill (this project's): fgd-cpu's score with dF plus the drop of the
+ * node's dead share (ss_fgd_fill_dead, milli-GPU) that the pod causes. */
+int32_t ss_fgd_score_fill(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu);
+/* Fills f from the typical table typ[0..n). */
+void ss_fgd_fill_build(const ss_fgd_typical_t *typ, int32_t n, ss_fgd_fill_t *f);
+/* Dead share of a node whose GPUs have free shares g[0..ng) and cpu_free:
+ * over its partly used GPUs (0 < g < 1000), g if cpu_free < mincpu[g],
+ * else dead[g]; of the latter GPUs only the floor(cpu_free /
+ * SS_FGD_FILL_CPU_MILLI) with the largest fillable amount (g - dead[g])
+ * keep it, the others' fillable amount counts as dead too. In milli-GPU. */
+int64_t ss_fgd_fill_dead(const ss_fgd_fill_t *f, const int32_t *g, int32_t ng, int64_t cpu_free);
 
 /* ---------------- one-pod-at-a-time scheduler ---------------- */
 

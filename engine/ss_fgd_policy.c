@@ -120,9 +120,11 @@ int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int64_t
 
 /* FGD's score with the plain (cpu_aware false) or the CPU-aware measure:
  * the fragmentation before minus after, through the integer sigmoid; a
- * shared pod tries each fitting GPU (first index on ties). */
+ * shared pod tries each fitting GPU (first index on ties). fill (fgd-fill,
+ * CPU-aware only): the node's dead share (ss_fgd_fill_dead) joins the
+ * fragmentation, weighted by the typical count so it reads in milli-GPU. */
 static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu,
-                          bool cpu_aware)
+                          bool cpu_aware, bool fill)
 {
     int32_t tmp[SS_MAX_GPUS_PER_NODE];
     int32_t ng = s->ngpu[n], model = s->model[n];
@@ -131,6 +133,9 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
     int64_t before = cpu_aware
                          ? ss_fgd_frag_of(s, model, s->cpu_free[n], s->mem_free[n], g, ng, true)
                          : s->frag[n];
+    const ss_fgd_fill_t *fl = fill && cpu_aware ? s->fill : NULL;
+    if (fl)
+        before += s->typical_denom * ss_fgd_fill_dead(fl, g, ng, s->cpu_free[n]);
     memcpy(tmp, g, (size_t)ng * sizeof *tmp);
     *gpu = -1;
     if (p->num_gpu == 1 && p->milli < SS_GPU_MILLI) {
@@ -140,6 +145,8 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
                 continue;
             tmp[i] -= p->milli;
             int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, cpu_aware);
+            if (fl)
+                after += s->typical_denom * ss_fgd_fill_dead(fl, tmp, ng, cpu_after);
             int32_t sc = fgd_int(s, before, after);
             tmp[i] += p->milli;
             if (*gpu < 0 || sc > best) {
@@ -156,18 +163,26 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
             need--;
         }
     int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, cpu_aware);
+    if (fl)
+        after += s->typical_denom * ss_fgd_fill_dead(fl, tmp, ng, cpu_after);
     return fgd_int(s, before, after);
 }
 
 int32_t ss_fgd_score_fgd(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
 {
-    return score_frag(s, n, p, gpu, false);
+    return score_frag(s, n, p, gpu, false, false);
 }
 
 /* fgd-cpu (this project's policy): FGD's rule on the CPU-aware measure. */
 int32_t ss_fgd_score_cpu(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
 {
-    return score_frag(s, n, p, gpu, true);
+    return score_frag(s, n, p, gpu, true, false);
+}
+
+/* fgd-fill (this project's policy): fgd-cpu's measure plus the dead share. */
+int32_t ss_fgd_score_fill(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
+{
+    return score_frag(s, n, p, gpu, true, true);
 }
 
 /* fgd-reserve (this project's policy): FGD for GPU pods. For CPU-only pods,

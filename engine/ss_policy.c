@@ -117,6 +117,9 @@ static const ss_policy_t policies[] = {
     {2, SS_POLICY_FGD_CPU, "fgd-cpu",
      "FGD on a fragmentation that counts GPUs stranded by cpu or memory (this project)",
      ss_policy_score_cpu, ss_fgd_score_cpu},
+    {2, SS_POLICY_FGD_FILL, "fgd-fill",
+     "fgd-cpu that also counts GPU shares no typical pod can fill, by size or cpu (this project)",
+     ss_policy_score_fill, ss_fgd_score_fill},
 };
 #define NPOLICIES ((int)(sizeof policies / sizeof policies[0]))
 _Static_assert(NPOLICIES == SS_POLICY_COUNT, "one registry entry per policy id");
@@ -158,6 +161,7 @@ void ss_policy_ctx_destroy(ss_policy_ctx_t *x)
     free(x->tkey);
     free(x->gpu_model);
     free(x->typical);
+    free(x->fill);
     free(x);
 }
 
@@ -231,6 +235,11 @@ static int typical_pods(ss_policy_ctx_t *x, ss_error_t *err)
     int rc =
         ss_fgd_typical_build(pend, n, false, &x->typical, &x->n_typical, &x->typical_denom, err);
     free(pend);
+    if (!rc && x->pol->id == SS_POLICY_FGD_FILL) {
+        if (!(x->fill = malloc(sizeof *x->fill)))
+            return ss_error_set(err, SS_ENOMEM, "policy %s: out of memory", x->pol->name);
+        ss_fgd_fill_build(x->typical, x->n_typical, x->fill);
+    }
     return rc;
 }
 
@@ -248,7 +257,7 @@ int ss_policy_ctx_create(const ss_policy_t *pol, const ss_cluster_t *c, ss_polic
     }
     int rc = 0;
     bool fgd = pol->id == SS_POLICY_FGD || pol->id == SS_POLICY_FGD_RESERVE ||
-               pol->id == SS_POLICY_FGD_CPU;
+               pol->id == SS_POLICY_FGD_CPU || pol->id == SS_POLICY_FGD_FILL;
     if (!x || !x->pod || !x->tkey)
         rc = ss_error_set(err, SS_ENOMEM, "policy %s: out of memory", pol->name);
     else if (fgd)
@@ -277,7 +286,7 @@ uint64_t ss_policy_pick_gpus(const ss_policy_ctx_t *x, const ss_state_t *s, int3
     int id = x->pol->id;
     if (tp->req.gpu_count == 1 && tp->req.gpu_milli < SS_GPU_MILLI &&
         (id == SS_POLICY_FGD || id == SS_POLICY_FGD_RESERVE || id == SS_POLICY_FGD_CPU ||
-         id == SS_POLICY_RANDOM)) {
+         id == SS_POLICY_FGD_FILL || id == SS_POLICY_RANDOM)) {
         int32_t g = -1;
         x->pol->score(x, s, t, node, &g);
         if (g >= 0)

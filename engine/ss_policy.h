@@ -45,7 +45,8 @@ enum ss_policy_id {
     SS_POLICY_FGD = 9,
     SS_POLICY_FGD_RESERVE = 10,
     SS_POLICY_FGD_CPU = 11,
-    SS_POLICY_COUNT = 12
+    SS_POLICY_FGD_FILL = 12,
+    SS_POLICY_COUNT = 13
 };
 
 /* Per-run data of the engine's non-kube scorers: the typical-pod table,
@@ -211,6 +212,7 @@ static inline int64_t ss_policy_fit(int id, const ss_policy_ctx_t *x, const ss_s
     case SS_POLICY_FGD:
     case SS_POLICY_FGD_RESERVE:
     case SS_POLICY_FGD_CPU:
+    case SS_POLICY_FGD_FILL:
         return ss_policy_ctx_score(x, s, t, n);
     case SS_POLICY_COUNT:
         break;
@@ -249,5 +251,7 @@ int64_t ss_policy_score_reserve(const ss_policy_ctx_t *x, const ss_state_t *s, i
                                 int32_t *gpu);
 int64_t ss_policy_score_cpu(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                             int32_t *gpu);
+int64_t ss_policy_score_fill(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
+                             int32_t *gpu);
 
 #endif

@@ -1,4 +1,4 @@
-/* ss_policy_fgd: the FGD paper's policies, fgd-reserve and fgd-cpu scored on the
+/* ss_policy_fgd: the FGD paper's policies, fgd-reserve, fgd-cpu and fgd-fill scored on the
  * engine's own state (ss_state.h: free cpu and memory, free milli per GPU,
  * GPU models, GPU pods per kind), for `schedule` and `bench`. The formulas
  * are the replay's (ss_fgd_policy.c, docs/evaluation.md) computed from a
@@ -166,9 +166,10 @@ static int64_t fgd_int(const ss_policy_ctx_t *x, int64_t before, int64_t after)
     return (int32_t)(1.0 / (1.0 + exp(-df / 1000.0)) * (double)MAX_SCORE);
 }
 
-/* FGD's score on the plain or the CPU-aware measure (fgd, fgd-cpu). */
+/* FGD's score on the plain or the CPU-aware measure (fgd, fgd-cpu), and
+ * with the dead share added (fill: fgd-fill, ss_fgd_fill_dead). */
 static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
-                          int32_t *gpu, bool ca)
+                          int32_t *gpu, bool ca, bool fill)
 {
     const ss_cluster_t *c = s->c;
     const ss_template_t *tp = &c->templates[t];
@@ -177,6 +178,9 @@ static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t
     int64_t before = frag_of(x, b, s->free_cpu[n], s->free_mem[n], g, ng, ca);
     int64_t cpu_after = s->free_cpu[n] - tp->req.cpu_milli;
     int64_t mem_after = s->free_mem[n] - tp->req.memory;
+    const ss_fgd_fill_t *fl = fill ? x->fill : NULL;
+    if (fl)
+        before += x->typical_denom * ss_fgd_fill_dead(fl, g, ng, s->free_cpu[n]);
     memcpy(tmp, g, (size_t)ng * sizeof *tmp);
     if (gpu)
         *gpu = -1;
@@ -187,7 +191,10 @@ static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t
             if (g[i] < milli || !models_ok(x->pod[t].models, x->gpu_model[b + i]))
                 continue;
             tmp[i] -= milli;
-            int64_t sc = fgd_int(x, before, frag_of(x, b, cpu_after, mem_after, tmp, ng, ca));
+            int64_t after = frag_of(x, b, cpu_after, mem_after, tmp, ng, ca);
+            if (fl)
+                after += x->typical_denom * ss_fgd_fill_dead(fl, tmp, ng, cpu_after);
+            int64_t sc = fgd_int(x, before, after);
             tmp[i] += milli;
             if (arg < 0 || sc > best) {
                 best = sc;
@@ -204,19 +211,28 @@ static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t
             if (mask >> i & 1)
                 tmp[i] -= tp->req.gpu_milli;
     }
-    return fgd_int(x, before, frag_of(x, b, cpu_after, mem_after, tmp, ng, ca));
+    int64_t after = frag_of(x, b, cpu_after, mem_after, tmp, ng, ca);
+    if (fl)
+        after += x->typical_denom * ss_fgd_fill_dead(fl, tmp, ng, cpu_after);
+    return fgd_int(x, before, after);
 }
 
 int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                             int32_t *gpu)
 {
-    return score_frag(x, s, t, n, gpu, false);
+    return score_frag(x, s, t, n, gpu, false, false);
 }
 
 int64_t ss_policy_score_cpu(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                             int32_t *gpu)
 {
-    return score_frag(x, s, t, n, gpu, true);
+    return score_frag(x, s, t, n, gpu, true, false);
+}
+
+int64_t ss_policy_score_fill(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
+                             int32_t *gpu)
+{
+    return score_frag(x, s, t, n, gpu, true, true);
 }
 
 int64_t ss_policy_score_reserve(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,

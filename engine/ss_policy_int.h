@@ -17,6 +17,7 @@ struct ss_policy_ctx {
     ss_fgd_typical_t *typical; /* typical pods of the pending pods (fgd policies) */
     int32_t n_typical;
     int64_t typical_denom;
+    ss_fgd_fill_t *fill; /* fgd-fill's tables of the typical pods */
 };
 
 /* Random's seed: fixed, so a snapshot always gives the same placements. */

@@ -8,12 +8,13 @@
 #   BINARY   shardsched (default build/shardsched)
 #   OUTDIR   where trace.h5, runs/*.h5 and summary.csv go (default fgd-sweep)
 #   POLICIES default: random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu
+#            fgd-fill
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/build/shardsched}
 out=${2:-fgd-sweep}
 shift $(( $# > 2 ? 2 : $# ))
-policies=${*:-random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu}
+policies=${*:-random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu fgd-fill}
 data=${SS_SHARED_DATA_DIR:-$here/../shared/data}/openb
 mkdir -p "$out/runs"
 if [ ! -s "$out/trace.h5" ]; then

@@ -11,6 +11,7 @@
 #   BINARY    shardsched (default build/shardsched)
 #   OUTDIR    default fgd-variants
 #   POLICIES  default: random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu
+#             fgd-fill
 #   JOBS=N    parallel replays (default 2); SEEDS=N seeds from 42 (default 10);
 #   VARIANTS="default cpu200 ..." a subset (default: all of fgd_variants.py)
 set -euo pipefail
@@ -18,7 +19,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/build/shardsched}
 out=${2:-fgd-variants}
 shift $(( $# > 2 ? 2 : $# ))
-policies=${*:-random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu}
+policies=${*:-random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu fgd-fill}
 data=${SS_SHARED_DATA_DIR:-$here/../shared/data}/openb
 jobs=${JOBS:-2}
 seeds=${SEEDS:-10}

@@ -8,7 +8,7 @@ standard deviation, how many seeds it wins, and whether the mean gain exceeds
 the standard deviation of FGD's own figures over the seeds.
 
 usage: fgd_variants_table.py SUMMARY_CSV [--plot OUT.png] [--markdown]
-            [--ours fgd-cpu]
+            [--ours fgd-fill]
 The plot needs python3-matplotlib; the table needs nothing beyond Python.
 """
 import argparse
@@ -22,7 +22,7 @@ ORDER = ["default", "cpu050", "cpu200", "cpu250", "gpushare40", "gpushare60", "g
 
 
 POLICY_ORDER = ["random", "dotprod", "gpuclustering", "gpupacking", "bestfit", "fgd", "fgd-reserve",
-                "fgd-cpu"]
+                "fgd-cpu", "fgd-fill"]
 
 
 def variant_of(trace):
@@ -112,7 +112,7 @@ def main():
     ap.add_argument("summary")
     ap.add_argument("--plot")
     ap.add_argument("--markdown", action="store_true")
-    ap.add_argument("--ours", default="fgd-cpu")
+    ap.add_argument("--ours", default="fgd-fill")
     a = ap.parse_args()
     runs, variants, pols = load(a.summary)
     print(table(runs, variants, pols, a.ours, a.markdown))

@@ -16,8 +16,8 @@ test -s trace.h5
 
 # every policy is listed, one a line: name, then its summary
 "$bin" replay --list-policies | awk '{print $1}' > policies.txt
-for p in random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu least-allocated \
-         most-allocated balanced; do grep -qx "$p" policies.txt; done
+for p in random dotprod gpuclustering gpupacking bestfit fgd fgd-reserve fgd-cpu fgd-fill \
+         least-allocated most-allocated balanced; do grep -qx "$p" policies.txt; done
 
 for proto in fgd time; do
   for n in 1 2; do

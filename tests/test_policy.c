@@ -20,8 +20,9 @@
 #include "ss_rng.h"
 
 static const char *names[] = {
-    "least-allocated", "most-allocated", "balanced", "kube-default", "random",      "dotprod",
-    "gpuclustering",   "gpupacking",     "bestfit",  "fgd",          "fgd-reserve", "fgd-cpu"};
+    "least-allocated", "most-allocated", "balanced",   "kube-default", "random",
+    "dotprod",         "gpuclustering",  "gpupacking", "bestfit",      "fgd",
+    "fgd-reserve",     "fgd-cpu",        "fgd-fill"};
 #define NNAMES ((int)(sizeof names / sizeof names[0]))
 
 static void test_ss_policy_find_every_name_case_insensitive(void **state)
