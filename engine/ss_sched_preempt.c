@@ -15,6 +15,8 @@ struct res {
     int64_t cpu, mem, pods, ext[SS_MAX_EXT];
 };
 
+#define POT_CACHE 8
+
 typedef struct {
     int32_t node, nv, n_viol, max_prio;
     int64_t sum_prio, start; /* start: earliest start among the highest-priority victims */
@@ -39,10 +41,13 @@ typedef struct {
     uint8_t *mark;               /* [n_counters] the counters the preemptor's hard rules read */
     ss_rprep_t *prep;            /* the preemptor's hard rules, prepared; NULL: none */
     int32_t *pot;                /* [n_nodes] the potential nodes of a preemptor */
-    uint8_t *is_dirty;           /* [n_nodes] a victim left the node */
-    int32_t *dirty, n_dirty;     /* those nodes */
-    int32_t low;                 /* the lowest running priority: no victim below it */
-    int8_t *why;                 /* [cap_why] a gang's reasons before its try */
+    /* The potential nodes of the last few static verdicts (templates with
+     * the same verdict have the same ones when no spread key decides). */
+    int32_t pc_vent[POT_CACHE], pc_n[POT_CACHE], *pc_pot[POT_CACHE], pc_next;
+    uint8_t *is_dirty;       /* [n_nodes] a victim left the node */
+    int32_t *dirty, n_dirty; /* those nodes */
+    int32_t low;             /* the lowest running priority: no victim below it */
+    int8_t *why;             /* [cap_why] a gang's reasons before its try */
     int32_t cap_why;
     int32_t n_levels, *levels; /* the preemptors' distinct priorities, ascending */
     struct res *freeable;      /* [n_nodes * n_levels] requests of running pods below each */
@@ -348,10 +353,20 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
     int hard = ss_rules_has_hard_rules(x->v, pod);
     /* kube's DryRunPreemption: the potential nodes (static filters pass),
      * numCandidates of them from the offset, until one breaks no PDB. */
-    int32_t N = 0;
+    int32_t N = 0, slot = -1;
     int keys = ss_rules_has_hard_spread(x->v, pod);
     ss_sched_verdict(x->s, &x->w, c->pod_template[pod]);
-    for (int32_t n = 0; n < c->n_nodes; n++) {
+    int32_t vent = x->s->tmpl_vent[c->pod_template[pod]];
+    int cacheable = !keys && !x->w.v.node_specific && vent >= 0;
+    const int32_t *pot = x->pot;
+    for (int32_t i = 0; i < POT_CACHE && cacheable && slot < 0; i++)
+        if (x->pc_pot[i] && x->pc_vent[i] == vent)
+            slot = i;
+    if (slot >= 0) {
+        N = x->pc_n[slot];
+        pot = x->pc_pot[slot];
+    }
+    for (int32_t n = 0; n < c->n_nodes && slot < 0; n++) {
         int64_t bonus;
         if (ss_sched_node_static(x->s, &x->w, c->pod_template[pod], n, &bonus) != SS_REASON_NONE)
             continue;
@@ -361,6 +376,16 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
             ss_state_fit(x->st, tmpl_of(x, pod), n) == SS_REASON_NONE)
             continue;
         x->pot[N++] = n;
+    }
+    if (slot < 0 && cacheable) {
+        int32_t i = x->pc_next;
+        x->pc_next = (x->pc_next + 1) % POT_CACHE;
+        free(x->pc_pot[i]);
+        if ((x->pc_pot[i] = malloc(((size_t)N + 1) * sizeof *x->pot))) {
+            memcpy(x->pc_pot[i], x->pot, (size_t)N * sizeof *x->pot);
+            x->pc_vent[i] = vent;
+            x->pc_n[i] = N;
+        }
     }
     int64_t want = (int64_t)N * o->min_candidate_pct / 100;
     if (want < o->min_candidate_abs)
@@ -388,7 +413,7 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
     const int64_t *fc = L >= 0 ? x->fcpu + (size_t)L * c->n_nodes : NULL;
     const int64_t *fm = L >= 0 ? x->fmem + (size_t)L * c->n_nodes : NULL;
     for (int32_t i = 0; i < N && rc == 0; i++) {
-        int32_t node = x->pot[off + i < N ? off + i : off + i - N];
+        int32_t node = pot[off + i < N ? off + i : off + i - N];
         if (L >= 0 && (x->st->free_cpu[node] + fc[node] < ptp->req.cpu_milli ||
                        x->st->free_mem[node] + fm[node] < ptp->req.memory ||
                        !res_fit(x, ptp, node, &x->freeable[(size_t)node * x->n_levels + L])))
@@ -604,6 +629,8 @@ static void ctx_free(pctx_t *x)
     free(x->gfree);
     free(x->mark);
     free(x->pot);
+    for (int32_t i = 0; i < POT_CACHE; i++)
+        free(x->pc_pot[i]);
     free(x->is_dirty);
     free(x->dirty);
     free(x->undo);
