@@ -986,6 +986,28 @@ typedef struct {
     int64_t total_w; /* the weights the preferred terms are divided by */
 } prep_t;
 
+/* A prep_t's arrays: on the stack (mins[PREP_STACK]) for up to 64 rules,
+ * else (or when mins is NULL) allocated. Returns pp->min, NULL when out of
+ * memory. */
+#define PREP_STACK (3 * 64)
+static int32_t *prep_open(prep_t *pp, int32_t *mins, int32_t n)
+{
+    memset(pp, 0, sizeof *pp);
+    int32_t *m = mins && n <= 64 ? mins : malloc(3 * ((size_t)n + 1) * sizeof *m);
+    if (m) {
+        pp->min = m;
+        pp->mval = m + n;
+        pp->mcnt = m + 2 * n;
+    }
+    return m;
+}
+
+static void prep_close(prep_t *pp, int32_t *mins)
+{
+    if (pp->min != mins)
+        free(pp->min);
+}
+
 static int32_t spread_min(const ss_rules_t *r, const ss_rview_t *v, const rule_t *ru)
 {
     int64_t tot = vtotal(v, ru->counter);
@@ -1471,11 +1493,11 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     if (n <= 0)
         return 0;
     const pair_t *p = &r->pairs[r->pair_of_pod[pods[0]]];
-    int32_t mins[3 * 64],
-        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
+    int32_t mins[PREP_STACK];
+    prep_t pp;
+    int32_t *min = prep_open(&pp, mins, p->rule_n);
     if (!min)
         return ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
-    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
     ss_sched_verdict(s, w, p->t);
     int rc = 0;
     /* Inside a partition every node is scored: by the walk for runs. */
@@ -1510,8 +1532,7 @@ int ss_rules_place(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *st, i
     }
     free(wk.e);
     free(wk.seg);
-    if (min != mins)
-        free(min);
+    prep_close(&pp, mins);
     return rc;
 }
 
@@ -1565,11 +1586,11 @@ int ss_rules_walk_best(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *s
         ss_rwalks_reset(k);
         k->pair = x;
     }
-    int32_t mins[3 * 64],
-        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
+    int32_t mins[PREP_STACK];
+    prep_t pp;
+    int32_t *min = prep_open(&pp, mins, p->rule_n);
     if (!min)
         return ss_error_set(&w->err, SS_ENOMEM, "out of memory placing pods with rules");
-    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
     ss_sched_verdict(s, w, p->t);
     prepare(r, v, p, &pp);
     walk_t *wk = &k->w[part];
@@ -1585,8 +1606,7 @@ int ss_rules_walk_best(ss_sched_t *s, ss_work_t *w, ss_rview_t *v, ss_state_t *s
         *score = res.score;
         *empty = wk->n == 0;
     }
-    if (min != mins)
-        free(min);
+    prep_close(&pp, mins);
     return rc;
 }
 
@@ -1621,11 +1641,11 @@ int ss_rules_zones_allowed(const ss_rview_t *v, int32_t pod, uint8_t *ok)
 {
     const ss_rules_t *r = v->r;
     const pair_t *p = &r->pairs[r->pair_of_pod[pod]];
-    int32_t mins[3 * 64],
-        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
+    int32_t mins[PREP_STACK];
+    prep_t pp;
+    int32_t *min = prep_open(&pp, mins, p->rule_n);
     if (!min)
         return SS_ENOMEM;
-    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
     prepare(r, v, p, &pp);
     for (int32_t z = 0; z <= r->n_zones; z++) {
         int32_t val = z < r->n_zones ? r->zones[z] : -1;
@@ -1639,8 +1659,7 @@ int ss_rules_zones_allowed(const ss_rview_t *v, int32_t pod, uint8_t *ok)
                 ok[z] = hard_check(v, ru, i, &pp, val) == SS_REASON_NONE;
         }
     }
-    if (min != mins)
-        free(min);
+    prep_close(&pp, mins);
     return 0;
 }
 
@@ -1698,12 +1717,10 @@ ss_rprep_t *ss_rules_prep_create(const ss_rview_t *v, int32_t pod)
         return NULL;
     x->pair = r->pair_of_pod[pod];
     const pair_t *p = &r->pairs[x->pair];
-    if (!(x->pp.min = malloc(3 * ((size_t)p->rule_n + 1) * sizeof *x->pp.min))) {
+    if (!prep_open(&x->pp, NULL, p->rule_n)) {
         free(x);
         return NULL;
     }
-    x->pp.mval = x->pp.min + p->rule_n;
-    x->pp.mcnt = x->pp.min + 2 * p->rule_n;
     prepare(r, v, p, &x->pp);
     return x;
 }
@@ -1711,7 +1728,7 @@ ss_rprep_t *ss_rules_prep_create(const ss_rview_t *v, int32_t pod)
 void ss_rules_prep_destroy(ss_rprep_t *x)
 {
     if (x)
-        free(x->pp.min);
+        prep_close(&x->pp, NULL);
     free(x);
 }
 
@@ -1747,11 +1764,11 @@ int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_st
 {
     const ss_rules_t *r = v->r;
     const pair_t *p = &r->pairs[r->pair_of_pod[pod]];
-    int32_t mins[3 * 64],
-        *min = p->rule_n <= 64 ? mins : malloc(3 * (size_t)p->rule_n * sizeof *min);
+    int32_t mins[PREP_STACK];
+    prep_t pp;
+    int32_t *min = prep_open(&pp, mins, p->rule_n);
     if (!min)
         return SS_ENOMEM;
-    prep_t pp = {.min = min, .mval = min + p->rule_n, .mcnt = min + 2 * p->rule_n};
     ss_sched_verdict(s, w, p->t);
     int64_t bonus = 0, add = 0;
     int why = ss_sched_node_static(s, w, p->t, node, &bonus);
@@ -1761,7 +1778,6 @@ int ss_rules_check(ss_sched_t *s, ss_work_t *w, const ss_rview_t *v, const ss_st
         prepare(r, v, p, &pp);
         why = eval_node(r, v, p, &pp, node, &add);
     }
-    if (min != mins)
-        free(min);
+    prep_close(&pp, mins);
     return why;
 }

@@ -88,6 +88,22 @@ def shape_of(p):
             int(p["gpu_milli"] or 0) if ng else 0, spec)
 
 
+def write_lp_file(path, obj, cons, bounds, ints, bins):
+    """Writes a maximisation in CPLEX LP format (what cbc reads)."""
+    with open(path, "w") as f:
+        f.write("Maximize\n obj: %s\nSubject To\n" % (" + ".join(obj) if obj else "0 x_dummy"))
+        for c in cons:
+            f.write(" %s\n" % c)
+        f.write("Bounds\n")
+        for b in bounds:
+            f.write(" %s\n" % b)
+        if ints:
+            f.write("General\n %s\n" % "\n ".join(ints))
+        if bins:
+            f.write("Binary\n %s\n" % "\n ".join(bins))
+        f.write("End\n")
+
+
 def write_lp(path, nodes, shapes):
     """shapes: OrderedDict shape -> count. Returns nothing; writes the LP."""
     obj, cons, bounds, ints, bins = [], [], [], [], []
@@ -146,18 +162,7 @@ def write_lp(path, nodes, shapes):
     for si, (s, cnt) in enumerate(shapes.items()):
         if place[si]:
             cons.append("count_%d: %s <= %d" % (si, " + ".join(place[si]), cnt))
-    with open(path, "w") as f:
-        f.write("Maximize\n obj: %s\nSubject To\n" % (" + ".join(obj) if obj else "0 x_dummy"))
-        for c in cons:
-            f.write(" %s\n" % c)
-        f.write("Bounds\n")
-        for b in bounds:
-            f.write(" %s\n" % b)
-        if ints:
-            f.write("General\n %s\n" % "\n ".join(ints))
-        if bins:
-            f.write("Binary\n %s\n" % "\n ".join(bins))
-        f.write("End\n")
+    write_lp_file(path, obj, cons, bounds, ints, bins)
 
 
 def solve(lp, sol, limit):

@@ -35,7 +35,7 @@ from collections import OrderedDict, defaultdict
 import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fgd_optimum import solve  # noqa: E402
+from fgd_optimum import solve, write_lp_file  # noqa: E402
 
 EQUAL, EXISTS = 0, 1
 IN, NOT_IN, EXISTS_OP, DNE, GT, LT = range(6)
@@ -264,18 +264,7 @@ def build_lp(path, d):
                 ds.append(dv)
                 cons.append("dom_%d_%d: %s - %d %s <= 0" % (ki, di, " + ".join(vs), cnt, dv))
             cons.append("one_%d: %s - %s = 0" % (ki, " + ".join(ds), b))
-    with open(path, "w") as f:
-        f.write("Maximize\n obj: %s\nSubject To\n" % (" + ".join(obj) if obj else "0 x_dummy"))
-        for c in cons:
-            f.write(" %s\n" % c)
-        f.write("Bounds\n")
-        for b in bounds:
-            f.write(" %s\n" % b)
-        if ints:
-            f.write("General\n %s\n" % "\n ".join(ints))
-        if bins:
-            f.write("Binary\n %s\n" % "\n ".join(bins))
-        f.write("End\n")
+    write_lp_file(path, obj, cons, bounds, ints, bins)
     return classes, weight
 
 
