@@ -200,8 +200,7 @@ int kube_pod_rules(kctx_t *k, const kitem_t *it, const kivec_t *plabels, kivec_t
  * SS_KUBE_HOST_PORT_PREFIX "<tcp|udp|sctp>-<port>" = "true" goes to
  * plabels and a required anti-affinity term (hostname, that key Exists,
  * all namespaces) to pterms, through the same term reader as the pod's own
- * terms. A key plabels already has (a pod `gen --emit-kube` wrote, which
- * carries both) adds nothing. */
+ * terms. A label key plabels already has is not added twice. */
 enum { KPORT_TCP = 0, KPORT_UDP = 1, KPORT_SCTP = 2 };
 int kube_host_port_rules(kctx_t *k, const kitem_t *it, const kivec_t *ports, kivec_t *plabels,
                          kivec_t *pterms, ss_error_t *err);

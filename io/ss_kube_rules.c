@@ -499,10 +499,10 @@ int kube_host_port_rules(kctx_t *k, const kitem_t *it, const kivec_t *ports, kiv
         int32_t kid = kstr_id(k, key, err);
         if (kid < 0)
             return SS_ENOMEM;
-        if (label_value(plabels, kid) >= 0)
-            continue;
-        kipush(plabels, kid);
-        kipush(plabels, tru);
+        if (label_value(plabels, kid) < 0) { /* a label the pod has is not repeated */
+            kipush(plabels, kid);
+            kipush(plabels, tru);
+        }
         /* hostname, `key Exists`, namespaceSelector {}: every namespace */
         json_t *term = json_pack("{s:s, s:{s:[{s:s, s:s}]}, s:{}}", "topologyKey",
                                  SS_KUBE_HOSTNAME_LABEL, "labelSelector", "matchExpressions", "key",

@@ -889,6 +889,35 @@ static void test_ss_kube_import_strings_host_ports(void **state)
     ss_verify_report_free(&rep);
     ss_placements_destroy(got);
     ss_queue_destroy(qu);
+
+    /* the export writes the label and term, not the port; imported again,
+     * the pods have the same rules (no second term) */
+    char dir[] = "/tmp/ss_kube_portsXXXXXX", np[64], pp[64], text[65536];
+    assert_non_null(mkdtemp(dir));
+    snprintf(np, sizeof np, "%s/nodes.json", dir);
+    snprintf(pp, sizeof pp, "%s/pods.json", dir);
+    ss_cluster_t *b = NULL;
+    if (ss_kube_export_cluster(c, np, pp, &err) ||
+        ss_kube_import_files(np, pp, NULL, &o, &b, NULL, &err))
+        fail_msg("%s", err.text);
+    FILE *f = fopen(pp, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_null(strstr(text, "hostPort"));
+    assert_non_null(strstr(text, "shardsched.io/host-port-tcp-8080"));
+    for (int j = 0; j < 7; j++) {
+        int32_t pa = (int32_t[]){run, p1, p2, q, u, z, p3}[j];
+        int32_t pb = pod_named(b, str(c, c->pod_name[pa]));
+        assert_int_equal(tmpl(b, pb)->pterm_count, tmpl(c, pa)->pterm_count);
+        assert_int_equal(tmpl(b, pb)->plabel_count, tmpl(c, pa)->plabel_count);
+    }
+    assert_host_port(b, tmpl(b, pod_named(b, "p1")), "shardsched.io/host-port-tcp-8080");
+    ss_cluster_destroy(b);
+    unlink(np);
+    unlink(pp);
+    rmdir(dir);
     ss_cluster_destroy(c);
 
     /* errors name the pod and the field */
