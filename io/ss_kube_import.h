@@ -29,6 +29,10 @@
 #define SS_KUBE_REGION_LABEL "topology.kubernetes.io/region"
 #define SS_KUBE_ZONE_LABEL "topology.kubernetes.io/zone"
 #define SS_KUBE_HOSTNAME_LABEL "kubernetes.io/hostname"
+/* The synthetic pod label of a host port (NodePorts): the prefix, then
+ * tcp-, udp- or sctp- and the port, e.g. shardsched.io/host-port-tcp-8080;
+ * its value is "true" (docs/kubernetes.md, "Host ports"). */
+#define SS_KUBE_HOST_PORT_PREFIX "shardsched.io/host-port-"
 #define SS_KUBE_GPU "nvidia.com/gpu"
 #define SS_KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
 #define SS_KUBE_POD_GROUP_LABEL "scheduling.x-k8s.io/pod-group"
@@ -51,7 +55,6 @@
 /* Kinds of things the importer reports (a count each). The first ones are
  * fields of pending pods the engine does not model. */
 #define SS_KUBE_WARN_MAP(X)                                                                        \
-    X(HOST_PORT, "containers with hostPort (NodePorts not modelled: pods reported unsupported)")   \
     X(PVC, "persistentVolumeClaim or ephemeral volumes (volume binding not modelled: pods "        \
            "reported unsupported)")                                                                \
     X(RESOURCE_CLAIM, "spec.resourceClaims (DRA not modelled: pods reported unsupported)")         \

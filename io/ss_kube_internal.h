@@ -194,6 +194,16 @@ int kube_selector(kctx_t *k, const kitem_t *it, json_t *sel, const char *field, 
  * (key, value) string id pairs (matchLabelKeys take their values). */
 int kube_pod_rules(kctx_t *k, const kitem_t *it, const kivec_t *plabels, kivec_t *spreads,
                    kivec_t *pterms, ss_error_t *err);
+/* kube-scheduler's NodePorts filter as pod rules (docs/kubernetes.md,
+ * "Host ports"): for each (protocol, hostPort) in ports (words
+ * protocol * 65536 + port, protocol KPORT_TCP.., sorted, unique) the label
+ * SS_KUBE_HOST_PORT_PREFIX "<tcp|udp|sctp>-<port>" = "true" goes to
+ * plabels and a required anti-affinity term (hostname, that key Exists,
+ * all namespaces) to pterms, through the same term reader as the pod's own
+ * terms. A label key plabels already has is not added twice. */
+enum { KPORT_TCP = 0, KPORT_UDP = 1, KPORT_SCTP = 2 };
+int kube_host_port_rules(kctx_t *k, const kitem_t *it, const kivec_t *ports, kivec_t *plabels,
+                         kivec_t *pterms, ss_error_t *err);
 /* Appends the selector at w[*pos] to the pools, advancing *pos. */
 int kube_commit_selector(ss_cluster_t *c, const int32_t *w, size_t *pos, ss_selector_t *s);
 /* Appends spreads and pterms, setting x's ranges. */

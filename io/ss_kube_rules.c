@@ -482,3 +482,38 @@ int kube_commit_rules(ss_cluster_t *c, const kivec_t *sp, const kivec_t *pt, ss_
     }
     return 0;
 }
+
+/* ---- host ports (NodePorts) ---- */
+
+int kube_host_port_rules(kctx_t *k, const kitem_t *it, const kivec_t *ports, kivec_t *plabels,
+                         kivec_t *pt, ss_error_t *err)
+{
+    static const char *const proto[3] = {"tcp", "udp", "sctp"};
+    char key[96], where[96];
+    int32_t tru = ports->n ? kstr_id(k, "true", err) : 0;
+    if (tru < 0)
+        return SS_ENOMEM;
+    for (size_t i = 0; i < ports->n; i++) {
+        int32_t p = ports->v[i] & 0xffff, pr = ports->v[i] >> 16;
+        snprintf(key, sizeof key, "%s%s-%d", SS_KUBE_HOST_PORT_PREFIX, proto[pr], (int)p);
+        int32_t kid = kstr_id(k, key, err);
+        if (kid < 0)
+            return SS_ENOMEM;
+        if (label_value(plabels, kid) < 0) { /* a label the pod has is not repeated */
+            kipush(plabels, kid);
+            kipush(plabels, tru);
+        }
+        /* hostname, `key Exists`, namespaceSelector {}: every namespace */
+        json_t *term = json_pack("{s:s, s:{s:[{s:s, s:s}]}, s:{}}", "topologyKey",
+                                 SS_KUBE_HOSTNAME_LABEL, "labelSelector", "matchExpressions", "key",
+                                 key, "operator", "Exists", "namespaceSelector");
+        if (!term)
+            return SS_ENOMEM;
+        snprintf(where, sizeof where, "hostPort %s/%d", proto[pr], (int)p);
+        int rc = one_pterm(k, it, term, where, SS_PT_ANTI_AFFINITY, 0, plabels, pt, err);
+        json_decref(term);
+        if (rc < 0)
+            return rc;
+    }
+    return plabels->oom || pt->oom ? SS_ENOMEM : 0;
+}

@@ -2,8 +2,9 @@
  * nodeSelector, node affinity (required terms ORed, preferred weighted;
  * matchExpressions and matchFields), tolerations, the pod's labels, the
  * owning workload and its flags (controller, DaemonSet, preemptionPolicy),
- * spread constraints and pod (anti-)affinity terms (ss_kube_rules.c) and
- * the `unsupported` rule bits. Pods of one workload with
+ * spread constraints and pod (anti-)affinity terms (ss_kube_rules.c), host
+ * ports as a synthetic label and anti-affinity term, and the `unsupported`
+ * rule bits. Pods of one workload with
  * identical specs share one template: the spec is first encoded as a byte
  * key (int32 words) and looked up, and only a new key appends to the pools.
  * With ~50 pods per workload, most pods only cost the key lookup. */
@@ -271,31 +272,74 @@ static bool has_items(json_t *o)
            (json_is_object(o) && json_object_size(o) > 0);
 }
 
-/* Any container of arr (spec.containers or initContainers) with a hostPort. */
-static int host_port(const kitem_t *it, const char *field, bool *on, ss_error_t *err)
+/* The (protocol, hostPort) pairs the containers of arr (spec.containers or
+ * initContainers) ask for, as words protocol * 65536 + port into ports
+ * (hostPort 0 or absent: none). hostIP is not read: every hostIP is taken
+ * to conflict with every other (docs/kubernetes.md, "Host ports"). */
+static int host_ports(const kitem_t *it, const char *field, kivec_t *ports, ss_error_t *err)
 {
+    static const char *const proto[3] = {"TCP", "UDP", "SCTP"};
     size_t i, j;
-    json_t *arr, *c, *ports, *p, *hp;
+    json_t *arr, *c, *cports, *p, *hp, *pr;
     char where[128], who[512];
     int rc = kat(it, it->obj, NULL, "spec", field, NULL, KT_ARR, &arr, err);
     json_array_foreach(arr, i, c)
     {
         snprintf(where, sizeof where, "spec.%s[%zu]", field, i);
         if (rc < 0 || !json_is_object(c) ||
-            (rc = kat(it, c, where, "ports", NULL, NULL, KT_ARR, &ports, err)) < 0)
+            (rc = kat(it, c, where, "ports", NULL, NULL, KT_ARR, &cports, err)) < 0)
             return rc;
-        json_array_foreach(ports, j, p)
+        json_array_foreach(cports, j, p)
         {
             snprintf(where, sizeof where, "spec.%s[%zu].ports[%zu]", field, i, j);
             if (!json_is_object(p))
                 return ss_error_set(err, SS_EFORMAT, "%s: %s: expected an object", kwho(it, who),
                                     where);
-            if ((rc = kat(it, p, where, "hostPort", NULL, NULL, KT_INT, &hp, err)) < 0)
+            if ((rc = kat(it, p, where, "hostPort", NULL, NULL, KT_INT, &hp, err)) < 0 ||
+                (rc = kat(it, p, where, "protocol", NULL, NULL, KT_STR, &pr, err)) < 0)
                 return rc;
-            *on |= json_integer_value(hp) > 0;
+            json_int_t port = json_integer_value(hp);
+            if (port < 0 || port > 65535)
+                return ss_error_set(err, SS_EFORMAT, "%s: %s.hostPort: must be 0..65535 (got %lld)",
+                                    kwho(it, who), where, (long long)port);
+            int32_t x = 0;
+            while (pr && x < 3 && strcmp(json_string_value(pr), proto[x]))
+                x++;
+            if (x == 3)
+                return ss_error_set(err, SS_EFORMAT,
+                                    "%s: %s.protocol: '%.40s' is not TCP, UDP or SCTP",
+                                    kwho(it, who), where, json_string_value(pr));
+            if (port > 0)
+                kipush(ports, x * 65536 + (int32_t)port);
         }
     }
     return rc;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The pod's host ports, sorted and unique (the same set gives the same
+ * template whatever the order of the containers). */
+static int pod_host_ports(const kitem_t *it, kivec_t *ports, ss_error_t *err)
+{
+    int rc;
+    if ((rc = host_ports(it, "containers", ports, err)) < 0 ||
+        (rc = host_ports(it, "initContainers", ports, err)) < 0)
+        return rc;
+    if (ports->oom)
+        return SS_ENOMEM;
+    if (ports->n)
+        qsort(ports->v, ports->n, sizeof *ports->v, cmp_i32);
+    size_t n = 0;
+    for (size_t i = 0; i < ports->n; i++)
+        if (n == 0 || ports->v[i] != ports->v[n - 1])
+            ports->v[n++] = ports->v[i];
+    ports->n = n;
+    return 0;
 }
 
 static int claim_volume(const kitem_t *it, bool *on, ss_error_t *err)
@@ -333,12 +377,10 @@ static bool held_by_gates(json_t *gates)
 static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_error_t *err)
 {
     json_t *rcl, *gates;
-    bool hp = false, pvc = false;
+    bool pvc = false;
     int rc;
     if ((rc = kat(it, it->obj, NULL, "spec", "resourceClaims", NULL, KT_ARR, &rcl, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "schedulingGates", NULL, KT_ARR, &gates, err)) < 0 ||
-        (rc = host_port(it, "containers", &hp, err)) < 0 ||
-        (rc = host_port(it, "initContainers", &hp, err)) < 0 ||
         (rc = claim_volume(it, &pvc, err)) < 0)
         return rc;
     struct {
@@ -346,7 +388,6 @@ static int rules(kctx_t *k, const kitem_t *it, bool pending, tparts_t *t, ss_err
         int warn;
         uint32_t bit;
     } r[] = {
-        {hp, SS_KUBE_WARN_HOST_PORT, SS_RULE_OTHER},
         {pvc, SS_KUBE_WARN_PVC, SS_RULE_OTHER},
         {has_items(rcl), SS_KUBE_WARN_RESOURCE_CLAIM, SS_RULE_OTHER},
         {held_by_gates(gates), SS_KUBE_WARN_SCHEDULING_GATES, SS_RULE_SCHEDULING_GATES},
@@ -515,7 +556,7 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
                       int32_t *tmpl, ss_error_t *err)
 {
     tparts_t t;
-    kivec_t key = {0};
+    kivec_t key = {0}, ports = {0};
     memset(&t, 0, sizeof t);
     t.unsupported = rules_in;
     t.flags = flags_in;
@@ -536,6 +577,11 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
         rc = workload(k, it, &t, err);
     if (rc == 0)
         rc = kube_pod_rules(k, it, &t.plabels, &t.spreads, &t.pterms, err);
+    /* after the pod's own rules: their matchLabelKeys see only its labels */
+    if (rc == 0)
+        rc = pod_host_ports(it, &ports, err);
+    if (rc == 0)
+        rc = kube_host_port_rules(k, it, &ports, &t.plabels, &t.pterms, err);
     if (rc == 0 && (t.sel.oom || t.plabels.oom || t.tols.oom || t.req.oom || t.pref.oom ||
                     t.spreads.oom || t.pterms.oom))
         rc = SS_ENOMEM;
@@ -553,5 +599,6 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
     free(t.spreads.v);
     free(t.pterms.v);
     free(key.v);
+    free(ports.v);
     return rc;
 }

@@ -7,9 +7,12 @@
 # (hostname, against its siblings, which run on masters not in the input).
 # Since issue 12 import reads that term: nothing is reported unsupported for
 # it, and all four must be placed on a node where they fit (their
-# nodeSelector asks for a master: master-0); the pending router (hostPort)
-# stays "unsupported: field not modelled". One rank and two ranks must give
-# the same placements.
+# nodeSelector asks for a master: master-0). The pending router asks for
+# hostPorts 80/443/1936: since the NodePorts model (a synthetic label and a
+# required anti-affinity term per port) it is placed, on a node where no
+# running pod holds one of its ports, and a pending replica of it is kept
+# off the node the router takes. One rank and two ranks must give the same
+# placements.
 # usage: bash e2e_kube_lab.sh BINARY WORKDIR
 set -u
 BIN=$1
@@ -76,7 +79,8 @@ plain = ["openshift-config-operator/openshift-config-operator-7db5898cdf-m9bqf",
          "openshift-oauth-apiserver/apiserver-695d9c5549-w7fjs"]
 for p in plain:
     assert got[p] == (master, "placed"), (p, got[p])
-assert got["openshift-ingress/router-default-7bbdcfcf9b-7xdln"] == ("", "unsupported: field not modelled"), got
+router = "openshift-ingress/router-default-7bbdcfcf9b-7xdln"
+assert got[router][1] == "placed" and got[router][0], got[router]
 assert len(got) == 5, got
 
 # "where they fit", checked here from the JSON: the node's labels, taints and
@@ -104,9 +108,20 @@ for p in plain:
         assert any(x.get("operator") == "Exists" and x.get("key") in (None, t["key"]) or x.get("key") == t["key"]
                    for x in spec.get("tolerations", [])), (p, t)
 
+# NodePorts: no running pod on the router's node holds one of its host ports
+def ports(spec):
+    return {(c.get("protocol", "TCP"), c["hostPort"]) for ct in spec["containers"] + spec.get("initContainers", [])
+            for c in ct.get("ports", []) if c.get("hostPort")}
+want = ports(items[router]["spec"])
+assert want == {("TCP", 80), ("TCP", 443), ("TCP", 1936)}, want
+for p in items.values():
+    if p["spec"].get("nodeName") == got[router][0] and p["status"]["phase"] not in ("Succeeded", "Failed"):
+        assert not ports(p["spec"]) & want, (p["metadata"]["name"], ports(p["spec"]) & want)
+print("lab sample: the router (hostPorts 80/443/1936) placed on %s, no running pod there holds them" % got[router][0])
+
 b = json.load(open("bindings.json"))["items"]
-assert sorted(x["metadata"]["namespace"] + "/" + x["metadata"]["name"] for x in b) == sorted(plain), b
-assert all(x["target"]["name"] == master for x in b), b
+assert sorted(x["metadata"]["namespace"] + "/" + x["metadata"]["name"] for x in b) == sorted(plain + [router]), b
+assert all(x["target"]["name"] == (got[router][0] if x["metadata"]["name"].startswith("router-") else master) for x in b), b
 print("lab sample: 4 un-bound pods (one with required anti-affinity) placed on %s" % master)
 EOF
 # The symmetric rule on the real sample: the anti-affine apiserver pod stays
@@ -122,6 +137,13 @@ rep["metadata"].pop("uid", None)
 del rep["spec"]["nodeName"]
 rep["status"] = {"phase": "Pending"}
 d["items"].append(rep)
+# and a replica of the pending router (same host ports) in another namespace
+src = [p for p in d["items"] if p["metadata"]["name"] == "router-default-7bbdcfcf9b-7xdln"][0]
+rr = copy.deepcopy(src)
+rr["metadata"]["name"] = "router-default-synth"
+rr["metadata"]["namespace"] = "openshift-ingress-synth"
+rr["metadata"].pop("uid", None)
+d["items"].append(rr)
 json.dump(d, open("pods2.json", "w"))
 EOF
 "$BIN" import --nodes "$LAB/nodes.json" --pods pods2.json -o lab2.h5 > import2.out 2>&1 || { cat import2.out; fail "import of the replica"; }
@@ -138,6 +160,11 @@ got = dict(zip(pods, nodes))
 synth = got["openshift-oauth-apiserver/apiserver-695d9c5549-synth"]
 assert not synth.startswith("master-0."), synth
 print("lab sample: the replica of the anti-affine pod is kept off master-0 (%s)" % (synth or "not placed"))
+r1 = got["openshift-ingress/router-default-7bbdcfcf9b-7xdln"]
+r2 = got["openshift-ingress-synth/router-default-synth"]
+assert r1 or r2, (r1, r2)
+assert r1 != r2, ("two pods with hostPort 80 on one node", r1)
+print("lab sample: the two routers (same host ports, two namespaces) on different nodes (%s, %s)" % (r1 or "not placed", r2 or "not placed"))
 EOF
 grep -q "note: explain counts the node filters and resources only" explain2.out ||
     fail "explain does not say it leaves the inter-pod rules out"

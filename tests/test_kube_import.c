@@ -122,11 +122,34 @@ static void test_ss_kube_import_files_lab_sample(void **state)
     assert_int_equal(rep.warn[SS_KUBE_WARN_PRIORITY_CLASS_UNKNOWN], 0);
     assert_int_equal(rep.warn[SS_KUBE_WARN_PRIORITY_MISMATCH], 0);
     assert_int_equal(c->default_spreading, SS_SPREAD_DEFAULT_SYSTEM);
-    /* the pending router has hostPorts: reported unsupported */
+    /* the pending router's hostPorts 80, 443, 1936 (TCP): a synthetic label
+     * and a required anti-affinity term (hostname, all namespaces) each */
     p = pod_by_name(c, "router-default-7bbdcfcf9b-7xdln");
     assert_int_equal(c->pod_node[p], -1);
-    assert_true(tmpl_of(c, "router-default-7bbdcfcf9b-7xdln")->unsupported & SS_RULE_OTHER);
-    assert_int_equal(rep.warn[SS_KUBE_WARN_HOST_PORT], 1);
+    const ss_template_t *rt = tmpl_of(c, "router-default-7bbdcfcf9b-7xdln");
+    assert_int_equal(rt->unsupported, 0);
+    assert_int_equal(rt->pterm_count, 3);
+    static const char *const rkeys[3] = {"shardsched.io/host-port-tcp-80",
+                                         "shardsched.io/host-port-tcp-443",
+                                         "shardsched.io/host-port-tcp-1936"};
+    for (int i = 0; i < 3; i++) {
+        const ss_podterm_t *h = &c->pterms[rt->pterm_begin + i];
+        assert_int_equal(h->kind, SS_PT_ANTI_AFFINITY);
+        assert_int_equal(h->weight, 0);
+        assert_string_equal(ss_cluster_strget(c, h->key), "kubernetes.io/hostname");
+        assert_int_equal(h->ns_sel.null, 0);
+        assert_int_equal(h->ns_sel.count, 0);
+        assert_int_equal(h->sel.count, 1);
+        assert_string_equal(ss_cluster_strget(c, c->exprs[h->sel.begin].key), rkeys[i]);
+        assert_int_equal(c->exprs[h->sel.begin].op, SS_OP_EXISTS);
+        bool found = false;
+        for (int32_t l = 0; l < rt->plabel_count; l++) {
+            const ss_label_t *lb = &c->labels[rt->plabel_begin + l];
+            found |= !strcmp(ss_cluster_strget(c, lb->key), rkeys[i]) &&
+                     !strcmp(ss_cluster_strget(c, lb->value), "true");
+        }
+        assert_true(found);
+    }
     /* etcd: three containers (10m + 300m + 40m) outweigh its init containers */
     assert_int_equal(
         tmpl_of(c, "etcd-master-0.imeixner20210707.lab.upshift.rdu2.redhat.com")->req.cpu_milli,
@@ -134,13 +157,12 @@ static void test_ss_kube_import_files_lab_sample(void **state)
     assert_int_equal(ss_cluster_validate(c, &err), 0);
     ss_cluster_destroy(c);
 
-    /* --strict turns the hostPort warning into an error naming the pod */
+    /* hostPort is no longer a warning: --strict imports the sample too */
     o.strict = true;
     rc = ss_kube_import_files(LAB "/nodes.json", LAB "/pods.json", NULL, &o, &c, &rep, &err);
-    assert_int_equal(rc, SS_EUNSUPPORTED);
-    assert_null(c);
-    assert_non_null(strstr(err.text, "router-default-7bbdcfcf9b-7xdln"));
-    assert_non_null(strstr(err.text, "hostPort"));
+    if (rc)
+        fail_msg("%s", err.text);
+    ss_cluster_destroy(c);
 }
 
 static void test_ss_kube_import_files_gcp_sample(void **state)

@@ -5,7 +5,8 @@
  * status.startTime, Namespaces and PodDisruptionBudgets: one table case per
  * field, one per error (file, object and field named), and a cluster built
  * with the model's builders, exported, re-imported and compared field by
- * field. */
+ * field. Host ports (NodePorts) as synthetic labels and anti-affinity
+ * terms, imported and scheduled. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,10 @@
 #include <cmocka.h>
 
 #include "ss_kube_import.h"
+#include "ss_queue.h"
+#include "ss_reason.h"
+#include "ss_sched.h"
+#include "ss_verify.h"
 
 #define NODE_OK                                                                                    \
     "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\",\"labels\":{\"topology.kubernetes.io/zone\":" \
@@ -766,6 +771,163 @@ static void same_rules(const ss_cluster_t *a, const ss_template_t *x, const ss_c
     }
 }
 
+/* ---- host ports (NodePorts) ---- */
+
+#define HP_NODE(name)                                                                              \
+    "{\"kind\":\"Node\",\"metadata\":{\"name\":\"" name "\",\"labels\":{\"kubernetes.io/"          \
+    "hostname\":\"" name "\"}},\"status\":{\"allocatable\":{\"cpu\":\"8\",\"memory\":\"8Gi\","     \
+    "\"pods\":\"10\"}}}"
+/* A pod ns/NAME asking for hostPort PORT (protocol PROTO, "" for the
+ * default) in spec.containers (where = "containers") or initContainers. */
+#define HP_POD(ns, name, where, port, proto, rest, status)                                         \
+    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"" name "\",\"namespace\":\"" ns "\",\"labels\":"   \
+    "{\"app\":\"x\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{"     \
+    "\"cpu\":\"1\"}}}],\"" where "\":[{\"name\":\"h\",\"ports\":[{\"containerPort\":1,"            \
+    "\"hostPort\":" port proto "}]}]" rest "},\"status\":{" status "}}"
+
+static int32_t pod_named(const ss_cluster_t *c, const char *name)
+{
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (!strcmp(str(c, c->pod_name[p]), name))
+            return p;
+    fail_msg("no pod %s", name);
+    return -1;
+}
+
+/* The host port term of t for key, asserting its shape. */
+static void assert_host_port(const ss_cluster_t *c, const ss_template_t *t, const char *key)
+{
+    char buf[256], want[128];
+    bool label = false, term = false;
+    for (int32_t i = 0; i < t->plabel_count; i++) {
+        const ss_label_t *l = &c->labels[t->plabel_begin + i];
+        label |= !strcmp(str(c, l->key), key) && !strcmp(str(c, l->value), "true");
+    }
+    snprintf(want, sizeof want, "%s Exists ", key);
+    for (int32_t i = 0; i < t->pterm_count; i++) {
+        const ss_podterm_t *pt = &c->pterms[t->pterm_begin + i];
+        if (strcmp(sel_text(c, &pt->sel, buf, sizeof buf), want))
+            continue;
+        assert_int_equal(pt->kind, SS_PT_ANTI_AFFINITY);
+        assert_int_equal(pt->weight, 0);
+        assert_string_equal(str(c, pt->key), "kubernetes.io/hostname");
+        assert_int_equal(pt->ns_count, 0);
+        assert_int_equal(pt->ns_sel.null, 0); /* {}: every namespace */
+        assert_int_equal(pt->ns_sel.count, 0);
+        term = true;
+    }
+    if (!label || !term)
+        fail_msg("template lacks the %s%s%s", label ? "" : "label ", term ? "" : "term ", key);
+}
+
+static void test_ss_kube_import_strings_host_ports(void **state)
+{
+    (void)state;
+    const char *nodes = LIST(HP_NODE("a") "," HP_NODE("b"));
+    /* clang-format off */
+    const char *pods = LIST(
+        HP_POD("ns1", "run", "containers", "8080", "", ",\"nodeName\":\"a\"", "\"phase\":\"Running\"") ","
+        HP_POD("ns2", "p1", "containers", "8080", ",\"protocol\":\"TCP\"", "", "") ","
+        HP_POD("ns3", "p2", "initContainers", "8080", "", "", "") ","
+        HP_POD("ns2", "q", "containers", "9090", "", "", "") ","
+        HP_POD("ns2", "u", "containers", "8080", ",\"protocol\":\"UDP\"", "", "") ","
+        HP_POD("ns2", "z", "containers", "0", "", "", "") ","
+        HP_POD("ns2", "p3", "containers", "8080", ",\"protocol\":\"TCP\"", "", ""));
+    /* clang-format on */
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    if (ss_kube_import_strings(nodes, pods, NULL, &o, &c, NULL, &err))
+        fail_msg("%s", err.text);
+    int32_t run = pod_named(c, "run"), p1 = pod_named(c, "p1"), p2 = pod_named(c, "p2");
+    int32_t q = pod_named(c, "q"), u = pod_named(c, "u"), z = pod_named(c, "z");
+    assert_int_equal(tmpl(c, p1)->unsupported, 0);
+    assert_host_port(c, tmpl(c, run), "shardsched.io/host-port-tcp-8080");
+    assert_host_port(c, tmpl(c, p1), "shardsched.io/host-port-tcp-8080");
+    assert_host_port(c, tmpl(c, p2), "shardsched.io/host-port-tcp-8080");
+    assert_host_port(c, tmpl(c, q), "shardsched.io/host-port-tcp-9090");
+    assert_host_port(c, tmpl(c, u), "shardsched.io/host-port-udp-8080");
+    assert_int_equal(tmpl(c, p1)->pterm_count, 1);
+    assert_int_equal(tmpl(c, z)->pterm_count, 0); /* hostPort 0: nothing */
+    assert_int_equal(tmpl(c, z)->plabel_count, 1);
+    /* p1 and q (same namespace, workload, spec but the port) differ; p3,
+     * p1's spec again, shares p1's template */
+    int32_t p3 = pod_named(c, "p3");
+    assert_int_not_equal(c->pod_template[p1], c->pod_template[q]);
+    assert_int_equal(c->pod_template[p1], c->pod_template[p3]);
+
+    ss_queue_t *qu = ss_queue_build(c, &err);
+    assert_non_null(qu);
+    ss_layout_t l;
+    ss_layout_build(c, 100000, 1, &l);
+    ss_sched_t *s = ss_sched_create(c, ss_policy_find("most-allocated"), &l, 0, l.n_parts, &err);
+    assert_non_null(s);
+    ss_placements_t *got = ss_placements_create(qu->n_order);
+    assert_int_equal(ss_sched_run(s, qu->order, qu->units, qu->n_units, NULL, got, &err), 0);
+    ss_sched_destroy(s);
+    int32_t a = c->pod_node[run], node[7], reason[7], placed_8080 = 0;
+    for (int32_t i = 0; i < got->n; i++)
+        for (int j = 0; j < 7; j++)
+            if (got->pod[i] == (int32_t[]){run, p1, p2, q, u, z, p3}[j]) {
+                node[j] = got->node[i];
+                reason[j] = got->reason[i];
+            }
+    for (int j = 1; j <= 6; j += j == 2 ? 4 : 1) { /* p1, p2, p3 */
+        if (node[j] >= 0) {
+            assert_int_not_equal(node[j], a); /* the running pod holds 8080 on a */
+            placed_8080++;
+        } else if (reason[j] != SS_REASON_POD_ANTI_AFFINITY &&
+                   reason[j] != SS_REASON_EXISTING_ANTI_AFFINITY)
+            fail_msg("p%d: reason %s", j, ss_reason_text(reason[j]));
+    }
+    assert_int_equal(placed_8080, 1); /* only b is free for 8080 */
+    assert_true(node[3] >= 0);        /* 9090 anywhere */
+    assert_true(node[4] >= 0);        /* UDP 8080 does not conflict with TCP 8080 */
+    assert_true(node[5] >= 0);
+    ss_verify_report_t rep = {0};
+    assert_int_equal(ss_verify(c, got, &rep, &err), 0);
+    ss_verify_report_free(&rep);
+    ss_placements_destroy(got);
+    ss_queue_destroy(qu);
+
+    /* the export writes the label and term, not the port; imported again,
+     * the pods have the same rules (no second term) */
+    char dir[] = "/tmp/ss_kube_portsXXXXXX", np[64], pp[64], text[65536];
+    assert_non_null(mkdtemp(dir));
+    snprintf(np, sizeof np, "%s/nodes.json", dir);
+    snprintf(pp, sizeof pp, "%s/pods.json", dir);
+    ss_cluster_t *b = NULL;
+    if (ss_kube_export_cluster(c, np, pp, &err) ||
+        ss_kube_import_files(np, pp, NULL, &o, &b, NULL, &err))
+        fail_msg("%s", err.text);
+    FILE *f = fopen(pp, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_null(strstr(text, "hostPort"));
+    assert_non_null(strstr(text, "shardsched.io/host-port-tcp-8080"));
+    for (int j = 0; j < 7; j++) {
+        int32_t pa = (int32_t[]){run, p1, p2, q, u, z, p3}[j];
+        int32_t pb = pod_named(b, str(c, c->pod_name[pa]));
+        assert_int_equal(tmpl(b, pb)->pterm_count, tmpl(c, pa)->pterm_count);
+        assert_int_equal(tmpl(b, pb)->plabel_count, tmpl(c, pa)->plabel_count);
+    }
+    assert_host_port(b, tmpl(b, pod_named(b, "p1")), "shardsched.io/host-port-tcp-8080");
+    ss_cluster_destroy(b);
+    unlink(np);
+    unlink(pp);
+    rmdir(dir);
+    ss_cluster_destroy(c);
+
+    /* errors name the pod and the field */
+    const char *bad = LIST(HP_POD("ns2", "bad", "containers", "8080", ",\"protocol\":\"tcp\"", "",
+                                  "") "," HP_POD("ns2", "big", "containers", "70000", "", "", ""));
+    assert_int_not_equal(ss_kube_import_strings(nodes, bad, NULL, &o, &c, NULL, &err), 0);
+    assert_non_null(strstr(err.text, "ns2/bad"));
+    assert_non_null(strstr(err.text, "protocol"));
+}
+
 static void test_ss_kube_export_cluster_rules_roundtrip(void **state)
 {
     (void)state;
@@ -870,6 +1032,7 @@ int main(void)
         cmocka_unit_test(test_ss_kube_import_strings_namespaces_pdbs),
         cmocka_unit_test(test_ss_kube_import_inputs_roles),
         cmocka_unit_test(test_ss_kube_import_strings_rule_errors),
+        cmocka_unit_test(test_ss_kube_import_strings_host_ports),
         cmocka_unit_test(test_ss_kube_export_cluster_rules_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
