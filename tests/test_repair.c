@@ -126,15 +126,18 @@ static void test_pair_move(void **state)
     ss_cluster_destroy(c);
 }
 
+/* a and b (priority 10) fill both nodes; c (priority 0) fits only on a node
+ * one of them left. */
+static const gpod_t prio_pods[] = {{.name = "a", .prio = 10, .cpu_m = 2000, .mem_g = 1},
+                                   {.name = "b", .prio = 10, .cpu_m = 2000, .mem_g = 1},
+                                   {.name = "c", .prio = 0, .cpu_m = 3000, .mem_g = 1},
+                                   {0}};
+
 /* a and b have a higher priority than c: they stay; nothing is added. */
 static void test_no_higher_priority(void **state)
 {
     (void)state;
-    const gpod_t pods[] = {{.name = "a", .prio = 10, .cpu_m = 2000, .mem_g = 1},
-                           {.name = "b", .prio = 10, .cpu_m = 2000, .mem_g = 1},
-                           {.name = "c", .prio = 0, .cpu_m = 3000, .mem_g = 1},
-                           {0}};
-    ss_cluster_t *c = gb_cluster(two_nodes, pods);
+    ss_cluster_t *c = gb_cluster(two_nodes, prio_pods);
     const int32_t greedy[] = {0, 1, -1};
     ss_placements_t *pl = plan(c, greedy);
     ss_repair_stats_t st = repair(c, pl);
@@ -177,11 +180,7 @@ static void test_clear_node(void **state)
 static void test_any_priority(void **state)
 {
     (void)state;
-    const gpod_t pods[] = {{.name = "a", .prio = 10, .cpu_m = 2000, .mem_g = 1},
-                           {.name = "b", .prio = 10, .cpu_m = 2000, .mem_g = 1},
-                           {.name = "c", .prio = 0, .cpu_m = 3000, .mem_g = 1},
-                           {0}};
-    ss_cluster_t *c = gb_cluster(two_nodes, pods);
+    ss_cluster_t *c = gb_cluster(two_nodes, prio_pods);
     const int32_t greedy[] = {0, 1, -1};
     ss_placements_t *pl = plan(c, greedy);
     ss_error_t err = {{0}};
