@@ -35,6 +35,9 @@ void ss_placements_destroy(ss_placements_t *p)
     free(p->seq);
     free(p->victim_row);
     free(p->victim_pod);
+    free(p->relayout_gpu);
+    free(p->relayout_model);
+    free(p->relayout);
     free(p);
 }
 

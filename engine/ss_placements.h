@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ss_error.h"
+#include "ss_mig.h"
 
 typedef struct {
     int32_t n;          /* rows: the number of pending pods */
@@ -24,6 +25,16 @@ typedef struct {
      * victim's pod index in the snapshot. */
     int32_t n_victims, cap_victims;
     int32_t *victim_row, *victim_pod;
+    /* MIG re-layout (issue 15, `schedule --mig-relayout`, docs/mig.md): new
+     * layouts for idle GPUs, by increasing GPU record. A MIG pod's gpu_mask
+     * (bit i = the node's i-th MIG instance) counts the instances of the
+     * node after these changes (ss_mig_relayout_apply). relayout_model[i]:
+     * an ss_mig model index, or -1 for MIG disabled (a whole GPU again);
+     * relayout[i] is the canonical placement of its counts. */
+    int32_t n_relayout, cap_relayout;
+    int32_t *relayout_gpu;
+    int32_t *relayout_model;
+    ss_mig_layout_t *relayout;
     char policy[64]; /* policy name the run used */
     int exhaustive;  /* 1 if computed by the naive reference */
     /* ss_cluster_fingerprint of the snapshot the placements were computed
