@@ -45,19 +45,25 @@ static void usage(FILE *f)
             "  --used F       share of capacity already used by running pods, 0..0.9 (0.4)\n"
             "  --profile P    default (the default mix) or ai: GPU-heavy nodes (60%% 8-GPU),\n"
             "                 training gangs and GPU inference services whose replicas\n"
-            "                 anti-affine across zones; the snapshot's locality is zone\n"
+            "                 anti-affine across zones; the snapshot's locality is zone;\n"
+            "                 about half of the idle H100/A100 80GB nodes in MIG mode,\n"
+            "                 inference pods asking nvidia.com/mig-<profile> (docs/mig.md)\n"
+            "  --mig M        default: MIG in the ai profile as above; none: the ai profile\n"
+            "                 without MIG (as before MIG existed). Other profiles: no MIG\n"
             "  --rules R      default: the inter-pod rules below, default spreading system;\n"
             "                 none: the same workload (nodes, pods, requests, node rules)\n"
             "                 without them (no spread, pod (anti-)affinity or PDBs, every\n"
             "                 running pod batch, pending pods preemptionPolicy Never,\n"
-            "                 default spreading and locality off), for side-by-side runs"
+            "                 default spreading and locality off), for side-by-side runs\n"
             "  -o, --output PATH  the snapshot to write (written to a temporary file, then\n"
             "                 renamed); optional when --emit-kube is given\n"
             "  --emit-kube DIR  also write the cluster as kubectl-style v1 Lists:\n"
             "                 DIR/nodes.json (Nodes) and DIR/pods.json (running and pending\n"
             "                 Pods, PodGroups), each atomically; DIR is created if missing.\n"
             "                 `shardsched import --nodes DIR/nodes.json --pods DIR/pods.json`\n"
-            "                 reads them back (docs/kubernetes.md)\n"
+            "                 reads them back (docs/kubernetes.md); with MIG nodes also\n"
+            "                 DIR/mig-config.yaml, the mig-parted entries their\n"
+            "                 nvidia.com/mig.config labels name (import --mig-config)\n"
             "  -q, --quiet    no summary line and no progress\n"
             "  -h, --help     this text\n"
             "\n"
@@ -100,6 +106,7 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
 {
     static const char *const profiles[] = {"default", "ai", NULL};
     static const char *const rules[] = {"none", "default", NULL};
+    static const char *const migs[] = {"none", "default", NULL};
     int64_t nodes = 0, pods = 0;
     ss_gen_opts_t *o = &a->o;
     ss_gen_opts_default(o);
@@ -110,6 +117,7 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         SS_O_DOUBLE(0, "used", &o->used, 0, 0.9),
         SS_O_CHOICE(0, "profile", &o->profile, profiles),
         SS_O_CHOICE(0, "rules", &o->rules, rules),
+        SS_O_CHOICE(0, "mig", &o->mig, migs),
         SS_O_STR('o', "output", &a->out),
         SS_O_STR(0, "emit-kube", &a->kube_dir),
         SS_O_FLAG('q', "quiet", &a->quiet),
@@ -181,9 +189,11 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
  * writes a temporary file and renames it), creating DIR if it is missing. */
 static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
 {
-    char nodes[4096], pods[4096];
+    char nodes[4096], pods[4096], mig[4096];
+    bool mig_written = false;
     if (snprintf(nodes, sizeof nodes, "%s/nodes.json", dir) >= (int)sizeof nodes ||
-        snprintf(pods, sizeof pods, "%s/pods.json", dir) >= (int)sizeof pods)
+        snprintf(pods, sizeof pods, "%s/pods.json", dir) >= (int)sizeof pods ||
+        snprintf(mig, sizeof mig, "%s/mig-config.yaml", dir) >= (int)sizeof mig)
         return ss_error_set(err, SS_EINVAL, "--emit-kube: directory name too long");
     bool created = mkdir(dir, 0777) == 0;
     if (!created && errno != EEXIST)
@@ -198,9 +208,13 @@ static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
                                                      ss_gen_prio_classes[i].global_default, false};
     ss_kube_export_opts_t eo = {cls, ncls};
     int rc = ss_kube_export_cluster_opts(c, nodes, pods, &eo, err);
+    if (rc == 0)
+        rc = ss_kube_export_mig_config(c, mig, &mig_written, err);
     if (rc < 0) { /* leave nothing behind: this run's files, and DIR if it made it */
         remove(nodes);
         remove(pods);
+        if (mig_written)
+            remove(mig);
         if (created)
             rmdir(dir);
     }

@@ -197,4 +197,13 @@ int ss_kube_export_cluster_opts(const ss_cluster_t *c, const char *nodes_json,
                                 const char *pods_json, const ss_kube_export_opts_t *o,
                                 ss_error_t *err);
 
+/* Writes path (atomically) as NVIDIA mig-parted's configuration of the
+ * entries the exported MIG nodes' nvidia.com/mig.config labels name
+ * (all-<profile>, all-balanced, or custom-<hash> listing its GPUs), so that
+ * `import --mig-config path` reads the same layouts back. *written: false
+ * (and no file) when c has no GPU in MIG mode. Returns 0, SS_EIO or
+ * SS_ENOMEM. */
+int ss_kube_export_mig_config(const ss_cluster_t *c, const char *path, bool *written,
+                              ss_error_t *err);
+
 #endif

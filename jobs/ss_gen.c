@@ -34,6 +34,7 @@ void ss_gen_opts_default(ss_gen_opts_t *o)
         .pod_affinity = true,
         .pdbs = true,
         .preemption = true,
+        .mig = SS_GEN_MIG_DEFAULT,
     };
 }
 
@@ -71,6 +72,8 @@ int ss_gen_opts_check(const ss_gen_opts_t *o, ss_error_t *err)
     if (o->rules != SS_GEN_RULES_NONE && o->rules != SS_GEN_RULES_DEFAULT)
         return ss_error_set(err, SS_EINVAL, "gen: rules must be none or default (got %d)",
                             o->rules);
+    if (o->mig != SS_GEN_MIG_NONE && o->mig != SS_GEN_MIG_DEFAULT)
+        return ss_error_set(err, SS_EINVAL, "gen: mig must be none or default (got %d)", o->mig);
     if (!(o->used >= 0.0 && o->used <= 0.9))
         return ss_error_set(err, SS_ERANGE, "gen: used capacity share must be 0..0.9 (got %g)",
                             o->used);
@@ -229,8 +232,10 @@ int ss_gen(const ss_gen_opts_t *o, ss_cluster_t **out, ss_error_t *err)
     /* independent streams: the rules never shift the workload's draws */
     ss_rng_seed(&g.rrng, o->seed ^ UINT64_C(0x72756c6573000001));
     ss_rng_seed(&g.trng, o->seed ^ UINT64_C(0x7374617274000002));
+    ss_rng_seed(&g.mrng, o->seed ^ UINT64_C(0x6d69670000000003));
     g.rules = o->rules == SS_GEN_RULES_DEFAULT;
     g.ai = o->profile == SS_GEN_PROFILE_AI;
+    g.mig = g.ai && o->gpu && o->mig == SS_GEN_MIG_DEFAULT;
     g.c->default_spreading = g.rules ? SS_SPREAD_DEFAULT_SYSTEM : SS_SPREAD_DEFAULT_NONE;
     g.c->locality = g.rules && g.ai ? SS_LOCALITY_ZONE : SS_LOCALITY_OFF;
     g.nzones = ss_gen_zone_count(o->nodes);
@@ -244,7 +249,14 @@ int ss_gen(const ss_gen_opts_t *o, ss_cluster_t **out, ss_error_t *err)
         rc = ss_gen_oom(&g);
         goto fail;
     }
-    if ((rc = ss_gen_running(&g)) < 0 || (rc = ss_gen_pending(&g)) < 0)
+    /* MIG after the other running pods and before the pending ones, from its
+     * own stream; then a share of the pending GPU inference templates */
+    int32_t first_pending_tmpl = 0;
+    if ((rc = ss_gen_running(&g)) < 0 || (g.mig && (rc = ss_gen_mig_nodes(&g)) < 0))
+        goto fail;
+    first_pending_tmpl = g.c->n_templates;
+    if ((rc = ss_gen_pending(&g)) < 0 ||
+        (g.mig && (rc = ss_gen_mig_pending(&g, first_pending_tmpl)) < 0))
         goto fail;
     if ((rc = ss_cluster_validate(g.c, err)) < 0) {
         ss_error_prefix(err, rc, "gen: generated cluster is invalid (a bug)");

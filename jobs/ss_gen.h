@@ -52,6 +52,17 @@ enum ss_gen_rules { SS_GEN_RULES_NONE = 0, SS_GEN_RULES_DEFAULT = 1 };
  * nodes: 60% of them 8-GPU; training gangs and GPU inference services whose
  * replicas anti-affine across zones; cluster->locality = SS_LOCALITY_ZONE). */
 enum ss_gen_profile { SS_GEN_PROFILE_DEFAULT = 0, SS_GEN_PROFILE_AI = 1 };
+/* MIG in the AI profile (opts->mig, issue 15; docs/mig.md "gen and export"):
+ * DEFAULT puts about half of the idle H100 / A100 80GB GPU nodes in MIG mode
+ * (one mig-parted-style entry per node: all-1g.10gb, all-2g.20gb,
+ * all-3g.40gb, all-balanced, all-7g.80gb, or half of its GPUs
+ * all-balanced), fills a share of their instances with running inference
+ * pods and turns a share of the pending GPU inference workloads into
+ * nvidia.com/mig-<profile>: 1 requests. NONE: the AI profile as before
+ * issue 15. Other profiles never have MIG. Drawn from its own stream: the
+ * nodes, the other running pods and the pending pods' names, sizes and rules
+ * are those of NONE. */
+enum ss_gen_mig { SS_GEN_MIG_NONE = 0, SS_GEN_MIG_DEFAULT = 1 };
 
 /* The priority classes gen's pods use, highest first (every pod's priority
  * is one of these values): system-cluster-critical (Kubernetes' built-in
@@ -96,6 +107,7 @@ typedef struct {
     bool pod_affinity;       /* pod affinity on ~2% of pods */
     bool pdbs;               /* PodDisruptionBudgets on ~30% of services */
     bool preemption;         /* running pods of lower classes (else all batch; pending: Never) */
+    int mig;                 /* ss_gen_mig (profile AI only) */
     /* Ticked as nodes are filled with running pods, then as pending pods
      * are emitted: done/total in units of nodes + pending pods. Borrowed;
      * NULL (the default): none. Never changes the cluster. */

@@ -33,11 +33,14 @@ typedef struct {
     const ss_gen_opts_t *o;
     ss_cluster_t *c;
     ss_error_t *err;
-    ss_rng_t rng;  /* the workload's stream: nodes, running and pending pods */
-    ss_rng_t rrng; /* the inter-pod rules' stream (rules DEFAULT only) */
-    ss_rng_t trng; /* running pods' start times (every mode) */
-    bool rules;    /* opts->rules == SS_GEN_RULES_DEFAULT */
-    bool ai;       /* opts->profile == SS_GEN_PROFILE_AI */
+    ss_rng_t rng;      /* the workload's stream: nodes, running and pending pods */
+    ss_rng_t rrng;     /* the inter-pod rules' stream (rules DEFAULT only) */
+    ss_rng_t trng;     /* running pods' start times (every mode) */
+    ss_rng_t mrng;     /* MIG nodes, their running pods, MIG requests (profile AI) */
+    bool rules;        /* opts->rules == SS_GEN_RULES_DEFAULT */
+    bool ai;           /* opts->profile == SS_GEN_PROFILE_AI */
+    bool mig;          /* ai, GPUs on and opts->mig == SS_GEN_MIG_DEFAULT */
+    int32_t mig_nodes; /* nodes put in MIG mode (ss_gen_mig_nodes) */
     int nzones;
     int32_t pool_nodes[NPOOLS]; /* nodes per pool, all zones */
     /* interned strings used everywhere */
@@ -126,5 +129,14 @@ int64_t ss_gen_start_time(gen_t *g);
 
 /* ss_gen_work.c */
 int ss_gen_pending(gen_t *g);
+
+/* ss_gen_mig.c (g->mig only), from g->mrng: puts a share of the idle
+ * MIG-capable GPU nodes in MIG mode and adds running MIG pods on them
+ * (after every other running pod; masks filled by
+ * ss_cluster_mig_assign_running); then turns a share of the pending GPU
+ * inference templates (index >= first_tmpl) into MIG requests. Each returns
+ * 0, SS_ENOMEM, or the error of ss_cluster_mig_assign_running. */
+int ss_gen_mig_nodes(gen_t *g);
+int ss_gen_mig_pending(gen_t *g, int32_t first_tmpl);
 
 #endif

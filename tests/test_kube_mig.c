@@ -4,7 +4,8 @@
  * (nvidia.com/gpu with a -MIG-<profile> product label), with and without a
  * mig-parted configuration (--mig-config), MIG requests of pods, bad
  * configurations (a clear error naming the file and entry, nothing
- * written), and the imported MIG state through a snapshot. */
+ * written), inline JSON for the cases the files lack (no gpu.count,
+ * capacity only, a single-strategy 3g node), and the imported MIG state through a snapshot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -325,6 +326,76 @@ static void test_cli_writes_nothing(void **state)
     assert_true(exists(wpath("good.h5")));
 }
 
+/* Hand-written kubectl JSON for what the files above lack: a mixed node
+ * without nvidia.com/gpu.count (as few MIG GPUs as the counts need, first
+ * fit, larger profiles first: the 3g and four 1g, whose canonical placement
+ * moves the 3g to slice 4, then five 1g) whose counts are in status.capacity only; a
+ * single-strategy node of a 3g profile with nvidia.com/gpu.count; pods
+ * asking for MIG devices both ways. */
+static void test_hand_written_strategies(void **state)
+{
+    (void)state;
+    const char *nodes =
+        "{\"kind\":\"List\",\"items\":["
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"mixed-nocount\",\"labels\":{"
+        "\"nvidia.com/gpu.product\":\"NVIDIA-H100-80GB-HBM3\",\"nvidia.com/"
+        "mig.strategy\":\"mixed\","
+        "\"nvidia.com/mig.config\":\"custom\"}},"
+        "\"status\":{\"capacity\":{\"cpu\":\"64\",\"memory\":\"512Gi\",\"pods\":\"110\","
+        "\"nvidia.com/gpu\":\"1\",\"nvidia.com/mig-1g.10gb\":\"9\","
+        "\"nvidia.com/mig-3g.40gb\":\"1\"}}},"
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"single-3g\",\"labels\":{"
+        "\"nvidia.com/gpu.product\":\"NVIDIA-H100-80GB-HBM3-MIG-3g.40gb\","
+        "\"nvidia.com/gpu.count\":\"2\",\"nvidia.com/mig.strategy\":\"single\","
+        "\"nvidia.com/mig.config\":\"all-3g.40gb\"}},"
+        "\"status\":{\"allocatable\":{\"cpu\":\"64\",\"memory\":\"512Gi\",\"pods\":\"110\","
+        "\"nvidia.com/gpu\":\"4\"}}}]}";
+    const char *pods =
+        "{\"kind\":\"List\",\"items\":["
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"run-3g\",\"namespace\":\"ml\"},"
+        "\"spec\":{\"nodeName\":\"single-3g\",\"containers\":[{\"name\":\"c\",\"resources\":"
+        "{\"requests\":{\"nvidia.com/gpu\":\"1\"},\"limits\":{\"nvidia.com/gpu\":\"1\"}}}]},"
+        "\"status\":{\"phase\":\"Running\"}},"
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"run-1g\",\"namespace\":\"ml\"},"
+        "\"spec\":{\"nodeName\":\"mixed-nocount\",\"containers\":[{\"name\":\"c\",\"resources\":"
+        "{\"limits\":{\"nvidia.com/mig-1g.10gb\":\"3\"}}}]},\"status\":{\"phase\":\"Running\"}},"
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"wait-3g\",\"namespace\":\"ml\"},"
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":"
+        "{\"cpu\":\"1\",\"nvidia.com/mig-3g.40gb\":\"1\"},\"limits\":"
+        "{\"nvidia.com/mig-3g.40gb\":\"1\"}}}]},\"status\":{\"phase\":\"Pending\"}}]}";
+    ss_kube_opts_t o = quiet(NULL);
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    if (ss_kube_import_strings(nodes, pods, NULL, &o, &c, NULL, &err) < 0)
+        fail_msg("import: %s", err.text);
+    assert_int_equal(c->node_gpu_count[node_named(c, "mixed-nocount")], 3);
+    assert_string_equal(gpu_layout(c, "mixed-nocount", 0), "-");
+    assert_string_equal(gpu_layout(c, "mixed-nocount", 1),
+                        "H100-80GB: 1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 3g.40gb@4");
+    assert_string_equal(gpu_layout(c, "mixed-nocount", 2),
+                        "H100-80GB: 1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 1g.10gb@4");
+    assert_int_equal(c->node_gpu_count[node_named(c, "single-3g")], 2);
+    for (int j = 0; j < 2; j++)
+        assert_string_equal(gpu_layout(c, "single-3g", j), "H100-80GB: 3g.40gb@0 3g.40gb@4");
+    static const struct {
+        const char *pod, *profile;
+        int count;
+        bool pending;
+    } want[3] = {{"run-3g", "3g.40gb", 1, false},
+                 {"run-1g", "1g.10gb", 3, false},
+                 {"wait-3g", "3g.40gb", 1, true}};
+    for (int i = 0; i < 3; i++) {
+        int32_t p = pod_named(c, want[i].pod);
+        const ss_template_t *t = &c->templates[c->pod_template[p]];
+        assert_string_equal(ss_cluster_strget(c, t->mig_profile), want[i].profile);
+        assert_int_equal(t->mig_count, want[i].count);
+        assert_int_equal(t->req.gpu_count, 0);
+        assert_int_equal((t->unsupported & SS_RULE_MIG) != 0, want[i].pending);
+    }
+    assert_int_equal(c->n_ext, 0);
+    ss_cluster_destroy(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -346,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_mixed_canonical),
         cmocka_unit_test(test_mixed_config),
         cmocka_unit_test(test_single),
+        cmocka_unit_test(test_hand_written_strategies),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_cli_writes_nothing),
         cmocka_unit_test(test_mig_gpus_not_whole),
