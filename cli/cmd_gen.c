@@ -183,6 +183,17 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
             a->o.rules == SS_GEN_RULES_NONE ? "no" : "default", c->n_spreads, c->n_pterms,
             c->n_pdbs, c->n_groups, a->out ? a->out : "", a->out && a->kube_dir ? " and " : "",
             a->kube_dir ? a->kube_dir : "", t_gen + t_write + t_kube, t_gen, t_write, t_kube);
+    int64_t mig_gpus = 0, mig_run = 0, mig_pend = 0;
+    for (int32_t g = 0; g < c->n_gpus; g++)
+        mig_gpus += c->gpu_mig_model[g] != 0;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->templates[c->pod_template[p]].mig_count > 0)
+            *(c->pod_node[p] >= 0 ? &mig_run : &mig_pend) += 1;
+    if (mig_gpus + mig_run + mig_pend > 0)
+        fprintf(stderr,
+                "shardsched gen: MIG: %lld GPUs in MIG mode with %d instances, %lld running + "
+                "%lld pending pods requesting nvidia.com/mig-<profile>\n",
+                (long long)mig_gpus, c->n_mig_insts, (long long)mig_run, (long long)mig_pend);
 }
 
 /* Writes DIR/nodes.json and DIR/pods.json (each atomically: the exporter
