@@ -438,7 +438,8 @@ static void test_rules_ai_profile(void **state)
         if (c->pod_node[p] >= 0)
             continue;
         pending++;
-        gpu_pods += c->templates[c->pod_template[p]].req.gpu_count > 0;
+        gpu_pods += c->templates[c->pod_template[p]].req.gpu_count > 0 ||
+                    c->templates[c->pod_template[p]].mig_count > 0; /* or MIG instances */
         gang_pods += c->pod_group[p] >= 0;
     }
     print_message("ai: %d of %d nodes with GPUs; %lld pending pods, %lld with GPUs, %lld in "
