@@ -228,6 +228,54 @@ static void test_round_trip(void **state)
     ss_cluster_destroy(c);
 }
 
+/* An imported cluster with other models, whole GPUs before and between
+ * MIG ones, a +me profile (tests/data/mig): exported with its
+ * configuration and imported again with it, every GPU keeps its layout. */
+static void test_export_imported(void **state)
+{
+    (void)state;
+    ss_kube_opts_t o;
+    ss_kube_opts_default(&o);
+    o.log = NULL;
+    o.mig_config_path = SS_TEST_DATA_DIR "/mig/mig-config.yaml";
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    if (ss_kube_import_files(SS_TEST_DATA_DIR "/mig/nodes-mixed.json",
+                             SS_TEST_DATA_DIR "/mig/pods.json", NULL, &o, &c, NULL, &err) < 0)
+        fail_msg("import: %s", err.text);
+    bool written = false;
+    assert_int_equal(ss_kube_export_cluster(c, wpath("nodes.json"), wpath("pods.json"), &err), 0);
+    assert_int_equal(ss_kube_export_mig_config(c, wpath("mig-config.yaml"), &written, &err), 0);
+    assert_true(written);
+    ss_cluster_t *back = import(wpath("mig-config.yaml"));
+    same_mig(c, back);
+    ss_cluster_destroy(back);
+    ss_cluster_destroy(c);
+}
+
+/* The command: gen --emit-kube writes DIR/mig-config.yaml only with MIG
+ * nodes, and import --mig-config reads it. */
+static void test_cli(void **state)
+{
+    (void)state;
+    char cmd[4096], k[300];
+    const char *common = "--profile ai --nodes 300 --pods 3000 --seed 5 -q";
+    snprintf(k, sizeof k, "%s", wpath("k")); /* wpath keeps only 4 results */
+    snprintf(cmd, sizeof cmd,
+             "%s gen %s --emit-kube %s && %s import -q --nodes %s/nodes.json --pods %s/pods.json "
+             "--mig-config %s/mig-config.yaml -o %s",
+             SS_BINARY, common, k, SS_BINARY, k, k, k, wpath("k.h5"));
+    assert_int_equal(system(cmd), 0);
+    assert_true(exists(wpath("k/mig-config.yaml")));
+    assert_true(exists(wpath("k.h5")));
+    snprintf(cmd, sizeof cmd, "%s gen %s --mig none --emit-kube %s", SS_BINARY, common, wpath("n"));
+    assert_int_equal(system(cmd), 0);
+    assert_true(exists(wpath("n/nodes.json")));
+    assert_false(exists(wpath("n/mig-config.yaml")));
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s", wpath("k"), wpath("n"));
+    assert_int_equal(system(cmd), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -243,9 +291,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mig_present),
-        cmocka_unit_test(test_mig_off),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_mig_present), cmocka_unit_test(test_mig_off),
+        cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_export_imported),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
