@@ -162,7 +162,7 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
             s->total, s->bound, s->already, s->journaled, s->gone, s->failed,
             s->failed - s->unknown - s->elsewhere, s->unknown, s->elsewhere, s->retries, s->held,
             s->unplaced, s->interrupted ? "; INTERRUPTED" : "");
-    if (s->requests_total)
+    if (s->requests_total && (s->preemptors || s->victims || !s->mig_nodes))
         fprintf(f,
                 "bind preemption: %d preemptors, %d victims: %d removed (deleted, evicted or "
                 "already gone), %d refused by a disruption budget; %d bindings abandoned "
@@ -172,8 +172,10 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
     if (s->mig_nodes)
         fprintf(f,
                 "bind MIG: %d nodes to re-lay out (nvidia.com/mig.config): %d ready (%d already "
-                "so: not patched again), %d not ready (their pods not bound: see above)\n",
-                s->mig_nodes, s->mig_ready, s->mig_already, s->mig_failed);
+                "so: not patched again), %d not ready (their pods not bound: see above); %d of %d "
+                "requests confirmed this run\n",
+                s->mig_nodes, s->mig_ready, s->mig_already, s->mig_failed, s->requests_done,
+                s->requests_total);
     if (s->partial_gangs)
         fprintf(f, "bind: %d PARTLY BOUND GANG(S): see the report above\n", s->partial_gangs);
 }
