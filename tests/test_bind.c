@@ -669,6 +669,27 @@ static void test_log_mig(void **state)
     p->relayout_gpu[1] = 9;
     assert_int_equal(ss_bind_log_build(c, p, b, n, &o, &l2, &err), SS_EFORMAT);
     assert_non_null(strstr(err.text, "MIG re-layout row 1 names GPU record 9"));
+    /* malformed mig-config lines are refused, naming the line and the field */
+    const char *bad[][2] = {
+        {"{\"unit\":0,\"op\":\"mig-config\",\"method\":\"PATCH\",\"path\":\"/api/v1/nodes/n0\","
+         "\"contentType\":\"application/merge-patch+json\",\"body\":{\"metadata\":{\"labels\":{"
+         "\"nvidia.com/mig.config\":\"e\"}}},\"wait\":null}\n",
+         ":1: not a request of a shardsched request log: a mig-config wait is not"},
+        {"{\"unit\":0,\"op\":\"mig-config\",\"method\":\"PATCH\",\"path\":\"/api/v1/nodes/n0/x\","
+         "\"contentType\":\"application/merge-patch+json\",\"body\":{},\"wait\":null}\n",
+         "path is not the op's /api/v1/nodes/NAME"},
+        {"{\"unit\":0,\"op\":\"mig-config\",\"method\":\"PATCH\",\"path\":\"/api/v1/nodes/n0\","
+         "\"contentType\":\"application/merge-patch+json\",\"body\":{\"metadata\":{\"labels\":{"
+         "\"nvidia.com/mig.config\":\"e\"}}},\"wait\":{\"migConfig\":{\"node\":\"n0\",\"state\":"
+         "\"success\",\"allocatable\":{\"cpu\":\"2\"}},\"timeoutSeconds\":5}}\n",
+         "holds a key that is not nvidia.com/gpu or nvidia.com/mig-<profile>"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(read_text(bad[k][0], &err), SS_EFORMAT);
+        if (!strstr(err.text, bad[k][1]))
+            fail_msg("bad mig line %zu: %s", k, err.text);
+    }
     /* a plan whose re-layouts no bound pod needs binds as before */
     p->n_relayout = 1;
     p->relayout_gpu[0] = 3; /* n3: only C3, a CPU pod */
