@@ -33,47 +33,63 @@ static int32_t relayout_row(const ss_placements_t *p, int32_t g)
     return -1;
 }
 
+/* Re-layout row k checked; its GPU's bit set in mask. */
+static int check_row(const ss_cluster_t *c, const ss_placements_t *p, int32_t k,
+                     const int32_t *gpu_node, uint64_t *mask, ss_error_t *err)
+{
+    int32_t g = p->relayout_gpu[k], m = p->relayout_model[k];
+    const ss_mig_model_t *mm = m >= 0 ? ss_mig_model(m) : NULL;
+    char why[200] = "";
+    if (g < 0 || g >= c->n_gpus || (k > 0 && g <= p->relayout_gpu[k - 1]))
+        return ss_error_set(err, SS_EFORMAT,
+                            "placements: MIG re-layout row %d names GPU record %d: not a GPU "
+                            "of the cluster in increasing order",
+                            k, g);
+    if (m < -1 || (m >= 0 && !mm))
+        return ss_error_set(err, SS_EFORMAT,
+                            "placements: MIG re-layout row %d (GPU record %d): model %d is "
+                            "not in the MIG table",
+                            k, g, m);
+    ss_mig_inst_t inst[SS_MIG_MAX_INSTANCES];
+    int32_t n = mm ? p->relayout[k].n : 0;
+    if (n < 0 || n > SS_MIG_MAX_INSTANCES)
+        return ss_error_set(err, SS_EFORMAT, "placements: MIG re-layout row %d: %d instances", k,
+                            n);
+    memcpy(inst, p->relayout[k].inst, (size_t)n * sizeof *inst);
+    if (mm && !ss_mig_layout_valid(mm, inst, n, why, sizeof why))
+        return ss_error_set(err, SS_EFORMAT,
+                            "placements: MIG re-layout row %d (GPU record %d): not a valid "
+                            "%s layout: %s",
+                            k, g, mm->name, why);
+    int32_t nd = gpu_node[g];
+    if (nd < 0 || g - c->node_gpu_begin[nd] >= 64)
+        return ss_error_set(err, SS_EFORMAT,
+                            "placements: MIG re-layout row %d: GPU record %d belongs to no "
+                            "node (or is past its 64th GPU)",
+                            k, g);
+    mask[nd] |= 1ull << (g - c->node_gpu_begin[nd]);
+    return 0;
+}
+
 int ss_bind_mig_masks(const ss_cluster_t *c, const ss_placements_t *p, uint64_t *mask,
                       ss_error_t *err)
 {
     memset(mask, 0, (size_t)c->n_nodes * sizeof *mask);
-    for (int32_t k = 0; k < p->n_relayout; k++) {
-        int32_t g = p->relayout_gpu[k], m = p->relayout_model[k];
-        const ss_mig_model_t *mm = m >= 0 ? ss_mig_model(m) : NULL;
-        char why[200] = "";
-        if (g < 0 || g >= c->n_gpus || (k > 0 && g <= p->relayout_gpu[k - 1]))
-            return ss_error_set(err, SS_EFORMAT,
-                                "placements: MIG re-layout row %d names GPU record %d: not a GPU "
-                                "of the cluster in increasing order",
-                                k, g);
-        if (m < -1 || (m >= 0 && !mm))
-            return ss_error_set(err, SS_EFORMAT,
-                                "placements: MIG re-layout row %d (GPU record %d): model %d is "
-                                "not in the MIG table",
-                                k, g, m);
-        ss_mig_inst_t inst[SS_MIG_MAX_INSTANCES];
-        int32_t n = mm ? p->relayout[k].n : 0;
-        if (n < 0 || n > SS_MIG_MAX_INSTANCES)
-            return ss_error_set(err, SS_EFORMAT, "placements: MIG re-layout row %d: %d instances",
-                                k, n);
-        memcpy(inst, p->relayout[k].inst, (size_t)n * sizeof *inst);
-        if (mm && !ss_mig_layout_valid(mm, inst, n, why, sizeof why))
-            return ss_error_set(err, SS_EFORMAT,
-                                "placements: MIG re-layout row %d (GPU record %d): not a valid "
-                                "%s layout: %s",
-                                k, g, mm->name, why);
-        int32_t nd = 0; /* the node holding g: GPU records are grouped by node */
-        while (nd < c->n_nodes &&
-               !(g >= c->node_gpu_begin[nd] && g < c->node_gpu_begin[nd] + c->node_gpu_count[nd]))
-            nd++;
-        if (nd == c->n_nodes || g - c->node_gpu_begin[nd] >= 64)
-            return ss_error_set(err, SS_EFORMAT,
-                                "placements: MIG re-layout row %d: GPU record %d belongs to no "
-                                "node (or is past its 64th GPU)",
-                                k, g);
-        mask[nd] |= 1ull << (g - c->node_gpu_begin[nd]);
-    }
-    return 0;
+    if (p->n_relayout == 0)
+        return 0;
+    int32_t *gpu_node = malloc(((size_t)c->n_gpus + 1) * sizeof *gpu_node);
+    if (!gpu_node)
+        return ss_error_set(err, SS_ENOMEM, "out of memory reading the MIG re-layouts");
+    for (int32_t g = 0; g < c->n_gpus; g++)
+        gpu_node[g] = -1;
+    for (int32_t nd = 0; nd < c->n_nodes; nd++)
+        for (int32_t i = 0; i < c->node_gpu_count[nd]; i++)
+            gpu_node[c->node_gpu_begin[nd] + i] = nd;
+    int rc = 0;
+    for (int32_t k = 0; rc == 0 && k < p->n_relayout; k++)
+        rc = check_row(c, p, k, gpu_node, mask, err);
+    free(gpu_node);
+    return rc;
 }
 
 bool ss_bind_mig_row_needs(const ss_cluster_t *c, const ss_placements_t *p, int32_t r,
