@@ -25,6 +25,9 @@ static void usage(FILE *f)
           "a group below minMember is never bound. Placements with preemption victims are\n"
           "an ordered request log instead (docs/kubernetes.md): per preemptor, set its\n"
           "nominatedNodeName, remove its victims, wait until they are gone, then bind.\n"
+          "Placements with MIG re-layouts (schedule --mig-relayout) are a request log too:\n"
+          "per re-laid-out node, set nvidia.com/mig.config, wait for the MIG manager, then\n"
+          "bind the node's pods (docs/mig.md).\n"
           "\n"
           "  -i, --input FILE         cluster snapshot the placements were computed on\n"
           "  -p, --placements FILE    result of shardsched schedule\n"
@@ -41,6 +44,10 @@ static void usage(FILE *f)
           "                           by policy/v1 Eviction (PDBs are enforced)\n"
           "  --evict-wait S           how long a preemptor waits for its victims to be\n"
           "                           gone, else it is not bound (default 60)\n"
+          "  --mig-wait S             placements with MIG re-layouts: how long to wait,\n"
+          "                           after setting a node's nvidia.com/mig.config, for\n"
+          "                           nvidia.com/mig.config.state=success and the new\n"
+          "                           allocatable, else its pods are not bound (default 300)\n"
           "  --server URL             POST each to\n"
           "                           URL/api/v1/namespaces/NS/pods/NAME/binding\n"
           "                           (GET URL/api must answer a Kubernetes API first)\n"
@@ -97,6 +104,7 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
         SS_O_STR(0, "replay", &a->replay),
         SS_O_STR(0, "preempt-with", &a->preempt_with),
         SS_O_DOUBLE(0, "evict-wait", &a->http.evict_wait_s, 0, 86400),
+        SS_O_DOUBLE(0, "mig-wait", &a->http.mig_wait_s, 0, 86400),
         SS_O_STR(0, "server", &a->http.server),
         SS_O_STR(0, "token-file", &a->http.token_file),
         SS_O_STR(0, "ca-file", &a->http.ca_file),
@@ -191,9 +199,10 @@ static int emit_log(const bind_args_t *a, const ss_bind_log_t *l, const ss_bind_
 {
     if (a->ndjson)
         return ss_error_set(err, SS_EINVAL,
-                            "%s: refusing to write a plan with %d preemption victim(s) as plain "
-                            "Bindings (--ndjson): binding a preemptor before its victims are "
-                            "gone would overcommit its node; drop --ndjson to write the ordered "
+                            "%s: refusing to write a plan with %d preemption victim(s) or MIG "
+                            "re-layouts as plain Bindings (--ndjson): binding a preemptor before "
+                            "its victims are gone (or a MIG pod before its node is re-laid out) "
+                            "would overcommit its node; drop --ndjson to write the ordered "
                             "request log, and run it with bind --replay",
                             a->placements, l->n_victims);
     int rc = ss_bind_log_write(l, a->emit, err);
@@ -231,7 +240,7 @@ static int run(void *arg)
             rc = check_placements(a, c, p, &err);
         if (rc == 0)
             rc = ss_bind_collect(c, p, &b, &n, &s, &err);
-        use_log = rc == 0 && ss_bind_has_victims(c, p);
+        use_log = rc == 0 && ss_bind_needs_log(c, p, b, n);
         if (use_log)
             rc = ss_bind_log_build(c, p, b, n, &a->http, &log, &err);
     }

@@ -514,3 +514,86 @@ uint64_t ss_cluster_fingerprint(const ss_cluster_t *c)
     }
     return h;
 }
+
+/* ---------- MIG instances of a node (issue 15) ---------- */
+
+int32_t ss_cluster_node_mig_count(const ss_cluster_t *c, int32_t node)
+{
+    int32_t n = 0;
+    for (int32_t g = c->node_gpu_begin[node]; g < c->node_gpu_begin[node] + c->node_gpu_count[node];
+         g++)
+        n += c->gpu_mig_model[g] ? c->gpu_mig_count[g] : 0;
+    return n;
+}
+
+int32_t ss_cluster_node_mig_inst(const ss_cluster_t *c, int32_t node, int32_t i, int32_t *gpu)
+{
+    for (int32_t g = c->node_gpu_begin[node]; g < c->node_gpu_begin[node] + c->node_gpu_count[node];
+         g++) {
+        int32_t n = c->gpu_mig_model[g] ? c->gpu_mig_count[g] : 0;
+        if (i < n) {
+            if (gpu)
+                *gpu = g;
+            return c->gpu_mig_begin[g] + i;
+        }
+        i -= n;
+    }
+    return -1;
+}
+
+/* The first `need` free instances of profile on node (used: node-local
+ * bits taken), or 0 when there are fewer. */
+static uint64_t first_free_mig(const ss_cluster_t *c, int32_t node, int32_t profile, int32_t need,
+                               uint64_t used)
+{
+    uint64_t mask = 0;
+    int32_t got = 0, n = ss_cluster_node_mig_count(c, node);
+    for (int32_t i = 0; i < n && i < SS_MAX_MIG_PER_NODE && got < need; i++)
+        if (!(used >> i & 1) &&
+            c->mig_insts[ss_cluster_node_mig_inst(c, node, i, NULL)].profile == profile) {
+            mask |= UINT64_C(1) << i;
+            got++;
+        }
+    return got == need ? mask : 0;
+}
+
+int ss_cluster_mig_assign_running(ss_cluster_t *c, ss_error_t *err)
+{
+    uint64_t *used = calloc(c->n_nodes > 0 ? (size_t)c->n_nodes : 1, sizeof *used);
+    uint64_t *mask = NULL;
+    int rc = 0;
+    if (!used)
+        return ss_error_set(err, SS_ENOMEM, "out of memory assigning MIG instances");
+    int32_t todo = 0;
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        int32_t n = c->pod_node[p];
+        if (n < 0 || n >= c->n_nodes || c->templates[c->pod_template[p]].mig_count <= 0)
+            continue;
+        used[n] |= c->pod_gpu_mask[p];
+        todo += c->pod_gpu_mask[p] == 0;
+    }
+    if (todo > 0 && !(mask = calloc((size_t)c->n_pods, sizeof *mask)))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory assigning MIG instances");
+    for (int32_t p = 0; p < c->n_pods && todo > 0 && rc == 0; p++) {
+        int32_t n = c->pod_node[p];
+        const ss_template_t *t = &c->templates[c->pod_template[p]];
+        if (n < 0 || n >= c->n_nodes || t->mig_count <= 0 || c->pod_gpu_mask[p] != 0)
+            continue;
+        mask[p] = first_free_mig(c, n, t->mig_profile, t->mig_count, used[n]);
+        if (mask[p] == 0)
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "pod %s/%s: runs on node %s with %d nvidia.com/mig-%s, but the node "
+                              "has fewer free instances of that profile",
+                              ss_cluster_strget(c, c->pod_ns[p]),
+                              ss_cluster_strget(c, c->pod_name[p]),
+                              ss_cluster_strget(c, c->node_name[n]), (int)t->mig_count,
+                              ss_cluster_strget(c, t->mig_profile));
+        used[n] |= mask[p];
+    }
+    for (int32_t p = 0; p < c->n_pods && todo > 0 && rc == 0; p++)
+        if (mask[p])
+            c->pod_gpu_mask[p] = mask[p];
+    free(mask);
+    free(used);
+    return rc;
+}

@@ -348,6 +348,23 @@ int32_t ss_cluster_add_pdb(ss_cluster_t *c, const ss_pdb_t *p);
 int ss_cluster_set_gpu_mig(ss_cluster_t *c, int32_t gpu, int32_t model,
                            const ss_mig_instance_t *inst, int32_t n);
 int32_t ss_cluster_add_mig_instance(ss_cluster_t *c, int32_t profile, int32_t start);
+
+/* MIG instances of a node, numbered node-locally (docs/mig.md): its GPU
+ * records in order, each GPU's instances in mig_insts order (by start). A
+ * MIG pod's gpu_mask (template mig_count > 0) is the mask of the node-local
+ * instances it holds. At most SS_MAX_MIG_PER_NODE per node (validated). */
+#define SS_MAX_MIG_PER_NODE 64
+int32_t ss_cluster_node_mig_count(const ss_cluster_t *c, int32_t node);
+/* The global mig_insts index of node's node-local instance i (0 <= i <
+ * ss_cluster_node_mig_count), and its GPU record in *gpu (may be NULL). */
+int32_t ss_cluster_node_mig_inst(const ss_cluster_t *c, int32_t node, int32_t i, int32_t *gpu);
+/* Running MIG pods whose gpu_mask is 0 (Kubernetes does not say which
+ * instance a pod holds) take the first free instances of their profile on
+ * their node, node-local order, pods in snapshot order, after the masks
+ * already set. Import, gen and readers of format version 3 call it. Returns
+ * 0, or SS_EFORMAT naming the pod and node when the node lacks the free
+ * instances (nothing is changed then), SS_ENOMEM. */
+int ss_cluster_mig_assign_running(ss_cluster_t *c, ss_error_t *err);
 /* Sets pod i's start time (status.startTime, Unix seconds). */
 void ss_cluster_set_pod_start(ss_cluster_t *c, int32_t pod, int64_t start);
 

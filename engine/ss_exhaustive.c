@@ -86,7 +86,8 @@ static bool may_preempt(const ref_t *r, int32_t pod)
 {
     const ss_cluster_t *c = r->c;
     return r->o.preemption && r->lo == 0 && r->hi == c->n_nodes &&
-           !(c->templates[c->pod_template[pod]].flags & SS_TF_PREEMPT_NEVER);
+           !(c->templates[c->pod_template[pod]].flags & SS_TF_PREEMPT_NEVER) &&
+           c->templates[c->pod_template[pod]].mig_count == 0; /* MIG pods do not preempt */
 }
 
 /* Places one pod: 1 placed, 0 not, or negative (out of memory). */
@@ -247,7 +248,7 @@ static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
     }
     int why = SS_REASON_NONE;
     for (int32_t i = 0; i < n && !why; i++)
-        why = ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
+        why = ss_sched_pod_unsupported(c, pods[i]);
     for (int32_t i = 0; i < n && why; i++)
         r->out->reason[r->row_of_pod[pods[i]]] = why;
     if (why)

@@ -36,7 +36,8 @@
     X(POD_AFFINITY, 25, "node(s) didn't match pod affinity rules")                                 \
     X(POD_ANTI_AFFINITY, 26, "node(s) didn't match pod anti-affinity rules")                       \
     X(EXISTING_ANTI_AFFINITY, 27, "node(s) didn't satisfy existing pods anti-affinity rules")      \
-    X(UNSUPPORTED_MIG, 28, "unsupported: MIG placement not implemented yet")
+    X(UNSUPPORTED_MIG, 28, "unsupported: MIG pod in a pod group")                                  \
+    X(MIG, 29, "insufficient MIG instances of the requested profile")
 
 enum ss_reason {
 #define SS_REASON_ENUM(name, val, text) SS_REASON_##name = val,

@@ -484,6 +484,15 @@ void ss_sched_stats(const ss_sched_t *s, ss_sched_stats_t *st)
     *st = s->stats;
 }
 
+int ss_sched_pod_unsupported(const ss_cluster_t *c, int32_t pod)
+{
+    const ss_template_t *t = &c->templates[c->pod_template[pod]];
+    int rs = ss_sched_unsupported_reason(t->unsupported);
+    if (rs == SS_REASON_NONE && t->mig_count > 0 && c->pod_group[pod] >= 0)
+        rs = SS_REASON_UNSUPPORTED_MIG;
+    return rs;
+}
+
 int ss_sched_unsupported_reason(uint32_t rules)
 {
     if (rules & SS_RULE_TOPOLOGY_SPREAD)

@@ -190,5 +190,8 @@ int ss_exhaustive_run(const ss_cluster_t *c, const ss_policy_t *policy, const in
 /* Maps a template's unsupported rule bits to the reason reported (the first
  * rule, in a fixed order), or SS_REASON_NONE when the template has none. */
 int ss_sched_unsupported_reason(uint32_t rules);
+/* The same for one pod: its template's bits, and a MIG pod in a pod group
+ * (gangs of MIG pods are not placed yet: SS_REASON_UNSUPPORTED_MIG). */
+int ss_sched_pod_unsupported(const ss_cluster_t *c, int32_t pod);
 
 #endif

@@ -347,7 +347,8 @@ static int place_one(pctx_t *x, int32_t pod, const ss_sched_opts_t *o)
         return push_undo(x, row) < 0 ? SS_ENOMEM : 1;
     }
     if (!o->preemption || (tmpl_of(x, pod)->flags & SS_TF_PREEMPT_NEVER) ||
-        c->pod_priority[pod] <= x->low)
+        tmpl_of(x, pod)->mig_count > 0 ||
+        c->pod_priority[pod] <= x->low) /* MIG pods do not preempt */
         return 0;
     int32_t L = level_of(x, c->pod_priority[pod]);
     int hard = ss_rules_has_hard_rules(x->v, pod);

@@ -217,7 +217,7 @@ static int slot_build(ss_sched_t *s, const ss_work_t *w, shard_t *h, slot_t *sl,
     }
     int32_t n = 0, best = -1, second = INT32_MIN;
     const ss_template_t *tp = &s->c->templates[t];
-    bool plain = !w->v.node_specific && tp->req.gpu_count == 0 && lo < hi;
+    bool plain = !w->v.node_specific && tp->req.gpu_count == 0 && tp->mig_count == 0 && lo < hi;
     for (int k = 0; plain && k < s->c->n_ext; k++)
         plain = tp->req.ext[k] == 0;
     if (plain) {

@@ -56,7 +56,7 @@ static void key_of(const ss_cluster_t *c, int32_t t, const ss_verdict_t *v, int3
 {
     const ss_template_t *tp = &c->templates[t];
     memset(key, 0, sizeof *key);
-    key->tmpl = v->node_specific ? t : -1;
+    key->tmpl = v->node_specific || tp->mig_count > 0 ? t : -1; /* MIG: fit by instances */
     key->req = tp->req;
     key->models = c->models + tp->model_begin;
     key->n_models = tp->model_count;

@@ -1023,8 +1023,7 @@ static int build_items(ss_sched_t *s, run_t *r, const ss_unit_t *units, int32_t 
                        0,
                        0};
         for (int32_t i = 0; i < it->count; i++) {
-            int rs =
-                ss_sched_unsupported_reason(c->templates[c->pod_template[pods[i]]].unsupported);
+            int rs = ss_sched_pod_unsupported(c, pods[i]);
             if (rs != SS_REASON_NONE) { /* a gang with such a member is not placed either */
                 it->state = IT_FINAL;
                 it->reason = (int8_t)rs;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ss_mig.h"
 #include "ss_reason.h"
 
 void ss_state_destroy(ss_state_t *s)
@@ -17,12 +18,38 @@ void ss_state_destroy(ss_state_t *s)
     free(s->gpu_free);
     free(s->version);
     free(s->tags);
+    free(s->mig_used);
+    free(s->mig_mem);
     free(s);
 }
 
 ss_state_t *ss_state_create(const ss_cluster_t *c)
 {
     return ss_state_create_range(c, 0, c->n_nodes);
+}
+
+/* The MIG arrays: each instance's memory slices, from the profile table. */
+static int mig_init(ss_state_t *s, int32_t lo, int32_t hi)
+{
+    const ss_cluster_t *c = s->c;
+    s->mig_used = calloc(c->n_nodes > 0 ? (size_t)c->n_nodes : 1, sizeof *s->mig_used);
+    s->mig_mem = calloc((size_t)c->n_mig_insts, sizeof *s->mig_mem);
+    if (!s->mig_used || !s->mig_mem)
+        return -1;
+    int32_t glo = lo < hi ? c->node_gpu_begin[lo] : 0;
+    int32_t ghi = lo < hi ? c->node_gpu_begin[hi - 1] + c->node_gpu_count[hi - 1] : 0;
+    for (int32_t g = glo; g < ghi; g++) {
+        if (!c->gpu_mig_model[g])
+            continue;
+        const ss_mig_model_t *m =
+            ss_mig_model(ss_mig_find_model(ss_cluster_strget(c, c->gpu_mig_model[g])));
+        for (int32_t i = c->gpu_mig_begin[g]; m && i < c->gpu_mig_begin[g] + c->gpu_mig_count[g];
+             i++) {
+            int p = ss_mig_find_profile(m, ss_cluster_strget(c, c->mig_insts[i].profile));
+            s->mig_mem[i] = p >= 0 ? m->profiles[p].mem : 0;
+        }
+    }
+    return 0;
 }
 
 ss_state_t *ss_state_create_range(const ss_cluster_t *c, int32_t lo, int32_t hi)
@@ -44,6 +71,10 @@ ss_state_t *ss_state_create_range(const ss_cluster_t *c, int32_t lo, int32_t hi)
     s->tags = calloc(n * SS_STATE_NTAGS, sizeof *s->tags);
     if (!s->free_cpu || !s->free_mem || !s->free_pods || !s->free_ext || !s->gpu_free ||
         !s->version || !s->tags) {
+        ss_state_destroy(s);
+        return NULL;
+    }
+    if (c->n_mig_insts > 0 && mig_init(s, lo, hi) != 0) {
         ss_state_destroy(s);
         return NULL;
     }
@@ -75,9 +106,54 @@ static bool model_allowed(const ss_cluster_t *c, const ss_template_t *t, int32_t
     return false;
 }
 
+/* A MIG pod's instances (see ss_state_pick_gpus). */
+static uint64_t pick_mig(const ss_state_t *s, const ss_template_t *t, int32_t node)
+{
+    const ss_cluster_t *c = s->c;
+    int32_t b = c->node_gpu_begin[node], n = c->node_gpu_count[node];
+    int32_t base[SS_MAX_GPUS_PER_NODE], slices[SS_MAX_GPUS_PER_NODE], avail[SS_MAX_GPUS_PER_NODE];
+    uint64_t used = s->mig_used ? s->mig_used[node] : 0;
+    int32_t idx = 0, total = 0;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t g = b + i, k = c->gpu_mig_model[g] ? c->gpu_mig_count[g] : 0;
+        base[i] = idx;
+        slices[i] = avail[i] = 0;
+        for (int32_t j = 0; j < k && idx + j < SS_MAX_MIG_PER_NODE; j++) {
+            if (used >> (idx + j) & 1)
+                continue;
+            slices[i] += s->mig_mem[c->gpu_mig_begin[g] + j];
+            avail[i] += c->mig_insts[c->gpu_mig_begin[g] + j].profile == t->mig_profile;
+        }
+        idx += k;
+        total += avail[i];
+    }
+    if (total < t->mig_count)
+        return UINT64_MAX;
+    uint64_t mask = 0;
+    for (int32_t got = 0; got < t->mig_count;) {
+        int32_t best = -1;
+        for (int32_t i = 0; i < n; i++)
+            if (avail[i] > 0 && (best < 0 || slices[i] < slices[best]))
+                best = i;
+        int32_t g = b + best;
+        for (int32_t j = 0; j < c->gpu_mig_count[g] && got < t->mig_count; j++) {
+            int32_t bit = base[best] + j;
+            if (!(used >> bit & 1) &&
+                c->mig_insts[c->gpu_mig_begin[g] + j].profile == t->mig_profile) {
+                mask |= UINT64_C(1) << bit;
+                got++;
+            }
+        }
+        avail[best] = 0;
+    }
+    return mask;
+}
+
 uint64_t ss_state_pick_gpus_from(const ss_cluster_t *c, const ss_template_t *t, int32_t node,
                                  const int32_t *free)
 {
+    if (t->mig_count > 0)
+        return UINT64_MAX;
     int32_t need = t->req.gpu_count;
     if (need == 0)
         return 0;
@@ -106,6 +182,8 @@ uint64_t ss_state_pick_gpus_from(const ss_cluster_t *c, const ss_template_t *t, 
 
 uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node)
 {
+    if (t->mig_count > 0)
+        return s->mig_mem ? pick_mig(s, t, node) : UINT64_MAX;
     return ss_state_pick_gpus_from(s->c, t, node, s->gpu_free + s->c->node_gpu_begin[node]);
 }
 
@@ -120,6 +198,8 @@ int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node)
         return SS_REASON_MEMORY;
     if (r->gpu_count > 0 && ss_state_pick_gpus(s, t, node) == UINT64_MAX)
         return SS_REASON_GPU;
+    if (t->mig_count > 0 && ss_state_pick_gpus(s, t, node) == UINT64_MAX)
+        return SS_REASON_MIG;
     for (int k = 0; k < s->c->n_ext; k++)
         if (r->ext[k] > 0 && s->free_ext[(size_t)node * SS_MAX_EXT + k] < r->ext[k])
             return SS_REASON_EXT;
@@ -144,6 +224,13 @@ void ss_state_apply(ss_state_t *s, const ss_template_t *t, int32_t node, uint64_
     for (int k = 0; k < c->n_ext; k++) {
         int64_t *f = &s->free_ext[(size_t)node * SS_MAX_EXT + k];
         *f = ss_sat_sub64(*f, sign * t->req.ext[k]);
+    }
+    if (t->mig_count > 0) { /* gpu_mask holds node-local MIG instances */
+        if (s->mig_used)
+            s->mig_used[node] =
+                sign > 0 ? s->mig_used[node] | gpu_mask : s->mig_used[node] & ~gpu_mask;
+        s->version[node]++;
+        return;
     }
     int32_t b = c->node_gpu_begin[node];
     for (uint64_t m = gpu_mask; m; m &= m - 1) {
@@ -173,6 +260,16 @@ int64_t ss_state_slots(const ss_state_t *s, const ss_template_t *t, int32_t node
     k = fit_count(s->free_mem[node], t->req.memory, k);
     for (int e = 0; e < c->n_ext; e++)
         k = fit_count(s->free_ext[(size_t)node * SS_MAX_EXT + e], t->req.ext[e], k);
+    if (t->mig_count > 0) {
+        int64_t free = 0;
+        uint64_t used = s->mig_used ? s->mig_used[node] : UINT64_MAX;
+        int32_t n = ss_cluster_node_mig_count(c, node);
+        for (int32_t i = 0; i < n && i < SS_MAX_MIG_PER_NODE; i++)
+            free +=
+                !(used >> i & 1) &&
+                c->mig_insts[ss_cluster_node_mig_inst(c, node, i, NULL)].profile == t->mig_profile;
+        k = fit_count(free, t->mig_count, k);
+    }
     if (t->req.gpu_count > 0) {
         int64_t gpus = 0;
         int32_t b = c->node_gpu_begin[node];

@@ -23,6 +23,11 @@ typedef struct {
     int32_t *gpu_free; /* [n_gpus] free milli-GPU per GPU */
     uint32_t *version; /* [n_nodes], bumped at each place/unplace */
     int32_t *tags;     /* [n_nodes * SS_STATE_NTAGS] GPU pods on the node per tag */
+    /* MIG (issue 15): node-local instances taken (ss_cluster_node_mig_inst),
+     * and the memory slices of each instance (by mig_insts index). NULL in a
+     * cluster without MIG instances. */
+    uint64_t *mig_used; /* [n_nodes] */
+    int8_t *mig_mem;    /* [n_mig_insts] */
 } ss_state_t;
 
 /* Builds the state of c with its running pods applied. Returns NULL if out
@@ -43,9 +48,13 @@ int ss_state_fit(const ss_state_t *s, const ss_template_t *t, int32_t node);
  * gpu_count fully free GPUs of an allowed model; a fractional pod takes the
  * fitting GPU with the least free capacity (lowest index on ties). Returns
  * the bit mask (bit i = the node's i-th GPU), 0 for a pod without GPUs, and
- * UINT64_MAX when the GPUs do not fit. */
+ * UINT64_MAX when the GPUs do not fit. A MIG pod (mig_count > 0) gets a mask
+ * of node-local MIG instances instead: free instances of its profile on the
+ * tightest GPU first (fewest free memory slices in its unused instances,
+ * lowest index on ties), in instance order, then on the next tightest. */
 uint64_t ss_state_pick_gpus(const ss_state_t *s, const ss_template_t *t, int32_t node);
-/* The same choice with free[i] the free milli-GPU of node's i-th GPU. */
+/* The same choice with free[i] the free milli-GPU of node's i-th GPU
+ * (UINT64_MAX for a MIG pod: the callers, preemption, never take one). */
 uint64_t ss_state_pick_gpus_from(const ss_cluster_t *c, const ss_template_t *t, int32_t node,
                                  const int32_t *free);
 

@@ -3,6 +3,8 @@
  * the engine's state or matching code. */
 #include "ss_summary.h"
 
+#include "ss_mig.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,7 @@ void ss_usage_free(ss_usage_t *u)
         free(u->pods[k]);
         free(u->ext[k]);
         free(u->gpu[k]);
+        free(u->mig[k]);
     }
     memset(u, 0, sizeof *u);
 }
@@ -49,6 +52,10 @@ static void usage_add(ss_usage_t *u, int k, const ss_cluster_t *c, int32_t pod, 
     for (int e = 0; e < c->n_ext; e++) {
         int64_t *x = &u->ext[k][(size_t)node * SS_MAX_EXT + e];
         *x = ss_sat_add64(*x, r->ext[e]);
+    }
+    if (c->templates[c->pod_template[pod]].mig_count > 0) { /* mask: MIG instances */
+        u->mig[k][node] |= mask;
+        return;
     }
     int32_t ng = c->node_gpu_count[node], gb = c->node_gpu_begin[node];
     for (int32_t b = 0; b < ng && b < 64; b++)
@@ -68,7 +75,8 @@ int ss_usage_compute(const ss_cluster_t *c, const ss_placements_t *p, ss_usage_t
         u->pods[k] = calloc(nn, sizeof(int32_t));
         u->ext[k] = calloc(nn * SS_MAX_EXT, sizeof(int64_t));
         u->gpu[k] = calloc(ng, sizeof(int32_t));
-        if (!u->cpu[k] || !u->mem[k] || !u->pods[k] || !u->ext[k] || !u->gpu[k]) {
+        u->mig[k] = calloc(nn, sizeof(uint64_t));
+        if (!u->cpu[k] || !u->mem[k] || !u->pods[k] || !u->ext[k] || !u->gpu[k] || !u->mig[k]) {
             ss_usage_free(u);
             return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d nodes", c->n_nodes);
         }
@@ -109,14 +117,47 @@ static void count_rows(const ss_cluster_t *c, const ss_placements_t *p, ss_summa
     }
 }
 
+/* Node n's GPUs in MIG mode: instances, held ones, unused slices. */
+static void count_mig(const ss_cluster_t *c, const ss_usage_t *u, int32_t n, ss_summary_t *s)
+{
+    uint64_t held = u->mig[0][n] | u->mig[1][n];
+    int32_t idx = 0;
+    for (int32_t g = c->node_gpu_begin[n]; g < c->node_gpu_begin[n] + c->node_gpu_count[n]; g++) {
+        if (!c->gpu_mig_model[g])
+            continue;
+        const ss_mig_model_t *m =
+            ss_mig_model(ss_mig_find_model(ss_cluster_strget(c, c->gpu_mig_model[g])));
+        int compute = SS_MIG_COMPUTE_SLICES, mem = SS_MIG_MEM_SLICES;
+        for (int32_t j = 0; j < c->gpu_mig_count[g]; j++, idx++) {
+            s->mig_insts++;
+            if (idx >= 64 || !(held >> idx & 1))
+                continue;
+            s->mig_held++;
+            int p = m ? ss_mig_find_profile(
+                            m, ss_cluster_strget(c, c->mig_insts[c->gpu_mig_begin[g] + j].profile))
+                      : -1;
+            if (p >= 0) {
+                compute -= m->profiles[p].compute;
+                mem -= m->profiles[p].mem;
+            }
+        }
+        s->mig_gpus++;
+        s->mig_unused_compute += compute;
+        s->mig_unused_mem += mem;
+    }
+}
+
 static void count_resources(const ss_cluster_t *c, const ss_usage_t *u, ss_summary_t *s)
 {
     for (int32_t n = 0; n < c->n_nodes; n++) {
         int64_t cap[SS_RES_COUNT] = {c->node_cpu[n], c->node_mem[n], 0, c->node_pods[n]};
         int64_t run[SS_RES_COUNT] = {u->cpu[0][n], u->mem[0][n], 0, u->pods[0][n]};
         int64_t put[SS_RES_COUNT] = {u->cpu[1][n], u->mem[1][n], 0, u->pods[1][n]};
+        count_mig(c, u, n, s);
         for (int32_t g = c->node_gpu_begin[n]; g < c->node_gpu_begin[n] + c->node_gpu_count[n];
              g++) {
+            if (c->gpu_mig_model[g])
+                continue;                       /* its units are instances: count_mig */
             cap[SS_RES_GPU] += c->gpu_milli[g]; /* <= 64 x 1000 per node */
             run[SS_RES_GPU] += u->gpu[0][g];    /* int32 each: no int64 overflow */
             put[SS_RES_GPU] += u->gpu[1][g];
@@ -322,6 +363,8 @@ static int count_stranded(const ss_cluster_t *c, const ss_usage_t *u, ss_summary
         int64_t free_milli = 0;
         for (int32_t g = c->node_gpu_begin[n]; g < c->node_gpu_begin[n] + c->node_gpu_count[n];
              g++) {
+            if (c->gpu_mig_model[g])
+                continue; /* MIG: counted in slices */
             int64_t f = (int64_t)c->gpu_milli[g] - u->gpu[0][g] - u->gpu[1][g];
             free_milli += f > 0 ? f : 0;
         }
@@ -481,6 +524,13 @@ void ss_summary_print(FILE *f, const ss_summary_t *s)
             "(no pending GPU request shape fits; %d shapes)\n",
             (double)s->free_gpu_milli / SS_GPU_MILLI, (double)s->stranded_gpu_milli / SS_GPU_MILLI,
             s->stranded_nodes, s->gpu_shapes);
+    if (s->mig_gpus > 0)
+        fprintf(f,
+                "MIG: %d GPUs in MIG mode, %lld instances (%lld held after the run); unused "
+                "slices %lld of %lld compute, %lld of %lld memory\n",
+                s->mig_gpus, (long long)s->mig_insts, (long long)s->mig_held,
+                (long long)s->mig_unused_compute, (long long)s->mig_gpus * SS_MIG_COMPUTE_SLICES,
+                (long long)s->mig_unused_mem, (long long)s->mig_gpus * SS_MIG_MEM_SLICES);
 }
 
 /* ---- the inter-pod rules a snapshot holds (inspect) ---- */

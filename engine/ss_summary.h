@@ -38,6 +38,7 @@ typedef struct {
     int32_t *pods[2];         /* [n_nodes] */
     int64_t *ext[2];          /* [n_nodes * SS_MAX_EXT] */
     int32_t *gpu[2];          /* [n_gpus] milli-GPU */
+    uint64_t *mig[2];         /* [n_nodes] node-local MIG instances held (docs/mig.md) */
 } ss_usage_t;
 
 /* Sums the requests of running pods and of placed rows per node and per GPU
@@ -79,6 +80,11 @@ typedef struct {
     int64_t stranded_gpu_milli;            /* see ss_summary_compute */
     int32_t stranded_nodes;                /* nodes holding stranded GPU capacity */
     int32_t gpu_shapes;                    /* distinct GPU request shapes considered */
+    /* GPUs in MIG mode (left out of the milli-GPU figures above): their
+     * instances, those held by a pod after the run, and the slices no held
+     * instance covers (of 7 compute and 8 memory slices per GPU). */
+    int32_t mig_gpus;
+    int64_t mig_insts, mig_held, mig_unused_compute, mig_unused_mem;
     /* Pods of one workload (template workload and namespace) on nodes after
      * the run, as pairs: all of them, and those whose two nodes are in
      * different zones (topology.kubernetes.io/zone; a node without the label

@@ -248,6 +248,8 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
         const ss_request_t *r = &c->templates[c->pod_template[p]].req;
         if (n < 0 && m != 0)
             return bad(c, err, "pods", p, "gpu_mask", "set on a pending pod");
+        if (n >= 0 && c->templates[c->pod_template[p]].mig_count > 0)
+            continue; /* MIG instances, not GPUs: check_mig_pods */
         if (n >= 0) {
             int32_t ng = c->node_gpu_count[n];
             if (ng < 64 && (m >> ng) != 0)
@@ -439,6 +441,42 @@ static int check_rules(const ss_cluster_t *c, ss_error_t *err)
     return 0;
 }
 
+/* Nodes hold at most SS_MAX_MIG_PER_NODE instances; a running MIG pod's
+ * gpu_mask holds mig_count instances of its node, of its profile, that no
+ * other pod holds (docs/mig.md). */
+static int check_mig_pods(const ss_cluster_t *c, ss_error_t *err)
+{
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        if (ss_cluster_node_mig_count(c, n) > SS_MAX_MIG_PER_NODE)
+            return bad(c, err, "nodes", n, "gpu_begin", "more than 64 MIG instances on one node");
+    uint64_t *used = NULL;
+    int rc = 0;
+    for (int32_t p = 0; p < c->n_pods && rc == 0; p++) {
+        const ss_template_t *t = &c->templates[c->pod_template[p]];
+        int32_t n = c->pod_node[p];
+        if (n < 0 || t->mig_count <= 0)
+            continue;
+        if (!used && !(used = calloc((size_t)c->n_nodes, sizeof *used)))
+            return ss_error_set(err, SS_ENOMEM, "out of memory validating MIG pods");
+        uint64_t m = c->pod_gpu_mask[p];
+        int32_t ni = ss_cluster_node_mig_count(c, n);
+        if (__builtin_popcountll(m) != t->mig_count)
+            rc = bad(c, err, "pods", p, "gpu_mask",
+                     "number of MIG instances differs from the request");
+        else if (ni < 64 && (m >> ni) != 0)
+            rc = bad(c, err, "pods", p, "gpu_mask", "names a MIG instance the node does not have");
+        else if (m & used[n])
+            rc = bad(c, err, "pods", p, "gpu_mask", "a MIG instance another running pod holds");
+        for (uint64_t b = m; rc == 0 && b; b &= b - 1)
+            if (c->mig_insts[ss_cluster_node_mig_inst(c, n, __builtin_ctzll(b), NULL)].profile !=
+                t->mig_profile)
+                rc = bad(c, err, "pods", p, "gpu_mask", "a MIG instance of another profile");
+        used[n] |= m;
+    }
+    free(used);
+    return rc;
+}
+
 /* The MIG state (issue 15): each partitioned GPU names a model of the
  * ss_mig table and holds a valid layout of its profiles, ordered by start;
  * no instance row belongs to two GPUs; MIG requests are well-formed. */
@@ -491,8 +529,12 @@ static int check_mig(const ss_cluster_t *c, ss_error_t *err)
         else if (!str_ok(c, t->mig_profile) || (t->mig_count > 0) != (t->mig_profile != 0))
             rc = bad(c, err, "templates", i, "mig_profile",
                      "a profile name exactly when mig_count > 0");
+        else if (t->mig_count > 0 && t->req.gpu_count != 0)
+            rc =
+                bad(c, err, "templates", i, "mig_count",
+                    "a MIG request together with nvidia.com/gpu (one kind of GPU request per pod)");
     }
-    return rc;
+    return rc < 0 ? rc : check_mig_pods(c, err);
 }
 
 int ss_cluster_validate(const ss_cluster_t *c, ss_error_t *err)

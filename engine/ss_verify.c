@@ -234,9 +234,40 @@ bool ss_verify_taints_tolerated(const vctx_t *v, const ss_template_t *t, int32_t
     return true;
 }
 
+/* A MIG pod's mask: mig_count instances of the node, each of its profile
+ * (verify's own reading of docs/mig.md's numbering, not the engine's). */
+static void check_mig(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t node, uint64_t mask)
+{
+    const ss_cluster_t *c = v->c;
+    int32_t idx = 0, bits = __builtin_popcountll(mask);
+    if (bits != t->mig_count)
+        ss_verify_violation(v, SS_VRULE_MIG, pod, node, "%d MIG instance(s) for a request of %d",
+                            bits, t->mig_count);
+    for (int32_t g = c->node_gpu_begin[node]; g < c->node_gpu_begin[node] + c->node_gpu_count[node];
+         g++) {
+        int32_t n = c->gpu_mig_model[g] ? c->gpu_mig_count[g] : 0;
+        for (int32_t j = 0; j < n; j++, idx++)
+            if (idx < 64 && (mask >> idx & 1) &&
+                c->mig_insts[c->gpu_mig_begin[g] + j].profile != t->mig_profile)
+                ss_verify_violation(
+                    v, SS_VRULE_MIG, pod, node,
+                    "MIG instance %d is %s, the pod asks nvidia.com/mig-%s", idx,
+                    ss_cluster_strget(c, c->mig_insts[c->gpu_mig_begin[g] + j].profile),
+                    ss_cluster_strget(c, t->mig_profile));
+    }
+    if (idx < 64 && (mask >> idx) != 0)
+        ss_verify_violation(v, SS_VRULE_MIG, pod, node,
+                            "mask 0x%llx names MIG instances the node does not have (it has %d)",
+                            (unsigned long long)mask, idx);
+}
+
 static void check_gpus(vctx_t *v, const ss_template_t *t, int32_t pod, int32_t node, uint64_t mask)
 {
     const ss_cluster_t *c = v->c;
+    if (t->mig_count > 0) {
+        check_mig(v, t, pod, node, mask);
+        return;
+    }
     int32_t ng = c->node_gpu_count[node], gb = c->node_gpu_begin[node];
     uint64_t inside = ng >= 64 ? UINT64_MAX : ((UINT64_C(1) << ng) - 1);
     int bits = __builtin_popcountll(mask);

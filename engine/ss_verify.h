@@ -62,7 +62,8 @@
     X(POD_ANTI_AFFINITY, "required pod anti-affinity violated")                                    \
     X(SYMMETRIC, "an existing pod's required anti-affinity violated")                              \
     X(VICTIM, "invalid preemption victim")                                                         \
-    X(PDB, "PodDisruptionBudget broken (hard PDBs)")
+    X(PDB, "PodDisruptionBudget broken (hard PDBs)")                                               \
+    X(MIG, "MIG instances do not match the request (count, profile, node) or are held twice")
 
 enum ss_vrule {
 #define SS_VRULE_ENUM(name, text) SS_VRULE_##name,

@@ -71,6 +71,7 @@ typedef struct {
     int32_t *pods, *gpu;         /* pods per node; milli-GPU per GPU */
     uint16_t *over;              /* per node: resources already reported over */
     uint8_t *gover;              /* per GPU: reported over-shared */
+    uint64_t *mig;               /* per node: node-local MIG instances held */
     int32_t *vic_begin, *vic_list; /* victims per row (CSR over victim entries) */
     int32_t *grp_begin, *grp_rows; /* rows per group (CSR) */
     uint8_t *grp_done;             /* group's victims removed */
@@ -306,6 +307,10 @@ static void res_apply(replay_t *r, int32_t q, int32_t node, uint64_t mask, int s
         int64_t *x = &r->ext[(size_t)node * SS_MAX_EXT + e];
         *x = ss_sat_add64(*x, sign * req->ext[e]);
     }
+    if (c->templates[c->pod_template[q]].mig_count > 0) { /* mask: MIG instances */
+        r->mig[node] = sign > 0 ? r->mig[node] | mask : r->mig[node] & ~mask;
+        return;
+    }
     int32_t ng = c->node_gpu_count[node], gb = c->node_gpu_begin[node];
     for (int32_t b = 0; b < ng && b < 64; b++)
         if (mask >> b & 1)
@@ -328,6 +333,10 @@ static void res_place(replay_t *r, int32_t q, int32_t node, uint64_t mask)
 {
     const ss_cluster_t *c = r->c;
     const ss_request_t *req = &c->templates[c->pod_template[q]].req;
+    if (c->templates[c->pod_template[q]].mig_count > 0 && (r->mig[node] & mask))
+        ss_verify_violation(r->v, SS_VRULE_MIG, q, node,
+                            "MIG instance(s) 0x%llx of the node held by another pod at this point",
+                            (unsigned long long)(r->mig[node] & mask));
     res_apply(r, q, node, mask, 1);
     if (req->cpu_milli > 0 && r->cpu[node] > c->node_cpu[node])
         res_over(r, q, node, RES_CPU, SS_VRULE_CPU, r->cpu[node], c->node_cpu[node], "cpu");
@@ -684,6 +693,7 @@ static int replay_init(replay_t *r, ss_error_t *err)
     r->gpu = calloc(c->n_gpus > 0 ? (size_t)c->n_gpus : 1, sizeof *r->gpu);
     r->over = calloc(nn, sizeof *r->over);
     r->gover = calloc(c->n_gpus > 0 ? (size_t)c->n_gpus : 1, 1);
+    r->mig = calloc(nn, sizeof *r->mig);
     size_t ntm = c->n_templates > 0 ? (size_t)c->n_templates : 1;
     r->react = calloc(ntm, sizeof *r->react);
     r->repel = calloc(ntm, sizeof *r->repel);
@@ -694,7 +704,7 @@ static int replay_init(replay_t *r, ss_error_t *err)
                             c->n_templates);
     if (!r->on || !r->removed || !r->spread_tmpl || !r->pterm_tmpl || !r->head[0] || !r->head[1] ||
         !r->head[2] || !r->scratch || !r->cpu || !r->mem || !r->ext || !r->pods || !r->gpu ||
-        !r->over || !r->gover)
+        !r->over || !r->gover || !r->mig)
         return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d pods", c->n_pods);
     memset(r->head[CT_SPREAD], -1, ns * sizeof(int32_t));
     memset(r->head[CT_TERM], -1, nt * sizeof(int32_t));
@@ -734,7 +744,8 @@ static void replay_free(replay_t *r)
     free(r->keys), free(r->ctr), free(r->on), free(r->removed), free(r->spread_tmpl);
     free(r->pterm_tmpl), free(r->head[0]), free(r->head[1]), free(r->head[2]), free(r->scratch);
     free(r->cpu), free(r->mem), free(r->ext), free(r->pods), free(r->gpu), free(r->over);
-    free(r->gover), free(r->vic_begin), free(r->vic_list), free(r->grp_begin), free(r->grp_rows);
+    free(r->gover), free(r->mig), free(r->vic_begin), free(r->vic_list), free(r->grp_begin),
+        free(r->grp_rows);
     free(r->grp_done);
     for (int32_t t = 0; r->react && r->repel && t < r->c->n_templates; t++)
         free(r->react[t].v), free(r->repel[t].v);

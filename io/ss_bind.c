@@ -21,6 +21,7 @@ void ss_bind_opts_default(ss_bind_opts_t *o)
     o->log = stderr;
     o->evict_wait_s = 60;
     o->poll_s = 0.5;
+    o->mig_wait_s = 300;
 }
 
 /* Per group: placed pending members + running members, and minMember -
@@ -161,12 +162,19 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
             s->total, s->bound, s->already, s->journaled, s->gone, s->failed,
             s->failed - s->unknown - s->elsewhere, s->unknown, s->elsewhere, s->retries, s->held,
             s->unplaced, s->interrupted ? "; INTERRUPTED" : "");
-    if (s->requests_total)
+    if (s->requests_total && (s->preemptors || s->victims || !s->mig_nodes))
         fprintf(f,
                 "bind preemption: %d preemptors, %d victims: %d removed (deleted, evicted or "
                 "already gone), %d refused by a disruption budget; %d bindings abandoned "
                 "(victims not gone within the wait); %d of %d requests confirmed this run\n",
                 s->preemptors, s->victims, s->removed, s->pdb_refused, s->stuck, s->requests_done,
+                s->requests_total);
+    if (s->mig_nodes)
+        fprintf(f,
+                "bind MIG: %d nodes to re-lay out (nvidia.com/mig.config): %d ready (%d already "
+                "so: not patched again), %d not ready (their pods not bound: see above); %d of %d "
+                "requests confirmed this run\n",
+                s->mig_nodes, s->mig_ready, s->mig_already, s->mig_failed, s->requests_done,
                 s->requests_total);
     if (s->partial_gangs)
         fprintf(f, "bind: %d PARTLY BOUND GANG(S): see the report above\n", s->partial_gangs);
@@ -175,7 +183,7 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
 int ss_bind_summary_status(const ss_bind_summary_t *s)
 {
     return (s->gone || s->failed || s->interrupted || s->partial_gangs || s->stuck ||
-            s->pdb_refused)
+            s->pdb_refused || s->mig_failed)
                ? 1
                : 0;
 }

@@ -66,7 +66,13 @@ typedef struct {
     int32_t stuck;          /* preemptors abandoned: a victim was not gone within the wait */
     int32_t requests_done;  /* log lines confirmed this run */
     int32_t requests_total; /* log lines */
-    bool interrupted;       /* stopped by SIGINT/SIGTERM */
+    /* MIG re-layout (issue 15, ss_bind_mig.c): nodes whose nvidia.com/mig.config label
+       the log sets before binding their pods */
+    int32_t mig_nodes;
+    int32_t mig_ready;   /* of mig_nodes: label, state success and allocatable seen */
+    int32_t mig_already; /* of mig_ready: already so before this run's PATCH (none sent) */
+    int32_t mig_failed;  /* of mig_nodes: state failed or not ready within --mig-wait */
+    bool interrupted;    /* stopped by SIGINT/SIGTERM */
 } ss_bind_summary_t;
 
 /* The bindings for every placed pending pod of c, in pod order. A pod
@@ -102,6 +108,7 @@ typedef struct {
     bool preempt_evict;  /* remove victims with a policy/v1 Eviction, not a DELETE */
     double evict_wait_s; /* how long to wait for a unit's victims to be gone (default 60) */
     double poll_s;       /* GET interval while waiting (default 0.5) */
+    double mig_wait_s;   /* how long to wait for a node's new MIG layout (default 300) */
 } ss_bind_opts_t;
 
 void ss_bind_opts_default(ss_bind_opts_t *o);
@@ -149,6 +156,7 @@ enum ss_bind_op {
     SS_REQ_DELETE,       /* DELETE the victim */
     SS_REQ_EVICT,        /* POST the victim's policy/v1 Eviction */
     SS_REQ_BIND,         /* POST the Binding */
+    SS_REQ_MIGCONFIG,    /* PATCH the node's nvidia.com/mig.config label (issue 15) */
     SS_REQ_COUNT
 };
 
@@ -156,14 +164,23 @@ typedef struct {
     int32_t unit;    /* lines of one unit run in order */
     int op;          /* enum ss_bind_op */
     char *method;    /* PATCH, DELETE, POST */
-    char *path;      /* from the API root, names escaped: /api/v1/namespaces/NS/pods/NAME/... */
+    char *path;      /* from the API root, names escaped: /api/v1/namespaces/NS/pods/NAME/...
+                        (mig-config: /api/v1/nodes/NAME) */
     char *ctype;     /* Content-Type of the body */
     char *body;      /* compact JSON text, or NULL (DELETE) */
-    char *ns, *name; /* the pod the request is about (unescaped) */
-    char *node;      /* nominate, bind: the node */
+    char *ns, *name; /* the pod the request is about (unescaped); mig-config: "", the node */
+    char *node;      /* nominate, bind, mig-config: the node */
     int32_t n_gone;  /* wait before the unit's next line: these pod paths answer 404 */
     char **gone;
     double wait_s; /* ... within this many seconds, else the unit is abandoned */
+    /* mig-config: the label's value (a mig-parted entry), and the wait after
+       the PATCH: nvidia.com/mig.config.state=success and exactly these
+       allocatable counts (sorted keys; absent counts as 0) within wait_s,
+       else the unit's Bindings are not sent */
+    char *entry;
+    int32_t n_alloc;
+    char **alloc_key; /* nvidia.com/gpu, nvidia.com/mig-<profile> ('+' as '.') */
+    int64_t *alloc_val;
 } ss_bind_line_t;
 
 typedef struct {
@@ -178,12 +195,23 @@ void ss_bind_log_free(ss_bind_log_t *l);
 /* true when p lists preemption victims. */
 bool ss_bind_has_victims(const ss_cluster_t *c, const ss_placements_t *p);
 
+/* true when the plan must run as a request log: it has victims, or MIG
+ * re-layouts (p->n_relayout) of nodes with pods to bind. b, n: what
+ * ss_bind_collect returned. */
+bool ss_bind_needs_log(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b,
+                       int32_t n);
+
 /* The plan as a request log, in commit order (p->seq, else row order): for
  * each preemptor: nominate; per victim disrupt + delete (or evict with
  * o->preempt_evict), the last removal waiting (o->evict_wait_s) until every
  * victim of the preemptor is gone; then its Binding. Every Binding onto a
  * node that has victims is in that node's unit, after the removals that
  * come before it in commit order; other Bindings are one-line units.
+ * A node with MIG re-layouts (p->relayout_gpu) and a pod to bind that needs
+ * them (a MIG pod, or a whole-GPU pod on a re-laid-out GPU) gets a unit
+ * that starts with a mig-config line (set nvidia.com/mig.config, wait for
+ * the MIG manager's success and the new allocatable, o->mig_wait_s), and
+ * every Binding onto that node follows it in that unit.
  * b, n: what ss_bind_collect returned (only those pods are bound). */
 int ss_bind_log_build(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b,
                       int32_t n, const ss_bind_opts_t *o, ss_bind_log_t *l, ss_error_t *err);

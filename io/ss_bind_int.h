@@ -79,6 +79,44 @@ enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype,
 
 const char *ss_bind_op_name(int op);
 
+/* ---- MIG re-layout (ss_bind_mig.c) ---- */
+
+/* mask[nd] (n_nodes entries): the node-local GPU indexes (bit i = the
+ * node's i-th GPU record) p re-lays out. Checks p's re-layout rows
+ * (increasing GPU records of the cluster, known models, valid layouts);
+ * an error names the row. */
+int ss_bind_mig_masks(const ss_cluster_t *c, const ss_placements_t *p, uint64_t *mask,
+                      ss_error_t *err);
+
+/* Whether placement row r needs its node's new MIG layout before it is
+ * bound: a MIG pod, or a GPU pod holding a re-laid-out GPU (mask: the
+ * node's, from ss_bind_mig_masks). */
+bool ss_bind_mig_row_needs(const ss_cluster_t *c, const ss_placements_t *p, int32_t r,
+                           uint64_t mask);
+
+/* Fills x->entry (the node's mig-parted entry) and x->alloc_* (what the
+ * device plugin advertises after the re-layout, mixed strategy:
+ * nvidia.com/gpu for the GPUs not in MIG mode and nvidia.com/mig-<profile>
+ * per profile, sorted) for node nd. */
+int ss_bind_mig_expect(const ss_cluster_t *c, const ss_placements_t *p, int32_t nd,
+                       ss_bind_line_t *x, ss_error_t *err);
+
+enum ss_bind_mig_seen {
+    SS_MIG_READY,   /* label = entry, state success, allocatable as expected */
+    SS_MIG_WAITING, /* not yet (another label, pending, old allocatable) */
+    SS_MIG_FAILED,  /* label = entry and state failed */
+    SS_MIG_GONE,    /* 404 NotFound: the node no longer exists */
+    SS_MIG_RETRY,   /* 429, 5xx: ask again */
+    SS_MIG_REFUSED, /* another 4xx Status */
+    SS_MIG_ALIEN    /* not a Kubernetes Node or Status */
+};
+
+/* Classifies a reply to GET /api/v1/nodes/NAME against mig-config line x;
+ * seen gets what the node shows (the label, the state, the allocatable
+ * counts that differ from x's). */
+enum ss_bind_mig_seen ss_bind_mig_check(const ss_bind_line_t *x, long code, const char *ctype,
+                                        const char *body, size_t len, char *seen, size_t cap);
+
 /* ---- one request at a time (ss_bind_http.c) ---- */
 
 typedef struct ss_bind_conn ss_bind_conn_t;

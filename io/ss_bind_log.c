@@ -11,11 +11,13 @@
 #include "ss_atomic.h"
 #include "ss_bind_int.h"
 
-static const char *const op_names[SS_REQ_COUNT] = {"nominate", "disrupt", "delete", "evict",
-                                                   "bind"};
-static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE", "POST", "POST"};
-static const char *const op_suffix[SS_REQ_COUNT] = {"/status", "/status", "", "/eviction",
-                                                    "/binding"};
+static const char *const op_names[SS_REQ_COUNT] = {"nominate", "disrupt", "delete",
+                                                   "evict",    "bind",    "mig-config"};
+static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE",
+                                                     "POST",  "POST",  "PATCH"};
+static const char *const op_suffix[SS_REQ_COUNT] = {"/status",   "/status",  "",
+                                                    "/eviction", "/binding", ""};
+static const char MIG_CTYPE[] = "application/merge-patch+json";
 
 const char *ss_bind_op_name(int op)
 {
@@ -34,6 +36,11 @@ static void line_free(ss_bind_line_t *x)
     for (int32_t k = 0; k < x->n_gone; k++)
         free(x->gone[k]);
     free(x->gone);
+    free(x->entry);
+    for (int32_t k = 0; k < x->n_alloc; k++)
+        free(x->alloc_key[k]);
+    free(x->alloc_key);
+    free(x->alloc_val);
 }
 
 void ss_bind_log_free(ss_bind_log_t *l)
@@ -50,6 +57,36 @@ bool ss_bind_has_victims(const ss_cluster_t *c, const ss_placements_t *p)
 {
     (void)c;
     return p->n_victims > 0;
+}
+
+bool ss_bind_needs_log(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b,
+                       int32_t n)
+{
+    (void)b;
+    if (ss_bind_has_victims(c, p))
+        return true;
+    if (p->n_relayout == 0 || n == 0)
+        return false;
+    uint64_t *mask = calloc((size_t)c->n_nodes + 1, sizeof *mask);
+    ss_error_t e = {{0}};
+    bool need = mask == NULL || ss_bind_mig_masks(c, p, mask, &e) < 0; /* the build reports it */
+    for (int32_t r = 0; !need && r < p->n; r++)
+        need = p->node[r] >= 0 && ss_bind_mig_row_needs(c, p, r, mask[p->node[r]]);
+    free(mask);
+    return need;
+}
+
+/* The API path of node name, escaped; NULL if too long. */
+static char *node_path(const char *name)
+{
+    char e[SS_BIND_FIELD_MAX];
+    if (ss_bind_escape(name, e, sizeof e, true) < 0)
+        return NULL;
+    size_t n = strlen(e) + 20;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "/api/v1/nodes/%s", e);
+    return s;
 }
 
 /* The API path of pod ns/name plus suffix, names escaped; NULL if too long. */
@@ -92,7 +129,7 @@ static ss_bind_line_t *add(ss_bind_log_t *l, int32_t unit, int op, const char *n
     x->unit = unit;
     x->op = op;
     x->method = strdup(op_methods[op]);
-    x->path = pod_path(ns, name, op_suffix[op]);
+    x->path = op == SS_REQ_MIGCONFIG ? node_path(name) : pod_path(ns, name, op_suffix[op]);
     x->ctype = strdup(ctype);
     x->body = body ? dump(body) : NULL;
     x->ns = strdup(ns);
@@ -144,6 +181,8 @@ typedef struct {
     int32_t *bound;         /* row -> binding index, or -1 */
     int32_t *node_unit;     /* node -> unit of its bindings, or -1 */
     uint8_t *node_victims;  /* node has victims of a bound preemptor */
+    uint64_t *mig_mask;     /* node -> its re-laid-out GPUs (node-local bits) */
+    uint8_t *node_mig;      /* node has a Binding that needs its new MIG layout */
 } build_t;
 
 static const ss_placements_t *sort_p; /* qsort has no context argument */
@@ -167,8 +206,14 @@ static int index_plan(build_t *B, const ss_binding_t *b, int32_t n, ss_error_t *
     B->bound = malloc(((size_t)p->n + 1) * sizeof *B->bound);
     B->node_unit = malloc(((size_t)c->n_nodes + 1) * sizeof *B->node_unit);
     B->node_victims = calloc((size_t)c->n_nodes + 1, 1);
-    if (!B->vstart || !B->vpod || !B->bound || !B->node_unit || !B->node_victims)
+    B->mig_mask = calloc((size_t)c->n_nodes + 1, sizeof *B->mig_mask);
+    B->node_mig = calloc((size_t)c->n_nodes + 1, 1);
+    if (!B->vstart || !B->vpod || !B->bound || !B->node_unit || !B->node_victims || !B->mig_mask ||
+        !B->node_mig)
         return ss_error_set(err, SS_ENOMEM, "out of memory building the request log");
+    int rc = ss_bind_mig_masks(c, p, B->mig_mask, err);
+    if (rc < 0)
+        return rc;
     for (int32_t v = 0; v < p->n_victims; v++) {
         int32_t r = p->victim_row[v], pod = p->victim_pod[v];
         if (r < 0 || r >= p->n || p->node[r] < 0 || pod < 0 || pod >= c->n_pods ||
@@ -198,7 +243,40 @@ static int index_plan(build_t *B, const ss_binding_t *b, int32_t n, ss_error_t *
         B->bound[r] = (p->node[r] >= 0 && k < n && b[k].name == name && b[k].ns == ns) ? k++ : -1;
         if (B->bound[r] >= 0 && B->vstart[r + 1] > B->vstart[r])
             B->node_victims[p->node[r]] = 1;
+        if (B->bound[r] >= 0 && ss_bind_mig_row_needs(c, p, r, B->mig_mask[p->node[r]]))
+            B->node_mig[p->node[r]] = 1;
     }
+    return 0;
+}
+
+/* The first line of node nd's unit when its pods need a new MIG layout:
+ * PATCH its nvidia.com/mig.config label, then wait for the MIG manager. */
+static int add_mig_config(build_t *B, ss_bind_log_t *l, int32_t unit, int32_t nd,
+                          const ss_bind_opts_t *o, ss_error_t *err)
+{
+    const char *node = ss_cluster_strget(B->c, B->c->node_name[nd]);
+    char entry[128];
+    ss_bind_line_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int rc = ss_bind_mig_expect(B->c, B->p, nd, &tmp, err);
+    snprintf(entry, sizeof entry, "%s", rc == 0 ? tmp.entry : "");
+    ss_bind_line_t *x =
+        rc < 0
+            ? NULL
+            : add(l, unit, SS_REQ_MIGCONFIG, "", node, node,
+                  json_pack("{s:{s:{s:s}}}", "metadata", "labels", "nvidia.com/mig.config", entry),
+                  MIG_CTYPE);
+    if (rc == 0 && !x)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory building the request log");
+    if (rc < 0) {
+        line_free(&tmp);
+        return rc;
+    }
+    x->entry = tmp.entry;
+    x->n_alloc = tmp.n_alloc;
+    x->alloc_key = tmp.alloc_key;
+    x->alloc_val = tmp.alloc_val;
+    x->wait_s = o->mig_wait_s;
     return 0;
 }
 
@@ -261,9 +339,14 @@ static int build_lines(build_t *B, const ss_binding_t *b, const ss_bind_opts_t *
         int32_t r = order[k], nd = p->node[r];
         const ss_binding_t *bi = &b[B->bound[r]];
         int32_t unit = l->n_units;
-        if (B->node_victims[nd]) {
-            if (B->node_unit[nd] < 0)
+        if (B->node_victims[nd] || B->node_mig[nd]) {
+            if (B->node_unit[nd] < 0) {
                 B->node_unit[nd] = l->n_units;
+                if (B->node_mig[nd])
+                    rc = add_mig_config(B, l, B->node_unit[nd], nd, o, err);
+                if (rc < 0)
+                    break;
+            }
             unit = B->node_unit[nd];
         }
         if (B->vstart[r + 1] > B->vstart[r])
@@ -282,7 +365,7 @@ int ss_bind_log_build(const ss_cluster_t *c, const ss_placements_t *p, const ss_
                       int32_t n, const ss_bind_opts_t *o, ss_bind_log_t *l, ss_error_t *err)
 {
     memset(l, 0, sizeof *l);
-    build_t B = {c, p, NULL, NULL, NULL, NULL, NULL};
+    build_t B = {c, p, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     int rc = index_plan(&B, b, n, err);
     if (rc == 0)
         rc = build_lines(&B, b, o, l, err);
@@ -291,6 +374,8 @@ int ss_bind_log_build(const ss_cluster_t *c, const ss_placements_t *p, const ss_
     free(B.bound);
     free(B.node_unit);
     free(B.node_victims);
+    free(B.mig_mask);
+    free(B.node_mig);
     if (rc < 0)
         ss_bind_log_free(l);
     return rc;
@@ -302,7 +387,16 @@ static json_t *line_object(const ss_bind_line_t *x)
 {
     json_t *body = x->body ? json_loads(x->body, 0, NULL) : json_null();
     json_t *wait = json_null();
-    if (x->n_gone > 0) {
+    if (x->op == SS_REQ_MIGCONFIG) {
+        json_t *a = json_object();
+        for (int32_t k = 0; a && k < x->n_alloc; k++) {
+            char v[32];
+            snprintf(v, sizeof v, "%lld", (long long)x->alloc_val[k]);
+            json_object_set_new(a, x->alloc_key[k], json_string(v));
+        }
+        wait = json_pack("{s:{s:s, s:s, s:o}, s:f}", "migConfig", "node", x->node, "state",
+                         "success", "allocatable", a, "timeoutSeconds", x->wait_s);
+    } else if (x->n_gone > 0) {
         json_t *g = json_array();
         for (int32_t k = 0; k < x->n_gone; k++)
             json_array_append_new(g, json_string(x->gone[k]));
@@ -405,6 +499,85 @@ static bool parse_pod_path(const char *path, const char *suffix, char **ns, char
     return false;
 }
 
+/* path = /api/v1/nodes/NAME; fills name. */
+static bool parse_node_path(const char *path, char **name)
+{
+    static const char pre[] = "/api/v1/nodes/";
+    *name = NULL;
+    if (strncmp(path, pre, sizeof pre - 1))
+        return false;
+    const char *a = path + sizeof pre - 1, *end = a + strcspn(a, "/");
+    if (end == a || *end)
+        return false;
+    *name = unescape(a, end);
+    if (*name && **name && strcmp(*name, ".") && strcmp(*name, ".."))
+        return true;
+    free(*name);
+    *name = NULL;
+    return false;
+}
+
+/* A mig-config line's wait: {"migConfig": {"node", "state": "success",
+ * "allocatable": {KEY: "N"}}, "timeoutSeconds"}. */
+static int parse_mig_wait(json_t *w, ss_bind_line_t *x, const char **why)
+{
+    json_t *m = json_object_get(w, "migConfig"), *t = json_object_get(w, "timeoutSeconds");
+    json_t *a = json_object_get(m, "allocatable");
+    const char *node = json_string_value(json_object_get(m, "node"));
+    const char *state = json_string_value(json_object_get(m, "state"));
+    *why = "a mig-config wait is not {\"migConfig\": {\"node\": N, \"state\": \"success\", "
+           "\"allocatable\": {KEY: \"COUNT\"}}, \"timeoutSeconds\": 0..86400} for the "
+           "path's node";
+    if (!json_is_object(a) || json_object_size(a) == 0 || !node || strcmp(node, x->node) ||
+        !state || strcmp(state, "success") || !json_is_number(t) || json_number_value(t) < 0 ||
+        json_number_value(t) > 86400)
+        return SS_EFORMAT;
+    x->wait_s = json_number_value(t);
+    x->alloc_key = calloc(json_object_size(a), sizeof *x->alloc_key);
+    x->alloc_val = calloc(json_object_size(a), sizeof *x->alloc_val);
+    if (!x->alloc_key || !x->alloc_val)
+        return SS_ENOMEM;
+    const char *key;
+    json_t *v;
+    json_object_foreach(a, key, v)
+    {
+        const char *txt = json_string_value(v);
+        char *end = NULL;
+        long long n = txt && *txt ? strtoll(txt, &end, 10) : -1;
+        if (!txt || !*txt || *end || n < 0 ||
+            (strcmp(key, "nvidia.com/gpu") && strncmp(key, "nvidia.com/mig-", 15)))
+            return *why = "wait.migConfig.allocatable holds a key that is not nvidia.com/gpu or "
+                          "nvidia.com/mig-<profile>, or a count that is not a string of digits",
+                   SS_EFORMAT;
+        if (!(x->alloc_key[x->n_alloc] = strdup(key)))
+            return SS_ENOMEM;
+        x->alloc_val[x->n_alloc++] = n;
+    }
+    *why = "";
+    return 0;
+}
+
+/* The fields of a mig-config line (path, body, wait). */
+static int parse_mig_fields(json_t *o, ss_bind_line_t *x, const char **why)
+{
+    json_t *body = json_object_get(o, "body");
+    const char *path = json_string_value(json_object_get(o, "path"));
+    const char *entry = json_string_value(json_object_get(
+        json_object_get(json_object_get(body, "metadata"), "labels"), "nvidia.com/mig.config"));
+    if (!path || !parse_node_path(path, &x->name))
+        return *why = "path is not the op's /api/v1/nodes/NAME", SS_EFORMAT;
+    if (!entry || !*entry || json_object_size(body) != 1)
+        return *why = "a mig-config body is not {\"metadata\": {\"labels\": "
+                      "{\"nvidia.com/mig.config\": ENTRY}}}",
+               SS_EFORMAT;
+    x->ns = strdup("");
+    x->node = x->name ? strdup(x->name) : NULL;
+    x->entry = strdup(entry);
+    if (!x->ns || !x->node || !x->entry)
+        return SS_ENOMEM;
+    return parse_mig_wait(json_object_get(o, "wait"), x, why);
+}
+
 static int parse_op(const char *s)
 {
     for (int k = 0; k < SS_REQ_COUNT; k++)
@@ -463,28 +636,34 @@ static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
         json_integer_value(unit) > INT32_MAX - 1)
         return *why = "unit is not an integer >= 0", SS_EFORMAT;
     if (x->op < 0)
-        return *why = "op is not nominate, disrupt, delete, evict or bind", SS_EFORMAT;
+        return *why = "op is not nominate, disrupt, delete, evict, bind or mig-config", SS_EFORMAT;
     if (!method || strcmp(method, op_methods[x->op]))
         return *why = "method does not match op", SS_EFORMAT;
-    if (!path || !parse_pod_path(path, op_suffix[x->op], &x->ns, &x->name))
+    int rc = x->op == SS_REQ_MIGCONFIG ? parse_mig_fields(o, x, why) : 0;
+    if (rc < 0)
+        return rc;
+    if (x->op != SS_REQ_MIGCONFIG &&
+        (!path || !parse_pod_path(path, op_suffix[x->op], &x->ns, &x->name)))
         return *why = "path is not the op's /api/v1/namespaces/NS/pods/NAME[/...]", SS_EFORMAT;
     if (!ctype || !*ctype || strpbrk(ctype, "\r\n"))
         return *why = "contentType is missing", SS_EFORMAT;
     if (x->op == SS_REQ_DELETE ? !json_is_null(body) : !json_is_object(body))
         return *why = "body is not an object (null for delete)", SS_EFORMAT;
-    const char *node =
-        x->op == SS_REQ_NOMINATE || x->op == SS_REQ_BIND ? body_node(x->op, body) : "";
+    const char *node = x->op == SS_REQ_NOMINATE || x->op == SS_REQ_BIND ? body_node(x->op, body)
+                       : x->op == SS_REQ_MIGCONFIG                      ? x->name
+                                                                        : "";
     if (!node || (x->op == SS_REQ_BIND && !*node))
         return *why = "the body names no node", SS_EFORMAT;
     x->unit = (int32_t)json_integer_value(unit);
     x->method = strdup(method);
     x->path = strdup(path);
     x->ctype = strdup(ctype);
-    x->node = strdup(node);
+    if (x->op != SS_REQ_MIGCONFIG)
+        x->node = strdup(node);
     x->body = json_is_null(body) ? NULL : json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!x->method || !x->path || !x->ctype || !x->node || (!json_is_null(body) && !x->body))
         return SS_ENOMEM;
-    return parse_wait(json_object_get(o, "wait"), x, why);
+    return x->op == SS_REQ_MIGCONFIG ? 0 : parse_wait(json_object_get(o, "wait"), x, why);
 }
 
 static int read_line(ss_bind_log_t *l, const char *text, const char **why)

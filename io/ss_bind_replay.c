@@ -8,7 +8,14 @@
  * use bind's bounded exponential backoff with seeded jitter; every confirmed
  * line is journaled (ss_bind_journal.c, keyed by line) before the unit's
  * next line is sent, so a rerun after a crash resumes each unit where it
- * stopped and sends no confirmed request again. */
+ * stopped and sends no confirmed request again. A mig-config line (MIG
+ * re-layout, ss_bind_mig.c) first GETs its node: already labelled, in state
+ * success with the expected allocatable, it is confirmed without a PATCH;
+ * else the label is PATCHed and the unit waits, polling the node (the
+ * interval grows to MIG_POLL_MAX), for the MIG manager's success and the
+ * new allocatable; state failed or --mig-wait passing leaves the unit's
+ * Bindings unsent, journaled as "failed" with the reason (a rerun tries
+ * again). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +27,11 @@ enum { U_RUN = 0, U_WAIT, U_DONE };
 
 /* Replies in a row that are not Kubernetes objects before the run stops. */
 #define ALIEN_LIMIT 8
+/* Longest interval between two GETs of a node whose MIG layout is awaited. */
+#define MIG_POLL_MAX 5.0
+/* After our PATCH, a "failed" state not preceded by "pending" may be the old
+ * configuration's: believed only after this long. */
+#define MIG_FAIL_GRACE 5.0
 
 typedef struct {
     const ss_bind_log_t *l;
@@ -35,6 +47,8 @@ typedef struct {
     uint8_t *ustate;
     double *deadline, *next_poll;
     int32_t *wait_line;
+    double *interval, *patched_at; /* mig-config waits: poll interval, PATCH time (0: none) */
+    uint8_t *seen_pending;         /* mig-config waits: state pending seen since the PATCH */
     int32_t aliens, decided;
     ss_rng_t rng;
     int fatal;
@@ -103,8 +117,11 @@ static int index_units(replay_t *R)
     R->next_poll = calloc(nu, sizeof *R->next_poll);
     R->wait_line = calloc(nu, sizeof *R->wait_line);
     R->outcome = calloc((size_t)l->n + 1, 1);
+    R->interval = calloc(nu, sizeof *R->interval);
+    R->patched_at = calloc(nu, sizeof *R->patched_at);
+    R->seen_pending = calloc(nu, 1);
     if (!R->ustart || !R->ulist || !R->pos || !R->ustate || !R->deadline || !R->next_poll ||
-        !R->wait_line || !R->outcome)
+        !R->wait_line || !R->outcome || !R->interval || !R->patched_at || !R->seen_pending)
         return SS_ENOMEM;
     for (int32_t i = 0; i < l->n; i++)
         R->ustart[l->line[i].unit + 1]++;
@@ -142,11 +159,12 @@ static void say(replay_t *R, int32_t i, const char *what, const char *why)
         return;
     const ss_bind_line_t *x = &R->l->line[i];
     char ns[SS_BIND_FIELD_MAX], name[SS_BIND_FIELD_MAX];
-    if (ss_bind_escape(x->ns, ns, sizeof ns, false) < 0)
+    if (ss_bind_escape(x->op == SS_REQ_MIGCONFIG ? "node" : x->ns, ns, sizeof ns, false) < 0)
         snprintf(ns, sizeof ns, "(too long)");
     if (ss_bind_escape(x->name, name, sizeof name, false) < 0)
         snprintf(name, sizeof name, "(too long)");
-    fprintf(R->o->log, "bind: %s/%s: %s: %s (%s)\n", ns, name, ss_bind_op_name(x->op), what, why);
+    fprintf(R->o->log, "bind: %s%s%s: %s: %s (%s)\n", ns, x->op == SS_REQ_MIGCONFIG ? " " : "/",
+            name, ss_bind_op_name(x->op), what, why);
 }
 
 /* Sends line i, retrying; the last verdict (RETRY = gave up). */
@@ -196,7 +214,7 @@ static enum ss_bind_verdict send_line(replay_t *R, int32_t i, char *why, size_t 
 /* The rest of unit u from its position on is not sent: its Bindings are
  * counted failed (or abandoned: journaled as such, so that no rerun binds
  * them onto a node whose victims stayed). */
-static void stop_unit(replay_t *R, int32_t u, bool abandon, const char *why)
+static void stop_unit_as(replay_t *R, int32_t u, bool abandon, const char *what, const char *why)
 {
     for (int32_t k = R->ustart[u] + R->pos[u]; k < R->ustart[u + 1]; k++) {
         int32_t i = R->ulist[k];
@@ -210,24 +228,165 @@ static void stop_unit(replay_t *R, int32_t u, bool abandon, const char *why)
             continue;
         R->s->failed++;
         R->s->stuck += abandon;
-        say(R, i, abandon ? "NOT BOUND: abandoned" : "not bound: not sent", why);
+        say(R, i, what ? what : abandon ? "NOT BOUND: abandoned" : "not bound: not sent", why);
     }
     R->ustate[u] = U_DONE;
 }
 
+static void stop_unit(replay_t *R, int32_t u, bool abandon, const char *why)
+{
+    stop_unit_as(R, u, abandon, NULL, why);
+}
+
+/* Whether line x waits before its unit goes on. */
+static bool has_wait(const ss_bind_line_t *x)
+{
+    return x->n_gone > 0 || x->op == SS_REQ_MIGCONFIG;
+}
+
 static void start_wait(replay_t *R, int32_t u, int32_t i)
 {
-    if (R->l->line[i].n_gone == 0)
+    if (!has_wait(&R->l->line[i]))
         return;
+    R->interval[u] = R->o->poll_s > 0 ? R->o->poll_s : 0.5;
     R->ustate[u] = U_WAIT;
     R->wait_line[u] = i;
     R->deadline[u] = now_s() + R->l->line[i].wait_s;
     R->next_poll[u] = 0;
 }
 
+/* ---- mig-config lines ---- */
+
+/* GET of line x's node, retried like a request; the verdict, seen = what
+ * the node shows. */
+static enum ss_bind_mig_seen get_node(replay_t *R, const ss_bind_line_t *x, int tries, char *seen,
+                                      size_t cap)
+{
+    double backoff = 0.1;
+    for (int a = 1;; a++) {
+        ss_bind_http_reply_t r;
+        enum ss_bind_mig_seen v = SS_MIG_RETRY;
+        if (ss_bind_conn_request(R->conn, "GET", x->path, NULL, NULL, &r) < 0)
+            return snprintf(seen, cap, "out of memory"), SS_MIG_REFUSED;
+        if (r.transport)
+            snprintf(seen, cap, "GET %s: %s", x->path, r.err);
+        else
+            v = ss_bind_mig_check(x, r.code, r.ctype, r.body, r.len, seen, cap);
+        if (v != SS_MIG_RETRY || a >= tries || ss_bind_stopped())
+            return v;
+        R->s->retries++;
+        sleep_s(backoff / 2 + ss_rng_uniform(&R->rng) * backoff / 2);
+        backoff = backoff * 2 > R->o->max_backoff_s ? R->o->max_backoff_s : backoff * 2;
+    }
+}
+
+/* Node line i's layout will not be ready: journal why, and leave the
+ * unit's Bindings unsent (a rerun tries again). */
+static void mig_fail(replay_t *R, int32_t u, int32_t i, const char *why)
+{
+    const ss_bind_line_t *x = &R->l->line[i];
+    char msg[1500];
+    snprintf(msg, sizeof msg, "node %s: nvidia.com/mig.config=%s: %s", x->node, x->entry, why);
+    ss_error_t e = {{0}};
+    int rc = ss_bind_journal_append(&R->journal, "failed", &R->pb[i], msg, &e);
+    if (rc < 0)
+        set_fatal(R, rc, &e);
+    R->s->mig_failed++;
+    say(R, i, "*** MIG RE-LAYOUT NOT READY: the node's pods are not bound", msg);
+    stop_unit_as(R, u, false, "NOT BOUND: its node's MIG layout is not ready", msg);
+}
+
+/* One poll of a mig-config wait: the node's state and allocatable. */
+static void poll_mig(replay_t *R, int32_t u)
+{
+    double now = now_s();
+    if (now < R->next_poll[u])
+        return;
+    int32_t i = R->wait_line[u];
+    const ss_bind_line_t *x = &R->l->line[i];
+    char seen[1000] = "", why[1200];
+    enum ss_bind_mig_seen v = get_node(R, x, 1, seen, sizeof seen);
+    R->seen_pending[u] |= v == SS_MIG_WAITING && strstr(seen, "state=pending") != NULL;
+    bool believe =
+        v == SS_MIG_FAILED && (R->patched_at[u] == 0 || R->seen_pending[u] ||
+                               now >= R->patched_at[u] + MIG_FAIL_GRACE || now >= R->deadline[u]);
+    if (v == SS_MIG_READY) {
+        R->s->mig_ready++;
+        R->ustate[u] = U_RUN;
+        R->pos[u]++;
+    } else if (believe) {
+        snprintf(why, sizeof why, "the MIG manager reports state failed (%s)", seen);
+        mig_fail(R, u, i, why);
+    } else if (v == SS_MIG_GONE || v == SS_MIG_REFUSED || v == SS_MIG_ALIEN) {
+        snprintf(why, sizeof why, "GET of the node: %s", seen);
+        mig_fail(R, u, i, why);
+    } else if (now >= R->deadline[u]) {
+        snprintf(why, sizeof why, "not ready within --mig-wait %g s: last seen %s", x->wait_s,
+                 seen);
+        mig_fail(R, u, i, why);
+    } else {
+        R->next_poll[u] = now + R->interval[u];
+        if (R->next_poll[u] > R->deadline[u])
+            R->next_poll[u] = R->deadline[u];
+        R->interval[u] = R->interval[u] * 1.5 > MIG_POLL_MAX ? MIG_POLL_MAX : R->interval[u] * 1.5;
+    }
+}
+
+/* Unit u's mig-config line i: confirmed without a PATCH when the node
+ * already shows the entry, success and the allocatable; else PATCH the
+ * label and wait. */
+static void step_mig(replay_t *R, int32_t u, int32_t i)
+{
+    const ss_bind_line_t *x = &R->l->line[i];
+    char seen[1000] = "", why[1200];
+    enum ss_bind_mig_seen v = get_node(R, x, R->o->max_attempts, seen, sizeof seen);
+    if (ss_bind_stopped() && v == SS_MIG_RETRY)
+        return;
+    if (v == SS_MIG_READY) {
+        R->outcome[i] = SS_BIND_BOUND;
+        journal(R, i, "done", NULL);
+        R->s->mig_ready++;
+        R->s->mig_already++;
+        R->pos[u]++;
+        return;
+    }
+    if (v != SS_MIG_WAITING) {
+        snprintf(why, sizeof why, "%s%s",
+                 v == SS_MIG_FAILED ? "the label is already set and the MIG manager reports "
+                                      "state failed; fix the node, then rerun: "
+                                    : "GET of the node: ",
+                 seen);
+        mig_fail(R, u, i, why);
+        return;
+    }
+    char other[SS_BIND_FIELD_MAX] = "";
+    bool no_reply = false;
+    enum ss_bind_verdict pv = send_line(R, i, why, sizeof why, other, &no_reply);
+    if (ss_bind_stopped() && pv == SS_VERDICT_RETRY)
+        return;
+    if (pv != SS_VERDICT_BOUND) {
+        char msg[1300];
+        snprintf(msg, sizeof msg, "PATCH of the label %s: %s",
+                 pv == SS_VERDICT_RETRY && no_reply ? "got no reply (a rerun sends it again)"
+                                                    : "failed",
+                 why);
+        mig_fail(R, u, i, msg);
+        return;
+    }
+    R->outcome[i] = SS_BIND_BOUND;
+    journal(R, i, "done", NULL);
+    start_wait(R, u, i);
+    R->patched_at[u] = now_s();
+    R->seen_pending[u] = 0;
+}
+
 /* One poll of unit u's wait: every victim GET must answer 404 NotFound. */
 static void poll_wait(replay_t *R, int32_t u)
 {
+    if (R->l->line[R->wait_line[u]].op == SS_REQ_MIGCONFIG) {
+        poll_mig(R, u);
+        return;
+    }
     double now = now_s();
     if (now < R->next_poll[u])
         return;
@@ -306,6 +465,10 @@ static void step(replay_t *R, int32_t u)
     const ss_bind_line_t *x = &R->l->line[i];
     char why[600] = "", other[SS_BIND_FIELD_MAX] = "";
     bool no_reply = false;
+    if (x->op == SS_REQ_MIGCONFIG) {
+        step_mig(R, u, i);
+        return;
+    }
     enum ss_bind_verdict v = send_line(R, i, why, sizeof why, other, &no_reply);
     if (ss_bind_stopped() && v == SS_VERDICT_RETRY)
         return; /* interrupted: undecided */
@@ -360,6 +523,7 @@ static void count_lines(replay_t *R)
         s->total += op == SS_REQ_BIND;
         s->preemptors += op == SS_REQ_NOMINATE;
         s->victims += op == SS_REQ_DELETE || op == SS_REQ_EVICT;
+        s->mig_nodes += op == SS_REQ_MIGCONFIG;
         s->removed += (op == SS_REQ_DELETE || op == SS_REQ_EVICT) && out == SS_BIND_JOURNALED;
         if (op != SS_REQ_BIND)
             continue;
@@ -409,10 +573,13 @@ static void run_loop(replay_t *R)
                 if (R->outcome[i] == SS_BIND_ABANDONED) {
                     R->ustate[u] = U_DONE;                     /* counted by count_lines */
                 } else if (R->outcome[i] != SS_BIND_PENDING) { /* journaled */
-                    if (R->l->line[i].n_gone > 0 && next_pending(R, u))
+                    if (has_wait(&R->l->line[i]) && next_pending(R, u)) {
                         start_wait(R, u, i); /* checked again before what follows */
-                    else
+                    } else {
+                        /* a unit past its mig-config wait in an earlier run */
+                        R->s->mig_ready += R->l->line[i].op == SS_REQ_MIGCONFIG;
                         R->pos[u]++;
+                    }
                 } else {
                     step(R, u);
                 }
@@ -446,6 +613,9 @@ static void replay_free(replay_t *R)
     free(R->deadline);
     free(R->next_poll);
     free(R->wait_line);
+    free(R->interval);
+    free(R->patched_at);
+    free(R->seen_pending);
 }
 
 int ss_bind_log_run(const ss_bind_log_t *l, const ss_bind_opts_t *o, ss_bind_summary_t *s,

@@ -369,7 +369,8 @@ static int run_passes(kctx_t *k, ss_error_t *err)
     k->c->default_spreading = SS_SPREAD_DEFAULT_SYSTEM;
     if ((rc = ss_cluster_sort_nodes(k->c, err)) < 0)
         return rc;
-    if ((rc = ss_cluster_validate(k->c, err)) < 0)
+    if ((rc = ss_cluster_mig_assign_running(k->c, err)) < 0 ||
+        (rc = ss_cluster_validate(k->c, err)) < 0)
         return ss_error_prefix(err, rc, "imported cluster is inconsistent");
     k->rep->nodes = k->c->n_nodes;
     k->rep->templates = k->c->n_templates;

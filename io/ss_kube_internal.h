@@ -225,7 +225,7 @@ void kube_policy_free(kctx_t *k);
 /* ss_kube_mig.c: MIG nodes and requests (issue 15, docs/mig.md). */
 bool kube_mig_resource(const char *name); /* nvidia.com/mig-<profile> */
 /* The pod's nvidia.com/mig-<profile> request (profile: string id of the
- * profile name, "+me" for ".me"); a pending one sets SS_RULE_MIG in *rules. */
+ * profile name, "+me" for ".me"); pending and rules are not used. */
 int kube_mig_request(kctx_t *k, const kitem_t *it, const krvec_t *r, bool pending, int32_t *profile,
                      int32_t *count, uint32_t *rules, ss_error_t *err);
 int kube_mig_config_load(kctx_t *k, ss_error_t *err); /* --mig-config, before nodes */

@@ -14,8 +14,7 @@
  * the MIG GPUs when they divide, else first fit, largest profile first.
  *
  * Pods: nvidia.com/mig-<profile>: N is recorded in the template (mig_profile,
- * mig_count), never as an extended resource; pending MIG pods carry
- * SS_RULE_MIG (the engine does not place them yet). A running pod's
+ * mig_count), never as an extended resource. A running pod's
  * nvidia.com/gpu on a single-strategy node is a MIG request of the node's
  * profile. */
 #include "ss_kube_internal.h"
@@ -67,8 +66,8 @@ int kube_mig_request(kctx_t *k, const kitem_t *it, const krvec_t *r, bool pendin
             return SS_ENOMEM;
         *count = (int32_t)r->v[i];
     }
-    if (*count > 0 && pending)
-        *rules |= SS_RULE_MIG;
+    (void)pending;
+    (void)rules;
     return 0;
 }
 

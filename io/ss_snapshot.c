@@ -268,7 +268,8 @@ int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
         if (ss_snap_col_in(&ss_snap_cols[i], version) &&
             (rc = read_col(f, path, c, &ss_snap_cols[i], err)) < 0)
             goto done;
-    if ((rc = check_topo_names(path, c, err)) < 0)
+    if ((rc = check_topo_names(path, c, err)) < 0 ||
+        (rc = ss_snap_upgrade(path, version, c, err)) < 0)
         goto done;
     if ((rc = ss_cluster_validate(c, err)) < 0) {
         ss_error_prefix(err, rc, "%s", path);
@@ -380,7 +381,10 @@ int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_place
                                 "%s: dataset /placements/node row %d: node %d out of range "
                                 "(%d nodes)",
                                 fname, (int)r, (int)node, (int)c->n_nodes);
+        /* A MIG pod's mask names MIG instances, of the layout after the
+         * file's re-layout if any: verify checks those. */
         if (node >= 0 && c->node_gpu_count[node] < 64 &&
+            c->templates[c->pod_template[q]].mig_count == 0 &&
             (p->gpu_mask[r] >> c->node_gpu_count[node]) != 0)
             return ss_error_set(err, SS_EFORMAT,
                                 "%s: dataset /placements/gpu_mask row %d names a GPU node %d "

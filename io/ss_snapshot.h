@@ -13,7 +13,7 @@
 /* 2: issue 12's inter-pod rules (/spreads, /pterms, /namespaces, /pdbs, the
  * template and pod columns, the modes; placements' seq and /victims).
  * Version 1 files are still read (docs/snapshot-format.md). */
-#define SS_SNAPSHOT_FORMAT_VERSION 3
+#define SS_SNAPSHOT_FORMAT_VERSION 4
 
 /* Reads the whole cluster. On success *out is a new cluster the caller owns.
  * On failure returns a negative code with a one-line message naming the file

@@ -250,3 +250,13 @@ int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c,
                           fname);
     return rc;
 }
+
+int ss_snap_upgrade(const char *fname, int version, ss_cluster_t *c, ss_error_t *err)
+{
+    if (version != 3)
+        return 0; /* versions 1 and 2 have no MIG state; 4 is current */
+    for (int32_t t = 0; t < c->n_templates; t++)
+        c->templates[t].unsupported &= ~(uint32_t)SS_RULE_MIG;
+    int rc = ss_cluster_mig_assign_running(c, err);
+    return rc < 0 ? ss_error_prefix(err, rc, "%s (format version 3)", fname) : 0;
+}

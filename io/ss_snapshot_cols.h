@@ -84,4 +84,11 @@ int ss_snap_size_tables(hid_t f, const char *fname, int version, ss_cluster_t *c
  * version 2 file: SS_EFORMAT. Every rank may call it (attribute reads). */
 int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
 
+/* What a version 3 file means in version 4's terms (docs/snapshot-format.md):
+ * running MIG pods held no instance mask (they take the first free
+ * instances, ss_cluster_mig_assign_running), and templates' SS_RULE_MIG bit
+ * meant "not placed yet" (cleared: the engine places MIG pods). Called by
+ * both readers after the columns, before validation. */
+int ss_snap_upgrade(const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
+
 #endif

@@ -339,6 +339,8 @@ int ss_snapshot_read_mpi_end(ss_snapshot_mpi_reader_t *r, ss_cluster_t *c, int32
                           ss_snap_cols[i].rows == R_NODES ? node_lo : glo,
                           ss_snap_cols[i].rows == R_NODES ? node_hi : ghi, err);
     if (rc == 0)
+        rc = ss_dist_agree_err(r->pf.comm, ss_snap_upgrade(path, r->version, c, err), path, err);
+    if (rc == 0)
         rc = ss_dist_agree_err(r->pf.comm, validate_shard(path, c, glo, ghi, err), path, err);
     close_pfile(&r->pf);
     free(r);

@@ -42,8 +42,26 @@ told apart by their name's prefix):
     (429 without a cause, Retry-After: 1, on the first post; then evicted);
   - GET .../pods/NAME: the Pod while it exists, else 404 NotFound.
 
+Node endpoints, simulating NVIDIA's MIG manager (--nodes FILE: a kubectl
+JSON List of Nodes, or {"items": [...]}):
+
+  - GET PREFIX/api/v1/nodes/NAME: the Node, 404 NotFound if not listed;
+  - PATCH PREFIX/api/v1/nodes/NAME (merge patch of metadata.labels; another
+    Content-Type gets 415): a new value of nvidia.com/mig.config sets
+    nvidia.com/mig.config.state=pending; after --mig-pending-gets GETs of
+    the node (default 2) the state becomes "success" and status.allocatable
+    is rewritten from the entry of --mig-config FILE (mig-parted's YAML:
+    per GPU index below nvidia.com/gpu.count, the first device group with
+    devices all or listing it; mig-enabled groups add their mig-devices
+    counts as nvidia.com/mig-<profile> ('+' as '.'), the others count as
+    nvidia.com/gpu), or "failed" for the entry named by --mig-fail, or for
+    an entry the file does not have. Nodes are kept in --state.nodes.
+    The YAML is read with python3-yaml when it is installed, else with
+    parse_yaml_subset (block maps and lists, flow lists, plain and quoted
+    scalars: what mig-parted configs use).
+
 Every API request is recorded in --state.events (a JSON list of {"n", "method",
-"path", "code"} in arrival order) and pod records in --state.pods.
+"path", "code"} in arrival order; a node GET adds its "config" and "state" labels) and pod records in --state.pods.
 
 State: {"ns/name": {"posts", "bound", "node", "path"}}, written atomically
 to --state after every request and served at GET /state; the requests for
@@ -67,7 +85,130 @@ stray = []  # paths asked for outside the API
 podrec = {}  # "ns/name" -> {"deleted_at", "deletes", "evictions", "nominated", "conditions", ...}
 events = []  # every API request: {"n", "method", "path", "code"}
 control = {"mode": "normal", "hang": None}
+nodes = {}  # name -> Node object
+node_pending = {}  # name -> GETs left before the MIG manager finishes
+mig_configs = {}  # mig-parted entry -> list of device groups
 args = None
+
+
+def _scalar(t):
+    t = t.strip()
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        return t[1:-1]
+    if t.startswith("[") and t.endswith("]"):
+        return [_scalar(x) for x in t[1:-1].split(",") if x.strip()]
+    if t in ("true", "True"):
+        return True
+    if t in ("false", "False"):
+        return False
+    if t in ("null", "~", ""):
+        return None
+    try:
+        return int(t)
+    except ValueError:
+        return t
+
+
+def _key_value(t):
+    """'key: value' (the key may be quoted) -> (key, value text) or None."""
+    if t[:1] in "'\"":
+        end = t.index(t[0], 1)
+        k, rest = t[1:end], t[end + 1:]
+    else:
+        i = t.find(": ") if ": " in t else (len(t) - 1 if t.endswith(":") else -1)
+        if i < 0:
+            return None
+        k, rest = t[:i], t[i:]
+    rest = rest.lstrip()
+    if not rest.startswith(":"):
+        return None
+    return k, rest[1:].strip()
+
+
+def parse_yaml_subset(text):
+    """The YAML subset mig-parted configs use: block maps and lists, flow
+    lists, plain and quoted scalars, comments."""
+    lines = []
+    for raw in text.splitlines():
+        s = raw.split(" #")[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if s.strip():
+            lines.append((len(s) - len(s.lstrip()), s.strip()))
+    pos = [0]
+
+    def block(indent):
+        if pos[0] >= len(lines):
+            return None
+        ind, t = lines[pos[0]]
+        if t.startswith("- ") or t == "-":
+            out = []
+            while pos[0] < len(lines) and lines[pos[0]][0] == ind and lines[pos[0]][1].startswith("-"):
+                item = lines[pos[0]][1][1:].strip()
+                if not item:
+                    pos[0] += 1
+                    out.append(block(lines[pos[0]][0]) if pos[0] < len(lines) else None)
+                elif _key_value(item):
+                    # a map whose first key is on the dash's line
+                    lines[pos[0]] = (ind + 2, item)
+                    out.append(block(ind + 2))
+                else:
+                    pos[0] += 1
+                    out.append(_scalar(item))
+            return out
+        out = {}
+        while pos[0] < len(lines) and lines[pos[0]][0] == ind:
+            kv = _key_value(lines[pos[0]][1])
+            if kv is None:
+                raise ValueError("not a key: value line: " + lines[pos[0]][1])
+            k, v = kv
+            pos[0] += 1
+            if v:
+                out[k] = _scalar(v)
+            elif pos[0] < len(lines) and lines[pos[0]][0] > ind:
+                out[k] = block(lines[pos[0]][0])
+            elif pos[0] < len(lines) and lines[pos[0]][0] == ind and lines[pos[0]][1].startswith("-"):
+                out[k] = block(ind)  # a list at the key's own indentation
+            else:
+                out[k] = None
+        return out
+
+    return block(lines[0][0]) if lines else None
+
+
+def load_yaml(path):
+    text = open(path).read()
+    if not args.yaml_subset:
+        try:
+            import yaml
+            return yaml.safe_load(text)
+        except ImportError:
+            pass
+    return parse_yaml_subset(text)
+
+
+def mig_allocatable(node, entry):
+    """The node's allocatable after the MIG manager applied entry, or None
+    (entry not in the file)."""
+    groups = mig_configs.get(entry)
+    if groups is None:
+        return None
+    labels = node["metadata"].get("labels", {})
+    n = int(labels.get("nvidia.com/gpu.count", "0"))
+    alloc = {k: v for k, v in node["status"].get("allocatable", {}).items()
+             if not k.startswith("nvidia.com/mig-")}
+    whole, counts = 0, {}
+    for g in range(n):
+        grp = next((x for x in groups
+                    if x.get("devices") == "all" or g in (x.get("devices") or [])), None)
+        if grp is None or not grp.get("mig-enabled"):
+            whole += 1
+            continue
+        for prof, c in (grp.get("mig-devices") or {}).items():
+            key = "nvidia.com/mig-" + prof.replace("+", ".")
+            counts[key] = counts.get(key, 0) + int(c)
+    alloc["nvidia.com/gpu"] = str(whole)
+    for k, v in counts.items():
+        alloc[k] = str(v)
+    return alloc
 
 
 def dump(path, obj):
@@ -79,13 +220,15 @@ def dump(path, obj):
 
 def save_state():
     dump(args.state, pods)
+    dump(args.state + ".nodes", nodes)
     dump(args.state + ".events", events)
     dump(args.state + ".pods", podrec)
 
 
-def event(method, path, code):
+def event(method, path, code, extra=None):
     with lock:
-        events.append({"n": len(events), "method": method, "path": path, "code": code})
+        events.append(dict({"n": len(events), "method": method, "path": path, "code": code},
+                           **(extra or {})))
         save_state()
 
 
@@ -121,9 +264,9 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:  # the client was killed: nothing to tell it
             self.close_connection = True
 
-    def reply(self, code, obj, headers=()):
+    def reply(self, code, obj, headers=(), extra=None):
         if self.path.startswith(args.prefix + "/api/"):
-            event(self.command, self.path[len(args.prefix):], code)
+            event(self.command, self.path[len(args.prefix):], code, extra)
         self.send(code, json.dumps(obj).encode(), "application/json", headers)
 
     def pod_match(self, suffix):
@@ -148,8 +291,65 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return "bad"
 
+    def node_match(self):
+        m = re.match("^" + re.escape(args.prefix) + r"/api/v1/nodes/([^/]+)$", self.path)
+        return urllib.parse.unquote(m.group(1)) if m else None
+
+    def get_node(self, name):
+        with lock:
+            node = nodes.get(name)
+            if node is not None and name in node_pending:
+                node_pending[name] -= 1
+                if node_pending[name] <= 0:  # the MIG manager is done
+                    del node_pending[name]
+                    labels = node["metadata"]["labels"]
+                    entry = labels.get("nvidia.com/mig.config")
+                    alloc = None if entry == args.mig_fail else mig_allocatable(node, entry)
+                    if alloc is None:
+                        labels["nvidia.com/mig.config.state"] = "failed"
+                    else:
+                        labels["nvidia.com/mig.config.state"] = "success"
+                        node["status"]["allocatable"] = alloc
+            obj = json.loads(json.dumps(node)) if node is not None else None
+        if obj is None:
+            return self.status(404, "NotFound", 'nodes "%s" not found' % name)
+        labels = obj["metadata"]["labels"]
+        self.reply(200, obj, extra={"config": labels.get("nvidia.com/mig.config"),
+                                    "state": labels.get("nvidia.com/mig.config.state")})
+
+    def patch_node(self, name, b):
+        ct = self.headers.get("Content-Type", "")
+        if ct != "application/merge-patch+json":
+            return self.status(415, "UnsupportedMediaType", "the body of the request was in an "
+                               "unknown format: " + ct)
+        labels = b.get("metadata", {}).get("labels") if isinstance(b, dict) else None
+        if not isinstance(labels, dict):
+            return self.status(400, "BadRequest", "not a label patch")
+        time.sleep(args.delay)
+        with lock:
+            node = nodes.get(name)
+            if node is not None:
+                have = node["metadata"].setdefault("labels", {})
+                old = have.get("nvidia.com/mig.config")
+                for k, v in labels.items():
+                    if v is None:
+                        have.pop(k, None)
+                    else:
+                        have[k] = v
+                new = have.get("nvidia.com/mig.config")
+                if new != old and new is not None:  # the MIG manager starts
+                    have["nvidia.com/mig.config.state"] = "pending"
+                    node_pending[name] = args.mig_pending_gets
+                obj = json.loads(json.dumps(node))
+        if node is None:
+            return self.status(404, "NotFound", 'nodes "%s" not found' % name)
+        self.reply(200, obj)
+
     def do_PATCH(self):
         b = self.body_json()
+        nm = self.node_match()
+        if nm is not None:
+            return self.patch_node(nm, b) if self.authorized() else None
         t = self.pod_match("/status")
         if not t:
             return self.not_found_plain()
@@ -265,6 +465,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/state":
             with lock:
                 return self.reply(200, pods)
+        nm = self.node_match()
+        if nm is not None:
+            return self.get_node(nm) if self.authorized() else None
         t = self.pod_match("")
         if t and self.authorized():
             ns, name, key = t
@@ -390,7 +593,21 @@ def main():
     p.add_argument("--prefix", default="")
     p.add_argument("--token", default=None)
     p.add_argument("--lifetime", type=float, default=120)
+    p.add_argument("--nodes", default=None)
+    p.add_argument("--mig-config", default=None)
+    p.add_argument("--mig-fail", default=None)
+    p.add_argument("--mig-pending-gets", type=int, default=2)
+    p.add_argument("--yaml-subset", action="store_true",
+                   help="read --mig-config with parse_yaml_subset even if python3-yaml is there")
     args = p.parse_args()
+    if args.nodes:
+        doc = json.load(open(args.nodes))
+        for n in doc.get("items", [doc]) if isinstance(doc, dict) else doc:
+            n.setdefault("status", {}).setdefault("allocatable", {})
+            n["metadata"].setdefault("labels", {})
+            nodes[n["metadata"]["name"]] = n
+    if args.mig_config:
+        mig_configs.update((load_yaml(args.mig_config) or {}).get("mig-configs") or {})
     save_state()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True

@@ -12,6 +12,10 @@
  *                          expressions ANDed by '&', values split by ';')
  *   preferred affinity     "50:k In a|30:k2 NotIn b" (weight:term per '|')
  *   GPU models             "A100,V100"
+ *   MIG layout of a GPU    "H100-80GB:1000[4g.40gb@0 3g.40gb@4]": its instances,
+ *                          profile@start, of the GPU's model (no [...]: not in
+ *                          MIG mode)
+ *   MIG request (pod)      .mig = "3g.40gb", .mig_n = count (0 = 1)
  */
 #ifndef SS_GOLDEN_BUILD_H
 #define SS_GOLDEN_BUILD_H
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "ss_cluster.h"
+#include "ss_mig.h"
 
 #define GIB ((int64_t)1 << 30)
 
@@ -44,7 +49,9 @@ typedef struct {
     const char *group; /* pod group name, NULL = none */
     int32_t min_member;
     const char *on;    /* running on this node; NULL = pending */
-    uint64_t gpu_mask; /* running pods: GPUs held */
+    uint64_t gpu_mask; /* running pods: GPUs held (MIG pods: instances; 0 = first free) */
+    const char *mig;   /* MIG profile requested, NULL = none */
+    int32_t mig_n;     /* instances of it (0 = 1) */
 } gpod_t;
 
 static int32_t gb_str(ss_cluster_t *c, const char *s)
@@ -124,8 +131,25 @@ static void gb_gpu(ss_cluster_t *c, char *p, void *arg)
     if (!colon)
         abort();
     *colon = '\0';
-    ss_cluster_add_gpu(c, gb_str(c, p), atoi(colon + 1));
+    int32_t g = ss_cluster_add_gpu(c, gb_str(c, p), atoi(colon + 1));
     (*(int32_t *)arg)++;
+    char *lay = strchr(colon + 1, '[');
+    if (!lay)
+        return;
+    const ss_mig_model_t *m = ss_mig_model(ss_mig_find_model(p));
+    ss_mig_instance_t inst[SS_MIG_MAX_INSTANCES];
+    int32_t n = 0;
+    char *save = NULL;
+    lay[strcspn(lay, "]")] = '\0';
+    for (char *x = strtok_r(lay + 1, " ", &save); x && n < SS_MIG_MAX_INSTANCES;
+         x = strtok_r(NULL, " ", &save)) {
+        char *at = strchr(x, '@');
+        if (!at)
+            abort();
+        *at = '\0';
+        inst[n++] = (ss_mig_instance_t){gb_str(c, x), atoi(at + 1)};
+    }
+    ss_cluster_set_gpu_mig(c, g, gb_str(c, m ? m->name : "?"), inst, n);
 }
 
 static void gb_model(ss_cluster_t *c, char *p, void *arg)
@@ -221,6 +245,10 @@ static int32_t gb_add_template(ss_cluster_t *c, const gpod_t *p)
     t.model_begin = c->n_models;
     gb_split(c, p->models, ",", gb_model, &t.model_count);
     t.plabel_begin = c->n_labels;
+    if (p->mig) {
+        t.mig_profile = gb_str(c, p->mig);
+        t.mig_count = p->mig_n > 0 ? p->mig_n : 1;
+    }
     return ss_cluster_add_template(c, &t);
 }
 
@@ -259,6 +287,9 @@ static ss_cluster_t *gb_cluster(const gnode_t *nodes, const gpod_t *pods)
     gb_str(c, "");
     gb_add_nodes(c, nodes);
     gb_add_pods(c, pods);
+    ss_error_t err = {{0}};
+    if (ss_cluster_mig_assign_running(c, &err) < 0)
+        fprintf(stderr, "golden cluster: %s\n", err.text);
     return c;
 }
 

@@ -5,7 +5,9 @@
  * which token files are refused; the ordered request log of a plan with
  * preemption victims (built from placements in memory, in commit order,
  * written and read back), malformed logs, and how the replies to its
- * requests are classified (eviction refusals by their Status body).
+ * requests are classified (eviction refusals by their Status body); the
+ * mig-config line of a node with MIG re-layouts (its label, its wait's
+ * allocatable, its Bindings after it), and how a GET of the node is judged.
  * tests/e2e_bind.sh and tests/e2e_bind_preempt.sh drive the rest against a
  * fault-injecting server. */
 #include <setjmp.h>
@@ -488,6 +490,218 @@ static void test_classify_step(void **state)
     assert_int_equal(step(-1, 200, ok), SS_VERDICT_ALIEN);
 }
 
+/* n0: one H100 whole GPU re-laid out as 2x 3g.40gb, with MIG pods M0, M1
+ * and a CPU pod C0; n1: a whole H100 kept, pod W (1 GPU); n2: an H100 at
+ * 7x 1g.10gb kept, n3: an H100 in MIG mode re-laid out, pod C3 (CPU only:
+ * needs no label). */
+static ss_cluster_t *mig_cluster(ss_placements_t **pp)
+{
+    ss_cluster_t *c = ss_cluster_create();
+    assert_non_null(c);
+    int32_t topo[4] = {S(c, "r"), S(c, "z"), S(c, "b"), S(c, "k")};
+    int mi = ss_mig_find_model("H100-80GB");
+    assert_true(mi >= 0);
+    const ss_mig_model_t *m = ss_mig_model(mi);
+    for (int i = 0; i < 4; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "n%d", i);
+        int32_t g = ss_cluster_add_gpu(c, S(c, "H100-80GB"), 1000);
+        assert_true(ss_cluster_add_node(c, S(c, nm), topo, 64000, 1LL << 36, 110, NULL, false, 0, 0,
+                                        0, 0, g, 1) == i);
+    }
+    ss_mig_instance_t seven[7];
+    for (int k = 0; k < 7; k++)
+        seven[k] = (ss_mig_instance_t){S(c, "1g.10gb"), k};
+    assert_int_equal(ss_cluster_set_gpu_mig(c, 2, S(c, "H100-80GB"), seven, 7), 0);
+    assert_int_equal(ss_cluster_set_gpu_mig(c, 3, S(c, "H100-80GB"), seven, 7), 0);
+    ss_template_t t;
+    memset(&t, 0, sizeof t);
+    t.req.cpu_milli = 100;
+    t.workload = S(c, "deploy/cpu");
+    int32_t tc = ss_cluster_add_template(c, &t);
+    t.workload = S(c, "deploy/mig");
+    t.mig_profile = S(c, "3g.40gb");
+    t.mig_count = 1;
+    int32_t tm = ss_cluster_add_template(c, &t);
+    t.mig_profile = t.mig_count = 0;
+    t.req.gpu_count = 1;
+    t.req.gpu_milli = 1000;
+    t.workload = S(c, "deploy/gpu");
+    int32_t tg = ss_cluster_add_template(c, &t);
+    const char *names[5] = {"M0", "W", "M1", "C0", "C3"};
+    const int32_t tmpl[5] = {tm, tg, tm, tc, tc}, node[5] = {0, 1, 0, 0, 3};
+    const uint64_t mask[5] = {1, 1, 2, 0, 0};
+    ss_placements_t *p = ss_placements_create(5);
+    assert_non_null(p);
+    for (int i = 0; i < 5; i++) {
+        assert_true(ss_cluster_add_pod(c, S(c, names[i]), S(c, "ns"), tmpl[i], 0, -1, -1, 0) == i);
+        p->pod[i] = i;
+        p->node[i] = node[i];
+        p->gpu_mask[i] = mask[i];
+        p->seq[i] = i;
+    }
+    /* the re-layout rows (as schedule --mig-relayout fills them) */
+    int32_t counts[SS_MIG_MAX_PROFILES] = {0};
+    counts[ss_mig_find_profile(m, "3g.40gb")] = 2;
+    p->n_relayout = p->cap_relayout = 2;
+    p->relayout_gpu = malloc(2 * sizeof *p->relayout_gpu);
+    p->relayout_model = malloc(2 * sizeof *p->relayout_model);
+    p->relayout = calloc(2, sizeof *p->relayout);
+    assert_non_null(p->relayout);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_mig_canonical(m, counts, &p->relayout[0], &err), 0);
+    p->relayout[1] = p->relayout[0];
+    p->relayout_gpu[0] = 0;
+    p->relayout_gpu[1] = 3;
+    p->relayout_model[0] = p->relayout_model[1] = mi;
+    *pp = p;
+    return c;
+}
+
+static void check_mig_log(const ss_bind_log_t *l)
+{
+    /* unit 0 (n0): mig-config, M0, C0 ... M1 in commit order; W and C3 alone */
+    assert_int_equal(l->n, 6);
+    assert_int_equal(l->n_units, 3);
+    const ss_bind_line_t *x = l->line;
+    expect_line(&x[0], 0, SS_REQ_MIGCONFIG, "PATCH", "/api/v1/nodes/n0", MERGE,
+                "{\"metadata\":{\"labels\":{\"nvidia.com/mig.config\":\"shardsched-");
+    expect_line(&x[1], 0, SS_REQ_BIND, "POST", PP "M0/binding", JS, "\"name\":\"n0\"");
+    expect_line(&x[2], 1, SS_REQ_BIND, "POST", PP "W/binding", JS, "\"name\":\"n1\"");
+    expect_line(&x[3], 0, SS_REQ_BIND, "POST", PP "M1/binding", JS, "\"name\":\"n0\"");
+    expect_line(&x[4], 0, SS_REQ_BIND, "POST", PP "C0/binding", JS, "\"name\":\"n0\"");
+    expect_line(&x[5], 2, SS_REQ_BIND, "POST", PP "C3/binding", JS, "\"name\":\"n3\"");
+    assert_string_equal(x[0].node, "n0");
+    assert_int_equal(strlen(x[0].entry), strlen("shardsched-") + 16);
+    assert_non_null(strstr(x[0].body, x[0].entry));
+    assert_true(x[0].wait_s == 17);
+    assert_int_equal(x[0].n_alloc, 2);
+    assert_string_equal(x[0].alloc_key[0], "nvidia.com/gpu");
+    assert_int_equal(x[0].alloc_val[0], 0);
+    assert_string_equal(x[0].alloc_key[1], "nvidia.com/mig-3g.40gb");
+    assert_int_equal(x[0].alloc_val[1], 2);
+}
+
+static void test_log_mig(void **state)
+{
+    (void)state;
+    ss_placements_t *p = NULL;
+    ss_cluster_t *c = mig_cluster(&p);
+    ss_binding_t *b = NULL;
+    int32_t n = 0;
+    ss_bind_summary_t s;
+    memset(&s, 0, sizeof s);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_bind_collect(c, p, &b, &n, &s, &err), 0);
+    assert_int_equal(n, 5);
+    assert_false(ss_bind_has_victims(c, p));
+    assert_true(ss_bind_needs_log(c, p, b, n));
+    ss_bind_opts_t o;
+    ss_bind_opts_default(&o);
+    assert_true(o.mig_wait_s == 300);
+    o.mig_wait_s = 17;
+    ss_bind_log_t l, r;
+    int rc = ss_bind_log_build(c, p, b, n, &o, &l, &err);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    check_mig_log(&l);
+    char path[] = "/tmp/test_bind_migXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ss_bind_log_write(&l, path, &err), 0);
+    rc = ss_bind_log_read(path, &r, &err);
+    if (rc != 0)
+        fail_msg("%s", err.text);
+    check_mig_log(&r);
+    assert_string_equal(l.line[0].entry, r.line[0].entry);
+    /* the entry names the layout: another layout, another entry */
+    p->relayout[0].n = 1;
+    ss_bind_log_t l2;
+    assert_int_equal(ss_bind_log_build(c, p, b, n, &o, &l2, &err), 0);
+    assert_string_not_equal(l2.line[0].entry, l.line[0].entry);
+    assert_int_equal(l2.line[0].alloc_val[1], 1);
+    ss_bind_log_free(&l2);
+    /* judging a GET of the node */
+    char seen[600];
+    const char *ok =
+        "{\"kind\":\"Node\",\"metadata\":{\"labels\":{\"nvidia.com/mig.config\":\"%s\","
+        "\"nvidia.com/mig.config.state\":\"%s\"}},\"status\":{\"allocatable\":{"
+        "\"cpu\":\"64\",\"nvidia.com/mig-3g.40gb\":\"%s\"%s}}}";
+    char body[800];
+    const struct {
+        const char *entry, *state, *n3g, *extra;
+        enum ss_bind_mig_seen want;
+        const char *seen_has;
+    } cases[] = {
+        {l.line[0].entry, "success", "2", "", SS_MIG_READY, "state=success"},
+        {l.line[0].entry, "success", "2", ",\"nvidia.com/gpu\":\"0\"", SS_MIG_READY, ""},
+        {l.line[0].entry, "pending", "2", "", SS_MIG_WAITING, "state=pending"},
+        {l.line[0].entry, "success", "1", "", SS_MIG_WAITING,
+         "allocatable nvidia.com/mig-3g.40gb=1 (want 2)"},
+        {l.line[0].entry, "success", "2", ",\"nvidia.com/mig-1g.10gb\":\"7\"", SS_MIG_WAITING,
+         "nvidia.com/mig-1g.10gb=7 (want 0)"},
+        {l.line[0].entry, "success", "2", ",\"nvidia.com/gpu\":\"1\"", SS_MIG_WAITING,
+         "nvidia.com/gpu=1 (want 0)"},
+        {"all-1g.10gb", "success", "2", "", SS_MIG_WAITING, "mig.config=all-1g.10gb"},
+        {"all-1g.10gb", "failed", "2", "", SS_MIG_WAITING, ""}, /* another entry's failure */
+        {l.line[0].entry, "failed", "0", "", SS_MIG_FAILED, "state=failed"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        snprintf(body, sizeof body, ok, cases[k].entry, cases[k].state, cases[k].n3g,
+                 cases[k].extra);
+        enum ss_bind_mig_seen v =
+            ss_bind_mig_check(&l.line[0], 200, JS, body, strlen(body), seen, sizeof seen);
+        if (v != cases[k].want || !strstr(seen, cases[k].seen_has))
+            fail_msg("case %zu: got %d (%s), want %d (~%s)", k, v, seen, cases[k].want,
+                     cases[k].seen_has);
+    }
+    const char *nf = "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"NotFound\"}";
+    assert_int_equal(ss_bind_mig_check(&l.line[0], 404, JS, nf, strlen(nf), seen, sizeof seen),
+                     SS_MIG_GONE);
+    assert_int_equal(
+        ss_bind_mig_check(&l.line[0], 502, "text/html", "<html>", 6, seen, sizeof seen),
+        SS_MIG_RETRY);
+    assert_int_equal(
+        ss_bind_mig_check(&l.line[0], 200, "text/html", "<html>", 6, seen, sizeof seen),
+        SS_MIG_ALIEN);
+    /* a re-layout row outside the cluster is refused, naming it */
+    p->relayout_gpu[1] = 9;
+    assert_int_equal(ss_bind_log_build(c, p, b, n, &o, &l2, &err), SS_EFORMAT);
+    assert_non_null(strstr(err.text, "MIG re-layout row 1 names GPU record 9"));
+    /* malformed mig-config lines are refused, naming the line and the field */
+    const char *bad[][2] = {
+        {"{\"unit\":0,\"op\":\"mig-config\",\"method\":\"PATCH\",\"path\":\"/api/v1/nodes/n0\","
+         "\"contentType\":\"application/merge-patch+json\",\"body\":{\"metadata\":{\"labels\":{"
+         "\"nvidia.com/mig.config\":\"e\"}}},\"wait\":null}\n",
+         ":1: not a request of a shardsched request log: a mig-config wait is not"},
+        {"{\"unit\":0,\"op\":\"mig-config\",\"method\":\"PATCH\",\"path\":\"/api/v1/nodes/n0/x\","
+         "\"contentType\":\"application/merge-patch+json\",\"body\":{},\"wait\":null}\n",
+         "path is not the op's /api/v1/nodes/NAME"},
+        {"{\"unit\":0,\"op\":\"mig-config\",\"method\":\"PATCH\",\"path\":\"/api/v1/nodes/n0\","
+         "\"contentType\":\"application/merge-patch+json\",\"body\":{\"metadata\":{\"labels\":{"
+         "\"nvidia.com/mig.config\":\"e\"}}},\"wait\":{\"migConfig\":{\"node\":\"n0\",\"state\":"
+         "\"success\",\"allocatable\":{\"cpu\":\"2\"}},\"timeoutSeconds\":5}}\n",
+         "holds a key that is not nvidia.com/gpu or nvidia.com/mig-<profile>"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(read_text(bad[k][0], &err), SS_EFORMAT);
+        if (!strstr(err.text, bad[k][1]))
+            fail_msg("bad mig line %zu: %s", k, err.text);
+    }
+    /* a plan whose re-layouts no bound pod needs binds as before */
+    p->n_relayout = 1;
+    p->relayout_gpu[0] = 3; /* n3: only C3, a CPU pod */
+    assert_false(ss_bind_needs_log(c, p, b, n));
+    ss_bind_log_free(&l);
+    ss_bind_log_free(&r);
+    free(b);
+    unlink(path);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,7 +709,7 @@ int main(void)
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_check_api),
         cmocka_unit_test(test_token),         cmocka_unit_test(test_server_check),
         cmocka_unit_test(test_log_build),     cmocka_unit_test(test_log_read_bad),
-        cmocka_unit_test(test_classify_step),
+        cmocka_unit_test(test_classify_step), cmocka_unit_test(test_log_mig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

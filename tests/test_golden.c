@@ -73,6 +73,8 @@ typedef struct {
 #define NO_AFFINITY "!node(s) didn't match required node affinity"
 #define NO_GPU_MODEL "!node(s) have no allowed GPU model"
 #define NO_GANG "!pod group could not place minMember pods"
+#define NO_GPU "!insufficient nvidia.com/gpu"
+#define NO_MIG "!insufficient MIG instances of the requested profile"
 
 /* ---- resources: fit formulas, ties, the pods limit, priority order ----
  * No taints or preferred terms: +300 everywhere, left out. Pods 1000m/1GiB;
@@ -335,6 +337,49 @@ static const gnode_t kube_default_nodes[] = {{"e0", 64000, 8, 0, NULL, NULL, NUL
 static const gpod_t kube_default_pods[] = {POD("kd", 1000, 1), {0}};
 static const gwant_t kube_default_want[] = {{"kd", {"e0", "e2", "e1", "e1"}}, {0}};
 
+/* ---- mig: MIG pods on the instances that exist (issue 15, docs/mig.md) ----
+ * No taints or preferred terms: +300 everywhere, left out. Pods 1000m/4GiB.
+ * "node#k" is the node-local MIG instance k: the node's GPUs in order, each
+ * GPU's instances by start. h0 (shape=h): GPU0 4g.40gb@0 (#0) 3g.40gb@4 (#1),
+ * GPU1 seven 1g.10gb (#2..#8). h1: 3g.40gb@0 (#0, held by the running r1,
+ * 8000m/32GiB, which takes the first free instance) and 3g.40gb@4 (#1).
+ * h2 (pool=a100, A100 80GB): GPU0 seven 1g.10gb (#0..#6), GPU1 1g.10gb@0 (#7)
+ * 2g.20gb@2 (#8). Queue: table order.
+ * p3 (3g.40gb): h0 or h1. least h0 (96+96)/2 = 96, h1 (71+71)/2 = 71 -> h0#1;
+ *   most h0 (3+3)/2 = 3, h1 (28+28)/2 = 28 -> h1#1; balanced 100 = 100 -> h0#1
+ *   (lower index); kube-default h0 96+100 > h1 71+100 -> h0#1.
+ * p4 (4g.40gb): only h0 has one -> h0#0.
+ * p1 (shape=h, 2 x 1g.10gb in one pod): h0's GPU1 -> h0#2#3.
+ * p7 (7g.80gb): no such instance anywhere -> insufficient MIG instances.
+ * w (a whole GPU): every GPU is in MIG mode -> insufficient nvidia.com/gpu.
+ * t1 (pool=a100, 1g.10gb): h2's GPU1 has 3 free memory slices in unused
+ *   instances, GPU0 7: the tightest GPU first -> h2#7; t2: GPU1 has no 1g
+ *   left -> GPU0's first -> h2#0. */
+static const gnode_t mig_nodes[] = {
+    {"h0", 32000, 128, 0, "shape=h", NULL,
+     "H100-80GB:1000[4g.40gb@0 3g.40gb@4],"
+     "H100-80GB:1000[1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 1g.10gb@4 1g.10gb@5 1g.10gb@6]"},
+    {"h1", 32000, 128, 0, NULL, NULL, "H100-80GB:1000[3g.40gb@0 3g.40gb@4]"},
+    {"h2", 32000, 128, 0, "pool=a100", NULL,
+     "A100-80GB:1000[1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 1g.10gb@4 1g.10gb@5 1g.10gb@6],"
+     "A100-80GB:1000[1g.10gb@0 2g.20gb@2]"},
+    {0}};
+static const gpod_t mig_pods[] = {
+    POD("p3", 1000, 4, .mig = "3g.40gb"),
+    POD("p4", 1000, 4, .mig = "4g.40gb"),
+    POD("p1", 1000, 4, .mig = "1g.10gb", .mig_n = 2, .sel = "shape=h"),
+    POD("p7", 1000, 4, .mig = "7g.80gb"),
+    POD("w", 1000, 4, .gpus = 1),
+    POD("t1", 1000, 4, .mig = "1g.10gb", .sel = "pool=a100"),
+    POD("t2", 1000, 4, .mig = "1g.10gb", .sel = "pool=a100"),
+    POD("r1", 8000, 32, .mig = "3g.40gb", .on = "h1"),
+    {0}};
+static const gwant_t mig_want[] = {
+    {"p3", {"h0#1", "h1#1", "h0#1", "h0#1"}},         {"p4", {"h0#0", "h0#0", "h0#0", "h0#0"}},
+    {"p1", {"h0#2#3", "h0#2#3", "h0#2#3", "h0#2#3"}}, {"p7", {NO_MIG, NO_MIG, NO_MIG, NO_MIG}},
+    {"w", {NO_GPU, NO_GPU, NO_GPU, NO_GPU}},          {"t1", {"h2#7", "h2#7", "h2#7", "h2#7"}},
+    {"t2", {"h2#0", "h2#0", "h2#0", "h2#0"}},         {0}};
+
 #define GCASE(n)                                                                                   \
     {                                                                                              \
 #n, n##_nodes, n##_pods, n##_want                                                          \
@@ -342,7 +387,7 @@ static const gwant_t kube_default_want[] = {{"kd", {"e0", "e2", "e1", "e1"}}, {0
 static const gcase_t cases[] = {
     GCASE(resources),    GCASE(taint_weight), GCASE(static_bound), GCASE(affinity_weight),
     GCASE(operators),    GCASE(balanced),     GCASE(gpu),          GCASE(gang),
-    GCASE(kube_default),
+    GCASE(kube_default), GCASE(mig),
 };
 
 /* How the binary is run: ranks, threads, nodes per virtual shard (0 = the
@@ -477,7 +522,7 @@ int main(void)
         GTEST(2, static_bound), GTEST(3, affinity_weight),
         GTEST(4, operators),    GTEST(5, balanced),
         GTEST(6, gpu),          GTEST(7, gang),
-        GTEST(8, kube_default),
+        GTEST(8, kube_default), GTEST(9, mig),
     };
     _Static_assert(sizeof tests / sizeof tests[0] == sizeof cases / sizeof cases[0],
                    "one test per case");

@@ -107,7 +107,7 @@ static void check_pods(const ss_cluster_t *c)
     assert_string_equal(ss_cluster_strget(c, t->mig_profile), "1g.5gb");
     assert_int_equal(t->mig_count, 2);
     assert_int_equal(t->req.gpu_count, 0);
-    assert_true(t->unsupported & SS_RULE_MIG); /* not placed yet */
+    assert_int_equal(t->unsupported, 0); /* the engine places MIG pods (format v4) */
     t = &c->templates[c->pod_template[pod_named(c, "media-0")]];
     assert_string_equal(ss_cluster_strget(c, t->mig_profile), "1g.18gb+me");
     assert_int_equal(c->n_ext, 0); /* MIG resources are no extended resources */
@@ -115,7 +115,7 @@ static void check_pods(const ss_cluster_t *c)
     t = &c->templates[c->pod_template[run]];
     assert_string_equal(ss_cluster_strget(c, t->mig_profile), "3g.20gb");
     assert_int_equal(t->unsupported, 0);
-    assert_int_equal(c->pod_gpu_mask[run], 0);
+    assert_int_equal(c->pod_gpu_mask[run], 1); /* the first free 3g.20gb instance */
     int32_t train = pod_named(c, "train-run"); /* a whole GPU: the first not in MIG mode */
     assert_int_equal(c->pod_gpu_mask[train], 1);
     assert_int_equal(c->templates[c->pod_template[train]].mig_count, 0);
@@ -165,7 +165,7 @@ static void test_single(void **state)
         assert_string_equal(ss_cluster_strget(c, t->mig_profile), "1g.5gb");
         assert_int_equal(t->mig_count, 2);
         assert_int_equal(t->req.gpu_count, 0);
-        assert_int_equal(c->pod_gpu_mask[p], 0);
+        assert_int_equal(c->pod_gpu_mask[p], 3); /* the first two 1g.5gb instances */
         ss_cluster_destroy(c);
     }
 }

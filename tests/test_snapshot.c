@@ -125,7 +125,7 @@ static ss_cluster_t *build(void)
     t.sel_count = 1;
     t.spread_begin = sp0, t.spread_count = 2, t.pterm_begin = pt0, t.pterm_count = 2;
     t.flags = SS_TF_CONTROLLER;
-    t.mig_profile = S("1g.10gb+me"), t.mig_count = 1;
+    t.mig_profile = S("3g.40gb"), t.mig_count = 1; /* web-0 holds n-a1's 3g.40gb@4 */
     ss_cluster_add_template(c, &t);
     t = (ss_template_t){0};
     t.req = (ss_request_t){.cpu_milli = 8000,
@@ -142,8 +142,8 @@ static ss_cluster_t *build(void)
     t.flags = SS_TF_PREEMPT_NEVER | SS_TF_DAEMONSET;
     ss_cluster_add_template(c, &t);
     int32_t grp = ss_cluster_add_group(c, S("train-gang"), 2, SS_TOPO_RACK, SS_TOPO_MODE_REQUIRED);
-    ss_cluster_add_pod(c, S("web-0"), S("default"), 0, 100, -1, 1, 0);
-    ss_cluster_add_pod(c, S("train-0"), S("ml"), 1, 1000, grp, 0, 3); /* on n-b0, GPUs 0,1 */
+    ss_cluster_add_pod(c, S("web-0"), S("default"), 0, 100, -1, 2, 2); /* MIG instance 1 */
+    ss_cluster_add_pod(c, S("train-0"), S("ml"), 1, 1000, grp, 0, 3);  /* on n-b0, GPUs 0,1 */
     ss_cluster_add_pod(c, S("web-1"), S("default"), 0, 100, -1, -1, 0);
     ss_cluster_add_pod(c, S("train-1"), S("ml"), 1, 1000, grp, -1, 0);
     ss_cluster_add_pod(c, S("train-2"), S("ml"), 1, -5, grp, -1, 0);
@@ -657,11 +657,11 @@ static void test_snapshot_read_newer_version(void **state)
     const char *path = write_good("v4.h5");
     hid_t f = open_rw(path);
     ss_error_t err = {{0}};
-    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 4, &err), 0);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 5, &err), 0);
     H5Fclose(f);
     char want[600];
     snprintf(want, sizeof want,
-             "%s: format_version 4 is newer than this shardsched supports (3); upgrade shardsched",
+             "%s: format_version 5 is newer than this shardsched supports (4); upgrade shardsched",
              path);
     ss_cluster_t *c = NULL;
     assert_int_equal(ss_snapshot_read(path, &c, &err), SS_EVERSION);
@@ -733,6 +733,11 @@ static void make_v2(const char *path)
         assert_true(H5Ldelete(f, v3_only[i], H5P_DEFAULT) >= 0);
     assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 2, &err), 0);
     H5Fclose(f);
+    char kind[32];
+    assert_int_equal(ss_snapshot_kind(path, kind, sizeof kind, &err), 0);
+    uint64_t none = 0; /* web-0 asked no MIG instance then */
+    if (!strcmp(kind, "cluster"))
+        patch(path, "/pods/gpu_mask", 0, H5T_NATIVE_UINT64, &none);
 }
 
 /* What a file without the version 3 datasets reads as: no GPU in MIG mode,
@@ -742,8 +747,40 @@ static void drop_mig(ss_cluster_t *c)
     for (int32_t g = 0; g < c->n_gpus; g++)
         c->gpu_mig_model[g] = c->gpu_mig_begin[g] = c->gpu_mig_count[g] = 0;
     c->n_mig_insts = 0;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->templates[c->pod_template[p]].mig_count > 0)
+            c->pod_gpu_mask[p] = 0;
     for (int32_t i = 0; i < c->n_templates; i++)
         c->templates[i].mig_profile = c->templates[i].mig_count = 0;
+}
+
+/* A version 3 file: running MIG pods held no mask (they take the first
+ * free instances of their profile) and bit 512 meant "not placed yet"
+ * (cleared); with too few free instances the read fails naming the pod. */
+static void test_snapshot_read_v3(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("v3.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    hid_t f = open_rw(path);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 3, &err), 0);
+    H5Fclose(f);
+    uint64_t none = 0;
+    int32_t bit = SS_RULE_MIG;
+    patch(path, "/pods/gpu_mask", 0, H5T_NATIVE_UINT64, &none);
+    patch(path, "/templates/unsupported", 0, H5T_NATIVE_INT32, &bit);
+    if (ss_snapshot_read(path, &r, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_int_equal(r->pod_gpu_mask[0], 2); /* 3g.40gb@4: n-a1's instance 1 (4g.40gb@0 is 0) */
+    assert_same_cluster(c, r);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+    int32_t four = 4; /* web-0 now asks four 3g.40gb: n-a1 has one */
+    patch(path, "/templates/mig_count", 0, H5T_NATIVE_INT32, &four);
+    expect_read_error(path, "pod default/web-0: runs on node n-a1 with 4 nvidia.com/mig-3g.40gb",
+                      NULL);
 }
 
 /* Turns a version 3 file into the version 1 file an older shardsched would
@@ -1013,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_read_v1),
         cmocka_unit_test(test_snapshot_read_v2_incomplete),
         cmocka_unit_test(test_snapshot_read_v2),
+        cmocka_unit_test(test_snapshot_read_v3),
         cmocka_unit_test(test_snapshot_read_bad_mig),
         cmocka_unit_test(test_placements_read_v1),
         cmocka_unit_test(test_placements_write_rejects_bad_order),

@@ -447,6 +447,57 @@ static void test_verify_gpu_whole_on_shared(void **state)
     assert_int_equal(gpu_share_case(1000, 100, 0x1), 1); /* fraction on a whole-used GPU */
 }
 
+/* ---- MIG instances (issue 15) ----
+ * n0's H100 80GB: 3g.40gb@0 (instance 0), 1g.10gb@4, @5, @6 (1, 2, 3);
+ * the running pod holds instance 1. Pending pods of `count` x `profile` go
+ * on n0 with masks m0 and m1 (m1 = 0: the second pod is not placed). */
+static int64_t mig_case(const char *profile, int32_t count, uint64_t m0, uint64_t m1)
+{
+    ss_cluster_t *c = ss_cluster_create();
+    assert_non_null(c);
+    S(c, "");
+    int32_t g = c->n_gpus;
+    assert_true(ss_cluster_add_gpu(c, S(c, "H100-80GB"), 1000) >= 0);
+    ss_mig_instance_t inst[4] = {
+        {S(c, "3g.40gb"), 0}, {S(c, "1g.10gb"), 4}, {S(c, "1g.10gb"), 5}, {S(c, "1g.10gb"), 6}};
+    assert_int_equal(ss_cluster_set_gpu_mig(c, g, S(c, "H100-80GB"), inst, 4), 0);
+    int32_t topo[4] = {S(c, "r1"), S(c, "z1"), S(c, "b1"), S(c, "k1")};
+    int32_t n =
+        ss_cluster_add_node(c, S(c, "n0"), topo, 4000, 8 * GiB, 110, NULL, false, 0, 0, 0, 0, g, 1);
+    int32_t one = tmpl(c, &(tmpl_spec_t){.cpu = 100});
+    c->templates[one].mig_profile = S(c, "1g.10gb");
+    c->templates[one].mig_count = 1;
+    int32_t mine = tmpl(c, &(tmpl_spec_t){.cpu = 100});
+    c->templates[mine].mig_profile = S(c, profile);
+    c->templates[mine].mig_count = count;
+    pod(c, "run", one, -1, n, 0x2);
+    pod(c, "p0", mine, -1, -1, 0);
+    pod(c, "p1", mine, -1, -1, 0);
+    ss_placements_t *p = plan(c);
+    put(p, 0, n, m0);
+    p->seq[0] = 0;
+    if (m1) {
+        put(p, 1, n, m1);
+        p->seq[1] = 1;
+    }
+    int64_t v = check(c, p, SS_VRULE_MIG);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+    return v;
+}
+
+static void test_verify_mig(void **state)
+{
+    (void)state;
+    assert_int_equal(mig_case("1g.10gb", 1, 0x4, 0x8), 0);
+    assert_int_equal(mig_case("1g.10gb", 1, 0x2, 0), 1);   /* the running pod's instance */
+    assert_int_equal(mig_case("1g.10gb", 1, 0x4, 0x4), 1); /* both pending pods on one */
+    assert_int_equal(mig_case("1g.10gb", 1, 0x1, 0), 1);   /* instance 0 is a 3g.40gb */
+    assert_int_equal(mig_case("1g.10gb", 2, 0x4, 0), 1);   /* one instance for two */
+    assert_int_equal(mig_case("1g.10gb", 1, 0x10, 0), 1);  /* n0 has 4 instances */
+    assert_int_equal(mig_case("3g.40gb", 1, 0x1, 0), 0);
+}
+
 /* ---- resources, counting running pods ---- */
 
 /* Node n0 (cpu 4000, mem 8 GiB, pods 3, fpga 2) runs one pod of `run`; two
@@ -867,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_verify_gpu_mask_wrong),
         cmocka_unit_test(test_verify_gpu_over_shared),
         cmocka_unit_test(test_verify_gpu_whole_on_shared),
+        cmocka_unit_test(test_verify_mig),
         cmocka_unit_test(test_verify_resources_count_running),
         cmocka_unit_test(test_verify_pods_overcommit),
         cmocka_unit_test(test_verify_gang_partly_placed),
