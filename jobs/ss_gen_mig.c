@@ -217,8 +217,9 @@ int ss_gen_mig_nodes(gen_t *g)
     free(r);
     if (rc < 0)
         return rc;
-    /* TODO(issue 15): ss_cluster_mig_assign_running(c, g->err) once it is in main */
-    return 0;
+    if ((rc = ss_cluster_mig_assign_running(c, g->err)) < 0)
+        ss_error_prefix(g->err, rc, "gen: running MIG pods (a bug)");
+    return rc;
 }
 
 /* The MIG request a pending GPU inference template of one GPU becomes (a
@@ -261,9 +262,8 @@ int ss_gen_mig_pending(gen_t *g, int32_t first_tmpl)
         t->req.gpu_milli = 0;
         t->mig_profile = id;
         t->mig_count = 1;
-        t->model_count = 0;            /* a profile instead of GPU models */
-        t->sel_count = 0;              /* gen's GPU templates select only nvidia.com/gpu.product */
-        t->unsupported |= SS_RULE_MIG; /* TODO(issue 15): drop once the engine places MIG pods */
+        t->model_count = 0; /* a profile instead of GPU models */
+        t->sel_count = 0;   /* gen's GPU templates select only nvidia.com/gpu.product */
     }
     return 0;
 }

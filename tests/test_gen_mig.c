@@ -99,7 +99,7 @@ static void test_mig_present(void **state)
     assert_true(nodes > 0 && half > 0 && half < nodes);
     assert_true(run > 0 && pend > 0);
     assert_true(profiles[1] > 0 && profiles[2] > 0 && profiles[3] > 0 && profiles[7] > 0);
-    /* running MIG pods sit on MIG nodes; at most one per instance of its profile */
+    /* running MIG pods sit on MIG nodes, each on its own instance of its profile */
     for (int32_t p = 0; p < c->n_pods; p++) {
         const ss_template_t *t = &c->templates[c->pod_template[p]];
         if (t->mig_count == 0 || c->pod_node[p] < 0)
@@ -114,6 +114,11 @@ static void test_mig_present(void **state)
             used += c->pod_node[q] == n &&
                     c->templates[c->pod_template[q]].mig_profile == t->mig_profile;
         assert_true(used <= have);
+        /* ss_cluster_mig_assign_running gave it one instance of its profile */
+        uint64_t m = c->pod_gpu_mask[p];
+        assert_int_equal(__builtin_popcountll(m), 1);
+        int32_t i = ss_cluster_node_mig_inst(c, n, __builtin_ctzll(m), NULL);
+        assert_int_equal(c->mig_insts[i].profile, t->mig_profile);
     }
     /* deterministic */
     ss_cluster_t *d = gen(SS_GEN_PROFILE_AI, SS_GEN_MIG_DEFAULT);
