@@ -138,9 +138,10 @@ static void make_mig(ss_replay_mig_t *m, int32_t n, int32_t i, const ss_mig_layo
 }
 
 /* Relayout's rule: of the maximal canonical layouts holding an instance of
- * profile p (media profiles left out), the one whose other instances serve
- * the most trace pods (sum over them of w[profile], the trace's MIG pods of
- * that profile); ties: fewer uncovered compute slices, then the first in
+ * profile p (media profiles left out), the one whose other instances are
+ * worth most, an instance being worth its compute slices x w[its profile]
+ * (the trace's MIG pods asking for that profile: size times how often pods
+ * want it); ties: fewer uncovered compute slices, then the first in
  * enumeration order. */
 static int choose_best(ss_replay_mig_t *m, const int64_t *w, ss_error_t *err)
 {
@@ -165,12 +166,15 @@ static int choose_best(ss_replay_mig_t *m, const int64_t *w, ss_error_t *err)
             continue;
         int uc, um;
         ss_mig_unused(md, &canon, &uc, &um);
-        int64_t v = 0;
-        for (int q = 0; q < NPROF; q++)
-            v += cnt[q] * w[q];
+        int64_t v = 0, own[NPROF];
+        for (int q = 0; q < NPROF; q++) {
+            own[q] = w[q] * md->profiles[q].compute;
+            v += cnt[q] * own[q];
+        }
         for (int p = 0; p < NPROF; p++)
-            if (cnt[p] > 0 && (v - w[p] > best_v[p] || (v - w[p] == best_v[p] && uc < best_u[p]))) {
-                best_v[p] = v - w[p];
+            if (cnt[p] > 0 &&
+                (v - own[p] > best_v[p] || (v - own[p] == best_v[p] && uc < best_u[p]))) {
+                best_v[p] = v - own[p];
                 best_u[p] = uc;
                 m->best[p] = canon;
             }
@@ -181,7 +185,8 @@ static int choose_best(ss_replay_mig_t *m, const int64_t *w, ss_error_t *err)
 
 /* Fixed modes: node n's GPUs go MIG when that brings the MIG nodes' GPU
  * count closer to share num/den of the GPUs so far (error diffusion in node
- * index order). */
+ * index order); all-1g: every MIG GPU 7 x 1g.10gb; half-3g: the MIG GPUs
+ * alternate 2 x 3g.40gb, 7 x 1g.10gb in GPU order, starting with 3g. */
 static void lay_fixed(ss_replay_mig_t *m, int64_t num, int64_t den)
 {
     ss_fgd_state_t *s = m->s;
@@ -199,11 +204,11 @@ static void lay_fixed(ss_replay_mig_t *m, int64_t num, int64_t den)
         cum += ng;
         if ((2 * mig + ng) * den >= 2 * cum * num)
             continue;
-        mig += ng;
-        for (int32_t i = 0; i < ng; i++) {
-            bool three = m->mode == SS_REPLAY_MIG_HALF_3G && (s->gpu_begin[n] + i) % 2 == 0;
+        for (int32_t i = 0; i < ng; i++) { /* half-3g: the 1st, 3rd, ... MIG GPU */
+            bool three = m->mode == SS_REPLAY_MIG_HALF_3G && (mig + i) % 2 == 0;
             make_mig(m, n, i, three ? &l3 : &l1);
         }
+        mig += ng;
     }
 }
 
