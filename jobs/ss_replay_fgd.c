@@ -375,7 +375,7 @@ int ss_replay_fgd_mig(const ss_cluster_t *c, const ss_fgd_opts_t *o, int mig_mod
                             o->policy ? o->policy : "");
     if (o->inflate_pct < 0 || o->inflate_pct > 10000)
         return ss_error_set(err, SS_EINVAL, "inflation %d%% out of range", o->inflate_pct);
-    if (mig_mode < SS_REPLAY_MIG_OFF || mig_mode > SS_REPLAY_MIG_RELAYOUT)
+    if (mig_mode < SS_REPLAY_MIG_OFF || mig_mode > SS_REPLAY_MIG_TRACE_MIX)
         return ss_error_set(err, SS_EINVAL, "unknown MIG mode %d", mig_mode);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -14,8 +14,8 @@
 #define MIG_VIEW_MAX 999     /* a MIG GPU never looks fully free */
 #define SEED_MIG 0x6d6967ull /* Random's own stream for MIG pods */
 
-const char *const ss_replay_mig_modes[] = {"off", "fixed:all-1g.10gb", "fixed:half-3g.40gb",
-                                           "relayout", NULL};
+const char *const ss_replay_mig_modes[] = {"off",      "fixed:all-1g.10gb", "fixed:half-3g.40gb",
+                                           "relayout", "fixed:trace-mix",   NULL};
 
 struct ss_replay_mig {
     ss_fgd_state_t *s;
@@ -137,57 +137,109 @@ static void make_mig(ss_replay_mig_t *m, int32_t n, int32_t i, const ss_mig_layo
     set_view(m, n, i, gpu_view(m, g));
 }
 
-/* Relayout's rule: of the maximal canonical layouts holding an instance of
- * profile p (media profiles left out), the one whose other instances are
- * worth most, an instance being worth its compute slices x w[its profile]
- * (the trace's MIG pods asking for that profile: size times how often pods
- * want it); ties: fewer uncovered compute slices, then the first in
- * enumeration order. */
-static int choose_best(ss_replay_mig_t *m, const int64_t *w, ss_error_t *err)
+/* A maximal canonical layout of A100-80GB without media profiles. */
+typedef struct {
+    ss_mig_layout_t l;
+    int32_t cnt[NPROF];
+    int uncovered; /* compute slices no instance covers */
+} cand_t;
+
+/* The candidates in enumeration order into c (SS_MIG_MAX_LAYOUTS); their
+ * count. */
+static int candidates(const ss_mig_model_t *md, cand_t *c, ss_mig_layout_t *all)
 {
-    const ss_mig_model_t *md = m->model;
-    ss_mig_layout_t *all = malloc(SS_MIG_MAX_LAYOUTS * sizeof *all);
-    if (!all)
-        return ss_error_set(err, SS_ENOMEM, "mig replay: out of memory");
-    int nl = ss_mig_enumerate(md, true, all, SS_MIG_MAX_LAYOUTS);
-    int64_t best_v[NPROF];
-    int best_u[NPROF];
-    for (int p = 0; p < NPROF; p++)
-        best_v[p] = -1, best_u[p] = 0;
+    int nl = ss_mig_enumerate(md, true, all, SS_MIG_MAX_LAYOUTS), nc = 0;
     for (int k = 0; k < nl; k++) {
-        int32_t cnt[SS_MIG_MAX_PROFILES] = {0};
+        cand_t x = {.cnt = {0}};
         bool media = false;
         for (int i = 0; i < all[k].n; i++) {
-            cnt[all[k].inst[i].profile]++;
+            x.cnt[all[k].inst[i].profile]++;
             media |= md->profiles[all[k].inst[i].profile].media != 0;
         }
-        ss_mig_layout_t canon;
-        if (media || ss_mig_canonical(md, cnt, &canon, NULL))
+        int um;
+        if (media || ss_mig_canonical(md, x.cnt, &x.l, NULL))
             continue;
-        int uc, um;
-        ss_mig_unused(md, &canon, &uc, &um);
-        int64_t v = 0, own[NPROF];
-        for (int q = 0; q < NPROF; q++) {
-            own[q] = w[q] * md->profiles[q].compute;
-            v += cnt[q] * own[q];
-        }
-        for (int p = 0; p < NPROF; p++)
-            if (cnt[p] > 0 &&
-                (v - own[p] > best_v[p] || (v - own[p] == best_v[p] && uc < best_u[p]))) {
-                best_v[p] = v - own[p];
-                best_u[p] = uc;
-                m->best[p] = canon;
-            }
+        ss_mig_unused(md, &x.l, &x.uncovered, &um);
+        c[nc++] = x;
     }
-    free(all);
-    return 0;
+    return nc;
 }
 
-/* Fixed modes: node n's GPUs go MIG when that brings the MIG nodes' GPU
- * count closer to share num/den of the GPUs so far (error diffusion in node
- * index order); all-1g: every MIG GPU 7 x 1g.10gb; half-3g: the MIG GPUs
- * alternate 2 x 3g.40gb, 7 x 1g.10gb in GPU order, starting with 3g. */
-static void lay_fixed(ss_replay_mig_t *m, int64_t num, int64_t den)
+/* Relayout's rule: of the candidates holding an instance of profile p, the
+ * one whose other instances are worth most, an instance being worth its
+ * compute slices x w[its profile] (the trace's MIG pods asking for that
+ * profile: size times how often pods want it); ties: fewer uncovered
+ * compute slices, then the first in enumeration order. */
+static void choose_best(ss_replay_mig_t *m, const cand_t *c, int nc, const int64_t *w)
+{
+    int64_t best_v[NPROF], own[NPROF];
+    int best_u[NPROF];
+    for (int q = 0; q < NPROF; q++) {
+        best_v[q] = -1, best_u[q] = 0;
+        own[q] = w[q] * m->model->profiles[q].compute;
+    }
+    for (int k = 0; k < nc; k++) {
+        int64_t v = 0;
+        for (int q = 0; q < NPROF; q++)
+            v += c[k].cnt[q] * own[q];
+        for (int p = 0; p < NPROF; p++)
+            if (c[k].cnt[p] > 0 && (v - own[p] > best_v[p] ||
+                                    (v - own[p] == best_v[p] && c[k].uncovered < best_u[p]))) {
+                best_v[p] = v - own[p];
+                best_u[p] = c[k].uncovered;
+                m->best[p] = c[k].l;
+            }
+    }
+}
+
+/* trace-mix: the candidate that serves most of what the trace's mix still
+ * lacks. Profile q should get w[q] x n_mig / W instances (W = the GPUs all
+ * MIG pods fill, sum w[q] x compute[q] / 7) and has got sup[q]; a layout is
+ * worth sum compute[q] x min(its q instances, the shortfall), in units of
+ * 1 / (7 W); ties: fewer uncovered compute slices, then enumeration order.
+ * Adds the choice to sup. */
+static const ss_mig_layout_t *mix_layout(const ss_replay_mig_t *m, const cand_t *c, int nc,
+                                         const int64_t *w, int64_t n_mig, int64_t *sup)
+{
+    int64_t w7 = 0, best_v = -1;
+    int best = 0;
+    for (int q = 0; q < NPROF; q++)
+        w7 += w[q] * m->model->profiles[q].compute;
+    for (int k = 0; k < nc; k++) {
+        int64_t v = 0;
+        for (int q = 0; q < NPROF; q++) {
+            int64_t lack = w[q] * n_mig * 7 - sup[q] * w7, have = c[k].cnt[q] * w7;
+            v += m->model->profiles[q].compute * (lack <= 0 ? 0 : have < lack ? have : lack);
+        }
+        if (v > best_v || (v == best_v && c[k].uncovered < c[best].uncovered)) {
+            best_v = v;
+            best = k;
+        }
+    }
+    for (int q = 0; q < NPROF; q++)
+        sup[q] += c[best].cnt[q];
+    return &c[best].l;
+}
+
+/* Whether node n's GPUs go MIG in a fixed mode: when that brings the MIG
+ * GPUs closer to share num/den of the GPUs so far (error diffusion in node
+ * order; *cum and *mig: GPUs so far, MIG GPUs so far, updated). */
+static bool node_goes_mig(int32_t ng, int64_t num, int64_t den, int64_t *cum, int64_t *mig)
+{
+    if (ng == 0 || den <= 0)
+        return false;
+    *cum += ng;
+    if ((2 * *mig + ng) * den >= 2 * *cum * num)
+        return false;
+    *mig += ng;
+    return true;
+}
+
+/* Fixed modes: the nodes node_goes_mig picks; all-1g: every MIG GPU 7 x
+ * 1g.10gb; half-3g: the MIG GPUs alternate 2 x 3g.40gb, 7 x 1g.10gb in GPU
+ * order, starting with 3g; trace-mix: mix_layout in GPU order. */
+static void lay_fixed(ss_replay_mig_t *m, int64_t num, int64_t den, const cand_t *c, int nc,
+                      const int64_t *w)
 {
     ss_fgd_state_t *s = m->s;
     int32_t c1[NPROF] = {0}, c3[NPROF] = {0};
@@ -196,35 +248,56 @@ static void lay_fixed(ss_replay_mig_t *m, int64_t num, int64_t den)
     c3[ss_mig_find_profile(m->model, "3g.40gb")] = 2;
     ss_mig_canonical(m->model, c1, &l1, NULL);
     ss_mig_canonical(m->model, c3, &l3, NULL);
-    int64_t cum = 0, mig = 0;
-    for (int32_t n = 0; n < s->n_nodes && den > 0; n++) {
-        int32_t ng = s->ngpu[n];
-        if (ng == 0)
+    int64_t cum = 0, n_mig = 0, k = 0, sup[NPROF] = {0};
+    for (int32_t n = 0; n < s->n_nodes; n++) /* first pass: how many */
+        node_goes_mig(s->ngpu[n], num, den, &cum, &n_mig);
+    int64_t cum2 = 0, mig2 = 0;
+    for (int32_t n = 0; n < s->n_nodes; n++) {
+        if (!node_goes_mig(s->ngpu[n], num, den, &cum2, &mig2))
             continue;
-        cum += ng;
-        if ((2 * mig + ng) * den >= 2 * cum * num)
-            continue;
-        for (int32_t i = 0; i < ng; i++) { /* half-3g: the 1st, 3rd, ... MIG GPU */
-            bool three = m->mode == SS_REPLAY_MIG_HALF_3G && (mig + i) % 2 == 0;
-            make_mig(m, n, i, three ? &l3 : &l1);
+        for (int32_t i = 0; i < s->ngpu[n]; i++, k++) {
+            const ss_mig_layout_t *l = &l1;
+            if (m->mode == SS_REPLAY_MIG_HALF_3G && k % 2 == 0)
+                l = &l3;
+            else if (m->mode == SS_REPLAY_MIG_TRACE_MIX)
+                l = mix_layout(m, c, nc, w, n_mig, sup);
+            make_mig(m, n, i, l);
         }
-        mig += ng;
     }
 }
 
+/* The trace's MIG pods per profile (w), and the share of GPUs the fixed
+ * modes lay out: the MIG pods' share of the trace's GPU milli (all-1g,
+ * half-3g), or, for trace-mix, their instances' share (compute / 7 each)
+ * next to the whole-GPU pods' GPUs. */
 static int setup(ss_replay_mig_t *m, const ss_fgd_pod_t *orig, int32_t n, ss_error_t *err)
 {
-    int64_t w[NPROF] = {0}, frac = 0, total = 0;
+    int64_t w[NPROF] = {0}, frac = 0, total = 0, inst7 = 0;
     for (int32_t i = 0; i < n; i++) {
         total += (int64_t)orig[i].num_gpu * orig[i].milli;
         if (ss_replay_mig_pod(&orig[i])) {
-            w[ss_replay_mig_profile(orig[i].milli)]++;
+            int q = ss_replay_mig_profile(orig[i].milli);
+            w[q]++;
             frac += orig[i].milli;
+            inst7 += m->model->profiles[q].compute * SS_GPU_MILLI;
         }
     }
+    cand_t *c = malloc(SS_MIG_MAX_LAYOUTS * sizeof *c);
+    ss_mig_layout_t *all = malloc(SS_MIG_MAX_LAYOUTS * sizeof *all);
+    if (!c || !all) {
+        free(c);
+        free(all);
+        return ss_error_set(err, SS_ENOMEM, "mig replay: out of memory");
+    }
+    int nc = candidates(m->model, c, all);
     if (m->mode == SS_REPLAY_MIG_RELAYOUT)
-        return choose_best(m, w, err);
-    lay_fixed(m, frac, total);
+        choose_best(m, c, nc, w);
+    else if (m->mode == SS_REPLAY_MIG_TRACE_MIX)
+        lay_fixed(m, inst7, inst7 + 7 * (total - frac), c, nc, w);
+    else
+        lay_fixed(m, frac, total, c, nc, w);
+    free(c);
+    free(all);
     return 0;
 }
 
@@ -233,7 +306,7 @@ int ss_replay_mig_create(ss_fgd_state_t *s, int mode, const ss_fgd_pod_t *orig, 
                          ss_replay_mig_t **out, ss_error_t *err)
 {
     *out = NULL;
-    if (mode <= SS_REPLAY_MIG_OFF || mode > SS_REPLAY_MIG_RELAYOUT)
+    if (mode <= SS_REPLAY_MIG_OFF || mode > SS_REPLAY_MIG_TRACE_MIX)
         return ss_error_set(err, SS_EINVAL, "mig replay: unknown mode %d", mode);
     ss_replay_mig_t *m = calloc(1, sizeof *m);
     size_t ng =

@@ -27,13 +27,15 @@
 
 enum ss_replay_mig_mode {
     SS_REPLAY_MIG_OFF = 0,
-    SS_REPLAY_MIG_ALL_1G = 1,   /* fixed: the MIG nodes' GPUs all-1g.10gb */
-    SS_REPLAY_MIG_HALF_3G = 2,  /* fixed: even GPU records all-3g.40gb, odd all-1g.10gb */
-    SS_REPLAY_MIG_RELAYOUT = 3, /* idle GPUs get a new layout on demand */
+    SS_REPLAY_MIG_ALL_1G = 1,    /* fixed: the MIG nodes' GPUs all-1g.10gb */
+    SS_REPLAY_MIG_HALF_3G = 2,   /* fixed: even GPU records all-3g.40gb, odd all-1g.10gb */
+    SS_REPLAY_MIG_RELAYOUT = 3,  /* idle GPUs get a new layout on demand */
+    SS_REPLAY_MIG_TRACE_MIX = 4, /* fixed: layouts matching the trace's profile mix */
 };
 
-/* "off", "fixed:all-1g.10gb", "fixed:half-3g.40gb", "relayout", NULL (the
- * option's choices, indexed by ss_replay_mig_mode). */
+/* "off", "fixed:all-1g.10gb", "fixed:half-3g.40gb", "relayout",
+ * "fixed:trace-mix", NULL (the option's choices, indexed by
+ * ss_replay_mig_mode). */
 extern const char *const ss_replay_mig_modes[];
 
 /* The smallest profile of A100-80GB (by memory slices, then compute slices,

@@ -25,7 +25,7 @@ if h5dump -H off.h5 | grep -q 'unused_compute_slices\|"mig"'; then
   echo "--mig off wrote MIG columns" >&2; exit 1
 fi
 
-for mode in fixed:all-1g.10gb fixed:half-3g.40gb relayout; do
+for mode in fixed:all-1g.10gb fixed:half-3g.40gb fixed:trace-mix relayout; do
   f=${mode//[:.]/-}
   for n in 1 2; do
     run "$n" "$bin" replay -i trace.h5 -o "m-$f-$n.h5" --policy fgd --seed 43 -q --mig "$mode" \

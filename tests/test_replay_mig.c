@@ -227,6 +227,30 @@ static void test_ss_replay_mig_fixed_layouts(void **state)
     ss_cluster_destroy(c);
 }
 
+static void test_ss_replay_mig_trace_mix(void **state)
+{
+    (void)state;
+    const int32_t req[][2] = {{1, 300}};
+    ss_cluster_t *c = cluster(2, 1, 1, req);
+    int32_t rank[2] = {0, 1};
+    ss_fgd_state_t *s;
+    assert_int_equal(ss_fgd_state_create(c, &s, NULL), 0);
+    /* one 4g pod, three 3g pods, no whole-GPU pod: both GPUs go MIG; the
+     * mix wants 2 x 1 x 7 / 13 = 1.08 4g and 3.2 3g instances: GPU 0 gets
+     * 4g + 3g (worth 4 x 1.0 + 3 x 1.0 against 3g + 3g's 3 x 2.0), GPU 1
+     * 3g + 3g (4 x 0.08 + 3 x 1.0 against 3 x 2.0) */
+    ss_fgd_pod_t tr[] = {pod(1, 500, 0), pod(1, 300, 1), pod(1, 300, 1), pod(1, 350, 1)};
+    ss_replay_mig_t *m = make(s, SS_REPLAY_MIG_TRACE_MIX, tr, 4, rank);
+    assert_int_equal(s->gpu_free[0], 571 + 428);
+    assert_int_equal(s->gpu_free[1], 428 + 428);
+    unused_is(m, 4 + 3 + 1 + 6, 4 + 4 + 8, 2);
+    assert_int_equal(ss_replay_mig_place(m, &tr[0]), 0);
+    assert_int_equal(ss_replay_mig_place(m, &tr[0]), -1); /* no second 4g, no relayout */
+    ss_replay_mig_destroy(m);
+    ss_fgd_state_destroy(s);
+    ss_cluster_destroy(c);
+}
+
 static void same_result(const ss_fgd_result_t *a, const ss_fgd_result_t *b)
 {
     assert_int_equal(a->n, b->n);
@@ -244,13 +268,13 @@ static void test_ss_replay_mig_driver(void **state)
     const char *pols[] = {"fgd", "bestfit", "random"};
     for (int pi = 0; pi < 3; pi++) {
         ss_fgd_opts_t o = {pols[pi], 5, 130, NULL};
-        ss_fgd_result_t *off, *plain, *r[4];
+        ss_fgd_result_t *off, *plain, *r[5];
         assert_int_equal(ss_replay_fgd(c, &o, &plain, NULL), 0);
         assert_int_equal(ss_replay_fgd_mig(c, &o, SS_REPLAY_MIG_OFF, &off, NULL), 0);
         same_result(plain, off);
         assert_null(off->unused_compute);
         assert_int_equal(off->mig, 0);
-        for (int mode = 1; mode <= 3; mode++) {
+        for (int mode = 1; mode <= 4; mode++) {
             ss_fgd_result_t *again;
             assert_int_equal(ss_replay_fgd_mig(c, &o, mode, &r[mode], NULL), 0);
             assert_int_equal(ss_replay_fgd_mig(c, &o, mode, &again, NULL), 0);
@@ -270,7 +294,7 @@ static void test_ss_replay_mig_driver(void **state)
         /* relayout starts with no MIG GPU and lays out one per new layout */
         assert_int_equal(r[3]->mig_gpus[r[3]->n - 1], (int32_t)r[3]->relayouts);
         assert_true(r[3]->relayouts > 0);
-        for (int mode = 1; mode <= 3; mode++)
+        for (int mode = 1; mode <= 4; mode++)
             ss_fgd_result_destroy(r[mode]);
         ss_fgd_result_destroy(off);
         ss_fgd_result_destroy(plain);
@@ -289,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_ss_replay_mig_relayout_rule),
         cmocka_unit_test(test_ss_replay_mig_relayout_unused),
         cmocka_unit_test(test_ss_replay_mig_fixed_layouts),
+        cmocka_unit_test(test_ss_replay_mig_trace_mix),
         cmocka_unit_test(test_ss_replay_mig_driver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
