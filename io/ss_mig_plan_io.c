@@ -17,49 +17,71 @@
 #define G "/mig_relayout"
 #define NAME_MAX_BYTES 64 /* model and profile names are short */
 
-int ss_mig_plan_write(hid_t f, const char *fname, const ss_placements_t *p, ss_error_t *err)
+void ss_mig_plan_cols_free(ss_mig_plan_cols_t *k)
 {
-    int32_t n = p->n_relayout, m = 0;
-    if (n <= 0)
-        return 0;
+    free(k->model);
+    free(k->inst_begin);
+    free(k->inst_count);
+    free(k->inst_profile);
+    free(k->inst_start);
+    memset(k, 0, sizeof *k);
+}
+
+int ss_mig_plan_cols(const char *fname, const ss_placements_t *p, ss_mig_plan_cols_t *k,
+                     ss_error_t *err)
+{
+    memset(k, 0, sizeof *k);
     int rc = ss_mig_relayout_check(NULL, p, err);
     if (rc < 0)
         return ss_error_prefix(err, rc, "%s: " G, fname);
+    int32_t n = p->n_relayout, m = 0;
     for (int32_t i = 0; i < n; i++)
         m += p->relayout[i].n;
-    int32_t *begin = malloc((size_t)n * sizeof *begin), *count = malloc((size_t)n * sizeof *count);
-    int32_t *start = malloc((size_t)(m ? m : 1) * sizeof *start);
-    const char **model = malloc((size_t)n * sizeof *model);
-    const char **prof = malloc((size_t)(m ? m : 1) * sizeof *prof);
-    if (!begin || !count || !start || !model || !prof) {
-        rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory writing " G, fname);
-        goto done;
+    size_t nn = n ? (size_t)n : 1, mm = m ? (size_t)m : 1;
+    k->n = n;
+    k->m = m;
+    k->gpu = p->relayout_gpu;
+    k->model = malloc(nn * sizeof *k->model);
+    k->inst_begin = malloc(nn * sizeof *k->inst_begin);
+    k->inst_count = malloc(nn * sizeof *k->inst_count);
+    k->inst_profile = malloc(mm * sizeof *k->inst_profile);
+    k->inst_start = malloc(mm * sizeof *k->inst_start);
+    if (!k->model || !k->inst_begin || !k->inst_count || !k->inst_profile || !k->inst_start) {
+        ss_mig_plan_cols_free(k);
+        return ss_error_set(err, SS_ENOMEM, "%s: out of memory writing " G, fname);
     }
     for (int32_t i = 0, at = 0; i < n; i++) {
-        const ss_mig_model_t *mm = ss_mig_model(p->relayout_model[i]);
-        model[i] = mm ? mm->name : "";
-        begin[i] = at;
-        count[i] = p->relayout[i].n;
-        for (int k = 0; k < p->relayout[i].n; k++, at++) {
-            prof[at] = mm->profiles[p->relayout[i].inst[k].profile].name;
-            start[at] = p->relayout[i].inst[k].start;
+        const ss_mig_model_t *mdl = ss_mig_model(p->relayout_model[i]);
+        k->model[i] = mdl ? mdl->name : "";
+        k->inst_begin[i] = at;
+        k->inst_count[i] = p->relayout[i].n;
+        for (int q = 0; q < p->relayout[i].n; q++, at++) {
+            k->inst_profile[at] = mdl->profiles[p->relayout[i].inst[q].profile].name;
+            k->inst_start[at] = p->relayout[i].inst[q].start;
         }
     }
-    hsize_t hn = (hsize_t)n, hm = (hsize_t)m;
-    if ((rc = ss_h5_group(f, fname, G, err)) < 0 ||
-        (rc = ss_h5_col_write(f, fname, G "/gpu", SS_H5_I32, 1, hn, 0, p->relayout_gpu, err)) < 0 ||
-        (rc = ss_h5_strcol_write(f, fname, G "/model", model, hn, err)) < 0 ||
-        (rc = ss_h5_col_write(f, fname, G "/inst_begin", SS_H5_I32, 1, hn, 0, begin, err)) < 0 ||
-        (rc = ss_h5_col_write(f, fname, G "/inst_count", SS_H5_I32, 1, hn, 0, count, err)) < 0 ||
-        (rc = ss_h5_strcol_write(f, fname, G "/inst_profile", prof, hm, err)) < 0)
-        goto done;
-    rc = ss_h5_col_write(f, fname, G "/inst_start", SS_H5_I32, 1, hm, 0, start, err);
-done:
-    free(begin);
-    free(count);
-    free(start);
-    free(model);
-    free(prof);
+    return 0;
+}
+
+int ss_mig_plan_write(hid_t f, const char *fname, const ss_placements_t *p, ss_error_t *err)
+{
+    if (p->n_relayout <= 0)
+        return 0;
+    ss_mig_plan_cols_t k;
+    int rc = ss_mig_plan_cols(fname, p, &k, err);
+    if (rc < 0)
+        return rc;
+    hsize_t hn = (hsize_t)k.n, hm = (hsize_t)k.m;
+    if ((rc = ss_h5_group(f, fname, G, err)) == 0 &&
+        (rc = ss_h5_col_write(f, fname, G "/gpu", SS_H5_I32, 1, hn, 0, k.gpu, err)) == 0 &&
+        (rc = ss_h5_strcol_write(f, fname, G "/model", k.model, hn, err)) == 0 &&
+        (rc = ss_h5_col_write(f, fname, G "/inst_begin", SS_H5_I32, 1, hn, 0, k.inst_begin, err)) ==
+            0 &&
+        (rc = ss_h5_col_write(f, fname, G "/inst_count", SS_H5_I32, 1, hn, 0, k.inst_count, err)) ==
+            0 &&
+        (rc = ss_h5_strcol_write(f, fname, G "/inst_profile", k.inst_profile, hm, err)) == 0)
+        rc = ss_h5_col_write(f, fname, G "/inst_start", SS_H5_I32, 1, hm, 0, k.inst_start, err);
+    ss_mig_plan_cols_free(&k);
     return rc;
 }
 

@@ -11,6 +11,25 @@
 #include "ss_error.h"
 #include "ss_placements.h"
 
+/* The /mig_relayout columns of p, flat (for the serial writer here and the
+ * collective one, io/ss_snapshot_mpi.c): n rows of gpu (p->relayout_gpu,
+ * borrowed), model, inst_begin, inst_count; m rows of inst_profile,
+ * inst_start. Strings are borrowed from the ss_mig table. */
+typedef struct {
+    int32_t n, m;
+    const int32_t *gpu;
+    const char **model;
+    int32_t *inst_begin, *inst_count;
+    const char **inst_profile;
+    int32_t *inst_start;
+} ss_mig_plan_cols_t;
+
+/* Fills cols from p (checked first: ss_mig_relayout_check without a
+ * cluster). Returns 0, SS_EINVAL (err names fname) or SS_ENOMEM. */
+int ss_mig_plan_cols(const char *fname, const ss_placements_t *p, ss_mig_plan_cols_t *cols,
+                     ss_error_t *err);
+void ss_mig_plan_cols_free(ss_mig_plan_cols_t *cols);
+
 /* Writes /mig_relayout (gpu, model, inst_begin, inst_count, inst_profile,
  * inst_start) when p->n_relayout > 0; nothing otherwise. The rows must pass
  * ss_mig_relayout_check (without a cluster). Returns 0 or a negative code. */
