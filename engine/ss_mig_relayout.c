@@ -176,6 +176,72 @@ static int check_on_cluster(const ss_cluster_t *c, const ss_placements_t *p, con
     return 0;
 }
 
+int32_t ss_mig_relayout_node_instances(const ss_cluster_t *c, const ss_placements_t *p,
+                                       int32_t node)
+{
+    return node_instances(c, p, node);
+}
+
+/* Marks the GPUs of one pod on node busy: mask names GPUs (a GPU pod) or
+ * instances (a MIG pod of profile string id mig_profile). */
+static int mark_pod(const ss_cluster_t *c, int32_t node, const ss_template_t *t, uint64_t mask,
+                    uint8_t *busy)
+{
+    int32_t b = c->node_gpu_begin[node], k = c->node_gpu_count[node], at = 0;
+    if (t->mig_count <= 0) {
+        for (int32_t j = 0; j < k && j < 64; j++)
+            if (mask >> j & 1u)
+                busy[b + j] = 1;
+        return k >= 64 || !(mask >> k) ? 0 : -1;
+    }
+    for (int32_t j = 0; j < k; j++) {
+        int32_t n = c->gpu_mig_count[b + j];
+        bool has = false;
+        for (int32_t i = 0; i < n; i++, at++) {
+            has |= c->mig_insts[c->gpu_mig_begin[b + j] + i].profile == t->mig_profile;
+            if (at < 64 && (mask >> at & 1u))
+                busy[b + j] = 1;
+        }
+        if (!mask && has) /* no instance assigned yet: any may be the pod's */
+            busy[b + j] = 1;
+    }
+    return at >= 64 || !(mask >> at) ? 0 : -1;
+}
+
+int ss_mig_relayout_busy(const ss_cluster_t *c, const ss_placements_t *pass1, uint8_t *busy,
+                         ss_error_t *err)
+{
+    for (int32_t i = 0; i < c->n_pods; i++) {
+        int32_t node = c->pod_node[i];
+        const ss_template_t *t = &c->templates[c->pod_template[i]];
+        if (node >= 0 && mark_pod(c, node, t, c->pod_gpu_mask[i], busy) < 0)
+            return ss_error_set(err, SS_EINVAL,
+                                "re-layout: running pod %s/%s: its GPU mask names a %s node %s "
+                                "lacks",
+                                ss_cluster_strget(c, c->pod_ns[i]),
+                                ss_cluster_strget(c, c->pod_name[i]),
+                                t->mig_count > 0 ? "MIG instance" : "GPU",
+                                ss_cluster_strget(c, c->node_name[node]));
+    }
+    for (int32_t r = 0; pass1 && r < pass1->n; r++) {
+        int32_t node = pass1->node[r], pod = pass1->pod[r];
+        if (node < 0 || pod < 0 || pod >= c->n_pods)
+            continue;
+        const ss_template_t *t = &c->templates[c->pod_template[pod]];
+        if (t->mig_count > 0 && !pass1->gpu_mask[r])
+            continue; /* a placed MIG pod always holds instances; nothing to mark */
+        if (mark_pod(c, node, t, pass1->gpu_mask[r], busy) < 0)
+            return ss_error_set(err, SS_EINVAL,
+                                "re-layout: placement row %d (pod %s/%s): its GPU mask names a "
+                                "%s node %s lacks",
+                                (int)r, ss_cluster_strget(c, c->pod_ns[pod]),
+                                ss_cluster_strget(c, c->pod_name[pod]),
+                                t->mig_count > 0 ? "MIG instance" : "GPU",
+                                ss_cluster_strget(c, c->node_name[node]));
+    }
+    return 0;
+}
+
 int ss_mig_relayout_check(const ss_cluster_t *c, const ss_placements_t *p, ss_error_t *err)
 {
     char why[200];
@@ -201,13 +267,16 @@ int ss_mig_relayout_check(const ss_cluster_t *c, const ss_placements_t *p, ss_er
 
 int ss_mig_relayout_apply(ss_cluster_t *c, const ss_placements_t *p, ss_error_t *err)
 {
+    uint64_t *masks = NULL;
     int rc = ss_mig_relayout_check(c, p, err);
-    if (rc < 0)
+    if (rc < 0 || (rc = ss_mig_relayout_running_masks(c, p, &masks, err)) < 0)
         return rc;
     int32_t old = c->n_mig_insts, total = 0;
     int32_t *model_sid = malloc((size_t)(p->n_relayout ? p->n_relayout : 1) * sizeof *model_sid);
-    if (!model_sid)
+    if (!model_sid) {
+        free(masks);
         return ss_error_set(err, SS_ENOMEM, "re-layout: out of memory");
+    }
     for (int32_t i = 0; i < p->n_relayout; i++) { /* intern, then append, then switch */
         const ss_mig_model_t *m = ss_mig_model(p->relayout_model[i]);
         model_sid[i] = m ? ss_cluster_str(c, m->name) : 0;
@@ -217,6 +286,7 @@ int ss_mig_relayout_apply(ss_cluster_t *c, const ss_placements_t *p, ss_error_t 
             if (sid < 0 || model_sid[i] < 0 || ss_cluster_add_mig_instance(c, sid, x->start) < 0) {
                 c->n_mig_insts = old;
                 free(model_sid);
+                free(masks);
                 return ss_error_set(err, SS_ENOMEM, "re-layout: out of memory for MIG instances");
             }
         }
@@ -228,7 +298,9 @@ int ss_mig_relayout_apply(ss_cluster_t *c, const ss_placements_t *p, ss_error_t 
         c->gpu_mig_count[g] = n;
         total += n;
     }
+    memcpy(c->pod_gpu_mask, masks, (size_t)c->n_pods * sizeof *masks);
     free(model_sid);
+    free(masks);
     return 0;
 }
 

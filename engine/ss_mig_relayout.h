@@ -51,6 +51,24 @@ typedef struct {
     int32_t n_demand;
 } ss_relayout_input_t;
 
+/* The busy flags choose() needs, from the cluster and the first pass:
+ * busy[g] (c->n_gpus entries, set here, not cleared) = 1 for every GPU
+ * holding a running pod (c->pod_node, c->pod_gpu_mask) or a placed row of
+ * pass1 (may be NULL). A GPU pod's mask names GPUs, a MIG pod's names the
+ * node's MIG instances (node-local: the node's GPUs in order, each GPU's
+ * instances in order); a running MIG pod whose mask is still 0 (no
+ * instance assigned) makes every GPU of its node with an instance of its
+ * profile busy. Returns 0 or SS_EINVAL (a mask naming what the node lacks;
+ * err names the pod and node). */
+int ss_mig_relayout_busy(const ss_cluster_t *c, const ss_placements_t *pass1, uint8_t *busy,
+                         ss_error_t *err);
+
+/* MIG instances of node after p's re-layouts (p may be NULL: now). The
+ * bound of a MIG pod's mask on that node, for checks of placements that
+ * carry re-layouts. */
+int32_t ss_mig_relayout_node_instances(const ss_cluster_t *c, const ss_placements_t *p,
+                                       int32_t node);
+
 /* Chooses new layouts for idle GPUs of MIG-capable models so that the
  * demand is served with the fewest GPUs re-laid-out, then the fewest
  * unused slices (the rule: docs/mig.md "Re-layout"; a greedy over nodes in
@@ -75,11 +93,38 @@ int ss_mig_relayout_check(const ss_cluster_t *c, const ss_placements_t *p, ss_er
 /* Rewrites the layouts of the GPUs p->relayout_gpu[] in c: their new
  * instances are appended to c->mig_insts, gpu_mig_model becomes the string
  * id of the model's name, or 0 for MIG disabled (a whole GPU again).
- * Instances of other GPUs are untouched (their ranges stay). Checks first
- * (ss_mig_relayout_check) and changes nothing on error (strings it interned
+ * Instances of other GPUs are untouched (their ranges stay), and the masks
+ * of running MIG pods on the nodes are renumbered to the new node-local
+ * instance order (a mask of 0, not assigned yet, stays 0). Checks first
+ * (ss_mig_relayout_check; and no running pod may hold a GPU p changes) and
+ * changes nothing on error (strings it interned
  * before running out of memory may stay in the table). Returns 0,
  * SS_EINVAL or SS_ENOMEM. */
 int ss_mig_relayout_apply(ss_cluster_t *c, const ss_placements_t *p, ss_error_t *err);
+
+/* Undoing a re-layout after the second pass: what the re-laid-out GPUs
+ * were (per row of p: gpu_mig_model, gpu_mig_begin, gpu_mig_count). */
+typedef struct {
+    int32_t n;
+    int32_t *model, *begin, *count;
+} ss_mig_relayout_saved_t;
+
+/* Saves the GPUs p re-lays out, before ss_mig_relayout_apply(c, p).
+ * Returns 0, SS_EINVAL or SS_ENOMEM. */
+int ss_mig_relayout_save(const ss_cluster_t *c, const ss_placements_t *p,
+                         ss_mig_relayout_saved_t *s, ss_error_t *err);
+void ss_mig_relayout_saved_free(ss_mig_relayout_saved_t *s);
+
+/* After the second pass: c is the applied cluster, s what
+ * ss_mig_relayout_save saved, p the second pass's placements carrying the
+ * re-layout rows. Drops the rows no placed pod of p holds (a new instance,
+ * or the GPU for a GPU pod): those GPUs get their old layout back in c, and
+ * the MIG masks of p's placed rows and of c's running pods on their nodes
+ * are renumbered, so p stays valid for c without a third pass. *dropped
+ * (may be NULL): rows dropped. Returns 0, SS_EINVAL or SS_ENOMEM; nothing
+ * changes on error. */
+int ss_mig_relayout_prune(ss_cluster_t *c, const ss_mig_relayout_saved_t *s, ss_placements_t *p,
+                          int32_t *dropped, ss_error_t *err);
 
 /* The mig-parted config entry re-laid-out node needs: "shardsched-" and 16
  * hex digits of a hash of the node's whole per-GPU layout list after the

@@ -24,4 +24,15 @@ bool ss_mig_layout_is_canonical(const ss_mig_model_t *m, const ss_mig_layout_t *
 /* [c->n_gpus] node of each GPU record (-1: none), malloc'd; NULL: no memory. */
 int32_t *ss_mig_gpu_nodes(const ss_cluster_t *c);
 
+/* Renumbers a MIG mask of a node of k GPUs whose instance counts go from
+ * cnt_old to cnt_new; moved[j]: GPU j changes (none of its instances may be
+ * held). Returns 0, -1 (a bit past the instances) or -2 (a held instance
+ * on a moved GPU). */
+int ss_mig_remap_mask(uint64_t mask, int32_t k, const int32_t *cnt_old, const int32_t *cnt_new,
+                      const uint8_t *moved, uint64_t *out);
+/* The running pods' masks after p ([c->n_pods], malloc'd into *out), or
+ * SS_EINVAL when a running pod holds a GPU p changes. */
+int ss_mig_relayout_running_masks(const ss_cluster_t *c, const ss_placements_t *p, uint64_t **out,
+                                  ss_error_t *err);
+
 #endif

@@ -327,6 +327,41 @@ static void test_room_and_boards(void **state)
     ss_cluster_destroy(c);
 }
 
+/* The busy flags from running pods and the first pass: a MIG pod's mask
+ * names node-local instances (GPU 1's second instance is bit 8 after GPU
+ * 0's seven), a running MIG pod without a mask makes every GPU with an
+ * instance of its profile busy, a GPU pod's mask names GPUs. */
+static void test_busy_flags(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    add_node(c, "a", 3, H100, 64000);
+    add_node(c, "b", 2, H100, 64000);
+    set_mig(c, 0, "1g.10gb:7");
+    set_mig(c, 1, "1g.10gb:7");
+    set_mig(c, 2, "3g.40gb:2");
+    set_mig(c, 3, "3g.40gb:2");
+    int32_t t1 = mig_tmpl(c, "1g.10gb", 1), t3 = mig_tmpl(c, "3g.40gb", 1), tg = gpu_tmpl(c, 1);
+    assert_true(ss_cluster_add_pod(c, S(c, "r1"), S(c, "ns"), t1, 0, -1, 0, 1ull << 8) >= 0);
+    assert_true(ss_cluster_add_pod(c, S(c, "r3"), S(c, "ns"), t3, 0, -1, 1, 0) >= 0);
+    assert_true(ss_cluster_add_pod(c, S(c, "pg"), S(c, "ns"), tg, 0, -1, -1, 0) >= 0);
+    ss_placements_t *p1 = ss_placements_create(1);
+    p1->pod[0] = 2;
+    p1->node[0] = 1;
+    p1->gpu_mask[0] = 2; /* b's second GPU, not in MIG mode */
+    uint8_t busy[5] = {0};
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_mig_relayout_busy(c, p1, busy, &err), 0);
+    const uint8_t want[5] = {0, 1, 0, 1, 1};
+    assert_memory_equal(busy, want, 5);
+    assert_int_equal(ss_mig_relayout_node_instances(c, NULL, 0), 16);
+    c->pod_gpu_mask[0] = 1ull << 16; /* a has 16 instances: bit 16 is none */
+    assert_int_equal(ss_mig_relayout_busy(c, NULL, busy, &err), SS_EINVAL);
+    assert_non_null(strstr(err.text, "running pod ns/r1"));
+    ss_placements_destroy(p1);
+    ss_cluster_destroy(c);
+}
+
 /* Bad input to choose(): an error, p unchanged. */
 static void test_choose_bad_input(void **state)
 {
@@ -435,6 +470,83 @@ static void test_apply_refuses(void **state)
     assert_string_equal(show_gpu(c, 2), "H100-80GB: 1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 "
                                         "1g.10gb@4 1g.10gb@5 1g.10gb@6");
     ss_placements_destroy(over);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+/* apply() renumbers running MIG pods' masks; prune() drops the re-layouts
+ * the second pass left unused and renumbers masks back. Node n0: GPUs 0
+ * and 1 idle 7x 1g, GPU 2 busy 7x 1g with a running 1g pod on its first
+ * instance (bit 14). The choice: GPU 0 7g, GPU 1 2x 3g; applied, the
+ * running pod is bit 3 (1 + 2 instances before it). The second pass
+ * places the two 3g pods on GPU 1 (bits 1 and 2) and not the 7g pod: GPU 0
+ * goes back to 7x 1g, the 3g pods become bits 7 and 8, the running pod
+ * bit 9. */
+static void test_masks_apply_prune(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    add_node(c, "n0", 3, H100, 64000);
+    for (int g = 0; g < 3; g++)
+        set_mig(c, g, "1g.10gb:7");
+    int32_t t1 = mig_tmpl(c, "1g.10gb", 1), t3 = mig_tmpl(c, "3g.40gb", 1),
+            t7 = mig_tmpl(c, "7g.80gb", 1);
+    assert_true(ss_cluster_add_pod(c, S(c, "run"), S(c, "ns"), t1, 0, -1, 0, 1ull << 14) >= 0);
+    for (int i = 0; i < 3; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "p%d", i);
+        assert_true(ss_cluster_add_pod(c, S(c, nm), S(c, "ns"), i < 2 ? t3 : t7, 0, -1, -1, 0) >=
+                    0);
+    }
+    uint8_t busy[3] = {0};
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_mig_relayout_busy(c, NULL, busy, &err), 0);
+    assert_int_equal(busy[2], 1);
+    ss_relayout_demand_t d[] = {{t3, 2}, {t7, 1}};
+    ss_placements_t *p = choose(c, busy, d, 2, NULL);
+    assert_int_equal(p->n_relayout, 2);
+    /* a running pod on a GPU the re-layout changes: refused, nothing changed */
+    c->pod_gpu_mask[0] = 1ull << 3;
+    uint64_t before = gpu_state_hash(c);
+    assert_int_equal(ss_mig_relayout_apply(c, p, &err), SS_EINVAL);
+    assert_non_null(strstr(err.text, "running pod ns/run on node n0: it holds a GPU"));
+    assert_int_equal(gpu_state_hash(c), before);
+    assert_int_equal(c->pod_gpu_mask[0], 1ull << 3);
+    c->pod_gpu_mask[0] = 1ull << 14;
+    ss_mig_relayout_saved_t saved;
+    assert_int_equal(ss_mig_relayout_save(c, p, &saved, &err), 0);
+    assert_int_equal(ss_mig_relayout_apply(c, p, &err), 0);
+    assert_int_equal(c->pod_gpu_mask[0], 1ull << 3);
+    /* the second pass, by hand */
+    ss_placements_t *p2 = ss_placements_create(3);
+    for (int i = 0; i < 3; i++) {
+        p2->pod[i] = 1 + i;
+        p2->node[i] = i < 2 ? 0 : -1;
+        p2->reason[i] = i < 2 ? SS_REASON_NONE : SS_REASON_GPU;
+        p2->gpu_mask[i] = i < 2 ? 1ull << (1 + i) : 0;
+    }
+    p2->n_relayout = p->n_relayout; /* the rows travel with the placements */
+    p2->cap_relayout = p->cap_relayout;
+    p2->relayout_gpu = p->relayout_gpu;
+    p2->relayout_model = p->relayout_model;
+    p2->relayout = p->relayout;
+    p->relayout_gpu = p->relayout_model = NULL;
+    p->relayout = NULL;
+    int32_t dropped = -1;
+    assert_int_equal(ss_mig_relayout_prune(c, &saved, p2, &dropped, &err), 0);
+    assert_int_equal(dropped, 1);
+    assert_int_equal(p2->n_relayout, 1);
+    assert_int_equal(p2->relayout_gpu[0], 1);
+    assert_int_equal(p2->gpu_mask[0], 1ull << 7);
+    assert_int_equal(p2->gpu_mask[1], 1ull << 8);
+    assert_int_equal(c->pod_gpu_mask[0], 1ull << 9);
+    assert_string_equal(show_gpu(c, 0), "H100-80GB: 1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 "
+                                        "1g.10gb@4 1g.10gb@5 1g.10gb@6");
+    assert_string_equal(show_gpu(c, 1), "H100-80GB: 3g.40gb@0 3g.40gb@4");
+    /* (ss_cluster_validate reads MIG masks as instance masks once the
+     * engine's MIG contract is in; until then it reads them as GPU masks) */
+    ss_mig_relayout_saved_free(&saved);
+    ss_placements_destroy(p2);
     ss_placements_destroy(p);
     ss_cluster_destroy(c);
 }
@@ -688,7 +800,8 @@ int main(void)
         cmocka_unit_test(test_pair_of_3g),         cmocka_unit_test(test_7g_blocked_by_1g),
         cmocka_unit_test(test_busy_never_touched), cmocka_unit_test(test_fewest_gpus),
         cmocka_unit_test(test_whole_gpu_demand),   cmocka_unit_test(test_room_and_boards),
-        cmocka_unit_test(test_choose_bad_input),   cmocka_unit_test(test_apply_refuses),
+        cmocka_unit_test(test_busy_flags),         cmocka_unit_test(test_choose_bad_input),
+        cmocka_unit_test(test_apply_refuses),      cmocka_unit_test(test_masks_apply_prune),
         cmocka_unit_test(test_file_round_trip),    cmocka_unit_test(test_config_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
