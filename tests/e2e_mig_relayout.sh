@@ -1,0 +1,113 @@
+#!/bin/bash
+# schedule --mig-relayout (issue 15, docs/mig.md "Re-layout"), end to end on
+# a hand-made kubectl cluster: gpu-a and gpu-b are idle H100 80GB GPUs not
+# in MIG mode, gpu-c is laid out all-1g.10gb with one instance held by a
+# running pod, cpu-d has no GPU. Pending: two 3g.40gb pods, one 1g.10gb,
+# one 7g.80gb, one cpu pod.
+# - Without the option the 3g and 7g pods find no instance (reason 29); the
+#   1g pod takes gpu-c's first free instance (#1: #0 is the running pod's).
+# - With it: the 1g pod stays on gpu-c (a busy GPU is never re-laid-out);
+#   the demand is 2x3g + 1x7g, which needs two GPUs (gpu-c, first in node
+#   order, is busy): gpu-a gets the 7g
+#   (it covers most of the demand: 8 x 8 + 7 = 71 against 2 x (8 x 4 + 3)
+#   = 70), gpu-b gets 3g.40gb@0 + 3g.40gb@4 (0 and 1); every pod is placed,
+#   the plan verifies clean, the emitted mig-parted config names both
+#   entries, and the files are h5diff-identical for 1, 2, 3 ranks x 1, 2
+#   threads.
+# - Bad usage (--emit-mig-config alone) exits 2 and writes nothing.
+set -euo pipefail
+BIN=$1
+WORK=$2
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+MPIRUN="mpirun --oversubscribe --bind-to none"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+python3 - <<'PY'
+import json
+def node(name, gpus, mig=None):
+    labels = {"kubernetes.io/hostname": name}
+    alloc = {"cpu": "64", "memory": "512Gi", "pods": "110"}
+    if gpus:
+        labels.update({"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3",
+                       "nvidia.com/gpu.count": str(gpus), "nvidia.com/mig.strategy": "mixed",
+                       "nvidia.com/mig.config": "all-1g.10gb" if mig else "all-disabled",
+                       "nvidia.com/mig.config.state": "success"})
+        alloc.update(mig or {"nvidia.com/gpu": str(gpus)})
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+            "status": {"allocatable": alloc}}
+def pod(name, res, node=None):
+    p = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "ml"},
+         "spec": {"containers": [{"name": "c", "resources": {"limits": res,
+                                                             "requests": dict(res, cpu="1")}}]},
+         "status": {"phase": "Running" if node else "Pending"}}
+    if node:
+        p["spec"]["nodeName"] = node
+    return p
+json.dump({"apiVersion": "v1", "kind": "List",
+           "items": [node("gpu-c", 1, {"nvidia.com/mig-1g.10gb": "7"}),
+                     node("gpu-a", 1), node("gpu-b", 1), node("cpu-d", 0)]},
+          open("nodes.json", "w"))
+json.dump({"apiVersion": "v1", "kind": "List",
+           "items": [pod("run-1g", {"nvidia.com/mig-1g.10gb": "1"}, "gpu-c"),
+                     pod("infer-0", {"nvidia.com/mig-3g.40gb": "1"}),
+                     pod("infer-1", {"nvidia.com/mig-3g.40gb": "1"}),
+                     pod("small-0", {"nvidia.com/mig-1g.10gb": "1"}),
+                     pod("big-0", {"nvidia.com/mig-7g.80gb": "1"}),
+                     pod("web-0", {"memory": "1Gi"})]}, open("pods.json", "w"))
+PY
+$BIN import --nodes nodes.json --pods pods.json -o c.h5 -q > /dev/null
+
+# rows: infer-0, infer-1, small-0, big-0, web-0; nodes gpu-c 0, gpu-a 1, gpu-b 2, cpu-d 3
+# (gpu-c first: a re-layout that ignored busy GPUs would try it first)
+rows() { # FILE -> "node:reason:mask ..." per row
+    python3 - "$1" <<'PY'
+import subprocess, sys
+def col(d):
+    out = subprocess.run(["h5dump", "-d", d, "-y", sys.argv[1]], capture_output=True, text=True).stdout
+    body = out[out.index("DATA {") + 6:out.rindex("}")]
+    return [int(x) for x in body.replace("\n", " ").replace(",", " ").split() if x.lstrip("-").isdigit()]
+n, r, m = col("/placements/node"), col("/placements/reason"), col("/placements/gpu_mask")
+print(" ".join(f"{a}:{b}:{c}" for a, b, c in zip(n, r, m)))
+PY
+}
+$BIN schedule -i c.h5 -o plain.h5 -q
+got=$(rows plain.h5)
+[ "$got" = "-1:29:0 -1:29:0 0:0:2 -1:29:0 1:0:0" ] || fail "without --mig-relayout: $got"
+
+ref=""
+for n in 1 2 3; do
+    for t in 1 2; do
+        out="r-$n-$t.h5"
+        OMP_NUM_THREADS=$t $MPIRUN -n $n $BIN schedule -i c.h5 -o "$out" --mig-relayout \
+            --emit-mig-config "mig-$n-$t.yaml" 2> "log-$n-$t"
+        grep -q "2 GPUs re-laid-out (2 chosen, 0 unused and undone), placed 2 -> 5" "log-$n-$t" ||
+            fail "summary line, -n $n x $t: $(cat "log-$n-$t")"
+        $BIN verify -i c.h5 -p "$out" > "verify-$n-$t" || fail "violations, -n $n x $t: $(cat "verify-$n-$t")"
+        if [ -z "$ref" ]; then ref=$out; continue; fi
+        h5diff --exclude-path /run "$ref" "$out" || fail "$out differs from $ref"
+        cmp "mig-1-1.yaml" "mig-$n-$t.yaml" || fail "mig-$n-$t.yaml differs"
+    done
+done
+got=$(rows "$ref")
+[ "$got" = "2:0:1 2:0:2 0:0:2 1:0:1 3:0:0" ] || fail "with --mig-relayout: $got"
+grep -q "MIG: 3 GPUs in MIG mode, 10 instances (5 held after the run)" verify-1-1 ||
+    fail "verify's MIG line: $(cat verify-1-1)"
+python3 - <<'PY' || fail "the emitted mig-parted config"
+import re
+text = open("mig-1-1.yaml").read()
+entries = re.findall(r"^  (shardsched-[0-9a-f]{16}):$", text, re.M)
+assert len(entries) == 2, text
+assert '"7g.80gb": 1' in text and '"3g.40gb": 2' in text, text
+assert "# nodes: gpu-a" in text and "# nodes: gpu-b" in text and "gpu-c" not in text, text
+PY
+h5dump -d /mig_relayout/gpu "$ref" | grep -q "(0): 1, 2" || fail "the re-laid-out GPUs are not gpu-a's and gpu-b's"
+
+# bad usage: exit 2, nothing written
+set +e
+$BIN schedule -i c.h5 -o bad.h5 --emit-mig-config bad.yaml 2> bad.err
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "--emit-mig-config without --mig-relayout: exit $rc"
+grep -q "needs --mig-relayout" bad.err || fail "message: $(cat bad.err)"
+[ ! -e bad.h5 ] && [ ! -e bad.yaml ] || fail "bad usage wrote a file"
+echo "e2e_mig_relayout: OK"
