@@ -28,7 +28,8 @@ static int demand_of(const ss_cluster_t *c, const ss_placements_t *p, ss_relayou
     int32_t *row_of = malloc((c->n_pods > 0 ? (size_t)c->n_pods : 1) * sizeof *row_of);
     int32_t *slot = malloc((c->n_templates > 0 ? (size_t)c->n_templates : 1) * sizeof *slot);
     ss_relayout_demand_t *d = malloc((c->n_templates > 0 ? (size_t)c->n_templates : 1) * sizeof *d);
-    int rc = q && row_of && slot && d ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory (re-layout)");
+    int rc =
+        q && row_of && slot && d ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory (re-layout)");
     for (int32_t r = 0; rc == 0 && r < p->n; r++)
         row_of[p->pod[r]] = r;
     for (int32_t t = 0; rc == 0 && t < c->n_templates; t++)
@@ -69,12 +70,13 @@ static ss_state_t *state_after(const ss_cluster_t *c, const ss_placements_t *p)
         return NULL;
     for (int32_t v = 0; v < p->n_victims; v++) {
         int32_t q = p->victim_pod[v];
-        ss_state_apply(s, &c->templates[c->pod_template[q]], c->pod_node[q], c->pod_gpu_mask[q], -1);
+        ss_state_apply(s, &c->templates[c->pod_template[q]], c->pod_node[q], c->pod_gpu_mask[q],
+                       -1);
     }
     for (int32_t r = 0; r < p->n; r++)
         if (p->node[r] >= 0)
-            ss_state_apply(s, &c->templates[c->pod_template[p->pod[r]]], p->node[r],
-                           p->gpu_mask[r], +1);
+            ss_state_apply(s, &c->templates[c->pod_template[p->pod[r]]], p->node[r], p->gpu_mask[r],
+                           +1);
     return s;
 }
 

@@ -100,6 +100,8 @@ assert len(entries) == 2, text
 assert '"7g.80gb": 1' in text and '"3g.40gb": 2' in text, text
 assert "# nodes: gpu-a" in text and "# nodes: gpu-b" in text and "gpu-c" not in text, text
 PY
+$BIN inspect "$ref" | grep -q "GPU 2        H100-80GB 3g.40gb@0 3g.40gb@4" ||
+    fail "inspect: $($BIN inspect "$ref")"
 h5dump -d /mig_relayout/gpu "$ref" | grep -q "(0): 1, 2" || fail "the re-laid-out GPUs are not gpu-a's and gpu-b's"
 
 # bad usage: exit 2, nothing written
