@@ -14,6 +14,9 @@
 #   the plan verifies clean, the emitted mig-parted config names both
 #   entries, and the files are h5diff-identical for 1, 2, 3 ranks x 1, 2
 #   threads.
+# - bind against tests/binder_server.py (the MIG manager) sets gpu-a and
+#   gpu-b's nvidia.com/mig.config, waits for success, then binds; gpu-c is
+#   never patched.
 # - Bad usage (--emit-mig-config alone) exits 2 and writes nothing.
 set -euo pipefail
 BIN=$1
@@ -103,6 +106,41 @@ PY
 $BIN inspect "$ref" | grep -q "GPU 2        H100-80GB 3g.40gb@0 3g.40gb@4" ||
     fail "inspect: $($BIN inspect "$ref")"
 h5dump -d /mig_relayout/gpu "$ref" | grep -q "(0): 1, 2" || fail "the re-laid-out GPUs are not gpu-a's and gpu-b's"
+
+# schedule -> bind against the test API server playing the MIG manager
+# (tests/binder_server.py): each re-laid-out node's label is set to its
+# entry of the emitted config and bound only once the manager reports
+# success with the new allocatable.
+SRC=${SS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+[ -f "$SRC/tests/binder_server.py" ] || SRC=$(cd "$(dirname "$BIN")/.." && pwd)
+python3 "$SRC/tests/binder_server.py" --port-file port --state state.json --delay 0.01 \
+    --lifetime 120 --nodes nodes.json --mig-config mig-1-1.yaml --mig-pending-gets 2 &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+[ -s port ] || fail "binder server did not start"
+URL="http://127.0.0.1:$(cat port)"
+$BIN bind -i c.h5 -p "$ref" --server "$URL" --max-backoff 0.2 --timeout 3 --max-attempts 5 \
+    --mig-wait 20 > bind.out 2>&1 || { cat bind.out; fail "bind"; }
+grep -q "bind MIG: 2 nodes to re-lay out (nvidia.com/mig.config): 2 ready" bind.out ||
+    fail "bind's MIG line: $(cat bind.out)"
+python3 - <<'PY' || fail "bind: the order of label, wait and bindings"
+import json
+ev = json.load(open("state.json.events"))
+P = "/api/v1/namespaces/ml/pods/"
+def idx(m, p, **kw):
+    return [e["n"] for e in ev if e["method"] == m and e["path"] == p and all(e.get(k) == v for k, v in kw.items())]
+for node, pods in (("gpu-a", ["big-0"]), ("gpu-b", ["infer-0", "infer-1"])):
+    patch = idx("PATCH", "/api/v1/nodes/" + node)
+    ok = [e for e in idx("GET", "/api/v1/nodes/" + node, state="success") if patch and e > patch[0]]
+    binds = [b for p in pods for b in idx("POST", P + p + "/binding")]
+    assert len(patch) == 1 and ok and len(binds) == len(pods), (node, patch, ok, binds)
+    assert patch[0] < min(ok) < min(binds), (node, patch, ok, binds)
+assert not idx("PATCH", "/api/v1/nodes/gpu-c"), "the busy node was patched"
+assert idx("POST", P + "small-0/binding") and idx("POST", P + "web-0/binding")
+PY
+curl -s -X POST "$URL/shutdown" > /dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
 
 # bad usage: exit 2, nothing written
 set +e
