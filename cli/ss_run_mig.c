@@ -80,6 +80,21 @@ static ss_state_t *state_after(const ss_cluster_t *c, const ss_placements_t *p)
     return s;
 }
 
+/* Single-strategy nodes (nvidia.com/gpu.product ends in -MIG-<profile>:
+ * one profile per node, counted as nvidia.com/gpu) are not re-laid-out:
+ * their GPUs count as busy. */
+static void keep_single_strategy(const ss_cluster_t *c, uint8_t *busy)
+{
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        for (int32_t i = 0; i < c->node_label_count[n]; i++) {
+            const ss_label_t *l = &c->labels[c->node_label_begin[n] + i];
+            if (strcmp(ss_cluster_strget(c, l->key), "nvidia.com/gpu.product") ||
+                !strstr(ss_cluster_strget(c, l->value), "-MIG-"))
+                continue;
+            memset(busy + c->node_gpu_begin[n], 1, (size_t)c->node_gpu_count[n]);
+        }
+}
+
 /* Chooses the re-layout into p1 (every rank alike). */
 static int choose(const ss_cluster_t *c, ss_placements_t *p1, ss_run_relayout_stats_t *st,
                   ss_error_t *err)
@@ -89,8 +104,8 @@ static int choose(const ss_cluster_t *c, ss_placements_t *p1, ss_run_relayout_st
     uint8_t *busy = calloc(c->n_gpus > 0 ? (size_t)c->n_gpus : 1, 1);
     ss_state_t *s = NULL;
     int rc = busy ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory (re-layout)");
-    if (rc == 0)
-        rc = ss_mig_relayout_busy(c, p1, busy, err);
+    if (rc == 0 && (rc = ss_mig_relayout_busy(c, p1, busy, err)) == 0)
+        keep_single_strategy(c, busy);
     if (rc == 0)
         rc = demand_of(c, p1, &d, &nd, &st->demand, err);
     if (rc == 0 && nd > 0 && !(s = state_after(c, p1)))
