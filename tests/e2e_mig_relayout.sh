@@ -16,7 +16,7 @@
 #   threads.
 # - bind against tests/binder_server.py (the MIG manager) sets gpu-a and
 #   gpu-b's nvidia.com/mig.config, waits for success, then binds; gpu-c is
-#   never patched.
+#   never patched, nor gpu-s (idle, but single-strategy 2g.20gb: never re-laid-out).
 # - Bad usage (--emit-mig-config alone) exits 2 and writes nothing.
 set -euo pipefail
 BIN=$1
@@ -27,7 +27,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 python3 - <<'PY'
 import json
-def node(name, gpus, mig=None):
+def node(name, gpus, mig=None, single=None):
     labels = {"kubernetes.io/hostname": name}
     alloc = {"cpu": "64", "memory": "512Gi", "pods": "110"}
     if gpus:
@@ -36,6 +36,10 @@ def node(name, gpus, mig=None):
                        "nvidia.com/mig.config": "all-1g.10gb" if mig else "all-disabled",
                        "nvidia.com/mig.config.state": "success"})
         alloc.update(mig or {"nvidia.com/gpu": str(gpus)})
+    if single:  # the single strategy: nvidia.com/gpu counts MIG devices of one profile
+        labels["nvidia.com/gpu.product"] += "-MIG-" + single[0]
+        labels["nvidia.com/mig.strategy"] = "single"
+        alloc["nvidia.com/gpu"] = str(single[1])
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
             "status": {"allocatable": alloc}}
 def pod(name, res, node=None):
@@ -47,7 +51,8 @@ def pod(name, res, node=None):
         p["spec"]["nodeName"] = node
     return p
 json.dump({"apiVersion": "v1", "kind": "List",
-           "items": [node("gpu-c", 1, {"nvidia.com/mig-1g.10gb": "7"}),
+           "items": [node("gpu-s", 1, single=("2g.20gb", 3)),
+                     node("gpu-c", 1, {"nvidia.com/mig-1g.10gb": "7"}),
                      node("gpu-a", 1), node("gpu-b", 1), node("cpu-d", 0)]},
           open("nodes.json", "w"))
 json.dump({"apiVersion": "v1", "kind": "List",
@@ -60,8 +65,9 @@ json.dump({"apiVersion": "v1", "kind": "List",
 PY
 $BIN import --nodes nodes.json --pods pods.json -o c.h5 -q > /dev/null
 
-# rows: infer-0, infer-1, small-0, big-0, web-0; nodes gpu-c 0, gpu-a 1, gpu-b 2, cpu-d 3
-# (gpu-c first: a re-layout that ignored busy GPUs would try it first)
+# rows: infer-0, infer-1, small-0, big-0, web-0; nodes gpu-s 0, gpu-c 1, gpu-a 2, gpu-b 3,
+# cpu-d 4 (gpu-s, idle but single-strategy, and gpu-c, busy, first: a re-layout that
+# ignored either would try them first)
 rows() { # FILE -> "node:reason:mask ..." per row
     python3 - "$1" <<'PY'
 import subprocess, sys
@@ -75,7 +81,7 @@ PY
 }
 $BIN schedule -i c.h5 -o plain.h5 -q
 got=$(rows plain.h5)
-[ "$got" = "-1:29:0 -1:29:0 0:0:2 -1:29:0 1:0:0" ] || fail "without --mig-relayout: $got"
+[ "$got" = "-1:29:0 -1:29:0 1:0:2 -1:29:0 0:0:0" ] || fail "without --mig-relayout: $got"
 
 ref=""
 for n in 1 2 3; do
@@ -92,8 +98,8 @@ for n in 1 2 3; do
     done
 done
 got=$(rows "$ref")
-[ "$got" = "2:0:1 2:0:2 0:0:2 1:0:1 3:0:0" ] || fail "with --mig-relayout: $got"
-grep -q "MIG: 3 GPUs in MIG mode, 10 instances (5 held after the run)" verify-1-1 ||
+[ "$got" = "3:0:1 3:0:2 1:0:2 2:0:1 0:0:0" ] || fail "with --mig-relayout: $got"
+grep -q "MIG: 4 GPUs in MIG mode, 13 instances (5 held after the run)" verify-1-1 ||
     fail "verify's MIG line: $(cat verify-1-1)"
 python3 - <<'PY' || fail "the emitted mig-parted config"
 import re
@@ -101,11 +107,12 @@ text = open("mig-1-1.yaml").read()
 entries = re.findall(r"^  (shardsched-[0-9a-f]{16}):$", text, re.M)
 assert len(entries) == 2, text
 assert '"7g.80gb": 1' in text and '"3g.40gb": 2' in text, text
-assert "# nodes: gpu-a" in text and "# nodes: gpu-b" in text and "gpu-c" not in text, text
+assert "# nodes: gpu-a" in text and "# nodes: gpu-b" in text, text
+assert "gpu-c" not in text and "gpu-s" not in text, text
 PY
-$BIN inspect "$ref" | grep -q "GPU 2        H100-80GB 3g.40gb@0 3g.40gb@4" ||
+$BIN inspect "$ref" | grep -q "GPU 3        H100-80GB 3g.40gb@0 3g.40gb@4" ||
     fail "inspect: $($BIN inspect "$ref")"
-h5dump -d /mig_relayout/gpu "$ref" | grep -q "(0): 1, 2" || fail "the re-laid-out GPUs are not gpu-a's and gpu-b's"
+h5dump -d /mig_relayout/gpu "$ref" | grep -q "(0): 2, 3" || fail "the re-laid-out GPUs are not gpu-a's and gpu-b's"
 
 # schedule -> bind against the test API server playing the MIG manager
 # (tests/binder_server.py): each re-laid-out node's label is set to its
@@ -137,6 +144,7 @@ for node, pods in (("gpu-a", ["big-0"]), ("gpu-b", ["infer-0", "infer-1"])):
     assert len(patch) == 1 and ok and len(binds) == len(pods), (node, patch, ok, binds)
     assert patch[0] < min(ok) < min(binds), (node, patch, ok, binds)
 assert not idx("PATCH", "/api/v1/nodes/gpu-c"), "the busy node was patched"
+assert not idx("PATCH", "/api/v1/nodes/gpu-s"), "the single-strategy node was patched"
 assert idx("POST", P + "small-0/binding") and idx("POST", P + "web-0/binding")
 PY
 curl -s -X POST "$URL/shutdown" > /dev/null || true
