@@ -8,8 +8,8 @@
  * their instances to a want per profile (the node's GPU model: that of its
  * first idle MIG-capable GPU); (3) while something is wanted, the next GPU
  * gets the candidate layout (every canonical layout of the model, from
- * ss_mig_enumerate) that covers most of the want, weighting an instance by
- * its memory then compute slices; ties: fewest unused slices
+ * ss_mig_enumerate) that covers most of the want: most instances wanted
+ * (pods placed), then the most wanted memory, then compute slices; ties: fewest unused slices
  * (ss_mig_unused), fewest instances, enumeration order. The GPU is the
  * first idle one whose layout is that already (no change), else the first
  * in MIG mode, else the first not in MIG mode; (4) the pods the node's idle
@@ -171,7 +171,8 @@ static int32_t best_cand(const ss_mig_model_t *m, const cands_t *k, const int32_
         int64_t v = 0;
         for (int p = 0; p < m->n_profiles; p++) {
             int32_t use = k->counts[i][p] < want[p] ? k->counts[i][p] : want[p];
-            v += (int64_t)use * (m->profiles[p].mem * 8 + m->profiles[p].compute);
+            /* pods first (an instance a pod; a slice score < 128 breaks ties) */
+            v += (int64_t)use * (128 + m->profiles[p].mem * 8 + m->profiles[p].compute);
         }
         if (v <= 0)
             continue;

@@ -8,9 +8,9 @@
 #   1g pod takes gpu-c's first free instance (#1: #0 is the running pod's).
 # - With it: the 1g pod stays on gpu-c (a busy GPU is never re-laid-out);
 #   the demand is 2x3g + 1x7g, which needs two GPUs (gpu-c, first in node
-#   order, is busy): gpu-a gets the 7g
-#   (it covers most of the demand: 8 x 8 + 7 = 71 against 2 x (8 x 4 + 3)
-#   = 70), gpu-b gets 3g.40gb@0 + 3g.40gb@4 (0 and 1); every pod is placed,
+#   order, is busy, and gpu-s is single-strategy): gpu-a gets 3g.40gb@0 +
+#   3g.40gb@4 (instances 0 and 1: two pods, more than the 7g's one), gpu-b
+#   the 7g; every pod is placed,
 #   the plan verifies clean, the emitted mig-parted config names both
 #   entries, and the files are h5diff-identical for 1, 2, 3 ranks x 1, 2
 #   threads.
@@ -98,7 +98,7 @@ for n in 1 2 3; do
     done
 done
 got=$(rows "$ref")
-[ "$got" = "3:0:1 3:0:2 1:0:2 2:0:1 0:0:0" ] || fail "with --mig-relayout: $got"
+[ "$got" = "2:0:1 2:0:2 1:0:2 3:0:1 0:0:0" ] || fail "with --mig-relayout: $got"
 grep -q "MIG: 4 GPUs in MIG mode, 13 instances (5 held after the run)" verify-1-1 ||
     fail "verify's MIG line: $(cat verify-1-1)"
 python3 - <<'PY' || fail "the emitted mig-parted config"
@@ -110,7 +110,7 @@ assert '"7g.80gb": 1' in text and '"3g.40gb": 2' in text, text
 assert "# nodes: gpu-a" in text and "# nodes: gpu-b" in text, text
 assert "gpu-c" not in text and "gpu-s" not in text, text
 PY
-$BIN inspect "$ref" | grep -q "GPU 3        H100-80GB 3g.40gb@0 3g.40gb@4" ||
+$BIN inspect "$ref" | grep -q "GPU 2        H100-80GB 3g.40gb@0 3g.40gb@4" ||
     fail "inspect: $($BIN inspect "$ref")"
 h5dump -d /mig_relayout/gpu "$ref" | grep -q "(0): 2, 3" || fail "the re-laid-out GPUs are not gpu-a's and gpu-b's"
 
@@ -137,7 +137,7 @@ ev = json.load(open("state.json.events"))
 P = "/api/v1/namespaces/ml/pods/"
 def idx(m, p, **kw):
     return [e["n"] for e in ev if e["method"] == m and e["path"] == p and all(e.get(k) == v for k, v in kw.items())]
-for node, pods in (("gpu-a", ["big-0"]), ("gpu-b", ["infer-0", "infer-1"])):
+for node, pods in (("gpu-a", ["infer-0", "infer-1"]), ("gpu-b", ["big-0"])):
     patch = idx("PATCH", "/api/v1/nodes/" + node)
     ok = [e for e in idx("GET", "/api/v1/nodes/" + node, state="success") if patch and e > patch[0]]
     binds = [b for p in pods for b in idx("POST", P + p + "/binding")]

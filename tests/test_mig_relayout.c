@@ -230,9 +230,9 @@ static void test_busy_never_touched(void **state)
     ss_cluster_destroy(c);
 }
 
-/* Fewest GPUs: 2x 3g and 1x 7g on a node with 3 idle GPUs take 2 (7g
- * first: it covers more memory and compute slices, 8*8+7 = 71 > 2*(4*8+3)
- * = 70), the third keeps its layout. */
+/* Fewest GPUs: 2x 3g and 1x 7g on a node with 3 idle GPUs take 2 (2x 3g
+ * first: two wanted instances, two pods, 2*(128+4*8+3) = 326 > 128+8*8+7 =
+ * 199), the third keeps its layout. */
 static void test_fewest_gpus(void **state)
 {
     (void)state;
@@ -245,9 +245,9 @@ static void test_fewest_gpus(void **state)
     ss_placements_t *p = choose(c, NULL, d, 2, served);
     assert_int_equal(p->n_relayout, 2);
     assert_int_equal(p->relayout_gpu[0], 0);
-    assert_string_equal(show_row(p, 0), "H100-80GB: 7g.80gb@0");
+    assert_string_equal(show_row(p, 0), "H100-80GB: 3g.40gb@0 3g.40gb@4");
     assert_int_equal(p->relayout_gpu[1], 1);
-    assert_string_equal(show_row(p, 1), "H100-80GB: 3g.40gb@0 3g.40gb@4");
+    assert_string_equal(show_row(p, 1), "H100-80GB: 7g.80gb@0");
     assert_int_equal(served[0], 2);
     assert_int_equal(served[1], 1);
     ss_placements_destroy(p);
@@ -477,11 +477,10 @@ static void test_apply_refuses(void **state)
 /* apply() renumbers running MIG pods' masks; prune() drops the re-layouts
  * the second pass left unused and renumbers masks back. Node n0: GPUs 0
  * and 1 idle 7x 1g, GPU 2 busy 7x 1g with a running 1g pod on its first
- * instance (bit 14). The choice: GPU 0 7g, GPU 1 2x 3g; applied, the
- * running pod is bit 3 (1 + 2 instances before it). The second pass
- * places the two 3g pods on GPU 1 (bits 1 and 2) and not the 7g pod: GPU 0
- * goes back to 7x 1g, the 3g pods become bits 7 and 8, the running pod
- * bit 9. */
+ * instance (bit 14). The choice: GPU 0 2x 3g, GPU 1 7g; applied, the
+ * running pod is bit 3 (2 + 1 instances before it). The second pass
+ * places the 7g pod on GPU 1 (bit 2) and not the 3g pods: GPU 0 goes back
+ * to 7x 1g, the 7g pod becomes bit 7, the running pod bit 8. */
 static void test_masks_apply_prune(void **state)
 {
     (void)state;
@@ -521,9 +520,9 @@ static void test_masks_apply_prune(void **state)
     ss_placements_t *p2 = ss_placements_create(3);
     for (int i = 0; i < 3; i++) {
         p2->pod[i] = 1 + i;
-        p2->node[i] = i < 2 ? 0 : -1;
-        p2->reason[i] = i < 2 ? SS_REASON_NONE : SS_REASON_GPU;
-        p2->gpu_mask[i] = i < 2 ? 1ull << (1 + i) : 0;
+        p2->node[i] = i == 2 ? 0 : -1;
+        p2->reason[i] = i == 2 ? SS_REASON_NONE : SS_REASON_MIG;
+        p2->gpu_mask[i] = i == 2 ? 1ull << 2 : 0;
     }
     p2->n_relayout = p->n_relayout; /* the rows travel with the placements */
     p2->cap_relayout = p->cap_relayout;
@@ -537,12 +536,12 @@ static void test_masks_apply_prune(void **state)
     assert_int_equal(dropped, 1);
     assert_int_equal(p2->n_relayout, 1);
     assert_int_equal(p2->relayout_gpu[0], 1);
-    assert_int_equal(p2->gpu_mask[0], 1ull << 7);
-    assert_int_equal(p2->gpu_mask[1], 1ull << 8);
-    assert_int_equal(c->pod_gpu_mask[0], 1ull << 9);
+    assert_int_equal(p2->gpu_mask[2], 1ull << 7);
+    assert_int_equal(p2->gpu_mask[0], 0);
+    assert_int_equal(c->pod_gpu_mask[0], 1ull << 8);
     assert_string_equal(show_gpu(c, 0), "H100-80GB: 1g.10gb@0 1g.10gb@1 1g.10gb@2 1g.10gb@3 "
                                         "1g.10gb@4 1g.10gb@5 1g.10gb@6");
-    assert_string_equal(show_gpu(c, 1), "H100-80GB: 3g.40gb@0 3g.40gb@4");
+    assert_string_equal(show_gpu(c, 1), "H100-80GB: 7g.80gb@0");
     /* (ss_cluster_validate reads MIG masks as instance masks once the
      * engine's MIG contract is in; until then it reads them as GPU masks) */
     ss_mig_relayout_saved_free(&saved);
