@@ -12,6 +12,7 @@
 #include "ss_progress.h"
 #include "ss_rank0.h"
 #include "ss_snapshot.h"
+#include "ss_mig_relayout.h"
 #include "ss_verify.h"
 
 static void usage(FILE *f)
@@ -236,6 +237,8 @@ static int run(void *arg)
         rc = ss_snapshot_read(a->in, &c, &err);
         if (rc == 0)
             rc = ss_placements_read(a->placements, c, &p, &err);
+        if (rc == 0 && p->n_relayout > 0) /* MIG masks count the re-laid-out instances */
+            rc = ss_mig_relayout_apply(c, p, &err);
         if (rc == 0)
             rc = check_placements(a, c, p, &err);
         if (rc == 0)

@@ -13,6 +13,7 @@
 
 #include "ss_cli.h"
 #include "ss_json_out.h"
+#include "ss_mig.h"
 #include "ss_opt.h"
 #include "ss_rank0.h"
 #include "ss_reason.h"
@@ -256,6 +257,17 @@ static int inspect_placements(const char *path)
         if (by_reason[k])
             printf("  %-44s %lld\n", ss_reason_text(k), (long long)by_reason[k]);
     printf("victims       %d (of %d preemptors)\n", (int)p->n_victims, (int)preemptors(p));
+    if (p->n_relayout > 0)
+        printf("MIG re-layout %d GPU(s) (schedule --mig-relayout; GPU record: new layout)\n",
+               (int)p->n_relayout);
+    for (int32_t r = 0; r < p->n_relayout; r++) {
+        const ss_mig_model_t *m = ss_mig_model(p->relayout_model[r]);
+        printf("  GPU %-8d %s", (int)p->relayout_gpu[r], m ? m->name : "MIG disabled");
+        for (int32_t i = 0; m && i < p->relayout[r].n; i++)
+            printf(" %s@%d", m->profiles[p->relayout[r].inst[i].profile].name,
+                   (int)p->relayout[r].inst[i].start);
+        printf("\n");
+    }
     ss_placements_destroy(p);
     return 0;
 }

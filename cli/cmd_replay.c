@@ -19,6 +19,7 @@
 #include "ss_metrics.h"
 #include "ss_policy.h"
 #include "ss_replay.h"
+#include "ss_replay_mig.h"
 #include "ss_opt.h"
 #include "ss_progress.h"
 #include "ss_rank0.h"
@@ -31,6 +32,7 @@ typedef struct {
     int64_t seeds; /* fgd: run seeds seed .. seed + seeds - 1 */
     int64_t window;
     int64_t gang_wait; /* anti-starvation reservation wait, trace seconds (0: off) */
+    int mig;           /* ss_replay_mig_mode (fgd protocol) */
     int quiet;
     ss_cli_progress_t progress;
 } opts_t;
@@ -41,6 +43,8 @@ static void usage(FILE *f)
             "usage: shardsched replay -i trace.h5 -o metrics.h5 [--protocol fgd|time]\n"
             "                         [--policy NAME] [--seed S] [--summary-csv FILE]\n"
             "                         [--batch-window SECONDS] [--gang-reserve-wait S] [-q]\n"
+            "                         [--mig off|fixed:all-1g.10gb|fixed:half-3g.40gb|\n"
+            "                                fixed:trace-mix|relayout]\n"
             "       shardsched replay -i trace.h5 --summary-csv FILE [--seeds N] [--policy NAME]\n"
             "       shardsched replay --list-policies\n"
             "\n"
@@ -60,6 +64,13 @@ static void usage(FILE *f)
             "  --batch-window S     batch length in trace seconds for --protocol time (1)\n"
             "  --gang-reserve-wait S  a gang waiting this long gets a reservation, with\n"
             "                       backfill of pods that finish before it (600; 0 = off)\n"
+            "  --mig MODE           fgd protocol, a what-if: the GPUs are MIG-capable A100\n"
+            "                       80GB (GPU-model constraints ignored) and fractional pods\n"
+            "                       take the smallest MIG instance covering their share:\n"
+            "                       fixed:all-1g.10gb, fixed:half-3g.40gb, fixed:trace-mix\n"
+            "                       (fixed layouts on a share of the nodes), relayout (idle\n"
+            "                       GPUs laid out on demand); off = time-slicing, today's\n"
+            "                       model (default). docs/evaluation.md, \"MIG what-if\"\n"
             "  -q, --quiet          no progress\n"
             "  -h, --help           this text\n"
             "\n"
@@ -97,6 +108,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_INT(0, "seeds", &o->seeds, 1, 100000),
         SS_O_INT(0, "batch-window", &o->window, 1, 1e15),
         SS_O_INT(0, "gang-reserve-wait", &o->gang_wait, 0, 1e15),
+        SS_O_CHOICE(0, "mig", &o->mig, ss_replay_mig_modes),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_END,
     };
@@ -114,6 +126,9 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     if (!o->in || (!o->out && !(fgd && o->summary_csv)))
         return ss_opt_fail("replay", loud, "%s is required",
                            !o->in ? "-i trace.h5" : "-o metrics.h5");
+    if (o->mig && !fgd)
+        return ss_opt_fail("replay", loud, "--mig %s needs --protocol fgd",
+                           ss_replay_mig_modes[o->mig]);
     if (o->seeds > 1 && (o->out || !fgd))
         return ss_opt_fail("replay", loud,
                            "--seeds %lld needs --protocol fgd, --summary-csv and no -o (one "
@@ -140,19 +155,65 @@ static int append_summary(const char *path, const char *trace, const char *polic
     if (!f)
         return ss_error_set(err, SS_EIO, "%s: %s", path, strerror(errno));
     if (ftell(f) == 0)
-        fprintf(f, "trace,policy,seed,unalloc_pct_at_100,unalloc_pct_at_130,frag_rate_pct_at_90\n");
+        fprintf(f,
+                "trace,policy,seed,unalloc_pct_at_100,unalloc_pct_at_130,frag_rate_pct_at_90%s\n",
+                r->mig ? ",mig,unused_compute_slices_at_100,unused_mem_slices_at_100,"
+                         "mig_gpus_at_end,relayouts"
+                       : "");
     char pol[64];
     size_t i;
     for (i = 0; policy[i] && i + 1 < sizeof pol; i++)
         pol[i] = (char)tolower((unsigned char)policy[i]);
     pol[i] = 0;
-    fprintf(f, "%s,%s,%llu,%.2f,%.2f,%.2f\n", trace, pol, (unsigned long long)seed,
-            r->unalloc_at_100, r->unalloc_at_130, r->frag_at_90);
+    fprintf(f, "%s,%s,%llu,%.2f,%.2f,%.2f", trace, pol, (unsigned long long)seed, r->unalloc_at_100,
+            r->unalloc_at_130, r->frag_at_90);
+    if (r->mig)
+        fprintf(f, ",%s,%.2f,%.2f,%d,%lld", ss_replay_mig_modes[r->mig], r->unused_compute_at_100,
+                r->unused_mem_at_100, r->n > 0 ? r->mig_gpus[r->n - 1] : 0,
+                (long long)r->relayouts);
+    fputc('\n', f);
     int bad = ferror(f) != 0;
     if (fclose(f) != 0 || bad) /* checked at close: a full disk is an error */
         return ss_error_set(err, SS_EIO, "%s: write failed: %s", path,
                             strerror(errno ? errno : EIO));
     return 0;
+}
+
+/* The metrics file of one fgd run: the columns and attributes of the
+ * protocol, and with a MIG mode its unused slices (docs/evaluation.md). */
+static int write_fgd(const char *path, const ss_fgd_result_t *r, const char *policy,
+                     const char *trace, uint64_t seed, ss_error_t *err)
+{
+    const ss_metric_col_t cols[] = {
+        {"pod", SS_METRIC_I32, r->pod},
+        {"node", SS_METRIC_I32, r->node},
+        {"arrived_gpu_milli", SS_METRIC_I64, r->arrived_milli},
+        {"alloc_gpu_milli", SS_METRIC_I64, r->alloc_gpu_milli},
+        {"alloc_cpu_milli", SS_METRIC_I64, r->alloc_cpu_milli},
+        {"frag_rate_pct", SS_METRIC_F64, r->frag_pct},
+        {"unused_compute_slices", SS_METRIC_I32, r->unused_compute},
+        {"unused_mem_slices", SS_METRIC_I32, r->unused_mem},
+        {"mig_gpus", SS_METRIC_I32, r->mig_gpus},
+    };
+    const ss_metric_attr_t attrs[] = {
+        {"protocol", "fgd", 0},
+        {"policy", policy, 0},
+        {"trace", trace, 0},
+        {"seed", NULL, (double)seed},
+        {"gpu_capacity_milli", NULL, (double)r->gpu_capacity},
+        {"original_pods", NULL, (double)r->n_original},
+        {"unalloc_pct_at_100", NULL, r->unalloc_at_100},
+        {"unalloc_pct_at_130", NULL, r->unalloc_at_130},
+        {"frag_rate_pct_at_90", NULL, r->frag_at_90},
+        {"mig", r->mig ? ss_replay_mig_modes[r->mig] : "off", 0},
+        {"mig_gpu_model", "A100-80GB (what-if)", 0},
+        {"gpus", NULL, (double)r->n_gpus},
+        {"unused_compute_slices_at_100", NULL, r->unused_compute_at_100},
+        {"unused_mem_slices_at_100", NULL, r->unused_mem_at_100},
+        {"relayouts", NULL, (double)r->relayouts},
+    };
+    /* mig off: exactly the columns and attributes of before */
+    return ss_metrics_write(path, r->n, cols, r->mig ? 9 : 6, attrs, r->mig ? 15 : 9, err);
 }
 
 static int run_fgd_seed(opts_t *o, const ss_cluster_t *c, const char *trace, uint64_t seed,
@@ -162,31 +223,12 @@ static int run_fgd_seed(opts_t *o, const ss_cluster_t *c, const char *trace, uin
     ss_fgd_result_t *r;
     ss_cli_progress_begin(&o->progress, "replay fgd", !o->quiet);
     fo.progress = ss_cli_progress_get(&o->progress); /* arrived pods of the run */
-    int rc = ss_replay_fgd(c, &fo, &r, err);
+    int rc = ss_replay_fgd_mig(c, &fo, o->mig, &r, err);
     ss_cli_progress_end(&o->progress);
     if (rc)
         return rc;
     const ss_policy_t *pol = ss_policy_find(o->policy);
-    const ss_metric_col_t cols[] = {
-        {"pod", SS_METRIC_I32, r->pod},
-        {"node", SS_METRIC_I32, r->node},
-        {"arrived_gpu_milli", SS_METRIC_I64, r->arrived_milli},
-        {"alloc_gpu_milli", SS_METRIC_I64, r->alloc_gpu_milli},
-        {"alloc_cpu_milli", SS_METRIC_I64, r->alloc_cpu_milli},
-        {"frag_rate_pct", SS_METRIC_F64, r->frag_pct},
-    };
-    const ss_metric_attr_t attrs[] = {
-        {"protocol", "fgd", 0},
-        {"policy", pol->name, 0},
-        {"trace", trace, 0},
-        {"seed", NULL, (double)seed},
-        {"gpu_capacity_milli", NULL, (double)r->gpu_capacity},
-        {"original_pods", NULL, (double)r->n_original},
-        {"unalloc_pct_at_100", NULL, r->unalloc_at_100},
-        {"unalloc_pct_at_130", NULL, r->unalloc_at_130},
-        {"frag_rate_pct_at_90", NULL, r->frag_at_90},
-    };
-    rc = o->out ? ss_metrics_write(o->out, r->n, cols, 6, attrs, 9, err) : 0;
+    rc = o->out ? write_fgd(o->out, r, pol->name, trace, seed, err) : 0;
     if (!rc && o->summary_csv)
         rc = append_summary(o->summary_csv, trace, pol->name, seed, r, err);
     if (!rc)
@@ -195,6 +237,13 @@ static int run_fgd_seed(opts_t *o, const ss_cluster_t *c, const char *trace, uin
                "(%.3f s)\n",
                pol->name, (unsigned long long)seed, trace, r->n, r->n_original, r->unalloc_at_100,
                r->unalloc_at_130, r->frag_at_90, r->elapsed_s);
+    if (!rc && r->mig)
+        printf("replay fgd: MIG %s (what-if, A100 80GB): unused MIG slices at 100%% arrived: "
+               "compute %.1f of %d, memory %.1f of %d (%d GPUs in MIG mode at the end, %lld "
+               "laid out on demand)\n",
+               ss_replay_mig_modes[r->mig], r->unused_compute_at_100, 7 * r->n_gpus,
+               r->unused_mem_at_100, 8 * r->n_gpus, r->n > 0 ? r->mig_gpus[r->n - 1] : 0,
+               (long long)r->relayouts);
     ss_fgd_result_destroy(r);
     return rc;
 }

@@ -15,7 +15,9 @@
 
 #include "ss_cli.h"
 #include "ss_count.h"
+#include "ss_atomic.h"
 #include "ss_dist.h"
+#include "ss_mig_relayout.h"
 #include "ss_opt.h"
 #include "ss_progress.h"
 #include "ss_queue.h"
@@ -28,6 +30,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched schedule -i cluster.h5 -o placements.h5 [--policy NAME]\n"
                "                           [--exhaustive] [--repair] [--repair-priority P]\n"
+               "                           [--mig-relayout [--emit-mig-config FILE]]\n"
                "                           [--partition-nodes N] [--shard-nodes N] [-q]\n"
                "                           [--collective-timeout SECONDS]\n"
                "       shardsched schedule --list-policies\n\n"
@@ -50,6 +53,15 @@ static void usage(FILE *f)
                "                       or lower priority than the stranded pod (lower, the\n"
                "                       default), or then, in a second pass, of any priority\n"
                "                       (they stay placed). Implies --repair\n"
+               "  --mig-relayout       give idle MIG-capable GPUs new MIG layouts (or MIG off)\n"
+               "                       so that pods left without an instance or a GPU fit:\n"
+               "                       fewest GPUs changed, then fewest unused slices; never a\n"
+               "                       GPU with a running pod. A second pass places on the new\n"
+               "                       layouts; the file records them (docs/mig.md). Reads the\n"
+               "                       whole snapshot on every rank\n"
+               "  --emit-mig-config FILE  with --mig-relayout: write mig-parted's config with\n"
+               "                       the entries the re-laid-out nodes need (bind sets each\n"
+               "                       node's nvidia.com/mig.config label to its entry)\n"
                "  -q, --quiet          no summary line and no progress\n"
                "  --collective-timeout S  give up when a step that needs every rank (an\n"
                "                       agreement, an exchange) waits more than S seconds for\n"
@@ -71,14 +83,16 @@ static void usage(FILE *f)
                "      --policy most-allocated\n"
                "  shardsched schedule -i cluster.h5 -o ref.h5 --exhaustive -q\n"
                "  shardsched schedule -i cluster.h5 -o p.h5 --repair\n"
-               "  shardsched schedule -i cluster.h5 -o p.h5 --repair-priority any\n");
+               "  shardsched schedule -i cluster.h5 -o p.h5 --repair-priority any\n"
+               "  shardsched schedule -i cluster.h5 -o p.h5 --mig-relayout \\\n"
+               "      --emit-mig-config mig-config.yaml\n");
 }
 
 static const char *const repair_prio_names[] = {"lower", "any", NULL};
 
 typedef struct {
-    const char *in, *out, *policy;
-    int exhaustive, repair, repair_prio, quiet;
+    const char *in, *out, *policy, *mig_config;
+    int exhaustive, repair, repair_prio, quiet, mig_relayout;
     int32_t shard_nodes, part_nodes;
     double collective_timeout;
     ss_rule_cli_t rules;
@@ -97,6 +111,8 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_FLAG(0, "list-policies", &list),
         SS_O_FLAG(0, "exhaustive", &o->exhaustive),
         SS_O_FLAG(0, "repair", &o->repair),
+        SS_O_FLAG(0, "mig-relayout", &o->mig_relayout),
+        SS_O_STR(0, "emit-mig-config", &o->mig_config),
         SS_O_CHOICE(0, "repair-priority", &o->repair_prio, repair_prio_names),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_INT(0, "shard-nodes", &shard_nodes, 1, 100000000),
@@ -106,7 +122,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"schedule", opts, usage, NULL};
-    *o = (opts_t){NULL, NULL, "least-allocated", 0, 0, -1, 0, 0, 0, 0, {0}};
+    *o = (opts_t){NULL, NULL, "least-allocated", NULL, 0, 0, -1, 0, 0, 0, 0, 0, {0}};
     ss_rule_cli_init(&o->rules);
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
@@ -122,6 +138,13 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     if (!o->in || !o->out)
         return ss_opt_fail("schedule", loud, "%s is required", !o->in ? "-i FILE" : "-o FILE");
     if (SS_OPT_DISTINCT("schedule", loud, o->out, o->in) != SS_OPT_RUN)
+        return 2;
+    if (o->mig_config && !o->mig_relayout)
+        return ss_opt_fail("schedule", loud, "--emit-mig-config needs --mig-relayout");
+    if (o->mig_relayout && o->exhaustive)
+        return ss_opt_fail("schedule", loud, "--mig-relayout and --exhaustive do not go together");
+    if (o->mig_config && (SS_OPT_DISTINCT("schedule", loud, o->mig_config, o->in) != SS_OPT_RUN ||
+                          SS_OPT_DISTINCT("schedule", loud, o->mig_config, o->out) != SS_OPT_RUN))
         return 2;
     return ss_opt_policy("schedule", o->policy, loud);
 }
@@ -146,6 +169,19 @@ static int run_repair(const ss_cluster_t *c, int any_priority, ss_placements_t *
     return rc;
 }
 
+/* --emit-mig-config: mig-parted's configuration with the entries the
+ * re-laid-out nodes need (rank 0; atomic). */
+static int write_mig_config(const char *path, const ss_cluster_t *c, const ss_placements_t *p,
+                            ss_error_t *err)
+{
+    char tmp[4200];
+    FILE *f = ss_atomic_fopen(path, tmp, sizeof tmp, err);
+    if (!f)
+        return SS_EIO;
+    int rc = ss_mig_plan_write_config(f, c, p, err);
+    return ss_atomic_fclose(f, tmp, path, rc, err);
+}
+
 int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
 {
     opts_t o;
@@ -168,7 +204,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_run_opts_t ro = {
         ss_policy_find(o.policy), o.part_nodes, o.shard_nodes, o.exhaustive, NULL, NULL, &so, 0};
     double t0 = MPI_Wtime(), t_read, t_write = 0;
-    ro.full_read = o.repair && !o.exhaustive;
+    ro.full_read = (o.repair || o.mig_relayout) && !o.exhaustive;
     int rc = ss_run_read(comm, o.in, &ro, &c, &part, &err);
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
@@ -182,6 +218,14 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
+    ss_run_relayout_stats_t mst = {0};
+    if (o.mig_relayout) {
+        ss_cli_progress_begin(&pr, "schedule: MIG re-layout", show);
+        rc = ss_run_mig_relayout(comm, &ro, c, &part, &pl, &mst, &err);
+        ss_cli_progress_end(&pr);
+        if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
+            goto done;
+    }
     ss_repair_stats_t rst = {0};
     if (o.repair) {
         ss_cli_progress_begin(&pr, "schedule: repair", show);
@@ -198,6 +242,9 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done; /* every rank is fine before anything is written */
     rc = ss_placements_write_mpi(o.out, comm, c, pl, &err);
+    if (rc == 0 && o.mig_config)
+        rc = ss_dist_agree_err(comm, rank == 0 ? write_mig_config(o.mig_config, c, pl, &err) : 0,
+                               o.mig_config, &err);
     ss_cli_progress_end(&pr);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)
         goto done;
@@ -213,6 +260,14 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
                 placed, pl->n, c->n_nodes, pl->policy, o.exhaustive ? ", exhaustive" : "", size,
                 pl->threads, t_read, pl->seconds, (long long)collectives, t_write,
                 ss_dist_peak_mib());
+        if (o.mig_relayout)
+            fprintf(stderr,
+                    "shardsched schedule: MIG re-layout for %lld pods short of an instance or a "
+                    "GPU: %d GPUs re-laid-out (%d chosen, %d unused and undone), placed %d -> %d, "
+                    "%.2fs%s%s\n",
+                    (long long)mst.demand, mst.kept, mst.chosen, mst.dropped, mst.placed_before,
+                    mst.placed_after, mst.seconds, o.mig_config ? "; mig-parted config " : "",
+                    o.mig_config ? o.mig_config : "");
         if (o.repair)
             fprintf(stderr,
                     "shardsched schedule: repair placed %d more of %d stranded pods (%d in scope) "

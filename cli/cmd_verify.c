@@ -14,6 +14,7 @@
 #include "ss_opt.h"
 #include "ss_rank0.h"
 #include "ss_snapshot.h"
+#include "ss_mig_relayout.h"
 #include "ss_verify.h"
 
 typedef struct {
@@ -218,6 +219,12 @@ static int run(void *arg)
     }
     if (ss_placements_read(o->placements, c, &p, &err) < 0) {
         fprintf(stderr, "shardsched verify: %s\n", err.text);
+        goto out;
+    }
+    /* A --mig-relayout plan: its MIG masks count the instances after the
+     * re-layout, which must leave every running pod's GPU alone. */
+    if (p->n_relayout > 0 && ss_mig_relayout_apply(c, p, &err) < 0) {
+        fprintf(stderr, "shardsched verify: %s: MIG re-layout: %s\n", o->placements, err.text);
         goto out;
     }
     if (!p->has_fingerprint)

@@ -94,4 +94,22 @@ int ss_run_read(MPI_Comm comm, const char *path, const ss_run_opts_t *o, ss_clus
 int ss_run_schedule(MPI_Comm comm, const ss_run_opts_t *o, const ss_cluster_t *c,
                     const ss_dist_part_t *part, ss_placements_t **out, ss_error_t *err);
 
+/* What `schedule --mig-relayout` did (cli/ss_run_mig.c). */
+typedef struct {
+    int64_t demand;                      /* unplaced pods short of a MIG instance or a GPU */
+    int32_t chosen, dropped, kept;       /* GPUs re-laid-out: chosen, unused by pass 2, kept */
+    int32_t placed_before, placed_after; /* placed pods after pass 1 and after pass 2 */
+    double seconds;
+} ss_run_relayout_stats_t;
+
+/* --mig-relayout after ss_run_schedule: *pl (the first pass, whole on every
+ * rank, c read whole) gets new layouts for idle GPUs (docs/mig.md), c is
+ * re-laid-out, a second pass replaces *pl, and the layouts it left unused
+ * are undone. Without anything to re-lay out, *pl stays. Collective;
+ * every rank ends with the same c and *pl. Returns 0 or a negative code
+ * (agreed). */
+int ss_run_mig_relayout(MPI_Comm comm, const ss_run_opts_t *o, ss_cluster_t *c,
+                        const ss_dist_part_t *part, ss_placements_t **pl,
+                        ss_run_relayout_stats_t *st, ss_error_t *err);
+
 #endif

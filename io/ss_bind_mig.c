@@ -12,6 +12,7 @@
 
 #include "ss_bind_int.h"
 #include "ss_hash.h"
+#include "ss_mig_relayout.h"
 
 #define LABEL "nvidia.com/mig.config"
 #define STATE_LABEL "nvidia.com/mig.config.state"
@@ -165,20 +166,6 @@ static int node_after(const ss_cluster_t *c, const ss_placements_t *p, int32_t n
     return 0;
 }
 
-/* STAND-IN for ss_mig_plan_entry_name (engine/ss_mig_relayout.h, written
- * by the re-layout work): the same signature and rule, "shardsched-" and 16
- * hex digits of a hash of the node's layout list. Delete this copy when the
- * real one is in the tree (the names then collide on purpose). */
-static int ss_mig_plan_entry_name(const ss_cluster_t *c, const ss_placements_t *p, int32_t node,
-                                  char *buf, size_t n)
-{
-    counts_t k;
-    uint64_t h = SS_HASH_INIT;
-    if (node < 0 || node >= c->n_nodes || node_after(c, p, node, &k, &h) < 0)
-        return SS_EINVAL;
-    return snprintf(buf, n, "shardsched-%016llx", (unsigned long long)h) < (int)n ? 0 : SS_EINVAL;
-}
-
 static int by_key(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -191,10 +178,10 @@ int ss_bind_mig_expect(const ss_cluster_t *c, const ss_placements_t *p, int32_t 
     uint64_t h = SS_HASH_INIT;
     char entry[128];
     const char *node = ss_cluster_strget(c, c->node_name[nd]);
-    if (node_after(c, p, nd, &k, &h) < 0 ||
-        ss_mig_plan_entry_name(c, p, nd, entry, sizeof entry) < 0)
+    if (node_after(c, p, nd, &k, &h) < 0)
         return ss_error_set(err, SS_EINVAL, "node %s: more than %d MIG profiles after re-layout",
                             node, MAX_KEYS - 1);
+    ss_mig_plan_entry_name(c, p, nd, entry, sizeof entry); /* the one schedule's config uses */
     x->entry = strdup(entry);
     x->alloc_key = calloc((size_t)k.n, sizeof *x->alloc_key);
     x->alloc_val = calloc((size_t)k.n, sizeof *x->alloc_val);

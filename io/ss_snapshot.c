@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ss_h5util.h"
+#include "ss_mig_plan_io.h"
 #include "ss_reason.h"
 
 #include "ss_snapshot_cols.h"
@@ -543,7 +544,8 @@ static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
         (rc = ss_h5_col_write(f, fname, "/victims/row", SS_H5_I32, 1, nv, 0, p->victim_row, err)) <
             0 ||
         (rc = ss_h5_col_write(f, fname, "/victims/pod", SS_H5_I32, 1, nv, 0, p->victim_pod, err)) <
-            0)
+            0 ||
+        (rc = ss_mig_plan_write(f, fname, p, err)) < 0)
         return rc;
     return write_names(f, fname, c, p, err);
 }
@@ -553,7 +555,8 @@ int ss_placements_write(const char *path, const ss_cluster_t *c, const ss_placem
 {
     int rc;
     if ((rc = ss_placements_check(path, c, p, 0, p->n, err)) < 0 ||
-        (rc = ss_placements_check_order(path, c, p, err)) < 0)
+        (rc = ss_placements_check_order(path, c, p, err)) < 0 ||
+        (rc = ss_placements_check_relayout(path, c, p, err)) < 0)
         return ss_error_prefix(err, rc, "refusing to write placements");
     char tmp[4200];
     hid_t f = ss_h5_create_tmp(path, tmp, sizeof tmp, err);
@@ -673,6 +676,7 @@ int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_err
         rc = 0;
     if (rc < 0 || (rc = read_run(f, path, p, err)) < 0 ||
         (rc = read_order(f, path, version, p, err)) < 0 ||
+        (rc = ss_mig_plan_read(f, path, version, p, err)) < 0 ||
         (rc = ss_placements_check(path, NULL, p, 0, p->n, err)) < 0 ||
         (rc = ss_placements_check_order(path, NULL, p, err)) < 0)
         goto done;
@@ -699,6 +703,8 @@ int ss_placements_read(const char *path, const ss_cluster_t *c, ss_placements_t 
         rc = ss_placements_check(path, c, p, 0, p->n, err);
     if (rc == 0)
         rc = ss_placements_check_order(path, c, p, err);
+    if (rc == 0)
+        rc = ss_placements_check_relayout(path, c, p, err);
     if (rc < 0 && p) {
         ss_placements_destroy(p);
         p = NULL;

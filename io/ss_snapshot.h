@@ -62,6 +62,15 @@ int ss_placements_check(const char *fname, const ss_cluster_t *c, const ss_place
 int ss_placements_check_order(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
                               ss_error_t *err);
 
+/* The MIG re-layout of placements (issue 15, /mig_relayout, io/ss_mig_plan_io.c):
+ * ss_mig_relayout_check against c (GPU records in range and MIG-capable,
+ * layouts of the board's model, valid and canonical, at most 64 instances
+ * per node). Every reader and writer of placements with a cluster calls it
+ * after ss_placements_check_order. Returns 0 or SS_EFORMAT (message names
+ * fname, /mig_relayout, the row, GPU record and node). */
+int ss_placements_check_relayout(const char *fname, const ss_cluster_t *c, const ss_placements_t *p,
+                                 ss_error_t *err);
+
 /* The parallel reader and writer are in io/ss_snapshot_mpi.h. */
 
 #endif

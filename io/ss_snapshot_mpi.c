@@ -583,6 +583,9 @@ int ss_placements_write_mpi(const char *path, MPI_Comm comm, const ss_cluster_t 
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
+    if (p->n_relayout > 0) /* a MIG re-layout plan (small, whole on every rank): rank 0 writes it */
+        return ss_dist_agree_err(comm, rank == 0 ? ss_placements_write(path, c, p, err) : 0, path,
+                                 err);
     int32_t lo = (int32_t)((int64_t)p->n * rank / size);
     int32_t hi = (int32_t)((int64_t)p->n * (rank + 1) / size);
     int rc = ss_placements_check(path, c, p, lo, hi, err);

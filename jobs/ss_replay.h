@@ -72,6 +72,14 @@ typedef struct {
     double unalloc_at_130;
     double frag_at_90;
     double elapsed_s; /* wall time of the run (not written to files) */
+    /* the MIG what-if (ss_replay_mig.h); NULL / 0 when mig is off */
+    int32_t mig;             /* the mode */
+    int32_t *unused_compute; /* per row: unused compute slices (of 7 a GPU) of MIG GPUs */
+    int32_t *unused_mem;     /* per row: unused memory slices (of 8 a GPU) */
+    int32_t *mig_gpus;       /* per row: GPUs in MIG mode */
+    int32_t n_gpus;          /* GPUs of the cluster */
+    int64_t relayouts;       /* idle GPUs given a layout on demand */
+    double unused_compute_at_100, unused_mem_at_100; /* bucket means, as unalloc_at_100 */
 } ss_fgd_result_t;
 
 /* Runs the protocol on the cluster's pods (all treated as arriving, in the
@@ -80,6 +88,11 @@ typedef struct {
  * the caller. */
 int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t **out,
                   ss_error_t *err);
+/* The same with the MIG what-if mode mig (ss_replay_mig_mode of
+ * ss_replay_mig.h; SS_REPLAY_MIG_OFF = ss_replay_fgd). SS_EINVAL for an
+ * unknown mode. */
+int ss_replay_fgd_mig(const ss_cluster_t *c, const ss_fgd_opts_t *o, int mig, ss_fgd_result_t **out,
+                      ss_error_t *err);
 void ss_fgd_result_destroy(ss_fgd_result_t *r); /* accepts NULL */
 
 /* The simulator's analysis (merge_alloc_discrete.py): rows bucketed by

@@ -12,6 +12,7 @@
 
 #include "ss_policy.h"
 #include "ss_replay.h"
+#include "ss_replay_mig.h"
 
 #define SEED_NODES 0x6e6f646573ull /* separate streams for node rank and Random */
 #define SEED_RANDOM 0x72616e646full
@@ -192,10 +193,13 @@ void ss_fgd_result_destroy(ss_fgd_result_t *r)
     free(r->alloc_gpu_milli);
     free(r->alloc_cpu_milli);
     free(r->frag_pct);
+    free(r->unused_compute);
+    free(r->unused_mem);
+    free(r->mig_gpus);
     free(r);
 }
 
-static ss_fgd_result_t *result_create(int32_t n)
+static ss_fgd_result_t *result_create(int32_t n, int32_t mig)
 {
     ss_fgd_result_t *r = calloc(1, sizeof *r);
     if (!r)
@@ -213,6 +217,16 @@ static ss_fgd_result_t *result_create(int32_t n)
         ss_fgd_result_destroy(r);
         return NULL;
     }
+    if (mig) {
+        r->mig = mig;
+        r->unused_compute = malloc(m * sizeof *r->unused_compute);
+        r->unused_mem = malloc(m * sizeof *r->unused_mem);
+        r->mig_gpus = malloc(m * sizeof *r->mig_gpus);
+        if (!r->unused_compute || !r->unused_mem || !r->mig_gpus) {
+            ss_fgd_result_destroy(r);
+            return NULL;
+        }
+    }
     return r;
 }
 
@@ -229,6 +243,23 @@ double ss_fgd_bucket_mean(const ss_fgd_result_t *r, int b, int frag)
             cnt++;
         } else if (bucket < (double)b) {
             last = v;
+        }
+    }
+    return cnt ? sum / cnt : last;
+}
+
+/* ss_fgd_bucket_mean's rule on an integer column. */
+static double bucket_mean_i32(const ss_fgd_result_t *r, int b, const int32_t *col)
+{
+    double unit = (double)r->gpu_capacity / 100.0, sum = 0.0, last = NAN;
+    int32_t cnt = 0;
+    for (int32_t i = 0; i < r->n; i++) {
+        double bucket = nearbyint((double)r->arrived_milli[i] / unit);
+        if (bucket == (double)b) {
+            sum += col[i];
+            cnt++;
+        } else if (bucket < (double)b) {
+            last = col[i];
         }
     }
     return cnt ? sum / cnt : last;
@@ -260,18 +291,26 @@ static int check_rows(const ss_cluster_t *c, const ss_fgd_result_t *r, ss_error_
     return rc;
 }
 
-/* Places every pod of order[] once; fills r. */
+/* Places every pod of order[] once; fills r. With mig (not NULL), the MIG
+ * pods go to ss_replay_mig_place and the rows get its unused slices. */
 static int run_pods(const ss_cluster_t *c, ss_fgd_state_t *s, const ss_fgd_pod_t *tp,
-                    ss_fgd_sched_t *k, const int32_t *order, ss_fgd_result_t *r,
-                    const ss_progress_t *progress)
+                    ss_fgd_sched_t *k, ss_replay_mig_t *mig, const int32_t *order,
+                    ss_fgd_result_t *r, const ss_progress_t *progress)
 {
     int64_t arrived = 0;
     for (int32_t i = 0; i < r->n; i++) {
         const ss_fgd_pod_t *p = &tp[c->pod_template[order[i]]];
         uint64_t mask = 0;
-        int32_t node = ss_fgd_sched_pick(k, p, &mask);
-        if (node >= 0)
+        int32_t node;
+        if (mig && ss_replay_mig_pod(p)) {
+            node = ss_replay_mig_place(mig, p);
+        } else if ((node = ss_fgd_sched_pick(k, p, &mask)) >= 0) {
             ss_fgd_apply(s, node, p, mask, +1);
+        }
+        if (mig) {
+            ss_replay_mig_unused(mig, &r->unused_compute[i], &r->unused_mem[i]);
+            r->mig_gpus[i] = ss_replay_mig_gpus(mig);
+        }
         arrived += (int64_t)p->num_gpu * p->milli;
         r->pod[i] = order[i];
         r->node[i] = node;
@@ -285,8 +324,49 @@ static int run_pods(const ss_cluster_t *c, ss_fgd_state_t *s, const ss_fgd_pod_t
     return 0;
 }
 
+/* The MIG what-if's setup (mig_mode not off): every pod's GPU-model
+ * constraint dropped (tp and orig), the MIG side created on the free state,
+ * and the typical pods taken from orig with the shares of their instances. */
+static int mig_setup(ss_fgd_state_t *s, const ss_fgd_opts_t *o, int mig_mode,
+                     const ss_policy_t *pol, const ss_cluster_t *c, ss_fgd_pod_t *tp,
+                     ss_fgd_pod_t *orig, const int32_t *rank, ss_replay_mig_t **mig,
+                     ss_error_t *err)
+{
+    for (int32_t t = 0; t < c->n_templates; t++)
+        tp[t].models = 0;
+    for (int32_t i = 0; i < c->n_pods; i++)
+        orig[i].models = 0;
+    int rc = ss_replay_mig_create(s, mig_mode, orig, c->n_pods, pol->replay_score, c->n_templates,
+                                  rank, o->seed, mig, err);
+    if (rc)
+        return rc;
+    ss_replay_mig_view(orig, c->n_pods);
+    return ss_fgd_set_typical(s, orig, c->n_pods, false, err);
+}
+
+/* The summary values of a finished run. */
+static void summarise(ss_fgd_result_t *r, const ss_fgd_opts_t *o, const ss_replay_mig_t *mig,
+                      const ss_cluster_t *c)
+{
+    r->unalloc_at_100 = 100.0 - ss_fgd_bucket_mean(r, 100, 0);
+    r->unalloc_at_130 = 100.0 - ss_fgd_bucket_mean(r, o->inflate_pct, 0);
+    r->frag_at_90 = ss_fgd_bucket_mean(r, 90, 1);
+    if (!mig)
+        return;
+    r->n_gpus = c->n_gpus;
+    r->relayouts = ss_replay_mig_relayouts(mig);
+    r->unused_compute_at_100 = bucket_mean_i32(r, 100, r->unused_compute);
+    r->unused_mem_at_100 = bucket_mean_i32(r, 100, r->unused_mem);
+}
+
 int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t **out,
                   ss_error_t *err)
+{
+    return ss_replay_fgd_mig(c, o, SS_REPLAY_MIG_OFF, out, err);
+}
+
+int ss_replay_fgd_mig(const ss_cluster_t *c, const ss_fgd_opts_t *o, int mig_mode,
+                      ss_fgd_result_t **out, ss_error_t *err)
 {
     *out = NULL;
     const ss_policy_t *pol = ss_policy_find(o->policy);
@@ -295,6 +375,8 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
                             o->policy ? o->policy : "");
     if (o->inflate_pct < 0 || o->inflate_pct > 10000)
         return ss_error_set(err, SS_EINVAL, "inflation %d%% out of range", o->inflate_pct);
+    if (mig_mode < SS_REPLAY_MIG_OFF || mig_mode > SS_REPLAY_MIG_TRACE_MIX)
+        return ss_error_set(err, SS_EINVAL, "unknown MIG mode %d", mig_mode);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ss_fgd_state_t *s = NULL;
@@ -306,12 +388,14 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
     int32_t *order = NULL, *rank = ss_replay_node_rank(c->n_nodes, o->seed), n_orig = 0;
     ss_fgd_sched_t *k = NULL;
     ss_fgd_result_t *r = NULL;
+    ss_replay_mig_t *mig = NULL;
     rc = SS_ENOMEM;
     if (!tp || !orig || !rank)
         goto out;
     for (int32_t i = 0; i < c->n_pods; i++)
         orig[i] = tp[c->pod_template[i]];
-    if ((rc = ss_fgd_set_typical(s, orig, c->n_pods, false, err)))
+    if ((rc = mig_mode ? mig_setup(s, o, mig_mode, pol, c, tp, orig, rank, &mig, err)
+                       : ss_fgd_set_typical(s, orig, c->n_pods, false, err)))
         goto out;
     rc = SS_ENOMEM;
     int64_t limit = s->gpu_cap_total * o->inflate_pct / 100;
@@ -319,16 +403,14 @@ int ss_replay_fgd(const ss_cluster_t *c, const ss_fgd_opts_t *o, ss_fgd_result_t
     ss_rng_t rr;
     ss_rng_seed(&rr, o->seed ^ SEED_RANDOM);
     if (n < 0 || !(k = ss_fgd_sched_create(s, pol->replay_score, c->n_templates, rank, &rr)) ||
-        !(r = result_create(n)))
+        !(r = result_create(n, mig_mode)))
         goto out;
     r->gpu_capacity = s->gpu_cap_total;
     r->n_original = n_orig;
-    run_pods(c, s, tp, k, order, r, o->progress);
+    run_pods(c, s, tp, k, mig, order, r, o->progress);
     if ((rc = check_rows(c, r, err)))
         goto out;
-    r->unalloc_at_100 = 100.0 - ss_fgd_bucket_mean(r, 100, 0);
-    r->unalloc_at_130 = 100.0 - ss_fgd_bucket_mean(r, o->inflate_pct, 0);
-    r->frag_at_90 = ss_fgd_bucket_mean(r, 90, 1);
+    summarise(r, o, mig, c);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->elapsed_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     *out = r;
@@ -339,6 +421,7 @@ out:
         ss_error_set(err, rc, "fgd replay: out of memory");
     ss_fgd_result_destroy(r);
     ss_fgd_sched_destroy(k);
+    ss_replay_mig_destroy(mig);
     free(order);
     free(rank);
     free(orig);
