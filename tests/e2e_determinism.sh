@@ -3,7 +3,9 @@
 # (h5diff, every dataset but the run-dependent /run group) for mpirun -n 1, 2, 4 x OMP_NUM_THREADS 1, 2
 # (3 partitions) and -n 1, 2, 3, 4 x 1, 2 threads on 8 partitions; the
 # verifier finds no violation in any run; a fault on one rank ends the run
-# with one message, a non-zero exit and no output file.
+# with one message, a non-zero exit and no output file. With MIG present
+# (gen --profile ai), the matrix on 1/2/3/4 ranks x 1/2 threads, plain and
+# with --mig-relayout.
 set -euo pipefail
 BIN=$1
 WORK=$2
@@ -50,6 +52,26 @@ p1=$(placed p1.h5)
 python3 -c "import sys; sys.exit(0 if $p8 >= 0.98 * $p1 else 1)" \
     || fail "rules: 8 partitions place $p8 pods, one partition $p1 (below 98 %)"
 echo "e2e_determinism: with the rules, 8 partitions place $p8, one partition $p1"
+# MIG present (gen --profile ai: MIG nodes in several layouts, running MIG
+# pods, pending MIG pods): the matrix again on 3 partitions, 1/2/3/4 ranks x
+# 1/2 threads, plain and with --mig-relayout, h5diff-identical and verified.
+$BIN gen --profile ai --nodes 1200 --pods 12000 --seed 5 -o cm.h5 -q
+for mode in plain relayout; do
+    refm=""
+    extra=""
+    [ "$mode" = relayout ] && extra="--mig-relayout"
+    for n in 1 2 3 4; do
+        for t in 1 2; do
+            out="m-$mode-$n-$t.h5"
+            OMP_NUM_THREADS=$t $MPIRUN -n $n $BIN schedule -i cm.h5 -o "$out" --partition-nodes 400 \
+                $extra -q
+            $BIN verify -i cm.h5 -p "$out" --quiet || fail "MIG ($mode): violations, -n $n x $t"
+            if [ -z "$refm" ]; then refm=$out; continue; fi
+            h5diff --exclude-path /run "$refm" "$out" || fail "MIG ($mode): $out differs from $refm"
+        done
+    done
+done
+$BIN verify -i cm.h5 -p m-plain-1-1.h5 | grep -q "^MIG: " || fail "MIG: verify prints no MIG line"
 # The same workload without the rules: issue 11's floor, 99.5 %.
 $BIN gen --nodes 3000 --pods 30000 --seed 11 --rules none -o c0.h5 > /dev/null || fail "gen --rules none"
 OMP_NUM_THREADS=2 $MPIRUN -n 2 $BIN schedule -i c0.h5 -o q8.h5 --partition-nodes 400 \
