@@ -45,6 +45,18 @@ static void usage(FILE *f)
           "                           by policy/v1 Eviction (PDBs are enforced)\n"
           "  --evict-wait S           how long a preemptor waits for its victims to be\n"
           "                           gone, else it is not bound (default 60)\n"
+          "  --binder kube|godel      kube (default): Binding objects; godel: per pod a\n"
+          "                           merge patch of its godel.bytedance.com annotations\n"
+          "                           (pod-state assumed, selected-scheduler, assumed-node\n"
+          "                           or, when it preempts, nominated-node with the\n"
+          "                           victims) for Gödel's binder; always a request log\n"
+          "  --godel-scheduler NAME   the selected-scheduler value (default shardsched)\n"
+          "  --write-status VERSION   per gang left below minMember, a status patch of its\n"
+          "                           scheduling.k8s.io/VERSION PodGroup (v1alpha2:\n"
+          "                           PodGroupScheduled; v1alpha3, v1beta1:\n"
+          "                           PodGroupInitiallyScheduled) False, Unschedulable,\n"
+          "                           with the engine's counts and reasons; written with\n"
+          "                           --emit, sent with --server (a request log)\n"
           "  --mig-wait S             placements with MIG re-layouts: how long to wait,\n"
           "                           after setting a node's nvidia.com/mig.config, for\n"
           "                           nvidia.com/mig.config.state=success and the new\n"
@@ -86,10 +98,32 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    const char *in, *placements, *emit, *replay, *preempt_with;
+    const char *in, *placements, *emit, *replay, *preempt_with, *binder;
     int ndjson, quiet;
     ss_bind_opts_t http;
 } bind_args_t;
+
+/* --binder, --godel-scheduler, --write-status (io/ss_bind_godel.c). */
+static int godel_args(bind_args_t *a, bool loud)
+{
+    if (a->binder && strcmp(a->binder, "kube") && strcmp(a->binder, "godel"))
+        return ss_opt_fail("bind", loud, "--binder '%s': expected kube or godel", a->binder);
+    bool godel = a->binder && !strcmp(a->binder, "godel");
+    if (a->http.godel_scheduler && (!godel || !*a->http.godel_scheduler))
+        return ss_opt_fail("bind", loud, "--godel-scheduler NAME takes --binder godel and a name");
+    if (godel && !a->http.godel_scheduler)
+        a->http.godel_scheduler = "shardsched";
+    if (a->http.podgroup_status && !ss_bind_podgroup_condition(a->http.podgroup_status))
+        return ss_opt_fail("bind", loud,
+                           "--write-status '%s': expected a scheduling.k8s.io version: v1alpha2 "
+                           "(PodGroupScheduled), v1alpha3 or v1beta1 (PodGroupInitiallyScheduled)",
+                           a->http.podgroup_status);
+    if ((godel || a->http.podgroup_status) && (a->ndjson || a->replay))
+        return ss_opt_fail("bind", loud,
+                           "--binder godel and --write-status write a request log: no --ndjson, "
+                           "and no --replay (the log already says every request)");
+    return SS_OPT_RUN;
+}
 
 /* Returns SS_OPT_RUN, or the exit status after --help or a usage error. */
 static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
@@ -107,6 +141,9 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
         SS_O_DOUBLE(0, "evict-wait", &a->http.evict_wait_s, 0, 86400),
         SS_O_DOUBLE(0, "mig-wait", &a->http.mig_wait_s, 0, 86400),
         SS_O_STR(0, "server", &a->http.server),
+        SS_O_STR(0, "binder", &a->binder),
+        SS_O_STR(0, "godel-scheduler", &a->http.godel_scheduler),
+        SS_O_STR(0, "write-status", &a->http.podgroup_status),
         SS_O_STR(0, "token-file", &a->http.token_file),
         SS_O_STR(0, "ca-file", &a->http.ca_file),
         SS_O_FLAG(0, "insecure-skip-tls-verify", &insecure),
@@ -132,6 +169,9 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
         return ss_opt_fail("bind", loud, "--preempt-with '%s': expected delete or evict",
                            a->preempt_with);
     a->http.preempt_evict = a->preempt_with && !strcmp(a->preempt_with, "evict");
+    st = godel_args(a, loud);
+    if (st != SS_OPT_RUN)
+        return st;
     if (a->replay) {
         if (!a->http.server || a->emit || a->in || a->placements || a->ndjson)
             return ss_opt_fail("bind", loud,
@@ -243,9 +283,8 @@ static int run(void *arg)
             rc = check_placements(a, c, p, &err);
         if (rc == 0)
             rc = ss_bind_collect(c, p, &b, &n, &s, &err);
-        use_log = rc == 0 && ss_bind_needs_log(c, p, b, n);
-        if (use_log)
-            rc = ss_bind_log_build(c, p, b, n, &a->http, &log, &err);
+        if (rc == 0) /* Bindings, or a request log (victims, MIG, godel, status) */
+            rc = ss_bind_plan(c, p, b, n, &a->http, &log, &use_log, &err);
     }
     if (rc == 0 && a->emit && use_log) {
         rc = emit_log(a, &log, &s, &err);

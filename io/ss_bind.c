@@ -176,6 +176,11 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
                 "requests confirmed this run\n",
                 s->mig_nodes, s->mig_ready, s->mig_already, s->mig_failed, s->requests_done,
                 s->requests_total);
+    if (s->pg_status)
+        fprintf(f,
+                "bind PodGroup status: %d unplaceable gangs: %d status patches confirmed (%d of "
+                "them 404: no upstream PodGroup of that name), %d failed\n",
+                s->pg_status, s->pg_written, s->pg_missing, s->pg_failed);
     if (s->partial_gangs)
         fprintf(f, "bind: %d PARTLY BOUND GANG(S): see the report above\n", s->partial_gangs);
 }
@@ -183,7 +188,7 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
 int ss_bind_summary_status(const ss_bind_summary_t *s)
 {
     return (s->gone || s->failed || s->interrupted || s->partial_gangs || s->stuck ||
-            s->pdb_refused || s->mig_failed)
+            s->pdb_refused || s->mig_failed || s->pg_failed)
                ? 1
                : 0;
 }

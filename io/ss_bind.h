@@ -72,7 +72,13 @@ typedef struct {
     int32_t mig_ready;   /* of mig_nodes: label, state success and allocatable seen */
     int32_t mig_already; /* of mig_ready: already so before this run's PATCH (none sent) */
     int32_t mig_failed;  /* of mig_nodes: state failed or not ready within --mig-wait */
-    bool interrupted;    /* stopped by SIGINT/SIGTERM */
+    /* PodGroup status write-back (--write-status, ss_bind_godel.c): status patches of
+       unplaceable gangs */
+    int32_t pg_status;  /* patches in the plan */
+    int32_t pg_written; /* of pg_status: confirmed (this run or journaled) */
+    int32_t pg_missing; /* of pg_written: 404, no upstream PodGroup of that name */
+    int32_t pg_failed;  /* of pg_status: refused or no reply (a rerun sends it again) */
+    bool interrupted;   /* stopped by SIGINT/SIGTERM */
 } ss_bind_summary_t;
 
 /* The bindings for every placed pending pod of c, in pod order. A pod
@@ -109,6 +115,12 @@ typedef struct {
     double evict_wait_s; /* how long to wait for a unit's victims to be gone (default 60) */
     double poll_s;       /* GET interval while waiting (default 0.5) */
     double mig_wait_s;   /* how long to wait for a node's new MIG layout (default 300) */
+    /* --binder godel (ss_bind_godel.c): the godel.bytedance.com/selected-scheduler value;
+       NULL = Binding objects (--binder kube) */
+    const char *godel_scheduler;
+    /* --write-status VERSION: scheduling.k8s.io version of the PodGroup status patches
+       (v1alpha2, v1alpha3, v1beta1); NULL = none */
+    const char *podgroup_status;
 } ss_bind_opts_t;
 
 void ss_bind_opts_default(ss_bind_opts_t *o);
@@ -157,6 +169,8 @@ enum ss_bind_op {
     SS_REQ_EVICT,        /* POST the victim's policy/v1 Eviction */
     SS_REQ_BIND,         /* POST the Binding */
     SS_REQ_MIGCONFIG,    /* PATCH the node's nvidia.com/mig.config label (issue 15) */
+    SS_REQ_GODEL,        /* PATCH the pod's godel.bytedance.com annotations (--binder godel) */
+    SS_REQ_PGSTATUS,     /* PATCH an upstream PodGroup's status (--write-status) */
     SS_REQ_COUNT
 };
 
@@ -229,5 +243,28 @@ int ss_bind_log_read(const char *path, ss_bind_log_t *l, ss_error_t *err);
  * Bindings (total, bound, ...) and the preemption fields. */
 int ss_bind_log_run(const ss_bind_log_t *l, const ss_bind_opts_t *o, ss_bind_summary_t *s,
                     ss_error_t *err);
+
+/* ---- Gödel binder and PodGroup status write-back (ss_bind_godel.c) ----
+ * The plan of a bind run: with o->godel_scheduler, one godel line (a merge
+ * patch of the pod's godel.bytedance.com annotations) per binding of b, in
+ * commit order; else the request log of ss_bind_log_build when the plan
+ * needs one (*use_log) or when status patches are asked for. With
+ * o->podgroup_status, one podgroup-status line per gang the placements
+ * leave below minMember is appended. *use_log tells whether l is the plan
+ * (else the Bindings b are). */
+int ss_bind_plan(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b, int32_t n,
+                 const ss_bind_opts_t *o, ss_bind_log_t *l, bool *use_log, ss_error_t *err);
+
+/* The merge patch of a godel line (caller frees with free()): pod-state
+ * assumed, selected-scheduler sched, and assumed-node node; or, with
+ * n_victims > 0, nominated-node {"node": node, "victims": [{"name",
+ * "namespace"}]} (the other of the two set to null). */
+char *ss_bind_godel_patch(const char *sched, const char *node, const char *const *victim_ns,
+                          const char *const *victim_name, int32_t n_victims);
+
+/* The condition type of scheduling.k8s.io/version PodGroups
+ * (PodGroupScheduled for v1alpha2, PodGroupInitiallyScheduled for v1alpha3
+ * and v1beta1), or NULL for another version. */
+const char *ss_bind_podgroup_condition(const char *version);
 
 #endif

@@ -153,4 +153,29 @@ int ss_bind_check_api(const char *url, long code, const char *ctype, const char 
  * other byte is refused, naming the file and the byte's offset. */
 int ss_bind_read_token(const char *path, char *tok, size_t cap, ss_error_t *err);
 
+/* ---- Gödel binder and PodGroup status (ss_bind_godel.c) ---- */
+
+/* Ops that count as the binding of a pod in the summary (bind, godel). */
+static inline bool ss_bind_op_binds(int op)
+{
+    return op == SS_REQ_BIND || op == SS_REQ_GODEL;
+}
+
+/* Appends a line; path NULL = the op's pod path of ns/name; body (JSON
+ * text) is consumed. NULL when out of memory or a name is too long. */
+ss_bind_line_t *ss_bind_log_add(ss_bind_log_t *l, int32_t unit, int op, const char *path,
+                                const char *ns, const char *name, const char *node, char *body,
+                                const char *ctype);
+
+/* path = PRE NS MID NAME SUFFIX with NS and NAME escaped path segments
+ * (not empty, "." or ".."): fills ns, name (unescaped, caller frees). */
+bool ss_bind_parse_path(const char *path, const char *pre, const char *mid, const char *suffix,
+                        char **ns, char **name);
+
+/* Checks a godel or podgroup-status line read from a log (o: its JSON
+ * object, x->op and x->unit set): fills path, ns, name, node, ctype, body;
+ * *why says what is wrong. */
+struct json_t;
+int ss_bind_godel_parse(struct json_t *o, ss_bind_line_t *x, const char **why);
+
 #endif

@@ -11,12 +11,12 @@
 #include "ss_atomic.h"
 #include "ss_bind_int.h"
 
-static const char *const op_names[SS_REQ_COUNT] = {"nominate", "disrupt", "delete",
-                                                   "evict",    "bind",    "mig-config"};
-static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE",
-                                                     "POST",  "POST",  "PATCH"};
-static const char *const op_suffix[SS_REQ_COUNT] = {"/status",   "/status",  "",
-                                                    "/eviction", "/binding", ""};
+static const char *const op_names[SS_REQ_COUNT] = {
+    "nominate", "disrupt", "delete", "evict", "bind", "mig-config", "godel", "podgroup-status"};
+static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE", "POST",
+                                                     "POST",  "PATCH", "PATCH",  "PATCH"};
+static const char *const op_suffix[SS_REQ_COUNT] = {"/status",  "/status", "", "/eviction",
+                                                    "/binding", "",        "", ""};
 static const char MIG_CTYPE[] = "application/merge-patch+json";
 
 const char *ss_bind_op_name(int op)
@@ -110,15 +110,15 @@ static char *dump(json_t *o)
     return s;
 }
 
-/* Appends a line for pod ns/name; body is consumed. */
-static ss_bind_line_t *add(ss_bind_log_t *l, int32_t unit, int op, const char *ns, const char *name,
-                           const char *node, json_t *body, const char *ctype)
+ss_bind_line_t *ss_bind_log_add(ss_bind_log_t *l, int32_t unit, int op, const char *path,
+                                const char *ns, const char *name, const char *node, char *body,
+                                const char *ctype)
 {
     if (l->n == l->cap) {
         int32_t cap = l->cap ? 2 * l->cap : 64;
         ss_bind_line_t *v = realloc(l->line, (size_t)cap * sizeof *v);
         if (!v) {
-            json_decref(body);
+            free(body);
             return NULL;
         }
         l->line = v;
@@ -129,14 +129,15 @@ static ss_bind_line_t *add(ss_bind_log_t *l, int32_t unit, int op, const char *n
     x->unit = unit;
     x->op = op;
     x->method = strdup(op_methods[op]);
-    x->path = op == SS_REQ_MIGCONFIG ? node_path(name) : pod_path(ns, name, op_suffix[op]);
+    x->path = path                     ? strdup(path)
+              : op == SS_REQ_MIGCONFIG ? node_path(name)
+                                       : pod_path(ns, name, op_suffix[op]);
     x->ctype = strdup(ctype);
-    x->body = body ? dump(body) : NULL;
+    x->body = body;
     x->ns = strdup(ns);
     x->name = strdup(name);
     x->node = strdup(node ? node : "");
-    if (!x->method || !x->path || !x->ctype || (body && !x->body) || !x->ns || !x->name ||
-        !x->node) {
+    if (!x->method || !x->path || !x->ctype || !x->ns || !x->name || !x->node) {
         line_free(x);
         return NULL;
     }
@@ -144,6 +145,16 @@ static ss_bind_line_t *add(ss_bind_log_t *l, int32_t unit, int op, const char *n
     if (unit + 1 > l->n_units)
         l->n_units = unit + 1;
     return x;
+}
+
+/* Appends a line for pod ns/name; body is consumed. */
+static ss_bind_line_t *add(ss_bind_log_t *l, int32_t unit, int op, const char *ns, const char *name,
+                           const char *node, json_t *body, const char *ctype)
+{
+    char *text = body ? dump(body) : NULL;
+    if (body && !text)
+        return NULL;
+    return ss_bind_log_add(l, unit, op, NULL, ns, name, node, text, ctype);
 }
 
 static json_t *nominate_body(const char *node)
@@ -475,17 +486,17 @@ static char *unescape(const char *s, const char *e)
     return out;
 }
 
-/* path = /api/v1/namespaces/NS/pods/NAME<suffix>; fills ns, name. */
-static bool parse_pod_path(const char *path, const char *suffix, char **ns, char **name)
+bool ss_bind_parse_path(const char *path, const char *pre, const char *mid, const char *suffix,
+                        char **ns, char **name)
 {
-    static const char pre[] = "/api/v1/namespaces/";
+    size_t lp = strlen(pre), lm = strlen(mid);
     *ns = *name = NULL;
-    if (strncmp(path, pre, sizeof pre - 1))
+    if (strncmp(path, pre, lp))
         return false;
-    const char *a = path + sizeof pre - 1, *slash = strchr(a, '/');
-    if (!slash || slash == a || strncmp(slash, "/pods/", 6))
+    const char *a = path + lp, *slash = strchr(a, '/');
+    if (!slash || slash == a || strncmp(slash, mid, lm))
         return false;
-    const char *nm = slash + 6, *end = nm + strcspn(nm, "/");
+    const char *nm = slash + lm, *end = nm + strcspn(nm, "/");
     if (end == nm || strcmp(end, suffix))
         return false;
     *ns = unescape(a, slash);
@@ -497,6 +508,12 @@ static bool parse_pod_path(const char *path, const char *suffix, char **ns, char
     free(*name);
     *ns = *name = NULL;
     return false;
+}
+
+/* path = /api/v1/namespaces/NS/pods/NAME<suffix>; fills ns, name. */
+static bool parse_pod_path(const char *path, const char *suffix, char **ns, char **name)
+{
+    return ss_bind_parse_path(path, "/api/v1/namespaces/", "/pods/", suffix, ns, name);
 }
 
 /* path = /api/v1/nodes/NAME; fills name. */
@@ -636,9 +653,15 @@ static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
         json_integer_value(unit) > INT32_MAX - 1)
         return *why = "unit is not an integer >= 0", SS_EFORMAT;
     if (x->op < 0)
-        return *why = "op is not nominate, disrupt, delete, evict, bind or mig-config", SS_EFORMAT;
+        return *why = "op is not nominate, disrupt, delete, evict, bind, mig-config, godel or "
+                      "podgroup-status",
+               SS_EFORMAT;
     if (!method || strcmp(method, op_methods[x->op]))
         return *why = "method does not match op", SS_EFORMAT;
+    if (x->op == SS_REQ_GODEL || x->op == SS_REQ_PGSTATUS) { /* ss_bind_godel.c */
+        x->unit = (int32_t)json_integer_value(unit);
+        return ss_bind_godel_parse(o, x, why);
+    }
     int rc = x->op == SS_REQ_MIGCONFIG ? parse_mig_fields(o, x, why) : 0;
     if (rc < 0)
         return rc;

@@ -224,7 +224,7 @@ static void stop_unit_as(replay_t *R, int32_t u, bool abandon, const char *what,
             R->outcome[i] = SS_BIND_ABANDONED;
             journal(R, i, "abandoned", NULL);
         }
-        if (R->l->line[i].op != SS_REQ_BIND)
+        if (!ss_bind_op_binds(R->l->line[i].op))
             continue;
         R->s->failed++;
         R->s->stuck += abandon;
@@ -472,7 +472,7 @@ static void step(replay_t *R, int32_t u)
     enum ss_bind_verdict v = send_line(R, i, why, sizeof why, other, &no_reply);
     if (ss_bind_stopped() && v == SS_VERDICT_RETRY)
         return; /* interrupted: undecided */
-    if (x->op == SS_REQ_BIND) {
+    if (ss_bind_op_binds(x->op)) {
         bind_done(R, i, v, why, other, no_reply);
         R->pos[u]++;
         return;
@@ -482,6 +482,12 @@ static void step(replay_t *R, int32_t u)
         R->outcome[i] = SS_BIND_BOUND;
         journal(R, i, "done", NULL);
         R->s->removed += removal;
+        if (x->op == SS_REQ_PGSTATUS) { /* a gang that is not an upstream PodGroup: 404 */
+            R->s->pg_written++;
+            R->s->pg_missing += v == SS_VERDICT_GONE;
+            if (v == SS_VERDICT_GONE)
+                say(R, i, "no such PodGroup (not an upstream PodGroup?): status not written", why);
+        }
         if (x->n_gone > 0)
             start_wait(R, u, i); /* pos moves on when the wait holds */
         else
@@ -504,6 +510,7 @@ static void step(replay_t *R, int32_t u)
         snprintf(msg, sizeof msg, "eviction of %s/%s refused by a disruption budget", x->ns,
                  x->name);
     } else {
+        R->s->pg_failed += x->op == SS_REQ_PGSTATUS;
         say(R, i,
             v == SS_VERDICT_RETRY && no_reply ? "unknown: no reply (a rerun sends it again)"
                                               : "failed",
@@ -520,12 +527,14 @@ static void count_lines(replay_t *R)
     s->requests_total = R->l->n;
     for (int32_t i = 0; i < R->l->n; i++) {
         int op = R->l->line[i].op, out = R->outcome[i];
-        s->total += op == SS_REQ_BIND;
+        s->total += ss_bind_op_binds(op);
+        s->pg_status += op == SS_REQ_PGSTATUS;
+        s->pg_written += op == SS_REQ_PGSTATUS && out == SS_BIND_JOURNALED;
         s->preemptors += op == SS_REQ_NOMINATE;
         s->victims += op == SS_REQ_DELETE || op == SS_REQ_EVICT;
         s->mig_nodes += op == SS_REQ_MIGCONFIG;
         s->removed += (op == SS_REQ_DELETE || op == SS_REQ_EVICT) && out == SS_BIND_JOURNALED;
-        if (op != SS_REQ_BIND)
+        if (!ss_bind_op_binds(op))
             continue;
         s->journaled += out == SS_BIND_JOURNALED;
         s->elsewhere += out == SS_BIND_ELSEWHERE;

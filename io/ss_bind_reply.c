@@ -241,8 +241,9 @@ enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype,
     if (!strcmp(kind, "Status")) {
         v = step_status(op, code, o, why, why_cap);
     } else if (ok2xx &&
-               (op == SS_REQ_MIGCONFIG
-                    ? !strcmp(kind, "Node")
+               (op == SS_REQ_MIGCONFIG ? !strcmp(kind, "Node")
+                : op == SS_REQ_PGSTATUS
+                    ? !strcmp(kind, "PodGroup")
                     : !strcmp(kind, "Pod") || (op == SS_REQ_EVICT && !strcmp(kind, "Eviction")))) {
         snprintf(why, why_cap, "HTTP %ld %s", code, kind);
         v = op < 0 ? SS_VERDICT_PRESENT : SS_VERDICT_BOUND;

@@ -42,6 +42,19 @@ told apart by their name's prefix):
     (429 without a cause, Retry-After: 1, on the first post; then evicted);
   - GET .../pods/NAME: the Pod while it exists, else 404 NotFound.
 
+Gödel binder's endpoints (bind --binder godel, --write-status):
+
+  - PATCH .../pods/NAME (application/merge-patch+json of
+    metadata.annotations; another Content-Type gets 415): the annotations
+    are merged into the pod's record (a null removes one) and counted
+    ("annotation_patches"); answers the Pod with its annotations; 404 for
+    gone-*; the first PATCH of a flaky-* pod answers 500 (retried);
+  - PATCH PREFIX/apis/scheduling.k8s.io/VERSION/namespaces/NS/podgroups/
+    NAME/status (strategic merge patch of status.conditions): recorded in
+    --state.podgroups ({"ns/name": {"version", "conditions": {type: c},
+    "patches"}}) and answered with the PodGroup when ns/name is listed in
+    --podgroups (comma-separated), else 404 NotFound.
+
 Node endpoints, simulating NVIDIA's MIG manager (--nodes FILE: a kubectl
 JSON List of Nodes, or {"items": [...]}):
 
@@ -86,6 +99,7 @@ podrec = {}  # "ns/name" -> {"deleted_at", "deletes", "evictions", "nominated", 
 events = []  # every API request: {"n", "method", "path", "code"}
 control = {"mode": "normal", "hang": None}
 nodes = {}  # name -> Node object
+podgroups = {}  # "ns/name" -> {"version", "conditions", "patches"} (--write-status)
 node_pending = {}  # name -> GETs left before the MIG manager finishes
 mig_configs = {}  # mig-parted entry -> list of device groups
 args = None
@@ -223,6 +237,7 @@ def save_state():
     dump(args.state + ".nodes", nodes)
     dump(args.state + ".events", events)
     dump(args.state + ".pods", podrec)
+    dump(args.state + ".podgroups", podgroups)
 
 
 def event(method, path, code, extra=None):
@@ -265,7 +280,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def reply(self, code, obj, headers=(), extra=None):
-        if self.path.startswith(args.prefix + "/api/"):
+        if self.path.startswith((args.prefix + "/api/", args.prefix + "/apis/")):
             event(self.command, self.path[len(args.prefix):], code, extra)
         self.send(code, json.dumps(obj).encode(), "application/json", headers)
 
@@ -280,8 +295,10 @@ class Handler(BaseHTTPRequestHandler):
         st = {"phase": "Running", "conditions": list(r.get("conditions", {}).values())}
         if r.get("nominated"):
             st["nominatedNodeName"] = r["nominated"]
-        return {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": name, "namespace": ns},
-                "spec": {}, "status": st}
+        meta = {"name": name, "namespace": ns}
+        if r.get("annotations"):
+            meta["annotations"] = r["annotations"]
+        return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": {}, "status": st}
 
     def body_json(self):
         n = int(self.headers.get("Content-Length", "0"))
@@ -351,6 +368,12 @@ class Handler(BaseHTTPRequestHandler):
         if nm is not None:
             return self.patch_node(nm, b) if self.authorized() else None
         t = self.pod_match("/status")
+        if not t and self.pod_match(""):
+            return self.patch_annotations(self.pod_match(""), b) if self.authorized() else None
+        m = re.match("^" + re.escape(args.prefix) + r"/apis/scheduling\.k8s\.io/([^/]+)"
+                     r"/namespaces/([^/]+)/podgroups/([^/]+)/status$", self.path)
+        if not t and m:
+            return self.patch_podgroup(m, b) if self.authorized() else None
         if not t:
             return self.not_found_plain()
         if not self.authorized():
@@ -379,6 +402,60 @@ class Handler(BaseHTTPRequestHandler):
                 obj = self.pod_object(ns, name, r)
         if missing:
             return self.status(404, "NotFound", 'pods "%s" not found' % name)
+        self.reply(200, obj)
+
+    def patch_annotations(self, t, b):
+        ns, name, key = t
+        ct = self.headers.get("Content-Type", "")
+        if ct != "application/merge-patch+json":
+            return self.status(415, "UnsupportedMediaType", "the body of the request was in an "
+                               "unknown format: " + ct)
+        ann = b.get("metadata", {}).get("annotations") if isinstance(b, dict) else None
+        if not isinstance(ann, dict):
+            return self.status(400, "BadRequest", "not a patch of metadata.annotations")
+        time.sleep(args.delay)
+        with lock:
+            r = podrec.setdefault(key, {})
+            missing = gone(key, name)
+            flaky = name.startswith("flaky-") and not r.get("flaked")
+            if flaky:
+                r["flaked"] = True
+            elif not missing:
+                r["annotation_patches"] = r.get("annotation_patches", 0) + 1
+                a = r.setdefault("annotations", {})
+                for k, v in ann.items():
+                    if v is None:
+                        a.pop(k, None)
+                    else:
+                        a[k] = v
+                obj = self.pod_object(ns, name, r)
+        if missing:
+            return self.status(404, "NotFound", 'pods "%s" not found' % name)
+        if flaky:
+            return self.status(500, "InternalError", "etcdserver: request timed out")
+        self.reply(200, obj)
+
+    def patch_podgroup(self, m, b):
+        version = m.group(1)
+        ns, name = urllib.parse.unquote(m.group(2)), urllib.parse.unquote(m.group(3))
+        key = ns + "/" + name
+        ct = self.headers.get("Content-Type", "")
+        if ct not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+            return self.status(415, "UnsupportedMediaType", "unknown format: " + ct)
+        conds = b.get("status", {}).get("conditions") if isinstance(b, dict) else None
+        if not isinstance(conds, list):
+            return self.status(400, "BadRequest", "not a status patch of conditions")
+        if key not in (args.podgroups or "").split(","):
+            return self.status(404, "NotFound", 'podgroups.scheduling.k8s.io "%s" not found'
+                               % name)
+        with lock:
+            r = podgroups.setdefault(key, {"version": version, "conditions": {}, "patches": 0})
+            r["patches"] += 1
+            for c in conds:
+                r["conditions"][c["type"]] = c
+            obj = {"kind": "PodGroup", "apiVersion": "scheduling.k8s.io/" + version,
+                   "metadata": {"name": name, "namespace": ns},
+                   "status": {"conditions": list(r["conditions"].values())}}
         self.reply(200, obj)
 
     def do_DELETE(self):
@@ -597,6 +674,7 @@ def main():
     p.add_argument("--mig-config", default=None)
     p.add_argument("--mig-fail", default=None)
     p.add_argument("--mig-pending-gets", type=int, default=2)
+    p.add_argument("--podgroups", default=None, help="ns/name,... PodGroups that exist")
     p.add_argument("--yaml-subset", action="store_true",
                    help="read --mig-config with parse_yaml_subset even if python3-yaml is there")
     args = p.parse_args()

@@ -24,6 +24,7 @@
 
 #include "ss_bind.h"
 #include "ss_bind_int.h"
+#include "ss_reason.h"
 
 static int32_t S(ss_cluster_t *c, const char *s)
 {
@@ -702,6 +703,156 @@ static void test_log_mig(void **state)
     ss_cluster_destroy(c);
 }
 
+/* --binder godel on the preemption plan: one godel line per pod in commit
+ * order (S, R, P, Q); P preempts: nominated-node with both victims, no
+ * assumed-node; the others assumed-node. Written and read back. */
+static void test_godel_log(void **state)
+{
+    (void)state;
+    ss_placements_t *p = NULL;
+    ss_cluster_t *c = preempt_cluster(&p);
+    ss_binding_t *b = NULL;
+    int32_t n = 0;
+    ss_bind_summary_t s;
+    memset(&s, 0, sizeof s);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_bind_collect(c, p, &b, &n, &s, &err), 0);
+    ss_bind_opts_t o;
+    ss_bind_opts_default(&o);
+    o.godel_scheduler = "sched-a";
+    ss_bind_log_t l;
+    memset(&l, 0, sizeof l);
+    bool use_log = false;
+    if (ss_bind_plan(c, p, b, n, &o, &l, &use_log, &err) != 0)
+        fail_msg("%s", err.text);
+    assert_true(use_log);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.n_units, 4);
+    const char *order[4] = {"S", "R", "P", "Q"}, *nodes[4] = {"n0", "n1", "n0", "n0"};
+    for (int i = 0; i < 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, PP "%s", order[i]);
+        expect_line(&l.line[i], i, SS_REQ_GODEL, "PATCH", path, MERGE,
+                    "\"godel.bytedance.com/pod-state\":\"assumed\","
+                    "\"godel.bytedance.com/selected-scheduler\":\"sched-a\"");
+        assert_string_equal(l.line[i].node, nodes[i]);
+    }
+    assert_string_equal(l.line[0].body,
+                        "{\"metadata\":{\"annotations\":{\"godel.bytedance.com/assumed-node\":"
+                        "\"n0\",\"godel.bytedance.com/nominated-node\":null,"
+                        "\"godel.bytedance.com/pod-state\":\"assumed\","
+                        "\"godel.bytedance.com/selected-scheduler\":\"sched-a\"}}}");
+    assert_string_equal(l.line[2].body,
+                        "{\"metadata\":{\"annotations\":{\"godel.bytedance.com/assumed-node\":null,"
+                        "\"godel.bytedance.com/nominated-node\":\"{\\\"node\\\":\\\"n0\\\","
+                        "\\\"victims\\\":[{\\\"name\\\":\\\"v0\\\",\\\"namespace\\\":\\\"ns\\\"},"
+                        "{\\\"name\\\":\\\"v1\\\",\\\"namespace\\\":\\\"ns\\\"}]}\","
+                        "\"godel.bytedance.com/pod-state\":\"assumed\","
+                        "\"godel.bytedance.com/selected-scheduler\":\"sched-a\"}}}");
+    char path[] = "/tmp/test_bind_godel_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ss_bind_log_write(&l, path, &err), 0);
+    ss_bind_log_t r;
+    if (ss_bind_log_read(path, &r, &err) != 0)
+        fail_msg("%s", err.text);
+    unlink(path);
+    assert_int_equal(r.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(r.line[i].op, SS_REQ_GODEL);
+        assert_string_equal(r.line[i].node, nodes[i]);
+        assert_string_equal(r.line[i].name, order[i]);
+    }
+    ss_bind_log_free(&r);
+    ss_bind_log_free(&l);
+    free(b);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
+/* A gang below minMember: its members are not patched (godel), and
+ * --write-status gives its PodGroup's status patch (v1alpha2:
+ * PodGroupScheduled; v1beta1: PodGroupInitiallyScheduled) with the counts
+ * and the engine's reasons. "ok" (minMember 1, placed) gets neither. */
+static void test_godel_gang_status(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    int32_t topo[4] = {S(c, "r"), S(c, "z"), S(c, "b"), S(c, "k")};
+    assert_true(ss_cluster_add_node(c, S(c, "n0"), topo, 64000, 1LL << 36, 110, NULL, false, 0, 0,
+                                    0, 0, 0, 0) == 0);
+    ss_template_t t;
+    memset(&t, 0, sizeof t);
+    t.req.cpu_milli = 100;
+    t.workload = S(c, "deploy/x");
+    int32_t tm = ss_cluster_add_template(c, &t);
+    int32_t gs = ss_cluster_add_group(c, S(c, "team-a/short"), 3, 0, 0);
+    int32_t go = ss_cluster_add_group(c, S(c, "team-a/ok"), 1, 0, 0);
+    assert_true(ss_cluster_add_pod(c, S(c, "s-0"), S(c, "team-a"), tm, 0, gs, -1, 0) == 0);
+    assert_true(ss_cluster_add_pod(c, S(c, "s-1"), S(c, "team-a"), tm, 0, gs, -1, 0) == 1);
+    assert_true(ss_cluster_add_pod(c, S(c, "s-2"), S(c, "team-a"), tm, 0, gs, -1, 0) == 2);
+    assert_true(ss_cluster_add_pod(c, S(c, "o-0"), S(c, "team-a"), tm, 0, go, -1, 0) == 3);
+    ss_placements_t *p = ss_placements_create(4);
+    const int32_t node[4] = {0, -1, -1, 0}, why[4] = {0, SS_REASON_GPU, SS_REASON_GPU, 0};
+    for (int i = 0; i < 4; i++) {
+        p->pod[i] = i;
+        p->node[i] = node[i];
+        p->reason[i] = why[i];
+        p->seq[i] = node[i] >= 0 ? i : -1;
+    }
+    ss_binding_t *b = NULL;
+    int32_t n = 0;
+    ss_bind_summary_t s;
+    memset(&s, 0, sizeof s);
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_bind_collect(c, p, &b, &n, &s, &err), 0);
+    assert_int_equal(s.held, 1);
+    ss_bind_opts_t o;
+    ss_bind_opts_default(&o);
+    o.godel_scheduler = "shardsched";
+    o.podgroup_status = "v1alpha2";
+    setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+    ss_bind_log_t l;
+    memset(&l, 0, sizeof l);
+    bool use_log = false;
+    if (ss_bind_plan(c, p, b, n, &o, &l, &use_log, &err) != 0)
+        fail_msg("%s", err.text);
+    assert_int_equal(l.n, 2); /* o-0's patch, short's status; s-0 is not patched */
+    expect_line(&l.line[0], 0, SS_REQ_GODEL, "PATCH", "/api/v1/namespaces/team-a/pods/o-0", MERGE,
+                "\"godel.bytedance.com/assumed-node\":\"n0\"");
+    expect_line(&l.line[1], 1, SS_REQ_PGSTATUS, "PATCH",
+                "/apis/scheduling.k8s.io/v1alpha2/namespaces/team-a/podgroups/short/status", SMP,
+                "{\"status\":{\"conditions\":[{\"lastTransitionTime\":\"2023-11-14T22:13:20Z\","
+                "\"message\":\"shardsched could not place the gang: placed 0 of minMember 3 (0 "
+                "running, 0 placed then rolled back; 3 pending members, 2 of them unplaced): 2 "
+                "insufficient nvidia.com/gpu\",\"reason\":\"Unschedulable\",\"status\":\"False\","
+                "\"type\":\"PodGroupScheduled\"}]}}");
+    ss_bind_log_free(&l);
+    /* kube binder: the Bindings become a log because of the status line */
+    o.godel_scheduler = NULL;
+    o.podgroup_status = "v1beta1";
+    if (ss_bind_plan(c, p, b, n, &o, &l, &use_log, &err) != 0)
+        fail_msg("%s", err.text);
+    assert_true(use_log);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.line[0].op, SS_REQ_BIND);
+    assert_int_equal(l.line[1].op, SS_REQ_PGSTATUS);
+    assert_non_null(strstr(l.line[1].body, "\"type\":\"PodGroupInitiallyScheduled\""));
+    assert_non_null(strstr(l.line[1].path, "/v1beta1/"));
+    ss_bind_log_free(&l);
+    /* without --write-status: plain Bindings */
+    o.podgroup_status = NULL;
+    assert_int_equal(ss_bind_plan(c, p, b, n, &o, &l, &use_log, &err), 0);
+    assert_false(use_log);
+    o.podgroup_status = "v2";
+    assert_int_equal(ss_bind_plan(c, p, b, n, &o, &l, &use_log, &err), SS_EINVAL);
+    unsetenv("SOURCE_DATE_EPOCH");
+    free(b);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -710,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_token),         cmocka_unit_test(test_server_check),
         cmocka_unit_test(test_log_build),     cmocka_unit_test(test_log_read_bad),
         cmocka_unit_test(test_classify_step), cmocka_unit_test(test_log_mig),
+        cmocka_unit_test(test_godel_log),     cmocka_unit_test(test_godel_gang_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
