@@ -41,7 +41,13 @@ typedef struct {
     int32_t *log_k, n_log, cap_log; /* undo log of wused: (wave, pdb, added) */
     ss_cplan_t *p;
     int32_t cap_moves, cap_drain;
+    /* per template: a bitmap of the nodes passing the static filters,
+     * built at its first move (NULL: not yet); at most STATIC_CACHE_BYTES */
+    uint64_t **stat;
+    size_t stat_bytes;
 } cx_t;
+
+#define STATIC_CACHE_BYTES ((size_t)256 << 20)
 
 /* ---- the plan's arrays ---- */
 
@@ -127,9 +133,26 @@ static bool rules_ok(const cx_t *x, int32_t m, int32_t n)
     return true;
 }
 
+/* The static filters of template tmpl on node n, from the cache. */
+static bool static_ok(cx_t *x, int32_t tmpl, int32_t n)
+{
+    const ss_cluster_t *c = x->c;
+    size_t words = ((size_t)c->n_nodes + 63) / 64;
+    if (!x->stat[tmpl] && x->stat_bytes + words * 8 <= STATIC_CACHE_BYTES &&
+        (x->stat[tmpl] = calloc(words ? words : 1, 8))) {
+        x->stat_bytes += words * 8;
+        for (int32_t i = 0; i < c->n_nodes; i++)
+            if (ss_match_static(&x->x, c, tmpl, i) == 0)
+                x->stat[tmpl][i / 64] |= UINT64_C(1) << (i % 64);
+    }
+    if (x->stat[tmpl])
+        return x->stat[tmpl][n / 64] >> (n % 64) & 1;
+    return ss_match_static(&x->x, c, tmpl, n) == 0;
+}
+
 /* The tightest node for pod m now (least free cpu + memory per mille after
  * it, lowest row on ties), or -1; its GPU choice in *mask. */
-static int32_t pick_target(const cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
+static int32_t pick_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
 {
     const ss_cluster_t *c = x->c;
     int32_t tmpl = c->pod_template[m], best = -1;
@@ -138,7 +161,7 @@ static int32_t pick_target(const cx_t *x, int32_t m, bool any_anti, uint64_t *ma
     for (int32_t n = 0; n < c->n_nodes; n++) {
         if (x->draining[n] || x->pending_cand[n] || n == x->pod_at[m])
             continue;
-        if (ss_match_static(&x->x, c, tmpl, n) != 0 || ss_state_fit(x->s, t, n) != 0)
+        if (!static_ok(x, tmpl, n) || ss_state_fit(x->s, t, n) != 0)
             continue;
         int64_t fc = x->s->free_cpu[n] - t->req.cpu_milli, fm = x->s->free_mem[n] - t->req.memory;
         int64_t score = (c->node_cpu[n] > 0 ? fc * 1000 / c->node_cpu[n] : 0) +
@@ -431,6 +454,9 @@ static void cx_free(cx_t *x)
     free(x->pending_cand);
     free(x->cnt);
     free(x->log_k);
+    for (int32_t t = 0; x->stat && t < x->c->n_templates; t++)
+        free(x->stat[t]);
+    free(x->stat);
 }
 
 static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *p)
@@ -452,8 +478,9 @@ static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *
     x->draining = calloc(N, 1);
     x->pending_cand = calloc(N, 1);
     x->recv = calloc(N, sizeof *x->recv);
-    if (!x->s || !x->allowed || !x->ks || !x->cnt || !x->why || !x->pod_at || !x->draining ||
-        !x->pending_cand || !x->recv)
+    x->stat = calloc(c->n_templates ? (size_t)c->n_templates : 1, sizeof *x->stat);
+    if (!x->stat || !x->s || !x->allowed || !x->ks || !x->cnt || !x->why || !x->pod_at ||
+        !x->draining || !x->pending_cand || !x->recv)
         return SS_ENOMEM;
     if (csr(c, c->pod_node, c->n_nodes, &x->nbeg, &x->npods) < 0 ||
         csr(c, c->pod_group, c->n_groups, &x->gbeg, &x->gpods) < 0 ||

@@ -194,37 +194,54 @@ static int check_end(vx_t *v)
     const ss_cluster_t *c = v->c;
     const ss_cplan_t *p = v->p;
     char who[400];
+    /* a gang: every running member moved in the same wave, or none moved
+     * (first[g]: the first running member's wave, -1 none seen yet) */
+    int32_t *first = malloc((c->n_groups ? (size_t)c->n_groups : 1) * sizeof *first);
+    if (!first)
+        return SS_ENOMEM;
+    for (int32_t g = 0; g < c->n_groups; g++)
+        first[g] = -1;
     for (int32_t q = 0; q < c->n_pods; q++) {
         int32_t g = c->pod_group[q];
         if (c->pod_node[q] < 0)
             continue;
-        for (int32_t o = 0; g >= 0 && o < c->n_pods; o++)
-            if (c->pod_group[o] == g && c->pod_node[o] >= 0 &&
-                v->moved_wave[o] != v->moved_wave[q]) {
-                viol(v, "%s: gang %s not moved whole in one wave", pod_s(v, q, who, sizeof who),
-                     ss_cluster_strget(c, c->group_name[g]));
-                break;
-            }
+        if (g >= 0 && first[g] == -1)
+            first[g] = v->moved_wave[q];
+        else if (g >= 0 && first[g] != v->moved_wave[q] && first[g] != -2) {
+            viol(v, "%s: gang %s not moved whole in one wave", pod_s(v, q, who, sizeof who),
+                 ss_cluster_strget(c, c->group_name[g]));
+            first[g] = -2; /* once per gang */
+        }
         if (v->drained[v->at[q]])
             viol(v, "%s is still on %s, which the plan drains", pod_s(v, q, who, sizeof who),
                  node_s(v, v->at[q]));
     }
+    free(first);
     int32_t *allowed = calloc(c->n_pdbs ? (size_t)c->n_pdbs : 1, sizeof *allowed);
     if (!allowed || ss_pdb_allowed_all(c, allowed) < 0) {
         free(allowed);
         return SS_ENOMEM;
     }
+    size_t K = c->n_pdbs ? (size_t)c->n_pdbs : 1;
+    int32_t *lost = calloc((size_t)(p->n_waves > 0 ? p->n_waves : 1) * K, sizeof *lost);
+    if (!lost) {
+        free(allowed);
+        return SS_ENOMEM;
+    }
+    for (int32_t i = 0; i < p->n_moves; i++)
+        for (int32_t k = 0; k < c->n_pdbs; k++)
+            if (ss_pdb_covers(c, &c->pdbs[k], p->move_pod[i]))
+                lost[(size_t)(p->move_wave[i] - 1) * K + (size_t)k]++;
     for (int32_t w = 1; w <= p->n_waves; w++)
         for (int32_t k = 0; k < c->n_pdbs; k++) {
-            int32_t n = 0;
-            for (int32_t i = 0; i < p->n_moves; i++)
-                n += p->move_wave[i] == w && ss_pdb_covers(c, &c->pdbs[k], p->move_pod[i]);
+            int32_t n = lost[(size_t)(w - 1) * K + (size_t)k];
             v->r->pdb_checked += n > 0;
             if (n > allowed[k])
                 viol(v, "wave %d: PDB %s/%s loses %d pods, disruptionsAllowed %d", (int)w,
                      ss_cluster_strget(c, c->pdbs[k].ns), ss_cluster_strget(c, c->pdbs[k].name),
                      (int)n, (int)allowed[k]);
         }
+    free(lost);
     free(allowed);
     return 0;
 }
