@@ -20,7 +20,7 @@
 typedef struct {
     const char *in, *out, *emit, *pool, *drain, *pool_label, *allow;
     int64_t max_waves;
-    int quiet;
+    int quiet, targets;
     uint32_t allow_bits;
 } opts_t;
 
@@ -28,46 +28,52 @@ static const char *const pool_labels[] = {"karpenter.sh/nodepool", "cloud.google
                                           "eks.amazonaws.com/nodegroup",
                                           "kubernetes.azure.com/agentpool", "pool"};
 
+static const char *const target_words[] = {"tightest", "least-allocated", NULL};
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: shardsched consolidate -i cluster.h5 -o plan.h5 [--emit plan.json]\n"
-            "                              [--nodes-from POOL | --drain NODE,...]\n"
-            "                              [--max-waves N] [--pool-label KEY]\n"
-            "                              [--allow WORD,...] [-q]\n"
-            "\n"
-            "Plans which nodes to empty and where their running pods go, using only free\n"
-            "room (no pod is displaced), in waves: within one wave no PodDisruptionBudget\n"
-            "loses more pods than its disruptionsAllowed. A node is freed only if every pod\n"
-            "on it may move and finds a target; a gang moves whole or not at all. Pods that\n"
-            "never move: no controller, DaemonSet, mirror (static) pods, local storage\n"
-            "(emptyDir not in memory, hostPath) unless annotated safe-to-evict \"true\",\n"
-            "kube-system pods without a PDB, persistentVolumeClaims, safe-to-evict \"false\",\n"
-            "karpenter.sh/do-not-disrupt \"true\", and (not checked here yet) pods with\n"
-            "DoNotSchedule spread, required pod affinity or non-hostname anti-affinity.\n"
-            "\n"
-            "  -i, --input FILE       cluster snapshot\n"
-            "  -o, --output FILE      the plan (HDF5, kind \"plan\"; docs/consolidate.md)\n"
-            "      --emit FILE        also the plan as JSON, with the policy/v1 Evictions\n"
-            "      --nodes-from POOL  drain the nodes of this pool (value of the pool label)\n"
-            "      --drain NODE,...   drain these nodes, in this order\n"
-            "                         (default: every node, fewest pods first)\n"
-            "      --max-waves N      at most N waves (default: no limit)\n"
-            "      --pool-label KEY   the node label naming a pool (default: the first\n"
-            "                         present of karpenter.sh/nodepool,\n"
-            "                         cloud.google.com/gke-nodepool, eks.amazonaws.com/nodegroup,\n"
-            "                         kubernetes.azure.com/agentpool, pool)\n"
-            "      --allow WORDS      relax conventions: local-storage, kube-system, pvc, bare,\n"
-            "                         not-safe-to-evict, do-not-disrupt\n"
-            "  -q, --quiet            no summary\n"
-            "  -h, --help             this text\n"
-            "\n"
-            "Check a plan with: shardsched verify -i cluster.h5 --plan plan.h5\n"
-            "\n"
-            "Examples:\n"
-            "  shardsched consolidate -i cluster.h5 -o plan.h5 --emit plan.json\n"
-            "  shardsched consolidate -i cluster.h5 -o plan.h5 --nodes-from spot --max-waves 3\n"
-            "  shardsched consolidate -i cluster.h5 -o plan.h5 --drain node-7,node-9\n");
+    fprintf(
+        f, "usage: shardsched consolidate -i cluster.h5 -o plan.h5 [--emit plan.json]\n"
+           "                              [--nodes-from POOL | --drain NODE,...]\n"
+           "                              [--max-waves N] [--pool-label KEY]\n"
+           "                              [--allow WORD,...] [--targets tightest|least-allocated]\n"
+           "                              [-q]\n"
+           "\n"
+           "Plans which nodes to empty and where their running pods go, using only free\n"
+           "room (no pod is displaced), in waves: within one wave no PodDisruptionBudget\n"
+           "loses more pods than its disruptionsAllowed. A node is freed only if every pod\n"
+           "on it may move and finds a target; a gang moves whole or not at all. Pods that\n"
+           "never move: no controller, DaemonSet, mirror (static) pods, local storage\n"
+           "(emptyDir not in memory, hostPath) unless annotated safe-to-evict \"true\",\n"
+           "kube-system pods without a PDB, persistentVolumeClaims, safe-to-evict \"false\",\n"
+           "karpenter.sh/do-not-disrupt \"true\", and (not checked here yet) pods with\n"
+           "DoNotSchedule spread, required pod affinity or non-hostname anti-affinity.\n"
+           "\n"
+           "  -i, --input FILE       cluster snapshot\n"
+           "  -o, --output FILE      the plan (HDF5, kind \"plan\"; docs/consolidate.md)\n"
+           "      --emit FILE        also the plan as JSON, with the policy/v1 Evictions\n"
+           "      --nodes-from POOL  drain the nodes of this pool (value of the pool label)\n"
+           "      --drain NODE,...   drain these nodes, in this order\n"
+           "                         (default: every node, fewest pods first)\n"
+           "      --max-waves N      at most N waves (default: no limit)\n"
+           "      --pool-label KEY   the node label naming a pool (default: the first\n"
+           "                         present of karpenter.sh/nodepool,\n"
+           "                         cloud.google.com/gke-nodepool, eks.amazonaws.com/nodegroup,\n"
+           "                         kubernetes.azure.com/agentpool, pool)\n"
+           "      --allow WORDS      relax conventions: local-storage, kube-system, pvc, bare,\n"
+           "                         not-safe-to-evict, do-not-disrupt\n"
+           "      --targets POLICY   tightest (default: bin packing) or least-allocated (the\n"
+           "                         node-by-node greedy baseline: kube-scheduler's default\n"
+           "                         spreading places each pod, as descheduler-style drains do)\n"
+           "  -q, --quiet            no summary\n"
+           "  -h, --help             this text\n"
+           "\n"
+           "Check a plan with: shardsched verify -i cluster.h5 --plan plan.h5\n"
+           "\n"
+           "Examples:\n"
+           "  shardsched consolidate -i cluster.h5 -o plan.h5 --emit plan.json\n"
+           "  shardsched consolidate -i cluster.h5 -o plan.h5 --nodes-from spot --max-waves 3\n"
+           "  shardsched consolidate -i cluster.h5 -o plan.h5 --drain node-7,node-9\n");
 }
 
 static int parse(int argc, char **argv, opts_t *o, bool loud)
@@ -82,6 +88,7 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_INT(0, "max-waves", &o->max_waves, 1, 1000000),
         SS_O_STR(0, "pool-label", &o->pool_label),
         SS_O_STR(0, "allow", &o->allow),
+        SS_O_CHOICE(0, "targets", &o->targets, target_words),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_END,
     };
@@ -198,7 +205,7 @@ static int run(void *arg)
     }
     if ((o->drain || o->pool) && selected(o, c, &rows, &n) != 0)
         goto out;
-    ss_consolidate_opts_t co = {o->allow_bits, (int32_t)o->max_waves, rows, n};
+    ss_consolidate_opts_t co = {o->allow_bits, (int32_t)o->max_waves, rows, n, o->targets};
     if (ss_consolidate(c, &co, &plan, &err) < 0 || ss_plan_write(o->out, c, &plan, &err) < 0 ||
         (o->emit && ss_plan_emit_json(o->emit, c, &plan, &err) < 0)) {
         fprintf(stderr, "shardsched consolidate: %s\n", err.text);

@@ -51,11 +51,19 @@ int ss_allow_parse(const char *s, uint32_t *allow, ss_error_t *err);
 /* The words of allow, comma-separated, into buf ("" for none). */
 void ss_allow_format(uint32_t allow, char *buf, size_t n);
 
+/* How a moved pod's target is chosen. */
+enum ss_target_policy {
+    SS_TARGET_TIGHTEST = 0,       /* least free cpu + memory after it: bin packing (default) */
+    SS_TARGET_LEAST_ALLOCATED = 1 /* most free after it, as kube-scheduler's default
+                                   * LeastAllocated: the node-by-node greedy baseline */
+};
+
 typedef struct {
     uint32_t allow;      /* ss_allow bits */
     int32_t max_waves;   /* >= 1; 0: unlimited */
     const int32_t *only; /* NULL: every node is a candidate (auto); else only these */
     int32_t n_only;      /*   node rows, in the order given (--drain, --nodes-from) */
+    int32_t targets;     /* ss_target_policy */
 } ss_consolidate_opts_t;
 
 /* The plan. Moves are in commit order: by wave, then the order chosen

@@ -166,6 +166,8 @@ static int32_t pick_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
         int64_t fc = x->s->free_cpu[n] - t->req.cpu_milli, fm = x->s->free_mem[n] - t->req.memory;
         int64_t score = (c->node_cpu[n] > 0 ? fc * 1000 / c->node_cpu[n] : 0) +
                         (c->node_mem[n] > 0 ? fm / (c->node_mem[n] / 1000 + 1) : 0);
+        if (x->o->targets == SS_TARGET_LEAST_ALLOCATED)
+            score = -score;
         if (best >= 0 && score >= best_score)
             continue;
         if (any_anti && !rules_ok(x, m, n))
