@@ -350,6 +350,109 @@ static void test_plan_file_round_trip(void **state)
     ss_cluster_destroy(c);
 }
 
+static int rnd(uint64_t *r, int n)
+{
+    *r = *r * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (int)((*r >> 33) % (uint64_t)n);
+}
+
+/* Random clusters (nodes of random size, some labelled; pods with random
+ * requests, owners, local storage, nodeSelectors, gangs; two PDBs with
+ * small budgets): every plan -- automatic, a random --drain list, a wave
+ * limit -- verifies clean, and frees no more nodes than the lower bound
+ * allows. */
+static void test_random_plans_verify(void **state)
+{
+    (void)state;
+    uint64_t r = 12345;
+    int64_t drained = 0, moved = 0, waves2 = 0;
+#define RND(n) rnd(&r, (n))
+    for (int round = 0; round < 60; round++) {
+        ss_cluster_t *c = ss_cluster_create();
+        int nn = 4 + RND(12);
+        char name[32];
+        for (int i = 0; i < nn; i++) {
+            snprintf(name, sizeof name, "n%02d", i);
+            int32_t topo[4] = {S(c, "r"), S(c, "z"), S(c, "b"), S(c, "k")};
+            int32_t lb = c->n_labels, nl = 0;
+            if (RND(2)) {
+                assert_true(ss_cluster_add_label(c, S(c, "disk"), S(c, "ssd")) >= 0);
+                nl = 1;
+            }
+            assert_true(ss_cluster_add_node(c, S(c, name), topo, 1000 * (2 + RND(7)),
+                                            INT64_C(1) << 36, 4 + RND(8), NULL, false, lb, nl, 0, 0,
+                                            c->n_gpus, 0) >= 0);
+        }
+        int32_t g = ss_cluster_add_group(c, S(c, "gang"), 2, SS_TOPO_NODE, SS_TOPO_MODE_NONE);
+        static const uint32_t kinds[] = {SS_TF_CONTROLLER,
+                                         SS_TF_CONTROLLER,
+                                         SS_TF_CONTROLLER,
+                                         0,
+                                         SS_TF_CONTROLLER | SS_TF_DAEMONSET,
+                                         SS_TF_CONTROLLER | SS_TF_LOCAL_STORAGE};
+        static const char *const apps[] = {"web", "api", "db"};
+        int np = nn * (1 + RND(4));
+        for (int i = 0; i < np; i++) {
+            ss_template_t t;
+            memset(&t, 0, sizeof t);
+            t.req.cpu_milli = 100 * (1 + RND(15));
+            t.req.memory = 1 << 20;
+            t.plabel_begin = c->n_labels;
+            assert_true(ss_cluster_add_label(c, S(c, "app"), S(c, apps[RND(3)])) >= 0);
+            t.plabel_count = 1;
+            t.sel_begin = c->n_labels;
+            if (RND(5) == 0) {
+                assert_true(ss_cluster_add_label(c, S(c, "disk"), S(c, "ssd")) >= 0);
+                t.sel_count = 1;
+            }
+            t.flags = kinds[RND(6)] | SS_TF_EVICT_FACTS;
+            t.workload = S(c, "w");
+            int32_t ti = ss_cluster_add_template(c, &t);
+            int32_t on = RND(nn), grp = RND(12) == 0 ? g : -1;
+            snprintf(name, sizeof name, "p%03d", i);
+            /* only where it fits, so the cluster starts valid and not over-committed */
+            int64_t used = 0;
+            int32_t cnt = 0;
+            for (int32_t q = 0; q < c->n_pods; q++)
+                if (c->pod_node[q] == on) {
+                    used += c->templates[c->pod_template[q]].req.cpu_milli;
+                    cnt++;
+                }
+            if (used + t.req.cpu_milli > c->node_cpu[on] || cnt + 1 > c->node_pods[on])
+                continue;
+            assert_true(ss_cluster_add_pod(c, S(c, name), S(c, "default"), ti, 0, grp, on, 0) >= 0);
+        }
+        pdb(c, "web", RND(3));
+        pdb(c, "api", 1 + RND(2));
+        ss_consolidate_opts_t o = {0};
+        int32_t only[4];
+        if (round % 3 == 1) {
+            o.n_only = 1 + RND(4);
+            for (int i = 0; i < o.n_only; i++)
+                only[i] = RND(nn);
+            o.only = only;
+        }
+        if (round % 4 == 2)
+            o.max_waves = 1 + RND(2);
+        if (round % 5 == 3)
+            o.targets = SS_TARGET_LEAST_ALLOCATED;
+        ss_cplan_t p = plan_of(c, &o);
+        if (verify(c, &p, NULL) != 0)
+            fail_msg("round %d: the plan does not verify", round);
+        assert_true(p.n_drain <= c->n_nodes - ss_consolidate_lower_bound(c));
+        assert_true(o.max_waves == 0 || p.n_waves <= o.max_waves);
+        drained += p.n_drain;
+        moved += p.n_moves;
+        waves2 += p.n_waves >= 2;
+        ss_cplan_free(&p);
+        ss_cluster_destroy(c);
+    }
+    print_message("random plans: %lld nodes freed, %lld moves, %lld plans of 2+ waves\n",
+                  (long long)drained, (long long)moved, (long long)waves2);
+    assert_true(drained > 0 && moved > 0 && waves2 > 0); /* the rounds exercise the planner */
+#undef RND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_daemonset_stays),
         cmocka_unit_test(test_conventions),
         cmocka_unit_test(test_plan_file_round_trip),
+        cmocka_unit_test(test_random_plans_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
