@@ -7,6 +7,7 @@
  * 2 on bad usage or unreadable input. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ss_cli.h"
@@ -16,9 +17,11 @@
 #include "ss_snapshot.h"
 #include "ss_mig_relayout.h"
 #include "ss_verify.h"
+#include "ss_verify_plan.h"
+#include "ss_plan_io.h"
 
 typedef struct {
-    const char *cluster, *placements;
+    const char *cluster, *placements, *plan;
     int quiet, format; /* format: FORMAT_TEXT or FORMAT_JSON */
     int pdb_hard;      /* PDB budgets exceeded by victims are violations */
 } opts_t;
@@ -30,6 +33,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: shardsched verify -i cluster.h5 -p placements.h5 [-o text|json] [-q]\n"
                "                         [--pdb-hard]\n"
+               "       shardsched verify -i cluster.h5 --plan plan.h5\n"
                "\n"
                "Checks every placement against the snapshot with code independent of the\n"
                "scheduler (taints and tolerations, cordoned nodes, nodeSelector, required node\n"
@@ -50,6 +54,10 @@ static void usage(FILE *f)
                "                          (ok, violations, violations_by_rule, messages,\n"
                "                          pending, placed, unschedulable_by_reason,\n"
                "                          utilisation, gangs, gpus, rules)\n"
+               "      --plan FILE         check a consolidate plan instead (docs/consolidate.md):\n"
+               "                          each move valid after the earlier ones, PDB budgets\n"
+               "                          per wave, no unmovable pod moved, drained nodes empty;\n"
+               "                          prints nodes freed, pods moved, waves, lower bound\n"
                "  -q, --quiet             print violations and the verdict only, no summary\n"
                "      --pdb-hard          a PodDisruptionBudget exceeded by the victims is a\n"
                "                          violation (a run with --preempt-with evict); by\n"
@@ -78,15 +86,18 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
         SS_O_CHOICE('o', "output", &o->format, formats),
         SS_O_FLAG('q', "quiet", &o->quiet),
         SS_O_FLAG(0, "pdb-hard", &o->pdb_hard),
+        SS_O_STR(0, "plan", &o->plan),
         SS_O_END,
     };
     const ss_opt_spec_t spec = {"verify", opts, usage, NULL};
     int st = ss_opt_parse(&spec, argc, argv, loud);
     if (st != SS_OPT_RUN)
         return st;
-    if (!o->cluster || !o->placements)
+    if (o->plan && o->placements)
+        return ss_opt_fail("verify", loud, "--plan and -p exclude each other");
+    if (!o->cluster || (!o->placements && !o->plan))
         return ss_opt_fail("verify", loud, "%s is required",
-                           !o->cluster ? "-i cluster.h5" : "-p placements.h5");
+                           !o->cluster ? "-i cluster.h5" : "-p placements.h5 (or --plan plan.h5)");
     return SS_OPT_RUN;
 }
 
@@ -259,6 +270,35 @@ out:
     return status;
 }
 
+/* verify --plan: rank 0's work (engine/ss_verify_plan.c). */
+static int run_plan(void *arg)
+{
+    const opts_t *o = arg;
+    ss_error_t err = {{0}};
+    ss_cluster_t *c = NULL;
+    ss_cplan_t plan;
+    ss_vplan_report_t *rep = calloc(1, sizeof *rep);
+    int status = 2;
+    memset(&plan, 0, sizeof plan);
+    int64_t nv = -1;
+    if (!rep || ss_snapshot_read(o->cluster, &c, &err) < 0 ||
+        ss_plan_read(o->plan, c, &plan, &err) < 0 || (nv = ss_verify_plan(c, &plan, rep, &err)) < 0)
+        fprintf(stderr, "shardsched verify: %s\n", rep ? err.text : "out of memory");
+    else {
+        if (!o->quiet)
+            printf("verify: %s with plan %s\n", o->cluster, o->plan);
+        ss_verify_plan_print(stdout, rep);
+        printf(nv == 0 ? "verify: OK, no violation\n" : "verify: FAILED, %lld violation(s)\n",
+               (long long)nv);
+        status = nv == 0 ? 0 : 1;
+    }
+    fflush(stdout);
+    free(rep);
+    ss_cplan_free(&plan);
+    ss_cluster_destroy(c);
+    return status;
+}
+
 int ss_cmd_verify(int argc, char **argv, MPI_Comm comm)
 {
     int rank = 0;
@@ -267,5 +307,5 @@ int ss_cmd_verify(int argc, char **argv, MPI_Comm comm)
     int st = parse(argc, argv, &o, rank == 0);
     if (st != SS_OPT_RUN)
         return st;
-    return ss_dist_on_rank0(comm, "verify", run, &o);
+    return ss_dist_on_rank0(comm, "verify", o.plan ? run_plan : run, &o);
 }

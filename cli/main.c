@@ -25,6 +25,7 @@ static const struct {
     {"gen", ss_cmd_gen, "write a seeded synthetic cluster (HDF5 and/or Kubernetes JSON)"},
     {"import", ss_cmd_import, "Kubernetes JSON or OpenB trace CSVs into a snapshot"},
     {"schedule", ss_cmd_schedule, "place every pending pod of a snapshot (MPI x OpenMP)"},
+    {"consolidate", ss_cmd_consolidate, "plan PDB-safe waves that empty nodes (or a pool)"},
     {"verify", ss_cmd_verify, "check placements independently and summarise the run"},
     {"explain", ss_cmd_explain, "why a pod was or was not placed (FailedScheduling style)"},
     {"inspect", ss_cmd_inspect, "summarise a snapshot or placements file"},

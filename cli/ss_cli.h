@@ -11,6 +11,7 @@
 
 int ss_cmd_gen(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm);
+int ss_cmd_consolidate(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_verify(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_explain(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_inspect(int argc, char **argv, MPI_Comm comm);

@@ -133,7 +133,18 @@ enum ss_tmpl_flag {
     SS_TF_CONTROLLER = 1u << 0,    /* owned by a controller (default spreading; victims' note) */
     SS_TF_PREEMPT_NEVER = 1u << 1, /* preemptionPolicy: Never */
     SS_TF_DAEMONSET = 1u << 2,     /* owned by a DaemonSet */
+    /* Eviction facts (issue 14, format version 5), read by consolidate
+     * (engine/ss_consolidate.h). A version 4 file has them all 0, and
+     * SS_TF_EVICT_FACTS 0 says so: unknown, taken as "none of these". */
+    SS_TF_MIRROR = 1u << 3,         /* a mirror (static) pod: kubernetes.io/config.mirror */
+    SS_TF_LOCAL_STORAGE = 1u << 4,  /* an emptyDir volume not in memory, or a hostPath volume */
+    SS_TF_PVC = 1u << 5,            /* a persistentVolumeClaim (or ephemeral) volume */
+    SS_TF_SAFE_TO_EVICT = 1u << 6,  /* cluster-autoscaler.kubernetes.io/safe-to-evict: "true" */
+    SS_TF_NOT_SAFE_EVICT = 1u << 7, /* cluster-autoscaler.kubernetes.io/safe-to-evict: "false" */
+    SS_TF_DO_NOT_DISRUPT = 1u << 8, /* karpenter.sh/do-not-disrupt: "true" */
+    SS_TF_EVICT_FACTS = 1u << 9,    /* the writer knew the five facts above */
 };
+#define SS_TF_KNOWN_BITS 0x3ffu
 
 /* Cluster-wide modes stored in the snapshot. */
 enum ss_default_spreading { SS_SPREAD_DEFAULT_NONE = 0, SS_SPREAD_DEFAULT_SYSTEM = 1 };

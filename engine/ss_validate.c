@@ -372,7 +372,7 @@ static int check_spreads(const ss_cluster_t *c, ss_error_t *err)
     return 0;
 }
 
-#define SS_TF_KNOWN (SS_TF_CONTROLLER | SS_TF_PREEMPT_NEVER | SS_TF_DAEMONSET)
+#define SS_TF_KNOWN SS_TF_KNOWN_BITS
 
 /* A PDB's minAvailable / maxUnavailable: -1 (unset) or >= 0, a percentage
  * flag 0/1 (only on a set value) and then 0..100. */

@@ -405,9 +405,26 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
                             json_string(ss_quantity_format(t->req.gpu_milli, 0, 0, buf)));
         json_object_set_new(ann, SS_KUBE_ALI_GPU_COUNT, json_string("1"));
     }
+    /* the eviction facts (format version 5), as import reads them */
+    if (t->flags & SS_TF_MIRROR)
+        json_object_set_new(ann, "kubernetes.io/config.mirror", json_string("shardsched"));
+    if (t->flags & (SS_TF_SAFE_TO_EVICT | SS_TF_NOT_SAFE_EVICT))
+        json_object_set_new(ann, "cluster-autoscaler.kubernetes.io/safe-to-evict",
+                            json_string(t->flags & SS_TF_SAFE_TO_EVICT ? "true" : "false"));
+    if (t->flags & SS_TF_DO_NOT_DISRUPT)
+        json_object_set_new(ann, "karpenter.sh/do-not-disrupt", json_string("true"));
     if (json_object_size(ann))
         json_object_set(md, "annotations", ann);
     json_decref(ann);
+    json_t *spec = pod_spec(c, ctx, p), *vols = json_array();
+    if (t->flags & SS_TF_LOCAL_STORAGE)
+        json_array_append_new(vols, json_pack("{s:s, s:{}}", "name", "scratch", "emptyDir"));
+    if (t->flags & SS_TF_PVC)
+        json_array_append_new(vols, json_pack("{s:s, s:{s:s}}", "name", "data",
+                                              "persistentVolumeClaim", "claimName", "data"));
+    if (spec && json_array_size(vols))
+        json_object_set(spec, "volumes", vols);
+    json_decref(vols);
     json_t *status = json_pack("{s:s}", "phase", c->pod_node[p] >= 0 ? "Running" : "Pending");
     if (c->pod_start && c->pod_start[p] != 0) {
         char buf[64];
@@ -417,7 +434,7 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
             json_object_set_new(status, "startTime", json_string(buf));
     }
     return json_pack("{s:s, s:s, s:o, s:o, s:o}", "apiVersion", "v1", "kind", "Pod", "metadata", md,
-                     "spec", pod_spec(c, ctx, p), "status", status);
+                     "spec", spec, "status", status);
 }
 
 /* A PodGroup lives in its members' namespace: importers look a pod's group

@@ -437,6 +437,48 @@ static int workload(kctx_t *k, const kitem_t *it, tparts_t *t, ss_error_t *err)
     return t->workload < 0 ? SS_ENOMEM : 0;
 }
 
+/* The eviction facts consolidate needs (issue 14, docs/consolidate.md),
+ * as cluster-autoscaler's drain rules read them: a mirror pod (the
+ * kubernetes.io/config.mirror annotation, or owned by its Node), local
+ * storage (an emptyDir not in memory, a hostPath), a persistentVolumeClaim
+ * or generic ephemeral volume, and the safe-to-evict / do-not-disrupt
+ * annotations. Malformed volumes are the reader's business elsewhere; here a
+ * non-object entry simply carries no fact. */
+static void evict_facts(const kitem_t *it, tparts_t *t)
+{
+    static const char *const evict = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+    json_t *vols = kget(it->obj, "spec", "volumes", NULL), *v;
+    size_t i;
+    const char *safe = kstr(it->obj, "metadata", "annotations", evict);
+    const char *dnd = kstr(it->obj, "metadata", "annotations", "karpenter.sh/do-not-disrupt");
+    t->flags |= SS_TF_EVICT_FACTS;
+    if (kget(it->obj, "metadata", "annotations", "kubernetes.io/config.mirror"))
+        t->flags |= SS_TF_MIRROR;
+    json_array_foreach(kget(it->obj, "metadata", "ownerReferences", NULL), i, v)
+    {
+        const char *kind = json_is_object(v) ? kstr(v, "kind", NULL, NULL) : NULL;
+        if (kind && !strcmp(kind, "Node") && json_is_true(kget(v, "controller", NULL, NULL)))
+            t->flags |= SS_TF_MIRROR;
+    }
+    json_array_foreach(json_is_array(vols) ? vols : NULL, i, v)
+    {
+        json_t *ed = json_is_object(v) ? kget(v, "emptyDir", NULL, NULL) : NULL;
+        const char *medium = json_is_object(ed) ? kstr(ed, "medium", NULL, NULL) : NULL;
+        if ((ed && !json_is_null(ed) && !(medium && !strcmp(medium, "Memory"))) ||
+            (json_is_object(v) && json_is_object(kget(v, "hostPath", NULL, NULL))))
+            t->flags |= SS_TF_LOCAL_STORAGE;
+        if (json_is_object(v) && (json_is_object(kget(v, "persistentVolumeClaim", NULL, NULL)) ||
+                                  json_is_object(kget(v, "ephemeral", NULL, NULL))))
+            t->flags |= SS_TF_PVC;
+    }
+    if (safe && !strcmp(safe, "true"))
+        t->flags |= SS_TF_SAFE_TO_EVICT;
+    if (safe && !strcmp(safe, "false"))
+        t->flags |= SS_TF_NOT_SAFE_EVICT;
+    if (dnd && !strcmp(dnd, "true"))
+        t->flags |= SS_TF_DO_NOT_DISRUPT;
+}
+
 /* The key: every field of the template as int32 words, each list preceded
  * by its length. */
 static int make_key(const ss_request_t *req, const tparts_t *t, kivec_t *key)
@@ -575,6 +617,8 @@ int kube_pod_template(kctx_t *k, const kitem_t *it, const ss_request_t *req, boo
         rc = rules(k, it, pending, &t, err);
     if (rc == 0)
         rc = workload(k, it, &t, err);
+    if (rc == 0)
+        evict_facts(it, &t);
     if (rc == 0)
         rc = kube_pod_rules(k, it, &t.plabels, &t.spreads, &t.pterms, err);
     /* after the pod's own rules: their matchLabelKeys see only its labels */

@@ -13,7 +13,9 @@
 /* 2: issue 12's inter-pod rules (/spreads, /pterms, /namespaces, /pdbs, the
  * template and pod columns, the modes; placements' seq and /victims).
  * Version 1 files are still read (docs/snapshot-format.md). */
-#define SS_SNAPSHOT_FORMAT_VERSION 4
+/* 5: issue 14's eviction facts (template flag bits 8..512, docs/snapshot-format.md
+ * "Changes from version 4"); the consolidate plan file (kind "plan"). */
+#define SS_SNAPSHOT_FORMAT_VERSION 5
 
 /* Reads the whole cluster. On success *out is a new cluster the caller owns.
  * On failure returns a negative code with a one-line message naming the file

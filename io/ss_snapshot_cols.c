@@ -253,8 +253,19 @@ int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c,
 
 int ss_snap_upgrade(const char *fname, int version, ss_cluster_t *c, ss_error_t *err)
 {
+    /* Before version 5 only the flag bits 1, 2 and 4 existed: the eviction
+     * facts read as unknown (SS_TF_EVICT_FACTS 0), and a later bit is an
+     * error, as it was for a version 4 reader. */
+    const uint32_t v4_bits = SS_TF_CONTROLLER | SS_TF_PREEMPT_NEVER | SS_TF_DAEMONSET;
+    for (int32_t t = 0; version < 5 && t < c->n_templates; t++)
+        if (c->templates[t].flags & ~v4_bits)
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: /templates/flags row %d: bits 0x%x are not defined in format "
+                                "version %d",
+                                fname, (int)t, (unsigned)(c->templates[t].flags & ~v4_bits),
+                                version);
     if (version != 3)
-        return 0; /* versions 1 and 2 have no MIG state; 4 is current */
+        return 0; /* versions 1 and 2 have no MIG state; 4 and 5 have it */
     for (int32_t t = 0; t < c->n_templates; t++)
         c->templates[t].unsupported &= ~(uint32_t)SS_RULE_MIG;
     int rc = ss_cluster_mig_assign_running(c, err);

@@ -95,7 +95,7 @@ static int32_t make_template(gen_t *g, run_t *r, int pool, int s)
     GEN_TRY(g, ss_cluster_add_label(g->c, g->k_team, r->ns[pool][s]));
     t.plabel_count = 2;
     GEN_TRY(g, t.workload = ss_gen_str(g, "deploy/%s", r->base[pool][s]));
-    t.flags = SS_TF_CONTROLLER;
+    t.flags = SS_TF_CONTROLLER | SS_TF_EVICT_FACTS;
     t.spread_begin = g->c->n_spreads;
     t.pterm_begin = g->c->n_pterms;
     bool pdb_pool = pool == POOL_GENERAL || pool == POOL_HIGHMEM || pool == POOL_GPU;

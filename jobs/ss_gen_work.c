@@ -382,7 +382,7 @@ static int pod_rules(gen_t *g, work_t *w, const workload_t *wl, ss_template_t *t
     ss_cluster_t *c = g->c;
     bool svc = wl->cls == W_SVC, infer = g->ai && wl->cls == W_GPU, pre = g->rules && o->preemption;
     int rc = 0;
-    t->flags = SS_TF_CONTROLLER | (wl->cls == W_SYS ? SS_TF_DAEMONSET : 0u);
+    t->flags = SS_TF_CONTROLLER | SS_TF_EVICT_FACTS | (wl->cls == W_SYS ? SS_TF_DAEMONSET : 0u);
     if (!pre || (wl->cls == W_BATCH && ss_gen_rchance(g, 0.1))) /* non-preempting batch */
         t->flags |= SS_TF_PREEMPT_NEVER;
     t->spread_begin = c->n_spreads;

@@ -224,12 +224,13 @@ static void test_ss_kube_import_strings_rule_templates(void **state)
     for (int32_t p = 1; p < 10; p++) /* every other pair differs */
         for (int32_t q = 1; q < p; q++)
             assert_int_not_equal(c->pod_template[q], c->pod_template[p]);
-    assert_int_equal(tmpl(c, 5)->flags, SS_TF_PREEMPT_NEVER);
-    assert_int_equal(tmpl(c, 6)->flags, 0);
-    assert_int_equal(tmpl(c, 7)->flags, SS_TF_CONTROLLER);
-    assert_int_equal(tmpl(c, 8)->flags, 0); /* an owner that is no controller */
+    /* the importer always knows the eviction facts (format version 5) */
+    assert_int_equal(tmpl(c, 5)->flags, SS_TF_PREEMPT_NEVER | SS_TF_EVICT_FACTS);
+    assert_int_equal(tmpl(c, 6)->flags, SS_TF_EVICT_FACTS);
+    assert_int_equal(tmpl(c, 7)->flags, SS_TF_CONTROLLER | SS_TF_EVICT_FACTS);
+    assert_int_equal(tmpl(c, 8)->flags, SS_TF_EVICT_FACTS); /* an owner that is no controller */
     assert_string_equal(str(c, tmpl(c, 8)->workload), "ReplicaSet/r");
-    assert_int_equal(tmpl(c, 9)->flags, SS_TF_CONTROLLER | SS_TF_DAEMONSET);
+    assert_int_equal(tmpl(c, 9)->flags, SS_TF_CONTROLLER | SS_TF_DAEMONSET | SS_TF_EVICT_FACTS);
     ss_cluster_destroy(c);
 #undef SPREAD
 #undef ANTI
@@ -283,7 +284,7 @@ static void test_ss_kube_import_strings_priority_classes(void **state)
         ss_kube_report_t rep;
         ss_cluster_t *c = import_ok(pods, &rep);
         assert_int_equal(c->pod_priority[0], cases[i].prio);
-        assert_int_equal(tmpl(c, 0)->flags, cases[i].flags);
+        assert_int_equal(tmpl(c, 0)->flags, cases[i].flags | SS_TF_EVICT_FACTS);
         assert_int_equal(rep.warn[SS_KUBE_WARN_PRIORITY_CLASS_UNKNOWN], cases[i].unknown);
         assert_int_equal(rep.warn[SS_KUBE_WARN_PRIORITY_MISMATCH], cases[i].mismatch);
         if (cases[i].unknown)
@@ -742,7 +743,8 @@ static void same_sel(const ss_cluster_t *a, const ss_selector_t *x, const ss_clu
 static void same_rules(const ss_cluster_t *a, const ss_template_t *x, const ss_cluster_t *b,
                        const ss_template_t *y)
 {
-    assert_int_equal(x->flags, y->flags);
+    /* import always knows the eviction facts (the hand-built side did not say) */
+    assert_int_equal(x->flags | SS_TF_EVICT_FACTS, y->flags);
     assert_string_equal(str(a, x->workload), str(b, y->workload));
     assert_int_equal(x->spread_count, y->spread_count);
     for (int32_t i = 0; i < x->spread_count; i++) {
@@ -1007,7 +1009,7 @@ static void test_ss_kube_export_cluster_rules_roundtrip(void **state)
         fail_msg("%s", err.text);
     for (int32_t p = 0; p < a->n_pods; p++) {
         assert_int_equal(a->pod_priority[p], b->pod_priority[p]);
-        assert_int_equal(tmpl(a, p)->flags, tmpl(b, p)->flags);
+        assert_int_equal(tmpl(a, p)->flags | SS_TF_EVICT_FACTS, tmpl(b, p)->flags);
     }
     f = fopen(pp, "r");
     n = fread(text, 1, sizeof text - 1, f);
@@ -1021,9 +1023,69 @@ static void test_ss_kube_export_cluster_rules_roundtrip(void **state)
     rmdir(dir);
 }
 
+/* The eviction facts of format version 5 (issue 14): mirror pods (the
+ * annotation, or owned by their Node), emptyDir not in memory and hostPath
+ * (local storage; an in-memory emptyDir is none), persistentVolumeClaim and
+ * ephemeral volumes, the safe-to-evict and do-not-disrupt annotations. */
+static void test_import_eviction_facts(void **state)
+{
+    (void)state;
+#define ANN(k, v) ",\"annotations\":{\"" k "\":\"" v "\"}"
+#define VOL(v) ",\"volumes\":[{\"name\":\"v\"," v "}]"
+    static const char *const pods = LIST(PODN("a", ANN("kubernetes.io/config.mirror", "x"), "", "") "," PODN(
+        "b", ",\"ownerReferences\":[{\"kind\":\"Node\",\"name\":\"n\",\"controller\":true}]", "",
+        "") "," PODN("c", "", VOL("\"emptyDir\":{}"),
+                     "") "," PODN("d", "", VOL("\"emptyDir\":{\"medium\":\"Memory\"}"),
+                                  "") "," PODN("e", "", VOL("\"hostPath\":{\"path\":\"/x\"}"),
+                                               "") "," PODN("f", "",
+                                                            VOL("\"persistentVolumeClaim\":{"
+                                                                "\"claimName\":\"c\"}"),
+                                                            "") "," PODN("g",
+                                                                         ANN("cluster-autoscaler."
+                                                                             "kubernetes.io/"
+                                                                             "safe-to-evict",
+                                                                             "true"),
+                                                                         "",
+                                                                         "") "," PODN("h",
+                                                                                      ANN("cluster-"
+                                                                                          "autoscal"
+                                                                                          "er."
+                                                                                          "kubernet"
+                                                                                          "es.io/"
+                                                                                          "safe-to-"
+                                                                                          "evict",
+                                                                                          "false"),
+                                                                                      "",
+                                                                                      "") "," PODN("i",
+                                                                                                   ANN("karpenter.sh/do-not-disrupt",
+                                                                                                       "true"),
+                                                                                                   "",
+                                                                                                   "") "," PODN("j",
+                                                                                                                ANN("karpenter.sh/do-not-disrupt",
+                                                                                                                    "false"),
+                                                                                                                "",
+                                                                                                                ""));
+    static const uint32_t want[] = {SS_TF_MIRROR,         SS_TF_MIRROR | SS_TF_CONTROLLER,
+                                    SS_TF_LOCAL_STORAGE,  0,
+                                    SS_TF_LOCAL_STORAGE,  SS_TF_PVC,
+                                    SS_TF_SAFE_TO_EVICT,  SS_TF_NOT_SAFE_EVICT,
+                                    SS_TF_DO_NOT_DISRUPT, 0};
+    ss_kube_report_t rep;
+    ss_cluster_t *c = import_ok(pods, &rep);
+    assert_int_equal(c->n_pods, 10);
+    for (int32_t p = 0; p < 10; p++)
+        if (tmpl(c, p)->flags != (want[p] | SS_TF_EVICT_FACTS))
+            fail_msg("pod %d: flags 0x%x, want 0x%x", (int)p, (unsigned)tmpl(c, p)->flags,
+                     (unsigned)(want[p] | SS_TF_EVICT_FACTS));
+    ss_cluster_destroy(c);
+#undef ANN
+#undef VOL
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import_eviction_facts),
         cmocka_unit_test(test_ss_kube_import_strings_spread_fields),
         cmocka_unit_test(test_ss_kube_import_strings_pod_term_fields),
         cmocka_unit_test(test_ss_kube_import_strings_rule_templates),

@@ -657,11 +657,11 @@ static void test_snapshot_read_newer_version(void **state)
     const char *path = write_good("v4.h5");
     hid_t f = open_rw(path);
     ss_error_t err = {{0}};
-    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 5, &err), 0);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 6, &err), 0);
     H5Fclose(f);
     char want[600];
     snprintf(want, sizeof want,
-             "%s: format_version 5 is newer than this shardsched supports (4); upgrade shardsched",
+             "%s: format_version 6 is newer than this shardsched supports (5); upgrade shardsched",
              path);
     ss_cluster_t *c = NULL;
     assert_int_equal(ss_snapshot_read(path, &c, &err), SS_EVERSION);
@@ -752,6 +752,32 @@ static void drop_mig(ss_cluster_t *c)
             c->pod_gpu_mask[p] = 0;
     for (int32_t i = 0; i < c->n_templates; i++)
         c->templates[i].mig_profile = c->templates[i].mig_count = 0;
+}
+
+/* A version 4 file reads as version 5 with the eviction facts unknown
+ * (SS_TF_EVICT_FACTS 0, which the writer of build() never sets either); a
+ * version 4 file with a version 5 flag bit is refused, as a version 4
+ * reader refused it. */
+static void test_snapshot_read_v4(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("v4.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    hid_t f = open_rw(path);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 4, &err), 0);
+    H5Fclose(f);
+    if (ss_snapshot_read(path, &r, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_same_cluster(c, r);
+    assert_int_equal(r->templates[0].flags, SS_TF_CONTROLLER);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+    int32_t flags = SS_TF_CONTROLLER | SS_TF_PVC;
+    patch(path, "/templates/flags", 0, H5T_NATIVE_INT32, &flags);
+    expect_read_error(path, "/templates/flags row 0: bits 0x20 are not defined in format version 4",
+                      NULL);
 }
 
 /* A version 3 file: running MIG pods held no mask (they take the first
@@ -1051,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_read_v2_incomplete),
         cmocka_unit_test(test_snapshot_read_v2),
         cmocka_unit_test(test_snapshot_read_v3),
+        cmocka_unit_test(test_snapshot_read_v4),
         cmocka_unit_test(test_snapshot_read_bad_mig),
         cmocka_unit_test(test_placements_read_v1),
         cmocka_unit_test(test_placements_write_rejects_bad_order),

@@ -473,7 +473,8 @@ static void test_rule_tables_hostile(void **state)
         {"/templates/spread_count", 0, 2,
          "/templates/spread_begin row 0 (template of pod default/web-0): range outside /spreads"},
         {"/templates/pterm_begin", 0, -1, "/templates/pterm_begin row 0 (template of pod "},
-        {"/templates/flags", 0, 1 << 5, "/templates/flags row 0 (template of pod "},
+        /* bits 1 .. 512 are defined (format version 5) */
+        {"/templates/flags", 0, 1 << 10, "/templates/flags row 0 (template of pod "},
         {"/namespaces/name", 1, 1 << 20,
          "/namespaces/name row 1 (namespace ?): string id out of range"},
         {"/namespaces/label_count", 0, 2,
