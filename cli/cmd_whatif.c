@@ -182,8 +182,15 @@ typedef struct {
     /* --min-nodes */
     int minmode;
     int32_t lower_bound, first_pool, unplaceable, target;
-    ss_placements_t *pl;
+    ss_placements_t *pl;  /* the last schedule */
+    ss_placements_t *pl0; /* --min-nodes: the first schedule, committed into c */
     ss_whatif_undo_t undo;
+    uint8_t *orig_pending; /* [pods] pending in the snapshot */
+    uint8_t *leftover;     /* [pods] target pods the first schedule left unplaced */
+    int32_t n_leftover;
+    int32_t capped; /* left-over pods that only --pool-size kept out */
+    int verified;   /* the answer's schedule placed every pod new nodes can take */
+    int32_t *where; /* [pods] the node of each pending pod at the end, -1 */
 } run_t;
 
 /* The pool of each NAME[=N] of list s into counts (or a use mask). */
@@ -386,7 +393,9 @@ static int32_t target_placed(const run_t *r)
 {
     int32_t k = 0;
     for (int32_t i = 0; i < r->pl->n; i++)
-        k += r->pl->node[i] >= 0 && (r->group < 0 || r->c->pod_group[r->pl->pod[i]] == r->group);
+        k += r->pl->node[i] >= 0 &&
+             (r->leftover ? r->leftover[r->pl->pod[i]]
+                          : r->group < 0 || r->c->pod_group[r->pl->pod[i]] == r->group);
     return k;
 }
 
@@ -461,7 +470,7 @@ static int try_scale(run_t *r, const int32_t *est, int64_t x, int32_t *cnt, int 
     if (rc < 0)
         return rc;
     *placed = target_placed(r);
-    *ok = *placed >= r->target - r->unplaceable;
+    *ok = *placed >= r->n_leftover - r->unplaceable;
     return 0;
 }
 
@@ -542,6 +551,55 @@ static int verify(run_t *r, const int32_t *est, int *found, ss_error_t *err)
     return rc;
 }
 
+/* Makes the first schedule's placements running pods of c (its victims
+ * pending again, as their controllers would recreate them), so that the
+ * verifying schedules place only the pods left over: t[0 .. m) (flagged in
+ * r->leftover). r->pl moves to r->pl0. */
+static int commit(run_t *r, const int32_t *t, int32_t m, ss_error_t *err)
+{
+    ss_cluster_t *c = r->c;
+    ss_placements_t *pl = r->pl;
+    r->leftover = calloc((size_t)c->n_pods + 1, 1);
+    if (!r->leftover)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t i = 0; i < m; i++)
+        r->leftover[t[i]] = 1;
+    for (int32_t i = 0; i < pl->n; i++)
+        if (pl->node[i] >= 0) {
+            c->pod_node[pl->pod[i]] = pl->node[i];
+            c->pod_gpu_mask[pl->pod[i]] = pl->gpu_mask[i];
+        }
+    for (int32_t v = 0; v < pl->n_victims; v++) {
+        c->pod_node[pl->victim_pod[v]] = -1;
+        c->pod_gpu_mask[pl->victim_pod[v]] = 0;
+    }
+    r->pl0 = pl;
+    r->pl = NULL;
+    return 0;
+}
+
+/* Of the pods t[0 .. m) no chosen pool took, those that some pool's node
+ * would take without --pool-size (r->capped): the rest fit no new node. */
+static int count_capped(run_t *r, const int32_t *t, int32_t m, ss_error_t *err)
+{
+    uint8_t *fits = malloc((size_t)m), *any = calloc((size_t)m, 1);
+    int rc = fits && any ? 0 : ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t k = 0; rc == 0 && k < r->pools.n; k++) {
+        ss_ffd_t e = {.fits = fits};
+        if (!r->use[k] || r->limit[k] < 0)
+            continue; /* a pool without a limit took all it could */
+        rc = ss_whatif_ffd(r->c, r->pools.first[k], t, m, -1, &e, err);
+        for (int32_t i = 0; rc == 0 && i < m; i++)
+            any[i] |= fits[i];
+    }
+    r->capped = 0;
+    for (int32_t i = 0; rc == 0 && i < m; i++)
+        r->capped += any[i];
+    free(fits);
+    free(any);
+    return rc;
+}
+
 /* --min-nodes (or --group that does not fit): first schedule done (r->pl). */
 static int min_nodes(run_t *r, int *found, ss_error_t *err)
 {
@@ -557,19 +615,25 @@ static int min_nodes(run_t *r, int *found, ss_error_t *err)
         if (r->pl->node[j] < 0)
             t[m++] = t[i];
     }
+    r->n_leftover = m;
+    if (rc == 0 && m > 0)
+        rc = commit(r, t, m, err);
     if (rc == 0)
         rc = estimate(r, t, &m, est, err);
-    r->unplaceable = m;
+    if (rc == 0 && m > 0)
+        rc = count_capped(r, t, m, err);
+    r->unplaceable = m - r->capped;
     int32_t total = 0;
     for (int32_t k = 0; k < np; k++)
         total += est[k];
     *found = 0;
-    if (rc == 0 && total == 0 && m == 0)
-        *found = 1; /* everything fits already */
+    if (rc == 0 && total == 0)
+        r->verified = 1; /* nothing to add (or nothing that new nodes help) */
     else if (rc == 0 && total > 0)
-        rc = verify(r, est, found, err);
-    if (*found && m > 0)
-        *found = 0; /* some pods fit no new node */
+        rc = verify(r, est, &r->verified, err);
+    if (rc == 0 && !r->pl) /* nothing added: the left-over pods' reasons */
+        rc = schedule(r, err);
+    *found = r->verified && m == 0;
     free(est);
     free(t);
     return rc;
@@ -588,10 +652,10 @@ static void group_domain(const run_t *r, int32_t g, char *buf, size_t n)
     int lv_lo = c->group_topo_mode[g] != SS_TOPO_MODE_NONE ? c->group_topo_level[g] : 0;
     for (int lv = lv_hi; lv >= lv_lo; lv--) {
         int32_t v = -2;
-        for (int32_t i = 0; i < r->pl->n && v != -1; i++) {
-            if (c->pod_group[r->pl->pod[i]] != g || r->pl->node[i] < 0)
+        for (int32_t p = 0; p < c->n_pods && v != -1; p++) {
+            if (c->pod_group[p] != g || r->where[p] < 0)
                 continue;
-            int32_t w = c->node_topo[(size_t)r->pl->node[i] * SS_TOPO_NLEVELS + lv];
+            int32_t w = c->node_topo[(size_t)r->where[p] * SS_TOPO_NLEVELS + lv];
             v = v == -2 || v == w ? w : -1;
         }
         if (v >= 0 && ss_cluster_strget(c, v)[0]) {
@@ -608,11 +672,11 @@ static json_t *groups_json(const run_t *r, FILE *txt)
     json_t *a = json_array();
     int32_t *pend = calloc((size_t)c->n_groups + 1, sizeof *pend);
     int32_t *pl = calloc((size_t)c->n_groups + 1, sizeof *pl);
-    for (int32_t i = 0; pend && pl && i < r->pl->n; i++) {
-        int32_t g = c->pod_group[r->pl->pod[i]];
-        if (g >= 0) {
+    for (int32_t p = 0; pend && pl && p < c->n_pods; p++) {
+        int32_t g = c->pod_group[p];
+        if (g >= 0 && r->orig_pending[p]) {
             pend[g]++;
-            pl[g] += r->pl->node[i] >= 0;
+            pl[g] += r->where[p] >= 0;
         }
     }
     for (int32_t g = 0; a && pend && pl && g < c->n_groups; g++) {
@@ -643,18 +707,21 @@ static void group_detail(const run_t *r, json_t *root, FILE *txt)
 {
     const ss_cluster_t *c = r->c;
     json_t *nodes = json_array(), *vict = json_array();
-    for (int32_t i = 0; i < r->pl->n; i++)
-        if (c->pod_group[r->pl->pod[i]] == r->group && r->pl->node[i] >= 0)
+    for (int32_t p = 0; p < c->n_pods; p++)
+        if (c->pod_group[p] == r->group && r->orig_pending[p] && r->where[p] >= 0)
             json_array_append_new(nodes,
-                                  json_string(ss_cluster_strget(c, c->node_name[r->pl->node[i]])));
-    for (int32_t v = 0; v < r->pl->n_victims; v++)
-        if (c->pod_group[r->pl->pod[r->pl->victim_row[v]]] == r->group) {
-            int32_t p = r->pl->victim_pod[v];
-            char b[600];
-            snprintf(b, sizeof b, "%s/%s", ss_cluster_strget(c, c->pod_ns[p]),
-                     ss_cluster_strget(c, c->pod_name[p]));
-            json_array_append_new(vict, json_string(b));
-        }
+                                  json_string(ss_cluster_strget(c, c->node_name[r->where[p]])));
+    for (int k = 0; k < 2; k++) {
+        const ss_placements_t *pl = k ? r->pl : r->pl0;
+        for (int32_t v = 0; pl && v < pl->n_victims; v++)
+            if (c->pod_group[pl->pod[pl->victim_row[v]]] == r->group) {
+                int32_t p = pl->victim_pod[v];
+                char b[600];
+                snprintf(b, sizeof b, "%s/%s", ss_cluster_strget(c, c->pod_ns[p]),
+                         ss_cluster_strget(c, c->pod_name[p]));
+                json_array_append_new(vict, json_string(b));
+            }
+    }
     if (txt) {
         fprintf(txt, "  group %s: on nodes", ss_cluster_strget(c, c->group_name[r->group]));
         for (size_t i = 0; i < json_array_size(nodes); i++)
@@ -678,9 +745,9 @@ static void added_out(const run_t *r, json_t *root, FILE *txt)
         if (r->add[k] > 0)
             ss_json_set(add, ss_cluster_strget(c, r->pools.name[k]), json_integer(r->add[k]));
     int32_t *per = calloc((size_t)c->n_nodes + 1, sizeof *per), used = 0;
-    for (int32_t i = 0; per && i < r->pl->n; i++)
-        if (r->pl->node[i] >= 0)
-            per[r->pl->node[i]]++;
+    for (int32_t p = 0; per && p < c->n_pods; p++)
+        if (r->orig_pending[p] && r->where[p] >= 0)
+            per[r->where[p]]++;
     for (int32_t a = 0; per && a < r->undo.n_added; a++) {
         int32_t nd = r->undo.added[a];
         used += per[nd] > 0;
@@ -696,6 +763,13 @@ static void added_out(const run_t *r, json_t *root, FILE *txt)
     ss_json_set(root, "added_used", json_integer(used));
 }
 
+/* Whether the outputs are written: not for a --min-nodes without an answer
+ * for the pods that new nodes can take. */
+static bool writable(const run_t *r)
+{
+    return !r->minmode || (r->verified && r->capped == 0);
+}
+
 /* The summary (text on stdout unless --json or -q) and --json's object. */
 static int report(const run_t *r, int found)
 {
@@ -703,27 +777,32 @@ static int report(const run_t *r, int found)
     const opts_t *o = r->o;
     FILE *txt = o->json || o->quiet ? NULL : stdout;
     json_t *root = json_object(), *why = json_object();
-    int32_t placed = 0, nreason[SS_REASON_COUNT] = {0};
+    int32_t placed = 0, pending = 0, nreason[SS_REASON_COUNT] = {0};
+    for (int32_t p = 0; p < c->n_pods; p++) {
+        pending += r->orig_pending[p];
+        placed += r->orig_pending[p] && r->where[p] >= 0;
+    }
     for (int32_t i = 0; i < r->pl->n; i++) {
-        placed += r->pl->node[i] >= 0;
-        if (r->pl->node[i] < 0 && r->pl->reason[i] >= 0 && r->pl->reason[i] < SS_REASON_COUNT)
-            nreason[r->pl->reason[i]]++;
+        int32_t why = r->pl->reason[i];
+        if (r->pl->node[i] < 0 && r->orig_pending[r->pl->pod[i]] && why >= 0 &&
+            why < SS_REASON_COUNT)
+            nreason[why]++;
     }
     for (int k = 0; k < SS_REASON_COUNT; k++)
         if (nreason[k])
             ss_json_set(why, ss_json_reason_key(k), json_integer(nreason[k]));
     if (txt) {
         fprintf(txt, "whatif %s: %d nodes + %d new, %d pending pods: %d placed, %d not", o->in,
-                c->n_nodes - r->undo.n_added, r->undo.n_added, r->pl->n, placed, r->pl->n - placed);
+                c->n_nodes - r->undo.n_added, r->undo.n_added, pending, placed, pending - placed);
         for (int k = 0, f = 1; k < SS_REASON_COUNT; k++)
             if (nreason[k])
                 fprintf(txt, "%s%s %d", f-- > 0 ? " (" : ", ", ss_json_reason_key(k), nreason[k]);
-        fprintf(txt, "%s\n", r->pl->n - placed ? ")" : "");
+        fprintf(txt, "%s\n", pending - placed ? ")" : "");
     }
     ss_json_set(root, "command", json_string("whatif"));
     ss_json_set(root, "input", json_string(o->in));
     ss_json_set(root, "nodes_before", json_integer(c->n_nodes - r->undo.n_added));
-    ss_json_set(root, "pending", json_integer(r->pl->n));
+    ss_json_set(root, "pending", json_integer(pending));
     ss_json_set(root, "placed", json_integer(placed));
     ss_json_set(root, "unplaced", why);
     if (r->undo.n_added || o->add || r->minmode) {
@@ -743,18 +822,21 @@ static int report(const run_t *r, int found)
         ss_json_set(root, "target", json_integer(r->target));
         ss_json_set(root, "unplaceable", json_integer(r->unplaceable));
         ss_json_set(root, "schedules", json_integer(r->schedules));
+        ss_json_set(root, "capped", json_integer(r->capped));
         ss_json_set(root, "fits", json_boolean(found));
         if (txt)
             fprintf(txt,
                     "  min-nodes: %d new node(s)%s%s (volume lower bound %d), %d schedule(s); %s\n",
                     total, pool ? ", first pool " : "", pool ? pool : "", r->lower_bound,
                     r->schedules,
-                    found ? "every target pod placed"
-                          : "NO ANSWER: some target pods stay unplaced (see below)");
+                    found          ? "every target pod placed"
+                    : !writable(r) ? "NO ANSWER: target pods stay unplaced (see below)"
+                                   : "every target pod placed that a new node can take");
         if (txt && r->unplaceable)
-            fprintf(txt,
-                    "  %d pending pod(s) fit no new node of the pools given (within --pool-size)\n",
-                    r->unplaceable);
+            fprintf(txt, "  %d target pod(s) fit no new node of the pools given\n", r->unplaceable);
+        if (txt && r->capped)
+            fprintf(txt, "  %d target pod(s) would fit, but --pool-size leaves no room\n",
+                    r->capped);
     }
     ss_json_set(root, "groups", groups_json(r, txt));
     if (r->group >= 0)
@@ -775,11 +857,30 @@ static int write_outputs(run_t *r, ss_error_t *err)
     return rc;
 }
 
+/* r->where: the node of every pod pending in the snapshot at the end
+ * (committed by the first schedule, or placed by the last), -1. */
+static int fill_where(run_t *r, ss_error_t *err)
+{
+    const ss_cluster_t *c = r->c;
+    if (!(r->where = malloc(((size_t)c->n_pods + 1) * sizeof *r->where)))
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t p = 0; p < c->n_pods; p++)
+        r->where[p] = r->orig_pending[p] ? c->pod_node[p] : -1;
+    for (int32_t i = 0; i < r->pl->n; i++)
+        if (r->orig_pending[r->pl->pod[i]])
+            r->where[r->pl->pod[i]] = r->pl->node[i];
+    return 0;
+}
+
 /* Reads, sets up, schedules, answers. *found: --min-nodes' answer fits. */
 static int run(run_t *r, int *found, ss_error_t *err)
 {
     *found = 1;
     int rc = ss_snapshot_read(r->o->in, &r->c, err);
+    if (rc == 0 && !(r->orig_pending = calloc((size_t)r->c->n_pods + 1, 1)))
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t p = 0; rc == 0 && p < r->c->n_pods; p++)
+        r->orig_pending[p] = r->c->pod_node[p] < 0;
     rc = ss_dist_agree_err(r->comm, rc, r->o->in, err);
     if (rc == 0)
         rc = ss_dist_agree_err(r->comm, setup(r, err), "whatif", err);
@@ -797,7 +898,7 @@ static int run(run_t *r, int *found, ss_error_t *err)
         if (r->o->min_nodes || target_placed(r) < n)
             rc = min_nodes(r, found, err);
     }
-    return rc;
+    return rc < 0 ? rc : fill_where(r, err);
 }
 
 int ss_cmd_whatif(int argc, char **argv, MPI_Comm comm)
@@ -824,19 +925,28 @@ int ss_cmd_whatif(int argc, char **argv, MPI_Comm comm)
     ss_error_t err = {""};
     int found = 1;
     int rc = run(&r, &found, &err);
-    if ((rc = ss_dist_fail(comm, CMD, rc, &err)) == 0 && found) {
+    if ((rc = ss_dist_fail(comm, CMD, rc, &err)) == 0 && writable(&r)) {
         rc = write_outputs(&r, &err);
         rc = ss_dist_fail(comm, CMD, rc, &err);
     }
     if (rc == 0 && r.rank == 0 && report(&r, found) < 0)
         rc = -1;
-    if (rc == 0 && !found && r.rank == 0)
+    if (rc == 0 && !found && r.rank == 0 && !writable(&r))
         fprintf(stderr,
                 "shardsched whatif: no answer fits: %d of %d target pods stay unplaced with the "
                 "pools given%s (nothing written)\n",
-                r.target - target_placed(&r), r.target,
-                r.unplaceable ? " (some fit no new node of those pools within --pool-size)" : "");
+                r.n_leftover - target_placed(&r), r.target,
+                r.capped ? "; --pool-size leaves no room for some" : "");
+    else if (rc == 0 && !found && r.rank == 0)
+        fprintf(stderr,
+                "shardsched whatif: %d of %d target pods fit no new node of the pools given "
+                "(their reasons are in the summary); the answer places every other one\n",
+                r.unplaceable, r.target);
     ss_placements_destroy(r.pl);
+    ss_placements_destroy(r.pl0);
+    free(r.orig_pending);
+    free(r.leftover);
+    free(r.where);
     ss_whatif_undo_free(&r.undo);
     ss_pools_free(&r.pools);
     free(r.add);
