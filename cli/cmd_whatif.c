@@ -190,6 +190,7 @@ typedef struct {
     int32_t n_leftover;
     int32_t capped; /* left-over pods that only --pool-size kept out */
     int verified;   /* the answer's schedule placed every pod new nodes can take */
+    double t_read, t_first, t_est, t_verify; /* seconds (stderr only: never in the JSON) */
     int32_t *where; /* [pods] the node of each pending pod at the end, -1 */
 } run_t;
 
@@ -618,6 +619,7 @@ static int min_nodes(run_t *r, int *found, ss_error_t *err)
     r->n_leftover = m;
     if (rc == 0 && m > 0)
         rc = commit(r, t, m, err);
+    double t0 = MPI_Wtime();
     if (rc == 0)
         rc = estimate(r, t, &m, est, err);
     if (rc == 0 && m > 0)
@@ -627,6 +629,8 @@ static int min_nodes(run_t *r, int *found, ss_error_t *err)
     for (int32_t k = 0; k < np; k++)
         total += est[k];
     *found = 0;
+    double t1 = MPI_Wtime();
+    r->t_est = t1 - t0;
     if (rc == 0 && total == 0)
         r->verified = 1; /* nothing to add (or nothing that new nodes help) */
     else if (rc == 0 && total > 0)
@@ -634,6 +638,7 @@ static int min_nodes(run_t *r, int *found, ss_error_t *err)
     if (rc == 0 && !r->pl) /* nothing added: the left-over pods' reasons */
         rc = schedule(r, err);
     *found = r->verified && m == 0;
+    r->t_verify = MPI_Wtime() - t1;
     free(est);
     free(t);
     return rc;
@@ -876,6 +881,7 @@ static int fill_where(run_t *r, ss_error_t *err)
 static int run(run_t *r, int *found, ss_error_t *err)
 {
     *found = 1;
+    double t0 = MPI_Wtime();
     int rc = ss_snapshot_read(r->o->in, &r->c, err);
     if (rc == 0 && !(r->orig_pending = calloc((size_t)r->c->n_pods + 1, 1)))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
@@ -886,8 +892,10 @@ static int run(run_t *r, int *found, ss_error_t *err)
         rc = ss_dist_agree_err(r->comm, setup(r, err), "whatif", err);
     if (rc == 0 && r->o->add)
         rc = ss_dist_agree_err(r->comm, set_copies(r, r->add, err), "whatif copies", err);
+    r->t_read = MPI_Wtime() - t0;
     if (rc == 0)
         rc = schedule(r, err);
+    r->t_first = MPI_Wtime() - t0 - r->t_read;
     if (rc < 0)
         return rc;
     if (r->o->min_nodes || (r->group >= 0 && !r->o->add)) {
@@ -931,6 +939,11 @@ int ss_cmd_whatif(int argc, char **argv, MPI_Comm comm)
     }
     if (rc == 0 && r.rank == 0 && report(&r, found) < 0)
         rc = -1;
+    if (rc == 0 && r.rank == 0 && !o.quiet)
+        fprintf(stderr,
+                "shardsched whatif: read %.2fs, first schedule %.2fs, estimate %.3fs, verify "
+                "%.2fs; %d schedule(s), %d rank(s)\n",
+                r.t_read, r.t_first, r.t_est, r.t_verify, r.schedules, r.pl ? r.pl->ranks : 0);
     if (rc == 0 && !found && r.rank == 0 && !writable(&r))
         fprintf(stderr,
                 "shardsched whatif: no answer fits: %d of %d target pods stay unplaced with the "
