@@ -189,6 +189,7 @@ typedef struct {
     uint8_t *leftover;     /* [pods] target pods the first schedule left unplaced */
     int32_t n_leftover;
     int32_t capped; /* left-over pods that only --pool-size kept out */
+    int32_t stuck;  /* left-over pods that fit a new node but no number of them placed */
     int verified;   /* the answer's schedule placed every pod new nodes can take */
     double t_read, t_first, t_est, t_verify; /* seconds (stderr only: never in the JSON) */
     int32_t *where; /* [pods] the node of each pending pod at the end, -1 */
@@ -460,9 +461,9 @@ static void scaled(const run_t *r, const int32_t *est, int64_t x, int32_t *cnt)
     }
 }
 
-/* Schedules with the counts at scale x; *ok: every target pod placed. */
-static int try_scale(run_t *r, const int32_t *est, int64_t x, int32_t *cnt, int *ok,
-                     int32_t *placed, ss_error_t *err)
+/* Schedules with the counts at scale x; *placed: target pods placed. */
+static int try_scale(run_t *r, const int32_t *est, int64_t x, int32_t *cnt, int32_t *placed,
+                     ss_error_t *err)
 {
     scaled(r, est, x, cnt);
     int rc = ss_dist_agree_err(r->comm, set_copies(r, cnt, err), "whatif copies", err);
@@ -471,84 +472,118 @@ static int try_scale(run_t *r, const int32_t *est, int64_t x, int32_t *cnt, int 
     if (rc < 0)
         return rc;
     *placed = target_placed(r);
-    *ok = *placed >= r->n_leftover - r->unplaceable;
     return 0;
+}
+
+/* Keeps r->pl as the best so far. */
+static void keep(run_t *r, ss_placements_t **best)
+{
+    ss_placements_destroy(*best);
+    *best = r->pl;
+    r->pl = NULL;
+}
+
+/* Doubling from the estimate (scale 64) until every pod is placed (*hi),
+ * --pool-size stops growth, or more nodes place nothing more: then the
+ * answer is the smallest scale that placed the most (need lowers to it;
+ * r->stuck counts the pods no number of new nodes placed). */
+static int grow(run_t *r, const int32_t *est, int32_t *need, int64_t *lo, int64_t *hi,
+                ss_placements_t **best, int32_t *cnt, ss_error_t *err)
+{
+    size_t bytes = (size_t)r->pools.n * sizeof *cnt;
+    int32_t *c2 = malloc(bytes + sizeof *c2), placed = 0, prev = 0;
+    int64_t lo_prev = 64;
+    if (!c2)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    int rc = try_scale(r, est, 64, cnt, &placed, err);
+    *lo = 64;
+    *hi = -1;
+    if (rc == 0 && placed >= *need)
+        *hi = 64;
+    if (rc == 0)
+        keep(r, best);
+    for (int step = 0; rc == 0 && *hi < 0 && step < 16; step++) {
+        prev = placed;
+        scaled(r, est, *lo, c2);
+        scaled(r, est, *lo * 2, cnt);
+        if (memcmp(cnt, c2, bytes) == 0)
+            break; /* every pool at its --pool-size */
+        if ((rc = try_scale(r, est, *lo * 2, cnt, &placed, err)) < 0)
+            break;
+        if (placed >= *need) {
+            *hi = *lo * 2;
+            keep(r, best);
+        } else if (placed <= prev) { /* stalled: the last scale is the answer */
+            *need = prev;
+            *hi = *lo;
+            *lo = lo_prev;
+        } else {
+            keep(r, best);
+            lo_prev = *lo;
+            *lo *= 2;
+        }
+    }
+    r->stuck = r->n_leftover - r->unplaceable - *need;
+    free(c2);
+    return rc;
 }
 
 /* Verifies the estimate by scheduling with it; grows by doubling, then
  * bisects between the last short and the first fitting scale. Leaves the
  * answer's copies in r->c, its placements in r->pl, its counts in r->add.
- * *found: whether an answer fits. */
+ * *found: whether an answer was verified (r->stuck pods aside). */
 static int verify(run_t *r, const int32_t *est, int *found, ss_error_t *err)
 {
     int32_t np = r->pools.n, *cnt = calloc((size_t)np + 1, sizeof *cnt);
-    int32_t *clo = calloc((size_t)np + 1, sizeof *clo), placed = 0, prev;
-    if (!cnt || !clo) {
+    int32_t *chi = calloc((size_t)np + 1, sizeof *chi), placed = 0;
+    int32_t need = r->n_leftover - r->unplaceable;
+    if (!cnt || !chi) {
         free(cnt);
-        free(clo);
+        free(chi);
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     }
     size_t bytes = (size_t)np * sizeof *cnt;
-    int ok = 0, rc = try_scale(r, est, 64, cnt, &ok, &placed, err);
     int64_t lo = 64, hi = -1;
     ss_placements_t *best = NULL;
-    if (rc == 0 && ok)
-        hi = 64;
-    for (int step = 0; rc == 0 && hi < 0 && step < 16; step++) { /* doubling */
-        memcpy(clo, cnt, bytes);
-        prev = placed;
-        scaled(r, est, lo * 2, cnt);
-        if (memcmp(cnt, clo, bytes) == 0)
-            break; /* every pool at its --pool-size */
-        if ((rc = try_scale(r, est, lo * 2, cnt, &ok, &placed, err)) < 0)
+    int rc = grow(r, est, &need, &lo, &hi, &best, cnt, err);
+    while (rc == 0 && hi > 0 && hi - lo > 1) { /* bisection on the scale */
+        int64_t mid = lo + (hi - lo) / 2;
+        scaled(r, est, hi, chi);
+        scaled(r, est, mid, cnt);
+        if (memcmp(cnt, chi, bytes) == 0) {
+            hi = mid;
+            continue;
+        }
+        scaled(r, est, lo, chi);
+        if (memcmp(cnt, chi, bytes) == 0) {
+            lo = mid;
+            continue;
+        }
+        if ((rc = try_scale(r, est, mid, cnt, &placed, err)) < 0)
             break;
-        if (ok)
-            hi = lo * 2;
-        else if (placed <= prev)
-            break; /* more nodes placed nothing more: another rule is short */
-        else
-            lo *= 2;
+        if (placed >= need) {
+            hi = mid;
+            keep(r, &best);
+        } else
+            lo = mid;
     }
     if (rc == 0 && hi > 0) {
-        best = r->pl;
-        r->pl = NULL;
-        while (rc == 0 && hi - lo > 1) { /* bisection on the scale */
-            int64_t mid = lo + (hi - lo) / 2;
-            int32_t *chi = clo;
-            scaled(r, est, hi, chi);
-            scaled(r, est, mid, cnt);
-            if (memcmp(cnt, chi, bytes) == 0) {
-                hi = mid;
-                continue;
-            }
-            scaled(r, est, lo, chi);
-            if (memcmp(cnt, chi, bytes) == 0) {
-                lo = mid;
-                continue;
-            }
-            if ((rc = try_scale(r, est, mid, cnt, &ok, &placed, err)) < 0)
-                break;
-            if (ok) {
-                hi = mid;
-                ss_placements_destroy(best);
-                best = r->pl;
-                r->pl = NULL;
-            } else
-                lo = mid;
-        }
         scaled(r, est, hi, cnt);
-        if (rc == 0)
-            rc = ss_dist_agree_err(r->comm, set_copies(r, cnt, err), "whatif copies", err);
+        rc = ss_dist_agree_err(r->comm, set_copies(r, cnt, err), "whatif copies", err);
         ss_placements_destroy(r->pl);
         r->pl = best;
         best = NULL;
-    }
-    if (rc == 0)
+        memcpy(r->add, cnt, bytes);
+    } else if (rc == 0) /* no answer: report the last try */
         memcpy(r->add, cnt, bytes);
     *found = rc == 0 && hi > 0;
+    if (!r->pl) {
+        r->pl = best;
+        best = NULL;
+    }
     ss_placements_destroy(best);
     free(cnt);
-    free(clo);
+    free(chi);
     return rc;
 }
 
@@ -637,7 +672,7 @@ static int min_nodes(run_t *r, int *found, ss_error_t *err)
         rc = verify(r, est, &r->verified, err);
     if (rc == 0 && !r->pl) /* nothing added: the left-over pods' reasons */
         rc = schedule(r, err);
-    *found = r->verified && m == 0;
+    *found = r->verified && m == 0 && r->stuck == 0;
     r->t_verify = MPI_Wtime() - t1;
     free(est);
     free(t);
@@ -828,6 +863,7 @@ static int report(const run_t *r, int found)
         ss_json_set(root, "unplaceable", json_integer(r->unplaceable));
         ss_json_set(root, "schedules", json_integer(r->schedules));
         ss_json_set(root, "capped", json_integer(r->capped));
+        ss_json_set(root, "not_helped", json_integer(r->stuck));
         ss_json_set(root, "fits", json_boolean(found));
         if (txt)
             fprintf(txt,
@@ -839,6 +875,11 @@ static int report(const run_t *r, int found)
                                    : "every target pod placed that a new node can take");
         if (txt && r->unplaceable)
             fprintf(txt, "  %d target pod(s) fit no new node of the pools given\n", r->unplaceable);
+        if (txt && r->stuck)
+            fprintf(txt,
+                    "  %d target pod(s) fit a new node, but more new nodes placed none of them "
+                    "(another rule: see the reasons)\n",
+                    r->stuck);
         if (txt && r->capped)
             fprintf(txt, "  %d target pod(s) would fit, but --pool-size leaves no room\n",
                     r->capped);
@@ -952,9 +993,10 @@ int ss_cmd_whatif(int argc, char **argv, MPI_Comm comm)
                 r.capped ? "; --pool-size leaves no room for some" : "");
     else if (rc == 0 && !found && r.rank == 0)
         fprintf(stderr,
-                "shardsched whatif: %d of %d target pods fit no new node of the pools given "
-                "(their reasons are in the summary); the answer places every other one\n",
-                r.unplaceable, r.target);
+                "shardsched whatif: %d of %d target pods fit no new node of the pools given and "
+                "%d more are not placed by more new nodes (their reasons are in the summary); "
+                "the answer places every other one\n",
+                r.unplaceable, r.target, r.stuck);
     ss_placements_destroy(r.pl);
     ss_placements_destroy(r.pl0);
     free(r.orig_pending);
