@@ -32,15 +32,29 @@ $BIN verify -i copy.h5 -p add.h5 --quiet || fail "--add placements do not verify
 [ "$(field add.json 'd["placed"]')" -ge "$sp" ] || fail "--add placed fewer pods"
 [ "$(field add.json 'd["nodes_before"]')" = "400" ] || fail "nodes_before"
 
-# --min-nodes: places every target pod it can, bound <= answer.
+# --min-nodes over every pool: the pods left over fit the new nodes (exit 0),
+# or only pods no new node can take stay out (exit 1, outputs written); the
+# copy and its placements verify; the answer is never below the volume bound.
+ALL=gpu,general,high-memory,spot,system
 set +e
-$BIN whatif -i c.h5 --min-nodes general,high-memory --json > min.json
+$BIN whatif -i c.h5 --min-nodes $ALL --json -o min.h5 --cluster-out min-copy.h5 > min.json
 st=$?
 set -e
 [ "$st" -le 1 ] || fail "--min-nodes exit $st"
+[ "$(field min.json 'd["capped"]')" = 0 ] || fail "capped without --pool-size"
+[ -e min.h5 ] || fail "--min-nodes wrote no placements"
+$BIN verify -i min-copy.h5 -p min.h5 --quiet || fail "--min-nodes placements do not verify"
 n=$(field min.json 'd["nodes"]'); lb=$(field min.json 'd["lower_bound"]')
 [ "$n" -ge "$lb" ] || fail "answer $n below the volume bound $lb"
-echo "e2e_whatif: --min-nodes general,high-memory: $n nodes (bound $lb), exit $st, $(field min.json 'd["schedules"]') schedules"
+[ "$(field min.json 'd["schedules"]')" -le 12 ] || fail "too many schedules"
+echo "e2e_whatif: --min-nodes $ALL: $n nodes (bound $lb), exit $st, $(field min.json 'd["schedules"]') schedules"
+# --pool-size too small: exit 1, nothing written
+set +e
+$BIN whatif -i c.h5 --min-nodes general --pool-size general=1 -o small.h5 > /dev/null 2> small.err
+st=$?
+set -e
+[ "$st" = 1 ] && grep -q "no answer fits" small.err || fail "--pool-size 1: $st $(cat small.err)"
+[ ! -e small.h5 ] || fail "--pool-size 1 wrote small.h5"
 
 # Determinism: the same JSON and placements for 1-3 ranks x 1-2 threads.
 ref=""
@@ -49,7 +63,7 @@ for r in 1 2 3; do
         OMP_NUM_THREADS=$t $MPIRUN -n $r $BIN whatif -i c.h5 --add general=7 -o "p-$r-$t.h5" \
             --json > "a-$r-$t.json"
         set +e
-        OMP_NUM_THREADS=$t $MPIRUN -n $r $BIN whatif -i c.h5 --min-nodes general,high-memory \
+        OMP_NUM_THREADS=$t $MPIRUN -n $r $BIN whatif -i c.h5 --min-nodes $ALL \
             --json > "m-$r-$t.json"
         set -e
         if [ -z "$ref" ]; then ref="$r-$t"; continue; fi
