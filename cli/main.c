@@ -31,6 +31,7 @@ static const struct {
     {"inspect", ss_cmd_inspect, "summarise a snapshot or placements file"},
     {"bind", ss_cmd_bind, "placements into Kubernetes Bindings (file or API server)"},
     {"replay", ss_cmd_replay, "replay a trace against a policy, write metrics"},
+    {"whatif", ss_cmd_whatif, "what the pending pods would do with more nodes of a pool"},
     {"bench", ss_cmd_bench, "in-memory benchmark of the engine on a generated cluster"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -19,5 +19,6 @@ int ss_cmd_import(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_replay(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_bind(int argc, char **argv, MPI_Comm comm);
 int ss_cmd_bench(int argc, char **argv, MPI_Comm comm);
+int ss_cmd_whatif(int argc, char **argv, MPI_Comm comm);
 
 #endif
