@@ -42,7 +42,11 @@ static void usage(FILE *f)
           "  --preempt-with delete|evict\n"
           "                           remove victims by DELETE (default; after the\n"
           "                           DisruptionTarget condition, as kube-scheduler) or\n"
-          "                           by policy/v1 Eviction (PDBs are enforced)\n"
+          "                           by policy/v1 Eviction (PDBs are enforced; refused\n"
+          "                           for a plan with victims that schedule computed\n"
+          "                           without --preempt-with evict, i.e. soft PDBs)\n"
+          "  --allow-soft-pdb         evict a soft-PDB plan's victims anyway (the API\n"
+          "                           server may refuse some; their preemptors stay unbound)\n"
           "  --evict-wait S           how long a preemptor waits for its victims to be\n"
           "                           gone, else it is not bound (default 60)\n"
           "  --mig-wait S             placements with MIG re-layouts: how long to wait,\n"
@@ -87,7 +91,7 @@ static void usage(FILE *f)
 
 typedef struct {
     const char *in, *placements, *emit, *replay, *preempt_with;
-    int ndjson, quiet;
+    int ndjson, quiet, allow_soft_pdb;
     ss_bind_opts_t http;
 } bind_args_t;
 
@@ -105,6 +109,7 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
         SS_O_STR(0, "replay", &a->replay),
         SS_O_STR(0, "preempt-with", &a->preempt_with),
         SS_O_DOUBLE(0, "evict-wait", &a->http.evict_wait_s, 0, 86400),
+        SS_O_FLAG(0, "allow-soft-pdb", &a->allow_soft_pdb),
         SS_O_DOUBLE(0, "mig-wait", &a->http.mig_wait_s, 0, 86400),
         SS_O_STR(0, "server", &a->http.server),
         SS_O_STR(0, "token-file", &a->http.token_file),
@@ -241,6 +246,9 @@ static int run(void *arg)
             rc = ss_mig_relayout_apply(c, p, &err);
         if (rc == 0)
             rc = check_placements(a, c, p, &err);
+        if (rc == 0) /* --emit too: the log it writes is run with --server later */
+            rc = ss_bind_check_pdb_mode(p, a->placements, a->http.preempt_evict, a->allow_soft_pdb,
+                                        &err);
         if (rc == 0)
             rc = ss_bind_collect(c, p, &b, &n, &s, &err);
         use_log = rc == 0 && ss_bind_needs_log(c, p, b, n);

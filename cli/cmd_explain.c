@@ -2,8 +2,8 @@
  * in the words of kube-scheduler's FailedScheduling event ("0/200 nodes are
  * available: 120 Insufficient cpu, ..."), every reason with its node count
  * (engine/ss_explain.h). The nodes are judged in the state the engine saw
- * when it tried the pod (ss_explain_on: commit order for a placed pod,
- * queue order for an unplaced one, victims removed with their preemptor),
+ * when it tried the pod (ss_explain_on: the commits before its position,
+ * victims removed with their preemptor),
  * the inter-pod rules included (engine/ss_explain_rules.c). A placed pod
  * gets its node, GPUs, score and every hard inter-pod rule on its node; a
  * gang member its pod group's outcome; a pod with a rule shardsched does not
@@ -40,9 +40,9 @@ static void usage(FILE *f)
                "Says why a pending pod was or was not placed by 'shardsched schedule', as\n"
                "kube-scheduler's FailedScheduling event does: every node is run through the\n"
                "filters in the state the engine saw when it tried the pod and counted per\n"
-               "reason. That state is the running pods plus, for a placed pod, the placements\n"
-               "committed before it (/placements/seq), for an unplaced one the placements of\n"
-               "the pods before it in queue order, minus the victims of their preemptors.\n"
+               "reason. That state is the running pods plus the placements committed before\n"
+               "it (/placements/seq; for an unplaced pod: up to the last commit of a pod\n"
+               "ahead of it in the queue), minus the victims of those preemptors.\n"
                "Topology spread and pod (anti-)affinity, both ways, are counted too:\n"
                "\n"
                "  0/200 nodes are available: 3 node(s) were unschedulable, 61 Insufficient cpu,\n"

@@ -117,10 +117,11 @@ int ss_explain_nodes(const ss_state_t *s, int32_t tmpl, const ss_policy_t *polic
 /* ---- the inter-pod rules (engine/ss_explain_rules.c) ---- */
 
 /* The pods on each node in the state pending pod `pod` was tried in:
- * on[q] = its node or -1 ([c->n_pods], caller's). The running pods, plus:
- *  - a placed pod: the rows committed before it (/placements/seq < its own);
- *  - an unplaced pod (no commit position): the placed rows of the pods
- *    before it in queue order (order: ss_queue_build's);
+ * on[q] = its node or -1 ([c->n_pods], caller's). The running pods, plus
+ * the rows committed (/placements/seq) before the pod's position: its own
+ * seq when placed; for an unplaced pod (no commit position), right after the
+ * last commit of a pod before it in queue order (order: ss_queue_build's),
+ * i.e. when a sequential engine last tried it (the preemption pass included);
  * minus the victims of every preemptor among those (a gang's victims when
  * any member is among them), and of the pod itself when it is placed (it
  * was judged after its victims left). Stores pod's queue position in

@@ -422,15 +422,20 @@ int ss_explain_on(const ss_cluster_t *c, const ss_placements_t *p, const int32_t
     uint8_t *inc = calloc(p->n > 0 ? (size_t)p->n : 1, 1);
     if (!inc)
         return ss_error_set(err, SS_ENOMEM, "explain: out of memory for %d rows", p->n);
-    if (p->node[self] >= 0 && p->seq[self] >= 0) { /* placed: the commits before it */
-        for (int32_t r = 0; r < p->n; r++)
-            inc[r] = p->node[r] >= 0 && p->seq[r] >= 0 && p->seq[r] < p->seq[self];
-    } else { /* not placed (no commit position): the placed pods before it in the queue */
+    /* The commit position at which the pod was (last) tried: its own when
+     * placed; otherwise right after the last commit of a pod before it in
+     * the queue. */
+    int32_t cut = 0;
+    if (p->node[self] >= 0 && p->seq[self] >= 0)
+        cut = p->seq[self];
+    else
         for (int32_t i = 0; i < pos; i++) {
             int32_t r = row_of(p, order[i]);
-            inc[r] = p->node[r] >= 0;
+            if (p->node[r] >= 0 && p->seq[r] >= cut)
+                cut = p->seq[r] + 1;
         }
-    }
+    for (int32_t r = 0; r < p->n; r++)
+        inc[r] = p->node[r] >= 0 && p->seq[r] >= 0 && p->seq[r] < cut;
     for (int32_t q = 0; q < c->n_pods; q++)
         on[q] = c->pod_node[q];
     if (remove_victims(c, p, inc, self, on) < 0) {

@@ -689,6 +689,73 @@ static void test_explain_victim_removed(void **state)
     ss_cluster_destroy(c);
 }
 
+/* With every inter-pod rule on (gen's default mix, preemption included),
+ * explain's own counting against the engine's answer (the reference run):
+ * a placed pod's node passes every filter in the state explain rebuilds
+ * (commit order, victims gone), and an unplaced pod outside a gang finds
+ * no feasible node. */
+static void test_explain_rules_agree(void **state)
+{
+    (void)state;
+    ss_gen_opts_t o;
+    ss_gen_opts_default(&o);
+    o.nodes = 120;
+    o.pods = 1500;
+    o.seed = 7;
+    ss_cluster_t *c = NULL;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_gen(&o, &c, &err), 0);
+    assert_true(c->n_spreads > 0 && c->n_pterms > 0);
+    ss_queue_t *q = ss_queue_build(c, &err);
+    assert_non_null(q);
+    ss_placements_t *p = ss_placements_create(q->n_order);
+    assert_non_null(p);
+    assert_int_equal(ss_exhaustive_run(c, ss_policy_find("least-allocated"), q->order, q->units,
+                                       q->n_units, p, &err),
+                     0);
+    int32_t *on = malloc((size_t)c->n_pods * sizeof *on);
+    assert_non_null(on);
+    int32_t placed = 0, unplaced = 0, with_rules = 0, bad = 0;
+    for (int32_t row = 0; row < p->n; row++) {
+        int32_t pod = p->pod[row], t = c->pod_template[pod];
+        if (c->pod_group[pod] >= 0 || c->templates[t].unsupported)
+            continue;
+        assert_int_equal(ss_explain_on(c, p, q->order, q->n_order, pod, on, NULL, &err), 0);
+        ss_explain_rules_t *r = NULL;
+        assert_int_equal(ss_explain_rules_create(c, on, pod, &r, &err), 0);
+        ss_state_t *s = ss_explain_state_on(c, p, on);
+        assert_non_null(s);
+        with_rules += ss_explain_rules_any(r);
+        ss_explain_t ex;
+        assert_int_equal(ss_explain_nodes_rules(s, t, r, NULL, &ex, &err), 0);
+        int32_t node = p->node[row];
+        if (node >= 0) {
+            placed++;
+            int why = ss_explain_rules_check(r, node);
+            if (why != SS_REASON_NONE || ss_state_fit(s, &c->templates[t], node) != SS_REASON_NONE)
+                bad++,
+                    print_message("placed pod %d on node %d: %s\n", pod, node, ss_reason_text(why));
+        } else {
+            unplaced++;
+            if (ex.n_feasible > 0)
+                bad++, print_message("unplaced pod %d (%s): %d feasible\n", pod,
+                                     ss_reason_text(p->reason[row]), ex.n_feasible);
+        }
+        ss_explain_free(&ex);
+        ss_state_destroy(s);
+        ss_explain_rules_destroy(r);
+    }
+    print_message("rules agree: %d placed, %d unplaced, %d with hard rules, %d victims, %d "
+                  "disagreements\n",
+                  placed, unplaced, with_rules, p->n_victims, bad);
+    assert_true(placed > 0 && unplaced > 0 && with_rules > 0);
+    assert_int_equal(bad, 0);
+    free(on);
+    ss_placements_destroy(p);
+    ss_queue_destroy(q);
+    ss_cluster_destroy(c);
+}
+
 /* ---- the binary ---- */
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -814,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_explain_existing_anti_affinity),
         cmocka_unit_test(test_explain_commit_order),
         cmocka_unit_test(test_explain_victim_removed),
+        cmocka_unit_test(test_explain_rules_agree),
         cmocka_unit_test(test_explain_binary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
