@@ -853,6 +853,21 @@ static void test_explain_binary(void **state)
                         "grep -q '^  score ' out && test ! -s err",
                         dir, SS_BINARY),
                      0);
+    /* With gen's inter-pod rules: a placed web replica lists its spread
+     * constraint on its node, text and JSON, and the histogram counts the
+     * nodes its spread rules out (gen --seed 3's cluster). */
+    assert_int_equal(
+        sh("cd %s && %s gen --nodes 200 --pods 3000 --seed 3 -o r.h5 >/dev/null 2>&1 && "
+           "%s schedule -i r.h5 -o rp.h5 >/dev/null 2>&1 && "
+           "%s explain -i r.h5 -p rp.h5 team-30/web-000155-13 > out 2>/dev/null && "
+           "grep -q '^  satisfied spread: kubernetes.io/hostname=' out && "
+           "grep -q \"node(s) didn't match pod topology spread constraints\" out && "
+           "%s explain -i r.h5 -p rp.h5 -o json team-30/web-000155-13 > r.json 2>/dev/null && "
+           "python3 -c 'import json; d=json.load(open(\"r.json\")); r=d[\"rules\"][0]; "
+           "assert d[\"placed\"] and d[\"inter_pod_rules\"]>0 and r[\"rule\"]==\"spread\" "
+           "and r[\"ok\"] and r[\"skew\"]==r[\"count\"]+r[\"self\"]-r[\"min\"]<=r[\"max_skew\"]'",
+           dir, SS_BINARY, SS_BINARY, SS_BINARY, SS_BINARY),
+        0);
     /* Bad input: an unknown pod (exit 1, named), a missing file (exit 1,
      * named), usage (exit 2, one line and a pointer to --help). */
     assert_int_equal(sh("cd %s && %s explain -i c.h5 -p p.h5 nosuch/pod 2> err", dir, SS_BINARY),
