@@ -42,7 +42,11 @@ static void usage(FILE *f)
           "  --preempt-with delete|evict\n"
           "                           remove victims by DELETE (default; after the\n"
           "                           DisruptionTarget condition, as kube-scheduler) or\n"
-          "                           by policy/v1 Eviction (PDBs are enforced)\n"
+          "                           by policy/v1 Eviction (PDBs are enforced; refused\n"
+          "                           for a plan with victims that schedule computed\n"
+          "                           without --preempt-with evict, i.e. soft PDBs)\n"
+          "  --allow-soft-pdb         evict a soft-PDB plan's victims anyway (the API\n"
+          "                           server may refuse some; their preemptors stay unbound)\n"
           "  --evict-wait S           how long a preemptor waits for its victims to be\n"
           "                           gone, else it is not bound (default 60)\n"
           "  --binder kube|godel      kube (default): Binding objects; godel: per pod a\n"
@@ -99,7 +103,7 @@ static void usage(FILE *f)
 
 typedef struct {
     const char *in, *placements, *emit, *replay, *preempt_with, *binder;
-    int ndjson, quiet;
+    int ndjson, quiet, allow_soft_pdb;
     ss_bind_opts_t http;
 } bind_args_t;
 
@@ -139,6 +143,7 @@ static int parse_args(int argc, char **argv, bind_args_t *a, bool loud)
         SS_O_STR(0, "replay", &a->replay),
         SS_O_STR(0, "preempt-with", &a->preempt_with),
         SS_O_DOUBLE(0, "evict-wait", &a->http.evict_wait_s, 0, 86400),
+        SS_O_FLAG(0, "allow-soft-pdb", &a->allow_soft_pdb),
         SS_O_DOUBLE(0, "mig-wait", &a->http.mig_wait_s, 0, 86400),
         SS_O_STR(0, "server", &a->http.server),
         SS_O_STR(0, "binder", &a->binder),
@@ -281,6 +286,9 @@ static int run(void *arg)
             rc = ss_mig_relayout_apply(c, p, &err);
         if (rc == 0)
             rc = check_placements(a, c, p, &err);
+        if (rc == 0) /* --emit too: the log it writes is run with --server later */
+            rc = ss_bind_check_pdb_mode(p, a->placements, a->http.preempt_evict, a->allow_soft_pdb,
+                                        &err);
         if (rc == 0)
             rc = ss_bind_collect(c, p, &b, &n, &s, &err);
         if (rc == 0) /* Bindings, or a request log (victims, MIG, godel, status) */

@@ -2,10 +2,12 @@
  * in the words of kube-scheduler's FailedScheduling event ("0/200 nodes are
  * available: 120 Insufficient cpu, ..."), every reason with its node count
  * (engine/ss_explain.h). The nodes are judged in the state the engine saw
- * when it tried the pod: the running pods plus the placements of the pods
- * before it in queue order (jobs/ss_queue.h). A placed pod gets its node,
- * GPUs and score; a gang member its pod group's outcome; a pod with a rule
- * shardsched does not implement, that rule.
+ * when it tried the pod (ss_explain_on: the commits before its position,
+ * victims removed with their preemptor),
+ * the inter-pod rules included (engine/ss_explain_rules.c). A placed pod
+ * gets its node, GPUs, score and every hard inter-pod rule on its node; a
+ * gang member its pod group's outcome; a pod with a rule shardsched does not
+ * implement, that rule.
  *
  * Single-process: rank 0 reads the files and does the work, the other ranks
  * wait for its status (broadcast), as verify does. Exit 0 when the pod was
@@ -37,14 +39,18 @@ static void usage(FILE *f)
                "\n"
                "Says why a pending pod was or was not placed by 'shardsched schedule', as\n"
                "kube-scheduler's FailedScheduling event does: every node is run through the\n"
-               "filters in the state the engine saw when it tried the pod (running pods plus\n"
-               "the placements of the pods before it in queue order) and counted per reason:\n"
+               "filters in the state the engine saw when it tried the pod and counted per\n"
+               "reason. That state is the running pods plus the placements committed before\n"
+               "it (/placements/seq; for an unplaced pod: up to the last commit of a pod\n"
+               "ahead of it in the queue), minus the victims of those preemptors.\n"
+               "Topology spread and pod (anti-)affinity, both ways, are counted too:\n"
                "\n"
                "  0/200 nodes are available: 3 node(s) were unschedulable, 61 Insufficient cpu,\n"
                "  9 Insufficient memory, 127 node(s) had untolerated taint {gpu: true}. ...\n"
                "\n"
                "A node short of several resources counts once under each. A placed pod gets its\n"
-               "node, GPUs and score (fit + node affinity + taint); a pod group member gets the\n"
+               "node, GPUs, score (fit + node affinity + taint) and each hard inter-pod rule\n"
+               "on that node with the count and skew it saw; a pod group member gets the\n"
                "group's outcome (minMember, members placed, topology); a pod with a rule\n"
                "shardsched does not implement gets that rule.\n"
                "\n"
@@ -119,6 +125,9 @@ typedef struct {
     ss_explain_t ex;
     char *message;
     ss_explain_score_t score;
+    /* the hard inter-pod rules on the pod's node, when placed */
+    ss_explain_rule_t *rules;
+    int32_t n_rules;
     /* pod group, when the pod is a member */
     int32_t g_pending, g_placed;
 } report_t;
@@ -146,6 +155,8 @@ static void group_counts(report_t *r)
             r->g_placed += r->p->node[i] >= 0;
         }
 }
+
+static void print_rules(const report_t *r);
 
 static void print_text(const report_t *r)
 {
@@ -191,6 +202,72 @@ static void print_text(const report_t *r)
                "never placed as if the rule were absent; nodes were not tried\n");
     if (r->counted)
         printf("  %s\n", r->message);
+    if (node >= 0)
+        print_rules(r);
+}
+
+static const char *rule_name(int kind)
+{
+    switch (kind) {
+    case SS_XRULE_SPREAD:
+        return "spread";
+    case SS_XRULE_AFFINITY:
+        return "pod affinity";
+    case SS_XRULE_ANTI:
+        return "pod anti-affinity";
+    default:
+        return "existing pods' anti-affinity";
+    }
+}
+
+/* "<key>=<value>", value "(none)" when the node lacks the key. */
+static void domain_text(const ss_cluster_t *c, const ss_explain_rule_t *x, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s=%s", S(c, x->key), x->value >= 0 ? S(c, x->value) : "(none)");
+}
+
+/* One line per hard inter-pod rule on the pod's node. */
+static void print_rules(const report_t *r)
+{
+    const ss_cluster_t *c = r->c;
+    for (int32_t i = 0; i < r->n_rules; i++) {
+        const ss_explain_rule_t *x = &r->rules[i];
+        char dom[256];
+        domain_text(c, x, dom, sizeof dom);
+        printf("  %s %s: %s", x->ok ? "satisfied" : "VIOLATED", rule_name(x->kind), dom);
+        if (x->kind == SS_XRULE_SPREAD)
+            printf(" holds %d matching pod(s); skew %d + %d (itself) - min %d = %d, maxSkew %d "
+                   "(%d eligible domain(s))\n",
+                   x->count, x->count, x->self, x->min, x->skew, x->max_skew, x->domains);
+        else if (x->kind == SS_XRULE_EXISTING)
+            printf(" holds %d pod(s) whose required anti-affinity matches it%s%s%s\n", x->count,
+                   x->holder >= 0 ? " (e.g. " : "",
+                   x->holder >= 0 ? S(c, c->pod_name[x->holder]) : "", x->holder >= 0 ? ")" : "");
+        else
+            printf(" holds %d matching pod(s)%s\n", x->count,
+                   x->exception ? " (first pod of its kind: no matching pod on any node)" : "");
+    }
+}
+
+static json_t *json_rules(const report_t *r)
+{
+    const ss_cluster_t *c = r->c;
+    json_t *a = json_array();
+    for (int32_t i = 0; a && i < r->n_rules; i++) {
+        const ss_explain_rule_t *x = &r->rules[i];
+        json_t *o =
+            json_pack("{s:s,s:s,s:o,s:i,s:b}", "rule", rule_name(x->kind), "key", S(c, x->key),
+                      "value", x->value >= 0 ? json_string(S(c, x->value)) : json_null(), "count",
+                      x->count, "ok", x->ok);
+        if (o && x->kind == SS_XRULE_SPREAD)
+            json_object_update_new(o, json_pack("{s:i,s:i,s:i,s:i,s:i}", "self", x->self, "min",
+                                                x->min, "skew", x->skew, "max_skew", x->max_skew,
+                                                "domains", x->domains));
+        if (o && x->kind == SS_XRULE_AFFINITY)
+            json_object_set_new(o, "first_pod_exception", json_boolean(x->exception));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 static json_t *json_text(const report_t *r)
@@ -214,11 +291,14 @@ static json_t *json_text(const report_t *r)
         json_object_set_new(o, "feasible", json_integer(r->ex.n_feasible));
         json_object_set_new(o, "unresolvable", json_integer(r->ex.n_unresolvable));
         json_object_set_new(o, "capacity", json_integer(r->ex.n_capacity));
+        json_object_set_new(o, "inter_pod_rules", json_integer(r->ex.n_rules));
         for (int32_t i = 0; i < r->ex.n_reasons; i++)
             json_array_append_new(reasons, json_pack("{s:s,s:I}", "reason", r->ex.reasons[i].text,
                                                      "nodes", (json_int_t)r->ex.reasons[i].nodes));
     }
     json_object_set_new(o, "reasons", reasons);
+    if (node >= 0 && r->counted)
+        json_object_set_new(o, "rules", json_rules(r));
     if (node >= 0 && r->policy)
         json_object_set_new(
             o, "score",
@@ -248,19 +328,25 @@ static void cross_check(const report_t *r)
     bool free_choice = g < 0 || c->group_topo_mode[g] == SS_TOPO_MODE_NONE;
     if (!r->counted || !free_choice)
         return;
-    const ss_template_t *tp = &c->templates[c->pod_template[r->pod]];
-    if (tp->spread_count > 0 || c->n_pterms > 0 || c->default_spreading || c->locality ||
-        r->p->n_victims > 0) { /* the counts below leave these out */
-        fprintf(stderr,
-                CMD ": note: explain counts the node filters and resources only, not topology "
-                    "spread, pod (anti-)affinity or preemption (docs/kubernetes.md); the engine's "
-                    "reason for this pod: %s\n",
-                ss_reason_text(r->reason));
-        return;
-    }
     if (node < 0 && r->reason != SS_REASON_GANG && r->ex.n_feasible > 0)
         fprintf(stderr, CMD ": warning: %d node(s) look feasible, the engine placed nothing\n",
                 r->ex.n_feasible);
+    for (int32_t i = 0; node >= 0 && i < r->n_rules; i++)
+        if (!r->rules[i].ok) {
+            fprintf(stderr, CMD ": warning: the pod's node breaks its %s rule\n",
+                    rule_name(r->rules[i].kind));
+            break;
+        }
+    const ss_template_t *tp = &c->templates[c->pod_template[r->pod]];
+    if (tp->spread_count > 0 || c->n_pterms > 0 || c->default_spreading || c->locality ||
+        r->p->n_victims > 0) { /* the score leaves the inter-pod score terms out */
+        if (node >= 0 && r->policy && r->ex.best_node != node)
+            fprintf(stderr,
+                    CMD ": note: the score shown leaves out the inter-pod score terms (spread "
+                        "ScheduleAnyway, default spreading, preferred pod (anti-)affinity, "
+                        "locality), so the chosen node need not score best here\n");
+        return;
+    }
     if (node >= 0 && r->policy && r->ex.best_node != node)
         fprintf(stderr, CMD ": warning: node %s scores higher than the chosen one\n",
                 r->ex.best_node >= 0 ? S(c, c->node_name[r->ex.best_node]) : "(none)");
@@ -272,10 +358,20 @@ static int explain_pending(report_t *r, const opts_t *o)
     ss_error_t err = {{0}};
     ss_queue_t *q = ss_queue_build(r->c, &err);
     ss_state_t *st = NULL;
+    ss_explain_rules_t *rules = NULL;
+    int32_t *on = malloc((r->c->n_pods > 0 ? (size_t)r->c->n_pods : 1) * sizeof *on);
     int status = 1;
-    if (!q ||
-        ss_explain_state(r->c, r->p, q->order, q->n_order, r->pod, &st, &r->position, &err) < 0) {
+    if (!on) {
+        fprintf(stderr, CMD ": out of memory for %d pods\n", r->c->n_pods);
+        goto out;
+    }
+    if (!q || ss_explain_on(r->c, r->p, q->order, q->n_order, r->pod, on, &r->position, &err) < 0 ||
+        ss_explain_rules_create(r->c, on, r->pod, &rules, &err) < 0) {
         fprintf(stderr, CMD ": %s\n", err.text);
+        goto out;
+    }
+    if (!(st = ss_explain_state_on(r->c, r->p, on))) {
+        fprintf(stderr, CMD ": out of memory building the state\n");
         goto out;
     }
     r->n_order = q->n_order;
@@ -283,7 +379,7 @@ static int explain_pending(report_t *r, const opts_t *o)
         group_counts(r);
     int32_t node = r->p->node[r->row], tmpl = r->c->pod_template[r->pod];
     if (!unsupported(r->reason)) {
-        if (ss_explain_nodes(st, tmpl, r->policy, &r->ex, &err) < 0 ||
+        if (ss_explain_nodes_rules(st, tmpl, rules, r->policy, &r->ex, &err) < 0 ||
             !(r->message = ss_explain_message(&r->ex))) {
             fprintf(stderr, CMD ": %s\n", err.text[0] ? err.text : "out of memory");
             goto out;
@@ -291,6 +387,13 @@ static int explain_pending(report_t *r, const opts_t *o)
         r->counted = 1;
         if (node >= 0 && r->policy)
             ss_explain_score(st, tmpl, r->policy, node, &r->score);
+        if (node >= 0 && (r->n_rules = ss_explain_rules_detail(rules, node, NULL, 0)) > 0) {
+            if (!(r->rules = calloc((size_t)r->n_rules, sizeof *r->rules))) {
+                fprintf(stderr, CMD ": out of memory\n");
+                goto out;
+            }
+            ss_explain_rules_detail(rules, node, r->rules, r->n_rules);
+        }
     }
     cross_check(r);
     if (o->json) {
@@ -309,8 +412,10 @@ static int explain_pending(report_t *r, const opts_t *o)
     }
     status = 0;
 out:
+    ss_explain_rules_destroy(rules);
     ss_state_destroy(st);
     ss_queue_destroy(q);
+    free(on);
     return status;
 }
 
@@ -347,6 +452,7 @@ static int run(const opts_t *o)
 out:
     fflush(stdout);
     free(r.message);
+    free(r.rules);
     ss_explain_free(&r.ex);
     ss_placements_destroy(p);
     ss_cluster_destroy(c);

@@ -257,6 +257,8 @@ static int inspect_placements(const char *path)
         if (by_reason[k])
             printf("  %-44s %lld\n", ss_reason_text(k), (long long)by_reason[k]);
     printf("victims       %d (of %d preemptors)\n", (int)p->n_victims, (int)preemptors(p));
+    printf("preempt with  %s (%s)\n", p->pdb_hard ? "evict" : "delete",
+           p->pdb_hard ? "PodDisruptionBudgets were hard" : "PodDisruptionBudgets best effort");
     if (p->n_relayout > 0)
         printf("MIG re-layout %d GPU(s) (schedule --mig-relayout; GPU record: new layout)\n",
                (int)p->n_relayout);
@@ -368,6 +370,7 @@ static int json_placements(const char *path, json_t *j)
           ss_json_set(j, "unschedulable", json_integer(p->n - by_reason[SS_REASON_NONE])) |
           ss_json_set(j, "unschedulable_by_reason", by) |
           ss_json_set(j, "victims", json_integer(p->n_victims)) |
+          ss_json_set(j, "preempt_with", json_string(p->pdb_hard ? "evict" : "delete")) |
           ss_json_set(j, "preemptors", json_integer(preemptors(p)));
     ss_placements_destroy(p);
     return rc ? 1 : 0;

@@ -237,6 +237,7 @@ int ss_cmd_schedule(int argc, char **argv, MPI_Comm comm)
     /* The time goes to the file's /run group, which no determinism check
      * compares (docs/snapshot-format.md). */
     ss_cli_progress_begin(&pr, "schedule: write", show);
+    pl->pdb_hard = so.pdb_hard; /* root attribute preempt_with (bind checks it) */
     double t1 = MPI_Wtime();
     rc = ss_run_injected(comm, "write", &err);
     if ((rc = ss_dist_fail(comm, "schedule", rc, &err)) < 0)

@@ -27,6 +27,7 @@ typedef struct {
     const ss_template_t *t;
     ss_match_ctx_t mx;
     int32_t tmpl;
+    const ss_explain_rules_t *rules;
 } eval_t;
 
 /* The node's first NoSchedule / NoExecute taint no toleration of t
@@ -72,10 +73,30 @@ static int capacity_reasons(const eval_t *e, int32_t node, key_t_ *out)
     return n;
 }
 
-/* The reasons node gives (0 = feasible); *unresolvable set when a static
- * filter failed. */
-static int node_reasons(const eval_t *e, int32_t node, key_t_ *out, bool *unresolvable)
+/* The explain kind of an inter-pod rule reason code. */
+static int rule_kind(int why)
 {
+    switch (why) {
+    case SS_REASON_SPREAD:
+        return SS_EXPLAIN_SPREAD;
+    case SS_REASON_SPREAD_LABEL:
+        return SS_EXPLAIN_SPREAD_LABEL;
+    case SS_REASON_POD_AFFINITY:
+        return SS_EXPLAIN_POD_AFFINITY;
+    case SS_REASON_POD_ANTI_AFFINITY:
+        return SS_EXPLAIN_POD_ANTI;
+    default:
+        return SS_EXPLAIN_EXISTING_ANTI;
+    }
+}
+
+/* The reasons node gives (0 = feasible); *unresolvable set when a static
+ * filter, a missing spread key or pod affinity failed (kube's
+ * UnschedulableAndUnresolvable), *rule when a resolvable inter-pod rule
+ * did. */
+static int node_reasons(const eval_t *e, int32_t node, key_t_ *out, bool *unresolvable, bool *rule)
+{
+    *rule = false;
     int why = ss_match_static(&e->mx, e->c, e->tmpl, node);
     *unresolvable = why != SS_REASON_NONE;
     switch (why) {
@@ -92,9 +113,15 @@ static int node_reasons(const eval_t *e, int32_t node, key_t_ *out, bool *unreso
         out[0] = (key_t_){SS_EXPLAIN_AFFINITY, 0, 0};
         return 1;
     }
-    if (ss_state_fit(e->s, e->t, node) == SS_REASON_NONE)
+    if (ss_state_fit(e->s, e->t, node) != SS_REASON_NONE)
+        return capacity_reasons(e, node, out);
+    why = e->rules ? ss_explain_rules_check(e->rules, node) : SS_REASON_NONE;
+    if (why == SS_REASON_NONE)
         return 0;
-    return capacity_reasons(e, node, out);
+    *unresolvable = why == SS_REASON_SPREAD_LABEL || why == SS_REASON_POD_AFFINITY;
+    *rule = !*unresolvable;
+    out[0] = (key_t_){rule_kind(why), why, 0};
+    return 1;
 }
 
 /* Adds one node to reason k of out, appending it when new. */
@@ -147,6 +174,13 @@ static char *reason_text(const ss_cluster_t *c, const ss_explain_reason_t *r)
         break;
     case SS_EXPLAIN_GPU:
         fixed = "Insufficient nvidia.com/gpu";
+        break;
+    case SS_EXPLAIN_SPREAD:
+    case SS_EXPLAIN_SPREAD_LABEL:
+    case SS_EXPLAIN_POD_AFFINITY:
+    case SS_EXPLAIN_POD_ANTI:
+    case SS_EXPLAIN_EXISTING_ANTI:
+        fixed = ss_reason_text(r->a); /* the engine's reason texts are kube's */
         break;
     default: /* SS_EXPLAIN_TAINT, SS_EXPLAIN_EXT: texts with names */
         break;
@@ -268,11 +302,17 @@ void ss_explain_free(ss_explain_t *e)
 int ss_explain_nodes(const ss_state_t *s, int32_t tmpl, const ss_policy_t *policy,
                      ss_explain_t *out, ss_error_t *err)
 {
+    return ss_explain_nodes_rules(s, tmpl, NULL, policy, out, err);
+}
+
+int ss_explain_nodes_rules(const ss_state_t *s, int32_t tmpl, const ss_explain_rules_t *rules,
+                           const ss_policy_t *policy, ss_explain_t *out, ss_error_t *err)
+{
     memset(out, 0, sizeof *out);
     out->best_node = -1;
     if (!s || tmpl < 0 || tmpl >= s->c->n_templates)
         return ss_error_set(err, SS_EINVAL, "explain: template %d out of range", tmpl);
-    eval_t e = {s->c, s, &s->c->templates[tmpl], {0}, tmpl};
+    eval_t e = {s->c, s, &s->c->templates[tmpl], {0}, tmpl, rules};
     ss_match_ctx_init(&e.mx, s->c);
     int32_t max_untol = policy ? max_untolerated_prefer(s->c) : 0, cap = 0;
     ss_policy_ctx_t *px = NULL;
@@ -281,8 +321,8 @@ int ss_explain_nodes(const ss_state_t *s, int32_t tmpl, const ss_policy_t *polic
     out->n_nodes = s->c->n_nodes;
     for (int32_t n = 0; n < s->c->n_nodes; n++) {
         key_t_ keys[MAX_NODE_REASONS];
-        bool unresolvable;
-        int k = node_reasons(&e, n, keys, &unresolvable);
+        bool unresolvable, rule;
+        int k = node_reasons(&e, n, keys, &unresolvable, &rule);
         if (k == 0) {
             out->n_feasible++;
             ss_explain_score_t sc;
@@ -297,6 +337,8 @@ int ss_explain_nodes(const ss_state_t *s, int32_t tmpl, const ss_policy_t *polic
         }
         if (unresolvable)
             out->n_unresolvable++;
+        else if (rule)
+            out->n_rules++;
         else
             out->n_capacity++;
         for (int i = 0; i < k; i++)
@@ -338,9 +380,10 @@ static int append_preemption(const ss_explain_t *e, char **buf, size_t *len, siz
     snprintf(head, sizeof head, " preemption: 0/%d nodes are available:", e->n_nodes);
     snprintf(unres, sizeof unres, "%d Preemption is not helpful for scheduling", e->n_unresolvable);
     snprintf(cap_, sizeof cap_, "%d Preemption was not attempted (shardsched does not preempt)",
-             e->n_capacity);
+             e->n_capacity + e->n_rules);
     /* Two entries, sorted byte-wise like the filter histogram. */
-    const char *x = e->n_unresolvable ? unres : NULL, *y = e->n_capacity ? cap_ : NULL;
+    const char *x = e->n_unresolvable ? unres : NULL;
+    const char *y = e->n_capacity + e->n_rules ? cap_ : NULL;
     if (x && y && strcmp(x, y) > 0) {
         const char *t = x;
         x = y;

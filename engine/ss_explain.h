@@ -17,9 +17,17 @@
  *    <extended resource>"), so the counts may add up to more than the nodes;
  *  - the histogram entries are "<count> <reason>" strings sorted byte-wise
  *    (Go's sort.Strings), joined with ", " and ended with ".".
- * shardsched never preempts; the preemption suffix says which nodes kube
- * would call "Preemption is not helpful for scheduling" (a static filter
- * failed) and that preemption was not attempted on the others.
+ *  - a node that passes those and fails an inter-pod rule (given an
+ *    ss_explain_rules_t, ss_explain_rules.c) gives one reason, the first
+ *    failing rule in kube's plugin order: PodTopologySpread ("node(s) didn't
+ *    match pod topology spread constraints", "... (missing required
+ *    label)"), then InterPodAffinity ("node(s) didn't match pod affinity
+ *    rules", "node(s) didn't match pod anti-affinity rules", "node(s) didn't
+ *    satisfy existing pods anti-affinity rules");
+ * The preemption suffix says which nodes kube would call "Preemption is not
+ * helpful for scheduling" (a static filter, a missing spread key or pod
+ * affinity failed: removing pods cannot help) and counts the others as not
+ * attempted.
  *
  * One pod at a time, O(nodes) per call: a diagnostic, not part of a run.
  * Plain C, no allocation beyond the result, no globals.
@@ -43,6 +51,12 @@ enum ss_explain_kind {
     SS_EXPLAIN_MEMORY,        /* "Insufficient memory" */
     SS_EXPLAIN_GPU,           /* "Insufficient nvidia.com/gpu" */
     SS_EXPLAIN_EXT,           /* "Insufficient <name>" of an extended resource */
+    /* the inter-pod rules (a = the ss_reason code, whose text is kube's) */
+    SS_EXPLAIN_SPREAD,        /* "node(s) didn't match pod topology spread constraints" */
+    SS_EXPLAIN_SPREAD_LABEL,  /* "... (missing required label)" */
+    SS_EXPLAIN_POD_AFFINITY,  /* "node(s) didn't match pod affinity rules" */
+    SS_EXPLAIN_POD_ANTI,      /* "node(s) didn't match pod anti-affinity rules" */
+    SS_EXPLAIN_EXISTING_ANTI, /* "node(s) didn't satisfy existing pods anti-affinity rules" */
 };
 
 typedef struct {
@@ -64,6 +78,12 @@ typedef struct {
      * was given and some node is feasible; else -1 and 0. */
     int32_t best_node;
     int64_t best_score;
+    /* Nodes that pass the static filters and capacity but fail spread skew,
+     * pod anti-affinity or an existing pod's anti-affinity (what preemption
+     * may resolve). Those failing a missing spread key or pod affinity count
+     * in n_unresolvable. n_feasible + n_unresolvable + n_capacity + n_rules
+     * = n_nodes. */
+    int32_t n_rules;
 } ss_explain_t;
 
 /* A node's score for a pod, split as the engine adds it up (ss_policy.h):
@@ -93,6 +113,76 @@ int ss_explain_state(const ss_cluster_t *c, const ss_placements_t *p, const int3
  * template index) or SS_ENOMEM; on failure *out holds nothing to free. */
 int ss_explain_nodes(const ss_state_t *s, int32_t tmpl, const ss_policy_t *policy,
                      ss_explain_t *out, ss_error_t *err);
+
+/* ---- the inter-pod rules (engine/ss_explain_rules.c) ---- */
+
+/* The pods on each node in the state pending pod `pod` was tried in:
+ * on[q] = its node or -1 ([c->n_pods], caller's). The running pods, plus
+ * the rows committed (/placements/seq) before the pod's position: its own
+ * seq when placed; for an unplaced pod (no commit position), right after the
+ * last commit of a pod before it in queue order (order: ss_queue_build's),
+ * i.e. when a sequential engine last tried it (the preemption pass included);
+ * minus the victims of every preemptor among those (a gang's victims when
+ * any member is among them), and of the pod itself when it is placed (it
+ * was judged after its victims left). Stores pod's queue position in
+ * *position (if not NULL). Returns 0; SS_ENOTFOUND when pod is not in order;
+ * SS_EINVAL when order or p do not match c; SS_ENOMEM. */
+int ss_explain_on(const ss_cluster_t *c, const ss_placements_t *p, const int32_t *order,
+                  int32_t n_order, int32_t pod, int32_t *on, int32_t *position, ss_error_t *err);
+
+/* The free capacity of that state (ss_state_create's, victims removed,
+ * the included placements applied with their GPU masks). NULL if out of
+ * memory. The state borrows c. */
+ss_state_t *ss_explain_state_on(const ss_cluster_t *c, const ss_placements_t *p, const int32_t *on);
+
+/* The hard inter-pod rules of one pod against one such state. */
+typedef struct ss_explain_rules ss_explain_rules_t;
+
+/* Counts every DoNotSchedule spread constraint and required pod
+ * (anti-)affinity term of pod's template, and the required anti-affinity
+ * terms of pods on nodes that match pod, per topology value, in state on
+ * (borrowed until destroy). Returns 0, SS_EINVAL (bad pod) or SS_ENOMEM. */
+int ss_explain_rules_create(const ss_cluster_t *c, const int32_t *on, int32_t pod,
+                            ss_explain_rules_t **out, ss_error_t *err);
+void ss_explain_rules_destroy(ss_explain_rules_t *r); /* accepts NULL */
+
+/* True iff the pod has any hard inter-pod rule to check (r may be NULL). */
+bool ss_explain_rules_any(const ss_explain_rules_t *r);
+
+/* The first rule node fails, in kube's order, as an ss_reason code
+ * (SS_REASON_SPREAD_LABEL, SS_REASON_SPREAD, SS_REASON_POD_AFFINITY,
+ * SS_REASON_POD_ANTI_AFFINITY, SS_REASON_EXISTING_ANTI_AFFINITY), or
+ * SS_REASON_NONE. */
+int ss_explain_rules_check(const ss_explain_rules_t *r, int32_t node);
+
+enum ss_explain_rule_kind {
+    SS_XRULE_SPREAD,   /* a DoNotSchedule spread constraint of the pod */
+    SS_XRULE_AFFINITY, /* a required pod affinity term of the pod */
+    SS_XRULE_ANTI,     /* a required pod anti-affinity term of the pod */
+    SS_XRULE_EXISTING, /* pods on nodes whose required anti-affinity matches it, per key */
+};
+
+/* One rule on one node, with what it counted. */
+typedef struct {
+    int kind;           /* ss_explain_rule_kind */
+    int32_t index;      /* spread or pod term index; -1 for SS_XRULE_EXISTING */
+    int32_t key, value; /* topology key; the node's value of it, -1 when missing */
+    int32_t count;      /* matching pods in the node's domain (EXISTING: repelling terms) */
+    int32_t self, min, skew, max_skew, domains; /* spread: skew = count + self - min */
+    int32_t holder;                             /* EXISTING: a repelling pod there, or -1 */
+    int exception;                              /* AFFINITY: passed by the first-pod exception */
+    int ok;                                     /* the node passes this rule */
+} ss_explain_rule_t;
+
+/* Every hard rule of r on node, in check order, into out[0 .. cap).
+ * Returns how many there are (may exceed cap). */
+int32_t ss_explain_rules_detail(const ss_explain_rules_t *r, int32_t node, ss_explain_rule_t *out,
+                                int32_t cap);
+
+/* ss_explain_nodes with the inter-pod rules of r (NULL: none) judged after
+ * the static filters and capacity. s and r must be of the same state. */
+int ss_explain_nodes_rules(const ss_state_t *s, int32_t tmpl, const ss_explain_rules_t *r,
+                           const ss_policy_t *policy, ss_explain_t *out, ss_error_t *err);
 
 void ss_explain_free(ss_explain_t *e); /* accepts NULL and a zeroed result */
 

@@ -47,6 +47,11 @@ typedef struct {
     double seconds;  /* wall time of the scheduling run */
     int32_t ranks;   /* MPI ranks of the run */
     int32_t threads; /* OpenMP threads per rank */
+    /* 1: the run treated PodDisruptionBudgets as hard when choosing victims
+     * (schedule --preempt-with evict; root attribute preempt_with =
+     * "evict"); 0: best effort ("delete", or a file without the attribute).
+     * bind refuses to evict the victims of a plan computed with 0. */
+    int32_t pdb_hard;
 } ss_placements_t;
 
 /* Allocates n rows (zeroed; node = -1). NULL when out of memory. */

@@ -209,6 +209,17 @@ void ss_bind_log_free(ss_bind_log_t *l);
 /* true when p lists preemption victims. */
 bool ss_bind_has_victims(const ss_cluster_t *c, const ss_placements_t *p);
 
+/* Refuses (SS_EINVAL, a message naming fname and the options) to remove
+ * p's victims by Eviction (evict) when p was computed with
+ * PodDisruptionBudgets best effort (p->pdb_hard 0: schedule --preempt-with
+ * delete, or a file without the preempt_with attribute): the API server
+ * enforces PDBs on evictions and would refuse some, leaving their
+ * preemptors unbound. allow_soft (bind --allow-soft-pdb) accepts it. A plan
+ * without victims, or removal by DELETE, always passes. Returns 0 or
+ * SS_EINVAL. */
+int ss_bind_check_pdb_mode(const ss_placements_t *p, const char *fname, bool evict, bool allow_soft,
+                           ss_error_t *err);
+
 /* true when the plan must run as a request log: it has victims, or MIG
  * re-layouts (p->n_relayout) of nodes with pods to bind. b, n: what
  * ss_bind_collect returned. */

@@ -59,6 +59,21 @@ bool ss_bind_has_victims(const ss_cluster_t *c, const ss_placements_t *p)
     return p->n_victims > 0;
 }
 
+int ss_bind_check_pdb_mode(const ss_placements_t *p, const char *fname, bool evict, bool allow_soft,
+                           ss_error_t *err)
+{
+    if (!evict || allow_soft || p->n_victims == 0 || p->pdb_hard)
+        return 0;
+    return ss_error_set(err, SS_EINVAL,
+                        "%s: refusing to evict %d preemption victim(s) with --preempt-with evict: "
+                        "the plan was computed with PodDisruptionBudgets best effort (schedule "
+                        "--preempt-with delete, the default; preempt_with is not 'evict' in the "
+                        "file), so the API server may refuse evictions and leave preemptors "
+                        "unbound; recompute it with schedule --preempt-with evict, bind with "
+                        "--preempt-with delete, or pass --allow-soft-pdb to evict anyway",
+                        fname, p->n_victims);
+}
+
 bool ss_bind_needs_log(const ss_cluster_t *c, const ss_placements_t *p, const ss_binding_t *b,
                        int32_t n)
 {

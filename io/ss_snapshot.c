@@ -497,6 +497,26 @@ static int write_run(hid_t f, const char *fname, const ss_placements_t *p, ss_er
 }
 
 /* Reads /run when present (all of it is optional; absent = 0). */
+/* The optional root attribute preempt_with ("delete" | "evict"): how the
+ * run meant its victims to be removed, i.e. whether PDBs were hard. Absent
+ * (a file written before it existed): "delete". Anything else is an error. */
+static int read_preempt_with(hid_t f, const char *fname, ss_placements_t *p, ss_error_t *err)
+{
+    char v[32] = "";
+    int rc = ss_h5_attr_read_str(f, fname, "/", "preempt_with", v, sizeof v, err);
+    p->pdb_hard = 0;
+    if (rc == SS_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    if (strcmp(v, "delete") && strcmp(v, "evict"))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: attribute preempt_with on / is '%s', expected 'delete' or 'evict'",
+                            fname, v);
+    p->pdb_hard = strcmp(v, "evict") == 0;
+    return 0;
+}
+
 static int read_run(hid_t f, const char *fname, ss_placements_t *p, ss_error_t *err)
 {
     int rc = ss_h5_attr_read_f64(f, fname, "/run", "schedule_seconds", &p->seconds, err);
@@ -523,6 +543,8 @@ static int write_placements(hid_t f, const char *fname, const ss_cluster_t *c,
         (rc = ss_h5_attr_write_str(f, fname, "/", "policy", p->policy, err)) < 0 ||
         (rc = ss_h5_attr_write_i32(f, fname, "/", "exhaustive", p->exhaustive ? 1 : 0, err)) < 0 ||
         (rc = ss_h5_attr_write_u64(f, fname, "/", "snapshot_fingerprint", ss_cluster_fingerprint(c),
+                                   err)) < 0 ||
+        (rc = ss_h5_attr_write_str(f, fname, "/", "preempt_with", p->pdb_hard ? "evict" : "delete",
                                    err)) < 0)
         return rc;
     if ((rc = write_run(f, fname, p, err)) < 0)
@@ -674,8 +696,8 @@ int ss_placements_read_unchecked(const char *path, ss_placements_t **out, ss_err
     p->has_fingerprint = rc == 0;
     if (rc == SS_ENOTFOUND) /* written before the attribute existed: accepted */
         rc = 0;
-    if (rc < 0 || (rc = read_run(f, path, p, err)) < 0 ||
-        (rc = read_order(f, path, version, p, err)) < 0 ||
+    if (rc < 0 || (rc = read_preempt_with(f, path, p, err)) < 0 ||
+        (rc = read_run(f, path, p, err)) < 0 || (rc = read_order(f, path, version, p, err)) < 0 ||
         (rc = ss_mig_plan_read(f, path, version, p, err)) < 0 ||
         (rc = ss_placements_check(path, NULL, p, 0, p->n, err)) < 0 ||
         (rc = ss_placements_check_order(path, NULL, p, err)) < 0)

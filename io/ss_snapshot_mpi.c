@@ -467,6 +467,9 @@ static int write_all(const pfile_t *pf, const ss_cluster_t *c, const ss_placemen
     if (rc == 0) /* the same on every rank: identity columns are read whole */
         rc = ss_h5_attr_write_u64(pf->f, fname, "/", "snapshot_fingerprint",
                                   ss_cluster_fingerprint(c), err);
+    if (rc == 0) /* the same on every rank: ss_run_schedule's options */
+        rc = ss_h5_attr_write_str(pf->f, fname, "/", "preempt_with",
+                                  p->pdb_hard ? "evict" : "delete", err);
     if (rc == 0 && (run[0] > 0 || run[1] > 0 || run[2] > 0))
         rc = ss_h5_group(pf->f, fname, "/run", err);
     if (rc == 0 && run[0] > 0)

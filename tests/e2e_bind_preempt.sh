@@ -220,6 +220,30 @@ grep -q "a.journal: journal of another run" d.out || { cat d.out; fail "other jo
 "$BIN" bind --replay a.jsonl > d.out 2>&1; [ $? = 2 ] || fail "--replay without --server not a usage error"
 "$BIN" bind --replay a.jsonl --server "$URL" --preempt-with kill > d.out 2>&1; [ $? = 2 ] || fail "--preempt-with kill accepted"
 
+# --- E: the plan says how its victims were chosen (root attribute
+# preempt_with): evictions of a plan computed with soft PDBs are refused
+# (--server and --emit alike, before any request), unless --allow-soft-pdb;
+# a plan of schedule --preempt-with evict is accepted
+"$BIN" gen --nodes 200 --pods 3000 --seed 3 -o e.h5 > /dev/null 2>&1 || fail "gen e"
+"$BIN" schedule -i e.h5 -o soft.h5 > /dev/null 2>&1 || fail "schedule soft"
+"$BIN" schedule -i e.h5 -o hard.h5 --preempt-with evict > /dev/null 2>&1 || fail "schedule hard"
+"$BIN" inspect soft.h5 | grep -q "^preempt with  delete" || fail "inspect soft: $("$BIN" inspect soft.h5)"
+"$BIN" inspect hard.h5 | grep -q "^preempt with  evict" || fail "inspect hard"
+"$BIN" inspect soft.h5 | grep -q "^victims       [1-9]" || fail "no victims in the soft plan: gen changed?"
+n0=$(python3 -c "import json; print(len(json.load(open('state.json.events'))))")
+"$BIN" bind -i e.h5 -p soft.h5 --server "$URL" --preempt-with evict > e.out 2>&1 && fail "soft plan evicted"
+n1=$(python3 -c "import json; print(len(json.load(open('state.json.events'))))")
+[ "$n1" = "$n0" ] || fail "the refused soft plan sent $((n1 - n0)) requests"
+grep -q "soft.h5: refusing to evict [0-9]* preemption victim(s) with --preempt-with evict: the plan was computed with PodDisruptionBudgets best effort" e.out || { cat e.out; fail "soft refusal message"; }
+grep -q -- "--allow-soft-pdb" e.out || fail "refusal does not name --allow-soft-pdb"
+"$BIN" bind -i e.h5 -p soft.h5 --emit soft.jsonl --preempt-with evict > e.out 2>&1 && fail "soft plan emitted for evict"
+[ ! -e soft.jsonl ] || fail "refused log written"
+"$BIN" bind -i e.h5 -p soft.h5 --emit soft.jsonl --preempt-with evict --allow-soft-pdb > e.out 2>&1 || { cat e.out; fail "--allow-soft-pdb"; }
+grep -q '"op": *"evict"' soft.jsonl || fail "no evictions in the --allow-soft-pdb log"
+"$BIN" bind -i e.h5 -p soft.h5 --emit del.jsonl > e.out 2>&1 || { cat e.out; fail "soft plan with delete"; }
+"$BIN" bind -i e.h5 -p hard.h5 --emit hard.jsonl --preempt-with evict > e.out 2>&1 || { cat e.out; fail "evict plan refused"; }
+grep -q '"op": *"evict"' hard.jsonl || fail "no evictions in the evict plan's log"
+
 curl -s -X POST "$URL/shutdown" > /dev/null
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=

@@ -260,6 +260,31 @@ static ss_cluster_t *preempt_cluster(ss_placements_t **pp)
     return c;
 }
 
+/* Evicting the victims of a plan computed with soft PDBs (pdb_hard 0) is
+ * refused, naming the file and the options; a pdb_hard plan, DELETE, a
+ * plan without victims and allow_soft (--allow-soft-pdb) pass. */
+static void test_pdb_mode(void **state)
+{
+    (void)state;
+    ss_placements_t *p = NULL;
+    ss_cluster_t *c = preempt_cluster(&p);
+    ss_error_t err = {{0}};
+    assert_int_equal(p->pdb_hard, 0); /* ss_placements_create: soft, as an old file */
+    assert_int_equal(ss_bind_check_pdb_mode(p, "plan.h5", true, false, &err), SS_EINVAL);
+    assert_non_null(strstr(err.text, "plan.h5: refusing to evict 2 preemption victim(s)"));
+    assert_non_null(strstr(err.text, "--preempt-with evict"));
+    assert_non_null(strstr(err.text, "--allow-soft-pdb"));
+    assert_int_equal(ss_bind_check_pdb_mode(p, "plan.h5", true, true, &err), 0);
+    assert_int_equal(ss_bind_check_pdb_mode(p, "plan.h5", false, false, &err), 0);
+    p->pdb_hard = 1;
+    assert_int_equal(ss_bind_check_pdb_mode(p, "plan.h5", true, false, &err), 0);
+    p->pdb_hard = 0;
+    p->n_victims = 0;
+    assert_int_equal(ss_bind_check_pdb_mode(p, "plan.h5", true, false, &err), 0);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 static void build_log(const ss_cluster_t *c, const ss_placements_t *p, bool evict, ss_bind_log_t *l)
 {
     ss_binding_t *b = NULL;
@@ -859,9 +884,10 @@ int main(void)
         cmocka_unit_test(test_collect_gangs), cmocka_unit_test(test_escape),
         cmocka_unit_test(test_classify),      cmocka_unit_test(test_check_api),
         cmocka_unit_test(test_token),         cmocka_unit_test(test_server_check),
-        cmocka_unit_test(test_log_build),     cmocka_unit_test(test_log_read_bad),
-        cmocka_unit_test(test_classify_step), cmocka_unit_test(test_log_mig),
-        cmocka_unit_test(test_godel_log),     cmocka_unit_test(test_godel_gang_status),
+        cmocka_unit_test(test_log_build),     cmocka_unit_test(test_pdb_mode),
+        cmocka_unit_test(test_log_read_bad),  cmocka_unit_test(test_classify_step),
+        cmocka_unit_test(test_log_mig),       cmocka_unit_test(test_godel_log),
+        cmocka_unit_test(test_godel_gang_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -408,6 +408,50 @@ static void test_placements_write_rejects_wrong_rows(void **state)
     ss_cluster_destroy(c);
 }
 
+/* The root attribute preempt_with (schedule --preempt-with): "evict" and
+ * "delete" round trip into pdb_hard; a file without it (written before it
+ * existed) reads as "delete"; another value is refused, naming it. */
+static void test_placements_preempt_with(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build();
+    ss_placements_t *p = make_placements(c), *q = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("ppw.h5");
+    char v[16] = "";
+    for (int hard = 0; hard <= 1; hard++) {
+        p->pdb_hard = hard;
+        assert_int_equal(ss_placements_write(path, c, p, &err), 0);
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        assert_int_equal(ss_h5_attr_read_str(f, path, "/", "preempt_with", v, sizeof v, &err), 0);
+        H5Fclose(f);
+        assert_string_equal(v, hard ? "evict" : "delete");
+        assert_int_equal(ss_placements_read(path, c, &q, &err), 0);
+        assert_int_equal(q->pdb_hard, hard);
+        ss_placements_destroy(q);
+        q = NULL;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT); /* an "evict" file, attribute dropped */
+    assert_true(f >= 0);
+    assert_true(H5Adelete(f, "preempt_with") >= 0);
+    H5Fclose(f);
+    assert_int_equal(ss_placements_read(path, c, &q, &err), 0);
+    assert_int_equal(q->pdb_hard, 0);
+    ss_placements_destroy(q);
+    q = NULL;
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_int_equal(ss_h5_attr_write_str(f, path, "/", "preempt_with", "kill", &err), 0);
+    H5Fclose(f);
+    assert_true(ss_placements_read(path, c, &q, &err) < 0);
+    assert_null(q);
+    assert_non_null(strstr(err.text, "attribute preempt_with on / is 'kill'"));
+    assert_non_null(strstr(err.text, path));
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 static void test_placements_read_bad_input(void **state)
 {
     (void)state;
@@ -1072,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_placements_round_trip),
         cmocka_unit_test(test_placements_write_rejects_wrong_rows),
         cmocka_unit_test(test_placements_read_bad_input),
+        cmocka_unit_test(test_placements_preempt_with),
         cmocka_unit_test(test_snapshot_read_vlen_kind),
         cmocka_unit_test(test_snapshot_read_v1),
         cmocka_unit_test(test_snapshot_read_v2_incomplete),

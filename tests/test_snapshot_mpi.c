@@ -226,6 +226,7 @@ static void test_placements_write_mpi_matches_serial(void **state)
     p->seconds = 1.5; /* the optional /run group too */
     p->ranks = 3;
     p->threads = 2;
+    p->pdb_hard = 1; /* root attribute preempt_with = "evict" */
     assert_int_equal(ss_placements_write(wpath("ps.h5"), c, p, &err), 0);
     int rc = ss_placements_write_mpi(wpath("pm.h5"), MPI_COMM_WORLD, c, p, &err);
     if (rc != 0)
@@ -246,6 +247,7 @@ static void test_placements_write_mpi_matches_serial(void **state)
     assert_true(back->seconds == 1.5);
     assert_int_equal(back->ranks, 3);
     assert_int_equal(back->threads, 2);
+    assert_int_equal(back->pdb_hard, 1);
     assert_false(tmp_left());
     ss_placements_destroy(back);
     ss_placements_destroy(p);
