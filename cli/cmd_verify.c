@@ -62,7 +62,8 @@ static void usage(FILE *f)
                "      --pdb-hard          a PodDisruptionBudget exceeded by the victims is a\n"
                "                          violation (a run with --preempt-with evict); by\n"
                "                          default it is only counted (best effort, as\n"
-               "                          kube-scheduler's preemption)\n"
+               "                          kube-scheduler's preemption), unless the file says\n"
+               "                          it was computed with --preempt-with evict\n"
                "  -h, --help              this text\n"
                "\n"
                "Exit status: 0 no violation, 1 violations found, 2 bad usage or unreadable input.\n"
@@ -243,7 +244,8 @@ static int run(void *arg)
                 "shardsched verify: warning: %s has no snapshot fingerprint (written by an older "
                 "shardsched); checking it row by row against %s\n",
                 o->placements, o->cluster);
-    int64_t nv = ss_verify_with(c, p, o->pdb_hard, &rep, &err);
+    /* A plan computed with --preempt-with evict is held to hard PDBs. */
+    int64_t nv = ss_verify_with(c, p, o->pdb_hard || p->pdb_hard, &rep, &err);
     if (nv < 0) {
         fprintf(stderr, "shardsched verify: %s\n", err.text);
         goto out;

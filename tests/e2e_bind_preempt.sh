@@ -227,6 +227,9 @@ grep -q "a.journal: journal of another run" d.out || { cat d.out; fail "other jo
 "$BIN" gen --nodes 200 --pods 3000 --seed 3 -o e.h5 > /dev/null 2>&1 || fail "gen e"
 "$BIN" schedule -i e.h5 -o soft.h5 > /dev/null 2>&1 || fail "schedule soft"
 "$BIN" schedule -i e.h5 -o hard.h5 --preempt-with evict > /dev/null 2>&1 || fail "schedule hard"
+# verify holds such a plan to hard PDBs without being told (the file says so)
+"$BIN" verify -i e.h5 -p hard.h5 | grep -q "PDB budget exceeded: .* (hard: violations)" ||
+    fail "verify did not read the plan's --preempt-with evict"
 "$BIN" inspect soft.h5 | grep -q "^preempt with  delete" || fail "inspect soft: $("$BIN" inspect soft.h5)"
 "$BIN" inspect hard.h5 | grep -q "^preempt with  evict" || fail "inspect hard"
 "$BIN" inspect soft.h5 | grep -q "^victims       [1-9]" || fail "no victims in the soft plan: gen changed?"
