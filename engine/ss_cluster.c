@@ -419,17 +419,35 @@ static void msort(const ss_cluster_t *c, int32_t *a, int32_t *tmp, int32_t n)
     memcpy(a, tmp, (size_t)n * sizeof *a);
 }
 
-#define PERMUTE(arr, type, width)                                                                  \
+int ss_cluster_gather_nodes(ss_cluster_t *c, const int32_t *order, int32_t n, ss_error_t *err)
+{
+    void *tmp = malloc((size_t)(n > 0 ? n : 1) * SS_MAX_EXT * sizeof(int64_t));
+    if (!tmp)
+        return ss_error_set(err, SS_ENOMEM, "out of memory moving %d nodes", (int)n);
+#define GATHER(col, type, w)                                                                       \
     do {                                                                                           \
-        type *dst = malloc((size_t)n * (width) * sizeof(type));                                    \
-        if (!dst)                                                                                  \
-            goto oom;                                                                              \
-        for (int32_t i = 0; i < n; i++)                                                            \
-            memcpy(dst + (size_t)i * (width), c->arr + (size_t)perm[i] * (width),                  \
-                   (width) * sizeof(type));                                                        \
-        free(c->arr);                                                                              \
-        c->arr = dst;                                                                              \
+        type *t_ = tmp;                                                                            \
+        for (int32_t k_ = 0; k_ < n; k_++)                                                         \
+            memcpy(t_ + (size_t)k_ * (w), c->col + (size_t)order[k_] * (w), (w) * sizeof(type));   \
+        memcpy(c->col, t_, (size_t)n *(w) * sizeof(type));                                         \
     } while (0)
+    GATHER(node_name, int32_t, 1);
+    GATHER(node_topo, int32_t, SS_TOPO_NLEVELS);
+    GATHER(node_cpu, int64_t, 1);
+    GATHER(node_mem, int64_t, 1);
+    GATHER(node_pods, int32_t, 1);
+    GATHER(node_ext, int64_t, SS_MAX_EXT);
+    GATHER(node_unsched, uint8_t, 1);
+    GATHER(node_label_begin, int32_t, 1);
+    GATHER(node_label_count, int32_t, 1);
+    GATHER(node_taint_begin, int32_t, 1);
+    GATHER(node_taint_count, int32_t, 1);
+    GATHER(node_gpu_begin, int32_t, 1);
+    GATHER(node_gpu_count, int32_t, 1);
+#undef GATHER
+    free(tmp);
+    return 0;
+}
 
 int ss_cluster_sort_nodes(ss_cluster_t *c, ss_error_t *err)
 {
@@ -443,20 +461,11 @@ int ss_cluster_sort_nodes(ss_cluster_t *c, ss_error_t *err)
     for (int32_t i = 0; i < n; i++)
         perm[i] = i;
     msort(c, perm, tmp, n);
-    PERMUTE(node_name, int32_t, 1);
-    PERMUTE(node_topo, int32_t, SS_TOPO_NLEVELS);
-    PERMUTE(node_cpu, int64_t, 1);
-    PERMUTE(node_mem, int64_t, 1);
-    PERMUTE(node_pods, int32_t, 1);
-    PERMUTE(node_ext, int64_t, SS_MAX_EXT);
-    PERMUTE(node_unsched, uint8_t, 1);
-    PERMUTE(node_label_begin, int32_t, 1);
-    PERMUTE(node_label_count, int32_t, 1);
-    PERMUTE(node_taint_begin, int32_t, 1);
-    PERMUTE(node_taint_count, int32_t, 1);
-    PERMUTE(node_gpu_begin, int32_t, 1);
-    PERMUTE(node_gpu_count, int32_t, 1);
-    c->cap_nodes = n;
+    if (ss_cluster_gather_nodes(c, perm, n, err) < 0) {
+        free(perm);
+        free(tmp);
+        return SS_ENOMEM;
+    }
     /* tmp becomes the inverse permutation: old index -> new index. */
     for (int32_t i = 0; i < n; i++)
         tmp[perm[i]] = i;

@@ -384,6 +384,12 @@ int32_t ss_cluster_str(ss_cluster_t *c, const char *s);
 /* Borrowed string for an id (see ss_strtab_get). */
 const char *ss_cluster_strget(const ss_cluster_t *c, int32_t id);
 
+/* Moves the node rows: row k becomes old row order[k], for k < n (n <= the
+ * node count; the rows past n are left as they are). Every node column
+ * moves (the one list of them); pod_node is not renumbered. Returns 0 or
+ * SS_ENOMEM. */
+int ss_cluster_gather_nodes(ss_cluster_t *c, const int32_t *order, int32_t n, ss_error_t *err);
+
 /* Stable-sorts nodes by (region, zone, block, rack) strings, keeping input
  * order within a rack, and renumbers pod_node. Returns 0 or SS_ENOMEM. */
 int ss_cluster_sort_nodes(ss_cluster_t *c, ss_error_t *err);

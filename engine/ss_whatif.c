@@ -92,38 +92,6 @@ int32_t ss_pools_index(const ss_pools_t *p, const ss_cluster_t *c, const char *n
 
 /* ---- copies in place ---- */
 
-/* Gathers the node columns by order[0 .. n): row k becomes old row
- * order[k]. The columns are those ss_cluster_sort_nodes permutes. */
-static int gather_nodes(ss_cluster_t *c, const int32_t *order, int32_t n)
-{
-    void *tmp = malloc((size_t)(n ? n : 1) * SS_MAX_EXT * sizeof(int64_t));
-    if (!tmp)
-        return -1;
-#define GATHER(col, type, w)                                                                       \
-    do {                                                                                           \
-        type *t_ = tmp;                                                                            \
-        for (int32_t k_ = 0; k_ < n; k_++)                                                         \
-            memcpy(t_ + (size_t)k_ * (w), c->col + (size_t)order[k_] * (w), (w) * sizeof(type));   \
-        memcpy(c->col, t_, (size_t)n *(w) * sizeof(type));                                         \
-    } while (0)
-    GATHER(node_name, int32_t, 1);
-    GATHER(node_topo, int32_t, SS_TOPO_NLEVELS);
-    GATHER(node_cpu, int64_t, 1);
-    GATHER(node_mem, int64_t, 1);
-    GATHER(node_pods, int32_t, 1);
-    GATHER(node_ext, int64_t, SS_MAX_EXT);
-    GATHER(node_unsched, uint8_t, 1);
-    GATHER(node_label_begin, int32_t, 1);
-    GATHER(node_label_count, int32_t, 1);
-    GATHER(node_taint_begin, int32_t, 1);
-    GATHER(node_taint_count, int32_t, 1);
-    GATHER(node_gpu_begin, int32_t, 1);
-    GATHER(node_gpu_count, int32_t, 1);
-#undef GATHER
-    free(tmp);
-    return 0;
-}
-
 /* Renumbers pod_node by newrow[old row] (old rows < n_old). */
 static void renumber_pods(ss_cluster_t *c, const int32_t *newrow, int32_t n_old)
 {
@@ -247,7 +215,7 @@ int ss_whatif_add(ss_cluster_t *c, const ss_pools_t *p, const int32_t *count, ss
         }
     if (rc == 0) {
         insert_order(n0, na, tend, order);
-        if (gather_nodes(c, order, n0 + na) < 0)
+        if (ss_cluster_gather_nodes(c, order, n0 + na, err) < 0)
             rc = ss_error_set(err, SS_ENOMEM, "out of memory for the added nodes");
     }
     if (rc == 0) {
@@ -287,7 +255,8 @@ void ss_whatif_remove(ss_cluster_t *c, ss_whatif_undo_t *u)
                 newrow[r] = k;
                 order[k++] = r;
             }
-            if (gather_nodes(c, order, k) == 0) {
+            ss_error_t e2 = {{0}}; /* out of memory: the copies stay (a void undo) */
+            if (ss_cluster_gather_nodes(c, order, k, &e2) == 0) {
                 renumber_pods(c, newrow, n);
                 c->n_nodes = u->n_nodes0;
                 c->n_gpus = u->n_gpus0;

@@ -881,12 +881,18 @@ static void test_godel_gang_status(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_collect_gangs), cmocka_unit_test(test_escape),
-        cmocka_unit_test(test_classify),      cmocka_unit_test(test_check_api),
-        cmocka_unit_test(test_token),         cmocka_unit_test(test_server_check),
-        cmocka_unit_test(test_log_build),     cmocka_unit_test(test_pdb_mode),
-        cmocka_unit_test(test_log_read_bad),  cmocka_unit_test(test_classify_step),
-        cmocka_unit_test(test_log_mig),       cmocka_unit_test(test_godel_log),
+        cmocka_unit_test(test_collect_gangs),
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_check_api),
+        cmocka_unit_test(test_token),
+        cmocka_unit_test(test_server_check),
+        cmocka_unit_test(test_log_build),
+        cmocka_unit_test(test_pdb_mode),
+        cmocka_unit_test(test_log_read_bad),
+        cmocka_unit_test(test_classify_step),
+        cmocka_unit_test(test_log_mig),
+        cmocka_unit_test(test_godel_log),
         cmocka_unit_test(test_godel_gang_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
