@@ -379,7 +379,8 @@ static int append_preemption(const ss_explain_t *e, char **buf, size_t *len, siz
     char head[64], unres[64], cap_[96];
     snprintf(head, sizeof head, " preemption: 0/%d nodes are available:", e->n_nodes);
     snprintf(unres, sizeof unres, "%d Preemption is not helpful for scheduling", e->n_unresolvable);
-    snprintf(cap_, sizeof cap_, "%d Preemption was not attempted (shardsched does not preempt)",
+    snprintf(cap_, sizeof cap_,
+             "%d Preemption was not replayed (explain does not replay preemption)",
              e->n_capacity + e->n_rules);
     /* Two entries, sorted byte-wise like the filter histogram. */
     const char *x = e->n_unresolvable ? unres : NULL;

@@ -142,8 +142,8 @@ static void test_explain_nodes_hand_computed(void **state)
            "affinity/selector, 1 node(s) had untolerated taint {dedicated: system}, 1 node(s) "
            "had untolerated taint {spot: true}, 1 node(s) were unschedulable, 3 Insufficient "
            "memory, 4 Insufficient cpu. preemption: 0/10 nodes are available: 4 Preemption is "
-           "not helpful for scheduling, 6 Preemption was not attempted (shardsched does not "
-           "preempt).");
+           "not helpful for scheduling, 6 Preemption was not replayed (explain does not replay "
+           "preemption).");
     assert_int_equal(ex.n_nodes, 10);
     assert_int_equal(ex.n_feasible, 0);
     assert_int_equal(ex.n_unresolvable, 4);
@@ -185,7 +185,7 @@ static void test_explain_message_sorts_as_strings(void **state)
     assert_string_equal(m, "0/21 nodes are available: 10 node(s) had untolerated taint {a: b}, "
                            "2 node(s) were unschedulable, 9 Insufficient cpu. preemption: 0/21 "
                            "nodes are available: 12 Preemption is not helpful for scheduling, 9 "
-                           "Preemption was not attempted (shardsched does not preempt).");
+                           "Preemption was not replayed (explain does not replay preemption).");
     free(m);
     ss_explain_free(&ex);
     ss_cluster_destroy(c);
@@ -520,7 +520,7 @@ static void test_explain_spread_blocked(void **state)
         m, "0/4 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match pod topology "
            "spread constraints (missing required label), 2 node(s) didn't match pod topology "
            "spread constraints. preemption: 0/4 nodes are available: 1 Preemption is not helpful "
-           "for scheduling, 3 Preemption was not attempted (shardsched does not preempt).");
+           "for scheduling, 3 Preemption was not replayed (explain does not replay preemption).");
     assert_int_equal(ex.n_rules, 2);
     assert_int_equal(ex.n_unresolvable, 1);
     assert_int_equal(ex.n_capacity, 1);
@@ -669,7 +669,7 @@ static void test_explain_victim_removed(void **state)
     char *m = rexplain(c, p, r, &ex, 0, NULL);
     assert_string_equal(m, "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity "
                            "rules. preemption: 0/2 nodes are available: 2 Preemption was not "
-                           "attempted (shardsched does not preempt).");
+                           "replayed (explain does not replay preemption).");
     free(m);
     ss_explain_free(&ex);
     m = rexplain(c, p, pre, &ex, 0, &d);
