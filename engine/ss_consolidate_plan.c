@@ -538,7 +538,7 @@ static int finish(ss_cplan_t *p, const ss_cluster_t *c)
     int32_t *tmp = perm + n;
     uint64_t *tm = (uint64_t *)(void *)(perm + 2 * (size_t)n);
     int32_t *cols[4] = {p->move_pod, p->move_from, p->move_to, p->move_wave};
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 4 && n > 0; k++) { /* no moves: the columns may be NULL */
         for (int32_t i = 0; i < n; i++)
             tmp[i] = cols[k][perm[i]];
         memcpy(cols[k], tmp, (size_t)n * sizeof *tmp);

@@ -298,7 +298,8 @@ int ss_mig_relayout_apply(ss_cluster_t *c, const ss_placements_t *p, ss_error_t 
         c->gpu_mig_count[g] = n;
         total += n;
     }
-    memcpy(c->pod_gpu_mask, masks, (size_t)c->n_pods * sizeof *masks);
+    if (c->n_pods > 0) /* no pods: pod_gpu_mask may be NULL */
+        memcpy(c->pod_gpu_mask, masks, (size_t)c->n_pods * sizeof *masks);
     free(model_sid);
     free(masks);
     return 0;

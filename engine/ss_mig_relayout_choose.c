@@ -441,6 +441,8 @@ static int gpu_cmp(const void *a, const void *b)
  * GPU ranges need not be). */
 static int sort_rows(choose_t *x)
 {
+    if (x->n_out == 0) /* nothing chosen: the arrays may be NULL */
+        return 0;
     int32_t *ord = malloc((size_t)(x->n_out ? x->n_out : 1) * 2 * sizeof *ord);
     int32_t *mo = malloc((size_t)(x->n_out ? x->n_out : 1) * sizeof *mo);
     ss_mig_layout_t *lo = malloc((size_t)(x->n_out ? x->n_out : 1) * sizeof *lo);
