@@ -781,16 +781,13 @@ static void test_config_round_trip(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof workdir, "/tmp/ss_test_mig_relayout_XXXXXX");
-    return mkdtemp(workdir) ? 0 : -1;
+    return ss_test_workdir_make("ss_test_mig_relayout");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ss_test_workdir_remove();
 }
 
 int main(void)

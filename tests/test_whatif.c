@@ -312,16 +312,13 @@ static void test_cmd_add_and_bad_input(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(workdir, sizeof workdir, "/tmp/test_whatif.XXXXXX");
-    return mkdtemp(workdir) ? 0 : -1;
+    return ss_test_workdir_make("ss_test_whatif");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", workdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return ss_test_workdir_remove();
 }
 
 int main(void)
