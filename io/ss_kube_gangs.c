@@ -103,16 +103,19 @@ static void key_of(char *buf, size_t n, char tag, json_t *obj, const char *name)
              name ? name : kstr(obj, "metadata", "name", NULL));
 }
 
-/* Level of a node label key, -1 when no level is built from it. */
-static int topo_level(const kctx_t *k, const char *key)
+/* Level of a node label key (an import-time index, ss_kube_levels.c), -1
+ * when no Node carries the label or there is no room for another level. */
+static int topo_level(kctx_t *k, const char *key)
 {
-    const char *keys[SS_TOPO_NLEVELS] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
-                                         k->o->block_label, k->o->rack_label,
-                                         SS_KUBE_HOSTNAME_LABEL};
-    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
-        if (key && keys[l] && !strcmp(key, keys[l]))
-            return l;
-    return -1;
+    ss_error_t ignored = {{0}};
+    const char *legacy[] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, k->o->block_label,
+                            k->o->rack_label, SS_KUBE_HOSTNAME_LABEL};
+    bool known = false; /* the five levels of old are levels even where no Node has them */
+    for (size_t i = 0; key && i < sizeof legacy / sizeof legacy[0]; i++)
+        known |= legacy[i] && !strcmp(key, legacy[i]);
+    if (!key || (!known && !kube_level_carried(k, key)))
+        return -1;
+    return kube_level(k, key, &ignored);
 }
 
 /* A constraint on key at mode: a level, or the group unsupported (the key
@@ -121,7 +124,7 @@ static int set_topology(kctx_t *k, kgang_t *e, const char *key, int mode, const 
                         ss_error_t *err)
 {
     int l = topo_level(k, key);
-    e->level = l >= 0 ? l : SS_TOPO_NODE;
+    e->level = l >= 0 ? l : kube_level(k, SS_KUBE_HOSTNAME_LABEL, err);
     e->mode = l >= 0 ? mode : SS_TOPO_MODE_NONE;
     if (l >= 0)
         return 0;
@@ -558,7 +561,7 @@ static int member_topology(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t 
         (rc = pod_str(it, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION, &pref,
                       err)) < 0)
         return rc;
-    e->level = SS_TOPO_NODE;
+    e->level = kube_level(k, SS_KUBE_HOSTNAME_LABEL, err);
     e->mode = SS_TOPO_MODE_NONE;
     if (!req && !pref)
         return 0;
@@ -606,11 +609,9 @@ static int member_warn(kctx_t *k, const kitem_t *it, const kgang_t *e, ss_error_
     if (kwarn(k, e->warn, it, err) == 0)
         return 0;
     return ss_error_set(err, SS_EUNSUPPORTED,
-                        "%s: %s %s: '%.80s' is not a topology level (%s, %s, --block-label %s, "
-                        "--rack-label %s, %s) (--strict)",
-                        kwho(it, who), where, e->topo_field, key, SS_KUBE_REGION_LABEL,
-                        SS_KUBE_ZONE_LABEL, k->o->block_label, k->o->rack_label,
-                        SS_KUBE_HOSTNAME_LABEL);
+                        "%s: %s %s: '%.80s' is no topology level: no Node carries that label, "
+                        "or the cluster has %d levels already (--strict)",
+                        kwho(it, who), where, e->topo_field, key, SS_TOPO_MAX_LEVELS);
 }
 
 /* Topology annotations and gang keys no group read explains. */
