@@ -66,8 +66,7 @@ static int32_t extend_paths(uint32_t *path, const uint64_t *val, uint64_t *tmp, 
     return d;
 }
 
-static int check_keys(const ss_cluster_t *c, const int32_t *keys, int n, int *host,
-                      ss_error_t *err)
+static int check_keys(const ss_cluster_t *c, const int32_t *keys, int n, int *host, ss_error_t *err)
 {
     if (n < 1 || n > SS_TOPO_MAX_LEVELS)
         return ss_error_set(err, SS_EINVAL, "%d topology levels: between 1 and %d allowed", n,

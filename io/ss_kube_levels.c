@@ -13,8 +13,9 @@ static int legacy_init(kctx_t *k, ss_error_t *err)
                                                SS_KUBE_HOSTNAME_LABEL};
     k->n_level_keys = 0;
     for (int l = 0; l < SS_TOPO_LEGACY_LEVELS; l++) {
-        const char *key = keys[l] ? keys[l] : l == 2 ? SS_KUBE_DEFAULT_BLOCK_LABEL
-                                                     : SS_KUBE_DEFAULT_RACK_LABEL;
+        const char *key = keys[l]  ? keys[l]
+                          : l == 2 ? SS_KUBE_DEFAULT_BLOCK_LABEL
+                                   : SS_KUBE_DEFAULT_RACK_LABEL;
         int32_t id = kstr_id(k, key, err);
         if (id < 0)
             return SS_ENOMEM;
