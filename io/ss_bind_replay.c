@@ -50,6 +50,7 @@ typedef struct {
     double *interval, *patched_at; /* mig-config waits: poll interval, PATCH time (0: none) */
     uint8_t *seen_pending;         /* mig-config waits: state pending seen since the PATCH */
     uint8_t *held;                 /* per wave (consolidate's waves): its wait held this run */
+    int32_t *cursor;               /* per unit: a wave wait's first check not seen to hold */
     int32_t aliens, decided;
     ss_rng_t rng;
     int fatal;
@@ -138,9 +139,10 @@ static int index_units(replay_t *R)
         waves = l->line[i].wave > waves ? l->line[i].wave : waves;
     R->s->waves = waves;
     R->held = calloc((size_t)waves + 1, 1);
-    if (!R->held || !R->ustart || !R->ulist || !R->pos || !R->ustate || !R->deadline ||
-        !R->next_poll || !R->wait_line || !R->outcome || !R->interval || !R->patched_at ||
-        !R->seen_pending)
+    R->cursor = calloc(nu, sizeof *R->cursor);
+    if (!R->held || !R->cursor || !R->ustart || !R->ulist || !R->pos || !R->ustate ||
+        !R->deadline || !R->next_poll || !R->wait_line || !R->outcome || !R->interval ||
+        !R->patched_at || !R->seen_pending)
         return SS_ENOMEM;
     for (int32_t i = 0; i < l->n; i++)
         R->ustart[l->line[i].unit + 1]++;
@@ -283,38 +285,74 @@ static void stop_plan(replay_t *R, int32_t u, int32_t i, const char *why)
     stop_unit(R, u, false, why);
 }
 
-/* The waits of a wave beyond its gone pods: each list's Running pods and
- * each PodDisruptionBudget's disruptionsAllowed; returns how many do not
- * hold yet, the first in why. */
-static int32_t poll_wave(replay_t *R, const ss_bind_line_t *x, char *why, size_t cap)
+/* Check k of a wave's wait (its gone pods, then its lists, then its
+ * PodDisruptionBudgets): whether it holds; why says what was seen if not. */
+static bool wave_check(replay_t *R, const ss_bind_line_t *x, int32_t k, char *why, size_t cap)
 {
-    int32_t left = 0;
-    for (int32_t k = 0; k < x->n_running + x->n_budgets && !ss_bind_stopped(); k++) {
-        bool run = k < x->n_running;
-        const char *path = run ? x->running[k] : x->budget[k - x->n_running];
-        int32_t want = run ? x->running_min[k] : x->budget_min[k - x->n_running];
-        ss_bind_http_reply_t r;
-        char *big = NULL, w[600] = "";
-        int64_t have = 0;
-        enum ss_bind_verdict v = SS_VERDICT_RETRY;
-        int rc = run ? ss_bind_conn_get_big(R->conn, path, &r, &big)
-                     : ss_bind_conn_request(R->conn, "GET", path, NULL, NULL, &r);
-        if (rc == 0 && !r.transport)
-            v = run ? ss_bind_count_running(r.code, r.ctype, big, r.len, &have, w, sizeof w)
-                    : ss_bind_pdb_allowed(r.code, r.ctype, r.body, r.len, &have, w, sizeof w);
-        free(big);
-        if (!run && v == SS_VERDICT_GONE)
-            continue; /* no such PDB any more: nothing to wait for */
-        if (v == SS_VERDICT_PRESENT && have >= want)
-            continue;
-        if (left++ == 0)
-            snprintf(why, cap, "%s: %s (want %s%d)", path,
-                     rc < 0        ? "out of memory"
-                     : r.transport ? r.err
-                                   : w,
-                     run ? "Running pods >= " : "disruptionsAllowed >= ", want);
+    ss_bind_http_reply_t r;
+    char *big = NULL, w[600] = "";
+    int64_t have = 0;
+    enum ss_bind_verdict v = SS_VERDICT_RETRY;
+    if (k < x->n_gone) {
+        if (ss_bind_conn_request(R->conn, "GET", x->gone[k], NULL, NULL, &r) == 0 && !r.transport)
+            v = ss_bind_classify_step(-1, r.code, r.ctype, r.body, r.len, w, sizeof w);
+        if (v == SS_VERDICT_GONE)
+            return true;
+        snprintf(why, cap, "%s still there: %s", x->gone[k],
+                 r.transport               ? r.err
+                 : v == SS_VERDICT_PRESENT ? "GET answers the Pod"
+                                           : w);
+        return false;
     }
-    return left;
+    k -= x->n_gone;
+    bool run = k < x->n_running;
+    const char *path = run ? x->running[k] : x->budget[k - x->n_running];
+    int32_t want = run ? x->running_min[k] : x->budget_min[k - x->n_running];
+    int rc = run ? ss_bind_conn_get_big(R->conn, path, &r, &big)
+                 : ss_bind_conn_request(R->conn, "GET", path, NULL, NULL, &r);
+    if (rc == 0 && !r.transport)
+        v = run ? ss_bind_count_running(r.code, r.ctype, big, r.len, &have, w, sizeof w)
+                : ss_bind_pdb_allowed(r.code, r.ctype, r.body, r.len, &have, w, sizeof w);
+    free(big);
+    if ((!run && v == SS_VERDICT_GONE) || (v == SS_VERDICT_PRESENT && have >= want))
+        return true; /* a PDB that is gone no longer limits anything */
+    snprintf(why, cap, "%s: %s (want %s%d)", path,
+             rc < 0        ? "out of memory"
+             : r.transport ? r.err
+                           : w,
+             run ? "Running pods >= " : "disruptionsAllowed >= ", want);
+    return false;
+}
+
+/* One poll of a wave's wait: its checks in order from the first that did
+ * not hold yet (a pod seen gone is not asked again), so that a wave of
+ * thousands of pods costs a GET per pod, not one per pod and poll. */
+static void poll_wave(replay_t *R, int32_t u)
+{
+    double now = now_s();
+    if (now < R->next_poll[u])
+        return;
+    int32_t i = R->wait_line[u];
+    const ss_bind_line_t *x = &R->l->line[i];
+    int32_t total = x->n_gone + x->n_running + x->n_budgets;
+    char why[700] = "";
+    while (R->cursor[u] < total && !ss_bind_stopped() &&
+           wave_check(R, x, R->cursor[u], why, sizeof why))
+        R->cursor[u]++;
+    if (R->cursor[u] == total) {
+        R->ustate[u] = U_RUN;
+        R->pos[u]++; /* past the eviction that waited */
+        R->held[x->wave] = 1;
+    } else if (now >= R->deadline[u] && !ss_bind_stopped()) {
+        char msg[1000];
+        snprintf(msg, sizeof msg,
+                 "the wave's pods not gone, replaced and budgets recovered within %g s "
+                 "(consolidate --wave-wait): %d of %d checks not yet: %s",
+                 x->wait_s, total - R->cursor[u], total, why);
+        stop_plan(R, u, i, msg);
+    } else {
+        R->next_poll[u] = now + R->o->poll_s;
+    }
 }
 
 static void start_wait(replay_t *R, int32_t u, int32_t i)
@@ -326,6 +364,7 @@ static void start_wait(replay_t *R, int32_t u, int32_t i)
     R->wait_line[u] = i;
     R->deadline[u] = now_s() + R->l->line[i].wait_s;
     R->next_poll[u] = 0;
+    R->cursor[u] = 0;
 }
 
 /* ---- mig-config lines ---- */
@@ -460,6 +499,10 @@ static void poll_wait(replay_t *R, int32_t u)
         poll_mig(R, u);
         return;
     }
+    if (R->l->line[R->wait_line[u]].wave > 0) {
+        poll_wave(R, u);
+        return;
+    }
     double now = now_s();
     if (now < R->next_poll[u])
         return;
@@ -481,20 +524,9 @@ static void poll_wait(replay_t *R, int32_t u)
                      : v == SS_VERDICT_PRESENT ? "GET answers the Pod"
                                                : w);
     }
-    if (left == 0 && (x->n_running > 0 || x->n_budgets > 0))
-        left = poll_wave(R, x, why, sizeof why);
     if (left == 0) {
         R->ustate[u] = U_RUN;
         R->pos[u]++; /* past the removal that waited */
-        if (x->wave > 0)
-            R->held[x->wave] = 1;
-    } else if (now >= R->deadline[u] && x->wave > 0) {
-        char msg[900];
-        snprintf(msg, sizeof msg,
-                 "the wave's pods not gone, replaced and budgets recovered within %g s "
-                 "(consolidate --wave-wait): %d not yet: %s",
-                 x->wait_s, left, why);
-        stop_plan(R, u, R->wait_line[u], msg);
     } else if (now >= R->deadline[u]) {
         R->pos[u]++;
         char msg[800];
@@ -722,6 +754,7 @@ static void replay_free(replay_t *R)
     free(R->patched_at);
     free(R->seen_pending);
     free(R->held);
+    free(R->cursor);
 }
 
 /* Waves whose lines are all confirmed and whose wait held (this run, or in

@@ -64,13 +64,43 @@ static char *pdb_path(const ss_cluster_t *c, const ss_pdb_t *d)
     return s;
 }
 
-/* Whether every label of pod a's template is one of pod b's (same namespace). */
-static bool labels_within(const ss_cluster_t *c, int32_t a, int32_t b)
+/* The running pods counted by (namespace, template), sorted: what a wave's
+ * "running" entries are counted from without a pass over every pod. */
+typedef struct {
+    int32_t ns, tmpl, count;
+} group_t;
+
+static int by_group(const void *a, const void *b)
 {
-    if (c->pod_ns[a] != c->pod_ns[b])
-        return false;
-    const ss_template_t *ta = &c->templates[c->pod_template[a]];
-    const ss_template_t *tb = &c->templates[c->pod_template[b]];
+    const group_t *x = a, *y = b;
+    return x->ns != y->ns ? (x->ns < y->ns ? -1 : 1) : (x->tmpl < y->tmpl ? -1 : x->tmpl > y->tmpl);
+}
+
+static group_t *count_groups(const ss_cluster_t *c, int32_t *n)
+{
+    group_t *g = malloc(((size_t)c->n_pods + 1) * sizeof *g);
+    int32_t m = 0;
+    for (int32_t q = 0; g && q < c->n_pods; q++)
+        if (c->pod_node[q] >= 0)
+            g[m++] = (group_t){c->pod_ns[q], c->pod_template[q], 1};
+    if (g)
+        qsort(g, (size_t)m, sizeof *g, by_group);
+    int32_t k = 0;
+    for (int32_t i = 0; g && i < m; i++) {
+        if (k > 0 && g[k - 1].ns == g[i].ns && g[k - 1].tmpl == g[i].tmpl)
+            g[k - 1].count++;
+        else
+            g[k++] = g[i];
+    }
+    *n = k;
+    return g;
+}
+
+/* Whether every label of template a is one of template b's. */
+static bool tlabels_within(const ss_cluster_t *c, int32_t a, int32_t b)
+{
+    const ss_template_t *ta = &c->templates[a];
+    const ss_template_t *tb = &c->templates[b];
     if (ta == tb)
         return true;
     for (int32_t i = 0; i < ta->plabel_count; i++) {
@@ -86,11 +116,35 @@ static bool labels_within(const ss_cluster_t *c, int32_t a, int32_t b)
     return true;
 }
 
+/* Whether pods a and b have the same namespace and labels. */
+static bool same_labels(const ss_cluster_t *c, int32_t a, int32_t b)
+{
+    int32_t ta = c->pod_template[a], tb = c->pod_template[b];
+    return c->pod_ns[a] == c->pod_ns[b] &&
+           (ta == tb || (tlabels_within(c, ta, tb) && tlabels_within(c, tb, ta)));
+}
+
+/* The running pods of pod q's namespace whose labels hold all of q's. */
+static int32_t count_like(const ss_cluster_t *c, const group_t *g, int32_t ng, int32_t q)
+{
+    int32_t lo = 0, hi = ng, ns = c->pod_ns[q], n = 0;
+    while (lo < hi) { /* the first group of ns */
+        int32_t mid = lo + (hi - lo) / 2;
+        if (g[mid].ns < ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (int32_t i = lo; i < ng && g[i].ns == ns; i++)
+        n += tlabels_within(c, c->pod_template[q], g[i].tmpl) ? g[i].count : 0;
+    return n;
+}
+
 /* The wait of wave w's last eviction x: its pods gone, each distinct
  * (namespace, labels) of its pods Running again as many times as the
  * snapshot has such running pods, and the next wave's budgets. */
 static int wave_wait(const ss_cluster_t *c, const ss_cplan_t *p, int32_t w, ss_bind_line_t *x,
-                     double wait_s)
+                     double wait_s, const group_t *groups, int32_t ng)
 {
     int32_t m = 0, nm = 0;
     for (int32_t i = 0; i < p->n_moves; i++)
@@ -111,7 +165,7 @@ static int wave_wait(const ss_cluster_t *c, const ss_cplan_t *p, int32_t w, ss_b
             continue;
         int32_t q = p->move_pod[i], k = 0;
         char *g = NULL;
-        for (k = 0; k < m && !(labels_within(c, rep[k], q) && labels_within(c, q, rep[k])); k++)
+        for (k = 0; k < m && !same_labels(c, rep[k], q); k++)
             ;
         if (k == m) {
             if (!(x->running[m] = selector_path(c, q)))
@@ -129,9 +183,8 @@ static int wave_wait(const ss_cluster_t *c, const ss_cplan_t *p, int32_t w, ss_b
         x->gone[x->n_gone++] = g;
     }
     x->n_running = m;
-    for (int32_t q = 0; q < c->n_pods; q++) /* the running pods each entry lists */
-        for (int32_t k = 0; c->pod_node[q] >= 0 && k < m; k++)
-            x->running_min[k] += labels_within(c, rep[k], q);
+    for (int32_t k = 0; k < m; k++) /* the running pods each entry lists */
+        x->running_min[k] = count_like(c, groups, ng, rep[k]);
     free(rep);
     for (int32_t d = 0; d < c->n_pdbs && w < p->n_waves; d++) {
         int32_t need = 0;
@@ -170,7 +223,7 @@ static ss_bind_line_t *add(ss_bind_log_t *l, int op, const char *ns, const char 
 }
 
 static int wave_lines(const ss_cluster_t *c, const ss_cplan_t *p, int32_t w, double wait_s,
-                      ss_bind_log_t *l)
+                      ss_bind_log_t *l, const group_t *groups, int32_t ng)
 {
     for (int32_t i = 0; i < p->n_drain; i++) {
         if (p->drain_wave[i] != w)
@@ -190,16 +243,19 @@ static int wave_lines(const ss_cluster_t *c, const ss_cplan_t *p, int32_t w, dou
             return SS_ENOMEM;
         l->n_victims++;
     }
-    return last ? wave_wait(c, p, w, last, wait_s) : 0;
+    return last ? wave_wait(c, p, w, last, wait_s, groups, ng) : 0;
 }
 
 int ss_plan_wave_log(const ss_cluster_t *c, const ss_cplan_t *p, double wait_s, ss_bind_log_t *l,
                      ss_error_t *err)
 {
     memset(l, 0, sizeof *l);
-    int rc = 0;
+    int32_t ng = 0;
+    group_t *groups = p->n_waves > 0 ? count_groups(c, &ng) : NULL;
+    int rc = p->n_waves > 0 && !groups ? SS_ENOMEM : 0;
     for (int32_t w = 1; rc == 0 && w <= p->n_waves; w++)
-        rc = wave_lines(c, p, w, wait_s, l);
+        rc = wave_lines(c, p, w, wait_s, l, groups, ng);
+    free(groups);
     if (rc < 0) {
         ss_bind_log_free(l);
         return ss_error_set(err, rc, "out of memory (or a name too long) building the wave log");
