@@ -186,11 +186,15 @@ static int wave_wait(const ss_cluster_t *c, const ss_cplan_t *p, int32_t w, ss_b
     for (int32_t k = 0; k < m; k++) /* the running pods each entry lists */
         x->running_min[k] = count_like(c, groups, ng, rep[k]);
     free(rep);
-    for (int32_t d = 0; d < c->n_pdbs && w < p->n_waves; d++) {
+    int32_t n0 = 0, n1 = 0; /* the next wave's moves: [n0, n1) (moves are in wave order) */
+    while (n0 < p->n_moves && p->move_wave[n0] <= w)
+        n0++;
+    for (n1 = n0; n1 < p->n_moves && p->move_wave[n1] == w + 1; n1++)
+        ;
+    for (int32_t d = 0; d < c->n_pdbs && n1 > n0; d++) {
         int32_t need = 0;
-        for (int32_t i = 0; i < p->n_moves; i++)
-            need +=
-                p->move_wave[i] == w + 1 && ss_pdb_covers_victim(c, &c->pdbs[d], p->move_pod[i]);
+        for (int32_t i = n0; i < n1; i++)
+            need += ss_pdb_covers_victim(c, &c->pdbs[d], p->move_pod[i]);
         if (need == 0)
             continue;
         if (!(x->budget[x->n_budgets] = pdb_path(c, &c->pdbs[d])))
