@@ -18,8 +18,9 @@
 #include "ss_snapshot.h"
 
 typedef struct {
-    const char *in, *out, *emit, *pool, *drain, *pool_label, *allow;
+    const char *in, *out, *emit, *emit_log, *pool, *drain, *pool_label, *allow;
     int64_t max_waves;
+    double wave_wait;
     int quiet, targets;
     uint32_t allow_bits;
 } opts_t;
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 {
     fprintf(
         f, "usage: shardsched consolidate -i cluster.h5 -o plan.h5 [--emit plan.json]\n"
+           "                              [--emit-log plan.jsonl [--wave-wait S]]\n"
            "                              [--nodes-from POOL | --drain NODE,...]\n"
            "                              [--max-waves N] [--pool-label KEY]\n"
            "                              [--allow WORD,...] [--targets tightest|least-allocated]\n"
@@ -52,6 +54,11 @@ static void usage(FILE *f)
            "  -i, --input FILE       cluster snapshot\n"
            "  -o, --output FILE      the plan (HDF5, kind \"plan\"; docs/consolidate.md)\n"
            "      --emit FILE        also the plan as JSON, with the policy/v1 Evictions\n"
+           "      --emit-log FILE    also the waves as an ordered request log for\n"
+           "                         bind --replay FILE --server URL: per wave, cordon its\n"
+           "                         nodes, evict its pods, wait for the replacements and\n"
+           "                         the budgets (docs/consolidate.md, \"Executing a plan\")\n"
+           "      --wave-wait S      how long bind waits after a wave (default 600)\n"
            "      --nodes-from POOL  drain the nodes of this pool (value of the pool label)\n"
            "      --drain NODE,...   drain these nodes, in this order\n"
            "                         (default: every node, fewest pods first)\n"
@@ -73,16 +80,22 @@ static void usage(FILE *f)
            "Examples:\n"
            "  shardsched consolidate -i cluster.h5 -o plan.h5 --emit plan.json\n"
            "  shardsched consolidate -i cluster.h5 -o plan.h5 --nodes-from spot --max-waves 3\n"
-           "  shardsched consolidate -i cluster.h5 -o plan.h5 --drain node-7,node-9\n");
+           "  shardsched consolidate -i cluster.h5 -o plan.h5 --drain node-7,node-9\n"
+           "  shardsched consolidate -i cluster.h5 -o plan.h5 --emit-log waves.jsonl &&\n"
+           "      shardsched bind --replay waves.jsonl --server http://127.0.0.1:8001 \\\n"
+           "      --journal waves.journal\n");
 }
 
 static int parse(int argc, char **argv, opts_t *o, bool loud)
 {
     memset(o, 0, sizeof *o);
+    o->wave_wait = 600;
     const ss_opt_t opts[] = {
         SS_O_STR('i', "input", &o->in),
         SS_O_STR('o', "output", &o->out),
         SS_O_STR(0, "emit", &o->emit),
+        SS_O_STR(0, "emit-log", &o->emit_log),
+        SS_O_DOUBLE(0, "wave-wait", &o->wave_wait, 0, 86400),
         SS_O_STR(0, "nodes-from", &o->pool),
         SS_O_STR(0, "drain", &o->drain),
         SS_O_INT(0, "max-waves", &o->max_waves, 1, 1000000),
@@ -104,11 +117,14 @@ static int parse(int argc, char **argv, opts_t *o, bool loud)
     ss_error_t err = {{0}};
     if (o->allow && ss_allow_parse(o->allow, &o->allow_bits, &err) < 0)
         return ss_opt_fail("consolidate", loud, "%s", err.text);
-    const char *in[2] = {o->in, o->emit};
-    if ((st = ss_opt_distinct_files("consolidate", loud, o->out, in, 2)) != SS_OPT_RUN)
+    const char *in[3] = {o->in, o->emit, o->emit_log};
+    if ((st = ss_opt_distinct_files("consolidate", loud, o->out, in, 3)) != SS_OPT_RUN)
         return st;
-    const char *in2[1] = {o->in};
-    return ss_opt_distinct_files("consolidate", loud, o->emit, in2, 1);
+    const char *in2[2] = {o->in, o->emit_log};
+    if ((st = ss_opt_distinct_files("consolidate", loud, o->emit, in2, 2)) != SS_OPT_RUN)
+        return st;
+    const char *in3[1] = {o->in};
+    return ss_opt_distinct_files("consolidate", loud, o->emit_log, in3, 1);
 }
 
 static int32_t node_row(const ss_cluster_t *c, const char *name)
@@ -190,6 +206,22 @@ static void summary(const opts_t *o, const ss_cluster_t *c, const ss_cplan_t *p)
     printf("lower bound: %d nodes hold the running pods\n", (int)ss_consolidate_lower_bound(c));
 }
 
+/* --emit-log: the waves as bind's ordered request log, written by its one
+ * writer (a plan without waves writes an empty file). */
+static int emit_log(const opts_t *o, const ss_cluster_t *c, const ss_cplan_t *p, ss_error_t *err)
+{
+    ss_bind_log_t l;
+    int rc = ss_plan_wave_log(c, p, o->wave_wait, &l, err);
+    if (rc == 0)
+        rc = ss_bind_log_write(&l, o->emit_log, err);
+    if (rc == 0 && !o->quiet)
+        printf("consolidate: wrote %d requests for %d waves to %s: run them with shardsched bind "
+               "--replay %s --server URL --journal FILE\n",
+               (int)l.n, (int)p->n_waves, o->emit_log, o->emit_log);
+    ss_bind_log_free(&l);
+    return rc;
+}
+
 static int run(void *arg)
 {
     opts_t *o = arg;
@@ -207,7 +239,8 @@ static int run(void *arg)
         goto out;
     ss_consolidate_opts_t co = {o->allow_bits, (int32_t)o->max_waves, rows, n, o->targets};
     if (ss_consolidate(c, &co, &plan, &err) < 0 || ss_plan_write(o->out, c, &plan, &err) < 0 ||
-        (o->emit && ss_plan_emit_json(o->emit, c, &plan, &err) < 0)) {
+        (o->emit && ss_plan_emit_json(o->emit, c, &plan, &err) < 0) ||
+        (o->emit_log && emit_log(o, c, &plan, &err) < 0)) {
         fprintf(stderr, "shardsched consolidate: %s\n", err.text);
         goto out;
     }

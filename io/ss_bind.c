@@ -153,7 +153,9 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
 {
     if (!f)
         return;
-    fprintf(f,
+    if (!s->waves || s->total) /* a plan of waves binds nothing: its own line below */
+        fprintf(
+            f,
             "bind summary: %d to bind: %d bound, %d already bound (409, same node), %d skipped "
             "(journal says bound); %d gone (404); %d not bound: %d failed, %d unknown (no reply: "
             "may have been applied, a rerun confirms), %d elsewhere (409, bound to another "
@@ -162,7 +164,15 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
             s->total, s->bound, s->already, s->journaled, s->gone, s->failed,
             s->failed - s->unknown - s->elsewhere, s->unknown, s->elsewhere, s->retries, s->held,
             s->unplaced, s->interrupted ? "; INTERRUPTED" : "");
-    if (s->requests_total && (s->preemptors || s->victims || !s->mig_nodes))
+    if (s->waves)
+        fprintf(f,
+                "bind waves: %d waves: %d done%s; %d of %d nodes cordoned, %d of %d pods evicted "
+                "(or already gone), %d evictions refused by a disruption budget; %d of %d "
+                "requests confirmed this run; %d retries%s\n",
+                s->waves, s->waves_done, s->wave_stopped ? " (STOPPED at a wave: see above)" : "",
+                s->cordoned, s->cordons, s->removed, s->victims, s->pdb_refused, s->requests_done,
+                s->requests_total, s->retries, s->interrupted ? "; INTERRUPTED" : "");
+    if (s->requests_total && !s->waves && (s->preemptors || s->victims || !s->mig_nodes))
         fprintf(f,
                 "bind preemption: %d preemptors, %d victims: %d removed (deleted, evicted or "
                 "already gone), %d refused by a disruption budget; %d bindings abandoned "
@@ -188,7 +198,8 @@ void ss_bind_summary_print(const ss_bind_summary_t *s, FILE *f)
 int ss_bind_summary_status(const ss_bind_summary_t *s)
 {
     return (s->gone || s->failed || s->interrupted || s->partial_gangs || s->stuck ||
-            s->pdb_refused || s->mig_failed || s->pg_failed)
+            s->pdb_refused || s->mig_failed || s->pg_failed || s->wave_stopped ||
+            s->waves_done < s->waves)
                ? 1
                : 0;
 }

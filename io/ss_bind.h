@@ -78,7 +78,14 @@ typedef struct {
     int32_t pg_written; /* of pg_status: confirmed (this run or journaled) */
     int32_t pg_missing; /* of pg_written: 404, no upstream PodGroup of that name */
     int32_t pg_failed;  /* of pg_status: refused or no reply (a rerun sends it again) */
-    bool interrupted;   /* stopped by SIGINT/SIGTERM */
+    /* consolidate's waves (ss_bind_waves.c): evictions count as victims / removed */
+    int32_t waves;        /* waves in the log */
+    int32_t waves_done;   /* of waves: every line confirmed and the wait held */
+    int32_t cordons;      /* nodes to cordon */
+    int32_t cordoned;     /* of cordons: confirmed (this run or journaled) */
+    int32_t wave_stopped; /* the wave the plan stopped at (a refusal, a failure, a wait
+                             running out), or 0 */
+    bool interrupted;     /* stopped by SIGINT/SIGTERM */
 } ss_bind_summary_t;
 
 /* The bindings for every placed pending pod of c, in pod order. A pod
@@ -171,6 +178,7 @@ enum ss_bind_op {
     SS_REQ_MIGCONFIG,    /* PATCH the node's nvidia.com/mig.config label (issue 15) */
     SS_REQ_GODEL,        /* PATCH the pod's godel.bytedance.com annotations (--binder godel) */
     SS_REQ_PGSTATUS,     /* PATCH an upstream PodGroup's status (--write-status) */
+    SS_REQ_CORDON,       /* PATCH the node's spec.unschedulable (consolidate's waves) */
     SS_REQ_COUNT
 };
 
@@ -195,6 +203,19 @@ typedef struct {
     int32_t n_alloc;
     char **alloc_key; /* nvidia.com/gpu, nvidia.com/mig-<profile> ('+' as '.') */
     int64_t *alloc_val;
+    /* consolidate's waves (ss_bind_waves.c): the line's wave (1..), 0 when
+       the log is not a plan of waves; a wave's last eviction also waits,
+       after its gone pods, until each list path (pods of a label selector
+       in a namespace) has at least running_min[k] Running pods not being
+       deleted, and each PodDisruptionBudget path has
+       status.disruptionsAllowed >= budget_min[k] (what the next wave needs) */
+    int32_t wave;
+    int32_t n_running;
+    char **running;
+    int32_t *running_min;
+    int32_t n_budgets;
+    char **budget;
+    int32_t *budget_min;
 } ss_bind_line_t;
 
 typedef struct {

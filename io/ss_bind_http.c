@@ -46,6 +46,10 @@ typedef struct {
     char reply[8192];
     size_t reply_len;
     double retry_after; /* seconds from a Retry-After header, or -1 */
+    bool want_big;      /* ss_bind_conn_get_big: the whole body in big */
+    bool big_over;      /* ... longer than SS_BIND_BIG_MAX, or out of memory */
+    char *big;
+    size_t big_len, big_cap;
 } xfer_t;
 
 /* After this many replies in a row that are not Kubernetes objects, the
@@ -82,6 +86,23 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     memcpy(x->reply + x->reply_len, data, n < room ? n : room);
     x->reply_len += n < room ? n : room;
     x->reply[x->reply_len] = '\0';
+    if (!x->want_big)
+        return n;
+    if (x->big_len + n + 1 > x->big_cap) {
+        size_t cap = x->big_cap ? x->big_cap : 65536;
+        while (cap < x->big_len + n + 1)
+            cap *= 2;
+        char *b = cap <= SS_BIND_BIG_MAX ? realloc(x->big, cap) : NULL;
+        if (!b) {
+            x->big_over = true;
+            return 0; /* curl stops the transfer (a write error) */
+        }
+        x->big = b;
+        x->big_cap = cap;
+    }
+    memcpy(x->big + x->big_len, data, n);
+    x->big_len += n;
+    x->big[x->big_len] = '\0';
     return n;
 }
 
@@ -669,12 +690,14 @@ void ss_bind_signals(bool on)
     }
 }
 
-int ss_bind_conn_request(ss_bind_conn_t *c, const char *method, const char *path, const char *ctype,
-                         const char *body, ss_bind_http_reply_t *r)
+static int conn_do(ss_bind_conn_t *c, const char *method, const char *path, const char *ctype,
+                   const char *body, ss_bind_http_reply_t *r, char **big)
 {
     memset(r, 0, sizeof *r);
     r->retry_after = -1;
     xfer_t *x = calloc(1, sizeof *x);
+    if (x)
+        x->want_big = big != NULL;
     char url[4096], ct[300];
     snprintf(url, sizeof url, "%s%s", c->base, path);
     snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
@@ -706,15 +729,37 @@ int ss_bind_conn_request(ss_bind_conn_t *c, const char *method, const char *path
         snprintf(r->ctype, sizeof r->ctype, "%s", cty);
     curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
     if (rc != CURLE_OK) {
-        r->transport = retryable(rc) ? 1 : 2;
+        r->transport = x->big_over ? 2 : retryable(rc) ? 1 : 2;
         r->maybe_sent = sent > 0 && rc != CURLE_COULDNT_CONNECT;
-        snprintf(r->err, sizeof r->err, "%s", x->err[0] ? x->err : curl_easy_strerror(rc));
+        if (x->big_over)
+            snprintf(r->err, sizeof r->err, "the reply is longer than %u MiB (or out of memory)",
+                     SS_BIND_BIG_MAX >> 20);
+        else
+            snprintf(r->err, sizeof r->err, "%s", x->err[0] ? x->err : curl_easy_strerror(rc));
     } else {
         memcpy(r->body, x->reply, x->reply_len + 1);
         r->len = x->reply_len;
         r->retry_after = x->retry_after;
+        if (big) {
+            *big = x->big ? x->big : strdup("");
+            x->big = NULL;
+            r->len = *big ? x->big_len : 0;
+        }
     }
     curl_slist_free_all(hdr);
+    free(x->big);
     free(x);
-    return 0;
+    return big && !r->transport && !*big ? SS_ENOMEM : 0;
+}
+
+int ss_bind_conn_request(ss_bind_conn_t *c, const char *method, const char *path, const char *ctype,
+                         const char *body, ss_bind_http_reply_t *r)
+{
+    return conn_do(c, method, path, ctype, body, r, NULL);
+}
+
+int ss_bind_conn_get_big(ss_bind_conn_t *c, const char *path, ss_bind_http_reply_t *r, char **big)
+{
+    *big = NULL;
+    return conn_do(c, "GET", path, NULL, NULL, r, big);
 }

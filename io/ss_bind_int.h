@@ -79,6 +79,18 @@ enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype,
 
 const char *ss_bind_op_name(int op);
 
+/* A reply to the GET of a wave's pod list (PATH?labelSelector=SEL): PRESENT
+ * with *running = its items in phase Running without a deletionTimestamp;
+ * a Status as for a GET of the log (404 NotFound: GONE; 429, 5xx: RETRY;
+ * another 4xx: REFUSED); anything else ALIEN (RETRY for 429, 5xx). */
+enum ss_bind_verdict ss_bind_count_running(long code, const char *ctype, const char *body,
+                                           size_t len, int64_t *running, char *why, size_t cap);
+
+/* A reply to the GET of a PodDisruptionBudget: PRESENT with *allowed =
+ * status.disruptionsAllowed (0 when absent); otherwise as above. */
+enum ss_bind_verdict ss_bind_pdb_allowed(long code, const char *ctype, const char *body, size_t len,
+                                         int64_t *allowed, char *why, size_t cap);
+
 /* ---- MIG re-layout (ss_bind_mig.c) ---- */
 
 /* mask[nd] (n_nodes entries): the node-local GPU indexes (bit i = the
@@ -138,6 +150,11 @@ const char *ss_bind_conn_base(const ss_bind_conn_t *c);
 /* One request (path from the API root); 0, or SS_ENOMEM. */
 int ss_bind_conn_request(ss_bind_conn_t *c, const char *method, const char *path, const char *ctype,
                          const char *body, ss_bind_http_reply_t *r);
+/* A GET whose whole body is wanted (a list: up to SS_BIND_BIG_MAX bytes):
+ * as ss_bind_conn_request, with the body in *big (caller frees; r->body
+ * holds its first 8 KiB); a longer body is a transport failure (2). */
+#define SS_BIND_BIG_MAX (64u << 20)
+int ss_bind_conn_get_big(ss_bind_conn_t *c, const char *path, ss_bind_http_reply_t *r, char **big);
 void ss_bind_conn_close(ss_bind_conn_t *c); /* accepts NULL */
 /* SIGINT/SIGTERM set a flag instead of killing (on), or restore (off). */
 void ss_bind_signals(bool on);

@@ -12,11 +12,12 @@
 #include "ss_bind_int.h"
 
 static const char *const op_names[SS_REQ_COUNT] = {
-    "nominate", "disrupt", "delete", "evict", "bind", "mig-config", "godel", "podgroup-status"};
-static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE", "POST",
-                                                     "POST",  "PATCH", "PATCH",  "PATCH"};
-static const char *const op_suffix[SS_REQ_COUNT] = {"/status",  "/status", "", "/eviction",
-                                                    "/binding", "",        "", ""};
+    "nominate",   "disrupt", "delete",          "evict", "bind",
+    "mig-config", "godel",   "podgroup-status", "cordon"};
+static const char *const op_methods[SS_REQ_COUNT] = {"PATCH", "PATCH", "DELETE", "POST", "POST",
+                                                     "PATCH", "PATCH", "PATCH",  "PATCH"};
+static const char *const op_suffix[SS_REQ_COUNT] = {
+    "/status", "/status", "", "/eviction", "/binding", "", "", "", ""};
 static const char MIG_CTYPE[] = "application/merge-patch+json";
 
 const char *ss_bind_op_name(int op)
@@ -41,6 +42,14 @@ static void line_free(ss_bind_line_t *x)
         free(x->alloc_key[k]);
     free(x->alloc_key);
     free(x->alloc_val);
+    for (int32_t k = 0; k < x->n_running; k++)
+        free(x->running[k]);
+    free(x->running);
+    free(x->running_min);
+    for (int32_t k = 0; k < x->n_budgets; k++)
+        free(x->budget[k]);
+    free(x->budget);
+    free(x->budget_min);
 }
 
 void ss_bind_log_free(ss_bind_log_t *l)
@@ -144,9 +153,9 @@ ss_bind_line_t *ss_bind_log_add(ss_bind_log_t *l, int32_t unit, int op, const ch
     x->unit = unit;
     x->op = op;
     x->method = strdup(op_methods[op]);
-    x->path = path                     ? strdup(path)
-              : op == SS_REQ_MIGCONFIG ? node_path(name)
-                                       : pod_path(ns, name, op_suffix[op]);
+    x->path = path                                            ? strdup(path)
+              : op == SS_REQ_MIGCONFIG || op == SS_REQ_CORDON ? node_path(name)
+                                                              : pod_path(ns, name, op_suffix[op]);
     x->ctype = strdup(ctype);
     x->body = body;
     x->ns = strdup(ns);
@@ -409,6 +418,21 @@ int ss_bind_log_build(const ss_cluster_t *c, const ss_placements_t *p, const ss_
 
 /* ---- writing ---- */
 
+/* A wave's wait: "running" [{"pods": PATH, "count": N}] and "budgets"
+ * [{"pdb": PATH, "disruptionsAllowed": N}] beside "gone". */
+static void wave_wait_object(const ss_bind_line_t *x, json_t *wait)
+{
+    json_t *run = json_array(), *bud = json_array();
+    for (int32_t k = 0; run && k < x->n_running; k++)
+        json_array_append_new(
+            run, json_pack("{s:s, s:i}", "pods", x->running[k], "count", (int)x->running_min[k]));
+    for (int32_t k = 0; bud && k < x->n_budgets; k++)
+        json_array_append_new(bud, json_pack("{s:s, s:i}", "pdb", x->budget[k],
+                                             "disruptionsAllowed", (int)x->budget_min[k]));
+    json_object_set_new(wait, "running", run ? run : json_null());
+    json_object_set_new(wait, "budgets", bud ? bud : json_null());
+}
+
 static json_t *line_object(const ss_bind_line_t *x)
 {
     json_t *body = x->body ? json_loads(x->body, 0, NULL) : json_null();
@@ -427,11 +451,16 @@ static json_t *line_object(const ss_bind_line_t *x)
         for (int32_t k = 0; k < x->n_gone; k++)
             json_array_append_new(g, json_string(x->gone[k]));
         wait = json_pack("{s:o, s:f}", "gone", g, "timeoutSeconds", x->wait_s);
+        if (wait && (x->n_running > 0 || x->n_budgets > 0))
+            wave_wait_object(x, wait);
     }
-    return json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:o}", "unit", x->unit, "op",
-                     ss_bind_op_name(x->op), "method", x->method, "path", x->path, "contentType",
-                     x->ctype, "body", body ? body : json_null(), "wait",
-                     wait ? wait : json_null());
+    json_t *o =
+        json_pack("{s:i, s:s, s:s, s:s, s:s, s:o, s:o}", "unit", x->unit, "op",
+                  ss_bind_op_name(x->op), "method", x->method, "path", x->path, "contentType",
+                  x->ctype, "body", body ? body : json_null(), "wait", wait ? wait : json_null());
+    if (o && x->wave > 0)
+        json_object_set_new(o, "wave", json_integer(x->wave));
+    return o;
 }
 
 static int write_lines(FILE *f, const ss_bind_log_t *l)
@@ -627,6 +656,70 @@ static const char *body_node(int op, json_t *body)
     return json_string_value(json_object_get(json_object_get(body, "target"), "name"));
 }
 
+/* path = /api/v1/namespaces/NS/pods?labelSelector=SEL (SEL escaped). */
+static bool is_list_path(const char *path)
+{
+    static const char pre[] = "/api/v1/namespaces/", mid[] = "/pods?labelSelector=";
+    if (strncmp(path, pre, sizeof pre - 1))
+        return false;
+    const char *a = path + sizeof pre - 1, *slash = strchr(a, '/');
+    if (!slash || slash == a || strncmp(slash, mid, sizeof mid - 1))
+        return false;
+    char *ns = unescape(a, slash), *sel = unescape(slash + sizeof mid - 1, path + strlen(path));
+    bool ok = ns && sel && *ns && strcmp(ns, ".") && strcmp(ns, "..") && !strchr(sel, '&');
+    free(ns);
+    free(sel);
+    return ok;
+}
+
+/* A wave's extra waits: "running" [{"pods": list path, "count": N}] and
+ * "budgets" [{"pdb": /apis/policy/v1/namespaces/NS/poddisruptionbudgets/NAME,
+ * "disruptionsAllowed": N}]; both optional. */
+static int parse_wave_wait(json_t *w, ss_bind_line_t *x, const char **why)
+{
+    json_t *run = json_object_get(w, "running"), *bud = json_object_get(w, "budgets");
+    if ((run && !json_is_array(run)) || (bud && !json_is_array(bud)))
+        return *why = "wait.running and wait.budgets are not lists", SS_EFORMAT;
+    size_t nr = run ? json_array_size(run) : 0, nb = bud ? json_array_size(bud) : 0;
+    x->running = calloc(nr + 1, sizeof *x->running);
+    x->running_min = calloc(nr + 1, sizeof *x->running_min);
+    x->budget = calloc(nb + 1, sizeof *x->budget);
+    x->budget_min = calloc(nb + 1, sizeof *x->budget_min);
+    if (!x->running || !x->running_min || !x->budget || !x->budget_min)
+        return SS_ENOMEM;
+    for (size_t k = 0; k < nr; k++) {
+        json_t *e = json_array_get(run, k), *n = json_object_get(e, "count");
+        const char *path = json_string_value(json_object_get(e, "pods"));
+        if (!path || !is_list_path(path) || !json_is_integer(n) || json_integer_value(n) < 0 ||
+            json_integer_value(n) > INT32_MAX)
+            return *why = "wait.running holds an entry that is not {\"pods\": "
+                          "\"/api/v1/namespaces/NS/pods?labelSelector=SEL\", \"count\": N >= 0}",
+                   SS_EFORMAT;
+        if (!(x->running[x->n_running] = strdup(path)))
+            return SS_ENOMEM;
+        x->running_min[x->n_running++] = (int32_t)json_integer_value(n);
+    }
+    for (size_t k = 0; k < nb; k++) {
+        json_t *e = json_array_get(bud, k), *n = json_object_get(e, "disruptionsAllowed");
+        const char *path = json_string_value(json_object_get(e, "pdb"));
+        char *ns = NULL, *name = NULL;
+        bool ok = path && ss_bind_parse_path(path, "/apis/policy/v1/namespaces/",
+                                             "/poddisruptionbudgets/", "", &ns, &name);
+        free(ns);
+        free(name);
+        if (!ok || !json_is_integer(n) || json_integer_value(n) < 0 ||
+            json_integer_value(n) > INT32_MAX)
+            return *why = "wait.budgets holds an entry that is not {\"pdb\": "
+                          "\"/apis/policy/v1/namespaces/NS/poddisruptionbudgets/NAME\", "
+                          "\"disruptionsAllowed\": N >= 0}",
+                   SS_EFORMAT;
+        if (!(x->budget[x->n_budgets] = strdup(path)))
+            return SS_ENOMEM;
+        x->budget_min[x->n_budgets++] = (int32_t)json_integer_value(n);
+    }
+    return 0;
+}
+
 static int parse_wait(json_t *w, ss_bind_line_t *x, const char **why)
 {
     if (json_is_null(w) || !w)
@@ -653,7 +746,26 @@ static int parse_wait(json_t *w, ss_bind_line_t *x, const char **why)
         if (!(x->gone[x->n_gone++] = strdup(p)))
             return SS_ENOMEM;
     }
-    return 0;
+    return parse_wave_wait(w, x, why);
+}
+
+/* The fields of a cordon line: PATCH /api/v1/nodes/NAME with
+ * {"spec": {"unschedulable": true}}, no wait. */
+static int parse_cordon_fields(json_t *o, ss_bind_line_t *x, const char **why)
+{
+    json_t *body = json_object_get(o, "body"), *spec = json_object_get(body, "spec");
+    const char *path = json_string_value(json_object_get(o, "path"));
+    if (!path || !parse_node_path(path, &x->name))
+        return *why = "path is not the op's /api/v1/nodes/NAME", SS_EFORMAT;
+    if (json_object_size(body) != 1 || json_object_size(spec) != 1 ||
+        !json_is_true(json_object_get(spec, "unschedulable")))
+        return *why = "a cordon body is not {\"spec\": {\"unschedulable\": true}}", SS_EFORMAT;
+    json_t *w = json_object_get(o, "wait");
+    if (w && !json_is_null(w))
+        return *why = "a cordon line has no wait", SS_EFORMAT;
+    x->ns = strdup("");
+    x->node = x->name ? strdup(x->name) : NULL;
+    return x->ns && x->node ? 0 : SS_ENOMEM;
 }
 
 static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
@@ -668,8 +780,8 @@ static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
         json_integer_value(unit) > INT32_MAX - 1)
         return *why = "unit is not an integer >= 0", SS_EFORMAT;
     if (x->op < 0)
-        return *why = "op is not nominate, disrupt, delete, evict, bind, mig-config, godel or "
-                      "podgroup-status",
+        return *why = "op is not nominate, disrupt, delete, evict, bind, mig-config, godel, "
+                      "podgroup-status or cordon",
                SS_EFORMAT;
     if (!method || strcmp(method, op_methods[x->op]))
         return *why = "method does not match op", SS_EFORMAT;
@@ -677,18 +789,29 @@ static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
         x->unit = (int32_t)json_integer_value(unit);
         return ss_bind_godel_parse(o, x, why);
     }
-    int rc = x->op == SS_REQ_MIGCONFIG ? parse_mig_fields(o, x, why) : 0;
+    json_t *wave = json_object_get(o, "wave");
+    if (wave && (!json_is_integer(wave) || json_integer_value(wave) < 1 ||
+                 json_integer_value(wave) > INT32_MAX - 1))
+        return *why = "wave is not an integer >= 1", SS_EFORMAT;
+    x->wave = wave ? (int32_t)json_integer_value(wave) : 0;
+    if (x->wave > 0 && x->op != SS_REQ_CORDON && x->op != SS_REQ_EVICT)
+        return *why = "a wave line is a cordon or an evict", SS_EFORMAT;
+    if (x->wave == 0 && x->op == SS_REQ_CORDON)
+        return *why = "a cordon line has no wave", SS_EFORMAT;
+    int rc = x->op == SS_REQ_MIGCONFIG ? parse_mig_fields(o, x, why)
+             : x->op == SS_REQ_CORDON  ? parse_cordon_fields(o, x, why)
+                                       : 0;
     if (rc < 0)
         return rc;
-    if (x->op != SS_REQ_MIGCONFIG &&
-        (!path || !parse_pod_path(path, op_suffix[x->op], &x->ns, &x->name)))
+    bool node_op = x->op == SS_REQ_MIGCONFIG || x->op == SS_REQ_CORDON;
+    if (!node_op && (!path || !parse_pod_path(path, op_suffix[x->op], &x->ns, &x->name)))
         return *why = "path is not the op's /api/v1/namespaces/NS/pods/NAME[/...]", SS_EFORMAT;
     if (!ctype || !*ctype || strpbrk(ctype, "\r\n"))
         return *why = "contentType is missing", SS_EFORMAT;
     if (x->op == SS_REQ_DELETE ? !json_is_null(body) : !json_is_object(body))
         return *why = "body is not an object (null for delete)", SS_EFORMAT;
     const char *node = x->op == SS_REQ_NOMINATE || x->op == SS_REQ_BIND ? body_node(x->op, body)
-                       : x->op == SS_REQ_MIGCONFIG                      ? x->name
+                       : node_op                                        ? x->name
                                                                         : "";
     if (!node || (x->op == SS_REQ_BIND && !*node))
         return *why = "the body names no node", SS_EFORMAT;
@@ -696,12 +819,17 @@ static int parse_fields(json_t *o, ss_bind_line_t *x, const char **why)
     x->method = strdup(method);
     x->path = strdup(path);
     x->ctype = strdup(ctype);
-    if (x->op != SS_REQ_MIGCONFIG)
+    if (!node_op)
         x->node = strdup(node);
     x->body = json_is_null(body) ? NULL : json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (!x->method || !x->path || !x->ctype || !x->node || (!json_is_null(body) && !x->body))
         return SS_ENOMEM;
-    return x->op == SS_REQ_MIGCONFIG ? 0 : parse_wait(json_object_get(o, "wait"), x, why);
+    if (node_op)
+        return 0;
+    rc = parse_wait(json_object_get(o, "wait"), x, why);
+    if (rc == 0 && x->wave == 0 && (x->n_running > 0 || x->n_budgets > 0))
+        return *why = "wait.running and wait.budgets belong to a wave's eviction", SS_EFORMAT;
+    return rc;
 }
 
 static int read_line(ss_bind_log_t *l, const char *text, const char **why)
@@ -763,6 +891,15 @@ int ss_bind_log_read(const char *path, ss_bind_log_t *l, ss_error_t *err)
         rc = ss_error_set(err, SS_EIO, "%s: error reading the request log", path);
     if (rc == 0 && l->n == 0)
         rc = ss_error_set(err, SS_EFORMAT, "%s: the request log has no requests", path);
+    for (int32_t i = 0; rc == 0 && i < l->n; i++) { /* a plan of waves is one unit, in order */
+        const ss_bind_line_t *x = &l->line[i];
+        if ((x->wave > 0) != (l->line[0].wave > 0) || (x->wave > 0 && x->unit != 0) ||
+            (i > 0 && x->wave < l->line[i - 1].wave))
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s:%d: not a request of a shardsched request log: a log of waves "
+                              "has every line in unit 0 with a wave, waves in order",
+                              path, (int)i + 1);
+    }
     free(buf);
     fclose(f);
     if (rc < 0)

@@ -49,6 +49,8 @@ typedef struct {
     int32_t *wait_line;
     double *interval, *patched_at; /* mig-config waits: poll interval, PATCH time (0: none) */
     uint8_t *seen_pending;         /* mig-config waits: state pending seen since the PATCH */
+    uint8_t *held;                 /* per wave (consolidate's waves): its wait held this run */
+    int32_t *cursor;               /* per unit: a wave wait's first check not seen to hold */
     int32_t aliens, decided;
     ss_rng_t rng;
     int fatal;
@@ -97,6 +99,18 @@ static int make_keys(replay_t *R)
             h = fnv(h, x->gone[k]);
         snprintf(num, sizeof num, "%.3f", x->wait_s);
         h = fnv(h, num);
+        if (x->wave > 0) { /* only in logs of waves: older logs keep their keys */
+            snprintf(num, sizeof num, "wave %d", x->wave);
+            h = fnv(h, num);
+        }
+        for (int32_t k = 0; k < x->n_running; k++) {
+            snprintf(num, sizeof num, "%d", x->running_min[k]);
+            h = fnv(fnv(h, x->running[k]), num);
+        }
+        for (int32_t k = 0; k < x->n_budgets; k++) {
+            snprintf(num, sizeof num, "%d", x->budget_min[k]);
+            h = fnv(fnv(h, x->budget[k]), num);
+        }
         char *idx = R->pbuf + (size_t)i * 32;
         snprintf(idx, 12, "%d", i);
         snprintf(idx + 12, 20, "%016llx", (unsigned long long)h);
@@ -120,8 +134,15 @@ static int index_units(replay_t *R)
     R->interval = calloc(nu, sizeof *R->interval);
     R->patched_at = calloc(nu, sizeof *R->patched_at);
     R->seen_pending = calloc(nu, 1);
-    if (!R->ustart || !R->ulist || !R->pos || !R->ustate || !R->deadline || !R->next_poll ||
-        !R->wait_line || !R->outcome || !R->interval || !R->patched_at || !R->seen_pending)
+    int32_t waves = 0;
+    for (int32_t i = 0; i < l->n; i++)
+        waves = l->line[i].wave > waves ? l->line[i].wave : waves;
+    R->s->waves = waves;
+    R->held = calloc((size_t)waves + 1, 1);
+    R->cursor = calloc(nu, sizeof *R->cursor);
+    if (!R->held || !R->cursor || !R->ustart || !R->ulist || !R->pos || !R->ustate ||
+        !R->deadline || !R->next_poll || !R->wait_line || !R->outcome || !R->interval ||
+        !R->patched_at || !R->seen_pending)
         return SS_ENOMEM;
     for (int32_t i = 0; i < l->n; i++)
         R->ustart[l->line[i].unit + 1]++;
@@ -158,13 +179,16 @@ static void say(replay_t *R, int32_t i, const char *what, const char *why)
     if (!R->o->log)
         return;
     const ss_bind_line_t *x = &R->l->line[i];
-    char ns[SS_BIND_FIELD_MAX], name[SS_BIND_FIELD_MAX];
-    if (ss_bind_escape(x->op == SS_REQ_MIGCONFIG ? "node" : x->ns, ns, sizeof ns, false) < 0)
+    char ns[SS_BIND_FIELD_MAX], name[SS_BIND_FIELD_MAX], wave[32] = "";
+    bool node = x->op == SS_REQ_MIGCONFIG || x->op == SS_REQ_CORDON;
+    if (ss_bind_escape(node ? "node" : x->ns, ns, sizeof ns, false) < 0)
         snprintf(ns, sizeof ns, "(too long)");
     if (ss_bind_escape(x->name, name, sizeof name, false) < 0)
         snprintf(name, sizeof name, "(too long)");
-    fprintf(R->o->log, "bind: %s%s%s: %s: %s (%s)\n", ns, x->op == SS_REQ_MIGCONFIG ? " " : "/",
-            name, ss_bind_op_name(x->op), what, why);
+    if (x->wave > 0)
+        snprintf(wave, sizeof wave, "wave %d: ", x->wave);
+    fprintf(R->o->log, "bind: %s%s%s%s: %s: %s (%s)\n", wave, ns, node ? " " : "/", name,
+            ss_bind_op_name(x->op), what, why);
 }
 
 /* Sends line i, retrying; the last verdict (RETRY = gave up). */
@@ -241,7 +265,94 @@ static void stop_unit(replay_t *R, int32_t u, bool abandon, const char *why)
 /* Whether line x waits before its unit goes on. */
 static bool has_wait(const ss_bind_line_t *x)
 {
-    return x->n_gone > 0 || x->op == SS_REQ_MIGCONFIG;
+    return x->n_gone > 0 || x->n_running > 0 || x->n_budgets > 0 || x->op == SS_REQ_MIGCONFIG;
+}
+
+/* A plan of waves stops at line i's wave: nothing after it is sent (a rerun
+ * with the same journal resumes here: the confirmed lines are skipped). */
+static void stop_plan(replay_t *R, int32_t u, int32_t i, const char *why)
+{
+    const ss_bind_line_t *x = &R->l->line[i];
+    int32_t left = 0;
+    for (int32_t k = R->ustart[u]; k < R->ustart[u + 1]; k++)
+        left += R->outcome[R->ulist[k]] == SS_BIND_PENDING;
+    R->s->wave_stopped = x->wave;
+    if (R->o->log)
+        fprintf(R->o->log,
+                "bind: *** PLAN STOPPED at wave %d of %d: %s; %d requests not sent (the rest of "
+                "wave %d and every later wave); rerun with the same --journal to resume here\n",
+                x->wave, R->s->waves, why, left, x->wave);
+    stop_unit(R, u, false, why);
+}
+
+/* Check k of a wave's wait (its gone pods, then its lists, then its
+ * PodDisruptionBudgets): whether it holds; why says what was seen if not. */
+static bool wave_check(replay_t *R, const ss_bind_line_t *x, int32_t k, char *why, size_t cap)
+{
+    ss_bind_http_reply_t r;
+    char *big = NULL, w[600] = "";
+    int64_t have = 0;
+    enum ss_bind_verdict v = SS_VERDICT_RETRY;
+    if (k < x->n_gone) {
+        if (ss_bind_conn_request(R->conn, "GET", x->gone[k], NULL, NULL, &r) == 0 && !r.transport)
+            v = ss_bind_classify_step(-1, r.code, r.ctype, r.body, r.len, w, sizeof w);
+        if (v == SS_VERDICT_GONE)
+            return true;
+        snprintf(why, cap, "%s still there: %s", x->gone[k],
+                 r.transport               ? r.err
+                 : v == SS_VERDICT_PRESENT ? "GET answers the Pod"
+                                           : w);
+        return false;
+    }
+    k -= x->n_gone;
+    bool run = k < x->n_running;
+    const char *path = run ? x->running[k] : x->budget[k - x->n_running];
+    int32_t want = run ? x->running_min[k] : x->budget_min[k - x->n_running];
+    int rc = run ? ss_bind_conn_get_big(R->conn, path, &r, &big)
+                 : ss_bind_conn_request(R->conn, "GET", path, NULL, NULL, &r);
+    if (rc == 0 && !r.transport)
+        v = run ? ss_bind_count_running(r.code, r.ctype, big, r.len, &have, w, sizeof w)
+                : ss_bind_pdb_allowed(r.code, r.ctype, r.body, r.len, &have, w, sizeof w);
+    free(big);
+    if ((!run && v == SS_VERDICT_GONE) || (v == SS_VERDICT_PRESENT && have >= want))
+        return true; /* a PDB that is gone no longer limits anything */
+    snprintf(why, cap, "%s: %s (want %s%d)", path,
+             rc < 0        ? "out of memory"
+             : r.transport ? r.err
+                           : w,
+             run ? "Running pods >= " : "disruptionsAllowed >= ", want);
+    return false;
+}
+
+/* One poll of a wave's wait: its checks in order from the first that did
+ * not hold yet (a pod seen gone is not asked again), so that a wave of
+ * thousands of pods costs a GET per pod, not one per pod and poll. */
+static void poll_wave(replay_t *R, int32_t u)
+{
+    double now = now_s();
+    if (now < R->next_poll[u])
+        return;
+    int32_t i = R->wait_line[u];
+    const ss_bind_line_t *x = &R->l->line[i];
+    int32_t total = x->n_gone + x->n_running + x->n_budgets;
+    char why[700] = "";
+    while (R->cursor[u] < total && !ss_bind_stopped() &&
+           wave_check(R, x, R->cursor[u], why, sizeof why))
+        R->cursor[u]++;
+    if (R->cursor[u] == total) {
+        R->ustate[u] = U_RUN;
+        R->pos[u]++; /* past the eviction that waited */
+        R->held[x->wave] = 1;
+    } else if (now >= R->deadline[u] && !ss_bind_stopped()) {
+        char msg[1000];
+        snprintf(msg, sizeof msg,
+                 "the wave's pods not gone, replaced and budgets recovered within %g s "
+                 "(consolidate --wave-wait): %d of %d checks not yet: %s",
+                 x->wait_s, total - R->cursor[u], total, why);
+        stop_plan(R, u, i, msg);
+    } else {
+        R->next_poll[u] = now + R->o->poll_s;
+    }
 }
 
 static void start_wait(replay_t *R, int32_t u, int32_t i)
@@ -253,6 +364,7 @@ static void start_wait(replay_t *R, int32_t u, int32_t i)
     R->wait_line[u] = i;
     R->deadline[u] = now_s() + R->l->line[i].wait_s;
     R->next_poll[u] = 0;
+    R->cursor[u] = 0;
 }
 
 /* ---- mig-config lines ---- */
@@ -387,6 +499,10 @@ static void poll_wait(replay_t *R, int32_t u)
         poll_mig(R, u);
         return;
     }
+    if (R->l->line[R->wait_line[u]].wave > 0) {
+        poll_wave(R, u);
+        return;
+    }
     double now = now_s();
     if (now < R->next_poll[u])
         return;
@@ -482,13 +598,16 @@ static void step(replay_t *R, int32_t u)
         R->outcome[i] = SS_BIND_BOUND;
         journal(R, i, "done", NULL);
         R->s->removed += removal;
+        R->s->cordoned += x->op == SS_REQ_CORDON;
+        if (x->op == SS_REQ_CORDON && v == SS_VERDICT_GONE)
+            say(R, i, "node gone: nothing to cordon", why);
         if (x->op == SS_REQ_PGSTATUS) { /* a gang that is not an upstream PodGroup: 404 */
             R->s->pg_written++;
             R->s->pg_missing += v == SS_VERDICT_GONE;
             if (v == SS_VERDICT_GONE)
                 say(R, i, "no such PodGroup (not an upstream PodGroup?): status not written", why);
         }
-        if (x->n_gone > 0)
+        if (has_wait(x))
             start_wait(R, u, i); /* pos moves on when the wait holds */
         else
             R->pos[u]++;
@@ -515,9 +634,14 @@ static void step(replay_t *R, int32_t u)
             v == SS_VERDICT_RETRY && no_reply ? "unknown: no reply (a rerun sends it again)"
                                               : "failed",
             why);
-        snprintf(msg, sizeof msg, "%s of %s/%s failed", ss_bind_op_name(x->op), x->ns, x->name);
+        snprintf(msg, sizeof msg, "%s of %s%s%s failed", ss_bind_op_name(x->op),
+                 x->op == SS_REQ_CORDON ? "node " : x->ns, x->op == SS_REQ_CORDON ? "" : "/",
+                 x->name);
     }
-    stop_unit(R, u, false, msg);
+    if (x->wave > 0)
+        stop_plan(R, u, i, msg);
+    else
+        stop_unit(R, u, false, msg);
 }
 
 /* Counts what the log holds and what the journal says is done. */
@@ -533,6 +657,8 @@ static void count_lines(replay_t *R)
         s->preemptors += op == SS_REQ_NOMINATE;
         s->victims += op == SS_REQ_DELETE || op == SS_REQ_EVICT;
         s->mig_nodes += op == SS_REQ_MIGCONFIG;
+        s->cordons += op == SS_REQ_CORDON;
+        s->cordoned += op == SS_REQ_CORDON && out == SS_BIND_JOURNALED;
         s->removed += (op == SS_REQ_DELETE || op == SS_REQ_EVICT) && out == SS_BIND_JOURNALED;
         if (!ss_bind_op_binds(op))
             continue;
@@ -582,7 +708,9 @@ static void run_loop(replay_t *R)
                 if (R->outcome[i] == SS_BIND_ABANDONED) {
                     R->ustate[u] = U_DONE;                     /* counted by count_lines */
                 } else if (R->outcome[i] != SS_BIND_PENDING) { /* journaled */
-                    if (has_wait(&R->l->line[i]) && next_pending(R, u)) {
+                    const ss_bind_line_t *x = &R->l->line[i];
+                    bool last = R->pos[u] + 1 == R->ustart[u + 1] - R->ustart[u];
+                    if (has_wait(x) && (next_pending(R, u) || (x->wave > 0 && last))) {
                         start_wait(R, u, i); /* checked again before what follows */
                     } else {
                         /* a unit past its mig-config wait in an earlier run */
@@ -625,6 +753,28 @@ static void replay_free(replay_t *R)
     free(R->interval);
     free(R->patched_at);
     free(R->seen_pending);
+    free(R->held);
+    free(R->cursor);
+}
+
+/* Waves whose lines are all confirmed and whose wait held (this run, or in
+ * an earlier one: a later wave has a confirmed line). */
+static void count_waves(replay_t *R)
+{
+    const ss_bind_log_t *l = R->l;
+    int32_t done = 0;
+    for (int32_t w = 1; w <= R->s->waves; w++) {
+        bool all = true, waits = false, later = false;
+        for (int32_t i = 0; i < l->n; i++) {
+            if (l->line[i].wave == w) {
+                all &= R->outcome[i] != SS_BIND_PENDING;
+                waits |= has_wait(&l->line[i]);
+            }
+            later |= l->line[i].wave > w && R->outcome[i] != SS_BIND_PENDING;
+        }
+        done += all && (!waits || R->held[w] || later);
+    }
+    R->s->waves_done = done;
 }
 
 int ss_bind_log_run(const ss_bind_log_t *l, const ss_bind_opts_t *o, ss_bind_summary_t *s,
@@ -653,6 +803,7 @@ int ss_bind_log_run(const ss_bind_log_t *l, const ss_bind_opts_t *o, ss_bind_sum
         ss_bind_signals(true);
         run_loop(&R);
         ss_bind_signals(false);
+        count_waves(&R);
         s->interrupted = ss_bind_stopped();
         if (R.fatal) {
             *err = R.fatal_err;

@@ -241,7 +241,7 @@ enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype,
     if (!strcmp(kind, "Status")) {
         v = step_status(op, code, o, why, why_cap);
     } else if (ok2xx &&
-               (op == SS_REQ_MIGCONFIG ? !strcmp(kind, "Node")
+               (op == SS_REQ_MIGCONFIG || op == SS_REQ_CORDON ? !strcmp(kind, "Node")
                 : op == SS_REQ_PGSTATUS
                     ? !strcmp(kind, "PodGroup")
                     : !strcmp(kind, "Pod") || (op == SS_REQ_EVICT && !strcmp(kind, "Eviction")))) {
@@ -258,4 +258,68 @@ enum ss_bind_verdict ss_bind_classify_step(int op, long code, const char *ctype,
         v = SS_VERDICT_ALIEN; /* a GET of a pod answers the Pod */
     json_decref(o);
     return v;
+}
+
+/* A GET of a wave's wait (a PodList or a PodDisruptionBudget): the object
+ * of kind, or the verdict that it is not. */
+static enum ss_bind_verdict wave_object(long code, const char *ctype, const char *body, size_t len,
+                                        const char *want, json_t **out, char *why, size_t cap)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(body, len, 0, &jerr);
+    const char *kind = json_is_object(o) ? str_of(o, "kind") : "";
+    *out = NULL;
+    if (code == 200 && !strcmp(kind, want)) {
+        *out = o;
+        return SS_VERDICT_PRESENT;
+    }
+    enum ss_bind_verdict v;
+    if (!strcmp(kind, "Status")) {
+        v = step_status(-1, code, o, why, cap);
+    } else {
+        char sn[200];
+        snippet(ctype, body, len, sn, sizeof sn);
+        snprintf(why, cap, "HTTP %ld, not a Kubernetes %s or Status: %s", code, want, sn);
+        v = (code == 429 || code >= 500) ? SS_VERDICT_RETRY : SS_VERDICT_ALIEN;
+    }
+    json_decref(o);
+    return v == SS_VERDICT_BOUND ? SS_VERDICT_ALIEN : v;
+}
+
+enum ss_bind_verdict ss_bind_count_running(long code, const char *ctype, const char *body,
+                                           size_t len, int64_t *running, char *why, size_t cap)
+{
+    json_t *o;
+    enum ss_bind_verdict v = wave_object(code, ctype, body, len, "PodList", &o, why, cap);
+    *running = 0;
+    if (!o)
+        return v;
+    json_t *items = json_object_get(o, "items");
+    for (size_t i = 0; json_is_array(items) && i < json_array_size(items); i++) {
+        json_t *p = json_array_get(items, i);
+        json_t *md = json_object_get(p, "metadata");
+        bool deleting = json_object_get(md, "deletionTimestamp") &&
+                        !json_is_null(json_object_get(md, "deletionTimestamp"));
+        *running += !deleting && !strcmp(str_of(json_object_get(p, "status"), "phase"), "Running");
+    }
+    snprintf(why, cap, "%lld Running", (long long)*running);
+    v = json_is_array(items) ? SS_VERDICT_PRESENT : SS_VERDICT_ALIEN;
+    json_decref(o);
+    return v;
+}
+
+enum ss_bind_verdict ss_bind_pdb_allowed(long code, const char *ctype, const char *body, size_t len,
+                                         int64_t *allowed, char *why, size_t cap)
+{
+    json_t *o;
+    enum ss_bind_verdict v =
+        wave_object(code, ctype, body, len, "PodDisruptionBudget", &o, why, cap);
+    *allowed = 0;
+    if (!o)
+        return v;
+    json_t *a = json_object_get(json_object_get(o, "status"), "disruptionsAllowed");
+    *allowed = json_is_integer(a) ? (int64_t)json_integer_value(a) : 0;
+    snprintf(why, cap, "status.disruptionsAllowed %lld", (long long)*allowed);
+    json_decref(o);
+    return SS_VERDICT_PRESENT;
 }

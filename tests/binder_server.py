@@ -73,6 +73,36 @@ JSON List of Nodes, or {"items": [...]}):
     parse_yaml_subset (block maps and lists, flow lists, plain and quoted
     scalars: what mig-parted configs use).
 
+A cluster for consolidate's waves (--cluster-pods FILE: a kubectl List of
+Pods and PodDisruptionBudgets, e.g. gen --emit-kube's pods.json; with
+--nodes for the Nodes):
+
+  - PATCH PREFIX/api/v1/nodes/NAME with {"spec": {"unschedulable": true}}
+    (merge or strategic merge patch): the node is cordoned (kept in
+    --state.nodes; recorded in the event as "cordon");
+  - the listed running pods exist; GET .../pods/NAME answers them (with a
+    deletionTimestamp while terminating), pods not listed answer 404;
+  - GET PREFIX/api/v1/namespaces/NS/pods?labelSelector=k=v,... : a PodList
+    of the pods of NS with those labels (listed pods not gone, and the
+    replacements their controllers made);
+  - POST .../pods/NAME/eviction enforces the PodDisruptionBudgets as the API
+    server does: the PDBs of the pod's namespace whose selector (matchLabels,
+    matchExpressions In/NotIn/Exists/DoesNotExist; an empty selector matches
+    nothing) matches its labels; more than one: 500; one with
+    disruptionsAllowed 0: 429 with a DisruptionBudget cause; else the pod is
+    evicted: it terminates for --terminate-delay s (default 0.3), and when it
+    has a controller ownerReference (not a DaemonSet) a replacement NAME-rN
+    with the same labels is Running --recreate-delay s (default 0.6) after
+    the eviction (a simulated controller);
+  - pods named by --refuse-evict NS/NAME,... (or POST /control {"refuse":
+    [...]}) are always refused with the disruption-budget 429;
+  - GET PREFIX/apis/policy/v1/namespaces/NS/poddisruptionbudgets/NAME: the
+    PDB with status expectedPods (the listed pods it selects), currentHealthy
+    (those Running and not terminating, replacements included),
+    desiredHealthy (minAvailable, or expectedPods - maxUnavailable;
+    percentages rounded up, as the disruption controller does) and
+    disruptionsAllowed.
+
 Every API request is recorded in --state.events (a JSON list of {"n", "method",
 "path", "code"} in arrival order; a node GET adds its "config" and "state" labels) and pod records in --state.pods.
 
@@ -103,6 +133,9 @@ podgroups = {}  # "ns/name" -> {"version", "conditions", "patches"} (--write-sta
 node_pending = {}  # name -> GETs left before the MIG manager finishes
 mig_configs = {}  # mig-parted entry -> list of device groups
 args = None
+cluster = {}  # --cluster-pods: "ns/name" -> Pod (running pods)
+cluster_pdbs = []  # --cluster-pods: PodDisruptionBudgets
+replacements = {}  # "ns/name" of an evicted pod -> {"name", "at"}: its controller's new pod
 
 
 def _scalar(t):
@@ -250,8 +283,77 @@ def event(method, path, code, extra=None):
 POD_PATH = r"/api/v1/namespaces/([^/]+)/pods/([^/]+)"
 
 
+def key_of(ns, name):
+    return ns + "/" + name
+
+
+def has_controller(pod):
+    return any(o.get("controller") and o.get("kind") != "DaemonSet"
+               for o in pod["metadata"].get("ownerReferences", []))
+
+
+def cluster_pods(now):
+    """The pods of --cluster-pods as they are now: (key, Pod, terminating)
+    for the listed pods not gone and the replacements already made."""
+    out = []
+    for key, pod in cluster.items():
+        t = podrec.get(key, {}).get("deleted_at")
+        if t is None or now < t + args.terminate_delay:
+            out.append((key, pod, t is not None))
+        rep = replacements.get(key)
+        if rep and now >= rep["at"]:
+            new = json.loads(json.dumps(pod))
+            new["metadata"]["name"] = rep["name"]
+            new["spec"].pop("nodeName", None)
+            out.append((pod["metadata"]["namespace"] + "/" + rep["name"], new, False))
+    return out
+
+
+def selector_matches(sel, labels):
+    if not isinstance(sel, dict) or (not sel.get("matchLabels") and not sel.get("matchExpressions")):
+        return False  # the eviction API: an empty or null selector matches nothing
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in sel.get("matchExpressions") or []:
+        k, op, vals = e.get("key"), e.get("operator"), e.get("values") or []
+        if (op == "In" and labels.get(k) not in vals) or (op == "NotIn" and labels.get(k) in vals) \
+                or (op == "Exists" and k not in labels) or (op == "DoesNotExist" and k in labels):
+            return False
+    return True
+
+
+def scaled(v, n):
+    if isinstance(v, str) and v.endswith("%"):
+        return -(-int(v[:-1]) * n // 100)  # rounded up
+    return int(v)
+
+
+def pdb_status(pdb, now):
+    ns, sel = pdb["metadata"]["namespace"], pdb["spec"].get("selector")
+    expected = sum(1 for p in cluster.values() if p["metadata"]["namespace"] == ns
+                   and selector_matches(sel, p["metadata"].get("labels", {})))
+    healthy = sum(1 for _, p, term in cluster_pods(now) if not term
+                  and p["metadata"]["namespace"] == ns
+                  and selector_matches(sel, p["metadata"].get("labels", {})))
+    spec = pdb["spec"]
+    if spec.get("minAvailable") is not None:
+        desired = scaled(spec["minAvailable"], expected)
+    elif spec.get("maxUnavailable") is not None:
+        desired = expected - scaled(spec["maxUnavailable"], expected)
+    else:
+        desired = expected
+    return {"expectedPods": expected, "currentHealthy": healthy, "desiredHealthy": desired,
+            "disruptionsAllowed": max(0, healthy - desired)}
+
+
 def gone(key, name):
     r = podrec.get(key, {})
+    if args.cluster_pods:
+        if key not in cluster:
+            return True
+        t = r.get("deleted_at")
+        return t is not None and time.time() >= t + args.terminate_delay
     if name.startswith("gone-"):
         return True
     t = r.get("deleted_at")
@@ -296,6 +398,10 @@ class Handler(BaseHTTPRequestHandler):
         if r.get("nominated"):
             st["nominatedNodeName"] = r["nominated"]
         meta = {"name": name, "namespace": ns}
+        if args.cluster_pods and key_of(ns, name) in cluster:
+            meta["labels"] = cluster[key_of(ns, name)]["metadata"].get("labels", {})
+            if r.get("deleted_at") is not None:
+                meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
         if r.get("annotations"):
             meta["annotations"] = r["annotations"]
         return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": {}, "status": st}
@@ -334,11 +440,109 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, obj, extra={"config": labels.get("nvidia.com/mig.config"),
                                     "state": labels.get("nvidia.com/mig.config.state")})
 
+    def cordon(self, name, value):
+        time.sleep(args.delay)
+        with lock:
+            node = nodes.get(name)
+            if node is not None:
+                node.setdefault("spec", {})["unschedulable"] = bool(value)
+                obj = json.loads(json.dumps(node))
+        if node is None:
+            return self.status(404, "NotFound", 'nodes "%s" not found' % name)
+        self.reply(200, obj, extra={"cordon": bool(value)})
+
+    def list_pods(self, ns, query):
+        sel = {}
+        for term in (urllib.parse.parse_qs(query).get("labelSelector") or [""])[0].split(","):
+            if term:
+                k, _, v = term.partition("=")
+                sel[k] = v.lstrip("=")
+        now = time.time()
+        items = []
+        with lock:
+            for key, pod, term in cluster_pods(now):
+                md = pod["metadata"]
+                labels = md.get("labels", {})
+                if md["namespace"] != ns or any(labels.get(k) != v for k, v in sel.items()):
+                    continue
+                obj = {"kind": "Pod", "apiVersion": "v1",
+                       "metadata": {"name": md["name"], "namespace": ns, "labels": labels},
+                       "spec": {"nodeName": pod["spec"].get("nodeName", "")},
+                       "status": {"phase": "Running"}}
+                if term:
+                    obj["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+                items.append(obj)
+        self.reply(200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items},
+                   extra={"count": len(items)})
+
+    def get_pdb(self, ns, name):
+        with lock:
+            pdb = next((d for d in cluster_pdbs if d["metadata"]["namespace"] == ns
+                        and d["metadata"]["name"] == name), None)
+            st = pdb_status(pdb, time.time()) if pdb else None
+        if pdb is None:
+            return self.status(404, "NotFound", 'poddisruptionbudgets.policy "%s" not found' % name)
+        obj = dict(pdb, status=st)
+        self.reply(200, obj, extra={"disruptionsAllowed": st["disruptionsAllowed"]})
+
+    def refuse_budget(self, pdb_name):
+        return self.reply(429, {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "Cannot evict pod as it would violate the pod's disruption budget.",
+            "reason": "TooManyRequests", "code": 429,
+            "details": {"causes": [{"reason": "DisruptionBudget", "type": "DisruptionBudget",
+                                    "message": "The disruption budget %s needs more healthy pods"
+                                               % pdb_name}]}})
+
+    def evict_cluster(self, ns, name, key):
+        time.sleep(args.delay)
+        now = time.time()
+        with lock:
+            r = podrec.setdefault(key, {})
+            r["eviction_posts"] = r.get("eviction_posts", 0) + 1
+            pod = cluster.get(key)
+            if pod is None or r.get("deleted_at") is not None:
+                outcome, pdb = (404 if gone(key, name) else 201), None
+            else:
+                labels = pod["metadata"].get("labels", {})
+                mine = [d for d in cluster_pdbs if d["metadata"]["namespace"] == ns and labels
+                        and selector_matches(d["spec"].get("selector"), labels)]
+                pdb = mine[0]["metadata"]["name"] if mine else "refused-by-test"
+                if key in control.get("refuse", []):
+                    outcome = 429
+                elif len(mine) > 1:
+                    outcome = 500
+                elif mine and pdb_status(mine[0], now)["disruptionsAllowed"] <= 0:
+                    outcome = 429
+                else:
+                    outcome = 201
+                    r["evictions"] = r.get("evictions", 0) + 1
+                    r["deleted_at"] = now
+                    if has_controller(pod):
+                        k = sum(1 for x in replacements if x == key) + 1
+                        replacements[key] = {"name": "%s-r%d" % (name, k),
+                                             "at": now + args.recreate_delay}
+        if outcome == 404:
+            return self.status(404, "NotFound", 'pods "%s" not found' % name)
+        if outcome == 429:
+            return self.refuse_budget(pdb)
+        if outcome == 500:
+            return self.status(500, "InternalError", "Internal error occurred: This pod has more "
+                               "than one PodDisruptionBudget, which the eviction subresource does "
+                               "not support.")
+        self.reply(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                         "code": 201})
+
     def patch_node(self, name, b):
         ct = self.headers.get("Content-Type", "")
-        if ct != "application/merge-patch+json":
+        cordon = isinstance(b, dict) and isinstance(b.get("spec"), dict)
+        if ct != "application/merge-patch+json" and not (
+                cordon and ct == "application/strategic-merge-patch+json"):
             return self.status(415, "UnsupportedMediaType", "the body of the request was in an "
                                "unknown format: " + ct)
+        spec = b.get("spec") if isinstance(b, dict) else None
+        if isinstance(spec, dict) and set(spec) == {"unschedulable"}:
+            return self.cordon(name, spec["unschedulable"])
         labels = b.get("metadata", {}).get("labels") if isinstance(b, dict) else None
         if not isinstance(labels, dict):
             return self.status(400, "BadRequest", "not a label patch")
@@ -483,6 +687,8 @@ class Handler(BaseHTTPRequestHandler):
               and b.get("metadata", {}).get("name") == name)
         if not ok:
             return self.status(400, "BadRequest", "not a policy/v1 Eviction for this pod")
+        if args.cluster_pods:
+            return self.evict_cluster(ns, name, key)
         time.sleep(args.delay)
         with lock:
             r = podrec.setdefault(key, {})
@@ -545,6 +751,16 @@ class Handler(BaseHTTPRequestHandler):
         nm = self.node_match()
         if nm is not None:
             return self.get_node(nm) if self.authorized() else None
+        m = re.match("^" + re.escape(args.prefix) + r"/api/v1/namespaces/([^/?]+)/pods\?(.*)$",
+                     self.path)
+        if m and args.cluster_pods:
+            return self.list_pods(urllib.parse.unquote(m.group(1)), m.group(2)) \
+                if self.authorized() else None
+        m = re.match("^" + re.escape(args.prefix) + r"/apis/policy/v1/namespaces/([^/]+)/"
+                     r"poddisruptionbudgets/([^/]+)$", self.path)
+        if m and args.cluster_pods:
+            return self.get_pdb(urllib.parse.unquote(m.group(1)), urllib.parse.unquote(m.group(2))) \
+                if self.authorized() else None
         t = self.pod_match("")
         if t and self.authorized():
             ns, name, key = t
@@ -675,6 +891,11 @@ def main():
     p.add_argument("--mig-fail", default=None)
     p.add_argument("--mig-pending-gets", type=int, default=2)
     p.add_argument("--podgroups", default=None, help="ns/name,... PodGroups that exist")
+    p.add_argument("--cluster-pods", default=None,
+                   help="a List of Pods and PodDisruptionBudgets: the cluster of consolidate's waves")
+    p.add_argument("--terminate-delay", type=float, default=0.3)
+    p.add_argument("--recreate-delay", type=float, default=0.6)
+    p.add_argument("--refuse-evict", default="", help="ns/name,... evictions always refused (429)")
     p.add_argument("--yaml-subset", action="store_true",
                    help="read --mig-config with parse_yaml_subset even if python3-yaml is there")
     args = p.parse_args()
@@ -684,6 +905,16 @@ def main():
             n.setdefault("status", {}).setdefault("allocatable", {})
             n["metadata"].setdefault("labels", {})
             nodes[n["metadata"]["name"]] = n
+    if args.cluster_pods:
+        for item in json.load(open(args.cluster_pods)).get("items", []):
+            md = item.get("metadata", {})
+            if item.get("kind") == "PodDisruptionBudget":
+                cluster_pdbs.append(item)
+            elif item.get("kind") == "Pod" and item.get("spec", {}).get("nodeName") and \
+                    item.get("status", {}).get("phase") == "Running":
+                cluster[md.get("namespace", "default") + "/" + md["name"]] = item
+                md.setdefault("namespace", "default")
+    control["refuse"] = [x for x in args.refuse_evict.split(",") if x]
     if args.mig_config:
         mig_configs.update((load_yaml(args.mig_config) or {}).get("mig-configs") or {})
     save_state()
