@@ -5,8 +5,9 @@
  * target; a zone anti-affinity pair that must not land together, and a
  * running pod whose anti-affinity repels a mover without rules of its own; a
  * required-affinity pod that may go only where its peer is, including after
- * its peer moved earlier in the same plan. Each time the verifier catches
- * the hand-broken plan (the obvious target, or the moves swapped). */
+ * its peer moved earlier in the same plan; the plan's order kept for the
+ * rules across waves; counts given back when a node cannot be freed. Each
+ * time the verifier catches the hand-broken plan. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,13 @@ static int32_t pod(ss_cluster_t *c, const char *name, int32_t t, int32_t on)
     int32_t i = ss_cluster_add_pod(c, S(c, name), S(c, "default"), t, 0, -1, on, 0);
     assert_true(i >= 0);
     return i;
+}
+
+/* A PDB over app=<app> with disruptionsAllowed `allowed`. */
+static void pdb(ss_cluster_t *c, const char *app, int32_t allowed)
+{
+    ss_pdb_t p = {S(c, app), S(c, "default"), app_is(c, app), -1, 0, -1, 0, allowed, 0};
+    assert_true(ss_cluster_add_pdb(c, &p) >= 0);
 }
 
 static ss_cplan_t plan_of(const ss_cluster_t *c, const ss_consolidate_opts_t *o)
@@ -298,12 +306,105 @@ static void test_affinity_follows_peer(void **state)
     ss_cluster_destroy(c);
 }
 
+/* The plan's order is the order the rules were checked in. --drain n4
+ * (zone a): web-1 and web-2 under a PDB allowing one disruption, and
+ * cache-2 with a required zone affinity to app=web. web-1 takes the
+ * tightest room, n2 (zone b, then full), in wave 1; web-2 the next, n3
+ * (zone c, 2 cpu free), in wave 2 (the PDB); cache-2 must join a web pod:
+ * n3, after web-2. Its budget (no PDB) would allow wave 1, but then it would
+ * come before web-2 in the plan, into a zone without web: it goes in wave 2.
+ * By hand: web-1 -> n2 (1), web-2 -> n3 (2), cache-2 -> n3 (2). The
+ * verifier catches cache-2 moved up into wave 1. */
+static void test_rules_keep_plan_order(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    int32_t n4 = znode(c, "n4", "a", 4000), n2 = znode(c, "n2", "b", 4000);
+    int32_t n3 = znode(c, "n3", "c", 4000);
+    int32_t web = tmpl(c, 1000, false, "web", NONE, NULL);
+    int32_t cache = tmpl(c, 1000, false, "cache", AFFINITY, "web");
+    int32_t fill = tmpl(c, 1000, true, "fill", NONE, NULL);
+    int32_t w1 = pod(c, "web-1", web, n4), w2 = pod(c, "web-2", web, n4);
+    int32_t c2 = pod(c, "cache-2", cache, n4);
+    pod(c, "fill-2a", fill, n2);
+    pod(c, "fill-2b", fill, n2);
+    pod(c, "fill-2c", fill, n2);
+    pod(c, "fill-3a", fill, n3);
+    pod(c, "fill-3b", fill, n3);
+    pdb(c, "web", 1);
+    ss_consolidate_opts_t o = {.only = &n4, .n_only = 1};
+    ss_cplan_t p = plan_of(c, &o);
+    assert_int_equal(p.n_drain, 1);
+    assert_int_equal(p.n_moves, 3);
+    assert_int_equal(p.n_waves, 2);
+    int32_t want_pod[3] = {w1, w2, c2}, want_to[3] = {n2, n3, n3}, want_wave[3] = {1, 2, 2};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(p.move_pod[i], want_pod[i]);
+        assert_int_equal(p.move_to[i], want_to[i]);
+        assert_int_equal(p.move_wave[i], want_wave[i]);
+    }
+    assert_int_equal(verify(c, &p, NULL), 0);
+    /* hand-broken: cache-2 in wave 1, listed before web-2 */
+    int32_t bp[3] = {w1, c2, w2}, bf[3] = {n4, n4, n4}, bt[3] = {n2, n3, n3}, bw[3] = {1, 1, 2};
+    uint64_t bm[3] = {0};
+    ss_cplan_t bad = p;
+    bad.move_pod = bp;
+    bad.move_from = bf;
+    bad.move_to = bt;
+    bad.move_wave = bw;
+    bad.move_gpu_mask = bm;
+    assert_int_equal(verify(c, &bad, "move 1: pod default/cache-2 cannot go to n3"), 1);
+    ss_cplan_free(&p);
+    ss_cluster_destroy(c);
+}
+
+/* A node that cannot be freed gives its counts back. --drain n1,n2. n1
+ * (zone a) holds db-1 (2 cpu, zone anti-affinity to app=db) and a bare pod:
+ * db-1 is placed on n3 (zone c, the only room for 2 cpu), then the bare pod
+ * keeps n1, and db-1 is back on n1. n2 (zone b) holds db-2 (1 cpu, the same
+ * rule): n5 (zone a, 1 cpu free) is tighter, but db-1 is in zone a again;
+ * n3 (zone c) is allowed. By hand: drain n2, db-2 -> n3. */
+static void test_rules_undone_with_node(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = ss_cluster_create();
+    int32_t n1 = znode(c, "n1", "a", 4000), n2 = znode(c, "n2", "b", 4000);
+    int32_t n3 = znode(c, "n3", "c", 4000), n5 = znode(c, "n5", "a", 4000);
+    int32_t big = tmpl(c, 2000, false, "db", ANTI, "db");
+    int32_t small = tmpl(c, 1000, false, "db", ANTI, "db");
+    int32_t fill = tmpl(c, 1000, true, "fill", NONE, NULL);
+    pod(c, "db-1", big, n1);
+    pod(c, "bare-1", fill, n1);
+    int32_t d2 = pod(c, "db-2", small, n2);
+    pod(c, "fill-3a", fill, n3);
+    pod(c, "fill-3b", fill, n3);
+    pod(c, "fill-5a", fill, n5);
+    pod(c, "fill-5b", fill, n5);
+    pod(c, "fill-5c", fill, n5);
+    int32_t only[2] = {n1, n2};
+    ss_consolidate_opts_t o = {.only = only, .n_only = 2};
+    ss_cplan_t p = plan_of(c, &o);
+    assert_int_equal(p.n_drain, 1);
+    assert_int_equal(p.drain_node[0], n2);
+    assert_int_equal(p.n_moves, 1);
+    assert_int_equal(p.move_pod[0], d2);
+    assert_int_equal(p.move_to[0], n3);
+    assert_int_equal(verify(c, &p, NULL), 0);
+    p.move_to[0] = n5; /* its own term, and db-1's (the symmetric rule) */
+    assert_int_equal(verify(c, &p, "required pod anti-affinity (a matching pod"), 2);
+    assert_int_equal(verify(c, &p, "required pod anti-affinity of pod default/db-1 on n1"), 2);
+    ss_cplan_free(&p);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spread_forbids_obvious_target),
         cmocka_unit_test(test_anti_affinity_pair),
         cmocka_unit_test(test_affinity_follows_peer),
+        cmocka_unit_test(test_rules_keep_plan_order),
+        cmocka_unit_test(test_rules_undone_with_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
