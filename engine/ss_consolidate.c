@@ -21,7 +21,7 @@ static const char *const reason_names[SS_MOVE_COUNT] = {
     "safe-to-evict: false",
     "do-not-disrupt",
     "PDB allows no disruption",
-    "inter-pod rules not checked by consolidate", /* none since every required rule is */
+    "inter-pod rules not checked by consolidate", /* unused: every required rule is checked */
     "gang cannot move whole",
 };
 
