@@ -21,7 +21,7 @@ static const char *const reason_names[SS_MOVE_COUNT] = {
     "safe-to-evict: false",
     "do-not-disrupt",
     "PDB allows no disruption",
-    "inter-pod rules not checked by consolidate",
+    "inter-pod rules not checked by consolidate", /* unused: every required rule is checked */
     "gang cannot move whole",
 };
 
@@ -91,23 +91,6 @@ void ss_cplan_free(ss_cplan_t *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Required rules consolidate does not check for a mover: DoNotSchedule
- * spread, required pod affinity, and required anti-affinity on a key other
- * than the hostname (hostname anti-affinity is checked). */
-static bool unchecked_rules(const ss_cluster_t *c, const ss_template_t *t)
-{
-    int32_t host = ss_strtab_find(c->strings, "kubernetes.io/hostname");
-    for (int32_t i = 0; i < t->spread_count; i++)
-        if (c->spreads[t->spread_begin + i].when == SS_WHEN_DO_NOT_SCHEDULE)
-            return true;
-    for (int32_t i = 0; i < t->pterm_count; i++) {
-        const ss_podterm_t *pt = &c->pterms[t->pterm_begin + i];
-        if (pt->weight == 0 && (pt->kind == SS_PT_AFFINITY || pt->key != host))
-            return true;
-    }
-    return false;
-}
-
 int ss_consolidate_movable(const ss_cluster_t *c, int32_t pod, uint32_t allow,
                            const int32_t *allowed)
 {
@@ -139,8 +122,6 @@ int ss_consolidate_movable(const ss_cluster_t *c, int32_t pod, uint32_t allow,
     if (ns && !strcmp(ns, "kube-system") && !covered && !(f & SS_TF_SAFE_TO_EVICT) &&
         !(allow & SS_ALLOW_KUBE_SYSTEM))
         return SS_MOVE_KUBE_SYSTEM;
-    if (unchecked_rules(c, t))
-        return SS_MOVE_RULES;
     return SS_MOVE_OK;
 }
 

@@ -6,8 +6,9 @@
  * Karpenter (ss_consolidate_movable); a node is freed only when every pod on
  * it moves; a gang moves whole or not at all. Each move gets a target node
  * (never a node being drained) where the pod fits by resources, GPUs and the
- * static filters (engine/ss_match.h), and where no running pod's required
- * anti-affinity forbids it. Only free room is used, so no pod is displaced.
+ * static filters (engine/ss_match.h), and where its replacement passes the
+ * required inter-pod rules (spread, pod (anti-)affinity both ways:
+ * ss_consolidate_rules.h). Only free room is used, so no pod is displaced.
  * Deterministic: every tie goes to the lowest index. */
 #ifndef SS_CONSOLIDATE_H
 #define SS_CONSOLIDATE_H
@@ -29,7 +30,7 @@ enum ss_move_reason {
     SS_MOVE_NOT_SAFE,       /* safe-to-evict: "false" */
     SS_MOVE_DO_NOT_DISRUPT, /* karpenter.sh/do-not-disrupt: "true" */
     SS_MOVE_PDB_ZERO,       /* a PDB that covers it allows no disruption */
-    SS_MOVE_RULES,          /* required spread / pod (anti-)affinity: not checked yet */
+    SS_MOVE_RULES,          /* unused: every required inter-pod rule is checked */
     SS_MOVE_GANG,           /* a member of a gang that cannot move whole */
     SS_MOVE_COUNT
 };

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ss_consolidate.h"
+#include "ss_consolidate_rules.h"
 #include "ss_match.h"
 #include "ss_rules.h"
 #include "ss_state.h"
@@ -29,6 +30,8 @@ typedef struct {
     int32_t *allowed;               /* [n_pdbs] disruptionsAllowed */
     int32_t *wused, cap_w, n_w;     /* [cap_w x n_pdbs] pods taken per (wave, PDB); waves so far */
     int32_t floor;                  /* no unit goes before this wave (the last gang's) */
+    ss_consol_rules_t *rules;       /* spread, pod (anti-)affinity counts (NULL: none) */
+    int32_t rfloor;                 /* nor a unit with such rules before the last one's */
     int32_t *ks;                    /* [n_pdbs] scratch: the PDBs of a unit */
     int8_t *why;                    /* [n_pods] ss_move_reason */
     int32_t *pod_at;                /* [n_pods] node now (-1 pending) */
@@ -172,6 +175,8 @@ static int32_t pick_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
             continue;
         if (any_anti && !rules_ok(x, m, n))
             continue;
+        if (!ss_consol_rules_ok(x->rules, m, n))
+            continue;
         uint64_t g = ss_state_pick_gpus(x->s, t, n);
         if (g == UINT64_MAX)
             continue;
@@ -242,6 +247,9 @@ static int assign_wave(cx_t *x, int32_t from, bool gang)
     const ss_cluster_t *c = x->c;
     ss_cplan_t *p = x->p;
     int32_t nk = 0, w;
+    bool ordered = false; /* the rules' checks assumed the order chosen: keep it */
+    for (int32_t i = from; i < p->n_moves; i++)
+        ordered |= ss_consol_rules_ordered(x->rules, p->move_pod[i]);
     for (int32_t i = from; i < p->n_moves; i++)
         for (int32_t k = 0; k < c->n_pdbs; k++)
             if (c->pdbs[k].ns == c->pod_ns[p->move_pod[i]] &&
@@ -253,7 +261,9 @@ static int assign_wave(cx_t *x, int32_t from, bool gang)
     for (int32_t j = 0; j < nk; j++)
         if (x->cnt[x->ks[j]] > x->allowed[x->ks[j]])
             rc = 0;
-    for (w = x->floor > 0 ? x->floor : 1; rc == 1 && w <= x->n_w; w++) {
+    int32_t lo = x->floor > 0 ? x->floor : 1;
+    lo = ordered && x->rfloor > lo ? x->rfloor : lo;
+    for (w = lo; rc == 1 && w <= x->n_w; w++) {
         bool fits = true;
         for (int32_t j = 0; j < nk && fits; j++)
             fits = *wu(x, w, x->ks[j]) + x->cnt[x->ks[j]] <= x->allowed[x->ks[j]];
@@ -277,6 +287,8 @@ static int assign_wave(cx_t *x, int32_t from, bool gang)
         p->move_wave[i] = w;
     if (rc == 1 && gang)
         x->floor = w;
+    if (rc == 1 && ordered)
+        x->rfloor = w;
     return rc;
 }
 
@@ -290,7 +302,9 @@ static int move_one(cx_t *x, int32_t q, bool any_anti)
     int32_t from = x->pod_at[q];
     uint64_t mask = 0;
     /* its own room is not free for it: it leaves only when its node drains */
+    ss_consol_rules_lift(x->rules, q);
     int32_t to = pick_target(x, q, any_anti, &mask);
+    ss_consol_rules_put(x->rules, q, to < 0 ? from : to);
     if (to < 0)
         return 0;
     if (push_move(x, q, from, to, mask) < 0)
@@ -312,6 +326,7 @@ static void undo_moves(cx_t *x, int32_t first)
         ss_state_apply(x->s, t, p->move_to[i], p->move_gpu_mask[i], -1);
         ss_state_apply(x->s, t, p->move_from[i], c->pod_gpu_mask[q], +1);
         x->pod_at[q] = p->move_from[i];
+        ss_consol_rules_move(x->rules, q, p->move_from[i]);
         x->recv[p->move_to[i]]--;
     }
     p->n_moves = first;
@@ -336,7 +351,7 @@ static int move_unit(cx_t *x, int32_t q, bool any_anti)
 static int try_node(cx_t *x, int32_t n, bool any_anti)
 {
     ss_cplan_t *p = x->p;
-    int32_t first = p->n_moves, nw0 = x->n_w, floor0 = x->floor, rc = 1;
+    int32_t first = p->n_moves, nw0 = x->n_w, floor0 = x->floor, rfloor0 = x->rfloor, rc = 1;
     x->draining[n] = 1;
     x->n_log = 0;
     for (int32_t i = x->nbeg[n]; i < x->nbeg[n + 1] && rc == 1; i++) {
@@ -355,6 +370,7 @@ static int try_node(cx_t *x, int32_t n, bool any_anti)
     undo_used(x);
     x->n_w = nw0; /* the waves it opened are empty again */
     x->floor = floor0;
+    x->rfloor = rfloor0;
     x->draining[n] = 0;
     p->not_freed++;
     return rc;
@@ -442,6 +458,7 @@ static bool has_host_anti(const cx_t *x)
 static void cx_free(cx_t *x)
 {
     ss_state_destroy(x->s);
+    ss_consol_rules_destroy(x->rules);
     free(x->allowed);
     free(x->wused);
     free(x->ks);
@@ -486,7 +503,7 @@ static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *
         return SS_ENOMEM;
     if (csr(c, c->pod_node, c->n_nodes, &x->nbeg, &x->npods) < 0 ||
         csr(c, c->pod_group, c->n_groups, &x->gbeg, &x->gpods) < 0 ||
-        ss_pdb_allowed_all(c, x->allowed) < 0)
+        ss_pdb_allowed_all(c, x->allowed) < 0 || ss_consol_rules_create(c, &x->rules) < 0)
         return SS_ENOMEM;
     return 0;
 }

@@ -24,6 +24,10 @@ typedef struct {
     int32_t *moved_wave;      /* the wave a pod moved in, 0: not moved */
     uint8_t *drained;
     int32_t host;
+    int32_t *dcnt;     /* [strings + 1] scratch: pods per domain value */
+    uint8_t *elig;     /* [n_nodes] scratch: a spread constraint's eligible nodes */
+    int32_t *termpods; /* running pods with a required non-hostname anti-affinity term */
+    int32_t n_termpods;
 } vx_t;
 
 static void viol(vx_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -145,6 +149,143 @@ static bool anti_host(const vx_t *v, int32_t a, int32_t b)
     return false;
 }
 
+/* ---- inter-pod rules (docs/kubernetes.md "Inter-pod rules", filters 1-4),
+ * recounted from where every pod is now; the mover q is lifted (at -1) ---- */
+
+static bool nval(const vx_t *v, int32_t n, int32_t key, int32_t *val)
+{
+    return n >= 0 && ss_node_label(&v->x, v->c, n, key, val) && *val >= 0;
+}
+
+/* Spread constraint s of q's template on node `to`: NULL or what fails. */
+static const char *spread_fails(vx_t *v, int32_t q, const ss_spread_t *s, int32_t to)
+{
+    const ss_cluster_t *c = v->c;
+    int32_t tm = c->pod_template[q], val, vt;
+    const ss_template_t *t = &c->templates[tm];
+    if (!nval(v, to, s->key, &vt))
+        return "the node lacks the spread constraint's topology key";
+    for (int32_t n = 0; n < c->n_nodes; n++) {
+        bool ok = true;
+        for (int32_t i = 0; i < t->spread_count && ok; i++) {
+            const ss_spread_t *o = &c->spreads[t->spread_begin + i];
+            ok = o->when != SS_WHEN_DO_NOT_SCHEDULE || nval(v, n, o->key, &val);
+        }
+        if (ok && s->node_affinity_policy == SS_INCL_HONOR)
+            ok = ss_match_node_selector(&v->x, c, tm, n) &&
+                 ss_match_required_affinity(&v->x, c, tm, n);
+        if (ok && s->node_taints_policy == SS_INCL_HONOR)
+            ok = ss_match_taints(&v->x, c, tm, n, NULL) == 1;
+        v->elig[n] = ok;
+    }
+    for (int32_t o = 0; o < c->n_pods; o++)
+        if (v->at[o] >= 0 && v->elig[v->at[o]] && c->pod_ns[o] == c->pod_ns[q] &&
+            nval(v, v->at[o], s->key, &val) && ss_sel_match_pod(c, &s->sel, o))
+            v->dcnt[val]++;
+    int32_t min = INT32_MAX, domains = 0, here = v->dcnt[vt];
+    for (int32_t n = 0; n < c->n_nodes; n++) /* each eligible domain once: mark it -1 - cnt */
+        if (v->elig[n] && nval(v, n, s->key, &val) && v->dcnt[val] >= 0) {
+            domains++;
+            min = v->dcnt[val] < min ? v->dcnt[val] : min;
+            v->dcnt[val] = -1 - v->dcnt[val];
+        }
+    for (int32_t n = 0; n < c->n_nodes; n++)
+        if (nval(v, n, s->key, &val))
+            v->dcnt[val] = 0;
+    if (domains < s->min_domains || domains == 0)
+        min = 0;
+    int32_t self = ss_sel_match_pod(c, &s->sel, q);
+    return here + self - min > s->max_skew ? "DoNotSchedule topology spread (skew)" : NULL;
+}
+
+/* A pod placed now, other than q, in to's domain of key that term (of a pod
+ * in owner_ns) matches: its row, or -1. any: the node may be anywhere with
+ * the key. */
+static int32_t term_pod(const vx_t *v, const ss_podterm_t *pt, int32_t owner_ns, int32_t to,
+                        bool any)
+{
+    int32_t vt = -1, val;
+    if (!any && !nval(v, to, pt->key, &vt))
+        return -1;
+    for (int32_t o = 0; o < v->c->n_pods; o++)
+        if (v->at[o] >= 0 && nval(v, v->at[o], pt->key, &val) && (any || val == vt) &&
+            ss_pterm_matches_pod(v->c, pt, owner_ns, o))
+            return o;
+    return -1;
+}
+
+/* q's own required pod affinity and non-hostname anti-affinity on `to`. */
+static const char *terms_fail(const vx_t *v, int32_t q, int32_t to)
+{
+    const ss_cluster_t *c = v->c;
+    const ss_template_t *t = &c->templates[c->pod_template[q]];
+    int32_t ns = c->pod_ns[q], val;
+    bool any_aff = false, waived = true;
+    for (int32_t i = 0; i < t->pterm_count; i++) {
+        const ss_podterm_t *pt = &c->pterms[t->pterm_begin + i];
+        if (pt->weight == 0 && pt->kind == SS_PT_AFFINITY) {
+            any_aff = true;
+            waived = waived && ss_pterm_matches_pod(c, pt, ns, q) && term_pod(v, pt, ns, to, 1) < 0;
+        }
+    }
+    for (int32_t i = 0; i < t->pterm_count; i++) {
+        const ss_podterm_t *pt = &c->pterms[t->pterm_begin + i];
+        if (pt->weight != 0)
+            continue;
+        if (pt->kind == SS_PT_AFFINITY && !nval(v, to, pt->key, &val))
+            return "the node lacks a required pod affinity term's topology key";
+        if (pt->kind == SS_PT_AFFINITY && !(any_aff && waived) && term_pod(v, pt, ns, to, 0) < 0)
+            return "required pod affinity (no matching pod in the node's domain)";
+        if (pt->kind == SS_PT_ANTI_AFFINITY && pt->key != v->host &&
+            term_pod(v, pt, ns, to, 0) >= 0)
+            return "required pod anti-affinity (a matching pod in the node's domain)";
+    }
+    return NULL;
+}
+
+/* Running pods' required non-hostname anti-affinity against q on `to`: the
+ * row of a pod that repels it, or -1. */
+static int32_t repelled_by(const vx_t *v, int32_t q, int32_t to)
+{
+    const ss_cluster_t *c = v->c;
+    for (int32_t i = 0; i < v->n_termpods; i++) {
+        int32_t e = v->termpods[i], ve, vt;
+        const ss_template_t *t = &c->templates[c->pod_template[e]];
+        for (int32_t k = 0; e != q && v->at[e] >= 0 && k < t->pterm_count; k++) {
+            const ss_podterm_t *pt = &c->pterms[t->pterm_begin + k];
+            if (pt->weight == 0 && pt->kind == SS_PT_ANTI_AFFINITY && pt->key != v->host &&
+                nval(v, v->at[e], pt->key, &ve) && nval(v, to, pt->key, &vt) && ve == vt &&
+                ss_pterm_matches_pod(c, pt, c->pod_ns[e], q))
+                return e;
+        }
+    }
+    return -1;
+}
+
+/* Move i's inter-pod rules, q lifted from its node. */
+static void check_rules(vx_t *v, int32_t i, int32_t q, int32_t to, const char *who)
+{
+    const ss_cluster_t *c = v->c;
+    const ss_template_t *t = &c->templates[c->pod_template[q]];
+    int32_t at = v->at[q], e;
+    const char *why = NULL;
+    v->at[q] = -1;
+    for (int32_t k = 0; k < t->spread_count && !why; k++)
+        if (c->spreads[t->spread_begin + k].when == SS_WHEN_DO_NOT_SCHEDULE)
+            why = spread_fails(v, q, &c->spreads[t->spread_begin + k], to);
+    if (!why && t->pterm_count > 0)
+        why = terms_fail(v, q, to);
+    if (why)
+        viol(v, "move %d: %s cannot go to %s after the earlier moves: %s", (int)i, who,
+             node_s(v, to), why);
+    if ((e = repelled_by(v, q, to)) >= 0) {
+        char w2[400];
+        viol(v, "move %d: %s cannot go to %s: required pod anti-affinity of %s on %s", (int)i, who,
+             node_s(v, to), pod_s(v, e, w2, sizeof w2), node_s(v, v->at[e]));
+    }
+    v->at[q] = at;
+}
+
 /* Move i, after the earlier ones. */
 static void check_move(vx_t *v, int32_t i, bool any_anti)
 {
@@ -182,6 +323,7 @@ static void check_move(vx_t *v, int32_t i, bool any_anti)
             viol(v, "move %d: %s and %s on %s: required hostname anti-affinity", (int)i, who,
                  pod_s(v, o, w2, sizeof w2), node_s(v, to));
         }
+    check_rules(v, i, q, to, who);
     take(v, q, v->at[q], c->pod_gpu_mask[q], -1);
     take(v, q, to, p->move_gpu_mask[i], +1);
     v->at[q] = to;
@@ -264,6 +406,21 @@ static int vx_init(vx_t *v, const ss_cluster_t *c, const ss_cplan_t *p, ss_vplan
     v->at = malloc(P * sizeof *v->at);
     v->moved_wave = calloc(P, sizeof *v->moved_wave);
     v->drained = calloc(N, 1);
+    v->dcnt = calloc((size_t)ss_strtab_count(c->strings) + 1, sizeof *v->dcnt);
+    v->elig = calloc(N, 1);
+    v->termpods = malloc(P * sizeof *v->termpods);
+    if (!v->dcnt || !v->elig || !v->termpods)
+        return SS_ENOMEM;
+    for (int32_t q = 0; q < c->n_pods; q++) {
+        const ss_template_t *t = &c->templates[c->pod_template[q]];
+        bool anti = false;
+        for (int32_t k = 0; k < t->pterm_count; k++) {
+            const ss_podterm_t *pt = &c->pterms[t->pterm_begin + k];
+            anti |= pt->weight == 0 && pt->kind == SS_PT_ANTI_AFFINITY && pt->key != v->host;
+        }
+        if (anti && c->pod_node[q] >= 0)
+            v->termpods[v->n_termpods++] = q;
+    }
     if (!v->cpu || !v->mem || !v->ext || !v->pods || !v->gpu || !v->mig || !v->at ||
         !v->moved_wave || !v->drained)
         return SS_ENOMEM;
@@ -295,6 +452,9 @@ static void vx_free(vx_t *v)
     free(v->at);
     free(v->moved_wave);
     free(v->drained);
+    free(v->dcnt);
+    free(v->elig);
+    free(v->termpods);
 }
 
 int64_t ss_verify_plan(const ss_cluster_t *c, const ss_cplan_t *p, ss_vplan_report_t *r,

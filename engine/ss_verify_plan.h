@@ -28,8 +28,11 @@ typedef struct {
  * gang moved whole in one wave; the target is not drained, passes the static
  * filters (taints, cordon, nodeSelector, node affinity, GPU model), has the
  * pods, cpu, memory, extended resources and the named GPUs free after the
- * earlier moves, and no pod there has a required hostname anti-affinity
- * against it or the reverse), waves in order, no PDB losing more than its
+ * earlier moves, no pod there has a required hostname anti-affinity
+ * against it or the reverse, and the replacement passes the required
+ * inter-pod rules -- DoNotSchedule spread, required pod affinity and
+ * anti-affinity, the running pods' required anti-affinity -- recounted
+ * from every pod's position at that point of the plan), waves in order, no PDB losing more than its
  * disruptionsAllowed in any wave, every drained node empty at the end.
  * Returns the number of violations (>= 0) or a negative code. */
 int64_t ss_verify_plan(const ss_cluster_t *c, const ss_cplan_t *p, ss_vplan_report_t *r,

@@ -6,8 +6,12 @@
 # pod (fixed unless --allow local-storage); two replicas under a PDB that
 # allows one disruption take two waves. Then --nodes-from / --drain, the
 # --emit JSON (waves, drains, moves, Evictions), the plan h5diff-identical
-# for mpirun -n 1, 2, 3 x OMP_NUM_THREADS 1, 2, a plan refused for another
-# snapshot, and bad usage (exit 2).
+# for mpirun -n 1, 2, 3, 4 x OMP_NUM_THREADS 1, 2, a plan refused for another
+# snapshot, and bad usage (exit 2). Then gen's rule mix on running pods (gen
+# --emit-kube, its pending pods placed by schedule and written back as
+# running through bind --emit, imported again): the plan moves pods with
+# DoNotSchedule spread, required pod anti-affinity and affinity, verifies,
+# and is the same for 1-4 ranks x 1-2 threads.
 set -euo pipefail
 BIN=$1
 WORK=$2
@@ -102,7 +106,7 @@ $BIN consolidate -i c.h5 -o w2.h5 --drain spot-a --max-waves 2 > w2.txt
 grep -q "1 nodes freed.*2 waves" w2.txt || fail "spot-a not freed in two waves: $(cat w2.txt)"
 
 # Determinism: every rank and thread count gives the same plan.
-for n in 1 2 3; do
+for n in 1 2 3 4; do
     for t in 1 2; do
         OMP_NUM_THREADS=$t $MPIRUN -n $n $BIN consolidate -i c.h5 -o "p-$n-$t.h5" -q
         h5diff plan.h5 "p-$n-$t.h5" || fail "p-$n-$t.h5 differs from plan.h5"
@@ -115,6 +119,74 @@ OMP_NUM_THREADS=2 $MPIRUN -n 2 $BIN consolidate -i g.h5 -o gp.h5 > g.txt
 cat g.txt
 $BIN verify -i g.h5 --plan gp.h5 | tail -4
 $BIN verify -i g.h5 --plan gp.h5 -q > /dev/null || fail "the generated cluster's plan does not verify"
+# gen's rule mix on running pods: gen writes its rules on pending pods only,
+# so schedule places them and bind --emit's Bindings make them running.
+$BIN gen --nodes 200 --pods 1500 --used 0.15 --seed 3 --emit-kube gk -o g0.h5 -q
+$BIN schedule -i g0.h5 -o gpl.h5 -q
+$BIN bind -i g0.h5 -p gpl.h5 --emit gb.json -q
+python3 - <<'PY' || fail "writing the placed pods back as running"
+import json
+bound, gone = {}, set()
+text = open("gb.json").read()
+try:
+    objs = json.loads(text)["items"]  # a List of Bindings
+except ValueError:
+    objs = [json.loads(l) for l in text.splitlines() if l.strip()]  # a request log
+for d in objs:
+    if d.get("kind") == "Binding":
+        bound[(d["metadata"]["namespace"], d["metadata"]["name"])] = d["target"]["name"]
+    elif "op" in d:
+        ns, name = d["path"].split("/")[4], d["path"].split("/")[6]
+        if d["op"] == "bind":
+            bound[(ns, name)] = d["body"]["target"]["name"]
+        elif d["op"] == "delete":
+            gone.add((ns, name))
+doc = json.load(open("gk/pods.json"))
+items = []
+for it in doc["items"]:
+    if it["kind"] == "Pod":
+        key = (it["metadata"]["namespace"], it["metadata"]["name"])
+        if key in gone or (key not in bound and not it["spec"].get("nodeName")):
+            continue  # a victim, or still pending
+        if key in bound:
+            it["spec"]["nodeName"] = bound[key]
+            it["status"] = {"phase": "Running", "startTime": "2026-01-01T00:00:00Z"}
+    items.append(it)
+doc["items"] = items
+json.dump(doc, open("gk/running.json", "w"))
+assert len(bound) > 1000, len(bound)
+PY
+$BIN import --nodes gk/nodes.json --pods gk/running.json -o gr.h5 -q
+$BIN consolidate -i gr.h5 -o grp.h5 --emit grp.json > gr.txt
+cat gr.txt
+grep -q "inter-pod rules not checked" gr.txt && fail "pods kept for their inter-pod rules"
+$BIN verify -i gr.h5 --plan grp.h5 > grv.txt || { cat grv.txt; fail "the rules cluster's plan does not verify"; }
+tail -4 grv.txt
+python3 - <<'PY' || fail "the rules cluster's plan moves no pod with the rules"
+import json
+pods = {(p["metadata"]["namespace"], p["metadata"]["name"]): p
+        for p in json.load(open("gk/running.json"))["items"] if p["kind"] == "Pod"}
+def rules(s):
+    a = s.get("affinity") or {}
+    req = "requiredDuringSchedulingIgnoredDuringExecution"
+    return (any(c.get("whenUnsatisfiable") == "DoNotSchedule"
+                for c in s.get("topologySpreadConstraints") or []),
+            bool((a.get("podAntiAffinity") or {}).get(req)),
+            bool((a.get("podAffinity") or {}).get(req)))
+have = [sum(r) for r in zip(*(rules(p["spec"]) for p in pods.values()))]
+moves = [m for x in json.load(open("grp.json"))["waves"] for m in x["moves"]]
+moved = [sum(r) for r in zip(*(rules(pods[(m["namespace"], m["name"])]["spec"]) for m in moves))]
+print("rules cluster: running pods with DoNotSchedule spread, required anti-affinity, "
+      "required affinity: %s; moved: %s of %d moves" % (have, moved, len(moves)))
+assert all(h > 0 for h in have) and all(m > 0 for m in moved), (have, moved)
+PY
+for n in 1 2 3 4; do
+    for t in 1 2; do
+        OMP_NUM_THREADS=$t $MPIRUN -n $n $BIN consolidate -i gr.h5 -o "gr-$n-$t.h5" -q
+        h5diff grp.h5 "gr-$n-$t.h5" || fail "gr-$n-$t.h5 differs from grp.h5"
+    done
+done
+
 # A plan is refused for another snapshot.
 if $BIN verify -i g.h5 --plan plan.h5 2> other.err; then fail "plan accepted for another snapshot"; fi
 grep -q "another snapshot" other.err || fail "unexpected message: $(cat other.err)"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "ss_consolidate.h"
+#include "ss_consolidate_rules.h"
 #include "ss_plan_io.h"
 #include "ss_verify_plan.h"
 
@@ -356,18 +357,120 @@ static int rnd(uint64_t *r, int n)
     return (int)((*r >> 33) % (uint64_t)n);
 }
 
+/* One required inter-pod rule of kind k (0..5) on template t, over app
+ * <own> or app=web: a DoNotSchedule spread on the zone (maxSkew 1 + skew)
+ * or the hostname, a required zone anti-affinity or affinity, a required
+ * hostname anti-affinity; 5: none. */
+static void random_rule(ss_cluster_t *c, ss_template_t *t, int k, const char *own, int skew)
+{
+    int32_t zone = S(c, "topology.kubernetes.io/zone"), host = S(c, "kubernetes.io/hostname");
+    int32_t v = ss_cluster_add_expr_value(c, S(c, k == 3 ? "web" : own));
+    int32_t e = ss_cluster_add_expr(c, S(c, "app"), SS_OP_IN, 0, v, 1);
+    assert_true(v >= 0 && e >= 0);
+    ss_selector_t sel = {e, 1, 0};
+    t->spread_begin = c->n_spreads;
+    t->pterm_begin = c->n_pterms;
+    if (k <= 1) {
+        ss_spread_t sp = {1 + skew, k == 0 ? zone : host, SS_WHEN_DO_NOT_SCHEDULE,
+                          1,        SS_INCL_HONOR,        SS_INCL_IGNORE,
+                          sel};
+        assert_true(ss_cluster_add_spread(c, &sp) >= 0);
+        t->spread_count = 1;
+    } else if (k <= 4) {
+        ss_podterm_t pt = {k == 3 ? SS_PT_AFFINITY : SS_PT_ANTI_AFFINITY,
+                           0,
+                           k == 4 ? host : zone,
+                           sel,
+                           0,
+                           0,
+                           {0, 0, 1}};
+        assert_true(ss_cluster_add_pterm(c, &pt) >= 0);
+        t->pterm_count = 1;
+    }
+}
+
+/* After plan p: for every running pod q and node n, the planner's rules
+ * (ss_consol_rules_ok, q lifted) and verify --plan's own recount (the plan
+ * plus the move q -> n) agree on whether q's replacement may go to n.
+ * Returns the number of (pod, node) pairs the rules refused. */
+static int64_t rules_agree(const ss_cluster_t *c, ss_cplan_t *p)
+{
+    ss_consol_rules_t *rl = NULL;
+    assert_int_equal(ss_consol_rules_create(c, &rl), 0);
+    int32_t *at = malloc((size_t)c->n_pods * sizeof *at), k = p->n_moves, refused = 0;
+    for (int32_t q = 0; q < c->n_pods; q++)
+        at[q] = c->pod_node[q];
+    for (int32_t i = 0; i < k; i++) {
+        ss_consol_rules_move(rl, p->move_pod[i], p->move_to[i]);
+        at[p->move_pod[i]] = p->move_to[i];
+    }
+    ss_cplan_t x = *p;
+    x.move_pod = malloc(((size_t)k + 1) * sizeof(int32_t));
+    x.move_from = malloc(((size_t)k + 1) * sizeof(int32_t));
+    x.move_to = malloc(((size_t)k + 1) * sizeof(int32_t));
+    x.move_wave = malloc(((size_t)k + 1) * sizeof(int32_t));
+    x.move_gpu_mask = calloc((size_t)k + 1, sizeof(uint64_t));
+    x.n_drain = 0; /* no "left on a drained node" messages */
+    x.n_waves = p->n_waves > 0 ? p->n_waves : 1;
+    x.n_moves = k + 1;
+    for (int32_t i = 0; i < k; i++) {
+        x.move_pod[i] = p->move_pod[i];
+        x.move_from[i] = p->move_from[i];
+        x.move_to[i] = p->move_to[i];
+        x.move_wave[i] = p->move_wave[i];
+    }
+    ss_vplan_report_t *r = calloc(1, sizeof *r);
+    char want[32];
+    snprintf(want, sizeof want, "move %d: ", (int)k);
+    for (int32_t q = 0; q < c->n_pods; q++)
+        for (int32_t n = 0; at[q] >= 0 && n < c->n_nodes; n++) {
+            if (n == at[q])
+                continue;
+            ss_consol_rules_lift(rl, q);
+            bool ok = ss_consol_rules_ok(rl, q, n);
+            ss_consol_rules_put(rl, q, at[q]);
+            x.move_pod[k] = q;
+            x.move_from[k] = at[q];
+            x.move_to[k] = n;
+            x.move_wave[k] = x.n_waves;
+            ss_error_t err = {{0}};
+            assert_true(ss_verify_plan(c, &x, r, &err) >= 0);
+            bool vok = true;
+            for (int32_t i = 0; i < r->n_messages; i++)
+                if (!strncmp(r->messages[i], want, strlen(want)) &&
+                    strstr(r->messages[i], "cannot go to"))
+                    vok = false;
+            if (ok != vok)
+                fail_msg("pod row %d to node row %d: the planner says %s, verify says %s", (int)q,
+                         (int)n, ok ? "yes" : "no", vok ? "yes" : "no");
+            refused += !ok;
+        }
+    free(r);
+    free(x.move_pod);
+    free(x.move_from);
+    free(x.move_to);
+    free(x.move_wave);
+    free(x.move_gpu_mask);
+    free(at);
+    ss_consol_rules_destroy(rl);
+    return refused;
+}
+
 /* Random clusters (nodes of random size, some labelled; pods with random
  * requests, owners, local storage, nodeSelectors, gangs; two PDBs with
  * small budgets): every plan -- automatic, a random --drain list, a wave
  * limit -- verifies clean, and frees no more nodes than the lower bound
- * allows. */
+ * allows. Rounds 60..139 add three zones and the required inter-pod rules
+ * (random_rule) on about half the templates: verify --plan recounts them
+ * with its own code. */
 static void test_random_plans_verify(void **state)
 {
     (void)state;
     uint64_t r = 12345;
-    int64_t drained = 0, moved = 0, waves2 = 0;
+    int64_t drained = 0, moved = 0, waves2 = 0, rule_moves = 0, refused = 0;
 #define RND(n) rnd(&r, (n))
-    for (int round = 0; round < 60; round++) {
+    for (int round = 0; round < 140; round++) {
+        bool rules = round >= 60;
         ss_cluster_t *c = ss_cluster_create();
         int nn = 4 + RND(12);
         char name[32];
@@ -378,6 +481,13 @@ static void test_random_plans_verify(void **state)
             if (RND(2)) {
                 assert_true(ss_cluster_add_label(c, S(c, "disk"), S(c, "ssd")) >= 0);
                 nl = 1;
+            }
+            if (rules) {
+                snprintf(name, sizeof name, "z%d", RND(3));
+                assert_true(
+                    ss_cluster_add_label(c, S(c, "topology.kubernetes.io/zone"), S(c, name)) >= 0);
+                nl++;
+                snprintf(name, sizeof name, "n%02d", i);
             }
             assert_true(ss_cluster_add_node(c, S(c, name), topo, 1000 * (2 + RND(7)),
                                             INT64_C(1) << 36, 4 + RND(8), NULL, false, lb, nl, 0, 0,
@@ -407,6 +517,9 @@ static void test_random_plans_verify(void **state)
             }
             t.flags = kinds[RND(6)] | SS_TF_EVICT_FACTS;
             t.workload = S(c, "w");
+            const char *app = ss_cluster_strget(c, c->labels[t.plabel_begin].value);
+            if (rules)
+                random_rule(c, &t, RND(10) % 6, app, RND(2));
             int32_t ti = ss_cluster_add_template(c, &t);
             int32_t on = RND(nn), grp = RND(12) == 0 ? g : -1;
             snprintf(name, sizeof name, "p%03d", i);
@@ -441,15 +554,25 @@ static void test_random_plans_verify(void **state)
             fail_msg("round %d: the plan does not verify", round);
         assert_true(p.n_drain <= c->n_nodes - ss_consolidate_lower_bound(c));
         assert_true(o.max_waves == 0 || p.n_waves <= o.max_waves);
+        if (rules)
+            refused += rules_agree(c, &p);
         drained += p.n_drain;
         moved += p.n_moves;
+        for (int32_t i = 0; i < p.n_moves; i++) {
+            const ss_template_t *tm = &c->templates[c->pod_template[p.move_pod[i]]];
+            rule_moves += tm->spread_count + tm->pterm_count > 0;
+        }
         waves2 += p.n_waves >= 2;
         ss_cplan_free(&p);
         ss_cluster_destroy(c);
     }
-    print_message("random plans: %lld nodes freed, %lld moves, %lld plans of 2+ waves\n",
-                  (long long)drained, (long long)moved, (long long)waves2);
-    assert_true(drained > 0 && moved > 0 && waves2 > 0); /* the rounds exercise the planner */
+    print_message("random plans: %lld nodes freed, %lld moves (%lld of pods with inter-pod "
+                  "rules), %lld plans of 2+ waves\n",
+                  (long long)drained, (long long)moved, (long long)rule_moves, (long long)waves2);
+    print_message("rules: the planner and verify agree; %lld (pod, node) pairs refused\n",
+                  (long long)refused);
+    /* the rounds exercise the planner */
+    assert_true(drained > 0 && moved > 0 && waves2 > 0 && rule_moves > 0 && refused > 0);
 #undef RND
 }
 
