@@ -17,8 +17,8 @@ struct ss_cidx {
     int32_t *cls;               /* [n_nodes] class of each node */
     int64_t *ccpu, *cmem;       /* [n_cls] the class's capacity */
     int64_t *cmax_fc, *cmax_fm; /* [n_cls] loose upper bounds of its members' free room */
-    int32_t *rows;              /* [n_cls * side] members per cpu row */
-    uint64_t *rbusy;            /* [n_cls * words] non-empty rows */
+    int32_t *rows, *cols;       /* [n_cls * side] members per cpu row, per memory column */
+    uint64_t *rbusy, *kbusy;    /* [n_cls * words] non-empty rows, columns */
     uint64_t *cbusy;            /* [n_cls * side * words] non-empty cells of each row */
     int32_t *head;              /* [cells] first node of a cell, -1: empty */
     int32_t *nxt, *prv, *at;    /* [n_nodes] list links; cell (-1: not in the index) */
@@ -29,7 +29,8 @@ struct ss_cidx {
 
 static const ss_cluster_t *sort_c;
 
-/* Nodes of one class have equal cpu, memory and taints (a node pool). */
+/* Nodes of one class have equal cpu, memory, taints and cordon (a node
+ * pool; cordoned nodes apart, so that a search skips them as a class). */
 static int cmp_cap(const void *a, const void *b)
 {
     int32_t i = *(const int32_t *)a, j = *(const int32_t *)b;
@@ -38,6 +39,8 @@ static int cmp_cap(const void *a, const void *b)
         return c->node_cpu[i] < c->node_cpu[j] ? -1 : 1;
     if (c->node_mem[i] != c->node_mem[j])
         return c->node_mem[i] < c->node_mem[j] ? -1 : 1;
+    if (c->node_unsched[i] != c->node_unsched[j])
+        return c->node_unsched[i] < c->node_unsched[j] ? -1 : 1;
     int32_t ni = c->node_taint_count[i], nj = c->node_taint_count[j];
     if (ni != nj)
         return ni < nj ? -1 : 1;
@@ -111,6 +114,8 @@ ss_cidx_t *ss_cidx_create(const ss_cluster_t *c, const ss_state_t *s)
     ix->cmax_fm = calloc(K, sizeof *ix->cmax_fm);
     ix->rows = calloc(K * S, sizeof *ix->rows);
     ix->rbusy = calloc(K * W, sizeof *ix->rbusy);
+    ix->cols = calloc(K * S, sizeof *ix->cols);
+    ix->kbusy = calloc(K * W, sizeof *ix->kbusy);
     ix->cbusy = calloc(K * S * W, sizeof *ix->cbusy);
     ix->head = malloc(B * sizeof *ix->head);
     ix->min_fc = calloc(B, sizeof *ix->min_fc);
@@ -121,9 +126,9 @@ ss_cidx_t *ss_cidx_create(const ss_cluster_t *c, const ss_state_t *s)
     ix->nxt = malloc(N * sizeof *ix->nxt);
     ix->prv = malloc(N * sizeof *ix->prv);
     ix->at = malloc(N * sizeof *ix->at);
-    if (!ix->cmax_fc || !ix->cmax_fm || !ix->rows || !ix->rbusy || !ix->cbusy || !ix->head ||
-        !ix->min_fc || !ix->max_fc || !ix->min_fm || !ix->max_fm || !ix->max_fp || !ix->nxt ||
-        !ix->prv || !ix->at)
+    if (!ix->cmax_fc || !ix->cmax_fm || !ix->rows || !ix->rbusy || !ix->cols || !ix->kbusy ||
+        !ix->cbusy || !ix->head || !ix->min_fc || !ix->max_fc || !ix->min_fm || !ix->max_fm ||
+        !ix->max_fp || !ix->nxt || !ix->prv || !ix->at)
         goto fail;
     memset(ix->head, 0xff, B * sizeof *ix->head);
     memset(ix->at, 0xff, N * sizeof *ix->at);
@@ -137,9 +142,10 @@ void ss_cidx_destroy(ss_cidx_t *ix)
 {
     if (!ix)
         return;
-    void *all[] = {ix->cls,    ix->ccpu,   ix->cmem,   ix->cmax_fc, ix->cmax_fm, ix->rows,
-                   ix->rbusy,  ix->cbusy,  ix->head,   ix->nxt,     ix->prv,     ix->at,
-                   ix->min_fc, ix->max_fc, ix->min_fm, ix->max_fm,  ix->max_fp};
+    void *all[] = {ix->cls,    ix->ccpu,   ix->cmem,   ix->cmax_fc, ix->cmax_fm,
+                   ix->rows,   ix->rbusy,  ix->cbusy,  ix->head,    ix->nxt,
+                   ix->prv,    ix->at,     ix->min_fc, ix->max_fc,  ix->min_fm,
+                   ix->max_fm, ix->max_fp, ix->cols,   ix->kbusy};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
     free(ix);
@@ -188,6 +194,11 @@ static uint64_t *row_bits(ss_cidx_t *ix, int32_t k)
     return ix->rbusy + (size_t)k * (size_t)ix->words;
 }
 
+static uint64_t *col_bits(ss_cidx_t *ix, int32_t k)
+{
+    return ix->kbusy + (size_t)k * (size_t)ix->words;
+}
+
 static uint64_t *cell_bits(ss_cidx_t *ix, int32_t k, int32_t r)
 {
     return ix->cbusy + ((size_t)k * (size_t)ix->side + (size_t)r) * (size_t)ix->words;
@@ -209,6 +220,8 @@ static void unlink_node(ss_cidx_t *ix, int32_t n)
         bit_set(cell_bits(ix, k, r), gb % side, false);
     if (--ix->rows[k * side + r] == 0)
         bit_set(row_bits(ix, k), r, false);
+    if (--ix->cols[k * side + gb % side] == 0)
+        bit_set(col_bits(ix, k), gb % side, false);
     ix->at[n] = -1;
 }
 
@@ -241,6 +254,8 @@ void ss_cidx_set(ss_cidx_t *ix, int32_t n, bool in)
         }
         if (ix->rows[k * side + r]++ == 0)
             bit_set(row_bits(ix, k), r, true);
+        if (ix->cols[k * side + col]++ == 0)
+            bit_set(col_bits(ix, k), col, true);
         ix->nxt[n] = ix->head[want];
         ix->prv[n] = -1;
         if (ix->head[want] >= 0)
@@ -381,7 +396,12 @@ static void search_most(ss_cidx_t *ix, const ss_cidx_query_t *q, int32_t k, best
 {
     int64_t cc = ix->ccpu[k], cm = ix->cmem[k];
     int32_t side = ix->side, r0 = bucket_of(ix, cc, q->cpu), c0 = bucket_of(ix, cm, q->mem);
-    int64_t gmax = mem_part(ix, k, ix->cmax_fm[k], q->mem);
+    /* the class's most free memory: under its top non-empty column's bound */
+    int32_t top = prev_bit(col_bits(ix, k), side - 1);
+    if (top < c0)
+        return;
+    int64_t fm_hi = bucket_hi(ix, cm, top, ix->cmax_fm[k]);
+    int64_t gmax = mem_part(ix, k, fm_hi < ix->cmax_fm[k] ? fm_hi : ix->cmax_fm[k], q->mem);
     for (int32_t r = prev_bit(row_bits(ix, k), side - 1); r >= r0;
          r = prev_bit(row_bits(ix, k), r - 1)) {
         int64_t fpart = cpu_part(ix, k, bucket_hi(ix, cc, r, ix->cmax_fc[k]), q->cpu);

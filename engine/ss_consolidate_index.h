@@ -2,14 +2,17 @@
  * search (engine/ss_consolidate_plan.c, docs/consolidate.md "Speed").
  *
  * Nodes are grouped into capacity classes (equal cpu and memory
- * allocatable) and, inside a class, into buckets by free cpu (bucket b of a
- * class of capacity C holds the nodes with b = free_cpu * nb / (C + 1)),
- * each bucket a linked list, with a bitmap of the non-empty buckets and
- * per-bucket bounds of free memory, cpu and pod slots (kept loose on
- * changes, made exact whenever a bucket is read). A query visits the
- * buckets in the order of the target policy's score and stops as soon as a
- * bucket's bound is worse than the best node found, so a search costs about
- * the nodes whose score could still win, not a scan of the cluster.
+ * allocatable, taints and cordon: in practice a node pool) and, inside a
+ * class, into cells by free cpu (row) x free memory (column): row r of a
+ * class of cpu C holds free_cpu * side / (C + 1) == r, the same for memory;
+ * side = 256, fewer when there are many classes. Each cell is a linked
+ * list, with bitmaps of the non-empty rows, columns and cells and per-cell
+ * bounds of free cpu, memory and pod slots (kept loose on changes, made
+ * exact whenever a cell is read). A query walks a class's cells in the
+ * order of the target policy's score and stops a row, then the class, as
+ * soon as no later cell's bound can beat the best node found, so a search
+ * costs about the nodes whose bound is within a cell of the winner's, not a
+ * scan of the cluster.
  *
  * The answer is exactly the scan's: the node with the best score
  * (ss_cidx_score) among those the caller accepts, the lowest row on ties.
