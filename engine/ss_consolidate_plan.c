@@ -14,7 +14,7 @@
  * that received a pod is not a candidate afterwards.
  *
  * The target search goes through the free-room index
- * (ss_consolidate_index.h: nodes by capacity class and free-cpu bucket),
+ * (ss_consolidate_index.h: nodes by capacity class and free cpu x memory),
  * which gives exactly the node a scan of every node would (ss_consolidate_scan:
  * that scan, kept as the reference the tests compare against); every candidate
  * a search settles on passes target_accept last. */

@@ -2,7 +2,8 @@
  * (engine/ss_consolidate_index.c) gives exactly the plan of the reference
  * scan of every node (ss_consolidate_scan): on random clusters with nodes of
  * a few shared and some odd capacities (tiny cpu too, tainted pools), pods
- * of random cpu, memory, nodeSelectors and owners, both target policies, a
+ * of random cpu, memory, nodeSelectors, owners and required hostname
+ * anti-affinity, both target policies, a
  * --drain list and a wave limit; and on gen's fragmented profile, whose
  * shape the test checks too (every node used about --used, none idle). */
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 
 #include "ss_consolidate.h"
 #include "ss_gen.h"
+#include "ss_verify_plan.h"
 
 static int32_t S(ss_cluster_t *c, const char *s)
 {
@@ -31,7 +33,8 @@ static int rnd(uint64_t *r, int n)
     return (int)((*r >> 33) % (uint64_t)n);
 }
 
-/* Both planners on c with o: the plans must be equal field by field. */
+/* Both planners on c with o: the plans must be equal field by field, and
+ * verify (its own code) finds no violation in them. */
 static int64_t same_plans(const ss_cluster_t *c, const ss_consolidate_opts_t *o, const char *what)
 {
     ss_error_t err = {{0}};
@@ -52,6 +55,13 @@ static int64_t same_plans(const ss_cluster_t *c, const ss_consolidate_opts_t *o,
             a.move_gpu_mask[i] != b.move_gpu_mask[i])
             fail_msg("%s: move %d: pod %d -> %d (index) against pod %d -> %d (scan)", what, (int)i,
                      (int)a.move_pod[i], (int)a.move_to[i], (int)b.move_pod[i], (int)b.move_to[i]);
+    ss_vplan_report_t *rep = calloc(1, sizeof *rep); /* and the plan checks out */
+    assert_non_null(rep);
+    int64_t bad = ss_verify_plan(c, &a, rep, &err);
+    if (bad != 0)
+        fail_msg("%s: %lld violations, first: %s", what, (long long)bad,
+                 rep->n_messages ? rep->messages[0] : "?");
+    free(rep);
     int64_t moves = a.n_moves;
     ss_cplan_free(&a);
     ss_cplan_free(&b);
@@ -113,6 +123,17 @@ static void random_pod(ss_cluster_t *c, uint64_t *r, int i, int64_t *ucpu, int64
         assert_true(ss_cluster_add_toleration(c, S(c, "spot"), S(c, "true"), SS_TOL_EQUAL,
                                               SS_EFFECT_NO_SCHEDULE) >= 0);
         t.tol_count = 1;
+    }
+    t.pterm_begin = c->n_pterms;
+    if (rnd(r, 8) == 0) { /* required anti-affinity to its own app on the hostname */
+        const char *app = ss_cluster_strget(c, c->labels[t.plabel_begin].value);
+        int32_t v = ss_cluster_add_expr_value(c, S(c, app));
+        int32_t e = ss_cluster_add_expr(c, S(c, "app"), SS_OP_IN, 0, v, 1);
+        assert_true(v >= 0 && e >= 0);
+        ss_podterm_t pt = {
+            SS_PT_ANTI_AFFINITY, 0, S(c, "kubernetes.io/hostname"), {e, 1, 0}, 0, 0, {0, 0, 1}};
+        assert_true(ss_cluster_add_pterm(c, &pt) >= 0);
+        t.pterm_count = 1;
     }
     t.flags = kinds[rnd(r, 6)] | SS_TF_EVICT_FACTS;
     t.workload = S(c, "w");
