@@ -47,7 +47,11 @@ static void usage(FILE *f)
             "                 training gangs and GPU inference services whose replicas\n"
             "                 anti-affine across zones; the snapshot's locality is zone;\n"
             "                 about half of the idle H100/A100 80GB nodes in MIG mode,\n"
-            "                 inference pods asking nvidia.com/mig-<profile> (docs/mig.md)\n"
+            "                 inference pods asking nvidia.com/mig-<profile> (docs/mig.md);\n"
+            "                 or fragmented: the default mix with every node (GPU racks\n"
+            "                 too) filled to [0.85, 1.35] x --used, so the used capacity is\n"
+            "                 spread evenly over all nodes: consolidate's benchmark input\n"
+            "                 (docs/consolidate.md; e.g. --profile fragmented --pods 0)\n"
             "  --mig M        default: MIG in the ai profile as above; none: the ai profile\n"
             "                 without MIG (as before MIG existed). Other profiles: no MIG\n"
             "  --rules R      default: the inter-pod rules below, default spreading system;\n"
@@ -88,6 +92,7 @@ static void usage(FILE *f)
             "  shardsched gen --nodes 100 --pods 1000 --emit-kube kube/ --no-gangs\n"
             "  shardsched gen --rules none -o norules.h5\n"
             "  shardsched gen --profile ai --nodes 10000 -o ai.h5\n"
+            "  shardsched gen --profile fragmented --nodes 100000 --pods 0 -o frag.h5\n"
             "  mpirun -n 2 shardsched gen --nodes 100000 --pods 1000000 -o large.h5\n",
             SS_GEN_MAX_NODES, SS_GEN_MAX_PODS);
 }
@@ -104,7 +109,7 @@ typedef struct {
  * (same argv, same verdict on every rank; only the loud one prints). */
 static int parse_args(args_t *a, int argc, char **argv, bool loud)
 {
-    static const char *const profiles[] = {"default", "ai", NULL};
+    static const char *const profiles[] = {"default", "ai", "fragmented", NULL};
     static const char *const rules[] = {"none", "default", NULL};
     static const char *const migs[] = {"none", "default", NULL};
     int64_t nodes = 0, pods = 0;

@@ -96,6 +96,11 @@ int ss_consolidate_movable(const ss_cluster_t *c, int32_t pod, uint32_t allow,
  * SS_ENOMEM. */
 int ss_consolidate(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *out,
                    ss_error_t *err);
+/* The same plan found by scanning every node for each move instead of the
+ * free-room index (engine/ss_consolidate_index.h): the reference the tests
+ * compare ss_consolidate with; time grows as moves x nodes. */
+int ss_consolidate_scan(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *out,
+                        ss_error_t *err);
 
 /* The fewest nodes whose capacity holds the running pods' requests, for
  * each resource alone (largest nodes first), and the largest of those: a

@@ -11,11 +11,18 @@
  * frees room on nodes that stay). If any pod finds no target, or a unit
  * needs more than a PDB's whole budget, or the waves would exceed
  * --max-waves, everything done for the node is undone and it is kept. A node
- * that received a pod is not a candidate afterwards. */
+ * that received a pod is not a candidate afterwards.
+ *
+ * The target search goes through the free-room index
+ * (ss_consolidate_index.h: nodes by capacity class and free cpu x memory),
+ * which gives exactly the node a scan of every node would (ss_consolidate_scan:
+ * that scan, kept as the reference the tests compare against); every candidate
+ * a search settles on passes target_accept last. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ss_consolidate.h"
+#include "ss_consolidate_index.h"
 #include "ss_consolidate_rules.h"
 #include "ss_match.h"
 #include "ss_rules.h"
@@ -32,6 +39,7 @@ typedef struct {
     int32_t floor;                  /* no unit goes before this wave (the last gang's) */
     ss_consol_rules_t *rules;       /* spread, pod (anti-)affinity counts (NULL: none) */
     int32_t rfloor;                 /* nor a unit with such rules before the last one's */
+    int32_t *open;                  /* [n_pdbs] every wave before it is full for the PDB */
     int32_t *ks;                    /* [n_pdbs] scratch: the PDBs of a unit */
     int8_t *why;                    /* [n_pods] ss_move_reason */
     int32_t *pod_at;                /* [n_pods] node now (-1 pending) */
@@ -47,7 +55,10 @@ typedef struct {
     /* per template: a bitmap of the nodes passing the static filters,
      * built at its first move (NULL: not yet); at most STATIC_CACHE_BYTES */
     uint64_t **stat;
+    uint8_t **stat_cls; /* per template: [classes] 1 if some node of the class passes */
     size_t stat_bytes;
+    ss_cidx_t *ix;              /* the free-room index (NULL: the reference scan) */
+    int32_t *in_head, *in_next; /* per node: the last move onto it; per move: the one before */
 } cx_t;
 
 #define STATIC_CACHE_BYTES ((size_t)256 << 20)
@@ -70,6 +81,10 @@ static int push_move(cx_t *x, int32_t pod, int32_t from, int32_t to, uint64_t ma
         if (!m)
             return SS_ENOMEM;
         p->move_gpu_mask = m;
+        int32_t *nx = realloc(x->in_next, (size_t)cap * sizeof *nx);
+        if (!nx)
+            return SS_ENOMEM;
+        x->in_next = nx;
         x->cap_moves = cap;
     }
     int32_t i = p->n_moves++;
@@ -78,6 +93,8 @@ static int push_move(cx_t *x, int32_t pod, int32_t from, int32_t to, uint64_t ma
     p->move_to[i] = to;
     p->move_wave[i] = 0; /* set when its unit is assigned */
     p->move_gpu_mask[i] = mask;
+    x->in_next[i] = x->in_head[to]; /* undone last-in first-out (undo_moves) */
+    x->in_head[to] = i;
     return 0;
 }
 
@@ -127,35 +144,71 @@ static bool rules_ok(const cx_t *x, int32_t m, int32_t n)
         if (q != m && x->pod_at[q] == n && (host_anti(x, q, m) || host_anti(x, m, q)))
             return false;
     }
-    for (int32_t i = 0; i < p->n_moves; i++) {
+    for (int32_t i = x->in_head[n]; i >= 0; i = x->in_next[i]) {
         int32_t q = p->move_pod[i];
-        if (q != m && p->move_to[i] == n && x->pod_at[q] == n &&
-            (host_anti(x, q, m) || host_anti(x, m, q)))
+        if (q != m && x->pod_at[q] == n && (host_anti(x, q, m) || host_anti(x, m, q)))
             return false;
     }
     return true;
 }
 
-/* The static filters of template tmpl on node n, from the cache. */
-static bool static_ok(cx_t *x, int32_t tmpl, int32_t n)
+/* Builds template tmpl's static-filter bitmap, and which capacity classes
+ * have a node passing, at its first move (within STATIC_CACHE_BYTES). */
+static void static_build(cx_t *x, int32_t tmpl)
 {
     const ss_cluster_t *c = x->c;
     size_t words = ((size_t)c->n_nodes + 63) / 64;
-    if (!x->stat[tmpl] && x->stat_bytes + words * 8 <= STATIC_CACHE_BYTES &&
-        (x->stat[tmpl] = calloc(words ? words : 1, 8))) {
-        x->stat_bytes += words * 8;
-        for (int32_t i = 0; i < c->n_nodes; i++)
-            if (ss_match_static(&x->x, c, tmpl, i) == 0)
-                x->stat[tmpl][i / 64] |= UINT64_C(1) << (i % 64);
+    size_t ncls = x->ix ? (size_t)ss_cidx_classes(x->ix) : 0;
+    if (x->stat[tmpl] || x->stat_bytes + words * 8 + ncls > STATIC_CACHE_BYTES)
+        return;
+    uint64_t *bits = calloc(words ? words : 1, 8);
+    uint8_t *cls = ncls ? calloc(ncls, 1) : NULL;
+    if (!bits || (ncls && !cls)) {
+        free(bits);
+        free(cls);
+        return; /* no cache: static_ok asks ss_match_static */
     }
-    if (x->stat[tmpl])
-        return x->stat[tmpl][n / 64] >> (n % 64) & 1;
-    return ss_match_static(&x->x, c, tmpl, n) == 0;
+    x->stat_bytes += words * 8 + ncls;
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        if (ss_match_static(&x->x, c, tmpl, i) == 0) {
+            bits[i / 64] |= UINT64_C(1) << (i % 64);
+            if (cls)
+                cls[ss_cidx_class_of(x->ix, i)] = 1;
+        }
+    x->stat[tmpl] = bits;
+    x->stat_cls[tmpl] = cls;
 }
 
-/* The tightest node for pod m now (least free cpu + memory per mille after
- * it, lowest row on ties), or -1; its GPU choice in *mask. */
-static int32_t pick_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
+/* The static filters of template tmpl on node n, from the cache. */
+static bool static_ok(cx_t *x, int32_t tmpl, int32_t n)
+{
+    static_build(x, tmpl);
+    if (x->stat[tmpl])
+        return x->stat[tmpl][n / 64] >> (n % 64) & 1;
+    return ss_match_static(&x->x, x->c, tmpl, n) == 0;
+}
+
+/* The last word on a candidate target n for mover m, once it passes the
+ * static filters and fits by every resource and beats the best so far:
+ * every search (the index and the reference scan) settles on a target only
+ * through here. Checks the required hostname anti-affinity (both ways) and
+ * chooses the GPUs (MIG instances) into *mask. */
+static bool target_accept(cx_t *x, int32_t m, int32_t n, bool any_anti, uint64_t *mask)
+{
+    const ss_template_t *t = &x->c->templates[x->c->pod_template[m]];
+    if (any_anti && !rules_ok(x, m, n))
+        return false;
+    if (!ss_consol_rules_ok(x->rules, m, n))
+        return false;
+    uint64_t g = ss_state_pick_gpus(x->s, t, n);
+    if (g == UINT64_MAX)
+        return false;
+    *mask = g;
+    return true;
+}
+
+/* The reference search: every node in row order (ss_consolidate_scan). */
+static int32_t scan_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
 {
     const ss_cluster_t *c = x->c;
     int32_t tmpl = c->pod_template[m], best = -1;
@@ -166,25 +219,61 @@ static int32_t pick_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
             continue;
         if (!static_ok(x, tmpl, n) || ss_state_fit(x->s, t, n) != 0)
             continue;
-        int64_t fc = x->s->free_cpu[n] - t->req.cpu_milli, fm = x->s->free_mem[n] - t->req.memory;
-        int64_t score = (c->node_cpu[n] > 0 ? fc * 1000 / c->node_cpu[n] : 0) +
-                        (c->node_mem[n] > 0 ? fm / (c->node_mem[n] / 1000 + 1) : 0);
-        if (x->o->targets == SS_TARGET_LEAST_ALLOCATED)
-            score = -score;
+        int64_t score = ss_cidx_score(
+            c->node_cpu[n], c->node_mem[n], x->s->free_cpu[n] - t->req.cpu_milli,
+            x->s->free_mem[n] - t->req.memory, x->o->targets == SS_TARGET_LEAST_ALLOCATED);
         if (best >= 0 && score >= best_score)
             continue;
-        if (any_anti && !rules_ok(x, m, n))
-            continue;
-        if (!ss_consol_rules_ok(x->rules, m, n))
-            continue;
-        uint64_t g = ss_state_pick_gpus(x->s, t, n);
-        if (g == UINT64_MAX)
+        if (!target_accept(x, m, n, any_anti, mask))
             continue;
         best = n;
         best_score = score;
-        *mask = g;
     }
     return best;
+}
+
+typedef struct {
+    cx_t *x;
+    int32_t m, tmpl;
+    bool any_anti;
+    uint64_t *mask;
+} want_t;
+
+/* The index's callback: node n (free cpu, memory, a pod slot) for w->m. */
+static bool index_accept(void *ctx, int32_t n)
+{
+    want_t *w = ctx;
+    cx_t *x = w->x;
+    const ss_template_t *t = &x->c->templates[w->tmpl];
+    if (n == x->pod_at[w->m] || !static_ok(x, w->tmpl, n) || ss_state_fit(x->s, t, n) != 0)
+        return false;
+    return target_accept(x, w->m, n, w->any_anti, w->mask);
+}
+
+/* The tightest node for pod m now (least free cpu + memory per mille after
+ * it, lowest row on ties; with --targets least-allocated the most), or -1;
+ * its GPU choice in *mask. */
+static int32_t pick_target(cx_t *x, int32_t m, bool any_anti, uint64_t *mask)
+{
+    if (!x->ix)
+        return scan_target(x, m, any_anti, mask);
+    const ss_cluster_t *c = x->c;
+    int32_t tmpl = c->pod_template[m];
+    const ss_template_t *t = &c->templates[tmpl];
+    static_build(x, tmpl);
+    want_t w = {x, m, tmpl, any_anti, mask};
+    ss_cidx_query_t q = {
+        t->req.cpu_milli,  t->req.memory, x->o->targets == SS_TARGET_LEAST_ALLOCATED,
+        x->stat_cls[tmpl], index_accept,  &w};
+    return ss_cidx_best(x->ix, &q);
+}
+
+/* Node n's place in the index after a change of its free room or of
+ * whether it may take pods (not draining, not a given candidate to try). */
+static void index_sync(cx_t *x, int32_t n)
+{
+    if (x->ix)
+        ss_cidx_set(x->ix, n, !x->draining[n] && !x->pending_cand[n]);
 }
 
 /* ---- PDB budgets per wave, with an undo log ---- */
@@ -232,8 +321,11 @@ static int log_used(cx_t *x, int32_t w, int32_t k, int32_t add)
 
 static void undo_used(cx_t *x)
 {
-    for (int32_t i = x->n_log - 1; i >= 0; i--)
-        *wu(x, x->log_k[3 * i], x->log_k[3 * i + 1]) -= x->log_k[3 * i + 2];
+    for (int32_t i = x->n_log - 1; i >= 0; i--) {
+        int32_t w = x->log_k[3 * i], k = x->log_k[3 * i + 1];
+        *wu(x, w, k) -= x->log_k[3 * i + 2];
+        x->open[k] = w < x->open[k] ? w : x->open[k];
+    }
     x->n_log = 0;
 }
 
@@ -261,9 +353,16 @@ static int assign_wave(cx_t *x, int32_t from, bool gang)
     for (int32_t j = 0; j < nk; j++)
         if (x->cnt[x->ks[j]] > x->allowed[x->ks[j]])
             rc = 0;
-    int32_t lo = x->floor > 0 ? x->floor : 1;
-    lo = ordered && x->rfloor > lo ? x->rfloor : lo;
-    for (w = lo; rc == 1 && w <= x->n_w; w++) {
+    w = x->floor > 0 ? x->floor : 1;
+    w = ordered && x->rfloor > w ? x->rfloor : w;
+    for (int32_t j = 0; j < nk; j++) { /* skip the waves a PDB of the unit has used up */
+        int32_t k = x->ks[j];
+        while (x->open[k] <= x->n_w && *wu(x, x->open[k], k) >= x->allowed[k])
+            x->open[k]++;
+        w = x->open[k] > w ? x->open[k] : w;
+    }
+    w = w > x->n_w + 1 ? x->n_w + 1 : w;
+    for (; rc == 1 && w <= x->n_w; w++) {
         bool fits = true;
         for (int32_t j = 0; j < nk && fits; j++)
             fits = *wu(x, w, x->ks[j]) + x->cnt[x->ks[j]] <= x->allowed[x->ks[j]];
@@ -313,6 +412,8 @@ static int move_one(cx_t *x, int32_t q, bool any_anti)
     ss_state_apply(x->s, t, to, mask, +1);
     x->pod_at[q] = to;
     x->recv[to]++;
+    index_sync(x, from);
+    index_sync(x, to);
     return 1;
 }
 
@@ -328,6 +429,9 @@ static void undo_moves(cx_t *x, int32_t first)
         x->pod_at[q] = p->move_from[i];
         ss_consol_rules_move(x->rules, q, p->move_from[i]);
         x->recv[p->move_to[i]]--;
+        x->in_head[p->move_to[i]] = x->in_next[i];
+        index_sync(x, p->move_to[i]);
+        index_sync(x, p->move_from[i]);
     }
     p->n_moves = first;
 }
@@ -353,6 +457,7 @@ static int try_node(cx_t *x, int32_t n, bool any_anti)
     ss_cplan_t *p = x->p;
     int32_t first = p->n_moves, nw0 = x->n_w, floor0 = x->floor, rfloor0 = x->rfloor, rc = 1;
     x->draining[n] = 1;
+    index_sync(x, n);
     x->n_log = 0;
     for (int32_t i = x->nbeg[n]; i < x->nbeg[n + 1] && rc == 1; i++) {
         int32_t q = x->npods[i];
@@ -372,6 +477,7 @@ static int try_node(cx_t *x, int32_t n, bool any_anti)
     x->floor = floor0;
     x->rfloor = rfloor0;
     x->draining[n] = 0;
+    index_sync(x, n);
     p->not_freed++;
     return rc;
 }
@@ -462,6 +568,7 @@ static void cx_free(cx_t *x)
     free(x->allowed);
     free(x->wused);
     free(x->ks);
+    free(x->open);
     free(x->why);
     free(x->pod_at);
     free(x->nbeg);
@@ -475,10 +582,17 @@ static void cx_free(cx_t *x)
     free(x->log_k);
     for (int32_t t = 0; x->stat && t < x->c->n_templates; t++)
         free(x->stat[t]);
+    for (int32_t t = 0; x->stat_cls && t < x->c->n_templates; t++)
+        free(x->stat_cls[t]);
     free(x->stat);
+    free(x->stat_cls);
+    ss_cidx_destroy(x->ix);
+    free(x->in_head);
+    free(x->in_next);
 }
 
-static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *p)
+static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *p,
+                   bool scan)
 {
     size_t N = c->n_nodes ? (size_t)c->n_nodes : 1, P = c->n_pods ? (size_t)c->n_pods : 1;
     size_t K = c->n_pdbs ? (size_t)c->n_pdbs : 1;
@@ -491,6 +605,9 @@ static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *
     x->s = ss_state_create(c);
     x->allowed = calloc(K, sizeof *x->allowed);
     x->ks = calloc(K, sizeof *x->ks);
+    x->open = malloc(K * sizeof *x->open);
+    for (size_t k = 0; x->open && k < K; k++)
+        x->open[k] = 1;
     x->cnt = calloc(K, sizeof *x->cnt);
     x->why = calloc(P, sizeof *x->why);
     x->pod_at = calloc(P, sizeof *x->pod_at);
@@ -498,8 +615,14 @@ static int cx_init(cx_t *x, const ss_cluster_t *c, const ss_consolidate_opts_t *
     x->pending_cand = calloc(N, 1);
     x->recv = calloc(N, sizeof *x->recv);
     x->stat = calloc(c->n_templates ? (size_t)c->n_templates : 1, sizeof *x->stat);
-    if (!x->stat || !x->s || !x->allowed || !x->ks || !x->cnt || !x->why || !x->pod_at ||
-        !x->draining || !x->pending_cand || !x->recv)
+    x->stat_cls = calloc(c->n_templates ? (size_t)c->n_templates : 1, sizeof *x->stat_cls);
+    x->in_head = malloc(N * sizeof *x->in_head);
+    if (x->in_head)
+        memset(x->in_head, 0xff, N * sizeof *x->in_head);
+    if (x->s && !scan && !(x->ix = ss_cidx_create(c, x->s)))
+        return SS_ENOMEM;
+    if (!x->stat || !x->stat_cls || !x->in_head || !x->open || !x->s || !x->allowed || !x->ks ||
+        !x->cnt || !x->why || !x->pod_at || !x->draining || !x->pending_cand || !x->recv)
         return SS_ENOMEM;
     if (csr(c, c->pod_node, c->n_nodes, &x->nbeg, &x->npods) < 0 ||
         csr(c, c->pod_group, c->n_groups, &x->gbeg, &x->gpods) < 0 ||
@@ -579,8 +702,8 @@ static int finish(ss_cplan_t *p, const ss_cluster_t *c)
     return 0;
 }
 
-int ss_consolidate(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *out,
-                   ss_error_t *err)
+static int plan(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *out,
+                ss_error_t *err, bool scan)
 {
     cx_t x;
     int32_t nc = 0, *cand = NULL;
@@ -590,15 +713,18 @@ int ss_consolidate(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cpl
             return ss_error_set(err, SS_EINVAL, "consolidate: node row %d out of range",
                                 (int)o->only[i]);
     out->allow = o->allow;
-    int rc = cx_init(&x, c, o, out);
+    int rc = cx_init(&x, c, o, out, scan);
     if (rc == 0 && !(cand = candidates(&x, &nc)))
         rc = SS_ENOMEM;
     if (rc == 0) {
         reasons(&x);
         bool any_anti = has_host_anti(&x);
+        for (int32_t n = 0; n < c->n_nodes; n++)
+            index_sync(&x, n);
         for (int32_t i = 0; i < nc && rc >= 0; i++) {
             int32_t n = cand[i];
             x.pending_cand[n] = 0;
+            index_sync(&x, n);
             if (x.draining[n] || (!o->only && x.recv[n] > 0))
                 continue; /* listed twice, or took a pod already */
             out->candidates++;
@@ -614,4 +740,16 @@ int ss_consolidate(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cpl
         return ss_error_set(err, rc, "consolidate: out of memory");
     }
     return 0;
+}
+
+int ss_consolidate(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *out,
+                   ss_error_t *err)
+{
+    return plan(c, o, out, err, false);
+}
+
+int ss_consolidate_scan(const ss_cluster_t *c, const ss_consolidate_opts_t *o, ss_cplan_t *out,
+                        ss_error_t *err)
+{
+    return plan(c, o, out, err, true);
 }

@@ -66,9 +66,10 @@ int ss_gen_opts_check(const ss_gen_opts_t *o, ss_error_t *err)
     if (o->pods < 0 || o->pods > SS_GEN_MAX_PODS)
         return ss_error_set(err, SS_ERANGE, "gen: pods must be 0..%d (got %lld)", SS_GEN_MAX_PODS,
                             (long long)o->pods);
-    if (o->profile != SS_GEN_PROFILE_DEFAULT && o->profile != SS_GEN_PROFILE_AI)
-        return ss_error_set(err, SS_EINVAL, "gen: profile must be default or ai (got %d)",
-                            o->profile);
+    if (o->profile != SS_GEN_PROFILE_DEFAULT && o->profile != SS_GEN_PROFILE_AI &&
+        o->profile != SS_GEN_PROFILE_FRAGMENTED)
+        return ss_error_set(err, SS_EINVAL,
+                            "gen: profile must be default, ai or fragmented (got %d)", o->profile);
     if (o->rules != SS_GEN_RULES_NONE && o->rules != SS_GEN_RULES_DEFAULT)
         return ss_error_set(err, SS_EINVAL, "gen: rules must be none or default (got %d)",
                             o->rules);
@@ -235,6 +236,7 @@ int ss_gen(const ss_gen_opts_t *o, ss_cluster_t **out, ss_error_t *err)
     ss_rng_seed(&g.mrng, o->seed ^ UINT64_C(0x6d69670000000003));
     g.rules = o->rules == SS_GEN_RULES_DEFAULT;
     g.ai = o->profile == SS_GEN_PROFILE_AI;
+    g.frag = o->profile == SS_GEN_PROFILE_FRAGMENTED;
     g.mig = g.ai && o->gpu && o->mig == SS_GEN_MIG_DEFAULT;
     g.c->default_spreading = g.rules ? SS_SPREAD_DEFAULT_SYSTEM : SS_SPREAD_DEFAULT_NONE;
     g.c->locality = g.rules && g.ai ? SS_LOCALITY_ZONE : SS_LOCALITY_OFF;

@@ -50,8 +50,17 @@
 enum ss_gen_rules { SS_GEN_RULES_NONE = 0, SS_GEN_RULES_DEFAULT = 1 };
 /* Cluster profiles: PRODUCT.md's default mix, or an AI cluster (GPU-heavy
  * nodes: 60% of them 8-GPU; training gangs and GPU inference services whose
- * replicas anti-affine across zones; cluster->locality = SS_LOCALITY_ZONE). */
-enum ss_gen_profile { SS_GEN_PROFILE_DEFAULT = 0, SS_GEN_PROFILE_AI = 1 };
+ * replicas anti-affine across zones; cluster->locality = SS_LOCALITY_ZONE),
+ * or the default mix with its running pods fragmented (issue 14's
+ * consolidation input): every node, GPU racks included (none left idle),
+ * filled to a target drawn in [0.85, 1.35] x opts->used (default: [0.35,
+ * 1.85] x used), so that about opts->used of the capacity is spread evenly
+ * over all nodes; the pending workload is the default one. */
+enum ss_gen_profile {
+    SS_GEN_PROFILE_DEFAULT = 0,
+    SS_GEN_PROFILE_AI = 1,
+    SS_GEN_PROFILE_FRAGMENTED = 2
+};
 /* MIG in the AI profile (opts->mig, issue 15; docs/mig.md "gen and export"):
  * DEFAULT puts about half of the idle H100 / A100 80GB GPU nodes in MIG mode
  * (one mig-parted-style entry per node: all-1g.10gb, all-2g.20gb,

@@ -39,6 +39,7 @@ typedef struct {
     ss_rng_t mrng;     /* MIG nodes, their running pods, MIG requests (profile AI) */
     bool rules;        /* opts->rules == SS_GEN_RULES_DEFAULT */
     bool ai;           /* opts->profile == SS_GEN_PROFILE_AI */
+    bool frag;         /* opts->profile == SS_GEN_PROFILE_FRAGMENTED (running fill) */
     bool mig;          /* ai, GPUs on and opts->mig == SS_GEN_MIG_DEFAULT */
     int32_t mig_nodes; /* nodes put in MIG mode (ss_gen_mig_nodes) */
     int nzones;

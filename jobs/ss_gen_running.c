@@ -2,7 +2,9 @@
  *
  * Each node is filled once, in node order, to a drawn target share of its
  * capacity (uniform in [0.35, 1.85] x opts->used: a little over opts->used
- * on average, as the last pod rarely fits exactly) from a small per-pool
+ * on average, as the last pod rarely fits exactly; the fragmented profile
+ * draws in [0.85, 1.35] x opts->used and leaves no GPU rack idle, so every
+ * node holds about the same share) from a small per-pool
  * menu of shapes; a shape that would pass the target of cpu, memory or GPUs
  * is skipped, and the node is done after a few skips. Fits are checked against the node's real
  * capacity too, per GPU for fractional pods, so running usage is never over allocatable. Running
@@ -139,7 +141,8 @@ static int add_running(gen_t *g, run_t *r, int pool, int s, int32_t node, uint64
 
 static double draw_target(gen_t *g)
 {
-    return g->o->used * (0.35 + 1.5 * ss_rng_uniform(&g->rng));
+    double u = ss_rng_uniform(&g->rng);
+    return g->o->used * (g->frag ? 0.85 + 0.5 * u : 0.35 + 1.5 * u);
 }
 
 static int fill_cpu_node(gen_t *g, run_t *r, int32_t n, int pool)
@@ -204,9 +207,9 @@ static int fill_gpu_node(gen_t *g, run_t *r, int32_t n)
     ss_rng_t rack_rng;
     ss_rng_seed(&rack_rng, g->o->seed * 0x9e3779b97f4a7c15ull +
                                (uint64_t)c->node_topo[(size_t)n * SS_TOPO_STRIDE + SS_TOPO_RACK]);
-    if (ss_rng_uniform(&rack_rng) < 0.25)
+    if (ss_rng_uniform(&rack_rng) < 0.25 && !g->frag)
         return 0;
-    int64_t tgpu = (int64_t)(draw_target(g) / 0.75 * ng * SS_GPU_MILLI);
+    int64_t tgpu = (int64_t)(draw_target(g) / (g->frag ? 1.0 : 0.75) * ng * SS_GPU_MILLI);
     int64_t gpu = 0, cpu = 0, mem = 0;
     int32_t pods = 0;
     int nshapes = g->o->fractional_gpu ? NGPU_SHAPES : NGPU_SHAPES - 2;
