@@ -168,7 +168,7 @@ bool ss_fgd_fits(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p)
 }
 
 int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free, int64_t mem_free,
-                       const int32_t *gpu_free, int32_t ngpu, bool cpu_aware)
+                       const int32_t *gpu_free, int32_t ngpu, ss_fgd_frag_mode_t mode)
 {
     int64_t total = 0;
     for (int32_t i = 0; i < ngpu; i++)
@@ -179,6 +179,8 @@ int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
     for (int32_t t = 0; t < s->n_typical; t++) {
         const ss_fgd_typical_t *tp = &s->typical[t];
         int64_t amount = total;
+        if (mode == SS_FGD_FRAG_MODEL && tp->milli > 0 && !model_ok(tp->models, model))
+            continue; /* this node is none of its business */
         if (tp->milli > 0 && model_ok(tp->models, model) && cpu_free >= tp->cpu) {
             int32_t fit = 0;
             int64_t usable = 0;
@@ -188,9 +190,10 @@ int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
                     usable += gpu_free[i];
                 }
             if (fit >= tp->num_gpu)
-                amount = total - (cpu_aware ? ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free,
-                                                                tp->mem, tp->num_gpu)
-                                            : usable);
+                amount = total - (mode != SS_FGD_FRAG_PLAIN
+                                      ? ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free,
+                                                          tp->mem, tp->num_gpu)
+                                      : usable);
         }
         sum += tp->count * amount;
     }
@@ -200,7 +203,7 @@ int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free,
 static int64_t node_frag(const ss_fgd_state_t *s, int32_t n)
 {
     return ss_fgd_frag_of(s, s->model[n], s->cpu_free[n], s->mem_free[n],
-                          s->gpu_free + s->gpu_begin[n], s->ngpu[n], false);
+                          s->gpu_free + s->gpu_begin[n], s->ngpu[n], SS_FGD_FRAG_PLAIN);
 }
 
 static int typical_cmp(const void *a, const void *b)

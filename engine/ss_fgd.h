@@ -120,14 +120,26 @@ int ss_fgd_typical_build(const ss_fgd_pod_t *pods, int32_t n, bool all, ss_fgd_t
  * free GPUs). */
 bool ss_fgd_fits(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p);
 
+/* Which fragmentation measure ss_fgd_frag_of computes. */
+typedef enum {
+    SS_FGD_FRAG_PLAIN = 0, /* FGD's */
+    SS_FGD_FRAG_CPU = 1,   /* fgd-cpu's: copies limited by cpu and memory */
+    SS_FGD_FRAG_MODEL = 2, /* fgd-fill's: fgd-cpu's, and a typical GPU pod whose
+                            * models exclude the node's is not counted */
+} ss_fgd_frag_mode_t;
+
 /* Fragmentation numerator of a node whose GPUs have the given free shares
  * and cpu_free: sum over typical pods of count * (free milli the pod cannot
- * use). Divide by typical_denom for milli-GPU. cpu_aware (fgd-cpu,
- * docs/evaluation.md): a typical pod that fits uses at most what the cpu
- * and memory let copies of it take (ss_fgd_cpu_usable); mem_free is read
- * only then. */
+ * use). Divide by typical_denom for milli-GPU. SS_FGD_FRAG_CPU and
+ * SS_FGD_FRAG_MODEL (fgd-cpu, fgd-fill, docs/evaluation.md): a typical pod
+ * that fits uses at most what the cpu and memory let copies of it take
+ * (ss_fgd_cpu_usable); mem_free is read only then. SS_FGD_FRAG_MODEL also
+ * leaves out the typical GPU pods that may not use the node's model: FGD
+ * counts all of the node's free milli as fragmented for them, which makes
+ * filling a model that fewer typical pods can use look better, so pods free
+ * to go anywhere crowd the small models whose own pods then fail. */
 int64_t ss_fgd_frag_of(const ss_fgd_state_t *s, int32_t model, int64_t cpu_free, int64_t mem_free,
-                       const int32_t *gpu_free, int32_t ngpu, bool cpu_aware);
+                       const int32_t *gpu_free, int32_t ngpu, ss_fgd_frag_mode_t mode);
 
 /* Chooses GPUs for pod p on node n: the node's GPU index `gpu` for a
  * shared pod (must fit), the first fully free GPUs for whole-GPU pods.

@@ -118,22 +118,22 @@ int64_t ss_fgd_cpu_usable(int64_t usable, int64_t cpu_free, int64_t cpu, int64_t
     return usable < cap ? usable : cap;
 }
 
-/* FGD's score with the plain (cpu_aware false) or the CPU-aware measure:
+/* FGD's score with the plain, the CPU-aware or the model-aware measure:
  * the fragmentation before minus after, through the integer sigmoid; a
  * shared pod tries each fitting GPU (first index on ties). fill (fgd-fill,
- * CPU-aware only): the node's dead share (ss_fgd_fill_dead) joins the
+ * model-aware only): the node's dead share (ss_fgd_fill_dead) joins the
  * fragmentation, weighted by the typical count so it reads in milli-GPU. */
 static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu,
-                          bool cpu_aware, bool fill)
+                          ss_fgd_frag_mode_t mode, bool fill)
 {
     int32_t tmp[SS_MAX_GPUS_PER_NODE];
     int32_t ng = s->ngpu[n], model = s->model[n];
     const int32_t *g = s->gpu_free + s->gpu_begin[n];
     int64_t cpu_after = s->cpu_free[n] - p->cpu, mem_after = s->mem_free[n] - p->mem;
-    int64_t before = cpu_aware
-                         ? ss_fgd_frag_of(s, model, s->cpu_free[n], s->mem_free[n], g, ng, true)
+    int64_t before = mode != SS_FGD_FRAG_PLAIN
+                         ? ss_fgd_frag_of(s, model, s->cpu_free[n], s->mem_free[n], g, ng, mode)
                          : s->frag[n];
-    const ss_fgd_fill_t *fl = fill && cpu_aware ? s->fill : NULL;
+    const ss_fgd_fill_t *fl = fill && mode == SS_FGD_FRAG_MODEL ? s->fill : NULL;
     if (fl)
         before += s->typical_denom * ss_fgd_fill_dead(fl, g, ng, s->cpu_free[n]);
     memcpy(tmp, g, (size_t)ng * sizeof *tmp);
@@ -144,7 +144,7 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
             if (g[i] < p->milli)
                 continue;
             tmp[i] -= p->milli;
-            int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, cpu_aware);
+            int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, mode);
             if (fl)
                 after += s->typical_denom * ss_fgd_fill_dead(fl, tmp, ng, cpu_after);
             int32_t sc = fgd_int(s, before, after);
@@ -162,7 +162,7 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
             tmp[i] = 0;
             need--;
         }
-    int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, cpu_aware);
+    int64_t after = ss_fgd_frag_of(s, model, cpu_after, mem_after, tmp, ng, mode);
     if (fl)
         after += s->typical_denom * ss_fgd_fill_dead(fl, tmp, ng, cpu_after);
     return fgd_int(s, before, after);
@@ -170,19 +170,20 @@ static int32_t score_frag(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t
 
 int32_t ss_fgd_score_fgd(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
 {
-    return score_frag(s, n, p, gpu, false, false);
+    return score_frag(s, n, p, gpu, SS_FGD_FRAG_PLAIN, false);
 }
 
 /* fgd-cpu (this project's policy): FGD's rule on the CPU-aware measure. */
 int32_t ss_fgd_score_cpu(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
 {
-    return score_frag(s, n, p, gpu, true, false);
+    return score_frag(s, n, p, gpu, SS_FGD_FRAG_CPU, false);
 }
 
-/* fgd-fill (this project's policy): fgd-cpu's measure plus the dead share. */
+/* fgd-fill (this project's policy): the model-aware measure plus the dead
+ * share. */
 int32_t ss_fgd_score_fill(const ss_fgd_state_t *s, int32_t n, const ss_fgd_pod_t *p, int32_t *gpu)
 {
-    return score_frag(s, n, p, gpu, true, true);
+    return score_frag(s, n, p, gpu, SS_FGD_FRAG_MODEL, true);
 }
 
 /* fgd-reserve (this project's policy): FGD for GPU pods. For CPU-only pods,

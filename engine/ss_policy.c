@@ -118,7 +118,8 @@ static const ss_policy_t policies[] = {
      "FGD on a fragmentation that counts GPUs stranded by cpu or memory (this project)",
      ss_policy_score_cpu, ss_fgd_score_cpu},
     {2, SS_POLICY_FGD_FILL, "fgd-fill",
-     "fgd-cpu that also counts GPU shares no typical pod can fill, by size or cpu (this project)",
+     "fgd-cpu that also counts GPU shares no typical pod can fill, by size or cpu, and leaves out "
+     "pods barred from the node's GPU model (this project)",
      ss_policy_score_fill, ss_fgd_score_fill},
 };
 #define NPOLICIES ((int)(sizeof policies / sizeof policies[0]))

@@ -128,10 +128,12 @@ static bool models_ok(uint64_t models, int32_t m)
  * shares g and cpu_free: sum over typical pods of count x the free milli
  * the pod cannot use (all of it if the pod does not fit). A GPU serves a
  * typical pod if its model is allowed and its free share is large enough.
- * cpu_aware (fgd-cpu): a fitting pod uses at most what the cpu and memory
- * let copies of it take (ss_fgd_cpu_usable). */
+ * mode (ss_fgd.h): CPU or MODEL (fgd-cpu, fgd-fill): a fitting pod uses at
+ * most what the cpu and memory let copies of it take (ss_fgd_cpu_usable);
+ * MODEL also leaves out a typical GPU pod that no GPU of the node's models
+ * may serve. */
 static int64_t frag_of(const ss_policy_ctx_t *x, int32_t rec0, int64_t cpu_free, int64_t mem_free,
-                       const int32_t *g, int32_t ng, bool cpu_aware)
+                       const int32_t *g, int32_t ng, ss_fgd_frag_mode_t mode)
 {
     int64_t total = 0;
     for (int32_t i = 0; i < ng; i++)
@@ -142,6 +144,13 @@ static int64_t frag_of(const ss_policy_ctx_t *x, int32_t rec0, int64_t cpu_free,
     for (int32_t k = 0; k < x->n_typical; k++) {
         const ss_fgd_typical_t *tp = &x->typical[k];
         int64_t amount = total;
+        if (mode == SS_FGD_FRAG_MODEL && tp->milli > 0 && tp->models) {
+            bool any = false;
+            for (int32_t i = 0; i < ng && !any; i++)
+                any = models_ok(tp->models, x->gpu_model[rec0 + i]);
+            if (!any)
+                continue; /* this node is none of its business */
+        }
         if (tp->milli > 0 && cpu_free >= tp->cpu) {
             int32_t fit = 0;
             int64_t usable = 0;
@@ -151,9 +160,10 @@ static int64_t frag_of(const ss_policy_ctx_t *x, int32_t rec0, int64_t cpu_free,
                     usable += g[i];
                 }
             if (fit >= tp->num_gpu)
-                amount = total - (cpu_aware ? ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free,
-                                                                tp->mem, tp->num_gpu)
-                                            : usable);
+                amount = total - (mode != SS_FGD_FRAG_PLAIN
+                                      ? ss_fgd_cpu_usable(usable, cpu_free, tp->cpu, mem_free,
+                                                          tp->mem, tp->num_gpu)
+                                      : usable);
         }
         sum += tp->count * amount;
     }
@@ -166,10 +176,11 @@ static int64_t fgd_int(const ss_policy_ctx_t *x, int64_t before, int64_t after)
     return (int32_t)(1.0 / (1.0 + exp(-df / 1000.0)) * (double)MAX_SCORE);
 }
 
-/* FGD's score on the plain or the CPU-aware measure (fgd, fgd-cpu), and
- * with the dead share added (fill: fgd-fill, ss_fgd_fill_dead). */
+/* FGD's score on the plain or the CPU-aware measure (fgd, fgd-cpu), and on
+ * the model-aware one with the dead share added (fill: fgd-fill,
+ * ss_fgd_fill_dead). */
 static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
-                          int32_t *gpu, bool ca, bool fill)
+                          int32_t *gpu, ss_fgd_frag_mode_t ca, bool fill)
 {
     const ss_cluster_t *c = s->c;
     const ss_template_t *tp = &c->templates[t];
@@ -220,19 +231,19 @@ static int64_t score_frag(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t
 int64_t ss_policy_score_fgd(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                             int32_t *gpu)
 {
-    return score_frag(x, s, t, n, gpu, false, false);
+    return score_frag(x, s, t, n, gpu, SS_FGD_FRAG_PLAIN, false);
 }
 
 int64_t ss_policy_score_cpu(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                             int32_t *gpu)
 {
-    return score_frag(x, s, t, n, gpu, true, false);
+    return score_frag(x, s, t, n, gpu, SS_FGD_FRAG_CPU, false);
 }
 
 int64_t ss_policy_score_fill(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,
                              int32_t *gpu)
 {
-    return score_frag(x, s, t, n, gpu, true, true);
+    return score_frag(x, s, t, n, gpu, SS_FGD_FRAG_MODEL, true);
 }
 
 int64_t ss_policy_score_reserve(const ss_policy_ctx_t *x, const ss_state_t *s, int32_t t, int32_t n,

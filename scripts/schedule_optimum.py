@@ -20,10 +20,14 @@ members) .. count), inside one domain of its level when its topology is
 required (d[k,dom]). No order: any pod may go anywhere it fits. Inter-pod
 rules are not modelled: the snapshot must have none (gen --rules none).
 
+With --rule GREEDY.h5 it also bounds what any repair of that greedy plan
+can place under the issue's rule (a pod placed by moving only placed
+pending pods of equal or lower priority; rule_bound below).
+
 usage: schedule_optimum.py BINARY SNAPSHOT.h5 [--placements A.h5 B.h5 ...]
-           [--time-limit 120] [--workdir DIR]
-Prints the optimum (proven or CBC's bound range) and, for each placements
-file, its placed count and share of the optimum. Needs /usr/bin/python3
+           [--rule GREEDY.h5] [--time-limit 120] [--workdir DIR]
+Prints the optimum (proven or CBC's bound range), the rule's bound, and,
+for each placements file, its placed count and share of the optimum. Needs /usr/bin/python3
 with python3-h5py and cbc.
 """
 import argparse
@@ -145,8 +149,14 @@ def tmpl(d, i):
     return {k: (t[k][i] if t[k].ndim == 1 else t[k][i, :]) for k in t}
 
 
-def build_lp(path, d):
-    """Writes the LP; returns (classes, weights)."""
+def build_lp(path, d, greedy=None, top=None):
+    """Writes the LP; returns (classes, weights). With greedy (pod -> (node,
+    gpu_mask) of a greedy plan) and top (a priority): the bound of a repair
+    under the issue's rule whose highest added pod has priority top: greedy
+    pods above top stay where they are (as if running), pending pods above
+    top stay unplaced, each class at or below top places at least the pods
+    the greedy plan placed of it (a repair never unplaces a pod), and at
+    least one pod of priority top is added (top is the highest added)."""
     cl = Cluster(d)
     nd, pods, n = d["nodes"], d["pods"], cl.n
     if len(d["spreads"]["key"]) or len(d["pterms"]["key"]):
@@ -158,16 +168,21 @@ def build_lp(path, d):
     gfree = [int(x) for x in d["gpus"]["milli"]]
     run_members = defaultdict(int)
     classes = OrderedDict()
+    keep = defaultdict(int)  # class -> pods the greedy plan placed (rule bound)
     for p in range(len(pods["name"])):
         t = tmpl(d, pods["template"][p])
         node, grp = int(pods["node"][p]), int(pods["group"][p])
+        mask = int(pods["gpu_mask"][p])
+        if node < 0 and greedy is not None and int(pods["priority"][p]) > top:
+            if p not in greedy:
+                continue  # above the top added pod: stays unplaced
+            node, mask = greedy[p]
         if node >= 0:
             free["cpu"][node] -= int(t["cpu_milli"])
             free["mem"][node] -= int(t["memory"])
             free["pods"][node] -= 1
             for e in range(n_ext):
                 fext[e][node] -= int(t["ext"][e])
-            mask = int(pods["gpu_mask"][p])
             for g in range(int(nd["gpu_count"][node])):
                 if mask >> g & 1:
                     gfree[nd["gpu_begin"][node] + g] -= int(t["gpu_milli"])
@@ -176,6 +191,8 @@ def build_lp(path, d):
             continue
         key = (int(pods["template"][p]), int(pods["priority"][p]), grp)
         classes[key] = classes.get(key, 0) + 1
+        if greedy is not None and p in greedy:
+            keep[key] += 1
     levels = sorted(set(k[1] for k in classes))
     weight = {k: 1 + 1e-4 * levels.index(k[1]) / len(levels) for k in classes}
     obj, cons, bounds, ints, bins = [], [], [], [], []
@@ -244,10 +261,16 @@ def build_lp(path, d):
             if gpu_terms[gb + g]:
                 cons.append("gpu_%d: %s <= %d" % (gb + g, " + ".join(gpu_terms[gb + g]),
                                                   max(gfree[gb + g], 0)))
+    top_terms, top_keep = [], 0
     for ki, (k, cnt) in enumerate(classes.items()):
         if not place[ki]:
             continue
         s = " + ".join(place[ki])
+        if keep[k]:
+            cons.append("keep_%d: %s >= %d" % (ki, s, keep[k]))
+        if greedy is not None and k[1] == top:
+            top_terms.append(s)
+            top_keep += keep[k]
         if k[2] < 0:
             cons.append("count_%d: %s <= %d" % (ki, s, cnt))
             continue
@@ -264,6 +287,10 @@ def build_lp(path, d):
                 ds.append(dv)
                 cons.append("dom_%d_%d: %s - %d %s <= 0" % (ki, di, " + ".join(vs), cnt, dv))
             cons.append("one_%d: %s - %s = 0" % (ki, " + ".join(ds), b))
+    if greedy is not None:
+        if not top_terms:
+            return None, weight  # no pod of priority top can go anywhere
+        cons.append("top_added: %s >= %d" % (" + ".join(top_terms), top_keep + 1))
     write_lp_file(path, obj, cons, bounds, ints, bins)
     return classes, weight
 
@@ -273,6 +300,43 @@ def placed(path):
         return int((f["placements/node"][:] >= 0).sum())
 
 
+def greedy_plan(path):
+    with h5py.File(path, "r") as f:
+        pl = f["placements"]
+        return {int(p): (int(n), int(m)) for p, n, m in
+                zip(pl["pod"][:], pl["node"][:], pl["gpu_mask"][:]) if n >= 0}
+
+
+def rule_bound(a, d, wd):
+    """The most pods a repair of the greedy plan a.rule can place under the
+    issue's rule (move only placed pending pods of priority <= the pod it
+    places): the best, over the priority top of the highest pod it adds,
+    of the program with every greedy pod above top fixed (build_lp)."""
+    greedy = greedy_plan(a.rule)
+    pods = d["pods"]
+    stranded = set(int(pods["priority"][p]) for p in range(len(pods["name"]))
+                   if int(pods["node"][p]) < 0 and p not in greedy)
+    best = (len(greedy), len(greedy), None)
+    for top in sorted(stranded):
+        lp = os.path.join(wd, "rule-%d.lp" % top)
+        classes, _ = build_lp(lp, d, greedy, top)
+        fixed = sum(1 for p in greedy if int(pods["priority"][p]) > top)
+        if classes is not None:
+            obj, bound, _ = solve(lp, lp + ".sol", a.time_limit)
+            with open(lp + ".sol") as f:
+                infeasible = "infeasible" in f.readline().lower()
+        if classes is None or infeasible:
+            print("  rule bound, highest added priority %d: no such repair (no pod of priority "
+                  "%d can be added)" % (top, top))
+            continue
+        lo, hi = int(obj + 1e-6) + fixed, int(bound + 1e-6) + fixed
+        print("  rule bound, highest added priority %d: %d-%d pods (%d fixed)" % (top, lo, hi,
+                                                                               fixed))
+        if hi > best[1]:
+            best = (lo, hi, top)
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("binary", help="shardsched (unused; kept for the scripts' common usage)")
@@ -280,6 +344,9 @@ def main():
     ap.add_argument("--placements", nargs="*", default=[])
     ap.add_argument("--time-limit", type=int, default=120)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--rule", default=None, metavar="GREEDY.h5",
+                    help="also bound what a repair of this greedy plan can place under the "
+                    "issue's rule (rule_bound)")
     a = ap.parse_args()
     wd = a.workdir or tempfile.mkdtemp(prefix="ss-opt-")
     os.makedirs(wd, exist_ok=True)
@@ -295,6 +362,10 @@ def main():
     proven = optimal or lo == hi
     print("%s: %d pending pods, optimum %s" % (a.snapshot, pending, "%d (proven)" % lo if proven
                                                else "%d-%d (CBC time limit)" % (lo, hi)))
+    if a.rule:
+        lo_r, hi_r, top = rule_bound(a, d, wd)
+        print("  under the rule: at most %d pods (%.2f %% of the optimum; best found %d)" % (
+            hi_r, 100.0 * hi_r / hi if hi else 100.0, lo_r))
     for p in a.placements:
         got = placed(p)
         print("  %s: %d placed, %.2f %% of the optimum%s" % (

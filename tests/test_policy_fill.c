@@ -20,7 +20,10 @@
  *   dead[300] = 0, and 4000 / 2000 = 2 fillers for the 2 fillable shares:
  *   0. After Q, 3000 / 2000 = 1 filler: the other 300 is dead. The
  *   numerator grows by 3 x 300: dF = -300 milli, int(100 / (1 + e^0.3)) =
- *   42. On b, 49 fillers before and after: 50. So fgd-fill sends Q to b. */
+ *   42. On b, 49 fillers before and after: 50. So fgd-fill sends Q to b.
+ *
+ * And its model rule (a typical pod that may not use a node's GPU model is
+ * not counted there), by hand below. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,11 +150,103 @@ static void test_ss_policy_fgd_fill_golden_differs_from_fgd_cpu(void **state)
     ss_cluster_destroy(c);
 }
 
+/* The model rule (ss_fgd.h, SS_FGD_FRAG_MODEL): node a has one GPU of model
+ * A, node b one of model B, 100 cpu and 256 GiB each, all free. Pending
+ * (typical) pods: ZA = 1 GPU x 1000 milli on model A (two pods), ZB = the
+ * same on model B (one), U = 1 GPU x 500 milli, any model (one): counts
+ * 2, 1, 1, denominator 4. Scored: W = 1 GPU x 1000 milli, any model, 1 cpu
+ * (not pending). fgd-cpu on a: ZA and U fit (0), ZB may not use A and
+ * counts all 1000 milli: 1000 before, 0 after W: dF = 250, int(100
+ * sigmoid(0.25)) = 56; on b ZA counts 2 x 1000: dF = 500, 62: W goes to b,
+ * the model with less capacity (in the trace: T4 next to G2), whose own
+ * pods then fail. fgd-fill leaves ZB out on a and ZA on b: 0 before and
+ * after on both, 50 and 50: a tie, the lower rank (a) wins. */
+static ss_cluster_t *model_cluster(void)
+{
+    ss_cluster_t *c = ss_cluster_create();
+    int32_t topo[4] = {0, 0, 0, 0}, m[2] = {ss_cluster_str(c, "A"), ss_cluster_str(c, "B")};
+    const char *name[2] = {"a", "b"};
+    for (int i = 0; i < 2; i++) {
+        int32_t g0 = c->n_gpus;
+        ss_cluster_add_gpu(c, m[i], 1000);
+        ss_cluster_add_node(c, ss_cluster_str(c, name[i]), topo, 100000, 256ll << 30, 110, NULL,
+                            false, 0, 0, 0, 0, g0, 1);
+    }
+    ss_template_t tp;
+    memset(&tp, 0, sizeof tp);
+    tp.req.cpu_milli = 1000;
+    tp.req.memory = 1ll << 30;
+    tp.req.gpu_count = 1;
+    tp.req.gpu_milli = 1000;
+    int32_t tz[2];
+    for (int i = 0; i < 2; i++) {
+        tp.model_begin = ss_cluster_add_model(c, m[i]);
+        tp.model_count = 1;
+        tz[i] = ss_cluster_add_template(c, &tp); /* 0: ZA, 1: ZB */
+    }
+    tp.model_begin = tp.model_count = 0;
+    tp.req.gpu_milli = 500;
+    int32_t tu = ss_cluster_add_template(c, &tp); /* 2: U */
+    tp.req.gpu_milli = 1000;
+    ss_cluster_add_template(c, &tp); /* 3: W */
+    int32_t ns = ss_cluster_str(c, "default");
+    ss_cluster_add_pod(c, ss_cluster_str(c, "za0"), ns, tz[0], 0, -1, -1, 0);
+    ss_cluster_add_pod(c, ss_cluster_str(c, "za1"), ns, tz[0], 0, -1, -1, 0);
+    ss_cluster_add_pod(c, ss_cluster_str(c, "zb0"), ns, tz[1], 0, -1, -1, 0);
+    ss_cluster_add_pod(c, ss_cluster_str(c, "u0"), ns, tu, 0, -1, -1, 0);
+    return c;
+}
+
+static void test_ss_policy_fgd_fill_model_golden(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = model_cluster();
+    ss_fgd_state_t *fs = NULL;
+    assert_int_equal(ss_fgd_state_create(c, &fs, NULL), 0);
+    ss_fgd_pod_t fp[4];
+    for (int32_t t = 0; t < 4; t++) {
+        ss_fgd_pod_from_template(fs, c, t, &fp[t]);
+        fp[t].shape = t;
+    }
+    ss_fgd_pod_t orig[4] = {fp[0], fp[0], fp[1], fp[2]};
+    assert_int_equal(ss_fgd_set_typical(fs, orig, 4, false, NULL), 0);
+    assert_int_equal(fs->n_typical, 3);
+    assert_int_equal(fs->typical_denom, 4);
+    const ss_policy_t *cpu = ss_policy_find("fgd-cpu"), *fill = ss_policy_find("fgd-fill");
+    ss_policy_ctx_t *xc = NULL, *xl = NULL;
+    assert_int_equal(ss_policy_ctx_create(cpu, c, &xc, NULL), 0);
+    assert_int_equal(ss_policy_ctx_create(fill, c, &xl, NULL), 0);
+    ss_state_t *s = ss_state_create(c);
+    const int want[2][2] = {{56, 50}, {62, 50}}; /* node: {fgd-cpu, fgd-fill} */
+    for (int32_t n = 0; n < 2; n++) {
+        int32_t g;
+        assert_int_equal(cpu->replay_score(fs, n, &fp[3], &g), want[n][0]);
+        assert_int_equal(fill->replay_score(fs, n, &fp[3], &g), want[n][1]);
+        assert_int_equal(cpu->score(xc, s, 3, n, NULL), want[n][0]);
+        assert_int_equal(fill->score(xl, s, 3, n, NULL), want[n][1]);
+    }
+    ss_fgd_sched_t *kc = ss_fgd_sched_create(fs, cpu->replay_score, 4, NULL, NULL);
+    ss_fgd_sched_t *kl = ss_fgd_sched_create(fs, fill->replay_score, 4, NULL, NULL);
+    assert_non_null(kc);
+    assert_non_null(kl);
+    uint64_t mask;
+    assert_int_equal(ss_fgd_sched_pick(kc, &fp[3], &mask), 1);
+    assert_int_equal(ss_fgd_sched_pick(kl, &fp[3], &mask), 0);
+    ss_fgd_sched_destroy(kc);
+    ss_fgd_sched_destroy(kl);
+    ss_state_destroy(s);
+    ss_policy_ctx_destroy(xc);
+    ss_policy_ctx_destroy(xl);
+    ss_fgd_state_destroy(fs);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ss_fgd_fill_tables_golden),
         cmocka_unit_test(test_ss_policy_fgd_fill_golden_differs_from_fgd_cpu),
+        cmocka_unit_test(test_ss_policy_fgd_fill_model_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
