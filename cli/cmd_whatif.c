@@ -406,10 +406,11 @@ int ss_cmd_whatif(int argc, char **argv, MPI_Comm comm)
         rc = -1;
     if (rc == 0 && r.rank == 0 && !o.quiet)
         fprintf(stderr,
-                "shardsched whatif: read %.2fs, first schedule %.2fs, estimate %.3fs, search "
-                "and verify %.2fs; %d schedule(s) of the cluster, %d of probes, %d rank(s)\n",
-                r.t_read, r.t_first, r.t_est, r.t_verify, r.schedules, r.probes,
-                r.pl ? r.pl->ranks : 0);
+                "shardsched whatif: read %.2fs, first schedule %.2fs, victims %.2fs, estimate "
+                "%.3fs, search and verify %.2fs (probes %.2fs); %d schedule(s) of the cluster, %d "
+                "of probes, %d rank(s)\n",
+                r.t_read, r.t_first, r.t_settle, r.t_est, r.t_verify, r.t_probe, r.schedules,
+                r.probes, r.pl ? r.pl->ranks : 0);
     if (rc == 0 && !found && r.rank == 0 && !ss_wi_writable(&r))
         fprintf(stderr,
                 "shardsched whatif: no answer fits: %d of %d target pods stay unplaced with the "

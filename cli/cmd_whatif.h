@@ -50,8 +50,10 @@ typedef struct {
     int32_t n_leftover;
     int32_t capped; /* left-over pods that only --pool-size kept out */
     int32_t stuck;  /* left-over pods that fit a new node but no number of them placed */
+    int full_tried; /* r->pl is a schedule with the copies of r->add */
     int verified;   /* the answer's schedule placed every pod new nodes can take */
-    double t_read, t_first, t_est, t_verify; /* seconds (stderr only: never in the JSON) */
+    double t_read, t_first, t_settle, t_est, t_verify,
+        t_probe;         /* seconds (stderr only: never in the JSON) */
     int32_t *where;      /* [pods] the node of each pending pod at the end, -1 */
     int32_t *probe_pods; /* the pods pending after commit: the probe clusters' pods */
     int32_t n_probe_pods;

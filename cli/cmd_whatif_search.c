@@ -124,6 +124,7 @@ static int try_probe(run_t *r, const int32_t *cnt, int32_t *placed, ss_error_t *
 {
     ss_cluster_t *s = NULL;
     ss_placements_t *pl = NULL;
+    double t0 = MPI_Wtime();
     int rc = ss_whatif_probe(r->c, &r->pools, cnt, r->probe_pods, r->n_probe_pods, &s, err);
     rc = ss_dist_agree_err(r->comm, rc, "whatif probe", err);
     if (rc == 0) {
@@ -139,6 +140,7 @@ static int try_probe(run_t *r, const int32_t *cnt, int32_t *placed, ss_error_t *
         *placed += pl->node[i] >= 0 && r->leftover[r->probe_pods[pl->pod[i]]];
     ss_placements_destroy(pl);
     ss_whatif_probe_free(s);
+    r->t_probe += MPI_Wtime() - t0;
     return rc;
 }
 
@@ -146,12 +148,18 @@ static int try_probe(run_t *r, const int32_t *cnt, int32_t *placed, ss_error_t *
  * placements, r->add: cnt). */
 static int try_full(run_t *r, const int32_t *cnt, int32_t *placed, ss_error_t *err)
 {
+    size_t bytes = (size_t)r->pools.n * sizeof *cnt;
+    if (r->full_tried && r->pl && memcmp(cnt, r->add, bytes) == 0) {
+        *placed = ss_wi_target_placed(r); /* the last schedule was with these counts */
+        return 0;
+    }
     int rc = ss_dist_agree_err(r->comm, ss_wi_set_copies(r, cnt, err), "whatif copies", err);
     if (rc == 0)
         rc = ss_wi_schedule(r, err);
     if (rc == 0) {
         *placed = ss_wi_target_placed(r);
-        memcpy(r->add, cnt, (size_t)r->pools.n * sizeof *cnt);
+        memcpy(r->add, cnt, bytes);
+        r->full_tried = 1;
     }
     return rc;
 }
@@ -408,10 +416,12 @@ int ss_wi_min_nodes(run_t *r, int *found, ss_error_t *err)
         if (r->pl->node[j] < 0)
             t[m++] = t[i];
     }
+    double ts = MPI_Wtime();
     if (rc == 0 && m > 0)
         rc = settle(r, t, &m, err);
     r->n_leftover = m;
     double t0 = MPI_Wtime();
+    r->t_settle = t0 - ts;
     if (rc == 0)
         rc = estimate(r, t, &m, est, err);
     if (rc == 0 && m > 0)

@@ -6,7 +6,8 @@
  * nodes of pool a, a tainted pool that sends them to pool b, the priority
  * expander's file, --pool-size too small (exit 1), the JSON fields, the
  * DaemonSet pods of the template node on every copy (their room counted,
- * in the estimate, the probes and the answer), the
+ * in the estimate, the probes and the answer), a zone spread the probes
+ * cannot see (the search falls back to whole-cluster schedules), the
  * same JSON for 1, 2 and 3 ranks, and bad input (exit status, message,
  * nothing written). */
 #include <setjmp.h>
@@ -392,6 +393,54 @@ static void test_cmd_daemonset(void **state)
     json_decref(j);
 }
 
+/* A zone spread (maxSkew 1) that the probes cannot see: a copy of a1 sits
+ * in zone z1 only, where the probe places both web pods; the whole cluster
+ * has zone z2 too (b1, full), so the second pod would make the skew 2 and
+ * no number of new z1 nodes places it. The verifying schedule places one:
+ * the search goes on over whole-cluster schedules and answers 1 node with
+ * one pod not helped (exit 1, outputs written). */
+static void test_cmd_probe_fallback(void **state)
+{
+    (void)state;
+    const gnode_t n[] = {{"a1", 4000, 16, 0, "pool=a,topology.kubernetes.io/zone=z1", "", ""},
+                         {"b1", 4000, 16, 0, "pool=b,topology.kubernetes.io/zone=z2", "", ""},
+                         {NULL, 0, 0, 0, 0, 0, 0}};
+    const gpod_t p[] = {{.name = "ra", .cpu_m = 4000, .mem_g = 1, .on = "a1"},
+                        {.name = "rb", .cpu_m = 4000, .mem_g = 1, .on = "b1"},
+                        {.name = "web", .count = 2, .cpu_m = 1000, .mem_g = 1},
+                        {0}};
+    ss_cluster_t *c = cluster(n, p);
+    int32_t app = ss_cluster_str(c, "app"), web = ss_cluster_str(c, "web");
+    int32_t vb = ss_cluster_add_expr_value(c, web);
+    int32_t eb = ss_cluster_add_expr(c, app, SS_OP_IN, 0, vb, 1);
+    ss_spread_t sp = {.max_skew = 1,
+                      .key = ss_cluster_str(c, "topology.kubernetes.io/zone"),
+                      .when = SS_WHEN_DO_NOT_SCHEDULE,
+                      .min_domains = 1,
+                      .node_affinity_policy = SS_INCL_HONOR,
+                      .node_taints_policy = SS_INCL_IGNORE,
+                      .sel = {eb, 1, 0}};
+    ss_template_t *t = &c->templates[c->pod_template[2]];
+    t->spread_begin = ss_cluster_add_spread(c, &sp);
+    t->spread_count = 1;
+    t->plabel_begin = ss_cluster_add_label(c, app, web);
+    t->plabel_count = 1;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_cluster_validate(c, &err), 0);
+    assert_int_equal(ss_snapshot_write(wpath("spread.h5"), c, &err), 0);
+    ss_cluster_destroy(c);
+    assert_int_equal(sh(RUN "%s --min-nodes a --json -o %s > %s 2> %s", wpath("spread.h5"),
+                        wpath("sp.h5"), wpath("sp.json"), wpath("sp.err")),
+                     1);
+    json_t *j = load_json(wpath("sp.json"));
+    assert_int_equal(json_integer_value(json_object_get(j, "nodes")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "placed")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "not_helped")), 1);
+    assert_true(json_integer_value(json_object_get(j, "schedules")) > 2); /* the fallback ran */
+    json_decref(j);
+    assert_true(exists(wpath("sp.h5"))); /* the answer places every pod it can */
+}
+
 static void test_cmd_add_and_bad_input(void **state)
 {
     (void)state;
@@ -441,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_cmd_min_nodes),
         cmocka_unit_test(test_cmd_taint_expander),
         cmocka_unit_test(test_cmd_daemonset),
+        cmocka_unit_test(test_cmd_probe_fallback),
         cmocka_unit_test(test_cmd_add_and_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
