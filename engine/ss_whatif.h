@@ -37,7 +37,7 @@ int32_t ss_pools_index(const ss_pools_t *p, const ss_cluster_t *c, const char *n
 
 /* What ss_whatif_add did, so that ss_whatif_remove can undo it. */
 typedef struct {
-    int32_t n_nodes0, n_gpus0, n_mig0; /* the counts before */
+    int32_t n_nodes0, n_gpus0, n_mig0, n_pods0; /* the counts before */
     int32_t n_added;
     int32_t *added; /* [n_added] node rows of the copies, increasing */
 } ss_whatif_undo_t;
@@ -46,20 +46,44 @@ typedef struct {
  * it is now): the same capacity, topology, labels (the pool label
  * included), taints and GPU records (MIG layouts copied), not cordoned,
  * named "<pool>-whatif-<k>" (k = 1, 2, ... per pool; kubernetes.io/hostname
- * is the name). Each copy goes at the end of its template's rack, as
- * ss_cluster_sort_nodes would place it, so c stays sorted; pod_node is
- * renumbered. Fails (SS_EINVAL, nothing changed) when a copy's name is a
- * node of c already. Returns 0, SS_EINVAL, SS_ENOMEM. */
+ * is the name). Each copy runs the DaemonSet pods (template flag
+ * SS_TF_DAEMONSET) that run on its template node, as Cluster Autoscaler's
+ * template nodes do: new running pods "<pod>-<copy>" appended to the pods
+ * (same template, namespace, priority, GPU mask, start time), so their
+ * requests take room on the copy. Each copy goes at the end of its
+ * template's rack, as ss_cluster_sort_nodes would place it, so c stays
+ * sorted; pod_node is renumbered. Fails (SS_EINVAL, nothing changed) when a
+ * copy's name is a node of c already. Returns 0, SS_EINVAL, SS_ENOMEM. */
 int ss_whatif_add(ss_cluster_t *c, const ss_pools_t *p, const int32_t *count, ss_whatif_undo_t *u,
                   ss_error_t *err);
-/* Takes the copies out again: c is as before ss_whatif_add (the strings
- * interned for the names stay). u is freed. */
+/* Takes the copies and their DaemonSet pods out again: c is as before
+ * ss_whatif_add (the strings interned for the names stay). u is freed. */
 void ss_whatif_remove(ss_cluster_t *c, ss_whatif_undo_t *u);
 void ss_whatif_undo_free(ss_whatif_undo_t *u);
 
+/* The DaemonSet pods running on node (pod rows, increasing) into out[0 ..
+ * max); returns how many there are (out may be NULL with max 0). */
+int32_t ss_whatif_ds_pods(const ss_cluster_t *c, int32_t node, int32_t *out, int32_t max);
+
+/* The probe cluster of --min-nodes' search: the
+ * copies ss_whatif_add would add for count (same names, topology, GPUs,
+ * DaemonSet pods), sorted by topology, and c's pods pods[0 .. n) pending,
+ * rows 0 .. n in that order (same name, namespace, template, priority,
+ * group, start). Nothing else: none of c's nodes nor their pods, so that
+ * scheduling it costs what the new nodes cost. Its strings and pools
+ * (templates, labels, taints, tolerations, terms, selectors, spreads, pod
+ * terms, namespaces, PDBs, groups) are c's, borrowed: c must outlive it
+ * and keep those pools unchanged; free it with ss_whatif_probe_free.
+ * Returns 0 (*out set), SS_ENOMEM. */
+int ss_whatif_probe(ss_cluster_t *c, const ss_pools_t *p, const int32_t *count, const int32_t *pods,
+                    int32_t n, ss_cluster_t **out, ss_error_t *err);
+void ss_whatif_probe_free(ss_cluster_t *s);
+
 /* The estimate for one pool: first-fit decreasing of pods[0 .. n) (pod
- * rows of c, pending) into empty copies of node `tmpl`, pods by dominant
- * share (their largest request relative to the node's capacity), largest
+ * rows of c, pending) into empty copies of node `tmpl` (a copy's room: the
+ * node's allocatable less the requests, GPUs and MIG instances of the
+ * DaemonSet pods running on tmpl, which every copy runs), pods by dominant
+ * share (their largest request relative to that room), largest
  * first, ties by pod row. A pod fits a copy by its static filters (taints,
  * nodeSelector, required node affinity, GPU model; the copy is never
  * cordoned), pod slots, cpu, memory, extended resources, GPUs (whole,
@@ -80,7 +104,8 @@ int ss_whatif_ffd(const ss_cluster_t *c, int32_t tmpl, const int32_t *pods, int3
 
 /* The volume lower bound of pods[0 .. n) on copies of node tmpl: for each
  * resource (cpu, memory, pod slots, GPU milli, each extended resource,
- * MIG instances of each profile) ceil(total request / one node's capacity),
+ * MIG instances of each profile) ceil(total request / one copy's room, the
+ * DaemonSet pods of tmpl taken out),
  * the largest over resources. Pods that fit no empty copy are left out
  * (mask: NULL = all count). */
 int32_t ss_whatif_lower_bound(const ss_cluster_t *c, int32_t tmpl, const int32_t *pods, int32_t n,

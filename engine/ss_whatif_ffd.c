@@ -12,21 +12,26 @@
 
 #define MAXPROF 16 /* MIG profiles on one node */
 
-/* The node's MIG instances: profile of each node-local instance. */
-typedef struct {
-    const ss_cluster_t *c;
-    int32_t tmpl, ng, nmig;
-    int32_t mig_prof[SS_MAX_MIG_PER_NODE];
-    int32_t hostname;
-    ss_match_ctx_t mx;
-} tnode_t;
-
 typedef struct {
     int64_t cpu, mem, ext[SS_MAX_EXT];
     int32_t pods;
     uint64_t mig_used;
     int32_t gpu_free[SS_MAX_GPUS_PER_NODE];
 } bin_t;
+
+/* The template node: its MIG instances (profile of each node-local
+ * instance) and the room of an empty copy (its allocatable less what the
+ * DaemonSet pods it runs take: a copy runs them too, ss_whatif_add). */
+typedef struct {
+    const ss_cluster_t *c;
+    int32_t tmpl, ng, nmig;
+    int32_t mig_prof[SS_MAX_MIG_PER_NODE];
+    int32_t hostname;
+    ss_match_ctx_t mx;
+    bin_t room;
+} tnode_t;
+
+static void bin_take(const tnode_t *x, bin_t *b, const ss_template_t *t, uint64_t mask);
 
 static void tnode_init(tnode_t *x, const ss_cluster_t *c, int32_t tmpl)
 {
@@ -39,18 +44,23 @@ static void tnode_init(tnode_t *x, const ss_cluster_t *c, int32_t tmpl)
         x->mig_prof[i] = c->mig_insts[ss_cluster_node_mig_inst(c, tmpl, i, NULL)].profile;
     ss_match_ctx_init(&x->mx, c);
     x->hostname = x->mx.hostname;
+    bin_t *b = &x->room;
+    b->cpu = c->node_cpu[tmpl];
+    b->mem = c->node_mem[tmpl];
+    b->pods = c->node_pods[tmpl];
+    memcpy(b->ext, c->node_ext + (size_t)tmpl * SS_MAX_EXT, sizeof b->ext);
+    for (int32_t i = 0; i < x->ng; i++)
+        b->gpu_free[i] = c->gpu_milli[c->node_gpu_begin[tmpl] + i];
+    for (int32_t p = 0; p < c->n_pods; p++) { /* the DaemonSet pods of the template */
+        const ss_template_t *t = &c->templates[c->pod_template[p]];
+        if (c->pod_node[p] == tmpl && (t->flags & SS_TF_DAEMONSET))
+            bin_take(x, b, t, c->pod_gpu_mask[p]);
+    }
 }
 
 static void bin_empty(const tnode_t *x, bin_t *b)
 {
-    const ss_cluster_t *c = x->c;
-    memset(b, 0, sizeof *b);
-    b->cpu = c->node_cpu[x->tmpl];
-    b->mem = c->node_mem[x->tmpl];
-    b->pods = c->node_pods[x->tmpl];
-    memcpy(b->ext, c->node_ext + (size_t)x->tmpl * SS_MAX_EXT, sizeof b->ext);
-    for (int32_t i = 0; i < x->ng; i++)
-        b->gpu_free[i] = c->gpu_milli[c->node_gpu_begin[x->tmpl] + i];
+    *b = x->room;
 }
 
 /* The capacity-independent filters of template ti on a copy (never cordoned). */
@@ -119,21 +129,20 @@ static double share(int64_t need, int64_t have)
 static double dominant(const tnode_t *x, const ss_template_t *t)
 {
     const ss_cluster_t *c = x->c;
+    const bin_t *r = &x->room;
     int64_t gpu = 0, mig = 0;
     for (int32_t i = 0; i < x->ng; i++)
-        gpu += c->gpu_mig_model[c->node_gpu_begin[x->tmpl] + i]
-                   ? 0
-                   : c->gpu_milli[c->node_gpu_begin[x->tmpl] + i];
+        gpu += c->gpu_mig_model[c->node_gpu_begin[x->tmpl] + i] ? 0 : r->gpu_free[i];
     for (int32_t i = 0; i < x->nmig; i++)
-        mig += x->mig_prof[i] == t->mig_profile;
-    double d = share(t->req.cpu_milli, c->node_cpu[x->tmpl]);
-    double v[4] = {share(t->req.memory, c->node_mem[x->tmpl]), share(1, c->node_pods[x->tmpl]),
+        mig += x->mig_prof[i] == t->mig_profile && !(r->mig_used >> i & 1);
+    double d = share(t->req.cpu_milli, r->cpu);
+    double v[4] = {share(t->req.memory, r->mem), share(1, r->pods),
                    share((int64_t)t->req.gpu_count * t->req.gpu_milli, gpu),
                    share(t->mig_count, mig)};
     for (int i = 0; i < 4; i++)
         d = v[i] > d ? v[i] : d;
     for (int32_t k = 0; k < c->n_ext; k++) {
-        double e = share(t->req.ext[k], c->node_ext[(size_t)x->tmpl * SS_MAX_EXT + k]);
+        double e = share(t->req.ext[k], r->ext[k]);
         d = e > d ? e : d;
     }
     return d;
@@ -280,6 +289,8 @@ int32_t ss_whatif_lower_bound(const ss_cluster_t *c, int32_t tmpl, const int32_t
     int64_t pneed[MAXPROF] = {0}, pcap[MAXPROF] = {0};
     for (int32_t i = 0; i < x.nmig; i++) {
         int32_t k = 0;
+        if (x.room.mig_used >> i & 1)
+            continue; /* a DaemonSet pod holds it */
         while (k < np_prof && prof[k] != x.mig_prof[i])
             k++;
         if (k == np_prof && np_prof < MAXPROF)
@@ -289,7 +300,7 @@ int32_t ss_whatif_lower_bound(const ss_cluster_t *c, int32_t tmpl, const int32_t
     }
     for (int32_t i = 0; i < x.ng; i++) {
         int32_t g = c->node_gpu_begin[tmpl] + i;
-        gcap += c->gpu_mig_model[g] ? 0 : c->gpu_milli[g];
+        gcap += c->gpu_mig_model[g] ? 0 : x.room.gpu_free[i];
     }
     for (int32_t i = 0; i < n; i++) {
         if (mask && !mask[i])
@@ -304,13 +315,12 @@ int32_t ss_whatif_lower_bound(const ss_cluster_t *c, int32_t tmpl, const int32_t
         for (int32_t k = 0; k < np_prof; k++)
             pneed[k] += prof[k] == t->mig_profile ? t->mig_count : 0;
     }
-    int32_t lb = ceil_div(cpu, c->node_cpu[tmpl]), v;
-    int32_t vs[3] = {ceil_div(mem, c->node_mem[tmpl]), ceil_div(np, c->node_pods[tmpl]),
-                     ceil_div(gpu, gcap)};
+    int32_t lb = ceil_div(cpu, x.room.cpu), v;
+    int32_t vs[3] = {ceil_div(mem, x.room.mem), ceil_div(np, x.room.pods), ceil_div(gpu, gcap)};
     for (int i = 0; i < 3; i++)
         lb = vs[i] > lb ? vs[i] : lb;
     for (int32_t k = 0; k < c->n_ext; k++)
-        if ((v = ceil_div(ext[k], c->node_ext[(size_t)tmpl * SS_MAX_EXT + k])) > lb)
+        if ((v = ceil_div(ext[k], x.room.ext[k])) > lb)
             lb = v;
     for (int32_t k = 0; k < np_prof; k++)
         if ((v = ceil_div(pneed[k], pcap[k])) > lb)

@@ -3,7 +3,7 @@
 # copy and its placements that verify clean; the JSON fields; --min-nodes'
 # answer places every target pod and is never below the volume bound;
 # --min-nodes and --add give the same JSON and h5diff-identical placements
-# for mpirun -n 1, 2, 3 x OMP_NUM_THREADS 1, 2; bad input exits with a clear
+# for mpirun -n 1, 2, 3, 4 x OMP_NUM_THREADS 1, 2; bad input exits with a clear
 # message and writes nothing. The hand-made clusters with known answers are
 # in tests/test_whatif.c.
 set -euo pipefail
@@ -47,7 +47,10 @@ $BIN verify -i min-copy.h5 -p min.h5 --quiet || fail "--min-nodes placements do 
 n=$(field min.json 'd["nodes"]'); lb=$(field min.json 'd["lower_bound"]')
 [ "$n" -ge "$lb" ] || fail "answer $n below the volume bound $lb"
 [ "$(field min.json 'd["schedules"]')" -le 12 ] || fail "too many schedules"
-echo "e2e_whatif: --min-nodes $ALL: $n nodes (bound $lb), exit $st, $(field min.json 'd["schedules"]') schedules"
+# the search runs on probes; the cluster is scheduled once more to verify
+# (twice with the first), unless the probes were wrong
+[ "$(field min.json 'd["probes"]')" -ge 1 ] || fail "no probe schedules"
+echo "e2e_whatif: --min-nodes $ALL: $n nodes (bound $lb), exit $st, $(field min.json 'd["schedules"]') schedules, $(field min.json 'd["probes"]') probes"
 # --pool-size too small: exit 1, nothing written
 set +e
 $BIN whatif -i c.h5 --min-nodes general --pool-size general=1 -o small.h5 > /dev/null 2> small.err
@@ -56,9 +59,9 @@ set -e
 [ "$st" = 1 ] && grep -q "no answer fits" small.err || fail "--pool-size 1: $st $(cat small.err)"
 [ ! -e small.h5 ] || fail "--pool-size 1 wrote small.h5"
 
-# Determinism: the same JSON and placements for 1-3 ranks x 1-2 threads.
+# Determinism: the same JSON and placements for 1-4 ranks x 1-2 threads.
 ref=""
-for r in 1 2 3; do
+for r in 1 2 3 4; do
     for t in 1 2; do
         OMP_NUM_THREADS=$t $MPIRUN -n $r $BIN whatif -i c.h5 --add general=7 -o "p-$r-$t.h5" \
             --json > "a-$r-$t.json"

@@ -5,12 +5,17 @@
  * expanders, and the command itself: 3 pending pods that need exactly 2
  * nodes of pool a, a tainted pool that sends them to pool b, the priority
  * expander's file, --pool-size too small (exit 1), the JSON fields, the
+ * DaemonSet pods of the template node on every copy (their room counted,
+ * in the estimate, the probes and the answer), a zone spread the probes
+ * cannot see (the search falls back to whole-cluster schedules), the
  * same JSON for 1, 2 and 3 ranks, and bad input (exit status, message,
  * nothing written). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -150,6 +155,72 @@ static void test_ffd(void **state)
     ss_cluster_destroy(c);
 }
 
+/* Pool a's node a1 runs a DaemonSet pod of 1 cpu (and a 3-cpu pod): a
+ * copy of a1 runs the DaemonSet pod too, so two pending 2-cpu pods need two
+ * copies (3 cpu of room each), not one (4 cpu). */
+static const gnode_t nodes_ds[] = {
+    {"a1", 4000, 16, 0, "pool=a", "", ""},
+    {NULL, 0, 0, 0, 0, 0, 0},
+};
+static const gpod_t pods_ds[] = {
+    {.name = "agent", .cpu_m = 1000, .mem_g = 1, .on = "a1"},
+    {.name = "run", .cpu_m = 3000, .mem_g = 1, .on = "a1"},
+    {.name = "web", .count = 2, .cpu_m = 2000, .mem_g = 1},
+    {0},
+};
+
+static ss_cluster_t *cluster_ds(void)
+{
+    ss_cluster_t *c = cluster(nodes_ds, pods_ds);
+    c->templates[c->pod_template[0]].flags |= SS_TF_CONTROLLER | SS_TF_DAEMONSET;
+    return c;
+}
+
+static void test_daemonset(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = cluster_ds();
+    uint64_t fp = ss_cluster_fingerprint(c);
+    int32_t n, *t = pending(c, &n), ds[2];
+    ss_ffd_t e = {0};
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_whatif_ds_pods(c, 0, ds, 2), 1);
+    assert_int_equal(ds[0], 0);
+    assert_int_equal(ss_whatif_ffd(c, 0, t, n, -1, &e, &err), 0);
+    assert_int_equal(e.nodes, 2);       /* 3 cpu of room per copy */
+    assert_int_equal(e.lower_bound, 2); /* 4 cpu over 3 */
+    ss_pools_t pools;
+    assert_int_equal(ss_pools_find(c, NULL, &pools, &err), 0);
+    int32_t cnt[1] = {2};
+    ss_whatif_undo_t u;
+    int32_t np0 = c->n_pods;
+    assert_int_equal(ss_whatif_add(c, &pools, cnt, &u, &err), 0);
+    assert_int_equal(c->n_pods, np0 + 2); /* one DaemonSet pod per copy */
+    assert_string_equal(ss_cluster_strget(c, c->pod_name[np0]), "agent-a-whatif-1");
+    assert_int_equal(c->pod_node[np0], u.added[0]);
+    assert_int_equal(c->pod_node[np0 + 1], u.added[1]);
+    assert_int_equal(c->pod_template[np0], c->pod_template[0]);
+    assert_int_equal(ss_cluster_validate(c, &err), 0);
+    ss_whatif_remove(c, &u);
+    assert_int_equal(c->n_pods, np0);
+    assert_true(ss_cluster_fingerprint(c) == fp);
+    /* the probe cluster: the copies with their DaemonSet pods, the pods given */
+    ss_cluster_t *s = NULL;
+    assert_int_equal(ss_whatif_probe(c, &pools, cnt, t, n, &s, &err), 0);
+    assert_int_equal(s->n_nodes, 2);
+    assert_int_equal(s->n_pods, n + 2);
+    assert_int_equal(s->pod_node[0], -1);
+    assert_int_equal(s->pod_node[n], 0);
+    assert_int_equal(s->pod_node[n + 1], 1);
+    assert_true(s->strings == c->strings);
+    assert_int_equal(ss_cluster_validate(s, &err), 0);
+    ss_whatif_probe_free(s);
+    assert_true(ss_cluster_fingerprint(c) == fp);
+    ss_pools_free(&pools);
+    free(t);
+    ss_cluster_destroy(c);
+}
+
 static void test_expanders(void **state)
 {
     (void)state;
@@ -218,6 +289,10 @@ static void test_cmd_min_nodes(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "placed")), 3);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "added"), "a")), 2);
     assert_true(json_is_array(json_object_get(j, "groups")));
+    /* the search ran on probes: the cluster was scheduled twice (as it is,
+     * then once with the answer to verify it) */
+    assert_int_equal(json_integer_value(json_object_get(j, "schedules")), 2);
+    assert_true(json_integer_value(json_object_get(j, "probes")) >= 1);
     json_decref(j);
     /* the same JSON for 1, 2 and 3 ranks */
     for (int n = 1; n <= 3; n++)
@@ -283,6 +358,89 @@ static void test_cmd_taint_expander(void **state)
     json_decref(j);
 }
 
+/* The command counts the DaemonSet pod's room: 2 new nodes, each running a
+ * copy of the DaemonSet pod (in the cluster copy, which verifies). */
+static void test_cmd_daemonset(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = cluster_ds();
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_snapshot_write(wpath("ds.h5"), c, &err), 0);
+    ss_cluster_destroy(c);
+    assert_int_equal(sh(RUN "%s --min-nodes a --json -o %s --cluster-out %s > %s", wpath("ds.h5"),
+                        wpath("dsp.h5"), wpath("dsc.h5"), wpath("ds.json")),
+                     0);
+    json_t *j = load_json(wpath("ds.json"));
+    assert_int_equal(json_integer_value(json_object_get(j, "nodes")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "lower_bound")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "placed")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "added_used")), 2);
+    json_decref(j);
+    assert_int_equal(sh(SS_BINARY " verify -i %s -p %s --quiet", wpath("dsc.h5"), wpath("dsp.h5")),
+                     0);
+    assert_int_equal(ss_snapshot_read(wpath("dsc.h5"), &c, &err), 0);
+    int32_t on_copies = 0;
+    for (int32_t p = 0; p < c->n_pods; p++)
+        on_copies += c->pod_node[p] >= 0 &&
+                     strstr(ss_cluster_strget(c, c->node_name[c->pod_node[p]]), "-whatif-") &&
+                     (c->templates[c->pod_template[p]].flags & SS_TF_DAEMONSET);
+    assert_int_equal(on_copies, 2);
+    ss_cluster_destroy(c);
+    /* --add 1: one pod fits beside the DaemonSet pod, the other does not */
+    assert_int_equal(sh(RUN "%s --add a=1 --json > %s", wpath("ds.h5"), wpath("dsa.json")), 0);
+    j = load_json(wpath("dsa.json"));
+    assert_int_equal(json_integer_value(json_object_get(j, "placed")), 1);
+    json_decref(j);
+}
+
+/* A zone spread (maxSkew 1) that the probes cannot see: a copy of a1 sits
+ * in zone z1 only, where the probe places both web pods; the whole cluster
+ * has zone z2 too (b1, full), so the second pod would make the skew 2 and
+ * no number of new z1 nodes places it. The verifying schedule places one:
+ * the search goes on over whole-cluster schedules and answers 1 node with
+ * one pod not helped (exit 1, outputs written). */
+static void test_cmd_probe_fallback(void **state)
+{
+    (void)state;
+    const gnode_t n[] = {{"a1", 4000, 16, 0, "pool=a,topology.kubernetes.io/zone=z1", "", ""},
+                         {"b1", 4000, 16, 0, "pool=b,topology.kubernetes.io/zone=z2", "", ""},
+                         {NULL, 0, 0, 0, 0, 0, 0}};
+    const gpod_t p[] = {{.name = "ra", .cpu_m = 4000, .mem_g = 1, .on = "a1"},
+                        {.name = "rb", .cpu_m = 4000, .mem_g = 1, .on = "b1"},
+                        {.name = "web", .count = 2, .cpu_m = 1000, .mem_g = 1},
+                        {0}};
+    ss_cluster_t *c = cluster(n, p);
+    int32_t app = ss_cluster_str(c, "app"), web = ss_cluster_str(c, "web");
+    int32_t vb = ss_cluster_add_expr_value(c, web);
+    int32_t eb = ss_cluster_add_expr(c, app, SS_OP_IN, 0, vb, 1);
+    ss_spread_t sp = {.max_skew = 1,
+                      .key = ss_cluster_str(c, "topology.kubernetes.io/zone"),
+                      .when = SS_WHEN_DO_NOT_SCHEDULE,
+                      .min_domains = 1,
+                      .node_affinity_policy = SS_INCL_HONOR,
+                      .node_taints_policy = SS_INCL_IGNORE,
+                      .sel = {eb, 1, 0}};
+    ss_template_t *t = &c->templates[c->pod_template[2]];
+    t->spread_begin = ss_cluster_add_spread(c, &sp);
+    t->spread_count = 1;
+    t->plabel_begin = ss_cluster_add_label(c, app, web);
+    t->plabel_count = 1;
+    ss_error_t err = {{0}};
+    assert_int_equal(ss_cluster_validate(c, &err), 0);
+    assert_int_equal(ss_snapshot_write(wpath("spread.h5"), c, &err), 0);
+    ss_cluster_destroy(c);
+    assert_int_equal(sh(RUN "%s --min-nodes a --json -o %s > %s 2> %s", wpath("spread.h5"),
+                        wpath("sp.h5"), wpath("sp.json"), wpath("sp.err")),
+                     1);
+    json_t *j = load_json(wpath("sp.json"));
+    assert_int_equal(json_integer_value(json_object_get(j, "nodes")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "placed")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "not_helped")), 1);
+    assert_true(json_integer_value(json_object_get(j, "schedules")) > 2); /* the fallback ran */
+    json_decref(j);
+    assert_true(exists(wpath("sp.h5"))); /* the answer places every pod it can */
+}
+
 static void test_cmd_add_and_bad_input(void **state)
 {
     (void)state;
@@ -328,8 +486,11 @@ int main(void)
         cmocka_unit_test(test_add_remove),
         cmocka_unit_test(test_ffd),
         cmocka_unit_test(test_expanders),
+        cmocka_unit_test(test_daemonset),
         cmocka_unit_test(test_cmd_min_nodes),
         cmocka_unit_test(test_cmd_taint_expander),
+        cmocka_unit_test(test_cmd_daemonset),
+        cmocka_unit_test(test_cmd_probe_fallback),
         cmocka_unit_test(test_cmd_add_and_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
