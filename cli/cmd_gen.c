@@ -76,6 +76,10 @@ static void usage(FILE *f)
             "  --no-fractional-gpu  --no-gpu-models  --no-gangs  --no-extended-resources\n"
             "  --no-cordoned\n"
             "  --no-gang-topology  no required/preferred rack/block topology on pod groups\n"
+            "  --subgroups     (off by default) every gang of 4 pods or more in two\n"
+            "                  sub-groups, halves of it (gangs inside the gang: each\n"
+            "                  must reach its size, in one rack or block that holds it,\n"
+            "                  docs/gangs-and-topology.md \"Sub-groups\")\n"
             "  --no-spread         no topologySpreadConstraints (~20%% of pending pods)\n"
             "  --no-anti-affinity  no pod anti-affinity (required ~2%% of pods, preferred on\n"
             "                      ~30%% of service templates, inference across zones)\n"
@@ -134,6 +138,7 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         SS_O_SWITCH("gpu-models", &o->gpu_models),
         SS_O_SWITCH("gangs", &o->gangs),
         SS_O_SWITCH("gang-topology", &o->gang_topology),
+        SS_O_SWITCH("subgroups", &o->subgroups),
         SS_O_SWITCH("extended-resources", &o->extended_resources),
         SS_O_SWITCH("cordoned", &o->cordoned),
         SS_O_SWITCH("spread", &o->topology_spread),

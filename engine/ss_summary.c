@@ -227,7 +227,7 @@ static int count_gangs(const ss_cluster_t *c, const ss_placements_t *p, ss_summa
         int32_t pod = ss_summary_row_pod(c, p, row), node = p->node[row];
         if (pod < 0 || c->pod_group[pod] < 0 || c->pod_group[pod] >= c->n_groups)
             continue;
-        int32_t g = c->pod_group[pod];
+        int32_t g = ss_cluster_gang_of(c, pod); /* a sub-group's pods count in their gang */
         pending[g]++;
         if (node < 0 || node >= c->n_nodes)
             continue;

@@ -107,6 +107,7 @@ typedef struct {
     bool gpu_models;         /* allowed-GPU-model lists on GPU pods */
     bool gangs;              /* pod groups of 8..1,024 pods of 8 GPUs */
     bool gang_topology;      /* required/preferred rack/block/zone on groups */
+    bool subgroups;          /* gangs of >= 4 pods in two sub-groups (off by default) */
     bool extended_resources; /* example.com/fpga on a few nodes and pods */
     bool cordoned;           /* ~3% of nodes spec.unschedulable */
     int profile;             /* ss_gen_profile */

@@ -44,6 +44,7 @@ typedef struct {
 
 typedef struct {
     int32_t tmpl, size, priority, group, ns, id;
+    int32_t sub[2]; /* --subgroups: the gang's halves (groups), -1 */
     int cls;
     bool want_spread, want_anti; /* drawn on the workload's stream */
 } workload_t;
@@ -302,6 +303,16 @@ static int tmpl_gang(gen_t *g, workload_t *wl, ss_template_t *t)
     }
     GEN_TRY(g, name = ss_gen_str(g, "%s-%06d", class_prefix[wl->cls], wl->id));
     GEN_TRY(g, wl->group = ss_cluster_add_group(g->c, name, wl->size, level, mode));
+    wl->sub[0] = wl->sub[1] = -1;
+    if (g->o->subgroups && wl->size >= 4) /* no draw: the mix is as without */
+        for (int h = 0; h < 2; h++) {
+            int32_t k = h ? wl->size - wl->size / 2 : wl->size / 2, sname;
+            int32_t rack = GEN_RACK_GPU, block = GEN_RACK_GPU * GEN_BLOCK_RACKS;
+            int32_t sl = k <= rack ? SS_TOPO_RACK : k <= block ? SS_TOPO_BLOCK : SS_TOPO_ZONE;
+            int sm = sl == SS_TOPO_ZONE ? SS_TOPO_MODE_PREFERRED : SS_TOPO_MODE_REQUIRED;
+            GEN_TRY(g, sname = ss_gen_str(g, "%s-%06d/%c", class_prefix[wl->cls], wl->id, 'a' + h));
+            GEN_TRY(g, wl->sub[h] = ss_cluster_add_subgroup(g->c, wl->group, sname, k, sl, sm));
+        }
     return 0;
 }
 
@@ -510,8 +521,9 @@ static int emit_pods(gen_t *g, work_t *w)
         for (int32_t i = 0; i < wl->size; i++) {
             int32_t name;
             GEN_TRY(g, name = ss_gen_str(g, "%s-%06d-%d", class_prefix[wl->cls], wl->id, i));
-            GEN_TRY(g, ss_cluster_add_pod(g->c, name, wl->ns, wl->tmpl, wl->priority, wl->group, -1,
-                                          0));
+            int32_t grp =
+                wl->group >= 0 && wl->sub[0] >= 0 ? wl->sub[i >= wl->size / 2] : wl->group;
+            GEN_TRY(g, ss_cluster_add_pod(g->c, name, wl->ns, wl->tmpl, wl->priority, grp, -1, 0));
         }
     }
     return 0;

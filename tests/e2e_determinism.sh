@@ -72,6 +72,23 @@ for mode in plain relayout; do
     done
 done
 $BIN verify -i cm.h5 -p m-plain-1-1.h5 | grep -q "^MIG: " || fail "MIG: verify prints no MIG line"
+# Sub-groups (gen --subgroups: every gang of 4 pods or more in two halves,
+# each required in one rack or block): the matrix on 3 partitions, verified,
+# and at least one gang with sub-groups placed.
+$BIN gen --nodes 1500 --pods 4000 --seed 9 --used 0.2 --subgroups -o cs.h5 -q
+refs=""
+for n in 1 2 3 4; do
+    for t in 1 2; do
+        out="s-$n-$t.h5"
+        OMP_NUM_THREADS=$t $MPIRUN -n $n $BIN schedule -i cs.h5 -o "$out" --partition-nodes 500 -q
+        $BIN verify -i cs.h5 -p "$out" --quiet || fail "sub-groups: violations, -n $n x $t"
+        if [ -z "$refs" ]; then refs=$out; continue; fi
+        h5diff --exclude-path /run "$refs" "$out" || fail "sub-groups: $out differs from $refs"
+    done
+done
+h5dump -d /groups/parent cs.h5 | grep -q "(0): -1, 0, 0, " || fail "sub-groups: gen made none"
+gp=$($BIN verify -i cs.h5 -p "$refs" | sed -n 's/^gangs: .* with pending members, \([0-9]*\) placed.*/\1/p')
+[ "${gp:-0}" -ge 1 ] || fail "sub-groups: no gang placed"
 # The same workload without the rules: issue 11's floor, 99.5 %.
 $BIN gen --nodes 3000 --pods 30000 --seed 11 --rules none -o c0.h5 > /dev/null || fail "gen --rules none"
 OMP_NUM_THREADS=2 $MPIRUN -n 2 $BIN schedule -i c0.h5 -o q8.h5 --partition-nodes 400 \
