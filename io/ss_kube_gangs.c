@@ -672,6 +672,18 @@ static int resolve_level(kctx_t *k, kgang_t *e, ss_error_t *err)
     return 0;
 }
 
+/* Whether a static sub-group is one its group needs: a minimum, or a
+ * needed sub-group of its own. */
+static bool needed(const kgangs_t *g, int32_t id)
+{
+    if (g->v[id].min > 0)
+        return true;
+    for (int32_t c = g->v[id].child; c > 0; c = g->v[c].next)
+        if (needed(g, c))
+            return true;
+    return false;
+}
+
 /* The row of entry id under parent (-1: a top-level group), then the rows
  * of its static sub-groups: a sub-group named by an object is one the group
  * needs, members or not. */
@@ -699,7 +711,7 @@ static int add_row(kctx_t *k, int32_t id, int32_t parent, ss_error_t *err)
     if (e->row < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (int32_t c = e->child; c > 0; c = g->v[c].next)
-        if (g->v[c].row < 0 && g->v[c].min > 0 && (rc = add_row(k, c, e->row, err)) < 0)
+        if (g->v[c].row < 0 && needed(g, c) && (rc = add_row(k, c, g->v[id].row, err)) < 0)
             return rc;
     return 0;
 }
@@ -813,7 +825,9 @@ int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uin
     int32_t inner = 0;
     if (e && (rc = kube_sub_pod(k, it, r[primary].id, &inner, err)) < 0)
         return rc;
+    e = primary >= 0 ? &k->gangs->v[r[primary].id] : NULL; /* the table may have grown */
     *gang = inner;
+    bool warned = false;
     for (int32_t id = inner; id > 0; id = k->gangs->v[id].parent) {
         kgang_t *x = &k->gangs->v[id];
         if ((rc = resolve_level(k, x, err)) < 0)
@@ -822,10 +836,10 @@ int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uin
         if (x->has_prio)
             *prio = x->prio;
         if (pending && x->rules) {
-            bool first = *rules == 0;
             *rules |= x->rules;
-            if (first && (rc = member_warn(k, it, x, err)) < 0)
+            if (!warned && (rc = member_warn(k, it, x, err)) < 0)
                 return rc;
+            warned = true;
         }
     }
     if (!pending)

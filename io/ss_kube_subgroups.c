@@ -132,23 +132,43 @@ int kube_sub_kai(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *err)
         if ((rc = kai_sub(k, it, id, x, i, err)) < 0)
             return rc;
     }
-    /* parents: another sub-group, in array order; no cycles (a parent must
-     * be reachable from the group) */
+    /* parents: another sub-group or the group; no cycles */
+    size_t n = json_array_size(subs);
+    int32_t *par = calloc(n + 1, sizeof *par), *sub = calloc(n + 1, sizeof *sub);
+    if (!par || !sub) {
+        free(par);
+        free(sub);
+        return nomem(err);
+    }
     json_array_foreach(subs, i, x)
     {
-        const char *nm = kstr(x, "name", NULL, NULL), *p = kstr(x, "parent", NULL, NULL);
-        int32_t s = sub_entry(k->gangs, id, nm, false, NULL), ps = id;
-        if (p && *p && (ps = sub_entry(k->gangs, id, p, false, NULL)) <= 0)
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: spec.subGroups[%zu].parent: '%.80s' names no sub-group",
-                                kwho(it, who), i, p);
-        for (int32_t a = ps, depth = 0; a != id; a = k->gangs->v[a].parent, depth++)
-            if (a == s || a <= 0 || depth > (int)json_array_size(subs))
-                return ss_error_set(err, SS_EFORMAT,
-                                    "%s: spec.subGroups[%zu].parent: '%.80s' makes a cycle",
-                                    kwho(it, who), i, p);
-        kube_gang_adopt(k->gangs, ps, s);
+        const char *p = kstr(x, "parent", NULL, NULL);
+        sub[i] = sub_entry(k->gangs, id, kstr(x, "name", NULL, NULL), false, NULL);
+        par[i] = p && *p ? sub_entry(k->gangs, id, p, false, NULL) : id;
+        if (par[i] <= 0)
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: spec.subGroups[%zu].parent: '%.80s' names no sub-group",
+                              kwho(it, who), i, p);
+        if (rc < 0)
+            break;
+        k->gangs->v[sub[i]].parent = par[i];
     }
+    for (i = 0; i < n && rc == 0; i++) {
+        int32_t a = par[i];
+        for (size_t depth = 0; a != id && rc == 0; a = k->gangs->v[a].parent, depth++)
+            if (a == sub[i] || depth > n)
+                rc = ss_error_set(
+                    err, SS_EFORMAT, "%s: spec.subGroups[%zu].parent: '%.80s' makes a cycle",
+                    kwho(it, who), i, kstr(json_array_get(subs, i), "parent", NULL, NULL));
+    }
+    for (i = 0; i < n && rc == 0; i++) {
+        k->gangs->v[sub[i]].parent = 0;
+        kube_gang_adopt(k->gangs, par[i], sub[i]);
+    }
+    free(par);
+    free(sub);
+    if (rc < 0)
+        return rc;
     kgang_t *top = &k->gangs->v[id];
     kai_partial(top, top);
     json_array_foreach(subs, i, x)
