@@ -595,6 +595,18 @@ int kube_sub_link(kctx_t *k, ss_error_t *err)
         if (upstream && (rc = link_parent(k, id, err)) < 0)
             return rc;
     }
+    for (int32_t id = 1; id < n; id++) {
+        int depth = 0;
+        for (int32_t a = g->v[id].parent; a > 0 && depth <= 64; a = g->v[a].parent)
+            depth++;
+        if (depth > 64) {
+            char who[512];
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: spec.parentCompositePodGroupName: a cycle of composite "
+                                "groups (or more than 64 levels)",
+                                kwho(&k->pgs.v[g->v[id].item], who));
+        }
+    }
     for (int32_t id = 1; id < n; id++)
         if (g->v[id].kind == KG_COMPOSITE && g->v[id].parent == 0 && g->v[id].min_groups > 0 &&
             (rc = composite_min(k, id, 0, err)) < 0)

@@ -268,107 +268,109 @@ static void test_ss_kube_import_strings_subgroup_bad_forms(void **state)
     (void)state;
     static const struct {
         const char *pods, *msg;
-    } cases[] =
-        {
-            {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"parent\":\"x\"}]}") "," KAI_POD("s") "]",
-             "PodGroup ml/g: spec.subGroups[0].parent: 'x' names no sub-group"},
-            {"[" KAI_PG(
-                 "{\"subGroups\":[{\"name\":\"s\",\"parent\":\"t\"},{\"name\":\"t\",\"parent\":"
-                 "\"s\"}]}") "]",
-             "spec.subGroups[0].parent: 't' makes a cycle"},
-            {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\"},{\"name\":\"s\"}]}") "]",
-             "spec.subGroups[1].name: 's' names two sub-groups"},
-            {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"minMember\":1,\"minSubGroup\":1}]}") "]",
-             "spec.subGroups[0]: minMember and minSubGroup are mutually exclusive"},
-            {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"minMember\":-1}]}") "]",
-             "spec.subGroups[0].minMember: must be an integer >= 0"},
-            {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\"}]}") "," KAI_POD("t") "]",
-             "Pod ml/a: metadata.labels.kai.scheduler/subgroup-name: 't' is no sub-group"},
-            {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\"},{\"name\":\"t\",\"parent\":\"s\"}]}") "," KAI_POD(
-                 "s") "]",
-             "'s' has sub-groups (pods join leaf sub-groups)"},
-            {"[" KAI_PG("{\"topologyConstraint\":{\"topology\":\"f\",\"requiredTopologyLevel\":"
-                        "\"x\"}}") "," OBJ("kai.scheduler/v1alpha1", "Topology", "f",
-                                           "{\"levels\":[{\"nodeLabel\":\"y\"}]}") "]",
-             "spec.topologyConstraint.requiredTopologyLevel: 'x' is no level of Topology f"},
-            {"[" VC_PG("{\"minTaskMember\":{\"w\":1},\"subGroupPolicy\":[{\"name\":\"p\"}]}") "]",
-             "spec: minTaskMember and subGroupPolicy both set"},
-            {"[" VC_PG("{\"minTaskMember\":{\"w\":\"1\"}}") "]",
-             "spec.minTaskMember.w: must be an integer >= 0"},
-            {"[" VC_PG("{\"subGroupPolicy\":[{\"name\":\"p\",\"subGroupSize\":0}]}") "]",
-             "spec.subGroupPolicy[0].subGroupSize: must be an integer >= 1"},
-            {"[" VC_PG(
-                 "{\"subGroupPolicy\":[{\"name\":\"p\",\"labelSelector\":{\"matchExpressions\":"
-                 "[{\"key\":\"r\",\"operator\":\"In\"}]}}]}") "]",
-             "spec.subGroupPolicy[0].labelSelector.matchExpressions[0]: needs a key"},
-            {"[" VC_PG(
-                 "{\"networkTopology\":{\"highestTierAllowed\":1,\"highestTierName\":\"x\"}}") "]",
-             "highestTierAllowed and highestTierName cannot both be set"},
-            {"[" VC_PG("{\"subGroupPolicy\":[{\"name\":\"p\",\"networkTopology\":{\"mode\":\"x\"}}]"
-                       "}") "]",
-             "spec.subGroupPolicy[0].networkTopology.mode: 'x' is not hard or soft"},
-            {"[" HN("h",
-                    "{\"tier\":1,\"members\":[{\"type\":\"Node\",\"selector\":{\"regexMatch\":{"
-                    "\"pattern\":\"(\"}}}]}") "]",
-             "HyperNode ml/h: spec.members[0].selector.regexMatch.pattern: '(' is not a valid "
-             "regular "
-             "expression"},
-            {"[" HN("h",
-                    "{\"tier\":1,\"members\":[{\"type\":\"Rack\",\"selector\":{\"exactMatch\":{"
-                    "\"name\":\"n\"}}}]}") "]",
-             "spec.members[0].type: must be Node or HyperNode"},
-            {"[" HN("h", "{\"tier\":1,\"members\":[{\"type\":\"HyperNode\",\"selector\":{"
-                         "\"labelMatch\":{}}}]}") "]",
-             "spec.members[0].selector.labelMatch: only for members of type Node"},
-            {"[" HN("h", "{\"tier\":1,\"members\":[{\"type\":\"Node\",\"selector\":{}}]}") "]",
-             "spec.members[0].selector: exactly one of exactMatch.name, regexMatch.pattern and "
-             "labelMatch must be set"},
-            {"[" HN("h", "{\"tier\":\"x\"}") "]",
-             "HyperNode ml/h: spec.tier: must be an integer >= 0"},
-            {"[" OBJ("kueue.x-k8s.io/v1beta1", "Topology", "t",
-                     "{\"levels\":[{\"nodeLabel\":\"a\"},{\"nodeLabel\":\"a\"}]}") "]",
-             "Topology ml/t: spec.levels[1].nodeLabel: 'a' is also spec.levels[0]'s"},
-            {"[" OBJ("kueue.x-k8s.io/v1beta1", "Topology", "t", "{\"levels\":[]}") "]",
-             "spec.levels: 0 levels (1 to 16 allowed)"},
-            {"[" OBJ("kueue.x-k8s.io/v1beta1", "ResourceFlavor", "f",
-                     "{\"topologyName\":\"t\"}") "]",
-             "ResourceFlavor ml/f: spec.topologyName: 't' names no Kueue Topology in the input"},
-            {"[" OBJ("scheduling.k8s.io/v1beta1", "PodGroup", "g",
-                     "{\"schedulingPolicy\":{\"gang\":{\"minCount\":1}},"
-                     "\"parentCompositePodGroupName\":\"c\"}") "]",
-             "PodGroup ml/g: spec.parentCompositePodGroupName: 'c' names no CompositePodGroup"},
-            {"[" OBJ(
-                 "scheduling.k8s.io/v1alpha3", "CompositePodGroup", "c",
-                 "{\"schedulingPolicy\":{\"gang\":{\"minGroupCount\":2}}}") "," OBJ("scheduling."
-                                                                                    "k8s.io/"
-                                                                                    "v1beta1",
-                                                                                    "PodGroup", "g",
-                                                                                    "{\"schedulingP"
-                                                                                    "olicy\":{"
-                                                                                    "\"gang\":{"
-                                                                                    "\"minCount\":"
-                                                                                    "1}},"
-                                                                                    "\"parentCompos"
-                                                                                    "itePodGroupNam"
-                                                                                    "e\":\"c\"}") "]",
-             "CompositePodGroup ml/c: spec.schedulingPolicy.gang.minGroupCount: 2, but 1 pod "
-             "groups "
-             "name it"},
-            {"[" OBJ("scheduling.k8s.io/v1alpha3", "CompositePodGroup", "c",
-                     "{\"schedulingPolicy\":{}}") "]",
-             "CompositePodGroup ml/c: spec.schedulingPolicy: exactly one of gang and basic"},
-            {"[" KQ_POD(",\"kueue.x-k8s.io/podset-slice-size\":\"2\"") "]",
-             "podset-slice-size: the size without the other"},
-            {"[" KQ_POD(",\"kueue.x-k8s.io/podset-slice-size\":\"0\",\"kueue.x-k8s.io/"
-                        "podset-slice-required-topology\":\"example.com/nvlink\"") "]",
-             "podset-slice-size: '0' is not a positive integer"},
-            {"[" KQ_POD(
-                 ",\"kueue.x-k8s.io/podset-unconstrained-topology\":\"true\",\"kueue.x-k8s.io/"
-                 "podset-required-topology\":\"example.com/nvlink\"") "]",
-             "more than one of podset-required-topology"},
-            {"[" KQ_POD(",\"kueue.x-k8s.io/podset-unconstrained-topology\":\"yes\"") "]",
-             "podset-unconstrained-topology: 'yes' is not true or false"},
-        };
+    } cases[] = {
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"parent\":\"x\"}]}") "," KAI_POD("s") "]",
+         "PodGroup ml/g: spec.subGroups[0].parent: 'x' names no sub-group"},
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"parent\":\"t\"},{\"name\":\"t\",\"parent\":"
+                    "\"s\"}]}") "]",
+         "spec.subGroups[0].parent: 't' makes a cycle"},
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\"},{\"name\":\"s\"}]}") "]",
+         "spec.subGroups[1].name: 's' names two sub-groups"},
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"minMember\":1,\"minSubGroup\":1}]}") "]",
+         "spec.subGroups[0]: minMember and minSubGroup are mutually exclusive"},
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\",\"minMember\":-1}]}") "]",
+         "spec.subGroups[0].minMember: must be an integer >= 0"},
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\"}]}") "," KAI_POD("t") "]",
+         "Pod ml/a: metadata.labels.kai.scheduler/subgroup-name: 't' is no sub-group"},
+        {"[" KAI_PG("{\"subGroups\":[{\"name\":\"s\"},{\"name\":\"t\",\"parent\":\"s\"}]}") "," KAI_POD(
+             "s") "]",
+         "'s' has sub-groups (pods join leaf sub-groups)"},
+        {"[" KAI_PG("{\"topologyConstraint\":{\"topology\":\"f\",\"requiredTopologyLevel\":"
+                    "\"x\"}}") "," OBJ("kai.scheduler/v1alpha1", "Topology", "f",
+                                       "{\"levels\":[{\"nodeLabel\":\"y\"}]}") "]",
+         "spec.topologyConstraint.requiredTopologyLevel: 'x' is no level of Topology f"},
+        {"[" VC_PG("{\"minTaskMember\":{\"w\":1},\"subGroupPolicy\":[{\"name\":\"p\"}]}") "]",
+         "spec: minTaskMember and subGroupPolicy both set"},
+        {"[" VC_PG("{\"minTaskMember\":{\"w\":\"1\"}}") "]",
+         "spec.minTaskMember.w: must be an integer >= 0"},
+        {"[" VC_PG("{\"subGroupPolicy\":[{\"name\":\"p\",\"subGroupSize\":0}]}") "]",
+         "spec.subGroupPolicy[0].subGroupSize: must be an integer >= 1"},
+        {"[" VC_PG("{\"subGroupPolicy\":[{\"name\":\"p\",\"labelSelector\":{\"matchExpressions\":"
+                   "[{\"key\":\"r\",\"operator\":\"In\"}]}}]}") "]",
+         "spec.subGroupPolicy[0].labelSelector.matchExpressions[0]: needs a key"},
+        {"[" VC_PG(
+             "{\"networkTopology\":{\"highestTierAllowed\":1,\"highestTierName\":\"x\"}}") "]",
+         "highestTierAllowed and highestTierName cannot both be set"},
+        {"[" VC_PG("{\"subGroupPolicy\":[{\"name\":\"p\",\"networkTopology\":{\"mode\":\"x\"}}]"
+                   "}") "]",
+         "spec.subGroupPolicy[0].networkTopology.mode: 'x' is not hard or soft"},
+        {"[" HN("h", "{\"tier\":1,\"members\":[{\"type\":\"Node\",\"selector\":{\"regexMatch\":{"
+                     "\"pattern\":\"(\"}}}]}") "]",
+         "HyperNode ml/h: spec.members[0].selector.regexMatch.pattern: '(' is not a valid "
+         "regular "
+         "expression"},
+        {"[" HN("h", "{\"tier\":1,\"members\":[{\"type\":\"Rack\",\"selector\":{\"exactMatch\":{"
+                     "\"name\":\"n\"}}}]}") "]",
+         "spec.members[0].type: must be Node or HyperNode"},
+        {"[" HN("h", "{\"tier\":1,\"members\":[{\"type\":\"HyperNode\",\"selector\":{"
+                     "\"labelMatch\":{}}}]}") "]",
+         "spec.members[0].selector.labelMatch: only for members of type Node"},
+        {"[" HN("h", "{\"tier\":1,\"members\":[{\"type\":\"Node\",\"selector\":{}}]}") "]",
+         "spec.members[0].selector: exactly one of exactMatch.name, regexMatch.pattern and "
+         "labelMatch must be set"},
+        {"[" HN("h", "{\"tier\":\"x\"}") "]", "HyperNode ml/h: spec.tier: must be an integer >= 0"},
+        {"[" OBJ("kueue.x-k8s.io/v1beta1", "Topology", "t",
+                 "{\"levels\":[{\"nodeLabel\":\"a\"},{\"nodeLabel\":\"a\"}]}") "]",
+         "Topology ml/t: spec.levels[1].nodeLabel: 'a' is also spec.levels[0]'s"},
+        {"[" OBJ("kueue.x-k8s.io/v1beta1", "Topology", "t", "{\"levels\":[]}") "]",
+         "spec.levels: 0 levels (1 to 16 allowed)"},
+        {"[" OBJ("kueue.x-k8s.io/v1beta1", "ResourceFlavor", "f", "{\"topologyName\":\"t\"}") "]",
+         "ResourceFlavor ml/f: spec.topologyName: 't' names no Kueue Topology in the input"},
+        {"[" OBJ("scheduling.k8s.io/v1beta1", "PodGroup", "g",
+                 "{\"schedulingPolicy\":{\"gang\":{\"minCount\":1}},"
+                 "\"parentCompositePodGroupName\":\"c\"}") "]",
+         "PodGroup ml/g: spec.parentCompositePodGroupName: 'c' names no CompositePodGroup"},
+        {"[" OBJ(
+             "scheduling.k8s.io/v1alpha3", "CompositePodGroup", "c",
+             "{\"schedulingPolicy\":{\"gang\":{\"minGroupCount\":2}}}") "," OBJ("scheduling."
+                                                                                "k8s.io/"
+                                                                                "v1beta1",
+                                                                                "PodGroup", "g",
+                                                                                "{\"schedulingP"
+                                                                                "olicy\":{"
+                                                                                "\"gang\":{"
+                                                                                "\"minCount\":"
+                                                                                "1}},"
+                                                                                "\"parentCompos"
+                                                                                "itePodGroupNam"
+                                                                                "e\":\"c\"}") "]",
+         "CompositePodGroup ml/c: spec.schedulingPolicy.gang.minGroupCount: 2, but 1 pod "
+         "groups "
+         "name it"},
+        {"[" OBJ(
+             "scheduling.k8s.io/v1alpha3", "CompositePodGroup", "c",
+             "{\"schedulingPolicy\":{\"gang\":{\"minGroupCount\":1}},"
+             "\"parentCompositePodGroupName\":\"d\"}") "," OBJ("scheduling.k8s.io/v1alpha3",
+                                                               "CompositePodGroup", "d",
+                                                               "{\"schedulingPolicy\":{\"gang\":{"
+                                                               "\"minGroupCount\":1}},"
+                                                               "\"parentCompositePodGroupName\":"
+                                                               "\"c\"}") "]",
+         "spec.parentCompositePodGroupName: a cycle of composite groups"},
+        {"[" OBJ("scheduling.k8s.io/v1alpha3", "CompositePodGroup", "c",
+                 "{\"schedulingPolicy\":{}}") "]",
+         "CompositePodGroup ml/c: spec.schedulingPolicy: exactly one of gang and basic"},
+        {"[" KQ_POD(",\"kueue.x-k8s.io/podset-slice-size\":\"2\"") "]",
+         "podset-slice-size: the size without the other"},
+        {"[" KQ_POD(",\"kueue.x-k8s.io/podset-slice-size\":\"0\",\"kueue.x-k8s.io/"
+                    "podset-slice-required-topology\":\"example.com/nvlink\"") "]",
+         "podset-slice-size: '0' is not a positive integer"},
+        {"[" KQ_POD(",\"kueue.x-k8s.io/podset-unconstrained-topology\":\"true\",\"kueue.x-k8s.io/"
+                    "podset-required-topology\":\"example.com/nvlink\"") "]",
+         "more than one of podset-required-topology"},
+        {"[" KQ_POD(",\"kueue.x-k8s.io/podset-unconstrained-topology\":\"yes\"") "]",
+         "podset-unconstrained-topology: 'yes' is not true or false"},
+    };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         print_message("case %zu\n", i);
         ss_kube_opts_t o = quiet();
