@@ -123,56 +123,6 @@ static int int_field(const kitem_t *it, const char *where, const char *k1, const
     return 0;
 }
 
-/* Volcano networkTopology at where (a PodGroup's spec, or a subGroupPolicy
- * entry): mode hard (default) or soft at a HyperNode tier (highestTierAllowed
- * or highestTierName, not both) as a required or preferred level. */
-int kube_volcano_topology(kctx_t *k, const kitem_t *it, json_t *base, const char *where, kgang_t *e,
-                          ss_error_t *err)
-{
-    json_t *nt, *mode, *tier, *tname;
-    char who[512];
-    int rc;
-    if ((rc = kat(it, base, where, "networkTopology", NULL, NULL, KT_OBJ, &nt, err)) < 0 ||
-        (rc = kat(it, base, where, "networkTopology", "mode", NULL, KT_STR, &mode, err)) < 0 ||
-        (rc = kat(it, base, where, "networkTopology", "highestTierAllowed", NULL, KT_INT, &tier,
-                  err)) < 0 ||
-        (rc = kat(it, base, where, "networkTopology", "highestTierName", NULL, KT_STR, &tname,
-                  err)) < 0)
-        return rc;
-    const char *m = json_string_value(mode), *tn = json_string_value(tname);
-    if (m && strcmp(m, "hard") && strcmp(m, "soft"))
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: %s%snetworkTopology.mode: '%.60s' is not hard or soft",
-                            kwho(it, who), where, *where ? "." : "", m);
-    if (tier && tn && *tn)
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: %s%snetworkTopology: highestTierAllowed and highestTierName "
-                            "cannot both be set",
-                            kwho(it, who), where, *where ? "." : "");
-    if (tier && json_integer_value(tier) < 0)
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: %s%snetworkTopology.highestTierAllowed: must be an integer >= 0",
-                            kwho(it, who), where, *where ? "." : "");
-    if (!nt || (!tier && !(tn && *tn)))
-        return 0;
-    bool nested;
-    const char *hn = NULL;
-    int32_t sid = kube_topo_tier_key(k, tier ? json_integer_value(tier) : -1, tn && *tn ? tn : NULL,
-                                     &nested, &hn, err);
-    if (sid < 0)
-        return sid;
-    if (!nested) {
-        e->rules |= SS_RULE_TOPOLOGY;
-        e->warn = SS_KUBE_WARN_VOLCANO_TOPOLOGY;
-        return 0;
-    }
-    e->key_sid = sid;
-    e->mode = m && !strcmp(m, "soft") ? SS_TOPO_MODE_PREFERRED : SS_TOPO_MODE_REQUIRED;
-    e->level = 0;
-    e->topo_field = tier ? "networkTopology.highestTierAllowed" : "networkTopology.highestTierName";
-    return 0;
-}
-
 /* Volcano: minMember (0 is no minimum), networkTopology, minTaskMember and
  * subGroupPolicy (sub-groups, ss_kube_subgroups.c). */
 static int read_volcano(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *err)
@@ -190,37 +140,8 @@ static int read_volcano(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *er
     return kube_sub_volcano(k, it, id, err);
 }
 
-/* KAI: minMember, topologyConstraint (levels are node label keys; a
- * required level wins over a preferred one, and the engine tries finer
- * levels first anyway), subGroups (ss_kube_subgroups.c). */
-int kube_kai_topology(kctx_t *k, const kitem_t *it, json_t *base, const char *where, kgang_t *e,
-                      ss_error_t *err)
-{
-    json_t *req, *pref, *topo;
-    char who[512];
-    int rc;
-    if ((rc = kat(it, base, where, "topologyConstraint", "requiredTopologyLevel", NULL, KT_STR,
-                  &req, err)) < 0 ||
-        (rc = kat(it, base, where, "topologyConstraint", "preferredTopologyLevel", NULL, KT_STR,
-                  &pref, err)) < 0 ||
-        (rc = kat(it, base, where, "topologyConstraint", "topology", NULL, KT_STR, &topo, err)) < 0)
-        return rc;
-    const char *r = json_string_value(req), *p = json_string_value(pref);
-    const char *t = json_string_value(topo), *key = r && *r ? r : p && *p ? p : NULL;
-    if (!key)
-        return 0;
-    if (t && *t && !kube_topo_kai_level(k, t, key))
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: %s.topologyConstraint.%sTopologyLevel: '%.80s' is no level of "
-                            "Topology %.80s",
-                            kwho(it, who), where, key == r ? "required" : "preferred", key, t);
-    return kube_gang_set_topology(k, e, key,
-                                  key == r ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED,
-                                  key == r ? "topologyConstraint.requiredTopologyLevel"
-                                           : "topologyConstraint.preferredTopologyLevel",
-                                  err);
-}
-
+/* KAI: minMember, topologyConstraint (kube_kai_topology), subGroups
+ * (ss_kube_subgroups.c). */
 static int read_kai(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *err)
 {
     kgang_t *e = &k->gangs->v[id];
