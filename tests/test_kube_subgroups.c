@@ -116,7 +116,7 @@ static void test_ss_kube_import_files_kai_subgroups(void **state)
 {
     (void)state;
     static const want_t w[] = {
-        {"ml/job", 5, NULL, "example.com/spine", REQ, {NULL}},
+        {"ml/job", 5, NULL, "topology.kubernetes.io/zone", REQ, {NULL}},
         {"ml/job/decode", 1, "ml/job", NULL, NONE, {NULL}},
         {"ml/job/d0", 2, "ml/job/decode", "example.com/nvlink", REQ, {"d0-a", "d0-b"}},
         {"ml/job/d1", 2, "ml/job/decode", "example.com/nvlink", PREF, {"d1-a", "d1-b"}},
