@@ -191,7 +191,7 @@ static void print_text(const report_t *r)
         if (c->group_topo_mode[g] != SS_TOPO_MODE_NONE)
             printf(", topology %s %s",
                    c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED ? "required" : "preferred",
-                   ss_topo_level_name(c->group_topo_level[g]));
+                   ss_topo_level_name(c, c->group_topo_level[g]));
         printf("\n");
         if (node < 0 && r->counted)
             printf("  (nodes judged in the state before the group; members' tentative "
@@ -315,7 +315,7 @@ static json_t *json_text(const report_t *r)
                       c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED    ? "required"
                       : c->group_topo_mode[g] == SS_TOPO_MODE_PREFERRED ? "preferred"
                                                                         : "none",
-                      "topology_level", ss_topo_level_name(c->group_topo_level[g])));
+                      "topology_level", ss_topo_level_name(c, c->group_topo_level[g])));
     return o;
 }
 

@@ -171,8 +171,8 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
     for (int32_t p = 0; p < c->n_pods; p++)
         pending += c->pod_node[p] < 0;
     for (int32_t n = 0; n < c->n_nodes; n++)
-        zones += n == 0 || c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_ZONE] !=
-                               c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
+        zones += n == 0 || c->node_topo[(size_t)n * SS_TOPO_STRIDE + SS_TOPO_ZONE] !=
+                               c->node_topo[(size_t)(n - 1) * SS_TOPO_STRIDE + SS_TOPO_ZONE];
     fprintf(stderr,
             "shardsched gen: seed %llu: %d nodes in %lld zone%s (%d GPUs), %lld pending + %lld "
             "running pods from %d templates (%s rules: %d spread constraints, %d pod "

@@ -87,8 +87,10 @@ static int print_zones(const ss_cluster_t *c)
 {
     tally_t *z = NULL;
     int nz = 0, cap = 0;
+    int zl = ss_cluster_zone_level(c);
     for (int32_t i = 0; i < c->n_nodes; i++) {
-        tally_t *t = tally(&z, &nz, &cap, c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_ZONE]);
+        tally_t *t =
+            tally(&z, &nz, &cap, zl < 0 ? 0 : c->node_topo[(size_t)i * SS_TOPO_STRIDE + zl]);
         if (!t) {
             free(z);
             return -1;
@@ -184,6 +186,10 @@ static int inspect_cluster(const char *path)
     printf("%s: cluster snapshot (format_version %d), %.1f MiB in memory\n", path,
            SS_SNAPSHOT_FORMAT_VERSION, (double)ss_cluster_bytes(c) / (1024.0 * 1024.0));
     printf("nodes         %d (cordoned %d)\n", (int)c->n_nodes, (int)cordoned);
+    printf("levels        %d:", (int)c->n_levels);
+    for (int l = 0; l < c->n_levels; l++)
+        printf(" %s%s", l ? "> " : "", ss_cluster_strget(c, c->level_key[l]));
+    printf("\n");
     int rc = print_zones(c);
     if (rc == 0)
         rc = print_gpus(c);
@@ -285,13 +291,14 @@ static int json_cluster(const char *path, json_t *j)
     }
     int64_t cordoned = 0, running = 0, in_group = 0, pending_gpu = 0, cpu = 0, mem = 0, pods = 0;
     int64_t ucpu = 0, umem = 0, ugpu = 0, zones = 0;
+    int zl = ss_cluster_zone_level(c);
     for (int32_t n = 0; n < c->n_nodes; n++) {
         cordoned += c->node_unsched[n];
         cpu = ss_sat_add64(cpu, c->node_cpu[n]); /* saturating: totals never wrap negative */
         mem = ss_sat_add64(mem, c->node_mem[n]);
         pods += c->node_pods[n];
-        zones += n == 0 || c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_ZONE] !=
-                               c->node_topo[(size_t)(n - 1) * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
+        zones += n == 0 || (zl >= 0 && c->node_topo[(size_t)n * SS_TOPO_STRIDE + zl] !=
+                                           c->node_topo[(size_t)(n - 1) * SS_TOPO_STRIDE + zl]);
     }
     for (int32_t p = 0; p < c->n_pods; p++) {
         const ss_request_t *r = &c->templates[c->pod_template[p]].req;

@@ -688,18 +688,19 @@ static void group_domain(const run_t *r, int32_t g, char *buf, size_t n)
 {
     const ss_cluster_t *c = r->c;
     buf[0] = 0;
-    int lv_hi = c->group_topo_mode[g] != SS_TOPO_MODE_NONE ? c->group_topo_level[g] : SS_TOPO_RACK;
+    int lv_hi =
+        c->group_topo_mode[g] != SS_TOPO_MODE_NONE ? c->group_topo_level[g] : c->n_levels - 2;
     int lv_lo = c->group_topo_mode[g] != SS_TOPO_MODE_NONE ? c->group_topo_level[g] : 0;
     for (int lv = lv_hi; lv >= lv_lo; lv--) {
         int32_t v = -2;
         for (int32_t p = 0; p < c->n_pods && v != -1; p++) {
             if (c->pod_group[p] != g || r->where[p] < 0)
                 continue;
-            int32_t w = c->node_topo[(size_t)r->where[p] * SS_TOPO_NLEVELS + lv];
+            int32_t w = c->node_topo[(size_t)r->where[p] * SS_TOPO_STRIDE + lv];
             v = v == -2 || v == w ? w : -1;
         }
         if (v >= 0 && ss_cluster_strget(c, v)[0]) {
-            snprintf(buf, n, "%s=%s", ss_topo_level_name(lv), ss_cluster_strget(c, v));
+            snprintf(buf, n, "%s=%s", ss_topo_level_name(c, lv), ss_cluster_strget(c, v));
             return;
         }
     }

@@ -8,11 +8,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *topo_names[SS_TOPO_NLEVELS] = {"region", "zone", "block", "rack", "node"};
+static const char *topo_names[SS_TOPO_LEGACY_LEVELS] = {"region", "zone", "block", "rack", "node"};
 
-const char *ss_topo_level_name(int level)
+/* True iff c has the five legacy levels (keys unnamed, or region, zone,
+ * any, any, hostname). */
+static bool legacy_levels(const ss_cluster_t *c)
 {
-    return level >= 0 && level < SS_TOPO_NLEVELS ? topo_names[level] : NULL;
+    if (c->n_levels != SS_TOPO_LEGACY_LEVELS)
+        return false;
+    if (c->level_key[0] == 0 && c->level_key[SS_TOPO_NODE] == 0)
+        return true;
+    return !strcmp(ss_cluster_strget(c, c->level_key[SS_TOPO_REGION]), SS_TOPO_REGION_KEY) &&
+           !strcmp(ss_cluster_strget(c, c->level_key[SS_TOPO_ZONE]), SS_TOPO_ZONE_KEY) &&
+           !strcmp(ss_cluster_strget(c, c->level_key[SS_TOPO_NODE]), SS_TOPO_HOSTNAME_KEY);
+}
+
+const char *ss_topo_level_name(const ss_cluster_t *c, int level)
+{
+    if (level < 0 || level >= c->n_levels)
+        return "?";
+    if (legacy_levels(c))
+        return topo_names[level];
+    const char *key = ss_cluster_strget(c, c->level_key[level]);
+    if (level == c->n_levels - 1)
+        return "node";
+    if (!strcmp(key, SS_TOPO_REGION_KEY))
+        return "region";
+    if (!strcmp(key, SS_TOPO_ZONE_KEY))
+        return "zone";
+    return key;
+}
+
+int ss_cluster_level_of_key(const ss_cluster_t *c, int32_t key)
+{
+    for (int l = 0; l < c->n_levels; l++)
+        if (c->level_key[l] == key)
+            return l;
+    return -1;
+}
+
+int ss_cluster_zone_level(const ss_cluster_t *c)
+{
+    if (legacy_levels(c))
+        return SS_TOPO_ZONE;
+    for (int l = 0; l + 1 < c->n_levels; l++)
+        if (!strcmp(ss_cluster_strget(c, c->level_key[l]), SS_TOPO_ZONE_KEY))
+            return l;
+    return -1;
+}
+
+int ss_cluster_set_legacy_levels(ss_cluster_t *c, const char *block_key, const char *rack_key,
+                                 ss_error_t *err)
+{
+    const char *keys[SS_TOPO_LEGACY_LEVELS] = {
+        SS_TOPO_REGION_KEY, SS_TOPO_ZONE_KEY, block_key ? block_key : SS_TOPO_BLOCK_KEY,
+        rack_key ? rack_key : SS_TOPO_RACK_KEY, SS_TOPO_HOSTNAME_KEY};
+    c->n_levels = SS_TOPO_LEGACY_LEVELS;
+    for (int l = 0; l < SS_TOPO_LEGACY_LEVELS; l++)
+        if ((c->level_key[l] = ss_cluster_str(c, keys[l])) < 0)
+            return ss_error_set(err, SS_ENOMEM, "out of memory naming topology levels");
+    return 0;
 }
 
 /* Grows *p (elements of size sz) so that it holds at least need elements. */
@@ -56,6 +111,7 @@ ss_cluster_t *ss_cluster_create(void)
         free(c);
         return NULL;
     }
+    c->n_levels = SS_TOPO_LEGACY_LEVELS; /* keys unnamed until set */
     return c;
 }
 
@@ -91,6 +147,7 @@ void ss_cluster_destroy(ss_cluster_t *c)
                       c->group_min_member,
                       c->group_topo_level,
                       c->group_topo_mode,
+                      c->group_parent,
                       c->labels,
                       c->taints,
                       c->tolerations,
@@ -134,7 +191,7 @@ static int grow_nodes(ss_cluster_t *c)
         return 0;
     int32_t nc = next_cap(c->cap_nodes, c->n_nodes + 1);
     if (grow((void **)&c->node_name, sizeof(int32_t), 0, nc) ||
-        grow((void **)&c->node_topo, sizeof(int32_t) * SS_TOPO_NLEVELS, 0, nc) ||
+        grow((void **)&c->node_topo, sizeof(int32_t) * SS_TOPO_STRIDE, 0, nc) ||
         grow((void **)&c->node_cpu, sizeof(int64_t), 0, nc) ||
         grow((void **)&c->node_mem, sizeof(int64_t), 0, nc) ||
         grow((void **)&c->node_pods, sizeof(int32_t), 0, nc) ||
@@ -160,9 +217,9 @@ int32_t ss_cluster_add_node(ss_cluster_t *c, int32_t name, const int32_t topo[4]
         return -1;
     int32_t i = c->n_nodes++;
     c->node_name[i] = name;
-    for (int l = 0; l < 4; l++)
-        c->node_topo[(size_t)i * SS_TOPO_NLEVELS + l] = topo[l];
-    c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_NODE] = name;
+    for (int l = 0; l < SS_TOPO_STRIDE; l++)
+        c->node_topo[(size_t)i * SS_TOPO_STRIDE + l] = l + 1 < c->n_levels ? topo[l] : 0;
+    c->node_topo[(size_t)i * SS_TOPO_STRIDE + c->n_levels - 1] = name;
     c->node_cpu[i] = cpu_milli;
     c->node_mem[i] = memory;
     c->node_pods[i] = pods;
@@ -305,7 +362,8 @@ int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, 
         if (grow((void **)&c->group_name, sizeof(int32_t), 0, nc) ||
             grow((void **)&c->group_min_member, sizeof(int32_t), 0, nc) ||
             grow((void **)&c->group_topo_level, sizeof(int32_t), 0, nc) ||
-            grow((void **)&c->group_topo_mode, sizeof(int32_t), 0, nc))
+            grow((void **)&c->group_topo_mode, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->group_parent, sizeof(int32_t), 0, nc))
             return -1;
         c->cap_groups = nc;
     }
@@ -314,6 +372,18 @@ int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, 
     c->group_min_member[i] = min_member;
     c->group_topo_level[i] = topo_level;
     c->group_topo_mode[i] = topo_mode;
+    c->group_parent[i] = -1;
+    return i;
+}
+
+int32_t ss_cluster_add_subgroup(ss_cluster_t *c, int32_t parent, int32_t name, int32_t min_member,
+                                int32_t topo_level, int32_t topo_mode)
+{
+    if (parent < 0 || parent >= c->n_groups)
+        return -1;
+    int32_t i = ss_cluster_add_group(c, name, min_member, topo_level, topo_mode);
+    if (i >= 0)
+        c->group_parent[i] = parent;
     return i;
 }
 
@@ -381,9 +451,9 @@ const char *ss_cluster_strget(const ss_cluster_t *c, int32_t id)
 
 static int topo_cmp(const ss_cluster_t *c, int32_t a, int32_t b)
 {
-    for (int l = 0; l < SS_TOPO_NODE; l++) {
-        int32_t x = c->node_topo[(size_t)a * SS_TOPO_NLEVELS + l];
-        int32_t y = c->node_topo[(size_t)b * SS_TOPO_NLEVELS + l];
+    for (int l = 0; l + 1 < c->n_levels; l++) {
+        int32_t x = c->node_topo[(size_t)a * SS_TOPO_STRIDE + l];
+        int32_t y = c->node_topo[(size_t)b * SS_TOPO_STRIDE + l];
         if (x != y) {
             int r = strcmp(ss_cluster_strget(c, x), ss_cluster_strget(c, y));
             if (r)
@@ -432,7 +502,7 @@ int ss_cluster_gather_nodes(ss_cluster_t *c, const int32_t *order, int32_t n, ss
         memcpy(c->col, t_, (size_t)n *(w) * sizeof(type));                                         \
     } while (0)
     GATHER(node_name, int32_t, 1);
-    GATHER(node_topo, int32_t, SS_TOPO_NLEVELS);
+    GATHER(node_topo, int32_t, SS_TOPO_STRIDE);
     GATHER(node_cpu, int64_t, 1);
     GATHER(node_mem, int64_t, 1);
     GATHER(node_pods, int32_t, 1);
@@ -486,8 +556,7 @@ size_t ss_cluster_bytes(const ss_cluster_t *c)
     size_t b = 0, dummy;
     ss_strtab_data(c->strings, &dummy);
     b += dummy + (size_t)ss_strtab_count(c->strings) * (8 + 8);
-    b +=
-        (size_t)c->cap_nodes * (4 * (1 + SS_TOPO_NLEVELS) + 8 * 2 + 4 + 8 * SS_MAX_EXT + 1 + 4 * 6);
+    b += (size_t)c->cap_nodes * (4 * (1 + SS_TOPO_STRIDE) + 8 * 2 + 4 + 8 * SS_MAX_EXT + 1 + 4 * 6);
     b += (size_t)c->cap_gpus * (8 + 12);
     b += (size_t)c->cap_mig_insts * sizeof(ss_mig_instance_t);
     b += (size_t)c->cap_templates * sizeof(ss_template_t);

@@ -15,8 +15,9 @@
  *
  * The cluster is immutable input: what the scheduler changes (free capacity,
  * placements) lives in ss_state_t (ss_state.h). Nodes are kept sorted by
- * topology (region, zone, block, rack) so that a contiguous range of node rows
- * is a topology domain; ss_cluster_sort_nodes() establishes that.
+ * topology (their values of the topology levels, coarse to fine) so that a
+ * contiguous range of node rows is a topology domain; ss_cluster_sort_nodes()
+ * establishes that.
  */
 #ifndef SS_CLUSTER_H
 #define SS_CLUSTER_H
@@ -33,10 +34,24 @@
 #define SS_GPU_MILLI 1000          /* one whole GPU */
 #define SS_MAX_PRIORITY 1000000000 /* Kubernetes' largest user priority is 1e9 (system: 2e9) */
 
+/* Topology levels (format version 6, docs/gangs-and-topology.md): a cluster
+ * has n_levels levels (2..SS_TOPO_MAX_LEVELS, Kueue's limit), coarse to fine,
+ * each named by a node label key (level_key); the last is always the node
+ * (kubernetes.io/hostname, whose value is the node's name). A domain at level
+ * l is the set of nodes with the same values at levels 0..l (path-qualified,
+ * as Kueue's topology-aware scheduling does). node_topo has a fixed stride of
+ * SS_TOPO_STRIDE ids per node. The five levels of clusters before version 6,
+ * and of gen's clusters, are the "legacy" ones below: region, zone, block,
+ * rack, node, in that order (ss_cluster_set_legacy_levels). */
+#define SS_TOPO_MAX_LEVELS 16
+#define SS_TOPO_STRIDE SS_TOPO_MAX_LEVELS
 enum ss_topo_level { SS_TOPO_REGION, SS_TOPO_ZONE, SS_TOPO_BLOCK, SS_TOPO_RACK, SS_TOPO_NODE };
-#define SS_TOPO_NLEVELS 5
-/* Name of a level ("region", "zone", "block", "rack", "node"); NULL if bad. */
-const char *ss_topo_level_name(int level);
+#define SS_TOPO_LEGACY_LEVELS 5
+#define SS_TOPO_REGION_KEY "topology.kubernetes.io/region"
+#define SS_TOPO_ZONE_KEY "topology.kubernetes.io/zone"
+#define SS_TOPO_BLOCK_KEY "topology.kubernetes.io/block"
+#define SS_TOPO_RACK_KEY "topology.kubernetes.io/rack"
+#define SS_TOPO_HOSTNAME_KEY "kubernetes.io/hostname"
 
 /* Taint effects. A toleration with effect SS_EFFECT_ANY (Kubernetes' empty
  * effect) matches every effect; a taint always has one of the other three. */
@@ -229,10 +244,14 @@ typedef struct ss_cluster {
     int32_t n_ext;
     int32_t ext_name[SS_MAX_EXT]; /* string ids */
 
+    /* ---- topology levels, coarse to fine (see SS_TOPO_MAX_LEVELS) ---- */
+    int32_t n_levels;
+    int32_t level_key[SS_TOPO_MAX_LEVELS]; /* node label key string ids */
+
     /* ---- nodes, n_nodes rows, sorted by topology ---- */
     int32_t n_nodes, cap_nodes;
     int32_t *node_name;    /* string id; also the kubernetes.io/hostname value */
-    int32_t *node_topo;    /* [n_nodes * SS_TOPO_NLEVELS] string ids; NODE level = name */
+    int32_t *node_topo;    /* [n_nodes * SS_TOPO_STRIDE] string ids; node level = name */
     int64_t *node_cpu;     /* allocatable cpu, milli */
     int64_t *node_mem;     /* allocatable memory, bytes */
     int32_t *node_pods;    /* allocatable pods */
@@ -266,8 +285,10 @@ typedef struct ss_cluster {
     int32_t n_groups, cap_groups;
     int32_t *group_name; /* string id */
     int32_t *group_min_member;
-    int32_t *group_topo_level; /* ss_topo_level (used when mode != NONE) */
+    int32_t *group_topo_level; /* level index (used when mode != NONE) */
     int32_t *group_topo_mode;  /* ss_topo_mode */
+    int32_t *group_parent;     /* enclosing group (a sub-group's), -1: a top-level group;
+                                * parents come before their sub-groups */
 
     /* ---- flat pools the ranges above point into ---- */
     int32_t n_labels, cap_labels;
@@ -327,7 +348,8 @@ void ss_cluster_destroy(ss_cluster_t *c); /* accepts NULL */
  * called before the first node is added. */
 int ss_cluster_add_ext(ss_cluster_t *c, const char *name);
 
-/* topo: string ids for region, zone, block, rack (the node level is name). */
+/* topo: string ids of the levels above the node (n_levels - 1 of them; for
+ * the legacy levels region, zone, block, rack); the node level is name. */
 int32_t ss_cluster_add_node(ss_cluster_t *c, int32_t name, const int32_t topo[4], int64_t cpu_milli,
                             int64_t memory, int32_t pods, const int64_t *ext, bool unschedulable,
                             int32_t label_begin, int32_t label_count, int32_t taint_begin,
@@ -338,6 +360,11 @@ int32_t ss_cluster_add_pod(ss_cluster_t *c, int32_t name, int32_t ns, int32_t tm
                            int32_t priority, int32_t group, int32_t node, uint64_t gpu_mask);
 int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, int32_t topo_level,
                              int32_t topo_mode);
+/* A sub-group of parent (a gang inside the gang: the parent commits only when
+ * every sub-group reaches its own minimum, each sub-group's members in one
+ * domain of its level when required). -1 when out of memory or parent bad. */
+int32_t ss_cluster_add_subgroup(ss_cluster_t *c, int32_t parent, int32_t name, int32_t min_member,
+                                int32_t topo_level, int32_t topo_mode);
 int32_t ss_cluster_add_label(ss_cluster_t *c, int32_t key, int32_t value);
 int32_t ss_cluster_add_taint(ss_cluster_t *c, int32_t key, int32_t value, int32_t effect);
 int32_t ss_cluster_add_toleration(ss_cluster_t *c, int32_t key, int32_t value, int32_t op,
@@ -379,6 +406,16 @@ int ss_cluster_mig_assign_running(ss_cluster_t *c, ss_error_t *err);
 /* Sets pod i's start time (status.startTime, Unix seconds). */
 void ss_cluster_set_pod_start(ss_cluster_t *c, int32_t pod, int64_t start);
 
+/* The top-level group (gang) of pod: its group, or that group's outermost
+ * enclosing group; -1 when the pod is in no group. */
+static inline int32_t ss_cluster_gang_of(const ss_cluster_t *c, int32_t pod)
+{
+    int32_t g = c->pod_group[pod];
+    while (g >= 0 && c->group_parent && c->group_parent[g] >= 0)
+        g = c->group_parent[g];
+    return g;
+}
+
 /* Convenience: interns s. Returns the id or -1. */
 int32_t ss_cluster_str(ss_cluster_t *c, const char *s);
 /* Borrowed string for an id (see ss_strtab_get). */
@@ -390,8 +427,38 @@ const char *ss_cluster_strget(const ss_cluster_t *c, int32_t id);
  * SS_ENOMEM. */
 int ss_cluster_gather_nodes(ss_cluster_t *c, const int32_t *order, int32_t n, ss_error_t *err);
 
-/* Stable-sorts nodes by (region, zone, block, rack) strings, keeping input
- * order within a rack, and renumbers pod_node. Returns 0 or SS_ENOMEM. */
+/* The five legacy levels (region, zone, block, rack, node) with their
+ * default label keys (block_key / rack_key: NULL for the defaults). Interns
+ * the keys. Returns 0 or SS_ENOMEM. A new cluster has these levels with
+ * unnamed keys (id 0) until this is called. */
+int ss_cluster_set_legacy_levels(ss_cluster_t *c, const char *block_key, const char *rack_key,
+                                 ss_error_t *err);
+
+/* Sets the levels from node label keys (string ids), coarse to fine as far
+ * as known: they must include SS_TOPO_HOSTNAME_KEY, be distinct and be at
+ * most 16. Keeps the order given, except that a key goes before the first
+ * earlier key that is strictly finer (whose domains nest in the key's and
+ * are more, over the nodes); the hostname last. Fills node_topo from the nodes'
+ * labels ("" where a node lacks the label), and remaps every group's
+ * group_topo_level from an index into keys to the new level index. nests
+ * (optional, n entries, for keys[i]) is set to 0 where a key's values do not
+ * nest in the coarser levels (one value under two coarser paths: its domains
+ * are then split by path), 1 otherwise. Call before ss_cluster_sort_nodes.
+ * Returns 0, SS_EINVAL (bad keys, message naming the key) or SS_ENOMEM. */
+int ss_cluster_set_levels(ss_cluster_t *c, const int32_t *keys, int n, uint8_t *nests,
+                          ss_error_t *err);
+
+/* Level whose key is the string id key, or -1. */
+int ss_cluster_level_of_key(const ss_cluster_t *c, int32_t key);
+/* A level's display name: "region", "zone", "block", "rack", "node" for
+ * the legacy keys, else the label key. Never NULL ("?" if bad). */
+const char *ss_topo_level_name(const ss_cluster_t *c, int level);
+/* The level of topology.kubernetes.io/zone, or -1 when the cluster has none. */
+int ss_cluster_zone_level(const ss_cluster_t *c);
+
+/* Stable-sorts nodes by their level values (strings, coarse to fine),
+ * keeping input order within the finest domain above the node, and
+ * renumbers pod_node. Returns 0 or SS_ENOMEM. */
 int ss_cluster_sort_nodes(ss_cluster_t *c, ss_error_t *err);
 
 /* True iff nodes are sorted by topology as ss_cluster_sort_nodes leaves them. */

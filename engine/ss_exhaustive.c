@@ -144,10 +144,10 @@ static bool domain_at(const ss_cluster_t *c, int l, int32_t d, int32_t *lo, int3
 {
     int32_t seen = -1;
     for (int32_t i = 0; i < c->n_nodes; i++) {
-        bool starts = i == 0 || l == SS_TOPO_NODE;
+        bool starts = i == 0 || l == c->n_levels - 1;
         for (int k = 0; k <= l && !starts; k++)
-            starts = c->node_topo[(size_t)i * SS_TOPO_NLEVELS + k] !=
-                     c->node_topo[(size_t)(i - 1) * SS_TOPO_NLEVELS + k];
+            starts = c->node_topo[(size_t)i * SS_TOPO_STRIDE + k] !=
+                     c->node_topo[(size_t)(i - 1) * SS_TOPO_STRIDE + k];
         if (starts && ++seen == d)
             *lo = i;
         else if (starts && seen == d + 1) {
@@ -172,6 +172,47 @@ static int cmp_dom(const void *a, const void *b)
     return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
+/* Whether placed pod q is a member of group g (its group or an enclosing one). */
+static bool member_of(const ss_cluster_t *c, int32_t q, int32_t g)
+{
+    for (int32_t h = c->pod_group[q]; h >= 0; h = c->group_parent[h])
+        if (h == g)
+            return true;
+    return false;
+}
+
+/* The sub-group rule, naively: every group nested in the gang that has one
+ * of pods among its members reaches its minimum with the placed ones, all
+ * in one domain of its level when required. */
+static bool subs_hold(const ref_t *r, const int32_t *pods, int32_t n)
+{
+    const ss_cluster_t *c = r->c;
+    for (int32_t g = 0; c->group_parent && g < c->n_groups; g++) {
+        if (c->group_parent[g] < 0)
+            continue;
+        int32_t placed = 0, first = -1, members = 0;
+        bool split = false;
+        for (int32_t i = 0; i < n; i++) {
+            if (!member_of(c, pods[i], g))
+                continue;
+            members++;
+            int32_t node = r->out->node[r->row_of_pod[pods[i]]];
+            if (node < 0)
+                continue;
+            placed++;
+            if (first < 0)
+                first = node;
+            else if (c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED)
+                for (int k = 0; k <= c->group_topo_level[g]; k++)
+                    split |= c->node_topo[(size_t)first * SS_TOPO_STRIDE + k] !=
+                             c->node_topo[(size_t)node * SS_TOPO_STRIDE + k];
+        }
+        if (members > 0 && (split || placed < c->group_min_member[g]))
+            return false;
+    }
+    return true;
+}
+
 /* Same rule as ss_sched_topo.c, computed naively: domains from the finest
  * level up to the group's, those holding at least minMember pods of the first
  * member's template by free capacity, fewest slots left over first, three
@@ -185,7 +226,7 @@ static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t gr
     bool done = false;
     if (!doms)
         r->rc = SS_ENOMEM;
-    int first = level == SS_TOPO_NODE ? SS_TOPO_NODE : SS_TOPO_RACK;
+    int node = c->n_levels - 1, first = level == node ? node : node - 1;
     for (int l = first; doms && l >= level && !done && !r->rc; l--) {
         int32_t m = 0, lo = 0, hi = 0;
         for (int32_t d = 0; domain_at(c, l, d, &lo, &hi); d++) {
@@ -200,7 +241,7 @@ static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t gr
         for (int32_t i = 0; i < m && i < 3 && !done; i++) {
             r->lo = doms[i].lo;
             r->hi = doms[i].hi;
-            done = place_each(r, pods, n, false) >= min;
+            done = place_each(r, pods, n, false) >= min && subs_hold(r, pods, n);
             if (!done)
                 unplace_all(r, pods, n);
         }
@@ -211,12 +252,103 @@ static bool place_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t gr
     return done;
 }
 
+/* A run of sub-group g's members into one domain of level l, inside
+ * [r->lo, r->hi): the domains (clipped to it) holding at least g's minimum
+ * by free capacity, best fit first, three tries; true when it landed. */
+static bool run_in_domain(ref_t *r, const int32_t *pods, int32_t n, int32_t g, int l)
+{
+    const ss_cluster_t *c = r->c;
+    int32_t min = c->group_min_member[g], t = c->pod_template[pods[0]], lo0 = r->lo, hi0 = r->hi;
+    dom_t *doms = malloc(((size_t)c->n_nodes + 1) * sizeof *doms);
+    bool done = false;
+    if (!doms) {
+        r->rc = SS_ENOMEM;
+        return false;
+    }
+    int32_t m = 0, lo = 0, hi = 0;
+    for (int32_t d = 0; domain_at(c, l, d, &lo, &hi); d++) {
+        lo = lo > lo0 ? lo : lo0;
+        hi = hi < hi0 ? hi : hi0;
+        int64_t slots = 0, bonus;
+        for (int32_t i = lo; i < hi; i++)
+            if (ss_static_eval(&r->mx, c, r->max_untolerated, t, i, &bonus) == SS_REASON_NONE)
+                slots += ss_state_slots(r->st, &c->templates[t], i);
+        if (lo < hi && slots >= min)
+            doms[m++] = (dom_t){slots - min, lo, hi};
+    }
+    qsort(doms, (size_t)m, sizeof *doms, cmp_dom);
+    for (int32_t i = 0; i < m && i < 3 && !done && !r->rc; i++) {
+        r->lo = doms[i].lo;
+        r->hi = doms[i].hi;
+        done = place_each(r, pods, n, false) >= min;
+        if (!done)
+            unplace_all(r, pods, n);
+    }
+    r->lo = lo0;
+    r->hi = hi0;
+    free(doms);
+    return done;
+}
+
+/* A gang with sub-groups inside [r->lo, r->hi), run by run of one group as
+ * the queue orders them: the same rule as ss_sched_topo.c's, naively. */
+static bool subs_in_range(ref_t *r, const int32_t *pods, int32_t n, int32_t root)
+{
+    const ss_cluster_t *c = r->c;
+    int node = c->n_levels - 1;
+    bool dead = false;
+    for (int32_t i = 0, j; i < n && !dead && !r->rc; i = j) {
+        int32_t g = c->pod_group[pods[i]];
+        for (j = i + 1; j < n && c->pod_group[pods[j]] == g;)
+            j++;
+        bool in = false;
+        if (g != root && c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
+            int level = c->group_topo_level[g];
+            for (int l = level == node ? node : node - 1; l >= level && !in && !r->rc; l--)
+                in = run_in_domain(r, pods + i, j - i, g, l);
+            dead = !in && c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED;
+        }
+        if (!dead && !in)
+            place_each(r, pods + i, j - i, false);
+    }
+    int32_t total = 0;
+    for (int32_t i = 0; i < n; i++)
+        total += r->out->node[r->row_of_pod[pods[i]]] >= 0;
+    if (!dead && !r->rc && total >= c->group_min_member[root] && subs_hold(r, pods, n))
+        return true;
+    unplace_all(r, pods, n);
+    return false;
+}
+
+/* A gang with sub-groups: in each domain of its level in node order (the
+ * whole cluster when it has none) until it lands. */
+static void place_subs(ref_t *r, const int32_t *pods, int32_t n, int32_t root)
+{
+    const ss_cluster_t *c = r->c;
+    bool done = false;
+    if (c->group_topo_mode[root] == SS_TOPO_MODE_NONE)
+        done = subs_in_range(r, pods, n, root);
+    int32_t lo = 0, hi = 0;
+    for (int32_t d = 0; c->group_topo_mode[root] != SS_TOPO_MODE_NONE && !done && !r->rc &&
+                        domain_at(c, c->group_topo_level[root], d, &lo, &hi);
+         d++) {
+        r->lo = lo;
+        r->hi = hi;
+        done = subs_in_range(r, pods, n, root);
+    }
+    r->lo = 0;
+    r->hi = c->n_nodes;
+    for (int32_t i = 0; i < n && !done; i++)
+        if (r->out->reason[r->row_of_pod[pods[i]]] == SS_REASON_NONE)
+            r->out->reason[r->row_of_pod[pods[i]]] = SS_REASON_GANG;
+}
+
 /* A gang that did not fit as things are tries again with preemption, as a
  * unit: its members' victims stay only if at least minMember land. */
 static void place_gang(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
 {
     int32_t min = r->c->group_min_member[group];
-    if (place_each(r, pods, n, false) >= min || r->rc)
+    if ((place_each(r, pods, n, false) >= min && subs_hold(r, pods, n)) || r->rc)
         return;
     unplace_all(r, pods, n);
     if (!r->o.preemption)
@@ -230,7 +362,7 @@ static void place_gang(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
     for (int32_t i = 0; i < n; i++)
         why[i] = (int8_t)r->out->reason[r->row_of_pod[pods[i]]];
     int32_t keep = r->out->n_victims;
-    if (place_each(r, pods, n, true) < min && !r->rc) {
+    if ((place_each(r, pods, n, true) < min || !subs_hold(r, pods, n)) && !r->rc) {
         unplace_all(r, pods, n);
         ss_exh_restore_victims(r, keep);
         for (int32_t i = 0; i < n; i++)
@@ -253,6 +385,13 @@ static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
         r->out->reason[r->row_of_pod[pods[i]]] = why;
     if (why)
         return;
+    bool subs = false;
+    for (int32_t i = 0; i < n && !subs; i++)
+        subs = c->pod_group[pods[i]] != group;
+    if (subs) {
+        place_subs(r, pods, n, group);
+        return;
+    }
     if (c->group_topo_mode[group] != SS_TOPO_MODE_NONE) {
         if (place_in_domain(r, pods, n, group) || r->rc)
             return;

@@ -14,14 +14,14 @@
 
 /* ---------- layout ---------- */
 
-/* The coarsest topology level that changes at node i (SS_TOPO_NODE: none). */
+/* The coarsest topology level that changes at node i (the node level: none). */
 static int topo_break(const ss_cluster_t *c, int32_t i)
 {
-    for (int l = 0; l < SS_TOPO_NODE; l++)
-        if (c->node_topo[(size_t)i * SS_TOPO_NLEVELS + l] !=
-            c->node_topo[(size_t)(i - 1) * SS_TOPO_NLEVELS + l])
+    for (int l = 0; l + 1 < c->n_levels; l++)
+        if (c->node_topo[(size_t)i * SS_TOPO_STRIDE + l] !=
+            c->node_topo[(size_t)(i - 1) * SS_TOPO_STRIDE + l])
             return l;
-    return SS_TOPO_NODE;
+    return c->n_levels - 1;
 }
 
 /* Cuts [lo, hi) into k pieces of about equal size, each cut moved forward
@@ -34,16 +34,16 @@ static int32_t cut(const ss_cluster_t *c, int32_t lo, int32_t hi, int32_t k, int
     int32_t m = 0, prev = lo;
     for (int32_t j = 1; j < k; j++) {
         int32_t b = lo + (int32_t)((int64_t)(hi - lo) * j / k), best = b;
-        int best_level = SS_TOPO_NLEVELS;
+        int best_level = c->n_levels;
         for (int32_t d = 0; d < window && b + d < hi; d++) {
-            int l = b + d > 0 ? topo_break(c, b + d) : SS_TOPO_NODE;
+            int l = b + d > 0 ? topo_break(c, b + d) : c->n_levels - 1;
             if (l < best_level) {
                 best_level = l;
                 best = b + d;
             }
         }
-        if (best_level > SS_TOPO_RACK)
-            best = b; /* no rack boundary near: cut where it falls */
+        if (best_level > c->n_levels - 2)
+            best = b; /* no boundary above the node near: cut where it falls */
         if (best > prev && best < hi)
             cuts[m++] = prev = best;
     }
@@ -95,7 +95,7 @@ void ss_sched_destroy(ss_sched_t *s)
     free(s->stamp);
     ss_sigtab_destroy(s->sigs);
     ss_vcache_destroy(s->vcache);
-    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
+    for (int l = 0; l < SS_TOPO_MAX_LEVELS; l++)
         free(s->dom_begin[l]);
     free(s->node_shard);
     free(s->row_of_pod);

@@ -10,6 +10,7 @@
 #include "ss_reason.h"
 #include "ss_rules.h"
 #include "ss_sched_rules.h"
+#include "ss_subgroups.h"
 
 struct res {
     int64_t cpu, mem, pods, ext[SS_MAX_EXT];
@@ -678,7 +679,12 @@ int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *
             if (k == 0 && g < 0) /* the next replicas would fail the same way */
                 break;
         }
-        if (rc == 0 && g >= 0 && placed < c->group_min_member[g])
+        int sub = rc == 0 && g >= 0 && placed >= c->group_min_member[g]
+                      ? ss_subgroups_ok(c, pods, units[u].count, out, s->row_of_pod)
+                      : 1;
+        if (sub < 0)
+            rc = SS_ENOMEM;
+        if (rc == 0 && g >= 0 && (placed < c->group_min_member[g] || !sub))
             rc = undo_all(&x, SS_REASON_GANG); /* as the first pass left it */
         for (int32_t i = 0; i < units[u].count && i < x.cap_why; i++) /* the first reasons */
             if (out->node[s->row_of_pod[pods[i]]] < 0)

@@ -31,6 +31,7 @@
 #include "ss_reason.h"
 #include "ss_sched_int.h"
 #include "ss_sched_rules.h"
+#include "ss_subgroups.h"
 
 /* IT_DEFER: a unit with rules on domains wider than a partition, placed
  * after the rounds (ss_sched_rules.h). */
@@ -435,6 +436,16 @@ static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t 
         return rc;
     }
     int32_t g = it->group, min = c->group_min_member[g], total = 0;
+    if (ss_gang_has_subgroups(c, pods, it->count)) {
+        int done = 0;
+        if ((rc = ss_sched_place_gang_subs(s, w, pods, it->count, g, r->out, &done)) < 0)
+            return rc;
+        *ok = done;
+        for (int32_t i = 0; i < it->count && !done; i++)
+            if (r->out->reason[s->row_of_pod[pods[i]]] == SS_REASON_NONE)
+                r->out->reason[s->row_of_pod[pods[i]]] = SS_REASON_GANG;
+        return 0;
+    }
     if (c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
         int done = 0;
         if ((rc = ss_sched_place_gang_topo(s, w, pods, it->count, g, r->out, &done)) < 0)
@@ -451,7 +462,10 @@ static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t 
     }
     if ((rc = ss_sched_place_runs(s, w, pods, it->count, r->out, &total)) < 0)
         return rc;
-    if (total >= min) {
+    int sub = total >= min ? ss_subgroups_ok(c, pods, it->count, r->out, s->row_of_pod) : 0;
+    if (sub < 0)
+        return ss_error_set(&w->err, SS_ENOMEM, "out of memory checking sub-groups");
+    if (sub) {
         *ok = 1;
         return 0;
     }
@@ -671,7 +685,7 @@ static int round_run(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, ss_er
 static int32_t crossing_domains(const ss_sched_t *s, int l, int32_t *out, int32_t max)
 {
     int32_t n = 0;
-    if (l == SS_TOPO_NODE)
+    if (l == s->c->n_levels - 1)
         return 0;
     for (int32_t d = 0; d < s->n_dom[l] && n < max; d++) {
         int32_t lo = ss_sched_dom_lo(s, l, d), hi = ss_sched_dom_hi(s, l, d);
@@ -850,6 +864,8 @@ static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, it
     int32_t n = it->count, min = c->group_min_member[it->group], P = r->P;
     int level = c->group_topo_level[it->group], whole;
     const int32_t *pods = r->order + it->begin;
+    if (ss_gang_has_subgroups(c, pods, n))
+        return 0; /* a gang with sub-groups is placed inside one partition */
     int32_t dom[MAX_CROSS], nd = across_domains(s, it, dom, &whole);
     if (nd < 0)
         return 0;
@@ -1317,7 +1333,12 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
             else
                 stop = 0;
         }
-        if (rc == 0 && it->group >= 0 && total < c->group_min_member[it->group]) {
+        int sub = rc == 0 && it->group >= 0 && total >= c->group_min_member[it->group]
+                      ? ss_subgroups_ok(c, pods, it->count, out, s->row_of_pod)
+                      : 1;
+        if (sub < 0)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory checking sub-groups");
+        if (rc == 0 && it->group >= 0 && (total < c->group_min_member[it->group] || !sub)) {
             for (int32_t j = 0; j < it->count && rc == 0; j++) {
                 int32_t row = s->row_of_pod[pods[j]];
                 if (out->node[row] >= 0) {

@@ -18,10 +18,10 @@ int32_t ss_summary_row_pod(const ss_cluster_t *c, const ss_placements_t *p, int3
 
 int ss_summary_topo_common(const ss_cluster_t *c, int32_t a, int32_t b)
 {
-    const int32_t *ta = &c->node_topo[(size_t)a * SS_TOPO_NLEVELS];
-    const int32_t *tb = &c->node_topo[(size_t)b * SS_TOPO_NLEVELS];
+    const int32_t *ta = &c->node_topo[(size_t)a * SS_TOPO_STRIDE];
+    const int32_t *tb = &c->node_topo[(size_t)b * SS_TOPO_STRIDE];
     int l = 0;
-    while (l < SS_TOPO_NLEVELS && ta[l] == tb[l])
+    while (l < c->n_levels && ta[l] == tb[l])
         l++;
     return l;
 }
@@ -174,9 +174,10 @@ static void count_resources(const ss_cluster_t *c, const ss_usage_t *u, ss_summa
 
 static int count_zones(const ss_cluster_t *c, const ss_usage_t *u, ss_summary_t *s, ss_error_t *err)
 {
+    int zl = ss_cluster_zone_level(c);
     int32_t cap = 0, cur = -1, prev_id = -1;
     for (int32_t n = 0; n < c->n_nodes; n++) {
-        int32_t id = c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_ZONE];
+        int32_t id = zl < 0 ? 0 : c->node_topo[(size_t)n * SS_TOPO_STRIDE + zl];
         if (n == 0 || id != prev_id) {
             for (cur = 0; cur < s->n_zones; cur++)
                 if (s->zones[cur].id == id)
@@ -232,7 +233,7 @@ static int count_gangs(const ss_cluster_t *c, const ss_placements_t *p, ss_summa
             continue;
         if (placed[g]++ == 0) {
             first[g] = node;
-            common[g] = SS_TOPO_NLEVELS;
+            common[g] = c->n_levels;
         } else {
             int l = ss_summary_topo_common(c, first[g], node);
             common[g] = l < common[g] ? l : common[g];
@@ -443,6 +444,11 @@ int ss_summary_compute(const ss_cluster_t *c, const ss_placements_t *p, const ss
     count_rows(c, p, s);
     count_resources(c, u, s);
     int rc;
+    s->n_levels = c->n_levels;
+    s->legacy_levels = c->n_levels == SS_TOPO_LEGACY_LEVELS &&
+                       !strcmp(ss_topo_level_name(c, SS_TOPO_RACK), "rack");
+    for (int l = 0; l < c->n_levels; l++)
+        s->level_name[l] = ss_topo_level_name(c, l);
     if ((rc = count_zones(c, u, s, err)) < 0 || (rc = count_gangs(c, p, s, err)) < 0 ||
         (rc = count_stranded(c, u, s, err)) < 0 || (rc = count_workload_pairs(c, p, s, err)) < 0) {
         ss_summary_free(s);
@@ -514,11 +520,18 @@ void ss_summary_print(FILE *f, const ss_summary_t *s)
             pct(s->workload_pairs_cross, s->workload_pairs));
     fprintf(f, "gangs: %lld with pending members, %lld placed, %lld rejected\n",
             (long long)s->gangs, (long long)s->gangs_placed, (long long)s->gangs_rejected);
-    if (s->gangs_placed > 0)
+    if (s->gangs_placed > 0 && s->legacy_levels)
         fprintf(f, "  placed gangs within one rack %.1f%%, one block %.1f%%, one zone %.1f%%\n",
                 pct(s->gangs_in_one[SS_TOPO_RACK], s->gangs_placed),
                 pct(s->gangs_in_one[SS_TOPO_BLOCK], s->gangs_placed),
                 pct(s->gangs_in_one[SS_TOPO_ZONE], s->gangs_placed));
+    else if (s->gangs_placed > 0) {
+        fprintf(f, "  placed gangs within one");
+        for (int l = s->n_levels - 2; l >= 0; l--)
+            fprintf(f, "%s %s %.1f%%", l == s->n_levels - 2 ? "" : ",", s->level_name[l],
+                    pct(s->gangs_in_one[l], s->gangs_placed));
+        fprintf(f, "\n");
+    }
     fprintf(f,
             "GPUs: %.1f free after the run, %.1f stranded on %d nodes "
             "(no pending GPU request shape fits; %d shapes)\n",

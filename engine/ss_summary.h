@@ -72,14 +72,17 @@ typedef struct {
     int64_t unsched_bad_reason;       /* unplaced rows with an unknown code */
     ss_res_use_t res[SS_RES_COUNT];   /* indexed by ss_res */
     int32_t n_zones;
-    ss_zone_use_t *zones;                  /* owned; in node order of first appearance */
-    int64_t gangs;                         /* groups with at least one pending member */
-    int64_t gangs_placed, gangs_rejected;  /* >= 1 member placed / none placed */
-    int64_t gangs_in_one[SS_TOPO_NLEVELS]; /* placed gangs whose placed members share a domain */
-    int64_t free_gpu_milli;                /* free GPU capacity after the run */
-    int64_t stranded_gpu_milli;            /* see ss_summary_compute */
-    int32_t stranded_nodes;                /* nodes holding stranded GPU capacity */
-    int32_t gpu_shapes;                    /* distinct GPU request shapes considered */
+    ss_zone_use_t *zones;                     /* owned; in node order of first appearance */
+    int64_t gangs;                            /* groups with at least one pending member */
+    int64_t gangs_placed, gangs_rejected;     /* >= 1 member placed / none placed */
+    int64_t gangs_in_one[SS_TOPO_MAX_LEVELS]; /* placed gangs whose placed members share a domain */
+    int n_levels;                             /* the cluster's topology levels */
+    const char *level_name[SS_TOPO_MAX_LEVELS]; /* ss_topo_level_name (the cluster's strings) */
+    bool legacy_levels;                         /* region, zone, block, rack, node */
+    int64_t free_gpu_milli;                     /* free GPU capacity after the run */
+    int64_t stranded_gpu_milli;                 /* see ss_summary_compute */
+    int32_t stranded_nodes;                     /* nodes holding stranded GPU capacity */
+    int32_t gpu_shapes;                         /* distinct GPU request shapes considered */
     /* GPUs in MIG mode (left out of the milli-GPU figures above): their
      * instances, those held by a pod after the run, and the slices no held
      * instance covers (of 7 compute and 8 memory slices per GPU). */

@@ -91,14 +91,37 @@ static int check_gpu_owners(const ss_cluster_t *c, ss_error_t *err)
     return rc;
 }
 
+static int check_levels(const ss_cluster_t *c, ss_error_t *err)
+{
+    if (c->n_levels < 1 || c->n_levels > SS_TOPO_MAX_LEVELS)
+        return ss_error_set(err, SS_EFORMAT, "/topology/level_key: %d levels (1..%d allowed)",
+                            c->n_levels, SS_TOPO_MAX_LEVELS);
+    for (int l = 0; l < c->n_levels; l++) {
+        if (!str_ok(c, c->level_key[l]))
+            return ss_error_set(err, SS_EFORMAT, "/topology/level_key[%d]: string id out of range",
+                                l);
+        for (int k = 0; k < l; k++)
+            if (c->level_key[k] == c->level_key[l] && c->level_key[l] != 0)
+                return ss_error_set(err, SS_EFORMAT,
+                                    "/topology/level_key[%d]: '%.80s' is also level %d", l,
+                                    ss_cluster_strget(c, c->level_key[l]), k);
+    }
+    return 0;
+}
+
 static int check_nodes(const ss_cluster_t *c, ss_error_t *err)
 {
+    int rc = check_levels(c, err);
+    if (rc < 0)
+        return rc;
     for (int32_t i = 0; i < c->n_nodes; i++) {
         if (!str_ok(c, c->node_name[i]))
             return bad(c, err, "nodes", i, "name", "string id out of range");
-        for (int l = 0; l < SS_TOPO_NLEVELS; l++)
-            if (!str_ok(c, c->node_topo[(size_t)i * SS_TOPO_NLEVELS + l]))
-                return bad(c, err, "nodes", i, ss_topo_level_name(l), "string id out of range");
+        for (int l = 0; l < c->n_levels; l++)
+            if (!str_ok(c, c->node_topo[(size_t)i * SS_TOPO_STRIDE + l]))
+                return bad(c, err, "nodes", i, ss_topo_level_name(c, l), "string id out of range");
+        if (c->node_topo[(size_t)i * SS_TOPO_STRIDE + c->n_levels - 1] != c->node_name[i])
+            return bad(c, err, "nodes", i, "topo", "node level differs from the name");
         if (c->node_cpu[i] < 0 || c->node_cpu[i] > MAX_CPU_MILLI)
             return bad(c, err, "nodes", i, "cpu_milli", "negative or absurd value");
         if (c->node_mem[i] < 0 || c->node_mem[i] > MAX_MEMORY)
@@ -121,7 +144,7 @@ static int check_nodes(const ss_cluster_t *c, ss_error_t *err)
         if (c->node_gpu_count[i] > SS_MAX_GPUS_PER_NODE)
             return bad(c, err, "nodes", i, "gpu_count", "more than 64 GPUs on one node");
     }
-    int rc = check_gpu_owners(c, err);
+    rc = check_gpu_owners(c, err);
     if (rc < 0)
         return rc;
     for (int32_t g = 0; g < c->n_gpus; g++) {
@@ -228,8 +251,10 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
         if (c->group_topo_mode[g] < SS_TOPO_MODE_NONE ||
             c->group_topo_mode[g] > SS_TOPO_MODE_REQUIRED)
             return bad(c, err, "groups", g, "topo_mode", "must be 0, 1 or 2");
-        if (c->group_topo_level[g] < 0 || c->group_topo_level[g] >= SS_TOPO_NLEVELS)
-            return bad(c, err, "groups", g, "topo_level", "must be 0..4");
+        if (c->group_topo_level[g] < 0 || c->group_topo_level[g] >= c->n_levels)
+            return bad(c, err, "groups", g, "topo_level", "not a level of /topology/level_key");
+        if (c->group_parent && (c->group_parent[g] < -1 || c->group_parent[g] >= g))
+            return bad(c, err, "groups", g, "parent", "must be -1 or an earlier group");
     }
     for (int32_t p = 0; p < c->n_pods; p++) {
         if (!str_ok(c, c->pod_name[p]) || !str_ok(c, c->pod_ns[p]))

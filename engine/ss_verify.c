@@ -430,6 +430,27 @@ ss_verify_order_t *ss_verify_commit_order(vctx_t *v, int32_t *n_out)
 
 /* ---- gangs ---- */
 
+/* Placed member pod (on node) of group g: counted, and held to g's level. */
+static void check_member(vctx_t *v, int32_t g, int32_t pod, int32_t node, int32_t *placed,
+                         int32_t *first, int32_t *first_pod, uint8_t *split)
+{
+    const ss_cluster_t *c = v->c;
+    if (placed[g]++ == 0) {
+        first[g] = node;
+        first_pod[g] = pod;
+        return;
+    }
+    int level = c->group_topo_level[g];
+    if (c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED && !split[g] &&
+        ss_summary_topo_common(c, first[g], node) <= level) {
+        split[g] = 1;
+        ss_verify_violation(v, SS_VRULE_TOPOLOGY, pod, node,
+                            "group %s requires one %s; first member on %s",
+                            ss_cluster_strget(c, c->group_name[g]), ss_topo_level_name(c, level),
+                            ss_cluster_strget(c, c->node_name[first[g]]));
+    }
+}
+
 static int check_gangs(vctx_t *v, ss_error_t *err)
 {
     const ss_cluster_t *c = v->c;
@@ -442,36 +463,33 @@ static int check_gangs(vctx_t *v, ss_error_t *err)
         free(running), free(placed), free(first), free(first_pod), free(split);
         return ss_error_set(err, SS_ENOMEM, "verify: out of memory for %d groups", c->n_groups);
     }
+    /* A member of a sub-group is a member of every group around it. */
     for (int32_t pod = 0; pod < c->n_pods; pod++)
         if (c->pod_node[pod] >= 0 && c->pod_group[pod] >= 0 && c->pod_group[pod] < c->n_groups)
-            running[c->pod_group[pod]]++;
+            for (int32_t g = c->pod_group[pod]; g >= 0; g = c->group_parent[g])
+                running[g]++;
     for (int32_t row = 0; row < p->n; row++) {
         int32_t pod = ss_summary_row_pod(c, p, row), node = p->node[row];
         if (pod < 0 || node < 0 || node >= c->n_nodes || c->pod_group[pod] < 0 ||
             c->pod_group[pod] >= c->n_groups)
             continue;
-        int32_t g = c->pod_group[pod];
-        if (placed[g]++ == 0) {
-            first[g] = node;
-            first_pod[g] = pod;
-            continue;
-        }
-        int level = c->group_topo_level[g];
-        if (c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED && !split[g] &&
-            ss_summary_topo_common(c, first[g], node) <= level) {
-            split[g] = 1;
-            ss_verify_violation(v, SS_VRULE_TOPOLOGY, pod, node,
-                                "group %s requires one %s; first member on %s",
-                                ss_cluster_strget(c, c->group_name[g]), ss_topo_level_name(level),
-                                ss_cluster_strget(c, c->node_name[first[g]]));
-        }
+        for (int32_t g = c->pod_group[pod]; g >= 0; g = c->group_parent[g])
+            check_member(v, g, pod, node, placed, first, first_pod, split);
     }
-    for (int32_t g = 0; g < c->n_groups; g++)
-        if (placed[g] > 0 && placed[g] + running[g] < c->group_min_member[g])
+    for (int32_t g = 0; g < c->n_groups; g++) {
+        int32_t top = g; /* a sub-group counts once its gang placed anything */
+        while (c->group_parent[top] >= 0)
+            top = c->group_parent[top];
+        if (top != g && placed[top] > 0 && placed[g] == 0) {
+            first_pod[g] = first_pod[top];
+            first[g] = first[top];
+        }
+        if (placed[top] > 0 && placed[g] + running[g] < c->group_min_member[g])
             ss_verify_violation(v, SS_VRULE_GANG, first_pod[g], first[g],
                                 "group %s: %d placed + %d running < minMember %d",
                                 ss_cluster_strget(c, c->group_name[g]), placed[g], running[g],
                                 c->group_min_member[g]);
+    }
     free(running), free(placed), free(first), free(first_pod), free(split);
     return 0;
 }

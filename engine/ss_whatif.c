@@ -100,13 +100,14 @@ static void renumber_pods(ss_cluster_t *c, const int32_t *newrow, int32_t n_old)
             c->pod_node[p] = newrow[c->pod_node[p]];
 }
 
-/* The last row of node's rack (the run of rows with its region .. rack). */
+/* The last row of node's finest domain above the node (the run of rows
+ * with its values of every level but the node's). */
 static int32_t rack_end(const ss_cluster_t *c, int32_t node, int32_t n)
 {
-    const int32_t *t = c->node_topo + (size_t)node * SS_TOPO_NLEVELS;
+    const int32_t *t = c->node_topo + (size_t)node * SS_TOPO_STRIDE;
     int32_t e = node;
-    while (e + 1 < n && memcmp(c->node_topo + (size_t)(e + 1) * SS_TOPO_NLEVELS, t,
-                               SS_TOPO_RACK * sizeof(int32_t) + sizeof(int32_t)) == 0)
+    while (e + 1 < n && memcmp(c->node_topo + (size_t)(e + 1) * SS_TOPO_STRIDE, t,
+                               (size_t)(c->n_levels - 1) * sizeof(int32_t)) == 0)
         e++;
     return e;
 }
@@ -114,9 +115,9 @@ static int32_t rack_end(const ss_cluster_t *c, int32_t node, int32_t n)
 /* Appends one copy of node t named name (its GPUs and MIG layouts too). */
 static int32_t append_copy(ss_cluster_t *c, int32_t t, int32_t name)
 {
-    int32_t topo[4];
+    int32_t topo[SS_TOPO_STRIDE];
     int64_t ext[SS_MAX_EXT];
-    memcpy(topo, c->node_topo + (size_t)t * SS_TOPO_NLEVELS, sizeof topo);
+    memcpy(topo, c->node_topo + (size_t)t * SS_TOPO_STRIDE, sizeof topo);
     memcpy(ext, c->node_ext + (size_t)t * SS_MAX_EXT, sizeof ext);
     int32_t gb = c->n_gpus, gn = c->node_gpu_count[t], g0 = c->node_gpu_begin[t];
     for (int32_t j = 0; j < gn; j++) {

@@ -56,20 +56,35 @@ static void mig_node_json(const ss_cluster_t *c, const kexp_mig_node_t *x, json_
     (void)c;
 }
 
+/* The node label key of level l: with the five legacy levels, the
+ * importer's default keys (so that an import with default options reads
+ * the export back, whatever --block-label / --rack-label the cluster was
+ * imported with); otherwise the cluster's own keys. */
+static const char *kexp_level_key(const ss_cluster_t *c, int l)
+{
+    static const char *legacy[SS_TOPO_LEGACY_LEVELS] = {
+        SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, SS_KUBE_DEFAULT_BLOCK_LABEL,
+        SS_KUBE_DEFAULT_RACK_LABEL, SS_KUBE_HOSTNAME_LABEL};
+    if (l == c->n_levels - 1)
+        return SS_KUBE_HOSTNAME_LABEL;
+    if (c->n_levels == SS_TOPO_LEGACY_LEVELS || c->level_key[l] <= 0)
+        return l < SS_TOPO_LEGACY_LEVELS ? legacy[l] : "";
+    return S(c, c->level_key[l]);
+}
+
 static json_t *node_object(const ss_cluster_t *c, const void *ctx, int32_t n)
 {
     (void)ctx;
-    static const char *topo_keys[4] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
-                                       SS_KUBE_DEFAULT_BLOCK_LABEL, SS_KUBE_DEFAULT_RACK_LABEL};
     json_t *labels = json_object(), *alloc = json_object(), *taints = json_array();
     for (int32_t i = 0; i < c->node_label_count[n]; i++) {
         const ss_label_t *l = &c->labels[c->node_label_begin[n] + i];
         json_object_set_new(labels, S(c, l->key), json_string(S(c, l->value)));
     }
-    for (int l = 0; l < 4; l++) {
-        int32_t v = c->node_topo[n * SS_TOPO_NLEVELS + l];
-        if (v > 0 && !json_object_get(labels, topo_keys[l]))
-            json_object_set_new(labels, topo_keys[l], json_string(S(c, v)));
+    for (int l = 0; l + 1 < c->n_levels; l++) {
+        int32_t v = c->node_topo[n * SS_TOPO_STRIDE + l];
+        const char *key = kexp_level_key(c, l);
+        if (v > 0 && !json_object_get(labels, key))
+            json_object_set_new(labels, key, json_string(S(c, v)));
     }
     json_object_set_new(labels, SS_KUBE_HOSTNAME_LABEL, json_string(S(c, c->node_name[n])));
     int32_t ng = c->node_gpu_count[n];
@@ -384,15 +399,12 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
         json_object_set_new(md, "ownerReferences", json_pack("[o]", ref));
     }
     if (g >= 0 && c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
-        static const char *level_keys[SS_TOPO_NLEVELS] = {
-            SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, SS_KUBE_DEFAULT_BLOCK_LABEL,
-            SS_KUBE_DEFAULT_RACK_LABEL, SS_KUBE_HOSTNAME_LABEL};
         int32_t l = c->group_topo_level[g];
         json_object_set_new(
             ann,
             c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED ? SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION
                                                            : SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
-            json_string(level_keys[l >= 0 && l < SS_TOPO_NLEVELS ? l : SS_TOPO_NODE]));
+            json_string(kexp_level_key(c, l >= 0 && l < c->n_levels ? l : c->n_levels - 1)));
     }
     if (t->unsupported & SS_RULE_POD_GROUP)
         json_object_set_new(ann, "pod-group.scheduling.run.ai/name", /* a gang key not read */

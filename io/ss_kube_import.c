@@ -364,7 +364,7 @@ static int run_passes(kctx_t *k, ss_error_t *err)
         (rc = kube_classify_pods(k, err)) < 0 || (rc = kube_scan_resources(k, err)) < 0 ||
         (rc = kube_add_nodes(k, err)) < 0 || (rc = kube_add_namespaces(k, err)) < 0 ||
         (rc = kube_add_pods(k, err)) < 0 || (rc = kube_gangs_finish(k, err)) < 0 ||
-        (rc = kube_add_pdbs(k, err)) < 0)
+        (rc = kube_add_pdbs(k, err)) < 0 || (rc = kube_set_levels(k, err)) < 0)
         return rc;
     /* kube-scheduler's system default spreading, as a cluster has it
      * (docs/kubernetes.md, "Default spreading"). */

@@ -112,6 +112,8 @@ typedef struct {
     ss_yaml_t *mig_yaml;          /* --mig-config's document (ss_kube_mig.c) */
     json_t *mig_configs;          /* its mig-configs mapping (borrowed from mig_yaml) */
     int32_t *mig_single;          /* per nodes item: single-strategy profile (string id), 0 */
+    int32_t level_keys[SS_TOPO_MAX_LEVELS]; /* topology level keys met (ss_kube_levels.c) */
+    int n_level_keys;
 } kctx_t;
 
 /* Helpers (ss_kube_import.c). */
@@ -132,6 +134,18 @@ const char *kwho(const kitem_t *it, char *buf);
 int kqty(const kitem_t *it, const char *field, json_t *v, int scale, int64_t *out, ss_error_t *err);
 int kwarn(kctx_t *k, int kind, const kitem_t *it, ss_error_t *err);
 int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
+
+/* ss_kube_levels.c: the topology levels of an import. kube_level gives the
+ * index of node label key among the levels met so far (at first the legacy
+ * five: region, zone, --block-label, --rack-label, hostname; any other key
+ * is appended), or SS_ERANGE (message naming the key) past 16. A group's
+ * topo_level is that index until kube_set_levels orders the levels
+ * (ss_cluster_set_levels), fills the nodes' values and remaps the groups;
+ * it warns about appended keys whose values do not nest. */
+int kube_level(kctx_t *k, const char *key, ss_error_t *err);
+/* Whether some Node of the input carries label key (the hostname always). */
+bool kube_level_carried(kctx_t *k, const char *key);
+int kube_set_levels(kctx_t *k, ss_error_t *err);
 
 /* ss_kube_gangs.c: the gang dialects. kube_gangs_index reads the PodGroup
  * and Workload objects (k->pgs) before any pod; kube_gang_pod gives a pod's

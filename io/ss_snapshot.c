@@ -96,6 +96,8 @@ static int write_cluster(hid_t f, const char *fname, const ss_cluster_t *c, ss_e
         (rc = ss_h5_col_write(f, fname, "/resources/name", SS_H5_I32, 1, (hsize_t)c->n_ext, 0,
                               c->ext_name, err)) < 0)
         return rc;
+    if ((rc = ss_snap_write_levels(f, fname, c, err)) < 0)
+        return rc;
     for (size_t i = 0; i < ss_snap_ncols; i++)
         if ((rc = write_col(f, fname, c, &ss_snap_cols[i], err)) < 0)
             return rc;
@@ -234,18 +236,6 @@ static int read_col(hid_t f, const char *fname, ss_cluster_t *c, const col_t *co
     return rc;
 }
 
-/* The node level of /nodes/topo must repeat the node's name. */
-static int check_topo_names(const char *fname, const ss_cluster_t *c, ss_error_t *err)
-{
-    for (int32_t i = 0; i < c->n_nodes; i++)
-        if (c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_NODE] != c->node_name[i])
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /nodes/topo row %d column 4 (node) differs from "
-                                "/nodes/name",
-                                fname, (int)i);
-    return 0;
-}
-
 int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
 {
     *out = NULL;
@@ -263,13 +253,14 @@ int ss_snapshot_read(const char *path, ss_cluster_t **out, ss_error_t *err)
     }
     if ((rc = read_strings(f, path, c, err)) < 0 || (rc = read_resources(f, path, c, err)) < 0 ||
         (rc = ss_snap_read_modes(f, path, version, c, err)) < 0 ||
+        (rc = ss_snap_read_levels(f, path, version, c, err)) < 0 ||
         (rc = ss_snap_size_tables(f, path, version, c, err)) < 0)
         goto done;
     for (size_t i = 0; i < ss_snap_ncols; i++)
         if (ss_snap_col_in(&ss_snap_cols[i], version) &&
             (rc = read_col(f, path, c, &ss_snap_cols[i], err)) < 0)
             goto done;
-    if ((rc = check_topo_names(path, c, err)) < 0 ||
+    if ((rc = ss_snap_check_topo_names(path, c, err)) < 0 ||
         (rc = ss_snap_upgrade(path, version, c, err)) < 0)
         goto done;
     if ((rc = ss_cluster_validate(c, err)) < 0) {

@@ -15,7 +15,7 @@
  * Version 1 files are still read (docs/snapshot-format.md). */
 /* 5: issue 14's eviction facts (template flag bits 8..512, docs/snapshot-format.md
  * "Changes from version 4"); the consolidate plan file (kind "plan"). */
-#define SS_SNAPSHOT_FORMAT_VERSION 5
+#define SS_SNAPSHOT_FORMAT_VERSION 6
 
 /* Reads the whole cluster. On success *out is a new cluster the caller owns.
  * On failure returns a negative code with a one-line message naming the file

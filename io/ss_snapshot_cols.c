@@ -49,8 +49,8 @@ const table_t ss_snap_tables[T_COUNT] = {
  * PreferNoSchedule count are computed over all nodes (ss_sched_class.c). */
 const col_t ss_snap_cols[] = {
     COL(T_NODES, "name", SS_H5_I32, R_ALL, node_name),
-    {T_NODES, "topo", SS_H5_I32, SS_TOPO_NLEVELS, R_ALL, offsetof(ss_cluster_t, node_topo), 0,
-     sizeof(int32_t) * SS_TOPO_NLEVELS, 1},
+    {T_NODES, "topo", SS_H5_I32, W_LEVELS, R_ALL, offsetof(ss_cluster_t, node_topo), 0,
+     sizeof(int32_t) * SS_TOPO_STRIDE, 1},
     COL(T_NODES, "cpu_milli", SS_H5_I64, R_NODES, node_cpu),
     COL(T_NODES, "memory", SS_H5_I64, R_NODES, node_mem),
     COL(T_NODES, "pods", SS_H5_I32, R_NODES, node_pods),
@@ -107,6 +107,7 @@ const col_t ss_snap_cols[] = {
     COL(T_GROUPS, "min_member", SS_H5_I32, R_ALL, group_min_member),
     COL(T_GROUPS, "topo_level", SS_H5_I32, R_ALL, group_topo_level),
     COL(T_GROUPS, "topo_mode", SS_H5_I32, R_ALL, group_topo_mode),
+    COLV(T_GROUPS, "parent", SS_H5_I32, R_ALL, group_parent, 6),
     FLD(T_LABELS, "key", SS_H5_I32, labels, ss_label_t, key),
     FLD(T_LABELS, "value", SS_H5_I32, labels, ss_label_t, value),
     FLD(T_TAINTS, "key", SS_H5_I32, taints, ss_taint_t, key),
@@ -178,7 +179,7 @@ char **ss_snap_col_array(ss_cluster_t *c, const col_t *col)
 
 int ss_snap_col_width(const ss_cluster_t *c, const col_t *col)
 {
-    return col->width == W_EXT ? c->n_ext : col->width;
+    return col->width == W_EXT ? c->n_ext : col->width == W_LEVELS ? c->n_levels : col->width;
 }
 
 void ss_snap_col_path(const col_t *col, char *buf, size_t n)
@@ -251,8 +252,53 @@ int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c,
     return rc;
 }
 
+int ss_snap_read_levels(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err)
+{
+    if (version < 6) /* the five legacy levels, keys by their defaults */
+        return ss_cluster_set_legacy_levels(c, NULL, NULL, err);
+    hsize_t n = 0;
+    int rc = ss_h5_col_rows(f, fname, "/topology/level_key", SS_H5_I32, 1, 0, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n < 1 || n > SS_TOPO_MAX_LEVELS)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: dataset /topology/level_key has %llu rows, 1 to %d allowed", fname,
+                            (unsigned long long)n, SS_TOPO_MAX_LEVELS);
+    c->n_levels = (int32_t)n;
+    rc = ss_h5_col_read(f, fname, "/topology/level_key", SS_H5_I32, 1, 0, 0, n, c->level_key, err);
+    for (int l = 0; rc == 0 && l < c->n_levels; l++)
+        if (c->level_key[l] < 0 || c->level_key[l] >= ss_strtab_count(c->strings))
+            rc = ss_error_set(err, SS_EFORMAT,
+                              "%s: dataset /topology/level_key row %d: string id out of range",
+                              fname, l);
+    return rc;
+}
+
+int ss_snap_write_levels(hid_t f, const char *fname, const ss_cluster_t *c, ss_error_t *err)
+{
+    int rc = ss_h5_group(f, fname, "/topology", err);
+    if (rc == 0)
+        rc = ss_h5_col_write(f, fname, "/topology/level_key", SS_H5_I32, 1, (hsize_t)c->n_levels, 0,
+                             c->level_key, err);
+    return rc;
+}
+
+int ss_snap_check_topo_names(const char *fname, const ss_cluster_t *c, ss_error_t *err)
+{
+    int node = c->n_levels - 1;
+    for (int32_t i = 0; i < c->n_nodes; i++)
+        if (c->node_topo[(size_t)i * SS_TOPO_STRIDE + node] != c->node_name[i])
+            return ss_error_set(err, SS_EFORMAT,
+                                "%s: dataset /nodes/topo row %d column %d (node) differs from "
+                                "/nodes/name",
+                                fname, (int)i, node);
+    return 0;
+}
+
 int ss_snap_upgrade(const char *fname, int version, ss_cluster_t *c, ss_error_t *err)
 {
+    for (int32_t g = 0; version < 6 && g < c->n_groups; g++)
+        c->group_parent[g] = -1; /* no sub-groups before version 6 */
     /* Before version 5 only the flag bits 1, 2 and 4 existed: the eviction
      * facts read as unknown (SS_TF_EVICT_FACTS 0), and a later bit is an
      * error, as it was for a version 4 reader. */

@@ -41,7 +41,8 @@ typedef struct {
 /* Which rows of a column a rank reads in parallel: all of them, the rows of
  * its own nodes, or the GPU rows its nodes' ranges span. */
 enum { R_ALL, R_NODES, R_GPUS };
-#define W_EXT (-1) /* width: one column per declared extended resource */
+#define W_EXT (-1)    /* width: one column per declared extended resource */
+#define W_LEVELS (-2) /* width: one column per topology level (n_levels) */
 
 /* A column: element (row i, column k) lives at
  * (*(char **)((char *)c + arr_off)) + i * stride + field_off + k * size. */
@@ -49,7 +50,7 @@ typedef struct {
     int table;
     const char *name;
     ss_h5_type_t type;
-    int width; /* 1 (1-D dataset), SS_TOPO_NLEVELS or W_EXT (2-D) */
+    int width; /* 1 (1-D dataset), W_LEVELS or W_EXT (2-D) */
     int rows;  /* R_ALL, R_NODES, R_GPUS */
     size_t arr_off, field_off, stride;
     int since; /* the format_version that added the column (1, 2 or 3) */
@@ -90,5 +91,13 @@ int ss_snap_read_modes(hid_t f, const char *fname, int version, ss_cluster_t *c,
  * meant "not placed yet" (cleared: the engine places MIG pods). Called by
  * both readers after the columns, before validation. */
 int ss_snap_upgrade(const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
+
+/* The topology levels (format version 6: /topology/level_key; before: the
+ * five legacy levels, keys interned). After the strings, before the tables
+ * are sized (the width of /nodes/topo is the level count). */
+int ss_snap_read_levels(hid_t f, const char *fname, int version, ss_cluster_t *c, ss_error_t *err);
+int ss_snap_write_levels(hid_t f, const char *fname, const ss_cluster_t *c, ss_error_t *err);
+/* The node level of /nodes/topo must repeat the node's name. */
+int ss_snap_check_topo_names(const char *fname, const ss_cluster_t *c, ss_error_t *err);
 
 #endif

@@ -211,12 +211,9 @@ static void owned_gpus(const ss_cluster_t *c, int32_t lo, int32_t hi, int32_t *g
 static int validate_shard(const char *fname, const ss_cluster_t *c, int32_t glo, int32_t ghi,
                           ss_error_t *err)
 {
-    for (int32_t i = 0; i < c->n_nodes; i++)
-        if (c->node_topo[(size_t)i * SS_TOPO_NLEVELS + SS_TOPO_NODE] != c->node_name[i])
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: dataset /nodes/topo row %d column 4 (node) differs from "
-                                "/nodes/name",
-                                fname, (int)i);
+    int rc = ss_snap_check_topo_names(fname, c, err);
+    if (rc < 0)
+        return rc;
     ss_cluster_t view = *c;
     int32_t *milli = malloc((c->n_gpus > 0 ? (size_t)c->n_gpus : 1) * sizeof *milli);
     if (!milli)
@@ -224,7 +221,7 @@ static int validate_shard(const char *fname, const ss_cluster_t *c, int32_t glo,
     for (int32_t g = 0; g < c->n_gpus; g++)
         milli[g] = g >= glo && g < ghi ? c->gpu_milli[g] : SS_GPU_MILLI;
     view.gpu_milli = milli;
-    int rc = ss_cluster_validate(&view, err);
+    rc = ss_cluster_validate(&view, err);
     free(milli);
     return rc < 0 ? ss_error_prefix(err, rc, "%s", fname) : 0;
 }
@@ -301,6 +298,9 @@ int ss_snapshot_read_mpi_begin(const char *path, MPI_Comm comm, ss_snapshot_mpi_
     if (rc == 0)
         rc =
             ss_dist_agree_err(comm, ss_snap_read_modes(rd->pf.f, path, version, c, err), path, err);
+    if (rc == 0)
+        rc = ss_dist_agree_err(comm, ss_snap_read_levels(rd->pf.f, path, version, c, err), path,
+                               err);
     if (rc == 0)
         rc = ss_dist_agree_err(comm, ss_snap_size_tables(rd->pf.f, path, version, c, err), path,
                                err);

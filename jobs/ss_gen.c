@@ -258,6 +258,9 @@ int ss_gen(const ss_gen_opts_t *o, ss_cluster_t **out, ss_error_t *err)
     if ((rc = ss_gen_pending(&g)) < 0 ||
         (g.mig && (rc = ss_gen_mig_pending(&g, first_pending_tmpl)) < 0))
         goto fail;
+    /* the level keys last, so that every other string id is as before */
+    if ((rc = ss_cluster_set_legacy_levels(g.c, NULL, NULL, err)) < 0)
+        goto fail;
     if ((rc = ss_cluster_validate(g.c, err)) < 0) {
         ss_error_prefix(err, rc, "gen: generated cluster is invalid (a bug)");
         goto fail;

@@ -203,7 +203,7 @@ static int fill_gpu_node(gen_t *g, run_t *r, int32_t n)
      * more. The draw is per rack, from the seed and the rack's name. */
     ss_rng_t rack_rng;
     ss_rng_seed(&rack_rng, g->o->seed * 0x9e3779b97f4a7c15ull +
-                               (uint64_t)c->node_topo[(size_t)n * SS_TOPO_NLEVELS + SS_TOPO_RACK]);
+                               (uint64_t)c->node_topo[(size_t)n * SS_TOPO_STRIDE + SS_TOPO_RACK]);
     if (ss_rng_uniform(&rack_rng) < 0.25)
         return 0;
     int64_t tgpu = (int64_t)(draw_target(g) / 0.75 * ng * SS_GPU_MILLI);

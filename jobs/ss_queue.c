@@ -7,6 +7,7 @@
 typedef struct {
     int32_t prio;
     int32_t pos; /* snapshot position of the unit's first pod */
+    int32_t sub; /* the pod's own group: a gang's sub-groups go one after another */
     int32_t pod;
 } key_t_;
 
@@ -17,10 +18,40 @@ static int cmp_key(const void *a, const void *b)
         return x->prio > y->prio ? -1 : 1;
     if (x->pos != y->pos)
         return x->pos < y->pos ? -1 : 1;
+    if (x->sub != y->sub)
+        return x->sub < y->sub ? -1 : 1;
     return (x->pod > y->pod) - (x->pod < y->pod);
 }
 
 #define MAX_BUCKETS 64
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A gang's members (snapshot order) sub-group by sub-group, as cmp_key
+ * orders them: by their own group (parents before sub-groups), then in
+ * snapshot order. Returns 1 when out of memory. */
+static int sub_order(const ss_cluster_t *c, int32_t *m, int32_t n)
+{
+    bool subs = false;
+    for (int32_t i = 1; i < n && !subs; i++)
+        subs = c->pod_group[m[i]] != c->pod_group[m[0]];
+    if (!subs)
+        return 0;
+    int64_t *k = malloc((size_t)n * sizeof *k);
+    if (!k)
+        return 1;
+    for (int32_t i = 0; i < n; i++)
+        k[i] = ((int64_t)c->pod_group[m[i]] << 32) | (uint32_t)m[i];
+    qsort(k, (size_t)n, sizeof *k, cmp_i64);
+    for (int32_t i = 0; i < n; i++)
+        m[i] = (int32_t)(k[i] & 0xffffffff);
+    free(k);
+    return 0;
+}
 
 /* The order of cmp_key without a sort, for the usual case of a few distinct
  * priorities: one bucket per priority (highest first), filled in snapshot
@@ -59,7 +90,7 @@ static int bucket_order(const ss_cluster_t *c, const key_t_ *keys, int32_t n, co
             b++;
         bucket[i] = b;
         off[b + 1]++;
-        int32_t g = c->pod_group[keys[i].pod];
+        int32_t g = ss_cluster_gang_of(c, keys[i].pod);
         if (g >= 0)
             gcount[g]++;
     }
@@ -73,12 +104,14 @@ static int bucket_order(const ss_cluster_t *c, const key_t_ *keys, int32_t n, co
             gcount[g] = 0;
         }
         for (int32_t i = 0; i < n; i++) { /* members of each group, snapshot order */
-            int32_t g = c->pod_group[keys[i].pod];
+            int32_t g = ss_cluster_gang_of(c, keys[i].pod);
             if (g >= 0)
                 members[gstart[g] + gcount[g]++] = keys[i].pod;
         }
+        for (int32_t g = 0; g < c->n_groups && !rc; g++)
+            rc = sub_order(c, members + gstart[g], gcount[g]);
         for (int32_t i = 0; i < n; i++) {
-            int32_t p = keys[i].pod, g = c->pod_group[p];
+            int32_t p = keys[i].pod, g = ss_cluster_gang_of(c, p);
             if (g < 0)
                 order[off[bucket[i]]++] = p;
             else if (gfirst[g] == p)
@@ -125,7 +158,7 @@ ss_queue_t *ss_queue_build(const ss_cluster_t *c, ss_error_t *err)
         gprio[g] = INT32_MIN;
     }
     for (int32_t p = 0; p < c->n_pods; p++) {
-        int32_t g = c->pod_group[p];
+        int32_t g = ss_cluster_gang_of(c, p);
         if (c->pod_node[p] >= 0 || g < 0)
             continue;
         if (gfirst[g] < 0)
@@ -137,8 +170,9 @@ ss_queue_t *ss_queue_build(const ss_cluster_t *c, ss_error_t *err)
     for (int32_t p = 0; p < c->n_pods; p++) {
         if (c->pod_node[p] >= 0)
             continue;
-        int32_t g = c->pod_group[p];
-        keys[n++] = (key_t_){g >= 0 ? gprio[g] : c->pod_priority[p], g >= 0 ? gfirst[g] : p, p};
+        int32_t g = ss_cluster_gang_of(c, p);
+        keys[n++] = (key_t_){g >= 0 ? gprio[g] : c->pod_priority[p], g >= 0 ? gfirst[g] : p,
+                             c->pod_group[p], p};
     }
     q->n_order = n;
     if (n > 0 && bucket_order(c, keys, n, gfirst, q->order) != 0) {
@@ -149,9 +183,9 @@ ss_queue_t *ss_queue_build(const ss_cluster_t *c, ss_error_t *err)
     }
     /* Units: one per gang; otherwise runs of one template and priority. */
     for (int32_t i = 0; i < n;) {
-        int32_t p = q->order[i], g = c->pod_group[p], j = i + 1;
+        int32_t p = q->order[i], g = ss_cluster_gang_of(c, p), j = i + 1;
         if (g >= 0)
-            while (j < n && c->pod_group[q->order[j]] == g)
+            while (j < n && ss_cluster_gang_of(c, q->order[j]) == g)
                 j++;
         else
             while (j < n && c->pod_group[q->order[j]] < 0 &&

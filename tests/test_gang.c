@@ -61,7 +61,7 @@ static int32_t row_of(const ss_cluster_t *c, const ss_placements_t *p, const cha
 
 static int32_t rack_of(const ss_cluster_t *c, int32_t node, int level)
 {
-    return c->node_topo[(size_t)node * SS_TOPO_NLEVELS + level];
+    return c->node_topo[(size_t)node * SS_TOPO_STRIDE + level];
 }
 
 static void test_gang_spanning_shards_is_placed(void **state)

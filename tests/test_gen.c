@@ -68,7 +68,7 @@ static void assert_clusters_equal(const ss_cluster_t *a, const ss_cluster_t *b)
     assert_memory_equal(a->ext_name, b->ext_name, sizeof a->ext_name);
     int32_t n = a->n_nodes;
     SAME(node_name, n);
-    SAME(node_topo, (int64_t)n * SS_TOPO_NLEVELS);
+    SAME(node_topo, (int64_t)n * SS_TOPO_STRIDE);
     SAME(node_cpu, n);
     SAME(node_mem, n);
     SAME(node_pods, n);
@@ -474,8 +474,8 @@ static void test_gen_topology_racks_blocks_zones(void **state)
     ss_cluster_t *c = gen_with(&o);
     int32_t zones = 0, rack_n = 0, racks_in_block = 0, max_rack = 0, max_block = 0;
     for (int32_t n = 0; n < c->n_nodes; n++) {
-        const int32_t *t = &c->node_topo[(size_t)n * SS_TOPO_NLEVELS];
-        const int32_t *pt = n ? t - SS_TOPO_NLEVELS : NULL;
+        const int32_t *t = &c->node_topo[(size_t)n * SS_TOPO_STRIDE];
+        const int32_t *pt = n ? t - SS_TOPO_STRIDE : NULL;
         zones += !pt || pt[SS_TOPO_ZONE] != t[SS_TOPO_ZONE];
         bool new_block = !pt || pt[SS_TOPO_BLOCK] != t[SS_TOPO_BLOCK];
         bool new_rack = new_block || pt[SS_TOPO_RACK] != t[SS_TOPO_RACK];
@@ -513,7 +513,7 @@ static void test_gen_zones_by_size(void **state)
         o.pods = 0;
         ss_cluster_t *c = gen_with(&o);
         int32_t nstr = 0;
-        for (size_t k = 0; k < (size_t)c->n_nodes * SS_TOPO_NLEVELS; k++)
+        for (size_t k = 0; k < (size_t)c->n_nodes * SS_TOPO_STRIDE; k++)
             nstr = c->node_topo[k] >= nstr ? c->node_topo[k] + 1 : nstr;
         int32_t *zone_of = malloc((size_t)nstr * sizeof *zone_of); /* block/rack -> zone */
         int32_t zones = 0, run = 0, min_run = INT32_MAX, max_run = 0;
@@ -521,9 +521,9 @@ static void test_gen_zones_by_size(void **state)
         for (int32_t k = 0; k < nstr; k++)
             zone_of[k] = -1;
         for (int32_t n = 0; n < c->n_nodes; n++) {
-            const int32_t *t = &c->node_topo[(size_t)n * SS_TOPO_NLEVELS];
+            const int32_t *t = &c->node_topo[(size_t)n * SS_TOPO_STRIDE];
             bool last = n + 1 == c->n_nodes ||
-                        t[SS_TOPO_NLEVELS + SS_TOPO_ZONE] != t[SS_TOPO_ZONE]; /* next node */
+                        t[SS_TOPO_STRIDE + SS_TOPO_ZONE] != t[SS_TOPO_ZONE]; /* next node */
             zones += run++ == 0;
             if (last) {
                 min_run = run < min_run ? run : min_run;

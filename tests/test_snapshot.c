@@ -151,6 +151,7 @@ static ss_cluster_t *build(void)
     ss_cluster_set_pod_start(c, 1, INT64_C(1764003600));
 #undef S
     ss_error_t err = {{0}};
+    assert_int_equal(ss_cluster_set_legacy_levels(c, NULL, NULL, &err), 0);
     assert_int_equal(ss_cluster_sort_nodes(c, &err), 0);
     assert_int_equal(ss_cluster_validate(c, &err), 0);
     return c;
@@ -171,7 +172,7 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     assert_int_equal(a->n_nodes, b->n_nodes);
     int32_t n = a->n_nodes;
     SAME(a, b, node_name, n);
-    SAME(a, b, node_topo, n * SS_TOPO_NLEVELS);
+    SAME(a, b, node_topo, n * SS_TOPO_STRIDE);
     SAME(a, b, node_cpu, n);
     SAME(a, b, node_mem, n);
     SAME(a, b, node_pods, n);
@@ -207,6 +208,9 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     SAME(a, b, group_min_member, a->n_groups);
     SAME(a, b, group_topo_level, a->n_groups);
     SAME(a, b, group_topo_mode, a->n_groups);
+    SAME(a, b, group_parent, a->n_groups);
+    assert_int_equal(a->n_levels, b->n_levels);
+    assert_memory_equal(a->level_key, b->level_key, (size_t)a->n_levels * sizeof(int32_t));
     assert_int_equal(a->n_labels, b->n_labels);
     SAME(a, b, labels, a->n_labels);
     assert_int_equal(a->n_taints, b->n_taints);
@@ -313,10 +317,11 @@ static void test_h5_col_read_row_range(void **state)
                      0);
     assert_int_equal(cpu[0], c->node_cpu[1]);
     assert_int_equal(cpu[1], c->node_cpu[2]);
-    int32_t topo[SS_TOPO_NLEVELS];
-    assert_int_equal(
-        ss_h5_col_read(f, path, "/nodes/topo", SS_H5_I32, 2, SS_TOPO_NLEVELS, 2, 3, topo, &err), 0);
-    assert_memory_equal(topo, c->node_topo + 2 * SS_TOPO_NLEVELS, sizeof topo);
+    int32_t topo[SS_TOPO_LEGACY_LEVELS];
+    assert_int_equal(ss_h5_col_read(f, path, "/nodes/topo", SS_H5_I32, 2, SS_TOPO_LEGACY_LEVELS, 2,
+                                    3, topo, &err),
+                     0);
+    assert_memory_equal(topo, c->node_topo + 2 * SS_TOPO_STRIDE, sizeof topo);
     assert_true(ss_h5_col_read(f, path, "/nodes/cpu_milli", SS_H5_I64, 1, 0, 2, 4, cpu, &err) < 0);
     assert_non_null(strstr(err.text, "/nodes/cpu_milli"));
     H5Fclose(f);
@@ -684,8 +689,8 @@ static void test_snapshot_read_duplicate_names(void **state)
      * /nodes/topo, so the writer is the simplest way to make one. */
     ss_cluster_t *c = build();
     c->node_name[2] = c->node_name[1];
-    c->node_topo[2 * SS_TOPO_NLEVELS + SS_TOPO_NODE] =
-        c->node_topo[1 * SS_TOPO_NLEVELS + SS_TOPO_NODE];
+    c->node_topo[2 * SS_TOPO_STRIDE + SS_TOPO_NODE] =
+        c->node_topo[1 * SS_TOPO_STRIDE + SS_TOPO_NODE];
     ss_error_t err = {{0}};
     path = wpath("dupnode.h5");
     assert_true(ss_snapshot_write(path, c, &err) < 0);
@@ -701,11 +706,11 @@ static void test_snapshot_read_newer_version(void **state)
     const char *path = write_good("v4.h5");
     hid_t f = open_rw(path);
     ss_error_t err = {{0}};
-    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 6, &err), 0);
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 7, &err), 0);
     H5Fclose(f);
     char want[600];
     snprintf(want, sizeof want,
-             "%s: format_version 6 is newer than this shardsched supports (5); upgrade shardsched",
+             "%s: format_version 7 is newer than this shardsched supports (6); upgrade shardsched",
              path);
     ss_cluster_t *c = NULL;
     assert_int_equal(ss_snapshot_read(path, &c, &err), SS_EVERSION);
@@ -796,6 +801,90 @@ static void drop_mig(ss_cluster_t *c)
             c->pod_gpu_mask[p] = 0;
     for (int32_t i = 0; i < c->n_templates; i++)
         c->templates[i].mig_profile = c->templates[i].mig_count = 0;
+}
+
+/* Turns a version 6 file into the version 5 file an older shardsched
+ * would have written: no /topology, no /groups/parent, format_version 5. */
+static void make_v5(const char *path)
+{
+    ss_error_t err = {{0}};
+    hid_t f = open_rw(path);
+    char kind[32];
+    assert_int_equal(ss_snapshot_kind(path, kind, sizeof kind, &err), 0);
+    if (!strcmp(kind, "cluster")) {
+        assert_true(H5Ldelete(f, "/topology", H5P_DEFAULT) >= 0);
+        assert_true(H5Ldelete(f, "/groups/parent", H5P_DEFAULT) >= 0);
+    }
+    assert_int_equal(ss_h5_attr_write_i32(f, path, "/", "format_version", 5, &err), 0);
+    H5Fclose(f);
+}
+
+/* A version 5 file reads with the five legacy levels (region, zone, block,
+ * rack, node, keyed by their default labels) and no sub-groups. */
+static void test_snapshot_read_v5(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    const char *path = wpath("v5.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    make_v5(path);
+    if (ss_snapshot_read(path, &r, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_same_cluster(c, r);
+    assert_int_equal(r->n_levels, SS_TOPO_LEGACY_LEVELS);
+    assert_string_equal(ss_cluster_strget(r, r->level_key[SS_TOPO_RACK]), SS_TOPO_RACK_KEY);
+    assert_string_equal(ss_topo_level_name(r, SS_TOPO_RACK), "rack");
+    assert_int_equal(r->group_parent[0], -1);
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+}
+
+/* Version 6: levels named by any node label keys and sub-groups survive the
+ * round trip; a sub-group whose parent comes after it, a level index past
+ * the levels and a level key out of the string table are refused. */
+static void test_snapshot_levels_subgroups(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = build(), *r = NULL;
+    ss_error_t err = {{0}};
+    int32_t nv = ss_cluster_str(c, "example.com/nvlink");
+    int32_t keys[] = {c->level_key[0], c->level_key[1], nv, c->level_key[SS_TOPO_NODE]};
+    int32_t sub = ss_cluster_add_subgroup(c, 0, ss_cluster_str(c, "train-gang/w"), 1, 3,
+                                          SS_TOPO_MODE_REQUIRED);
+    assert_int_equal(sub, 1);
+    c->pod_group[4] = sub; /* train-2 */
+    assert_int_equal(ss_cluster_set_levels(c, keys, 4, NULL, &err), 0);
+    assert_int_equal(c->n_levels, 4);
+    assert_int_equal(c->group_topo_level[sub], 3); /* the node level, remapped */
+    assert_int_equal(ss_cluster_sort_nodes(c, &err), 0);
+    assert_int_equal(ss_cluster_validate(c, &err), 0);
+    assert_int_equal(ss_cluster_gang_of(c, 4), 0);
+    const char *path = wpath("v6.h5");
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    if (ss_snapshot_read(path, &r, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_same_cluster(c, r);
+    assert_string_equal(ss_topo_level_name(r, 2), "example.com/nvlink");
+    ss_cluster_destroy(r);
+    ss_cluster_destroy(c);
+    int32_t v = 1; /* the sub-group made its own parent */
+    patch(path, "/groups/parent", 1, H5T_NATIVE_INT32, &v);
+    expect_read_error(path, "groups", "parent", NULL);
+    path = wpath("v6b.h5");
+    c = build();
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    ss_cluster_destroy(c);
+    v = 5; /* level 5 of five */
+    patch(path, "/groups/topo_level", 0, H5T_NATIVE_INT32, &v);
+    expect_read_error(path, "topo_level", NULL);
+    path = wpath("v6c.h5");
+    c = build();
+    assert_int_equal(ss_snapshot_write(path, c, &err), 0);
+    ss_cluster_destroy(c);
+    v = 1 << 30;
+    patch(path, "/topology/level_key", 2, H5T_NATIVE_INT32, &v);
+    expect_read_error(path, "/topology/level_key row 2: string id out of range", NULL);
 }
 
 /* A version 4 file reads as version 5 with the eviction facts unknown
@@ -1123,6 +1212,8 @@ int main(void)
         cmocka_unit_test(test_snapshot_read_v2),
         cmocka_unit_test(test_snapshot_read_v3),
         cmocka_unit_test(test_snapshot_read_v4),
+        cmocka_unit_test(test_snapshot_read_v5),
+        cmocka_unit_test(test_snapshot_levels_subgroups),
         cmocka_unit_test(test_snapshot_read_bad_mig),
         cmocka_unit_test(test_placements_read_v1),
         cmocka_unit_test(test_placements_write_rejects_bad_order),
