@@ -579,10 +579,12 @@ static int resolve_level(kctx_t *k, kgang_t *e, ss_error_t *err)
     int l = kube_topo_carried(k, e->key_sid)
                 ? kube_level(k, ss_cluster_strget(k->c, e->key_sid), err)
                 : -1;
-#ifdef SS_TOPO_MAX_LEVELS
-    if (l < -1)
-        return l;
-#endif
+    if (l < -1) { /* more than 16 levels: name the group's object */
+        char who[512];
+        if (e->item >= 0)
+            return ss_error_prefix(err, l, "%s", kwho(&k->pgs.v[e->item], who));
+        return ss_error_prefix(err, l, "%s: its first member's %s", e->path, e->topo_field);
+    }
     if (l >= 0) {
         e->level = l;
         return 0;
@@ -625,7 +627,10 @@ static int add_row(kctx_t *k, int32_t id, int32_t parent, ss_error_t *err)
     kgang_t *e = &g->v[id];
     if (e->mode < 0) /* a sub-group no member has reached yet */
         e->mode = SS_TOPO_MODE_NONE;
-    int32_t level = e->mode > SS_TOPO_MODE_NONE ? e->level : SS_TOPO_NODE;
+    int32_t level =
+        e->mode > SS_TOPO_MODE_NONE ? e->level : kube_level(k, SS_KUBE_HOSTNAME_LABEL, err);
+    if (level < 0)
+        return level;
     int32_t min = e->min > 0 ? e->min : 1;
     e->row = parent < 0 ? ss_cluster_add_group(k->c, sid, min, level, e->mode)
                         : ss_cluster_add_subgroup(k->c, parent, sid, min, level, e->mode);

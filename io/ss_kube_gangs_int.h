@@ -5,8 +5,6 @@
 #ifndef SS_KUBE_GANGS_INT_H
 #define SS_KUBE_GANGS_INT_H
 
-#include <string.h>
-
 #include "ss_kube_internal.h"
 
 /* Dialect of a PodGroup object, by its apiVersion's group. */
@@ -87,29 +85,6 @@ void kube_gang_key(char *buf, size_t n, char tag, json_t *obj, const char *name)
  * was written, for messages). */
 int kube_gang_set_topology(kctx_t *k, kgang_t *e, const char *key, int mode, const char *field,
                            ss_error_t *err);
-
-#ifndef SS_TOPO_MAX_LEVELS
-/* Before the engine's levels named by node labels (format version 6): the
- * five fixed levels; -1 for any other key. */
-static inline int kube_level(kctx_t *k, const char *key, ss_error_t *err)
-{
-    const char *keys[SS_TOPO_NLEVELS] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL,
-                                         k->o->block_label, k->o->rack_label,
-                                         SS_KUBE_HOSTNAME_LABEL};
-    (void)err;
-    for (int l = 0; l < SS_TOPO_NLEVELS; l++)
-        if (key && keys[l] && !strcmp(key, keys[l]))
-            return l;
-    return -1;
-}
-static inline int32_t ss_cluster_add_subgroup(ss_cluster_t *c, int32_t parent, int32_t name,
-                                              int32_t min_member, int32_t topo_level,
-                                              int32_t topo_mode)
-{
-    (void)parent;
-    return ss_cluster_add_group(c, name, min_member, topo_level, topo_mode);
-}
-#endif
 
 /* ss_kube_subgroups.c */
 /* A label selector {matchLabels, matchExpressions (In, NotIn, Exists,

@@ -589,12 +589,10 @@ int kube_topo_levels(kctx_t *k, ss_error_t *err)
             if (!kube_topo_carried(k, sid))
                 continue;
             int l = kube_level(k, key, err);
-#ifdef SS_TOPO_MAX_LEVELS
-            if (l < 0)
-                return ss_error_prefix(err, l, k->pgs.v[t->topos[i]].path);
-#else
-            (void)l;
-#endif
+            if (l < 0) {
+                char who[512];
+                return ss_error_prefix(err, l, "%s", kwho(&k->pgs.v[t->topos[i]], who));
+            }
         }
     }
     return 0;

@@ -176,7 +176,7 @@ static void test_ss_kube_import_files_gcp_sample(void **state)
     assert_int_equal(c->n_nodes, 6);
     int masters = 0;
     for (int32_t n = 0; n < c->n_nodes; n++) {
-        const int32_t *topo = &c->node_topo[n * SS_TOPO_NLEVELS];
+        const int32_t *topo = &c->node_topo[n * SS_TOPO_STRIDE];
         assert_string_equal(ss_cluster_strget(c, topo[SS_TOPO_REGION]), "us-east1");
         assert_non_null(strstr(ss_cluster_strget(c, topo[SS_TOPO_ZONE]), "us-east1-"));
         assert_int_equal(c->node_cpu[n], 3500);
@@ -190,9 +190,9 @@ static void test_ss_kube_import_files_gcp_sample(void **state)
     }
     assert_int_equal(masters, 3);
     /* sorted by zone: b, b, c, c, d, d */
-    assert_string_equal(ss_cluster_strget(c, c->node_topo[1 * SS_TOPO_NLEVELS + SS_TOPO_ZONE]),
+    assert_string_equal(ss_cluster_strget(c, c->node_topo[1 * SS_TOPO_STRIDE + SS_TOPO_ZONE]),
                         "us-east1-b");
-    assert_string_equal(ss_cluster_strget(c, c->node_topo[4 * SS_TOPO_NLEVELS + SS_TOPO_ZONE]),
+    assert_string_equal(ss_cluster_strget(c, c->node_topo[4 * SS_TOPO_STRIDE + SS_TOPO_ZONE]),
                         "us-east1-d");
     ss_cluster_destroy(c);
 }
@@ -218,7 +218,7 @@ static void test_ss_kube_import_files_nodes(void **state)
     int32_t g = node_by_name(c, "gpu-b"), a = node_by_name(c, "cpu-a"),
             x = node_by_name(c, "cordoned");
     assert_true(a < g && x < g); /* zone z1 sorts before z2 */
-    const int32_t *topo = &c->node_topo[g * SS_TOPO_NLEVELS];
+    const int32_t *topo = &c->node_topo[g * SS_TOPO_STRIDE];
     assert_string_equal(ss_cluster_strget(c, topo[SS_TOPO_BLOCK]), "blk1");
     assert_string_equal(ss_cluster_strget(c, topo[SS_TOPO_RACK]), "rack7");
     assert_int_equal(c->node_gpu_count[g], 8);
@@ -404,9 +404,9 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     for (int32_t n = 0; n < a->n_nodes; n++) {
         assert_string_equal(ss_cluster_strget(a, a->node_name[n]),
                             ss_cluster_strget(b, b->node_name[n]));
-        for (int l = 0; l < SS_TOPO_NLEVELS; l++)
-            assert_string_equal(ss_cluster_strget(a, a->node_topo[n * SS_TOPO_NLEVELS + l]),
-                                ss_cluster_strget(b, b->node_topo[n * SS_TOPO_NLEVELS + l]));
+        for (int l = 0; l < a->n_levels; l++)
+            assert_string_equal(ss_cluster_strget(a, a->node_topo[n * SS_TOPO_STRIDE + l]),
+                                ss_cluster_strget(b, b->node_topo[n * SS_TOPO_STRIDE + l]));
         assert_int_equal(a->node_cpu[n], b->node_cpu[n]);
         assert_int_equal(a->node_mem[n], b->node_mem[n]);
         assert_int_equal(a->node_pods[n], b->node_pods[n]);

@@ -19,16 +19,6 @@
 
 #define DIR SS_TEST_DATA_DIR "/kube/subgroups"
 
-/* The engine's levels named by node labels and sub-groups (format version
- * 6): without them (before the model is merged) the keys other than the
- * five fixed ones are no levels and the checks of parents and levels are
- * left out. */
-#ifdef SS_TOPO_MAX_LEVELS
-#define MODEL true
-#else
-#define MODEL false
-#endif
-
 static ss_kube_opts_t quiet(void)
 {
     ss_kube_opts_t o;
@@ -82,14 +72,13 @@ static void check(const char *file, const want_t *w, size_t n)
 {
     print_message("%s\n", file);
     ss_kube_report_t rep;
-    ss_cluster_t *c = import(file, MODEL, &rep); /* --strict: nothing left unread */
+    ss_cluster_t *c = import(file, true, &rep); /* --strict: nothing left unread */
     assert_int_equal(c->n_groups, (int32_t)n);
     for (size_t i = 0; i < n; i++) {
         int32_t g = group(c, w[i].name);
         assert_int_equal(c->group_min_member[g], w[i].min);
         for (int j = 0; j < 4 && w[i].pods[j]; j++)
             assert_int_equal(pod_group(c, w[i].pods[j]), g);
-#ifdef SS_TOPO_MAX_LEVELS
         assert_int_equal(c->group_parent[g], w[i].parent ? group(c, w[i].parent) : -1);
         assert_int_equal(c->group_topo_mode[g], w[i].mode);
         if (w[i].key)
@@ -97,11 +86,10 @@ static void check(const char *file, const want_t *w, size_t n)
                                 w[i].key);
         if (w[i].parent)
             assert_true(group(c, w[i].parent) < g); /* parents first */
-#endif
     }
-    for (int32_t t = 0; t < c->n_templates && MODEL; t++)
+    for (int32_t t = 0; t < c->n_templates; t++)
         assert_int_equal(c->templates[t].unsupported, 0);
-    for (int k = 0; k < SS_KUBE_WARN_COUNT && MODEL; k++)
+    for (int k = 0; k < SS_KUBE_WARN_COUNT; k++)
         if (k != SS_KUBE_WARN_OTHER_KIND)
             assert_int_equal(rep.warn[k], 0);
     ss_cluster_destroy(c);
@@ -441,6 +429,39 @@ static void test_ss_kube_import_strings_short_subgroup(void **state)
                                      "minimum 2"));
 }
 
+/* More than 16 levels in all (the five legacy ones and 12 of two Kueue
+ * Topology objects): an error naming the object. */
+static void test_ss_kube_import_strings_too_many_levels(void **state)
+{
+    (void)state;
+    char node[2048], pods[4096];
+    int n =
+        snprintf(node, sizeof node, "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n\",\"labels\":{");
+    for (int i = 0; i < 12; i++)
+        n += snprintf(node + n, sizeof node - (size_t)n, "%s\"x.io/l%d\":\"v\"", i ? "," : "", i);
+    snprintf(node + n, sizeof node - (size_t)n,
+             "}},\"status\":{\"allocatable\":{\"cpu\":\"8\",\"pods\":\"10\"}}}");
+    n = snprintf(pods, sizeof pods, "[");
+    for (int t = 0; t < 2; t++) {
+        n += snprintf(pods + n, sizeof pods - (size_t)n,
+                      "{\"apiVersion\":\"kueue.x-k8s.io/v1beta1\",\"kind\":\"Topology\","
+                      "\"metadata\":{\"name\":\"t%d\"},\"spec\":{\"levels\":[",
+                      t + 1);
+        for (int i = 0; i < 6; i++)
+            n += snprintf(pods + n, sizeof pods - (size_t)n, "%s{\"nodeLabel\":\"x.io/l%d\"}",
+                          i ? "," : "", t * 6 + i);
+        n += snprintf(pods + n, sizeof pods - (size_t)n, "]}},");
+    }
+    snprintf(pods + n, sizeof pods - (size_t)n, "%s]", KQ_POD(""));
+    ss_kube_opts_t o = quiet();
+    ss_cluster_t *c = (ss_cluster_t *)1;
+    ss_error_t err = {{0}};
+    assert_true(ss_kube_import_strings(node, pods, NULL, &o, &c, NULL, &err) < 0);
+    assert_null(c);
+    if (!strstr(err.text, "<pods>: Topology t2") || !strstr(err.text, "x.io/l11"))
+        fail_msg("%s", err.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_ss_kube_import_strings_subgroup_bad_forms),
         cmocka_unit_test(test_ss_kube_import_strings_slice_order),
         cmocka_unit_test(test_ss_kube_import_strings_short_subgroup),
+        cmocka_unit_test(test_ss_kube_import_strings_too_many_levels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
