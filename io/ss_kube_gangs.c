@@ -1,68 +1,45 @@
 /* ss_kube_gangs: the gang (pod group) dialects of the Kubernetes importer,
- * read into the engine's one gang model (a group with a minimum and an
- * optional required or preferred topology level):
+ * read into the engine's one gang model (a group with a minimum, an
+ * optional required or preferred topology level named by a node label key,
+ * and sub-groups, docs/kubernetes.md "Gang dialects"):
  *
  *   - scheduler-plugins coscheduling: PodGroup (scheduling.x-k8s.io) with
  *     spec.minMember, pods labelled scheduling.x-k8s.io/pod-group;
- *   - Volcano: PodGroup (scheduling.volcano.sh) with spec.minMember, pods
- *     annotated scheduling.k8s.io/group-name or scheduling.volcano.sh/group-name;
- *   - NVIDIA KAI-Scheduler: PodGroup (scheduling.run.ai) with spec.minMember
- *     and spec.topologyConstraint, pods annotated pod-group-name;
+ *   - Volcano: PodGroup (scheduling.volcano.sh) with spec.minMember,
+ *     networkTopology (HyperNode tiers, ss_kube_topo.c), minTaskMember and
+ *     subGroupPolicy (ss_kube_subgroups.c), pods annotated
+ *     scheduling.k8s.io/group-name or scheduling.volcano.sh/group-name;
+ *   - NVIDIA KAI-Scheduler: PodGroup (scheduling.run.ai) with spec.minMember,
+ *     spec.topologyConstraint and spec.subGroups, pods annotated pod-group-name;
  *   - upstream KEP-4671: Workload (scheduling.k8s.io/v1alpha1) pod groups
- *     named by a pod's spec.workloadRef, and PodGroup (scheduling.k8s.io
- *     v1alpha2/v1beta1) named by spec.schedulingGroup.podGroupName;
+ *     named by a pod's spec.workloadRef, PodGroup (scheduling.k8s.io
+ *     v1alpha2/v1alpha3/v1beta1) named by spec.schedulingGroup.podGroupName,
+ *     grouped by CompositePodGroup objects;
  *   - Kueue: pods labelled kueue.x-k8s.io/pod-group-name with the
  *     kueue.x-k8s.io/pod-group-total-count annotation (no object);
- *   - Kueue's podset-required/preferred-topology annotations on the members
- *     of any of these groups.
+ *   - Kueue's podset-*-topology annotations on the members of any of these.
  *
- * A topology key becomes one of the engine's fixed levels when it is the
- * label that level is built from (region, zone, --block-label, --rack-label,
- * hostname); any other key, Volcano's HyperNode tiers, sub-groups and
- * composite groups leave the pods `unsupported` with a warning. PodGroup
- * objects of every API group share one "namespace/name" space, as before.
- * The file loading and the other passes live in ss_kube_import.c. */
-#include "ss_kube_internal.h"
+ * A topology key may be any node label (a level of the cluster, made by
+ * kube_level); a key no node carries leaves the pods `unsupported` with a
+ * warning. PodGroup objects of every API group share one "namespace/name"
+ * space, as before. The file loading and the other passes live in
+ * ss_kube_import.c. */
+#include "ss_kube_gangs_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define KUEUE_GROUP_LABEL "kueue.x-k8s.io/pod-group-name"
 #define KUEUE_TOTAL_ANNOTATION "kueue.x-k8s.io/pod-group-total-count"
+#define KUEUE_UNCONSTRAINED_ANNOTATION "kueue.x-k8s.io/podset-unconstrained-topology"
+#define KUEUE_SLICE_TOPOLOGY_ANNOTATION "kueue.x-k8s.io/podset-slice-required-topology"
+#define KUEUE_SLICE_SIZE_ANNOTATION "kueue.x-k8s.io/podset-slice-size"
 #define VOLCANO_GROUP_ANNOTATION2 "scheduling.volcano.sh/group-name"
 #define KAI_GROUP_ANNOTATION "pod-group-name"
 
-/* Dialect of a PodGroup object, by its apiVersion's group. */
-enum { KD_COSCHED, KD_VOLCANO, KD_KAI, KD_UPSTREAM };
-/* What an entry of the key table is. */
-enum { KG_PODGROUP, KG_WORKLOAD, KG_WGANG, KG_KUEUE };
-
-typedef struct {
-    int32_t item; /* k->pgs index (objects), -1 */
-    int8_t kind, dialect;
-    int32_t min;            /* 0: basic policy, no gang */
-    int32_t level, mode;    /* mode -1: no constraint on the object (members' annotations) */
-    uint32_t rules;         /* unsupported bits for pending members */
-    int warn;               /* the warning for rules, -1 */
-    int32_t topo_sid;       /* an unmapped key (cluster string id) */
-    const char *topo_field; /* and where it was (a literal) */
-    bool has_prio;
-    int32_t prio;
-    const char *path; /* where the group was seen first (messages) */
-    int32_t row, members;
-} kgang_t;
-
-/* Keys: "P\x01ns/name" PodGroup objects, "W\x01ns/name" Workload objects,
- * "w\x01ns/workload.podGroup[.replicaKey]" Workload gangs, "K\x01ns/name"
- * Kueue groups; what follows the tag is the group's name in the cluster. */
-struct kgangs {
-    ss_strtab_t *keys;
-    kgang_t *v; /* per key id */
-    int32_t cap;
-};
-
 void kube_gangs_free(kctx_t *k)
 {
+    kube_topo_free(k);
     if (!k->gangs)
         return;
     ss_strtab_destroy(k->gangs->keys);
@@ -73,7 +50,7 @@ void kube_gangs_free(kctx_t *k)
 
 /* The entry of key (added when add is true and it is new): its id, 0 when
  * absent, -1 out of memory. *fresh says whether it was added. */
-static int32_t entry(kgangs_t *g, const char *key, bool add, bool *fresh)
+int32_t kube_gang_entry(kgangs_t *g, const char *key, bool add, bool *fresh)
 {
     int32_t before = ss_strtab_count(g->keys);
     int32_t id = add ? ss_strtab_intern(g->keys, key) : ss_strtab_find(g->keys, key);
@@ -92,47 +69,39 @@ static int32_t entry(kgangs_t *g, const char *key, bool add, bool *fresh)
         g->cap = cap;
     }
     if (id >= before)
-        g->v[id] = (kgang_t){.item = -1, .warn = -1, .mode = -1, .row = -1};
+        g->v[id] = (kgang_t){.item = -1, .warn = -1, .mode = -1, .row = -1, .slice_indexed = -1};
     return id;
 }
 
-static void key_of(char *buf, size_t n, char tag, json_t *obj, const char *name)
+void kube_gang_adopt(kgangs_t *g, int32_t parent, int32_t child)
+{
+    int32_t *at = &g->v[parent].child;
+    while (*at > 0)
+        at = &g->v[*at].next;
+    *at = child;
+    g->v[child].parent = parent;
+    g->v[parent].nchild++;
+}
+
+void kube_gang_key(char *buf, size_t n, char tag, json_t *obj, const char *name)
 {
     const char *ns = kstr(obj, "metadata", "namespace", NULL);
     snprintf(buf, n, "%c\x01%s/%s", tag, ns && *ns ? ns : "default",
              name ? name : kstr(obj, "metadata", "name", NULL));
 }
 
-/* Level of a node label key (an import-time index, ss_kube_levels.c), -1
- * when no Node carries the label or there is no room for another level. */
-static int topo_level(kctx_t *k, const char *key)
+/* A constraint on key at mode; the level is made when the group's row is
+ * (kube_gang_join), once the nodes are known to carry the key. */
+int kube_gang_set_topology(kctx_t *k, kgang_t *e, const char *key, int mode, const char *field,
+                           ss_error_t *err)
 {
-    ss_error_t ignored = {{0}};
-    const char *legacy[] = {SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, k->o->block_label,
-                            k->o->rack_label, SS_KUBE_HOSTNAME_LABEL};
-    bool known = false; /* the five levels of old are levels even where no Node has them */
-    for (size_t i = 0; key && i < sizeof legacy / sizeof legacy[0]; i++)
-        known |= legacy[i] && !strcmp(key, legacy[i]);
-    if (!key || (!known && !kube_level_carried(k, key)))
-        return -1;
-    return kube_level(k, key, &ignored);
-}
-
-/* A constraint on key at mode: a level, or the group unsupported (the key
- * kept in the cluster's strings for the warning). */
-static int set_topology(kctx_t *k, kgang_t *e, const char *key, int mode, const char *field,
-                        ss_error_t *err)
-{
-    int l = topo_level(k, key);
-    e->level = l >= 0 ? l : kube_level(k, SS_KUBE_HOSTNAME_LABEL, err);
-    e->mode = l >= 0 ? mode : SS_TOPO_MODE_NONE;
-    if (l >= 0)
-        return 0;
-    e->rules |= SS_RULE_TOPOLOGY;
-    e->warn = SS_KUBE_WARN_TOPOLOGY_KEY;
+    e->key_sid = kstr_id(k, key, err);
+    if (e->key_sid < 0)
+        return SS_ENOMEM;
+    e->mode = mode;
+    e->level = 0;
     e->topo_field = field;
-    e->topo_sid = kstr_id(k, key, err);
-    return e->topo_sid < 0 ? SS_ENOMEM : 0;
+    return 0;
 }
 
 static int int_field(const kitem_t *it, const char *where, const char *k1, const char *k2,
@@ -154,75 +123,38 @@ static int int_field(const kitem_t *it, const char *where, const char *k1, const
     return 0;
 }
 
-/* Volcano: minMember (0 is no minimum), networkTopology (HyperNode tiers,
- * not read), minTaskMember and subGroupPolicy (sub-gangs, not read). */
-static int read_volcano(const kitem_t *it, kgang_t *e, ss_error_t *err)
+/* Volcano: minMember (0 is no minimum), networkTopology, minTaskMember and
+ * subGroupPolicy (sub-groups, ss_kube_subgroups.c). */
+static int read_volcano(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *err)
 {
-    json_t *nt, *mode, *v, *mtm, *sgp;
-    char who[512];
+    kgang_t *e = &k->gangs->v[id];
+    json_t *v;
     int rc;
     if ((rc = int_field(it, "", "spec", "minMember", NULL, 0, 0, &e->min, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", NULL, KT_OBJ, &nt, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", "mode", KT_STR, &mode, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", "highestTierAllowed", KT_INT, &v,
-                  err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "networkTopology", "highestTierName", KT_STR, &v,
-                  err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "minTaskMember", NULL, KT_OBJ, &mtm, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "subGroupPolicy", NULL, KT_ARR, &sgp, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "queue", NULL, KT_STR, &v, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0)
+        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0 ||
+        (rc = kube_volcano_topology(k, it, kget(it->obj, "spec", NULL, NULL), "spec", e, err)) < 0)
         return rc;
-    const char *m = json_string_value(mode);
-    if (m && strcmp(m, "hard") && strcmp(m, "soft"))
-        return ss_error_set(err, SS_EFORMAT,
-                            "%s: spec.networkTopology.mode: '%.60s' is not hard or soft",
-                            kwho(it, who), m);
     if (e->min == 0)
         e->min = 1;
-    if (json_object_size(mtm) || json_array_size(sgp)) {
-        e->rules |= SS_RULE_POD_GROUP;
-        e->warn = SS_KUBE_WARN_SUBGROUPS;
-    } else if (nt) {
-        e->rules |= SS_RULE_TOPOLOGY;
-        e->warn = SS_KUBE_WARN_VOLCANO_TOPOLOGY;
-    }
-    return 0;
+    return kube_sub_volcano(k, it, id, err);
 }
 
-/* KAI: minMember, topologyConstraint (levels are node label keys; a
- * required level wins over a preferred one, and the engine tries finer
- * levels first anyway), subGroups (not read). */
-static int read_kai(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+/* KAI: minMember, topologyConstraint (kube_kai_topology), subGroups
+ * (ss_kube_subgroups.c). */
+static int read_kai(kctx_t *k, const kitem_t *it, int32_t id, ss_error_t *err)
 {
-    json_t *req, *pref, *v, *sub;
+    kgang_t *e = &k->gangs->v[id];
+    json_t *v;
     int rc;
     if ((rc = int_field(it, "", "spec", "minMember", NULL, 0, 0, &e->min, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "topologyConstraint", "requiredTopologyLevel", KT_STR,
-                  &req, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "topologyConstraint", "preferredTopologyLevel", KT_STR,
-                  &pref, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "topologyConstraint", "topology", KT_STR, &v, err)) <
-            0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "subGroups", NULL, KT_ARR, &sub, err)) < 0 ||
         (rc = kat(it, it->obj, NULL, "spec", "queue", NULL, KT_STR, &v, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0)
+        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0 ||
+        (rc = kube_kai_topology(k, it, kget(it->obj, "spec", NULL, NULL), "spec", e, err)) < 0)
         return rc;
     if (e->min == 0)
         e->min = 1;
-    if (json_array_size(sub)) {
-        e->rules |= SS_RULE_POD_GROUP;
-        e->warn = SS_KUBE_WARN_SUBGROUPS;
-        return 0;
-    }
-    const char *r = json_string_value(req), *p = json_string_value(pref);
-    if (r && *r)
-        return set_topology(k, e, r, SS_TOPO_MODE_REQUIRED,
-                            "spec.topologyConstraint.requiredTopologyLevel", err);
-    if (p && *p)
-        return set_topology(k, e, p, SS_TOPO_MODE_PREFERRED,
-                            "spec.topologyConstraint.preferredTopologyLevel", err);
-    return 0;
+    return kube_sub_kai(k, it, id, err);
 }
 
 /* A policy object (Workload pod group or upstream PodGroup): exactly one of
@@ -251,54 +183,60 @@ static int read_policy(const kitem_t *it, json_t *pol, const char *where, int32_
     return 0;
 }
 
-/* Upstream PodGroup (v1alpha2 / v1beta1): schedulingPolicy, one topology
- * constraint (a required domain of key), priority; a member of a
- * CompositePodGroup is not read. */
-static int read_upstream(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+/* spec.schedulingConstraints.topology: at most one, its key a required
+ * domain. */
+int kube_upstream_topology(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
 {
-    json_t *pol, *topo, *c, *key, *prio, *v, *parent;
+    json_t *topo, *c, *key;
     char who[512];
-    int rc;
-    if ((rc = kat(it, it->obj, NULL, "spec", "schedulingPolicy", NULL, KT_OBJ, &pol, err)) < 0 ||
-        (rc = read_policy(it, pol, "spec.schedulingPolicy", &e->min, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "schedulingConstraints", "topology", KT_ARR, &topo,
-                  err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "priority", NULL, KT_INT, &prio, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0 ||
-        (rc = kat(it, it->obj, NULL, "spec", "parentCompositePodGroupName", NULL, KT_STR, &parent,
-                  err)) < 0)
+    int rc =
+        kat(it, it->obj, NULL, "spec", "schedulingConstraints", "topology", KT_ARR, &topo, err);
+    if (rc < 0)
         return rc;
     if (json_array_size(topo) > 1)
         return ss_error_set(err, SS_EFORMAT,
                             "%s: spec.schedulingConstraints.topology: %zu constraints; the API "
                             "allows one",
                             kwho(it, who), json_array_size(topo));
-    if ((c = json_array_get(topo, 0)) != NULL) {
-        if (!json_is_object(c))
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: spec.schedulingConstraints.topology[0]: expected an object",
-                                kwho(it, who));
-        if ((rc = kat(it, c, "spec.schedulingConstraints.topology[0]", "key", NULL, NULL, KT_STR,
-                      &key, err)) < 0)
-            return rc;
-        if (!key || !*json_string_value(key))
-            return ss_error_set(err, SS_EFORMAT,
-                                "%s: spec.schedulingConstraints.topology[0].key: missing",
-                                kwho(it, who));
-        if ((rc = set_topology(k, e, json_string_value(key), SS_TOPO_MODE_REQUIRED,
-                               "spec.schedulingConstraints.topology[0].key", err)) < 0)
-            return rc;
-    }
+    if ((c = json_array_get(topo, 0)) == NULL)
+        return 0;
+    if (!json_is_object(c))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: spec.schedulingConstraints.topology[0]: expected an object",
+                            kwho(it, who));
+    if ((rc = kat(it, c, "spec.schedulingConstraints.topology[0]", "key", NULL, NULL, KT_STR, &key,
+                  err)) < 0)
+        return rc;
+    if (!key || !*json_string_value(key))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: spec.schedulingConstraints.topology[0].key: missing",
+                            kwho(it, who));
+    return kube_gang_set_topology(k, e, json_string_value(key), SS_TOPO_MODE_REQUIRED,
+                                  "spec.schedulingConstraints.topology[0].key", err);
+}
+
+/* Upstream PodGroup (v1alpha2 / v1alpha3 / v1beta1): schedulingPolicy, one
+ * topology constraint, priority; its parentCompositePodGroupName is linked
+ * by kube_sub_link. */
+static int read_upstream(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    json_t *pol, *prio, *v;
+    char who[512];
+    int rc;
+    if ((rc = kat(it, it->obj, NULL, "spec", "schedulingPolicy", NULL, KT_OBJ, &pol, err)) < 0 ||
+        (rc = read_policy(it, pol, "spec.schedulingPolicy", &e->min, err)) < 0 ||
+        (rc = kube_upstream_topology(k, it, e, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "priority", NULL, KT_INT, &prio, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "priorityClassName", NULL, KT_STR, &v, err)) < 0 ||
+        (rc = kat(it, it->obj, NULL, "spec", "parentCompositePodGroupName", NULL, KT_STR, &v,
+                  err)) < 0)
+        return rc;
     if (prio) {
         json_int_t p = json_integer_value(prio);
         if (p > INT32_MAX || p < INT32_MIN)
             return ss_error_set(err, SS_ERANGE, "%s: spec.priority: out of range", kwho(it, who));
         e->has_prio = true;
         e->prio = (int32_t)p;
-    }
-    if (parent && *json_string_value(parent)) {
-        e->rules |= SS_RULE_POD_GROUP;
-        e->warn = SS_KUBE_WARN_SUBGROUPS;
     }
     return 0;
 }
@@ -333,18 +271,21 @@ static int check_workload(const kitem_t *it, ss_error_t *err)
     return rc;
 }
 
-static int index_object(kctx_t *k, const kitem_t *it, int32_t i, const int32_t *first,
-                        ss_error_t *err)
+static int index_object(kctx_t *k, const kitem_t *it, int32_t i, ss_error_t *err)
 {
     kgangs_t *g = k->gangs;
     bool workload = !strcmp(it->kind, "Workload"), fresh;
+    if (kube_topo_kind(it->kind))
+        return 0; /* read before (kube_topo_object) */
+    if (!strcmp(it->kind, "CompositePodGroup"))
+        return kube_sub_composite(k, it, i, err);
     char key[600];
-    key_of(key, sizeof key, workload ? 'W' : 'P', it->obj, NULL);
-    int32_t id = entry(g, key, true, &fresh);
+    kube_gang_key(key, sizeof key, workload ? 'W' : 'P', it->obj, NULL);
+    int32_t id = kube_gang_entry(g, key, true, &fresh);
     if (id < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     if (!fresh) {
-        const kitem_t *f = &k->pgs.v[first[id]];
+        const kitem_t *f = &k->pgs.v[g->v[id].item];
         return ss_error_set(err, SS_EFORMAT,
                             "%s: items[%zu]: %s %s appears twice (first at %s: items[%zu])",
                             it->path, it->index, it->kind, key + 2, f->path, f->index);
@@ -363,9 +304,9 @@ static int index_object(kctx_t *k, const kitem_t *it, int32_t i, const int32_t *
                                                                       : KD_COSCHED;
     switch (e->dialect) {
     case KD_VOLCANO:
-        return read_volcano(it, e, err);
+        return read_volcano(k, it, id, err);
     case KD_KAI:
-        return read_kai(k, it, e, err);
+        return read_kai(k, it, id, err);
     case KD_UPSTREAM:
         return read_upstream(k, it, e, err);
     default:
@@ -373,19 +314,23 @@ static int index_object(kctx_t *k, const kitem_t *it, int32_t i, const int32_t *
     }
 }
 
+/* Topology objects first (the HyperNode tree gives Volcano's tiers), then
+ * the groups, then the links between them. */
 int kube_gangs_index(kctx_t *k, ss_error_t *err)
 {
     k->gangs = calloc(1, sizeof *k->gangs);
-    int32_t *first = malloc((k->pgs.n + 2) * sizeof *first);
     int rc = 0;
-    if (!k->gangs || !first || !(k->gangs->keys = ss_strtab_create()))
+    if (!k->gangs || !(k->gangs->keys = ss_strtab_create()))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < k->pgs.n && rc == 0; i++) {
-        rc = index_object(k, &k->pgs.v[i], (int32_t)i, first, err);
-        if (rc == 0)
-            first[ss_strtab_count(k->gangs->keys) - 1] = (int32_t)i;
-    }
-    free(first);
+    for (size_t i = 0; i < k->pgs.n && rc == 0; i++)
+        if (kube_topo_kind(k->pgs.v[i].kind))
+            rc = kube_topo_object(k, &k->pgs.v[i], err);
+    if (rc == 0)
+        rc = kube_topo_finish(k, err);
+    for (size_t i = 0; i < k->pgs.n && rc == 0; i++)
+        rc = index_object(k, &k->pgs.v[i], (int32_t)i, err);
+    if (rc == 0)
+        rc = kube_sub_link(k, err);
     return rc;
 }
 
@@ -413,8 +358,8 @@ static int pod_str(const kitem_t *it, const char *k1, const char *k2, const char
 static int32_t find_key(kctx_t *k, const kitem_t *it, char tag, const char *name)
 {
     char key[600];
-    key_of(key, sizeof key, tag, it->obj, name);
-    return entry(k->gangs, key, false, NULL);
+    kube_gang_key(key, sizeof key, tag, it->obj, name);
+    return kube_gang_entry(k->gangs, key, false, NULL);
 }
 
 /* spec.workloadRef: the Workload's pod group (replicated by the replica key). */
@@ -450,7 +395,7 @@ static int ref_workload(kctx_t *k, const kitem_t *it, kref_t *r, ss_error_t *err
     snprintf(key, sizeof key, "w\x01%s/%s.%s%s%s", ns && *ns ? ns : "default", wl, pg,
              rk && *rk ? "." : "", rk && *rk ? rk : "");
     bool fresh;
-    if ((r->id = entry(k->gangs, key, true, &fresh)) < 0)
+    if ((r->id = kube_gang_entry(k->gangs, key, true, &fresh)) < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     if (fresh) {
         kgang_t *e = &k->gangs->v[r->id];
@@ -482,8 +427,8 @@ static int ref_kueue(kctx_t *k, const kitem_t *it, const char *name, kref_t *r, 
                             kwho(it, who), tc);
     char key[600];
     bool fresh;
-    key_of(key, sizeof key, 'K', it->obj, name);
-    if ((r->id = entry(k->gangs, key, true, &fresh)) < 0)
+    kube_gang_key(key, sizeof key, 'K', it->obj, name);
+    if ((r->id = kube_gang_entry(k->gangs, key, true, &fresh)) < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     kgang_t *e = &k->gangs->v[r->id];
     if (fresh) {
@@ -547,51 +492,178 @@ static int pod_refs(kctx_t *k, const kitem_t *it, kref_t *r, int *n, ss_error_t 
     return rc;
 }
 
+/* A Kueue annotation key of the pod (type-checked), NULL if absent. */
+static int ann(const kitem_t *it, const char *key, const char **out, ss_error_t *err)
+{
+    return pod_str(it, "metadata", "annotations", key, out, err);
+}
+
+/* Kueue's slices, read from a group's first member: podset-slice-size pods
+ * a slice, each slice a sub-group required in one domain of the
+ * podset-slice-required-topology level (ss_kube_subgroups.c places the
+ * members). */
+static int member_slices(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
+{
+    const char *topo, *size;
+    char who[512], *end = "";
+    int rc;
+    if ((rc = ann(it, KUEUE_SLICE_TOPOLOGY_ANNOTATION, &topo, err)) < 0 ||
+        (rc = ann(it, KUEUE_SLICE_SIZE_ANNOTATION, &size, err)) < 0)
+        return rc;
+    if (!topo && !size)
+        return 0;
+    if (!topo || !*topo || !size)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_SLICE_TOPOLOGY_ANNOTATION
+                            " and " KUEUE_SLICE_SIZE_ANNOTATION ": %s without the other",
+                            kwho(it, who), topo && *topo ? "the topology" : "the size");
+    long long n = *size >= '0' && *size <= '9' ? strtoll(size, &end, 10) : 0;
+    if (n < 1 || n > INT32_MAX || *end)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_SLICE_SIZE_ANNOTATION
+                            ": '%.40s' is not a positive integer",
+                            kwho(it, who), size);
+    if (e->split != KS_NONE)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_SLICE_SIZE_ANNOTATION
+                            ": the pod's group already has sub-groups",
+                            kwho(it, who));
+    e->split = KS_SLICE;
+    e->slice_size = (int32_t)n;
+    e->slice_key_sid = kstr_id(k, topo, err);
+    return e->slice_key_sid < 0 ? SS_ENOMEM : 0;
+}
+
 /* The topology of a group whose object gives none: its first member's
- * Kueue annotation. */
+ * Kueue annotations (required, preferred, or unconstrained: none). */
 static int member_topology(kctx_t *k, const kitem_t *it, kgang_t *e, ss_error_t *err)
 {
     static const char *const fields[2] = {
         "metadata.annotations." SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION,
         "metadata.annotations." SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION};
-    const char *req, *pref;
+    const char *req, *pref, *unc;
+    char who[512];
     int rc;
-    if ((rc = pod_str(it, "metadata", "annotations", SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, &req,
-                      err)) < 0 ||
-        (rc = pod_str(it, "metadata", "annotations", SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION, &pref,
-                      err)) < 0)
+    if ((rc = ann(it, SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION, &req, err)) < 0 ||
+        (rc = ann(it, SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION, &pref, err)) < 0 ||
+        (rc = ann(it, KUEUE_UNCONSTRAINED_ANNOTATION, &unc, err)) < 0)
         return rc;
-    e->level = kube_level(k, SS_KUBE_HOSTNAME_LABEL, err);
+    if (unc && strcmp(unc, "true") && strcmp(unc, "false"))
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations." KUEUE_UNCONSTRAINED_ANNOTATION
+                            ": '%.40s' is not true or false",
+                            kwho(it, who), unc);
+    if ((req != NULL) + (pref != NULL) + (unc && !strcmp(unc, "true")) > 1)
+        return ss_error_set(err, SS_EFORMAT,
+                            "%s: metadata.annotations: more than one of "
+                            "podset-required-topology, podset-preferred-topology and "
+                            "podset-unconstrained-topology",
+                            kwho(it, who));
+    e->level = 0;
     e->mode = SS_TOPO_MODE_NONE;
     if (!req && !pref)
         return 0;
-    return set_topology(k, e, req ? req : pref,
-                        req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED, fields[req ? 0 : 1],
-                        err);
+    return kube_gang_set_topology(k, e, req ? req : pref,
+                                  req ? SS_TOPO_MODE_REQUIRED : SS_TOPO_MODE_PREFERRED,
+                                  fields[req ? 0 : 1], err);
 }
 
-/* The group row of entry id, made when its first member is added (after
- * the member's template, so that strings keep the order they had). */
-int kube_gang_join(kctx_t *k, int32_t id, int32_t *group, ss_error_t *err)
+/* The level of e's topology key once nodes are known: a key no node
+ * carries leaves the group's pending pods unsupported (Kubernetes keeps
+ * them pending), any other becomes a level. */
+static int resolve_level(kctx_t *k, kgang_t *e, ss_error_t *err)
 {
-    kgangs_t *g = k->gangs;
-    *group = -1;
-    if (id <= 0)
+    if (e->resolved || e->mode <= SS_TOPO_MODE_NONE || e->key_sid <= 0)
         return 0;
-    kgang_t *e = &g->v[id];
-    if (e->row < 0) {
-        int32_t sid = kstr_id(k, ss_strtab_get(g->keys, id) + 2, err);
-        if (sid < 0)
-            return SS_ENOMEM;
-        e->row = ss_cluster_add_group(k->c, sid, e->min, e->level, e->mode);
-        if (e->row < 0)
-            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    e->resolved = true;
+    int l = kube_topo_carried(k, e->key_sid)
+                ? kube_level(k, ss_cluster_strget(k->c, e->key_sid), err)
+                : -1;
+    if (l < -1) { /* more than 16 levels: name the group's object */
+        char who[512];
+        if (e->item >= 0)
+            return ss_error_prefix(err, l, "%s", kwho(&k->pgs.v[e->item], who));
+        return ss_error_prefix(err, l, "%s: its first member's %s", e->path, e->topo_field);
     }
-    *group = e->row;
+    if (l >= 0) {
+        e->level = l;
+        return 0;
+    }
+    e->mode = SS_TOPO_MODE_NONE;
+    e->rules |= SS_RULE_TOPOLOGY;
+    e->warn = SS_KUBE_WARN_TOPOLOGY_KEY;
     return 0;
 }
 
-/* A warning for a pending member; an unmapped topology key is named. */
+/* Whether a static sub-group is one its group needs: a minimum, or a
+ * needed sub-group of its own. */
+static bool needed(const kgangs_t *g, int32_t id)
+{
+    if (g->v[id].min > 0)
+        return true;
+    for (int32_t c = g->v[id].child; c > 0; c = g->v[c].next)
+        if (needed(g, c))
+            return true;
+    return false;
+}
+
+/* The row of entry id under parent (-1: a top-level group), then the rows
+ * of its static sub-groups: a sub-group named by an object is one the group
+ * needs, members or not. */
+static int add_row(kctx_t *k, int32_t id, int32_t parent, ss_error_t *err)
+{
+    kgangs_t *g = k->gangs;
+    char name[700];
+    int rc;
+    if ((rc = resolve_level(k, &g->v[id], err)) < 0)
+        return rc;
+    snprintf(name, sizeof name, "%s", ss_strtab_get(g->keys, id) + 2);
+    for (char *c = name; *c; c++)
+        if (*c == '\x01')
+            *c = '/';
+    int32_t sid = kstr_id(k, name, err);
+    if (sid < 0)
+        return SS_ENOMEM;
+    kgang_t *e = &g->v[id];
+    if (e->mode < 0) /* a sub-group no member has reached yet */
+        e->mode = SS_TOPO_MODE_NONE;
+    int32_t level =
+        e->mode > SS_TOPO_MODE_NONE ? e->level : kube_level(k, SS_KUBE_HOSTNAME_LABEL, err);
+    if (level < 0)
+        return level;
+    int32_t min = e->min > 0 ? e->min : 1;
+    e->row = parent < 0 ? ss_cluster_add_group(k->c, sid, min, level, e->mode)
+                        : ss_cluster_add_subgroup(k->c, parent, sid, min, level, e->mode);
+    if (e->row < 0)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (int32_t c = e->child; c > 0; c = g->v[c].next)
+        if (g->v[c].row < 0 && needed(g, c) && (rc = add_row(k, c, g->v[id].row, err)) < 0)
+            return rc;
+    return 0;
+}
+
+/* The group row of entry id (its enclosing groups' first), made when its
+ * first member is added (after the member's template, so that strings keep
+ * the order they had). */
+int kube_gang_join(kctx_t *k, int32_t id, int32_t *group, ss_error_t *err)
+{
+    kgangs_t *g = k->gangs;
+    int32_t parent = -1;
+    int rc;
+    *group = -1;
+    if (id <= 0)
+        return 0;
+    if (g->v[id].row < 0) {
+        if (g->v[id].parent > 0 && (rc = kube_gang_join(k, g->v[id].parent, &parent, err)) < 0)
+            return rc;
+        if (g->v[id].row < 0 && (rc = add_row(k, id, parent, err)) < 0)
+            return rc;
+    }
+    *group = g->v[id].row;
+    return 0;
+}
+
+/* A warning for a pending member; a topology key no node carries is named. */
 static int member_warn(kctx_t *k, const kitem_t *it, const kgang_t *e, ss_error_t *err)
 {
     if (e->warn != SS_KUBE_WARN_TOPOLOGY_KEY)
@@ -602,16 +674,15 @@ static int member_warn(kctx_t *k, const kitem_t *it, const kgang_t *e, ss_error_
                  kname(k->pgs.v[e->item].obj, who));
     else
         snprintf(where, sizeof where, "its first member");
-    const char *key = ss_cluster_strget(k->c, e->topo_sid);
+    const char *key = ss_cluster_strget(k->c, e->key_sid);
     if (!k->rep->topology_key[0])
         snprintf(k->rep->topology_key, sizeof k->rep->topology_key, "'%.60s' in %.60s %.60s", key,
                  where, e->topo_field);
     if (kwarn(k, e->warn, it, err) == 0)
         return 0;
     return ss_error_set(err, SS_EUNSUPPORTED,
-                        "%s: %s %s: '%.80s' is no topology level: no Node carries that label, "
-                        "or the cluster has %d levels already (--strict)",
-                        kwho(it, who), where, e->topo_field, key, SS_TOPO_MAX_LEVELS);
+                        "%s: %s %s: no node carries the label '%.80s' (--strict)", kwho(it, who),
+                        where, e->topo_field, key);
 }
 
 /* Topology annotations and gang keys no group read explains. */
@@ -626,7 +697,9 @@ static bool unread_topology(const kitem_t *it, const kgang_t *gang)
             size_t n = strlen(key);
             bool read = gang && m == 1 &&
                         (!strcmp(key, SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION) ||
-                         !strcmp(key, SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION));
+                         !strcmp(key, SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION) ||
+                         !strcmp(key, KUEUE_UNCONSTRAINED_ANNOTATION) ||
+                         !strcmp(key, KUEUE_SLICE_TOPOLOGY_ANNOTATION));
             if (!read && !strncmp(key, "kueue.x-k8s.io/podset-", 22) && n > 31 &&
                 !strcmp(key + n - 9, "-topology"))
                 topo = true;
@@ -654,10 +727,11 @@ int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uin
     char who[512];
     *gang = 0;
     *rules = 0;
-    if ((rc = pod_refs(k, it, r, &n, err)) < 0)
+    if ((rc = kube_topo_levels(k, err)) < 0 || (rc = pod_refs(k, it, r, &n, err)) < 0)
         return rc;
     for (int i = 0; i < n; i++) {
-        bool gang = r[i].id > 0 && !r[i].basic && k->gangs->v[r[i].id].min > 0;
+        bool gang = r[i].id > 0 && !r[i].basic &&
+                    (k->gangs->v[r[i].id].min > 0 || k->gangs->v[r[i].id].parent > 0);
         if (gang && primary < 0)
             primary = i;
         else if (gang && r[i].id != r[primary].id)
@@ -672,15 +746,26 @@ int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uin
     kgang_t *e = primary >= 0 ? &k->gangs->v[r[primary].id] : NULL;
     if (e && e->mode < 0 && (rc = member_topology(k, it, e, err)) < 0)
         return rc;
-    if (e) {
-        e->members++;
-        *gang = r[primary].id;
-        if (e->has_prio)
-            *prio = e->prio;
-        if (pending && e->rules) {
-            *rules |= e->rules;
-            if ((rc = member_warn(k, it, e, err)) < 0)
+    if (e && e->members == 0 && (rc = member_slices(k, it, e, err)) < 0)
+        return rc;
+    int32_t inner = 0;
+    if (e && (rc = kube_sub_pod(k, it, r[primary].id, &inner, err)) < 0)
+        return rc;
+    e = primary >= 0 ? &k->gangs->v[r[primary].id] : NULL; /* the table may have grown */
+    *gang = inner;
+    bool warned = false;
+    for (int32_t id = inner; id > 0; id = k->gangs->v[id].parent) {
+        kgang_t *x = &k->gangs->v[id];
+        if ((rc = resolve_level(k, x, err)) < 0)
+            return rc;
+        x->members++;
+        if (x->has_prio)
+            *prio = x->prio;
+        if (pending && x->rules) {
+            *rules |= x->rules;
+            if (!warned && (rc = member_warn(k, it, x, err)) < 0)
                 return rc;
+            warned = true;
         }
     }
     if (!pending)

@@ -284,26 +284,28 @@ static int take_item(void *ctx, const kdoc_t *d, json_t *obj, size_t index, size
         return ss_error_set(err, SS_EFORMAT, "%s: items[%zu]: kind: expected a string, got %s",
                             d->path, index, type_name(kindv));
     const char *kind = json_string_value(kindv);
-    char role = !kind                                                    ? d->role
-                : !strcmp(kind, "Node")                                  ? 'N'
-                : !strcmp(kind, "Pod")                                   ? 'P'
-                : !strcmp(kind, "PodGroup") || !strcmp(kind, "Workload") ? 'G'
-                : !strcmp(kind, "PriorityClass")                         ? 'C'
-                : !strcmp(kind, "PodDisruptionBudget")                   ? 'B'
-                : !strcmp(kind, "Namespace")                             ? 'S'
-                                                                         : 0;
+    char role = !kind                   ? d->role
+                : !strcmp(kind, "Node") ? 'N'
+                : !strcmp(kind, "Pod")  ? 'P'
+                : !strcmp(kind, "PodGroup") || !strcmp(kind, "Workload") ||
+                        !strcmp(kind, "CompositePodGroup") || kube_topo_kind(kind)
+                    ? 'G'
+                : !strcmp(kind, "PriorityClass")       ? 'C'
+                : !strcmp(kind, "PodDisruptionBudget") ? 'B'
+                : !strcmp(kind, "Namespace")           ? 'S'
+                                                       : 0;
     if (!role) {
         k->rep->warn[SS_KUBE_WARN_OTHER_KIND]++;
         return 0;
     }
     kitem_t it = {obj, d->path,
-                  role == 'N'              ? "Node"
-                  : role == 'P'            ? "Pod"
-                  : role == 'C'            ? "PriorityClass"
-                  : role == 'B'            ? "PodDisruptionBudget"
-                  : role == 'S'            ? "Namespace"
-                  : kind && kind[0] == 'W' ? "Workload"
-                                           : "PodGroup",
+                  role == 'N'   ? "Node"
+                  : role == 'P' ? "Pod"
+                  : role == 'C' ? "PriorityClass"
+                  : role == 'B' ? "PodDisruptionBudget"
+                  : role == 'S' ? "Namespace"
+                  : kind        ? kind
+                                : "PodGroup",
                   index};
     int rc = check_meta(&it, err);
     if (rc < 0)

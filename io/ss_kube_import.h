@@ -74,12 +74,12 @@
                          "(spec.priority kept: kube-scheduler reads it)")                          \
     X(HOSTNAME_MISMATCH, "nodes whose kubernetes.io/hostname label differs from their name")       \
     X(NO_POD_GROUP, "pods naming a pod group with no PodGroup object (scheduled as single pods)")  \
-    X(TOPOLOGY_KEY, "pod group topology keys that are no level (region, zone, --block-label, "     \
-                    "--rack-label, hostname; pods reported unsupported)")                          \
-    X(VOLCANO_TOPOLOGY, "Volcano networkTopology (HyperNode tiers not read: pods reported "        \
-                        "unsupported)")                                                            \
-    X(SUBGROUPS, "sub-groups: KAI subGroups, Volcano minTaskMember/subGroupPolicy, composite "     \
-                 "pod groups (not read: pods reported unsupported)")                               \
+    X(TOPOLOGY_KEY, "pod group topology keys no node carries (Kubernetes keeps the pods "          \
+                    "pending: reported unsupported)")                                              \
+    X(VOLCANO_TOPOLOGY, "Volcano networkTopology over a HyperNode tree that does not nest "        \
+                        "(pods reported unsupported)")                                             \
+    X(SUBGROUPS, "sub-groups of which fewer than all are needed (KAI minSubGroup, Volcano or "     \
+                 "upstream minimum group counts: not modelled, pods reported unsupported)")        \
     X(SHORT_GANG, "pod groups with fewer members in the input than their minimum (Kubernetes "     \
                   "keeps them pending)")                                                           \
     X(OTHER_KIND, "objects of other kinds (ignored)")

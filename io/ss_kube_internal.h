@@ -107,6 +107,7 @@ typedef struct {
     int32_t *tkey_tmpl;
     int32_t tkey_cap;
     struct kgangs *gangs;         /* pod groups of every dialect (ss_kube_gangs.c) */
+    struct ktopo *topo;           /* Topology and HyperNode objects (ss_kube_topo.c) */
     int32_t ext_of_res[KRES_MAX]; /* resource vector slot -> ext index, -1 */
     ss_yaml_t *mig_yaml;          /* --mig-config's document (ss_kube_mig.c) */
     json_t *mig_configs;          /* its mig-configs mapping (borrowed from mig_yaml) */
@@ -159,6 +160,12 @@ int kube_gang_pod(kctx_t *k, const kitem_t *it, bool pending, int32_t *gang, uin
 int kube_gang_join(kctx_t *k, int32_t gang, int32_t *group, ss_error_t *err);
 int kube_gangs_finish(kctx_t *k, ss_error_t *err);
 void kube_gangs_free(kctx_t *k);
+
+/* ss_kube_topo.c: a node's HyperNode tier labels (appended to its label
+ * range, counted in *count); it is an item of k->nodes. */
+int kube_topo_node_labels(kctx_t *k, const kitem_t *it, int32_t *count, ss_error_t *err);
+/* Whether kind is one ss_kube_topo.c reads (Topology, ResourceFlavor, HyperNode). */
+bool kube_topo_kind(const char *kind);
 
 /* ss_kube_read.c: input files, scanned item by item. The callback gets
  * each item parsed (borrowed: incref to keep it) and where its text is. */

@@ -109,7 +109,7 @@ static int add_node_labels(kctx_t *k, const kitem_t *it, int32_t topo[4], int32_
             return ss_error_set(err, SS_ENOMEM, "out of memory");
         (*count)++;
     }
-    return 0;
+    return kube_topo_node_labels(k, it, count, err);
 }
 
 static int add_node_taints(kctx_t *k, const kitem_t *it, int32_t *begin, int32_t *count,

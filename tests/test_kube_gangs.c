@@ -218,7 +218,7 @@ static void test_ss_kube_import_strings_gang_unsupported(void **state)
         uint32_t bit;
         int32_t groups;
     } cases[] = {
-        /* Volcano HyperNode tiers */
+        /* a Volcano HyperNode tier no node is in (no HyperNode objects) */
         {"[" PG(
              VOLCANO, "g",
              "{\"networkTopology\":{\"mode\":\"hard\",\"highestTierAllowed\":1}}") "," MEMBER("\"sc"
@@ -233,20 +233,32 @@ static void test_ss_kube_import_strings_gang_unsupported(void **state)
                                                                                               "\":"
                                                                                               "\"g"
                                                                                               "\"") "]",
-         SS_KUBE_WARN_VOLCANO_TOPOLOGY, SS_RULE_TOPOLOGY, 1},
-        /* sub-gangs */
-        {"[" PG(KAI, "g", "{\"subGroups\":[{\"name\":\"s\",\"minMember\":1}]}") "," MEMBER(
-             "\"pod-group-name\":\"g\"") "]",
-         SS_KUBE_WARN_SUBGROUPS, SS_RULE_POD_GROUP, 1},
-        {"[" PG(VOLCANO, "g", "{\"minTaskMember\":{\"w\":1}}") "," MEMBER(
-             "\"scheduling.k8s.io/group-name\":\"g\"") "]",
-         SS_KUBE_WARN_SUBGROUPS, SS_RULE_POD_GROUP, 1},
-        {"[" PG("scheduling.k8s.io/v1beta1", "g",
-                "{\"schedulingPolicy\":{\"gang\":{\"minCount\":1}},"
-                "\"parentCompositePodGroupName\":\"c\"}") "," POD("a", "",
-                                                                  ",\"schedulingGroup\":{"
-                                                                  "\"podGroupName\":\"g\"}") "]",
-         SS_KUBE_WARN_SUBGROUPS, SS_RULE_POD_GROUP, 1},
+         SS_KUBE_WARN_TOPOLOGY_KEY, SS_RULE_TOPOLOGY, 1},
+        /* sub-groups of which fewer than all are needed (KAI minSubGroup,
+         * upstream minGroupCount): not modelled */
+        {"[" PG(KAI, "g",
+                "{\"minSubGroup\":1,\"subGroups\":[{\"name\":\"s\",\"minMember\":1},{\"name\":"
+                "\"t\",\"minMember\":1}]}") "," POD("a",
+                                                    ",\"annotations\":{\"pod-group-name\":\"g\"},"
+                                                    "\"labels\":{\"kai.scheduler/subgroup-name\":"
+                                                    "\"s\"}",
+                                                    "") "]",
+         SS_KUBE_WARN_SUBGROUPS, SS_RULE_POD_GROUP, 3},
+        {"[{\"apiVersion\":\"scheduling.k8s.io/v1alpha3\",\"kind\":\"CompositePodGroup\","
+         "\"metadata\":{\"name\":\"c\",\"namespace\":\"ml\"},\"spec\":{\"schedulingPolicy\":{"
+         "\"gang\":{\"minGroupCount\":1}}}}," PG(
+             "scheduling.k8s.io/v1beta1", "g",
+             "{\"schedulingPolicy\":{\"gang\":{\"minCount\":1}},"
+             "\"parentCompositePodGroupName\":\"c\"}") "," PG("scheduling.k8s.io/v1beta1", "h",
+                                                              "{\"schedulingPolicy\":{\"gang\":{"
+                                                              "\"minCount\":1}},"
+                                                              "\"parentCompositePodGroupName\":"
+                                                              "\"c\"}") "," POD("a", "",
+                                                                                ",\"schedulingGroup"
+                                                                                "\":{"
+                                                                                "\"podGroupName\":"
+                                                                                "\"g\"}") "]",
+         SS_KUBE_WARN_SUBGROUPS, SS_RULE_POD_GROUP, 3},
         /* a topology key that is no level */
         {"[" PG(UP, "g",
                 "{\"schedulingPolicy\":{\"gang\":{\"minCount\":1}},\"schedulingConstraints\":{"
@@ -286,7 +298,7 @@ static void test_ss_kube_import_strings_gang_unsupported(void **state)
     }
     /* the unmapped key is named in the report */
     ss_kube_report_t rep;
-    ss_cluster_t *c = import_ok(cases[4].pods, false, &rep);
+    ss_cluster_t *c = import_ok(cases[3].pods, false, &rep);
     assert_string_equal(rep.topology_key, "'example.com/nvlink' in PodGroup ml/g "
                                           "spec.schedulingConstraints.topology[0].key");
     ss_cluster_destroy(c);

@@ -509,8 +509,8 @@ static void test_ss_kube_import_strings_group_topology(void **state)
             assert_null(d);
             assert_non_null(strstr(err.text, "<pods>: Pod ns/p0: its first member "
                                              "metadata.annotations.kueue.x-k8s.io/"
-                                             "podset-required-topology: 'example.com/nvlink' is "
-                                             "no topology level"));
+                                             "podset-required-topology: no node carries the "
+                                             "label 'example.com/nvlink'"));
             o.strict = false;
         }
         assert_int_equal(c->n_groups, 1);
