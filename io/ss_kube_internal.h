@@ -143,8 +143,6 @@ int32_t kstr_id(kctx_t *k, const char *s, ss_error_t *err);
  * (ss_cluster_set_levels), fills the nodes' values and remaps the groups;
  * it warns about appended keys whose values do not nest. */
 int kube_level(kctx_t *k, const char *key, ss_error_t *err);
-/* Whether some Node of the input carries label key (the hostname always). */
-bool kube_level_carried(kctx_t *k, const char *key);
 int kube_set_levels(kctx_t *k, ss_error_t *err);
 
 /* ss_kube_gangs.c: the gang dialects. kube_gangs_index reads the PodGroup

@@ -28,16 +28,6 @@ static int legacy_init(kctx_t *k, ss_error_t *err)
     return 0;
 }
 
-bool kube_level_carried(kctx_t *k, const char *key)
-{
-    if (!strcmp(key, SS_KUBE_HOSTNAME_LABEL))
-        return true;
-    for (size_t i = 0; i < k->nodes.n; i++)
-        if (kget(k->nodes.v[i].obj, "metadata", "labels", key))
-            return true;
-    return false;
-}
-
 int kube_level(kctx_t *k, const char *key, ss_error_t *err)
 {
     int rc;
