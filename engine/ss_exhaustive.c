@@ -181,21 +181,27 @@ static bool member_of(const ss_cluster_t *c, int32_t q, int32_t g)
     return false;
 }
 
-/* The sub-group rule, naively: every group nested in the gang that has one
- * of pods among its members reaches its minimum with the placed ones, all
- * in one domain of its level when required. */
+/* The sub-group rule, naively: every group nested in the gang of pods
+ * (with or without pending members) reaches its minimum with the placed and
+ * the running ones, the placed ones in one domain of its level when
+ * required. */
 static bool subs_hold(const ref_t *r, const int32_t *pods, int32_t n)
 {
     const ss_cluster_t *c = r->c;
+    int32_t root = n > 0 ? ss_cluster_gang_of(c, pods[0]) : -1;
     for (int32_t g = 0; c->group_parent && g < c->n_groups; g++) {
-        if (c->group_parent[g] < 0)
+        bool inner = false;
+        for (int32_t h = c->group_parent[g]; h >= 0 && !inner; h = c->group_parent[h])
+            inner = h == root;
+        if (!inner)
             continue;
-        int32_t placed = 0, first = -1, members = 0;
+        int32_t placed = 0, first = -1, running = 0;
         bool split = false;
+        for (int32_t q = 0; q < c->n_pods; q++)
+            running += c->pod_node[q] >= 0 && member_of(c, q, g);
         for (int32_t i = 0; i < n; i++) {
             if (!member_of(c, pods[i], g))
                 continue;
-            members++;
             int32_t node = r->out->node[r->row_of_pod[pods[i]]];
             if (node < 0)
                 continue;
@@ -207,7 +213,7 @@ static bool subs_hold(const ref_t *r, const int32_t *pods, int32_t n)
                     split |= c->node_topo[(size_t)first * SS_TOPO_STRIDE + k] !=
                              c->node_topo[(size_t)node * SS_TOPO_STRIDE + k];
         }
-        if (members > 0 && (split || placed < c->group_min_member[g]))
+        if (split || placed + running < c->group_min_member[g])
             return false;
     }
     return true;
@@ -385,9 +391,10 @@ static void place_pods(ref_t *r, const int32_t *pods, int32_t n, int32_t group)
         r->out->reason[r->row_of_pod[pods[i]]] = why;
     if (why)
         return;
-    bool subs = false;
-    for (int32_t i = 0; i < n && !subs; i++)
-        subs = c->pod_group[pods[i]] != group;
+    bool subs = false; /* the gang has a sub-group (pods in it or not) */
+    for (int32_t g = group + 1; c->group_parent && g < c->n_groups && !subs; g++)
+        for (int32_t h = c->group_parent[g]; h >= 0 && !subs; h = c->group_parent[h])
+            subs = h == group;
     if (subs) {
         place_subs(r, pods, n, group);
         return;

@@ -11,6 +11,7 @@
 
 #include "ss_reason.h"
 #include "ss_sched_int.h"
+#include "ss_subgroups.h"
 
 /* ---------- layout ---------- */
 
@@ -101,6 +102,7 @@ void ss_sched_destroy(ss_sched_t *s)
     free(s->row_of_pod);
     free(s->tmpl_sig);
     free(s->tmpl_vent);
+    free(s->sub_running);
     ss_classes_free(&s->cl);
     ss_state_destroy(s->st);
     ss_policy_ctx_destroy(s->pctx);
@@ -154,6 +156,10 @@ ss_sched_t *ss_sched_create(const ss_cluster_t *c, const ss_policy_t *policy, co
     }
     for (size_t t = 0; t < nt; t++)
         s->tmpl_sig[t] = s->tmpl_vent[t] = -1;
+    if (ss_subgroups_running(c, &s->sub_running) < 0) {
+        ss_error_set(err, SS_ENOMEM, "out of memory creating the scheduler");
+        goto fail;
+    }
     for (int32_t k = 0; k < l->n_shards; k++) {
         for (int32_t i = l->bounds[k]; i < l->bounds[k + 1]; i++)
             s->node_shard[i] = k;

@@ -71,17 +71,18 @@ struct ss_sched {
     ss_sigtab_t *sigs;
     ss_vcache_t *vcache; /* filled before the parallel part, read-only in it */
     ss_layout_t lay;
-    int32_t part_lo, part_hi;               /* owned partitions */
-    int32_t shard_lo, shard_hi;             /* their shards */
-    int32_t node_lo, node_hi;               /* their nodes */
-    shard_t *sh;                            /* [n_shards]; only owned ones are used */
-    int32_t *node_shard;                    /* [n_nodes] */
-    int32_t *row_of_pod;                    /* [n_pods] placements row, -1 if running */
-    uint32_t *stamp;                        /* [n_nodes] resync dedup stamps */
-    int32_t *tmpl_sig;                      /* [n_templates] score signature, -1 until known */
-    int32_t *tmpl_vent;                     /* [n_templates] verdict cache entry, -1 until known */
-    int64_t runs, fault_after;              /* test hook: fail after this many runs (-1: never) */
-    ss_sched_stats_t stats;                 /* of the last run */
+    int32_t part_lo, part_hi;   /* owned partitions */
+    int32_t shard_lo, shard_hi; /* their shards */
+    int32_t node_lo, node_hi;   /* their nodes */
+    shard_t *sh;                /* [n_shards]; only owned ones are used */
+    int32_t *node_shard;        /* [n_nodes] */
+    int32_t *row_of_pod;        /* [n_pods] placements row, -1 if running */
+    uint32_t *stamp;            /* [n_nodes] resync dedup stamps */
+    int32_t *tmpl_sig;          /* [n_templates] score signature, -1 until known */
+    int32_t *tmpl_vent;         /* [n_templates] verdict cache entry, -1 until known */
+    int32_t *sub_running;       /* [n_groups] running members (ss_subgroups_running); NULL: none */
+    int64_t runs, fault_after;  /* test hook: fail after this many runs (-1: never) */
+    ss_sched_stats_t stats;     /* of the last run */
     int32_t n_dom[SS_TOPO_MAX_LEVELS];      /* topology domains per level (contiguous ranges) */
     int32_t *dom_begin[SS_TOPO_MAX_LEVELS]; /* n_dom+1 boundaries; NULL for the node level */
     const ss_progress_t *progress;          /* ss_sched_set_progress; NULL: none */

@@ -680,7 +680,7 @@ int ss_preempt_run(ss_sched_t *s, ss_rview_t *v, ss_state_t *st, const int32_t *
                 break;
         }
         int sub = rc == 0 && g >= 0 && placed >= c->group_min_member[g]
-                      ? ss_subgroups_ok(c, pods, units[u].count, out, s->row_of_pod)
+                      ? ss_subgroups_ok(c, pods, units[u].count, out, s->row_of_pod, s->sub_running)
                       : 1;
         if (sub < 0)
             rc = SS_ENOMEM;

@@ -436,7 +436,7 @@ static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t 
         return rc;
     }
     int32_t g = it->group, min = c->group_min_member[g], total = 0;
-    if (ss_gang_has_subgroups(c, pods, it->count)) {
+    if (ss_gang_has_subgroups(c, s->sub_running, pods, it->count)) {
         int done = 0;
         if ((rc = ss_sched_place_gang_subs(s, w, pods, it->count, g, r->out, &done)) < 0)
             return rc;
@@ -462,7 +462,9 @@ static int place_item(ss_sched_t *s, ss_work_t *w, const run_t *r, const item_t 
     }
     if ((rc = ss_sched_place_runs(s, w, pods, it->count, r->out, &total)) < 0)
         return rc;
-    int sub = total >= min ? ss_subgroups_ok(c, pods, it->count, r->out, s->row_of_pod) : 0;
+    int sub = total >= min
+                  ? ss_subgroups_ok(c, pods, it->count, r->out, s->row_of_pod, s->sub_running)
+                  : 0;
     if (sub < 0)
         return ss_error_set(&w->err, SS_ENOMEM, "out of memory checking sub-groups");
     if (sub) {
@@ -864,7 +866,7 @@ static int place_across(ss_sched_t *s, run_t *r, const ss_sched_comm_t *comm, it
     int32_t n = it->count, min = c->group_min_member[it->group], P = r->P;
     int level = c->group_topo_level[it->group], whole;
     const int32_t *pods = r->order + it->begin;
-    if (ss_gang_has_subgroups(c, pods, n))
+    if (ss_gang_has_subgroups(c, s->sub_running, pods, n))
         return 0; /* a gang with sub-groups is placed inside one partition */
     int32_t dom[MAX_CROSS], nd = across_domains(s, it, dom, &whole);
     if (nd < 0)
@@ -1334,7 +1336,7 @@ static int deferred_pass(ss_sched_t *s, run_t *r, ss_state_t *st, ss_rview_t *v,
                 stop = 0;
         }
         int sub = rc == 0 && it->group >= 0 && total >= c->group_min_member[it->group]
-                      ? ss_subgroups_ok(c, pods, it->count, out, s->row_of_pod)
+                      ? ss_subgroups_ok(c, pods, it->count, out, s->row_of_pod, s->sub_running)
                       : 1;
         if (sub < 0)
             rc = ss_error_set(err, SS_ENOMEM, "out of memory checking sub-groups");

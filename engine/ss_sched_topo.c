@@ -131,9 +131,11 @@ static int try_level(ss_sched_t *s, ss_work_t *w, const int32_t *pods, int32_t n
         w->hi = b < hi ? b : hi;
         int32_t total = 0;
         rc = ss_sched_place_runs(s, w, pods, n, out, &total);
-        int sub = rc == 0 && total >= min
-                      ? (check_subs ? ss_subgroups_ok(s->c, pods, n, out, s->row_of_pod) : 1)
-                      : 0;
+        int sub =
+            rc == 0 && total >= min
+                ? (check_subs ? ss_subgroups_ok(s->c, pods, n, out, s->row_of_pod, s->sub_running)
+                              : 1)
+                : 0;
         if (sub < 0)
             rc = ss_error_set(&w->err, SS_ENOMEM, "out of memory checking sub-groups");
         else if (sub)
@@ -198,7 +200,7 @@ static int subs_in_range(ss_sched_t *s, ss_work_t *w, const int32_t *pods, int32
         total += got;
     }
     int ok = rc == 0 && !dead && total >= c->group_min_member[root]
-                 ? ss_subgroups_ok(c, pods, n, out, s->row_of_pod)
+                 ? ss_subgroups_ok(c, pods, n, out, s->row_of_pod, s->sub_running)
                  : 0;
     if (ok < 0)
         return ss_error_set(&w->err, SS_ENOMEM, "out of memory checking sub-groups");

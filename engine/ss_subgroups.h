@@ -10,12 +10,22 @@
 #include "ss_cluster.h"
 #include "ss_placements.h"
 
-/* True when some member of the gang pods[0..n) is in a sub-group. */
-bool ss_gang_has_subgroups(const ss_cluster_t *c, const int32_t *pods, int32_t n);
+/* True when the gang of pods[0] has a sub-group (running: as below; NULL,
+ * the cluster has none: false). */
+bool ss_gang_has_subgroups(const ss_cluster_t *c, const int32_t *running, const int32_t *pods,
+                           int32_t n);
 
-/* The rule above over the placements out (row of pod p: row_of_pod[p]).
- * Returns 1 (holds), 0 (broken) or SS_ENOMEM. */
+/* Running members per group, a sub-group's counting in every group around
+ * it ([n_groups], free it), in *out; NULL when the cluster has no sub-group
+ * (then every gang passes the rule). Returns 0 or SS_ENOMEM. */
+int ss_subgroups_running(const ss_cluster_t *c, int32_t **out);
+
+/* The rule above over the placements out (row of pod p: row_of_pod[p]),
+ * for every sub-group of the gang of pods[0], with or without pending
+ * members (a sub-group's count: its placed members plus running[g]).
+ * running from ss_subgroups_running (NULL: holds). Returns 1 (holds), 0
+ * (broken) or SS_ENOMEM. */
 int ss_subgroups_ok(const ss_cluster_t *c, const int32_t *pods, int32_t n,
-                    const ss_placements_t *out, const int32_t *row_of_pod);
+                    const ss_placements_t *out, const int32_t *row_of_pod, const int32_t *running);
 
 #endif

@@ -33,7 +33,7 @@ static int32_t S(ss_cluster_t *c, const char *s)
  * of n2 and of n4. The gang "train" (min 4, required: one block) has
  * sub-groups "a" and "b" (min 2 each; sub_mode at the rack level), two pods
  * of 3 cpu each. */
-static ss_cluster_t *cluster(int sub_mode)
+static ss_cluster_t *cluster_with(int sub_mode, int empty_sub, bool c_runs)
 {
     ss_cluster_t *c = ss_cluster_create();
     int32_t zk = S(c, SS_TOPO_ZONE_KEY), bk = S(c, BLOCK_KEY), rk = S(c, RACK_KEY);
@@ -63,6 +63,11 @@ static ss_cluster_t *cluster(int sub_mode)
     const char *names[4] = {"a0", "b0", "a1", "b1"}; /* interleaved in the snapshot */
     for (int i = 0; i < 4; i++)
         ss_cluster_add_pod(c, S(c, names[i]), S(c, "ml"), ti, 10, i % 2 ? b : a, -1, 0);
+    if (empty_sub) { /* sub-group "c": no pending member; one running on n8 if c_runs */
+        int32_t sc = ss_cluster_add_subgroup(c, g, S(c, "ml/train/c"), 1, 3, SS_TOPO_MODE_NONE);
+        if (c_runs)
+            ss_cluster_add_pod(c, S(c, "c0"), S(c, "ml"), ts, 10, sc, 7, 0);
+    }
     ss_error_t err = {{0}};
     uint8_t nests[4];
     assert_int_equal(ss_cluster_set_levels(c, keys, 4, nests, &err), 0);
@@ -72,6 +77,11 @@ static ss_cluster_t *cluster(int sub_mode)
     assert_string_equal(ss_topo_level_name(c, 2), RACK_KEY);
     assert_true(nests[0] && nests[1] && nests[2]);
     return c;
+}
+
+static ss_cluster_t *cluster(int sub_mode)
+{
+    return cluster_with(sub_mode, 0, false);
 }
 
 static ss_placements_t *schedule(const ss_cluster_t *c)
@@ -182,12 +192,38 @@ static void test_subgroups_min_unreachable(void **state)
     ss_cluster_destroy(c);
 }
 
+/* A sub-group with no pending member counts its running ones: none (as
+ * Kubernetes, the gang stays pending) or one on n8 (min 1 reached: the gang
+ * places as in the golden case). */
+static void test_subgroups_without_pending_members(void **state)
+{
+    (void)state;
+    ss_cluster_t *c = cluster_with(SS_TOPO_MODE_REQUIRED, 1, false);
+    ss_placements_t *p = schedule(c);
+    const char *pods[4] = {"a0", "a1", "b0", "b1"};
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(where(c, p, pods[i]), "-");
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+    c = cluster_with(SS_TOPO_MODE_REQUIRED, 1, true);
+    p = schedule(c);
+    assert_string_equal(where(c, p, "a0"), "n1");
+    assert_string_equal(where(c, p, "b1"), "n4");
+    ss_verify_report_t rep = {0};
+    ss_error_t err;
+    assert_int_equal(ss_verify(c, p, &rep, &err), 0);
+    ss_verify_report_free(&rep);
+    ss_placements_destroy(p);
+    ss_cluster_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_subgroups_golden),
         cmocka_unit_test(test_subgroups_without_levels),
         cmocka_unit_test(test_subgroups_min_unreachable),
+        cmocka_unit_test(test_subgroups_without_pending_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
