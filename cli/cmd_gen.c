@@ -20,6 +20,7 @@
 
 #include "ss_cli.h"
 #include "ss_gen.h"
+#include "ss_kube_export_gangs.h"
 #include "ss_kube_import.h"
 #include "ss_opt.h"
 #include "ss_progress.h"
@@ -68,6 +69,17 @@ static void usage(FILE *f)
             "                 reads them back (docs/kubernetes.md); with MIG nodes also\n"
             "                 DIR/mig-config.yaml, the mig-parted entries their\n"
             "                 nvidia.com/mig.config labels name (import --mig-config)\n"
+            "  --gang-dialect D  how --emit-kube writes pod groups (docs/kubernetes.md\n"
+            "                 \"gen --gang-dialect\"): default (coscheduling PodGroups, members\n"
+            "                 by annotation scheduling.k8s.io/group-name), coscheduling, volcano,\n"
+            "                 kai (topologyConstraint), workload (v1alpha1 Workload,\n"
+            "                 spec.workloadRef), podgroup (v1alpha2 PodGroup,\n"
+            "                 spec.schedulingGroup), kueue (pod-group-name label, total-count\n"
+            "                 = the minimum). Topology: KAI's required/preferredTopologyLevel,\n"
+            "                 podgroup's schedulingConstraints.topology for a required level;\n"
+            "                 otherwise (and podgroup's preferred) the members' Kueue\n"
+            "                 podset-required/preferred-topology annotations. Every dialect\n"
+            "                 imports to the same gangs and placements\n"
             "  -q, --quiet    no summary line and no progress\n"
             "  -h, --help     this text\n"
             "\n"
@@ -105,6 +117,7 @@ typedef struct {
     ss_gen_opts_t o;
     const char *out;
     const char *kube_dir; /* --emit-kube DIR, or NULL */
+    int dialect;          /* --gang-dialect (ss_kube_dialect_t) */
     int have_nodes, have_pods, quiet;
     ss_cli_progress_t progress;
 } args_t;
@@ -129,6 +142,7 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         SS_O_CHOICE(0, "mig", &o->mig, migs),
         SS_O_STR('o', "output", &a->out),
         SS_O_STR(0, "emit-kube", &a->kube_dir),
+        SS_O_CHOICE(0, "gang-dialect", &a->dialect, ss_kube_dialect_names),
         SS_O_FLAG('q', "quiet", &a->quiet),
         SS_O_SWITCH("node-selector", &o->node_selector),
         SS_O_SWITCH("node-affinity", &o->node_affinity),
@@ -162,6 +176,8 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         o->pods = pods;
     if (!a->out && !a->kube_dir)
         return ss_opt_fail("gen", loud, "missing -o cluster.h5 or --emit-kube DIR");
+    if (a->dialect != SS_KUBE_DIALECT_DEFAULT && !a->kube_dir)
+        return ss_opt_fail("gen", loud, "--gang-dialect: needs --emit-kube DIR");
     if (a->have_nodes && !a->have_pods)
         o->pods = o->nodes * 10 > SS_GEN_MAX_PODS ? SS_GEN_MAX_PODS : o->nodes * 10;
     if (a->have_pods && !a->have_nodes)
@@ -208,7 +224,7 @@ static void report(const args_t *a, const ss_cluster_t *c, double t_gen, double 
 
 /* Writes DIR/nodes.json and DIR/pods.json (each atomically: the exporter
  * writes a temporary file and renames it), creating DIR if it is missing. */
-static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
+static int emit_kube(const char *dir, int dialect, const ss_cluster_t *c, ss_error_t *err)
 {
     char nodes[4096], pods[4096], mig[4096];
     bool mig_written = false;
@@ -227,7 +243,7 @@ static int emit_kube(const char *dir, const ss_cluster_t *c, ss_error_t *err)
             cls[ncls++] = (ss_kube_priority_class_t){ss_gen_prio_classes[i].name,
                                                      ss_gen_prio_classes[i].value,
                                                      ss_gen_prio_classes[i].global_default, false};
-    ss_kube_export_opts_t eo = {cls, ncls};
+    ss_kube_export_opts_t eo = {.classes = cls, .n_classes = ncls, .gang_dialect = dialect};
     int rc = ss_kube_export_cluster_opts(c, nodes, pods, &eo, err);
     if (rc == 0)
         rc = ss_kube_export_mig_config(c, mig, &mig_written, err);
@@ -258,7 +274,7 @@ static int generate(void *arg)
         rc = ss_snapshot_write(a->out, c, &err);
     double t2 = MPI_Wtime();
     if (rc == 0 && a->kube_dir)
-        rc = emit_kube(a->kube_dir, c, &err);
+        rc = emit_kube(a->kube_dir, a->dialect, c, &err);
     double t3 = MPI_Wtime();
     if (rc < 0)
         fprintf(stderr, "shardsched gen: %s\n", err.text);

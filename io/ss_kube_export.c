@@ -9,7 +9,8 @@
  * bits. MIG nodes are written as the NVIDIA GPU operator shows them with
  * the mixed strategy, and MIG requests as nvidia.com/mig-<profile>
  * (docs/mig.md "gen and export"); ss_kube_export_mig_config writes the
- * mig-parted entries their nvidia.com/mig.config labels name. */
+ * mig-parted entries their nvidia.com/mig.config labels name. Pod groups
+ * are written in the gang dialect the options name (io/ss_kube_export_gangs.c). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "ss_atomic.h"
+#include "ss_kube_export_gangs.h"
 #include "ss_kube_export_mig.h"
 #include "ss_kube_import.h"
 #include "ss_mig.h"
@@ -54,22 +56,6 @@ static void mig_node_json(const ss_cluster_t *c, const kexp_mig_node_t *x, json_
     json_object_set_new(labels, "nvidia.com/mig.config.state", json_string("success"));
     json_object_set_new(labels, "nvidia.com/mig.strategy", json_string("mixed"));
     (void)c;
-}
-
-/* The node label key of level l: with the five legacy levels, the
- * importer's default keys (so that an import with default options reads
- * the export back, whatever --block-label / --rack-label the cluster was
- * imported with); otherwise the cluster's own keys. */
-static const char *kexp_level_key(const ss_cluster_t *c, int l)
-{
-    static const char *legacy[SS_TOPO_LEGACY_LEVELS] = {
-        SS_KUBE_REGION_LABEL, SS_KUBE_ZONE_LABEL, SS_KUBE_DEFAULT_BLOCK_LABEL,
-        SS_KUBE_DEFAULT_RACK_LABEL, SS_KUBE_HOSTNAME_LABEL};
-    if (l == c->n_levels - 1)
-        return SS_KUBE_HOSTNAME_LABEL;
-    if (c->n_levels == SS_TOPO_LEGACY_LEVELS || c->level_key[l] <= 0)
-        return l < SS_TOPO_LEGACY_LEVELS ? legacy[l] : "";
-    return S(c, c->level_key[l]);
 }
 
 static json_t *node_object(const ss_cluster_t *c, const void *ctx, int32_t n)
@@ -373,16 +359,9 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
         json_object_set_new(labels, S(c, c->labels[t->plabel_begin + i].key),
                             json_string(S(c, c->labels[t->plabel_begin + i].value)));
     json_t *ann = json_object();
-    int32_t g = c->pod_group[p];
-    if (g >=
-        0) { /* a label the pod does not carry would change its labels: use Volcano's annotation */
-        const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
-        json_object_set_new(json_object_get(labels, SS_KUBE_POD_GROUP_LABEL) ? labels : ann,
-                            json_object_get(labels, SS_KUBE_POD_GROUP_LABEL)
-                                ? SS_KUBE_POD_GROUP_LABEL
-                                : SS_KUBE_VOLCANO_GROUP_ANNOTATION,
-                            json_string(slash ? slash + 1 : gn));
-    }
+    const ss_kube_export_opts_t *eo = ctx;
+    int dialect = eo ? eo->gang_dialect : SS_KUBE_DIALECT_DEFAULT;
+    kexp_gang_pod_meta(c, dialect, p, labels, ann);
     json_object_set_new(md, "name", json_string(S(c, c->pod_name[p])));
     json_object_set_new(md, "namespace", json_string(S(c, c->pod_ns[p])));
     json_object_set_new(md, "labels", labels);
@@ -397,14 +376,6 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
         if (t->flags & SS_TF_CONTROLLER)
             json_object_set_new(ref, "controller", json_true());
         json_object_set_new(md, "ownerReferences", json_pack("[o]", ref));
-    }
-    if (g >= 0 && c->group_topo_mode[g] != SS_TOPO_MODE_NONE) {
-        int32_t l = c->group_topo_level[g];
-        json_object_set_new(
-            ann,
-            c->group_topo_mode[g] == SS_TOPO_MODE_REQUIRED ? SS_KUBE_REQUIRED_TOPOLOGY_ANNOTATION
-                                                           : SS_KUBE_PREFERRED_TOPOLOGY_ANNOTATION,
-            json_string(kexp_level_key(c, l >= 0 && l < c->n_levels ? l : c->n_levels - 1)));
     }
     if (t->unsupported & SS_RULE_POD_GROUP)
         json_object_set_new(ann, "pod-group.scheduling.run.ai/name", /* a gang key not read */
@@ -429,6 +400,8 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
         json_object_set(md, "annotations", ann);
     json_decref(ann);
     json_t *spec = pod_spec(c, ctx, p), *vols = json_array();
+    if (spec)
+        kexp_gang_pod_spec(c, dialect, p, spec);
     if (t->flags & SS_TF_LOCAL_STORAGE)
         json_array_append_new(vols, json_pack("{s:s, s:{}}", "name", "scratch", "emptyDir"));
     if (t->flags & SS_TF_PVC)
@@ -453,15 +426,18 @@ static json_t *pod_object(const ss_cluster_t *c, const void *ctx, int32_t p)
  * up as "<pod namespace>/<group>". A group name "ns/name" (as import makes)
  * names it; a bare name (as gen makes) takes the namespace of its first
  * member (group_ns[g], the string id; 0 if it has none: "default"). */
+typedef struct {
+    const int32_t *group_ns;
+    int dialect; /* ss_kube_dialect_t */
+} kexp_groups_t;
+
 static json_t *group_object(const ss_cluster_t *c, const void *ctx, int32_t g)
 {
-    const int32_t *group_ns = ctx;
+    const kexp_groups_t *x = ctx;
     const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
-    const char *ns = group_ns[g] > 0 ? S(c, group_ns[g]) : "default";
-    return json_pack(
-        "{s:s, s:s, s:{s:s, s:s#}, s:{s:i}}", "apiVersion", "scheduling.x-k8s.io/v1alpha1", "kind",
-        "PodGroup", "metadata", "name", slash ? slash + 1 : gn, "namespace", slash ? gn : ns,
-        slash ? (int)(slash - gn) : (int)strlen(ns), "spec", "minMember", c->group_min_member[g]);
+    const char *ns = x->group_ns[g] > 0 ? S(c, x->group_ns[g]) : "default";
+    return kexp_gang_object(c, x->dialect, g, slash ? gn : ns,
+                            slash ? (int)(slash - gn) : (int)strlen(ns), slash ? slash + 1 : gn);
 }
 
 static json_t *class_object(const ss_cluster_t *c, const void *ctx, int32_t i)
@@ -576,12 +552,14 @@ int ss_kube_export_cluster_opts(const ss_cluster_t *c, const char *nodes_json,
         if (in_use)
             used[nu++] = o->classes[i];
     }
+    const kexp_groups_t groups = {group_ns, o ? o->gang_dialect : SS_KUBE_DIALECT_DEFAULT};
     const ksection_t nodes[1] = {{node_object, NULL, c->n_nodes}};
-    const ksection_t pods[5] = {{pod_object, o, c->n_pods},
-                                {group_object, group_ns, c->n_groups},
-                                {class_object, used, nu},
-                                {pdb_object, NULL, c->n_pdbs},
-                                {namespace_object, NULL, c->n_namespaces}};
+    const ksection_t pods[5] = {
+        {pod_object, o, c->n_pods},
+        {group_object, &groups, kexp_gang_has_object(groups.dialect) ? c->n_groups : 0},
+        {class_object, used, nu},
+        {pdb_object, NULL, c->n_pdbs},
+        {namespace_object, NULL, c->n_namespaces}};
     int rc = write_list(c, nodes_json, nodes, 1, err);
     if (rc == 0)
         rc = write_list(c, pods_json, pods, 5, err);

@@ -186,6 +186,8 @@ typedef struct {
 typedef struct {
     const ss_kube_priority_class_t *classes; /* may be NULL */
     int32_t n_classes;
+    int gang_dialect; /* how pod groups are written: ss_kube_dialect_t
+                         (io/ss_kube_export_gangs.h); 0 the default */
 } ss_kube_export_opts_t;
 
 /* ss_kube_export_cluster with options (o may be NULL). pods_json also gets

@@ -941,7 +941,7 @@ static void test_ss_kube_export_cluster_rules_roundtrip(void **state)
         {"batch-default", 0, true, true}, /* the pods at 0 write PreemptLowerPriority */
         {"unused", 77, false, false},
     };
-    const ss_kube_export_opts_t eo = {classes, 4};
+    const ss_kube_export_opts_t eo = {.classes = classes, .n_classes = 4};
     char dir[] = "/tmp/ss_kube_rulesXXXXXX", np[64], pp[64];
     assert_non_null(mkdtemp(dir));
     snprintf(np, sizeof np, "%s/nodes.json", dir);
