@@ -178,6 +178,10 @@ static int parse_args(args_t *a, int argc, char **argv, bool loud)
         return ss_opt_fail("gen", loud, "missing -o cluster.h5 or --emit-kube DIR");
     if (a->dialect != SS_KUBE_DIALECT_DEFAULT && !a->kube_dir)
         return ss_opt_fail("gen", loud, "--gang-dialect: needs --emit-kube DIR");
+    if (o->subgroups && a->kube_dir) /* no dialect written has them: they would be lost */
+        return ss_opt_fail("gen", loud,
+                           "--subgroups: not with --emit-kube (the Kubernetes output writes no "
+                           "sub-groups)");
     if (a->have_nodes && !a->have_pods)
         o->pods = o->nodes * 10 > SS_GEN_MAX_PODS ? SS_GEN_MAX_PODS : o->nodes * 10;
     if (a->have_pods && !a->have_nodes)

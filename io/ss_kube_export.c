@@ -434,6 +434,8 @@ typedef struct {
 static json_t *group_object(const ss_cluster_t *c, const void *ctx, int32_t g)
 {
     const kexp_groups_t *x = ctx;
+    if (c->group_parent && c->group_parent[g] >= 0)
+        return json_null(); /* a sub-group: no dialect written has them; its pods join the gang */
     const char *gn = S(c, c->group_name[g]), *slash = strchr(gn, '/');
     const char *ns = x->group_ns[g] > 0 ? S(c, x->group_ns[g]) : "default";
     return kexp_gang_object(c, x->dialect, g, slash ? gn : ns,
@@ -513,6 +515,8 @@ static int write_list(const ss_cluster_t *c, const char *path, const ksection_t 
     for (int s = 0; s < nsec; s++)
         for (int32_t i = 0; i < sec[s].n && !bad; i++) {
             json_t *o = sec[s].make(c, sec[s].ctx, i);
+            if (o == json_null())
+                continue; /* nothing to write for this row */
             char *txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
             bad = !txt || fprintf(f, "%s\n  %s", first ? "" : ",", txt) < 0;
             first = false;
@@ -541,7 +545,7 @@ int ss_kube_export_cluster_opts(const ss_cluster_t *c, const char *nodes_json,
     }
     for (int32_t p = c->n_pods - 1; p >= 0; p--) /* backwards: the first member wins */
         if (c->pod_group[p] >= 0)
-            group_ns[c->pod_group[p]] = c->pod_ns[p];
+            group_ns[ss_cluster_gang_of(c, p)] = c->pod_ns[p];
     /* the classes of the priorities used (and a global default, which
      * applies to pods without a class) */
     int32_t nu = 0;

@@ -83,7 +83,7 @@ static bool kueue_topology(int d, int m)
 
 void kexp_gang_pod_meta(const ss_cluster_t *c, int d, int32_t p, json_t *labels, json_t *ann)
 {
-    int32_t g = c->pod_group[p];
+    int32_t g = ss_cluster_gang_of(c, p); /* sub-groups are not written: members join the gang */
     if (g < 0)
         return;
     const char *name = bare_name(c, g);
@@ -124,7 +124,7 @@ void kexp_gang_pod_meta(const ss_cluster_t *c, int d, int32_t p, json_t *labels,
 
 void kexp_gang_pod_spec(const ss_cluster_t *c, int d, int32_t p, json_t *spec)
 {
-    int32_t g = c->pod_group[p];
+    int32_t g = ss_cluster_gang_of(c, p);
     if (g < 0)
         return;
     const char *name = bare_name(c, g);
