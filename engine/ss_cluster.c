@@ -148,6 +148,7 @@ void ss_cluster_destroy(ss_cluster_t *c)
                       c->group_topo_level,
                       c->group_topo_mode,
                       c->group_parent,
+                      c->group_dialect,
                       c->labels,
                       c->taints,
                       c->tolerations,
@@ -363,7 +364,8 @@ int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, 
             grow((void **)&c->group_min_member, sizeof(int32_t), 0, nc) ||
             grow((void **)&c->group_topo_level, sizeof(int32_t), 0, nc) ||
             grow((void **)&c->group_topo_mode, sizeof(int32_t), 0, nc) ||
-            grow((void **)&c->group_parent, sizeof(int32_t), 0, nc))
+            grow((void **)&c->group_parent, sizeof(int32_t), 0, nc) ||
+            grow((void **)&c->group_dialect, sizeof(int32_t), 0, nc))
             return -1;
         c->cap_groups = nc;
     }
@@ -373,6 +375,7 @@ int32_t ss_cluster_add_group(ss_cluster_t *c, int32_t name, int32_t min_member, 
     c->group_topo_level[i] = topo_level;
     c->group_topo_mode[i] = topo_mode;
     c->group_parent[i] = -1;
+    c->group_dialect[i] = SS_GD_UNKNOWN;
     return i;
 }
 
@@ -382,8 +385,10 @@ int32_t ss_cluster_add_subgroup(ss_cluster_t *c, int32_t parent, int32_t name, i
     if (parent < 0 || parent >= c->n_groups)
         return -1;
     int32_t i = ss_cluster_add_group(c, name, min_member, topo_level, topo_mode);
-    if (i >= 0)
+    if (i >= 0) {
         c->group_parent[i] = parent;
+        c->group_dialect[i] = SS_GD_SUBGROUP;
+    }
     return i;
 }
 

@@ -167,6 +167,20 @@ enum ss_locality { SS_LOCALITY_OFF = 0, SS_LOCALITY_ZONE = 1 };
 
 /* Pod group topology constraint on where its members may sit. */
 enum ss_topo_mode { SS_TOPO_MODE_NONE = 0, SS_TOPO_MODE_PREFERRED = 1, SS_TOPO_MODE_REQUIRED = 2 };
+/* Where a group came from (format version 6, /groups/dialect): the object a
+ * status write-back may patch. UNKNOWN for gen's groups and older files. */
+enum ss_group_dialect {
+    SS_GD_UNKNOWN = 0,
+    SS_GD_COSCHEDULING = 1, /* scheduling.x-k8s.io PodGroup */
+    SS_GD_VOLCANO = 2,      /* scheduling.volcano.sh PodGroup */
+    SS_GD_KAI = 3,          /* scheduling.run.ai PodGroup */
+    SS_GD_WORKLOAD = 4,     /* scheduling.k8s.io Workload pod group */
+    SS_GD_PODGROUP = 5,     /* scheduling.k8s.io PodGroup */
+    SS_GD_COMPOSITE = 6,    /* scheduling.k8s.io CompositePodGroup */
+    SS_GD_KUEUE = 7,        /* Kueue plain pod group (no object) */
+    SS_GD_SUBGROUP = 8,     /* a sub-group (no object of its own) */
+    SS_GD_COUNT
+};
 
 typedef struct {
     int32_t key, value; /* string ids */
@@ -289,6 +303,7 @@ typedef struct ss_cluster {
     int32_t *group_topo_mode;  /* ss_topo_mode */
     int32_t *group_parent;     /* enclosing group (a sub-group's), -1: a top-level group;
                                 * parents come before their sub-groups */
+    int32_t *group_dialect;    /* ss_group_dialect */
 
     /* ---- flat pools the ranges above point into ---- */
     int32_t n_labels, cap_labels;

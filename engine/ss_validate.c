@@ -255,6 +255,8 @@ static int check_pods(const ss_cluster_t *c, ss_error_t *err)
             return bad(c, err, "groups", g, "topo_level", "not a level of /topology/level_key");
         if (c->group_parent && (c->group_parent[g] < -1 || c->group_parent[g] >= g))
             return bad(c, err, "groups", g, "parent", "must be -1 or an earlier group");
+        if (c->group_dialect && (c->group_dialect[g] < 0 || c->group_dialect[g] >= SS_GD_COUNT))
+            return bad(c, err, "groups", g, "dialect", "not a dialect code (0..8)");
     }
     for (int32_t p = 0; p < c->n_pods; p++) {
         if (!str_ok(c, c->pod_name[p]) || !str_ok(c, c->pod_ns[p]))

@@ -398,6 +398,7 @@ static void borrow(ss_cluster_t *s, const ss_cluster_t *c, bool give_back)
     s->group_topo_level = f->group_topo_level;
     s->group_topo_mode = f->group_topo_mode;
     s->group_parent = f->group_parent;
+    s->group_dialect = f->group_dialect;
 }
 
 /* c's pods pods[0 .. n), pending, appended to s in that order. */

@@ -14,9 +14,10 @@
  *     with the condition PodGroupScheduled (v1alpha2) or
  *     PodGroupInitiallyScheduled (v1alpha3, v1beta1) False, reason
  *     Unschedulable, and the engine's counts and reasons as the message
- *     (op "podgroup-status"). The snapshot keeps only a group's "ns/name",
- *     not the object it came from: every unplaceable gang gets a patch, and
- *     a 404 (no such PodGroup) is reported, not failed. */
+ *     (op "podgroup-status"), for the gangs the import read from an
+ *     upstream PodGroup (/groups/dialect); a gang of unknown origin (gen's,
+ *     older snapshots) gets one too, and a 404 (no such PodGroup) is
+ *     reported, not failed. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,9 +246,9 @@ static int status_build(const ss_cluster_t *c, const ss_placements_t *p, const s
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (int32_t pod = 0; pod < c->n_pods; pod++)
         if (c->pod_group[pod] >= 0 && c->pod_node[pod] >= 0)
-            e[c->pod_group[pod]].running++;
+            e[ss_cluster_gang_of(c, pod)].running++;
     for (int32_t r = 0; r < p->n; r++) {
-        int32_t g = c->pod_group[p->pod[r]];
+        int32_t g = c->pod_group[p->pod[r]] >= 0 ? ss_cluster_gang_of(c, p->pod[r]) : -1;
         if (g < 0 || c->pod_node[p->pod[r]] >= 0)
             continue;
         e[g].pending++;
@@ -259,9 +260,13 @@ static int status_build(const ss_cluster_t *c, const ss_placements_t *p, const s
     char when[32];
     transition_time(o->placements, when, sizeof when);
     int rc = 0;
-    for (int32_t g = 0; rc == 0 && g < c->n_groups; g++)
+    for (int32_t g = 0; rc == 0 && g < c->n_groups; g++) {
+        int32_t d = c->group_dialect ? c->group_dialect[g] : SS_GD_UNKNOWN;
+        if (d != SS_GD_UNKNOWN && d != SS_GD_PODGROUP)
+            continue; /* not an upstream PodGroup (unknown: gen's, older files: tried) */
         if (e[g].pending > 0 && e[g].placed + e[g].running < c->group_min_member[g])
             rc = status_line(c, g, &e[g], o->podgroup_status, when, l, err);
+    }
     free(e);
     return rc;
 }

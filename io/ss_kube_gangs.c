@@ -607,6 +607,27 @@ static bool needed(const kgangs_t *g, int32_t id)
     return false;
 }
 
+/* The snapshot's ss_group_dialect of a top-level entry. */
+static int32_t kube_group_dialect(const kgang_t *e)
+{
+    static const int32_t objects[] = {[KD_COSCHED] = SS_GD_COSCHEDULING,
+                                      [KD_VOLCANO] = SS_GD_VOLCANO,
+                                      [KD_KAI] = SS_GD_KAI,
+                                      [KD_UPSTREAM] = SS_GD_PODGROUP};
+    switch (e->kind) {
+    case KG_PODGROUP:
+        return e->dialect >= 0 && e->dialect <= KD_UPSTREAM ? objects[e->dialect] : SS_GD_UNKNOWN;
+    case KG_WGANG:
+        return SS_GD_WORKLOAD;
+    case KG_KUEUE:
+        return SS_GD_KUEUE;
+    case KG_COMPOSITE:
+        return SS_GD_COMPOSITE;
+    default:
+        return SS_GD_UNKNOWN;
+    }
+}
+
 /* The row of entry id under parent (-1: a top-level group), then the rows
  * of its static sub-groups: a sub-group named by an object is one the group
  * needs, members or not. */
@@ -636,6 +657,8 @@ static int add_row(kctx_t *k, int32_t id, int32_t parent, ss_error_t *err)
                         : ss_cluster_add_subgroup(k->c, parent, sid, min, level, e->mode);
     if (e->row < 0)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
+    if (parent < 0) /* where it came from: what a status write-back may patch */
+        k->c->group_dialect[e->row] = kube_group_dialect(e);
     for (int32_t c = e->child; c > 0; c = g->v[c].next)
         if (g->v[c].row < 0 && needed(g, c) && (rc = add_row(k, c, g->v[id].row, err)) < 0)
             return rc;

@@ -108,6 +108,7 @@ const col_t ss_snap_cols[] = {
     COL(T_GROUPS, "topo_level", SS_H5_I32, R_ALL, group_topo_level),
     COL(T_GROUPS, "topo_mode", SS_H5_I32, R_ALL, group_topo_mode),
     COLV(T_GROUPS, "parent", SS_H5_I32, R_ALL, group_parent, 6),
+    COLV(T_GROUPS, "dialect", SS_H5_I32, R_ALL, group_dialect, 6),
     FLD(T_LABELS, "key", SS_H5_I32, labels, ss_label_t, key),
     FLD(T_LABELS, "value", SS_H5_I32, labels, ss_label_t, value),
     FLD(T_TAINTS, "key", SS_H5_I32, taints, ss_taint_t, key),

@@ -21,23 +21,40 @@ python3 - <<'EOF' || fail "fixture generation"
 import json
 nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-%d" % i},
           "status": {"allocatable": {"cpu": "8", "memory": "64Gi", "pods": "110"}}} for i in range(3)]
-def pod(name, cpu="100m", group=None):
+def pod(name, cpu="100m", group=None, upstream=True):
     md = {"name": name, "namespace": "team-a"}
-    if group:
+    spec = {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]}
+    if group and upstream:
+        spec["schedulingGroup"] = {"podGroupName": group}
+    elif group:
         md["labels"] = {"scheduling.x-k8s.io/pod-group": group}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
-            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]},
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec,
             "status": {"phase": "Pending"}}
-pods = [pod("web-%02d" % i) for i in range(12)] + [pod("flaky-0"), pod("gone-0")]
-pods += [pod("big-0", group="big"), pod("big-1", group="big"), pod("big-2", cpu="100", group="big")]
-json.dump({"apiVersion": "v1", "kind": "List", "items": nodes + pods}, open("cluster.json", "w"))
+for up, suffix in ((True, ""), (False, "-cosched")):
+    pods = [pod("web-%02d" % i) for i in range(12)] + [pod("flaky-0"), pod("gone-0")]
+    pods += [pod("big-%d" % i, cpu="100" if i == 2 else "100m", group="big", upstream=up)
+             for i in range(3)]
+    json.dump({"apiVersion": "v1", "kind": "List", "items": nodes + pods},
+              open("cluster%s.json" % suffix, "w"))
+pg = [{"apiVersion": "scheduling.k8s.io/v1alpha2", "kind": "PodGroup",
+       "metadata": {"name": "big", "namespace": "team-a"},
+       "spec": {"schedulingPolicy": {"gang": {"minCount": 3}}}}]
+json.dump({"apiVersion": "v1", "kind": "List", "items": pg}, open("pg.json", "w"))
 pg = [{"apiVersion": "scheduling.x-k8s.io/v1alpha1", "kind": "PodGroup",
        "metadata": {"name": "big", "namespace": "team-a"}, "spec": {"minMember": 3}}]
-json.dump({"apiVersion": "v1", "kind": "List", "items": pg}, open("pg.json", "w"))
+json.dump({"apiVersion": "v1", "kind": "List", "items": pg}, open("pg-cosched.json", "w"))
 EOF
 "$BIN" import --nodes cluster.json --pods cluster.json --podgroups pg.json -o cluster.h5 > /dev/null || fail "import"
 "$BIN" schedule -i cluster.h5 -o placements.h5 > /dev/null 2>&1 || fail "schedule"
 export SOURCE_DATE_EPOCH=1700000000
+# the same gang as a coscheduling PodGroup: no upstream object, no status patch
+"$BIN" import --nodes cluster-cosched.json --pods cluster-cosched.json \
+    --podgroups pg-cosched.json -o cosched.h5 > /dev/null || fail "import cosched"
+"$BIN" schedule -i cosched.h5 -o cosched-p.h5 > /dev/null 2>&1 || fail "schedule cosched"
+"$BIN" bind -i cosched.h5 -p cosched-p.h5 --binder godel --write-status v1alpha2 \
+    --emit cosched.jsonl 2> emit.err || fail "emit cosched: $(cat emit.err)"
+grep -q '"podgroup-status"' cosched.jsonl && fail "a coscheduling PodGroup got a status patch"
+[ "$(grep -c '"godel"' cosched.jsonl)" = 14 ] || fail "cosched: wrong godel line count"
 "$BIN" bind -i cluster.h5 -p placements.h5 --binder godel --godel-scheduler sched-a \
     --write-status v1alpha2 --emit plan.jsonl 2> emit.err || fail "emit: $(cat emit.err)"
 python3 - <<'EOF' || fail "plan"

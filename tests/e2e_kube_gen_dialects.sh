@@ -10,8 +10,9 @@
 # affinity (docs/kubernetes.md "Without a cluster"). Two clusters: gen's
 # default mix (gangs present, none placed: their members have inter-pod
 # rules or find no domain) and an AI one without inter-pod rules where
-# gangs land, in one rack and across racks. The KAI placements are then
-# bound through tests/binder_server.py (exactly once each).
+# gangs land, in one rack and across racks. Every dialect's `bind --emit`
+# gives the same Bindings, and the KAI ones are bound through
+# tests/binder_server.py (exactly once each).
 # usage: bash e2e_kube_gen_dialects.sh BINARY WORKDIR
 set -u
 BIN=$1
@@ -34,6 +35,7 @@ groups_of() {
 }
 
 DIALECTS="default coscheduling volcano kai workload podgroup kueue"
+declare -A CODE=([default]=1 [coscheduling]=1 [volcano]=2 [kai]=3 [workload]=4 [podgroup]=5 [kueue]=7)
 # what marks each dialect in pods.json (the gangs were written that way)
 declare -A MARK=(
     [default]='"apiVersion":"scheduling.x-k8s.io/v1alpha1","kind":"PodGroup"'
@@ -65,6 +67,9 @@ run_cluster() { # NAME GEN-OPTIONS...
         # import numbers groups by their first member: compare them as a set
         [ "$(groups_of $k.h5)" = "$(groups_of $name.gen.h5)" ] ||
             fail "$k: pod groups (min_member, topo_level, topo_mode, parent) differ from gen's"
+        # /groups/dialect: where each group came from (bind --write-status uses it)
+        [ "$(ds $k.h5 /groups/dialect | sort -u)" = "${CODE[$d]}" ] ||
+            fail "$k: /groups/dialect is $(ds $k.h5 /groups/dialect | sort -u | tr '\n' ' '), want ${CODE[$d]}"
         "${MPI[@]}" "$BIN" schedule -q $SCHED -i $k.h5 -o $k.p.h5 >/dev/null 2>&1 || fail "$k: schedule"
         for f in node seq; do
             h5diff $name.gen.p.h5 $k.p.h5 /placements/$f /placements/$f >/dev/null ||
@@ -96,9 +101,15 @@ SCHED="--default-spreading none"
 run_cluster ai --nodes 200 --pods 1000 --seed 1 --profile ai --mig none --rules none --used 0.05
 [ "$GANG_PODS_PLACED" -ge 16 ] || fail "ai: only $GANG_PODS_PLACED gang members placed"
 
-# ---- bind the KAI dialect's placements through tests/binder_server.py ----
+# ---- bind: every dialect's plan is the same Bindings; KAI's go through ----
+# ---- tests/binder_server.py                                              ----
 "$BIN" verify -q -i ai.kai.h5 -p ai.kai.p.h5 || fail "verify ai.kai"
 "$BIN" bind -i ai.kai.h5 -p ai.kai.p.h5 --emit bindings.json >/dev/null 2>&1 || fail "bind --emit"
+for d in $DIALECTS; do
+    "$BIN" bind -i ai.$d.h5 -p ai.$d.p.h5 --emit bindings.$d.json >/dev/null 2>&1 ||
+        fail "ai.$d: bind --emit"
+    cmp -s bindings.json bindings.$d.json || fail "ai.$d: its Bindings differ from KAI's"
+done
 python3 "$SRC/tests/binder_server.py" --port-file port --state state.json --delay 0.005 \
     --lifetime 100 &
 SERVER_PID=$!

@@ -209,6 +209,7 @@ static void assert_same_cluster(const ss_cluster_t *a, const ss_cluster_t *b)
     SAME(a, b, group_topo_level, a->n_groups);
     SAME(a, b, group_topo_mode, a->n_groups);
     SAME(a, b, group_parent, a->n_groups);
+    SAME(a, b, group_dialect, a->n_groups);
     assert_int_equal(a->n_levels, b->n_levels);
     assert_memory_equal(a->level_key, b->level_key, (size_t)a->n_levels * sizeof(int32_t));
     assert_int_equal(a->n_labels, b->n_labels);
