@@ -4,7 +4,7 @@
 # required rack, a preferred block, one that cannot fit, one without
 # topology) written as coscheduling, Volcano, KAI, upstream PodGroup,
 # upstream Workload and Kueue objects import with --strict (nothing left
-# unread) and schedule to the same placements (h5diff of /placements, also
+# unread), in JSON and as YAML documents, and schedule to the same placements (h5diff of /placements, also
 # under mpirun -n 2), which are the expected ones; bad forms are refused
 # with one message naming the file, the object and the field, and nothing
 # written; a topology key that is no level leaves the pods unsupported
@@ -24,6 +24,13 @@ for d in coscheduling volcano kai upstream workload kueue; do
         fail "$d: import: $(cat $d.imp)"
     grep -q "15 pending pods (.* templates, 4 pod groups)" $d.imp || fail "$d: $(cat $d.imp)"
     "$BIN" schedule -q -i $d.h5 -o $d.p.h5 >/dev/null 2>&1 || fail "$d: schedule"
+    # the same objects as YAML (a document marker first: the YAML reader, in flow style)
+    { echo "--- # $d as YAML"; cat g/$d.json; } >g/$d.yaml
+    "$BIN" import -q --strict --nodes g/nodes.json --pods g/$d.yaml -o $d.y.h5 >$d.yimp 2>&1 ||
+        fail "$d (YAML): import: $(cat $d.yimp)"
+    "$BIN" schedule -q -i $d.y.h5 -o $d.y.p.h5 >/dev/null 2>&1 || fail "$d (YAML): schedule"
+    h5diff $d.p.h5 $d.y.p.h5 /placements /placements >/dev/null ||
+        fail "$d: placements from YAML differ from JSON's"
     if [ $d != coscheduling ]; then
         h5diff coscheduling.p.h5 $d.p.h5 /placements /placements >/dev/null ||
             fail "$d: placements differ from coscheduling's"
