@@ -3,9 +3,12 @@
 #ifndef SS_TEST_GANGS_H
 #define SS_TEST_GANGS_H
 
+#include <omp.h>
 #include <stdio.h>
 
 #include "ss_cluster.h"
+#include "ss_queue.h"
+#include "ss_sched.h"
 
 static inline int32_t S(ss_cluster_t *c, const char *s)
 {
@@ -69,6 +72,40 @@ static inline void add_small(ss_cluster_t *c, const char *name, int32_t n)
         snprintf(pod, sizeof pod, "%s-%d", name, i);
         ss_cluster_add_pod(c, S(c, pod), S(c, "default"), ti, 0, -1, -1, 0);
     }
+}
+
+/* Schedules with the fast engine at each shard size of sizes[0..n) and 1-2
+ * threads and with the reference (--exhaustive, least-allocated); asserts
+ * all agree and returns the fast result. */
+static inline ss_placements_t *ss_test_schedule(const ss_cluster_t *c, const int32_t *sizes,
+                                                int n_sizes)
+{
+    ss_error_t err;
+    assert_int_equal(ss_cluster_validate(c, &err), 0);
+    ss_queue_t *q = ss_queue_build(c, &err);
+    const ss_policy_t *pol = ss_policy_find("least-allocated");
+    ss_placements_t *ref = ss_placements_create(q->n_order);
+    assert_int_equal(ss_exhaustive_run(c, pol, q->order, q->units, q->n_units, ref, &err), 0);
+    ss_placements_t *got = NULL;
+    for (int si = 0; si < n_sizes; si++)
+        for (int th = 1; th <= 2; th++) {
+            omp_set_num_threads(th);
+            ss_layout_t l;
+            ss_layout_build(c, 0, sizes[si], &l);
+            ss_sched_t *s = ss_sched_create(c, pol, &l, 0, l.n_parts, &err);
+            assert_non_null(s);
+            ss_placements_destroy(got);
+            got = ss_placements_create(q->n_order);
+            assert_int_equal(ss_sched_run(s, q->order, q->units, q->n_units, NULL, got, &err), 0);
+            ss_sched_destroy(s);
+            for (int32_t i = 0; i < got->n; i++) {
+                assert_int_equal(got->node[i], ref->node[i]);
+                assert_int_equal(got->reason[i], ref->reason[i]);
+            }
+        }
+    ss_placements_destroy(ref);
+    ss_queue_destroy(q);
+    return got;
 }
 
 #endif

@@ -17,37 +17,11 @@
 #include "ss_sched.h"
 #include "ss_test_gangs.h"
 
-/* Schedules with the fast engine at shard size 1, 2, 5 and 1-2 threads and
- * with the reference; asserts all agree and returns the fast result. */
+/* Shard sizes 1, 2, 5 (a gang spans shards) x 1-2 threads against the reference. */
 static ss_placements_t *schedule(const ss_cluster_t *c)
 {
-    ss_error_t err;
-    assert_int_equal(ss_cluster_validate(c, &err), 0);
-    ss_queue_t *q = ss_queue_build(c, &err);
-    const ss_policy_t *pol = ss_policy_find("least-allocated");
-    ss_placements_t *ref = ss_placements_create(q->n_order);
-    assert_int_equal(ss_exhaustive_run(c, pol, q->order, q->units, q->n_units, ref, &err), 0);
-    ss_placements_t *got = NULL;
-    int32_t sizes[] = {1, 2, 5};
-    for (int si = 0; si < 3; si++)
-        for (int th = 1; th <= 2; th++) {
-            omp_set_num_threads(th);
-            ss_layout_t l;
-            ss_layout_build(c, 0, sizes[si], &l);
-            ss_sched_t *s = ss_sched_create(c, pol, &l, 0, l.n_parts, &err);
-            assert_non_null(s);
-            ss_placements_destroy(got);
-            got = ss_placements_create(q->n_order);
-            assert_int_equal(ss_sched_run(s, q->order, q->units, q->n_units, NULL, got, &err), 0);
-            ss_sched_destroy(s);
-            for (int32_t i = 0; i < got->n; i++) {
-                assert_int_equal(got->node[i], ref->node[i]);
-                assert_int_equal(got->reason[i], ref->reason[i]);
-            }
-        }
-    ss_placements_destroy(ref);
-    ss_queue_destroy(q);
-    return got;
+    static const int32_t sizes[] = {1, 2, 5};
+    return ss_test_schedule(c, sizes, 3);
 }
 
 static int32_t row_of(const ss_cluster_t *c, const ss_placements_t *p, const char *pod)

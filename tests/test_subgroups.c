@@ -17,15 +17,11 @@
 #include "ss_queue.h"
 #include "ss_reason.h"
 #include "ss_sched.h"
+#include "ss_test_gangs.h"
 #include "ss_verify.h"
 
 #define BLOCK_KEY "example.com/block"
 #define RACK_KEY "example.com/rack"
-
-static int32_t S(ss_cluster_t *c, const char *s)
-{
-    return ss_cluster_str(c, s);
-}
 
 /* Eight nodes of 4 cpu in zone z1: block b1 holds racks r1 (n1, n2) and r2
  * (n3, n4), block b2 racks r3 (n5, n6) and r4 (n7, n8); the levels come
@@ -90,30 +86,9 @@ static ss_placements_t *schedule(const ss_cluster_t *c)
     ss_queue_t *q = ss_queue_build(c, &err);
     assert_non_null(q);
     assert_int_equal(q->n_units, 1); /* one gang with its sub-groups */
-    const ss_policy_t *pol = ss_policy_find("least-allocated");
-    ss_placements_t *ref = ss_placements_create(q->n_order);
-    assert_int_equal(ss_exhaustive_run(c, pol, q->order, q->units, q->n_units, ref, &err), 0);
-    ss_placements_t *got = NULL;
-    int32_t sizes[] = {1, 2, 8};
-    for (int si = 0; si < 3; si++)
-        for (int th = 1; th <= 2; th++) {
-            omp_set_num_threads(th);
-            ss_layout_t l;
-            ss_layout_build(c, 0, sizes[si], &l);
-            ss_sched_t *s = ss_sched_create(c, pol, &l, 0, l.n_parts, &err);
-            assert_non_null(s);
-            ss_placements_destroy(got);
-            got = ss_placements_create(q->n_order);
-            assert_int_equal(ss_sched_run(s, q->order, q->units, q->n_units, NULL, got, &err), 0);
-            ss_sched_destroy(s);
-            for (int32_t i = 0; i < got->n; i++) {
-                assert_int_equal(got->node[i], ref->node[i]);
-                assert_int_equal(got->reason[i], ref->reason[i]);
-            }
-        }
-    ss_placements_destroy(ref);
     ss_queue_destroy(q);
-    return got;
+    static const int32_t sizes[] = {1, 2, 8};
+    return ss_test_schedule(c, sizes, 3);
 }
 
 static const char *where(const ss_cluster_t *c, const ss_placements_t *p, const char *pod)
