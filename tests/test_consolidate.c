@@ -18,6 +18,7 @@
 #include "ss_consolidate.h"
 #include "ss_consolidate_rules.h"
 #include "ss_plan_io.h"
+#include "ss_test_consolidate.h"
 #include "ss_verify_plan.h"
 
 static int32_t S(ss_cluster_t *c, const char *s)
@@ -68,36 +69,6 @@ static void pdb(ss_cluster_t *c, const char *app, int32_t allowed)
     assert_true(v >= 0 && e >= 0);
     ss_pdb_t p = {S(c, app), S(c, "default"), {e, 1, 0}, -1, 0, -1, 0, allowed, 0};
     assert_true(ss_cluster_add_pdb(c, &p) >= 0);
-}
-
-static ss_cplan_t plan_of(const ss_cluster_t *c, const ss_consolidate_opts_t *o)
-{
-    ss_error_t err = {{0}};
-    if (ss_cluster_validate(c, &err) != 0)
-        fail_msg("invalid test cluster: %s", err.text);
-    ss_cplan_t p;
-    assert_int_equal(ss_consolidate(c, o, &p, &err), 0);
-    return p;
-}
-
-static int64_t verify(const ss_cluster_t *c, const ss_cplan_t *p, const char *want)
-{
-    ss_error_t err = {{0}};
-    ss_vplan_report_t *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    int64_t n = ss_verify_plan(c, p, r, &err);
-    assert_true(n >= 0);
-    bool found = want == NULL;
-    for (int32_t i = 0; i < r->n_messages; i++) {
-        if (want && strstr(r->messages[i], want))
-            found = true;
-        else if (!want)
-            print_message("violation: %s\n", r->messages[i]);
-    }
-    if (!found)
-        fail_msg("no violation mentions '%s' (%lld violations)", want, (long long)n);
-    free(r);
-    return n;
 }
 
 /* Three nodes of 4 cpu, each with two pods of 1 cpu: 6 cpu fit on two
