@@ -79,12 +79,14 @@ ss_state_t *ss_state_create_range(const ss_cluster_t *c, int32_t lo, int32_t hi)
         return NULL;
     }
     size_t m = hi > lo ? (size_t)(hi - lo) : 0;
-    memcpy(s->free_cpu + lo, c->node_cpu + lo, m * sizeof(int64_t));
-    memcpy(s->free_mem + lo, c->node_mem + lo, m * sizeof(int64_t));
+    if (m > 0) { /* a cluster without nodes has no arrays to copy from */
+        memcpy(s->free_cpu + lo, c->node_cpu + lo, m * sizeof(int64_t));
+        memcpy(s->free_mem + lo, c->node_mem + lo, m * sizeof(int64_t));
+        memcpy(s->free_ext + (size_t)lo * SS_MAX_EXT, c->node_ext + (size_t)lo * SS_MAX_EXT,
+               m * SS_MAX_EXT * sizeof(int64_t));
+    }
     for (int32_t i = lo; i < hi; i++)
         s->free_pods[i] = c->node_pods[i];
-    memcpy(s->free_ext + (size_t)lo * SS_MAX_EXT, c->node_ext + (size_t)lo * SS_MAX_EXT,
-           m * SS_MAX_EXT * sizeof(int64_t));
     for (int32_t i = lo; i < hi; i++)
         for (int32_t k = c->node_gpu_begin[i]; k < c->node_gpu_begin[i] + c->node_gpu_count[i]; k++)
             s->gpu_free[k] = c->gpu_mig_model[k] ? 0 : c->gpu_milli[k]; /* MIG: instances only */
